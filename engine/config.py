@@ -1,0 +1,31 @@
+"""Where Lanner keeps its data and which servers it talks to, from the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    database_url: str
+    redis_url: str | None  # None: start an embedded Redis under ``home``
+
+    @property
+    def embedded_database(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    home = Path(env.get("LANNER_HOME") or ".lanner").expanduser().resolve()
+    database_url = env.get("LANNER_DATABASE_URL") or f"sqlite:///{home / 'lanner.db'}"
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+    return Settings(
+        home=home,
+        database_url=database_url,
+        redis_url=env.get("LANNER_REDIS_URL") or None,
+    )

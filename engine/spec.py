@@ -1,0 +1,28 @@
+"""Shared pieces of the flow language's pydantic models."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+FLOW_ID_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$"
+NAMESPACE_PATTERN = r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)*$"
+TASK_ID_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$"
+
+FlowId = Annotated[str, Field(pattern=FLOW_ID_PATTERN, max_length=100)]
+NamespaceName = Annotated[str, Field(pattern=NAMESPACE_PATTERN, max_length=150)]
+TaskId = Annotated[str, Field(pattern=TASK_ID_PATTERN, max_length=100)]
+
+
+class Spec(BaseModel):
+    """Base of every model read from flow YAML: camelCase keys, unknown keys refused."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        use_enum_values=False,
+    )

@@ -1,0 +1,141 @@
+"""The database tables. The YAML text of every flow revision is kept verbatim: it is the source of truth."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Namespace(SQLModel, table=True):
+    name: str = Field(primary_key=True, max_length=150)
+    description: str | None = None
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class FlowRecord(SQLModel, table=True):
+    """The current revision of a flow (also kept, with every other one, in ``flow_revision``)."""
+
+    __tablename__ = "flow"
+
+    namespace: str = Field(primary_key=True, max_length=150)
+    flow_id: str = Field(primary_key=True, max_length=100)
+    revision: int
+    source: str = Field(sa_column=Column(Text, nullable=False))
+    description: str | None = Field(default=None, sa_column=Column(Text))
+    labels: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    disabled: bool = False
+    deleted: bool = Field(default=False, index=True)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+    updated_by: str | None = None
+
+
+class FlowRevision(SQLModel, table=True):
+    __tablename__ = "flow_revision"
+
+    namespace: str = Field(primary_key=True, max_length=150)
+    flow_id: str = Field(primary_key=True, max_length=100)
+    revision: int = Field(primary_key=True)
+    source: str = Field(sa_column=Column(Text, nullable=False))
+    source_sha256: str = Field(max_length=64)
+    deleted: bool = False  # a tombstone revision records the deletion of the flow
+    author: str | None = None
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Execution(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_execution_flow_created", "namespace", "flow_id", "created_at"),
+        Index("ix_execution_state_created", "state", "created_at"),
+        Index("ix_execution_created", "created_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    namespace: str = Field(max_length=150)
+    flow_id: str = Field(max_length=100)
+    flow_revision: int
+    state: str = Field(max_length=16)
+    inputs: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    outputs: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    labels: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    trigger: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    parent_execution_id: str | None = Field(default=None, max_length=36, index=True)
+    parent_task_run_id: str | None = Field(default=None, max_length=36)
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    started_at: dt.datetime | None = None
+    ended_at: dt.datetime | None = None
+    duration_ms: int | None = None
+
+
+class TaskRun(SQLModel, table=True):
+    __tablename__ = "task_run"
+    __table_args__ = (Index("ix_task_run_flow_task", "namespace", "flow_id", "task_id", "created_at"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    execution_id: str = Field(max_length=36, index=True, foreign_key="execution.id")
+    namespace: str = Field(max_length=150)
+    flow_id: str = Field(max_length=100)
+    task_id: str = Field(max_length=100)
+    parent_task_run_id: str | None = Field(default=None, max_length=36)
+    value: str | None = Field(default=None, sa_column=Column(Text))  # foreach value, switch case...
+    iteration: int | None = None
+    state: str = Field(max_length=16)
+    attempt_count: int = 0
+    outputs: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    started_at: dt.datetime | None = None
+    ended_at: dt.datetime | None = None
+    duration_ms: int | None = None
+
+
+class TaskRunAttempt(SQLModel, table=True):
+    __tablename__ = "task_run_attempt"
+
+    task_run_id: str = Field(primary_key=True, max_length=36, foreign_key="task_run.id")
+    attempt: int = Field(primary_key=True)
+    state: str = Field(max_length=16)
+    worker: str | None = Field(default=None, max_length=200)
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    started_at: dt.datetime | None = None
+    ended_at: dt.datetime | None = None
+
+
+class LogLine(SQLModel, table=True):
+    __tablename__ = "log_line"
+    __table_args__ = (
+        Index("ix_log_line_execution", "execution_id", "id"),
+        Index("ix_log_line_namespace_time", "namespace", "timestamp"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    execution_id: str = Field(max_length=36)
+    namespace: str = Field(max_length=150)
+    flow_id: str = Field(max_length=100)
+    task_id: str | None = Field(default=None, max_length=100)
+    task_run_id: str | None = Field(default=None, max_length=36)
+    attempt: int | None = None
+    level: str = Field(max_length=8)
+    message: str = Field(sa_column=Column(Text, nullable=False))
+    timestamp: dt.datetime = Field(default_factory=utcnow)
+
+
+class TriggerState(SQLModel, table=True):
+    __tablename__ = "trigger_state"
+
+    namespace: str = Field(primary_key=True, max_length=150)
+    flow_id: str = Field(primary_key=True, max_length=100)
+    trigger_id: str = Field(primary_key=True, max_length=100)
+    enabled: bool = True
+    next_fire_at: dt.datetime | None = Field(default=None, index=True)
+    last_fire_at: dt.datetime | None = None
+    last_execution_id: str | None = Field(default=None, max_length=36)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: dt.datetime = Field(default_factory=utcnow)

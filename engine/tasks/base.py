@@ -1,0 +1,185 @@
+"""What every task has in common, and the one registry that knows every task type."""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+
+from pydantic import Field
+
+from engine.durations import Duration
+from engine.retry import Retry
+from engine.spec import Spec, TaskId
+
+
+class LogLevel(StrEnum):
+    TRACE = "TRACE"
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARN = "WARN"
+    ERROR = "ERROR"
+
+
+class Group(StrEnum):
+    """Palette groups, in the order the studio shows them."""
+
+    CORE = "Core"
+    FLOW_CONTROL = "Flow control"
+    SCRIPTS = "Scripts"
+    HTTP = "HTTP"
+    DATABASES = "Databases"
+    NOTIFICATIONS = "Notifications"
+
+
+@dataclass(frozen=True)
+class ListField:
+    """A field of a task that holds task lists.
+
+    ``parallel`` lists start every task at once unless it names ``dependsOn``; other lists follow
+    the ordering rule (a task without ``dependsOn`` waits for the one before it). ``is_map`` fields
+    hold one list per key (switch cases), and each key becomes the edge label.
+    """
+
+    name: str
+    relation: Literal["sequence", "branch", "error", "finally"] = "sequence"
+    label: str | None = None
+    parallel: bool = False
+    is_map: bool = False
+
+
+ERRORS_FIELD = ListField("errors", relation="error")
+FINALLY_FIELD = ListField("finally", relation="finally")
+
+
+class Task(Spec):
+    """Properties every task type accepts."""
+
+    id: TaskId
+    type: str
+    description: str | None = None
+    depends_on: list[str] | None = None
+    retry: Retry | None = None
+    timeout: Duration | None = None
+    disabled: bool = False
+    allow_failure: bool = False
+    run_if: str | None = None
+    log_level: LogLevel | None = None
+
+    title: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    group: ClassVar[Group] = Group.CORE
+    icon: ClassVar[str] = "box"
+    #: "worker" tasks are run by workers; "executor" tasks are decided by the executor itself.
+    runs_on: ClassVar[Literal["worker", "executor"]] = "worker"
+    list_fields: ClassVar[tuple[ListField, ...]] = ()
+
+    @classmethod
+    def type_name(cls) -> str:
+        (name,) = typing.get_args(cls.model_fields["type"].annotation)
+        return name
+
+
+class FlowableTask(Task):
+    """A task that holds task lists of its own; it may have its own ``errors`` and ``finally``."""
+
+    errors: list[AnyTask] | None = None
+    finally_: Annotated[list[AnyTask] | None, Field(alias="finally")] = None
+
+    runs_on: ClassVar[Literal["worker", "executor"]] = "executor"
+    group: ClassVar[Group] = Group.FLOW_CONTROL
+
+
+if TYPE_CHECKING:  # at run time the name is bound by ``registry.finish`` to the union of all types
+    AnyTask = Task
+
+
+def child_lists(task: Any) -> list[tuple[ListField, str | None, list[Any]]]:
+    """The task lists held by ``task`` (a model or raw YAML data): (field, label, tasks)."""
+    if isinstance(task, dict):
+        model = registry.get(task.get("type")) if isinstance(task.get("type"), str) else None
+
+        def read(name: str) -> Any:
+            return task.get(name)
+    else:
+        model = type(task)
+
+        def read(name: str) -> Any:
+            field = next(
+                (k for k, f in model.model_fields.items() if (f.alias or k) == name),
+                name,
+            )
+            return getattr(task, field, None)
+
+    if model is None:
+        return []
+    found: list[tuple[ListField, str | None, list[Any]]] = []
+    for spec in model.list_fields:
+        value = read(spec.name)
+        if spec.is_map and isinstance(value, dict):
+            found += [(spec, str(key), tasks) for key, tasks in value.items() if isinstance(tasks, list)]
+        elif isinstance(value, list):
+            found.append((spec, spec.label, value))
+    return found
+
+
+class TaskRegistry:
+    """Task types by their short dotted name (``log``, ``http.request``...)."""
+
+    def __init__(self) -> None:
+        self._types: dict[str, type[Task]] = {}
+        self.union: Any = None
+
+    def register(self, cls: type[Task]) -> type[Task]:
+        name = cls.type_name()
+        if name in self._types and self._types[name] is not cls:
+            raise ValueError(f"task type '{name}' is registered twice")
+        self._types[name] = cls
+        return cls
+
+    def get(self, name: str | None) -> type[Task] | None:
+        return self._types.get(name) if name else None
+
+    def names(self) -> list[str]:
+        return sorted(self._types)
+
+    def models(self) -> list[type[Task]]:
+        return [self._types[n] for n in self.names()]
+
+    def suggest(self, name: str) -> str | None:
+        close = difflib.get_close_matches(name, self.names(), n=1, cutoff=0.6)
+        return close[0] if close else None
+
+    def finish(self, *dependants: type) -> None:
+        """Build the task union from what is registered and resolve models that refer to it."""
+        union = typing.Union[tuple(self.models())]  # noqa: UP007 - built at run time
+        self.union = Annotated[union, Field(discriminator="type")]
+        namespace = {"AnyTask": self.union}
+        for model in (*self.models(), *dependants):
+            model.model_rebuild(force=True, _types_namespace=namespace)
+
+    def json_schema(self, name: str) -> dict:
+        """JSON Schema of one task type, with what the studio's palette needs under ``x-lanner``."""
+        cls = self._types[name]
+        schema = cls.model_json_schema(by_alias=True)
+        if "$ref" in schema:  # recursive types (flowables) come back as a reference into $defs
+            name_in_defs = schema.pop("$ref").rsplit("/", 1)[-1]
+            schema = {**schema["$defs"][name_in_defs], "$defs": schema["$defs"]}
+        schema["x-lanner"] = {
+            "type": name,
+            "title": cls.title or name,
+            "summary": cls.summary,
+            "group": cls.group.value,
+            "icon": cls.icon,
+            "runsOn": cls.runs_on,
+            "taskLists": [f.name for f in cls.list_fields],
+        }
+        return schema
+
+    def catalog(self) -> dict[str, dict]:
+        return {name: self.json_schema(name) for name in self.names()}
+
+
+registry = TaskRegistry()

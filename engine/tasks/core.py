@@ -1,0 +1,50 @@
+"""Core tasks: log, return, sleep, fail."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from engine.durations import Duration
+from engine.tasks.base import Group, LogLevel, Task, registry
+
+
+@registry.register
+class Log(Task):
+    type: Literal["log"]
+    message: str | list[str]
+    level: LogLevel = LogLevel.INFO
+
+    title: ClassVar[str] = "Log a message"
+    summary: ClassVar[str] = "Write one or more lines to the execution's logs."
+    group: ClassVar[Group] = Group.CORE
+    icon: ClassVar[str] = "scroll-text"
+
+
+@registry.register
+class Return(Task):
+    type: Literal["return"]
+    value: Any
+
+    title: ClassVar[str] = "Return a value"
+    summary: ClassVar[str] = "Evaluate an expression and expose it as this task's output 'value'."
+    icon: ClassVar[str] = "corner-down-left"
+
+
+@registry.register
+class Sleep(Task):
+    type: Literal["sleep"]
+    duration: Duration
+
+    title: ClassVar[str] = "Wait"
+    summary: ClassVar[str] = "Pause this branch for a fixed duration."
+    icon: ClassVar[str] = "hourglass"
+
+
+@registry.register
+class Fail(Task):
+    type: Literal["fail"]
+    message: str = "Failed on purpose"
+
+    title: ClassVar[str] = "Fail"
+    summary: ClassVar[str] = "Stop with an error message, e.g. when a check does not hold."
+    icon: ClassVar[str] = "octagon-x"

@@ -1,0 +1,138 @@
+"""Flowable tasks: they hold task lists, and the executor (not a worker) decides what they do."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+
+from pydantic import Field
+
+from engine.durations import Duration
+from engine.inputs import Input
+from engine.spec import FlowId, NamespaceName
+from engine.tasks.base import (
+    ERRORS_FIELD,
+    FINALLY_FIELD,
+    FlowableTask,
+    ListField,
+    Task,
+    registry,
+)
+
+if TYPE_CHECKING:
+    AnyTask = Task
+
+_CHILD_TASKS = Annotated[list["AnyTask"], Field(min_length=1)]
+
+
+@registry.register
+class Sequential(FlowableTask):
+    type: Literal["sequential"]
+    tasks: _CHILD_TASKS
+
+    title: ClassVar[str] = "Sequential group"
+    summary: ClassVar[str] = "Run a group of tasks one after the other."
+    icon: ClassVar[str] = "list-ordered"
+    list_fields: ClassVar[tuple[ListField, ...]] = (
+        ListField("tasks"),
+        ERRORS_FIELD,
+        FINALLY_FIELD,
+    )
+
+
+@registry.register
+class Parallel(FlowableTask):
+    type: Literal["parallel"]
+    tasks: _CHILD_TASKS
+    concurrency: Annotated[int, Field(ge=0, description="Most tasks running at once; 0 means no limit.")] = 0
+
+    title: ClassVar[str] = "Parallel group"
+    summary: ClassVar[str] = "Run a group of tasks at the same time."
+    icon: ClassVar[str] = "split"
+    list_fields: ClassVar[tuple[ListField, ...]] = (
+        ListField("tasks", parallel=True),
+        ERRORS_FIELD,
+        FINALLY_FIELD,
+    )
+
+
+@registry.register
+class Switch(FlowableTask):
+    type: Literal["switch"]
+    value: Any
+    cases: dict[str, list[AnyTask]] = Field(default_factory=dict)
+    defaults: list[AnyTask] | None = None
+
+    title: ClassVar[str] = "Switch"
+    summary: ClassVar[str] = "Choose one branch by the value of an expression."
+    icon: ClassVar[str] = "git-branch"
+    list_fields: ClassVar[tuple[ListField, ...]] = (
+        ListField("cases", relation="branch", is_map=True),
+        ListField("defaults", relation="branch", label="defaults"),
+        ERRORS_FIELD,
+        FINALLY_FIELD,
+    )
+
+
+@registry.register
+class If(FlowableTask):
+    type: Literal["if"]
+    condition: str
+    then: _CHILD_TASKS
+    else_: Annotated[list[AnyTask] | None, Field(alias="else")] = None
+
+    title: ClassVar[str] = "If"
+    summary: ClassVar[str] = "Run one branch when a condition holds, another when it does not."
+    icon: ClassVar[str] = "git-fork"
+    list_fields: ClassVar[tuple[ListField, ...]] = (
+        ListField("then", relation="branch", label="then"),
+        ListField("else", relation="branch", label="else"),
+        ERRORS_FIELD,
+        FINALLY_FIELD,
+    )
+
+
+@registry.register
+class ForEach(FlowableTask):
+    type: Literal["foreach"]
+    values: list[Any] | str = Field(description="A list, or an expression giving a list (JSON text is accepted).")
+    concurrency_limit: Annotated[int, Field(ge=0, description="Iterations at once; 0 means no limit.")] = 1
+    tasks: _CHILD_TASKS
+
+    title: ClassVar[str] = "For each"
+    summary: ClassVar[str] = "Run a group of tasks once per value (taskrun.value, taskrun.iteration)."
+    icon: ClassVar[str] = "repeat"
+    list_fields: ClassVar[tuple[ListField, ...]] = (
+        ListField("tasks"),
+        ERRORS_FIELD,
+        FINALLY_FIELD,
+    )
+
+
+@registry.register
+class Subflow(Task):
+    type: Literal["subflow"]
+    namespace: NamespaceName
+    flow_id: FlowId
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    labels: dict[str, str] = Field(default_factory=dict)
+    wait: bool = True
+    transmit_failed: bool = True
+
+    title: ClassVar[str] = "Subflow"
+    summary: ClassVar[str] = "Start another flow, optionally wait for it and use its outputs."
+    group: ClassVar = FlowableTask.group
+    icon: ClassVar[str] = "workflow"
+    runs_on: ClassVar[Literal["worker", "executor"]] = "executor"
+
+
+@registry.register
+class Pause(Task):
+    type: Literal["pause"]
+    delay: Duration | None = Field(default=None, description="Resume on its own after this delay.")
+    on_resume: list[Input] = Field(default_factory=list, description="Inputs asked for when resuming.")
+
+    title: ClassVar[str] = "Pause"
+    summary: ClassVar[str] = "Wait until someone resumes the execution, or for a delay."
+    group: ClassVar = FlowableTask.group
+    icon: ClassVar[str] = "circle-pause"
+    runs_on: ClassVar[Literal["worker", "executor"]] = "executor"

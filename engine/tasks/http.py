@@ -1,0 +1,49 @@
+"""HTTP request task."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import Field, model_validator
+
+from engine.tasks.base import Group, Task, registry
+
+
+class HttpMethod(StrEnum):
+    GET = "GET"
+    POST = "POST"
+    PUT = "PUT"
+    PATCH = "PATCH"
+    DELETE = "DELETE"
+    HEAD = "HEAD"
+    OPTIONS = "OPTIONS"
+
+
+@registry.register
+class HttpRequest(Task):
+    type: Literal["http.request"]
+    uri: Annotated[str, Field(min_length=1)]
+    method: HttpMethod = HttpMethod.GET
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: str | None = None
+    json_body: Any = Field(default=None, alias="json")
+    form_data: dict[str, str] | None = None
+    expected_status: list[Annotated[int, Field(ge=100, le=599)]] | None = None
+    follow_redirects: bool = True
+
+    title: ClassVar[str] = "HTTP request"
+    summary: ClassVar[str] = "Call a URL; outputs the status code, headers and body."
+    group: ClassVar[Group] = Group.HTTP
+    icon: ClassVar[str] = "globe"
+
+    @model_validator(mode="after")
+    def _one_body(self) -> HttpRequest:
+        given = [
+            name
+            for name, v in (("body", self.body), ("json", self.json_body), ("formData", self.form_data))
+            if v is not None
+        ]
+        if len(given) > 1:
+            raise ValueError(f"give only one of body, json and formData (got {', '.join(given)})")
+        return self

@@ -1,0 +1,28 @@
+"""The frame every page shares: a sidebar with the namespace selector, and the page body."""
+
+import reflex as rx
+
+
+def sidebar(namespaces: rx.Var, selected: rx.Var, on_select) -> rx.Component:
+    return rx.vstack(
+        rx.hstack(rx.icon("bird", size=22), rx.heading("Lanner", size="5"), align="center"),
+        rx.text("Namespace", size="1", color_scheme="gray", margin_top="1em"),
+        rx.select(
+            namespaces,
+            value=selected,
+            on_change=on_select,
+            placeholder="all namespaces",
+            width="100%",
+            id="namespace-select",
+        ),
+        rx.link(rx.hstack(rx.icon("workflow", size=16), rx.text("Flows")), href="/flows"),
+        width="220px",
+        min_height="100vh",
+        padding="1em",
+        border_right="1px solid var(--gray-5)",
+        spacing="3",
+    )
+
+
+def page(sidebar_component: rx.Component, *body: rx.Component) -> rx.Component:
+    return rx.hstack(sidebar_component, rx.box(*body, padding="1.5em", flex="1"), spacing="0", align="start")

@@ -1,0 +1,62 @@
+"""Shared fixtures: a real database per test, on SQLite and (when reachable) on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy
+from sqlalchemy import Engine
+
+from engine.store.database import open_database
+
+ROOT = Path(__file__).resolve().parent.parent
+# CI on the team's machines has PostgreSQL here; a laptop without it skips only the PostgreSQL cases.
+POSTGRES_URL = os.environ.get("LANNER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _postgres_admin() -> Engine | None:
+    try:
+        engine = sqlalchemy.create_engine(
+            POSTGRES_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
+        )
+        with engine.connect() as connection:
+            connection.execute(sqlalchemy.text("SELECT 1"))
+        return engine
+    except Exception:
+        return None
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Engine]:
+    admin = _postgres_admin()
+    if admin is None:
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} (set LANNER_TEST_POSTGRES_URL)")
+    yield admin
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a new PostgreSQL database dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'lanner.db'}"
+        return
+    admin = request.getfixturevalue("postgres_server")
+    name = f"lanner_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as connection:
+        connection.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Engine]:
+    engine = open_database(database_url)
+    yield engine
+    engine.dispose()

@@ -1,0 +1,84 @@
+import pytest
+from pydantic import TypeAdapter
+
+from engine.inputs import Input, resolve_inputs
+
+adapter = TypeAdapter(list[Input])
+
+
+def _declare(*items: dict):
+    return adapter.validate_python(list(items))
+
+
+def test_every_input_type_coerces_its_values():
+    declared = _declare(
+        {"id": "s", "type": "STRING", "validator": "[A-Z]{3}"},
+        {"id": "i", "type": "INT", "min": 1, "max": 10},
+        {"id": "f", "type": "FLOAT"},
+        {"id": "b", "type": "BOOLEAN"},
+        {"id": "d", "type": "DATE"},
+        {"id": "dt", "type": "DATETIME"},
+        {"id": "du", "type": "DURATION"},
+        {"id": "sel", "type": "SELECT", "values": ["a", "b"]},
+        {"id": "ms", "type": "MULTISELECT", "values": ["a", "b"]},
+        {"id": "j", "type": "JSON"},
+        {"id": "sec", "type": "SECRET"},
+        {"id": "file", "type": "FILE", "required": False},
+    )
+    values, errors = resolve_inputs(
+        declared,
+        {
+            "s": "ABC",
+            "i": "7",
+            "f": 2.5,
+            "b": "true",
+            "d": "2026-01-02",
+            "dt": "2026-01-02T06:00:00+01:00",
+            "du": "PT90S",
+            "sel": "b",
+            "ms": "a,b",
+            "j": '{"k": [1]}',
+            "sec": "hunter2",
+        },
+    )
+    assert errors == {}
+    assert values == {
+        "s": "ABC",
+        "i": 7,
+        "f": 2.5,
+        "b": True,
+        "d": "2026-01-02",
+        "dt": "2026-01-02T06:00:00+01:00",
+        "du": "1m30s",
+        "sel": "b",
+        "ms": ["a", "b"],
+        "j": {"k": [1]},
+        "sec": "hunter2",
+        "file": None,
+    }
+
+
+@pytest.mark.parametrize(
+    ("declaration", "value", "fragment"),
+    [
+        ({"type": "STRING", "validator": "[A-Z]{3}"}, "abc", "does not match"),
+        ({"type": "INT", "max": 5}, 6, "above the maximum 5"),
+        ({"type": "INT"}, 1.5, "not an integer"),
+        ({"type": "BOOLEAN"}, "maybe", "not true or false"),
+        ({"type": "DATE"}, "2026-02-30", "not a date"),
+        ({"type": "SELECT", "values": ["a"]}, "z", "not one of a"),
+        ({"type": "JSON"}, "{oops", "invalid JSON"),
+        ({"type": "DURATION"}, "soon", "not a duration"),
+    ],
+)
+def test_bad_values_say_why(declaration: dict, value, fragment: str):
+    (declared,) = _declare({"id": "x", **declaration})
+    _, errors = resolve_inputs([declared], {"x": value})
+    assert fragment in errors["x"]
+
+
+def test_required_and_unknown_inputs():
+    declared = _declare({"id": "a", "type": "STRING"}, {"id": "b", "type": "INT", "defaults": 3})
+    values, errors = resolve_inputs(declared, {"zzz": 1})
+    assert errors == {"zzz": "unknown input 'zzz'", "a": "input 'a' is required"}
+    assert values == {"b": 3}
