@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PORT   ?= 3000
 
-.PHONY: run test install lint format bench clean
+.PHONY: run test install browser lint bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Lanner needs Python 3.11 or newer" >&2; exit 1; }
@@ -20,8 +20,14 @@ install: $(STAMP)
 run: install
 	$(BIN)/lanner server --port $(PORT)
 
+# Browser tests drive Debian's Chromium; fetched with apt-get where we may, else those tests skip.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && (apt-get install -y -qq chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)); } \
+	  || echo "note: no Chromium and no way to install it here; browser tests will be skipped" >&2
+
 ## Install everything and run the whole test suite (lint included)
-test: install
+test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest

@@ -1,0 +1,33 @@
+"""The flows page in a real browser, against a real ``lanner server``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def test_flows_page_lists_searches_and_shows_source(studio, page):
+    page.goto(studio["url"] + "/flows")
+    rows = page.locator("tr.flow-row")
+    rows.first.wait_for(timeout=60_000)
+    assert rows.count() == 5
+    assert "daily_sales" in rows.all_inner_texts()[0] + "".join(rows.all_inner_texts())
+
+    page.fill("#flow-search", "sales")
+    page.wait_for_function("document.querySelectorAll('tr.flow-row').length === 1", timeout=15_000)
+    assert "acme.sales" in rows.first.inner_text()
+
+    rows.first.get_by_text("daily_sales").click()
+    source = page.locator("#flow-source")
+    source.wait_for(timeout=15_000)
+    assert "extract the day's sales" in source.inner_text() or "pipeline that motivates Lanner" in source.inner_text()
+    if os.environ.get("LANNER_SCREENSHOTS"):
+        (ROOT / "docs").mkdir(exist_ok=True)
+        page.fill("#flow-search", "")
+        page.wait_for_function("document.querySelectorAll('tr.flow-row').length === 5", timeout=15_000)
+        page.screenshot(path=str(ROOT / "docs" / "flows.png"))
