@@ -25,11 +25,6 @@ def predecessors(entries: Sequence[tuple[str, list[str] | None]], parallel: bool
     return result
 
 
-def implicit(entries: Sequence[tuple[str, list[str] | None]], task_id: str) -> bool:
-    """True when ``task_id``'s ordering comes from its place in the list rather than ``dependsOn``."""
-    return next((deps is None for tid, deps in entries if tid == task_id), True)
-
-
 def find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
     """A cycle in ``graph`` (id -> ids it waits for) as a closed path ``[a, b, a]``, or None."""
     white, grey, black = 0, 1, 2

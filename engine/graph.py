@@ -83,6 +83,7 @@ def _add_lists(graph: Graph, owner: str, parent: str | None, lists: list, extra:
 def _add_list(graph: Graph, tasks: list[Task], parent: str | None, list_name: str, parallel: bool) -> dict:
     entries = [(t.id, t.depends_on) for t in tasks]
     order = dag.predecessors(entries, parallel=parallel)
+    explicit = {task_id for task_id, depends_on in entries if depends_on is not None}
     for task in tasks:
         nested = [
             ((spec.name, label, spec.parallel), children)
@@ -99,6 +100,6 @@ def _add_list(graph: Graph, tasks: list[Task], parent: str | None, list_name: st
         if is_group:
             _add_lists(graph, task.id, task.id, nested, extra)
         for waited in order[task.id]:
-            relation = "sequence" if dag.implicit(entries, task.id) else "dependency"
+            relation = "dependency" if task.id in explicit else "sequence"
             graph.edges.append(Edge(waited, task.id, relation))
     return order

@@ -23,8 +23,3 @@ def test_cycles_are_named():
     assert dag.find_cycle({"a": ["c"], "b": ["a"], "c": ["b"]}) == ["a", "c", "b", "a"]
     assert dag.find_cycle({"a": ["a"]}) == ["a", "a"]
     assert dag.find_cycle({"a": [], "b": ["a"], "c": ["a", "b"]}) is None
-
-
-def test_implicit_ordering_is_told_apart():
-    entries = [("a", None), ("b", None), ("c", ["a"])]
-    assert dag.implicit(entries, "b") and not dag.implicit(entries, "c")
