@@ -1,13 +1,29 @@
-"""Expressions: ``{{ ... }}`` templates, parsed and rendered in a Jinja sandbox."""
+"""Expressions: ``{{ ... }}`` templates, parsed and rendered in a Jinja sandbox.
+
+A string that is exactly one ``{{ expression }}`` renders to the expression's own value (a number
+stays a number); any other template renders to text. An undefined name or a failing expression
+raises ``ExpressionError`` naming the expression: never a silent empty string.
+"""
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass
+from typing import Any
 
-from jinja2 import TemplateSyntaxError, nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, Undefined, nodes
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
-sandbox = ImmutableSandboxedEnvironment(autoescape=False, keep_trailing_newline=True)
+sandbox = ImmutableSandboxedEnvironment(autoescape=False, keep_trailing_newline=True, undefined=StrictUndefined)
+_SINGLE = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\}\}|\{\{).)*)\}\}\s*$", re.S)
+
+
+class ExpressionError(ValueError):
+    def __init__(self, expression: str, reason: str) -> None:
+        self.expression = expression
+        self.reason = reason
+        super().__init__(f"{reason} in expression {expression!r}")
 
 
 @dataclass(frozen=True)
@@ -51,3 +67,50 @@ def references(tree: nodes.Template, roots: tuple[str, ...] = ("inputs", "output
             continue
         found.append(Reference(target.name, name, (node.lineno or 1) - 1))
     return found
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled_expression(expression: str):
+    return sandbox.compile_expression(expression, undefined_to_none=False)
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled_template(text: str):
+    return sandbox.from_string(text)
+
+
+def render_text(text: str, context: dict[str, Any]) -> Any:
+    if not is_template(text):
+        return text
+    single = _SINGLE.match(text)
+    try:
+        if single:
+            value = _compiled_expression(single.group("expr").strip())(**context)
+            if isinstance(value, Undefined):
+                value._fail_with_undefined_error()
+            return value
+        return _compiled_template(text).render(context)
+    except SecurityError as exc:
+        raise ExpressionError(text.strip(), f"not allowed: {exc}") from None
+    except TemplateError as exc:
+        raise ExpressionError(text.strip(), exc.message or type(exc).__name__) from None
+    except Exception as exc:
+        raise ExpressionError(text.strip(), f"{type(exc).__name__}: {exc}") from None
+
+
+def render(value: Any, context: dict[str, Any]) -> Any:
+    """Render every string inside ``value`` (lists and mappings included)."""
+    if isinstance(value, str):
+        return render_text(value, context)
+    if isinstance(value, list):
+        return [render(item, context) for item in value]
+    if isinstance(value, dict):
+        return {key: render(item, context) for key, item in value.items()}
+    return value
+
+
+def truthy(value: Any) -> bool:
+    """Conditions: real booleans, and the texts people write for them."""
+    if isinstance(value, str):
+        return value.strip().lower() not in ("", "false", "0", "no", "off", "none", "null")
+    return bool(value)

@@ -7,6 +7,7 @@ duplicate keys are reported (all of them, not only the first) instead of silentl
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,10 +19,34 @@ from engine.problems import Problem
 
 Path = tuple[str | int, ...]
 
-try:  # the C composer is several times faster on big flows
-    _Loader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - libyaml missing
-    _Loader = yaml.SafeLoader
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser is several times faster
+
+
+class _Loader(_Base):  # type: ignore[misc, valid-type]
+    """YAML 1.2 scalars: only true/false are booleans (``yes``, ``no``, ``on``, ``off`` stay text),
+    and no sexagesimal (``1:30``) or leading-zero octal numbers."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers
+                if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+        for first, resolvers in _Base.yaml_implicit_resolvers.items()
+    }  # fmt: skip
+
+
+_DECIMAL = re.compile(r"^[-+]?[0-9]+$")
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), list("-+0123456789")
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
 
 
 @dataclass
@@ -79,6 +104,8 @@ class _Builder:
         return None  # pragma: no cover - YAML has no other node kinds
 
     def _scalar(self, node: ScalarNode, path: Path) -> Any:
+        if node.tag == "tag:yaml.org,2002:int" and _DECIMAL.match(node.value):
+            return int(node.value, 10)  # YAML 1.2: 010 is ten, not octal eight
         try:
             value = self._scalars.construct_object(node, deep=True)
         except ConstructorError as exc:

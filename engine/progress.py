@@ -1,0 +1,528 @@
+"""What runs next: a pure state machine over the flow graph and the task-run states (no I/O).
+
+``advance(snapshot)`` repeats ``decide`` and ``apply`` on an in-memory snapshot until nothing more
+can happen now, and returns every action taken. The executor loads a snapshot from the database,
+calls ``advance`` and persists the actions; tests call it directly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from engine.expressions import ExpressionError, render, render_text, truthy
+from engine.flow import Flow
+from engine.states import EXECUTION_TRANSITIONS, TASK_RUN_TRANSITIONS, State, check_transition
+from engine.tasks import Task
+from engine.tasks.flowable import ForEach, If, Parallel, Pause, Sequential, Subflow, Switch
+
+
+@dataclass
+class RunView:
+    id: str
+    task_id: str
+    state: State
+    kind: str = "worker"  # "worker" runs on a worker; "executor" is decided here (flowables, pause, subflow)
+    parent_id: str | None = None
+    iteration: int | None = None
+    value: Any = None
+    attempts: int = 0
+    outputs: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    created_at: dt.datetime | None = None
+    started_at: dt.datetime | None = None
+    ended_at: dt.datetime | None = None
+    next_attempt_at: dt.datetime | None = None
+
+
+@dataclass
+class ExecutionView:
+    id: str
+    state: State
+    inputs: dict[str, Any] = field(default_factory=dict)
+    labels: dict[str, Any] = field(default_factory=dict)
+    trigger: dict[str, Any] | None = None
+    outputs: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    flow_revision: int = 1
+    created_at: dt.datetime | None = None
+    started_at: dt.datetime | None = None
+    ended_at: dt.datetime | None = None
+
+
+@dataclass
+class Snapshot:
+    flow: Flow
+    execution: ExecutionView
+    runs: dict[str, RunView]
+    now: dt.datetime
+    flow_running: int = 0  # other executions of this flow holding a concurrency slot
+    subflows: dict[str, tuple[State, dict[str, Any]]] = field(default_factory=dict)  # run id -> child result
+    secret: Callable[[str], str] | None = None
+    new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
+
+
+# --- actions ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SetExecution:
+    state: State
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CreateRun:
+    run: RunView
+
+
+@dataclass(frozen=True)
+class UpdateRun:
+    run_id: str
+    state: State | None = None
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StartSubflow:
+    run_id: str
+    execution_id: str
+    namespace: str
+    flow_id: str
+    inputs: dict[str, Any]
+    labels: dict[str, Any]
+
+
+Action = SetExecution | CreateRun | UpdateRun | StartSubflow
+
+
+# --- rendering context --------------------------------------------------------------------------
+
+
+def context_for(snapshot: Snapshot, run: RunView | None = None) -> dict[str, Any]:
+    """What expressions see: inputs, vars, outputs, execution, flow, trigger, taskrun, labels, secret()."""
+    execution, flow = snapshot.execution, snapshot.flow
+    context: dict[str, Any] = {
+        "inputs": execution.inputs,
+        "vars": flow.variables,
+        "labels": execution.labels,
+        "trigger": execution.trigger or {},
+        "execution": {
+            "id": execution.id,
+            "state": str(execution.state),
+            "startDate": (execution.started_at or execution.created_at or snapshot.now).isoformat(),
+        },
+        "flow": {"id": flow.id, "namespace": flow.namespace, "revision": execution.flow_revision},
+        "outputs": _outputs_view(snapshot, run),
+    }
+    if run is not None:
+        context["taskrun"] = {"id": run.id, "value": run.value, "iteration": run.iteration,
+                              "attempt": run.attempts, "parentId": run.parent_id}  # fmt: skip
+    if snapshot.secret is not None:
+        context["secret"] = snapshot.secret
+    return context
+
+
+def _outputs_view(snapshot: Snapshot, run: RunView | None) -> dict[str, Any]:
+    by_task: dict[str, list[RunView]] = {}
+    for candidate in snapshot.runs.values():
+        by_task.setdefault(candidate.task_id, []).append(candidate)
+    view: dict[str, Any] = {}
+    for task_id, runs in by_task.items():
+        if len(runs) == 1:
+            view[task_id] = runs[0].outputs
+        else:  # runs of one task in several foreach iterations: keyed by the iteration's value
+            view[task_id] = {str(r.value): r.outputs for r in sorted(runs, key=lambda r: r.iteration or 0)}
+    if run is not None and run.iteration is not None:
+        scope = _iteration_scope(snapshot, run)
+        for sibling in snapshot.runs.values():  # inside an iteration, its own tasks' outputs come first
+            if sibling.iteration == run.iteration and _iteration_scope(snapshot, sibling) == scope:
+                view[sibling.task_id] = sibling.outputs
+    return view
+
+
+def _iteration_scope(snapshot: Snapshot, run: RunView) -> str | None:
+    """Id of the foreach run whose iteration ``run`` belongs to."""
+    current = run
+    while current.parent_id is not None:
+        parent = snapshot.runs.get(current.parent_id)
+        if parent is None:
+            return None
+        if parent.kind == "executor" and "values" in parent.outputs:
+            return parent.id
+        current = parent
+    return None
+
+
+# --- deciding -----------------------------------------------------------------------------------
+
+
+def advance(snapshot: Snapshot, max_passes: int = 10_000) -> list[Action]:
+    """Decide and apply until nothing more happens now; the snapshot is updated in place."""
+    taken: list[Action] = []
+    for _ in range(max_passes):
+        actions = decide(snapshot)
+        if not actions:
+            return taken
+        for action in actions:
+            apply(snapshot, action)
+        taken += actions
+    raise RuntimeError("the execution did not settle; this is a bug in the state machine")
+
+
+def decide(snapshot: Snapshot) -> list[Action]:
+    execution, flow, now = snapshot.execution, snapshot.flow, snapshot.now
+    state = execution.state
+    if state.terminal:
+        return []
+    if state in (State.CREATED, State.QUEUED):
+        return _admit(snapshot)
+    if state == State.KILLING:
+        return _kill(snapshot)
+    if flow.timeout and execution.started_at and now >= execution.started_at + flow.timeout:
+        return [SetExecution(State.KILLING, {"error": f"the flow timed out after {flow.timeout}"})]
+    evaluator = _Evaluator(snapshot)
+    status = evaluator.block(flow.tasks, flow.errors, flow.finally_, None, None, None)
+    if evaluator.actions:
+        return evaluator.actions
+    if status.terminal:
+        return [_finish(snapshot, status)]
+    paused = _all_waiting_on_pause(snapshot)
+    if paused and state == State.RUNNING:
+        return [SetExecution(State.PAUSED)]
+    if not paused and state == State.PAUSED:
+        return [SetExecution(State.RUNNING)]
+    return []
+
+
+def _admit(snapshot: Snapshot) -> list[Action]:
+    limit = snapshot.flow.concurrency
+    if limit and snapshot.flow_running >= limit.limit:
+        behavior = limit.behavior.value
+        if behavior == "cancel":
+            return [SetExecution(State.CANCELLED, {"ended_at": snapshot.now})]
+        if behavior == "fail":
+            error = f"the flow's concurrency limit ({limit.limit}) is reached"
+            return [SetExecution(State.FAILED, {"error": error, "ended_at": snapshot.now})]
+        return [] if snapshot.execution.state == State.QUEUED else [SetExecution(State.QUEUED)]
+    return [SetExecution(State.RUNNING, {"started_at": snapshot.now})]
+
+
+def _kill(snapshot: Snapshot) -> list[Action]:
+    actions: list[Action] = []
+    for run in snapshot.runs.values():
+        if run.state.terminal:
+            continue
+        waiting = run.state in (State.QUEUED, State.RETRYING, State.CREATED, State.PAUSED)
+        if waiting or run.kind == "executor":
+            actions.append(UpdateRun(run.id, State.KILLED, {"ended_at": snapshot.now}))
+    if actions:
+        return actions
+    if all(run.state.terminal for run in snapshot.runs.values()):
+        final = State.FAILED if snapshot.execution.error else State.KILLED
+        return [SetExecution(final, {"ended_at": snapshot.now})]
+    return []  # worker runs are being stopped; their workers report back
+
+
+def _finish(snapshot: Snapshot, status: State) -> SetExecution:
+    changes: dict[str, Any] = {"ended_at": snapshot.now}
+    if status in (State.SUCCESS, State.WARNING) and snapshot.flow.outputs:
+        context = context_for(snapshot)
+        outputs: dict[str, Any] = {}
+        for output in snapshot.flow.outputs:
+            try:
+                outputs[output.id] = render(output.value, context)
+            except ExpressionError as exc:
+                changes["error"] = f"flow output '{output.id}': {exc}"
+                return SetExecution(State.FAILED, changes)
+        changes["outputs"] = outputs
+    return SetExecution(status, changes)
+
+
+def _all_waiting_on_pause(snapshot: Snapshot) -> bool:
+    open_leaves = [r for r in snapshot.runs.values() if not r.state.terminal and r.kind == "worker"]
+    paused = [r for r in snapshot.runs.values() if r.state == State.PAUSED]
+    return bool(paused) and not open_leaves
+
+
+def _retry_policy(snapshot: Snapshot, task: Task):
+    return task.retry or snapshot.flow.retry
+
+
+class _Evaluator:
+    """One pass over the flow: the status of each task list, and the actions that can be taken now."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.s = snapshot
+        self.actions: list[Action] = []
+        self.children: dict[tuple[str | None, int | None], dict[str, RunView]] = {}
+        for run in snapshot.runs.values():
+            self.children.setdefault((run.parent_id, run.iteration), {})[run.task_id] = run
+
+    def block(self, main: list[Task], errors: list[Task] | None, finally_: list[Task] | None,
+              parent: RunView | None, iteration: int | None, value: Any, *, parallel: bool = False,
+              limit: int = 0, main_status: State | None = None) -> State:  # fmt: skip
+        """A task list with its ``errors`` and ``finally`` lists."""
+        if main_status is None:
+            main_status = self.scope(main, parent, iteration, value, parallel=parallel, limit=limit)
+        if not main_status.terminal:
+            return State.RUNNING
+        failed = main_status == State.FAILED
+        if failed and errors and not self.scope(errors, parent, iteration, value).terminal:
+            return State.RUNNING
+        if finally_:
+            final = self.scope(finally_, parent, iteration, value)
+            if not final.terminal:
+                return State.RUNNING
+            failed = failed or final == State.FAILED
+        return State.FAILED if failed else main_status
+
+    def scope(self, tasks: list[Task], parent: RunView | None, iteration: int | None, value: Any, *,
+              parallel: bool = False, limit: int = 0) -> State:  # fmt: skip
+        """One task list, following the ordering rule; RUNNING until every task has ended."""
+        from engine import dag
+
+        parent_id = parent.id if parent else None
+        runs = self.children.get((parent_id, iteration), {})
+        order = dag.predecessors([(t.id, t.depends_on) for t in tasks], parallel=parallel)
+        status: dict[str, str] = {}
+        warning = False
+        for task in tasks:
+            run = runs.get(task.id)
+            if run is not None:
+                status[task.id] = self.run_status(task, run)
+                warning = warning or run.state == State.WARNING or (run.state == State.FAILED and task.allow_failure)
+        failed = "failed" in status.values()
+        active = sum(1 for v in status.values() if v == "running")
+        if not failed:
+            for task in tasks:
+                if task.id in status or not all(status.get(p) == "ok" for p in order[task.id]):
+                    continue
+                if limit and active >= limit:
+                    break
+                status[task.id] = self.create(task, parent, iteration, value)
+                active += status[task.id] == "running"
+        if "running" in status.values():
+            return State.RUNNING
+        if "failed" in status.values():
+            return State.FAILED
+        if len(status) == len(tasks) and all(v == "ok" for v in status.values()):
+            return State.WARNING if warning else State.SUCCESS
+        return State.RUNNING
+
+    def create(self, task: Task, parent: RunView | None, iteration: int | None, value: Any) -> str:
+        s = self.s
+        kind = type(task).runs_on
+        run = RunView(id=s.new_id(), task_id=task.id, state=State.CREATED, kind=kind,
+                      parent_id=parent.id if parent else None, iteration=iteration, value=value,
+                      created_at=s.now)  # fmt: skip
+        if task.disabled:
+            run.state = State.SKIPPED
+        elif task.run_if is not None:
+            try:
+                run.state = State.CREATED if truthy(render_text(task.run_if, context_for(s, run))) else State.SKIPPED
+            except ExpressionError as exc:
+                run.state, run.error = State.FAILED, f"task '{task.id}' property 'runIf': {exc}"
+        if run.state == State.CREATED:
+            if isinstance(task, Pause):
+                run.state, run.started_at = State.PAUSED, s.now
+                if task.delay:
+                    run.outputs = {"resumeAt": (s.now + task.delay).isoformat()}
+            else:
+                run.state = State.QUEUED if kind == "worker" else State.RUNNING
+                run.started_at = None if kind == "worker" else s.now
+        if run.state.terminal:
+            run.ended_at = s.now
+        self.actions.append(CreateRun(run))
+        if run.state == State.SKIPPED:
+            return "ok"
+        return "failed" if run.state == State.FAILED and not task.allow_failure else "running"
+
+    def run_status(self, task: Task, run: RunView) -> str:
+        """'ok', 'failed' or 'running', taking the actions the run's state calls for."""
+        s, state = self.s, run.state
+        if state in (State.SUCCESS, State.WARNING, State.SKIPPED):
+            return "ok"
+        if state == State.FAILED:
+            retry = _retry_policy(s, task)
+            if run.kind == "worker" and retry is not None and self._may_retry(retry, run):
+                due = s.now + retry.delay(run.attempts)
+                self.actions.append(UpdateRun(run.id, State.RETRYING, {"next_attempt_at": due}))
+                return "running"
+            return "ok" if task.allow_failure else "failed"
+        if state in (State.KILLED, State.CANCELLED):
+            return "failed"
+        if state == State.RETRYING:
+            if run.next_attempt_at is None or s.now >= run.next_attempt_at:
+                self.actions.append(UpdateRun(run.id, State.QUEUED, {"next_attempt_at": None}))
+            return "running"
+        if state == State.PAUSED:
+            resume_at = run.outputs.get("resumeAt")
+            if resume_at and s.now >= dt.datetime.fromisoformat(resume_at):
+                self.actions.append(UpdateRun(run.id, State.SUCCESS, {"ended_at": s.now}))
+            return "running"
+        if state == State.RUNNING and run.kind == "executor":
+            return self.flowable(task, run)
+        return "running"
+
+    def _may_retry(self, retry: Any, run: RunView) -> bool:
+        if retry.max_attempts is not None and run.attempts >= retry.max_attempts:
+            return False
+        started = run.created_at or self.s.now
+        return retry.max_duration is None or self.s.now - started < retry.max_duration
+
+    def flowable(self, task: Task, run: RunView) -> str:
+        try:
+            status = self._flowable_status(task, run)
+        except ExpressionError as exc:
+            self.actions.append(UpdateRun(run.id, State.FAILED, {"error": f"task '{task.id}': {exc}",
+                                                                 "ended_at": self.s.now}))  # fmt: skip
+            return "ok" if task.allow_failure else "failed"
+        if status is None or not status.terminal:
+            return "running"
+        self.actions.append(UpdateRun(run.id, status, {"ended_at": self.s.now}))
+        if status == State.FAILED:
+            return "ok" if task.allow_failure else "failed"
+        return "ok"
+
+    def _decided(self, run: RunView, key: str, compute: Callable[[], Any]) -> tuple[bool, Any]:
+        """A flowable's decision (switch case, if condition, foreach values) is taken once and kept."""
+        if key in run.outputs:
+            return True, run.outputs[key]
+        self.actions.append(UpdateRun(run.id, None, {"outputs": {**run.outputs, **compute()}}))
+        return False, None
+
+    def _flowable_status(self, task: Task, run: RunView) -> State | None:
+        context = lambda: context_for(self.s, run)  # noqa: E731 - built only when a decision needs it
+        errors, finally_ = getattr(task, "errors", None), getattr(task, "finally_", None)
+        if isinstance(task, Sequential):
+            return self.block(task.tasks, errors, finally_, run, run.iteration, run.value)
+        if isinstance(task, Parallel):
+            return self.block(task.tasks, errors, finally_, run, run.iteration, run.value, parallel=True,
+                              limit=task.concurrency)  # fmt: skip
+        if isinstance(task, Switch):
+            ready, case = self._decided(run, "case", lambda: _switch_case(task, context()))
+            if not ready:
+                return None
+            chosen = task.defaults if case == "defaults" else task.cases.get(case) if case is not None else None
+            if not chosen:
+                return self.block([], errors, finally_, run, run.iteration, run.value, main_status=State.SUCCESS)
+            return self.block(chosen, errors, finally_, run, run.iteration, run.value)
+        if isinstance(task, If):
+            ready, condition = self._decided(run, "condition", lambda: {"condition": truthy(
+                render_text(task.condition, context()))})  # fmt: skip
+            if not ready:
+                return None
+            chosen = task.then if condition else task.else_
+            if not chosen:
+                return self.block([], errors, finally_, run, run.iteration, run.value, main_status=State.SUCCESS)
+            return self.block(chosen, errors, finally_, run, run.iteration, run.value)
+        if isinstance(task, ForEach):
+            ready, values = self._decided(run, "values", lambda: {"values": _foreach_values(task, context())})
+            if not ready:
+                return None
+            main = self._iterations(task, run, values)
+            return self.block([], errors, finally_, run, run.iteration, run.value, main_status=main)
+        if isinstance(task, Subflow):
+            return self._subflow(task, run, context)
+        raise AssertionError(f"no decision rule for executor task type {task.type}")
+
+    def _iterations(self, task: ForEach, run: RunView, values: list[Any]) -> State:
+        statuses: list[State] = []
+        in_flight = 0
+        for index, item in enumerate(values):
+            started = (run.id, index) in self.children
+            if not started and (State.FAILED in statuses or (task.concurrency_limit and
+                                                             in_flight >= task.concurrency_limit)):  # fmt: skip
+                statuses.append(State.RUNNING)
+                continue
+            status = self.scope(task.tasks, run, index, item)
+            in_flight += not status.terminal
+            statuses.append(status)
+        if any(not s.terminal for s in statuses):
+            return State.RUNNING
+        if State.FAILED in statuses:
+            return State.FAILED
+        return State.WARNING if State.WARNING in statuses else State.SUCCESS
+
+    def _subflow(self, task: Subflow, run: RunView, context: Callable[[], dict]) -> State | None:
+        if "executionId" not in run.outputs:
+            ctx = context()
+            child_id = self.s.new_id()
+            self.actions.append(StartSubflow(run.id, child_id, task.namespace, task.flow_id,
+                                             render(task.inputs, ctx), render(task.labels, ctx)))  # fmt: skip
+            return None
+        if not task.wait:
+            return State.SUCCESS
+        result = self.s.subflows.get(run.id)
+        if result is None or not result[0].terminal:
+            return None
+        child_state, child_outputs = result
+        self.actions.append(UpdateRun(run.id, None, {"outputs": {**run.outputs, "state": str(child_state),
+                                                                 "outputs": child_outputs}}))  # fmt: skip
+        if child_state in (State.SUCCESS, State.WARNING) or not task.transmit_failed:
+            return State.SUCCESS if child_state == State.SUCCESS or not task.transmit_failed else State.WARNING
+        return State.FAILED
+
+
+def _switch_case(task: Switch, context: dict[str, Any]) -> dict[str, Any]:
+    value = render(task.value, context)
+    key = str(value).lower() if isinstance(value, bool) else str(value)
+    case = key if key in task.cases else "defaults" if task.defaults else None
+    return {"value": value, "case": case}
+
+
+def _foreach_values(task: ForEach, context: dict[str, Any]) -> list[Any]:
+    import json
+
+    values = render(task.values, context)
+    if isinstance(values, str):
+        try:
+            values = json.loads(values)
+        except json.JSONDecodeError:
+            raise ExpressionError(str(task.values), "foreach values are not a list (nor JSON text of one)") from None
+    if not isinstance(values, list):
+        raise ExpressionError(str(task.values), f"foreach values must be a list, got {type(values).__name__}")
+    return values
+
+
+# --- applying -----------------------------------------------------------------------------------
+
+
+def apply(snapshot: Snapshot, action: Action) -> None:
+    """Change the in-memory snapshot as ``action`` says (checking the transition tables)."""
+    if isinstance(action, SetExecution):
+        execution = snapshot.execution
+        check_transition(EXECUTION_TRANSITIONS, execution.state, action.state, f"execution {execution.id}")
+        execution.state = action.state
+        for key, value in action.changes.items():
+            setattr(execution, key, value)
+    elif isinstance(action, CreateRun):
+        snapshot.runs[action.run.id] = replace(action.run)
+    elif isinstance(action, UpdateRun):
+        run = snapshot.runs[action.run_id]
+        if action.state is not None:
+            check_transition(TASK_RUN_TRANSITIONS, run.state, action.state, f"task run {run.task_id}")
+            run.state = action.state
+        for key, value in action.changes.items():
+            setattr(run, key, value)
+    elif isinstance(action, StartSubflow):
+        run = snapshot.runs[action.run_id]
+        run.outputs = {**run.outputs, "executionId": action.execution_id}
+
+
+def next_wakeup(snapshot: Snapshot) -> dt.datetime | None:
+    """When the execution must be looked at again even if nothing reports: retries, pauses, timeout."""
+    times: list[dt.datetime] = []
+    for run in snapshot.runs.values():
+        if run.state == State.RETRYING and run.next_attempt_at:
+            times.append(run.next_attempt_at)
+        if run.state == State.PAUSED and run.outputs.get("resumeAt"):
+            times.append(dt.datetime.fromisoformat(run.outputs["resumeAt"]))
+    execution = snapshot.execution
+    if snapshot.flow.timeout and execution.started_at and not execution.state.terminal:
+        times.append(execution.started_at + snapshot.flow.timeout)
+    return min(times) if times else None
