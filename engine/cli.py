@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
+import os
+import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
 from sqlalchemy import Engine
 
+from engine import commands, events
 from engine.config import load_settings
+from engine.connection import connect, redis_url
+from engine.follow import follow
 from engine.graph import flow_graph
 from engine.loader import LoadResult, load_flow, read_source
 from engine.problems import FlowInvalid
+from engine.server import background_engine
+from engine.states import State
+from engine.store import executions as store
 from engine.store import flows as flow_store
 from engine.store.database import open_database, session_scope
 from engine.tasks import registry
@@ -254,17 +264,298 @@ def task_schema_command(type_name: str | None) -> None:
     click.echo(json.dumps(registry.json_schema(type_name), indent=2))
 
 
+def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
+    pairs = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            _fail(f"{what} '{item}' is not KEY=VALUE")
+        pairs[key] = value
+    return pairs
+
+
+@contextlib.contextmanager
+def _connections():
+    """Database and Redis for a command (an embedded Redis is reused if one runs, else started)."""
+    settings = load_settings()
+    with redis_url(settings) as url:
+        yield commands.Connections(open_database(settings.database_url), connect(url)), settings, url
+
+
+def _print_line(line) -> None:
+    stamp = line.timestamp.strftime("%H:%M:%S.%f")[:-3]
+    click.echo(f"{stamp} {line.level:<5} {line.task_id or '-':<16} {line.message}", err=False)
+
+
+@main.command("run")
+@click.argument("target")
+@click.option("--input", "-i", "inputs", multiple=True, help="An input as KEY=VALUE (repeatable).")
+@click.option("--label", "-l", "labels", multiple=True, help="A label as KEY=VALUE (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document (state, outputs, task runs).")
+@click.option("--timeout", type=float, default=None, help="Give up waiting after this many seconds.")
+@click.option("--workers", "-n", default=2, show_default=True, help="Workers to start when none are running.")
+def run_command(
+    target: str, inputs: tuple[str, ...], labels: tuple[str, ...], as_json: bool, timeout: float | None, workers: int
+) -> None:
+    """Run a flow: a FILE (deployed first when it changed) or NAMESPACE/FLOW_ID.
+
+    Streams the logs, then prints the final state and outputs. Exits 0 only on SUCCESS or WARNING.
+    Without a running Lanner (no executor on the configured Redis), it runs its own executor and
+    workers on the embedded defaults for the length of the run.
+    """
+    with _connections() as (conn, settings, url):
+        path = Path(target)
+        if path.is_file():
+            result = load_flow(read_source(path), str(path))
+            if not result.ok:
+                raise_invalid(result)
+            with session_scope(conn.db) as session:
+                deployed = flow_store.save_flow(session, result.flow, read_source(path), author=getpass.getuser())
+            if deployed.status is not flow_store.DeployStatus.UNCHANGED:
+                click.echo(deployed.describe(), err=True)
+            namespace, flow_id = result.flow.namespace, result.flow.id
+        elif "/" in target:
+            namespace, flow_id = target.rsplit("/", 1)
+        else:
+            _fail(f"{target}: no such file, and not NAMESPACE/FLOW_ID")
+        try:
+            execution_id = commands.start_execution(
+                conn,
+                namespace,
+                flow_id,
+                inputs=_pairs(inputs, "input"),
+                labels=_pairs(labels, "label"),
+                trigger={"type": "cli"},
+            )
+        except flow_store.FlowNotFound as exc:
+            _fail(str(exc))
+        except (store.InputsInvalid, store.ExecutionConflict) as exc:
+            _fail(str(exc))
+        local = (
+            contextlib.nullcontext()
+            if events.executors_running(conn.redis)
+            else background_engine(settings, url, workers=workers)
+        )
+        with local:
+            if not as_json:
+                click.echo(f"execution {execution_id} of {namespace}/{flow_id}", err=True)
+            try:
+                for item in follow(conn.db, conn.redis, execution_id, timeout=timeout):
+                    if as_json:
+                        continue
+                    if isinstance(item, State):
+                        click.echo(f"-- {item}", err=True)
+                    else:
+                        _print_line(item)
+            except TimeoutError as exc:
+                _fail(str(exc))
+        with session_scope(conn.db) as session:
+            execution = store.get_execution(session, execution_id)
+            runs = store.task_runs(session, execution_id)
+        state = State(execution.state)
+        if as_json:
+            document = {
+                "id": execution.id,
+                "namespace": namespace,
+                "flowId": flow_id,
+                "state": state.value,
+                "outputs": execution.outputs,
+                "error": execution.error,
+                "taskRuns": [
+                    {
+                        "id": r.id,
+                        "taskId": r.task_id,
+                        "state": r.state,
+                        "attempts": r.attempt_count,
+                        "iteration": r.iteration,
+                        "outputs": r.outputs,
+                        "error": r.error,
+                    }
+                    for r in runs
+                ],
+            }
+            click.echo(json.dumps(document, indent=2, default=str))
+        else:
+            click.echo(f"{state}  {execution.duration_ms or 0} ms", err=True)
+            if execution.error:
+                click.echo(f"error: {execution.error}", err=True)
+            if execution.outputs:
+                click.echo(json.dumps(execution.outputs, indent=2, default=str))
+        sys.exit(0 if state in (State.SUCCESS, State.WARNING) else 1)
+
+
+@main.group()
+def execution() -> None:
+    """List, inspect and operate executions."""
+
+
+@execution.command("list")
+@click.option("--namespace", "-n", default=None)
+@click.option("--flow", "flow_id", default=None)
+@click.option("--state", default=None, type=click.Choice([s.value for s in State], case_sensitive=False))
+@click.option("--limit", default=20, show_default=True)
+def execution_list(namespace: str | None, flow_id: str | None, state: str | None, limit: int) -> None:
+    """The newest executions first."""
+    from sqlmodel import col, select
+
+    from engine.store.tables import Execution
+
+    with session_scope(open_database(load_settings().database_url)) as session:
+        statement = select(Execution).order_by(col(Execution.created_at).desc()).limit(limit)
+        if namespace:
+            statement = statement.where(Execution.namespace == namespace)
+        if flow_id:
+            statement = statement.where(Execution.flow_id == flow_id)
+        if state:
+            statement = statement.where(Execution.state == state.upper())
+        rows = list(session.exec(statement))
+    for row in rows:
+        when = row.created_at.isoformat(timespec="seconds")
+        click.echo(f"{row.id}  {row.state:<9} {when}  {row.namespace}/{row.flow_id}  {row.duration_ms or '-'} ms")
+
+
+@execution.command("show")
+@click.argument("execution_id")
+def execution_show(execution_id: str) -> None:
+    """An execution with its task runs."""
+    with session_scope(open_database(load_settings().database_url)) as session:
+        try:
+            row = store.get_execution(session, execution_id)
+        except store.ExecutionNotFound as exc:
+            _fail(str(exc))
+        runs = store.task_runs(session, execution_id)
+    click.echo(f"{row.id}  {row.namespace}/{row.flow_id} rev {row.flow_revision}  {row.state}")
+    click.echo(f"inputs: {json.dumps(row.inputs, default=str)}")
+    if row.outputs:
+        click.echo(f"outputs: {json.dumps(row.outputs, default=str)}")
+    if row.error:
+        click.echo(f"error: {row.error}")
+    for run in runs:
+        where = f"[{run.iteration}]" if run.iteration is not None else ""
+        click.echo(
+            f"  {run.task_id + where:<24} {run.state:<9} attempts {run.attempt_count}  "
+            f"{run.duration_ms or '-'} ms  {run.error or ''}"
+        )
+
+
+def _operate(action, *args) -> None:
+    with _connections() as (conn, _, _):
+        try:
+            return action(conn, *args)
+        except (store.ExecutionNotFound, store.ExecutionConflict, store.InputsInvalid, LookupError) as exc:
+            _fail(str(exc).strip("'\""))
+
+
+@execution.command("kill")
+@click.argument("execution_id")
+def execution_kill(execution_id: str) -> None:
+    """Kill an execution; running task processes are stopped."""
+    _operate(commands.kill_execution, execution_id)
+    click.echo(f"killing {execution_id}")
+
+
+@execution.command("restart")
+@click.argument("execution_id")
+def execution_restart(execution_id: str) -> None:
+    """Restart a FAILED or KILLED execution from its failed tasks (same execution, new attempts)."""
+    _operate(commands.restart_execution, execution_id)
+    click.echo(f"restarted {execution_id}")
+
+
+@execution.command("replay")
+@click.argument("execution_id")
+@click.option("--from", "from_task", required=True, help="The task to run again from.")
+def execution_replay(execution_id: str, from_task: str) -> None:
+    """Start a new execution that keeps what ran before a chosen task."""
+    new_id = _operate(commands.replay_execution, execution_id, from_task)
+    click.echo(new_id)
+
+
+@execution.command("resume")
+@click.argument("execution_id")
+@click.option("--input", "-i", "inputs", multiple=True, help="A resume input as KEY=VALUE.")
+def execution_resume(execution_id: str, inputs: tuple[str, ...]) -> None:
+    """Resume a paused execution."""
+    _operate(commands.resume_execution, execution_id, _pairs(inputs, "input"))
+    click.echo(f"resumed {execution_id}")
+
+
+@execution.command("logs")
+@click.argument("execution_id")
+@click.option("--follow", "-f", "follow_lines", is_flag=True, help="Keep printing new lines until it ends.")
+@click.option("--task", "task_id", default=None)
+@click.option("--level", default=None, type=click.Choice(["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]))
+@click.option("--after", default=0, help="Only lines after this position (a line id).")
+def execution_logs(execution_id: str, follow_lines: bool, task_id: str | None, level: str | None, after: int) -> None:
+    """Print an execution's log lines."""
+    if follow_lines:
+        with _connections() as (conn, _, _):
+            for item in follow(conn.db, conn.redis, execution_id, after=after):
+                if not isinstance(item, State) and (not task_id or item.task_id == task_id):
+                    _print_line(item)
+        return
+    from engine.store.logs import read_logs
+
+    with session_scope(open_database(load_settings().database_url)) as session:
+        try:
+            store.get_execution(session, execution_id)
+        except store.ExecutionNotFound as exc:
+            _fail(str(exc))
+        while lines := read_logs(session, execution_id, after=after, task_id=task_id, min_level=level):
+            for line in lines:
+                _print_line(line)
+            after = lines[-1].id
+
+
+@main.command("worker")
+@click.option("--workers", "-n", default=1, show_default=True, help="Worker processes to run.")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def worker_command(workers: int, burst: bool) -> None:
+    """Run task workers (RQ) on LANNER_REDIS_URL (or the embedded Redis)."""
+    from engine.worker import work
+
+    settings = load_settings()
+    open_database(settings.database_url)
+    with redis_url(settings) as url:
+        work(url, workers, burst=burst)
+
+
+@main.command("executor")
+def executor_command() -> None:
+    """Run an executor: it advances executions as their tasks report."""
+    from engine.server import run_executor
+
+    settings = load_settings()
+    with redis_url(settings) as url:
+        run_executor(settings, url)
+
+
 @main.command("server")
 @click.option("--port", default=3000, show_default=True, help="Port of the studio (UI and API on one port).")
+@click.option("--workers", "-n", default=max(os.cpu_count() or 2, 2), show_default=True, help="Worker processes.")
 @click.option(
     "--host",
     default="0.0.0.0",  # noqa: S104 - the studio is meant to be reached
     show_default=True,
 )
-def server_command(port: int, host: str) -> None:
-    """Run Lanner on one machine: the studio, with embedded SQLite (and Redis once the engine runs)."""
+def server_command(port: int, host: str, workers: int) -> None:
+    """Run all of Lanner on one machine: studio, executor and workers (SQLite + embedded Redis by default)."""
     from engine.launcher import run_studio
+    from engine.server import child_environment, stop_process
 
     settings = load_settings()
     open_database(settings.database_url)  # migrate before anything serves
-    sys.exit(run_studio(settings, host=host, port=port))
+    with redis_url(settings) as url:
+        env = child_environment(settings, url)
+        parts = [
+            subprocess.Popen([sys.executable, "-m", "engine", "executor"], env=env, start_new_session=True),
+            subprocess.Popen(
+                [sys.executable, "-m", "engine", "worker", "-n", str(workers)], env=env, start_new_session=True
+            ),
+        ]
+        try:
+            status = run_studio(replace(settings, redis_url=url), host=host, port=port)
+        finally:
+            for part in parts:
+                stop_process(part)
+    sys.exit(status)

@@ -119,8 +119,13 @@ def context_for(snapshot: Snapshot, run: RunView | None = None) -> dict[str, Any
         "outputs": _outputs_view(snapshot, run),
     }
     if run is not None:
-        context["taskrun"] = {"id": run.id, "value": run.value, "iteration": run.iteration,
-                              "attempt": run.attempts, "parentId": run.parent_id}  # fmt: skip
+        context["taskrun"] = {
+            "id": run.id,
+            "value": run.value,
+            "iteration": run.iteration,
+            "attempt": run.attempts,
+            "parentId": run.parent_id,
+        }
     if snapshot.secret is not None:
         context["secret"] = snapshot.secret
     return context
@@ -262,9 +267,19 @@ class _Evaluator:
         for run in snapshot.runs.values():
             self.children.setdefault((run.parent_id, run.iteration), {})[run.task_id] = run
 
-    def block(self, main: list[Task], errors: list[Task] | None, finally_: list[Task] | None,
-              parent: RunView | None, iteration: int | None, value: Any, *, parallel: bool = False,
-              limit: int = 0, main_status: State | None = None) -> State:  # fmt: skip
+    def block(
+        self,
+        main: list[Task],
+        errors: list[Task] | None,
+        finally_: list[Task] | None,
+        parent: RunView | None,
+        iteration: int | None,
+        value: Any,
+        *,
+        parallel: bool = False,
+        limit: int = 0,
+        main_status: State | None = None,
+    ) -> State:
         """A task list with its ``errors`` and ``finally`` lists."""
         if main_status is None:
             main_status = self.scope(main, parent, iteration, value, parallel=parallel, limit=limit)
@@ -280,8 +295,16 @@ class _Evaluator:
             failed = failed or final == State.FAILED
         return State.FAILED if failed else main_status
 
-    def scope(self, tasks: list[Task], parent: RunView | None, iteration: int | None, value: Any, *,
-              parallel: bool = False, limit: int = 0) -> State:  # fmt: skip
+    def scope(
+        self,
+        tasks: list[Task],
+        parent: RunView | None,
+        iteration: int | None,
+        value: Any,
+        *,
+        parallel: bool = False,
+        limit: int = 0,
+    ) -> State:
         """One task list, following the ordering rule; RUNNING until every task has ended."""
         from engine import dag
 
@@ -316,9 +339,16 @@ class _Evaluator:
     def create(self, task: Task, parent: RunView | None, iteration: int | None, value: Any) -> str:
         s = self.s
         kind = type(task).runs_on
-        run = RunView(id=s.new_id(), task_id=task.id, state=State.CREATED, kind=kind,
-                      parent_id=parent.id if parent else None, iteration=iteration, value=value,
-                      created_at=s.now)  # fmt: skip
+        run = RunView(
+            id=s.new_id(),
+            task_id=task.id,
+            state=State.CREATED,
+            kind=kind,
+            parent_id=parent.id if parent else None,
+            iteration=iteration,
+            value=value,
+            created_at=s.now,
+        )
         if task.disabled:
             run.state = State.SKIPPED
         elif task.run_if is not None:
@@ -378,8 +408,9 @@ class _Evaluator:
         try:
             status = self._flowable_status(task, run)
         except ExpressionError as exc:
-            self.actions.append(UpdateRun(run.id, State.FAILED, {"error": f"task '{task.id}': {exc}",
-                                                                 "ended_at": self.s.now}))  # fmt: skip
+            self.actions.append(
+                UpdateRun(run.id, State.FAILED, {"error": f"task '{task.id}': {exc}", "ended_at": self.s.now})
+            )
             return "ok" if task.allow_failure else "failed"
         if status is None or not status.terminal:
             return "running"
@@ -401,8 +432,9 @@ class _Evaluator:
         if isinstance(task, Sequential):
             return self.block(task.tasks, errors, finally_, run, run.iteration, run.value)
         if isinstance(task, Parallel):
-            return self.block(task.tasks, errors, finally_, run, run.iteration, run.value, parallel=True,
-                              limit=task.concurrency)  # fmt: skip
+            return self.block(
+                task.tasks, errors, finally_, run, run.iteration, run.value, parallel=True, limit=task.concurrency
+            )
         if isinstance(task, Switch):
             ready, case = self._decided(run, "case", lambda: _switch_case(task, context()))
             if not ready:
@@ -412,8 +444,9 @@ class _Evaluator:
                 return self.block([], errors, finally_, run, run.iteration, run.value, main_status=State.SUCCESS)
             return self.block(chosen, errors, finally_, run, run.iteration, run.value)
         if isinstance(task, If):
-            ready, condition = self._decided(run, "condition", lambda: {"condition": truthy(
-                render_text(task.condition, context()))})  # fmt: skip
+            ready, condition = self._decided(
+                run, "condition", lambda: {"condition": truthy(render_text(task.condition, context()))}
+            )
             if not ready:
                 return None
             chosen = task.then if condition else task.else_
@@ -435,8 +468,9 @@ class _Evaluator:
         in_flight = 0
         for index, item in enumerate(values):
             started = (run.id, index) in self.children
-            if not started and (State.FAILED in statuses or (task.concurrency_limit and
-                                                             in_flight >= task.concurrency_limit)):  # fmt: skip
+            if not started and (
+                State.FAILED in statuses or (task.concurrency_limit and in_flight >= task.concurrency_limit)
+            ):
                 statuses.append(State.RUNNING)
                 continue
             status = self.scope(task.tasks, run, index, item)
@@ -452,8 +486,11 @@ class _Evaluator:
         if "executionId" not in run.outputs:
             ctx = context()
             child_id = self.s.new_id()
-            self.actions.append(StartSubflow(run.id, child_id, task.namespace, task.flow_id,
-                                             render(task.inputs, ctx), render(task.labels, ctx)))  # fmt: skip
+            self.actions.append(
+                StartSubflow(
+                    run.id, child_id, task.namespace, task.flow_id, render(task.inputs, ctx), render(task.labels, ctx)
+                )
+            )
             return None
         if not task.wait:
             return State.SUCCESS
@@ -461,8 +498,9 @@ class _Evaluator:
         if result is None or not result[0].terminal:
             return None
         child_state, child_outputs = result
-        self.actions.append(UpdateRun(run.id, None, {"outputs": {**run.outputs, "state": str(child_state),
-                                                                 "outputs": child_outputs}}))  # fmt: skip
+        self.actions.append(
+            UpdateRun(run.id, None, {"outputs": {**run.outputs, "state": str(child_state), "outputs": child_outputs}})
+        )
         if child_state in (State.SUCCESS, State.WARNING) or not task.transmit_failed:
             return State.SUCCESS if child_state == State.SUCCESS or not task.transmit_failed else State.WARNING
         return State.FAILED

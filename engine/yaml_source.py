@@ -27,10 +27,13 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
     and no sexagesimal (``1:30``) or leading-zero octal numbers."""
 
     yaml_implicit_resolvers = {
-        first: [(tag, regexp) for tag, regexp in resolvers
-                if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+        first: [
+            (tag, regexp)
+            for tag, regexp in resolvers
+            if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+        ]
         for first, resolvers in _Base.yaml_implicit_resolvers.items()
-    }  # fmt: skip
+    }
 
 
 _DECIMAL = re.compile(r"^[-+]?[0-9]+$")

@@ -72,11 +72,15 @@ class Execution(SQLModel, table=True):
     started_at: dt.datetime | None = None
     ended_at: dt.datetime | None = None
     duration_ms: int | None = None
+    updated_at: dt.datetime = Field(default_factory=utcnow)
 
 
 class TaskRun(SQLModel, table=True):
     __tablename__ = "task_run"
-    __table_args__ = (Index("ix_task_run_flow_task", "namespace", "flow_id", "task_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_task_run_flow_task", "namespace", "flow_id", "task_id", "created_at"),
+        Index("ix_task_run_state", "state"),
+    )
 
     id: str = Field(primary_key=True, max_length=36)
     execution_id: str = Field(max_length=36, index=True, foreign_key="execution.id")
@@ -84,10 +88,12 @@ class TaskRun(SQLModel, table=True):
     flow_id: str = Field(max_length=100)
     task_id: str = Field(max_length=100)
     parent_task_run_id: str | None = Field(default=None, max_length=36)
-    value: str | None = Field(default=None, sa_column=Column(Text))  # foreach value, switch case...
+    value: Any = Field(default=None, sa_column=Column(JSON))  # the foreach value of its iteration
     iteration: int | None = None
     state: str = Field(max_length=16)
+    kind: str = Field(default="worker", max_length=8)  # "worker", or "executor" for flowables
     attempt_count: int = 0
+    next_attempt_at: dt.datetime | None = None
     outputs: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     error: str | None = Field(default=None, sa_column=Column(Text))
     created_at: dt.datetime = Field(default_factory=utcnow)

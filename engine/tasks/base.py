@@ -76,6 +76,10 @@ class Task(Spec):
     runs_on: ClassVar[Literal["worker", "executor"]] = "worker"
     list_fields: ClassVar[tuple[ListField, ...]] = ()
 
+    def run(self, ctx: RunContext) -> dict[str, Any]:
+        """Do the task's work on a worker and return its outputs. Properties arrive already rendered."""
+        raise NotImplementedError(f"task type {self.type} is decided by the executor, not run by a worker")
+
     @classmethod
     def type_name(cls) -> str:
         (name,) = typing.get_args(cls.model_fields["type"].annotation)
@@ -91,6 +95,9 @@ class FlowableTask(Task):
     runs_on: ClassVar[Literal["worker", "executor"]] = "executor"
     group: ClassVar[Group] = Group.FLOW_CONTROL
 
+
+if TYPE_CHECKING:
+    from engine.runtime import RunContext
 
 if TYPE_CHECKING:  # at run time the name is bound by ``registry.finish`` to the union of all types
     AnyTask = Task

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any, ClassVar, Literal
 
 from engine.durations import Duration
+from engine.runtime import RunContext, TaskFailed
 from engine.tasks.base import Group, LogLevel, Task, registry
 
 
@@ -19,6 +21,11 @@ class Log(Task):
     group: ClassVar[Group] = Group.CORE
     icon: ClassVar[str] = "scroll-text"
 
+    def run(self, ctx: RunContext) -> dict[str, Any]:
+        for line in [self.message] if isinstance(self.message, str) else self.message:
+            ctx.log(self.level.value, str(line))
+        return {}
+
 
 @registry.register
 class Return(Task):
@@ -28,6 +35,9 @@ class Return(Task):
     title: ClassVar[str] = "Return a value"
     summary: ClassVar[str] = "Evaluate an expression and expose it as this task's output 'value'."
     icon: ClassVar[str] = "corner-down-left"
+
+    def run(self, ctx: RunContext) -> dict[str, Any]:
+        return {"value": self.value}
 
 
 @registry.register
@@ -39,6 +49,13 @@ class Sleep(Task):
     summary: ClassVar[str] = "Pause this branch for a fixed duration."
     icon: ClassVar[str] = "hourglass"
 
+    def run(self, ctx: RunContext) -> dict[str, Any]:
+        end = time.monotonic() + self.duration.total_seconds()
+        while (left := end - time.monotonic()) > 0:
+            ctx.check()
+            time.sleep(min(left, 0.05))
+        return {}
+
 
 @registry.register
 class Fail(Task):
@@ -48,3 +65,6 @@ class Fail(Task):
     title: ClassVar[str] = "Fail"
     summary: ClassVar[str] = "Stop with an error message, e.g. when a check does not hold."
     icon: ClassVar[str] = "octagon-x"
+
+    def run(self, ctx: RunContext) -> dict[str, Any]:
+        raise TaskFailed(self.message)

@@ -7,6 +7,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from engine.runtime import RunContext, TaskFailed
 from engine.tasks.base import Group, Task, registry
 
 
@@ -36,6 +37,38 @@ class HttpRequest(Task):
     summary: ClassVar[str] = "Call a URL; outputs the status code, headers and body."
     group: ClassVar[Group] = Group.HTTP
     icon: ClassVar[str] = "globe"
+
+    def run(self, ctx: RunContext) -> dict[str, Any]:
+        import httpx
+
+        timeout = ctx.remaining() or 60.0
+        try:
+            with httpx.Client(follow_redirects=self.follow_redirects, timeout=timeout) as client:
+                response = client.request(
+                    self.method.value,
+                    self.uri,
+                    headers=self.headers,
+                    content=self.body,
+                    json=self.json_body,
+                    data=self.form_data,
+                )
+        except httpx.HTTPError as exc:
+            raise TaskFailed(f"{self.method.value} {self.uri} failed: {exc}") from None
+        ctx.log("INFO", f"{self.method.value} {self.uri} -> {response.status_code}")
+        try:
+            body_json = response.json() if "json" in response.headers.get("content-type", "") else None
+        except ValueError:
+            body_json = None
+        outputs = {
+            "code": response.status_code,
+            "headers": dict(response.headers),
+            "body": response.text,
+            "json": body_json,
+        }
+        expected = self.expected_status or list(range(200, 300))
+        if response.status_code not in expected:
+            raise TaskFailed(f"{self.method.value} {self.uri} answered {response.status_code}", outputs)
+        return outputs
 
     @model_validator(mode="after")
     def _one_body(self) -> HttpRequest:

@@ -2,11 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
+from engine.process import run_process
+from engine.runtime import RunContext, TaskFailed
 from engine.tasks.base import Group, Task, registry
+
+PROJECT = Path(__file__).resolve().parent.parent.parent
+
+
+def _environment(extra: dict[str, str]) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LANNER_")}
+    # Scripts can import the helper module (``from engine.sdk import outputs``) wherever Lanner lives.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT), env.get("PYTHONPATH", "")]))
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra)
+    return env
+
+
+def _finish(task: Shell | Python, ctx: RunContext, code: int, emitted: dict[str, Any], cwd: Path) -> dict[str, Any]:
+    files = {}
+    for name in task.output_files:
+        produced = cwd / name
+        if not produced.is_file():
+            raise TaskFailed(f"output file '{name}' was not produced")
+        files[name] = ctx.store_file(produced, name)
+    outputs = {"exitCode": code, "vars": emitted, "outputFiles": files}
+    if code != 0:
+        raise TaskFailed(f"exited with code {code}", outputs)
+    return outputs
 
 
 @registry.register
@@ -22,6 +51,14 @@ class Shell(Task):
     summary: ClassVar[str] = "Run shell commands; their output becomes log lines."
     group: ClassVar[Group] = Group.SCRIPTS
     icon: ClassVar[str] = "terminal"
+
+    def run(self, ctx: RunContext) -> dict[str, Any]:
+        cwd = Path(self.working_directory) if self.working_directory else ctx.workdir
+        script = (
+            "\n".join(["set -e", *self.commands]) if self.interpreter[0].endswith("sh") else "\n".join(self.commands)
+        )
+        code, emitted = run_process([*self.interpreter, script], ctx, env=_environment(self.env), cwd=cwd)
+        return _finish(self, ctx, code, emitted, cwd)
 
 
 @registry.register
@@ -39,3 +76,10 @@ class Python(Task):
     summary: ClassVar[str] = "Run an inline Python script; it can emit outputs and logs."
     group: ClassVar[Group] = Group.SCRIPTS
     icon: ClassVar[str] = "file-code"
+
+    def run(self, ctx: RunContext) -> dict[str, Any]:
+        script = ctx.workdir / "script.py"
+        script.write_text(self.script, encoding="utf-8")
+        interpreter = self.python or sys.executable
+        code, emitted = run_process([interpreter, str(script)], ctx, env=_environment(self.env), cwd=ctx.workdir)
+        return _finish(self, ctx, code, emitted, ctx.workdir)

@@ -1,0 +1,199 @@
+"""What people do to executions: start, kill, restart, replay, resume. The CLI, API and studio call these."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from sqlalchemy import Engine, delete, update
+from sqlmodel import col
+
+from engine import dag, events
+from engine.inputs import resolve_inputs
+from engine.queue import enqueue_runs
+from engine.states import EXECUTION_TRANSITIONS, State, check_transition
+from engine.store import executions as store
+from engine.store.database import session_scope
+from engine.store.tables import Execution, TaskRun, utcnow
+from engine.tasks import child_lists
+from engine.tasks.flowable import Pause
+from engine.worker import find_task
+
+
+@dataclass
+class Connections:
+    """The database and Redis connections every command needs."""
+
+    db: Engine
+    redis: redis.Redis
+
+
+def start_execution(engine: Connections, namespace: str, flow_id: str, **options: Any) -> str:
+    """Create an execution (inputs checked) and hand it to the executors; returns its id."""
+    with session_scope(engine.db) as session:
+        execution = store.create_execution(session, namespace, flow_id, **options)
+        execution_id = execution.id
+    events.publish_event(engine.redis, execution_id)
+    return execution_id
+
+
+def kill_execution(engine: Connections, execution_id: str) -> None:
+    """Stop an execution: queued tasks are dropped, running task processes are stopped by their workers."""
+    with session_scope(engine.db) as session:
+        execution = store.get_execution(session, execution_id)
+        state = State(execution.state)
+        if state.terminal:
+            raise store.ExecutionConflict(f"execution {execution_id} has already ended ({state})")
+        children = [
+            row.id for row in session.query(Execution.id).filter(Execution.parent_execution_id == execution_id).all()
+        ]
+        check_transition(
+            EXECUTION_TRANSITIONS,
+            state,
+            State.KILLING if state != State.CREATED else State.KILLED,
+            f"execution {execution_id}",
+        )
+        execution.state = State.KILLING.value if state not in (State.CREATED, State.QUEUED) else State.KILLED.value
+        if execution.state == State.KILLED.value:
+            execution.ended_at = utcnow()
+        execution.updated_at = utcnow()
+        session.add(execution)
+    events.request_kill(engine.redis, execution_id)
+    events.publish_event(engine.redis, execution_id)
+    events.announce(engine.redis, execution_id, "state")
+    for child in children:
+        with contextlib.suppress(store.ExecutionConflict):
+            kill_execution(engine, child)
+
+
+def _descendant_task_ids(tasks: list) -> set[str]:
+    found: set[str] = set()
+    for task in tasks:
+        found.add(task.id)
+        for _, _, children in child_lists(task):
+            found |= _descendant_task_ids(children)
+    return found
+
+
+def _error_and_finally_ids(flow) -> set[str]:
+    """Tasks of every errors/finally list: they run again, as needed, after a restart."""
+    ids = _descendant_task_ids(flow.errors) | _descendant_task_ids(flow.finally_)
+    pending = list(flow.tasks)
+    while pending:
+        task = pending.pop()
+        for spec, _, children in child_lists(task):
+            if spec.relation in ("error", "finally"):
+                ids |= _descendant_task_ids(children)
+            else:
+                pending += children
+    return ids
+
+
+def restart_execution(engine: Connections, execution_id: str) -> None:
+    """Run a FAILED or KILLED execution again from its failed tasks: same execution, new attempts."""
+    with session_scope(engine.db) as session:
+        execution = store.get_execution(session, execution_id)
+        state = State(execution.state)
+        if state not in (State.FAILED, State.KILLED):
+            raise store.ExecutionConflict(f"only a FAILED or KILLED execution can be restarted (it is {state})")
+        flow = store.flow_at(session, execution.namespace, execution.flow_id, execution.flow_revision)
+        rerun = _error_and_finally_ids(flow)
+        runs = store.task_runs(session, execution_id)
+        doomed = [r.id for r in runs if r.task_id in rerun]
+        if doomed:
+            session.execute(delete(TaskRun).where(col(TaskRun.id).in_(doomed)))
+        enqueue: list[tuple[str, int]] = []
+        for run in runs:
+            if run.id in doomed or run.state not in (State.FAILED.value, State.KILLED.value, State.CANCELLED.value):
+                continue
+            target = State.QUEUED if run.kind == "worker" else State.RUNNING
+            session.execute(
+                update(TaskRun)
+                .where(col(TaskRun.id) == run.id)
+                .values(state=target.value, error=None, ended_at=None, next_attempt_at=None)
+            )
+            if run.kind == "worker":
+                enqueue.append((run.id, run.attempt_count + 1))
+        execution.state, execution.ended_at, execution.error = State.RUNNING.value, None, None
+        execution.updated_at = utcnow()
+        session.add(execution)
+    engine.redis.delete(events.kill_key(execution_id))
+    enqueue_runs(engine.redis, enqueue)
+    events.publish_event(engine.redis, execution_id)
+
+
+def replay_execution(engine: Connections, execution_id: str, from_task: str) -> str:
+    """A new execution of the same revision and inputs that keeps what ran before ``from_task``.
+
+    Runs of the top-level tasks that ``from_task`` (or the top-level task holding it) waits for are
+    copied with their outputs; everything from it on runs again.
+    """
+    with session_scope(engine.db) as session:
+        original = store.get_execution(session, execution_id)
+        flow = store.flow_at(session, original.namespace, original.flow_id, original.flow_revision)
+        find_task(flow, from_task)  # raises LookupError for an unknown task
+        top = next((t for t in flow.tasks if from_task in _descendant_task_ids([t])), None)
+        keep: set[str] = set()
+        if top is not None:
+            order = dag.predecessors([(t.id, t.depends_on) for t in flow.tasks])
+            pending = list(order[top.id])
+            while pending:
+                task_id = pending.pop()
+                if task_id not in keep:
+                    keep.add(task_id)
+                    pending += order[task_id]
+        keep_ids = _descendant_task_ids([t for t in flow.tasks if t.id in keep])
+        replay = store.create_execution(
+            session,
+            original.namespace,
+            original.flow_id,
+            inputs=original.inputs,
+            labels=original.labels,
+            revision=original.flow_revision,
+            trigger={"type": "replay", "executionId": execution_id, "fromTask": from_task},
+            allow_disabled=True,
+        )
+        new_ids: dict[str, str] = {}
+        for run in store.task_runs(session, execution_id):
+            if run.task_id not in keep_ids or not State(run.state).succeeded:
+                continue
+            new_ids[run.id] = str(uuid.uuid4())
+            copy = TaskRun(
+                **{
+                    **run.model_dump(),
+                    "id": new_ids[run.id],
+                    "execution_id": replay.id,
+                    "parent_task_run_id": new_ids.get(run.parent_task_run_id),
+                }
+            )
+            session.add(copy)
+        replay_id = replay.id
+    events.publish_event(engine.redis, replay_id)
+    return replay_id
+
+
+def resume_execution(engine: Connections, execution_id: str, inputs: dict[str, Any] | None = None) -> None:
+    """Resume the paused tasks of an execution; ``inputs`` answer the pause's ``onResume`` declarations."""
+    with session_scope(engine.db) as session:
+        execution = store.get_execution(session, execution_id)
+        flow = store.flow_at(session, execution.namespace, execution.flow_id, execution.flow_revision)
+        paused = [r for r in store.task_runs(session, execution_id) if r.state == State.PAUSED.value]
+        if not paused:
+            raise store.ExecutionConflict(f"execution {execution_id} has no paused task")
+        for run in paused:
+            task = find_task(flow, run.task_id)
+            declared = task.on_resume if isinstance(task, Pause) else []
+            values, errors = resolve_inputs(declared, inputs or {})
+            if errors:
+                raise store.InputsInvalid(errors)
+            session.execute(
+                update(TaskRun)
+                .where(col(TaskRun.id) == run.id)
+                .values(
+                    state=State.SUCCESS.value, outputs={**(run.outputs or {}), "resumed": values}, ended_at=utcnow()
+                )
+            )
+    events.publish_event(engine.redis, execution_id)

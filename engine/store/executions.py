@@ -1,0 +1,327 @@
+"""Executions and task runs in the database: creating them, reading a snapshot, saving what changed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import uuid
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from engine.flow import Flow
+from engine.inputs import resolve_inputs
+from engine.loader import load_flow_or_raise
+from engine.progress import ExecutionView, RunView, Snapshot, StartSubflow
+from engine.secrets import lookup_secret
+from engine.states import TERMINAL, State
+from engine.store.flows import FlowNotFound, get_flow, get_revision
+from engine.store.tables import Execution, TaskRun, TaskRunAttempt, utcnow
+
+ACTIVE = (State.RUNNING, State.PAUSED, State.KILLING)
+
+
+class InputsInvalid(ValueError):
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(errors.values()))
+
+
+class ExecutionNotFound(LookupError):
+    pass
+
+
+class ExecutionConflict(ValueError):
+    """The execution is not in a state that allows what was asked (e.g. killing a finished one)."""
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed(namespace: str, flow_id: str, revision: int, source: str) -> Flow:
+    return load_flow_or_raise(source, f"{namespace}/{flow_id}@{revision}")
+
+
+def flow_at(session: Session, namespace: str, flow_id: str, revision: int) -> Flow:
+    """The flow as it was at ``revision`` (parsed once per process)."""
+    source = get_revision(session, namespace, flow_id, revision).source
+    return _parsed(namespace, flow_id, revision, source)
+
+
+def create_execution(
+    session: Session,
+    namespace: str,
+    flow_id: str,
+    *,
+    inputs: dict[str, Any] | None = None,
+    labels: dict[str, Any] | None = None,
+    trigger: dict[str, Any] | None = None,
+    revision: int | None = None,
+    execution_id: str | None = None,
+    parent_execution_id: str | None = None,
+    parent_task_run_id: str | None = None,
+    allow_disabled: bool = False,
+) -> Execution:
+    """A new CREATED execution; inputs are checked against the flow's declarations first."""
+    record = get_flow(session, namespace, flow_id)
+    revision = revision or record.revision
+    flow = flow_at(session, namespace, flow_id, revision)
+    if flow.disabled and not allow_disabled:
+        raise ExecutionConflict(f"flow {namespace}/{flow_id} is disabled")
+    values, errors = resolve_inputs(flow.inputs, inputs or {})
+    if errors:
+        raise InputsInvalid(errors)
+    now = utcnow()
+    execution = Execution(
+        id=execution_id or str(uuid.uuid4()),
+        namespace=namespace,
+        flow_id=flow_id,
+        flow_revision=revision,
+        state=State.CREATED.value,
+        inputs=values,
+        labels={**flow.labels, **(labels or {})},
+        trigger=trigger,
+        parent_execution_id=parent_execution_id,
+        parent_task_run_id=parent_task_run_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(execution)
+    session.flush()
+    return execution
+
+
+def get_execution(session: Session, execution_id: str) -> Execution:
+    execution = session.get(Execution, execution_id)
+    if execution is None:
+        raise ExecutionNotFound(f"no execution {execution_id}")
+    return execution
+
+
+def task_runs(session: Session, execution_id: str) -> list[TaskRun]:
+    statement = select(TaskRun).where(TaskRun.execution_id == execution_id).order_by(col(TaskRun.created_at))
+    return list(session.exec(statement))
+
+
+def _run_view(row: TaskRun) -> RunView:
+    return RunView(
+        id=row.id,
+        task_id=row.task_id,
+        state=State(row.state),
+        kind=row.kind,
+        parent_id=row.parent_task_run_id,
+        iteration=row.iteration,
+        value=row.value,
+        attempts=row.attempt_count,
+        outputs=row.outputs or {},
+        error=row.error,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        next_attempt_at=row.next_attempt_at,
+    )
+
+
+def _execution_view(row: Execution) -> ExecutionView:
+    return ExecutionView(
+        id=row.id,
+        state=State(row.state),
+        inputs=row.inputs,
+        labels=row.labels,
+        trigger=row.trigger,
+        outputs=row.outputs,
+        error=row.error,
+        flow_revision=row.flow_revision,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+    )
+
+
+def load_snapshot(session: Session, execution_id: str, now: dt.datetime) -> Snapshot:
+    row = get_execution(session, execution_id)
+    flow = flow_at(session, row.namespace, row.flow_id, row.flow_revision)
+    runs = {r.id: _run_view(r) for r in task_runs(session, execution_id)}
+    snapshot = Snapshot(flow, _execution_view(row), runs, now, secret=lookup_secret)
+    if flow.concurrency and row.state in (State.CREATED, State.QUEUED):
+        snapshot.flow_running = session.exec(
+            select(func.count())
+            .select_from(Execution)
+            .where(
+                Execution.namespace == row.namespace,
+                Execution.flow_id == row.flow_id,
+                col(Execution.state).in_([s.value for s in ACTIVE]),
+                Execution.id != row.id,
+            )
+        ).one()
+    for run in runs.values():
+        child_id = run.outputs.get("executionId") if run.kind == "executor" else None
+        if child_id and not run.state.terminal:
+            child = session.get(Execution, child_id)
+            if child is not None:
+                snapshot.subflows[run.id] = (State(child.state), child.outputs)
+    return snapshot
+
+
+@dataclass
+class Persisted:
+    """What the executor must do after the database transaction commits."""
+
+    enqueue: list[tuple[str, int]] = field(default_factory=list)  # (task run id, attempt about to start)
+    notify: list[str] = field(default_factory=list)  # executions with new work to decide on
+    ended: bool = False
+    changed: bool = False
+
+
+def copy_snapshot(snapshot: Snapshot) -> Snapshot:
+    return replace(
+        snapshot, execution=replace(snapshot.execution), runs={k: replace(v) for k, v in snapshot.runs.items()}
+    )
+
+
+def persist(session: Session, before: Snapshot, after: Snapshot, actions: list) -> Persisted:
+    """Write the difference between two snapshots of one execution, and start requested subflows."""
+    result = Persisted()
+    now = utcnow()
+    execution = after.execution
+    if execution != before.execution:
+        values: dict[str, Any] = {
+            "state": execution.state.value,
+            "outputs": execution.outputs,
+            "error": execution.error,
+            "started_at": execution.started_at,
+            "ended_at": execution.ended_at,
+            "updated_at": now,
+        }
+        if execution.state in TERMINAL and execution.started_at and execution.ended_at:
+            values["duration_ms"] = int((execution.ended_at - execution.started_at).total_seconds() * 1000)
+        session.execute(update(Execution).where(col(Execution.id) == execution.id).values(**values))
+        result.ended = execution.state in TERMINAL
+        result.changed = True
+    for run_id, run in after.runs.items():
+        old = before.runs.get(run_id)
+        if old == run:
+            continue
+        result.changed = True
+        fields = dict(
+            state=run.state.value,
+            outputs=run.outputs,
+            error=run.error,
+            started_at=run.started_at,
+            ended_at=run.ended_at,
+            next_attempt_at=run.next_attempt_at,
+        )
+        if run.ended_at and run.started_at:
+            fields["duration_ms"] = int((run.ended_at - run.started_at).total_seconds() * 1000)
+        if old is None:
+            session.add(
+                TaskRun(
+                    id=run.id,
+                    execution_id=execution.id,
+                    namespace=after.flow.namespace,
+                    flow_id=after.flow.id,
+                    task_id=run.task_id,
+                    parent_task_run_id=run.parent_id,
+                    iteration=run.iteration,
+                    kind=run.kind,
+                    attempt_count=run.attempts,
+                    created_at=run.created_at or now,
+                    value=run.value,
+                    **fields,
+                )
+            )
+        else:
+            session.execute(update(TaskRun).where(col(TaskRun.id) == run_id).values(**fields))
+        if run.kind == "worker" and run.state == State.QUEUED and (old is None or old.state != State.QUEUED):
+            result.enqueue.append((run.id, run.attempts + 1))
+    for action in actions:
+        if isinstance(action, StartSubflow):
+            _start_subflow(session, after, action, result)
+    session.flush()
+    return result
+
+
+def _start_subflow(session: Session, snapshot: Snapshot, action: StartSubflow, result: Persisted) -> None:
+    try:
+        create_execution(
+            session,
+            action.namespace,
+            action.flow_id,
+            inputs=action.inputs,
+            labels=action.labels,
+            execution_id=action.execution_id,
+            parent_execution_id=snapshot.execution.id,
+            parent_task_run_id=action.run_id,
+            trigger={"type": "subflow", "executionId": snapshot.execution.id},
+        )
+        result.notify.append(action.execution_id)
+    except (FlowNotFound, InputsInvalid, ExecutionConflict) as exc:
+        error = f"subflow {action.namespace}/{action.flow_id} could not start: {exc}"
+        session.execute(
+            update(TaskRun)
+            .where(col(TaskRun.id) == action.run_id)
+            .values(state=State.FAILED.value, error=error, ended_at=utcnow())
+        )
+        result.notify.append(snapshot.execution.id)
+
+
+def claim_attempt(session: Session, task_run_id: str, worker: str) -> TaskRun | None:
+    """Start the next attempt of a queued run; None when it is not queued (a duplicate job, or killed)."""
+    now = utcnow()
+    claimed = session.execute(
+        update(TaskRun)
+        .where(col(TaskRun.id) == task_run_id, col(TaskRun.state) == State.QUEUED.value)
+        .values(state=State.RUNNING.value, attempt_count=TaskRun.attempt_count + 1, started_at=now)
+    ).rowcount
+    if not claimed:
+        return None
+    run = session.get(TaskRun, task_run_id)
+    session.refresh(run)
+    session.add(
+        TaskRunAttempt(
+            task_run_id=run.id, attempt=run.attempt_count, state=State.RUNNING.value, worker=worker, started_at=now
+        )
+    )
+    return run
+
+
+def finish_attempt(session: Session, run: TaskRun, state: State, *, outputs: dict[str, Any], error: str | None) -> bool:
+    """Record the end of the running attempt; False if the run was no longer RUNNING (lost, then retried)."""
+    now = utcnow()
+    duration = int((now - run.started_at).total_seconds() * 1000) if run.started_at else None
+    done = session.execute(
+        update(TaskRun)
+        .where(
+            col(TaskRun.id) == run.id,
+            col(TaskRun.state) == State.RUNNING.value,
+            col(TaskRun.attempt_count) == run.attempt_count,
+        )
+        .values(state=state.value, outputs=outputs, error=error, ended_at=now, duration_ms=duration)
+    ).rowcount
+    session.execute(
+        update(TaskRunAttempt)
+        .where(col(TaskRunAttempt.task_run_id) == run.id, col(TaskRunAttempt.attempt) == run.attempt_count)
+        .values(state=state.value, error=error, ended_at=now)
+    )
+    return bool(done)
+
+
+def fail_lost_attempt(session: Session, run_id: str, attempt: int, reason: str) -> bool:
+    """A worker vanished mid-attempt: the attempt fails, and the executor applies the retry policy."""
+    now = utcnow()
+    done = session.execute(
+        update(TaskRun)
+        .where(
+            col(TaskRun.id) == run_id,
+            col(TaskRun.state) == State.RUNNING.value,
+            col(TaskRun.attempt_count) == attempt,
+            col(TaskRun.kind) == "worker",
+        )
+        .values(state=State.FAILED.value, error=reason, ended_at=now)
+    ).rowcount
+    session.execute(
+        update(TaskRunAttempt)
+        .where(col(TaskRunAttempt.task_run_id) == run_id, col(TaskRunAttempt.attempt) == attempt)
+        .values(state=State.FAILED.value, error=reason, ended_at=now)
+    )
+    return bool(done)

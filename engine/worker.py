@@ -1,0 +1,197 @@
+"""Workers: RQ jobs that run one attempt of one task run, with heartbeats, live logs and kill checks.
+
+Workers are RQ ``SimpleWorker``s: a job runs inside the worker process, so a ``log`` or ``return``
+task does not pay a fork (scripts still run in their own child process). ``bench/engine.py`` shows why.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+import redis
+from pydantic import ValidationError
+from rq import SimpleWorker, get_current_job
+from rq.worker_pool import WorkerPool
+
+from engine import events
+from engine.config import load_settings
+from engine.expressions import ExpressionError, render
+from engine.flow import Flow
+from engine.progress import context_for
+from engine.queue import TASK_QUEUE
+from engine.runtime import RunContext, TaskFailed, TaskKilled, TaskTimedOut
+from engine.secrets import lookup_secret
+from engine.states import State
+from engine.store import executions as store
+from engine.store.database import open_database, session_scope
+from engine.store.logs import write_logs
+from engine.tasks import Task, child_lists
+
+HEARTBEAT_INTERVAL = float(os.environ.get("LANNER_HEARTBEAT_INTERVAL", "1"))
+HEARTBEAT_TIMEOUT = float(os.environ.get("LANNER_HEARTBEAT_TIMEOUT", "10"))
+_database = None
+
+
+def database():
+    global _database
+    if _database is None:
+        _database = open_database(load_settings().database_url)
+    return _database
+
+
+def find_task(flow: Flow, task_id: str) -> Task:
+    pending: list[Any] = [*flow.tasks, *flow.errors, *flow.finally_]
+    while pending:
+        task = pending.pop()
+        if task.id == task_id:
+            return task
+        for _, _, tasks in child_lists(task):
+            pending += tasks
+    raise LookupError(f"task '{task_id}' is not in flow {flow.namespace}/{flow.id}")
+
+
+def render_task(task: Task, context: dict[str, Any]) -> Task:
+    """The task with every expression in its properties rendered (task lists are left to the executor)."""
+    skip = {"id", "type", *(spec.name for spec in type(task).list_fields)}
+    raw = task.model_dump(mode="json", by_alias=True, exclude_none=True)
+    rendered: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in skip:
+            rendered[key] = value
+            continue
+        try:
+            rendered[key] = render(value, context)
+        except ExpressionError as exc:
+            raise TaskFailed(f"task '{task.id}' property '{key}': {exc}") from None
+    try:
+        return type(task).model_validate(rendered)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False))
+        raise TaskFailed(f"task '{task.id}': after rendering, {problems}") from None
+
+
+class _Beat(threading.Thread):
+    """Keeps the run's heartbeat alive and ships log lines while the task runs."""
+
+    def __init__(self, r: redis.Redis, run_id: str, flush) -> None:
+        super().__init__(daemon=True)
+        self.r, self.key, self.flush = r, events.heartbeat_key(run_id), flush
+        self.stopped = threading.Event()
+
+    def beat(self) -> None:
+        self.r.set(self.key, b"1", px=int(HEARTBEAT_TIMEOUT * 1000))
+
+    def run(self) -> None:
+        next_beat = 0.0
+        while not self.stopped.wait(0.2):
+            try:
+                self.flush()
+                if time.monotonic() >= next_beat:
+                    self.beat()
+                    next_beat = time.monotonic() + HEARTBEAT_INTERVAL
+            except Exception:  # noqa: S110 - a blip must not kill the task; the next beat retries
+                pass
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(5)
+        self.r.delete(self.key)
+
+
+def run_attempt(task_run_id: str) -> None:
+    """The RQ job: run the next attempt of ``task_run_id`` if it is still waiting for one."""
+    job = get_current_job()
+    r = job.connection if job else redis.Redis()
+    db = database()
+    with session_scope(db) as session:
+        run = store.claim_attempt(session, task_run_id, events.consumer_name("worker"))
+        if run is None:
+            return
+        snapshot = store.load_snapshot(session, run.execution_id, run.started_at)
+    view = snapshot.runs[run.id]
+    flow = snapshot.flow
+    task = find_task(flow, run.task_id)
+    storage = load_settings().home / "storage" / run.execution_id / run.task_id
+    with tempfile.TemporaryDirectory(prefix="lanner-") as workdir:
+        ctx = RunContext(
+            task_id=task.id,
+            execution_id=run.execution_id,
+            workdir=Path(workdir),
+            storage=storage,
+            is_killed=lambda: bool(r.exists(events.kill_key(run.execution_id))),
+            deadline=time.monotonic() + task.timeout.total_seconds() if task.timeout else None,
+            min_level=(task.log_level.value if task.log_level else "TRACE"),
+        )
+        lock = threading.Lock()
+
+        def flush() -> None:
+            with lock:
+                records = ctx.take_records()
+                if records:
+                    with session_scope(db) as log_session:
+                        write_logs(log_session, snapshot, run, records)
+                    events.announce(r, run.execution_id, "logs")
+
+        beat = _Beat(r, run.id, flush)
+        beat.beat()
+        beat.start()
+        try:
+            state, outputs, error = _execute(task, ctx, snapshot, view)
+        finally:
+            beat.stop()
+        if error:
+            ctx.log("ERROR", error)
+        flush()
+    outputs = json.loads(json.dumps(outputs, default=str))  # outputs are stored and shown as JSON
+    with session_scope(db) as session:
+        store.finish_attempt(session, run, state, outputs=outputs, error=ctx.mask(error) if error else None)
+    with r.pipeline(transaction=False) as pipe:
+        events.publish_event(pipe, run.execution_id)
+        events.announce(pipe, run.execution_id, "state")
+        pipe.execute()
+
+
+def _execute(task: Task, ctx: RunContext, snapshot, view) -> tuple[State, dict[str, Any], str | None]:
+    def secret(name: str) -> str:
+        value = lookup_secret(name)
+        ctx.secrets.add(value)
+        return value
+
+    snapshot.secret = secret
+    try:
+        ctx.check()
+        rendered = render_task(task, context_for(snapshot, view))
+        outputs = rendered.run(ctx) or {}
+        return (State.WARNING if ctx.warned else State.SUCCESS), outputs, None
+    except TaskFailed as exc:
+        return State.FAILED, exc.outputs, str(exc)
+    except TaskKilled:
+        return State.KILLED, {}, None
+    except TaskTimedOut:
+        return State.FAILED, {}, f"task '{task.id}' timed out after {task.timeout}"
+    except Exception as exc:
+        ctx.log("DEBUG", traceback.format_exc())
+        return State.FAILED, {}, f"task '{task.id}' raised {type(exc).__name__}: {exc}"
+
+
+class LannerWorker(SimpleWorker):
+    """An RQ worker that runs jobs in its own process (no fork per task)."""
+
+
+def work(redis_url: str, count: int = 1, *, burst: bool = False) -> None:
+    """Run ``count`` worker processes until stopped (``burst``: until the queue is empty)."""
+    from engine.connection import connect
+
+    connection = connect(redis_url)
+    if count == 1:
+        LannerWorker([TASK_QUEUE], connection=connection).work(burst=burst, logging_level="WARNING")
+        return
+    pool = WorkerPool([TASK_QUEUE], connection=connection, num_workers=count, worker_class=LannerWorker)
+    pool.start(burst=burst, logging_level="WARNING")
