@@ -9,7 +9,7 @@ from typing import Any
 
 import redis
 from sqlalchemy import Engine, delete, update
-from sqlmodel import col
+from sqlmodel import col, select
 
 from engine import dag, events
 from engine.inputs import resolve_inputs
@@ -17,7 +17,7 @@ from engine.queue import enqueue_runs
 from engine.states import EXECUTION_TRANSITIONS, State, check_transition
 from engine.store import executions as store
 from engine.store.database import session_scope
-from engine.store.tables import Execution, TaskRun, utcnow
+from engine.store.tables import Execution, TaskRun, TaskRunAttempt, utcnow
 from engine.tasks import child_lists
 from engine.tasks.flowable import Pause
 from engine.worker import find_task
@@ -47,9 +47,7 @@ def kill_execution(engine: Connections, execution_id: str) -> None:
         state = State(execution.state)
         if state.terminal:
             raise store.ExecutionConflict(f"execution {execution_id} has already ended ({state})")
-        children = [
-            row.id for row in session.query(Execution.id).filter(Execution.parent_execution_id == execution_id).all()
-        ]
+        children = list(session.exec(select(Execution.id).where(Execution.parent_execution_id == execution_id)))
         check_transition(
             EXECUTION_TRANSITIONS,
             state,
@@ -104,6 +102,7 @@ def restart_execution(engine: Connections, execution_id: str) -> None:
         runs = store.task_runs(session, execution_id)
         doomed = [r.id for r in runs if r.task_id in rerun]
         if doomed:
+            session.execute(delete(TaskRunAttempt).where(col(TaskRunAttempt.task_run_id).in_(doomed)))
             session.execute(delete(TaskRun).where(col(TaskRun.id).in_(doomed)))
         enqueue: list[tuple[str, int]] = []
         for run in runs:

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -18,7 +21,6 @@ from typing import Any
 import redis
 from pydantic import ValidationError
 from rq import SimpleWorker, get_current_job
-from rq.worker_pool import WorkerPool
 
 from engine import events
 from engine.config import load_settings
@@ -186,12 +188,35 @@ class LannerWorker(SimpleWorker):
 
 
 def work(redis_url: str, count: int = 1, *, burst: bool = False) -> None:
-    """Run ``count`` worker processes until stopped (``burst``: until the queue is empty)."""
+    """Run ``count`` worker processes until stopped (``burst``: until the queue is empty).
+
+    One worker runs in this process; several run as child processes that this one supervises
+    (restarting any that dies), so each can be stopped, or killed, on its own.
+    """
     from engine.connection import connect
 
-    connection = connect(redis_url)
     if count == 1:
-        LannerWorker([TASK_QUEUE], connection=connection).work(burst=burst, logging_level="WARNING")
+        worker = LannerWorker([TASK_QUEUE], connection=connect(redis_url))
+        worker.work(burst=burst, logging_level="WARNING")
         return
-    pool = WorkerPool([TASK_QUEUE], connection=connection, num_workers=count, worker_class=LannerWorker)
-    pool.start(burst=burst, logging_level="WARNING")
+    env = {**os.environ, "LANNER_REDIS_URL": redis_url}
+    argv = [sys.executable, "-m", "engine", "worker", "-n", "1", *(["--burst"] if burst else [])]
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.set())
+    children = [subprocess.Popen(argv, env=env) for _ in range(count)]
+    while not stopping.is_set():
+        for index, child in enumerate(children):
+            if child.poll() is not None and not burst:
+                children[index] = subprocess.Popen(argv, env=env)
+        if burst and all(child.poll() is not None for child in children):
+            return
+        stopping.wait(0.5)
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(30)
+        except subprocess.TimeoutExpired:
+            child.kill()
