@@ -33,10 +33,12 @@ def upgrade() -> None:
         )
         batch_op.add_column(sa.Column("next_attempt_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
         batch_op.create_index("ix_task_run_state", ["state"], unique=False)
+        batch_op.alter_column("value", type_=sa.JSON(), existing_type=sa.Text(), postgresql_using="to_json(value)")
 
 
 def downgrade() -> None:
     with op.batch_alter_table("task_run", schema=None) as batch_op:
+        batch_op.alter_column("value", type_=sa.Text(), existing_type=sa.JSON())
         batch_op.drop_index("ix_task_run_state")
         batch_op.drop_column("next_attempt_at")
         batch_op.drop_column("kind")
