@@ -19,7 +19,14 @@ from engine.worker import HEARTBEAT_TIMEOUT
 
 def run_executor(settings: Settings, redis_url: str, stop: threading.Event | None = None) -> None:
     stop = stop or _stop_on_signals()
-    executor = Executor(open_database(settings.database_url), connect(redis_url), heartbeat_timeout=HEARTBEAT_TIMEOUT)
+    executor = Executor(
+        open_database(settings.database_url),
+        connect(redis_url),
+        heartbeat_timeout=HEARTBEAT_TIMEOUT,
+        sweep_interval=float(os.environ.get("LANNER_SWEEP_INTERVAL", "1")),
+        stale_after=float(os.environ.get("LANNER_STALE_AFTER", "10")),
+        claim_idle=float(os.environ.get("LANNER_EVENT_CLAIM_IDLE", "10")),
+    )
     executor.run(stop)
 
 

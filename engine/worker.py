@@ -6,6 +6,7 @@ task does not pay a fork (scripts still run in their own child process). ``bench
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -104,7 +105,15 @@ class _Beat(threading.Thread):
     def stop(self) -> None:
         self.stopped.set()
         self.join(5)
-        self.r.delete(self.key)
+        with contextlib.suppress(redis.RedisError):
+            self.r.delete(self.key)
+
+
+def _kill_requested(r: redis.Redis, execution_id: str) -> bool:
+    try:
+        return bool(r.exists(events.kill_key(execution_id)))
+    except redis.RedisError:  # Redis away for a moment: keep working, the next check will tell
+        return False
 
 
 def run_attempt(task_run_id: str) -> None:
@@ -127,7 +136,7 @@ def run_attempt(task_run_id: str) -> None:
             execution_id=run.execution_id,
             workdir=Path(workdir),
             storage=storage,
-            is_killed=lambda: bool(r.exists(events.kill_key(run.execution_id))),
+            is_killed=lambda: _kill_requested(r, run.execution_id),
             deadline=time.monotonic() + task.timeout.total_seconds() if task.timeout else None,
             min_level=(task.log_level.value if task.log_level else "TRACE"),
         )
@@ -139,10 +148,12 @@ def run_attempt(task_run_id: str) -> None:
                 if records:
                     with session_scope(db) as log_session:
                         write_logs(log_session, snapshot, run, records)
-                    events.announce(r, run.execution_id, "logs")
+                    with contextlib.suppress(redis.RedisError):
+                        events.announce(r, run.execution_id, "logs")
 
         beat = _Beat(r, run.id, flush)
-        beat.beat()
+        with contextlib.suppress(redis.RedisError):
+            beat.beat()
         beat.start()
         try:
             state, outputs, error = _execute(task, ctx, snapshot, view)
@@ -154,10 +165,13 @@ def run_attempt(task_run_id: str) -> None:
     outputs = json.loads(json.dumps(outputs, default=str))  # outputs are stored and shown as JSON
     with session_scope(db) as session:
         store.finish_attempt(session, run, state, outputs=outputs, error=ctx.mask(error) if error else None)
-    with r.pipeline(transaction=False) as pipe:
-        events.publish_event(pipe, run.execution_id)
-        events.announce(pipe, run.execution_id, "state")
-        pipe.execute()
+    try:
+        with r.pipeline(transaction=False) as pipe:
+            events.publish_event(pipe, run.execution_id)
+            events.announce(pipe, run.execution_id, "state")
+            pipe.execute()
+    except redis.RedisError:
+        pass  # the result is in the database; the executor's sweep finds the execution without the event
 
 
 def _execute(task: Task, ctx: RunContext, snapshot, view) -> tuple[State, dict[str, Any], str | None]:

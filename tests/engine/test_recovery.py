@@ -1,0 +1,122 @@
+"""Crash recovery with real processes: SIGKILLed workers and executors, and a Redis that loses everything."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from engine.connection import redis_server_binary
+from engine.states import State
+from engine.store.tables import TaskRunAttempt
+from tests.engine.conftest import unique
+
+pytestmark = pytest.mark.slow
+FAST_RECOVERY = {"LANNER_SWEEP_INTERVAL": "0.3", "LANNER_STALE_AFTER": "1", "LANNER_EVENT_CLAIM_IDLE": "1"}
+
+
+def _attempts(cluster, run_id: str) -> list[TaskRunAttempt]:
+    with Session(cluster.db) as session:
+        statement = select(TaskRunAttempt).where(TaskRunAttempt.task_run_id == run_id)
+        return sorted(session.exec(statement), key=lambda a: a.attempt)
+
+
+def _kill_worker_running(cluster, execution_id: str, task_id: str) -> float:
+    run = cluster.wait_for_run(execution_id, task_id, State.RUNNING)
+    (attempt,) = _attempts(cluster, run.id)
+    pid = int(attempt.worker.rsplit(":", 1)[1])
+    time.sleep(0.3)
+    os.kill(pid, signal.SIGKILL)
+    return time.monotonic()
+
+
+@pytest.mark.parametrize("retries", [True, False], ids=["retried", "failed"])
+def test_a_worker_killed_mid_task_is_noticed_and_its_retry_policy_applies(cluster_factory, tmp_path: Path, retries):
+    cluster = cluster_factory()
+    cluster.env.update(FAST_RECOVERY)
+    cluster.start_executor()
+    cluster.start_workers(2)
+    marker = tmp_path / "first-attempt-ran"
+    retry = "    retry: {type: constant, interval: 100ms, maxAttempts: 2}\n" if retries else ""
+    execution_id = cluster.run(
+        f"id: {unique()}\nnamespace: crash\ntasks:\n  - id: work\n    type: shell\n{retry}"
+        f"    commands: ['if [ -f {marker} ]; then echo second; else touch {marker}; sleep 60; fi']\n")
+    killed_at = _kill_worker_running(cluster, execution_id, "work")
+    execution = cluster.wait(execution_id, timeout=30)
+    noticed_after = time.monotonic() - killed_at
+    run = cluster.runs(execution_id)["work"]
+    attempts = _attempts(cluster, run.id)
+    assert "no heartbeat" in attempts[0].error and attempts[0].state == "FAILED"
+    assert noticed_after < 2 * 2 + 3  # heartbeat timeout 2 s, twice to be sure it is gone, plus a sweep
+    if retries:
+        assert execution.state == "SUCCESS" and [a.state for a in attempts] == ["FAILED", "SUCCESS"]
+    else:
+        assert execution.state == "FAILED" and len(attempts) == 1
+
+
+def test_an_executor_killed_again_and_again_loses_no_execution(cluster_factory):
+    cluster = cluster_factory()
+    cluster.env.update(FAST_RECOVERY)
+    cluster.start_workers(2)
+    steps = "".join(f"  - {{id: s{i}, type: return, value: '{{{{ outputs.s{i - 1}.value + 1 }}}}'}}\n" for i in range(1, 40))
+    execution_ids = [cluster.run(f"id: {unique()}\nnamespace: crash\ntasks:\n  - {{id: s0, type: return, value: 0}}\n{steps}")
+                     for _ in range(3)]
+    for round_number in range(4):
+        cluster.start_executor(f"executor{round_number}")
+        time.sleep(0.4)
+        cluster.kill(f"executor{round_number}")  # SIGKILL, wherever it was
+    cluster.start_executor("survivor")
+    for execution_id in execution_ids:
+        assert cluster.wait(execution_id, timeout=60).state == "SUCCESS"
+        runs = cluster.runs(execution_id)
+        assert runs["s39"].outputs == {"value": 39} and all(r.attempt_count == 1 for r in runs.values())
+
+
+def test_a_redis_that_restarts_empty_loses_no_execution(cluster_factory, tmp_path: Path):
+    folder = tmp_path / "redis"
+    folder.mkdir()
+    socket_path = folder / "r.sock"
+
+    def start_redis() -> subprocess.Popen:
+        process = subprocess.Popen([redis_server_binary(), "--port", "0", "--unixsocket", str(socket_path),
+                                    "--save", "", "--appendonly", "no", "--dir", str(folder)],
+                                   stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while not socket_path.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.1)
+        return process
+
+    redis_process = start_redis()
+    cluster = cluster_factory()
+    cluster.redis_url = f"unix://{socket_path}?db=0"
+    cluster.env.update(FAST_RECOVERY, LANNER_REDIS_URL=cluster.redis_url)
+    from engine import commands
+    from engine.connection import connect
+
+    cluster.redis = connect(cluster.redis_url)
+    cluster.conn = commands.Connections(cluster.db, cluster.redis)
+    try:
+        cluster.start_executor()
+        cluster.start_workers(2)
+        execution_id = cluster.run(f"id: {unique()}\nnamespace: crash\ntasks:\n"
+                                   "  - {id: nap, type: sleep, duration: 2s}\n"
+                                   "  - id: fan\n    type: parallel\n    tasks:\n"
+                                   + "".join(f"      - {{id: p{i}, type: sleep, duration: 300ms}}\n" for i in range(6))
+                                   + "  - {id: end, type: return, value: done}\n")
+        cluster.wait_for_run(execution_id, "nap", State.RUNNING)
+        redis_process.kill()  # everything in Redis is gone: queue, events, heartbeats, timers
+        redis_process.wait()
+        time.sleep(1.0)
+        redis_process = start_redis()
+        execution = cluster.wait(execution_id, timeout=60)
+        assert execution.state == "SUCCESS", {k: (r.state, r.error) for k, r in cluster.runs(execution_id).items()}
+        assert cluster.runs(execution_id)["end"].outputs == {"value": "done"}
+    finally:
+        cluster.stop()
+        redis_process.kill()
