@@ -121,10 +121,11 @@ def run_attempt(task_run_id: str) -> None:
     job = get_current_job()
     r = job.connection if job else redis.Redis()
     db = database()
-    with session_scope(db) as session:
+    with session_scope(db) as session:  # a short write: SQLite has one writer at a time
         run = store.claim_attempt(session, task_run_id, events.consumer_name("worker"))
-        if run is None:
-            return
+    if run is None:
+        return
+    with session_scope(db) as session:
         snapshot = store.load_snapshot(session, run.execution_id, run.started_at)
     view = snapshot.runs[run.id]
     flow = snapshot.flow

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import uuid
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -37,15 +36,21 @@ class ExecutionConflict(ValueError):
     """The execution is not in a state that allows what was asked (e.g. killing a finished one)."""
 
 
-@functools.lru_cache(maxsize=512)
-def _parsed(namespace: str, flow_id: str, revision: int, source: str) -> Flow:
-    return load_flow_or_raise(source, f"{namespace}/{flow_id}@{revision}")
+_FLOWS: dict[tuple[str, str, int], Flow] = {}
 
 
-def flow_at(session: Session, namespace: str, flow_id: str, revision: int) -> Flow:
-    """The flow as it was at ``revision`` (parsed once per process)."""
-    source = get_revision(session, namespace, flow_id, revision).source
-    return _parsed(namespace, flow_id, revision, source)
+def flow_at(session: Session, namespace: str, flow_id: str, revision: int, source: str | None = None) -> Flow:
+    """The flow as it was at ``revision``. Revisions never change, so each is read and parsed once per process."""
+    key = (namespace, flow_id, revision)
+    flow = _FLOWS.get(key)
+    if flow is None:
+        if source is None:
+            source = get_revision(session, namespace, flow_id, revision).source
+        flow = load_flow_or_raise(source, f"{namespace}/{flow_id}@{revision}")
+        if len(_FLOWS) > 2048:
+            _FLOWS.clear()
+        _FLOWS[key] = flow
+    return flow
 
 
 def create_execution(
@@ -64,8 +69,9 @@ def create_execution(
 ) -> Execution:
     """A new CREATED execution; inputs are checked against the flow's declarations first."""
     record = get_flow(session, namespace, flow_id)
+    current = revision is None or revision == record.revision
     revision = revision or record.revision
-    flow = flow_at(session, namespace, flow_id, revision)
+    flow = flow_at(session, namespace, flow_id, revision, record.source if current else None)
     if flow.disabled and not allow_disabled:
         raise ExecutionConflict(f"flow {namespace}/{flow_id} is disabled")
     values, errors = resolve_inputs(flow.inputs, inputs or {})
@@ -268,15 +274,14 @@ def _start_subflow(session: Session, snapshot: Snapshot, action: StartSubflow, r
 def claim_attempt(session: Session, task_run_id: str, worker: str) -> TaskRun | None:
     """Start the next attempt of a queued run; None when it is not queued (a duplicate job, or killed)."""
     now = utcnow()
-    claimed = session.execute(
+    run = session.scalars(
         update(TaskRun)
         .where(col(TaskRun.id) == task_run_id, col(TaskRun.state) == State.QUEUED.value)
         .values(state=State.RUNNING.value, attempt_count=TaskRun.attempt_count + 1, started_at=now)
-    ).rowcount
-    if not claimed:
+        .returning(TaskRun)
+    ).first()
+    if run is None:
         return None
-    run = session.get(TaskRun, task_run_id)
-    session.refresh(run)
     session.add(
         TaskRunAttempt(
             task_run_id=run.id, attempt=run.attempt_count, state=State.RUNNING.value, worker=worker, started_at=now

@@ -39,8 +39,13 @@ class Cluster:
 
     def __init__(self, home: Path, database_url: str, redis_url: str) -> None:
         self.home, self.database_url, self.redis_url = home, database_url, redis_url
-        self.env = {**os.environ, "LANNER_HOME": str(home), "LANNER_DATABASE_URL": database_url,
-                    "LANNER_REDIS_URL": redis_url, **HEARTBEAT}
+        self.env = {
+            **os.environ,
+            "LANNER_HOME": str(home),
+            "LANNER_DATABASE_URL": database_url,
+            "LANNER_REDIS_URL": redis_url,
+            **HEARTBEAT,
+        }
         self.db = open_database(database_url)
         self.redis = connect(redis_url)
         self.redis.flushdb()
@@ -49,8 +54,13 @@ class Cluster:
 
     def start(self, name: str, *args: str) -> subprocess.Popen:
         log = open(self.home / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
-        process = subprocess.Popen([sys.executable, "-m", "engine", *args], env=self.env, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "engine", *args],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.processes[name] = process
         return process
 
@@ -78,16 +88,18 @@ class Cluster:
         namespace, flow_id = self.deploy(yaml)
         return commands.start_execution(self.conn, namespace, flow_id, inputs=inputs or {}, **options)
 
-    def execution(self, execution_id: str):  # noqa: ANN201
+    def execution(self, execution_id: str):
         with Session(self.db) as session:
             return store.get_execution(session, execution_id)
 
     def runs(self, execution_id: str) -> dict[str, object]:
         with Session(self.db) as session:
-            return {(r.task_id if r.iteration is None else f"{r.task_id}[{r.iteration}]"): r
-                    for r in store.task_runs(session, execution_id)}
+            return {
+                (r.task_id if r.iteration is None else f"{r.task_id}[{r.iteration}]"): r
+                for r in store.task_runs(session, execution_id)
+            }
 
-    def wait(self, execution_id: str, *states: State, timeout: float = 30.0):  # noqa: ANN201
+    def wait(self, execution_id: str, *states: State, timeout: float = 30.0):
         wanted = {s.value for s in states} if states else {s.value for s in State if s.terminal}
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -98,7 +110,7 @@ class Cluster:
         logs = "\n".join(p.read_text()[-3000:] for p in self.home.glob("*.log"))
         raise AssertionError(f"execution stayed {execution.state}, runs {self.runs(execution_id)}\n{logs}")
 
-    def wait_for_run(self, execution_id: str, task_id: str, state: State, timeout: float = 30.0):  # noqa: ANN201
+    def wait_for_run(self, execution_id: str, task_id: str, state: State, timeout: float = 30.0):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             run = self.runs(execution_id).get(task_id)

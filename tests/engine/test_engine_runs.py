@@ -21,9 +21,15 @@ def flow(tasks: str, extra: str = "", namespace: str = "test") -> str:
 
 
 def test_sequential_returns_pass_values_and_flow_outputs(cluster):
-    tasks = "".join(f"  - {{id: t{i}, type: return, value: '{{{{ outputs.t{i - 1}.value + 1 }}}}'}}\n" for i in range(1, 6))
-    execution_id = cluster.run(flow("  - {id: t0, type: return, value: 0}\n" + tasks,
-                                    "outputs:\n  - {id: last, type: INT, value: '{{ outputs.t5.value }}'}\n"))
+    tasks = "".join(
+        f"  - {{id: t{i}, type: return, value: '{{{{ outputs.t{i - 1}.value + 1 }}}}'}}\n" for i in range(1, 6)
+    )
+    execution_id = cluster.run(
+        flow(
+            "  - {id: t0, type: return, value: 0}\n" + tasks,
+            "outputs:\n  - {id: last, type: INT, value: '{{ outputs.t5.value }}'}\n",
+        )
+    )
     execution = cluster.wait(execution_id)
     assert execution.state == "SUCCESS" and execution.outputs == {"last": 5}
     runs = cluster.runs(execution_id)
@@ -32,9 +38,14 @@ def test_sequential_returns_pass_values_and_flow_outputs(cluster):
 
 
 def test_log_levels_and_multiple_messages_are_stored(cluster):
-    execution_id = cluster.run(flow("  - {id: a, type: log, message: ['one {{ inputs.who }}', two], level: WARN}\n"
-                                    "  - {id: b, type: log, message: hidden, level: DEBUG, logLevel: INFO}\n",
-                                    "inputs:\n  - {id: who, type: STRING}\n"), {"who": "Ana"})
+    execution_id = cluster.run(
+        flow(
+            "  - {id: a, type: log, message: ['one {{ inputs.who }}', two], level: WARN}\n"
+            "  - {id: b, type: log, message: hidden, level: DEBUG, logLevel: INFO}\n",
+            "inputs:\n  - {id: who, type: STRING}\n",
+        ),
+        {"who": "Ana"},
+    )
     cluster.wait(execution_id)
     lines = [(line.task_id, line.level, line.message) for line in cluster.logs(execution_id)]
     assert ("a", "WARN", "one Ana") in lines and ("a", "WARN", "two") in lines
@@ -42,11 +53,14 @@ def test_log_levels_and_multiple_messages_are_stored(cluster):
 
 
 def test_shell_streams_output_and_fails_on_exit_code(cluster):
-    execution_id = cluster.run(flow(
-        "  - id: sh\n    type: shell\n    env: {GREETING: hi}\n    commands:\n"
-        "      - echo \"$GREETING from shell\"\n      - echo oops >&2\n"
-        "      - |\n        echo '::lanner::{\"outputs\": {\"n\": 3}}'\n"
-        "  - id: bad\n    type: shell\n    commands: ['exit 3']\n"))
+    execution_id = cluster.run(
+        flow(
+            "  - id: sh\n    type: shell\n    env: {GREETING: hi}\n    commands:\n"
+            '      - echo "$GREETING from shell"\n      - echo oops >&2\n'
+            '      - |\n        echo \'::lanner::{"outputs": {"n": 3}}\'\n'
+            "  - id: bad\n    type: shell\n    commands: ['exit 3']\n"
+        )
+    )
     execution = cluster.wait(execution_id)
     assert execution.state == "FAILED"
     runs = cluster.runs(execution_id)
@@ -58,14 +72,18 @@ def test_shell_streams_output_and_fails_on_exit_code(cluster):
 
 
 def test_python_script_emits_outputs_logs_and_files(cluster):
-    execution_id = cluster.run(flow(
-        "  - id: py\n    type: python\n    outputFiles: [data.txt]\n    script: |\n"
-        "      from engine.sdk import outputs, log\n"
-        "      open('data.txt', 'w').write('{{ inputs.n * 2 }}')\n"
-        "      print('printed')\n      log('from helper', level='warn')\n"
-        "      outputs({'total': {{ inputs.n }} + 1})\n"
-        "  - {id: read, type: shell, commands: ['cat {{ outputs.py.outputFiles[\"data.txt\"] }}']}\n",
-        "inputs:\n  - {id: n, type: INT}\n"), {"n": 20})
+    execution_id = cluster.run(
+        flow(
+            "  - id: py\n    type: python\n    outputFiles: [data.txt]\n    script: |\n"
+            "      from engine.sdk import outputs, log\n"
+            "      open('data.txt', 'w').write('{{ inputs.n * 2 }}')\n"
+            "      print('printed')\n      log('from helper', level='warn')\n"
+            "      outputs({'total': {{ inputs.n }} + 1})\n"
+            "  - {id: read, type: shell, commands: ['cat {{ outputs.py.outputFiles[\"data.txt\"] }}']}\n",
+            "inputs:\n  - {id: n, type: INT}\n",
+        ),
+        {"n": 20},
+    )
     assert cluster.wait(execution_id).state == "SUCCESS"
     assert cluster.runs(execution_id)["py"].outputs["vars"] == {"total": 21}
     lines = [(line.task_id, line.level, line.message) for line in cluster.logs(execution_id)]
@@ -74,7 +92,7 @@ def test_python_script_emits_outputs_logs_and_files(cluster):
 
 
 class _Handler(BaseHTTPRequestHandler):
-    def do_POST(self):  # noqa: N802 - http.server's name
+    def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         status = 201 if body.get("ok") else 500
         self.send_response(status)
@@ -96,10 +114,13 @@ def http_server():
 
 
 def test_http_request_outputs_and_expected_status(cluster, http_server):
-    execution_id = cluster.run(flow(
-        f"  - {{id: call, type: http.request, method: POST, uri: '{http_server}/x', headers: {{X-Token: abc}},"
-        " json: {ok: true, n: 2}}\n"
-        f"  - {{id: fails, type: http.request, method: POST, uri: '{http_server}/y', json: {{ok: false}}}}\n"))
+    execution_id = cluster.run(
+        flow(
+            f"  - {{id: call, type: http.request, method: POST, uri: '{http_server}/x', headers: {{X-Token: abc}},"
+            " json: {ok: true, n: 2}}\n"
+            f"  - {{id: fails, type: http.request, method: POST, uri: '{http_server}/y', json: {{ok: false}}}}\n"
+        )
+    )
     assert cluster.wait(execution_id).state == "FAILED"
     runs = cluster.runs(execution_id)
     assert runs["call"].outputs["code"] == 201
@@ -116,28 +137,36 @@ def test_undefined_expression_fails_naming_task_property_and_expression(cluster)
 
 def test_retry_then_success_counts_attempts(cluster, tmp_path):
     marker = tmp_path / "seen"
-    execution_id = cluster.run(flow(
-        "  - id: flaky\n    type: shell\n    retry: {type: constant, interval: 100ms, maxAttempts: 3}\n"
-        f"    commands: ['if [ -f {marker} ]; then echo fine; else touch {marker}; exit 1; fi']\n"))
+    execution_id = cluster.run(
+        flow(
+            "  - id: flaky\n    type: shell\n    retry: {type: constant, interval: 100ms, maxAttempts: 3}\n"
+            f"    commands: ['if [ -f {marker} ]; then echo fine; else touch {marker}; exit 1; fi']\n"
+        )
+    )
     assert cluster.wait(execution_id).state == "SUCCESS"
     assert cluster.runs(execution_id)["flaky"].attempt_count == 2
 
 
 def test_flowables_parallel_switch_if_foreach_errors_finally(cluster):
-    execution_id = cluster.run(flow(
-        "  - id: par\n    type: parallel\n    tasks:\n      - {id: p1, type: return, value: 1}\n      - {id: p2, type: return, value: 2}\n"
-        "  - id: sw\n    type: switch\n    value: '{{ outputs.p1.value + outputs.p2.value }}'\n"
-        "    cases:\n      '3': [{id: three, type: log, message: three}]\n    defaults: [{id: other, type: log, message: o}]\n"
-        "  - id: cond\n    type: if\n    condition: '{{ inputs.go }}'\n    then: [{id: yes_branch, type: log, message: y}]\n"
-        "  - id: each\n    type: foreach\n    values: [a, b, c]\n    concurrencyLimit: 0\n"
-        "    tasks:\n      - {id: up, type: return, value: '{{ taskrun.value | upper }}'}\n"
-        "  - {id: boom, type: fail, message: on purpose}\n",
-        "inputs:\n  - {id: go, type: BOOLEAN}\nerrors:\n  - {id: handler, type: log, message: handled}\n"
-        "finally:\n  - {id: last, type: return, value: done}\n"), {"go": True})
+    execution_id = cluster.run(
+        flow(
+            "  - id: par\n    type: parallel\n    tasks:\n      - {id: p1, type: return, value: 1}\n      - {id: p2, type: return, value: 2}\n"
+            "  - id: sw\n    type: switch\n    value: '{{ outputs.p1.value + outputs.p2.value }}'\n"
+            "    cases:\n      '3': [{id: three, type: log, message: three}]\n    defaults: [{id: other, type: log, message: o}]\n"
+            "  - id: cond\n    type: if\n    condition: '{{ inputs.go }}'\n    then: [{id: yes_branch, type: log, message: y}]\n"
+            "  - id: each\n    type: foreach\n    values: [a, b, c]\n    concurrencyLimit: 0\n"
+            "    tasks:\n      - {id: up, type: return, value: '{{ taskrun.value | upper }}'}\n"
+            "  - {id: boom, type: fail, message: on purpose}\n",
+            "inputs:\n  - {id: go, type: BOOLEAN}\nerrors:\n  - {id: handler, type: log, message: handled}\n"
+            "finally:\n  - {id: last, type: return, value: done}\n",
+        ),
+        {"go": True},
+    )
     assert cluster.wait(execution_id).state == "FAILED"
     runs = cluster.runs(execution_id)
-    assert {k: runs[k].state for k in ("par", "sw", "three", "cond", "yes_branch", "each", "handler", "last")} == \
-        dict.fromkeys(("par", "sw", "three", "cond", "yes_branch", "each", "handler", "last"), "SUCCESS")
+    assert {
+        k: runs[k].state for k in ("par", "sw", "three", "cond", "yes_branch", "each", "handler", "last")
+    } == dict.fromkeys(("par", "sw", "three", "cond", "yes_branch", "each", "handler", "last"), "SUCCESS")
     assert "other" not in runs
     assert [runs[f"up[{i}]"].outputs["value"] for i in range(3)] == ["A", "B", "C"]
     assert runs["boom"].error == "on purpose"
@@ -146,14 +175,18 @@ def test_flowables_parallel_switch_if_foreach_errors_finally(cluster):
 def test_bad_inputs_are_refused_before_anything_runs(cluster):
     yaml = flow("  - {id: a, type: log, message: m}\n", "inputs:\n  - {id: n, type: INT, max: 5}\n")
     namespace, flow_id = cluster.deploy(yaml)
-    with pytest.raises(commands.store.InputsInvalid, match="input 'n'.*above the maximum 5"):
+    with pytest.raises(commands.store.InputsInvalid, match=r"input 'n'.*above the maximum 5"):
         commands.start_execution(cluster.conn, namespace, flow_id, inputs={"n": 9})
 
 
 def test_kill_stops_running_processes_quickly(cluster, tmp_path):
     marker = tmp_path / "never"
-    execution_id = cluster.run(flow(f"  - {{id: long, type: shell, commands: ['sleep 30', 'touch {marker}']}}\n"
-                                    "  - {id: after, type: log, message: never}\n"))
+    execution_id = cluster.run(
+        flow(
+            f"  - {{id: long, type: shell, commands: ['sleep 30', 'touch {marker}']}}\n"
+            "  - {id: after, type: log, message: never}\n"
+        )
+    )
     cluster.wait_for_run(execution_id, "long", State.RUNNING)
     time.sleep(0.3)
     started = time.monotonic()
@@ -167,11 +200,14 @@ def test_kill_stops_running_processes_quickly(cluster, tmp_path):
 
 def test_restart_runs_failed_tasks_again_in_the_same_execution(cluster, tmp_path):
     marker = tmp_path / "second-time"
-    execution_id = cluster.run(flow(
-        "  - {id: first, type: return, value: 1}\n"
-        f"  - {{id: flaky, type: shell, commands: ['test -f {marker}']}}\n"
-        "  - {id: after, type: return, value: '{{ outputs.first.value + 1 }}'}\n",
-        "errors:\n  - {id: alert, type: log, message: failed}\n"))
+    execution_id = cluster.run(
+        flow(
+            "  - {id: first, type: return, value: 1}\n"
+            f"  - {{id: flaky, type: shell, commands: ['test -f {marker}']}}\n"
+            "  - {id: after, type: return, value: '{{ outputs.first.value + 1 }}'}\n",
+            "errors:\n  - {id: alert, type: log, message: failed}\n",
+        )
+    )
     assert cluster.wait(execution_id).state == "FAILED"
     marker.touch()
     commands.restart_execution(cluster.conn, execution_id)
@@ -182,8 +218,12 @@ def test_restart_runs_failed_tasks_again_in_the_same_execution(cluster, tmp_path
 
 
 def test_replay_from_a_task_keeps_what_came_before(cluster):
-    execution_id = cluster.run(flow("  - {id: a, type: return, value: 1}\n  - {id: b, type: return, value: 2}\n"
-                                    "  - {id: c, type: return, value: '{{ outputs.a.value + outputs.b.value }}'}\n"))
+    execution_id = cluster.run(
+        flow(
+            "  - {id: a, type: return, value: 1}\n  - {id: b, type: return, value: 2}\n"
+            "  - {id: c, type: return, value: '{{ outputs.a.value + outputs.b.value }}'}\n"
+        )
+    )
     cluster.wait(execution_id)
     replay_id = commands.replay_execution(cluster.conn, execution_id, "b")
     assert cluster.wait(replay_id).state == "SUCCESS"
@@ -194,9 +234,12 @@ def test_replay_from_a_task_keeps_what_came_before(cluster):
 
 
 def test_pause_and_resume_with_inputs(cluster):
-    execution_id = cluster.run(flow(
-        "  - id: approve\n    type: pause\n    onResume: [{id: ok, type: BOOLEAN}]\n"
-        "  - {id: after, type: return, value: '{{ outputs.approve.resumed.ok }}'}\n"))
+    execution_id = cluster.run(
+        flow(
+            "  - id: approve\n    type: pause\n    onResume: [{id: ok, type: BOOLEAN}]\n"
+            "  - {id: after, type: return, value: '{{ outputs.approve.resumed.ok }}'}\n"
+        )
+    )
     cluster.wait(execution_id, State.PAUSED)
     with pytest.raises(commands.store.InputsInvalid):
         commands.resume_execution(cluster.conn, execution_id, {"ok": "maybe"})
@@ -206,11 +249,17 @@ def test_pause_and_resume_with_inputs(cluster):
 
 
 def test_subflow_waits_and_returns_outputs(cluster):
-    child = "id: child\nnamespace: test.sub\ninputs:\n  - {id: x, type: INT}\ntasks:\n  - {id: r, type: return, value: '{{ inputs.x * 10 }}'}\n" \
-            "outputs:\n  - {id: y, value: '{{ outputs.r.value }}'}\n"
+    child = (
+        "id: child\nnamespace: test.sub\ninputs:\n  - {id: x, type: INT}\ntasks:\n  - {id: r, type: return, value: '{{ inputs.x * 10 }}'}\n"
+        "outputs:\n  - {id: y, value: '{{ outputs.r.value }}'}\n"
+    )
     cluster.deploy(child)
-    execution_id = cluster.run(flow("  - {id: call, type: subflow, namespace: test.sub, flowId: child, inputs: {x: 4}}\n"
-                                    "  - {id: use, type: return, value: '{{ outputs.call.outputs.y }}'}\n"))
+    execution_id = cluster.run(
+        flow(
+            "  - {id: call, type: subflow, namespace: test.sub, flowId: child, inputs: {x: 4}}\n"
+            "  - {id: use, type: return, value: '{{ outputs.call.outputs.y }}'}\n"
+        )
+    )
     assert cluster.wait(execution_id).state == "SUCCESS"
     assert cluster.runs(execution_id)["use"].outputs == {"value": 40}
 

@@ -45,7 +45,8 @@ def test_a_worker_killed_mid_task_is_noticed_and_its_retry_policy_applies(cluste
     retry = "    retry: {type: constant, interval: 100ms, maxAttempts: 2}\n" if retries else ""
     execution_id = cluster.run(
         f"id: {unique()}\nnamespace: crash\ntasks:\n  - id: work\n    type: shell\n{retry}"
-        f"    commands: ['if [ -f {marker} ]; then echo second; else touch {marker}; sleep 60; fi']\n")
+        f"    commands: ['if [ -f {marker} ]; then echo second; else touch {marker}; sleep 60; fi']\n"
+    )
     killed_at = _kill_worker_running(cluster, execution_id, "work")
     execution = cluster.wait(execution_id, timeout=30)
     noticed_after = time.monotonic() - killed_at
@@ -63,9 +64,13 @@ def test_an_executor_killed_again_and_again_loses_no_execution(cluster_factory):
     cluster = cluster_factory()
     cluster.env.update(FAST_RECOVERY)
     cluster.start_workers(2)
-    steps = "".join(f"  - {{id: s{i}, type: return, value: '{{{{ outputs.s{i - 1}.value + 1 }}}}'}}\n" for i in range(1, 40))
-    execution_ids = [cluster.run(f"id: {unique()}\nnamespace: crash\ntasks:\n  - {{id: s0, type: return, value: 0}}\n{steps}")
-                     for _ in range(3)]
+    steps = "".join(
+        f"  - {{id: s{i}, type: return, value: '{{{{ outputs.s{i - 1}.value + 1 }}}}'}}\n" for i in range(1, 40)
+    )
+    execution_ids = [
+        cluster.run(f"id: {unique()}\nnamespace: crash\ntasks:\n  - {{id: s0, type: return, value: 0}}\n{steps}")
+        for _ in range(3)
+    ]
     for round_number in range(4):
         cluster.start_executor(f"executor{round_number}")
         time.sleep(0.4)
@@ -83,9 +88,22 @@ def test_a_redis_that_restarts_empty_loses_no_execution(cluster_factory, tmp_pat
     socket_path = folder / "r.sock"
 
     def start_redis() -> subprocess.Popen:
-        process = subprocess.Popen([redis_server_binary(), "--port", "0", "--unixsocket", str(socket_path),
-                                    "--save", "", "--appendonly", "no", "--dir", str(folder)],
-                                   stdout=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [
+                redis_server_binary(),
+                "--port",
+                "0",
+                "--unixsocket",
+                str(socket_path),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(folder),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 10
         while not socket_path.exists() and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -104,11 +122,13 @@ def test_a_redis_that_restarts_empty_loses_no_execution(cluster_factory, tmp_pat
     try:
         cluster.start_executor()
         cluster.start_workers(2)
-        execution_id = cluster.run(f"id: {unique()}\nnamespace: crash\ntasks:\n"
-                                   "  - {id: nap, type: sleep, duration: 2s}\n"
-                                   "  - id: fan\n    type: parallel\n    tasks:\n"
-                                   + "".join(f"      - {{id: p{i}, type: sleep, duration: 300ms}}\n" for i in range(6))
-                                   + "  - {id: end, type: return, value: done}\n")
+        execution_id = cluster.run(
+            f"id: {unique()}\nnamespace: crash\ntasks:\n"
+            "  - {id: nap, type: sleep, duration: 2s}\n"
+            "  - id: fan\n    type: parallel\n    tasks:\n"
+            + "".join(f"      - {{id: p{i}, type: sleep, duration: 300ms}}\n" for i in range(6))
+            + "  - {id: end, type: return, value: done}\n"
+        )
         cluster.wait_for_run(execution_id, "nap", State.RUNNING)
         redis_process.kill()  # everything in Redis is gone: queue, events, heartbeats, timers
         redis_process.wait()
