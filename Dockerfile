@@ -1,6 +1,6 @@
 # One image for every Lanner service; docker-compose.yml picks the command.
 FROM python:3.11-slim
-RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm unzip curl \
+RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm unzip curl procps \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml README.md rxconfig.py ./

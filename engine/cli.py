@@ -530,6 +530,18 @@ def executor_command() -> None:
         run_executor(settings, url)
 
 
+@main.command("studio")
+@click.option("--port", default=3000, show_default=True)
+@click.option("--host", default="0.0.0.0", show_default=True)  # noqa: S104 - the studio is meant to be reached
+def studio_command(port: int, host: str) -> None:
+    """Run only the studio (a cluster runs executors and workers as their own services)."""
+    from engine.launcher import run_studio
+
+    settings = load_settings()
+    open_database(settings.database_url)
+    sys.exit(run_studio(settings, host=host, port=port))
+
+
 @main.command("server")
 @click.option("--port", default=3000, show_default=True, help="Port of the studio (UI and API on one port).")
 @click.option("--workers", "-n", default=max(os.cpu_count() or 2, 2), show_default=True, help="Worker processes.")
