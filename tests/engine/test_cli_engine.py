@@ -69,7 +69,7 @@ def test_execution_list_show_logs_kill_restart(cluster, tmp_path: Path):
     cluster.wait_for_run(execution_id, "nap", State.RUNNING)
     assert "hi there" in lanner(cluster, "execution", "logs", execution_id).stdout
     assert lanner(cluster, "execution", "kill", execution_id).returncode == 0
-    out, _ = runner.communicate(timeout=30)
+    runner.communicate(timeout=30)
     assert runner.returncode == 1
     shown = lanner(cluster, "execution", "show", execution_id).stdout
     assert "KILLED" in shown and "nap" in shown
