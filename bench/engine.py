@@ -139,6 +139,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=max(os.cpu_count() or 2, 2))
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--only", default="w1,w2,w3,w4,w5")
+    parser.add_argument("--fork", action="store_true", help="RQ's forking Worker instead of SimpleWorker")
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="lanner-bench-"))
     database_url = args.database_url or f"sqlite:///{home / 'lanner.db'}"
@@ -157,7 +158,11 @@ def main() -> None:
         ]
         try:
             one(conn, "id: warmup\nnamespace: bench\ntasks:\n  - {id: a, type: return, value: 1}\n", repeat=3)
-            results: dict = {"workers": args.workers, "database": database_url.split(":")[0]}
+            results: dict = {
+                "workers": args.workers,
+                "database": database_url.split(":")[0],
+                "worker_class": "rq.Worker (fork per job)" if args.fork else "SimpleWorker",
+            }
             chosen = args.only.split(",")
             for name, run in (("w1", w1), ("w2", w2), ("w3", w3), ("w4", w4)):
                 if name in chosen:

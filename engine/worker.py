@@ -202,6 +202,15 @@ class LannerWorker(SimpleWorker):
     """An RQ worker that runs jobs in its own process (no fork per task)."""
 
 
+def worker_class() -> type:
+    """``LANNER_WORKER_FORK=1`` picks RQ's forking worker instead (for comparison in ``bench/engine.py``)."""
+    if os.environ.get("LANNER_WORKER_FORK") == "1":
+        from rq import Worker
+
+        return Worker
+    return LannerWorker
+
+
 def work(redis_url: str, count: int = 1, *, burst: bool = False) -> None:
     """Run ``count`` worker processes until stopped (``burst``: until the queue is empty).
 
@@ -211,7 +220,7 @@ def work(redis_url: str, count: int = 1, *, burst: bool = False) -> None:
     from engine.connection import connect
 
     if count == 1:
-        worker = LannerWorker([TASK_QUEUE], connection=connect(redis_url))
+        worker = worker_class()([TASK_QUEUE], connection=connect(redis_url))
         worker.work(burst=burst, logging_level="WARNING")
         return
     env = {**os.environ, "LANNER_REDIS_URL": redis_url}

@@ -273,3 +273,69 @@ def test_concurrency_limit_queues_the_second_execution(cluster):
     cluster.wait(first)
     assert cluster.wait(second).state == "SUCCESS"
     assert cluster.execution(second).started_at >= cluster.execution(first).ended_at
+
+
+def test_secrets_render_and_are_masked_in_logs_and_errors(cluster_factory, monkeypatch):
+    cluster = cluster_factory()
+    cluster.env["LANNER_SECRET_API_TOKEN"] = "s3cr3t-value"
+    cluster.start_executor()
+    cluster.start_workers(1)
+    execution_id = cluster.run(
+        flow(
+            "  - {id: use, type: shell, commands: ['echo token={{ secret(\"API_TOKEN\") }}']}\n"
+            "  - {id: missing, type: log, message: '{{ secret(\"NOPE\") }}'}\n"
+        )
+    )
+    cluster.wait(execution_id)
+    lines = [line.message for line in cluster.logs(execution_id)]
+    assert "token=****" in lines and not any("s3cr3t-value" in line for line in lines)
+    assert "secret 'NOPE' is not set" in cluster.runs(execution_id)["missing"].error
+
+
+def test_task_timeout_stops_the_process(cluster, tmp_path):
+    marker = tmp_path / "late"
+    execution_id = cluster.run(
+        flow(f"  - {{id: slow, type: shell, timeout: 500ms, commands: ['sleep 5', 'touch {marker}']}}\n")
+    )
+    execution = cluster.wait(execution_id, timeout=10)
+    assert execution.state == "FAILED" and "timed out after" in cluster.runs(execution_id)["slow"].error
+    time.sleep(0.5)
+    assert not marker.exists()
+
+
+def test_sequential_group_and_pause_with_delay(cluster):
+    execution_id = cluster.run(
+        flow(
+            "  - id: group\n    type: sequential\n    tasks:\n"
+            "      - {id: one, type: return, value: 1}\n      - {id: wait, type: pause, delay: 500ms}\n"
+            "      - {id: two, type: return, value: '{{ outputs.one.value + 1 }}'}\n"
+        )
+    )
+    assert cluster.wait(execution_id, timeout=15).state == "SUCCESS"
+    runs = cluster.runs(execution_id)
+    assert runs["two"].outputs == {"value": 2} and runs["wait"].state == "SUCCESS"
+    assert runs["two"].started_at - runs["one"].ended_at >= __import__("datetime").timedelta(milliseconds=450)
+
+
+def test_a_follower_resuming_from_a_position_misses_and_repeats_nothing(cluster):
+    from engine.follow import follow
+
+    execution_id = cluster.run(
+        flow(
+            "  - id: talk\n    type: shell\n    commands: ['for i in $(seq 1 40); do echo line $i; sleep 0.02; done']\n"
+        )
+    )
+    first, seen = [], 0
+    for item in follow(cluster.db, cluster.redis, execution_id, timeout=30):
+        if not isinstance(item, State):
+            first.append(item)
+            seen += 1
+            if seen == 10:
+                break  # the follower goes away mid-stream, then comes back
+    rest = [
+        item
+        for item in follow(cluster.db, cluster.redis, execution_id, after=first[-1].id, timeout=30)
+        if not isinstance(item, State)
+    ]
+    messages = [line.message for line in first + rest]
+    assert messages == [f"line {i}" for i in range(1, 41)]

@@ -266,3 +266,17 @@ def test_the_transition_table_refuses_what_it_does_not_list():
     with pytest.raises(InvalidTransition):
         apply(sim.s, SetExecution(State.RUNNING))
     assert all(isinstance(a, CreateRun | SetExecution) for a in sim.actions)
+
+
+def test_a_flowable_runs_its_own_errors_and_finally_and_fails():
+    sim = Sim(flow("  - id: group\n    type: sequential\n    tasks:\n      - {id: a, type: fail}\n      - {id: b, type: log, message: never}\n"
+                   "    errors:\n      - {id: on_error, type: log, message: e}\n"
+                   "    finally:\n      - {id: always, type: log, message: f}\n"
+                   "  - {id: after, type: log, message: never}\n"))  # fmt: skip
+    sim.finish("a", State.FAILED)
+    assert sim.queued() == ["on_error"]
+    sim.finish("on_error")
+    assert sim.queued() == ["always"]
+    sim.finish("always")
+    assert sim.run("group").state == State.FAILED and sim.state == State.FAILED
+    assert "b" not in sim.states() and "after" not in sim.states()
