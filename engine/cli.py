@@ -530,6 +530,22 @@ def executor_command() -> None:
         run_executor(settings, url)
 
 
+@main.command("api")
+@click.option("--port", default=8080, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+def api_command(port: int, host: str) -> None:
+    """Serve the REST API alone (the studio also serves it under /api/v1). Docs at /api/v1/docs."""
+    import uvicorn
+
+    from engine.api import create_app
+
+    settings = load_settings()
+    open_database(settings.database_url)
+    with redis_url(settings) as url:
+        os.environ["LANNER_REDIS_URL"] = url
+        uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+
+
 @main.command("studio")
 @click.option("--port", default=3000, show_default=True)
 @click.option("--host", default="0.0.0.0", show_default=True)  # noqa: S104 - the studio is meant to be reached
@@ -539,7 +555,9 @@ def studio_command(port: int, host: str) -> None:
 
     settings = load_settings()
     open_database(settings.database_url)
-    sys.exit(run_studio(settings, host=host, port=port))
+    with redis_url(settings) as url:
+        status = run_studio(replace(settings, redis_url=url), host=host, port=port)
+    sys.exit(status)
 
 
 @main.command("server")

@@ -2,8 +2,10 @@
 
 import reflex as rx
 
+from engine.api import create_app
 from studio.pages import flows
 
-app = rx.App()
+# The REST API (engine/api) is served by the studio's backend under /api/v1.
+app = rx.App(api_transformer=create_app())
 app.add_page(flows.flows_page, route="/", title="Flows · Lanner", on_load=flows.FlowsState.load)
 app.add_page(flows.flows_page, route="/flows", title="Flows · Lanner", on_load=flows.FlowsState.load)

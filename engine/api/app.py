@@ -1,0 +1,72 @@
+"""The FastAPI application: routers, error handlers, body limits, OpenAPI at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from engine.api import errors
+from engine.api.routes import executions, flows, logs, namespaces, webhooks
+
+PREFIX = "/api/v1"
+MAX_BODY = 2 * 1024 * 1024  # flows and JSON bodies
+MAX_UPLOAD = 50 * 1024 * 1024  # multipart bodies carrying FILE inputs
+
+
+class BodyLimit:
+    """Refuse bodies over the limit with 413 before a route reads them."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        content_type = headers.get(b"content-type", b"").decode("latin-1")
+        limit = MAX_UPLOAD if content_type.startswith("multipart/") else MAX_BODY
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            await _too_large(send, limit)
+            return
+        seen = 0
+
+        async def limited() -> dict:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise errors.ApiError(413, f"the request body is larger than {limit} bytes")
+            return message
+
+        await self.app(scope, limited, send)
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    body = f'{{"message": "the request body is larger than {limit} bytes"}}'.encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="Lanner API",
+        version="1",
+        description="Flows, executions, logs, namespaces and webhooks of a Lanner installation.",
+        openapi_url=f"{PREFIX}/openapi.json",
+        docs_url=f"{PREFIX}/docs",
+        redoc_url=None,
+    )
+    errors.install(app)
+    for router in (flows.router, executions.router, logs.router, namespaces.router, webhooks.router):
+        app.include_router(router, prefix=PREFIX)
+    app.add_middleware(BodyLimit)
+    return app

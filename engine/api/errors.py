@@ -1,0 +1,57 @@
+"""Errors as JSON with the right status; bad input is never a 500."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from engine.problems import FlowInvalid
+from engine.states import InvalidTransition
+from engine.store.executions import ExecutionConflict, ExecutionNotFound, InputsInvalid
+from engine.store.flows import FlowNotFound
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.status, self.message, self.details = status, message, details
+
+
+def _body(message: str, **details: object) -> dict:
+    return {"message": message, **details}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(_body(exc.message, **exc.details), status_code=exc.status)
+
+    @app.exception_handler(FlowInvalid)
+    async def flow_invalid(_: Request, exc: FlowInvalid) -> JSONResponse:
+        problems = [p.as_dict() for p in exc.problems]
+        return JSONResponse(_body("the flow is invalid", problems=problems), status_code=422)
+
+    @app.exception_handler(InputsInvalid)
+    async def inputs_invalid(_: Request, exc: InputsInvalid) -> JSONResponse:
+        return JSONResponse(_body(str(exc), inputs=exc.errors), status_code=422)
+
+    @app.exception_handler(FlowNotFound)
+    @app.exception_handler(ExecutionNotFound)
+    async def not_found(_: Request, exc: LookupError) -> JSONResponse:
+        return JSONResponse(_body(str(exc).strip("'\"")), status_code=404)
+
+    @app.exception_handler(ExecutionConflict)
+    @app.exception_handler(InvalidTransition)
+    async def conflict(_: Request, exc: ValueError) -> JSONResponse:
+        return JSONResponse(_body(str(exc)), status_code=409)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"location": [str(p) for p in e.get("loc", ())], "message": e.get("msg", "")} for e in exc.errors()]
+        return JSONResponse(_body("invalid request", errors=errors), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(_body(str(exc.detail)), status_code=exc.status_code)

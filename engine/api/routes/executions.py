@@ -1,0 +1,282 @@
+"""Executions: start (JSON or multipart with files), search, read, kill, restart, replay, resume, follow (SSE)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from engine import commands
+from engine.api.deps import connections
+from engine.api.errors import ApiError
+from engine.api.schemas import ERRORS, ExecutionOut, ExecutionPage, ExecutionRequest, ResumeRequest, TaskRunOut
+from engine.config import load_settings
+from engine.states import State
+from engine.store import executions as store
+from engine.store.logs import read_logs
+from engine.store.tables import Execution
+
+router = APIRouter(tags=["executions"])
+TERMINAL = {s.value for s in State if s.terminal}
+
+
+def execution_out(row: Execution, runs: list | None = None) -> ExecutionOut:
+    task_runs = None
+    if runs is not None:
+        task_runs = [
+            TaskRunOut(
+                id=r.id,
+                task_id=r.task_id,
+                parent_task_run_id=r.parent_task_run_id,
+                iteration=r.iteration,
+                value=r.value,
+                state=r.state,
+                attempts=r.attempt_count,
+                outputs=r.outputs or {},
+                error=r.error,
+                started_at=r.started_at,
+                ended_at=r.ended_at,
+                duration_ms=r.duration_ms,
+            )
+            for r in runs
+        ]
+    return ExecutionOut(
+        id=row.id,
+        namespace=row.namespace,
+        flow_id=row.flow_id,
+        flow_revision=row.flow_revision,
+        state=row.state,
+        inputs=row.inputs,
+        outputs=row.outputs,
+        labels=row.labels,
+        trigger=row.trigger,
+        error=row.error,
+        parent_execution_id=row.parent_execution_id,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        duration_ms=row.duration_ms,
+        task_runs=task_runs,
+    )
+
+
+def _read(execution_id: str) -> ExecutionOut:
+    with Session(connections().db) as session:
+        row = store.get_execution(session, execution_id)
+        return execution_out(row, store.task_runs(session, execution_id))
+
+
+async def _wait_for_end(execution_id: str, timeout: float) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        with Session(connections().db) as session:
+            if store.get_execution(session, execution_id).state in TERMINAL:
+                return
+        await asyncio.sleep(0.05)
+
+
+async def _request_body(request: Request, namespace: str, flow_id: str) -> tuple[dict[str, Any], dict[str, str]]:
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form()
+        inputs: dict[str, Any] = {}
+        labels: dict[str, str] = {}
+        folder = load_settings().home / "uploads" / namespace / flow_id / uuid.uuid4().hex
+        for key, value in form.multi_items():
+            if key.startswith("label."):
+                labels[key[len("label.") :]] = str(value)
+            elif hasattr(value, "read"):  # a FILE input: stored, and referenced by its path
+                folder.mkdir(parents=True, exist_ok=True)
+                target = folder / (value.filename or key).replace("/", "_")
+                target.write_bytes(await value.read())
+                inputs[key] = str(target)
+            else:
+                inputs[key] = value
+        return inputs, labels
+    raw = await request.body()
+    if not raw.strip():
+        return {}, {}
+    try:
+        body = ExecutionRequest.model_validate(json.loads(raw))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ApiError(400, "the body is not JSON") from None
+    except ValueError as exc:
+        raise ApiError(422, f"invalid body: {exc}") from None
+    return body.inputs, body.labels
+
+
+@router.post(
+    "/executions/{namespace}/{flow_id}",
+    response_model=ExecutionOut,
+    status_code=201,
+    responses=ERRORS,
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {"schema": ExecutionRequest.model_json_schema(by_alias=True)},
+                "multipart/form-data": {"schema": {"type": "object", "additionalProperties": True}},
+            }
+        }
+    },
+)
+async def create_execution(
+    namespace: str,
+    flow_id: str,
+    request: Request,
+    wait: bool = False,
+    timeout: Annotated[float, Query(gt=0, le=3600)] = 300,
+) -> ExecutionOut:
+    """Start an execution with inputs (JSON, or multipart for FILE inputs); ``wait=true`` returns at its end."""
+    inputs, labels = await _request_body(request, namespace, flow_id)
+    execution_id = commands.start_execution(
+        connections(), namespace, flow_id, inputs=inputs, labels=labels, trigger={"type": "api"}
+    )
+    if wait:
+        await _wait_for_end(execution_id, timeout)
+    return _read(execution_id)
+
+
+@router.get("/executions", response_model=ExecutionPage, responses=ERRORS)
+def search_executions(
+    namespace: str | None = None,
+    flow_id: Annotated[str | None, Query(alias="flowId")] = None,
+    state: Annotated[list[State], Query()] = (),
+    label: Annotated[list[str], Query()] = (),
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> ExecutionPage:
+    """Newest first. ``label`` is KEY:VALUE (repeatable); ``q`` matches the start of an execution id."""
+    statement = select(Execution)
+    if namespace:
+        statement = statement.where(
+            (Execution.namespace == namespace) | col(Execution.namespace).startswith(namespace + ".")
+        )
+    if flow_id:
+        statement = statement.where(Execution.flow_id == flow_id)
+    if state:
+        statement = statement.where(col(Execution.state).in_([s.value for s in state]))
+    if start:
+        statement = statement.where(col(Execution.created_at) >= start)
+    if end:
+        statement = statement.where(col(Execution.created_at) < end)
+    if q:
+        statement = statement.where(col(Execution.id).startswith(q))
+    wanted = {}
+    for item in label:
+        key, sep, value = item.partition(":")
+        if not sep or not key:
+            raise ApiError(400, f"label filter '{item}' is not KEY:VALUE")
+        wanted[key] = value
+    with Session(connections().db) as session:
+        if wanted:  # labels live in a JSON column: filtered here, after the indexed filters
+            rows = [
+                r
+                for r in session.exec(statement.order_by(col(Execution.created_at).desc()).limit(10_000))
+                if all(str(r.labels.get(k)) == v for k, v in wanted.items())
+            ]
+            total, rows = len(rows), rows[(page - 1) * size : page * size]
+        else:
+            total = session.exec(select(func.count()).select_from(statement.subquery())).one()
+            rows = list(
+                session.exec(statement.order_by(col(Execution.created_at).desc()).offset((page - 1) * size).limit(size))
+            )
+        return ExecutionPage(results=[execution_out(r) for r in rows], total=total, page=page, size=size)
+
+
+@router.get("/executions/{execution_id}", response_model=ExecutionOut, responses=ERRORS)
+def get_execution(execution_id: str) -> ExecutionOut:
+    """An execution with its task runs."""
+    return _read(execution_id)
+
+
+@router.post("/executions/{execution_id}/kill", response_model=ExecutionOut, responses=ERRORS)
+def kill(execution_id: str) -> ExecutionOut:
+    commands.kill_execution(connections(), execution_id)
+    return _read(execution_id)
+
+
+@router.post("/executions/{execution_id}/restart", response_model=ExecutionOut, responses=ERRORS)
+def restart(execution_id: str) -> ExecutionOut:
+    commands.restart_execution(connections(), execution_id)
+    return _read(execution_id)
+
+
+@router.post("/executions/{execution_id}/replay", response_model=ExecutionOut, status_code=201, responses=ERRORS)
+def replay(execution_id: str, task_id: Annotated[str, Query(alias="taskId", min_length=1)]) -> ExecutionOut:
+    """A new execution that keeps what ran before ``taskId``."""
+    try:
+        new_id = commands.replay_execution(connections(), execution_id, task_id)
+    except LookupError as exc:
+        if isinstance(exc, store.ExecutionNotFound):
+            raise
+        raise ApiError(404, str(exc).strip("'\"")) from None
+    return _read(new_id)
+
+
+@router.post("/executions/{execution_id}/resume", response_model=ExecutionOut, responses=ERRORS)
+def resume(execution_id: str, body: ResumeRequest | None = None) -> ExecutionOut:
+    commands.resume_execution(connections(), execution_id, body.inputs if body else {})
+    return _read(execution_id)
+
+
+@router.get(
+    "/executions/{execution_id}/follow",
+    responses={**ERRORS, 200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
+    response_class=StreamingResponse,
+)
+async def follow(
+    execution_id: str, last_event_id: Annotated[str | None, Header()] = None, after: Annotated[int, Query(ge=0)] = 0
+) -> StreamingResponse:
+    """Server-Sent Events: ``log`` events (id = the line's position) and ``state`` events, until the end.
+
+    Reconnect with ``Last-Event-ID`` (or ``after``) to resume: no line is lost or repeated.
+    """
+    with Session(connections().db) as session:
+        store.get_execution(session, execution_id)
+    position = int(last_event_id) if last_event_id and last_event_id.isdigit() else after
+
+    async def stream():
+        nonlocal position
+        last_state = None
+        idle = 0.0
+        while True:
+            with Session(connections().db) as session:
+                row = store.get_execution(session, execution_id)
+                lines = read_logs(session, execution_id, after=position, limit=500)
+                state = row.state
+            for line in lines:
+                position = line.id
+                payload = {
+                    "taskId": line.task_id,
+                    "attempt": line.attempt,
+                    "level": line.level,
+                    "message": line.message,
+                    "timestamp": line.timestamp.isoformat(),
+                }
+                yield f"id: {line.id}\nevent: log\ndata: {json.dumps(payload)}\n\n"
+            if state != last_state:
+                last_state = state
+                yield f"id: {position}\nevent: state\ndata: {json.dumps({'state': state})}\n\n"
+            if state in TERMINAL and len(lines) < 500:
+                yield f"id: {position}\nevent: end\ndata: {json.dumps({'state': state})}\n\n"
+                return
+            if not lines:
+                idle += 0.1
+                if idle >= 15:
+                    idle = 0.0
+                    yield ": keep-alive\n\n"
+                await asyncio.sleep(0.1)
+
+    return StreamingResponse(
+        stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )

@@ -1,0 +1,189 @@
+"""Flows: search, read (JSON or YAML), create and update from YAML, delete, revisions, diff, validate, graph."""
+
+from __future__ import annotations
+
+import difflib
+import getpass
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response
+
+from engine.api.deps import connections
+from engine.api.errors import ApiError
+from engine.api.schemas import ERRORS, DeployOut, FlowOut, FlowPage, GraphOut, RevisionOut, ValidationOut
+from engine.graph import flow_graph
+from engine.loader import load_flow, load_flow_or_raise
+from engine.store import flows as store
+from engine.store.database import session_scope
+
+router = APIRouter(tags=["flows"])
+YAML = "application/x-yaml"
+YAML_BODY = {"requestBody": {"required": True, "content": {YAML: {"schema": {"type": "string"}}}}}
+
+
+async def _yaml_text(request: Request) -> str:
+    raw = await request.body()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ApiError(400, f"the body is not UTF-8 text (byte {exc.start})") from None
+
+
+def _out(record: store.FlowRecord, with_source: bool = False) -> FlowOut:
+    return FlowOut(
+        namespace=record.namespace,
+        id=record.flow_id,
+        revision=record.revision,
+        description=record.description,
+        labels=record.labels,
+        disabled=record.disabled,
+        updated_at=record.updated_at,
+        updated_by=record.updated_by,
+        source=record.source if with_source else None,
+    )
+
+
+def _labels(values: list[str]) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        key, sep, wanted = value.partition(":")
+        if not sep or not key:
+            raise ApiError(400, f"label filter '{value}' is not KEY:VALUE")
+        pairs[key] = wanted
+    return pairs
+
+
+@router.get("/flows", response_model=FlowPage, responses=ERRORS)
+def search_flows(
+    namespace: str | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    label: Annotated[list[str], Query()] = (),
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> FlowPage:
+    """Flows of a namespace (and those below it), matching text in their id or description and labels."""
+    wanted = _labels(list(label))
+    needle = (q or "").lower()
+    with session_scope(connections().db) as session:
+        records = [
+            r
+            for r in store.list_flows(session, namespace)
+            if (not needle or needle in f"{r.namespace}/{r.flow_id} {r.description or ''}".lower())
+            and all(str(r.labels.get(k)) == v for k, v in wanted.items())
+        ]
+    chosen = records[(page - 1) * size : page * size]
+    return FlowPage(results=[_out(r) for r in chosen], total=len(records), page=page, size=size)
+
+
+@router.get(
+    "/flows/{namespace}/{flow_id}",
+    response_model=FlowOut,
+    responses={**ERRORS, 200: {"content": {"application/json": {}, YAML: {"schema": {"type": "string"}}}}},
+)
+def get_flow(namespace: str, flow_id: str, accept: Annotated[str | None, Header()] = None) -> FlowOut | Response:
+    """The current revision; with ``Accept: application/x-yaml``, its YAML source exactly as deployed."""
+    with session_scope(connections().db) as session:
+        record = store.get_flow(session, namespace, flow_id)
+    if accept and YAML in accept:
+        return Response(record.source, media_type=YAML)
+    return _out(record, with_source=True)
+
+
+def _deploy(text: str, expected: tuple[str, str] | None = None) -> DeployOut:
+    flow = load_flow_or_raise(text, "body")
+    if expected and (flow.namespace, flow.id) != expected:
+        raise ApiError(409, f"the body declares {flow.namespace}/{flow.id}, not {expected[0]}/{expected[1]}")
+    with session_scope(connections().db) as session:
+        result = store.save_flow(session, flow, text, author=getpass.getuser())
+    return DeployOut(
+        namespace=result.namespace,
+        id=result.flow_id,
+        revision=result.revision,
+        status=result.status.value,
+        message=result.describe(),
+    )
+
+
+@router.post("/flows", response_model=DeployOut, responses=ERRORS, openapi_extra=YAML_BODY)
+async def create_flow(request: Request) -> DeployOut:
+    """Create or update a flow from its YAML source; a new revision only when the text changed."""
+    return _deploy(await _yaml_text(request))
+
+
+@router.put("/flows/{namespace}/{flow_id}", response_model=DeployOut, responses=ERRORS, openapi_extra=YAML_BODY)
+async def update_flow(namespace: str, flow_id: str, request: Request) -> DeployOut:
+    return _deploy(await _yaml_text(request), (namespace, flow_id))
+
+
+@router.delete("/flows/{namespace}/{flow_id}", status_code=204, responses=ERRORS)
+def delete_flow(namespace: str, flow_id: str) -> Response:
+    with session_scope(connections().db) as session:
+        store.delete_flow(session, namespace, flow_id, author=getpass.getuser())
+    return Response(status_code=204)
+
+
+@router.get("/flows/{namespace}/{flow_id}/revisions", response_model=list[RevisionOut], responses=ERRORS)
+def list_revisions(namespace: str, flow_id: str) -> list[RevisionOut]:
+    with session_scope(connections().db) as session:
+        revisions = store.list_revisions(session, namespace, flow_id)
+    if not revisions:
+        raise store.FlowNotFound(f"no flow {namespace}/{flow_id}")
+    return [
+        RevisionOut(
+            revision=r.revision, created_at=r.created_at, author=r.author, deleted=r.deleted, sha256=r.source_sha256
+        )
+        for r in revisions
+    ]
+
+
+@router.get(
+    "/flows/{namespace}/{flow_id}/revisions/{revision}",
+    responses={**ERRORS, 200: {"content": {YAML: {"schema": {"type": "string"}}}}},
+    response_class=Response,
+)
+def get_revision(namespace: str, flow_id: str, revision: int) -> Response:
+    """A revision's YAML source, byte for byte."""
+    with session_scope(connections().db) as session:
+        found = store.get_revision(session, namespace, flow_id, revision)
+    return Response(found.source, media_type=YAML)
+
+
+@router.get(
+    "/flows/{namespace}/{flow_id}/diff",
+    responses={**ERRORS, 200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    response_class=Response,
+)
+def diff_revisions(
+    namespace: str,
+    flow_id: str,
+    from_revision: Annotated[int, Query(alias="from")],
+    to_revision: Annotated[int, Query(alias="to")],
+) -> Response:
+    """A unified diff between two revisions."""
+    with session_scope(connections().db) as session:
+        before = store.get_revision(session, namespace, flow_id, from_revision).source
+        after = store.get_revision(session, namespace, flow_id, to_revision).source
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True),
+        after.splitlines(keepends=True),
+        fromfile=f"revision {from_revision}",
+        tofile=f"revision {to_revision}",
+    )
+    return Response("".join(lines), media_type="text/plain")
+
+
+@router.post("/flows/validate", response_model=ValidationOut, responses=ERRORS, openapi_extra=YAML_BODY)
+async def validate_flow(request: Request) -> ValidationOut:
+    """The same line/column problems as ``lanner flow validate``."""
+    result = load_flow(await _yaml_text(request), "body")
+    return ValidationOut(valid=result.ok, problems=[p.as_dict() for p in result.problems])
+
+
+@router.get("/flows/{namespace}/{flow_id}/graph", response_model=GraphOut, responses=ERRORS)
+def get_graph(namespace: str, flow_id: str, revision: int | None = None) -> GraphOut:
+    from engine.store.executions import flow_at
+
+    with session_scope(connections().db) as session:
+        record = store.get_flow(session, namespace, flow_id)
+        flow = flow_at(session, namespace, flow_id, revision or record.revision)
+    return GraphOut(**flow_graph(flow).as_dict())

@@ -1,0 +1,65 @@
+"""Log lines: search by execution, task and level; download as text."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import PlainTextResponse
+from sqlmodel import Session
+
+from engine.api.deps import connections
+from engine.api.schemas import ERRORS, LogLineOut
+from engine.store import executions as store
+from engine.store.logs import read_logs
+
+router = APIRouter(tags=["logs"])
+Level = Literal["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]
+
+
+@router.get("/logs/{execution_id}", response_model=list[LogLineOut], responses=ERRORS)
+def search_logs(
+    execution_id: str,
+    task_id: Annotated[str | None, Query(alias="taskId")] = None,
+    level: Level | None = None,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> list[LogLineOut]:
+    """Lines after a position (a line id), at or above a level, oldest first."""
+    with Session(connections().db) as session:
+        store.get_execution(session, execution_id)
+        lines = read_logs(session, execution_id, after=after, limit=limit, task_id=task_id, min_level=level)
+    return [
+        LogLineOut(
+            id=line.id,
+            execution_id=line.execution_id,
+            task_id=line.task_id,
+            task_run_id=line.task_run_id,
+            attempt=line.attempt,
+            level=line.level,
+            message=line.message,
+            timestamp=line.timestamp,
+        )
+        for line in lines
+    ]
+
+
+@router.get(
+    "/logs/{execution_id}/download",
+    response_class=PlainTextResponse,
+    responses={**ERRORS, 200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
+def download_logs(execution_id: str) -> PlainTextResponse:
+    out: list[str] = []
+    after = 0
+    with Session(connections().db) as session:
+        store.get_execution(session, execution_id)
+        while lines := read_logs(session, execution_id, after=after, limit=5000):
+            out += [
+                f"{line.timestamp.isoformat()} {line.level:<5} {line.task_id or '-'} {line.message}" for line in lines
+            ]
+            after = lines[-1].id
+    return PlainTextResponse(
+        "\n".join(out) + ("\n" if out else ""),
+        headers={"Content-Disposition": f'attachment; filename="{execution_id}.log"'},
+    )
