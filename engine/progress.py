@@ -194,6 +194,8 @@ def decide(snapshot: Snapshot) -> list[Action]:
     if evaluator.actions:
         return evaluator.actions
     if status.terminal:
+        if state == State.PAUSED:  # resumed as the very last thing: running again, then finished
+            return [SetExecution(State.RUNNING)]
         return [_finish(snapshot, status)]
     paused = _all_waiting_on_pause(snapshot)
     if paused and state == State.RUNNING:

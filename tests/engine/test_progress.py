@@ -280,3 +280,12 @@ def test_a_flowable_runs_its_own_errors_and_finally_and_fails():
     sim.finish("always")
     assert sim.run("group").state == State.FAILED and sim.state == State.FAILED
     assert "b" not in sim.states() and "after" not in sim.states()
+
+
+def test_resuming_a_pause_that_is_the_last_task_ends_the_execution():
+    sim = Sim(flow("  - {id: a, type: log, message: m}\n  - {id: wait, type: pause}\n"))
+    sim.finish("a")
+    assert sim.state == State.PAUSED
+    sim.run("wait").state = State.SUCCESS
+    sim.later(0)
+    assert sim.state == State.SUCCESS

@@ -113,7 +113,7 @@ async def _request_body(request: Request, namespace: str, flow_id: str) -> tuple
 
 
 @router.post(
-    "/executions/{namespace}/{flow_id}",
+    "/executions/trigger/{namespace}/{flow_id}",
     response_model=ExecutionOut,
     status_code=201,
     responses=ERRORS,

@@ -6,7 +6,7 @@ import difflib
 import getpass
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from engine.api.deps import connections
 from engine.api.errors import ApiError
@@ -17,6 +17,7 @@ from engine.store import flows as store
 from engine.store.database import session_scope
 
 router = APIRouter(tags=["flows"])
+MAX_INT = 2**31 - 1
 YAML = "application/x-yaml"
 YAML_BODY = {"requestBody": {"required": True, "content": {YAML: {"schema": {"type": "string"}}}}}
 
@@ -141,7 +142,7 @@ def list_revisions(namespace: str, flow_id: str) -> list[RevisionOut]:
     responses={**ERRORS, 200: {"content": {YAML: {"schema": {"type": "string"}}}}},
     response_class=Response,
 )
-def get_revision(namespace: str, flow_id: str, revision: int) -> Response:
+def get_revision(namespace: str, flow_id: str, revision: Annotated[int, Path(ge=1, le=MAX_INT)]) -> Response:
     """A revision's YAML source, byte for byte."""
     with session_scope(connections().db) as session:
         found = store.get_revision(session, namespace, flow_id, revision)
@@ -156,8 +157,8 @@ def get_revision(namespace: str, flow_id: str, revision: int) -> Response:
 def diff_revisions(
     namespace: str,
     flow_id: str,
-    from_revision: Annotated[int, Query(alias="from")],
-    to_revision: Annotated[int, Query(alias="to")],
+    from_revision: Annotated[int, Query(alias="from", ge=1, le=MAX_INT)],
+    to_revision: Annotated[int, Query(alias="to", ge=1, le=MAX_INT)],
 ) -> Response:
     """A unified diff between two revisions."""
     with session_scope(connections().db) as session:
@@ -180,7 +181,9 @@ async def validate_flow(request: Request) -> ValidationOut:
 
 
 @router.get("/flows/{namespace}/{flow_id}/graph", response_model=GraphOut, responses=ERRORS)
-def get_graph(namespace: str, flow_id: str, revision: int | None = None) -> GraphOut:
+def get_graph(
+    namespace: str, flow_id: str, revision: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None
+) -> GraphOut:
     from engine.store.executions import flow_at
 
     with session_scope(connections().db) as session:
