@@ -530,6 +530,127 @@ def executor_command() -> None:
         run_executor(settings, url)
 
 
+@main.command("scheduler")
+def scheduler_command() -> None:
+    """Run the scheduler: schedule triggers and backfills (safe to run more than one)."""
+    from engine.server import run_scheduler
+
+    settings = load_settings()
+    open_database(settings.database_url)
+    with redis_url(settings) as url:
+        run_scheduler(settings, url)
+
+
+@main.group()
+def trigger() -> None:
+    """List, enable, disable and backfill triggers."""
+
+
+def _flow_ref(ref: str) -> tuple[str, str]:
+    namespace, sep, flow_id = ref.rpartition("/")
+    if not sep or not namespace or not flow_id:
+        _fail(f"'{ref}' is not NAMESPACE/FLOW_ID")
+    return namespace, flow_id
+
+
+@trigger.command("list")
+@click.option("--namespace", "-n", default=None)
+def trigger_list(namespace: str | None) -> None:
+    """Every trigger with its flow, type, state, next and last fire."""
+    from engine.store.executions import flow_at
+    from engine.store.tables import TriggerState
+
+    with session_scope(_database()) as session:
+        for record in flow_store.list_flows(session, namespace):
+            flow = flow_at(session, record.namespace, record.flow_id, record.revision, record.source)
+            for declared in flow.triggers:
+                state = session.get(TriggerState, (record.namespace, record.flow_id, declared.id))
+                enabled = not declared.disabled and not flow.disabled and (state is None or state.enabled)
+                nxt = state.next_fire_at.isoformat(timespec="seconds") if state and state.next_fire_at else "-"
+                last = state.last_fire_at.isoformat(timespec="seconds") if state and state.last_fire_at else "-"
+                backfill = (state.data.get("backfill") if state else None) or {}
+                progress = f"  backfill {backfill.get('fired', 0)}/{backfill.get('total', 0)}" if backfill else ""
+                click.echo(
+                    f"{record.namespace}/{record.flow_id}  {declared.id:<12} {declared.type:<8} "
+                    f"{'enabled' if enabled else 'disabled':<8}  next {nxt}  last {last}{progress}"
+                )
+
+
+@trigger.command("enable")
+@click.argument("flow_ref")
+@click.argument("trigger_id")
+def trigger_enable(flow_ref: str, trigger_id: str) -> None:
+    """Enable a trigger."""
+    _set_enabled(flow_ref, trigger_id, True)
+
+
+@trigger.command("disable")
+@click.argument("flow_ref")
+@click.argument("trigger_id")
+def trigger_disable(flow_ref: str, trigger_id: str) -> None:
+    """Disable a trigger (a disabled schedule does not catch up when enabled again)."""
+    _set_enabled(flow_ref, trigger_id, False)
+
+
+def _set_enabled(flow_ref: str, trigger_id: str, enabled: bool) -> None:
+    from engine.scheduler import set_trigger_enabled
+
+    namespace, flow_id = _flow_ref(flow_ref)
+    try:
+        set_trigger_enabled(_database(), namespace, flow_id, trigger_id, enabled)
+    except LookupError as exc:
+        _fail(str(exc).strip("'\""))
+    click.echo(f"{'enabled' if enabled else 'disabled'} {namespace}/{flow_id} {trigger_id}")
+
+
+@trigger.command("backfill")
+@click.argument("flow_ref")
+@click.argument("trigger_id")
+@click.option("--from", "start", default=None, help="First slot (ISO date-time, UTC unless an offset is given).")
+@click.option("--to", "end", default=None, help="Last slot (inclusive).")
+@click.option("--input", "-i", "inputs", multiple=True, help="An input as KEY=VALUE.")
+@click.option("--pause", is_flag=True, help="Pause the running backfill.")
+@click.option("--resume", is_flag=True, help="Resume a paused backfill.")
+@click.option("--cancel", is_flag=True, help="Cancel the backfill.")
+def trigger_backfill(
+    flow_ref: str,
+    trigger_id: str,
+    start: str | None,
+    end: str | None,
+    inputs: tuple[str, ...],
+    pause: bool,
+    resume: bool,
+    cancel: bool,
+) -> None:
+    """Run a schedule over a past range (the scheduler does it); or pause, resume, cancel it, or show it."""
+    import datetime as dt
+
+    from engine.scheduler import set_backfill_flag, start_backfill
+
+    namespace, flow_id = _flow_ref(flow_ref)
+
+    def when(text: str) -> dt.datetime:
+        try:
+            value = dt.datetime.fromisoformat(text)
+        except ValueError:
+            _fail(f"'{text}' is not an ISO date-time")
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+    try:
+        if pause or resume or cancel:
+            flags = {"paused": True} if pause else {"paused": False} if resume else {"cancelled": True}
+            backfill = set_backfill_flag(_database(), namespace, flow_id, trigger_id, **flags)
+        elif start and end:
+            backfill = start_backfill(
+                _database(), namespace, flow_id, trigger_id, when(start), when(end), _pairs(inputs, "input")
+            )
+        else:
+            _fail("give --from and --to, or --pause, --resume or --cancel")
+    except (LookupError, ValueError) as exc:
+        _fail(str(exc).strip("'\""))
+    click.echo(json.dumps(backfill, indent=2))
+
+
 @main.command("api")
 @click.option("--port", default=8080, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -579,6 +700,7 @@ def server_command(port: int, host: str, workers: int) -> None:
         env = child_environment(settings, url)
         parts = [
             subprocess.Popen([sys.executable, "-m", "engine", "executor"], env=env, start_new_session=True),
+            subprocess.Popen([sys.executable, "-m", "engine", "scheduler"], env=env, start_new_session=True),
             subprocess.Popen(
                 [sys.executable, "-m", "engine", "worker", "-n", str(workers)], env=env, start_new_session=True
             ),

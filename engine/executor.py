@@ -14,12 +14,14 @@ import logging
 import threading
 import time
 import uuid
+from types import SimpleNamespace
 
 import redis
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from engine import events, progress
+from engine.flow_triggers import fire_flow_triggers
 from engine.queue import enqueue_runs, job_exists
 from engine.states import TERMINAL, State
 from engine.store import executions as store
@@ -67,7 +69,18 @@ class Executor:
                 actions = progress.advance(snapshot)
                 persisted = store.persist(session, before, snapshot, actions) if actions else store.Persisted()
                 wakeup = progress.next_wakeup(snapshot)
-                parent_id = session.get(Execution, execution_id).parent_execution_id if persisted.ended else None
+                parent_id = None
+                if persisted.ended:
+                    row = session.get(Execution, execution_id)
+                    parent_id = row.parent_execution_id
+                    ended = SimpleNamespace(
+                        id=execution_id,
+                        namespace=row.namespace,
+                        flow_id=row.flow_id,
+                        state=snapshot.execution.state.value,
+                        outputs=snapshot.execution.outputs,
+                    )
+                    persisted.notify += fire_flow_triggers(session, ended)
             self._after_commit(snapshot, persisted, wakeup, parent_id)
             return True
         finally:

@@ -30,6 +30,13 @@ def run_executor(settings: Settings, redis_url: str, stop: threading.Event | Non
     executor.run(stop)
 
 
+def run_scheduler(settings: Settings, redis_url: str, stop: threading.Event | None = None) -> None:
+    from engine.scheduler import Scheduler
+
+    stop = stop or _stop_on_signals()
+    Scheduler(open_database(settings.database_url), connect(redis_url)).run(stop)
+
+
 def _stop_on_signals() -> threading.Event:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -145,3 +145,18 @@ class TriggerState(SQLModel, table=True):
     last_execution_id: str | None = Field(default=None, max_length=36)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class TriggerFire(SQLModel, table=True):
+    """One firing of a trigger, claimed by inserting it: its key (a schedule slot, or the execution a
+    flow trigger reacted to) can be inserted once only, so two schedulers never fire a slot twice."""
+
+    __tablename__ = "trigger_fire"
+
+    namespace: str = Field(primary_key=True, max_length=150)
+    flow_id: str = Field(primary_key=True, max_length=100)
+    trigger_id: str = Field(primary_key=True, max_length=100)
+    key: str = Field(primary_key=True, max_length=64)
+    execution_id: str = Field(max_length=36)
+    backfill: bool = False
+    created_at: dt.datetime = Field(default_factory=utcnow)

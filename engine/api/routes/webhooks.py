@@ -13,6 +13,7 @@ from engine import commands
 from engine.api.deps import connections
 from engine.api.routes.executions import _read, _wait_for_end
 from engine.api.schemas import ERRORS, ExecutionOut
+from engine.flow_triggers import trigger_enabled
 from engine.store import flows as flow_store
 from engine.store.executions import flow_at
 from engine.triggers import WebhookTrigger
@@ -29,11 +30,12 @@ def _find_trigger(namespace: str, flow_id: str, key: str) -> WebhookTrigger | No
         except flow_store.FlowNotFound:
             return None
         flow = flow_at(session, namespace, flow_id, record.revision, record.source)
-    if flow.disabled:
-        return None
-    for trigger in flow.triggers:
-        if isinstance(trigger, WebhookTrigger) and hmac.compare_digest(trigger.key.encode(), key.encode()):
-            return None if trigger.disabled else trigger
+        if flow.disabled:
+            return None
+        for trigger in flow.triggers:
+            if isinstance(trigger, WebhookTrigger) and hmac.compare_digest(trigger.key.encode(), key.encode()):
+                enabled = not trigger.disabled and trigger_enabled(session, namespace, flow_id, trigger.id)
+                return trigger if enabled else None
     return None
 
 

@@ -1,0 +1,81 @@
+"""Flow triggers: when an execution ends, start the flows that wait for it (in the same transaction)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from engine.expressions import ExpressionError, render
+from engine.store import executions as store
+from engine.store.tables import Execution, FlowRecord, TriggerFire, TriggerState
+from engine.triggers import FlowTrigger
+
+log = logging.getLogger("lanner.triggers")
+_index: dict[str, Any] = {"version": None, "flows": []}
+
+
+def _flows_with_flow_triggers(session: Session) -> list[tuple[str, str, int, str]]:
+    """(namespace, id, revision, source) of live flows that declare a flow trigger; re-read when flows change."""
+    version = session.exec(select(func.count(), func.max(FlowRecord.updated_at))).one()
+    if version != _index["version"]:
+        rows = session.exec(
+            select(FlowRecord.namespace, FlowRecord.flow_id, FlowRecord.revision, FlowRecord.source).where(
+                col(FlowRecord.deleted).is_(False), col(FlowRecord.disabled).is_(False)
+            )
+        ).all()
+        found = []
+        for namespace, flow_id, revision, source in rows:
+            flow = store.flow_at(session, namespace, flow_id, revision, source)
+            if any(isinstance(t, FlowTrigger) for t in flow.triggers):
+                found.append((namespace, flow_id, revision, source))
+        _index.update(version=version, flows=found)
+    return _index["flows"]
+
+
+def trigger_enabled(session: Session, namespace: str, flow_id: str, trigger_id: str) -> bool:
+    """Triggers are enabled unless someone disabled them (``lanner trigger disable``, the API, the studio)."""
+    state = session.get(TriggerState, (namespace, flow_id, trigger_id))
+    return state is None or state.enabled
+
+
+def matches(trigger: FlowTrigger, namespace: str, flow_id: str, state: str) -> bool:
+    if trigger.disabled or state not in trigger.states:
+        return False
+    return any(c.namespace == namespace and (c.flow_id is None or c.flow_id == flow_id) for c in trigger.conditions)
+
+
+def fire_flow_triggers(session: Session, ended: Execution) -> list[str]:
+    """Executions started because ``ended`` ended; created in the caller's transaction (so exactly once)."""
+    started: list[str] = []
+    details = {
+        "executionId": ended.id,
+        "namespace": ended.namespace,
+        "flowId": ended.flow_id,
+        "state": ended.state,
+        "outputs": ended.outputs,
+    }
+    for namespace, flow_id, revision, source in _flows_with_flow_triggers(session):
+        flow = store.flow_at(session, namespace, flow_id, revision, source)
+        for trigger in flow.triggers:
+            if not isinstance(trigger, FlowTrigger) or not matches(
+                trigger, ended.namespace, ended.flow_id, ended.state
+            ):
+                continue
+            try:
+                inputs = render(trigger.inputs, {"trigger": details})
+                execution = store.create_execution(
+                    session, namespace, flow_id, inputs=inputs, trigger={"type": "flow", "id": trigger.id, **details}
+                )
+            except (ExpressionError, store.InputsInvalid, store.ExecutionConflict) as exc:
+                log.warning("flow trigger %s of %s/%s did not start: %s", trigger.id, namespace, flow_id, exc)
+                continue
+            session.add(
+                TriggerFire(
+                    namespace=namespace, flow_id=flow_id, trigger_id=trigger.id, key=ended.id, execution_id=execution.id
+                )
+            )
+            started.append(execution.id)
+    return started
