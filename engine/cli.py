@@ -471,6 +471,14 @@ def execution_replay(execution_id: str, from_task: str) -> None:
     click.echo(new_id)
 
 
+@execution.command("pause")
+@click.argument("execution_id")
+def execution_pause(execution_id: str) -> None:
+    """Hold an execution: running tasks finish, nothing new starts until it is resumed."""
+    _operate(commands.pause_execution, execution_id)
+    click.echo(f"paused {execution_id}")
+
+
 @execution.command("resume")
 @click.argument("execution_id")
 @click.option("--input", "-i", "inputs", multiple=True, help="A resume input as KEY=VALUE.")

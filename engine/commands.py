@@ -174,14 +174,25 @@ def replay_execution(engine: Connections, execution_id: str, from_task: str) -> 
     return replay_id
 
 
+def pause_execution(engine: Connections, execution_id: str) -> None:
+    """Hold a running execution: tasks already running finish, no new task starts until it is resumed."""
+    with session_scope(engine.db) as session:
+        execution = store.get_execution(session, execution_id)
+        if State(execution.state) not in (State.CREATED, State.QUEUED, State.RUNNING, State.PAUSED):
+            raise store.ExecutionConflict(f"execution {execution_id} is {execution.state}: it cannot be paused")
+        execution.held, execution.updated_at = True, utcnow()
+        session.add(execution)
+    events.publish_event(engine.redis, execution_id)
+
+
 def resume_execution(engine: Connections, execution_id: str, inputs: dict[str, Any] | None = None) -> None:
-    """Resume the paused tasks of an execution; ``inputs`` answer the pause's ``onResume`` declarations."""
+    """Resume a held execution and its paused tasks; ``inputs`` answer the pauses' ``onResume`` declarations."""
     with session_scope(engine.db) as session:
         execution = store.get_execution(session, execution_id)
         flow = store.flow_at(session, execution.namespace, execution.flow_id, execution.flow_revision)
         paused = [r for r in store.task_runs(session, execution_id) if r.state == State.PAUSED.value]
-        if not paused:
-            raise store.ExecutionConflict(f"execution {execution_id} has no paused task")
+        if not paused and not execution.held:
+            raise store.ExecutionConflict(f"execution {execution_id} is not paused")
         for run in paused:
             task = find_task(flow, run.task_id)
             declared = task.on_resume if isinstance(task, Pause) else []
@@ -195,4 +206,7 @@ def resume_execution(engine: Connections, execution_id: str, inputs: dict[str, A
                     state=State.SUCCESS.value, outputs={**(run.outputs or {}), "resumed": values}, ended_at=utcnow()
                 )
             )
+        if execution.held:
+            execution.held, execution.updated_at = False, utcnow()
+            session.add(execution)
     events.publish_event(engine.redis, execution_id)

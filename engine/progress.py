@@ -47,6 +47,7 @@ class ExecutionView:
     trigger: dict[str, Any] | None = None
     outputs: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    held: bool = False
     flow_revision: int = 1
     created_at: dt.datetime | None = None
     started_at: dt.datetime | None = None
@@ -187,6 +188,8 @@ def decide(snapshot: Snapshot) -> list[Action]:
         return _admit(snapshot)
     if state == State.KILLING:
         return _kill(snapshot)
+    if execution.held:  # paused by a person: running tasks finish, nothing new starts
+        return [SetExecution(State.PAUSED)] if state == State.RUNNING else []
     if flow.timeout and execution.started_at and now >= execution.started_at + flow.timeout:
         return [SetExecution(State.KILLING, {"error": f"the flow timed out after {flow.timeout}"})]
     evaluator = _Evaluator(snapshot)

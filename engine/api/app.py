@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from engine.api import errors
-from engine.api.routes import executions, flows, logs, namespaces, webhooks
+from engine.api.routes import executions, flows, logs, namespaces, triggers, webhooks
 
 PREFIX = "/api/v1"
 MAX_BODY = 2 * 1024 * 1024  # flows and JSON bodies
@@ -66,7 +66,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     errors.install(app)
-    for router in (flows.router, executions.router, logs.router, namespaces.router, webhooks.router):
+    for router in (flows.router, executions.router, logs.router, namespaces.router, triggers.router, webhooks.router):
         app.include_router(router, prefix=PREFIX)
     app.add_middleware(BodyLimit)
     return app

@@ -137,6 +137,7 @@ def _execution_view(row: Execution) -> ExecutionView:
         trigger=row.trigger,
         outputs=row.outputs,
         error=row.error,
+        held=row.held,
         flow_revision=row.flow_revision,
         created_at=row.created_at,
         started_at=row.started_at,
@@ -197,6 +198,7 @@ def persist(session: Session, before: Snapshot, after: Snapshot, actions: list) 
             "error": execution.error,
             "started_at": execution.started_at,
             "ended_at": execution.ended_at,
+            "held": execution.held,
             "updated_at": now,
         }
         if execution.state in TERMINAL and execution.started_at and execution.ended_at:

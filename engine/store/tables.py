@@ -73,6 +73,7 @@ class Execution(SQLModel, table=True):
     ended_at: dt.datetime | None = None
     duration_ms: int | None = None
     updated_at: dt.datetime = Field(default_factory=utcnow)
+    held: bool = False  # paused by a person: no new task starts until resumed
 
 
 class TaskRun(SQLModel, table=True):

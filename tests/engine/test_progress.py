@@ -289,3 +289,13 @@ def test_resuming_a_pause_that_is_the_last_task_ends_the_execution():
     sim.run("wait").state = State.SUCCESS
     sim.later(0)
     assert sim.state == State.SUCCESS
+
+
+def test_a_held_execution_starts_nothing_new_until_released():
+    sim = Sim(flow("  - {id: a, type: log, message: m}\n  - {id: b, type: log, message: m}\n"))
+    sim.s.execution.held = True
+    sim.finish("a")
+    assert sim.state == State.PAUSED and "b" not in sim.states()
+    sim.s.execution.held = False
+    sim.later(0)
+    assert sim.state == State.RUNNING and sim.queued() == ["b"]

@@ -223,6 +223,13 @@ def replay(execution_id: str, task_id: Annotated[str, Query(alias="taskId", min_
     return _read(new_id)
 
 
+@router.post("/executions/{execution_id}/pause", response_model=ExecutionOut, responses=ERRORS)
+def pause(execution_id: str) -> ExecutionOut:
+    """Hold the execution: running tasks finish, no new task starts until it is resumed."""
+    commands.pause_execution(connections(), execution_id)
+    return _read(execution_id)
+
+
 @router.post("/executions/{execution_id}/resume", response_model=ExecutionOut, responses=ERRORS)
 def resume(execution_id: str, body: ResumeRequest | None = None) -> ExecutionOut:
     commands.resume_execution(connections(), execution_id, body.inputs if body else {})

@@ -187,3 +187,32 @@ def test_errors_are_json_with_the_right_status(api):
     with pytest.raises(httpx.HTTPStatusError):
         api.get("/nothing-here").raise_for_status()
     time.sleep(0)
+
+
+def test_pause_holds_a_running_execution_and_triggers_api(api):
+    api.post(
+        "/flows",
+        content="id: held\nnamespace: api\ntasks:\n  - {id: a, type: sleep, duration: 1s}\n"
+        "  - {id: b, type: return, value: 2}\n"
+        "triggers:\n  - {id: nightly, type: schedule, cron: '0 3 * * *'}\n",
+        headers=YAML,
+    )
+    execution_id = api.post("/executions/trigger/api/held").json()["id"]
+    api.cluster.wait_for_run(execution_id, "a", __import__("engine.states", fromlist=["State"]).State.RUNNING)
+    assert api.post(f"/executions/{execution_id}/pause").status_code == 200
+    time.sleep(2)
+    paused = api.get(f"/executions/{execution_id}").json()
+    assert paused["state"] == "PAUSED" and {r["taskId"] for r in paused["taskRuns"]} == {"a"}
+    assert api.post(f"/executions/{execution_id}/resume", json={}).status_code == 200
+    assert api.cluster.wait(execution_id).state == "SUCCESS"
+    triggers = {t["id"]: t for t in api.get("/triggers", params={"namespace": "api"}).json()}
+    assert triggers["nightly"]["enabled"] is True
+    assert api.post("/triggers/api/held/nightly/disable").status_code == 204
+    assert api.get("/triggers", params={"namespace": "api"}).json()[0]["enabled"] is False
+    assert api.post("/triggers/api/held/nope/disable").status_code == 404
+    started = api.post(
+        "/triggers/api/held/nightly/backfill", json={"start": "2026-01-01T00:00:00Z", "end": "2026-01-03T23:00:00Z"}
+    )
+    assert started.status_code == 200 and started.json()["total"] == 3
+    assert api.post("/triggers/api/held/nightly/backfill/pause").json()["paused"] is True
+    assert api.post("/triggers/api/held/nightly/backfill/stop").status_code == 404
