@@ -6,7 +6,6 @@ import contextlib
 import getpass
 import json
 import os
-import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -699,19 +698,18 @@ def studio_command(port: int, host: str) -> None:
 )
 def server_command(port: int, host: str, workers: int) -> None:
     """Run all of Lanner on one machine: studio, executor and workers (SQLite + embedded Redis by default)."""
+    from engine.children import spawn
     from engine.launcher import run_studio
-    from engine.server import child_environment, stop_process
+    from engine.server import child_environment, stop_on_sigterm, stop_process
 
     settings = load_settings()
     open_database(settings.database_url)  # migrate before anything serves
     with redis_url(settings) as url:
         env = child_environment(settings, url)
+        stop_on_sigterm()
         parts = [
-            subprocess.Popen([sys.executable, "-m", "engine", "executor"], env=env, start_new_session=True),
-            subprocess.Popen([sys.executable, "-m", "engine", "scheduler"], env=env, start_new_session=True),
-            subprocess.Popen(
-                [sys.executable, "-m", "engine", "worker", "-n", str(workers)], env=env, start_new_session=True
-            ),
+            spawn([sys.executable, "-m", "engine", part, *extra], env)
+            for part, *extra in (("executor",), ("scheduler",), ("worker", "-n", str(workers)))
         ]
         try:
             status = run_studio(replace(settings, redis_url=url), host=host, port=port)

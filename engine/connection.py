@@ -10,6 +10,7 @@ from pathlib import Path
 
 import redis
 
+from engine.children import die_with_parent
 from engine.config import Settings
 
 
@@ -66,7 +67,9 @@ def embedded_redis(home: Path, *, timeout: float = 10.0) -> Iterator[str]:
         "--logfile",
         str(folder / "redis.log"),
     ]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent
+    )
     try:
         deadline = time.monotonic() + timeout
         while not _answers(socket_path):

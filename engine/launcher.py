@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from engine.children import die_with_parent
 from engine.config import Settings
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -71,7 +72,7 @@ def run_studio(settings: Settings, *, host: str, port: int) -> int:
         str(port),
     ]
     print(f"Lanner studio on http://localhost:{port}  (data in {settings.home})", file=sys.stderr)
-    process = subprocess.Popen(command, cwd=PROJECT, env=env)
+    process = subprocess.Popen(command, cwd=PROJECT, env=env, preexec_fn=die_with_parent)
     try:
         return process.wait()
     except KeyboardInterrupt:

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from engine.children import die_with_parent
 from engine.runtime import RunContext, TaskKilled, TaskTimedOut
 from engine.sdk import parse_marker
 
@@ -27,6 +28,7 @@ def run_process(argv: list[str], ctx: RunContext, *, env: dict[str, str], cwd: P
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
         start_new_session=True,
+        preexec_fn=die_with_parent,
     )
 
     def pump(stream, level: str) -> None:

@@ -10,6 +10,7 @@ import sys
 import threading
 from collections.abc import Iterator
 
+from engine.children import spawn
 from engine.config import Settings
 from engine.connection import connect
 from engine.executor import Executor
@@ -44,6 +45,15 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
+def stop_on_sigterm() -> None:
+    """Turn SIGTERM into KeyboardInterrupt so ``finally`` blocks stop the children."""
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def child_environment(settings: Settings, redis_url: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(LANNER_HOME=str(settings.home), LANNER_DATABASE_URL=settings.database_url, LANNER_REDIS_URL=redis_url)
@@ -57,11 +67,7 @@ def background_engine(settings: Settings, redis_url: str, *, workers: int = 1) -
     stop = threading.Event()
     executor = threading.Thread(target=run_executor, args=(settings, redis_url, stop), daemon=True)
     executor.start()
-    pool = subprocess.Popen(
-        [sys.executable, "-m", "engine", "worker", "-n", str(workers)],
-        env=child_environment(settings, redis_url),
-        start_new_session=True,
-    )
+    pool = spawn([sys.executable, "-m", "engine", "worker", "-n", str(workers)], child_environment(settings, redis_url))
     try:
         yield
     finally:

@@ -228,11 +228,13 @@ def work(redis_url: str, count: int = 1, *, burst: bool = False) -> None:
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
-    children = [subprocess.Popen(argv, env=env) for _ in range(count)]
+    from engine.children import spawn
+
+    children = [spawn(argv, env) for _ in range(count)]
     while not stopping.is_set():
         for index, child in enumerate(children):
             if child.poll() is not None and not burst:
-                children[index] = subprocess.Popen(argv, env=env)
+                children[index] = spawn(argv, env)
         if burst and all(child.poll() is not None for child in children):
             return
         stopping.wait(0.5)
