@@ -339,3 +339,20 @@ def test_a_follower_resuming_from_a_position_misses_and_repeats_nothing(cluster)
     ]
     messages = [line.message for line in first + rest]
     assert messages == [f"line {i}" for i in range(1, 41)]
+
+
+def test_shell_working_directory_and_a_failing_subflow(cluster, tmp_path):
+    (tmp_path / "here.txt").write_text("found")
+    cluster.deploy("id: broken\nnamespace: test.sub\ntasks:\n  - {id: f, type: fail, message: child failed}\n")
+    execution_id = cluster.run(
+        flow(
+            f"  - {{id: cwd, type: shell, workingDirectory: '{tmp_path}', commands: ['cat here.txt']}}\n"
+            "  - {id: tolerant, type: subflow, namespace: test.sub, flowId: broken, transmitFailed: false}\n"
+            "  - {id: strict, type: subflow, namespace: test.sub, flowId: broken}\n"
+        )
+    )
+    assert cluster.wait(execution_id).state == "FAILED"
+    runs = cluster.runs(execution_id)
+    assert ("cwd", "found") in [(line.task_id, line.message) for line in cluster.logs(execution_id)]
+    assert runs["tolerant"].state == "SUCCESS" and runs["tolerant"].outputs["state"] == "FAILED"
+    assert runs["strict"].state == "FAILED"
