@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine
 
+from engine import yaml_edit
 from engine.config import load_settings
+from engine.graph import flow_graph
+from engine.loader import load_flow
 from engine.store import flows as flow_store
 from engine.store.database import open_database, session_scope
+from engine.tasks import registry
+from engine.tasks.base import Group
 
 
 @functools.cache
@@ -53,3 +60,93 @@ def namespaces() -> list[str]:
 def flow_source(namespace: str, flow_id: str) -> str:
     with session_scope(_database()) as session:
         return flow_store.get_flow(session, namespace, flow_id).source
+
+
+# --- the editor -----------------------------------------------------------------------------------
+
+_DEFAULTS: dict[str, dict[str, Any]] = {
+    "log": {"message": "Hello from Lanner"},
+    "return": {"value": "{{ execution.id }}"},
+    "sleep": {"duration": "1s"},
+    "fail": {"message": "Stopped on purpose"},
+    "shell": {"commands": ["echo hello"]},
+    "python": {"script": "print('hello')\n"},
+    "http.request": {"uri": "https://example.com"},
+    "switch": {"value": "{{ inputs }}", "cases": {}},
+    "if": {"condition": "{{ true }}"},
+    "foreach": {"values": ["a", "b"]},
+    "subflow": {"namespace": "company", "flowId": "other"},
+    "pause": {"delay": "1m"},
+}
+_CHILD_LISTS = {"sequential": "tasks", "parallel": "tasks", "foreach": "tasks", "if": "then"}
+
+
+def palette() -> list[dict[str, str]]:
+    """Every task type, in palette order: group, then title."""
+    order = [g.value for g in Group]
+    entries = [
+        {
+            "type": name,
+            "title": meta["x-lanner"]["title"],
+            "summary": meta["x-lanner"]["summary"],
+            "group": meta["x-lanner"]["group"],
+            "icon": meta["x-lanner"]["icon"],
+        }
+        for name, meta in registry.catalog().items()
+    ]
+    return sorted(entries, key=lambda e: (order.index(e["group"]), e["title"]))
+
+
+def new_task(text: str, task_type: str) -> dict[str, Any]:
+    """A task of ``task_type`` with an unused id and the properties it needs to be valid."""
+    taken = set(re.findall(r"\bid:\s*['\"]?([A-Za-z0-9_-]+)", text))
+    base = task_type.split(".")[-1].replace("-", "_")
+
+    def fresh(prefix: str) -> str:
+        number = 1
+        while f"{prefix}_{number}" in taken:
+            number += 1
+        taken.add(f"{prefix}_{number}")
+        return f"{prefix}_{number}"
+
+    task: dict[str, Any] = {"id": fresh(base), "type": task_type, **_DEFAULTS.get(task_type, {})}
+    if task_type in _CHILD_LISTS:
+        task[_CHILD_LISTS[task_type]] = [{"id": fresh("log"), "type": "log", "message": "inside"}]
+    return task
+
+
+def graph_of(text: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Canvas nodes and edges of a flow text, and its problems (line, column, message)."""
+    result = load_flow(text, "flow.yml")
+    problems = [p.as_dict() for p in result.problems]
+    if not result.ok:
+        return [], [], problems
+    graph = flow_graph(result.flow)
+    titles = {name: meta["x-lanner"]["title"] for name, meta in registry.catalog().items()}
+    nodes = [
+        {
+            "id": n.id,
+            "type": n.type,
+            "title": titles.get(n.type, n.type),
+            "kind": n.kind,
+            "parent": n.parent or "",
+            "state": "",
+            "error": "",
+        }
+        for n in graph.nodes
+    ]
+    edges = [
+        {"source": e.source, "target": e.target, "relation": e.relation, "label": e.label or ""} for e in graph.edges
+    ]
+    return nodes, edges, problems
+
+
+def save_flow(text: str, author: str = "studio") -> str:
+    """Save a new revision (none when the text is unchanged); returns what happened."""
+    with session_scope(_database()) as session:
+        return flow_store.deploy_flow(session, text, author=author).describe()
+
+
+def edit(text: str, operation: str, **arguments: Any) -> str:
+    """Apply one of ``engine.yaml_edit``'s operations (insert_task, connect, delete_task, ...)."""
+    return getattr(yaml_edit, operation)(text, **arguments)

@@ -50,7 +50,12 @@ class FlowsState(rx.State):
 def _row(row: dict) -> rx.Component:
     return rx.table.row(
         rx.table.cell(row["namespace"]),
-        rx.table.cell(rx.link(row["id"], on_click=FlowsState.open_flow(row["namespace"], row["id"]), cursor="pointer")),
+        rx.table.cell(
+            rx.hstack(
+                rx.link(row["id"], on_click=FlowsState.open_flow(row["namespace"], row["id"]), cursor="pointer"),
+                rx.link("edit", href="/flows/" + row["namespace"] + "/" + row["id"], size="1", class_name="edit-link"),
+            )
+        ),
         rx.table.cell(row["revision"]),
         rx.table.cell(row["description"]),
         rx.table.cell(row["updated"]),

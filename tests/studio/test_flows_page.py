@@ -15,8 +15,9 @@ def test_flows_page_lists_searches_and_shows_source(studio, page):
     page.goto(studio["url"] + "/flows")
     rows = page.locator("tr.flow-row")
     rows.first.wait_for(timeout=60_000)
-    assert rows.count() == 5
-    assert "daily_sales" in rows.all_inner_texts()[0] + "".join(rows.all_inner_texts())
+    listed = "".join(rows.all_inner_texts())
+    for flow_id in ("daily_sales", "fan_out", "routing", "on_order", "hello"):
+        assert flow_id in listed
 
     page.fill("#flow-search", "sales")
     page.wait_for_function("document.querySelectorAll('tr.flow-row').length === 1", timeout=15_000)
@@ -29,5 +30,5 @@ def test_flows_page_lists_searches_and_shows_source(studio, page):
     if os.environ.get("LANNER_SCREENSHOTS"):
         (ROOT / "docs").mkdir(exist_ok=True)
         page.fill("#flow-search", "")
-        page.wait_for_function("document.querySelectorAll('tr.flow-row').length === 5", timeout=15_000)
+        page.wait_for_function("document.querySelectorAll('tr.flow-row').length >= 5", timeout=15_000)
         page.screenshot(path=str(ROOT / "docs" / "flows.png"))

@@ -1,0 +1,130 @@
+// The flow canvas: React Flow keeps node positions in the browser; only coarse events reach the server
+// (drop, connect, delete, drag stop, select), so dragging sends nothing until the drop.
+import React, { useCallback, useEffect, useMemo, useState } from "react";
+import {
+  ReactFlow, ReactFlowProvider, Background, Controls, MiniMap, applyNodeChanges, useReactFlow,
+  MarkerType, Handle, Position,
+} from "@xyflow/react";
+import "@xyflow/react/dist/style.css";
+import dagre from "@dagrejs/dagre";
+
+const STATE_COLOURS = {
+  QUEUED: "#94a3b8", RUNNING: "#3b82f6", SUCCESS: "#16a34a", WARNING: "#d97706", FAILED: "#dc2626",
+  RETRYING: "#a855f7", SKIPPED: "#a3a3a3", KILLED: "#525252", PAUSED: "#0ea5e9",
+};
+
+function TaskNode({ data, selected }) {
+  const colour = STATE_COLOURS[data.state] || "#6366f1";
+  return (
+    <div className="lanner-node" data-task-id={data.id} data-state={data.state || ""}
+      style={{ border: `2px solid ${data.error ? "#dc2626" : colour}`, borderRadius: 8, padding: "6px 10px",
+        background: selected ? "#eef2ff" : "white", minWidth: 150, fontSize: 12 }}>
+      <Handle type="target" position={Position.Top} />
+      <div style={{ fontWeight: 600 }}>{data.id.startsWith("$") ? data.title : data.id}</div>
+      <div style={{ color: "#6b7280" }}>{data.title}</div>
+      {data.state ? <div className="lanner-node-state" style={{ color: colour }}>{data.state}</div> : null}
+      {data.error ? <div className="lanner-node-error" title={data.error} style={{ color: "#dc2626" }}>⚠ {data.error}</div> : null}
+      <Handle type="source" position={Position.Bottom} />
+    </div>
+  );
+}
+
+const nodeTypes = { task: TaskNode };
+
+function layout(nodes, edges) {
+  const graph = new dagre.graphlib.Graph();
+  graph.setGraph({ rankdir: "TB", nodesep: 40, ranksep: 60 });
+  graph.setDefaultEdgeLabel(() => ({}));
+  nodes.forEach((n) => graph.setNode(n.id, { width: 180, height: 60 }));
+  edges.forEach((e) => graph.setEdge(e.source, e.target));
+  dagre.layout(graph);
+  return Object.fromEntries(nodes.map((n) => {
+    const p = graph.node(n.id);
+    return [n.id, { x: p.x - 90, y: p.y - 30 }];
+  }));
+}
+
+function Canvas({ nodes, edges, positions, readOnly, onDropTask, onConnectTasks, onDeleteTasks, onDeleteEdge,
+  onMoveTask, onSelectTask }) {
+  const { screenToFlowPosition, fitView } = useReactFlow();
+  const [local, setLocal] = useState([]);
+  const auto = useMemo(() => layout(nodes || [], edges || []), [nodes, edges]);
+
+  useEffect(() => {
+    // Merge what the server sends (ids, labels, states) and keep the positions the browser knows.
+    setLocal((previous) => {
+      const known = Object.fromEntries(previous.map((n) => [n.id, n]));
+      return (nodes || []).map((n) => ({
+        id: n.id, type: "task", data: n,
+        position: known[n.id]?.position || (positions || {})[n.id] || auto[n.id] || { x: 0, y: 0 },
+        draggable: !readOnly, connectable: !readOnly,
+      }));
+    });
+  }, [nodes, positions, auto, readOnly]);
+
+  useEffect(() => { const t = setTimeout(() => fitView({ padding: 0.2 }), 50); return () => clearTimeout(t); },
+    [(nodes || []).length]);
+
+  const flowEdges = useMemo(() => (edges || []).map((e) => ({
+    id: `${e.source}->${e.target}`, source: e.source, target: e.target, label: e.label || undefined,
+    animated: e.relation === "dependency", markerEnd: { type: MarkerType.ArrowClosed },
+    style: e.relation === "error" ? { stroke: "#dc2626", strokeDasharray: "4 2" } : undefined,
+    data: e, deletable: !readOnly && e.relation === "dependency",
+  })), [edges, readOnly]);
+
+  const onNodesChange = useCallback((changes) => setLocal((n) => applyNodeChanges(changes, n)), []);
+  const onDragOver = useCallback((event) => { event.preventDefault(); event.dataTransfer.dropEffect = "move"; }, []);
+  const onDrop = useCallback((event) => {
+    event.preventDefault();
+    const type = event.dataTransfer.getData("application/lanner-task");
+    if (!type || readOnly) return;
+    const position = screenToFlowPosition({ x: event.clientX, y: event.clientY });
+    onDropTask && onDropTask({ type, x: position.x, y: position.y });
+  }, [screenToFlowPosition, onDropTask, readOnly]);
+
+  return (
+    <ReactFlow nodes={local} edges={flowEdges} nodeTypes={nodeTypes} onNodesChange={onNodesChange}
+      onConnect={(c) => onConnectTasks && onConnectTasks({ source: c.source, target: c.target })}
+      onNodesDelete={(deleted) => onDeleteTasks && onDeleteTasks({ ids: deleted.map((n) => n.id) })}
+      onEdgesDelete={(deleted) => deleted.forEach((e) => onDeleteEdge && onDeleteEdge({ source: e.source, target: e.target }))}
+      onNodeDragStop={(_, node) => onMoveTask && onMoveTask({ id: node.id, x: node.position.x, y: node.position.y })}
+      onNodeClick={(_, node) => onSelectTask && onSelectTask({ id: node.id })}
+      onDrop={onDrop} onDragOver={onDragOver} deleteKeyCode={readOnly ? null : ["Backspace", "Delete"]}
+      fitView>
+      <Background />
+      <Controls />
+      <MiniMap pannable zoomable />
+    </ReactFlow>
+  );
+}
+
+export function FlowCanvas(props) {
+  return (
+    <div style={{ width: "100%", height: "100%" }} className="lanner-canvas">
+      <ReactFlowProvider><Canvas {...props} /></ReactFlowProvider>
+    </div>
+  );
+}
+
+export function TaskPalette({ items }) {
+  let group = null;
+  const rows = [];
+  (items || []).forEach((entry) => {
+    if (entry.group !== group) {
+      group = entry.group;
+      rows.push(<div key={`g-${group}`} className="palette-group" style={{ fontSize: 11, color: "#6b7280",
+        textTransform: "uppercase", marginTop: 8 }}>{group}</div>);
+    }
+    rows.push(
+      <div key={entry.type} className="palette-item" data-type={entry.type} draggable
+        onDragStart={(event) => { event.dataTransfer.setData("application/lanner-task", entry.type);
+          event.dataTransfer.effectAllowed = "move"; }}
+        title={entry.summary}
+        style={{ border: "1px solid #e5e7eb", borderRadius: 6, padding: 6, margin: "4px 0", cursor: "grab",
+          background: "white", fontSize: 12 }}>
+        <div style={{ fontWeight: 600 }}>{entry.title}</div>
+        <div style={{ color: "#6b7280" }}>{entry.summary}</div>
+      </div>);
+  });
+  return <div className="lanner-palette">{rows}</div>;
+}

@@ -1,0 +1,43 @@
+"""The React Flow canvas (``assets/flow_canvas.jsx``), with its npm packages pinned."""
+
+from typing import Any
+
+import reflex as rx
+
+
+def _payload(value: rx.Var[dict[str, Any]]) -> tuple[rx.Var[dict[str, Any]]]:
+    return (value,)
+
+
+class FlowCanvas(rx.Component):
+    library = "$/public/flow_canvas.jsx"
+    tag = "FlowCanvas"
+    lib_dependencies: list[str] = ["@xyflow/react@12.10.1", "@dagrejs/dagre@1.1.4"]
+
+    nodes: rx.Var[list[dict[str, Any]]]
+    edges: rx.Var[list[dict[str, Any]]]
+    positions: rx.Var[dict[str, Any]]
+    read_only: rx.Var[bool]
+
+    on_drop_task: rx.EventHandler[_payload]
+    on_connect_tasks: rx.EventHandler[_payload]
+    on_delete_tasks: rx.EventHandler[_payload]
+    on_delete_edge: rx.EventHandler[_payload]
+    on_move_task: rx.EventHandler[_payload]
+    on_select_task: rx.EventHandler[_payload]
+
+
+flow_canvas = FlowCanvas.create
+
+
+class TaskPalette(rx.Component):
+    """Palette items dragged with HTML5 drag and drop onto the canvas (same file as the canvas)."""
+
+    library = "$/public/flow_canvas.jsx"
+    tag = "TaskPalette"
+    lib_dependencies: list[str] = ["@xyflow/react@12.10.1", "@dagrejs/dagre@1.1.4"]
+
+    items: rx.Var[list[dict[str, str]]]
+
+
+task_palette = TaskPalette.create

@@ -1,0 +1,88 @@
+"""The flow editor in a real browser: palette, canvas and YAML, each updating the other."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.slow
+
+FLOW = """\
+# Keep this comment: the editor must not touch it.
+id: editor_demo
+namespace: studio.tests
+tasks:
+  - id: first
+    type: log
+    message: hello   # and this one
+"""
+
+
+@pytest.fixture
+def editor(studio, page):
+    httpx.post(
+        f"{studio['url']}/api/v1/flows", content=FLOW, headers={"content-type": "application/x-yaml"}, timeout=30
+    )
+    page.goto(f"{studio['url']}/flows/studio.tests/editor_demo")
+    page.locator(".lanner-node").first.wait_for(timeout=60_000)
+    return page
+
+
+def yaml_text(page) -> str:
+    return page.locator(".cm-content").inner_text()
+
+
+def test_drag_from_palette_adds_a_task_to_the_yaml(editor):
+    editor.drag_and_drop(".palette-item[data-type='log']", ".react-flow__pane", target_position={"x": 200, "y": 300})
+    editor.wait_for_function("document.querySelectorAll('.lanner-node').length === 2", timeout=10_000)
+    text = yaml_text(editor)
+    assert "id: log_1" in text and "# Keep this comment" in text and "message: hello   # and this one" in text
+
+
+def test_connect_two_nodes_sets_depends_on(editor):
+    for x in (60, 300):
+        count = editor.locator(".lanner-node").count()
+        editor.drag_and_drop(
+            ".palette-item[data-type='log']", ".react-flow__pane", target_position={"x": x, "y": 120}, force=True
+        )
+        editor.wait_for_function(f"document.querySelectorAll('.lanner-node').length === {count + 1}", timeout=10_000)
+    editor.wait_for_timeout(500)
+    # log_2 runs after log_1 (the order of the list); linking first -> log_2 makes it wait for both.
+    source = editor.locator(".react-flow__node[data-id='first'] .react-flow__handle-bottom").bounding_box()
+    target = editor.locator(".react-flow__node[data-id='log_2'] .react-flow__handle-top").bounding_box()
+    editor.mouse.move(source["x"] + source["width"] / 2, source["y"] + source["height"] / 2)
+    editor.mouse.down()
+    editor.mouse.move(source["x"] + 20, source["y"] + 30, steps=5)
+    editor.mouse.move(target["x"] + target["width"] / 2, target["y"] + target["height"] / 2, steps=10)
+    editor.mouse.up()
+    editor.wait_for_function("document.querySelector('.cm-content').innerText.includes('dependsOn')", timeout=10_000)
+    assert "dependsOn: [log_1, first]" in yaml_text(editor)
+    assert editor.locator(".react-flow__edge").count() >= 2
+
+
+def test_yaml_edits_update_the_canvas_and_invalid_yaml_keeps_it(editor):
+    editor.locator(".cm-content").click()
+    editor.keyboard.press("Control+End")
+    editor.keyboard.insert_text("  - id: second\n    type: log\n    message: typed\n")
+    editor.wait_for_function("document.querySelectorAll('.lanner-node').length === 2", timeout=10_000)
+    assert editor.locator(".react-flow__node[data-id='second']").count() == 1
+    editor.keyboard.insert_text("  - id: [broken\n")
+    editor.locator(".problem-line").first.wait_for(timeout=10_000)
+    assert "YAML syntax error" in editor.locator(".problem-line").first.inner_text()
+    assert editor.locator(".lanner-node").count() == 2  # the canvas stays as it was
+    assert "# Keep this comment" in yaml_text(editor)
+
+
+def test_save_creates_a_revision(editor, studio):
+    editor.drag_and_drop(".palette-item[data-type='return']", ".react-flow__pane", target_position={"x": 250, "y": 300})
+    editor.wait_for_function("document.querySelectorAll('.lanner-node').length === 2", timeout=10_000)
+    assert editor.locator("#dirty-badge").count() == 1
+    editor.click("#save-button")
+    editor.wait_for_function("document.querySelector('#editor-message').innerText.includes('revision')", timeout=10_000)
+    revisions = httpx.get(f"{studio['url']}/api/v1/flows/studio.tests/editor_demo/revisions", timeout=30).json()
+    assert len(revisions) >= 2
+    saved = httpx.get(
+        f"{studio['url']}/api/v1/flows/studio.tests/editor_demo", headers={"accept": "application/x-yaml"}, timeout=30
+    ).text
+    assert "type: return" in saved and saved.startswith("# Keep this comment")
+    assert editor.locator("#dirty-badge").count() == 0
