@@ -62,7 +62,7 @@ function Canvas({ nodes, edges, positions, readOnly, onDropTask, onConnectTasks,
     });
   }, [nodes, positions, auto, readOnly]);
 
-  useEffect(() => { const t = setTimeout(() => fitView({ padding: 0.2 }), 50); return () => clearTimeout(t); },
+  useEffect(() => { const t = setTimeout(() => fitView({ padding: 0.2, maxZoom: 1.1 }), 50); return () => clearTimeout(t); },
     [(nodes || []).length]);
 
   const flowEdges = useMemo(() => (edges || []).map((e) => ({
@@ -90,7 +90,7 @@ function Canvas({ nodes, edges, positions, readOnly, onDropTask, onConnectTasks,
       onNodeDragStop={(_, node) => onMoveTask && onMoveTask({ id: node.id, x: node.position.x, y: node.position.y })}
       onNodeClick={(_, node) => onSelectTask && onSelectTask({ id: node.id })}
       onDrop={onDrop} onDragOver={onDragOver} deleteKeyCode={readOnly ? null : ["Backspace", "Delete"]}
-      fitView>
+      fitView fitViewOptions={{ padding: 0.2, maxZoom: 1.1 }}>
       <Background />
       <Controls />
       <MiniMap pannable zoomable />

@@ -150,3 +150,83 @@ def save_flow(text: str, author: str = "studio") -> str:
 def edit(text: str, operation: str, **arguments: Any) -> str:
     """Apply one of ``engine.yaml_edit``'s operations (insert_task, connect, delete_task, ...)."""
     return getattr(yaml_edit, operation)(text, **arguments)
+
+
+# --- running from the editor ----------------------------------------------------------------------
+
+
+@functools.cache
+def _connections() -> Any:
+    from engine.commands import Connections
+    from engine.connection import connect
+
+    settings = load_settings()
+    if not settings.redis_url:
+        raise RuntimeError("the studio needs LANNER_REDIS_URL (lanner server sets it)")
+    return Connections(_database(), connect(settings.redis_url))
+
+
+def flow_inputs(text: str) -> list[dict[str, str]]:
+    """The inputs a run form asks for: id, type, whether required, default."""
+    result = load_flow(text, "flow.yml")
+    if not result.ok:
+        return []
+    return [
+        {
+            "id": i.id,
+            "type": i.kind,
+            "required": i.required and i.defaults is None,
+            "default": "" if i.defaults is None else str(i.defaults),
+            "description": i.description or "",
+        }
+        for i in result.flow.inputs
+    ]
+
+
+def start_run(namespace: str, flow_id: str, inputs: dict[str, Any]) -> str:
+    """Start an execution; raises ``InputsInvalid`` naming each bad input."""
+    from engine.commands import start_execution
+
+    given = {k: v for k, v in inputs.items() if v not in ("", None)}
+    return start_execution(_connections(), namespace, flow_id, inputs=given, trigger={"type": "studio"})
+
+
+def kill_run(execution_id: str) -> None:
+    from engine.commands import kill_execution
+
+    kill_execution(_connections(), execution_id)
+
+
+def run_status(execution_id: str, after: int) -> dict[str, Any]:
+    """The execution's state, each task's latest run (state, attempts, duration) and log lines after ``after``."""
+    from engine.store import executions as execution_store
+    from engine.store.logs import read_logs
+
+    with session_scope(_database()) as session:
+        execution = execution_store.get_execution(session, execution_id)
+        runs = execution_store.task_runs(session, execution_id)
+        lines = read_logs(session, execution_id, after=after, limit=500)
+    tasks: dict[str, dict[str, Any]] = {}
+    for run in runs:
+        tasks[run.task_id] = {
+            "state": run.state,
+            "attempts": run.attempt_count,
+            "duration_ms": run.duration_ms or 0,
+            "error": run.error or "",
+            "outputs": run.outputs or {},
+        }
+    return {
+        "state": execution.state,
+        "error": execution.error or "",
+        "outputs": execution.outputs,
+        "tasks": tasks,
+        "logs": [
+            {
+                "id": line.id,
+                "task_id": line.task_id or "",
+                "level": line.level,
+                "text": f"{line.timestamp:%H:%M:%S} {line.level:<5} {line.task_id or '-'} {line.message}",
+            }
+            for line in lines
+        ],
+    }

@@ -25,6 +25,16 @@ class EditorState(rx.State):
     palette: list[dict[str, str]] = []
     search: str = ""
     message: str = ""
+    run_open: bool = False
+    run_inputs: list[dict[str, str]] = []
+    run_values: dict[str, str] = {}
+    run_error: str = ""
+    execution_id: str = ""
+    execution_state: str = ""
+    log_lines: list[dict[str, Any]] = []
+    log_level: str = "ALL"
+    selected: str = ""
+    _log_position: int = 0
 
     @rx.var
     def dirty(self) -> bool:
@@ -107,6 +117,89 @@ class EditorState(rx.State):
     def set_search(self, value: str) -> None:
         self.search = value
 
+    # --- running -----------------------------------------------------------------------------
+
+    @rx.event
+    def open_run(self) -> None:
+        self.run_inputs = services.flow_inputs(self.draft)
+        self.run_values = {i["id"]: i["default"] for i in self.run_inputs}
+        self.run_error, self.run_open = "", True
+
+    @rx.event
+    def close_run(self) -> None:
+        self.run_open = False
+
+    @rx.event
+    def set_run_value(self, input_id: str, value: str) -> None:
+        self.run_values = {**self.run_values, input_id: value}
+
+    @rx.event
+    def start_run(self):
+        from engine.store.executions import InputsInvalid
+
+        if self.dirty:
+            self.save()
+            if self.dirty:  # the flow has problems: nothing to run
+                self.run_error = self.message
+                return None
+        try:
+            self.execution_id = services.start_run(self.namespace, self.flow_id, self.run_values)
+        except InputsInvalid as exc:
+            self.run_error = "; ".join(exc.errors.values())
+            return None
+        self.run_open, self.execution_state, self.log_lines, self._log_position = False, "CREATED", [], 0
+        self.nodes = [{**n, "state": "", "error": ""} for n in self.nodes]
+        return EditorState.follow_run
+
+    @rx.event(background=True)
+    async def follow_run(self):
+        import asyncio
+
+        while True:
+            async with self:
+                if not self.execution_id:
+                    return
+                status = services.run_status(self.execution_id, self._log_position)
+                self.execution_state = status["state"]
+                tasks = status["tasks"]
+                self.nodes = [
+                    {
+                        **n,
+                        "state": tasks.get(n["id"], {}).get("state", n.get("state", "")),
+                        "error": tasks.get(n["id"], {}).get("error", ""),
+                    }
+                    for n in self.nodes
+                ]
+                if status["logs"]:
+                    self._log_position = status["logs"][-1]["id"]
+                    self.log_lines = (self.log_lines + status["logs"])[-500:]
+                if status["state"] in ("SUCCESS", "WARNING", "FAILED", "KILLED", "CANCELLED"):
+                    return
+            await asyncio.sleep(0.25)
+
+    @rx.event
+    def kill_run(self) -> None:
+        if self.execution_id:
+            services.kill_run(self.execution_id)
+
+    @rx.event
+    def select_task(self, payload: dict[str, Any]) -> None:
+        self.selected = "" if payload.get("id") == self.selected else payload.get("id", "")
+
+    @rx.event
+    def set_log_level(self, value: str) -> None:
+        self.log_level = value
+
+    @rx.var
+    def visible_logs(self) -> list[dict[str, Any]]:
+        levels = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]
+        floor = 0 if self.log_level == "ALL" else levels.index(self.log_level)
+        return [
+            line
+            for line in self.log_lines
+            if (not self.selected or line["task_id"] == self.selected) and levels.index(line["level"]) >= floor
+        ]
+
 
 def editor_page() -> rx.Component:
     return page(
@@ -117,6 +210,16 @@ def editor_page() -> rx.Component:
             rx.spacer(),
             rx.text(EditorState.message, id="editor-message", size="2"),
             rx.button("Save", on_click=EditorState.save, id="save-button"),
+            rx.button("Run", on_click=EditorState.open_run, id="run-button", color_scheme="green"),
+            rx.cond(
+                EditorState.execution_id != "",
+                rx.hstack(
+                    rx.badge(EditorState.execution_state, id="execution-state"),
+                    rx.button(
+                        "Kill", on_click=EditorState.kill_run, id="kill-button", color_scheme="red", variant="soft"
+                    ),
+                ),
+            ),
             width="100%",
             align="center",
         ),
@@ -171,4 +274,83 @@ def editor_page() -> rx.Component:
             spacing="3",
             margin_top="1em",
         ),
+        _run_dialog(),
+        rx.cond(EditorState.execution_id != "", _log_panel()),
+    )
+
+
+def _input_field(item: dict) -> rx.Component:
+    return rx.vstack(
+        rx.text(item["id"] + " (" + item["type"] + ")", size="2", weight="bold"),
+        rx.input(
+            value=EditorState.run_values[item["id"]],
+            on_change=lambda v: EditorState.set_run_value(item["id"], v),
+            custom_attrs={"data-input": item["id"]},
+            class_name="run-input",
+            width="100%",
+        ),
+        rx.text(item["description"], size="1", color_scheme="gray"),
+        width="100%",
+        spacing="1",
+    )
+
+
+def _run_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Run " + EditorState.flow_id),
+            rx.vstack(
+                rx.foreach(EditorState.run_inputs, _input_field),
+                rx.cond(
+                    EditorState.run_error != "",
+                    rx.text(EditorState.run_error, color_scheme="red", id="run-error", size="2"),
+                ),
+                rx.hstack(
+                    rx.button("Cancel", on_click=EditorState.close_run, variant="soft"),
+                    rx.button("Start", on_click=EditorState.start_run, id="start-run", color_scheme="green"),
+                    justify="end",
+                    width="100%",
+                ),
+                spacing="3",
+            ),
+        ),
+        open=EditorState.run_open,
+    )
+
+
+def _log_line(line: dict) -> rx.Component:
+    return rx.text(
+        line["text"].to(str),
+        white_space="pre-wrap",
+        font_family="monospace",
+        size="1",
+        class_name="log-line",
+    )
+
+
+def _log_panel() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.text("Logs", weight="bold"),
+            rx.cond(EditorState.selected != "", rx.badge("task " + EditorState.selected)),
+            rx.select(
+                ["ALL", "DEBUG", "INFO", "WARN", "ERROR"],
+                value=EditorState.log_level,
+                on_change=EditorState.set_log_level,
+                size="1",
+            ),
+            align="center",
+        ),
+        rx.box(
+            rx.foreach(EditorState.visible_logs, _log_line),
+            max_height="25vh",
+            overflow_y="auto",
+            width="100%",
+            id="log-panel",
+        ),
+        width="100%",
+        margin_top="1em",
+        padding="0.5em",
+        border="1px solid var(--gray-5)",
+        border_radius="8px",
     )

@@ -60,9 +60,11 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         _wait_for(f"http://127.0.0.1:{port}/ping", process, log, 400)
         yield {"url": f"http://127.0.0.1:{port}", "home": home, "env": env}
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
         try:
+            os.killpg(process.pid, signal.SIGTERM)
             process.wait(20)
+        except ProcessLookupError:
+            pass
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
 

@@ -86,3 +86,56 @@ def test_save_creates_a_revision(editor, studio):
     ).text
     assert "type: return" in saved and saved.startswith("# Keep this comment")
     assert editor.locator("#dirty-badge").count() == 0
+
+
+RUNNABLE = """\
+id: runnable
+namespace: studio.tests
+inputs:
+  - {id: who, type: STRING}
+tasks:
+  - id: greet
+    type: log
+    message: "Hello {{ inputs.who }}"
+  - id: answer
+    type: return
+    value: 42
+"""
+
+
+def open_flow(studio, page, source: str, flow_id: str):
+    httpx.post(
+        f"{studio['url']}/api/v1/flows", content=source, headers={"content-type": "application/x-yaml"}, timeout=30
+    )
+    page.goto(f"{studio['url']}/flows/studio.tests/{flow_id}")
+    page.locator(".lanner-node").first.wait_for(timeout=60_000)
+
+
+def test_run_with_an_input_and_watch_every_node_succeed(studio, page):
+    open_flow(studio, page, RUNNABLE, "runnable")
+    page.click("#run-button")
+    page.click("#start-run")  # no value for a required input: refused, naming it
+    page.locator("#run-error").wait_for(timeout=10_000)
+    assert "input 'who' is required" in page.locator("#run-error").inner_text()
+    page.get_by_role("dialog").locator("input").first.fill("Ana")
+    page.click("#start-run")
+    page.wait_for_function(
+        "document.querySelectorAll('.lanner-node[data-state=\"SUCCESS\"]').length === 2", timeout=30_000
+    )
+    page.wait_for_function("document.querySelector('#execution-state').innerText === 'SUCCESS'", timeout=10_000)
+    page.locator(".log-line").first.wait_for(timeout=10_000)
+    assert "Hello Ana" in page.locator("#log-panel").inner_text()
+    if __import__("os").environ.get("LANNER_SCREENSHOTS"):
+        page.screenshot(path=str(__import__("pathlib").Path(__file__).resolve().parents[2] / "docs" / "editor.png"))
+
+
+def test_kill_a_long_run(studio, page):
+    open_flow(
+        studio, page, "id: long\nnamespace: studio.tests\ntasks:\n  - {id: nap, type: sleep, duration: 60s}\n", "long"
+    )
+    page.click("#run-button")
+    page.click("#start-run")
+    page.wait_for_function("document.querySelector('.lanner-node[data-state=\"RUNNING\"]') !== null", timeout=30_000)
+    page.click("#kill-button")
+    page.wait_for_function("document.querySelector('#execution-state').innerText === 'KILLED'", timeout=15_000)
+    assert page.locator(".lanner-node[data-state='KILLED']").count() == 1
