@@ -181,7 +181,7 @@ def set_property(text: str, task_id: str, key: str, value: Any) -> str:
     key_column = task.node.start_mark.column
     if pair:
         key_node, value_node = pair
-        if isinstance(value_node, ScalarNode) and value_node.style in (None, "'", '"') and not (
+        if isinstance(value_node, ScalarNode) and value_node.style in (None, "", "'", '"') and not (
                 isinstance(value, str) and "\n" in value) and not isinstance(value, dict | list):  # fmt: skip
             return text[: value_node.start_mark.index] + _scalar(value) + text[value_node.end_mark.index :]
         if not isinstance(value_node, ScalarNode) and value_node.flow_style and isinstance(value, dict | list):

@@ -230,3 +230,72 @@ def run_status(execution_id: str, after: int) -> dict[str, Any]:
             for line in lines
         ],
     }
+
+
+def task_form(text: str, task_id: str) -> list[dict[str, str]]:
+    """The form of one task: its simple properties (text, number, switch, choice) with their current values."""
+    from engine.checks import task_lists
+    from engine.yaml_source import parse_yaml
+
+    data = parse_yaml(text).data
+    if not isinstance(data, dict):
+        return []
+    raw = next(
+        (t for found in task_lists(data) for t in found.tasks if isinstance(t, dict) and t.get("id") == task_id), None
+    )
+    if raw is None or registry.get(raw.get("type")) is None:
+        return []
+    schema = registry.json_schema(raw["type"])
+    required = set(schema.get("required", []))
+    lists = set(schema["x-lanner"]["taskLists"])
+    fields: list[dict[str, str]] = []
+    for name, spec in schema["properties"].items():
+        if name in ("id", "type") or name in lists:
+            continue
+        kind, options = _field_kind(spec, schema.get("$defs", {}))
+        if kind is None:
+            continue
+        value = raw.get(name)
+        shown = "" if value is None else ("true" if value is True else "false" if value is False else str(value))
+        fields.append(
+            {
+                "name": name,
+                "kind": kind,
+                "options": ",".join(options),
+                "value": shown,
+                "required": "yes" if name in required else "",
+                "help": spec.get("description", ""),
+            }
+        )
+    common = {"description", "timeout", "disabled", "allowFailure", "runIf", "logLevel"}
+    return sorted(fields, key=lambda f: (not f["required"], f["name"] in common))
+
+
+def _field_kind(spec: dict, defs: dict) -> tuple[str | None, list[str]]:
+    candidates = spec.get("anyOf", [spec])
+    for candidate in candidates:
+        if "$ref" in candidate:
+            target = defs.get(candidate["$ref"].rsplit("/", 1)[-1], {})
+            if "enum" in target:
+                return "choice", [str(v) for v in target["enum"]]
+            continue
+        kind = candidate.get("type")
+        if kind == "boolean":
+            return "switch", []
+        if kind in ("string", "integer", "number"):
+            return "text", []
+    return None, []
+
+
+def form_value(kind: str, text: str) -> Any:
+    """A form field's text as the value written into the YAML."""
+    if kind == "switch":
+        return text == "true"
+    if text == "":
+        return None
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            continue
+    return text

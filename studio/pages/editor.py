@@ -34,6 +34,7 @@ class EditorState(rx.State):
     log_lines: list[dict[str, Any]] = []
     log_level: str = "ALL"
     selected: str = ""
+    form: list[dict[str, str]] = []
     _log_position: int = 0
 
     @rx.var
@@ -185,6 +186,15 @@ class EditorState(rx.State):
     @rx.event
     def select_task(self, payload: dict[str, Any]) -> None:
         self.selected = "" if payload.get("id") == self.selected else payload.get("id", "")
+        self.form = services.task_form(self.draft, self.selected) if self.selected else []
+
+    @rx.event
+    def set_field(self, name: str, kind: str, value: str) -> None:
+        """A form edit: written into the YAML at once, changing only that property's text."""
+        if not self.selected:
+            return
+        self._edit("set_property", task_id=self.selected, key=name, value=services.form_value(kind, value))
+        self.form = services.task_form(self.draft, self.selected)
 
     @rx.event
     def set_log_level(self, value: str) -> None:
@@ -249,6 +259,7 @@ def editor_page() -> rx.Component:
                     on_delete_tasks=EditorState.delete_tasks,
                     on_delete_edge=EditorState.delete_edge,
                     on_move_task=EditorState.move_task,
+                    on_select_task=EditorState.select_task,
                 ),
                 flex="1",
                 height="75vh",
@@ -257,6 +268,7 @@ def editor_page() -> rx.Component:
                 id="canvas",
             ),
             rx.vstack(
+                rx.cond(EditorState.selected != "", _form_panel()),
                 yaml_editor(
                     value=EditorState.text,
                     problems=EditorState.problems,
@@ -276,6 +288,56 @@ def editor_page() -> rx.Component:
         ),
         _run_dialog(),
         rx.cond(EditorState.execution_id != "", _log_panel()),
+    )
+
+
+def _form_field(field: dict) -> rx.Component:
+    name, kind = field["name"].to(str), field["kind"].to(str)
+    return rx.hstack(
+        rx.text(name, size="1", weight="bold", width="110px"),
+        rx.match(
+            field["kind"],
+            (
+                "switch",
+                rx.switch(
+                    checked=field["value"] == "true",
+                    on_change=lambda checked: EditorState.set_field(name, kind, rx.cond(checked, "true", "false")),
+                ),
+            ),
+            (
+                "choice",
+                rx.select(
+                    field["options"].to(str).split(","),
+                    value=field["value"].to(str),
+                    on_change=lambda v: EditorState.set_field(name, kind, v),
+                    size="1",
+                ),
+            ),
+            rx.input(
+                default_value=field["value"].to(str),
+                on_blur=lambda v: EditorState.set_field(name, kind, v),
+                size="1",
+                width="100%",
+                name=name,
+                class_name="form-field",
+            ),
+        ),
+        width="100%",
+        align="center",
+    )
+
+
+def _form_panel() -> rx.Component:
+    return rx.vstack(
+        rx.text("Task " + EditorState.selected, weight="bold", size="2"),
+        rx.foreach(EditorState.form, _form_field),
+        width="100%",
+        padding="0.5em",
+        border="1px solid var(--gray-5)",
+        border_radius="8px",
+        id="form-panel",
+        max_height="30vh",
+        overflow_y="auto",
     )
 
 

@@ -178,3 +178,9 @@ def test_a_chain_of_edits_on_the_sales_pipeline_leaves_untouched_tasks_byte_for_
     assert [t.id for t in flow.tasks] == ["extract", "transform", "load", "notify"]
     assert flow.tasks[3].depends_on == ["transform"] and flow.tasks[3].timeout.total_seconds() == 30
     assert extract_block in text and text.startswith(header) and text.endswith("timeout: 1h\n")
+
+
+def test_a_plain_scalar_keeps_its_trailing_comment_even_at_the_end_of_the_text():
+    text = "id: f\nnamespace: n\ntasks:\n  - id: a\n    type: log\n    message: hello   # and this one\n"
+    after = yaml_edit.set_property(text, "a", "message", "changed")
+    assert after == text.replace("message: hello", "message: changed")

@@ -139,3 +139,17 @@ def test_kill_a_long_run(studio, page):
     page.click("#kill-button")
     page.wait_for_function("document.querySelector('#execution-state').innerText === 'KILLED'", timeout=15_000)
     assert page.locator(".lanner-node[data-state='KILLED']").count() == 1
+
+
+def test_edit_a_property_in_the_form_and_see_the_yaml_change(editor):
+    editor.locator(".react-flow__node[data-id='first']").click()
+    field = editor.locator("#form-panel input[name='message']")
+    field.wait_for(timeout=10_000)
+    assert field.input_value() == "hello"
+    field.fill("changed from the form")
+    field.press("Tab")
+    editor.wait_for_function(
+        "document.querySelector('.cm-content').innerText.includes('changed from the form')", timeout=10_000
+    )
+    text = yaml_text(editor)
+    assert "message: changed from the form   # and this one" in text and "# Keep this comment" in text
