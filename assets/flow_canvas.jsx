@@ -44,11 +44,18 @@ function layout(nodes, edges) {
   }));
 }
 
-function Canvas({ nodes, edges, positions, readOnly, onDropTask, onConnectTasks, onDeleteTasks, onDeleteEdge,
-  onMoveTask, onSelectTask }) {
+function storedPositions(flowKey) {
+  if (!flowKey || typeof window === "undefined") return {};
+  try { return JSON.parse(window.localStorage.getItem(`lanner.positions.${flowKey}`) || "{}"); } catch { return {}; }
+}
+
+function Canvas({ nodes, edges, positions, readOnly, flowKey, onDropTask, onConnectTasks, onDeleteTasks,
+  onDeleteEdge, onMoveTask, onSelectTask, onUndo, onRedo }) {
   const { screenToFlowPosition, fitView } = useReactFlow();
   const [local, setLocal] = useState([]);
   const auto = useMemo(() => layout(nodes || [], edges || []), [nodes, edges]);
+  // Positions a user dragged are remembered for this flow, in this browser, never in the YAML.
+  const remembered = useMemo(() => storedPositions(flowKey), [flowKey]);
 
   useEffect(() => {
     // Merge what the server sends (ids, labels, states) and keep the positions the browser knows.
@@ -56,11 +63,22 @@ function Canvas({ nodes, edges, positions, readOnly, onDropTask, onConnectTasks,
       const known = Object.fromEntries(previous.map((n) => [n.id, n]));
       return (nodes || []).map((n) => ({
         id: n.id, type: "task", data: n,
-        position: known[n.id]?.position || (positions || {})[n.id] || auto[n.id] || { x: 0, y: 0 },
+        position: known[n.id]?.position || remembered[n.id] || (positions || {})[n.id] || auto[n.id] || { x: 0, y: 0 },
         draggable: !readOnly, connectable: !readOnly,
       }));
     });
-  }, [nodes, positions, auto, readOnly]);
+  }, [nodes, positions, auto, readOnly, remembered]);
+
+  useEffect(() => {
+    const onKey = (event) => {
+      if (readOnly || !(event.ctrlKey || event.metaKey) || event.key.toLowerCase() !== "z") return;
+      if (event.target.closest && event.target.closest(".cm-editor")) return;  // the YAML editor has its own undo
+      event.preventDefault();
+      if (event.shiftKey) { onRedo && onRedo({}); } else { onUndo && onUndo({}); }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [readOnly, onUndo, onRedo]);
 
   useEffect(() => { const t = setTimeout(() => fitView({ padding: 0.2, maxZoom: 1.1 }), 50); return () => clearTimeout(t); },
     [(nodes || []).length]);
@@ -79,7 +97,9 @@ function Canvas({ nodes, edges, positions, readOnly, onDropTask, onConnectTasks,
     const type = event.dataTransfer.getData("application/lanner-task");
     if (!type || readOnly) return;
     const position = screenToFlowPosition({ x: event.clientX, y: event.clientY });
-    onDropTask && onDropTask({ type, x: position.x, y: position.y });
+    const under = event.target.closest && event.target.closest(".react-flow__node");
+    const parent = under ? under.getAttribute("data-id") : "";
+    onDropTask && onDropTask({ type, x: position.x, y: position.y, parent });
   }, [screenToFlowPosition, onDropTask, readOnly]);
 
   return (
@@ -87,7 +107,14 @@ function Canvas({ nodes, edges, positions, readOnly, onDropTask, onConnectTasks,
       onConnect={(c) => onConnectTasks && onConnectTasks({ source: c.source, target: c.target })}
       onNodesDelete={(deleted) => onDeleteTasks && onDeleteTasks({ ids: deleted.map((n) => n.id) })}
       onEdgesDelete={(deleted) => deleted.forEach((e) => onDeleteEdge && onDeleteEdge({ source: e.source, target: e.target }))}
-      onNodeDragStop={(_, node) => onMoveTask && onMoveTask({ id: node.id, x: node.position.x, y: node.position.y })}
+      onNodeDragStop={(_, node) => {
+        if (flowKey) {
+          const saved = storedPositions(flowKey);
+          saved[node.id] = node.position;
+          window.localStorage.setItem(`lanner.positions.${flowKey}`, JSON.stringify(saved));
+        }
+        onMoveTask && onMoveTask({ id: node.id, x: node.position.x, y: node.position.y });
+      }}
       onNodeClick={(_, node) => onSelectTask && onSelectTask({ id: node.id })}
       onDrop={onDrop} onDragOver={onDragOver} deleteKeyCode={readOnly ? null : ["Backspace", "Delete"]}
       fitView fitViewOptions={{ padding: 0.2, maxZoom: 1.1 }}>

@@ -4,6 +4,7 @@ exactly once whatever the number of schedulers. What is due is decided by ``engi
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import threading
@@ -44,13 +45,18 @@ def schedule_triggers(session: Session) -> list[tuple[Flow, ScheduleTrigger]]:
 
 
 def trigger_state(session: Session, flow: Flow, trigger_id: str, now: dt.datetime) -> TriggerState:
-    state = session.get(TriggerState, (flow.namespace, flow.id, trigger_id))
+    key = (flow.namespace, flow.id, trigger_id)
+    state = session.get(TriggerState, key)
     if state is None:  # first sight: schedules start from now, they do not replay the past
-        state = TriggerState(
-            namespace=flow.namespace, flow_id=flow.id, trigger_id=trigger_id, data={"lastSlot": now.isoformat()}
-        )
-        session.add(state)
-        session.flush()
+        with contextlib.suppress(IntegrityError), Session(session.get_bind()) as own:
+            # Its own transaction: another scheduler may be creating the same row at this very moment.
+            own.add(
+                TriggerState(
+                    namespace=flow.namespace, flow_id=flow.id, trigger_id=trigger_id, data={"lastSlot": now.isoformat()}
+                )
+            )
+            own.commit()
+        state = session.get(TriggerState, key)
     return state
 
 

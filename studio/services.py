@@ -299,3 +299,94 @@ def form_value(kind: str, text: str) -> Any:
         except ValueError:
             continue
     return text
+
+
+def completions() -> list[dict[str, str]]:
+    """Words the YAML editor completes: task types, property names, expression roots."""
+    words: dict[str, dict[str, str]] = {}
+    for name, schema in registry.catalog().items():
+        words[name] = {"label": name, "kind": "type", "detail": schema["x-lanner"]["title"]}
+        for prop in schema["properties"]:
+            words.setdefault(prop, {"label": prop, "kind": "property", "detail": "property"})
+    for key in (
+        "id",
+        "namespace",
+        "description",
+        "labels",
+        "inputs",
+        "variables",
+        "tasks",
+        "errors",
+        "finally",
+        "outputs",
+        "triggers",
+        "concurrency",
+    ):
+        words.setdefault(key, {"label": key, "kind": "keyword", "detail": "flow"})
+    for root in ("inputs.", "outputs.", "vars.", "execution.", "trigger.", "taskrun.value", "flow.", "secret('')"):
+        words[root] = {"label": root, "kind": "variable", "detail": "expression"}
+    return sorted(words.values(), key=lambda w: w["label"])
+
+
+def drop_target(text: str, node_id: str) -> dict[str, Any]:
+    """Where a task dropped on ``node_id`` goes: into that group's first list (or next to a plain task)."""
+    if not node_id:
+        return {}
+    if node_id.startswith("$flow$"):
+        return {"key": node_id.removeprefix("$flow$")}
+    if "$" in node_id:
+        owner, _, key = node_id.partition("$")
+        return {"parent_id": owner, "key": key}
+    from engine.checks import task_lists
+    from engine.yaml_source import parse_yaml
+
+    data = parse_yaml(text).data
+    if not isinstance(data, dict):
+        return {}
+    raw = next(
+        (t for found in task_lists(data) for t in found.tasks if isinstance(t, dict) and t.get("id") == node_id), None
+    )
+    model = registry.get(raw.get("type")) if raw else None
+    if model is None or not model.list_fields:
+        return {}
+    spec = model.list_fields[0]
+    if spec.is_map:
+        cases = raw.get(spec.name) or {}
+        if not cases:
+            return {"parent_id": node_id, "key": "defaults"}
+        return {"parent_id": node_id, "key": f"{spec.name}/{next(iter(cases))}"}
+    return {"parent_id": node_id, "key": spec.name}
+
+
+def revisions(namespace: str, flow_id: str) -> list[dict[str, str]]:
+    with session_scope(_database()) as session:
+        found = flow_store.list_revisions(session, namespace, flow_id)
+    return [
+        {
+            "revision": str(r.revision),
+            "created": r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            "author": r.author or "-",
+            "deleted": "yes" if r.deleted else "",
+        }
+        for r in reversed(found)
+    ]
+
+
+def revision_source(namespace: str, flow_id: str, revision: int) -> str:
+    with session_scope(_database()) as session:
+        return flow_store.get_revision(session, namespace, flow_id, revision).source
+
+
+def revision_diff(before: str, after: str, before_name: str, after_name: str) -> list[dict[str, str]]:
+    """Side-by-side rows (left, right, kind) of two texts: equal, changed, added or removed lines."""
+    import difflib
+
+    rows: list[dict[str, str]] = []
+    left, right = before.splitlines(), after.splitlines()
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=left, b=right, autojunk=False).get_opcodes():
+        span = max(i2 - i1, j2 - j1)
+        for offset in range(span):
+            a = left[i1 + offset] if i1 + offset < i2 else ""
+            b = right[j1 + offset] if j1 + offset < j2 else ""
+            rows.append({"left": a, "right": b, "kind": tag})
+    return rows

@@ -18,6 +18,7 @@ class FlowCanvas(rx.Component):
     edges: rx.Var[list[dict[str, Any]]]
     positions: rx.Var[dict[str, Any]]
     read_only: rx.Var[bool]
+    flow_key: rx.Var[str]
 
     on_drop_task: rx.EventHandler[_payload]
     on_connect_tasks: rx.EventHandler[_payload]
@@ -25,6 +26,8 @@ class FlowCanvas(rx.Component):
     on_delete_edge: rx.EventHandler[_payload]
     on_move_task: rx.EventHandler[_payload]
     on_select_task: rx.EventHandler[_payload]
+    on_undo: rx.EventHandler[_payload]
+    on_redo: rx.EventHandler[_payload]
 
 
 flow_canvas = FlowCanvas.create

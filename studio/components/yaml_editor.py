@@ -16,11 +16,14 @@ class YamlEditor(rx.Component):
         "@uiw/react-codemirror@4.25.2",
         "@codemirror/lang-yaml@6.1.2",
         "@codemirror/lint@6.8.5",
+        "@codemirror/autocomplete@6.18.6",
     ]
 
     value: rx.Var[str]
     problems: rx.Var[list[dict[str, Any]]]
     height: rx.Var[str]
+    dirty: rx.Var[bool]
+    completions: rx.Var[list[dict[str, str]]]
 
     on_change: rx.EventHandler[_text]
 

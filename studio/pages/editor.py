@@ -1,5 +1,6 @@
 """The flow editor: palette, canvas and YAML side by side; each side updates the other."""
 
+import re
 from typing import Any
 
 import reflex as rx
@@ -35,6 +36,14 @@ class EditorState(rx.State):
     log_level: str = "ALL"
     selected: str = ""
     form: list[dict[str, str]] = []
+    completions: list[dict[str, str]] = []
+    show_yaml: bool = True
+    history_open: bool = False
+    history: list[dict[str, str]] = []
+    diff_rows: list[dict[str, str]] = []
+    diff_title: str = ""
+    undo_stack: list[str] = []
+    redo_stack: list[str] = []
     _log_position: int = 0
 
     @rx.var
@@ -55,6 +64,8 @@ class EditorState(rx.State):
         params = self.router.page.params
         self.namespace, self.flow_id = params.get("namespace", ""), params.get("flow_id", "")
         self.palette = services.palette()
+        self.completions = services.completions()
+        self.undo_stack, self.redo_stack = [], []
         self.saved = services.flow_source(self.namespace, self.flow_id)
         self.positions, self.message = {}, ""
         self._show(self.saved)
@@ -69,6 +80,18 @@ class EditorState(rx.State):
         self.problems = problems
         if not problems:
             self.nodes, self.edges = nodes, edges
+            return
+        # The canvas stays as it was; the nodes a problem names get its message as a badge.
+        errors: dict[str, str] = {}
+        for problem in problems:
+            match = re.match(r"task '([^']+)': (.*)", problem["message"])
+            if match:
+                errors.setdefault(match.group(1), f"line {problem['line']}: {match.group(2)}")
+        self.nodes = [{**n, "error": errors.get(n["id"], "")} for n in self.nodes]
+
+    @rx.var
+    def flow_key(self) -> str:
+        return f"{self.namespace}/{self.flow_id}"
 
     @rx.event
     def yaml_changed(self, text: str) -> None:
@@ -77,16 +100,64 @@ class EditorState(rx.State):
 
     def _edit(self, operation: str, **arguments: Any) -> None:
         try:
-            self._show(services.edit(self.draft, operation, **arguments))
-            self.message = ""
+            changed = services.edit(self.draft, operation, **arguments)
         except EditError as exc:
             self.message = str(exc)
+            return
+        self.undo_stack = [*self.undo_stack[-49:], self.draft]
+        self.redo_stack = []
+        self._show(changed)
+        self.message = ""
+
+    @rx.event
+    def undo(self, _: dict[str, Any] | None = None) -> None:
+        """Undo the last canvas or form edit (typing in the YAML has the editor's own undo)."""
+        if self.undo_stack:
+            self.redo_stack = [*self.redo_stack, self.draft]
+            previous, self.undo_stack = self.undo_stack[-1], self.undo_stack[:-1]
+            self._show(previous)
+
+    @rx.event
+    def redo(self, _: dict[str, Any] | None = None) -> None:
+        if self.redo_stack:
+            self.undo_stack = [*self.undo_stack, self.draft]
+            following, self.redo_stack = self.redo_stack[-1], self.redo_stack[:-1]
+            self._show(following)
+
+    @rx.event
+    def open_history(self) -> None:
+        self.history = services.revisions(self.namespace, self.flow_id)
+        self.diff_rows, self.diff_title, self.history_open = [], "", True
+
+    @rx.event
+    def close_history(self) -> None:
+        self.history_open = False
+
+    @rx.event
+    def diff_with_current(self, revision: str) -> None:
+        """Side by side: a past revision on the left, what the editor holds now on the right."""
+        source = services.revision_source(self.namespace, self.flow_id, int(revision))
+        self.diff_rows = services.revision_diff(source, self.draft, f"revision {revision}", "current")
+        self.diff_title = f"revision {revision} (left) and the editor (right)"
+
+    @rx.event
+    def restore(self, revision: str) -> None:
+        """Put a past revision in the editor; saving it makes it the newest revision."""
+        source = services.revision_source(self.namespace, self.flow_id, int(revision))
+        self.undo_stack = [*self.undo_stack[-49:], self.draft]
+        self._show(source)
+        self.history_open = False
+        self.message = f"revision {revision} restored in the editor: save to keep it"
+
+    @rx.event
+    def toggle_yaml(self) -> None:
+        self.show_yaml = not self.show_yaml
 
     @rx.event
     def drop_task(self, payload: dict[str, Any]) -> None:
         task = services.new_task(self.draft, payload["type"])
         self.positions = {**self.positions, task["id"]: {"x": payload.get("x", 0), "y": payload.get("y", 0)}}
-        self._edit("insert_task", task=task)
+        self._edit("insert_task", task=task, **services.drop_target(self.draft, payload.get("parent") or ""))
 
     @rx.event
     def connect_tasks(self, payload: dict[str, Any]) -> None:
@@ -219,6 +290,27 @@ def editor_page() -> rx.Component:
             rx.cond(EditorState.dirty, rx.badge("unsaved changes", color_scheme="orange", id="dirty-badge")),
             rx.spacer(),
             rx.text(EditorState.message, id="editor-message", size="2"),
+            rx.button(
+                "Undo",
+                on_click=EditorState.undo,
+                variant="soft",
+                id="undo-button",
+                disabled=EditorState.undo_stack.length() == 0,
+            ),
+            rx.button(
+                "Redo",
+                on_click=EditorState.redo,
+                variant="soft",
+                id="redo-button",
+                disabled=EditorState.redo_stack.length() == 0,
+            ),
+            rx.button(
+                rx.cond(EditorState.show_yaml, "Hide YAML", "Show YAML"),
+                on_click=EditorState.toggle_yaml,
+                variant="soft",
+                id="toggle-yaml",
+            ),
+            rx.button("History", on_click=EditorState.open_history, variant="soft", id="history-button"),
             rx.button("Save", on_click=EditorState.save, id="save-button"),
             rx.button("Run", on_click=EditorState.open_run, id="run-button", color_scheme="green"),
             rx.cond(
@@ -254,6 +346,9 @@ def editor_page() -> rx.Component:
                     edges=EditorState.edges,
                     positions=EditorState.positions,
                     read_only=False,
+                    flow_key=EditorState.flow_key,
+                    on_undo=EditorState.undo,
+                    on_redo=EditorState.redo,
                     on_drop_task=EditorState.drop_task,
                     on_connect_tasks=EditorState.connect_tasks,
                     on_delete_tasks=EditorState.delete_tasks,
@@ -269,11 +364,16 @@ def editor_page() -> rx.Component:
             ),
             rx.vstack(
                 rx.cond(EditorState.selected != "", _form_panel()),
-                yaml_editor(
-                    value=EditorState.text,
-                    problems=EditorState.problems,
-                    on_change=EditorState.yaml_changed.debounce(350),
-                    height="70vh",
+                rx.cond(
+                    EditorState.show_yaml,
+                    yaml_editor(
+                        value=EditorState.text,
+                        problems=EditorState.problems,
+                        on_change=EditorState.yaml_changed.debounce(350),
+                        height="70vh",
+                        dirty=EditorState.dirty,
+                        completions=EditorState.completions,
+                    ),
                 ),
                 rx.foreach(
                     EditorState.problem_lines,
@@ -287,6 +387,7 @@ def editor_page() -> rx.Component:
             margin_top="1em",
         ),
         _run_dialog(),
+        _history_dialog(),
         rx.cond(EditorState.execution_id != "", _log_panel()),
     )
 
@@ -415,4 +516,50 @@ def _log_panel() -> rx.Component:
         padding="0.5em",
         border="1px solid var(--gray-5)",
         border_radius="8px",
+    )
+
+
+def _revision_row(row: dict) -> rx.Component:
+    return rx.hstack(
+        rx.text("rev " + row["revision"], weight="bold", size="2", width="60px"),
+        rx.text(row["created"] + " " + row["author"], size="1", color_scheme="gray"),
+        rx.spacer(),
+        rx.button("Diff", size="1", variant="soft", on_click=EditorState.diff_with_current(row["revision"])),
+        rx.button("Restore", size="1", variant="soft", on_click=EditorState.restore(row["revision"])),
+        width="100%",
+        class_name="revision-row",
+    )
+
+
+def _diff_row(row: dict) -> rx.Component:
+    colour = rx.match(row["kind"], ("equal", "transparent"), ("insert", "#dcfce7"), ("delete", "#fee2e2"), "#fef9c3")
+    return rx.grid(
+        rx.text(row["left"], font_family="monospace", size="1", white_space="pre", background=colour),
+        rx.text(row["right"], font_family="monospace", size="1", white_space="pre", background=colour),
+        columns="2",
+        width="100%",
+        class_name="diff-row",
+    )
+
+
+def _history_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Revisions of " + EditorState.flow_id),
+            rx.vstack(
+                rx.foreach(EditorState.history, _revision_row),
+                rx.cond(EditorState.diff_title != "", rx.text(EditorState.diff_title, size="2", weight="bold")),
+                rx.box(
+                    rx.foreach(EditorState.diff_rows, _diff_row),
+                    max_height="40vh",
+                    overflow="auto",
+                    width="100%",
+                    id="diff-view",
+                ),
+                rx.button("Close", on_click=EditorState.close_history, variant="soft"),
+                width="100%",
+            ),
+            max_width="1000px",
+        ),
+        open=EditorState.history_open,
     )

@@ -83,7 +83,7 @@ def test_two_schedulers_fire_each_slot_exactly_once(cluster):
     )
     cluster.start("scheduler-a", "scheduler")
     cluster.start("scheduler-b", "scheduler")
-    time.sleep(5)
+    wait_count(cluster, "twice", 5, timeout=60)
     cluster.kill("scheduler-a")
     cluster.kill("scheduler-b")
     dates = [dt.datetime.fromisoformat(e.trigger["date"]) for e in executions_of(cluster, "twice")]

@@ -153,3 +153,52 @@ def test_edit_a_property_in_the_form_and_see_the_yaml_change(editor):
     )
     text = yaml_text(editor)
     assert "message: changed from the form   # and this one" in text and "# Keep this comment" in text
+
+
+def test_undo_and_redo_canvas_edits(editor):
+    editor.drag_and_drop(".palette-item[data-type='log']", ".react-flow__pane", target_position={"x": 200, "y": 300})
+    editor.wait_for_function("document.querySelectorAll('.lanner-node').length === 2", timeout=10_000)
+    editor.click("#undo-button")
+    editor.wait_for_function("document.querySelectorAll('.lanner-node').length === 1", timeout=10_000)
+    assert "log_1" not in yaml_text(editor)
+    editor.locator(".react-flow__pane").click(position={"x": 20, "y": 20})
+    editor.keyboard.press("Control+Shift+Z")  # redo, from the keyboard
+    editor.wait_for_function("document.querySelectorAll('.lanner-node').length === 2", timeout=10_000)
+    assert "id: log_1" in yaml_text(editor)
+
+
+def test_drop_onto_a_group_adds_the_task_inside_it(studio, page):
+    open_flow(
+        studio,
+        page,
+        "id: grouped\nnamespace: studio.tests\ntasks:\n  - id: fan\n    type: parallel\n"
+        "    tasks:\n      - {id: one, type: log, message: m}\n",
+        "grouped",
+    )
+    page.drag_and_drop(".palette-item[data-type='log']", ".react-flow__node[data-id='fan']", force=True)
+    page.wait_for_function("document.querySelectorAll('.lanner-node').length === 3", timeout=10_000)
+    assert "      - {id: log_1, type: log, message: Hello from Lanner}" in yaml_text(page)
+
+
+def test_a_problem_in_the_yaml_marks_its_node(editor):
+    editor.locator(".cm-content").click()
+    editor.keyboard.press("Control+End")
+    editor.keyboard.insert_text("    level: LOUD\n")
+    editor.locator(".lanner-node-error").first.wait_for(timeout=10_000)
+    assert "level" in editor.locator(".react-flow__node[data-id='first'] .lanner-node-error").inner_text()
+
+
+def test_history_lists_diffs_and_restores_revisions(editor):
+    editor.drag_and_drop(".palette-item[data-type='fail']", ".react-flow__pane", target_position={"x": 200, "y": 300})
+    editor.wait_for_function("document.querySelectorAll('.lanner-node').length === 2", timeout=10_000)
+    editor.click("#save-button")
+    editor.wait_for_function("document.querySelector('#editor-message').innerText.includes('revision')", timeout=10_000)
+    editor.click("#history-button")
+    editor.locator(".revision-row").nth(1).wait_for(timeout=10_000)
+    older = editor.locator(".revision-row").nth(1)
+    older.get_by_text("Diff").click()
+    editor.locator(".diff-row").first.wait_for(timeout=10_000)
+    assert "type: fail" in editor.locator("#diff-view").inner_text()
+    older.get_by_text("Restore").click()
+    editor.wait_for_function("!document.querySelector('.cm-content').innerText.includes('type: fail')", timeout=10_000)
+    assert editor.locator("#dirty-badge").count() == 1
