@@ -20,8 +20,10 @@ export function YamlEditor({ value, problems, onChange, height, dirty, completio
     const from = Math.min(line.from + Math.max(p.column - 1, 0), line.to);
     return { from, to: Math.max(from, line.to), severity: "error", message: p.message };
   }), { delay: 0 }), [problems]);
+  const language = useMemo(() => [yaml(), lintGutter()], []);
+  const extensions = useMemo(() => [...language, lint, complete], [language, lint, complete]);
   return (
-    <CodeMirror value={value} height={height || "100%"} extensions={[yaml(), lintGutter(), lint, complete]}
+    <CodeMirror value={value} height={height || "100%"} extensions={extensions}
       onChange={(text) => onChange && onChange(text)} basicSetup={{ lineNumbers: true, foldGutter: true }} />
   );
 }

@@ -138,12 +138,14 @@ class TaskRegistry:
     def __init__(self) -> None:
         self._types: dict[str, type[Task]] = {}
         self.union: Any = None
+        self._schemas: dict[str, dict] = {}
 
     def register(self, cls: type[Task]) -> type[Task]:
         name = cls.type_name()
         if name in self._types and self._types[name] is not cls:
             raise ValueError(f"task type '{name}' is registered twice")
         self._types[name] = cls
+        self._schemas.clear()
         return cls
 
     def get(self, name: str | None) -> type[Task] | None:
@@ -166,9 +168,17 @@ class TaskRegistry:
         namespace = {"AnyTask": self.union}
         for model in (*self.models(), *dependants):
             model.model_rebuild(force=True, _types_namespace=namespace)
+        self._schemas.clear()
 
     def json_schema(self, name: str) -> dict:
-        """JSON Schema of one task type, with what the studio's palette needs under ``x-lanner``."""
+        """JSON Schema of one task type, with what the studio's palette needs under ``x-lanner``.
+
+        Built once per type (a few milliseconds each): the editor asks for it on every edit."""
+        if name not in self._schemas:
+            self._schemas[name] = self._build_schema(name)
+        return self._schemas[name]
+
+    def _build_schema(self, name: str) -> dict:
         cls = self._types[name]
         schema = cls.model_json_schema(by_alias=True)
         if "$ref" in schema:  # recursive types (flowables) come back as a reference into $defs
