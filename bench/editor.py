@@ -113,11 +113,7 @@ def measure(url: str) -> dict:
         page.wait_for_function(f"document.querySelectorAll('.lanner-node').length === {TASKS + 1}", timeout=30_000)
         canvas_to_yaml = time.perf_counter() - started
         times = page.evaluate("window.__lannerTimes")
-        print(
-            "in the page, drop -> new nodes from the server (ms):",
-            round(times["nodes"] - times["drop"]),
-            file=sys.stderr,
-        )
+        in_page = times["nodes"] - times["drop"]
         page.locator(".cm-content").click()
         page.keyboard.press("Control+End")
         page.wait_for_function("document.querySelector('.cm-content').innerText.includes('id: log_1')", timeout=10_000)
@@ -132,7 +128,10 @@ def measure(url: str) -> dict:
     return {
         "tasks": TASKS,
         "interactive_s": round(interactive, 3),
-        "canvas_edit_to_yaml_ms": round(canvas_to_yaml * 1000),
+        # From the drop event in the page to the new YAML and nodes there (the text and the canvas come in
+        # one state update); the second figure adds Playwright's own drag-and-drop steps.
+        "canvas_edit_to_yaml_in_page_ms": round(in_page),
+        "canvas_edit_to_yaml_with_drag_ms": round(canvas_to_yaml * 1000),
         "yaml_edit_to_canvas_after_pause_ms": round(yaml_to_canvas * 1000 - DEBOUNCE_MS),
         "websocket_frames_while_dragging": sent_while_dragging,
     }
