@@ -7,6 +7,12 @@ import {
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import dagre from "@dagrejs/dagre";
+import { icons } from "lucide-react";
+
+function TaskIcon({ name, size }) {
+  const Icon = icons[(name || "box").split("-").map((p) => p[0].toUpperCase() + p.slice(1)).join("")] || icons.Box;
+  return <Icon size={size || 14} style={{ verticalAlign: "middle", marginRight: 4 }} />;
+}
 
 const STATE_COLOURS = {
   QUEUED: "#94a3b8", RUNNING: "#3b82f6", SUCCESS: "#16a34a", WARNING: "#d97706", FAILED: "#dc2626",
@@ -20,7 +26,7 @@ function TaskNode({ data, selected }) {
       style={{ border: `2px solid ${data.error ? "#dc2626" : colour}`, borderRadius: 8, padding: "6px 10px",
         background: selected ? "#eef2ff" : "white", minWidth: 150, fontSize: 12 }}>
       <Handle type="target" position={Position.Top} />
-      <div style={{ fontWeight: 600 }}>{data.id.startsWith("$") ? data.title : data.id}</div>
+      <div style={{ fontWeight: 600 }}><TaskIcon name={data.icon} />{data.id.startsWith("$") ? data.title : data.id}</div>
       <div style={{ color: "#6b7280" }}>{data.title}</div>
       {data.state ? <div className="lanner-node-state" style={{ color: colour }}>{data.state}</div> : null}
       {data.error ? <div className="lanner-node-error" title={data.error} style={{ color: "#dc2626" }}>⚠ {data.error}</div> : null}
@@ -31,6 +37,7 @@ function TaskNode({ data, selected }) {
 
 // Nodes re-render only when what they show changes (the server sends fresh objects on every update).
 const sameNode = (a, b) => a.selected === b.selected && a.data.state === b.data.state && a.data.error === b.data.error
+  && a.data.icon === b.data.icon
   && a.data.id === b.data.id && a.data.title === b.data.title;
 const nodeTypes = { task: React.memo(TaskNode, sameNode) };
 
@@ -182,7 +189,7 @@ export function TaskPalette({ items }) {
         title={entry.summary}
         style={{ border: "1px solid #e5e7eb", borderRadius: 6, padding: 6, margin: "4px 0", cursor: "grab",
           background: "white", fontSize: 12 }}>
-        <div style={{ fontWeight: 600 }}>{entry.title}</div>
+        <div style={{ fontWeight: 600 }}><TaskIcon name={entry.icon} />{entry.title}</div>
         <div style={{ color: "#6b7280" }}>{entry.summary}</div>
       </div>);
   });

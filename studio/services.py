@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from dataclasses import dataclass
@@ -122,12 +123,15 @@ def graph_of(text: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], lis
     if not result.ok:
         return [], [], problems
     graph = flow_graph(result.flow)
-    titles = {name: meta["x-lanner"]["title"] for name, meta in registry.catalog().items()}
+    catalog = registry.catalog()
+    titles = {name: meta["x-lanner"]["title"] for name, meta in catalog.items()}
+    icons = {name: meta["x-lanner"]["icon"] for name, meta in catalog.items()}
     nodes = [
         {
             "id": n.id,
             "type": n.type,
             "title": titles.get(n.type, n.type),
+            "icon": icons.get(n.type, "layers"),
             "kind": n.kind,
             "parent": n.parent or "",
             "state": "",
@@ -282,8 +286,10 @@ def _field_kind(spec: dict, defs: dict) -> tuple[str | None, list[str]]:
         kind = candidate.get("type")
         if kind == "boolean":
             return "switch", []
-        if kind in ("string", "integer", "number"):
-            return "text", []
+        if kind in ("string", "integer", "number") or (
+            kind is None and "anyOf" not in spec and "$ref" not in candidate and not candidate.get("items")
+        ):
+            return "text", []  # an untyped property (a return value, a switch value) edits as text
     return None, []
 
 
@@ -390,3 +396,26 @@ def revision_diff(before: str, after: str, before_name: str, after_name: str) ->
             b = right[j1 + offset] if j1 + offset < j2 else ""
             rows.append({"left": a, "right": b, "kind": tag})
     return rows
+
+
+def create_flow(namespace: str, flow_id: str) -> str:
+    """A new flow with one task, saved as revision 1; raises ``FlowInvalid`` for a bad id or namespace."""
+    import yaml
+
+    flow = {
+        "id": flow_id,
+        "namespace": namespace,
+        "tasks": [{"id": "hello", "type": "log", "message": f"Hello from {flow_id}"}],
+    }
+    text = yaml.safe_dump(flow, sort_keys=False, allow_unicode=True)
+    with session_scope(_database()) as session:
+        with contextlib.suppress(flow_store.FlowNotFound):
+            flow_store.get_flow(session, namespace, flow_id)
+            raise ValueError(f"{namespace}/{flow_id} already exists")
+        flow_store.deploy_flow(session, text, author="studio")
+    return text
+
+
+def delete_flow(namespace: str, flow_id: str) -> None:
+    with session_scope(_database()) as session:
+        flow_store.delete_flow(session, namespace, flow_id, author="studio")

@@ -1,5 +1,6 @@
 """The flow editor: palette, canvas and YAML side by side; each side updates the other."""
 
+import json
 import re
 from typing import Any
 
@@ -36,6 +37,7 @@ class EditorState(rx.State):
     log_level: str = "ALL"
     selected: str = ""
     form: list[dict[str, str]] = []
+    task_outputs: dict[str, str] = {}
     completions: list[dict[str, str]] = []
     show_yaml: bool = True
     history_open: bool = False
@@ -234,6 +236,9 @@ class EditorState(rx.State):
                 status = services.run_status(self.execution_id, self._log_position)
                 self.execution_state = status["state"]
                 tasks = status["tasks"]
+                self.task_outputs = {
+                    task_id: json.dumps(run["outputs"], indent=2, default=str) for task_id, run in tasks.items()
+                }
                 self.nodes = [
                     {
                         **n,
@@ -266,6 +271,10 @@ class EditorState(rx.State):
             return
         self._edit("set_property", task_id=self.selected, key=name, value=services.form_value(kind, value))
         self.form = services.task_form(self.draft, self.selected)
+
+    @rx.var
+    def selected_outputs(self) -> str:
+        return self.task_outputs.get(self.selected, "")
 
     @rx.event
     def set_log_level(self, value: str) -> None:
@@ -510,6 +519,14 @@ def _log_panel() -> rx.Component:
             overflow_y="auto",
             width="100%",
             id="log-panel",
+        ),
+        rx.cond(
+            EditorState.selected_outputs != "",
+            rx.vstack(
+                rx.text("Outputs of " + EditorState.selected, weight="bold", size="2"),
+                rx.code_block(EditorState.selected_outputs, language="json", id="task-outputs", width="100%"),
+                width="100%",
+            ),
         ),
         width="100%",
         margin_top="1em",

@@ -15,6 +15,9 @@ class FlowsState(rx.State):
     search: str = ""
     source: str = ""
     opened: str = ""
+    new_namespace: str = ""
+    new_id: str = ""
+    error: str = ""
 
     @rx.event
     def load(self) -> None:
@@ -42,6 +45,36 @@ class FlowsState(rx.State):
         self.load()
 
     @rx.event
+    def set_new_namespace(self, value: str) -> None:
+        self.new_namespace = value
+
+    @rx.event
+    def set_new_id(self, value: str) -> None:
+        self.new_id = value
+
+    @rx.event
+    def create_flow(self):
+        from engine.problems import FlowInvalid
+
+        try:
+            services.create_flow(self.new_namespace.strip(), self.new_id.strip())
+        except FlowInvalid as exc:
+            self.error = "; ".join(p.message for p in exc.problems)
+            return None
+        except ValueError as exc:
+            self.error = str(exc)
+            return None
+        self.error = ""
+        return rx.redirect(f"/flows/{self.new_namespace.strip()}/{self.new_id.strip()}")
+
+    @rx.event
+    def delete_flow(self, namespace: str, flow_id: str) -> None:
+        services.delete_flow(namespace, flow_id)
+        if self.opened == f"{namespace}/{flow_id}":
+            self.opened, self.source = "", ""
+        self.load()
+
+    @rx.event
     def open_flow(self, namespace: str, flow_id: str) -> None:
         self.opened = f"{namespace}/{flow_id}"
         self.source = services.flow_source(namespace, flow_id)
@@ -59,6 +92,16 @@ def _row(row: dict) -> rx.Component:
         rx.table.cell(row["revision"]),
         rx.table.cell(row["description"]),
         rx.table.cell(row["updated"]),
+        rx.table.cell(
+            rx.button(
+                "Delete",
+                size="1",
+                color_scheme="red",
+                variant="soft",
+                class_name="delete-flow",
+                on_click=FlowsState.delete_flow(row["namespace"], row["id"]),
+            )
+        ),
         class_name="flow-row",
     )
 
@@ -67,14 +110,34 @@ def flows_page() -> rx.Component:
     return page(
         sidebar(FlowsState.namespaces, FlowsState.namespace, FlowsState.set_namespace),
         rx.heading("Flows", size="6"),
-        rx.input(
-            placeholder="Search flows",
-            value=FlowsState.search,
-            on_change=FlowsState.set_search.debounce(250),
+        rx.hstack(
+            rx.input(
+                placeholder="Search flows",
+                value=FlowsState.search,
+                on_change=FlowsState.set_search.debounce(250),
+                width="320px",
+                id="flow-search",
+            ),
+            rx.spacer(),
+            rx.input(
+                placeholder="namespace",
+                value=FlowsState.new_namespace,
+                on_change=FlowsState.set_new_namespace,
+                name="new-namespace",
+                width="180px",
+            ),
+            rx.input(
+                placeholder="flow id",
+                value=FlowsState.new_id,
+                on_change=FlowsState.set_new_id,
+                name="new-id",
+                width="160px",
+            ),
+            rx.button("New flow", on_click=FlowsState.create_flow, id="create-flow"),
+            width="100%",
             margin_y="1em",
-            width="320px",
-            id="flow-search",
         ),
+        rx.cond(FlowsState.error != "", rx.callout(FlowsState.error, color_scheme="red", id="flows-error")),
         rx.cond(
             FlowsState.rows.length() > 0,
             rx.table.root(
@@ -82,7 +145,7 @@ def flows_page() -> rx.Component:
                     rx.table.row(
                         *[
                             rx.table.column_header_cell(h)
-                            for h in ("Namespace", "Flow", "Revision", "Description", "Updated")
+                            for h in ("Namespace", "Flow", "Revision", "Description", "Updated", "")
                         ]
                     )
                 ),

@@ -126,7 +126,12 @@ def test_run_with_an_input_and_watch_every_node_succeed(studio, page):
     page.locator(".log-line").first.wait_for(timeout=10_000)
     assert "Hello Ana" in page.locator("#log-panel").inner_text()
     if __import__("os").environ.get("LANNER_SCREENSHOTS"):
-        page.screenshot(path=str(__import__("pathlib").Path(__file__).resolve().parents[2] / "docs" / "editor.png"))
+        page.screenshot(
+            path=str(__import__("pathlib").Path(__file__).resolve().parents[2] / "docs" / "editor.png"), full_page=True
+        )
+    page.locator(".react-flow__node[data-id='answer']").click()  # a node's own outputs
+    page.locator("#task-outputs").wait_for(timeout=10_000)
+    assert '"value": 42' in page.locator("#task-outputs").inner_text()
 
 
 def test_kill_a_long_run(studio, page):

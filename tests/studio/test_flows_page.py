@@ -32,3 +32,22 @@ def test_flows_page_lists_searches_and_shows_source(studio, page):
         page.fill("#flow-search", "")
         page.wait_for_function("document.querySelectorAll('tr.flow-row').length >= 5", timeout=15_000)
         page.screenshot(path=str(ROOT / "docs" / "flows.png"))
+
+
+def test_create_a_flow_open_it_in_the_editor_then_delete_it(studio, page):
+    page.goto(studio["url"] + "/flows")
+    page.locator("tr.flow-row").first.wait_for(timeout=60_000)
+    page.fill("input[name='new-namespace']", "Bad Namespace")
+    page.fill("input[name='new-id']", "made_here")
+    page.click("#create-flow")
+    page.locator("#flows-error").wait_for(timeout=10_000)
+    assert "not a valid namespace" in page.locator("#flows-error").inner_text()
+    page.fill("input[name='new-namespace']", "studio.made")
+    page.click("#create-flow")
+    page.wait_for_url("**/flows/studio.made/made_here", timeout=15_000)
+    page.locator(".react-flow__node[data-id='hello']").wait_for(timeout=30_000)
+    page.goto(studio["url"] + "/flows")
+    row = page.locator("tr.flow-row", has_text="made_here")
+    row.wait_for(timeout=30_000)
+    row.locator(".delete-flow").click()
+    page.wait_for_function("!document.body.innerText.includes('made_here')", timeout=10_000)
