@@ -236,17 +236,22 @@ def run_status(execution_id: str, after: int) -> dict[str, Any]:
     }
 
 
-def task_form(text: str, task_id: str) -> list[dict[str, str]]:
-    """The form of one task: its simple properties (text, number, switch, choice) with their current values."""
+def _raw_task(text: str, task_id: str) -> dict[str, Any] | None:
+    """A task as written in the YAML (plain data), wherever it is nested; None if absent or unparsable."""
     from engine.checks import task_lists
     from engine.yaml_source import parse_yaml
 
     data = parse_yaml(text).data
     if not isinstance(data, dict):
-        return []
-    raw = next(
+        return None
+    return next(
         (t for found in task_lists(data) for t in found.tasks if isinstance(t, dict) and t.get("id") == task_id), None
     )
+
+
+def task_form(text: str, task_id: str) -> list[dict[str, str]]:
+    """The form of one task: its simple properties (text, number, switch, choice) with their current values."""
+    raw = _raw_task(text, task_id)
     if raw is None or registry.get(raw.get("type")) is None:
         return []
     schema = registry.json_schema(raw["type"])
@@ -343,15 +348,7 @@ def drop_target(text: str, node_id: str) -> dict[str, Any]:
     if "$" in node_id:
         owner, _, key = node_id.partition("$")
         return {"parent_id": owner, "key": key}
-    from engine.checks import task_lists
-    from engine.yaml_source import parse_yaml
-
-    data = parse_yaml(text).data
-    if not isinstance(data, dict):
-        return {}
-    raw = next(
-        (t for found in task_lists(data) for t in found.tasks if isinstance(t, dict) and t.get("id") == node_id), None
-    )
+    raw = _raw_task(text, node_id)
     model = registry.get(raw.get("type")) if raw else None
     if model is None or not model.list_fields:
         return {}

@@ -19,6 +19,17 @@ class ApiError(Exception):
         self.status, self.message, self.details = status, message, details
 
 
+def label_filters(values: list[str]) -> dict[str, str]:
+    """``KEY:VALUE`` query parameters (repeatable ``label=``) as a mapping; 400 for anything else."""
+    pairs = {}
+    for value in values:
+        key, sep, wanted = value.partition(":")
+        if not sep or not key:
+            raise ApiError(400, f"label filter '{value}' is not KEY:VALUE")
+        pairs[key] = wanted
+    return pairs
+
+
 def _body(message: str, **details: object) -> dict:
     return {"message": message, **details}
 

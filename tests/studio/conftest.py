@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,16 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import free_port
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 CHROMIUM = os.environ.get("LANNER_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]  # fmt: skip
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _wait_for(url: str, process: subprocess.Popen, log: Path, seconds: float) -> None:
@@ -51,7 +46,7 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     env.pop("LANNER_DATABASE_URL", None)
     lanner = [sys.executable, "-m", "engine"]
     subprocess.run([*lanner, "flow", "deploy", str(ROOT / "examples")], env=env, check=True, capture_output=True)
-    port = _free_port()
+    port = free_port()
     log = home / "server.log"
     with open(log, "w") as out:
         process = subprocess.Popen([*lanner, "server", "--port", str(port)], env=env, stdout=out,

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from engine import commands
 from engine.api.deps import connections
-from engine.api.errors import ApiError
+from engine.api.errors import ApiError, label_filters
 from engine.api.schemas import ERRORS, ExecutionOut, ExecutionPage, ExecutionRequest, ResumeRequest, TaskRunOut
 from engine.config import load_settings
 from engine.states import State
@@ -171,12 +171,7 @@ def search_executions(
         statement = statement.where(col(Execution.created_at) < end)
     if q:
         statement = statement.where(col(Execution.id).startswith(q))
-    wanted = {}
-    for item in label:
-        key, sep, value = item.partition(":")
-        if not sep or not key:
-            raise ApiError(400, f"label filter '{item}' is not KEY:VALUE")
-        wanted[key] = value
+    wanted = label_filters(list(label))
     with Session(connections().db) as session:
         if wanted:  # labels live in a JSON column: filtered here, after the indexed filters
             rows = [

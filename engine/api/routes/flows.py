@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from engine.api.deps import connections
-from engine.api.errors import ApiError
+from engine.api.errors import ApiError, label_filters
 from engine.api.schemas import ERRORS, DeployOut, FlowOut, FlowPage, GraphOut, RevisionOut, ValidationOut
 from engine.graph import flow_graph
 from engine.loader import load_flow, load_flow_or_raise
@@ -44,16 +44,6 @@ def _out(record: store.FlowRecord, with_source: bool = False) -> FlowOut:
     )
 
 
-def _labels(values: list[str]) -> dict[str, str]:
-    pairs = {}
-    for value in values:
-        key, sep, wanted = value.partition(":")
-        if not sep or not key:
-            raise ApiError(400, f"label filter '{value}' is not KEY:VALUE")
-        pairs[key] = wanted
-    return pairs
-
-
 @router.get("/flows", response_model=FlowPage, responses=ERRORS)
 def search_flows(
     namespace: str | None = None,
@@ -63,7 +53,7 @@ def search_flows(
     size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> FlowPage:
     """Flows of a namespace (and those below it), matching text in their id or description and labels."""
-    wanted = _labels(list(label))
+    wanted = label_filters(list(label))
     needle = (q or "").lower()
     with session_scope(connections().db) as session:
         records = [

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import socket
 import time
 
 import httpx
 import pytest
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.conftest import free_port
 
 
 @pytest.fixture
 def api(cluster):
-    port = _free_port()
+    port = free_port()
     cluster.start("api", "api", "--port", str(port))
     base = f"http://127.0.0.1:{port}/api/v1"
     client = httpx.Client(base_url=base, timeout=60)

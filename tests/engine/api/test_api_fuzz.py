@@ -14,7 +14,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
-from tests.engine.api.conftest import _free_port
+from tests.conftest import free_port
 from tests.engine.conftest import Cluster
 
 pytestmark = pytest.mark.slow
@@ -27,7 +27,7 @@ def live_api(tmp_path_factory: pytest.TempPathFactory, redis_server: str):
     cluster = Cluster(home, f"sqlite:///{home / 'lanner.db'}", redis_server)
     cluster.start_executor()
     cluster.start_workers(2)
-    port = _free_port()
+    port = free_port()
     cluster.start("api", "api", "--port", str(port))
     base = f"http://127.0.0.1:{port}/api/v1"
     import time
