@@ -28,7 +28,12 @@ function TaskNode({ data, selected }) {
       <Handle type="target" position={Position.Top} />
       <div style={{ fontWeight: 600 }}><TaskIcon name={data.icon} />{data.id.startsWith("$") ? data.title : data.id}</div>
       <div style={{ color: "#6b7280" }}>{data.title}</div>
-      {data.state ? <div className="lanner-node-state" style={{ color: colour }}>{data.state}</div> : null}
+      {data.state ? (
+        <div className="lanner-node-state" style={{ color: colour, display: "flex", gap: 6 }}>
+          <span>{data.state}</span>
+          {data.duration ? <span className="lanner-node-duration" style={{ color: "#6b7280" }}>{data.duration}</span> : null}
+          {data.attempts ? <span className="lanner-node-attempts" style={{ color: "#a855f7" }}>{data.attempts}</span> : null}
+        </div>) : null}
       {data.error ? <div className="lanner-node-error" title={data.error} style={{ color: "#dc2626" }}>⚠ {data.error}</div> : null}
       <Handle type="source" position={Position.Bottom} />
     </div>
@@ -37,7 +42,7 @@ function TaskNode({ data, selected }) {
 
 // Nodes re-render only when what they show changes (the server sends fresh objects on every update).
 const sameNode = (a, b) => a.selected === b.selected && a.data.state === b.data.state && a.data.error === b.data.error
-  && a.data.icon === b.data.icon
+  && a.data.icon === b.data.icon && a.data.duration === b.data.duration && a.data.attempts === b.data.attempts
   && a.data.id === b.data.id && a.data.title === b.data.title;
 const nodeTypes = { task: React.memo(TaskNode, sameNode) };
 

@@ -15,10 +15,15 @@ from engine.spec import TASK_ID_PATTERN, Spec
 
 class InputBase(Spec):
     id: Annotated[str, Field(pattern=TASK_ID_PATTERN, max_length=100)]
+    """Name of the input; tasks read it as inputs.<id>."""
     description: str | None = None
+    """Help shown next to the input when starting the flow."""
     display_name: str | None = None
+    """Label shown instead of the id."""
     required: bool = True
+    """The flow cannot start without a value."""
     defaults: Any = None
+    """Value used when none is given."""
 
     kind: ClassVar[str] = "STRING"
 
@@ -39,6 +44,7 @@ class InputBase(Spec):
 class StringInput(InputBase):
     type: Literal["STRING"]
     validator: str | None = None
+    """A regular expression the whole text must match."""
     kind: ClassVar[str] = "STRING"
 
     @field_validator("validator")
@@ -62,7 +68,9 @@ class StringInput(InputBase):
 
 class _Bounded(InputBase):
     min: float | None = None
+    """Smallest value accepted."""
     max: float | None = None
+    """Largest value accepted."""
     _python: ClassVar[type] = float
 
     @model_validator(mode="after")
@@ -144,7 +152,9 @@ class DurationInput(InputBase):
 class SelectInput(InputBase):
     type: Literal["SELECT"]
     values: Annotated[list[str], Field(min_length=1)]
+    """The choices offered."""
     allow_custom_value: bool = False
+    """Also accept a value that is not among the choices."""
     kind: ClassVar[str] = "SELECT"
 
     def coerce(self, value: Any) -> str:
@@ -158,7 +168,9 @@ class SelectInput(InputBase):
 class MultiselectInput(InputBase):
     type: Literal["MULTISELECT"]
     values: Annotated[list[str], Field(min_length=1)]
+    """The choices offered; several can be picked."""
     allow_custom_value: bool = False
+    """Also accept values that are not among the choices."""
     kind: ClassVar[str] = "MULTISELECT"
 
     def coerce(self, value: Any) -> list[str]:

@@ -14,9 +14,13 @@ from engine.spec import Spec
 
 class _RetryBase(Spec):
     interval: Duration
+    """Wait between two attempts (e.g. 30s)."""
     max_attempts: Annotated[int, Field(ge=1)] | None = None
+    """Most attempts in all, the first included."""
     max_duration: Duration | None = None
+    """Stop retrying once this much time has passed since the first attempt."""
     warning_on_retry: bool = False
+    """End in WARNING rather than SUCCESS when it only worked after a retry."""
 
     @model_validator(mode="after")
     def _bounded(self) -> _RetryBase:
@@ -31,12 +35,16 @@ class _RetryBase(Spec):
 
 class ConstantRetry(_RetryBase):
     type: Literal["constant"]
+    """Always the same wait between attempts."""
 
 
 class ExponentialRetry(_RetryBase):
     type: Literal["exponential"]
+    """A wait that grows after each failed attempt."""
     max_interval: Duration | None = None
+    """The wait never grows beyond this."""
     delay_factor: Annotated[float, Field(gt=1)] = 2.0
+    """Each wait is the previous one times this factor."""
 
     def delay(self, attempt: int) -> dt.timedelta:
         wait = self.interval * (self.delay_factor ** max(attempt - 1, 0))
@@ -45,9 +53,13 @@ class ExponentialRetry(_RetryBase):
 
 class RandomRetry(_RetryBase):
     type: Literal["random"]
+    """A random wait between minInterval and maxInterval."""
     min_interval: Duration
+    """Shortest wait between attempts."""
     max_interval: Duration
+    """Longest wait between attempts."""
     interval: Duration | None = None  # type: ignore[assignment]
+    """Not used by random retries."""
 
     def delay(self, attempt: int) -> dt.timedelta:
         low, high = self.min_interval.total_seconds(), self.max_interval.total_seconds()

@@ -25,4 +25,6 @@ class Spec(BaseModel):
         extra="forbid",
         frozen=True,
         use_enum_values=False,
+        # An attribute's docstring becomes its JSON Schema description: the studio shows it as the field's help.
+        use_attribute_docstrings=True,
     )

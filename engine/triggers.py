@@ -58,17 +58,25 @@ class RecoverMissed(StrEnum):
 
 class _TriggerBase(Spec):
     id: Annotated[str, Field(pattern=TASK_ID_PATTERN, max_length=100)]
+    """Name of the trigger, unique in the flow."""
     description: str | None = None
+    """A note for people reading the flow."""
     disabled: bool = False
+    """A disabled trigger does not start the flow."""
 
 
 class ScheduleTrigger(_TriggerBase):
     type: Literal["schedule"]
     cron: str
+    """When to start, as a cron expression (e.g. 0 6 * * * for 6:00 every day) or @daily, @hourly..."""
     timezone: str = "UTC"
+    """Time zone of the cron times, e.g. Europe/Paris."""
     inputs: dict[str, Any] = Field(default_factory=dict)
+    """Input values given to each started execution."""
     recover_missed_schedules: RecoverMissed = RecoverMissed.LAST
+    """Starts missed while Lanner was down: run them all, only the last, or none."""
     allow_concurrent: bool = False
+    """Start even when the previous scheduled execution is still running."""
 
     @field_validator("cron")
     @classmethod
@@ -88,21 +96,28 @@ class ScheduleTrigger(_TriggerBase):
 class WebhookTrigger(_TriggerBase):
     type: Literal["webhook"]
     key: Annotated[str, Field(min_length=8, max_length=256, pattern=r"^[A-Za-z0-9_-]+$")]
+    """Secret part of the webhook URL; whoever knows it can start the flow."""
     wait: bool = False
+    """Answer the webhook call only once the execution has ended (up to 5 minutes), with its outputs."""
 
 
 class FlowCondition(Spec):
     namespace: NamespaceName
+    """Namespace of the flows to watch."""
     flow_id: FlowId | None = None
+    """One flow to watch; without it, every flow of the namespace."""
 
 
 class FlowTrigger(_TriggerBase):
     type: Literal["flow"]
     conditions: Annotated[list[FlowCondition], Field(min_length=1)]
+    """Which flows, when they end, start this one."""
     states: list[Literal["SUCCESS", "WARNING", "FAILED", "KILLED", "CANCELLED"]] = Field(
         default_factory=lambda: ["SUCCESS"]
     )
+    """End states of the watched flows that start this one."""
     inputs: dict[str, Any] = Field(default_factory=dict)
+    """Input values given to the started execution."""
 
 
 Trigger = Annotated[ScheduleTrigger | WebhookTrigger | FlowTrigger, Field(discriminator="type")]

@@ -136,8 +136,10 @@ def _scalar(value: Any) -> str:
     return dumped.removesuffix("\n...\n").rstrip("\n")
 
 
-def _block(value: Any, indent: int) -> str:
-    """``value`` as YAML lines for the value of a key at column ``indent`` (the text after ``key:``)."""
+def _block(value: Any, indent: int, block_style: bool = False) -> str:
+    """``value`` as YAML lines for the value of a key at column ``indent`` (the text after ``key:``).
+
+    Small flat maps and lists are written inline unless ``block_style`` asks for one entry per line."""
     if isinstance(value, str) and "\n" in value:
         pad = " " * (indent + 2)
         body = "".join(pad + line + "\n" if line else "\n" for line in value.rstrip("\n").split("\n"))
@@ -145,7 +147,10 @@ def _block(value: Any, indent: int) -> str:
     if (
         isinstance(value, dict | list)
         and value
-        and any(isinstance(v, dict | list) for v in (value.values() if isinstance(value, dict) else value))
+        and (
+            block_style
+            or any(isinstance(v, dict | list) for v in (value.values() if isinstance(value, dict) else value))
+        )
     ):
         dumped = yaml.safe_dump(value, default_flow_style=False, allow_unicode=True, width=10_000, sort_keys=False)
         pad = " " * (indent + 2)
@@ -171,14 +176,40 @@ def set_property(text: str, task_id: str, key: str, value: Any) -> str:
     """Set (or add) one property of a task; ``None`` removes it."""
     if value is None:
         return remove_property(text, task_id, key)
-    task = find_task(text, task_id)
-    pair = _get(task.node, key)
-    if task.node.flow_style:
+    return _set_in_mapping(text, find_task(text, task_id).node, key, value)
+
+
+def remove_property(text: str, task_id: str, key: str) -> str:
+    return _remove_from_mapping(text, find_task(text, task_id).node, key)
+
+
+# Flow-level keys a form adds go before ``tasks`` (where people write them); the rest go at the end.
+_SETTINGS_BEFORE_TASKS = ("description", "labels", "inputs", "variables", "retry", "timeout", "concurrency", "disabled")
+
+
+def set_flow_property(text: str, key: str, value: Any) -> str:
+    """Set (or add) one top-level key of the flow (labels, inputs, triggers...); ``None`` or empty removes it."""
+    root = _compose(text)
+    if value is None or value == {} or value == []:
+        return _remove_from_mapping(text, root, key)
+    tasks = _get(root, "tasks")
+    if _get(root, key) is None and key in _SETTINGS_BEFORE_TASKS and tasks and not root.flow_style:
+        start = _line_start(text, tasks[0].start_mark.index)
+        while start > 0 and text[_line_start(text, start - 1) : start].lstrip().startswith("#"):
+            start = _line_start(text, start - 1)  # the comments above ``tasks:`` stay with it
+        column = root.start_mark.column
+        return text[:start] + " " * column + f"{key}:{_block(value, column, block_style=True)}" + text[start:]
+    return _set_in_mapping(text, root, key, value, block_style=True)
+
+
+def _set_in_mapping(text: str, mapping: MappingNode, key: str, value: Any, block_style: bool = False) -> str:
+    pair = _get(mapping, key)
+    if mapping.flow_style:
         if pair:
             return text[: pair[1].start_mark.index] + _scalar(value) + text[pair[1].end_mark.index :]
-        closing = text.rfind("}", task.node.start_mark.index, task.node.end_mark.index)
+        closing = text.rfind("}", mapping.start_mark.index, mapping.end_mark.index)
         return text[:closing].rstrip(" ") + f", {key}: {_scalar(value)}" + text[closing:]
-    key_column = task.node.start_mark.column
+    key_column = mapping.start_mark.column
     if pair:
         key_node, value_node = pair
         if isinstance(value_node, ScalarNode) and value_node.style in (None, "", "'", '"') and not (
@@ -192,34 +223,34 @@ def set_property(text: str, task_id: str, key: str, value: Any) -> str:
             if value_node.end_mark.index > value_node.start_mark.index
             else _line_end(text, key_node.start_mark.index)
         )
-        rendered = _block(value, key_column)
-        return text[:start] + rendered + text[end:]
-    last_key, last_value = task.node.value[-1]
+        keep_block = block_style or not isinstance(value_node, ScalarNode)  # a block map stays a block map
+        return text[:start] + _block(value, key_column, keep_block) + text[end:]
+    last_key, last_value = mapping.value[-1]
     insert_at = (
         _content_end(text, last_value, key_column)
         if last_value.end_mark.index > last_value.start_mark.index
         else _line_end(text, last_key.start_mark.index)
     )
+    line = " " * key_column + f"{key}:{_block(value, key_column, block_style)}"
     if insert_at > 0 and text[insert_at - 1] != "\n":
-        return text[:insert_at] + "\n" + " " * key_column + f"{key}:{_block(value, key_column)}" + text[insert_at:]
-    return text[:insert_at] + " " * key_column + f"{key}:{_block(value, key_column)}" + text[insert_at:]
+        return text[:insert_at] + "\n" + line + text[insert_at:]
+    return text[:insert_at] + line + text[insert_at:]
 
 
-def remove_property(text: str, task_id: str, key: str) -> str:
-    task = find_task(text, task_id)
-    pair = _get(task.node, key)
+def _remove_from_mapping(text: str, mapping: MappingNode, key: str) -> str:
+    pair = _get(mapping, key)
     if pair is None:
         return text
     key_node, value_node = pair
-    if task.node.flow_style:
-        before = text.rfind(",", task.node.start_mark.index, key_node.start_mark.index)
+    if mapping.flow_style:
+        before = text.rfind(",", mapping.start_mark.index, key_node.start_mark.index)
         if before != -1:
             return text[:before] + text[value_node.end_mark.index :]
-        after = text.find(",", value_node.end_mark.index, task.node.end_mark.index)
+        after = text.find(",", value_node.end_mark.index, mapping.end_mark.index)
         return text[: key_node.start_mark.index] + text[after + 1 :].lstrip(" ")
     start = _line_start(text, key_node.start_mark.index)
     end = (
-        _content_end(text, value_node, task.node.start_mark.column)
+        _content_end(text, value_node, mapping.start_mark.column)
         if value_node.end_mark.index > value_node.start_mark.index
         else _line_end(text, key_node.start_mark.index)
     )

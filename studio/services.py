@@ -18,6 +18,7 @@ from engine.store import flows as flow_store
 from engine.store.database import open_database, session_scope
 from engine.tasks import registry
 from engine.tasks.base import Group
+from studio import forms
 
 
 @functools.cache
@@ -78,6 +79,15 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
     "foreach": {"values": ["a", "b"]},
     "subflow": {"namespace": "company", "flowId": "other"},
     "pause": {"delay": "1m"},
+    "sql.query": {"url": "{{ secret('DATABASE_URL') }}", "sql": "SELECT 1 AS one"},
+    "notify.slack": {"url": "{{ secret('SLACK_WEBHOOK') }}", "text": "Flow {{ flow.id }} finished"},
+    "notify.email": {
+        "host": "smtp.example.com",
+        "from": "lanner@example.com",
+        "to": ["team@example.com"],
+        "subject": "Flow {{ flow.id }} finished",
+        "body": "Execution {{ execution.id }} is done.",
+    },
 }
 _CHILD_LISTS = {"sequential": "tasks", "parallel": "tasks", "foreach": "tasks", "if": "then"}
 
@@ -179,12 +189,49 @@ def flow_inputs(text: str) -> list[dict[str, str]]:
         {
             "id": i.id,
             "type": i.kind,
+            "widget": _INPUT_WIDGETS.get(i.kind, "text"),
+            "options": list(getattr(i, "values", None) or []),
             "required": i.required and i.defaults is None,
-            "default": "" if i.defaults is None else str(i.defaults),
-            "description": i.description or "",
+            "default": _input_default(i.defaults),
+            "description": i.description or i.display_name or "",
         }
         for i in result.flow.inputs
     ]
+
+
+# The widget of each input type; the browser then only lets through what the type can hold.
+_INPUT_WIDGETS = {
+    "INT": "integer", "FLOAT": "number", "BOOLEAN": "switch", "SELECT": "select", "MULTISELECT": "checkboxes",
+    "DATE": "date", "DATETIME": "datetime-local", "JSON": "json", "SECRET": "password", "DURATION": "duration",
+}  # fmt: skip
+
+
+def _input_default(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, dict):
+        import json
+
+        return json.dumps(value)
+    return str(value)
+
+
+def node_run_view(run: dict[str, Any] | None) -> dict[str, str]:
+    """What a canvas node shows of its task run: state, error, duration and attempts."""
+    if run is None:
+        return {"state": "", "error": "", "duration": "", "attempts": ""}
+    millis = run["duration_ms"]
+    duration = "" if not millis else f"{millis} ms" if millis < 1000 else f"{millis / 1000:.1f} s"
+    return {
+        "state": run["state"],
+        "error": run["error"],
+        "duration": duration,
+        "attempts": f"attempt {run['attempts']}" if run["attempts"] > 1 else "",
+    }
 
 
 def start_run(namespace: str, flow_id: str, inputs: dict[str, Any]) -> str:
@@ -249,67 +296,67 @@ def _raw_task(text: str, task_id: str) -> dict[str, Any] | None:
     )
 
 
-def task_form(text: str, task_id: str) -> list[dict[str, str]]:
-    """The form of one task: its simple properties (text, number, switch, choice) with their current values."""
+def task_form(text: str, task_id: str) -> list[dict[str, Any]]:
+    """The form of one task: a widget per property (see ``studio.forms``) holding its current value."""
     raw = _raw_task(text, task_id)
     if raw is None or registry.get(raw.get("type")) is None:
         return []
-    schema = registry.json_schema(raw["type"])
-    required = set(schema.get("required", []))
-    lists = set(schema["x-lanner"]["taskLists"])
-    fields: list[dict[str, str]] = []
-    for name, spec in schema["properties"].items():
-        if name in ("id", "type") or name in lists:
-            continue
-        kind, options = _field_kind(spec, schema.get("$defs", {}))
-        if kind is None:
-            continue
-        value = raw.get(name)
-        shown = "" if value is None else ("true" if value is True else "false" if value is False else str(value))
-        fields.append(
-            {
-                "name": name,
-                "kind": kind,
-                "options": ",".join(options),
-                "value": shown,
-                "required": "yes" if name in required else "",
-                "help": spec.get("description", ""),
-            }
-        )
-    common = {"description", "timeout", "disabled", "allowFailure", "runIf", "logLevel"}
-    return sorted(fields, key=lambda f: (not f["required"], f["name"] in common))
+    return forms.task_fields(registry.json_schema(raw["type"]), raw)
 
 
-def _field_kind(spec: dict, defs: dict) -> tuple[str | None, list[str]]:
-    candidates = spec.get("anyOf", [spec])
-    for candidate in candidates:
-        if "$ref" in candidate:
-            target = defs.get(candidate["$ref"].rsplit("/", 1)[-1], {})
-            if "enum" in target:
-                return "choice", [str(v) for v in target["enum"]]
-            continue
-        kind = candidate.get("type")
-        if kind == "boolean":
-            return "switch", []
-        if kind in ("string", "integer", "number") or (
-            kind is None and "anyOf" not in spec and "$ref" not in candidate and not candidate.get("items")
-        ):
-            return "text", []  # an untyped property (a return value, a switch value) edits as text
-    return None, []
+def flow_form(text: str) -> list[dict[str, Any]]:
+    """The flow-level settings form (id, namespace, description, labels, inputs, variables, triggers...)."""
+    from engine.yaml_source import parse_yaml
+
+    data = parse_yaml(text).data
+    return forms.flow_fields(data) if isinstance(data, dict) else []
 
 
-def form_value(kind: str, text: str) -> Any:
-    """A form field's text as the value written into the YAML."""
-    if kind == "switch":
-        return text == "true"
-    if text == "":
-        return None
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            continue
-    return text
+def set_flow_setting(text: str, name: str, value: Any) -> str:
+    """Write one flow-level setting; ``concurrency.limit`` and its siblings write the ``concurrency`` map."""
+    if "." not in name:
+        return yaml_edit.set_flow_property(text, name, value)
+    from engine.yaml_source import parse_yaml
+
+    key, _, part = name.partition(".")
+    data = parse_yaml(text).data
+    current = data.get(key) if isinstance(data, dict) and isinstance(data.get(key), dict) else {}
+    merged = {**current, part: value} if value is not None else {k: v for k, v in current.items() if k != part}
+    if key == "concurrency" and "limit" not in merged:
+        merged = {}  # a behaviour without a limit means nothing
+    return yaml_edit.set_flow_property(text, key, merged or None)
+
+
+def form_value(kind: str, value: Any, name: str = "") -> Any:
+    """A form widget's value as written into the YAML (raises ``forms.FieldError`` naming the field)."""
+    return forms.value_of(kind, value, name)
+
+
+def expression_names(text: str, task_outputs: dict[str, Any] | None = None) -> list[dict[str, str]]:
+    """What a form's text field completes inside ``{{ }}``: this flow's inputs, variables, task outputs."""
+    from engine.yaml_source import parse_yaml
+
+    data = parse_yaml(text).data
+    data = data if isinstance(data, dict) else {}
+    names = [
+        {"label": f"inputs.{i['id']}", "detail": f"input {i.get('type', '')}"}
+        for i in data.get("inputs") or []
+        if isinstance(i, dict) and i.get("id")
+    ]
+    names += [{"label": f"vars.{name}", "detail": "variable"} for name in data.get("variables") or {}]
+    from engine.checks import task_lists
+
+    for found in task_lists(data):
+        for task in found.tasks:
+            if isinstance(task, dict) and task.get("id"):
+                keys = sorted((task_outputs or {}).get(task["id"], {})) or ["value"]
+                names += [
+                    {"label": f"outputs.{task['id']}.{key}", "detail": f"output of {task.get('type')}"} for key in keys
+                ]
+    run_names = ("execution.id", "execution.startDate", "flow.id", "flow.namespace", "taskrun.value", "trigger.date")
+    names += [{"label": label, "detail": "run"} for label in run_names]
+    names.append({"label": "secret('NAME')", "detail": "secret"})
+    return names
 
 
 def completions() -> list[dict[str, str]]:
@@ -411,6 +458,20 @@ def create_flow(namespace: str, flow_id: str) -> str:
             raise ValueError(f"{namespace}/{flow_id} already exists")
         flow_store.deploy_flow(session, text, author="studio")
     return text
+
+
+def import_flow(source: bytes, filename: str) -> tuple[str, str, str]:
+    """Save an uploaded YAML file as a flow's newest revision: (namespace, flow id, what happened).
+
+    Raises ``FlowInvalid`` whose problems name the file, line and column, or ``ValueError`` for a file
+    that is not text."""
+    try:
+        text = source.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{filename}: not UTF-8 text (byte {exc.start})") from None
+    with session_scope(_database()) as session:
+        result = flow_store.deploy_flow(session, text, author="studio import", filename=filename)
+    return result.namespace, result.flow_id, result.describe()
 
 
 def delete_flow(namespace: str, flow_id: str) -> None:

@@ -58,15 +58,25 @@ class Task(Spec):
     """Properties every task type accepts."""
 
     id: TaskId
+    """Unique name of the task in the flow; other tasks read its outputs as outputs.<id>."""
     type: str
+    """The kind of task (log, shell, http.request...)."""
     description: str | None = None
+    """A note for people reading the flow; it does not change what the task does."""
     depends_on: list[str] | None = None
+    """Tasks that must end first; without it, the task waits for the one before it."""
     retry: Retry | None = None
+    """Try again after a failure, with a wait between attempts."""
     timeout: Duration | None = None
+    """Fail the task when it runs longer than this (e.g. 10m)."""
     disabled: bool = False
+    """Skip this task without running it."""
     allow_failure: bool = False
+    """Let the flow go on when this task fails; the execution ends in WARNING."""
     run_if: str | None = None
+    """Run the task only when this expression is true; otherwise it is skipped."""
     log_level: LogLevel | None = None
+    """Drop log lines below this level."""
 
     title: ClassVar[str] = ""
     summary: ClassVar[str] = ""
@@ -90,7 +100,9 @@ class FlowableTask(Task):
     """A task that holds task lists of its own; it may have its own ``errors`` and ``finally``."""
 
     errors: list[AnyTask] | None = None
+    """Tasks run when a task of this group fails."""
     finally_: Annotated[list[AnyTask] | None, Field(alias="finally")] = None
+    """Tasks run at the end of this group, whether it failed or not."""
 
     runs_on: ClassVar[Literal["worker", "executor"]] = "executor"
     group: ClassVar[Group] = Group.FLOW_CONTROL
@@ -184,6 +196,8 @@ class TaskRegistry:
         if "$ref" in schema:  # recursive types (flowables) come back as a reference into $defs
             name_in_defs = schema.pop("$ref").rsplit("/", 1)[-1]
             schema = {**schema["$defs"][name_in_defs], "$defs": schema["$defs"]}
+        # Each type redeclares ``type`` as its own literal, which drops the docstring given on Task.
+        schema["properties"]["type"].setdefault("description", Task.model_fields["type"].description)
         schema["x-lanner"] = {
             "type": name,
             "title": cls.title or name,

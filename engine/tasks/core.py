@@ -14,7 +14,9 @@ from engine.tasks.base import Group, LogLevel, Task, registry
 class Log(Task):
     type: Literal["log"]
     message: str | list[str]
+    """The text to write; give a list to write several lines."""
     level: LogLevel = LogLevel.INFO
+    """How important the message is (INFO, WARN, ERROR...)."""
 
     title: ClassVar[str] = "Log a message"
     summary: ClassVar[str] = "Write one or more lines to the execution's logs."
@@ -31,6 +33,7 @@ class Log(Task):
 class Return(Task):
     type: Literal["return"]
     value: Any
+    """The value to expose to later tasks as outputs.<id>.value; expressions are evaluated."""
 
     title: ClassVar[str] = "Return a value"
     summary: ClassVar[str] = "Evaluate an expression and expose it as this task's output 'value'."
@@ -44,6 +47,7 @@ class Return(Task):
 class Sleep(Task):
     type: Literal["sleep"]
     duration: Duration
+    """How long to wait (e.g. 30s, 5m, PT1H)."""
 
     title: ClassVar[str] = "Wait"
     summary: ClassVar[str] = "Pause this branch for a fixed duration."
@@ -61,6 +65,7 @@ class Sleep(Task):
 class Fail(Task):
     type: Literal["fail"]
     message: str = "Failed on purpose"
+    """The error shown on the failed task."""
 
     title: ClassVar[str] = "Fail"
     summary: ClassVar[str] = "Stop with an error message, e.g. when a check does not hold."

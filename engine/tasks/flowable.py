@@ -28,6 +28,7 @@ _CHILD_TASKS = Annotated[list["AnyTask"], Field(min_length=1)]
 class Sequential(FlowableTask):
     type: Literal["sequential"]
     tasks: _CHILD_TASKS
+    """The tasks of the group, run in order."""
 
     title: ClassVar[str] = "Sequential group"
     summary: ClassVar[str] = "Run a group of tasks one after the other."
@@ -43,7 +44,9 @@ class Sequential(FlowableTask):
 class Parallel(FlowableTask):
     type: Literal["parallel"]
     tasks: _CHILD_TASKS
-    concurrency: Annotated[int, Field(ge=0, description="Most tasks running at once; 0 means no limit.")] = 0
+    """The tasks of the group, all started at once."""
+    concurrency: Annotated[int, Field(ge=0)] = 0
+    """Most tasks running at once; 0 means no limit."""
 
     title: ClassVar[str] = "Parallel group"
     summary: ClassVar[str] = "Run a group of tasks at the same time."
@@ -59,8 +62,11 @@ class Parallel(FlowableTask):
 class Switch(FlowableTask):
     type: Literal["switch"]
     value: Any
+    """The value (usually an expression) that picks the branch."""
     cases: dict[str, list[AnyTask]] = Field(default_factory=dict)
+    """One list of tasks per possible value; the one matching the value runs."""
     defaults: list[AnyTask] | None = None
+    """Tasks run when no case matches the value."""
 
     title: ClassVar[str] = "Switch"
     summary: ClassVar[str] = "Choose one branch by the value of an expression."
@@ -77,8 +83,11 @@ class Switch(FlowableTask):
 class If(FlowableTask):
     type: Literal["if"]
     condition: str
+    """An expression, e.g. {{ inputs.amount > 100 }}; true runs 'then', false runs 'else'."""
     then: _CHILD_TASKS
+    """Tasks run when the condition is true."""
     else_: Annotated[list[AnyTask] | None, Field(alias="else")] = None
+    """Tasks run when the condition is false."""
 
     title: ClassVar[str] = "If"
     summary: ClassVar[str] = "Run one branch when a condition holds, another when it does not."
@@ -94,9 +103,12 @@ class If(FlowableTask):
 @registry.register
 class ForEach(FlowableTask):
     type: Literal["foreach"]
-    values: list[Any] | str = Field(description="A list, or an expression giving a list (JSON text is accepted).")
-    concurrency_limit: Annotated[int, Field(ge=0, description="Iterations at once; 0 means no limit.")] = 1
+    values: list[Any] | str
+    """A list, or an expression giving a list (JSON text is accepted)."""
+    concurrency_limit: Annotated[int, Field(ge=0)] = 1
+    """Iterations at once; 0 means no limit."""
     tasks: _CHILD_TASKS
+    """Tasks run for each value; they read it as taskrun.value."""
 
     title: ClassVar[str] = "For each"
     summary: ClassVar[str] = "Run a group of tasks once per value (taskrun.value, taskrun.iteration)."
@@ -112,11 +124,17 @@ class ForEach(FlowableTask):
 class Subflow(Task):
     type: Literal["subflow"]
     namespace: NamespaceName
+    """Namespace of the flow to start."""
     flow_id: FlowId
+    """Id of the flow to start."""
     inputs: dict[str, Any] = Field(default_factory=dict)
+    """Input values given to the started flow."""
     labels: dict[str, str] = Field(default_factory=dict)
+    """Labels added to the started execution."""
     wait: bool = True
+    """Wait for the started flow to end (and get its outputs) before going on."""
     transmit_failed: bool = True
+    """Fail this task when the started flow fails (only when waiting)."""
 
     title: ClassVar[str] = "Subflow"
     summary: ClassVar[str] = "Start another flow, optionally wait for it and use its outputs."
@@ -128,8 +146,10 @@ class Subflow(Task):
 @registry.register
 class Pause(Task):
     type: Literal["pause"]
-    delay: Duration | None = Field(default=None, description="Resume on its own after this delay.")
-    on_resume: list[Input] = Field(default_factory=list, description="Inputs asked for when resuming.")
+    delay: Duration | None = None
+    """Resume on its own after this delay; without it, someone must resume the execution."""
+    on_resume: list[Input] = Field(default_factory=list)
+    """Inputs asked for when resuming."""
 
     title: ClassVar[str] = "Pause"
     summary: ClassVar[str] = "Wait until someone resumes the execution, or for a delay."

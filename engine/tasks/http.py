@@ -25,13 +25,21 @@ class HttpMethod(StrEnum):
 class HttpRequest(Task):
     type: Literal["http.request"]
     uri: Annotated[str, Field(min_length=1)]
+    """The address to call, e.g. https://api.example.com/orders."""
     method: HttpMethod = HttpMethod.GET
+    """GET reads, POST sends, PUT/PATCH update, DELETE removes."""
     headers: dict[str, str] = Field(default_factory=dict)
+    """Extra request headers, e.g. Authorization."""
     body: str | None = None
+    """Raw text to send; use only one of body, json and formData."""
     json_body: Any = Field(default=None, alias="json")
+    """Data sent as JSON; use only one of body, json and formData."""
     form_data: dict[str, str] | None = None
+    """Fields sent as a web form; use only one of body, json and formData."""
     expected_status: list[Annotated[int, Field(ge=100, le=599)]] | None = None
+    """Status codes that count as success; by default any 2xx."""
     follow_redirects: bool = True
+    """Follow redirections to another address."""
 
     title: ClassVar[str] = "HTTP request"
     summary: ClassVar[str] = "Call a URL; outputs the status code, headers and body."

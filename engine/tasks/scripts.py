@@ -41,11 +41,16 @@ def _finish(task: Shell | Python, ctx: RunContext, code: int, emitted: dict[str,
 @registry.register
 class Shell(Task):
     type: Literal["shell"]
-    commands: Annotated[list[str], Field(min_length=1)]
+    commands: Annotated[list[str], Field(min_length=1, json_schema_extra={"x-lanner-code": "shell"})]
+    """Shell commands run one after the other; the task fails at the first that fails."""
     env: dict[str, str] = Field(default_factory=dict)
+    """Environment variables given to the commands."""
     working_directory: str | None = None
+    """Folder the commands run in; by default a fresh folder for this task."""
     interpreter: list[str] = Field(default_factory=lambda: ["/bin/sh", "-c"])
+    """Program that runs the commands, followed by its arguments."""
     output_files: list[str] = Field(default_factory=list)
+    """Files the commands write that later tasks can read, via outputs.<id>.outputFiles['name']."""
 
     title: ClassVar[str] = "Shell commands"
     summary: ClassVar[str] = "Run shell commands; their output becomes log lines."
@@ -66,11 +71,15 @@ class Python(Task):
     type: Literal["python"]
     script: Annotated[
         str,
-        Field(min_length=1, json_schema_extra={"format": "code", "language": "python"}),
+        Field(min_length=1, json_schema_extra={"x-lanner-code": "python"}),
     ]
+    """The Python code to run; print() lines become logs, engine.sdk.outputs() sets outputs."""
     env: dict[str, str] = Field(default_factory=dict)
-    python: str | None = Field(default=None, description="Interpreter to use; defaults to the worker's own.")
+    """Environment variables given to the script."""
+    python: str | None = None
+    """Python interpreter to use; by default the worker's own."""
     output_files: list[str] = Field(default_factory=list)
+    """Files the script writes that later tasks can read, via outputs.<id>.outputFiles['name']."""
 
     title: ClassVar[str] = "Python script"
     summary: ClassVar[str] = "Run an inline Python script; it can emit outputs and logs."

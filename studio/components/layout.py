@@ -25,4 +25,6 @@ def sidebar(namespaces: rx.Var, selected: rx.Var, on_select) -> rx.Component:
 
 
 def page(sidebar_component: rx.Component, *body: rx.Component) -> rx.Component:
-    return rx.hstack(sidebar_component, rx.box(*body, padding="1.5em", flex="1"), spacing="0", align="start")
+    return rx.hstack(
+        sidebar_component, rx.box(*body, padding="1.5em", flex="1", min_width="0"), spacing="0", align="start"
+    )

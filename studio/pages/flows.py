@@ -18,6 +18,7 @@ class FlowsState(rx.State):
     new_namespace: str = ""
     new_id: str = ""
     error: str = ""
+    notice: str = ""
 
     @rx.event
     def load(self) -> None:
@@ -66,6 +67,28 @@ class FlowsState(rx.State):
             return None
         self.error = ""
         return rx.redirect(f"/flows/{self.new_namespace.strip()}/{self.new_id.strip()}")
+
+    @rx.event
+    async def import_files(self, files: list[rx.UploadFile]):
+        """Each YAML file becomes a flow (or the newest revision of it); one file opens in the editor."""
+        from engine.problems import FlowInvalid
+
+        errors, imported = [], []
+        for upload in files:
+            name = (upload.name or "flow.yml").rsplit("/", 1)[-1]
+            try:
+                imported.append(services.import_flow(await upload.read(), name))
+            except FlowInvalid as exc:
+                errors += [str(problem) for problem in exc.problems]
+            except ValueError as exc:
+                errors.append(str(exc))
+        self.error = "\n".join(errors)
+        self.notice = "; ".join(what for _, _, what in imported)
+        self.load()
+        if len(imported) == 1 and not errors:
+            namespace, flow_id, _ = imported[0]
+            return rx.redirect(f"/flows/{namespace}/{flow_id}")
+        return None
 
     @rx.event
     def delete_flow(self, namespace: str, flow_id: str) -> None:
@@ -134,10 +157,24 @@ def flows_page() -> rx.Component:
                 width="160px",
             ),
             rx.button("New flow", on_click=FlowsState.create_flow, id="create-flow"),
+            rx.upload.root(
+                rx.button(rx.icon("upload", size=14), "Import YAML", variant="soft", type="button"),
+                id="import-upload",
+                accept={"application/x-yaml": [".yml", ".yaml"], "text/yaml": [".yml", ".yaml"]},
+                multiple=True,
+                no_drag=False,
+                on_drop=FlowsState.import_files(rx.upload_files(upload_id="import-upload")),
+                border="none",
+                padding="0",
+            ),
             width="100%",
             margin_y="1em",
         ),
-        rx.cond(FlowsState.error != "", rx.callout(FlowsState.error, color_scheme="red", id="flows-error")),
+        rx.cond(
+            FlowsState.error != "",
+            rx.callout(FlowsState.error, color_scheme="red", id="flows-error", white_space="pre-wrap"),
+        ),
+        rx.cond(FlowsState.notice != "", rx.callout(FlowsState.notice, color_scheme="green", id="flows-notice")),
         rx.cond(
             FlowsState.rows.length() > 0,
             rx.table.root(

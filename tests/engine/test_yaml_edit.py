@@ -184,3 +184,34 @@ def test_a_plain_scalar_keeps_its_trailing_comment_even_at_the_end_of_the_text()
     text = "id: f\nnamespace: n\ntasks:\n  - id: a\n    type: log\n    message: hello   # and this one\n"
     after = yaml_edit.set_property(text, "a", "message", "changed")
     assert after == text.replace("message: hello", "message: changed")
+
+
+def test_flow_settings_go_before_the_tasks_and_leave_everything_else_alone():
+    after = yaml_edit.set_flow_property(SOURCE, "labels", {"team": "data", "tier": "gold"})
+    removed, added = changed_lines(SOURCE, after)
+    assert removed == [] and added == ["labels:", "  team: data", "  tier: gold"]
+    assert after.index("labels:") < after.index("tasks:") and "\n\nlabels:" in after  # the blank line stays above
+    flow = load_flow_or_raise(after)
+    assert flow.labels == {"team": "data", "tier": "gold"}
+
+    inputs = [{"id": "day", "type": "DATE", "required": False}, {"id": "region", "type": "STRING", "defaults": "eu"}]
+    after = yaml_edit.set_flow_property(after, "inputs", inputs)
+    after = yaml_edit.set_flow_property(after, "triggers", [{"id": "nightly", "type": "schedule", "cron": "0 2 * * *"}])
+    flow = load_flow_or_raise(after)
+    assert [i.id for i in flow.inputs] == ["day", "region"] and flow.triggers[0].cron == "0 2 * * *"
+    assert after.endswith(
+        "oops\ntriggers:\n  - id: nightly\n    type: schedule\n    cron: 0 2 * * *\n# trailing comment\n"
+    )
+
+
+def test_changing_a_block_map_keeps_it_a_block_and_empty_removes_it():
+    text = "id: f\nnamespace: n\nlabels:\n  team: data   # owner\nvariables: {a: 1}\ntasks:\n  - {id: a, type: log, message: hi}\n"
+    after = yaml_edit.set_flow_property(text, "labels", {"team": "ops"})
+    assert after == text.replace("labels:\n  team: data   # owner\n", "labels:\n  team: ops\n")
+    after = yaml_edit.set_flow_property(after, "variables", {"a": 2, "b": "x"})
+    assert "variables: {a: 2, b: x}\n" in after  # an inline map stays inline
+    after = yaml_edit.set_flow_property(after, "labels", {})
+    assert "labels" not in after and load_flow_or_raise(after).variables == {"a": 2, "b": "x"}
+    assert yaml_edit.set_flow_property(after, "description", "Two\nlines") == after.replace(
+        "tasks:", "description: |-\n  Two\n  lines\ntasks:"
+    )

@@ -1,0 +1,79 @@
+// CodeMirror 6: the flow's YAML editor, and the code fields of the forms (python, shell, SQL, YAML,
+// or one line of text with completion of expression names inside {{ }}).
+import React, { useEffect, useMemo, useState } from "react";
+import CodeMirror from "@uiw/react-codemirror";
+import { yaml } from "@codemirror/lang-yaml";
+import { python } from "@codemirror/lang-python";
+import { sql } from "@codemirror/lang-sql";
+import { StreamLanguage } from "@codemirror/language";
+import { shell } from "@codemirror/legacy-modes/mode/shell";
+import { EditorState, Prec } from "@codemirror/state";
+import { EditorView, keymap } from "@codemirror/view";
+import { linter, lintGutter } from "@codemirror/lint";
+import { autocompletion, completeFromList } from "@codemirror/autocomplete";
+
+export function YamlEditor({ value, problems, onChange, height, dirty, completions }) {
+  // Leaving the page with unsaved changes asks first.
+  useEffect(() => {
+    if (!dirty) return undefined;
+    const guard = (event) => { event.preventDefault(); event.returnValue = ""; };
+    window.addEventListener("beforeunload", guard);
+    return () => window.removeEventListener("beforeunload", guard);
+  }, [dirty]);
+  const complete = useMemo(() => autocompletion({ override: [completeFromList(
+    (completions || []).map((c) => ({ label: c.label, type: c.kind, detail: c.detail })))] }), [completions]);
+  const lint = useMemo(() => linter((view) => (problems || []).map((p) => {
+    const line = view.state.doc.line(Math.min(Math.max(p.line, 1), view.state.doc.lines));
+    const from = Math.min(line.from + Math.max(p.column - 1, 0), line.to);
+    return { from, to: Math.max(from, line.to), severity: "error", message: p.message };
+  }), { delay: 0 }), [problems]);
+  const language = useMemo(() => [yaml(), lintGutter()], []);
+  const extensions = useMemo(() => [...language, lint, complete], [language, lint, complete]);
+  return (
+    <CodeMirror value={value} height={height || "100%"} extensions={extensions}
+      onChange={(text) => onChange && onChange(text)} basicSetup={{ lineNumbers: true, foldGutter: true }} />
+  );
+}
+
+const LANGUAGES = {
+  python: () => python(), sql: () => sql(), shell: () => StreamLanguage.define(shell), yaml: () => yaml(),
+};
+
+// Names complete only inside {{ ... }}, where an expression is being written.
+const expressionNames = (names) => (context) => {
+  const before = context.state.sliceDoc(Math.max(0, context.pos - 300), context.pos);
+  if (before.lastIndexOf("{{") === -1 || before.lastIndexOf("}}") > before.lastIndexOf("{{")) return null;
+  const word = context.matchBefore(/[\w.']*/);
+  if (!word || (word.from === word.to && !context.explicit)) return null;
+  return {
+    from: word.from, validFor: /^[\w.']*$/,
+    options: (names || []).map((n) => ({ label: n.label, type: "variable", detail: n.detail })),
+  };
+};
+
+// A form field edited with CodeMirror. It keeps its text locally and reports it when focus leaves
+// (or Enter in a one-line field), so typing sends nothing to the server.
+export function CodeField({ name, value, language, singleLine, names, onCommit, height }) {
+  const initial = value == null ? "" : String(value);
+  const [text, setText] = useState(initial);
+  useEffect(() => setText(initial), [initial]);
+  const extensions = useMemo(() => {
+    const list = [autocompletion({ override: [expressionNames(names)] })];
+    if (LANGUAGES[language]) list.push(LANGUAGES[language]());
+    else list.push(EditorView.lineWrapping);  // prose (a description) wraps; code scrolls
+    if (singleLine) {
+      list.push(EditorState.transactionFilter.of((tr) => (tr.newDoc.lines > 1 ? [] : tr)));
+      list.push(Prec.highest(keymap.of([{ key: "Enter", run: (view) => { view.contentDOM.blur(); return true; } }])));
+    }
+    return list;
+  }, [language, singleLine, names]);
+  const commit = () => { if (text !== initial && onCommit) onCommit({ name, value: text }); };
+  return (
+    <div className="code-field" data-field={name} data-language={language || "text"} style={{ width: "100%",
+      minWidth: 0, overflow: "hidden", border: "1px solid var(--gray-6)", borderRadius: 4, fontSize: 12 }}>
+      <CodeMirror value={text} onChange={setText} onBlur={commit} extensions={extensions}
+        height={singleLine ? undefined : height || "140px"}
+        basicSetup={{ lineNumbers: !singleLine, foldGutter: false, highlightActiveLine: !singleLine }} />
+    </div>
+  );
+}

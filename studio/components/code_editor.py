@@ -1,0 +1,61 @@
+"""CodeMirror 6 (``assets/code_editor.jsx``): the YAML editor and the forms' code fields, npm packages pinned."""
+
+from typing import Any
+
+import reflex as rx
+
+
+def _text(value: rx.Var[str]) -> tuple[rx.Var[str]]:
+    return (value,)
+
+
+def _payload(value: rx.Var[dict[str, Any]]) -> tuple[rx.Var[dict[str, Any]]]:
+    return (value,)
+
+
+class _CodeMirror(rx.Component):
+    library = "$/public/code_editor.jsx"
+    # The versions already in the lock file: one copy of @codemirror/state, or extensions stop matching.
+    lib_dependencies: list[str] = [
+        "@uiw/react-codemirror@4.25.2",
+        "@codemirror/lang-yaml@6.1.2",
+        "@codemirror/lang-python@6.2.1",
+        "@codemirror/lang-sql@6.10.0",
+        "@codemirror/legacy-modes@6.5.5",
+        "@codemirror/language@6.13.1",
+        "@codemirror/state@6.7.6",
+        "@codemirror/view@6.43.15",
+        "@codemirror/lint@6.8.5",
+        "@codemirror/autocomplete@6.18.6",
+    ]
+
+
+class YamlEditor(_CodeMirror):
+    tag = "YamlEditor"
+
+    value: rx.Var[str]
+    problems: rx.Var[list[dict[str, Any]]]
+    height: rx.Var[str]
+    dirty: rx.Var[bool]
+    completions: rx.Var[list[dict[str, str]]]
+
+    on_change: rx.EventHandler[_text]
+
+
+class CodeField(_CodeMirror):
+    """Python, shell, SQL or YAML with highlighting, or one line of text; reports ``{name, value}`` on blur."""
+
+    tag = "CodeField"
+
+    name: rx.Var[str]
+    value: rx.Var[str]
+    language: rx.Var[str]
+    single_line: rx.Var[bool]
+    names: rx.Var[list[dict[str, str]]]
+    height: rx.Var[str]
+
+    on_commit: rx.EventHandler[_payload]
+
+
+yaml_editor = YamlEditor.create
+code_field = CodeField.create

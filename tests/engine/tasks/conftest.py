@@ -1,0 +1,36 @@
+"""Run one task directly, as a worker would, with a real RunContext: no Redis, no executor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.runtime import RunContext
+from engine.tasks import registry
+
+
+@pytest.fixture
+def context(tmp_path: Path) -> RunContext:
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    return RunContext(
+        task_id="task",
+        execution_id="execution",
+        workdir=workdir,
+        storage=tmp_path / "storage",
+        is_killed=lambda: False,
+    )
+
+
+@pytest.fixture
+def run_task(context: RunContext) -> Callable[..., dict[str, Any]]:
+    """Validate a task as the flow loader does (camelCase keys), then run it."""
+
+    def run(type_name: str, **properties: Any) -> dict[str, Any]:
+        task = registry.get(type_name).model_validate({"id": "task", "type": type_name, **properties})
+        return task.run(context)
+
+    return run
