@@ -82,7 +82,8 @@ export function RecordListField({ name, value, columns, onCommit }) {
     setRows(next);
     if (now) commit(next);
   };
-  const blank = Object.fromEntries((columns || []).filter((c) => c.default !== undefined).map((c) => [c.name, c.default]));
+  // A new record lists its keys in column order (id first); empty cells are dropped when it is written.
+  const blank = Object.fromEntries((columns || []).map((c) => [c.name, c.default === undefined ? "" : c.default]));
   return (
     <div className="record-field" data-field={name} onBlur={onBlur} style={{ width: "100%", overflowX: "auto" }}>
       <div style={{ display: "flex", gap: 4, fontSize: 11, color: "var(--gray-11)" }}>

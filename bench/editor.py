@@ -85,7 +85,7 @@ def measure(url: str) -> dict:
         started = time.perf_counter()
         page.goto(url + "/flows/bench/big")
         page.wait_for_function(f"document.querySelectorAll('.lanner-node').length === {TASKS}", timeout=60_000)
-        page.locator(".cm-content").wait_for()
+        page.locator("#yaml-editor .cm-content").wait_for()
         interactive = time.perf_counter() - started
 
         frames: list[str] = []
@@ -114,9 +114,11 @@ def measure(url: str) -> dict:
         canvas_to_yaml = time.perf_counter() - started
         times = page.evaluate("window.__lannerTimes")
         in_page = times["nodes"] - times["drop"]
-        page.locator(".cm-content").click()
+        page.locator("#yaml-editor .cm-content").click()
         page.keyboard.press("Control+End")
-        page.wait_for_function("document.querySelector('.cm-content').innerText.includes('id: log_1')", timeout=10_000)
+        page.wait_for_function(
+            "document.querySelector('#yaml-editor .cm-content').innerText.includes('id: log_1')", timeout=10_000
+        )
 
         page.keyboard.insert_text("  - {id: typed, type: log, message: hi}\n")
         started = time.perf_counter()

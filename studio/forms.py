@@ -217,6 +217,8 @@ def value_of(kind: str, value: Any, name: str = "") -> Any:
             mark = getattr(exc, "problem_mark", None)
             where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
             raise FieldError(f"{name}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    if kind == "code" and "\n" in text.strip("\n") and not text.endswith("\n"):
+        return text + "\n"  # a multi-line script ends with a newline, so it stays a ``|`` block
     if kind in ("number", "value"):
         for cast in (int, float):
             try:

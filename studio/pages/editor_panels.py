@@ -11,6 +11,7 @@ DURATION_PATTERN = r"^((\d+(\.\d+)?(ms|s|m|h|d|w))+|P.+|\{\{.*\}\})$"
 
 def _code(field: dict, language, single_line: bool) -> rx.Component:
     return code_field(
+        key=EditorState.selected + ":" + field["name"].to(str),  # another task's field is another editor
         name=field["name"].to(str),
         value=field["text"].to(str),
         language=language,
@@ -24,7 +25,11 @@ def _text_input(field: dict, **props) -> rx.Component:
     name = field["name"].to(str)
     return rx.input(
         default_value=field["text"].to(str),
-        key=name + ":" + field["text"].to(str),  # a new value from the YAML (undo, say) remounts the input
+        key=EditorState.selected
+        + ":"
+        + name
+        + ":"
+        + field["text"].to(str),  # a new value from the YAML (undo, say) remounts the input
         on_blur=lambda v: EditorState.set_field(name, v),
         placeholder=field["placeholder"].to(str),
         size="1",
@@ -58,13 +63,30 @@ def _widget(field: dict) -> rx.Component:
         ("yaml", _code(field, "yaml", False)),
         (
             "map",
-            key_value_field(name=name, value=field["value"], on_commit=EditorState.commit_field),
+            key_value_field(
+                key=EditorState.selected + ":" + name,
+                name=name,
+                value=field["value"],
+                on_commit=EditorState.commit_field,
+            ),
         ),
-        ("list", list_field(name=name, value=field["value"], on_commit=EditorState.commit_field)),
+        (
+            "list",
+            list_field(
+                key=EditorState.selected + ":" + name,
+                name=name,
+                value=field["value"],
+                on_commit=EditorState.commit_field,
+            ),
+        ),
         (
             "records",
             record_list_field(
-                name=name, value=field["value"], columns=field["columns"], on_commit=EditorState.commit_field
+                key=EditorState.selected + ":" + name,
+                name=name,
+                value=field["value"],
+                columns=field["columns"],
+                on_commit=EditorState.commit_field,
             ),
         ),
         _code(field, "", True),

@@ -29,7 +29,7 @@ def editor(studio, page):
 
 
 def yaml_text(page) -> str:
-    return page.locator(".cm-content").inner_text()
+    return page.locator("#yaml-editor .cm-content").inner_text()
 
 
 def test_drag_from_palette_adds_a_task_to_the_yaml(editor):
@@ -55,13 +55,15 @@ def test_connect_two_nodes_sets_depends_on(editor):
     editor.mouse.move(source["x"] + 20, source["y"] + 30, steps=5)
     editor.mouse.move(target["x"] + target["width"] / 2, target["y"] + target["height"] / 2, steps=10)
     editor.mouse.up()
-    editor.wait_for_function("document.querySelector('.cm-content').innerText.includes('dependsOn')", timeout=10_000)
+    editor.wait_for_function(
+        "document.querySelector('#yaml-editor .cm-content').innerText.includes('dependsOn')", timeout=10_000
+    )
     assert "dependsOn: [log_1, first]" in yaml_text(editor)
     assert editor.locator(".react-flow__edge").count() >= 2
 
 
 def test_yaml_edits_update_the_canvas_and_invalid_yaml_keeps_it(editor):
-    editor.locator(".cm-content").click()
+    editor.locator("#yaml-editor .cm-content").click()
     editor.keyboard.press("Control+End")
     editor.keyboard.insert_text("  - id: second\n    type: log\n    message: typed\n")
     editor.wait_for_function("document.querySelectorAll('.lanner-node').length === 2", timeout=10_000)
@@ -148,13 +150,15 @@ def test_kill_a_long_run(studio, page):
 
 def test_edit_a_property_in_the_form_and_see_the_yaml_change(editor):
     editor.locator(".react-flow__node[data-id='first']").click()
-    field = editor.locator("#form-panel input[name='message']")
+    field = editor.locator("#form-panel .code-field[data-field='message'] .cm-content")
     field.wait_for(timeout=10_000)
-    assert field.input_value() == "hello"
-    field.fill("changed from the form")
-    field.press("Tab")
+    assert field.inner_text() == "hello"
+    field.click()
+    editor.keyboard.press("Control+A")
+    editor.keyboard.type("changed from the form")
+    editor.keyboard.press("Enter")  # a one-line field: Enter reports it
     editor.wait_for_function(
-        "document.querySelector('.cm-content').innerText.includes('changed from the form')", timeout=10_000
+        "document.querySelector('#yaml-editor .cm-content').innerText.includes('changed from the form')", timeout=10_000
     )
     text = yaml_text(editor)
     assert "message: changed from the form   # and this one" in text and "# Keep this comment" in text
@@ -186,7 +190,7 @@ def test_drop_onto_a_group_adds_the_task_inside_it(studio, page):
 
 
 def test_a_problem_in_the_yaml_marks_its_node(editor):
-    editor.locator(".cm-content").click()
+    editor.locator("#yaml-editor .cm-content").click()
     editor.keyboard.press("Control+End")
     editor.keyboard.insert_text("    level: LOUD\n")
     editor.locator(".lanner-node-error").first.wait_for(timeout=10_000)
@@ -205,5 +209,7 @@ def test_history_lists_diffs_and_restores_revisions(editor):
     editor.locator(".diff-row").first.wait_for(timeout=10_000)
     assert "type: fail" in editor.locator("#diff-view").inner_text()
     older.get_by_text("Restore").click()
-    editor.wait_for_function("!document.querySelector('.cm-content').innerText.includes('type: fail')", timeout=10_000)
+    editor.wait_for_function(
+        "!document.querySelector('#yaml-editor .cm-content').innerText.includes('type: fail')", timeout=10_000
+    )
     assert editor.locator("#dirty-badge").count() == 1
