@@ -53,7 +53,9 @@ class Execution(SQLModel, table=True):
     __table_args__ = (
         Index("ix_execution_flow_created", "namespace", "flow_id", "created_at"),
         Index("ix_execution_state_created", "state", "created_at"),
-        Index("ix_execution_created", "created_at"),
+        # Run-history charts (engine/store/stats.py) group a time window by day, state and duration: carrying
+        # state and duration_ms in the index lets them read the index alone, never the (wide, JSON) rows.
+        Index("ix_execution_created_stats", "created_at", "state", "duration_ms"),
     )
 
     id: str = Field(primary_key=True, max_length=36)
@@ -79,7 +81,8 @@ class Execution(SQLModel, table=True):
 class TaskRun(SQLModel, table=True):
     __tablename__ = "task_run"
     __table_args__ = (
-        Index("ix_task_run_flow_task", "namespace", "flow_id", "task_id", "created_at"),
+        # Covering for per-task statistics (counts, durations, failures): see ix_execution_created_stats.
+        Index("ix_task_run_flow_task_stats", "namespace", "flow_id", "task_id", "created_at", "state", "duration_ms"),
         Index("ix_task_run_state", "state"),
     )
 
@@ -120,6 +123,7 @@ class LogLine(SQLModel, table=True):
     __table_args__ = (
         Index("ix_log_line_execution", "execution_id", "id"),
         Index("ix_log_line_namespace_time", "namespace", "timestamp"),
+        Index("ix_log_line_time_level", "timestamp", "level"),  # log lines per day and level, from the index
     )
 
     id: int | None = Field(default=None, primary_key=True)

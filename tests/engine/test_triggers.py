@@ -140,7 +140,7 @@ def test_backfill_runs_each_slot_once_and_can_be_cancelled(cluster):
         cluster.wait(execution.id)
     assert [e.trigger["date"][:16] for e in fired] == [f"2026-01-0{d}T05:00" for d in range(1, 6)]
     assert all(e.trigger["backfill"] for e in fired) and fired[0].inputs["day"] == "x"
-    lanner(
+    overlapping = lanner(
         cluster,
         "trigger",
         "backfill",
@@ -151,6 +151,7 @@ def test_backfill_runs_each_slot_once_and_can_be_cancelled(cluster):
         "--to",
         "2026-01-07T23:00:00",
     )
+    assert overlapping.returncode == 0, overlapping.stdout + overlapping.stderr
     again = wait_count(cluster, "daily", 7)
     time.sleep(1.5)
     assert len(executions_of(cluster, "daily")) == 7  # 4 and 5 January already ran: not again

@@ -1,0 +1,339 @@
+"""Run-history aggregations for charts: every figure is computed by the database (GROUP BY), never by
+loading rows into Python, on SQLite and PostgreSQL alike. Results are JSON-friendly (ISO dates, seconds).
+
+Windows are half-open, ``since <= created_at < until`` (log lines: their ``timestamp``), in UTC; days are
+UTC days. Durations come from ``duration_ms``, which the store sets when a run ends after having started,
+so "ended" runs for durations are those with a ``duration_ms``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import Date, Integer, and_, case, cast, func, literal
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col, select
+
+from engine.states import TERMINAL, State
+from engine.store.tables import Execution, FlowRecord, LogLine, TaskRun, TriggerState
+
+PERCENTILES = (0.5, 0.95)
+ENDED = tuple(s.value for s in TERMINAL)
+NOT_ENDED = tuple(s.value for s in State if s not in TERMINAL)  # CREATED, QUEUED, RUNNING, PAUSED, KILLING...
+
+
+@dataclass
+class Json:
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class ExecutionsPerDay(Json):
+    counts: list[dict[str, Any]]  # {"day", "state", "count"}
+    durations: list[dict[str, Any]]  # {"day", "ended", "avg_duration_s"}
+
+
+@dataclass
+class DurationPoints(Json):
+    points: list[dict[str, Any]]  # {"id", "started_at", "ended_at", "duration_s"}, newest first
+    count: int  # ended executions in the window (the points may be capped below it)
+    p50_s: float | None
+    p95_s: float | None
+
+
+@dataclass
+class Kpis(Json):
+    runs_today: int
+    ended: int
+    succeeded: int
+    success_ratio: float | None  # SUCCESS / ended executions in the window; None when none ended
+    failures: int
+    running_now: int  # not ended, whatever their age (a stuck run must show)
+    next_fire_at: str | None  # the soonest enabled trigger of a live flow
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _day(session: Session, column: Any) -> ColumnElement[Any]:
+    """The UTC day of a timestamp. PostgreSQL's date_trunc/::date follow the session TimeZone, so the value is
+    moved to UTC first; SQLite stores UTC text, which date() reads directly."""
+    if _dialect(session) == "postgresql":
+        return cast(func.timezone("UTC", column), Date)
+    return func.date(column)
+
+
+def _iso(value: Any) -> str | None:
+    # SQLite hands back 'YYYY-MM-DD' text, PostgreSQL date/datetime objects.
+    if value is None or isinstance(value, str):
+        return value
+    return value.isoformat()
+
+
+def _seconds(ms: Any) -> float | None:
+    return None if ms is None else round(float(ms) / 1000, 3)
+
+
+def _scope(table: Any, namespace: str | None, flow_id: str | None) -> list[ColumnElement[bool]]:
+    return [c for c, v in ((table.namespace == namespace, namespace), (table.flow_id == flow_id, flow_id)) if v]
+
+
+def _where(
+    table: Any, time_column: Any, since: dt.datetime, until: dt.datetime, namespace: str | None, flow_id: str | None
+) -> list[ColumnElement[bool]]:
+    # Equality on namespace/flow_id then a range on the time column: the order of the composite indexes.
+    return [*_scope(table, namespace, flow_id), time_column >= since, time_column < until]
+
+
+def executions_per_day(
+    session: Session,
+    since: dt.datetime,
+    until: dt.datetime,
+    *,
+    namespace: str | None = None,
+    flow_id: str | None = None,
+) -> ExecutionsPerDay:
+    day = _day(session, col(Execution.created_at)).label("day")
+    where = _where(Execution, col(Execution.created_at), since, until, namespace, flow_id)
+    counts = session.execute(
+        select(day, Execution.state, func.count().label("n"))
+        .where(*where)
+        .group_by(day, Execution.state)
+        .order_by(day, Execution.state)
+    )
+    durations = session.execute(
+        select(day, func.count(col(Execution.duration_ms)), func.avg(col(Execution.duration_ms)))
+        .where(*where, col(Execution.duration_ms).is_not(None))
+        .group_by(day)
+        .order_by(day)
+    )
+    return ExecutionsPerDay(
+        counts=[{"day": _iso(d), "state": s, "count": n} for d, s, n in counts],
+        durations=[{"day": _iso(d), "ended": n, "avg_duration_s": _seconds(avg)} for d, n, avg in durations],
+    )
+
+
+def _interpolate(p: float, n: int, low: Any, high: Any) -> float:
+    """percentile_cont's linear interpolation between the values ranked floor(p*(n-1)) and the next one."""
+    position = p * (n - 1)
+    fraction = position - int(position)
+    high = low if high is None else high
+    return float(low) + (float(high) - float(low)) * fraction
+
+
+def duration_points(
+    session: Session,
+    since: dt.datetime,
+    until: dt.datetime,
+    *,
+    namespace: str | None = None,
+    flow_id: str | None = None,
+    limit: int = 5000,
+) -> DurationPoints:
+    where = [
+        *_where(Execution, col(Execution.created_at), since, until, namespace, flow_id),
+        col(Execution.duration_ms).is_not(None),
+    ]
+    rows = session.execute(
+        select(Execution.id, Execution.started_at, Execution.ended_at, Execution.duration_ms)
+        .where(*where)
+        .order_by(col(Execution.created_at).desc(), col(Execution.id).desc())
+        .limit(limit)
+    )
+    points = [{"id": i, "started_at": _iso(s), "ended_at": _iso(e), "duration_s": _seconds(ms)} for i, s, e, ms in rows]
+    duration = col(Execution.duration_ms)
+    if _dialect(session) == "postgresql":
+        n, *values = session.execute(
+            select(func.count(), *(func.percentile_cont(p).within_group(duration) for p in PERCENTILES)).where(*where)
+        ).one()
+    else:
+        # SQLite has no percentile function: count, then read the (at most two) ranked values each
+        # percentile needs with ORDER BY ... LIMIT 2 OFFSET k; the sort happens in SQLite, no rows come back.
+        n = session.execute(select(func.count()).where(*where)).scalar_one()
+        values = []
+        for p in PERCENTILES:
+            ranked = select(duration).where(*where).order_by(duration).offset(int(p * max(n - 1, 0))).limit(2)
+            pair = [*session.execute(ranked).scalars(), None, None]  # fewer rows if some went meanwhile
+            values.append(None if pair[0] is None else _interpolate(p, n, pair[0], pair[1]))
+    p50, p95 = (_seconds(v) for v in values)
+    return DurationPoints(points=points, count=n, p50_s=p50, p95_s=p95)
+
+
+def kpis(
+    session: Session,
+    since: dt.datetime,
+    until: dt.datetime,
+    now: dt.datetime,
+    *,
+    namespace: str | None = None,
+    flow_id: str | None = None,
+) -> Kpis:
+    state = col(Execution.state)
+    ended, succeeded, failures = session.execute(
+        select(
+            func.count(case((state.in_(ENDED), 1))),
+            func.count(case((state == State.SUCCESS.value, 1))),
+            func.count(case((state == State.FAILED.value, 1))),
+        ).where(*_where(Execution, col(Execution.created_at), since, until, namespace, flow_id))
+    ).one()
+    today = now.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    runs_today = session.execute(
+        select(func.count()).where(*_where(Execution, col(Execution.created_at), today, now, namespace, flow_id))
+    ).scalar_one()
+    # uses ix_execution_state_created
+    running = select(func.count()).where(state.in_(NOT_ENDED), *_scope(Execution, namespace, flow_id))
+    # Cheap: the scheduler keeps next_fire_at (indexed) current and clears it for disabled triggers.
+    soonest = (
+        select(func.min(col(TriggerState.next_fire_at)))
+        .join(
+            FlowRecord, and_(FlowRecord.namespace == TriggerState.namespace, FlowRecord.flow_id == TriggerState.flow_id)
+        )
+        .where(col(TriggerState.enabled), ~col(FlowRecord.disabled), ~col(FlowRecord.deleted))
+        .where(*_scope(TriggerState, namespace, flow_id))
+    )
+    return Kpis(
+        runs_today=runs_today,
+        ended=ended,
+        succeeded=succeeded,
+        success_ratio=round(succeeded / ended, 4) if ended else None,
+        failures=failures,
+        running_now=session.execute(running).scalar_one(),
+        next_fire_at=_iso(session.execute(soonest).scalar_one()),
+    )
+
+
+def _task_stats(where: list[ColumnElement[bool]]):
+    duration = col(TaskRun.duration_ms)
+    return (
+        select(
+            TaskRun.namespace,
+            TaskRun.flow_id,
+            TaskRun.task_id,
+            func.count().label("count"),
+            func.avg(duration).label("avg_ms"),
+            func.min(duration).label("min_ms"),
+            func.max(duration).label("max_ms"),
+            func.count(case((col(TaskRun.state) == State.FAILED.value, 1))).label("failures"),
+        )
+        .where(*where)
+        .group_by(TaskRun.namespace, TaskRun.flow_id, TaskRun.task_id)
+    )
+
+
+def _task_row(row: Any) -> dict[str, Any]:
+    item = dict(row._mapping)
+    for name in ("avg", "min", "max"):
+        item[f"{name}_s"] = _seconds(item.pop(f"{name}_ms"))
+    return item
+
+
+def _task_percentiles(
+    session: Session, where: list[ColumnElement[bool]]
+) -> dict[tuple[str, str, str], list[float | None]]:
+    """p50/p95 of task-run durations per (namespace, flow, task id), in SQL."""
+    duration = col(TaskRun.duration_ms)
+    where = [*where, duration.is_not(None)]
+    key = (col(TaskRun.namespace), col(TaskRun.flow_id), col(TaskRun.task_id))
+    if _dialect(session) == "postgresql":
+        rows = session.execute(
+            select(*key, *(func.percentile_cont(p).within_group(duration) for p in PERCENTILES))
+            .where(*where)
+            .group_by(*key)
+        )
+        return {(ns, flow, task): [_seconds(v) for v in values] for ns, flow, task, *values in rows}
+    # SQLite: rank the durations of each task with window functions, then keep per task only the two ranked
+    # values each percentile interpolates between (one aggregated row per task comes back).
+    ranked = (
+        select(
+            *key,
+            duration.label("ms"),
+            (func.row_number().over(partition_by=key, order_by=duration) - 1).label("rank"),
+            func.count().over(partition_by=key).label("n"),
+        )
+        .where(*where)
+        .subquery()
+    )
+    group = (ranked.c.namespace, ranked.c.flow_id, ranked.c.task_id)
+    picks = []
+    for p in PERCENTILES:
+        low = cast(literal(p) * (ranked.c.n - 1), Integer)  # floor: the value is never negative
+        picks += [
+            func.max(case((ranked.c.rank == low, ranked.c.ms))),
+            func.max(case((ranked.c.rank == low + 1, ranked.c.ms))),
+        ]
+    rows = session.execute(select(*group, func.max(ranked.c.n), *picks).group_by(*group))
+    result = {}
+    for ns, flow, task, n, *values in rows:
+        result[(ns, flow, task)] = [
+            _seconds(_interpolate(p, n, values[2 * i], values[2 * i + 1])) for i, p in enumerate(PERCENTILES)
+        ]
+    return result
+
+
+def task_durations(
+    session: Session, since: dt.datetime, until: dt.datetime, *, flow_id: str, namespace: str | None = None
+) -> list[dict[str, Any]]:
+    """Per task id of one flow: runs, avg/min/max/p50/p95 duration of the ended ones, failed runs.
+    Give the namespace too when known: it is the first column of ix_task_run_flow_task_stats."""
+    where = _where(TaskRun, col(TaskRun.created_at), since, until, namespace, flow_id)
+    percentiles = _task_percentiles(session, where)
+    rows = []
+    for row in session.execute(_task_stats(where).order_by(TaskRun.task_id)):
+        item = _task_row(row)
+        item["p50_s"], item["p95_s"] = percentiles.get((row.namespace, row.flow_id, row.task_id), [None, None])
+        rows.append(item)
+    return rows
+
+
+def slowest_tasks(
+    session: Session,
+    since: dt.datetime,
+    until: dt.datetime,
+    *,
+    limit: int = 10,
+    namespace: str | None = None,
+    flow_id: str | None = None,
+) -> list[dict[str, Any]]:
+    """Tasks (namespace, flow, task id) with the highest average duration, slowest first."""
+    where = _where(TaskRun, col(TaskRun.created_at), since, until, namespace, flow_id)
+    statement = _task_stats(where).having(func.count(col(TaskRun.duration_ms)) > 0)
+    statement = statement.order_by(func.avg(col(TaskRun.duration_ms)).desc(), TaskRun.task_id).limit(limit)
+    return [_task_row(row) for row in session.execute(statement)]
+
+
+def most_failing_tasks(
+    session: Session,
+    since: dt.datetime,
+    until: dt.datetime,
+    *,
+    limit: int = 10,
+    namespace: str | None = None,
+    flow_id: str | None = None,
+) -> list[dict[str, Any]]:
+    """Tasks with the most FAILED runs (those with none are left out), most failures first."""
+    where = _where(TaskRun, col(TaskRun.created_at), since, until, namespace, flow_id)
+    failures = func.count(case((col(TaskRun.state) == State.FAILED.value, 1)))
+    statement = _task_stats(where).having(failures > 0).order_by(failures.desc(), TaskRun.task_id).limit(limit)
+    return [_task_row(row) for row in session.execute(statement)]
+
+
+def log_lines_per_day(
+    session: Session,
+    since: dt.datetime,
+    until: dt.datetime,
+    *,
+    namespace: str | None = None,
+    flow_id: str | None = None,
+) -> list[dict[str, Any]]:
+    day = _day(session, col(LogLine.timestamp)).label("day")
+    rows = session.execute(
+        select(day, LogLine.level, func.count())
+        .where(*_where(LogLine, col(LogLine.timestamp), since, until, namespace, flow_id))
+        .group_by(day, LogLine.level)
+        .order_by(day, LogLine.level)
+    )
+    return [{"day": _iso(d), "level": level, "count": n} for d, level, n in rows]

@@ -1,0 +1,240 @@
+"""Run-history aggregations on a small known history, with exact answers, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from engine.store import stats
+from engine.store.database import session_scope
+from engine.store.tables import Execution, FlowRecord, LogLine, TaskRun, TriggerState
+
+UTC = dt.UTC
+SINCE = dt.datetime(2026, 11, 17, tzinfo=UTC)
+NOW = dt.datetime(2026, 11, 20, 12, tzinfo=UTC)
+PLUS2 = dt.timezone(dt.timedelta(hours=2))  # a non-UTC time must land in its UTC day
+
+
+def at(day: int, hour: int, minute: int = 0, tz: dt.tzinfo = UTC) -> dt.datetime:
+    return dt.datetime(2026, 11, day, hour, minute, tzinfo=tz)
+
+
+# id, flow, state, created, duration (s) or None; started/ended follow from created and duration
+EXECUTIONS = [
+    ("e0", "etl", "SUCCESS", at(16, 23, 59), 999),  # before the window
+    ("e1", "etl", "SUCCESS", at(17, 10), 10),
+    ("e2", "etl", "FAILED", at(17, 11), 20),
+    ("e3", "etl", "SUCCESS", at(18, 8), 30),
+    ("e4", "etl", "SUCCESS", at(18, 9), 40),
+    ("e5", "etl", "WARNING", at(19, 1, 30, PLUS2), 50),  # 2026-11-18 23:30 UTC
+    ("e6", "etl", "FAILED", at(19, 5), None),  # failed before it started
+    ("e7", "other", "SUCCESS", at(19, 6), 60),
+    ("e8", "etl", "RUNNING", at(20, 9), None),
+    ("e9", "etl", "QUEUED", at(20, 11), None),
+    ("e10", "etl", "PAUSED", at(10, 9), None),  # old, outside the window, but still not ended
+]
+# execution, task, state, duration (ms) or None
+TASK_RUNS = [
+    ("e0", "extract", "SUCCESS", 999_000),
+    ("e1", "extract", "SUCCESS", 1000),
+    ("e1", "load", "SUCCESS", 3000),
+    ("e2", "extract", "SUCCESS", 2000),
+    ("e2", "load", "FAILED", 5000),
+    ("e3", "extract", "SUCCESS", 3000),
+    ("e3", "load", "SUCCESS", 4000),
+    ("e4", "extract", "SUCCESS", 4000),
+    ("e4", "load", "RUNNING", None),
+    ("e7", "x", "FAILED", 100_000),
+]
+# flow, level, timestamp
+LOGS = [
+    ("etl", "INFO", at(16, 12)),
+    ("etl", "INFO", at(17, 10)),
+    ("etl", "INFO", at(17, 10, 1)),
+    ("etl", "ERROR", at(17, 11)),
+    ("etl", "DEBUG", at(18, 1, 0, PLUS2)),  # 2026-11-17 23:00 UTC
+    ("other", "INFO", at(19, 6)),
+    ("etl", "WARN", at(20, 9)),
+]
+
+
+@pytest.fixture
+def history(database):
+    created = {}
+    with session_scope(database) as session:
+        for execution_id, flow_id, state, created_at, seconds in EXECUTIONS:
+            created[execution_id] = (flow_id, created_at)
+            ended = state not in ("RUNNING", "QUEUED", "PAUSED")
+            session.add(
+                Execution(
+                    id=execution_id,
+                    namespace="acme",
+                    flow_id=flow_id,
+                    flow_revision=1,
+                    state=state,
+                    created_at=created_at,
+                    started_at=created_at if seconds is not None or state == "RUNNING" else None,
+                    ended_at=created_at + dt.timedelta(seconds=seconds or 0) if ended else None,
+                    duration_ms=None if seconds is None else seconds * 1000,
+                )
+            )
+        session.flush()
+        for number, (execution_id, task_id, state, ms) in enumerate(TASK_RUNS):
+            flow_id, created_at = created[execution_id]
+            session.add(
+                TaskRun(
+                    id=f"t{number}",
+                    execution_id=execution_id,
+                    namespace="acme",
+                    flow_id=flow_id,
+                    task_id=task_id,
+                    state=state,
+                    created_at=created_at,
+                    duration_ms=ms,
+                )
+            )
+        for flow_id, level, timestamp in LOGS:
+            session.add(
+                LogLine(
+                    execution_id="e1", namespace="acme", flow_id=flow_id, level=level, message="m", timestamp=timestamp
+                )
+            )
+        for flow_id, deleted in (("etl", False), ("gone", True)):
+            session.add(FlowRecord(namespace="acme", flow_id=flow_id, revision=1, source="", deleted=deleted))
+        for flow_id, trigger_id, enabled, next_fire_at in (
+            ("etl", "hourly", True, at(20, 13)),
+            ("etl", "off", False, at(20, 12, 15)),  # disabled trigger
+            ("gone", "hourly", True, at(20, 12, 30)),  # trigger of a deleted flow
+        ):
+            session.add(
+                TriggerState(
+                    namespace="acme", flow_id=flow_id, trigger_id=trigger_id, enabled=enabled, next_fire_at=next_fire_at
+                )
+            )
+    return database
+
+
+def test_executions_per_day(history):
+    with session_scope(history) as session:
+        result = stats.executions_per_day(session, SINCE, NOW).as_dict()
+        etl = stats.executions_per_day(session, SINCE, NOW, namespace="acme", flow_id="etl")
+        nothing = stats.executions_per_day(session, SINCE, NOW, namespace="elsewhere")
+    assert result["counts"] == [
+        {"day": "2026-11-17", "state": "FAILED", "count": 1},
+        {"day": "2026-11-17", "state": "SUCCESS", "count": 1},
+        {"day": "2026-11-18", "state": "SUCCESS", "count": 2},
+        {"day": "2026-11-18", "state": "WARNING", "count": 1},
+        {"day": "2026-11-19", "state": "FAILED", "count": 1},
+        {"day": "2026-11-19", "state": "SUCCESS", "count": 1},
+        {"day": "2026-11-20", "state": "QUEUED", "count": 1},
+        {"day": "2026-11-20", "state": "RUNNING", "count": 1},
+    ]
+    assert result["durations"] == [
+        {"day": "2026-11-17", "ended": 2, "avg_duration_s": 15.0},
+        {"day": "2026-11-18", "ended": 3, "avg_duration_s": 40.0},
+        {"day": "2026-11-19", "ended": 1, "avg_duration_s": 60.0},
+    ]
+    assert {"day": "2026-11-19", "state": "SUCCESS", "count": 1} not in etl.counts
+    assert [d["day"] for d in etl.durations] == ["2026-11-17", "2026-11-18"]
+    assert nothing.counts == [] and nothing.durations == []
+
+
+def test_duration_points_and_percentiles(history):
+    with session_scope(history) as session:
+        result = stats.duration_points(session, SINCE, NOW)
+        capped = stats.duration_points(session, SINCE, NOW, limit=2)
+        etl = stats.duration_points(session, SINCE, NOW, flow_id="etl")
+        empty = stats.duration_points(session, SINCE, NOW, flow_id="nope")
+    assert [p["id"] for p in result.points] == ["e7", "e5", "e4", "e3", "e2", "e1"]
+    assert result.points[1] == {
+        "id": "e5",
+        "started_at": "2026-11-18T23:30:00+00:00",
+        "ended_at": "2026-11-18T23:30:50+00:00",
+        "duration_s": 50.0,
+    }
+    # durations 10..60 s: p50 between the 3rd and 4th, p95 at rank 4.75 (percentile_cont's interpolation)
+    assert (result.count, result.p50_s, result.p95_s) == (6, 35.0, 57.5)
+    assert [p["id"] for p in capped.points] == ["e7", "e5"] and capped.count == 6
+    assert (etl.count, etl.p50_s, etl.p95_s) == (5, 30.0, 48.0)
+    assert (empty.points, empty.count, empty.p50_s, empty.p95_s) == ([], 0, None, None)
+
+
+def test_kpis(history):
+    with session_scope(history) as session:
+        result = stats.kpis(session, SINCE, NOW, NOW).as_dict()
+        other = stats.kpis(session, SINCE, NOW, NOW, namespace="acme", flow_id="other").as_dict()
+    assert result == {
+        "runs_today": 2,
+        "ended": 7,
+        "succeeded": 4,
+        "success_ratio": 0.5714,
+        "failures": 2,
+        "running_now": 3,
+        "next_fire_at": "2026-11-20T13:00:00+00:00",
+    }
+    assert other == {
+        "runs_today": 0,
+        "ended": 1,
+        "succeeded": 1,
+        "success_ratio": 1.0,
+        "failures": 0,
+        "running_now": 0,
+        "next_fire_at": None,
+    }
+
+
+def test_task_durations(history):
+    with session_scope(history) as session:
+        result = stats.task_durations(session, SINCE, NOW, namespace="acme", flow_id="etl")
+        without_namespace = stats.task_durations(session, SINCE, NOW, flow_id="etl")
+    common = {"namespace": "acme", "flow_id": "etl"}
+    assert result == [
+        {
+            **common,
+            "task_id": "extract",
+            "count": 4,
+            "avg_s": 2.5,
+            "min_s": 1.0,
+            "max_s": 4.0,
+            "failures": 0,
+            "p50_s": 2.5,
+            "p95_s": 3.85,
+        },
+        {
+            **common,
+            "task_id": "load",
+            "count": 4,
+            "avg_s": 4.0,
+            "min_s": 3.0,
+            "max_s": 5.0,
+            "failures": 1,
+            "p50_s": 4.0,
+            "p95_s": 4.9,
+        },
+    ]
+    assert without_namespace == result
+
+
+def test_slowest_and_most_failing_tasks(history):
+    with session_scope(history) as session:
+        slowest = stats.slowest_tasks(session, SINCE, NOW, limit=2)
+        failing = stats.most_failing_tasks(session, SINCE, NOW)
+        failing_etl = stats.most_failing_tasks(session, SINCE, NOW, flow_id="etl")
+    assert [(t["flow_id"], t["task_id"], t["avg_s"]) for t in slowest] == [("other", "x", 100.0), ("etl", "load", 4.0)]
+    assert [(t["task_id"], t["failures"]) for t in failing] == [("load", 1), ("x", 1)]
+    assert [t["task_id"] for t in failing_etl] == ["load"]
+
+
+def test_log_lines_per_day(history):
+    with session_scope(history) as session:
+        result = stats.log_lines_per_day(session, SINCE, NOW)
+        etl = stats.log_lines_per_day(session, SINCE, NOW, namespace="acme", flow_id="etl")
+    assert result == [
+        {"day": "2026-11-17", "level": "DEBUG", "count": 1},
+        {"day": "2026-11-17", "level": "ERROR", "count": 1},
+        {"day": "2026-11-17", "level": "INFO", "count": 2},
+        {"day": "2026-11-19", "level": "INFO", "count": 1},
+        {"day": "2026-11-20", "level": "WARN", "count": 1},
+    ]
+    assert etl == [row for row in result if row["day"] != "2026-11-19"]
