@@ -3,7 +3,7 @@
 import reflex as rx
 
 from engine.api import create_app
-from studio.pages import editor, flows
+from studio.pages import dashboard, editor, execution, executions, flows, triggers
 
 # The REST API (engine/api) is served by the studio's backend under /api/v1.
 app = rx.App(api_transformer=create_app())
@@ -12,3 +12,19 @@ app.add_page(flows.flows_page, route="/flows", title="Flows · Lanner", on_load=
 app.add_page(
     editor.editor_page, route="/flows/[namespace]/[flow_id]", title="Editor · Lanner", on_load=editor.EditorState.load
 )
+app.add_page(
+    executions.executions_page,
+    route="/executions",
+    title="Executions · Lanner",
+    on_load=executions.ExecutionsState.load,
+)
+app.add_page(
+    execution.execution_page,
+    route="/executions/[execution_id]",
+    title="Execution · Lanner",
+    on_load=execution.ExecutionState.load,
+)
+app.add_page(
+    dashboard.dashboard_page, route="/dashboard", title="Dashboard · Lanner", on_load=dashboard.DashboardState.load
+)
+app.add_page(triggers.triggers_page, route="/triggers", title="Triggers · Lanner", on_load=triggers.TriggersState.load)

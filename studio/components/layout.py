@@ -2,6 +2,13 @@
 
 import reflex as rx
 
+NAVIGATION = [
+    ("workflow", "Flows", "/flows"),
+    ("list-checks", "Executions", "/executions"),
+    ("chart-column", "Dashboard", "/dashboard"),
+    ("alarm-clock", "Triggers", "/triggers"),
+]
+
 
 def sidebar(namespaces: rx.Var, selected: rx.Var, on_select) -> rx.Component:
     return rx.vstack(
@@ -15,7 +22,10 @@ def sidebar(namespaces: rx.Var, selected: rx.Var, on_select) -> rx.Component:
             width="100%",
             id="namespace-select",
         ),
-        rx.link(rx.hstack(rx.icon("workflow", size=16), rx.text("Flows")), href="/flows"),
+        *[
+            rx.link(rx.hstack(rx.icon(icon, size=16), rx.text(label)), href=href, class_name="nav-link")
+            for icon, label, href in NAVIGATION
+        ],
         width="220px",
         min_height="100vh",
         padding="1em",

@@ -1,4 +1,8 @@
-"""The studio's one way into the engine. Pages and states call these functions, never Redis or SQL."""
+"""The studio's one way into the engine. Pages and states call these functions, never Redis or SQL.
+
+Flows and the editor are here; each other domain has its module beside this one (``executions``,
+``history``, ``triggers``), sharing ``database()`` and ``connections()``.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ from studio import forms
 
 
 @functools.cache
-def _database() -> Engine:
+def database() -> Engine:
     return open_database(load_settings().database_url)
 
 
@@ -38,7 +42,7 @@ class FlowSummary:
 
 def list_flows(namespace: str | None = None, search: str = "") -> list[FlowSummary]:
     needle = search.strip().lower()
-    with session_scope(_database()) as session:
+    with session_scope(database()) as session:
         records = flow_store.list_flows(session, namespace or None)
     return [
         FlowSummary(
@@ -55,12 +59,12 @@ def list_flows(namespace: str | None = None, search: str = "") -> list[FlowSumma
 
 
 def namespaces() -> list[str]:
-    with session_scope(_database()) as session:
+    with session_scope(database()) as session:
         return sorted({r.namespace for r in flow_store.list_flows(session)})
 
 
 def flow_source(namespace: str, flow_id: str) -> str:
-    with session_scope(_database()) as session:
+    with session_scope(database()) as session:
         return flow_store.get_flow(session, namespace, flow_id).source
 
 
@@ -157,7 +161,7 @@ def graph_of(text: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], lis
 
 def save_flow(text: str, author: str = "studio") -> str:
     """Save a new revision (none when the text is unchanged); returns what happened."""
-    with session_scope(_database()) as session:
+    with session_scope(database()) as session:
         return flow_store.deploy_flow(session, text, author=author).describe()
 
 
@@ -170,14 +174,14 @@ def edit(text: str, operation: str, **arguments: Any) -> str:
 
 
 @functools.cache
-def _connections() -> Any:
+def connections() -> Any:
     from engine.commands import Connections
     from engine.connection import connect
 
     settings = load_settings()
     if not settings.redis_url:
         raise RuntimeError("the studio needs LANNER_REDIS_URL (lanner server sets it)")
-    return Connections(_database(), connect(settings.redis_url))
+    return Connections(database(), connect(settings.redis_url))
 
 
 def flow_inputs(text: str) -> list[dict[str, str]]:
@@ -239,13 +243,13 @@ def start_run(namespace: str, flow_id: str, inputs: dict[str, Any]) -> str:
     from engine.commands import start_execution
 
     given = {k: v for k, v in inputs.items() if v not in ("", None)}
-    return start_execution(_connections(), namespace, flow_id, inputs=given, trigger={"type": "studio"})
+    return start_execution(connections(), namespace, flow_id, inputs=given, trigger={"type": "studio"})
 
 
 def kill_run(execution_id: str) -> None:
     from engine.commands import kill_execution
 
-    kill_execution(_connections(), execution_id)
+    kill_execution(connections(), execution_id)
 
 
 def run_status(execution_id: str, after: int) -> dict[str, Any]:
@@ -253,7 +257,7 @@ def run_status(execution_id: str, after: int) -> dict[str, Any]:
     from engine.store import executions as execution_store
     from engine.store.logs import read_logs
 
-    with session_scope(_database()) as session:
+    with session_scope(database()) as session:
         execution = execution_store.get_execution(session, execution_id)
         runs = execution_store.task_runs(session, execution_id)
         lines = read_logs(session, execution_id, after=after, limit=500)
@@ -409,7 +413,7 @@ def drop_target(text: str, node_id: str) -> dict[str, Any]:
 
 
 def revisions(namespace: str, flow_id: str) -> list[dict[str, str]]:
-    with session_scope(_database()) as session:
+    with session_scope(database()) as session:
         found = flow_store.list_revisions(session, namespace, flow_id)
     return [
         {
@@ -423,7 +427,7 @@ def revisions(namespace: str, flow_id: str) -> list[dict[str, str]]:
 
 
 def revision_source(namespace: str, flow_id: str, revision: int) -> str:
-    with session_scope(_database()) as session:
+    with session_scope(database()) as session:
         return flow_store.get_revision(session, namespace, flow_id, revision).source
 
 
@@ -452,7 +456,7 @@ def create_flow(namespace: str, flow_id: str) -> str:
         "tasks": [{"id": "hello", "type": "log", "message": f"Hello from {flow_id}"}],
     }
     text = yaml.safe_dump(flow, sort_keys=False, allow_unicode=True)
-    with session_scope(_database()) as session:
+    with session_scope(database()) as session:
         with contextlib.suppress(flow_store.FlowNotFound):
             flow_store.get_flow(session, namespace, flow_id)
             raise ValueError(f"{namespace}/{flow_id} already exists")
@@ -469,11 +473,11 @@ def import_flow(source: bytes, filename: str) -> tuple[str, str, str]:
         text = source.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ValueError(f"{filename}: not UTF-8 text (byte {exc.start})") from None
-    with session_scope(_database()) as session:
+    with session_scope(database()) as session:
         result = flow_store.deploy_flow(session, text, author="studio import", filename=filename)
     return result.namespace, result.flow_id, result.describe()
 
 
 def delete_flow(namespace: str, flow_id: str) -> None:
-    with session_scope(_database()) as session:
+    with session_scope(database()) as session:
         flow_store.delete_flow(session, namespace, flow_id, author="studio")
