@@ -75,6 +75,11 @@ class EditorState(rx.State):
         self.positions, self.message, self.selected, self.form_error = {}, "", "", ""
         self.execution_id, self.task_outputs, self.log_lines = "", {}, []
         self._show(self.saved)
+        revision = params.get("revision", "")
+        if revision.isdigit():  # the revision an execution ran, opened from its page
+            self.undo_stack = [self.draft]
+            self._show(services.revision_source(self.namespace, self.flow_id, int(revision)))
+            self.message = f"revision {revision} shown: save to make it the newest"
         self._refresh_form()
 
     def _show(self, text: str) -> None:

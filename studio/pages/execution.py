@@ -1,17 +1,391 @@
-"""One execution (placeholder)."""
+"""One execution: header, then topology, Gantt, logs, outputs and actions, all following it live."""
 
+import asyncio
+import datetime as dt
+import json
+from typing import Any
+
+import plotly.graph_objects as go
 import reflex as rx
 
+from studio.components.canvas import flow_canvas
 from studio.components.layout import page, sidebar
+from studio.gantt import gantt_figure
+from studio.services import executions as runs
+
+LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]
+ALL_TASKS = "all tasks"
 
 
 class ExecutionState(rx.State):
+    execution_id: str = ""
+    info: dict[str, Any] = {}
+    nodes: list[dict[str, Any]] = []
+    edges: list[dict[str, Any]] = []
+    gantt: go.Figure = go.Figure()
+    outputs: list[dict[str, str]] = []
+    log_lines: list[dict[str, Any]] = []
+    log_task: str = ALL_TASKS
+    log_level: str = "ALL"
+    log_search: str = ""
+    replay_task: str = ""
+    resume_values: dict[str, str] = {}
+    message: str = ""
+    missing: str = ""
+    _source: str = ""
+    _log_position: int = 0
+    _following: bool = False
+
+    @rx.var
+    def running(self) -> bool:
+        return bool(self.info.get("running"))
+
+    @rx.var
+    def task_choices(self) -> list[str]:
+        return [ALL_TASKS, *self.info.get("task_ids", [])]
+
+    @rx.var
+    def visible_logs(self) -> list[dict[str, Any]]:
+        floor = 0 if self.log_level == "ALL" else LEVELS.index(self.log_level)
+        needle = self.log_search.lower()
+        return [
+            line
+            for line in self.log_lines
+            if (self.log_task == ALL_TASKS or line["task_id"] == self.log_task)
+            and LEVELS.index(line["level"]) >= floor
+            and (not needle or needle in line["text"].lower())
+        ]
+
     @rx.event
-    def load(self) -> None:
-        pass
+    def load(self):
+        self.execution_id = self.router.page.params.get("execution_id", "")
+        self.log_lines, self._log_position, self.message, self.missing = [], 0, "", ""
+        self.log_task, self.log_level, self.log_search = ALL_TASKS, "ALL", ""
+        try:
+            self._refresh()
+        except LookupError:
+            self.missing = f"no execution {self.execution_id}"
+            return None
+        self.replay_task = (self.info.get("task_ids") or [""])[0]
+        return ExecutionState.follow if self.running else None
+
+    def _refresh(self) -> None:
+        self.info = runs.detail(self.execution_id)
+        if self.info["source"] != self._source:
+            self._source = self.info["source"]
+        latest, spans = runs.task_runs(self.execution_id)
+        self.nodes, self.edges = runs.graph(self._source, latest)
+        self.gantt = gantt_figure(spans, dt.datetime.now(dt.UTC).replace(tzinfo=None))
+        self.outputs = [
+            {"task_id": task_id, "json": json.dumps(run["outputs"], indent=2, default=str)}
+            for task_id, run in latest.items()
+            if run["outputs"]
+        ]
+        self.resume_values = {i["id"]: self.resume_values.get(i["id"], "") for i in self.info["resume_inputs"]}
+        fresh = runs.logs(self.execution_id, after=self._log_position, limit=2000)
+        if fresh:
+            self._log_position = fresh[-1]["id"]
+            self.log_lines = (self.log_lines + fresh)[-5000:]
+
+    @rx.event(background=True)
+    async def follow(self):
+        """Every half second while the execution runs: states, Gantt, outputs and new log lines."""
+        async with self:
+            if self._following:
+                return
+            self._following = True
+        try:
+            while True:
+                await asyncio.sleep(0.5)
+                async with self:
+                    if not self.router.page.path.startswith("/executions/"):
+                        return
+                    self._refresh()
+                    if not self.running:
+                        return
+        finally:
+            async with self:
+                self._following = False
+
+    def _act(self, action, done: str):
+        try:
+            action()
+        except (ValueError, LookupError) as exc:
+            self.message = str(exc)
+            return None
+        self.message = done
+        self._refresh()
+        return ExecutionState.follow
+
+    @rx.event
+    def kill(self):
+        return self._act(lambda: runs.kill(self.execution_id), "kill requested")
+
+    @rx.event
+    def restart(self):
+        return self._act(lambda: runs.restart(self.execution_id), "restarted from the failed tasks")
+
+    @rx.event
+    def resume(self):
+        values = {k: v for k, v in self.resume_values.items() if v != ""}
+        return self._act(lambda: runs.resume(self.execution_id, values), "resumed")
+
+    @rx.event
+    def replay(self):
+        try:
+            new_id = runs.replay(self.execution_id, self.replay_task)
+        except (ValueError, LookupError) as exc:
+            self.message = str(exc)
+            return None
+        return rx.redirect(f"/executions/{new_id}")
+
+    @rx.event
+    def set_replay_task(self, value: str) -> None:
+        self.replay_task = value
+
+    @rx.event
+    def set_resume_value(self, input_id: str, value: str) -> None:
+        self.resume_values = {**self.resume_values, input_id: value}
+
+    @rx.event
+    def select_task(self, payload: dict[str, Any]) -> None:
+        """A click on a node shows that task's log lines."""
+        task_id = payload.get("id", "")
+        self.log_task = ALL_TASKS if not task_id or task_id == self.log_task else task_id
+
+    @rx.event
+    def set_log_task(self, value: str) -> None:
+        self.log_task = value
+
+    @rx.event
+    def set_log_level(self, value: str) -> None:
+        self.log_level = value
+
+    @rx.event
+    def set_log_search(self, value: str) -> None:
+        self.log_search = value
+
+    @rx.event
+    def download_logs(self):
+        return rx.download(data=runs.all_logs_text(self.execution_id), filename=f"{self.execution_id}.log")
+
+
+def _fact(label: str, value, **props) -> rx.Component:
+    return rx.vstack(rx.text(label, size="1", color_scheme="gray"), rx.text(value, size="2", **props), spacing="0")
+
+
+def _header() -> rx.Component:
+    info = ExecutionState.info
+    flow_href = "/flows/" + info["namespace"].to(str) + "/" + info["flow"].to(str)
+    return rx.vstack(
+        rx.hstack(
+            rx.heading("Execution " + info["short"].to(str), size="5"),
+            rx.badge(info["state"].to(str), id="execution-state", size="2"),
+            rx.spacer(),
+            rx.text(ExecutionState.message, size="2", id="execution-message"),
+            width="100%",
+            align="center",
+        ),
+        rx.hstack(
+            rx.vstack(
+                rx.text("Flow", size="1", color_scheme="gray"),
+                rx.hstack(
+                    rx.link(info["namespace"].to(str) + "/" + info["flow"].to(str), href=flow_href),
+                    rx.link(
+                        "revision " + info["revision"].to(str),
+                        href=flow_href + "?revision=" + info["revision"].to(str),
+                        id="revision-link",
+                        size="2",
+                    ),
+                ),
+                spacing="0",
+            ),
+            _fact("Created", info["created"].to(str)),
+            _fact("Started", info["started"].to(str)),
+            _fact("Ended", info["ended"].to(str)),
+            _fact("Duration", info["duration"].to(str), id="execution-duration"),
+            _fact("Trigger", info["trigger"].to(str)),
+            _fact("Labels", info["labels"].to(str)),
+            spacing="5",
+            wrap="wrap",
+        ),
+        rx.cond(
+            info["error"].to(str) != "",
+            rx.callout(info["error"].to(str), color_scheme="red", id="execution-error", width="100%"),
+        ),
+        rx.grid(
+            rx.vstack(
+                rx.text("Inputs", size="1", weight="bold"),
+                rx.code_block(info["inputs_json"].to(str), language="json", width="100%"),
+                width="100%",
+            ),
+            rx.vstack(
+                rx.text("Outputs", size="1", weight="bold"),
+                rx.code_block(info["outputs_json"].to(str), language="json", width="100%"),
+                width="100%",
+            ),
+            columns="2",
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _log_line(line: dict) -> rx.Component:
+    return rx.text(
+        line["text"].to(str), white_space="pre-wrap", font_family="monospace", size="1", class_name="log-line"
+    )
+
+
+def _logs() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.select(
+                ExecutionState.task_choices,
+                value=ExecutionState.log_task,
+                on_change=ExecutionState.set_log_task,
+                size="1",
+                name="log-task",
+            ),
+            rx.select(
+                ["ALL", "DEBUG", "INFO", "WARN", "ERROR"],
+                value=ExecutionState.log_level,
+                on_change=ExecutionState.set_log_level,
+                size="1",
+                name="log-level",
+            ),
+            rx.input(
+                placeholder="Search the logs",
+                value=ExecutionState.log_search,
+                on_change=ExecutionState.set_log_search.debounce(200),
+                size="1",
+                id="log-search",
+            ),
+            rx.text(ExecutionState.visible_logs.length().to(str) + " lines", size="1", color_scheme="gray"),
+            rx.spacer(),
+            rx.button("Download", on_click=ExecutionState.download_logs, size="1", variant="soft", id="download-logs"),
+            width="100%",
+            align="center",
+        ),
+        rx.box(
+            rx.foreach(ExecutionState.visible_logs, _log_line),
+            max_height="55vh",
+            overflow_y="auto",
+            width="100%",
+            id="log-panel",
+        ),
+        width="100%",
+    )
+
+
+def _output(item: dict) -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.text(item["task_id"], weight="bold", size="2"),
+            rx.button("Copy", size="1", variant="soft", on_click=rx.set_clipboard(item["json"])),
+        ),
+        rx.code_block(item["json"], language="json", width="100%"),
+        width="100%",
+        class_name="task-output",
+    )
+
+
+def _actions() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.button(
+                "Kill",
+                on_click=ExecutionState.kill,
+                color_scheme="red",
+                id="kill-button",
+                disabled=~ExecutionState.running,
+            ),
+            rx.button(
+                "Restart from failed tasks",
+                on_click=ExecutionState.restart,
+                id="restart-button",
+                disabled=ExecutionState.running,
+            ),
+        ),
+        rx.hstack(
+            rx.text("Replay from", size="2"),
+            rx.select(
+                ExecutionState.info["task_ids"].to(list[str]),
+                value=ExecutionState.replay_task,
+                on_change=ExecutionState.set_replay_task,
+                name="replay-task",
+            ),
+            rx.button("Replay", on_click=ExecutionState.replay, variant="soft", id="replay-button"),
+            align="center",
+        ),
+        rx.cond(
+            ExecutionState.info["paused"].to(bool) | ExecutionState.info["held"].to(bool),
+            rx.vstack(
+                rx.foreach(
+                    ExecutionState.info["resume_inputs"].to(list[dict[str, str]]),
+                    lambda item: rx.hstack(
+                        rx.text(item["id"] + " (" + item["type"] + ")", size="2"),
+                        rx.input(
+                            value=ExecutionState.resume_values[item["id"]],
+                            on_change=lambda v: ExecutionState.set_resume_value(item["id"], v),
+                            name=item["id"],
+                        ),
+                        align="center",
+                    ),
+                ),
+                rx.button("Resume", on_click=ExecutionState.resume, color_scheme="green", id="resume-button"),
+            ),
+        ),
+        spacing="4",
+    )
 
 
 def execution_page() -> rx.Component:
     return page(
-        sidebar(rx.Var.create(["all namespaces"]), "all namespaces", rx.noop), rx.heading("Execution", size="6")
+        sidebar(rx.Var.create(["all namespaces"]), "all namespaces", rx.noop),
+        rx.cond(
+            ExecutionState.missing != "",
+            rx.callout(ExecutionState.missing, color_scheme="red", id="execution-missing"),
+            rx.vstack(
+                _header(),
+                rx.tabs.root(
+                    rx.tabs.list(
+                        rx.tabs.trigger("Topology", value="topology", id="tab-topology"),
+                        rx.tabs.trigger("Gantt", value="gantt", id="tab-gantt"),
+                        rx.tabs.trigger("Logs", value="logs", id="tab-logs"),
+                        rx.tabs.trigger("Outputs", value="outputs", id="tab-outputs"),
+                        rx.tabs.trigger("Actions", value="actions", id="tab-actions"),
+                    ),
+                    rx.tabs.content(
+                        rx.box(
+                            flow_canvas(
+                                nodes=ExecutionState.nodes,
+                                edges=ExecutionState.edges,
+                                positions={},
+                                read_only=True,
+                                flow_key=ExecutionState.info["namespace"].to(str)
+                                + "/"
+                                + ExecutionState.info["flow"].to(str),
+                                on_select_task=ExecutionState.select_task,
+                            ),
+                            height="60vh",
+                            border="1px solid var(--gray-5)",
+                            border_radius="8px",
+                            id="canvas",
+                        ),
+                        value="topology",
+                    ),
+                    rx.tabs.content(rx.plotly(data=ExecutionState.gantt, id="gantt"), value="gantt"),
+                    rx.tabs.content(_logs(), value="logs"),
+                    rx.tabs.content(
+                        rx.vstack(rx.foreach(ExecutionState.outputs, _output), width="100%"), value="outputs"
+                    ),
+                    rx.tabs.content(_actions(), value="actions"),
+                    default_value="topology",
+                    width="100%",
+                ),
+                width="100%",
+            ),
+        ),
     )

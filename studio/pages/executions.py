@@ -1,17 +1,279 @@
-"""Executions list (placeholder)."""
+"""Executions list: filters, sorting and pages computed by the database, live running rows, bulk actions."""
+
+import asyncio
 
 import reflex as rx
 
+from studio import services
 from studio.components.layout import page, sidebar
+from studio.services import executions as runs
+
+ALL = "all namespaces"
+ANY_STATE = "any state"
+COLUMNS = [("created", "Created"), ("flow", "Flow"), ("state", "State"), ("duration", "Duration")]
 
 
 class ExecutionsState(rx.State):
+    rows: list[dict[str, str]] = []
+    total: int = 0
+    namespaces: list[str] = [ALL]
+    namespace: str = ALL
+    flow_id: str = ""
+    state: str = ANY_STATE
+    labels: str = ""
+    text: str = ""
+    day_from: str = ""
+    day_to: str = ""
+    sort: str = "created"
+    descending: bool = True
+    page_number: int = 1
+    size: int = 25
+    picked: list[str] = []
+    error: str = ""
+    notice: str = ""
+    _refreshing: bool = False
+
+    @rx.var
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @rx.var
+    def states(self) -> list[str]:
+        return [ANY_STATE, *runs.STATES]
+
     @rx.event
-    def load(self) -> None:
-        pass
+    def load(self):
+        """Filters come from the query string, so a chart's bar can open the matching list."""
+        query = self.router.page.params
+        self.namespaces = [ALL, *services.namespaces()]
+        self.namespace = query.get("namespace") or ALL
+        self.flow_id = query.get("flow", "")
+        self.state = query.get("state") or ANY_STATE
+        self.day_from, self.day_to = query.get("from", ""), query.get("to", "")
+        self.text, self.labels = query.get("q", ""), query.get("label", "")
+        self.page_number, self.picked, self.notice = 1, [], ""
+        return self._search()
+
+    def _search(self):
+        try:
+            self.rows, self.total = runs.search_executions(
+                namespace="" if self.namespace == ALL else self.namespace,
+                flow_id=self.flow_id.strip(),
+                states=[] if self.state == ANY_STATE else [self.state],
+                labels=self.labels,
+                text=self.text,
+                day_from=self.day_from,
+                day_to=self.day_to,
+                sort=self.sort,
+                descending=self.descending,
+                page=self.page_number,
+                size=self.size,
+            )
+            self.error = ""
+        except ValueError as exc:
+            self.error = str(exc)
+            return None
+        if any(r["running"] for r in self.rows) and not self._refreshing:
+            return ExecutionsState.refresh_running
+        return None
+
+    @rx.event(background=True)
+    async def refresh_running(self):
+        """While a shown row runs, the page follows it (once a second), then stops."""
+        async with self:
+            if self._refreshing:
+                return
+            self._refreshing = True
+        try:
+            while True:
+                await asyncio.sleep(1.0)
+                async with self:
+                    if self.router.page.path != "/executions" or not any(r["running"] for r in self.rows):
+                        return
+                    self._search()
+        finally:
+            async with self:
+                self._refreshing = False
+
+    @rx.event
+    def set_filter(self, name: str, value: str):
+        setattr(self, name, value)
+        self.page_number, self.picked = 1, []
+        return self._search()
+
+    @rx.event
+    def sort_by(self, column: str):
+        self.descending = not self.descending if self.sort == column else column in ("created", "duration")
+        self.sort = column
+        return self._search()
+
+    @rx.event
+    def go_to(self, page_number: int):
+        self.page_number = min(max(page_number, 1), self.pages)
+        return self._search()
+
+    @rx.event
+    def toggle(self, execution_id: str, picked: bool) -> None:
+        others = [i for i in self.picked if i != execution_id]
+        self.picked = [*others, execution_id] if picked else others
+
+    @rx.event
+    def toggle_all(self, picked: bool) -> None:
+        self.picked = [r["id"] for r in self.rows] if picked else []
+
+    @rx.event
+    def bulk(self, action: str):
+        if not self.picked:
+            self.notice = "select executions first"
+            return None
+        self.notice = runs.act(action, self.picked)
+        self.picked = []
+        return self._search()
+
+
+def _header(column: str, label: str) -> rx.Component:
+    arrow = rx.cond(ExecutionsState.sort == column, rx.cond(ExecutionsState.descending, " ↓", " ↑"), "")
+    return rx.table.column_header_cell(
+        rx.link(label + arrow, on_click=ExecutionsState.sort_by(column), cursor="pointer", id=f"sort-{column}")
+    )
+
+
+def _state_badge(state) -> rx.Component:
+    colour = rx.match(
+        state,
+        ("SUCCESS", "green"),
+        ("FAILED", "red"),
+        ("RUNNING", "blue"),
+        ("WARNING", "orange"),
+        ("KILLED", "gray"),
+        ("PAUSED", "cyan"),
+        "gray",
+    )
+    return rx.badge(state, color_scheme=colour, class_name="state-badge")
+
+
+def _row(row: dict) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(
+            rx.checkbox(
+                checked=ExecutionsState.picked.contains(row["id"]),
+                on_change=lambda picked: ExecutionsState.toggle(row["id"], picked),
+                class_name="pick",
+            )
+        ),
+        rx.table.cell(rx.link(row["short"], href="/executions/" + row["id"], class_name="execution-link")),
+        rx.table.cell(row["created"]),
+        rx.table.cell(row["namespace"] + "/" + row["flow"]),
+        rx.table.cell(_state_badge(row["state"])),
+        rx.table.cell(row["duration"]),
+        rx.table.cell(row["trigger"]),
+        rx.table.cell(row["labels"]),
+        class_name="execution-row",
+        custom_attrs={"data-state": row["state"], "data-id": row["id"]},
+    )
+
+
+def _filters() -> rx.Component:
+    def text_filter(name: str, placeholder: str, width: str, **props) -> rx.Component:
+        return rx.input(
+            placeholder=placeholder,
+            value=getattr(ExecutionsState, name),
+            on_change=lambda v: ExecutionsState.set_filter(name, v).debounce(300),
+            width=width,
+            name=name,
+            **props,
+        )
+
+    return rx.hstack(
+        rx.select(
+            ExecutionsState.namespaces,
+            value=ExecutionsState.namespace,
+            on_change=lambda v: ExecutionsState.set_filter("namespace", v),
+            name="namespace",
+        ),
+        text_filter("flow_id", "flow id", "140px"),
+        rx.select(
+            ExecutionsState.states,
+            value=ExecutionsState.state,
+            on_change=lambda v: ExecutionsState.set_filter("state", v),
+            name="state",
+            id="state-filter",
+        ),
+        text_filter("labels", "labels key:value, ...", "180px"),
+        text_filter("text", "id or flow contains", "160px"),
+        rx.text("from", size="1"),
+        text_filter("day_from", "", "140px", type="date"),
+        rx.text("to", size="1"),
+        text_filter("day_to", "", "140px", type="date"),
+        wrap="wrap",
+        align="center",
+        width="100%",
+    )
+
+
+def _bulk_bar() -> rx.Component:
+    return rx.hstack(
+        rx.text(ExecutionsState.picked.length().to(str) + " selected", size="2"),
+        rx.button(
+            "Kill", on_click=ExecutionsState.bulk("kill"), size="1", color_scheme="red", variant="soft", id="bulk-kill"
+        ),
+        rx.button("Restart", on_click=ExecutionsState.bulk("restart"), size="1", variant="soft", id="bulk-restart"),
+        rx.button("Delete", on_click=ExecutionsState.bulk("delete"), size="1", color_scheme="red", id="bulk-delete"),
+        rx.spacer(),
+        rx.text(ExecutionsState.total.to(str) + " executions", size="2", id="executions-total"),
+        rx.button(
+            "Previous",
+            on_click=ExecutionsState.go_to(ExecutionsState.page_number - 1),
+            size="1",
+            variant="soft",
+            id="page-prev",
+        ),
+        rx.text(ExecutionsState.page_number.to(str) + " / " + ExecutionsState.pages.to(str), size="2", id="page-of"),
+        rx.button(
+            "Next",
+            on_click=ExecutionsState.go_to(ExecutionsState.page_number + 1),
+            size="1",
+            variant="soft",
+            id="page-next",
+        ),
+        width="100%",
+        align="center",
+        margin_y="0.5em",
+    )
 
 
 def executions_page() -> rx.Component:
     return page(
-        sidebar(rx.Var.create(["all namespaces"]), "all namespaces", rx.noop), rx.heading("Executions", size="6")
+        sidebar(
+            ExecutionsState.namespaces, ExecutionsState.namespace, lambda v: ExecutionsState.set_filter("namespace", v)
+        ),
+        rx.heading("Executions", size="6"),
+        _filters(),
+        rx.cond(
+            ExecutionsState.error != "", rx.callout(ExecutionsState.error, color_scheme="red", id="executions-error")
+        ),
+        rx.cond(ExecutionsState.notice != "", rx.callout(ExecutionsState.notice, id="executions-notice")),
+        _bulk_bar(),
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    rx.table.column_header_cell(
+                        rx.checkbox(
+                            checked=(ExecutionsState.picked.length() > 0)
+                            & (ExecutionsState.picked.length() == ExecutionsState.rows.length()),
+                            on_change=ExecutionsState.toggle_all,
+                            id="pick-all",
+                        )
+                    ),
+                    rx.table.column_header_cell("Execution"),
+                    *[_header(column, label) for column, label in COLUMNS[:2]],
+                    _header("state", "State"),
+                    _header("duration", "Duration"),
+                    rx.table.column_header_cell("Trigger"),
+                    rx.table.column_header_cell("Labels"),
+                )
+            ),
+            rx.table.body(rx.foreach(ExecutionsState.rows, _row)),
+            width="100%",
+        ),
     )

@@ -10,8 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from engine import commands
 from engine.api.deps import connections
@@ -20,7 +19,9 @@ from engine.api.schemas import ERRORS, ExecutionOut, ExecutionPage, ExecutionReq
 from engine.config import load_settings
 from engine.states import State
 from engine.store import executions as store
+from engine.store import search
 from engine.store.logs import read_logs
+from engine.store.search import ExecutionFilter
 from engine.store.tables import Execution
 
 router = APIRouter(tags=["executions"])
@@ -155,36 +156,19 @@ def search_executions(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> ExecutionPage:
-    """Newest first. ``label`` is KEY:VALUE (repeatable); ``q`` matches the start of an execution id."""
-    statement = select(Execution)
-    if namespace:
-        statement = statement.where(
-            (Execution.namespace == namespace) | col(Execution.namespace).startswith(namespace + ".")
-        )
-    if flow_id:
-        statement = statement.where(Execution.flow_id == flow_id)
-    if state:
-        statement = statement.where(col(Execution.state).in_([s.value for s in state]))
-    if start:
-        statement = statement.where(col(Execution.created_at) >= start)
-    if end:
-        statement = statement.where(col(Execution.created_at) < end)
-    if q:
-        statement = statement.where(col(Execution.id).startswith(q))
-    wanted = label_filters(list(label))
+    """Newest first. ``label`` is KEY:VALUE (repeatable); ``q`` matches the start of an execution id or part
+    of a flow id."""
+    wanted = ExecutionFilter(
+        namespace=namespace,
+        flow_id=flow_id,
+        states=tuple(s.value for s in state),
+        labels=label_filters(list(label)),
+        text=q,
+        start=start,
+        end=end,
+    )
     with Session(connections().db) as session:
-        if wanted:  # labels live in a JSON column: filtered here, after the indexed filters
-            rows = [
-                r
-                for r in session.exec(statement.order_by(col(Execution.created_at).desc()).limit(10_000))
-                if all(str(r.labels.get(k)) == v for k, v in wanted.items())
-            ]
-            total, rows = len(rows), rows[(page - 1) * size : page * size]
-        else:
-            total = session.exec(select(func.count()).select_from(statement.subquery())).one()
-            rows = list(
-                session.exec(statement.order_by(col(Execution.created_at).desc()).offset((page - 1) * size).limit(size))
-            )
+        rows, total = search.search_executions(session, wanted, page=page, size=size)
         return ExecutionPage(results=[execution_out(r) for r in rows], total=total, page=page, size=size)
 
 
@@ -192,6 +176,18 @@ def search_executions(
 def get_execution(execution_id: str) -> ExecutionOut:
     """An execution with its task runs."""
     return _read(execution_id)
+
+
+@router.delete("/executions/{execution_id}", status_code=204, responses=ERRORS)
+def delete_execution(execution_id: str) -> None:
+    """Delete an ended execution with its task runs and logs (409 while it runs)."""
+    with Session(connections().db) as session:
+        store.get_execution(session, execution_id)
+        try:
+            search.delete_executions(session, [execution_id])
+        except search.ExecutionRunning as exc:
+            raise ApiError(409, str(exc)) from None
+        session.commit()
 
 
 @router.post("/executions/{execution_id}/kill", response_model=ExecutionOut, responses=ERRORS)

@@ -1,0 +1,105 @@
+"""Finding executions (filters, sort, pages) and deleting ended ones. The API and the studio share these."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, func, or_
+from sqlmodel import Session, col, select
+
+from engine.states import State
+from engine.store.tables import Execution, LogLine, TaskRun, TaskRunAttempt
+
+TERMINAL = frozenset(s.value for s in State if s.terminal)
+SORTABLE = {
+    "created": Execution.created_at,
+    "started": Execution.started_at,
+    "duration": Execution.duration_ms,
+    "state": Execution.state,
+    "flow": Execution.flow_id,
+    "namespace": Execution.namespace,
+}
+LABEL_SCAN_LIMIT = 10_000  # labels live in a JSON column: filtered in Python after the indexed filters
+
+
+@dataclass(frozen=True)
+class ExecutionFilter:
+    """What an executions list asks for; empty fields filter nothing. ``namespace`` includes its children."""
+
+    namespace: str | None = None
+    flow_id: str | None = None
+    states: tuple[str, ...] = ()
+    labels: dict[str, str] = field(default_factory=dict)
+    text: str | None = None  # the start of an execution id, or part of a flow id
+    start: dt.datetime | None = None  # created at or after
+    end: dt.datetime | None = None  # created before
+
+
+def _statement(wanted: ExecutionFilter):
+    statement = select(Execution)
+    if wanted.namespace:
+        statement = statement.where(
+            (Execution.namespace == wanted.namespace) | col(Execution.namespace).startswith(wanted.namespace + ".")
+        )
+    if wanted.flow_id:
+        statement = statement.where(Execution.flow_id == wanted.flow_id)
+    if wanted.states:
+        statement = statement.where(col(Execution.state).in_(list(wanted.states)))
+    if wanted.start:
+        statement = statement.where(col(Execution.created_at) >= wanted.start)
+    if wanted.end:
+        statement = statement.where(col(Execution.created_at) < wanted.end)
+    if wanted.text:
+        text = wanted.text.strip()
+        statement = statement.where(
+            or_(col(Execution.id).startswith(text), col(Execution.flow_id).contains(text, autoescape=True))
+        )
+    return statement
+
+
+def search_executions(
+    session: Session,
+    wanted: ExecutionFilter,
+    *,
+    sort: str = "created",
+    descending: bool = True,
+    page: int = 1,
+    size: int = 50,
+) -> tuple[list[Execution], int]:
+    """One page of matching executions and how many match in all (newest first unless told otherwise)."""
+    column = SORTABLE.get(sort, Execution.created_at)
+    order = [col(column).desc() if descending else col(column).asc(), col(Execution.id).desc()]
+    statement = _statement(wanted)
+    offset = (max(page, 1) - 1) * size
+    if wanted.labels:
+        rows = [
+            r
+            for r in session.exec(statement.order_by(*order).limit(LABEL_SCAN_LIMIT))
+            if all(str(r.labels.get(k)) == v for k, v in wanted.labels.items())
+        ]
+        return rows[offset : offset + size], len(rows)
+    total = session.exec(select(func.count()).select_from(statement.subquery())).one()
+    return list(session.exec(statement.order_by(*order).offset(offset).limit(size))), total
+
+
+class ExecutionRunning(ValueError):
+    """Only ended executions can be deleted (kill it first)."""
+
+
+def delete_executions(session: Session, execution_ids: list[str]) -> int:
+    """Delete ended executions with their task runs, attempts, logs and trigger fires; returns how many."""
+    found = list(session.exec(select(Execution).where(col(Execution.id).in_(execution_ids))))
+    running = [e.id for e in found if e.state not in TERMINAL]
+    if running:
+        raise ExecutionRunning(f"{len(running)} execution(s) still running: kill them first ({', '.join(running)})")
+    ids = [e.id for e in found]
+    if not ids:
+        return 0
+    run_ids = select(TaskRun.id).where(col(TaskRun.execution_id).in_(ids))
+    session.exec(delete(TaskRunAttempt).where(col(TaskRunAttempt.task_run_id).in_(run_ids)))
+    session.exec(delete(TaskRun).where(col(TaskRun.execution_id).in_(ids)))
+    session.exec(delete(LogLine).where(col(LogLine.execution_id).in_(ids)))
+    # A fired schedule slot stays claimed: deleting its run must not make the scheduler fire it again.
+    session.exec(delete(Execution).where(col(Execution.id).in_(ids)))
+    return len(ids)

@@ -1,0 +1,42 @@
+"""The Gantt chart of an execution: one bar per task run attempt on a time axis, coloured by state."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import plotly.graph_objects as go
+
+STATE_COLOURS = {
+    "CREATED": "#94a3b8", "QUEUED": "#94a3b8", "RUNNING": "#3b82f6", "SUCCESS": "#16a34a", "WARNING": "#d97706",
+    "FAILED": "#dc2626", "RETRYING": "#a855f7", "SKIPPED": "#a3a3a3", "KILLED": "#525252", "KILLING": "#525252",
+    "PAUSED": "#0ea5e9", "CANCELLED": "#737373",
+}  # fmt: skip
+
+
+def gantt_figure(spans: list[dict[str, Any]], now: dt.datetime) -> go.Figure:
+    """Bars start at each attempt's start and last until its end (until ``now`` while it runs)."""
+    figure = go.Figure()
+    order = list(dict.fromkeys(span["label"] for span in spans))  # first start first, top to bottom
+    for state in dict.fromkeys(span["state"] for span in spans):
+        chosen = [span for span in spans if span["state"] == state]
+        ends = [span["end"] or now for span in chosen]
+        figure.add_bar(
+            name=state,
+            orientation="h",
+            y=[span["label"] for span in chosen],
+            base=[span["start"].isoformat() for span in chosen],
+            x=[max((end - span["start"]).total_seconds() * 1000, 1) for span, end in zip(chosen, ends, strict=True)],
+            marker_color=STATE_COLOURS.get(state, "#6366f1"),
+            customdata=[[span["task_id"], span["attempt"]] for span in chosen],
+            hovertemplate="%{y}<br>%{base|%H:%M:%S.%L} + %{x:.0f} ms<extra>" + state + "</extra>",
+        )
+    figure.update_layout(
+        barmode="overlay",
+        height=max(160, 40 + 28 * len(order)),
+        margin={"l": 10, "r": 10, "t": 10, "b": 30},
+        xaxis={"type": "date", "tickformat": "%H:%M:%S"},
+        yaxis={"categoryorder": "array", "categoryarray": list(reversed(order)), "automargin": True},
+        legend={"orientation": "h"},
+    )
+    return figure

@@ -1,0 +1,245 @@
+"""Executions for the studio: search, one execution's detail, graph, task runs and logs, and actions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from engine import commands
+from engine.states import State
+from engine.store import executions as execution_store
+from engine.store import search
+from engine.store.database import session_scope
+from engine.store.logs import read_logs
+from engine.store.tables import Execution, TaskRunAttempt
+from studio.services import connections, database, graph_of, node_run_view
+
+TERMINAL = search.TERMINAL
+STATES = [s.value for s in State]
+
+
+def _duration(millis: int | None) -> str:
+    if millis is None:
+        return ""
+    if millis < 1000:
+        return f"{millis} ms"
+    seconds = millis / 1000
+    return f"{seconds:.1f} s" if seconds < 120 else f"{int(seconds // 60)} min {int(seconds % 60)} s"
+
+
+def _when(value: dt.datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+def _row(execution: Execution) -> dict[str, str]:
+    trigger = execution.trigger or {}
+    return {
+        "id": execution.id,
+        "short": execution.id[:8],
+        "namespace": execution.namespace,
+        "flow": execution.flow_id,
+        "revision": str(execution.flow_revision),
+        "state": execution.state,
+        "created": _when(execution.created_at),
+        "duration": _duration(execution.duration_ms),
+        "trigger": str(trigger.get("type", "")),
+        "labels": ", ".join(f"{k}:{v}" for k, v in (execution.labels or {}).items()),
+        "running": "" if execution.state in TERMINAL else "yes",
+    }
+
+
+def parse_labels(text: str) -> dict[str, str]:
+    """``team:data, env:prod`` as a mapping; a part without ``:`` raises ``ValueError`` naming it."""
+    labels = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = part.partition(":")
+        if not sep or not key.strip():
+            raise ValueError(f"label filter '{part}' is not key:value")
+        labels[key.strip()] = value.strip()
+    return labels
+
+
+def _day(text: str, *, end: bool = False) -> dt.datetime | None:
+    """A ``YYYY-MM-DD`` (UTC) day as the start of that day, or of the next one for an inclusive end."""
+    if not text:
+        return None
+    day = dt.date.fromisoformat(text)
+    return dt.datetime.combine(day + dt.timedelta(days=1 if end else 0), dt.time(), tzinfo=dt.UTC)
+
+
+def search_executions(
+    *,
+    namespace: str = "",
+    flow_id: str = "",
+    states: list[str] | None = None,
+    labels: str = "",
+    text: str = "",
+    day_from: str = "",
+    day_to: str = "",
+    sort: str = "created",
+    descending: bool = True,
+    page: int = 1,
+    size: int = 25,
+) -> tuple[list[dict[str, str]], int]:
+    """A page of executions as table rows, and how many match. Raises ``ValueError`` for a bad filter."""
+    wanted = search.ExecutionFilter(
+        namespace=namespace or None,
+        flow_id=flow_id or None,
+        states=tuple(states or ()),
+        labels=parse_labels(labels),
+        text=text.strip() or None,
+        start=_day(day_from),
+        end=_day(day_to, end=True),
+    )
+    with session_scope(database()) as session:
+        rows, total = search.search_executions(session, wanted, sort=sort, descending=descending, page=page, size=size)
+        return [_row(r) for r in rows], total
+
+
+def act(action: str, execution_ids: list[str]) -> str:
+    """Kill, restart or delete several executions; says what happened, naming the ones that could not."""
+    done, failed = 0, []
+    if action == "delete":
+        try:
+            with session_scope(database()) as session:
+                done = search.delete_executions(session, execution_ids)
+        except search.ExecutionRunning as exc:
+            return str(exc)
+        return f"deleted {done} execution(s)"
+    command = {"kill": commands.kill_execution, "restart": commands.restart_execution}[action]
+    for execution_id in execution_ids:
+        try:
+            command(connections(), execution_id)
+            done += 1
+        except (ValueError, LookupError) as exc:
+            failed.append(f"{execution_id[:8]}: {exc}")
+    verb = {"kill": "killed", "restart": "restarted"}[action]
+    return f"{verb} {done} execution(s)" + (f"; not {verb}: {'; '.join(failed)}" if failed else "")
+
+
+def detail(execution_id: str) -> dict[str, Any]:
+    """Everything the execution page shows in its header, with the flow text of the revision that ran."""
+    from engine.store import flows as flow_store
+    from engine.worker import find_task
+
+    with session_scope(database()) as session:
+        execution = execution_store.get_execution(session, execution_id)
+        where = (execution.namespace, execution.flow_id, execution.flow_revision)
+        flow = execution_store.flow_at(session, *where)
+        source = flow_store.get_revision(session, *where).source
+        runs = execution_store.task_runs(session, execution_id)
+    paused = {run.task_id for run in runs if run.state == State.PAUSED.value}
+    resume_inputs = [
+        {"id": i.id, "type": i.kind}
+        for task_id in sorted(paused)
+        for i in getattr(find_task(flow, task_id), "on_resume", [])
+    ]
+    return {
+        **_row(execution),
+        "started": _when(execution.started_at),
+        "ended": _when(execution.ended_at),
+        "trigger_json": json.dumps(execution.trigger or {}, indent=2, default=str),
+        "inputs_json": json.dumps(execution.inputs or {}, indent=2, default=str),
+        "outputs_json": json.dumps(execution.outputs or {}, indent=2, default=str),
+        "error": execution.error or "",
+        "held": execution.held,
+        "paused": bool(paused),
+        "source": source,
+        "task_ids": _all_task_ids([*flow.tasks, *flow.errors, *flow.finally_]),
+        "resume_inputs": resume_inputs,
+    }
+
+
+def _all_task_ids(tasks: list) -> list[str]:
+    from engine.tasks import child_lists
+
+    ids = []
+    for task in tasks:
+        ids.append(task.id)
+        for _, _, children in child_lists(task):
+            ids += _all_task_ids(children)
+    return ids
+
+
+def graph(source: str, runs: dict[str, dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The canvas of the revision that ran, each node showing its task run's state."""
+    nodes, edges, _ = graph_of(source)
+    return [{**n, **node_run_view(runs.get(n["id"]))} for n in nodes], edges
+
+
+def task_runs(execution_id: str) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """Each task's latest run (state, attempts, duration, error, outputs), and one span per attempt for the Gantt."""
+    from sqlmodel import col, select
+
+    with session_scope(database()) as session:
+        runs = execution_store.task_runs(session, execution_id)
+        attempts = list(
+            session.exec(select(TaskRunAttempt).where(col(TaskRunAttempt.task_run_id).in_([r.id for r in runs])))
+        )
+    latest: dict[str, dict[str, Any]] = {}
+    spans: list[dict[str, Any]] = []
+    by_run: dict[str, list[TaskRunAttempt]] = {}
+    for attempt in attempts:
+        by_run.setdefault(attempt.task_run_id, []).append(attempt)
+    for run in runs:
+        latest[run.task_id] = {
+            "state": run.state,
+            "attempts": run.attempt_count,
+            "duration_ms": run.duration_ms or 0,
+            "error": run.error or "",
+            "outputs": run.outputs or {},
+        }
+        label = run.task_id if run.iteration is None else f"{run.task_id} [{run.iteration}]"
+        for attempt in sorted(by_run.get(run.id, []), key=lambda a: a.attempt):
+            if attempt.started_at:
+                spans.append(
+                    {
+                        "label": label if attempt.attempt == 1 else f"{label} #{attempt.attempt}",
+                        "task_id": run.task_id,
+                        "attempt": attempt.attempt,
+                        "state": attempt.state,
+                        "start": attempt.started_at,
+                        "end": attempt.ended_at,
+                    }
+                )
+    return latest, spans
+
+
+def logs(execution_id: str, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+    with session_scope(database()) as session:
+        lines = read_logs(session, execution_id, after=after, limit=limit)
+    return [
+        {
+            "id": line.id,
+            "task_id": line.task_id or "",
+            "level": line.level,
+            "text": f"{line.timestamp:%H:%M:%S} {line.level:<5} {line.task_id or '-'} {line.message}",
+        }
+        for line in lines
+    ]
+
+
+def all_logs_text(execution_id: str) -> str:
+    """Every line of an execution as a text file (for download)."""
+    with session_scope(database()) as session:
+        lines = read_logs(session, execution_id, limit=1_000_000)
+    return "".join(
+        f"{line.timestamp.isoformat()} {line.level:<5} {line.task_id or '-'} {line.message}\n" for line in lines
+    )
+
+
+def replay(execution_id: str, task_id: str) -> str:
+    return commands.replay_execution(connections(), execution_id, task_id)
+
+
+def resume(execution_id: str, inputs: dict[str, Any]) -> None:
+    commands.resume_execution(connections(), execution_id, inputs)
+
+
+def kill(execution_id: str) -> None:
+    commands.kill_execution(connections(), execution_id)
+
+
+def restart(execution_id: str) -> None:
+    commands.restart_execution(connections(), execution_id)

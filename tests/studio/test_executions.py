@@ -1,0 +1,102 @@
+"""Executions list and execution page in a real browser: filter, inspect a failure, restart it, Gantt data."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.slow
+
+YAML = {"content-type": "application/x-yaml"}
+
+
+def deploy_and_run(studio, source: str, namespace: str, flow_id: str, times: int = 1) -> list[dict]:
+    url = studio["url"] + "/api/v1"
+    assert httpx.post(f"{url}/flows", content=source, headers=YAML, timeout=30).status_code in (200, 201)
+    return [
+        httpx.post(
+            f"{url}/executions/trigger/{namespace}/{flow_id}", params={"wait": "true"}, json={}, timeout=60
+        ).json()
+        for _ in range(times)
+    ]
+
+
+def rows(page) -> int:
+    return page.locator("tr.execution-row").count()
+
+
+def wait_rows(page, count: int) -> None:
+    page.wait_for_function(f"document.querySelectorAll('tr.execution-row').length === {count}", timeout=15_000)
+
+
+def test_filter_sort_and_bulk_delete_in_the_executions_list(studio, page):
+    ok = "id: ok_flow\nnamespace: exec.list\ntasks:\n  - {id: hi, type: log, message: fine}\n"
+    bad = "id: bad_flow\nnamespace: exec.list\ntasks:\n  - {id: stop, type: fail, message: broken}\n"
+    done = deploy_and_run(studio, ok, "exec.list", "ok_flow", times=2)
+    failed = deploy_and_run(studio, bad, "exec.list", "bad_flow")[0]
+    assert [e["state"] for e in done] == ["SUCCESS", "SUCCESS"] and failed["state"] == "FAILED"
+    page.goto(f"{studio['url']}/executions?namespace=exec.list")
+    wait_rows(page, 3)
+    page.click("#state-filter")
+    page.get_by_role("option", name="FAILED", exact=True).click()
+    wait_rows(page, 1)
+    assert page.locator("tr.execution-row").first.get_attribute("data-id") == failed["id"]
+    page.goto(f"{studio['url']}/executions?namespace=exec.list&state=SUCCESS")  # as a chart's bar links it
+    wait_rows(page, 2)
+    page.goto(f"{studio['url']}/executions?namespace=exec.list")
+    wait_rows(page, 3)
+    page.fill("input[name='flow_id']", "bad_flow")
+    wait_rows(page, 1)
+    page.fill("input[name='flow_id']", "")
+    wait_rows(page, 3)
+    page.click("#sort-flow")  # flow ascending: bad_flow first
+    page.wait_for_function(
+        f"document.querySelector('tr.execution-row').getAttribute('data-id') === '{failed['id']}'", timeout=10_000
+    )
+    page.locator("tr.execution-row").first.locator(".pick").click()
+    page.click("#bulk-delete")
+    wait_rows(page, 2)
+    assert "deleted 1 execution(s)" in page.locator("#executions-notice").inner_text()
+    assert httpx.get(f"{studio['url']}/api/v1/executions/{failed['id']}", timeout=10).status_code == 404
+
+
+def test_a_failed_execution_shows_why_and_a_restart_succeeds(studio, page, tmp_path):
+    marker = tmp_path / "second-time"
+    flow = (
+        "id: flaky\nnamespace: exec.page\ntasks:\n  - {id: prepare, type: log, message: preparing}\n"
+        "  - id: flaky\n    type: python\n    script: |\n      import pathlib, sys\n"
+        f"      marker = pathlib.Path({str(marker)!r})\n"
+        "      if not marker.exists():\n          marker.touch()\n"
+        "          sys.exit('the first attempt fails on purpose')\n      print('second time lucky')\n"
+    )
+    failed = deploy_and_run(studio, flow, "exec.page", "flaky")[0]
+    assert failed["state"] == "FAILED"
+    page.goto(f"{studio['url']}/executions?namespace=exec.page&state=FAILED")
+    wait_rows(page, 1)
+    page.locator("a.execution-link").first.click()
+    page.wait_for_url(f"**/executions/{failed['id']}", timeout=15_000)
+    page.wait_for_function("document.querySelector('#execution-state')?.innerText === 'FAILED'", timeout=15_000)
+    assert page.locator(".lanner-node[data-task-id='flaky'][data-state='FAILED']").count() == 1
+    page.click("#tab-logs")
+    page.locator(".log-line").first.wait_for(timeout=10_000)
+    assert "the first attempt fails on purpose" in page.locator("#log-panel").inner_text()
+    page.click("#tab-actions")
+    page.click("#restart-button")
+    page.wait_for_function("document.querySelector('#execution-state')?.innerText === 'SUCCESS'", timeout=30_000)
+    page.click("#tab-logs")
+    page.wait_for_function(
+        "document.querySelector('#log-panel').innerText.includes('second time lucky')", timeout=10_000
+    )
+    page.click("#tab-gantt")
+    plot = "document.querySelector('#gantt.js-plotly-plot, #gantt .js-plotly-plot')"
+    try:
+        page.wait_for_function(f"{plot}?.data?.length > 0", timeout=15_000)
+    except Exception:
+        page.screenshot(path="/tmp/gantt-fail.png")
+        raise
+    traces = page.evaluate(f"() => {plot}.data.map(t => [t.name, t.y.slice()])")
+    bars = {(name, label) for name, labels in traces for label in labels}
+    assert {("FAILED", "flaky"), ("SUCCESS", "flaky #2"), ("SUCCESS", "prepare")} <= bars, traces
+    page.click("#revision-link")  # the revision that ran, in the editor
+    page.locator(".react-flow__node[data-id='flaky']").wait_for(timeout=30_000)
+    assert "revision 1 shown" in page.locator("#editor-message").inner_text()
