@@ -69,7 +69,8 @@ def search_executions(
 ) -> tuple[list[Execution], int]:
     """One page of matching executions and how many match in all (newest first unless told otherwise)."""
     column = SORTABLE.get(sort, Execution.created_at)
-    order = [col(column).desc() if descending else col(column).asc(), col(Execution.id).desc()]
+    # Executions without a value (no duration yet) go last either way, on SQLite as on PostgreSQL.
+    order = [(col(column).desc() if descending else col(column).asc()).nulls_last(), col(Execution.id).desc()]
     statement = _statement(wanted)
     offset = (max(page, 1) - 1) * size
     if wanted.labels:

@@ -76,6 +76,9 @@ def test_execution_wait_outputs_search_and_logs(api):
     assert "Hello, Ana!" in api.get(f"/logs/{execution['id']}/download").text
     namespaces = {n["name"]: n for n in api.get("/namespaces").json()}
     assert namespaces["tutorial"]["flows"] == 1 and namespaces["tutorial"]["executions"] == 2 - 1
+    assert api.delete(f"/executions/{execution['id']}").status_code == 204
+    assert api.get(f"/executions/{execution['id']}").status_code == 404
+    assert api.delete(f"/executions/{execution['id']}").status_code == 404
 
 
 def test_file_input_by_multipart(api):

@@ -1,0 +1,74 @@
+"""Searching executions (filters, sort, pages) and deleting ended ones, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from engine.store import search
+from engine.store.database import session_scope
+from engine.store.search import ExecutionFilter
+from engine.store.tables import Execution, LogLine, TaskRun, TaskRunAttempt
+
+START = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
+# id, namespace, flow, state, hours after START, duration (ms), labels
+ROWS = [
+    ("a1", "acme", "etl", "SUCCESS", 1, 500, {"team": "data"}),
+    ("a2", "acme", "etl", "FAILED", 2, 9000, {"team": "data"}),
+    ("a3", "acme.sub", "load", "SUCCESS", 3, 100, {"team": "ops"}),
+    ("b1", "beta", "etl", "RUNNING", 30, None, {}),
+]
+
+
+@pytest.fixture
+def seeded(database):
+    with session_scope(database) as session:
+        for execution_id, namespace, flow_id, state, hours, millis, labels in ROWS:
+            session.add(
+                Execution(id=execution_id, namespace=namespace, flow_id=flow_id, flow_revision=1, state=state,
+                          created_at=START + dt.timedelta(hours=hours), duration_ms=millis, labels=labels)
+            )  # fmt: skip
+        session.flush()
+        session.add(TaskRun(id="r1", execution_id="a2", namespace="acme", flow_id="etl", task_id="t", state="FAILED"))
+        session.flush()
+        session.add(TaskRunAttempt(task_run_id="r1", attempt=1, state="FAILED"))
+        session.add(LogLine(execution_id="a2", namespace="acme", flow_id="etl", level="ERROR", message="boom"))
+    return database
+
+
+def ids(database, wanted: ExecutionFilter, **options) -> tuple[list[str], int]:
+    with session_scope(database) as session:
+        rows, total = search.search_executions(session, wanted, **options)
+        return [r.id for r in rows], total
+
+
+def test_filters_combine_and_namespaces_include_their_children(seeded):
+    assert ids(seeded, ExecutionFilter(namespace="acme")) == (["a3", "a2", "a1"], 3)
+    assert ids(seeded, ExecutionFilter(flow_id="etl", states=("FAILED", "RUNNING"))) == (["b1", "a2"], 2)
+    assert ids(seeded, ExecutionFilter(labels={"team": "data"})) == (["a2", "a1"], 2)
+    assert ids(seeded, ExecutionFilter(text="loa")) == (["a3"], 1)  # part of a flow id
+    assert ids(seeded, ExecutionFilter(text="b")) == (["b1"], 1)  # the start of an id
+    day = ExecutionFilter(start=START, end=START + dt.timedelta(days=1))
+    assert ids(seeded, day) == (["a3", "a2", "a1"], 3)
+
+
+def test_sort_and_pages(seeded):
+    assert ids(seeded, ExecutionFilter(), sort="duration", descending=False, page=1, size=2)[0] == ["a3", "a1"]
+    assert ids(seeded, ExecutionFilter(), sort="flow", descending=False, page=2, size=2) == (["a1", "a3"], 4)
+    assert ids(seeded, ExecutionFilter(), page=3, size=2) == ([], 4)
+    assert ids(seeded, ExecutionFilter(), sort="duration", descending=True)[0] == ["a2", "a1", "a3", "b1"]
+
+
+def test_delete_removes_an_ended_execution_with_everything_it_holds_and_refuses_a_running_one(seeded):
+    with session_scope(seeded) as session, pytest.raises(search.ExecutionRunning, match="kill them first"):
+        search.delete_executions(session, ["a1", "b1"])
+    with session_scope(seeded) as session:
+        assert search.delete_executions(session, ["a2", "nope"]) == 1
+    with session_scope(seeded) as session:
+        assert session.get(Execution, "a2") is None and session.get(TaskRun, "r1") is None
+        assert session.get(TaskRunAttempt, ("r1", 1)) is None
+        from sqlmodel import select
+
+        assert list(session.exec(select(LogLine).where(LogLine.execution_id == "a2"))) == []
+    assert ids(seeded, ExecutionFilter())[1] == 3
