@@ -100,3 +100,25 @@ def test_a_failed_execution_shows_why_and_a_restart_succeeds(studio, page, tmp_p
     page.click("#revision-link")  # the revision that ran, in the editor
     page.locator(".react-flow__node[data-id='flaky']").wait_for(timeout=30_000)
     assert "revision 1 shown" in page.locator("#editor-message").inner_text()
+
+
+def test_running_rows_follow_live_and_bulk_kill(studio, page):
+    url = studio["url"] + "/api/v1"
+    started = {}
+    for flow_id, seconds in (("nap_short", 2), ("nap_long", 120)):
+        flow = f"id: {flow_id}\nnamespace: exec.live\ntasks:\n  - {{id: nap, type: sleep, duration: {seconds}s}}\n"
+        assert httpx.post(f"{url}/flows", content=flow, headers=YAML, timeout=30).status_code in (200, 201)
+        started[flow_id] = httpx.post(f"{url}/executions/trigger/exec.live/{flow_id}", json={}, timeout=30).json()
+    short, long = started["nap_short"], started["nap_long"]
+    page.goto(f"{studio['url']}/executions?namespace=exec.live")
+    wait_rows(page, 2)
+    row = f"tr.execution-row[data-id='{short['id']}']"
+    page.wait_for_function(
+        f"document.querySelector(\"{row}\").getAttribute('data-state') === 'SUCCESS'", timeout=30_000
+    )
+    page.locator(f"tr.execution-row[data-id='{long['id']}'] .pick").click()
+    page.click("#bulk-kill")
+    page.wait_for_function(
+        f"document.querySelector(\"tr.execution-row[data-id='{long['id']}']\").getAttribute('data-state') === 'KILLED'",
+        timeout=30_000,
+    )
