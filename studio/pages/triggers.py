@@ -216,8 +216,11 @@ def _row_view(row: rx.Var) -> rx.Component:
         rx.table.cell(_switch(row)),
         rx.table.cell(
             rx.vstack(
-                rx.text(row["next_utc"], size="2"),
-                rx.cond(row["next_local"] != "", rx.text(row["next_local"], size="1", color_scheme="gray")),
+                rx.text(row["next_utc"], size="2", white_space="nowrap"),
+                rx.cond(
+                    row["next_local"] != "",
+                    rx.text(row["next_local"], size="1", color_scheme="gray", white_space="nowrap"),
+                ),
                 spacing="0",
             ),
             class_name="next-fire",
@@ -225,7 +228,7 @@ def _row_view(row: rx.Var) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 row["last_execution_id"] != "",
-                rx.link(row["last_fire"], href="/executions/" + row["last_execution_id"]),
+                rx.link(row["last_fire"], href="/executions/" + row["last_execution_id"], white_space="nowrap"),
                 rx.text(row["last_fire"]),
             ),
             class_name="last-fire",
