@@ -1,0 +1,255 @@
+"""Triggers for the studio: every trigger of every live flow with its next and last fire, the switch a
+person flips (``set_trigger_enabled``), and schedule backfills (``start_backfill``, ``set_backfill_flag``).
+
+The scheduler does the firing; these functions only read its state and write what a person asks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from engine import scheduler
+from engine.flow import Flow
+from engine.schedule import backfill_slots, next_fire
+from engine.store import flows as flow_store
+from engine.store.database import session_scope
+from engine.store.executions import flow_at
+from engine.store.tables import TriggerFire, TriggerState
+from engine.triggers import FlowTrigger, ScheduleTrigger, WebhookTrigger
+from studio.services import database
+
+WEBHOOK_PATH = "/api/v1/webhooks/{namespace}/{flow_id}/{key}"  # engine/api/routes/webhooks.py under /api/v1
+
+
+@dataclass(frozen=True)
+class Backfill:
+    start: str
+    end: str
+    total: int
+    fired: int
+    skipped: int
+    paused: bool
+    cancelled: bool
+    done: bool
+
+    @property
+    def running(self) -> bool:
+        """Slots are still to be fired (a paused backfill is not running, but not over either)."""
+        return not (self.done or self.cancelled or self.paused)
+
+    @property
+    def over(self) -> bool:
+        return self.done or self.cancelled
+
+    @property
+    def progress(self) -> str:
+        skipped = f" ({self.skipped} skipped)" if self.skipped else ""
+        return f"{self.fired + self.skipped}/{self.total}{skipped}"
+
+    @property
+    def status(self) -> str:
+        if self.cancelled:
+            return "cancelled"
+        if self.done:
+            return "done"
+        return "paused" if self.paused else "running"
+
+
+@dataclass(frozen=True)
+class TriggerRow:
+    namespace: str
+    flow_id: str
+    trigger_id: str
+    type: str
+    description: str
+    disabled_in_yaml: bool  # the trigger (or its whole flow) says ``disabled: true``
+    enabled_by_person: bool  # the switch: ``lanner trigger enable|disable``, the API, this page
+    next_fire_utc: str = ""
+    next_fire_local: str = ""
+    last_fire: str = ""
+    last_execution_id: str = ""
+    backfill: Backfill | None = None
+    inputs: list[str] = field(default_factory=list)
+
+    @property
+    def enabled(self) -> bool:
+        return self.enabled_by_person and not self.disabled_in_yaml
+
+
+def describe(flow: Flow, trigger: ScheduleTrigger | WebhookTrigger | FlowTrigger) -> str:
+    """One line saying when the trigger starts the flow."""
+    if isinstance(trigger, ScheduleTrigger):
+        return f"cron {trigger.cron} ({trigger.timezone})"
+    if isinstance(trigger, WebhookTrigger):
+        path = WEBHOOK_PATH.format(namespace=flow.namespace, flow_id=flow.id, key=trigger.key)
+        return f"GET/POST/PUT {path}" + (" (waits for the end)" if trigger.wait else "")
+    watched = ", ".join(
+        f"{c.namespace}/{c.flow_id}" if c.flow_id else f"any flow of {c.namespace}" for c in trigger.conditions
+    )
+    return f"when {watched} ends in {' or '.join(trigger.states)}"
+
+
+def _stamp(instant: dt.datetime | None) -> str:
+    if instant is None:
+        return ""
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=dt.UTC)
+    return instant.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def next_fire_times(trigger: ScheduleTrigger, now: dt.datetime) -> tuple[str, str]:
+    """The next fire after ``now``, in UTC and on the trigger's own wall clock."""
+    instant = next_fire(trigger, now)
+    local = instant.astimezone(zoneinfo.ZoneInfo(trigger.timezone))
+    return _stamp(instant), f"{local:%Y-%m-%d %H:%M} {trigger.timezone}"
+
+
+def _backfill(data: dict[str, Any] | None) -> Backfill | None:
+    if not data:
+        return None
+    return Backfill(
+        start=str(data.get("start", "")),
+        end=str(data.get("end", "")),
+        total=int(data.get("total", 0)),
+        fired=int(data.get("fired", 0)),
+        skipped=int(data.get("skipped", 0)),
+        paused=bool(data.get("paused")),
+        cancelled=bool(data.get("cancelled")),
+        done=bool(data.get("done")),
+    )
+
+
+def _last_fire(session: Session, namespace: str, flow_id: str, trigger_id: str) -> TriggerFire | None:
+    statement = (
+        select(TriggerFire)
+        .where(TriggerFire.namespace == namespace, TriggerFire.flow_id == flow_id, TriggerFire.trigger_id == trigger_id)
+        .order_by(col(TriggerFire.created_at).desc())
+        .limit(1)
+    )
+    return session.exec(statement).first()
+
+
+def list_triggers(namespace: str | None = None, now: dt.datetime | None = None) -> list[TriggerRow]:
+    """Every trigger of every live flow (of ``namespace`` and the namespaces below it, if given)."""
+    now = now or dt.datetime.now(dt.UTC)
+    rows: list[TriggerRow] = []
+    with session_scope(database()) as session:
+        for record in flow_store.list_flows(session, namespace or None):
+            flow = flow_at(session, record.namespace, record.flow_id, record.revision, record.source)
+            for declared in flow.triggers:
+                state = session.get(TriggerState, (record.namespace, record.flow_id, declared.id))
+                fire = _last_fire(session, record.namespace, record.flow_id, declared.id)
+                last_at = max(
+                    (t for t in (fire.created_at if fire else None, state.last_fire_at if state else None) if t),
+                    default=None,
+                )
+                last_execution = (
+                    fire.execution_id
+                    if fire and (last_at == fire.created_at)
+                    else (state.last_execution_id if state else None)
+                )
+                disabled_in_yaml = declared.disabled or flow.disabled
+                enabled_by_person = state is None or state.enabled
+                next_utc = next_local = ""
+                if isinstance(declared, ScheduleTrigger) and enabled_by_person and not disabled_in_yaml:
+                    next_utc, next_local = next_fire_times(declared, now)
+                rows.append(
+                    TriggerRow(
+                        namespace=record.namespace,
+                        flow_id=record.flow_id,
+                        trigger_id=declared.id,
+                        type=declared.type,
+                        description=describe(flow, declared),
+                        disabled_in_yaml=disabled_in_yaml,
+                        enabled_by_person=enabled_by_person,
+                        next_fire_utc=next_utc,
+                        next_fire_local=next_local,
+                        last_fire=_stamp(last_at),
+                        last_execution_id=last_execution or "",
+                        backfill=_backfill((state.data if state else {}).get("backfill")),
+                        inputs=[i.id for i in flow.inputs],
+                    )
+                )
+    return rows
+
+
+def set_enabled(namespace: str, flow_id: str, trigger_id: str, enabled: bool) -> None:
+    """The person's switch; a trigger disabled in its YAML stays off whatever the switch says."""
+    scheduler.set_trigger_enabled(database(), namespace, flow_id, trigger_id, enabled)
+
+
+def parse_moment(text: str, name: str) -> dt.datetime:
+    """A date-time typed in the page (``2026-01-01T06:00`` from a datetime-local input), UTC unless it says."""
+    if not text.strip():
+        raise ValueError(f"give the {name} date and time")
+    try:
+        value = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"'{text}' is not a date and time (the {name})") from None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _schedule(namespace: str, flow_id: str, trigger_id: str) -> tuple[Flow, ScheduleTrigger]:
+    with session_scope(database()) as session:
+        record = flow_store.get_flow(session, namespace, flow_id)
+        flow = flow_at(session, namespace, flow_id, record.revision, record.source)
+    trigger = next((t for t in flow.triggers if t.id == trigger_id), None)
+    if not isinstance(trigger, ScheduleTrigger):
+        raise LookupError(f"flow {namespace}/{flow_id} has no schedule trigger '{trigger_id}'")
+    return flow, trigger
+
+
+def check_backfill_inputs(namespace: str, flow_id: str, trigger_id: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """The inputs a backfill gives each run (empty fields dropped); raises ``ValueError`` naming each bad one.
+
+    The trigger's own ``inputs`` come first, the ones given here override them; values with expressions
+    (``{{ trigger.date }}``) are rendered per slot by the scheduler, so only literal values are checked."""
+    given = {k: v for k, v in inputs.items() if v not in ("", None)}
+    flow, trigger = _schedule(namespace, flow_id, trigger_id)
+    declared = {i.id: i for i in flow.inputs}
+    errors = [f"unknown input '{name}'" for name in given if name not in declared]
+    merged = {**trigger.inputs, **given}
+    for decl in flow.inputs:
+        value = merged.get(decl.id)
+        if value in (None, ""):
+            if decl.required and decl.defaults is None:
+                errors.append(f"input '{decl.id}' is required")
+            continue
+        if decl.id in given and not (isinstance(value, str) and "{{" in value):
+            try:
+                decl.coerce(value)
+            except ValueError as exc:
+                errors.append(f"input '{decl.id}': {exc}")
+    if errors:
+        raise ValueError("; ".join(errors))
+    return given
+
+
+def start_backfill(
+    namespace: str, flow_id: str, trigger_id: str, start: str, end: str, inputs: dict[str, Any] | None = None
+) -> Backfill:
+    """Ask the scheduler to run every slot in [start, end] (UTC unless the text has an offset).
+
+    Raises ``ValueError`` for a bad range or bad inputs, ``LookupError`` for an unknown flow or trigger."""
+    first, last = parse_moment(start, "start"), parse_moment(end, "end")
+    if last < first:
+        raise ValueError("the backfill ends before it starts")
+    given = check_backfill_inputs(namespace, flow_id, trigger_id, inputs or {})
+    _, trigger = _schedule(namespace, flow_id, trigger_id)
+    if not backfill_slots(trigger, first, last):
+        raise ValueError(f"no slot of this schedule falls between {_stamp(first)} and {_stamp(last)}")
+    return _backfill(scheduler.start_backfill(database(), namespace, flow_id, trigger_id, first, last, given))
+
+
+_ACTIONS = {"pause": {"paused": True}, "resume": {"paused": False}, "cancel": {"cancelled": True}}
+
+
+def backfill_action(namespace: str, flow_id: str, trigger_id: str, action: str) -> Backfill:
+    """Pause, resume or cancel the trigger's backfill."""
+    if action not in _ACTIONS:
+        raise ValueError(f"no backfill action '{action}' (pause, resume or cancel)")
+    return _backfill(scheduler.set_backfill_flag(database(), namespace, flow_id, trigger_id, **_ACTIONS[action]))

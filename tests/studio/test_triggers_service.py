@@ -1,0 +1,163 @@
+"""The triggers page's service functions against a real (temporary) database, without a browser."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from engine.store import executions as execution_store
+from engine.store import flows as flow_store
+from engine.store.database import session_scope
+from engine.store.tables import TriggerFire
+from studio import services
+from studio.services import triggers
+
+NOW = dt.datetime(2026, 1, 10, 12, 0, tzinfo=dt.UTC)
+
+DAILY = """\
+id: daily
+namespace: trig.service
+inputs:
+  - {id: day, type: STRING, required: false}
+  - {id: count, type: INT, required: false}
+tasks:
+  - {id: r, type: return, value: '{{ trigger.date }}'}
+triggers:
+  - {id: morning, type: schedule, cron: '0 6 * * *', timezone: Europe/Paris}
+  - {id: off, type: schedule, cron: '@hourly', disabled: true}
+"""
+
+OTHERS = """\
+id: others
+namespace: trig.other
+inputs:
+  - {id: size, type: INT}
+tasks:
+  - {id: r, type: return, value: x}
+triggers:
+  - {id: hook, type: webhook, key: abcdefgh12345}
+  - id: after
+    type: flow
+    conditions: [{namespace: trig.service, flowId: daily}, {namespace: trig.more}]
+    states: [SUCCESS, FAILED]
+    inputs: {size: 1}
+  - {id: nightly, type: schedule, cron: '0 1 * * *', inputs: {size: 3}}
+"""
+
+
+@pytest.fixture
+def db(database_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("LANNER_HOME", str(tmp_path))
+    monkeypatch.setenv("LANNER_DATABASE_URL", database_url)
+    monkeypatch.setattr(execution_store, "_FLOWS", {})  # parsed flows are cached by (namespace, id, revision)
+    services.database.cache_clear()
+    engine = services.database()
+    with session_scope(engine) as session:
+        for text in (DAILY, OTHERS):
+            flow_store.deploy_flow(session, text, author="test")
+    yield engine
+    services.database.cache_clear()
+    engine.dispose()
+
+
+def by_id(rows):
+    return {f"{r.flow_id}.{r.trigger_id}": r for r in rows}
+
+
+def test_lists_every_trigger_with_a_description_and_the_next_fire(db):
+    rows = by_id(triggers.list_triggers(now=NOW))
+    assert set(rows) == {"daily.morning", "daily.off", "others.hook", "others.after", "others.nightly"}
+    morning = rows["daily.morning"]
+    assert (morning.namespace, morning.type, morning.description) == (
+        "trig.service",
+        "schedule",
+        "cron 0 6 * * * (Europe/Paris)",
+    )
+    assert morning.next_fire_utc == "2026-01-11 05:00 UTC"
+    assert morning.next_fire_local == "2026-01-11 06:00 Europe/Paris"
+    assert morning.enabled and morning.inputs == ["day", "count"] and morning.backfill is None
+    assert rows["others.hook"].description == "GET/POST/PUT /api/v1/webhooks/trig.other/others/abcdefgh12345"
+    assert rows["others.hook"].next_fire_utc == ""
+    assert rows["others.after"].description == (
+        "when trig.service/daily, any flow of trig.more ends in SUCCESS or FAILED"
+    )
+    assert [r.flow_id for r in triggers.list_triggers("trig.other", now=NOW)] == ["others"] * 3
+
+
+def test_disabled_in_yaml_and_by_a_person_are_told_apart(db):
+    off = by_id(triggers.list_triggers(now=NOW))["daily.off"]
+    assert off.disabled_in_yaml and off.enabled_by_person and not off.enabled and off.next_fire_utc == ""
+    triggers.set_enabled("trig.service", "daily", "morning", False)
+    morning = by_id(triggers.list_triggers(now=NOW))["daily.morning"]
+    assert not morning.disabled_in_yaml and not morning.enabled_by_person and not morning.enabled
+    assert morning.next_fire_utc == ""
+    triggers.set_enabled("trig.service", "daily", "morning", True)
+    assert by_id(triggers.list_triggers(now=NOW))["daily.morning"].enabled
+    with pytest.raises(LookupError, match="no trigger 'nope'"):
+        triggers.set_enabled("trig.service", "daily", "nope", False)
+
+
+def test_last_fire_comes_from_the_fired_slots(db):
+    fired_at = dt.datetime(2026, 1, 9, 5, 0, 3, tzinfo=dt.UTC)
+    with session_scope(db) as session:
+        session.add(
+            TriggerFire(
+                namespace="trig.service",
+                flow_id="daily",
+                trigger_id="morning",
+                key="2026-01-09T05:00:00+00:00",
+                execution_id="e-1",
+                backfill=True,
+                created_at=fired_at,
+            )
+        )
+    morning = by_id(triggers.list_triggers(now=NOW))["daily.morning"]
+    assert (morning.last_fire, morning.last_execution_id) == ("2026-01-09 05:00 UTC", "e-1")
+
+
+def test_a_backfill_is_started_followed_paused_resumed_and_cancelled(db):
+    started = triggers.start_backfill(
+        "trig.service", "daily", "morning", "2026-01-01T00:00", "2026-01-03T23:00", {"day": "x", "count": ""}
+    )
+    assert (started.total, started.fired, started.status, started.progress) == (3, 0, "running", "0/3")
+    morning = by_id(triggers.list_triggers(now=NOW))["daily.morning"]
+    assert morning.backfill == started and morning.backfill.running
+    paused = triggers.backfill_action("trig.service", "daily", "morning", "pause")
+    assert paused.status == "paused" and not paused.running and not paused.over
+    assert triggers.backfill_action("trig.service", "daily", "morning", "resume").status == "running"
+    cancelled = triggers.backfill_action("trig.service", "daily", "morning", "cancel")
+    assert cancelled.status == "cancelled" and cancelled.over
+    with pytest.raises(ValueError, match="no backfill action 'stop'"):
+        triggers.backfill_action("trig.service", "daily", "morning", "stop")
+    with pytest.raises(LookupError, match="no backfill"):
+        triggers.backfill_action("trig.other", "others", "nightly", "pause")
+
+
+def test_progress_counts_skipped_slots():
+    backfill = triggers.Backfill("a", "b", total=5, fired=2, skipped=2, paused=False, cancelled=False, done=False)
+    assert backfill.progress == "4/5 (2 skipped)"
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "inputs", "message"),
+    [
+        ("2026-01-03T00:00", "2026-01-01T00:00", {}, "ends before it starts"),
+        ("", "2026-01-01T00:00", {}, "give the start date and time"),
+        ("yesterday", "2026-01-01T00:00", {}, "'yesterday' is not a date and time"),
+        ("2026-01-01T07:00", "2026-01-01T08:00", {}, "no slot of this schedule falls between"),
+        ("2026-01-01T00:00", "2026-01-02T00:00", {"colour": "red"}, "unknown input 'colour'"),
+        ("2026-01-01T00:00", "2026-01-02T00:00", {"count": "many"}, "input 'count'"),
+    ],
+)
+def test_bad_backfills_say_what_is_wrong_and_start_nothing(db, start, end, inputs, message):
+    with pytest.raises(ValueError, match=message):
+        triggers.start_backfill("trig.service", "daily", "morning", start, end, inputs)
+    assert by_id(triggers.list_triggers(now=NOW))["daily.morning"].backfill is None
+
+
+def test_required_inputs_may_come_from_the_trigger(db):
+    started = triggers.start_backfill("trig.other", "others", "nightly", "2026-01-01T00:00", "2026-01-02T23:00", {})
+    assert started.total == 2
+    with pytest.raises(LookupError, match="no schedule trigger 'hook'"):
+        triggers.start_backfill("trig.other", "others", "hook", "2026-01-01T00:00", "2026-01-02T00:00", {})
