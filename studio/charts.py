@@ -44,9 +44,9 @@ def _ordered(names: set[str], order: list[str]) -> list[str]:
 
 def _layout(figure: go.Figure, **extra: Any) -> go.Figure:
     figure.update_layout(
-        margin={"l": 50, "r": 50, "t": 30, "b": 40},
+        margin={"l": 50, "r": 50, "t": 40, "b": 40},
         height=320,
-        legend={"orientation": "h", "y": -0.15},
+        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
         hovermode="closest",
         **extra,
     )
@@ -83,10 +83,26 @@ def per_day_figure(per_day: dict[str, Any], days: list[str]) -> go.Figure:
     return _layout(
         figure,
         barmode="stack",
-        xaxis={"type": "category", "title": None},
-        yaxis={"title": "executions", "rangemode": "tozero"},
+        xaxis=_day_axis(days),
+        yaxis=_count_axis("executions", _totals(per_day["counts"], days)),
         yaxis2={"title": "seconds", "overlaying": "y", "side": "right", "rangemode": "tozero", "showgrid": False},
     )
+
+
+def _day_axis(days: list[str]) -> dict[str, Any]:
+    """A date axis of whole days: one labelled tick a day when there are few, plotly's choice otherwise."""
+    axis: dict[str, Any] = {"type": "date", "tickformat": "%b %d"}
+    if len(days) <= 10:
+        axis["dtick"] = 86_400_000
+    return axis
+
+
+def _count_axis(title: str, totals: list[int]) -> dict[str, Any]:
+    """A y axis of counts: whole numbers only (a tick per unit while the stacks are short)."""
+    axis: dict[str, Any] = {"title": title, "rangemode": "tozero", "tickformat": ",d"}
+    if max(totals, default=0) <= 8:
+        axis["dtick"] = 1
+    return axis
 
 
 def per_day_states(per_day: dict[str, Any]) -> list[str]:
@@ -178,7 +194,12 @@ def logs_figure(rows: list[dict[str, Any]], days: list[str]) -> go.Figure:
             marker_color=LEVEL_COLORS.get(level, OTHER_STATE_COLOR),
             customdata=[[day, level] for day in days],
         )
-    return _layout(figure, barmode="stack", xaxis={"type": "category"}, yaxis={"title": "lines"})
+    return _layout(figure, barmode="stack", xaxis=_day_axis(days), yaxis=_count_axis("lines", _totals(rows, days)))
+
+
+def _totals(rows: list[dict[str, Any]], days: list[str]) -> list[int]:
+    """The height of each day's stack."""
+    return [sum(r["count"] for r in rows if r["day"] == day) for day in days]
 
 
 def log_levels(rows: list[dict[str, Any]]) -> list[str]:

@@ -125,11 +125,11 @@ class DashboardState(rx.State):
 # --- components -----------------------------------------------------------------------------------
 
 
-def _kpi(label: str, key: str, element_id: str, detail: rx.Var | str = "") -> rx.Component:
+def _kpi(label: str, key: str, element_id: str, detail: rx.Var | str = "", size: str = "6") -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.text(label, size="1", color_scheme="gray"),
-            rx.text(DashboardState.kpis.get(key, "-"), size="6", weight="bold", class_name="kpi-value"),
+            rx.text(DashboardState.kpis.get(key, "-"), size=size, weight="bold", class_name="kpi-value"),
             rx.text(detail, size="1", color_scheme="gray"),
             spacing="1",
         ),
@@ -231,7 +231,7 @@ def dashboard_page() -> rx.Component:
             _kpi("Success", "success", "kpi-success", DashboardState.kpis.get("success_detail", "")),
             _kpi("Failures", "failures", "kpi-failures"),
             _kpi("Running now", "running", "kpi-running"),
-            _kpi("Next scheduled run", "next", "kpi-next"),
+            _kpi("Next scheduled run", "next", "kpi-next", size="4"),
             width="100%",
             wrap="wrap",
         ),

@@ -168,3 +168,51 @@ def test_kpi_texts():
             "next_fire_at": None}  # fmt: skip
     none = history.kpi_texts(idle)
     assert (none["success"], none["next"]) == ("-", "none scheduled")
+
+
+def test_day_axis_has_a_tick_a_day_only_when_few():
+    layout = charts.as_dict(charts.per_day_figure(PER_DAY, DAYS))["layout"]
+    assert layout["xaxis"]["type"] == "date" and layout["xaxis"]["dtick"] == 86_400_000
+    many = charts.days_between(dt.date(2026, 10, 1), dt.date(2026, 10, 30))
+    assert "dtick" not in charts.as_dict(charts.logs_figure([], many))["layout"]["xaxis"]
+
+
+def test_dashboard_reads_the_database(database, monkeypatch):
+    """history.dashboard over a real database (SQLite, and PostgreSQL when reachable)."""
+    from engine.store.database import session_scope
+    from engine.store.tables import Execution, TaskRun
+
+    monkeypatch.setattr(history, "database", lambda: database)
+    with session_scope(database) as session:
+        for number, (state, seconds) in enumerate((("SUCCESS", 10), ("FAILED", 30), ("RUNNING", None))):
+            created = dt.datetime(2026, 11, 19, 10 + number, tzinfo=dt.UTC)
+            session.add(
+                Execution(id=f"e{number}", namespace="acme", flow_id="etl", flow_revision=1, state=state,
+                          created_at=created, started_at=created, duration_ms=seconds and seconds * 1000)
+            )  # fmt: skip
+            session.flush()
+            session.add(
+                TaskRun(id=f"t{number}", execution_id=f"e{number}", namespace="acme", flow_id="etl", task_id="load",
+                        state=state, created_at=created, duration_ms=seconds and seconds * 500)
+            )  # fmt: skip
+    found = history.dashboard(history.window("7d", now=NOW), "acme", "etl")
+    assert found.per_day_states == ["SUCCESS", "FAILED", "RUNNING"]
+    bars = {t["name"]: list(t["y"]) for t in traces(found.per_day)}
+    assert bars["FAILED"] == [0, 0, 0, 0, 0, 1, 0] and bars[charts.AVERAGE][5] == 20.0
+    assert found.execution_ids == ["e1", "e0"]  # newest first, ended only
+    assert (found.kpis["success"], found.kpis["failures"], found.kpis["running"]) == ("50.0 %", "1", "1")
+    (box,) = traces(found.tasks)
+    assert list(box["x"]) == ["load"] and list(box["median"]) == [10.0]
+    assert found.slowest == [
+        {"namespace": "acme", "flow": "etl", "task": "load", "runs": "3", "failures": "1", "avg": "10.0 s",
+         "max": "15.0 s"}
+    ]  # fmt: skip
+    assert [row["task"] for row in found.failing] == ["load"]
+    assert history.dashboard(history.window("7d", now=NOW), "other").slowest == []
+
+
+def test_count_axes_tick_whole_numbers():
+    layout = charts.as_dict(charts.per_day_figure(PER_DAY, DAYS))["layout"]
+    assert layout["yaxis"]["dtick"] == 1 and layout["yaxis"]["tickformat"] == ",d"  # stacks of at most 6
+    tall = [{"day": DAYS[0], "level": "INFO", "count": 500}]
+    assert "dtick" not in charts.as_dict(charts.logs_figure(tall, DAYS))["layout"]["yaxis"]
