@@ -235,3 +235,24 @@ def test_clicking_a_point_opens_that_execution(studio, page, history):
     spot = _center(page, "#chart-durations .scatterlayer .trace", 0, slowest)
     page.mouse.click(spot["x"], spot["y"])
     page.wait_for_url("**/executions/dash-w2", timeout=30_000)
+
+
+def test_choosing_namespace_and_flow_redraws_without_a_reload(studio, page, history):
+    page.goto(f"{studio['url']}/dashboard?window=7d")
+    page.wait_for_function("document.querySelector('#chart-per-day')?.data !== undefined", timeout=120_000)
+    page.evaluate("window.__still_here = true")
+    page.click("#namespace-select")
+    page.get_by_role("option", name=NAMESPACE, exact=True).click()
+    page.wait_for_function(
+        "document.querySelector('#chart-per-day').data.find(t => t.name === 'FAILED')?.y.join() === '0,0,0,0,0,1,0'",
+        timeout=30_000,
+    )
+    assert kpi(page, "runs-today") == "2"
+    page.click("#flow-select")
+    page.get_by_role("option", name="report", exact=True).click()
+    page.wait_for_function("document.querySelector('#chart-tasks')?.data?.length === 1", timeout=60_000)
+    assert traces(page, "chart-tasks")[0]["x"] == ["extract", "load"]
+    by_name = {t["name"]: t["y"] for t in traces(page, "chart-per-day")}
+    assert by_name == {"SUCCESS": [0, 0, 0, 0, 0, 0, 1], "avg duration (s)": [None] * 6 + [5]}
+    assert kpi(page, "failures") == "0" and kpi(page, "next") == "none scheduled"
+    assert page.evaluate("window.__still_here") is True
