@@ -123,7 +123,7 @@ def durations_figure(durations: dict[str, Any]) -> go.Figure:
     ``durations`` is ``stats.duration_points(...).as_dict()``; trace 0 holds the executions, in the order of
     ``durations["points"]``, so ``pointNumber`` indexes that list."""
     points = durations["points"]
-    xs = [p["started_at"] or p["ended_at"] for p in points]
+    xs = [_utc_text(p["started_at"] or p["ended_at"]) for p in points]
     figure = go.Figure()
     figure.add_scatter(
         name="executions",
@@ -146,6 +146,16 @@ def durations_figure(durations: dict[str, Any]) -> go.Figure:
                 hoverinfo="skip",
             )
     return _layout(figure, xaxis={"type": "date"}, yaxis={"title": "seconds", "rangemode": "tozero"})
+
+
+def _utc_text(moment: str | None) -> str | None:
+    """An ISO time as plotly reads it: plotly.js ignores no offset, it rejects "+00:00" (PostgreSQL's output)."""
+    if not moment:
+        return None
+    parsed = dt.datetime.fromisoformat(moment)
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+    return parsed.isoformat(sep=" ")
 
 
 def durations_click(ids: list[str], point: dict[str, Any]) -> str:

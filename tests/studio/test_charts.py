@@ -85,10 +85,16 @@ def test_durations_points_and_percentile_lines():
     assert points["mode"] == "markers"
     assert p50["name"] == "p50 20 s" and list(p50["y"]) == [20.0, 20.0]
     assert p95["name"] == "p95 29 s" and list(p95["y"]) == [29.0, 29.0]
-    assert list(p95["x"]) == ["2026-11-17T10:00:00", "2026-11-19T10:00:00"]  # across every point
+    assert list(p95["x"]) == ["2026-11-17 10:00:00", "2026-11-19 10:00:00"]  # across every point
     ids = [p["id"] for p in DURATIONS["points"]]
     assert charts.durations_click(ids, {"curveNumber": 0, "pointNumber": 1}) == "e2"
     assert charts.durations_click(ids, {"curveNumber": 1, "pointNumber": 1}) == ""  # the p50 line
+
+
+def test_durations_times_are_utc_without_offset():
+    point = {**DURATIONS["points"][0], "started_at": "2026-11-19T12:00:00+02:00"}
+    (points, *_) = traces(charts.durations_figure({**DURATIONS, "points": [point]}))
+    assert list(points["x"]) == ["2026-11-19 10:00:00"]
 
 
 def test_durations_without_runs_has_no_lines():
