@@ -44,9 +44,9 @@ def _ordered(names: set[str], order: list[str]) -> list[str]:
 
 def _layout(figure: go.Figure, **extra: Any) -> go.Figure:
     figure.update_layout(
-        margin={"l": 50, "r": 50, "t": 40, "b": 40},
+        margin={"l": 50, "r": 50, "t": 60, "b": 40},
         height=320,
-        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "font": {"size": 11}},
         hovermode="closest",
         **extra,
     )
