@@ -1,17 +1,253 @@
-"""Dashboard: run history charts (placeholder until the dashboard lands)."""
+"""Dashboard: KPIs and run-history charts of a namespace or flow over a time window.
 
+``/dashboard?namespace=<ns>&flow=<flow>`` preselects the filters (a flow's "Run history" link); ``window``
+(24h, 7d, 30d, custom) with ``from``/``to`` (YYYY-MM-DD) picks the time range. Every number is computed by
+the database (``studio.services.history``); the state keeps only the figures on screen. A click on a bar or
+point opens the matching executions.
+"""
+
+from typing import Any
+
+import plotly.graph_objects as go
 import reflex as rx
 
+from studio import charts, services
 from studio.components.layout import page, sidebar
+from studio.services import history
+
+ALL = "all namespaces"
+ALL_FLOWS = "all flows"
 
 
 class DashboardState(rx.State):
+    namespaces: list[str] = [ALL]
+    namespace: str = ALL
+    flows: list[str] = [ALL_FLOWS]
+    flow: str = ALL_FLOWS
+    window: str = "7d"
+    start: str = ""  # custom window, YYYY-MM-DD, inclusive
+    end: str = ""
+    kpis: dict[str, str] = {}
+    per_day: go.Figure = go.Figure()
+    durations: go.Figure = go.Figure()
+    tasks: go.Figure = go.Figure()
+    logs: go.Figure = go.Figure()
+    per_day_states: list[str] = []
+    execution_ids: list[str] = []
+    slowest: list[dict[str, str]] = []
+    failing: list[dict[str, str]] = []
+    first_day: str = ""
+    last_day: str = ""
+
+    def _namespace(self) -> str:
+        return "" if self.namespace == ALL else self.namespace
+
+    def _flow(self) -> str:
+        return "" if self.flow == ALL_FLOWS else self.flow
+
     @rx.event
     def load(self) -> None:
-        pass
+        params = self.router.page.params
+        if "namespace" in params or "flow" in params:
+            self.namespace = params.get("namespace") or ALL
+            self.flow = params.get("flow") or ALL_FLOWS
+        if params.get("window") in history.WINDOWS:
+            self.window = params["window"]
+        self.start, self.end = params.get("from", self.start), params.get("to", self.end)
+        if params.get("from") or params.get("to"):
+            self.window = "custom"
+        known = services.namespaces()
+        self.namespaces = [ALL, *known, *([self.namespace] if self.namespace not in (ALL, *known) else [])]
+        self.refresh()
+
+    def refresh(self) -> None:
+        namespace, flow = self._namespace(), self._flow()
+        flow_ids = sorted({f.flow_id for f in services.list_flows(namespace or None)})
+        self.flows = [ALL_FLOWS, *flow_ids, *([flow] if flow and flow not in flow_ids else [])]
+        w = history.window(self.window, self.start, self.end)
+        days = w.days
+        self.first_day, self.last_day = days[0], days[-1]
+        if self.window == "custom":
+            self.start, self.end = self.first_day, self.last_day
+        found = history.dashboard(w, namespace, flow)
+        self.kpis = found.kpis
+        self.per_day, self.durations, self.tasks, self.logs = found.per_day, found.durations, found.tasks, found.logs
+        self.per_day_states, self.execution_ids = found.per_day_states, found.execution_ids
+        self.slowest, self.failing = found.slowest, found.failing
+
+    @rx.event
+    def set_namespace(self, value: str) -> None:
+        self.namespace, self.flow = value, ALL_FLOWS
+        self.refresh()
+
+    @rx.event
+    def set_flow(self, value: str) -> None:
+        self.flow = value
+        self.refresh()
+
+    @rx.event
+    def set_window(self, value: str) -> None:
+        self.window = value
+        self.refresh()
+
+    @rx.event
+    def set_start(self, value: str) -> None:
+        self.start, self.window = value, "custom"
+        self.refresh()
+
+    @rx.event
+    def set_end(self, value: str) -> None:
+        self.end, self.window = value, "custom"
+        self.refresh()
+
+    def _executions(self, state: str, day: str) -> Any:
+        return rx.redirect(history.executions_url(self._namespace(), self._flow(), state, day, day))
+
+    @rx.event
+    def open_day(self, points: list[dict[str, Any]]) -> Any:
+        """A bar (day and state) or the average line (day) of the per-day chart."""
+        if not points:
+            return None
+        day, state = charts.per_day_click(self.per_day_states, points[0])
+        return self._executions(state, day) if day else None
+
+    @rx.event
+    def open_execution(self, points: list[dict[str, Any]]) -> Any:
+        """A point of the durations chart: that execution."""
+        execution_id = charts.durations_click(self.execution_ids, points[0]) if points else ""
+        return rx.redirect(f"/executions/{execution_id}") if execution_id else None
+
+    @rx.event
+    def open_log_day(self, points: list[dict[str, Any]]) -> Any:
+        return self._executions("", str(points[0].get("x", ""))[:10]) if points else None
+
+
+# --- components -----------------------------------------------------------------------------------
+
+
+def _kpi(label: str, key: str, element_id: str, detail: rx.Var | str = "", size: str = "6") -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.text(label, size="1", color_scheme="gray"),
+            rx.text(DashboardState.kpis.get(key, "-"), size=size, weight="bold", class_name="kpi-value"),
+            rx.text(detail, size="1", color_scheme="gray"),
+            spacing="1",
+        ),
+        id=element_id,
+        flex="1",
+        min_width="150px",
+    )
+
+
+def _window_button(kind: str) -> rx.Component:
+    return rx.button(
+        history.WINDOWS[kind],
+        on_click=DashboardState.set_window(kind),
+        variant=rx.cond(DashboardState.window == kind, "solid", "soft"),
+        size="1",
+        id=f"window-{kind}",
+    )
+
+
+def _filters() -> rx.Component:
+    return rx.hstack(
+        rx.hstack(*[_window_button(kind) for kind in history.WINDOWS], spacing="1"),
+        rx.cond(
+            DashboardState.window == "custom",
+            rx.hstack(
+                rx.input(type="date", value=DashboardState.start, on_change=DashboardState.set_start, id="date-from"),
+                rx.text("to", size="2"),
+                rx.input(type="date", value=DashboardState.end, on_change=DashboardState.set_end, id="date-to"),
+                align="center",
+            ),
+        ),
+        rx.spacer(),
+        rx.text("Flow", size="2"),
+        rx.select(DashboardState.flows, value=DashboardState.flow, on_change=DashboardState.set_flow, id="flow-select"),
+        width="100%",
+        align="center",
+        margin_y="1em",
+        wrap="wrap",
+    )
+
+
+def _chart(title: str, figure: rx.Var, element_id: str, on_click: Any = None, basic: bool = True) -> rx.Component:
+    # The basic plotly.js bundle (bar, scatter) is much lighter than the full one; boxes need "cartesian".
+    make = rx.plotly.basic if basic else rx.plotly.cartesian
+    props = {"on_click": on_click} if on_click is not None else {}
+    return rx.card(
+        rx.text(title, weight="bold", size="2"),
+        make(data=figure, id=element_id, config={"displaylogo": False}, style={"width": "100%"}, **props),
+        width="100%",
+        min_width="0",
+    )
+
+
+def _table(title: str, rows: rx.Var, element_id: str) -> rx.Component:
+    headers = ("Namespace", "Flow", "Task", "Runs", "Failures", "Average", "Max")
+    return rx.card(
+        rx.text(title, weight="bold", size="2"),
+        rx.cond(
+            rows.length() > 0,
+            rx.table.root(
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+                rx.table.body(
+                    rx.foreach(
+                        rows,
+                        lambda row: rx.table.row(
+                            *[
+                                rx.table.cell(row[key])
+                                for key in ("namespace", "flow", "task", "runs", "failures", "avg", "max")
+                            ],
+                            class_name="task-row",
+                        ),
+                    )
+                ),
+                size="1",
+                width="100%",
+            ),
+            rx.text("No task runs in this window.", size="2", color_scheme="gray"),
+        ),
+        id=element_id,
+        width="100%",
+        min_width="0",
+    )
 
 
 def dashboard_page() -> rx.Component:
+    chosen = DashboardState.flow != ALL_FLOWS
+    scope = rx.cond(chosen, "this flow", rx.cond(DashboardState.namespace == ALL, "all flows", "the namespace"))
     return page(
-        sidebar(rx.Var.create(["all namespaces"]), "all namespaces", rx.noop), rx.heading("Dashboard", size="6")
+        sidebar(DashboardState.namespaces, DashboardState.namespace, DashboardState.set_namespace),
+        rx.hstack(
+            rx.heading("Dashboard", size="6"),
+            rx.text(DashboardState.first_day + " → " + DashboardState.last_day + " (UTC)", size="2", id="window-days"),
+            align="baseline",
+            spacing="4",
+        ),
+        _filters(),
+        rx.hstack(
+            _kpi("Runs today", "runs_today", "kpi-runs-today"),
+            _kpi("Success", "success", "kpi-success", DashboardState.kpis.get("success_detail", "")),
+            _kpi("Failures", "failures", "kpi-failures"),
+            _kpi("Running now", "running", "kpi-running"),
+            _kpi("Next scheduled run", "next", "kpi-next", size="4"),
+            width="100%",
+            wrap="wrap",
+        ),
+        rx.grid(
+            _chart("Executions per day", DashboardState.per_day, "chart-per-day", DashboardState.open_day),
+            _chart("Duration of each run", DashboardState.durations, "chart-durations", DashboardState.open_execution),
+            rx.cond(
+                chosen,
+                _chart("Task durations (min · p50 · p95 · max)", DashboardState.tasks, "chart-tasks", basic=False),
+            ),
+            _chart("Log lines per day", DashboardState.logs, "chart-logs", DashboardState.open_log_day),
+            _table(rx.Var.create("Slowest tasks of ") + scope, DashboardState.slowest, "slowest-tasks"),
+            _table(rx.Var.create("Most failing tasks of ") + scope, DashboardState.failing, "failing-tasks"),
+            columns="2",
+            spacing="4",
+            width="100%",
+            margin_top="1em",
+        ),
     )
