@@ -10,7 +10,7 @@ import { shell } from "@codemirror/legacy-modes/mode/shell";
 import { EditorState, Prec } from "@codemirror/state";
 import { EditorView, keymap } from "@codemirror/view";
 import { linter, lintGutter } from "@codemirror/lint";
-import { autocompletion, completeFromList } from "@codemirror/autocomplete";
+import { autocompletion, completeFromList, completionStatus } from "@codemirror/autocomplete";
 
 export function YamlEditor({ value, problems, onChange, height, dirty, completions }) {
   // Leaving the page with unsaved changes asks first.
@@ -63,7 +63,13 @@ export function CodeField({ name, value, language, singleLine, names, onCommit, 
     else list.push(EditorView.lineWrapping);  // prose (a description) wraps; code scrolls
     if (singleLine) {
       list.push(EditorState.transactionFilter.of((tr) => (tr.newDoc.lines > 1 ? [] : tr)));
-      list.push(Prec.highest(keymap.of([{ key: "Enter", run: (view) => { view.contentDOM.blur(); return true; } }])));
+      // Enter reports the field, unless it is picking a completion.
+      const report = (view) => {
+        if (completionStatus(view.state) === "active") return false;
+        view.contentDOM.blur();
+        return true;
+      };
+      list.push(Prec.high(keymap.of([{ key: "Enter", run: report }])));
     }
     return list;
   }, [language, singleLine, names]);

@@ -46,6 +46,18 @@ def _toolbar() -> rx.Component:
         rx.hstack(
             _pane_button("YAML", "yaml"), _pane_button("Form", "form"), _pane_button("Hide", "hidden"), spacing="1"
         ),
+        rx.link(
+            "Runs",
+            href="/executions?namespace=" + EditorState.namespace + "&flow=" + EditorState.flow_id,
+            id="runs-link",
+            size="2",
+        ),
+        rx.link(
+            "Run history",
+            href="/dashboard?namespace=" + EditorState.namespace + "&flow=" + EditorState.flow_id,
+            id="run-history-link",
+            size="2",
+        ),
         rx.button("History", on_click=EditorState.open_history, variant="soft", id="history-button"),
         rx.button("Save", on_click=EditorState.save, id="save-button"),
         rx.button("Run", on_click=EditorState.open_run, id="run-button", color_scheme="green"),

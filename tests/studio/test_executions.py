@@ -95,6 +95,9 @@ def test_a_failed_execution_shows_why_and_a_restart_succeeds(studio, page, tmp_p
         page.screenshot(path="/tmp/gantt-fail.png")
         raise
     traces = page.evaluate(f"() => {plot}.data.map(t => [t.name, t.y.slice()])")
+    if __import__("os").environ.get("LANNER_SCREENSHOTS"):
+        docs = __import__("pathlib").Path(__file__).resolve().parents[2] / "docs"
+        page.screenshot(path=str(docs / "gantt.png"), full_page=True)
     bars = {(name, label) for name, labels in traces for label in labels}
     assert {("FAILED", "flaky"), ("SUCCESS", "flaky #2"), ("SUCCESS", "prepare")} <= bars, traces
     page.click("#revision-link")  # the revision that ran, in the editor
