@@ -8,8 +8,20 @@ const small = { fontSize: 12, padding: "1px 8px", border: "1px solid var(--gray-
   background: "var(--gray-3)", cursor: "pointer", color: "inherit" };
 
 // Report when focus leaves the widget, not when it moves between its own cells.
-function useCommitOnLeave(commit) {
-  return (event) => { if (!event.currentTarget.contains(event.relatedTarget)) commit(); };
+function useCommitOnLeave(commit, editing) {
+  return (event) => {
+    if (event.currentTarget.contains(event.relatedTarget)) return;
+    if (editing) editing.current = false;
+    commit();
+  };
+}
+
+// Follow the value the server sends, except while the person is typing in the widget: an echo of an
+// earlier edit must not wipe what they typed since.
+function useServerValue(value, toLocal, setLocal) {
+  const editing = useRef(false);
+  useEffect(() => { if (!editing.current) setLocal(toLocal(value)); }, [JSON.stringify(value)]);
+  return editing;
 }
 
 const entriesOf = (value) => (value && typeof value === "object" && !Array.isArray(value)
@@ -17,17 +29,18 @@ const entriesOf = (value) => (value && typeof value === "object" && !Array.isArr
 
 export function KeyValueField({ name, value, keyLabel, valueLabel, onCommit }) {
   const [rows, setRows] = useState(entriesOf(value));
-  useEffect(() => setRows(entriesOf(value)), [JSON.stringify(value)]);
+  const editing = useServerValue(value, entriesOf, setRows);
   const commit = (next) => {
     const result = {};
     (next || rows).forEach(([k, v]) => { if (k.trim()) result[k.trim()] = v; });
     if (JSON.stringify(result) !== JSON.stringify(Object.fromEntries(entriesOf(value)))) onCommit({ name, value: result });
   };
-  const onBlur = useCommitOnLeave(() => commit());
+  const onBlur = useCommitOnLeave(() => commit(), editing);
   const set = (index, position, text) => setRows(rows.map((r, i) => (i === index
     ? (position === 0 ? [text, r[1]] : [r[0], text]) : r)));
   return (
-    <div className="kv-field" data-field={name} onBlur={onBlur} style={{ width: "100%" }}>
+    <div className="kv-field" data-field={name} onBlur={onBlur} onFocus={() => { editing.current = true; }}
+      style={{ width: "100%" }}>
       {rows.map((row, index) => (
         <div key={index} style={{ display: "flex", gap: 4, marginBottom: 3 }}>
           <input className="kv-key" style={cell} placeholder={keyLabel || "key"} value={row[0]}
@@ -47,14 +60,15 @@ const itemsOf = (value) => (Array.isArray(value) ? value.map((v) => (typeof v ==
 
 export function ListField({ name, value, onCommit }) {
   const [items, setItems] = useState(itemsOf(value));
-  useEffect(() => setItems(itemsOf(value)), [JSON.stringify(value)]);
+  const editing = useServerValue(value, itemsOf, setItems);
   const commit = (next) => {
     const result = (next || items).filter((v) => v.trim() !== "");
     if (JSON.stringify(result) !== JSON.stringify(itemsOf(value))) onCommit({ name, value: result });
   };
-  const onBlur = useCommitOnLeave(() => commit());
+  const onBlur = useCommitOnLeave(() => commit(), editing);
   return (
-    <div className="list-field" data-field={name} onBlur={onBlur} style={{ width: "100%" }}>
+    <div className="list-field" data-field={name} onBlur={onBlur} onFocus={() => { editing.current = true; }}
+      style={{ width: "100%" }}>
       {items.map((item, index) => (
         <div key={index} style={{ display: "flex", gap: 4, marginBottom: 3 }}>
           <input className="list-item" style={cell} value={item}
@@ -72,11 +86,11 @@ export function ListField({ name, value, onCommit }) {
 // column does not show (a trigger's conditions, say) are kept as they are.
 export function RecordListField({ name, value, columns, onCommit }) {
   const [rows, setRows] = useState(Array.isArray(value) ? value : []);
-  useEffect(() => setRows(Array.isArray(value) ? value : []), [JSON.stringify(value)]);
+  const editing = useServerValue(value, (v) => (Array.isArray(v) ? v : []), setRows);
   const commit = (next) => {
     if (JSON.stringify(next || rows) !== JSON.stringify(value || [])) onCommit({ name, value: next || rows });
   };
-  const onBlur = useCommitOnLeave(() => commit());
+  const onBlur = useCommitOnLeave(() => commit(), editing);
   const set = (index, column, cellValue, now) => {
     const next = rows.map((r, i) => (i === index ? { ...r, [column]: cellValue } : r));
     setRows(next);
@@ -85,7 +99,8 @@ export function RecordListField({ name, value, columns, onCommit }) {
   // A new record lists its keys in column order (id first); empty cells are dropped when it is written.
   const blank = Object.fromEntries((columns || []).map((c) => [c.name, c.default === undefined ? "" : c.default]));
   return (
-    <div className="record-field" data-field={name} onBlur={onBlur} style={{ width: "100%", overflowX: "auto" }}>
+    <div className="record-field" data-field={name} onBlur={onBlur} onFocus={() => { editing.current = true; }}
+      style={{ width: "100%", overflowX: "auto" }}>
       <div style={{ display: "flex", gap: 4, fontSize: 11, color: "var(--gray-11)" }}>
         {(columns || []).map((c) => <div key={c.name} style={{ flex: c.kind === "switch" ? "0 0 52px" : 1 }}>{c.label}</div>)}
         <div style={{ width: 26 }} />

@@ -3,6 +3,7 @@
 import asyncio
 import datetime as dt
 import json
+import time
 from typing import Any
 
 import plotly.graph_objects as go
@@ -35,6 +36,7 @@ class ExecutionState(rx.State):
     _source: str = ""
     _log_position: int = 0
     _following: bool = False
+    _follow_until: float = 0.0  # after an action, follow a while even if the state has not moved yet
 
     @rx.var
     def running(self) -> bool:
@@ -101,7 +103,7 @@ class ExecutionState(rx.State):
                     if not self.router.page.path.startswith("/executions/"):
                         return
                     self._refresh()
-                    if not self.running:
+                    if not self.running and time.monotonic() > self._follow_until:
                         return
         finally:
             async with self:
@@ -114,6 +116,7 @@ class ExecutionState(rx.State):
             self.message = str(exc)
             return None
         self.message = done
+        self._follow_until = time.monotonic() + 10
         self._refresh()
         return ExecutionState.follow
 
@@ -376,7 +379,7 @@ def execution_page() -> rx.Component:
                         ),
                         value="topology",
                     ),
-                    rx.tabs.content(rx.plotly(data=ExecutionState.gantt, id="gantt"), value="gantt"),
+                    rx.tabs.content(rx.plotly.basic(data=ExecutionState.gantt, id="gantt"), value="gantt"),
                     rx.tabs.content(_logs(), value="logs"),
                     rx.tabs.content(
                         rx.vstack(rx.foreach(ExecutionState.outputs, _output), width="100%"), value="outputs"

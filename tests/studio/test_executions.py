@@ -82,7 +82,12 @@ def test_a_failed_execution_shows_why_and_a_restart_succeeds(studio, page, tmp_p
     assert "the first attempt fails on purpose" in page.locator("#log-panel").inner_text()
     page.click("#tab-actions")
     page.click("#restart-button")
-    page.wait_for_function("document.querySelector('#execution-state')?.innerText === 'SUCCESS'", timeout=30_000)
+    try:
+        page.wait_for_function("document.querySelector('#execution-state')?.innerText === 'SUCCESS'", timeout=30_000)
+    except Exception:
+        shown = page.locator("#execution-state").inner_text(), page.locator("#execution-message").inner_text()
+        stored = httpx.get(f"{studio['url']}/api/v1/executions/{failed['id']}", timeout=10).json()["state"]
+        raise AssertionError(f"the page shows {shown}, the execution is {stored}") from None
     page.click("#tab-logs")
     page.wait_for_function(
         "document.querySelector('#log-panel').innerText.includes('second time lucky')", timeout=10_000
