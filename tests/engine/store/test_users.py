@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from alembic import command
 from sqlalchemy import inspect
 
 from engine import audit, share_links, tokens, users
 from engine.access import Action, Role, can
-from engine.store.database import session_scope
+from engine.store.database import alembic_config, session_scope
 from engine.store.tables import ApiToken, User, utcnow
 
 PASSWORD = "correct horse battery"
@@ -20,9 +21,16 @@ def make_user(database, username: str = "ana", **options) -> User:
         return users.create_user(session, username, PASSWORD, actor="system", **options)
 
 
-def test_migration_creates_the_identity_tables(database):
-    names = set(inspect(database).get_table_names())
-    assert {"user", "api_token", "membership", "share_link", "audit_event"} <= names
+IDENTITY_TABLES = {"user", "api_token", "membership", "share_link", "audit_event"}
+
+
+def test_migration_creates_the_identity_tables_and_downgrades(database):
+    assert set(inspect(database).get_table_names()) >= IDENTITY_TABLES
+    url = database.url.render_as_string(hide_password=False)
+    command.downgrade(alembic_config(url), "0005")
+    assert not IDENTITY_TABLES & set(inspect(database).get_table_names())
+    command.upgrade(alembic_config(url), "head")
+    assert set(inspect(database).get_table_names()) >= IDENTITY_TABLES
 
 
 def test_create_and_authenticate(database):
