@@ -165,3 +165,80 @@ class TriggerFire(SQLModel, table=True):
     execution_id: str = Field(max_length=36)
     backfill: bool = False
     created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+# Identity: people, their tokens, their roles in namespaces, links shared with outsiders, and the audit trail.
+# Secrets (plain tokens, passwords) are never stored: only argon2 hashes of passwords and sha256 digests of
+# tokens, which are long random strings, so a fast digest is enough and lets a request find its token by index.
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "user"  # a reserved word in PostgreSQL: SQLAlchemy quotes it, raw SQL must write "user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    display_name: str | None = Field(default=None, max_length=200)
+    password_hash: str = Field(max_length=200, repr=False)  # kept out of logs and tracebacks
+    is_admin: bool = False  # a global administrator: every action in every namespace, and user management
+    disabled: bool = False
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    last_login_at: dt.datetime | None = None
+
+
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    name: str = Field(max_length=100)
+    token_hash: str = Field(max_length=64, unique=True, repr=False)  # sha256 hex of the whole token
+    prefix: str = Field(max_length=8)  # the first characters of the token, to recognise it in lists
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    last_used_at: dt.datetime | None = None
+    expires_at: dt.datetime | None = None
+    revoked_at: dt.datetime | None = None
+
+
+class Membership(SQLModel, table=True):
+    """A role granted to a user on a namespace; it covers the namespaces below it too (engine/access.py)."""
+
+    user_id: int = Field(primary_key=True, foreign_key="user.id")
+    namespace: str = Field(primary_key=True, max_length=150, index=True)
+    role: str = Field(max_length=16)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class ShareLink(SQLModel, table=True):
+    """A read-only link to one flow (or one of its revisions) or one execution, for people without an account."""
+
+    __tablename__ = "share_link"
+    __table_args__ = (Index("ix_share_link_target", "kind", "namespace", "target_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, repr=False)
+    kind: str = Field(max_length=16)  # "flow" or "execution"
+    namespace: str = Field(max_length=150)
+    target_id: str = Field(max_length=100)  # a flow id, or an execution id
+    revision: int | None = None  # a flow link pinned to one revision; None follows the current one
+    created_by: str = Field(max_length=64)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    expires_at: dt.datetime | None = None
+    revoked_at: dt.datetime | None = None
+
+
+class AuditEvent(SQLModel, table=True):
+    __tablename__ = "audit_event"
+    __table_args__ = (
+        # A namespace's events newest first (children are read with a prefix range on the same index).
+        Index("ix_audit_event_namespace_id", "namespace", "id"),
+        Index("ix_audit_event_actor_id", "actor", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = Field(default_factory=utcnow)
+    actor: str = Field(max_length=64)  # a username, or "system", "webhook", "share"
+    action: str = Field(max_length=32)
+    namespace: str | None = Field(default=None, max_length=150)  # None for events about users themselves
+    target_kind: str | None = Field(default=None, max_length=32)
+    target_id: str | None = Field(default=None, max_length=100)
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
