@@ -62,6 +62,7 @@ def delete_secret(session: Session, namespace: str, name: str) -> bool:
     if row is None:
         return False
     session.delete(row)
+    session.flush()  # a second call in the same session then finds nothing
     return True
 
 

@@ -34,6 +34,7 @@ def delete_variable(session: Session, namespace: str, name: str) -> bool:
     if row is None:
         return False
     session.delete(row)
+    session.flush()  # a second call in the same session then finds nothing
     return True
 
 
