@@ -515,6 +515,142 @@ def execution_logs(execution_id: str, follow_lines: bool, task_id: str | None, l
             after = lines[-1].id
 
 
+def _namespace(namespace: str) -> str:
+    import re
+
+    from engine.spec import NAMESPACE_PATTERN
+
+    if not re.fullmatch(NAMESPACE_PATTERN, namespace) or len(namespace) > 150:
+        _fail(f"invalid namespace {namespace!r}")
+    return namespace
+
+
+def _require_secret_key() -> None:
+    """Refuse to start a process that runs flows when namespace secrets could not be decrypted."""
+    from engine.crypto import SecretKeyMissing, load_key
+
+    try:
+        load_key()  # in development this also creates LANNER_HOME/secret.key before any child reads it
+    except SecretKeyMissing as exc:
+        _fail(str(exc))
+
+
+@main.group()
+def secret() -> None:
+    """Namespace secrets, read by secret('NAME'); stored encrypted with LANNER_SECRET_KEY."""
+
+
+@secret.command("set")
+@click.argument("namespace")
+@click.argument("name")
+@click.option("--value-stdin", is_flag=True, help="Read the value from standard input (one trailing newline dropped).")
+def secret_set(namespace: str, name: str, value_stdin: bool) -> None:
+    """Set a secret on a namespace (its flows and those of the namespaces below it read it).
+
+    The value is asked for without echo; it is never an argument, so it stays out of shell history.
+    """
+    from engine import secrets
+
+    if value_stdin or not sys.stdin.isatty():
+        value = sys.stdin.read()
+        value = value[:-1] if value.endswith("\n") else value
+    else:
+        value = click.prompt(f"value of {name}", hide_input=True, confirmation_prompt=True)
+    if not value:
+        _fail("empty value")
+    try:
+        with session_scope(_database()) as session:
+            secrets.set_secret(session, _namespace(namespace), name, value, actor=getpass.getuser())
+    except ValueError as exc:
+        _fail(str(exc))
+    click.echo(f"secret {name} set on {namespace}")
+
+
+@secret.command("list")
+@click.argument("namespace")
+def secret_list(namespace: str) -> None:
+    """Names of the secrets set on a namespace (never their values)."""
+    from engine import secrets
+
+    with session_scope(_database()) as session:
+        for name in secrets.list_secret_names(session, namespace):
+            click.echo(name)
+
+
+@secret.command("delete")
+@click.argument("namespace")
+@click.argument("name")
+def secret_delete(namespace: str, name: str) -> None:
+    from engine import secrets
+
+    with session_scope(_database()) as session:
+        if not secrets.delete_secret(session, namespace, name):
+            _fail(f"no secret {name} on {namespace}")
+    click.echo(f"secret {name} deleted from {namespace}")
+
+
+@secret.command("keygen")
+def secret_keygen() -> None:
+    """Print a new random key for LANNER_SECRET_KEY."""
+    from engine.crypto import generate_key
+
+    click.echo(generate_key())
+
+
+@main.group()
+def variable() -> None:
+    """Namespace variables, read by flows as vars.NAME (a flow's own variables override them)."""
+
+
+@variable.command("set")
+@click.argument("namespace")
+@click.argument("name")
+@click.argument("value")
+def variable_set(namespace: str, name: str, value: str) -> None:
+    """Set a variable; VALUE is read as a YAML scalar (42 is a number, true a boolean, 'x' a text)."""
+    import yaml
+
+    from engine import variables
+
+    try:
+        parsed = yaml.safe_load(value) if value.strip() else value
+    except yaml.YAMLError:
+        parsed = value  # not valid YAML: the text itself
+    if isinstance(parsed, (dict, list)):
+        _fail("VALUE must be a scalar (text, number, boolean or null)")
+    with session_scope(_database()) as session:
+        variables.set_variable(session, _namespace(namespace), name, parsed, actor=getpass.getuser())
+    click.echo(f"variable {name} set on {namespace}")
+
+
+@variable.command("list")
+@click.argument("namespace")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def variable_list(namespace: str, as_json: bool) -> None:
+    """Variables set on a namespace itself (not those it inherits)."""
+    from engine import variables
+
+    with session_scope(_database()) as session:
+        rows = {row.name: row.value for row in variables.list_variables(session, namespace)}
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+        return
+    for name, value in rows.items():
+        click.echo(f"{name}={json.dumps(value, default=str)}")
+
+
+@variable.command("delete")
+@click.argument("namespace")
+@click.argument("name")
+def variable_delete(namespace: str, name: str) -> None:
+    from engine import variables
+
+    with session_scope(_database()) as session:
+        if not variables.delete_variable(session, namespace, name):
+            _fail(f"no variable {name} on {namespace}")
+    click.echo(f"variable {name} deleted from {namespace}")
+
+
 @main.command("worker")
 @click.option("--workers", "-n", default=1, show_default=True, help="Worker processes to run.")
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
@@ -522,6 +658,7 @@ def worker_command(workers: int, burst: bool) -> None:
     """Run task workers (RQ) on LANNER_REDIS_URL (or the embedded Redis)."""
     from engine.worker import work
 
+    _require_secret_key()
     settings = load_settings()
     open_database(settings.database_url)
     with redis_url(settings) as url:
@@ -533,6 +670,7 @@ def executor_command() -> None:
     """Run an executor: it advances executions as their tasks report."""
     from engine.server import run_executor
 
+    _require_secret_key()
     settings = load_settings()
     with redis_url(settings) as url:
         run_executor(settings, url)
@@ -876,6 +1014,7 @@ def server_command(port: int, host: str, workers: int) -> None:
     from engine.launcher import run_studio
     from engine.server import child_environment, stop_on_sigterm, stop_process
 
+    _require_secret_key()
     settings = load_settings()
     open_database(settings.database_url)  # migrate before anything serves
     with redis_url(settings) as url:

@@ -12,6 +12,12 @@ class Settings:
     home: Path
     database_url: str
     redis_url: str | None  # None: start an embedded Redis under ``home``
+    mode: str = "development"  # LANNER_MODE; "production" refuses shortcuts such as a generated secret key
+    secret_key: str | None = None  # LANNER_SECRET_KEY: encrypts namespace secrets (see engine/crypto.py)
+
+    @property
+    def production(self) -> bool:
+        return self.mode == "production"
 
     @property
     def embedded_database(self) -> bool:
@@ -28,4 +34,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         home=home,
         database_url=database_url,
         redis_url=env.get("LANNER_REDIS_URL") or None,
+        mode=(env.get("LANNER_MODE") or "development").strip().lower(),
+        secret_key=env.get("LANNER_SECRET_KEY") or None,
     )

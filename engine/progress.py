@@ -63,6 +63,7 @@ class Snapshot:
     flow_running: int = 0  # other executions of this flow holding a concurrency slot
     subflows: dict[str, tuple[State, dict[str, Any]]] = field(default_factory=dict)  # run id -> child result
     secret: Callable[[str], str] | None = None
+    variables: dict[str, Any] = field(default_factory=dict)  # the namespaces' variables (engine/variables.py)
     new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
 
 
@@ -108,7 +109,7 @@ def context_for(snapshot: Snapshot, run: RunView | None = None) -> dict[str, Any
     execution, flow = snapshot.execution, snapshot.flow
     context: dict[str, Any] = {
         "inputs": execution.inputs,
-        "vars": flow.variables,
+        "vars": {**snapshot.variables, **flow.variables},  # the flow's own variables override its namespaces'
         "labels": execution.labels,
         "trigger": execution.trigger or {},
         "execution": {

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR")
 
@@ -72,6 +73,16 @@ class RunContext:
             if secret and len(secret) >= 3:
                 text = text.replace(secret, "****")
         return text
+
+    def mask_value(self, value: Any) -> Any:
+        """``mask`` applied to every text inside outputs (lists and mappings included)."""
+        if isinstance(value, str):
+            return self.mask(value)
+        if isinstance(value, list):
+            return [self.mask_value(item) for item in value]
+        if isinstance(value, dict):
+            return {key: self.mask_value(item) for key, item in value.items()}
+        return value
 
     def check(self) -> None:
         """Raise if the execution is being killed or the task ran out of time."""

@@ -1,21 +1,116 @@
 """Secrets read by ``secret('NAME')`` in expressions.
 
-Until namespace secrets are stored encrypted in the database, a secret comes from the environment of
-the worker or executor: ``LANNER_SECRET_<NAME>`` (as Kestra's open-source edition does with SECRET_*).
+A secret is set on a namespace and stored encrypted (engine/crypto.py). A flow of ``acme.sales.eu`` looks in
+``acme.sales.eu``, then ``acme.sales``, then ``acme``; when none has it, the environment of the worker or
+executor is the last resort: ``LANNER_SECRET_<NAME>`` (as Kestra's open-source edition does with SECRET_*).
+Listing gives names only: a value leaves the database only to be used by a task.
 """
 
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Callable
+
+from sqlmodel import Session, col, select
+
+from engine.crypto import SecretKey, load_key
+from engine.store.tables import NamespaceSecret, utcnow
+from engine.variables import lineage
+
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,99}$")
 
 
 class SecretMissing(LookupError):
     pass
 
 
+def env_key(name: str) -> str:
+    return "LANNER_SECRET_" + str(name).upper().replace("-", "_").replace(".", "_")
+
+
 def lookup_secret(name: str) -> str:
-    key = "LANNER_SECRET_" + str(name).upper().replace("-", "_").replace(".", "_")
+    """A secret from the environment only (the fallback, and what runs without a namespace use)."""
+    key = env_key(name)
     value = os.environ.get(key)
     if value is None:
         raise SecretMissing(f"secret '{name}' is not set (define {key})")
     return value
+
+
+def check_name(name: str) -> str:
+    if not NAME.match(name):
+        raise ValueError(f"invalid secret name {name!r}: letters, digits, '_', '.', '-', starting with a letter or '_'")
+    return name
+
+
+def set_secret(
+    session: Session, namespace: str, name: str, value: str, actor: str | None = None, *, key: SecretKey | None = None
+) -> None:
+    key = key or load_key()
+    row = session.get(NamespaceSecret, (namespace, check_name(name)))
+    if row is None:
+        row = NamespaceSecret(namespace=namespace, name=name, ciphertext="", key_id="")
+    row.ciphertext, row.key_id = key.encrypt(value), key.key_id
+    row.updated_at, row.updated_by = utcnow(), actor
+    session.add(row)
+
+
+def delete_secret(session: Session, namespace: str, name: str) -> bool:
+    """Whether there was such a secret."""
+    row = session.get(NamespaceSecret, (namespace, name))
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()  # a second call in the same session then finds nothing
+    return True
+
+
+def list_secret_names(session: Session, namespace: str) -> list[str]:
+    """Names of the secrets set on this namespace itself; never their values."""
+    statement = select(NamespaceSecret.name).where(NamespaceSecret.namespace == namespace)
+    return list(session.exec(statement.order_by(col(NamespaceSecret.name))))
+
+
+class SecretResolver:
+    """``secret()`` for the flows of one namespace, from rows read once (one query per execution or task run).
+
+    Values are decrypted only when an expression asks for them, so a run that uses no stored secret needs
+    no key.
+    """
+
+    def __init__(
+        self, namespace: str, rows: list[tuple[str, str, str, str]], key: Callable[[], SecretKey] = load_key
+    ) -> None:
+        self.namespace = namespace
+        self._key = key
+        depth = {ns: index for index, ns in enumerate(lineage(namespace))}
+        self._nearest: dict[str, tuple[str, str, str]] = {}
+        for ns, name, ciphertext, key_id in sorted(rows, key=lambda row: depth[row[0]], reverse=True):
+            self._nearest[name] = (ns, ciphertext, key_id)  # nearer namespaces come later and win
+        self._values: dict[str, str] = {}
+
+    def __call__(self, name: str) -> str:
+        name = str(name)
+        if name in self._values:
+            return self._values[name]
+        found = self._nearest.get(name)
+        if found is None:
+            key = env_key(name)
+            value = os.environ.get(key)
+            if value is None:
+                raise SecretMissing(
+                    f"secret '{name}' is not set (set it on namespace {self.namespace} or a parent, or define {key})"
+                )
+        else:
+            ns, ciphertext, key_id = found
+            value = self._key().decrypt(ciphertext, key_id, what=f"secret '{name}' of namespace {ns}")
+        self._values[name] = value
+        return value
+
+
+def secret_resolver(session: Session, namespace: str) -> SecretResolver:
+    statement = select(
+        NamespaceSecret.namespace, NamespaceSecret.name, NamespaceSecret.ciphertext, NamespaceSecret.key_id
+    ).where(col(NamespaceSecret.namespace).in_(lineage(namespace)))
+    return SecretResolver(namespace, [tuple(row) for row in session.exec(statement)])

@@ -30,7 +30,6 @@ from engine.flow import Flow
 from engine.progress import context_for
 from engine.queue import TASK_QUEUE
 from engine.runtime import RunContext, TaskFailed, TaskKilled, TaskTimedOut
-from engine.secrets import lookup_secret
 from engine.states import State
 from engine.store import executions as store
 from engine.store.database import open_database, session_scope
@@ -163,7 +162,7 @@ def run_attempt(task_run_id: str) -> None:
         if error:
             ctx.log("ERROR", error)
         flush()
-    outputs = json.loads(json.dumps(outputs, default=str))  # outputs are stored and shown as JSON
+    outputs = ctx.mask_value(json.loads(json.dumps(outputs, default=str)))  # stored and shown as JSON
     with session_scope(db) as session:
         store.finish_attempt(session, run, state, outputs=outputs, error=ctx.mask(error) if error else None)
     try:
@@ -176,9 +175,11 @@ def run_attempt(task_run_id: str) -> None:
 
 
 def _execute(task: Task, ctx: RunContext, snapshot, view) -> tuple[State, dict[str, Any], str | None]:
+    resolve = snapshot.secret  # the namespace's secrets, read with the snapshot (engine/secrets.py)
+
     def secret(name: str) -> str:
-        value = lookup_secret(name)
-        ctx.secrets.add(value)
+        value = resolve(name)
+        ctx.secrets.add(value)  # every value this run sees is masked in its logs, error and outputs
         return value
 
     snapshot.secret = secret

@@ -14,10 +14,11 @@ from engine.flow import Flow
 from engine.inputs import resolve_inputs
 from engine.loader import load_flow_or_raise
 from engine.progress import ExecutionView, RunView, Snapshot, StartSubflow
-from engine.secrets import lookup_secret
+from engine.secrets import secret_resolver
 from engine.states import TERMINAL, State
 from engine.store.flows import FlowNotFound, get_flow, get_revision
 from engine.store.tables import Execution, TaskRun, TaskRunAttempt, utcnow
+from engine.variables import inherited_variables
 
 ACTIVE = (State.RUNNING, State.PAUSED, State.KILLING)
 
@@ -149,7 +150,8 @@ def load_snapshot(session: Session, execution_id: str, now: dt.datetime) -> Snap
     row = get_execution(session, execution_id)
     flow = flow_at(session, row.namespace, row.flow_id, row.flow_revision)
     runs = {r.id: _run_view(r) for r in task_runs(session, execution_id)}
-    snapshot = Snapshot(flow, _execution_view(row), runs, now, secret=lookup_secret)
+    snapshot = Snapshot(flow, _execution_view(row), runs, now, secret=secret_resolver(session, row.namespace))
+    snapshot.variables = inherited_variables(session, row.namespace)
     if flow.concurrency and row.state in (State.CREATED, State.QUEUED):
         snapshot.flow_running = session.exec(
             select(func.count())

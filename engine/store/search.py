@@ -40,7 +40,8 @@ def _statement(wanted: ExecutionFilter):
     statement = select(Execution)
     if wanted.namespace:
         statement = statement.where(
-            (Execution.namespace == wanted.namespace) | col(Execution.namespace).startswith(wanted.namespace + ".", autoescape=True)
+            (Execution.namespace == wanted.namespace)
+            | col(Execution.namespace).startswith(wanted.namespace + ".", autoescape=True)
         )
     if wanted.flow_id:
         statement = statement.where(Execution.flow_id == wanted.flow_id)

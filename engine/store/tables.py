@@ -242,3 +242,28 @@ class AuditEvent(SQLModel, table=True):
     target_kind: str | None = Field(default=None, max_length=32)
     target_id: str | None = Field(default=None, max_length=100)
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class NamespaceVariable(SQLModel, table=True):
+    """A value flows of the namespace, and of the namespaces below it, read as ``vars.<name>``."""
+
+    __tablename__ = "namespace_variable"
+
+    namespace: str = Field(primary_key=True, max_length=150)
+    name: str = Field(primary_key=True, max_length=100)
+    value: Any = Field(default=None, sa_column=Column(JSON))
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+    updated_by: str | None = Field(default=None, max_length=200)
+
+
+class NamespaceSecret(SQLModel, table=True):
+    """A secret read by ``secret('NAME')``; only its ciphertext is stored (engine/crypto.py)."""
+
+    __tablename__ = "namespace_secret"
+
+    namespace: str = Field(primary_key=True, max_length=150)
+    name: str = Field(primary_key=True, max_length=100)
+    ciphertext: str = Field(sa_column=Column(Text, nullable=False))  # Fernet token (URL-safe base64)
+    key_id: str = Field(max_length=32)  # which key encrypted it, to tell a wrong key from a damaged value
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+    updated_by: str | None = Field(default=None, max_length=200)

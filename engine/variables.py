@@ -1,0 +1,61 @@
+"""Namespace variables: values every flow of a namespace, and of the namespaces below it, reads as ``vars.<name>``.
+
+A flow of ``acme.sales.eu`` sees the variables of ``acme``, overridden by those of ``acme.sales``, overridden
+by those of ``acme.sales.eu``, overridden by the flow's own ``variables`` (top-level names; values are not
+merged deeper).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from engine.store.tables import NamespaceVariable, utcnow
+
+
+def lineage(namespace: str) -> list[str]:
+    """The namespace and its parents, nearest first: ``a.b.c`` -> ``[a.b.c, a.b, a]``."""
+    parts = namespace.split(".")
+    return [".".join(parts[:end]) for end in range(len(parts), 0, -1)]
+
+
+def set_variable(session: Session, namespace: str, name: str, value: Any, actor: str | None = None) -> None:
+    row = session.get(NamespaceVariable, (namespace, name))
+    if row is None:
+        row = NamespaceVariable(namespace=namespace, name=name)
+    row.value, row.updated_at, row.updated_by = value, utcnow(), actor
+    session.add(row)
+
+
+def delete_variable(session: Session, namespace: str, name: str) -> bool:
+    """Whether there was such a variable."""
+    row = session.get(NamespaceVariable, (namespace, name))
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()  # a second call in the same session then finds nothing
+    return True
+
+
+def list_variables(session: Session, namespace: str) -> list[NamespaceVariable]:
+    """The variables set on this namespace itself (not inherited), by name."""
+    statement = select(NamespaceVariable).where(NamespaceVariable.namespace == namespace)
+    return list(session.exec(statement.order_by(col(NamespaceVariable.name))))
+
+
+def merge_by_lineage(rows: list[tuple[str, str, Any]], namespace: str) -> dict[str, Any]:
+    """``(namespace, name, value)`` rows of the lineage merged so that a nearer namespace wins."""
+    depth = {ns: index for index, ns in enumerate(lineage(namespace))}
+    merged: dict[str, Any] = {}
+    for _, name, value in sorted(rows, key=lambda row: depth[row[0]], reverse=True):  # farthest first
+        merged[name] = value
+    return merged
+
+
+def inherited_variables(session: Session, namespace: str) -> dict[str, Any]:
+    """What flows of ``namespace`` see as namespace variables: one query for the whole lineage."""
+    statement = select(NamespaceVariable.namespace, NamespaceVariable.name, NamespaceVariable.value).where(
+        col(NamespaceVariable.namespace).in_(lineage(namespace))
+    )
+    return merge_by_lineage([tuple(row) for row in session.exec(statement)], namespace)
