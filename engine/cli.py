@@ -608,15 +608,11 @@ def variable() -> None:
 @click.argument("value")
 def variable_set(namespace: str, name: str, value: str) -> None:
     """Set a variable; VALUE is read as a YAML scalar (42 is a number, true a boolean, 'x' a text)."""
-    import yaml
-
     from engine import variables
 
     try:
-        parsed = yaml.safe_load(value) if value.strip() else value
-    except yaml.YAMLError:
-        parsed = value  # not valid YAML: the text itself
-    if isinstance(parsed, (dict, list)):
+        parsed = variables.parse_value(value)
+    except ValueError:
         _fail("VALUE must be a scalar (text, number, boolean or null)")
     with session_scope(_database()) as session:
         variables.set_variable(session, _namespace(namespace), name, parsed, actor=getpass.getuser())

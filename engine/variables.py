@@ -20,6 +20,19 @@ def lineage(namespace: str) -> list[str]:
     return [".".join(parts[:end]) for end in range(len(parts), 0, -1)]
 
 
+def parse_value(text: str) -> Any:
+    """A variable typed as text, read as a YAML scalar: ``42`` is a number, ``true`` a boolean, ``'x'`` a text."""
+    import yaml
+
+    try:
+        parsed = yaml.safe_load(text) if text.strip() else text
+    except yaml.YAMLError:
+        return text  # not valid YAML: the text itself
+    if isinstance(parsed, dict | list):
+        raise ValueError("a variable is a scalar (text, number, boolean or null)")
+    return parsed
+
+
 def set_variable(session: Session, namespace: str, name: str, value: Any, actor: str | None = None) -> None:
     row = session.get(NamespaceVariable, (namespace, name))
     if row is None:

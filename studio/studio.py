@@ -3,7 +3,7 @@
 import reflex as rx
 
 from engine.api import create_app
-from studio.pages import dashboard, editor, execution, executions, flows, triggers
+from studio.pages import dashboard, editor, execution, executions, flows, namespaces, triggers
 
 # The REST API (engine/api) is served by the studio's backend under /api/v1.
 app = rx.App(api_transformer=create_app())
@@ -28,3 +28,6 @@ app.add_page(
     dashboard.dashboard_page, route="/dashboard", title="Dashboard · Lanner", on_load=dashboard.DashboardState.load
 )
 app.add_page(triggers.triggers_page, route="/triggers", title="Triggers · Lanner", on_load=triggers.TriggersState.load)
+app.add_page(
+    namespaces.namespace_page, route="/namespace", title="Namespace · Lanner", on_load=namespaces.NamespaceState.load
+)

@@ -7,6 +7,7 @@ NAVIGATION = [
     ("list-checks", "Executions", "/executions"),
     ("chart-column", "Dashboard", "/dashboard"),
     ("alarm-clock", "Triggers", "/triggers"),
+    ("key-round", "Variables & secrets", "/namespace"),
 ]
 
 

@@ -1,0 +1,81 @@
+"""A namespace's own variables and secrets for the studio (secret values go in, never come out)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from engine import secrets, variables
+from engine.spec import NAMESPACE_PATTERN
+from engine.store.database import session_scope
+from engine.store.tables import NamespaceSecret, NamespaceVariable
+from studio.services import database
+
+ACTOR = "studio"
+
+
+def _shown(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def settings(namespace: str) -> dict[str, list[dict[str, str]]]:
+    """Variables and secret names seen by the namespace's flows: its own, then inherited (with their origin)."""
+    from sqlmodel import col, select
+
+    lineage = variables.lineage(namespace)
+    with session_scope(database()) as session:
+        found = list(session.exec(select(NamespaceVariable).where(col(NamespaceVariable.namespace).in_(lineage))))
+        secret_rows = select(NamespaceSecret.namespace, NamespaceSecret.name)
+        names = list(session.exec(secret_rows.where(col(NamespaceSecret.namespace).in_(lineage))))
+    depth = {ns: index for index, ns in enumerate(lineage)}
+    nearest_variable: dict[str, NamespaceVariable] = {}
+    for row in sorted(found, key=lambda r: depth[r.namespace]):
+        nearest_variable.setdefault(row.name, row)
+    nearest_secret: dict[str, str] = {}
+    for origin, name in sorted(names, key=lambda r: depth[r[0]]):
+        nearest_secret.setdefault(name, origin)
+    return {
+        "variables": [
+            {"name": name, "value": _shown(row.value), "origin": row.namespace, "own": str(row.namespace == namespace)}
+            for name, row in sorted(nearest_variable.items())
+        ],
+        "secrets": [
+            {"name": name, "origin": origin, "own": str(origin == namespace)}
+            for name, origin in sorted(nearest_secret.items())
+        ],
+    }
+
+
+def set_variable(namespace: str, name: str, text: str) -> None:
+    """Raises ``ValueError`` for a bad namespace or name, or a value that is not a scalar."""
+    _check(namespace)
+    if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+        raise ValueError(f"'{name}' is not a variable name: letters, digits and '_' (read as vars.{name or 'name'})")
+    with session_scope(database()) as session:
+        variables.set_variable(session, namespace, name, variables.parse_value(text), actor=ACTOR)
+
+
+def delete_variable(namespace: str, name: str) -> None:
+    with session_scope(database()) as session:
+        variables.delete_variable(session, namespace, name)
+
+
+def set_secret(namespace: str, name: str, value: str) -> None:
+    """Stored encrypted; raises ``ValueError`` for a bad namespace, name or an empty value."""
+    _check(namespace)
+    secrets.check_name(name)
+    if not value:
+        raise ValueError("a secret needs a value")
+    with session_scope(database()) as session:
+        secrets.set_secret(session, namespace, name, value, actor=ACTOR)
+
+
+def delete_secret(namespace: str, name: str) -> None:
+    with session_scope(database()) as session:
+        secrets.delete_secret(session, namespace, name)
+
+
+def _check(namespace: str) -> None:
+    if not re.match(NAMESPACE_PATTERN, namespace):
+        raise ValueError(f"'{namespace}' is not a valid namespace (lowercase words separated by dots)")
