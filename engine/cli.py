@@ -441,7 +441,7 @@ def execution_show(execution_id: str) -> None:
 def _operate(action, *args) -> None:
     with _connections() as (conn, _, _):
         try:
-            return action(conn, *args)
+            return action(conn, *args, actor=_cli_actor())
         except (store.ExecutionNotFound, store.ExecutionConflict, store.InputsInvalid, LookupError) as exc:
             _fail(str(exc).strip("'\""))
 
@@ -584,7 +584,7 @@ def secret_delete(namespace: str, name: str) -> None:
     from engine import secrets
 
     with session_scope(_database()) as session:
-        if not secrets.delete_secret(session, namespace, name):
+        if not secrets.delete_secret(session, namespace, name, actor=_cli_actor()):
             _fail(f"no secret {name} on {namespace}")
     click.echo(f"secret {name} deleted from {namespace}")
 
@@ -642,7 +642,7 @@ def variable_delete(namespace: str, name: str) -> None:
     from engine import variables
 
     with session_scope(_database()) as session:
-        if not variables.delete_variable(session, namespace, name):
+        if not variables.delete_variable(session, namespace, name, actor=_cli_actor()):
             _fail(f"no variable {name} on {namespace}")
     click.echo(f"variable {name} deleted from {namespace}")
 
@@ -739,7 +739,7 @@ def _set_enabled(flow_ref: str, trigger_id: str, enabled: bool) -> None:
 
     namespace, flow_id = _flow_ref(flow_ref)
     try:
-        set_trigger_enabled(_database(), namespace, flow_id, trigger_id, enabled)
+        set_trigger_enabled(_database(), namespace, flow_id, trigger_id, enabled, actor=_cli_actor())
     except LookupError as exc:
         _fail(str(exc).strip("'\""))
     click.echo(f"{'enabled' if enabled else 'disabled'} {namespace}/{flow_id} {trigger_id}")
@@ -784,7 +784,14 @@ def trigger_backfill(
             backfill = set_backfill_flag(_database(), namespace, flow_id, trigger_id, **flags)
         elif start and end:
             backfill = start_backfill(
-                _database(), namespace, flow_id, trigger_id, when(start), when(end), _pairs(inputs, "input")
+                _database(),
+                namespace,
+                flow_id,
+                trigger_id,
+                when(start),
+                when(end),
+                _pairs(inputs, "input"),
+                actor=_cli_actor(),
             )
         else:
             _fail("give --from and --to, or --pause, --resume or --cancel")

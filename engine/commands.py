@@ -11,7 +11,7 @@ import redis
 from sqlalchemy import Engine, delete, update
 from sqlmodel import col, select
 
-from engine import dag, events
+from engine import audit, dag, events
 from engine.inputs import resolve_inputs
 from engine.queue import enqueue_runs
 from engine.states import EXECUTION_TRANSITIONS, State, check_transition
@@ -40,7 +40,7 @@ def start_execution(engine: Connections, namespace: str, flow_id: str, **options
     return execution_id
 
 
-def kill_execution(engine: Connections, execution_id: str) -> None:
+def kill_execution(engine: Connections, execution_id: str, *, actor: str = audit.SYSTEM) -> None:
     """Stop an execution: queued tasks are dropped, running task processes are stopped by their workers."""
     with session_scope(engine.db) as session:
         execution = store.get_execution(session, execution_id)
@@ -59,12 +59,17 @@ def kill_execution(engine: Connections, execution_id: str) -> None:
             execution.ended_at = utcnow()
         execution.updated_at = utcnow()
         session.add(execution)
+        _audit(session, actor, audit.AuditAction.KILLED, execution)
     events.request_kill(engine.redis, execution_id)
     events.publish_event(engine.redis, execution_id)
     events.announce(engine.redis, execution_id, "state")
     for child in children:
         with contextlib.suppress(store.ExecutionConflict):
-            kill_execution(engine, child)
+            kill_execution(engine, child, actor=actor)
+
+
+def _audit(session, actor: str, action: audit.AuditAction, execution: Execution) -> None:
+    audit.record(session, actor, action, execution.namespace, "execution", execution.id, flow=execution.flow_id)
 
 
 def _descendant_task_ids(tasks: list) -> set[str]:
@@ -90,7 +95,7 @@ def _error_and_finally_ids(flow) -> set[str]:
     return ids
 
 
-def restart_execution(engine: Connections, execution_id: str) -> None:
+def restart_execution(engine: Connections, execution_id: str, *, actor: str = audit.SYSTEM) -> None:
     """Run a FAILED or KILLED execution again from its failed tasks: same execution, new attempts."""
     with session_scope(engine.db) as session:
         execution = store.get_execution(session, execution_id)
@@ -119,12 +124,13 @@ def restart_execution(engine: Connections, execution_id: str) -> None:
         execution.state, execution.ended_at, execution.error = State.RUNNING.value, None, None
         execution.updated_at = utcnow()
         session.add(execution)
+        _audit(session, actor, audit.AuditAction.RESTARTED, execution)
     engine.redis.delete(events.kill_key(execution_id))
     enqueue_runs(engine.redis, enqueue)
     events.publish_event(engine.redis, execution_id)
 
 
-def replay_execution(engine: Connections, execution_id: str, from_task: str) -> str:
+def replay_execution(engine: Connections, execution_id: str, from_task: str, *, actor: str = audit.SYSTEM) -> str:
     """A new execution of the same revision and inputs that keeps what ran before ``from_task``.
 
     Runs of the top-level tasks that ``from_task`` (or the top-level task holding it) waits for are
@@ -152,7 +158,7 @@ def replay_execution(engine: Connections, execution_id: str, from_task: str) -> 
             inputs=original.inputs,
             labels=original.labels,
             revision=original.flow_revision,
-            trigger={"type": "replay", "executionId": execution_id, "fromTask": from_task},
+            trigger={"type": "replay", "executionId": execution_id, "fromTask": from_task, "actor": actor},
             allow_disabled=True,
         )
         new_ids: dict[str, str] = {}
@@ -174,7 +180,7 @@ def replay_execution(engine: Connections, execution_id: str, from_task: str) -> 
     return replay_id
 
 
-def pause_execution(engine: Connections, execution_id: str) -> None:
+def pause_execution(engine: Connections, execution_id: str, *, actor: str = audit.SYSTEM) -> None:
     """Hold a running execution: tasks already running finish, no new task starts until it is resumed."""
     with session_scope(engine.db) as session:
         execution = store.get_execution(session, execution_id)
@@ -182,10 +188,13 @@ def pause_execution(engine: Connections, execution_id: str) -> None:
             raise store.ExecutionConflict(f"execution {execution_id} is {execution.state}: it cannot be paused")
         execution.held, execution.updated_at = True, utcnow()
         session.add(execution)
+        _audit(session, actor, audit.AuditAction.PAUSED, execution)
     events.publish_event(engine.redis, execution_id)
 
 
-def resume_execution(engine: Connections, execution_id: str, inputs: dict[str, Any] | None = None) -> None:
+def resume_execution(
+    engine: Connections, execution_id: str, inputs: dict[str, Any] | None = None, *, actor: str = audit.SYSTEM
+) -> None:
     """Resume a held execution and its paused tasks; ``inputs`` answer the pauses' ``onResume`` declarations."""
     with session_scope(engine.db) as session:
         execution = store.get_execution(session, execution_id)
@@ -209,4 +218,5 @@ def resume_execution(engine: Connections, execution_id: str, inputs: dict[str, A
         if execution.held:
             execution.held, execution.updated_at = False, utcnow()
             session.add(execution)
+        _audit(session, actor, audit.AuditAction.RESUMED, execution)
     events.publish_event(engine.redis, execution_id)

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from engine import events
+from engine import audit, events
 from engine.expressions import ExpressionError, render
 from engine.flow import Flow
 from engine.schedule import backfill_slots, due_slots, next_fire
@@ -211,6 +211,8 @@ def start_backfill(
     start: dt.datetime,
     end: dt.datetime,
     inputs: dict[str, Any] | None = None,
+    *,
+    actor: str = audit.SYSTEM,
 ) -> dict[str, Any]:
     """Ask the scheduler to run every slot of a schedule in [start, end] (slots that already ran are skipped)."""
     if end < start:
@@ -239,6 +241,10 @@ def start_backfill(
         }
         state.data = {**state.data, "backfill": backfill}
         session.add(state)
+        asked = {"start": backfill["start"], "end": backfill["end"], "total": total}
+        audit.record(
+            session, actor, audit.AuditAction.CHANGED, namespace, "trigger", f"{flow_id}/{trigger_id}", backfill=asked
+        )
     return backfill
 
 
@@ -255,7 +261,9 @@ def set_backfill_flag(db: Engine, namespace: str, flow_id: str, trigger_id: str,
     return backfill
 
 
-def set_trigger_enabled(db: Engine, namespace: str, flow_id: str, trigger_id: str, enabled: bool) -> None:
+def set_trigger_enabled(
+    db: Engine, namespace: str, flow_id: str, trigger_id: str, enabled: bool, *, actor: str = audit.SYSTEM
+) -> None:
     with session_scope(db) as session:
         record = session.get(FlowRecord, (namespace, flow_id))
         if record is None or record.deleted:
@@ -266,3 +274,5 @@ def set_trigger_enabled(db: Engine, namespace: str, flow_id: str, trigger_id: st
         state = trigger_state(session, flow, trigger_id, utcnow())
         state.enabled = enabled
         session.add(state)
+        action = audit.AuditAction.ENABLED if enabled else audit.AuditAction.DISABLED
+        audit.record(session, actor, action, namespace, "trigger", f"{flow_id}/{trigger_id}")

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from sqlmodel import Session, col, select
 
+from engine import audit
 from engine.crypto import SecretKey, load_key
 from engine.store.tables import NamespaceSecret, utcnow
 from engine.variables import lineage
@@ -54,15 +55,17 @@ def set_secret(
     row.ciphertext, row.key_id = key.encrypt(value), key.key_id
     row.updated_at, row.updated_by = utcnow(), actor
     session.add(row)
+    audit.record(session, actor or audit.SYSTEM, audit.AuditAction.CHANGED, namespace, "secret", name)  # no value
 
 
-def delete_secret(session: Session, namespace: str, name: str) -> bool:
+def delete_secret(session: Session, namespace: str, name: str, actor: str | None = None) -> bool:
     """Whether there was such a secret."""
     row = session.get(NamespaceSecret, (namespace, name))
     if row is None:
         return False
     session.delete(row)
     session.flush()  # a second call in the same session then finds nothing
+    audit.record(session, actor or audit.SYSTEM, audit.AuditAction.DELETED, namespace, "secret", name)
     return True
 
 

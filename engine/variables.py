@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from engine import audit
 from engine.store.tables import NamespaceVariable, utcnow
 
 
@@ -39,15 +40,17 @@ def set_variable(session: Session, namespace: str, name: str, value: Any, actor:
         row = NamespaceVariable(namespace=namespace, name=name)
     row.value, row.updated_at, row.updated_by = value, utcnow(), actor
     session.add(row)
+    audit.record(session, actor or audit.SYSTEM, audit.AuditAction.CHANGED, namespace, "variable", name)
 
 
-def delete_variable(session: Session, namespace: str, name: str) -> bool:
+def delete_variable(session: Session, namespace: str, name: str, actor: str | None = None) -> bool:
     """Whether there was such a variable."""
     row = session.get(NamespaceVariable, (namespace, name))
     if row is None:
         return False
     session.delete(row)
     session.flush()  # a second call in the same session then finds nothing
+    audit.record(session, actor or audit.SYSTEM, audit.AuditAction.DELETED, namespace, "variable", name)
     return True
 
 

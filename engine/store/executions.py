@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from engine import audit
 from engine.flow import Flow
 from engine.inputs import resolve_inputs
 from engine.loader import load_flow_or_raise
@@ -95,7 +96,20 @@ def create_execution(
     )
     session.add(execution)
     session.flush()
+    ran = audit.AuditAction.RAN
+    audit.record(session, _actor(trigger), ran, namespace, "execution", execution.id, flow=flow_id, revision=revision)
     return execution
+
+
+def _actor(trigger: dict[str, Any] | None) -> str:
+    """Who started a run, as far as the trigger tells (a person once the studio and API know who calls)."""
+    trigger = trigger or {}
+    kind = str(trigger.get("type") or "")
+    if trigger.get("actor"):
+        return str(trigger["actor"])
+    if kind == "webhook":
+        return audit.WEBHOOK
+    return kind if kind in ("api", "studio", "cli") else audit.SYSTEM
 
 
 def get_execution(session: Session, execution_id: str) -> Execution:

@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from sqlmodel import Session, col, select
 
+from engine import audit
 from engine.flow import Flow
 from engine.loader import load_flow_or_raise
 from engine.store.tables import FlowRecord, FlowRevision, Namespace, utcnow
@@ -110,6 +111,9 @@ def save_flow(session: Session, flow: Flow, source: str, *, author: str | None =
         status = DeployStatus.CREATED if not previous else DeployStatus.UPDATED
         added, removed = _line_changes(previous, source)
     session.flush()
+    details = {"revision": revision, "added": added, "removed": removed}
+    deployed = audit.AuditAction.DEPLOYED
+    audit.record(session, author or audit.SYSTEM, deployed, flow.namespace, "flow", flow.id, **details)
     return DeployResult(flow.namespace, flow.id, revision, status, added, removed)
 
 
@@ -191,4 +195,7 @@ def delete_flow(session: Session, namespace: str, flow_id: str, *, author: str |
     )
     session.add(record)
     session.flush()
+    audit.record(
+        session, author or audit.SYSTEM, audit.AuditAction.DELETED, namespace, "flow", flow_id, revision=revision
+    )
     return revision

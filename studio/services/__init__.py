@@ -249,7 +249,7 @@ def start_run(namespace: str, flow_id: str, inputs: dict[str, Any]) -> str:
 def kill_run(execution_id: str) -> None:
     from engine.commands import kill_execution
 
-    kill_execution(connections(), execution_id)
+    kill_execution(connections(), execution_id, actor="studio")
 
 
 def run_status(execution_id: str, after: int) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from engine.store.tables import Execution, TaskRunAttempt
 from studio.services import connections, database, graph_of, node_run_view
 
 TERMINAL = search.TERMINAL
+ACTOR = "studio"  # who the audit trail names until studio users log in
 STATES = [s.value for s in State]
 
 
@@ -110,7 +111,7 @@ def act(action: str, execution_ids: list[str]) -> str:
     command = {"kill": commands.kill_execution, "restart": commands.restart_execution}[action]
     for execution_id in execution_ids:
         try:
-            command(connections(), execution_id)
+            command(connections(), execution_id, actor=ACTOR)
             done += 1
         except (ValueError, LookupError) as exc:
             failed.append(f"{execution_id[:8]}: {exc}")
@@ -230,16 +231,16 @@ def all_logs_text(execution_id: str) -> str:
 
 
 def replay(execution_id: str, task_id: str) -> str:
-    return commands.replay_execution(connections(), execution_id, task_id)
+    return commands.replay_execution(connections(), execution_id, task_id, actor=ACTOR)
 
 
 def resume(execution_id: str, inputs: dict[str, Any]) -> None:
-    commands.resume_execution(connections(), execution_id, inputs)
+    commands.resume_execution(connections(), execution_id, inputs, actor=ACTOR)
 
 
 def kill(execution_id: str) -> None:
-    commands.kill_execution(connections(), execution_id)
+    commands.kill_execution(connections(), execution_id, actor=ACTOR)
 
 
 def restart(execution_id: str) -> None:
-    commands.restart_execution(connections(), execution_id)
+    commands.restart_execution(connections(), execution_id, actor=ACTOR)

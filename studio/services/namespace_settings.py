@@ -58,7 +58,7 @@ def set_variable(namespace: str, name: str, text: str) -> None:
 
 def delete_variable(namespace: str, name: str) -> None:
     with session_scope(database()) as session:
-        variables.delete_variable(session, namespace, name)
+        variables.delete_variable(session, namespace, name, actor=ACTOR)
 
 
 def set_secret(namespace: str, name: str, value: str) -> None:
@@ -73,7 +73,7 @@ def set_secret(namespace: str, name: str, value: str) -> None:
 
 def delete_secret(namespace: str, name: str) -> None:
     with session_scope(database()) as session:
-        secrets.delete_secret(session, namespace, name)
+        secrets.delete_secret(session, namespace, name, actor=ACTOR)
 
 
 def _check(namespace: str) -> None:

@@ -179,7 +179,7 @@ def list_triggers(namespace: str | None = None, now: dt.datetime | None = None) 
 
 def set_enabled(namespace: str, flow_id: str, trigger_id: str, enabled: bool) -> None:
     """The person's switch; a trigger disabled in its YAML stays off whatever the switch says."""
-    scheduler.set_trigger_enabled(database(), namespace, flow_id, trigger_id, enabled)
+    scheduler.set_trigger_enabled(database(), namespace, flow_id, trigger_id, enabled, actor="studio")
 
 
 def parse_moment(text: str, name: str) -> dt.datetime:
@@ -242,7 +242,9 @@ def start_backfill(
     _, trigger = _schedule(namespace, flow_id, trigger_id)
     if not backfill_slots(trigger, first, last):
         raise ValueError(f"no slot of this schedule falls between {_stamp(first)} and {_stamp(last)}")
-    return _backfill(scheduler.start_backfill(database(), namespace, flow_id, trigger_id, first, last, given))
+    return _backfill(
+        scheduler.start_backfill(database(), namespace, flow_id, trigger_id, first, last, given, actor="studio")
+    )
 
 
 _ACTIONS = {"pause": {"paused": True}, "resume": {"paused": False}, "cancel": {"cancelled": True}}

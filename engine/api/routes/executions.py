@@ -26,6 +26,7 @@ from engine.store.tables import Execution
 
 router = APIRouter(tags=["executions"])
 TERMINAL = {s.value for s in State if s.terminal}
+API_ACTOR = "api"  # who the audit trail names until API callers are identified
 
 
 def execution_out(row: Execution, runs: list | None = None) -> ExecutionOut:
@@ -192,13 +193,13 @@ def delete_execution(execution_id: str) -> None:
 
 @router.post("/executions/{execution_id}/kill", response_model=ExecutionOut, responses=ERRORS)
 def kill(execution_id: str) -> ExecutionOut:
-    commands.kill_execution(connections(), execution_id)
+    commands.kill_execution(connections(), execution_id, actor=API_ACTOR)
     return _read(execution_id)
 
 
 @router.post("/executions/{execution_id}/restart", response_model=ExecutionOut, responses=ERRORS)
 def restart(execution_id: str) -> ExecutionOut:
-    commands.restart_execution(connections(), execution_id)
+    commands.restart_execution(connections(), execution_id, actor=API_ACTOR)
     return _read(execution_id)
 
 
@@ -206,7 +207,7 @@ def restart(execution_id: str) -> ExecutionOut:
 def replay(execution_id: str, task_id: Annotated[str, Query(alias="taskId", min_length=1)]) -> ExecutionOut:
     """A new execution that keeps what ran before ``taskId``."""
     try:
-        new_id = commands.replay_execution(connections(), execution_id, task_id)
+        new_id = commands.replay_execution(connections(), execution_id, task_id, actor=API_ACTOR)
     except LookupError as exc:
         if isinstance(exc, store.ExecutionNotFound):
             raise
@@ -217,13 +218,13 @@ def replay(execution_id: str, task_id: Annotated[str, Query(alias="taskId", min_
 @router.post("/executions/{execution_id}/pause", response_model=ExecutionOut, responses=ERRORS)
 def pause(execution_id: str) -> ExecutionOut:
     """Hold the execution: running tasks finish, no new task starts until it is resumed."""
-    commands.pause_execution(connections(), execution_id)
+    commands.pause_execution(connections(), execution_id, actor=API_ACTOR)
     return _read(execution_id)
 
 
 @router.post("/executions/{execution_id}/resume", response_model=ExecutionOut, responses=ERRORS)
 def resume(execution_id: str, body: ResumeRequest | None = None) -> ExecutionOut:
-    commands.resume_execution(connections(), execution_id, body.inputs if body else {})
+    commands.resume_execution(connections(), execution_id, body.inputs if body else {}, actor=API_ACTOR)
     return _read(execution_id)
 
 

@@ -74,12 +74,12 @@ def _lookup(call, *args, **kwargs):
 
 @router.post("/triggers/{namespace}/{flow_id}/{trigger_id}/enable", status_code=204, responses=ERRORS)
 def enable(namespace: str, flow_id: str, trigger_id: str) -> None:
-    _lookup(set_trigger_enabled, namespace, flow_id, trigger_id, True)
+    _lookup(set_trigger_enabled, namespace, flow_id, trigger_id, True, actor="api")
 
 
 @router.post("/triggers/{namespace}/{flow_id}/{trigger_id}/disable", status_code=204, responses=ERRORS)
 def disable(namespace: str, flow_id: str, trigger_id: str) -> None:
-    _lookup(set_trigger_enabled, namespace, flow_id, trigger_id, False)
+    _lookup(set_trigger_enabled, namespace, flow_id, trigger_id, False, actor="api")
 
 
 @router.post("/triggers/{namespace}/{flow_id}/{trigger_id}/backfill", response_model=dict[str, Any], responses=ERRORS)
@@ -87,7 +87,7 @@ def backfill(namespace: str, flow_id: str, trigger_id: str, body: BackfillReques
     """Run every slot of a schedule in [start, end]; slots that already ran are skipped."""
     start = body.start if body.start.tzinfo else body.start.replace(tzinfo=dt.UTC)
     end = body.end if body.end.tzinfo else body.end.replace(tzinfo=dt.UTC)
-    return _lookup(start_backfill, namespace, flow_id, trigger_id, start, end, body.inputs)
+    return _lookup(start_backfill, namespace, flow_id, trigger_id, start, end, body.inputs, actor="api")
 
 
 @router.post(

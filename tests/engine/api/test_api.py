@@ -219,3 +219,30 @@ def test_pause_holds_a_running_execution_and_triggers_api(api):
     assert started.status_code == 200 and started.json()["total"] == 3
     assert api.post("/triggers/api/held/nightly/backfill/pause").json()["paused"] is True
     assert api.post("/triggers/api/held/nightly/backfill/stop").status_code == 404
+
+
+def test_the_audit_trail_names_who_did_what_per_namespace(api):
+    flow = (
+        "id: audited\nnamespace: audit.team\ntasks:\n  - {id: nap, type: sleep, duration: 30s}\n"
+        "triggers:\n  - {id: nightly, type: schedule, cron: '0 3 * * *'}\n"
+    )
+    assert api.post("/flows", content=flow, headers=YAML).status_code in (200, 201)
+    other = "id: other\nnamespace: elsewhere\ntasks:\n  - {id: a, type: log, message: m}\n"
+    assert api.post("/flows", content=other, headers=YAML).status_code in (200, 201)
+    started = api.post("/executions/trigger/audit.team/audited", json={}).json()
+    api.cluster.wait(started["id"], __import__("engine.states", fromlist=["State"]).State.RUNNING)
+    assert api.post(f"/executions/{started['id']}/kill").status_code == 200
+    assert api.post("/triggers/audit.team/audited/nightly/disable").status_code in (200, 204)
+    events = api.get("/audit", params={"namespace": "audit"}).json()  # the namespace and those below it
+    seen = [(e["actor"], e["action"], e["target_kind"]) for e in reversed(events)]
+    assert seen[:4] == [
+        (__import__("getpass").getuser(), "deployed", "flow"),
+        ("api", "ran", "execution"),
+        ("api", "killed", "execution"),
+        ("api", "disabled", "trigger"),
+    ], seen
+    assert all(e["namespace"] == "audit.team" for e in events)
+    assert events[0]["target_id"] == "audited/nightly" and events[1]["target_id"] == started["id"]
+    newest = events[0]["id"]
+    older = api.get("/audit", params={"namespace": "audit", "before": newest}).json()
+    assert older and all(e["id"] < newest for e in older) and len(older) == len(events) - 1

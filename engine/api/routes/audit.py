@@ -1,0 +1,38 @@
+"""The audit trail: who created, changed, deployed, ran, killed, deleted or shared what, and when."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from engine import audit
+from engine.api.deps import connections
+
+router = APIRouter(tags=["audit"])
+
+
+class AuditEventOut(BaseModel):
+    id: int
+    at: dt.datetime
+    actor: str
+    action: str
+    namespace: str | None
+    target_kind: str | None
+    target_id: str | None
+    details: dict[str, Any]
+
+
+@router.get("/audit", response_model=list[AuditEventOut])
+def audit_events(
+    namespace: Annotated[str | None, Query(max_length=150)] = None,
+    before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[AuditEventOut]:
+    """Newest first, of ``namespace`` and the namespaces below it; page with ``before`` = the last id seen."""
+    with Session(connections().db) as session:
+        found = audit.events(session, namespace or None, limit=limit, before=before)
+        return [AuditEventOut.model_validate({**e.model_dump(), "details": e.details or {}}) for e in found]
