@@ -85,6 +85,11 @@ def test_an_execution_link_shows_states_and_logs(studio, browser, page, ran):
         visitor.locator(".log-line").first.wait_for(timeout=10_000)
         text = visitor.locator("#log-panel").inner_text()
         assert "hello visitor" in text and "goodbye visitor" in text
+        visitor.click("#tab-gantt")
+        plot = "document.querySelector('#gantt.js-plotly-plot, #gantt .js-plotly-plot')"
+        visitor.wait_for_function(f"{plot}?.data?.length > 0", timeout=15_000)
+        bars = visitor.evaluate(f"() => {plot}.data.flatMap(t => t.y.map(y => [t.name, y]))")
+        assert {("SUCCESS", "hello"), ("SUCCESS", "bye")} <= {tuple(b) for b in bars}, bars
         assert ran["id"] not in visitor.content()  # the execution's id is not given away either
         for absent in (".nav-link", "#kill-button", "#restart-button", "#replay-button", "#share-button"):
             assert visitor.locator(absent).count() == 0, absent
