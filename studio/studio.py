@@ -3,7 +3,7 @@
 import reflex as rx
 
 from engine.api import create_app
-from studio.pages import dashboard, editor, execution, executions, flows, namespaces, triggers
+from studio.pages import dashboard, editor, execution, executions, flows, namespaces, share, triggers
 
 # The REST API (engine/api) is served by the studio's backend under /api/v1.
 app = rx.App(api_transformer=create_app())
@@ -31,3 +31,5 @@ app.add_page(triggers.triggers_page, route="/triggers", title="Triggers · Lanne
 app.add_page(
     namespaces.namespace_page, route="/namespace", title="Namespace · Lanner", on_load=namespaces.NamespaceState.load
 )
+# A share link's page: public, read-only, and showing only the link's target.
+app.add_page(share.share_page, route="/share/[token]", title="Shared · Lanner", on_load=share.SharedState.load)

@@ -6,6 +6,7 @@ from studio.components.canvas import flow_canvas, task_palette
 from studio.components.code_editor import yaml_editor
 from studio.components.form_widgets import pane_splitter
 from studio.components.layout import page, sidebar
+from studio.components.share_dialog import share_button, share_dialog
 from studio.pages.editor_panels import form_panel, history_dialog, log_panel, run_dialog
 from studio.pages.editor_state import EditorState
 
@@ -59,6 +60,7 @@ def _toolbar() -> rx.Component:
             size="2",
         ),
         rx.button("History", on_click=EditorState.open_history, variant="soft", id="history-button"),
+        share_button("flow", EditorState.namespace, EditorState.flow_id),
         rx.button("Save", on_click=EditorState.save, id="save-button"),
         rx.button("Run", on_click=EditorState.open_run, id="run-button", color_scheme="green"),
         rx.cond(
@@ -169,5 +171,6 @@ def editor_page() -> rx.Component:
         ),
         run_dialog(),
         history_dialog(),
+        share_dialog(),
         rx.cond(EditorState.execution_id != "", log_panel()),
     )

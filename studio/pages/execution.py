@@ -11,6 +11,7 @@ import reflex as rx
 
 from studio.components.canvas import flow_canvas
 from studio.components.layout import page, sidebar
+from studio.components.share_dialog import share_button, share_dialog
 from studio.gantt import gantt_figure
 from studio.services import executions as runs
 
@@ -186,6 +187,7 @@ def _header() -> rx.Component:
             rx.badge(info["state"].to(str), id="execution-state", size="2"),
             rx.spacer(),
             rx.text(ExecutionState.message, size="2", id="execution-message"),
+            share_button("execution", info["namespace"].to(str), ExecutionState.execution_id),
             width="100%",
             align="center",
         ),
@@ -388,6 +390,7 @@ def execution_page() -> rx.Component:
                     default_value="topology",
                     width="100%",
                 ),
+                share_dialog(),
                 width="100%",
             ),
         ),

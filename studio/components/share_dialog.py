@@ -1,0 +1,151 @@
+"""The "Share" button and its dialog: make a read-only link to a flow or an execution, list and revoke links."""
+
+from typing import Any
+
+import reflex as rx
+
+from studio.services import sharing
+
+
+class ShareDialogState(rx.State):
+    open: bool = False
+    kind: str = ""
+    namespace: str = ""
+    target: str = ""
+    revision: str = ""  # a flow link pinned to a revision; "" follows the newest
+    days: str = "7"
+    url: str = ""  # the new link, shown once: only its digest is kept
+    links: list[dict[str, Any]] = []
+    message: str = ""
+
+    @rx.event
+    def open_for(self, kind: str, namespace: str, target: str, revision: str = "") -> None:
+        self.kind, self.namespace, self.target, self.revision = kind, namespace, target, revision
+        self.days, self.url, self.message, self.open = "7", "", "", True
+        self._reload()
+
+    def _reload(self) -> None:
+        self.links = sharing.links(self.kind, self.namespace, self.target)
+
+    @rx.event
+    def set_open(self, value: bool) -> None:
+        self.open = value
+        if not value:
+            self.url = ""
+
+    @rx.event
+    def set_days(self, value: str) -> None:
+        self.days = value
+
+    @rx.event
+    def create(self) -> None:
+        if not self.days.strip().isdigit():
+            self.message = "a link lasts 1 to 365 days"
+            return
+        revision = int(self.revision) if self.revision.isdigit() else None
+        try:
+            path, _ = sharing.create_link(self.kind, self.namespace, self.target, revision, int(self.days))
+        except (ValueError, LookupError) as exc:
+            self.message = str(exc)
+            return
+        origin = self.router.headers.origin or self.router.page.host
+        self.url, self.message = f"{origin}{path}", "copy the link now: it is not shown again"
+        self._reload()
+
+    @rx.event
+    def revoke(self, link_id: int) -> None:
+        sharing.revoke(link_id)
+        self.message = f"link #{link_id} revoked"
+        self._reload()
+
+
+def share_button(kind, namespace, target, revision="") -> rx.Component:
+    return rx.button(
+        "Share",
+        on_click=ShareDialogState.open_for(kind, namespace, target, revision),
+        variant="soft",
+        id="share-button",
+    )
+
+
+def _link_row(link: dict) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(link["shown"].to(str)),
+        rx.table.cell(link["created"].to(str)),
+        rx.table.cell(link["expires"].to(str)),
+        rx.table.cell(rx.badge(link["status"].to(str))),
+        rx.table.cell(
+            rx.cond(
+                link["active"].to(bool),
+                rx.button(
+                    "Revoke",
+                    on_click=ShareDialogState.revoke(link["id"].to(int)),
+                    size="1",
+                    color_scheme="red",
+                    variant="soft",
+                    class_name="revoke-link",
+                ),
+            )
+        ),
+        class_name="share-link-row",
+    )
+
+
+def share_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Share " + ShareDialogState.kind + " " + ShareDialogState.target),
+            rx.dialog.description(
+                "Anyone with the link can see it read-only, without an account, until it expires or is revoked.",
+                size="2",
+            ),
+            rx.vstack(
+                rx.hstack(
+                    rx.text("Expires in", size="2"),
+                    rx.input(
+                        value=ShareDialogState.days,
+                        on_change=ShareDialogState.set_days,
+                        type="number",
+                        min=1,
+                        max=365,
+                        width="6em",
+                        id="share-days",
+                    ),
+                    rx.text("days", size="2"),
+                    rx.button("Create link", on_click=ShareDialogState.create, id="share-create"),
+                    align="center",
+                ),
+                rx.cond(
+                    ShareDialogState.url != "",
+                    rx.hstack(
+                        rx.code(ShareDialogState.url, id="share-url", word_break="break-all"),
+                        rx.button(
+                            "Copy",
+                            on_click=rx.set_clipboard(ShareDialogState.url),
+                            size="1",
+                            variant="soft",
+                            id="share-copy",
+                        ),
+                        align="center",
+                        width="100%",
+                    ),
+                ),
+                rx.text(ShareDialogState.message, size="2", id="share-message"),
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(
+                            *[rx.table.column_header_cell(h) for h in ("Link", "Created", "Expires", "Status", "")]
+                        )
+                    ),
+                    rx.table.body(rx.foreach(ShareDialogState.links, _link_row)),
+                    width="100%",
+                    size="1",
+                ),
+                rx.dialog.close(rx.button("Close", variant="soft", id="share-close")),
+                width="100%",
+            ),
+            max_width="720px",
+        ),
+        open=ShareDialogState.open,
+        on_open_change=ShareDialogState.set_open,
+    )
