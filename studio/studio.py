@@ -3,7 +3,7 @@
 import reflex as rx
 
 from engine.api import create_app
-from studio.pages import dashboard, editor, execution, executions, flows, namespaces, share, triggers
+from studio.pages import audit, dashboard, editor, execution, executions, flows, namespaces, share, triggers
 
 # The REST API (engine/api) is served by the studio's backend under /api/v1.
 app = rx.App(api_transformer=create_app())
@@ -33,3 +33,4 @@ app.add_page(
 )
 # A share link's page: public, read-only, and showing only the link's target.
 app.add_page(share.share_page, route="/share/[token]", title="Shared · Lanner", on_load=share.SharedState.load)
+app.add_page(audit.audit_page, route="/audit", title="Audit · Lanner", on_load=audit.AuditState.load)

@@ -8,6 +8,7 @@ NAVIGATION = [
     ("chart-column", "Dashboard", "/dashboard"),
     ("alarm-clock", "Triggers", "/triggers"),
     ("key-round", "Variables & secrets", "/namespace"),
+    ("scroll-text", "Audit", "/audit"),
 ]
 
 

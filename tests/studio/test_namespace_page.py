@@ -65,3 +65,11 @@ def test_set_variables_and_secrets_then_a_run_reads_them(studio, page):
     page.goto(f"{studio['url']}/namespace?namespace=nsui")
     page.locator("tr.variable-row[data-name='region']").get_by_role("button", name="Delete").click()
     page.wait_for_function("document.querySelectorAll('tr.variable-row').length === 0", timeout=10_000)
+
+    page.goto(f"{studio['url']}/audit?namespace=nsui")  # the namespace and those below it
+    page.locator("tr.audit-row").first.wait_for(timeout=30_000)
+    text = page.locator("table").inner_text()
+    for expected in ("studio\tdeleted\tnsui\tvariable region", "studio\tchanged\tnsui.team\tsecret API_TOKEN",
+                     "api\tran\tnsui.team\texecution " + execution["id"]):  # fmt: skip
+        assert expected in text, text
+    assert "tok-9f8e7d6c" not in text
