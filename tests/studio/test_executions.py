@@ -92,6 +92,11 @@ def test_a_failed_execution_shows_why_and_a_restart_succeeds(studio, page, tmp_p
     page.wait_for_function(
         "document.querySelector('#log-panel').innerText.includes('second time lucky')", timeout=10_000
     )
+    with page.expect_download(timeout=15_000) as download:
+        page.click("#download-logs")
+    saved = download.value.path().read_text()
+    assert download.value.suggested_filename == f"{failed['id']}.log"
+    assert "the first attempt fails on purpose" in saved and "second time lucky" in saved
     page.click("#tab-gantt")
     plot = "document.querySelector('#gantt.js-plotly-plot, #gantt .js-plotly-plot')"
     try:
