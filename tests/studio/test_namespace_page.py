@@ -22,7 +22,8 @@ def test_set_variables_and_secrets_then_a_run_reads_them(studio, page):
     from engine.store.tables import LogLine, NamespaceSecret
 
     page.goto(f"{studio['url']}/namespace?namespace=nsui")
-    page.locator("#save-variable").wait_for(timeout=60_000)
+    # The heading names the namespace once the page's state has loaded: typing before that is lost.
+    page.get_by_role("heading", name="Namespace nsui", exact=True).wait_for(timeout=60_000)
     page.fill("input[name='new_variable']", "bad name")
     page.click("#save-variable")
     page.locator("#namespace-error").wait_for(timeout=10_000)
@@ -33,6 +34,7 @@ def test_set_variables_and_secrets_then_a_run_reads_them(studio, page):
     page.locator("tr.variable-row[data-name='region']").wait_for(timeout=10_000)
 
     page.goto(f"{studio['url']}/namespace?namespace=nsui.team")
+    page.get_by_role("heading", name="Namespace nsui.team", exact=True).wait_for(timeout=30_000)
     row = page.locator("tr.variable-row[data-name='region']")
     row.wait_for(timeout=30_000)
     assert "from nsui" in row.inner_text()  # inherited from the parent
@@ -63,6 +65,7 @@ def test_set_variables_and_secrets_then_a_run_reads_them(studio, page):
     assert "token=****" in lines and not any("tok-9f8e7d6c" in line for line in lines)
 
     page.goto(f"{studio['url']}/namespace?namespace=nsui")
+    page.get_by_role("heading", name="Namespace nsui", exact=True).wait_for(timeout=30_000)
     page.locator("tr.variable-row[data-name='region']").get_by_role("button", name="Delete").click()
     page.wait_for_function("document.querySelectorAll('tr.variable-row').length === 0", timeout=10_000)
 
