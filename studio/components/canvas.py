@@ -4,9 +4,7 @@ from typing import Any
 
 import reflex as rx
 
-
-def _payload(value: rx.Var[dict[str, Any]]) -> tuple[rx.Var[dict[str, Any]]]:
-    return (value,)
+from studio.components.events import payload
 
 
 class FlowCanvas(rx.Component):
@@ -20,14 +18,14 @@ class FlowCanvas(rx.Component):
     read_only: rx.Var[bool]
     flow_key: rx.Var[str]
 
-    on_drop_task: rx.EventHandler[_payload]
-    on_connect_tasks: rx.EventHandler[_payload]
-    on_delete_tasks: rx.EventHandler[_payload]
-    on_delete_edge: rx.EventHandler[_payload]
-    on_move_task: rx.EventHandler[_payload]
-    on_select_task: rx.EventHandler[_payload]
-    on_undo: rx.EventHandler[_payload]
-    on_redo: rx.EventHandler[_payload]
+    on_drop_task: rx.EventHandler[payload]
+    on_connect_tasks: rx.EventHandler[payload]
+    on_delete_tasks: rx.EventHandler[payload]
+    on_delete_edge: rx.EventHandler[payload]
+    on_move_task: rx.EventHandler[payload]
+    on_select_task: rx.EventHandler[payload]
+    on_undo: rx.EventHandler[payload]
+    on_redo: rx.EventHandler[payload]
 
 
 flow_canvas = FlowCanvas.create

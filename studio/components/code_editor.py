@@ -4,13 +4,7 @@ from typing import Any
 
 import reflex as rx
 
-
-def _text(value: rx.Var[str]) -> tuple[rx.Var[str]]:
-    return (value,)
-
-
-def _payload(value: rx.Var[dict[str, Any]]) -> tuple[rx.Var[dict[str, Any]]]:
-    return (value,)
+from studio.components.events import payload, text
 
 
 class _CodeMirror(rx.Component):
@@ -39,7 +33,7 @@ class YamlEditor(_CodeMirror):
     dirty: rx.Var[bool]
     completions: rx.Var[list[dict[str, str]]]
 
-    on_change: rx.EventHandler[_text]
+    on_change: rx.EventHandler[text]
 
 
 class CodeField(_CodeMirror):
@@ -54,7 +48,7 @@ class CodeField(_CodeMirror):
     names: rx.Var[list[dict[str, str]]]
     height: rx.Var[str]
 
-    on_commit: rx.EventHandler[_payload]
+    on_commit: rx.EventHandler[payload]
 
 
 yaml_editor = YamlEditor.create

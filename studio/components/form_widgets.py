@@ -4,9 +4,7 @@ from typing import Any
 
 import reflex as rx
 
-
-def _payload(value: rx.Var[dict[str, Any]]) -> tuple[rx.Var[dict[str, Any]]]:
-    return (value,)
+from studio.components.events import payload
 
 
 class _Widget(rx.Component):
@@ -19,14 +17,14 @@ class KeyValueField(_Widget):
     value: rx.Var[Any]
     key_label: rx.Var[str]
     value_label: rx.Var[str]
-    on_commit: rx.EventHandler[_payload]
+    on_commit: rx.EventHandler[payload]
 
 
 class ListField(_Widget):
     tag = "ListField"
     name: rx.Var[str]
     value: rx.Var[Any]
-    on_commit: rx.EventHandler[_payload]
+    on_commit: rx.EventHandler[payload]
 
 
 class RecordListField(_Widget):
@@ -36,7 +34,7 @@ class RecordListField(_Widget):
     name: rx.Var[str]
     value: rx.Var[Any]
     columns: rx.Var[list[dict[str, Any]]]
-    on_commit: rx.EventHandler[_payload]
+    on_commit: rx.EventHandler[payload]
 
 
 class PaneSplitter(_Widget):

@@ -4,6 +4,7 @@ import reflex as rx
 
 from studio.components.code_editor import code_field
 from studio.components.form_widgets import key_value_field, list_field, record_list_field
+from studio.components.logs import log_line
 from studio.pages.editor_state import EditorState
 
 DURATION_PATTERN = r"^((\d+(\.\d+)?(ms|s|m|h|d|w))+|P.+|\{\{.*\}\})$"
@@ -244,16 +245,6 @@ def run_dialog() -> rx.Component:
     )
 
 
-def _log_line(line: dict) -> rx.Component:
-    return rx.text(
-        line["text"].to(str),
-        white_space="pre-wrap",
-        font_family="monospace",
-        size="1",
-        class_name="log-line",
-    )
-
-
 def log_panel() -> rx.Component:
     return rx.vstack(
         rx.hstack(
@@ -276,7 +267,7 @@ def log_panel() -> rx.Component:
             align="center",
         ),
         rx.box(
-            rx.foreach(EditorState.visible_logs, _log_line),
+            rx.foreach(EditorState.visible_logs, log_line),
             max_height="25vh",
             overflow_y="auto",
             width="100%",

@@ -333,13 +333,5 @@ class EditorState(rx.State):
 
     @rx.var
     def visible_logs(self) -> list[dict[str, Any]]:
-        levels = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]
-        floor = 0 if self.log_level == "ALL" else levels.index(self.log_level)
-        needle = self.log_search.lower()
-        return [
-            line
-            for line in self.log_lines
-            if (not self.selected or line["task_id"] == self.selected)
-            and levels.index(line["level"]) >= floor
-            and (not needle or needle in line["text"].lower())
-        ]
+        wanted = {"task_id": self.selected, "level": self.log_level, "search": self.log_search}
+        return services.visible_logs(self.log_lines, **wanted)

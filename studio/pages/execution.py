@@ -9,13 +9,14 @@ from typing import Any
 import plotly.graph_objects as go
 import reflex as rx
 
+from studio import services
 from studio.components.canvas import flow_canvas
 from studio.components.layout import page, sidebar
+from studio.components.logs import log_line
 from studio.components.share_dialog import share_button, share_dialog
 from studio.gantt import gantt_figure
 from studio.services import executions as runs
 
-LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]
 ALL_TASKS = "all tasks"
 
 
@@ -49,15 +50,8 @@ class ExecutionState(rx.State):
 
     @rx.var
     def visible_logs(self) -> list[dict[str, Any]]:
-        floor = 0 if self.log_level == "ALL" else LEVELS.index(self.log_level)
-        needle = self.log_search.lower()
-        return [
-            line
-            for line in self.log_lines
-            if (self.log_task == ALL_TASKS or line["task_id"] == self.log_task)
-            and LEVELS.index(line["level"]) >= floor
-            and (not needle or needle in line["text"].lower())
-        ]
+        task_id = "" if self.log_task == ALL_TASKS else self.log_task
+        return services.visible_logs(self.log_lines, task_id=task_id, level=self.log_level, search=self.log_search)
 
     @rx.event
     def load(self):
@@ -237,12 +231,6 @@ def _header() -> rx.Component:
     )
 
 
-def _log_line(line: dict) -> rx.Component:
-    return rx.text(
-        line["text"].to(str), white_space="pre-wrap", font_family="monospace", size="1", class_name="log-line"
-    )
-
-
 def _logs() -> rx.Component:
     return rx.vstack(
         rx.hstack(
@@ -274,7 +262,7 @@ def _logs() -> rx.Component:
             align="center",
         ),
         rx.box(
-            rx.foreach(ExecutionState.visible_logs, _log_line),
+            rx.foreach(ExecutionState.visible_logs, log_line),
             max_height="55vh",
             overflow_y="auto",
             width="100%",

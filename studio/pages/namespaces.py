@@ -82,48 +82,32 @@ def _origin(row: dict) -> rx.Component:
     )
 
 
-def _variable_row(row: dict) -> rx.Component:
+def _setting_row(row: dict, reads_as, value, on_delete, class_name: str) -> rx.Component:
+    """One variable or secret: how flows read it, its value (or a mask), where it is set, Delete if set here."""
     return rx.table.row(
-        rx.table.cell(rx.code("vars." + row["name"])),
-        rx.table.cell(row["value"]),
+        rx.table.cell(rx.code(reads_as)),
+        rx.table.cell(value),
         rx.table.cell(_origin(row)),
         rx.table.cell(
             rx.cond(
                 row["own"] == "True",
-                rx.button(
-                    "Delete",
-                    size="1",
-                    variant="soft",
-                    color_scheme="red",
-                    on_click=NamespaceState.delete_variable(row["name"]),
-                ),
+                rx.button("Delete", size="1", variant="soft", color_scheme="red", on_click=on_delete),
             )
         ),
-        class_name="variable-row",
+        class_name=class_name,
         custom_attrs={"data-name": row["name"]},
     )
+
+
+def _variable_row(row: dict) -> rx.Component:
+    delete = NamespaceState.delete_variable(row["name"])
+    return _setting_row(row, "vars." + row["name"], row["value"], delete, "variable-row")
 
 
 def _secret_row(row: dict) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(rx.code("secret('" + row["name"] + "')")),
-        rx.table.cell(rx.text("••••••", color_scheme="gray")),
-        rx.table.cell(_origin(row)),
-        rx.table.cell(
-            rx.cond(
-                row["own"] == "True",
-                rx.button(
-                    "Delete",
-                    size="1",
-                    variant="soft",
-                    color_scheme="red",
-                    on_click=NamespaceState.delete_secret(row["name"]),
-                ),
-            )
-        ),
-        class_name="secret-row",
-        custom_attrs={"data-name": row["name"]},
-    )
+    masked = rx.text("••••••", color_scheme="gray")
+    delete = NamespaceState.delete_secret(row["name"])
+    return _setting_row(row, "secret('" + row["name"] + "')", masked, delete, "secret-row")
 
 
 def _table(headers: list[str], rows, render) -> rx.Component:

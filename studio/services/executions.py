@@ -13,7 +13,7 @@ from engine.store import search
 from engine.store.database import session_scope
 from engine.store.logs import read_logs
 from engine.store.tables import Execution, TaskRunAttempt
-from studio.services import connections, database, graph_of, node_run_view
+from studio.services import connections, database, graph_of, log_row, node_run_view
 
 TERMINAL = search.TERMINAL
 ACTOR = "studio"  # who the audit trail names until studio users log in
@@ -210,15 +210,7 @@ def task_runs(execution_id: str) -> tuple[dict[str, dict[str, Any]], list[dict[s
 def logs(execution_id: str, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
     with session_scope(database()) as session:
         lines = read_logs(session, execution_id, after=after, limit=limit)
-    return [
-        {
-            "id": line.id,
-            "task_id": line.task_id or "",
-            "level": line.level,
-            "text": f"{line.timestamp:%H:%M:%S} {line.level:<5} {line.task_id or '-'} {line.message}",
-        }
-        for line in lines
-    ]
+    return [log_row(line) for line in lines]
 
 
 def all_logs_text(execution_id: str) -> str:
