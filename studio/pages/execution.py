@@ -35,7 +35,6 @@ class ExecutionState(rx.State):
     resume_values: dict[str, str] = {}
     message: str = ""
     missing: str = ""
-    _source: str = ""
     _log_position: int = 0
     _following: bool = False
     _follow_until: float = 0.0  # after an action, follow a while even if the state has not moved yet
@@ -68,10 +67,8 @@ class ExecutionState(rx.State):
 
     def _refresh(self) -> None:
         self.info = runs.detail(self.execution_id)
-        if self.info["source"] != self._source:
-            self._source = self.info["source"]
         latest, spans = runs.task_runs(self.execution_id)
-        self.nodes, self.edges = runs.graph(self._source, latest)
+        self.nodes, self.edges = runs.graph(self.info["source"], latest)
         self.gantt = gantt_figure(spans, dt.datetime.now(dt.UTC).replace(tzinfo=None))
         self.outputs = [
             {"task_id": task_id, "json": json.dumps(run["outputs"], indent=2, default=str)}

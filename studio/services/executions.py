@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from typing import Any
 
@@ -165,8 +166,15 @@ def _all_task_ids(tasks: list) -> list[str]:
 
 def graph(source: str, runs: dict[str, dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The canvas of the revision that ran, each node showing its task run's state."""
+    nodes, edges = _revision_graph(source)
+    return [{**n, **node_run_view(runs.get(n["id"]))} for n in nodes], list(edges)
+
+
+@functools.lru_cache(maxsize=64)
+def _revision_graph(source: str) -> tuple[tuple[dict[str, Any], ...], tuple[dict[str, Any], ...]]:
+    # A revision never changes, and a followed execution redraws its canvas twice a second: parse it once.
     nodes, edges, _ = graph_of(source)
-    return [{**n, **node_run_view(runs.get(n["id"]))} for n in nodes], edges
+    return tuple(nodes), tuple(edges)
 
 
 def task_runs(execution_id: str) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
