@@ -1,4 +1,4 @@
-"""A log line as every log panel shows it (editor, execution page)."""
+"""Log panels' pieces shared by the editor and the execution page: a line, and the level and search filters."""
 
 import reflex as rx
 
@@ -6,4 +6,17 @@ import reflex as rx
 def log_line(line: dict) -> rx.Component:
     return rx.text(
         line["text"].to(str), white_space="pre-wrap", font_family="monospace", size="1", class_name="log-line"
+    )
+
+
+def log_filters(level, on_level, search, on_search, shown) -> rx.Component:
+    """The level select, the search box (typing settles for 200 ms before filtering) and the count shown."""
+    return rx.fragment(
+        rx.select(
+            ["ALL", "DEBUG", "INFO", "WARN", "ERROR"], value=level, on_change=on_level, size="1", name="log-level"
+        ),
+        rx.input(
+            placeholder="Search the logs", value=search, on_change=on_search.debounce(200), size="1", id="log-search"
+        ),
+        rx.text(shown.length().to(str) + " lines", size="1", color_scheme="gray"),
     )

@@ -4,7 +4,7 @@ import reflex as rx
 
 from studio.components.code_editor import code_field
 from studio.components.form_widgets import key_value_field, list_field, record_list_field
-from studio.components.logs import log_line
+from studio.components.logs import log_filters, log_line
 from studio.pages.editor_state import EditorState
 
 DURATION_PATTERN = r"^((\d+(\.\d+)?(ms|s|m|h|d|w))+|P.+|\{\{.*\}\})$"
@@ -250,20 +250,13 @@ def log_panel() -> rx.Component:
         rx.hstack(
             rx.text("Logs", weight="bold"),
             rx.cond(EditorState.selected != "", rx.badge("task " + EditorState.selected)),
-            rx.select(
-                ["ALL", "DEBUG", "INFO", "WARN", "ERROR"],
-                value=EditorState.log_level,
-                on_change=EditorState.set_log_level,
-                size="1",
+            log_filters(
+                EditorState.log_level,
+                EditorState.set_log_level,
+                EditorState.log_search,
+                EditorState.set_log_search,
+                EditorState.visible_logs,
             ),
-            rx.input(
-                placeholder="Search the logs",
-                value=EditorState.log_search,
-                on_change=EditorState.set_log_search.debounce(200),
-                size="1",
-                id="log-search",
-            ),
-            rx.text(EditorState.visible_logs.length().to(str) + " lines", size="1", color_scheme="gray"),
             align="center",
         ),
         rx.box(

@@ -12,7 +12,7 @@ import reflex as rx
 from studio import services
 from studio.components.canvas import flow_canvas
 from studio.components.layout import page, sidebar
-from studio.components.logs import log_line
+from studio.components.logs import log_filters, log_line
 from studio.components.share_dialog import share_button, share_dialog
 from studio.gantt import gantt_figure
 from studio.services import executions as runs
@@ -238,21 +238,13 @@ def _logs() -> rx.Component:
                 size="1",
                 name="log-task",
             ),
-            rx.select(
-                ["ALL", "DEBUG", "INFO", "WARN", "ERROR"],
-                value=ExecutionState.log_level,
-                on_change=ExecutionState.set_log_level,
-                size="1",
-                name="log-level",
+            log_filters(
+                ExecutionState.log_level,
+                ExecutionState.set_log_level,
+                ExecutionState.log_search,
+                ExecutionState.set_log_search,
+                ExecutionState.visible_logs,
             ),
-            rx.input(
-                placeholder="Search the logs",
-                value=ExecutionState.log_search,
-                on_change=ExecutionState.set_log_search.debounce(200),
-                size="1",
-                id="log-search",
-            ),
-            rx.text(ExecutionState.visible_logs.length().to(str) + " lines", size="1", color_scheme="gray"),
             rx.spacer(),
             rx.button("Download", on_click=ExecutionState.download_logs, size="1", variant="soft", id="download-logs"),
             width="100%",

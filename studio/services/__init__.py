@@ -261,21 +261,24 @@ def run_status(execution_id: str, after: int) -> dict[str, Any]:
         execution = execution_store.get_execution(session, execution_id)
         runs = execution_store.task_runs(session, execution_id)
         lines = read_logs(session, execution_id, after=after, limit=500)
-    tasks: dict[str, dict[str, Any]] = {}
-    for run in runs:
-        tasks[run.task_id] = {
-            "state": run.state,
-            "attempts": run.attempt_count,
-            "duration_ms": run.duration_ms or 0,
-            "error": run.error or "",
-            "outputs": run.outputs or {},
-        }
+    tasks = {run.task_id: run_view(run) for run in runs}  # the latest run of each task wins
     return {
         "state": execution.state,
         "error": execution.error or "",
         "outputs": execution.outputs,
         "tasks": tasks,
         "logs": [log_row(line) for line in lines],
+    }
+
+
+def run_view(run: Any) -> dict[str, Any]:
+    """A task run as the canvas and the outputs panels use it."""
+    return {
+        "state": run.state,
+        "attempts": run.attempt_count,
+        "duration_ms": run.duration_ms or 0,
+        "error": run.error or "",
+        "outputs": run.outputs or {},
     }
 
 

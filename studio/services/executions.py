@@ -14,7 +14,7 @@ from engine.store import search
 from engine.store.database import session_scope
 from engine.store.logs import read_logs
 from engine.store.tables import Execution, TaskRunAttempt
-from studio.services import connections, database, graph_of, log_row, node_run_view
+from studio.services import connections, database, graph_of, log_row, node_run_view, run_view
 
 TERMINAL = search.TERMINAL
 ACTOR = "studio"  # who the audit trail names until studio users log in
@@ -192,13 +192,7 @@ def task_runs(execution_id: str) -> tuple[dict[str, dict[str, Any]], list[dict[s
     for attempt in attempts:
         by_run.setdefault(attempt.task_run_id, []).append(attempt)
     for run in runs:
-        latest[run.task_id] = {
-            "state": run.state,
-            "attempts": run.attempt_count,
-            "duration_ms": run.duration_ms or 0,
-            "error": run.error or "",
-            "outputs": run.outputs or {},
-        }
+        latest[run.task_id] = run_view(run)
         label = run.task_id if run.iteration is None else f"{run.task_id} [{run.iteration}]"
         for attempt in sorted(by_run.get(run.id, []), key=lambda a: a.attempt):
             if attempt.started_at:
