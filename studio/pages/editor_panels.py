@@ -311,6 +311,17 @@ def history_dialog() -> rx.Component:
             rx.dialog.title("Revisions of " + EditorState.flow_id),
             rx.vstack(
                 rx.foreach(EditorState.history, _revision_row),
+                rx.hstack(
+                    rx.text("Diff compares with", size="2"),
+                    rx.select(
+                        EditorState.compare_choices,
+                        value=EditorState.compare_with,
+                        on_change=EditorState.set_compare_with,
+                        size="1",
+                        id="compare-with",
+                    ),
+                    align="center",
+                ),
                 rx.cond(EditorState.diff_title != "", rx.text(EditorState.diff_title, size="2", weight="bold")),
                 rx.box(
                     rx.foreach(EditorState.diff_rows, _diff_row),

@@ -12,6 +12,8 @@ from engine.yaml_edit import EditError
 from studio import services
 from studio.forms import FieldError
 
+EDITOR_TEXT = "the editor"
+
 
 class EditorState(rx.State):
     namespace: str = ""
@@ -47,6 +49,7 @@ class EditorState(rx.State):
     history: list[dict[str, str]] = []
     diff_rows: list[dict[str, str]] = []
     diff_title: str = ""
+    compare_with: str = EDITOR_TEXT
     undo_stack: list[str] = []
     redo_stack: list[str] = []
     _log_position: int = 0
@@ -161,12 +164,25 @@ class EditorState(rx.State):
     def close_history(self) -> None:
         self.history_open = False
 
+    @rx.var
+    def compare_choices(self) -> list[str]:
+        return [EDITOR_TEXT, *[f"revision {r['revision']}" for r in self.history]]
+
+    @rx.event
+    def set_compare_with(self, value: str) -> None:
+        self.compare_with = value
+
     @rx.event
     def diff_with_current(self, revision: str) -> None:
-        """Side by side: a past revision on the left, what the editor holds now on the right."""
+        """Side by side: a past revision on the left; on the right the editor's text, or another revision."""
         source = services.revision_source(self.namespace, self.flow_id, int(revision))
-        self.diff_rows = services.revision_diff(source, self.draft, f"revision {revision}", "current")
-        self.diff_title = f"revision {revision} (left) and the editor (right)"
+        if self.compare_with == EDITOR_TEXT:
+            other, name = self.draft, "the editor"
+        else:
+            name = self.compare_with
+            other = services.revision_source(self.namespace, self.flow_id, int(name.removeprefix("revision ")))
+        self.diff_rows = services.revision_diff(source, other, f"revision {revision}", name)
+        self.diff_title = f"revision {revision} (left) and {name} (right)"
 
     @rx.event
     def restore(self, revision: str) -> None:

@@ -208,6 +208,17 @@ def test_history_lists_diffs_and_restores_revisions(editor):
     older.get_by_text("Diff").click()
     editor.locator(".diff-row").first.wait_for(timeout=10_000)
     assert "type: fail" in editor.locator("#diff-view").inner_text()
+    # Between two revisions: the older on the left, the newest (just saved) on the right.
+    newest, before = (int(editor.locator(".revision-row").nth(i).inner_text().split()[1]) for i in (0, 1))
+    editor.click("#compare-with")
+    editor.get_by_role("option", name=f"revision {newest}", exact=True).click()
+    older.get_by_text("Diff").click()
+    editor.wait_for_function(
+        "t => document.querySelector('#diff-view').previousElementSibling?.innerText === t",
+        arg=f"revision {before} (left) and revision {newest} (right)",
+        timeout=10_000,
+    )
+    assert "type: fail" in editor.locator("#diff-view").inner_text()
     older.get_by_text("Restore").click()
     editor.wait_for_function(
         "!document.querySelector('#yaml-editor .cm-content').innerText.includes('type: fail')", timeout=10_000
