@@ -61,6 +61,7 @@ class Action(StrEnum):
     KILL = "kill"
     RESTART = "restart"  # restart, replay
     PAUSE = "pause"  # pause and resume
+    DELETE_EXECUTION = "delete_execution"
     EDIT_FLOW = "edit_flow"  # deploy, change, delete flows
     EDIT_TRIGGER = "edit_trigger"  # enable, disable triggers
     BACKFILL = "backfill"
@@ -75,19 +76,20 @@ class Action(StrEnum):
 MINIMUM_ROLE: Mapping[Action, Role | None] = MappingProxyType(
     {
         Action.READ: Role.VIEWER,
-        Action.READ_AUDIT: Role.VIEWER,  # the namespace's members see who changed what in it
+        Action.READ_AUDIT: Role.ADMIN,  # who did what, from where: for the people who manage the namespace
         Action.RUN: Role.OPERATOR,
         Action.KILL: Role.OPERATOR,
         Action.RESTART: Role.OPERATOR,
         Action.PAUSE: Role.OPERATOR,
         Action.EDIT_FLOW: Role.EDITOR,
+        Action.DELETE_EXECUTION: Role.EDITOR,  # removes history other people may rely on
         Action.EDIT_TRIGGER: Role.EDITOR,
         Action.BACKFILL: Role.EDITOR,  # may start hundreds of executions at once: as much power as a trigger
         Action.SHARE: Role.EDITOR,  # shows the namespace's work to people outside it
-        Action.MANAGE_VARIABLES: Role.EDITOR,
         # Editors use secrets in the flows they write (so a malicious editor can already leak one); setting or
         # replacing the values changes what every flow of the namespace connects to, which is the admins' call.
         Action.MANAGE_SECRETS: Role.ADMIN,
+        Action.MANAGE_VARIABLES: Role.ADMIN,  # variables steer every flow of the namespace, as secrets do
         Action.MANAGE_MEMBERS: Role.ADMIN,
         Action.MANAGE_USERS: None,
     }

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from engine.api import errors
-from engine.api.routes import audit, executions, flows, logs, namespaces, triggers, webhooks
+from engine.api.routes import audit, auth, executions, flows, logs, namespaces, triggers, webhooks, workspaces
 
 PREFIX = "/api/v1"
 MAX_BODY = 2 * 1024 * 1024  # flows and JSON bodies
@@ -66,7 +66,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     errors.install(app)
-    routers = (flows, executions, logs, namespaces, triggers, webhooks, audit)
+    routers = (auth, flows, executions, logs, namespaces, workspaces, triggers, webhooks, audit)
     for router in (module.router for module in routers):
         app.include_router(router, prefix=PREFIX)
     app.add_middleware(BodyLimit)

@@ -7,6 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from engine.authz import Forbidden, NotVisible, Unauthenticated
 from engine.problems import FlowInvalid
 from engine.states import InvalidTransition
 from engine.store.executions import ExecutionConflict, ExecutionNotFound, InputsInvalid
@@ -52,6 +53,18 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ExecutionNotFound)
     async def not_found(_: Request, exc: LookupError) -> JSONResponse:
         return JSONResponse(_body(str(exc).strip("'\"")), status_code=404)
+
+    @app.exception_handler(Unauthenticated)
+    async def unauthenticated(_: Request, exc: Unauthenticated) -> JSONResponse:
+        return JSONResponse(_body(str(exc)), status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(_: Request, exc: Forbidden) -> JSONResponse:
+        return JSONResponse(_body(str(exc)), status_code=403)
+
+    @app.exception_handler(NotVisible)
+    async def not_visible(_: Request, exc: NotVisible) -> JSONResponse:
+        return JSONResponse(_body(str(exc)), status_code=404)
 
     @app.exception_handler(ExecutionConflict)
     @app.exception_handler(InvalidTransition)

@@ -20,7 +20,7 @@ class ErrorBody(Body):
     errors: list[dict[str, Any]] | None = None
 
 
-ERRORS = {code: {"model": ErrorBody} for code in (400, 404, 409, 413, 422)}
+ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 422, 429)}
 
 
 class ProblemOut(Body):

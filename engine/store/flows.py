@@ -6,6 +6,7 @@ import difflib
 import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -160,9 +161,15 @@ def list_revisions(session: Session, namespace: str, flow_id: str) -> list[FlowR
     return list(session.exec(statement))
 
 
-def list_flows(session: Session, namespace: str | None = None, *, children: bool = True) -> list[FlowRecord]:
-    """Live flows, optionally of one namespace (and, by default, of the namespaces below it)."""
+def list_flows(
+    session: Session, namespace: str | None = None, *, children: bool = True, where: Any = None
+) -> list[FlowRecord]:
+    """Live flows, optionally of one namespace (and, by default, of the namespaces below it).
+
+    ``where``: an extra SQL condition, such as the namespaces a person may read (``engine.authz.readable``)."""
     statement = select(FlowRecord).where(col(FlowRecord.deleted).is_(False))
+    if where is not None:
+        statement = statement.where(where)
     if namespace:
         within = FlowRecord.namespace == namespace
         if children:

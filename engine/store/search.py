@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import delete, func, or_
 from sqlmodel import Session, col, select
@@ -34,10 +35,13 @@ class ExecutionFilter:
     text: str | None = None  # the start of an execution id, or part of a flow id
     start: dt.datetime | None = None  # created at or after
     end: dt.datetime | None = None  # created before
+    where: Any = None  # an extra SQL condition: the namespaces the asker may read (engine.authz.readable)
 
 
 def _statement(wanted: ExecutionFilter):
     statement = select(Execution)
+    if wanted.where is not None:
+        statement = statement.where(wanted.where)
     if wanted.namespace:
         statement = statement.where(
             (Execution.namespace == wanted.namespace)

@@ -199,6 +199,19 @@ class ApiToken(SQLModel, table=True):
     revoked_at: dt.datetime | None = None
 
 
+class LoginSession(SQLModel, table=True):
+    """A person signed in to the studio: the session cookie carries the plain token, only its digest is kept."""
+
+    __tablename__ = "login_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True, repr=False)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    expires_at: dt.datetime
+    client: str | None = Field(default=None, max_length=200)  # the address it signed in from, for the user
+
+
 class Membership(SQLModel, table=True):
     """A role granted to a user on a namespace; it covers the namespaces below it too (engine/access.py)."""
 

@@ -12,20 +12,19 @@ V, OP, E, A = Role.VIEWER, Role.OPERATOR, Role.EDITOR, Role.ADMIN
 
 # Each role and the actions it allows (everything else is refused): the table people review.
 ALLOWED = {
-    V: {Action.READ, Action.READ_AUDIT},
-    OP: {Action.READ, Action.READ_AUDIT, Action.RUN, Action.KILL, Action.RESTART, Action.PAUSE},
+    V: {Action.READ},
+    OP: {Action.READ, Action.RUN, Action.KILL, Action.RESTART, Action.PAUSE},
     E: {
         Action.READ,
-        Action.READ_AUDIT,
         Action.RUN,
         Action.KILL,
         Action.RESTART,
         Action.PAUSE,
         Action.EDIT_FLOW,
+        Action.DELETE_EXECUTION,
         Action.EDIT_TRIGGER,
         Action.BACKFILL,
         Action.SHARE,
-        Action.MANAGE_VARIABLES,
     },
     A: set(Action) - {Action.MANAGE_USERS},
 }

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from engine import audit
-from engine.api.deps import connections
+from engine import audit, authz
+from engine.access import Action
+from engine.api.deps import Caller, connections
 
 router = APIRouter(tags=["audit"])
 
@@ -28,11 +29,19 @@ class AuditEventOut(BaseModel):
 
 @router.get("/audit", response_model=list[AuditEventOut])
 def audit_events(
+    caller: Caller,
     namespace: Annotated[str | None, Query(max_length=150)] = None,
     before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[AuditEventOut]:
-    """Newest first, of ``namespace`` and the namespaces below it; page with ``before`` = the last id seen."""
+    """Newest first, of ``namespace`` and the namespaces below it; page with ``before`` = the last id seen.
+
+    A namespace's administrators read its trail; the whole trail (no namespace) is for global administrators.
+    """
+    if namespace:
+        authz.require(caller, Action.READ_AUDIT, namespace)
+    else:
+        authz.require(caller, Action.MANAGE_USERS, None)
     with Session(connections().db) as session:
         found = audit.events(session, namespace or None, limit=limit, before=before)
         return [AuditEventOut.model_validate({**e.model_dump(), "details": e.details or {}}) for e in found]

@@ -12,8 +12,9 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
-from engine import commands
-from engine.api.deps import connections
+from engine import authz, commands
+from engine.access import Action, Principal
+from engine.api.deps import Caller, actor, connections, current_principal
 from engine.api.errors import ApiError, label_filters
 from engine.api.schemas import ERRORS, ExecutionOut, ExecutionPage, ExecutionRequest, ResumeRequest, TaskRunOut
 from engine.config import load_settings
@@ -26,7 +27,7 @@ from engine.store.tables import Execution
 
 router = APIRouter(tags=["executions"])
 TERMINAL = {s.value for s in State if s.terminal}
-API_ACTOR = "api"  # who the audit trail names until API callers are identified
+RECHECK_SECONDS = 5.0  # a live stream re-reads who is watching this often: revoked access ends it
 
 
 def execution_out(row: Execution, runs: list | None = None) -> ExecutionOut:
@@ -67,6 +68,14 @@ def execution_out(row: Execution, runs: list | None = None) -> ExecutionOut:
         duration_ms=row.duration_ms,
         task_runs=task_runs,
     )
+
+
+def allowed_execution(caller: Principal, action: Action, execution_id: str) -> Execution:
+    """The execution, once ``caller`` may do ``action`` in its namespace; an invisible one is "not found"."""
+    with Session(connections().db) as session:
+        row = store.get_execution(session, execution_id)
+    authz.require(caller, action, row.namespace, what=f"execution {execution_id}")
+    return row
 
 
 def _read(execution_id: str) -> ExecutionOut:
@@ -129,6 +138,7 @@ async def _request_body(request: Request, namespace: str, flow_id: str) -> tuple
     },
 )
 async def create_execution(
+    caller: Caller,
     namespace: str,
     flow_id: str,
     request: Request,
@@ -136,9 +146,15 @@ async def create_execution(
     timeout: Annotated[float, Query(gt=0, le=3600)] = 300,
 ) -> ExecutionOut:
     """Start an execution with inputs (JSON, or multipart for FILE inputs); ``wait=true`` returns at its end."""
+    authz.require(caller, Action.RUN, namespace, what=f"flow {namespace}/{flow_id}")
     inputs, labels = await _request_body(request, namespace, flow_id)
     execution_id = commands.start_execution(
-        connections(), namespace, flow_id, inputs=inputs, labels=labels, trigger={"type": "api"}
+        connections(),
+        namespace,
+        flow_id,
+        inputs=inputs,
+        labels=labels,
+        trigger={"type": "api", "user": actor(caller)},
     )
     if wait:
         await _wait_for_end(execution_id, timeout)
@@ -147,6 +163,7 @@ async def create_execution(
 
 @router.get("/executions", response_model=ExecutionPage, responses=ERRORS)
 def search_executions(
+    caller: Caller,
     namespace: str | None = None,
     flow_id: Annotated[str | None, Query(alias="flowId")] = None,
     state: Annotated[list[State], Query()] = (),
@@ -167,6 +184,7 @@ def search_executions(
         text=q,
         start=start,
         end=end,
+        where=authz.readable(caller, Execution.namespace),
     )
     with Session(connections().db) as session:
         rows, total = search.search_executions(session, wanted, page=page, size=size)
@@ -174,16 +192,17 @@ def search_executions(
 
 
 @router.get("/executions/{execution_id}", response_model=ExecutionOut, responses=ERRORS)
-def get_execution(execution_id: str) -> ExecutionOut:
+def get_execution(caller: Caller, execution_id: str) -> ExecutionOut:
     """An execution with its task runs."""
+    allowed_execution(caller, Action.READ, execution_id)
     return _read(execution_id)
 
 
 @router.delete("/executions/{execution_id}", status_code=204, responses=ERRORS)
-def delete_execution(execution_id: str) -> None:
+def delete_execution(caller: Caller, execution_id: str) -> None:
     """Delete an ended execution with its task runs and logs (409 while it runs)."""
+    allowed_execution(caller, Action.DELETE_EXECUTION, execution_id)
     with Session(connections().db) as session:
-        store.get_execution(session, execution_id)
         try:
             search.delete_executions(session, [execution_id])
         except search.ExecutionRunning as exc:
@@ -192,22 +211,27 @@ def delete_execution(execution_id: str) -> None:
 
 
 @router.post("/executions/{execution_id}/kill", response_model=ExecutionOut, responses=ERRORS)
-def kill(execution_id: str) -> ExecutionOut:
-    commands.kill_execution(connections(), execution_id, actor=API_ACTOR)
+def kill(caller: Caller, execution_id: str) -> ExecutionOut:
+    allowed_execution(caller, Action.KILL, execution_id)
+    commands.kill_execution(connections(), execution_id, actor=actor(caller))
     return _read(execution_id)
 
 
 @router.post("/executions/{execution_id}/restart", response_model=ExecutionOut, responses=ERRORS)
-def restart(execution_id: str) -> ExecutionOut:
-    commands.restart_execution(connections(), execution_id, actor=API_ACTOR)
+def restart(caller: Caller, execution_id: str) -> ExecutionOut:
+    allowed_execution(caller, Action.RESTART, execution_id)
+    commands.restart_execution(connections(), execution_id, actor=actor(caller))
     return _read(execution_id)
 
 
 @router.post("/executions/{execution_id}/replay", response_model=ExecutionOut, status_code=201, responses=ERRORS)
-def replay(execution_id: str, task_id: Annotated[str, Query(alias="taskId", min_length=1)]) -> ExecutionOut:
+def replay(
+    caller: Caller, execution_id: str, task_id: Annotated[str, Query(alias="taskId", min_length=1)]
+) -> ExecutionOut:
     """A new execution that keeps what ran before ``taskId``."""
+    allowed_execution(caller, Action.RESTART, execution_id)
     try:
-        new_id = commands.replay_execution(connections(), execution_id, task_id, actor=API_ACTOR)
+        new_id = commands.replay_execution(connections(), execution_id, task_id, actor=actor(caller))
     except LookupError as exc:
         if isinstance(exc, store.ExecutionNotFound):
             raise
@@ -216,15 +240,17 @@ def replay(execution_id: str, task_id: Annotated[str, Query(alias="taskId", min_
 
 
 @router.post("/executions/{execution_id}/pause", response_model=ExecutionOut, responses=ERRORS)
-def pause(execution_id: str) -> ExecutionOut:
+def pause(caller: Caller, execution_id: str) -> ExecutionOut:
     """Hold the execution: running tasks finish, no new task starts until it is resumed."""
-    commands.pause_execution(connections(), execution_id, actor=API_ACTOR)
+    allowed_execution(caller, Action.PAUSE, execution_id)
+    commands.pause_execution(connections(), execution_id, actor=actor(caller))
     return _read(execution_id)
 
 
 @router.post("/executions/{execution_id}/resume", response_model=ExecutionOut, responses=ERRORS)
-def resume(execution_id: str, body: ResumeRequest | None = None) -> ExecutionOut:
-    commands.resume_execution(connections(), execution_id, body.inputs if body else {}, actor=API_ACTOR)
+def resume(caller: Caller, execution_id: str, body: ResumeRequest | None = None) -> ExecutionOut:
+    allowed_execution(caller, Action.PAUSE, execution_id)
+    commands.resume_execution(connections(), execution_id, body.inputs if body else {}, actor=actor(caller))
     return _read(execution_id)
 
 
@@ -234,21 +260,33 @@ def resume(execution_id: str, body: ResumeRequest | None = None) -> ExecutionOut
     response_class=StreamingResponse,
 )
 async def follow(
-    execution_id: str, last_event_id: Annotated[str | None, Header()] = None, after: Annotated[int, Query(ge=0)] = 0
+    caller: Caller,
+    request: Request,
+    execution_id: str,
+    last_event_id: Annotated[str | None, Header()] = None,
+    after: Annotated[int, Query(ge=0)] = 0,
 ) -> StreamingResponse:
     """Server-Sent Events: ``log`` events (id = the line's position) and ``state`` events, until the end.
 
-    Reconnect with ``Last-Event-ID`` (or ``after``) to resume: no line is lost or repeated.
+    Reconnect with ``Last-Event-ID`` (or ``after``) to resume: no line is lost or repeated. The caller's access
+    is checked again every few seconds: a revoked role, token or session ends the stream with an ``error`` event.
     """
-    with Session(connections().db) as session:
-        store.get_execution(session, execution_id)
+    allowed_execution(caller, Action.READ, execution_id)
     position = int(last_event_id) if last_event_id and last_event_id.isdigit() else after
 
     async def stream():
         nonlocal position
         last_state = None
         idle = 0.0
+        checked = asyncio.get_running_loop().time()
         while True:
+            if asyncio.get_running_loop().time() - checked >= RECHECK_SECONDS:
+                checked = asyncio.get_running_loop().time()
+                try:
+                    allowed_execution(current_principal(request), Action.READ, execution_id)
+                except (authz.Unauthenticated, authz.NotVisible, store.ExecutionNotFound) as exc:
+                    yield f"event: error\ndata: {json.dumps({'message': str(exc)})}\n\n"
+                    return
             with Session(connections().db) as session:
                 row = store.get_execution(session, execution_id)
                 lines = read_logs(session, execution_id, after=position, limit=500)

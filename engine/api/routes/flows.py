@@ -8,13 +8,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 
-from engine.api.deps import connections
+from engine import authz
+from engine.access import Action
+from engine.api.deps import Caller, actor, connections
 from engine.api.errors import ApiError, label_filters
 from engine.api.schemas import ERRORS, DeployOut, FlowOut, FlowPage, GraphOut, RevisionOut, ValidationOut
 from engine.graph import flow_graph
 from engine.loader import load_flow, load_flow_or_raise
 from engine.store import flows as store
 from engine.store.database import session_scope
+from engine.store.tables import FlowRecord
 
 router = APIRouter(tags=["flows"])
 MAX_INT = 2**31 - 1
@@ -46,6 +49,7 @@ def _out(record: store.FlowRecord, with_source: bool = False) -> FlowOut:
 
 @router.get("/flows", response_model=FlowPage, responses=ERRORS)
 def search_flows(
+    caller: Caller,
     namespace: str | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     label: Annotated[list[str], Query()] = (),
@@ -58,7 +62,7 @@ def search_flows(
     with session_scope(connections().db) as session:
         records = [
             r
-            for r in store.list_flows(session, namespace)
+            for r in store.list_flows(session, namespace, where=authz.readable(caller, FlowRecord.namespace))
             if (not needle or needle in f"{r.namespace}/{r.flow_id} {r.description or ''}".lower())
             and all(str(r.labels.get(k)) == v for k, v in wanted.items())
         ]
@@ -71,8 +75,11 @@ def search_flows(
     response_model=FlowOut,
     responses={**ERRORS, 200: {"content": {"application/json": {}, YAML: {"schema": {"type": "string"}}}}},
 )
-def get_flow(namespace: str, flow_id: str, accept: Annotated[str | None, Header()] = None) -> FlowOut | Response:
+def get_flow(
+    caller: Caller, namespace: str, flow_id: str, accept: Annotated[str | None, Header()] = None
+) -> FlowOut | Response:
     """The current revision; with ``Accept: application/x-yaml``, its YAML source exactly as deployed."""
+    _may(caller, Action.READ, namespace, flow_id)
     with session_scope(connections().db) as session:
         record = store.get_flow(session, namespace, flow_id)
     if accept and YAML in accept:
@@ -80,12 +87,19 @@ def get_flow(namespace: str, flow_id: str, accept: Annotated[str | None, Header(
     return _out(record, with_source=True)
 
 
-def _deploy(text: str, expected: tuple[str, str] | None = None) -> DeployOut:
+def _may(caller: Caller, action: Action, namespace: str, flow_id: str) -> None:
+    authz.require(caller, action, namespace, what=f"flow {namespace}/{flow_id}")
+
+
+def _deploy(caller: Caller, text: str, expected: tuple[str, str] | None = None) -> DeployOut:
+    if expected:
+        _may(caller, Action.EDIT_FLOW, *expected)
     flow = load_flow_or_raise(text, "body")
     if expected and (flow.namespace, flow.id) != expected:
         raise ApiError(409, f"the body declares {flow.namespace}/{flow.id}, not {expected[0]}/{expected[1]}")
+    _may(caller, Action.EDIT_FLOW, flow.namespace, flow.id)
     with session_scope(connections().db) as session:
-        result = store.save_flow(session, flow, text, author=getpass.getuser())
+        result = store.save_flow(session, flow, text, author=actor(caller, getpass.getuser()))
     return DeployOut(
         namespace=result.namespace,
         id=result.flow_id,
@@ -96,25 +110,27 @@ def _deploy(text: str, expected: tuple[str, str] | None = None) -> DeployOut:
 
 
 @router.post("/flows", response_model=DeployOut, responses=ERRORS, openapi_extra=YAML_BODY)
-async def create_flow(request: Request) -> DeployOut:
+async def create_flow(caller: Caller, request: Request) -> DeployOut:
     """Create or update a flow from its YAML source; a new revision only when the text changed."""
-    return _deploy(await _yaml_text(request))
+    return _deploy(caller, await _yaml_text(request))
 
 
 @router.put("/flows/{namespace}/{flow_id}", response_model=DeployOut, responses=ERRORS, openapi_extra=YAML_BODY)
-async def update_flow(namespace: str, flow_id: str, request: Request) -> DeployOut:
-    return _deploy(await _yaml_text(request), (namespace, flow_id))
+async def update_flow(caller: Caller, namespace: str, flow_id: str, request: Request) -> DeployOut:
+    return _deploy(caller, await _yaml_text(request), (namespace, flow_id))
 
 
 @router.delete("/flows/{namespace}/{flow_id}", status_code=204, responses=ERRORS)
-def delete_flow(namespace: str, flow_id: str) -> Response:
+def delete_flow(caller: Caller, namespace: str, flow_id: str) -> Response:
+    _may(caller, Action.EDIT_FLOW, namespace, flow_id)
     with session_scope(connections().db) as session:
-        store.delete_flow(session, namespace, flow_id, author=getpass.getuser())
+        store.delete_flow(session, namespace, flow_id, author=actor(caller, getpass.getuser()))
     return Response(status_code=204)
 
 
 @router.get("/flows/{namespace}/{flow_id}/revisions", response_model=list[RevisionOut], responses=ERRORS)
-def list_revisions(namespace: str, flow_id: str) -> list[RevisionOut]:
+def list_revisions(caller: Caller, namespace: str, flow_id: str) -> list[RevisionOut]:
+    _may(caller, Action.READ, namespace, flow_id)
     with session_scope(connections().db) as session:
         revisions = store.list_revisions(session, namespace, flow_id)
     if not revisions:
@@ -132,8 +148,11 @@ def list_revisions(namespace: str, flow_id: str) -> list[RevisionOut]:
     responses={**ERRORS, 200: {"content": {YAML: {"schema": {"type": "string"}}}}},
     response_class=Response,
 )
-def get_revision(namespace: str, flow_id: str, revision: Annotated[int, Path(ge=1, le=MAX_INT)]) -> Response:
+def get_revision(
+    caller: Caller, namespace: str, flow_id: str, revision: Annotated[int, Path(ge=1, le=MAX_INT)]
+) -> Response:
     """A revision's YAML source, byte for byte."""
+    _may(caller, Action.READ, namespace, flow_id)
     with session_scope(connections().db) as session:
         found = store.get_revision(session, namespace, flow_id, revision)
     return Response(found.source, media_type=YAML)
@@ -145,12 +164,14 @@ def get_revision(namespace: str, flow_id: str, revision: Annotated[int, Path(ge=
     response_class=Response,
 )
 def diff_revisions(
+    caller: Caller,
     namespace: str,
     flow_id: str,
     from_revision: Annotated[int, Query(alias="from", ge=1, le=MAX_INT)],
     to_revision: Annotated[int, Query(alias="to", ge=1, le=MAX_INT)],
 ) -> Response:
     """A unified diff between two revisions."""
+    _may(caller, Action.READ, namespace, flow_id)
     with session_scope(connections().db) as session:
         before = store.get_revision(session, namespace, flow_id, from_revision).source
         after = store.get_revision(session, namespace, flow_id, to_revision).source
@@ -164,7 +185,7 @@ def diff_revisions(
 
 
 @router.post("/flows/validate", response_model=ValidationOut, responses=ERRORS, openapi_extra=YAML_BODY)
-async def validate_flow(request: Request) -> ValidationOut:
+async def validate_flow(_: Caller, request: Request) -> ValidationOut:
     """The same line/column problems as ``lanner flow validate``."""
     result = load_flow(await _yaml_text(request), "body")
     return ValidationOut(valid=result.ok, problems=[p.as_dict() for p in result.problems])
@@ -172,8 +193,9 @@ async def validate_flow(request: Request) -> ValidationOut:
 
 @router.get("/flows/{namespace}/{flow_id}/graph", response_model=GraphOut, responses=ERRORS)
 def get_graph(
-    namespace: str, flow_id: str, revision: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None
+    caller: Caller, namespace: str, flow_id: str, revision: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None
 ) -> GraphOut:
+    _may(caller, Action.READ, namespace, flow_id)
     from engine.store.executions import flow_at
 
     with session_scope(connections().db) as session:

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 from sqlmodel import Session
 
-from engine.api.deps import connections
+from engine.access import Action
+from engine.api.deps import Caller, connections
+from engine.api.routes.executions import allowed_execution
 from engine.api.schemas import ERRORS, LogLineOut
-from engine.store import executions as store
 from engine.store.logs import read_logs
 
 router = APIRouter(tags=["logs"])
@@ -19,6 +20,7 @@ Level = Literal["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]
 
 @router.get("/logs/{execution_id}", response_model=list[LogLineOut], responses=ERRORS)
 def search_logs(
+    caller: Caller,
     execution_id: str,
     task_id: Annotated[str | None, Query(alias="taskId")] = None,
     level: Level | None = None,
@@ -26,8 +28,8 @@ def search_logs(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> list[LogLineOut]:
     """Lines after a position (a line id), at or above a level, oldest first."""
+    allowed_execution(caller, Action.READ, execution_id)
     with Session(connections().db) as session:
-        store.get_execution(session, execution_id)
         lines = read_logs(session, execution_id, after=after, limit=limit, task_id=task_id, min_level=level)
     return [
         LogLineOut(
@@ -49,11 +51,11 @@ def search_logs(
     response_class=PlainTextResponse,
     responses={**ERRORS, 200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
 )
-def download_logs(execution_id: str) -> PlainTextResponse:
+def download_logs(caller: Caller, execution_id: str) -> PlainTextResponse:
+    allowed_execution(caller, Action.READ, execution_id)
     out: list[str] = []
     after = 0
     with Session(connections().db) as session:
-        store.get_execution(session, execution_id)
         while lines := read_logs(session, execution_id, after=after, limit=5000):
             out += [
                 f"{line.timestamp.isoformat()} {line.level:<5} {line.task_id or '-'} {line.message}" for line in lines

@@ -8,13 +8,15 @@ from typing import Any
 from fastapi import APIRouter
 from sqlmodel import Session
 
-from engine.api.deps import connections
+from engine import authz
+from engine.access import Action
+from engine.api.deps import Caller, actor, connections
 from engine.api.errors import ApiError
 from engine.api.schemas import ERRORS, Body
 from engine.scheduler import set_backfill_flag, set_trigger_enabled, start_backfill
 from engine.store import flows as flow_store
 from engine.store.executions import flow_at
-from engine.store.tables import TriggerState
+from engine.store.tables import FlowRecord, TriggerState
 
 router = APIRouter(tags=["triggers"])
 
@@ -38,10 +40,10 @@ class BackfillRequest(Body):
 
 
 @router.get("/triggers", response_model=list[TriggerOut])
-def list_triggers(namespace: str | None = None) -> list[TriggerOut]:
+def list_triggers(caller: Caller, namespace: str | None = None) -> list[TriggerOut]:
     found = []
     with Session(connections().db) as session:
-        for record in flow_store.list_flows(session, namespace):
+        for record in flow_store.list_flows(session, namespace, where=authz.readable(caller, FlowRecord.namespace)):
             flow = flow_at(session, record.namespace, record.flow_id, record.revision, record.source)
             for declared in flow.triggers:
                 state = session.get(TriggerState, (record.namespace, record.flow_id, declared.id))
@@ -61,6 +63,10 @@ def list_triggers(namespace: str | None = None) -> list[TriggerOut]:
     return found
 
 
+def _may(caller: Caller, action: Action, namespace: str, flow_id: str) -> None:
+    authz.require(caller, action, namespace, what=f"flow {namespace}/{flow_id}")
+
+
 def _lookup(call, *args, **kwargs):
     try:
         return call(connections().db, *args, **kwargs)
@@ -73,27 +79,31 @@ def _lookup(call, *args, **kwargs):
 
 
 @router.post("/triggers/{namespace}/{flow_id}/{trigger_id}/enable", status_code=204, responses=ERRORS)
-def enable(namespace: str, flow_id: str, trigger_id: str) -> None:
-    _lookup(set_trigger_enabled, namespace, flow_id, trigger_id, True, actor="api")
+def enable(caller: Caller, namespace: str, flow_id: str, trigger_id: str) -> None:
+    _may(caller, Action.EDIT_TRIGGER, namespace, flow_id)
+    _lookup(set_trigger_enabled, namespace, flow_id, trigger_id, True, actor=actor(caller))
 
 
 @router.post("/triggers/{namespace}/{flow_id}/{trigger_id}/disable", status_code=204, responses=ERRORS)
-def disable(namespace: str, flow_id: str, trigger_id: str) -> None:
-    _lookup(set_trigger_enabled, namespace, flow_id, trigger_id, False, actor="api")
+def disable(caller: Caller, namespace: str, flow_id: str, trigger_id: str) -> None:
+    _may(caller, Action.EDIT_TRIGGER, namespace, flow_id)
+    _lookup(set_trigger_enabled, namespace, flow_id, trigger_id, False, actor=actor(caller))
 
 
 @router.post("/triggers/{namespace}/{flow_id}/{trigger_id}/backfill", response_model=dict[str, Any], responses=ERRORS)
-def backfill(namespace: str, flow_id: str, trigger_id: str, body: BackfillRequest) -> dict[str, Any]:
+def backfill(caller: Caller, namespace: str, flow_id: str, trigger_id: str, body: BackfillRequest) -> dict[str, Any]:
     """Run every slot of a schedule in [start, end]; slots that already ran are skipped."""
+    _may(caller, Action.BACKFILL, namespace, flow_id)
     start = body.start if body.start.tzinfo else body.start.replace(tzinfo=dt.UTC)
     end = body.end if body.end.tzinfo else body.end.replace(tzinfo=dt.UTC)
-    return _lookup(start_backfill, namespace, flow_id, trigger_id, start, end, body.inputs, actor="api")
+    return _lookup(start_backfill, namespace, flow_id, trigger_id, start, end, body.inputs, actor=actor(caller))
 
 
 @router.post(
     "/triggers/{namespace}/{flow_id}/{trigger_id}/backfill/{action}", response_model=dict[str, Any], responses=ERRORS
 )
-def backfill_action(namespace: str, flow_id: str, trigger_id: str, action: str) -> dict[str, Any]:
+def backfill_action(caller: Caller, namespace: str, flow_id: str, trigger_id: str, action: str) -> dict[str, Any]:
+    _may(caller, Action.BACKFILL, namespace, flow_id)
     flags = {"pause": {"paused": True}, "resume": {"paused": False}, "cancel": {"cancelled": True}}.get(action)
     if flags is None:
         raise ApiError(404, f"no backfill action '{action}' (pause, resume or cancel)")

@@ -1,0 +1,95 @@
+"""The one place that decides access: every API route, studio page, studio event and live stream asks here.
+
+The rules themselves (roles, inheritance) are pure, in ``engine/access.py``. This module adds what needs the
+database: who is asking (a bearer token, a session cookie), and SQL conditions that keep lists, searches,
+charts and counts to the namespaces a person may read.
+
+Until the first user exists, Lanner runs as a single-person local install (like a fresh Kestra): everyone is
+the local administrator. Creating the first user (``lanner user create --admin`` or the studio's first
+screen) turns sign-in on everywhere at once.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import false, or_, true
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col, select
+
+from engine import login_sessions, tokens, users
+from engine.access import MINIMUM_ROLE, Action, Principal, Role, can
+from engine.store.tables import User
+
+LOCAL = Principal(name="local", is_admin=True)  # before any user exists
+
+
+class Unauthenticated(PermissionError):
+    """Nobody signed in (or the token/cookie is no longer valid) while sign-in is required: 401."""
+
+
+class Forbidden(PermissionError):
+    """The person may see this but not do that: 403, with a message naming the role it needs."""
+
+
+class NotVisible(LookupError):
+    """The person may not even see it: 404, worded like a missing thing so nothing leaks about its existence."""
+
+
+def sign_in_required(session: Session) -> bool:
+    return session.exec(select(User.id).limit(1)).first() is not None
+
+
+def principal_from(session: Session, *, bearer: str | None = None, cookie: str | None = None) -> Principal:
+    """Who is asking, from an ``Authorization: Bearer`` token or a session cookie.
+
+    Raises ``Unauthenticated`` when sign-in is required and neither names an enabled user.
+    """
+    if not sign_in_required(session):
+        return LOCAL
+    user = None
+    if bearer:
+        user = tokens.user_for_token(session, bearer.strip())
+    if user is None and cookie:
+        user = login_sessions.user_for_session(session, cookie)
+    if user is None:
+        raise Unauthenticated("sign in, or send a valid API token as 'Authorization: Bearer lnr_...'")
+    return users.principal_for(session, user)
+
+
+def require(principal: Principal, action: Action, namespace: str | None, *, what: str | None = None) -> None:
+    """Raise unless ``principal`` may do ``action`` in ``namespace``.
+
+    Someone who may read the namespace is told what role they lack (403); anyone else gets the same 404 as for
+    something that does not exist (``what`` names it, e.g. "flow acme/hello").
+    """
+    if can(principal, action, namespace):
+        return
+    if namespace is not None and can(principal, Action.READ, namespace):
+        needed = _needed_role(action)
+        raise Forbidden(f"{action.value.replace('_', ' ')} in {namespace} needs the {needed} role")
+    if namespace is None and action is Action.MANAGE_USERS:
+        raise Forbidden("only administrators manage users")
+    raise NotVisible(f"no {what}" if what else f"no namespace {namespace}")
+
+
+def _needed_role(action: Action) -> str:
+    minimum = MINIMUM_ROLE[action]
+    return minimum.value if minimum else "administrator"
+
+
+def readable(principal: Principal, column) -> ColumnElement[bool]:
+    """An SQL condition on a namespace column: true for the rows ``principal`` may read.
+
+    Grants cover the namespaces below them, so one grant is "the namespace or anything under it"; a list of
+    all namespaces is never needed.
+    """
+    if principal.is_admin:
+        return true()
+    roots = [name for name, role in principal.memberships.items() if role >= Role.VIEWER]
+    if not roots:
+        return false()
+    column = col(column)
+    return or_(*[(column == name) | column.startswith(name + ".", autoescape=True) for name in roots])
+
+
+def readable_namespace(principal: Principal, namespace: str | None) -> bool:
+    return namespace is not None and can(principal, Action.READ, namespace)
