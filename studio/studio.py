@@ -3,34 +3,29 @@
 import reflex as rx
 
 from engine.api import create_app
-from studio.pages import audit, dashboard, editor, execution, executions, flows, namespaces, share, triggers
+from studio.pages import audit, dashboard, editor, execution, executions, flows, namespaces, share, sign_in, triggers
+from studio.session import SessionState, on_backend_error
 
-# The REST API (engine/api) is served by the studio's backend under /api/v1.
-app = rx.App(api_transformer=create_app())
-app.add_page(flows.flows_page, route="/", title="Flows · Lanner", on_load=flows.FlowsState.load)
-app.add_page(flows.flows_page, route="/flows", title="Flows · Lanner", on_load=flows.FlowsState.load)
-app.add_page(
-    editor.editor_page, route="/flows/[namespace]/[flow_id]", title="Editor · Lanner", on_load=editor.EditorState.load
-)
-app.add_page(
-    executions.executions_page,
-    route="/executions",
-    title="Executions · Lanner",
-    on_load=executions.ExecutionsState.load,
-)
-app.add_page(
-    execution.execution_page,
-    route="/executions/[execution_id]",
-    title="Execution · Lanner",
-    on_load=execution.ExecutionState.load,
-)
-app.add_page(
-    dashboard.dashboard_page, route="/dashboard", title="Dashboard · Lanner", on_load=dashboard.DashboardState.load
-)
-app.add_page(triggers.triggers_page, route="/triggers", title="Triggers · Lanner", on_load=triggers.TriggersState.load)
-app.add_page(
-    namespaces.namespace_page, route="/namespace", title="Namespace · Lanner", on_load=namespaces.NamespaceState.load
-)
+# The REST API (engine/api) is served by the studio's backend under /api/v1. Refused access raised by any event
+# handler (engine.authz) becomes a redirect to the sign-in page or a message, in one place.
+app = rx.App(api_transformer=create_app(), backend_exception_handler=on_backend_error)
+
+
+def signed_in_page(component, route: str, title: str, load) -> None:
+    """A page for signed-in people: ``SessionState.enter`` runs first and sends anyone else away."""
+    app.add_page(component, route=route, title=f"{title} · Lanner", on_load=[SessionState.enter, load])
+
+
+app.add_page(sign_in.login_page, route="/login", title="Sign in · Lanner", on_load=sign_in.SignInState.load_login)
+app.add_page(sign_in.setup_page, route="/setup", title="Welcome · Lanner", on_load=sign_in.SignInState.load_setup)
+signed_in_page(flows.flows_page, "/", "Flows", flows.FlowsState.load)
+signed_in_page(flows.flows_page, "/flows", "Flows", flows.FlowsState.load)
+signed_in_page(editor.editor_page, "/flows/[namespace]/[flow_id]", "Editor", editor.EditorState.load)
+signed_in_page(executions.executions_page, "/executions", "Executions", executions.ExecutionsState.load)
+signed_in_page(execution.execution_page, "/executions/[execution_id]", "Execution", execution.ExecutionState.load)
+signed_in_page(dashboard.dashboard_page, "/dashboard", "Dashboard", dashboard.DashboardState.load)
+signed_in_page(triggers.triggers_page, "/triggers", "Triggers", triggers.TriggersState.load)
+signed_in_page(namespaces.namespace_page, "/namespace", "Namespace", namespaces.NamespaceState.load)
+signed_in_page(audit.audit_page, "/audit", "Audit", audit.AuditState.load)
 # A share link's page: public, read-only, and showing only the link's target.
 app.add_page(share.share_page, route="/share/[token]", title="Shared · Lanner", on_load=share.SharedState.load)
-app.add_page(audit.audit_page, route="/audit", title="Audit · Lanner", on_load=audit.AuditState.load)

@@ -2,6 +2,8 @@
 
 import reflex as rx
 
+from studio.session import SessionState
+
 NAVIGATION = [
     ("workflow", "Flows", "/flows"),
     ("list-checks", "Executions", "/executions"),
@@ -28,11 +30,39 @@ def sidebar(namespaces: rx.Var, selected: rx.Var, on_select) -> rx.Component:
             rx.link(rx.hstack(rx.icon(icon, size=16), rx.text(label)), href=href, class_name="nav-link")
             for icon, label, href in NAVIGATION
         ],
+        rx.spacer(),
+        account_box(),
         width="220px",
         min_height="100vh",
         padding="1em",
         border_right="1px solid var(--gray-5)",
         spacing="3",
+    )
+
+
+def account_box() -> rx.Component:
+    """Who is signed in, and the way out: a plain form, so the server clears the HttpOnly cookie itself."""
+    return rx.vstack(
+        rx.hstack(
+            rx.icon("circle-user", size=16),
+            rx.text(SessionState.signed_in_as, id="signed-in-as", weight="medium"),
+            rx.cond(SessionState.signed_in_admin, rx.badge("admin", color_scheme="purple")),
+            align="center",
+        ),
+        rx.el.form(
+            rx.el.button(
+                rx.hstack(rx.icon("log-out", size=14), rx.text("Sign out", size="2")),
+                type="submit",
+                id="sign-out",
+                style={"cursor": "pointer"},
+            ),
+            action="/api/v1/auth/logout",
+            method="post",
+        ),
+        spacing="2",
+        padding_top="1em",
+        border_top="1px solid var(--gray-5)",
+        width="100%",
     )
 
 

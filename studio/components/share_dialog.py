@@ -5,9 +5,10 @@ from typing import Any
 import reflex as rx
 
 from studio.services import sharing
+from studio.session import SessionState
 
 
-class ShareDialogState(rx.State):
+class ShareDialogState(SessionState):
     open: bool = False
     kind: str = ""
     namespace: str = ""

@@ -5,12 +5,13 @@ import reflex as rx
 from studio import services
 from studio.components.layout import page, sidebar
 from studio.services import audit_trail
+from studio.session import SessionState
 
 ALL = "all namespaces"
 PAGE_SIZE = 50
 
 
-class AuditState(rx.State):
+class AuditState(SessionState):
     namespaces: list[str] = [ALL]
     namespace: str = ALL
     rows: list[dict[str, str]] = []

@@ -14,12 +14,13 @@ import reflex as rx
 from studio import charts, services
 from studio.components.layout import page, sidebar
 from studio.services import history
+from studio.session import SessionState
 
 ALL = "all namespaces"
 ALL_FLOWS = "all flows"
 
 
-class DashboardState(rx.State):
+class DashboardState(SessionState):
     namespaces: list[str] = [ALL]
     namespace: str = ALL
     flows: list[str] = [ALL_FLOWS]

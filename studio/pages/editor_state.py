@@ -11,11 +11,12 @@ from engine.problems import FlowInvalid
 from engine.yaml_edit import EditError
 from studio import services
 from studio.forms import FieldError
+from studio.session import SessionState
 
 EDITOR_TEXT = "the editor"
 
 
-class EditorState(rx.State):
+class EditorState(SessionState):
     namespace: str = ""
     flow_id: str = ""
     text: str = ""  # what the editor shows: written when the canvas changes the flow

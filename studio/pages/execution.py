@@ -16,11 +16,12 @@ from studio.components.logs import log_filters, log_line
 from studio.components.share_dialog import share_button, share_dialog
 from studio.gantt import gantt_figure
 from studio.services import executions as runs
+from studio.session import SessionState
 
 ALL_TASKS = "all tasks"
 
 
-class ExecutionState(rx.State):
+class ExecutionState(SessionState):
     execution_id: str = ""
     info: dict[str, Any] = {}
     nodes: list[dict[str, Any]] = []

@@ -7,13 +7,14 @@ import reflex as rx
 from studio import services
 from studio.components.layout import page, sidebar
 from studio.services import executions as runs
+from studio.session import SessionState
 
 ALL = "all namespaces"
 ANY_STATE = "any state"
 COLUMNS = [("created", "Created"), ("flow", "Flow"), ("state", "State"), ("duration", "Duration")]
 
 
-class ExecutionsState(rx.State):
+class ExecutionsState(SessionState):
     rows: list[dict[str, str]] = []
     total: int = 0
     namespaces: list[str] = [ALL]

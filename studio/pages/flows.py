@@ -4,11 +4,12 @@ import reflex as rx
 
 from studio import services
 from studio.components.layout import page, sidebar
+from studio.session import SessionState
 
 ALL = "all namespaces"
 
 
-class FlowsState(rx.State):
+class FlowsState(SessionState):
     rows: list[dict[str, str]] = []
     namespaces: list[str] = [ALL]
     namespace: str = ALL

@@ -5,9 +5,10 @@ import reflex as rx
 from studio import services
 from studio.components.layout import page, sidebar
 from studio.services import namespace_settings as settings
+from studio.session import SessionState
 
 
-class NamespaceState(rx.State):
+class NamespaceState(SessionState):
     namespaces: list[str] = []
     namespace: str = ""
     variables: list[dict[str, str]] = []

@@ -8,6 +8,7 @@ import reflex as rx
 from studio import services
 from studio.components.layout import page, sidebar
 from studio.services import triggers as trigger_service
+from studio.session import SessionState
 
 ALL = "all namespaces"
 POLL_SECONDS = 0.5
@@ -35,7 +36,7 @@ def _row(t: trigger_service.TriggerRow) -> dict[str, str]:
     }
 
 
-class TriggersState(rx.State):
+class TriggersState(SessionState):
     rows: list[dict[str, str]] = []
     namespaces: list[str] = [ALL]
     namespace: str = ALL

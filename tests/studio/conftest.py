@@ -17,6 +17,7 @@ import pytest
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+ADMIN = ("admin", "admin password 123")
 CHROMIUM = os.environ.get("LANNER_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]  # fmt: skip
@@ -46,6 +47,9 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     env.pop("LANNER_DATABASE_URL", None)
     lanner = [sys.executable, "-m", "engine"]
     subprocess.run([*lanner, "flow", "deploy", str(ROOT / "examples")], env=env, check=True, capture_output=True)
+    # The administrator the browser signs in as (see ``page``); a studio without users asks to create one.
+    subprocess.run([*lanner, "user", "create", ADMIN[0], "--admin", "--password-stdin"], env=env, check=True,
+                   capture_output=True, input=f"{ADMIN[1]}\n", text=True)  # fmt: skip
     port = free_port()
     log = home / "server.log"
     with open(log, "w") as out:
@@ -53,7 +57,7 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
                                    stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
     try:
         _wait_for(f"http://127.0.0.1:{port}/ping", process, log, 400)
-        yield {"url": f"http://127.0.0.1:{port}", "home": home, "env": env}
+        yield {"url": f"http://127.0.0.1:{port}", "home": home, "env": env, "admin": ADMIN}
     finally:
         try:
             os.killpg(process.pid, signal.SIGTERM)
@@ -76,9 +80,19 @@ def browser():
         browser.close()
 
 
+def sign_in(context, url: str, username: str, password: str) -> None:
+    """Sign a browser context in through the API (its cookie jar is the context's): pages then open signed in."""
+    answer = context.request.post(f"{url}/api/v1/auth/login", data={"username": username, "password": password})
+    assert answer.ok, answer.text()
+
+
 @pytest.fixture
-def page(browser):
+def page(browser, request):
+    """A browser tab signed in as the administrator (when the test uses the ``studio`` fixture)."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
+    if "studio" in request.fixturenames:
+        studio = request.getfixturevalue("studio")
+        sign_in(context, studio["url"], *studio["admin"])
     page = context.new_page()
     yield page
     context.close()
