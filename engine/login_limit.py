@@ -53,8 +53,10 @@ def check(redis: Redis, username: str, client: str | None) -> Verdict:
 def record_failure(redis: Redis, username: str, client: str | None) -> None:
     pipeline = redis.pipeline()
     for key, _ in _keys(username, client):
+        # The window starts at the first failure (SET NX): later failures do not extend it. (EXPIRE NX would
+        # say the same but needs Redis 7.)
+        pipeline.set(key, 0, ex=WINDOW_SECONDS, nx=True)
         pipeline.incr(key)
-        pipeline.expire(key, WINDOW_SECONDS, nx=True)
     pipeline.execute()
 
 
