@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -37,19 +38,19 @@ def _wait_for(url: str, process: subprocess.Popen, log: Path, seconds: float) ->
     raise RuntimeError(f"the studio did not answer {url} in {seconds:.0f}s:\n{log.read_text()[-4000:]}")
 
 
-@pytest.fixture(scope="session")
-def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    """``lanner server`` on a free port with its own LANNER_HOME, the examples deployed."""
+@contextlib.contextmanager
+def running_studio(home: Path, *, admin: tuple[str, str] | None) -> Iterator[dict]:
+    """``lanner server`` on a free port with its own LANNER_HOME and the examples deployed; with ``admin``, that
+    administrator exists (without, the studio starts as on a fresh install: it asks to create one)."""
     if shutil.which("npm") is None:
         pytest.skip("the studio needs Node.js/npm to build")
-    home = tmp_path_factory.mktemp("studio-home")
     env = {**os.environ, "LANNER_HOME": str(home)}
     env.pop("LANNER_DATABASE_URL", None)
     lanner = [sys.executable, "-m", "engine"]
     subprocess.run([*lanner, "flow", "deploy", str(ROOT / "examples")], env=env, check=True, capture_output=True)
-    # The administrator the browser signs in as (see ``page``); a studio without users asks to create one.
-    subprocess.run([*lanner, "user", "create", ADMIN[0], "--admin", "--password-stdin"], env=env, check=True,
-                   capture_output=True, input=f"{ADMIN[1]}\n", text=True)  # fmt: skip
+    if admin:
+        subprocess.run([*lanner, "user", "create", admin[0], "--admin", "--password-stdin"], env=env, check=True,
+                       capture_output=True, input=f"{admin[1]}\n", text=True)  # fmt: skip
     port = free_port()
     log = home / "server.log"
     with open(log, "w") as out:
@@ -57,7 +58,7 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
                                    stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
     try:
         _wait_for(f"http://127.0.0.1:{port}/ping", process, log, 400)
-        yield {"url": f"http://127.0.0.1:{port}", "home": home, "env": env, "admin": ADMIN}
+        yield {"url": f"http://127.0.0.1:{port}", "home": home, "env": env, "admin": admin}
     finally:
         try:
             os.killpg(process.pid, signal.SIGTERM)
@@ -66,6 +67,13 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
             pass
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """The studio most browser tests share, with the administrator the ``page`` fixture signs in as."""
+    with running_studio(tmp_path_factory.mktemp("studio-home"), admin=ADMIN) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

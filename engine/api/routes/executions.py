@@ -154,7 +154,7 @@ async def create_execution(
         flow_id,
         inputs=inputs,
         labels=labels,
-        trigger={"type": "api", "user": actor(caller)},
+        trigger={"type": "api", "actor": actor(caller)},
     )
     if wait:
         await _wait_for_end(execution_id, timeout)

@@ -209,7 +209,7 @@ def test_each_role_adds_exactly_its_rights(api, teams):
     people, acme_run = teams["people"], teams["runs"]["acme.sales"]
     opal, eddy, ada = people["opal"], people["eddy"], people["ada"]
     started = api.post("/executions/trigger/acme.sales/report", json={}, headers=opal)
-    assert started.status_code == 201 and started.json()["trigger"]["user"] == "opal"
+    assert started.status_code == 201 and started.json()["trigger"]["actor"] == "opal"
     assert api.post(f"/executions/{acme_run}/replay", params={"taskId": "value"}, headers=opal).status_code == 201
     assert api.put("/flows/acme.sales/report", content=REPORT + "\n", headers={**YAML, **opal}).status_code == 403
     # eddy edits acme.sales (his grant) but cannot even see acme's other namespaces' members or variables.
