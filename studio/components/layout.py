@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from studio.components.plain_form import plain_form
 from studio.session import SessionState
 
 NAVIGATION = [
@@ -52,7 +53,7 @@ def account_box() -> rx.Component:
             rx.cond(SessionState.signed_in_admin, rx.badge("admin", color_scheme="purple")),
             align="center",
         ),
-        rx.el.form(
+        plain_form(
             rx.el.button(
                 rx.hstack(rx.icon("log-out", size=14), rx.text("Sign out", size="2")),
                 type="submit",
