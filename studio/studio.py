@@ -3,7 +3,20 @@
 import reflex as rx
 
 from engine.api import create_app
-from studio.pages import audit, dashboard, editor, execution, executions, flows, namespaces, share, sign_in, triggers
+from studio.pages import (
+    account,
+    audit,
+    dashboard,
+    editor,
+    execution,
+    executions,
+    flows,
+    namespaces,
+    share,
+    sign_in,
+    triggers,
+    users,
+)
 from studio.session import SessionState, on_backend_error
 
 # The REST API (engine/api) is served by the studio's backend under /api/v1. Refused access raised by any event
@@ -27,5 +40,7 @@ signed_in_page(dashboard.dashboard_page, "/dashboard", "Dashboard", dashboard.Da
 signed_in_page(triggers.triggers_page, "/triggers", "Triggers", triggers.TriggersState.load)
 signed_in_page(namespaces.namespace_page, "/namespace", "Namespace", namespaces.NamespaceState.load)
 signed_in_page(audit.audit_page, "/audit", "Audit", audit.AuditState.load)
+signed_in_page(users.users_page, "/users", "Users", users.UsersState.load)
+signed_in_page(account.account_page, "/account", "Account", account.AccountState.load)
 # A share link's page: public, read-only, and showing only the link's target.
 app.add_page(share.share_page, route="/share/[token]", title="Shared · Lanner", on_load=share.SharedState.load)

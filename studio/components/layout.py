@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from studio.components.plain_form import plain_form
 from studio.session import SessionState
 
 NAVIGATION = [
@@ -11,7 +12,12 @@ NAVIGATION = [
     ("alarm-clock", "Triggers", "/triggers"),
     ("key-round", "Variables & secrets", "/namespace"),
     ("scroll-text", "Audit", "/audit"),
+    ("circle-user", "Account", "/account"),
 ]
+
+
+def _link(icon: str, label: str, href: str) -> rx.Component:
+    return rx.link(rx.hstack(rx.icon(icon, size=16), rx.text(label)), href=href, class_name="nav-link")
 
 
 def sidebar(namespaces: rx.Var, selected: rx.Var, on_select) -> rx.Component:
@@ -26,10 +32,8 @@ def sidebar(namespaces: rx.Var, selected: rx.Var, on_select) -> rx.Component:
             width="100%",
             id="namespace-select",
         ),
-        *[
-            rx.link(rx.hstack(rx.icon(icon, size=16), rx.text(label)), href=href, class_name="nav-link")
-            for icon, label, href in NAVIGATION
-        ],
+        *[_link(icon, label, href) for icon, label, href in NAVIGATION],
+        rx.cond(SessionState.signed_in_admin, _link("users", "Users", "/users")),  # the page refuses others anyway
         rx.spacer(),
         account_box(),
         width="220px",
@@ -49,7 +53,7 @@ def account_box() -> rx.Component:
             rx.cond(SessionState.signed_in_admin, rx.badge("admin", color_scheme="purple")),
             align="center",
         ),
-        rx.el.form(
+        plain_form(
             rx.el.button(
                 rx.hstack(rx.icon("log-out", size=14), rx.text("Sign out", size="2")),
                 type="submit",

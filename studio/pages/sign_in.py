@@ -3,6 +3,7 @@ password goes straight to the server, which answers with an HttpOnly session coo
 
 import reflex as rx
 
+from studio.components.plain_form import plain_form
 from studio.services import access
 
 
@@ -83,7 +84,7 @@ def login_page() -> rx.Component:
     return _card(
         "Sign in",
         "Use the account an administrator gave you.",
-        rx.el.form(
+        plain_form(
             rx.vstack(
                 _field("Username", "username", auto_complete="username", auto_focus=True),
                 _field("Password", "password", "password", auto_complete="current-password"),
@@ -102,7 +103,7 @@ def setup_page() -> rx.Component:
         "Create the administrator",
         "This is a new Lanner: its first account manages users and every namespace. Until it exists, nobody "
         "can sign in.",
-        rx.el.form(
+        plain_form(
             rx.vstack(
                 _field("Username", "username", auto_complete="username", auto_focus=True),
                 _field("Password (10 characters or more)", "password", "password", auto_complete="new-password"),
