@@ -135,3 +135,40 @@ def visible_namespaces(principal: Principal, all_namespaces: Iterable[str]) -> l
     only (``ancestors`` gives the path), never its flows.
     """
     return sorted(name for name in set(all_namespaces) if can(principal, Action.READ, name))
+
+
+class SubflowReach(StrEnum):
+    """Which namespaces a flow may start subflows in (``LANNER_SUBFLOW_REACH``).
+
+    A subflow runs with its own namespace's secrets and variables, so starting one is acting in that
+    namespace: the reach keeps one team's flows from driving another team's.
+    """
+
+    ROOT = "root"  # the same top-level namespace: acme.sales may start acme.ops.x, never globex.y
+    SUBTREE = "subtree"  # the flow's own namespace and those below it
+    ANY = "any"  # every namespace (one team, one installation)
+
+
+def _within(namespace: str, top: str) -> bool:
+    return namespace == top or namespace.startswith(top + ".")
+
+
+def may_start_subflow(caller: str, target: str, reach: SubflowReach | str) -> bool:
+    """Whether a flow of namespace ``caller`` may start a flow of namespace ``target``."""
+    reach = SubflowReach(reach)
+    if reach is SubflowReach.ANY:
+        return True
+    if reach is SubflowReach.SUBTREE:
+        return _within(target, caller)
+    return _within(target, caller.split(".")[0])
+
+
+def subflow_reach_rule(caller: str, reach: SubflowReach | str) -> str:
+    """What ``reach`` allows a flow of ``caller``, in words for an error message."""
+    reach = SubflowReach(reach)
+    if reach is SubflowReach.ANY:
+        return "any namespace"
+    if reach is SubflowReach.SUBTREE:
+        return f"only {caller} and the namespaces below it"
+    root = caller.split(".")[0]
+    return f"only {root} and the namespaces below it"

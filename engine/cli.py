@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import getpass
 import json
 import os
@@ -15,6 +16,7 @@ from sqlalchemy import Engine
 
 from engine import commands, events
 from engine.access import Role
+from engine.client import Client, ServerError
 from engine.config import load_settings
 from engine.connection import connect, redis_url
 from engine.follow import follow
@@ -32,12 +34,41 @@ FLOW_SUFFIXES = (".yml", ".yaml")
 
 
 def _database() -> Engine:
+    _local_only()
     return open_database(load_settings().database_url)
 
 
 def _fail(message: str) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(1)
+
+
+def _server() -> tuple[str, str | None] | None:
+    """The server (URL, token) given by --server/LANNER_SERVER, or None to work on the local database."""
+    ctx = click.get_current_context(silent=True)
+    settings = (ctx.find_root().obj or {}) if ctx else {}
+    server = (settings.get("server") or "").strip()
+    return (server, settings.get("token")) if server else None
+
+
+def _local_only() -> None:
+    # Without this, `lanner flow delete` with LANNER_SERVER set would quietly change a local database the
+    # person did not mean to touch.
+    if _server() is not None:
+        _fail("this command works on the local database only; unset LANNER_SERVER (or --server) to use it")
+
+
+@contextlib.contextmanager
+def _remote():
+    """A client of the configured server; a refusal of the server is one ``error:`` line and exit 1."""
+    server, token = _server()
+    try:
+        with Client(server, token) as client:
+            yield client
+    except ServerError as exc:
+        for problem in exc.details.get("problems") or []:  # an invalid flow: the same lines as locally
+            click.echo(f"{problem['file']}:{problem['line']}:{problem['column']}: {problem['message']}", err=True)
+        _fail(str(exc))
 
 
 def flow_files(paths: tuple[str, ...]) -> list[Path]:
@@ -67,13 +98,26 @@ def _load_all(paths: tuple[str, ...]) -> list[tuple[Path, str, LoadResult]]:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="lanner")
-def main() -> None:
+@click.option(
+    "--server",
+    envvar="LANNER_SERVER",
+    default=None,
+    metavar="URL",
+    help="Talk to this Lanner server's API (flow deploy/list/show, run, execution list/show/kill).",
+)
+@click.option("--token", envvar="LANNER_TOKEN", default=None, help="API token for --server (better: LANNER_TOKEN).")
+@click.pass_context
+def main(ctx: click.Context, server: str | None, token: str | None) -> None:
     """Lanner: flows declared in YAML, drawn in a visual studio, run by distributed workers.
 
     Configuration comes from the environment: LANNER_HOME (data folder, default ./.lanner),
     LANNER_DATABASE_URL (default: SQLite in LANNER_HOME) and LANNER_REDIS_URL (default: an
     embedded Redis started under LANNER_HOME).
+
+    With --server URL (or LANNER_SERVER) and a token (LANNER_TOKEN), the commands that support it act
+    on that server through its API, with the token's rights; the others refuse to run.
     """
+    ctx.obj = {"server": server, "token": token}
 
 
 @main.group()
@@ -124,6 +168,11 @@ def deploy_command(paths: tuple[str, ...], author: str | None) -> None:
     repeated = {k for k in keys if keys.count(k) > 1}
     if repeated:
         _fail("the same flow is given twice: " + ", ".join(f"{ns}/{fid}" for ns, fid in sorted(repeated)))
+    if _server() is not None:  # the server records the token's user as the author
+        with _remote() as client:
+            for _, source, _ in loaded:
+                click.echo(client.deploy(source)["message"])
+        return
     who = author or getpass.getuser()
     with session_scope(_database()) as session:
         results = [flow_store.save_flow(session, r.flow, source, author=who) for _, source, r in loaded]
@@ -136,18 +185,32 @@ def deploy_command(paths: tuple[str, ...], author: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def list_command(namespace: str | None, as_json: bool) -> None:
     """List deployed flows."""
-    with session_scope(_database()) as session:
-        records = flow_store.list_flows(session, namespace)
-    rows = [
-        {
-            "namespace": r.namespace,
-            "id": r.flow_id,
-            "revision": r.revision,
-            "disabled": r.disabled,
-            "updated": r.updated_at.isoformat(timespec="seconds"),
-        }
-        for r in records
-    ]
+    if _server() is not None:
+        with _remote() as client:
+            found = client.flows(namespace)
+        rows = [
+            {
+                "namespace": f["namespace"],
+                "id": f["id"],
+                "revision": f["revision"],
+                "disabled": f["disabled"],
+                "updated": dt.datetime.fromisoformat(f["updatedAt"]).isoformat(timespec="seconds"),
+            }
+            for f in found
+        ]
+    else:
+        with session_scope(_database()) as session:
+            records = flow_store.list_flows(session, namespace)
+        rows = [
+            {
+                "namespace": r.namespace,
+                "id": r.flow_id,
+                "revision": r.revision,
+                "disabled": r.disabled,
+                "updated": r.updated_at.isoformat(timespec="seconds"),
+            }
+            for r in records
+        ]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -183,6 +246,12 @@ def export_command(namespace: str, directory: str) -> None:
 @click.option("--revision", "-r", type=int, default=None, help="A past revision (default: the current one).")
 def show_command(namespace: str, flow_id: str, revision: int | None) -> None:
     """Print a flow's YAML source exactly as it was deployed."""
+    if _server() is not None:
+        with _remote() as client:
+            source = client.flow_source(namespace, flow_id, revision)
+        sys.stdout.buffer.write(source.encode("utf-8"))
+        sys.stdout.flush()
+        return
     try:
         with session_scope(_database()) as session:
             if revision is None:
@@ -277,6 +346,7 @@ def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
 @contextlib.contextmanager
 def _connections():
     """Database and Redis for a command (an embedded Redis is reused if one runs, else started)."""
+    _local_only()
     settings = load_settings()
     with redis_url(settings) as url:
         yield commands.Connections(open_database(settings.database_url), connect(url)), settings, url
@@ -301,31 +371,38 @@ def run_command(
 
     Streams the logs, then prints the final state and outputs. Exits 0 only on SUCCESS or WARNING.
     Without a running Lanner (no executor on the configured Redis), it runs its own executor and
-    workers on the embedded defaults for the length of the run.
+    workers on the embedded defaults for the length of the run. With --server, the server runs it
+    (a FILE is deployed there first).
     """
+    path = Path(target)
+    if path.is_file():
+        result = load_flow(read_source(path), str(path))
+        if not result.ok:
+            raise_invalid(result)
+        namespace, flow_id = result.flow.namespace, result.flow.id
+    elif "/" in target:
+        namespace, flow_id = target.rsplit("/", 1)
+    else:
+        _fail(f"{target}: no such file, and not NAMESPACE/FLOW_ID")
+    given_inputs, given_labels = _pairs(inputs, "input"), _pairs(labels, "label")
+    if _server() is not None:
+        with _remote() as client:
+            if path.is_file():
+                deployed = client.deploy(read_source(path))
+                if deployed["status"] != flow_store.DeployStatus.UNCHANGED.value:
+                    click.echo(deployed["message"], err=True)
+            execution_id = client.trigger(namespace, flow_id, given_inputs, given_labels)["id"]
+            _follow_run(client.follow(execution_id, timeout=timeout), execution_id, namespace, flow_id, as_json)
+            _report_run(_remote_document(client.execution(execution_id)), as_json)
     with _connections() as (conn, settings, url):
-        path = Path(target)
         if path.is_file():
-            result = load_flow(read_source(path), str(path))
-            if not result.ok:
-                raise_invalid(result)
             with session_scope(conn.db) as session:
                 deployed = flow_store.save_flow(session, result.flow, read_source(path), author=getpass.getuser())
             if deployed.status is not flow_store.DeployStatus.UNCHANGED:
                 click.echo(deployed.describe(), err=True)
-            namespace, flow_id = result.flow.namespace, result.flow.id
-        elif "/" in target:
-            namespace, flow_id = target.rsplit("/", 1)
-        else:
-            _fail(f"{target}: no such file, and not NAMESPACE/FLOW_ID")
         try:
             execution_id = commands.start_execution(
-                conn,
-                namespace,
-                flow_id,
-                inputs=_pairs(inputs, "input"),
-                labels=_pairs(labels, "label"),
-                trigger={"type": "cli"},
+                conn, namespace, flow_id, inputs=given_inputs, labels=given_labels, trigger={"type": "cli"}
             )
         except flow_store.FlowNotFound as exc:
             _fail(str(exc))
@@ -337,51 +414,73 @@ def run_command(
             else background_engine(settings, url, workers=workers)
         )
         with local:
-            if not as_json:
-                click.echo(f"execution {execution_id} of {namespace}/{flow_id}", err=True)
-            try:
-                for item in follow(conn.db, conn.redis, execution_id, timeout=timeout):
-                    if as_json:
-                        continue
-                    if isinstance(item, State):
-                        click.echo(f"-- {item}", err=True)
-                    else:
-                        _print_line(item)
-            except TimeoutError as exc:
-                _fail(str(exc))
+            items = follow(conn.db, conn.redis, execution_id, timeout=timeout)
+            _follow_run(items, execution_id, namespace, flow_id, as_json)
         with session_scope(conn.db) as session:
             execution = store.get_execution(session, execution_id)
             runs = store.task_runs(session, execution_id)
-        state = State(execution.state)
-        if as_json:
-            document = {
-                "id": execution.id,
-                "namespace": namespace,
-                "flowId": flow_id,
-                "state": state.value,
-                "outputs": execution.outputs,
-                "error": execution.error,
-                "taskRuns": [
-                    {
-                        "id": r.id,
-                        "taskId": r.task_id,
-                        "state": r.state,
-                        "attempts": r.attempt_count,
-                        "iteration": r.iteration,
-                        "outputs": r.outputs,
-                        "error": r.error,
-                    }
-                    for r in runs
-                ],
-            }
-            click.echo(json.dumps(document, indent=2, default=str))
-        else:
-            click.echo(f"{state}  {execution.duration_ms or 0} ms", err=True)
-            if execution.error:
-                click.echo(f"error: {execution.error}", err=True)
-            if execution.outputs:
-                click.echo(json.dumps(execution.outputs, indent=2, default=str))
-        sys.exit(0 if state in (State.SUCCESS, State.WARNING) else 1)
+        document = {
+            "id": execution.id,
+            "namespace": namespace,
+            "flowId": flow_id,
+            "state": execution.state,
+            "outputs": execution.outputs,
+            "error": execution.error,
+            "taskRuns": [
+                {
+                    "id": r.id,
+                    "taskId": r.task_id,
+                    "state": r.state,
+                    "attempts": r.attempt_count,
+                    "iteration": r.iteration,
+                    "outputs": r.outputs,
+                    "error": r.error,
+                }
+                for r in runs
+            ],
+        }
+    _report_run(document, as_json, execution.duration_ms)
+
+
+def _follow_run(items, execution_id: str, namespace: str, flow_id: str, as_json: bool) -> None:
+    """Print the log lines and state changes of a run as they come (local or from a server's live stream)."""
+    if not as_json:
+        click.echo(f"execution {execution_id} of {namespace}/{flow_id}", err=True)
+    try:
+        for item in items:
+            if as_json:
+                continue
+            if isinstance(item, State):
+                click.echo(f"-- {item}", err=True)
+            else:
+                _print_line(item)
+    except TimeoutError as exc:
+        _fail(str(exc))
+
+
+def _remote_document(found: dict) -> dict:
+    """A server's execution in the shape ``lanner run --json`` prints locally (same keys, either way)."""
+    runs = [
+        {key: r.get(key) for key in ("id", "taskId", "state", "attempts", "iteration", "outputs", "error")}
+        for r in found.get("taskRuns") or []
+    ]
+    keys = ("id", "namespace", "flowId", "state", "outputs", "error")
+    return {**{key: found.get(key) for key in keys}, "taskRuns": runs, "durationMs": found.get("durationMs")}
+
+
+def _report_run(document: dict, as_json: bool, duration_ms: int | None = None) -> None:
+    """Print a finished run's state and outputs, and exit 0 only on SUCCESS or WARNING."""
+    duration_ms = document.pop("durationMs", duration_ms)
+    state = State(document["state"])
+    if as_json:
+        click.echo(json.dumps(document, indent=2, default=str))
+    else:
+        click.echo(f"{state}  {duration_ms or 0} ms", err=True)
+        if document["error"]:
+            click.echo(f"error: {document['error']}", err=True)
+        if document["outputs"]:
+            click.echo(json.dumps(document["outputs"], indent=2, default=str))
+    sys.exit(0 if state in (State.SUCCESS, State.WARNING) else 1)
 
 
 @main.group()
@@ -400,7 +499,14 @@ def execution_list(namespace: str | None, flow_id: str | None, state: str | None
 
     from engine.store.tables import Execution
 
-    with session_scope(open_database(load_settings().database_url)) as session:
+    if _server() is not None:
+        with _remote() as client:
+            for found in client.executions(namespace, flow_id, state, limit):
+                when = dt.datetime.fromisoformat(found["createdAt"]).isoformat(timespec="seconds")
+                where = f"{found['namespace']}/{found['flowId']}"
+                click.echo(f"{found['id']}  {found['state']:<9} {when}  {where}  {found['durationMs'] or '-'} ms")
+        return
+    with session_scope(_database()) as session:
         statement = select(Execution).order_by(col(Execution.created_at).desc()).limit(limit)
         if namespace:
             statement = statement.where(Execution.namespace == namespace)
@@ -418,7 +524,11 @@ def execution_list(namespace: str | None, flow_id: str | None, state: str | None
 @click.argument("execution_id")
 def execution_show(execution_id: str) -> None:
     """An execution with its task runs."""
-    with session_scope(open_database(load_settings().database_url)) as session:
+    if _server() is not None:
+        with _remote() as client:
+            _show_remote(client.execution(execution_id))
+        return
+    with session_scope(_database()) as session:
         try:
             row = store.get_execution(session, execution_id)
         except store.ExecutionNotFound as exc:
@@ -438,6 +548,22 @@ def execution_show(execution_id: str) -> None:
         )
 
 
+def _show_remote(found: dict) -> None:
+    """``execution show`` for an execution read from a server: the same lines as for a local one."""
+    click.echo(f"{found['id']}  {found['namespace']}/{found['flowId']} rev {found['flowRevision']}  {found['state']}")
+    click.echo(f"inputs: {json.dumps(found['inputs'], default=str)}")
+    if found["outputs"]:
+        click.echo(f"outputs: {json.dumps(found['outputs'], default=str)}")
+    if found["error"]:
+        click.echo(f"error: {found['error']}")
+    for run in found.get("taskRuns") or []:
+        where = f"[{run['iteration']}]" if run["iteration"] is not None else ""
+        click.echo(
+            f"  {run['taskId'] + where:<24} {run['state']:<9} attempts {run['attempts']}  "
+            f"{run['durationMs'] or '-'} ms  {run['error'] or ''}"
+        )
+
+
 def _operate(action, *args) -> None:
     with _connections() as (conn, _, _):
         try:
@@ -450,7 +576,11 @@ def _operate(action, *args) -> None:
 @click.argument("execution_id")
 def execution_kill(execution_id: str) -> None:
     """Kill an execution; running task processes are stopped."""
-    _operate(commands.kill_execution, execution_id)
+    if _server() is not None:
+        with _remote() as client:
+            client.kill(execution_id)
+    else:
+        _operate(commands.kill_execution, execution_id)
     click.echo(f"killing {execution_id}")
 
 
@@ -504,7 +634,7 @@ def execution_logs(execution_id: str, follow_lines: bool, task_id: str | None, l
         return
     from engine.store.logs import read_logs
 
-    with session_scope(open_database(load_settings().database_url)) as session:
+    with session_scope(_database()) as session:
         try:
             store.get_execution(session, execution_id)
         except store.ExecutionNotFound as exc:

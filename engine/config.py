@@ -6,6 +6,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.access import SubflowReach
+
+_REACHES = tuple(reach.value for reach in SubflowReach)
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -14,6 +18,7 @@ class Settings:
     redis_url: str | None  # None: start an embedded Redis under ``home``
     mode: str = "development"  # LANNER_MODE; "production" refuses shortcuts such as a generated secret key
     secret_key: str | None = None  # LANNER_SECRET_KEY: encrypts namespace secrets (see engine/crypto.py)
+    subflow_reach: str = "root"  # LANNER_SUBFLOW_REACH: where a flow may start subflows (engine/access.py)
 
     @property
     def production(self) -> bool:
@@ -30,10 +35,14 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     database_url = env.get("LANNER_DATABASE_URL") or f"sqlite:///{home / 'lanner.db'}"
     if database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+    reach = (env.get("LANNER_SUBFLOW_REACH") or "root").strip().lower()
+    if reach not in _REACHES:
+        raise ValueError(f"LANNER_SUBFLOW_REACH must be one of {', '.join(_REACHES)}, not {reach!r}")
     return Settings(
         home=home,
         database_url=database_url,
         redis_url=env.get("LANNER_REDIS_URL") or None,
         mode=(env.get("LANNER_MODE") or "development").strip().lower(),
         secret_key=env.get("LANNER_SECRET_KEY") or None,
+        subflow_reach=reach,
     )

@@ -13,8 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from engine.access import may_start_subflow, subflow_reach_rule
 from engine.expressions import ExpressionError, render, render_text, truthy
 from engine.flow import Flow
+from engine.runtime import mask_text, mask_value
 from engine.states import EXECUTION_TRANSITIONS, TASK_RUN_TRANSITIONS, State, check_transition
 from engine.tasks import Task
 from engine.tasks.flowable import ForEach, If, Parallel, Pause, Sequential, Subflow, Switch
@@ -64,6 +66,10 @@ class Snapshot:
     subflows: dict[str, tuple[State, dict[str, Any]]] = field(default_factory=dict)  # run id -> child result
     secret: Callable[[str], str] | None = None
     variables: dict[str, Any] = field(default_factory=dict)  # the namespaces' variables (engine/variables.py)
+    subflow_reach: str = "root"  # LANNER_SUBFLOW_REACH: the namespaces this flow may start subflows in
+    # Secret values the executor's own expressions resolved (outputs, conditions, subflow inputs): masked in
+    # whatever it writes, as a worker masks what its task logs and returns.
+    seen_secrets: set[str] = field(default_factory=set)
     new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
 
 
@@ -129,8 +135,21 @@ def context_for(snapshot: Snapshot, run: RunView | None = None) -> dict[str, Any
             "parentId": run.parent_id,
         }
     if snapshot.secret is not None:
-        context["secret"] = snapshot.secret
+        context["secret"] = _recording_secret(snapshot, snapshot.secret)
     return context
+
+
+def _recording_secret(snapshot: Snapshot, resolve: Callable[[str], str]) -> Callable[[str], str]:
+    def secret(name: str) -> str:
+        value = resolve(name)
+        snapshot.seen_secrets.add(value)
+        return value
+
+    return secret
+
+
+def _masked(snapshot: Snapshot, value: Any) -> Any:
+    return mask_value(value, snapshot.seen_secrets)
 
 
 def _outputs_view(snapshot: Snapshot, run: RunView | None) -> dict[str, Any]:
@@ -165,6 +184,10 @@ def _iteration_scope(snapshot: Snapshot, run: RunView) -> str | None:
 
 
 # --- deciding -----------------------------------------------------------------------------------
+
+
+class SubflowRefused(PermissionError):
+    """A subflow task names a namespace outside its flow's reach (``LANNER_SUBFLOW_REACH``)."""
 
 
 def advance(snapshot: Snapshot, max_passes: int = 10_000) -> list[Action]:
@@ -247,9 +270,9 @@ def _finish(snapshot: Snapshot, status: State) -> SetExecution:
             try:
                 outputs[output.id] = render(output.value, context)
             except ExpressionError as exc:
-                changes["error"] = f"flow output '{output.id}': {exc}"
+                changes["error"] = mask_text(f"flow output '{output.id}': {exc}", snapshot.seen_secrets)
                 return SetExecution(State.FAILED, changes)
-        changes["outputs"] = outputs
+        changes["outputs"] = _masked(snapshot, outputs)
     return SetExecution(status, changes)
 
 
@@ -361,7 +384,10 @@ class _Evaluator:
             try:
                 run.state = State.CREATED if truthy(render_text(task.run_if, context_for(s, run))) else State.SKIPPED
             except ExpressionError as exc:
-                run.state, run.error = State.FAILED, f"task '{task.id}' property 'runIf': {exc}"
+                run.state, run.error = (
+                    State.FAILED,
+                    mask_text(f"task '{task.id}' property 'runIf': {exc}", s.seen_secrets),
+                )
         if run.state == State.CREATED:
             if isinstance(task, Pause):
                 run.state, run.started_at = State.PAUSED, s.now
@@ -413,10 +439,9 @@ class _Evaluator:
     def flowable(self, task: Task, run: RunView) -> str:
         try:
             status = self._flowable_status(task, run)
-        except ExpressionError as exc:
-            self.actions.append(
-                UpdateRun(run.id, State.FAILED, {"error": f"task '{task.id}': {exc}", "ended_at": self.s.now})
-            )
+        except (ExpressionError, SubflowRefused) as exc:
+            error = mask_text(f"task '{task.id}': {exc}", self.s.seen_secrets)
+            self.actions.append(UpdateRun(run.id, State.FAILED, {"error": error, "ended_at": self.s.now}))
             return "ok" if task.allow_failure else "failed"
         if status is None or not status.terminal:
             return "running"
@@ -442,7 +467,7 @@ class _Evaluator:
                 task.tasks, errors, finally_, run, run.iteration, run.value, parallel=True, limit=task.concurrency
             )
         if isinstance(task, Switch):
-            ready, case = self._decided(run, "case", lambda: _switch_case(task, context()))
+            ready, case = self._decided(run, "case", lambda: self._masked_switch(task, context()))
             if not ready:
                 return None
             chosen = task.defaults if case == "defaults" else task.cases.get(case) if case is not None else None
@@ -469,6 +494,12 @@ class _Evaluator:
             return self._subflow(task, run, context)
         raise AssertionError(f"no decision rule for executor task type {task.type}")
 
+    def _masked_switch(self, task: Switch, context: dict[str, Any]) -> dict[str, Any]:
+        # The value is shown, the case only names a branch of the flow's own source (and must stay as it is
+        # for the branch to be found again on the next advance).
+        decided = _switch_case(task, context)
+        return {**decided, "value": _masked(self.s, decided["value"])}
+
     def _iterations(self, task: ForEach, run: RunView, values: list[Any]) -> State:
         statuses: list[State] = []
         in_flight = 0
@@ -490,11 +521,24 @@ class _Evaluator:
 
     def _subflow(self, task: Subflow, run: RunView, context: Callable[[], dict]) -> State | None:
         if "executionId" not in run.outputs:
+            caller, reach = self.s.flow.namespace, self.s.subflow_reach
+            if not may_start_subflow(caller, task.namespace, reach):
+                raise SubflowRefused(
+                    f"a flow of namespace {caller} may not start a subflow in namespace {task.namespace} "
+                    f"(LANNER_SUBFLOW_REACH={reach} allows {subflow_reach_rule(caller, reach)})"
+                )
             ctx = context()
-            child_id = self.s.new_id()
+            inputs, labels = render(task.inputs, ctx), render(task.labels, ctx)
+            # The child's inputs are stored and shown like any execution's: a secret passed along is masked
+            # there too (a subflow that needs a secret reads it with secret() itself).
             self.actions.append(
                 StartSubflow(
-                    run.id, child_id, task.namespace, task.flow_id, render(task.inputs, ctx), render(task.labels, ctx)
+                    run.id,
+                    self.s.new_id(),
+                    task.namespace,
+                    task.flow_id,
+                    _masked(self.s, inputs),
+                    _masked(self.s, labels),
                 )
             )
             return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,31 @@ class TaskKilled(Exception):
 
 class TaskTimedOut(Exception):
     pass
+
+
+def mask_text(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret value in it replaced by ``****``.
+
+    Values shorter than 3 characters are left alone: masking every "1" or "a" would make logs unreadable
+    and tell more about the secret than it hides.
+    """
+    for secret in sorted(secrets, key=len, reverse=True):  # a longer secret may contain a shorter one
+        if secret and len(secret) >= 3:
+            text = text.replace(secret, "****")
+    return text
+
+
+def mask_value(value: Any, secrets: Iterable[str]) -> Any:
+    """``mask_text`` applied to every text inside a value (lists and mappings included)."""
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        return mask_text(value, secrets)
+    if isinstance(value, list):
+        return [mask_value(item, secrets) for item in value]
+    if isinstance(value, dict):
+        return {key: mask_value(item, secrets) for key, item in value.items()}
+    return value
 
 
 @dataclass
@@ -69,20 +94,11 @@ class RunContext:
         return taken
 
     def mask(self, text: str) -> str:
-        for secret in self.secrets:
-            if secret and len(secret) >= 3:
-                text = text.replace(secret, "****")
-        return text
+        return mask_text(text, self.secrets)
 
     def mask_value(self, value: Any) -> Any:
         """``mask`` applied to every text inside outputs (lists and mappings included)."""
-        if isinstance(value, str):
-            return self.mask(value)
-        if isinstance(value, list):
-            return [self.mask_value(item) for item in value]
-        if isinstance(value, dict):
-            return {key: self.mask_value(item) for key, item in value.items()}
-        return value
+        return mask_value(value, self.secrets)
 
     def check(self) -> None:
         """Raise if the execution is being killed or the task ran out of time."""

@@ -11,6 +11,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from engine import audit
+from engine.config import load_settings
 from engine.flow import Flow
 from engine.inputs import resolve_inputs
 from engine.loader import load_flow_or_raise
@@ -164,7 +165,14 @@ def load_snapshot(session: Session, execution_id: str, now: dt.datetime) -> Snap
     row = get_execution(session, execution_id)
     flow = flow_at(session, row.namespace, row.flow_id, row.flow_revision)
     runs = {r.id: _run_view(r) for r in task_runs(session, execution_id)}
-    snapshot = Snapshot(flow, _execution_view(row), runs, now, secret=secret_resolver(session, row.namespace))
+    snapshot = Snapshot(
+        flow,
+        _execution_view(row),
+        runs,
+        now,
+        secret=secret_resolver(session, row.namespace),
+        subflow_reach=load_settings().subflow_reach,
+    )
     snapshot.variables = inherited_variables(session, row.namespace)
     if flow.concurrency and row.state in (State.CREATED, State.QUEUED):
         snapshot.flow_running = session.exec(

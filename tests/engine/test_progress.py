@@ -252,9 +252,9 @@ def test_pause_with_delay_pauses_the_execution_then_resumes():
 
 
 def test_subflow_starts_a_child_and_takes_its_outputs():
-    sim = Sim(flow("  - {id: child, type: subflow, namespace: other, flowId: g, inputs: {x: 1}}\n"))
+    sim = Sim(flow("  - {id: child, type: subflow, namespace: t.other, flowId: g, inputs: {x: 1}}\n"))
     (start,) = [a for a in sim.actions if isinstance(a, StartSubflow)]
-    assert (start.namespace, start.flow_id, start.inputs) == ("other", "g", {"x": 1})
+    assert (start.namespace, start.flow_id, start.inputs) == ("t.other", "g", {"x": 1})
     sim.s.subflows[start.run_id] = (State.SUCCESS, {"y": 2})
     sim.later(0)
     assert sim.state == State.SUCCESS and sim.run("child").outputs["outputs"] == {"y": 2}
