@@ -91,7 +91,7 @@ def sign_in(context, url: str, username: str, password: str) -> None:
 @functools.cache
 def _api(url: str, username: str, password: str) -> httpx.Client:
     client = httpx.Client(base_url=url, timeout=60)
-    answer = client.post("/api/v1/auth/login", data={"username": username, "password": password})
+    answer = client.post("/api/v1/auth/login", json={"username": username, "password": password})
     assert answer.is_success, answer.text
     return client
 
