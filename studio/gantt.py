@@ -14,6 +14,15 @@ STATE_COLOURS = {
 }  # fmt: skip
 
 
+def _utc(moment: dt.datetime) -> dt.datetime:
+    # Databases hand back naive (UTC) or aware timestamps; ``now`` may be either: compare them as naive UTC.
+    return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def _millis(start: dt.datetime, end: dt.datetime) -> float:
+    return (_utc(end) - _utc(start)).total_seconds() * 1000
+
+
 def gantt_figure(spans: list[dict[str, Any]], now: dt.datetime) -> go.Figure:
     """Bars start at each attempt's start and last until its end (until ``now`` while it runs)."""
     figure = go.Figure()
@@ -26,7 +35,7 @@ def gantt_figure(spans: list[dict[str, Any]], now: dt.datetime) -> go.Figure:
             orientation="h",
             y=[span["label"] for span in chosen],
             base=[span["start"].isoformat() for span in chosen],
-            x=[max((end - span["start"]).total_seconds() * 1000, 1) for span, end in zip(chosen, ends, strict=True)],
+            x=[max(_millis(span["start"], end), 1) for span, end in zip(chosen, ends, strict=True)],
             marker_color=STATE_COLOURS.get(state, "#6366f1"),
             customdata=[[span["task_id"], span["attempt"]] for span in chosen],
             hovertemplate="%{y}<br>%{base|%H:%M:%S.%L} + %{x:.0f} ms<extra>" + state + "</extra>",

@@ -4,6 +4,10 @@ loading rows into Python, on SQLite and PostgreSQL alike. Results are JSON-frien
 Windows are half-open, ``since <= created_at < until`` (log lines: their ``timestamp``), in UTC; days are
 UTC days. Durations come from ``duration_ms``, which the store sets when a run ends after having started,
 so "ended" runs for durations are those with a ``duration_ms``.
+
+Every function takes ``where``, an extra SQL condition on the table it reads (``Execution``, ``TaskRun`` or
+``LogLine``): the namespaces the asker may read (``engine.authz.readable``), so a chart never counts what its
+viewer may not see.
 """
 
 from __future__ import annotations
@@ -83,10 +87,17 @@ def _scope(table: Any, namespace: str | None, flow_id: str | None) -> list[Colum
 
 
 def _where(
-    table: Any, time_column: Any, since: dt.datetime, until: dt.datetime, namespace: str | None, flow_id: str | None
+    table: Any,
+    time_column: Any,
+    since: dt.datetime,
+    until: dt.datetime,
+    namespace: str | None,
+    flow_id: str | None,
+    where: ColumnElement[bool] | None = None,
 ) -> list[ColumnElement[bool]]:
     # Equality on namespace/flow_id then a range on the time column: the order of the composite indexes.
-    return [*_scope(table, namespace, flow_id), time_column >= since, time_column < until]
+    extra = [] if where is None else [where]
+    return [*_scope(table, namespace, flow_id), time_column >= since, time_column < until, *extra]
 
 
 def executions_per_day(
@@ -96,18 +107,19 @@ def executions_per_day(
     *,
     namespace: str | None = None,
     flow_id: str | None = None,
+    where: ColumnElement[bool] | None = None,
 ) -> ExecutionsPerDay:
     day = _day(session, col(Execution.created_at)).label("day")
-    where = _where(Execution, col(Execution.created_at), since, until, namespace, flow_id)
+    conditions = _where(Execution, col(Execution.created_at), since, until, namespace, flow_id, where)
     counts = session.execute(
         select(day, Execution.state, func.count().label("n"))
-        .where(*where)
+        .where(*conditions)
         .group_by(day, Execution.state)
         .order_by(day, Execution.state)
     )
     durations = session.execute(
         select(day, func.count(col(Execution.duration_ms)), func.avg(col(Execution.duration_ms)))
-        .where(*where, col(Execution.duration_ms).is_not(None))
+        .where(*conditions, col(Execution.duration_ms).is_not(None))
         .group_by(day)
         .order_by(day)
     )
@@ -133,14 +145,15 @@ def duration_points(
     namespace: str | None = None,
     flow_id: str | None = None,
     limit: int = 5000,
+    where: ColumnElement[bool] | None = None,
 ) -> DurationPoints:
-    where = [
-        *_where(Execution, col(Execution.created_at), since, until, namespace, flow_id),
+    conditions = [
+        *_where(Execution, col(Execution.created_at), since, until, namespace, flow_id, where),
         col(Execution.duration_ms).is_not(None),
     ]
     rows = session.execute(
         select(Execution.id, Execution.started_at, Execution.ended_at, Execution.duration_ms)
-        .where(*where)
+        .where(*conditions)
         .order_by(col(Execution.created_at).desc(), col(Execution.id).desc())
         .limit(limit)
     )
@@ -148,15 +161,17 @@ def duration_points(
     duration = col(Execution.duration_ms)
     if _dialect(session) == "postgresql":
         n, *values = session.execute(
-            select(func.count(), *(func.percentile_cont(p).within_group(duration) for p in PERCENTILES)).where(*where)
+            select(func.count(), *(func.percentile_cont(p).within_group(duration) for p in PERCENTILES)).where(
+                *conditions
+            )
         ).one()
     else:
         # SQLite has no percentile function: count, then read the (at most two) ranked values each
         # percentile needs with ORDER BY ... LIMIT 2 OFFSET k; the sort happens in SQLite, no rows come back.
-        n = session.execute(select(func.count()).where(*where)).scalar_one()
+        n = session.execute(select(func.count()).where(*conditions)).scalar_one()
         values = []
         for p in PERCENTILES:
-            ranked = select(duration).where(*where).order_by(duration).offset(int(p * max(n - 1, 0))).limit(2)
+            ranked = select(duration).where(*conditions).order_by(duration).offset(int(p * max(n - 1, 0))).limit(2)
             pair = [*session.execute(ranked).scalars(), None, None]  # fewer rows if some went meanwhile
             values.append(None if pair[0] is None else _interpolate(p, n, pair[0], pair[1]))
     p50, p95 = (_seconds(v) for v in values)
@@ -171,21 +186,26 @@ def kpis(
     *,
     namespace: str | None = None,
     flow_id: str | None = None,
+    where: ColumnElement[bool] | None = None,
+    trigger_where: ColumnElement[bool] | None = None,
 ) -> Kpis:
+    """``where`` limits the executions counted, ``trigger_where`` (a condition on ``TriggerState``) the triggers
+    whose next fire is shown."""
     state = col(Execution.state)
+    extra = [] if where is None else [where]
     ended, succeeded, failures = session.execute(
         select(
             func.count(case((state.in_(ENDED), 1))),
             func.count(case((state == State.SUCCESS.value, 1))),
             func.count(case((state == State.FAILED.value, 1))),
-        ).where(*_where(Execution, col(Execution.created_at), since, until, namespace, flow_id))
+        ).where(*_where(Execution, col(Execution.created_at), since, until, namespace, flow_id, where))
     ).one()
     today = now.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     runs_today = session.execute(
-        select(func.count()).where(*_where(Execution, col(Execution.created_at), today, now, namespace, flow_id))
+        select(func.count()).where(*_where(Execution, col(Execution.created_at), today, now, namespace, flow_id, where))
     ).scalar_one()
     # uses ix_execution_state_created
-    running = select(func.count()).where(state.in_(NOT_ENDED), *_scope(Execution, namespace, flow_id))
+    running = select(func.count()).where(state.in_(NOT_ENDED), *_scope(Execution, namespace, flow_id), *extra)
     # Cheap: the scheduler keeps next_fire_at (indexed) current and clears it for disabled triggers.
     soonest = (
         select(func.min(col(TriggerState.next_fire_at)))
@@ -193,7 +213,7 @@ def kpis(
             FlowRecord, and_(FlowRecord.namespace == TriggerState.namespace, FlowRecord.flow_id == TriggerState.flow_id)
         )
         .where(col(TriggerState.enabled), ~col(FlowRecord.disabled), ~col(FlowRecord.deleted))
-        .where(*_scope(TriggerState, namespace, flow_id))
+        .where(*_scope(TriggerState, namespace, flow_id), *([] if trigger_where is None else [trigger_where]))
     )
     return Kpis(
         runs_today=runs_today,
@@ -275,14 +295,20 @@ def _task_percentiles(
 
 
 def task_durations(
-    session: Session, since: dt.datetime, until: dt.datetime, *, flow_id: str, namespace: str | None = None
+    session: Session,
+    since: dt.datetime,
+    until: dt.datetime,
+    *,
+    flow_id: str,
+    namespace: str | None = None,
+    where: ColumnElement[bool] | None = None,
 ) -> list[dict[str, Any]]:
     """Per task id of one flow: runs, avg/min/max/p50/p95 duration of the ended ones, failed runs.
     Give the namespace too when known: it is the first column of ix_task_run_flow_task_stats."""
-    where = _where(TaskRun, col(TaskRun.created_at), since, until, namespace, flow_id)
-    percentiles = _task_percentiles(session, where)
+    conditions = _where(TaskRun, col(TaskRun.created_at), since, until, namespace, flow_id, where)
+    percentiles = _task_percentiles(session, conditions)
     rows = []
-    for row in session.execute(_task_stats(where).order_by(TaskRun.task_id)):
+    for row in session.execute(_task_stats(conditions).order_by(TaskRun.task_id)):
         item = _task_row(row)
         item["p50_s"], item["p95_s"] = percentiles.get((row.namespace, row.flow_id, row.task_id), [None, None])
         rows.append(item)
@@ -297,10 +323,11 @@ def slowest_tasks(
     limit: int = 10,
     namespace: str | None = None,
     flow_id: str | None = None,
+    where: ColumnElement[bool] | None = None,
 ) -> list[dict[str, Any]]:
     """Tasks (namespace, flow, task id) with the highest average duration, slowest first."""
-    where = _where(TaskRun, col(TaskRun.created_at), since, until, namespace, flow_id)
-    statement = _task_stats(where).having(func.count(col(TaskRun.duration_ms)) > 0)
+    conditions = _where(TaskRun, col(TaskRun.created_at), since, until, namespace, flow_id, where)
+    statement = _task_stats(conditions).having(func.count(col(TaskRun.duration_ms)) > 0)
     statement = statement.order_by(func.avg(col(TaskRun.duration_ms)).desc(), TaskRun.task_id).limit(limit)
     return [_task_row(row) for row in session.execute(statement)]
 
@@ -313,11 +340,12 @@ def most_failing_tasks(
     limit: int = 10,
     namespace: str | None = None,
     flow_id: str | None = None,
+    where: ColumnElement[bool] | None = None,
 ) -> list[dict[str, Any]]:
     """Tasks with the most FAILED runs (those with none are left out), most failures first."""
-    where = _where(TaskRun, col(TaskRun.created_at), since, until, namespace, flow_id)
+    conditions = _where(TaskRun, col(TaskRun.created_at), since, until, namespace, flow_id, where)
     failures = func.count(case((col(TaskRun.state) == State.FAILED.value, 1)))
-    statement = _task_stats(where).having(failures > 0).order_by(failures.desc(), TaskRun.task_id).limit(limit)
+    statement = _task_stats(conditions).having(failures > 0).order_by(failures.desc(), TaskRun.task_id).limit(limit)
     return [_task_row(row) for row in session.execute(statement)]
 
 
@@ -328,11 +356,12 @@ def log_lines_per_day(
     *,
     namespace: str | None = None,
     flow_id: str | None = None,
+    where: ColumnElement[bool] | None = None,
 ) -> list[dict[str, Any]]:
     day = _day(session, col(LogLine.timestamp)).label("day")
     rows = session.execute(
         select(day, LogLine.level, func.count())
-        .where(*_where(LogLine, col(LogLine.timestamp), since, until, namespace, flow_id))
+        .where(*_where(LogLine, col(LogLine.timestamp), since, until, namespace, flow_id, where))
         .group_by(day, LogLine.level)
         .order_by(day, LogLine.level)
     )

@@ -1,8 +1,11 @@
-"""Audit page: who created, changed, deployed, ran, killed, deleted or shared what, and when."""
+"""Audit page: who created, changed, deployed, ran, killed, deleted or shared what, and when.
+
+A namespace's administrators read its trail; "all namespaces" is offered to global administrators only. Anyone
+else is offered exactly the namespaces they administer, and sees nothing when there are none."""
 
 import reflex as rx
 
-from studio import services
+from engine.access import Principal
 from studio.components.layout import page, sidebar
 from studio.services import audit_trail
 from studio.session import SessionState
@@ -19,25 +22,32 @@ class AuditState(SessionState):
 
     @rx.event
     def load(self) -> None:
-        self.namespaces = [ALL, *services.namespaces()]
-        self.namespace = self.router.page.params.get("namespace") or self.namespace
-        self._fetch(None)
+        principal = self.principal()
+        own = audit_trail.audit_namespaces(principal)
+        self.namespaces = [ALL, *own] if audit_trail.sees_everything(principal) else own
+        wanted = self.router.page.params.get("namespace") or self.namespace
+        self.namespace = wanted if wanted in self.namespaces else (self.namespaces or [""])[0]
+        self._fetch(principal, None)
 
-    def _fetch(self, before: int | None) -> None:
+    def _fetch(self, principal: Principal, before: int | None) -> None:
+        if not self.namespace:  # administers no namespace: nothing to show
+            self.rows, self.older = [], False
+            return
         chosen = "" if self.namespace == ALL else self.namespace
-        found = audit_trail.events(chosen, before=before, limit=PAGE_SIZE)
+        found = audit_trail.events(principal, chosen, before=before, limit=PAGE_SIZE)
         self.rows = found if before is None else self.rows + found
         self.older = len(found) == PAGE_SIZE
 
     @rx.event
     def choose(self, namespace: str) -> None:
-        self.namespace = namespace
-        self._fetch(None)
+        principal = self.principal()  # the services refuse a namespace the person may not audit
+        self.rows, self.namespace = [], namespace
+        self._fetch(principal, None)
 
     @rx.event
     def more(self) -> None:
         if self.rows:
-            self._fetch(int(self.rows[-1]["id"]))
+            self._fetch(self.principal(), int(self.rows[-1]["id"]))
 
 
 def _row(row: dict) -> rx.Component:
@@ -57,6 +67,10 @@ def audit_page() -> rx.Component:
     return page(
         sidebar(AuditState.namespaces, AuditState.namespace, AuditState.choose),
         rx.heading("Audit trail", size="6"),
+        rx.cond(
+            AuditState.namespaces.length() == 0,
+            rx.callout("The audit trail of a namespace is for its administrators.", icon="info", id="audit-none"),
+        ),
         rx.table.root(
             rx.table.header(
                 rx.table.row(

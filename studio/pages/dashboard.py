@@ -2,8 +2,8 @@
 
 ``/dashboard?namespace=<ns>&flow=<flow>`` preselects the filters (a flow's "Run history" link); ``window``
 (24h, 7d, 30d, custom) with ``from``/``to`` (YYYY-MM-DD) picks the time range. Every number is computed by
-the database (``studio.services.history``); the state keeps only the figures on screen. A click on a bar or
-point opens the matching executions.
+the database (``studio.services.history``), over the namespaces the signed-in person may read only; the state
+keeps only the figures on screen. A click on a bar or point opens the matching executions.
 """
 
 from typing import Any
@@ -11,9 +11,10 @@ from typing import Any
 import plotly.graph_objects as go
 import reflex as rx
 
-from studio import charts, services
+from engine import authz
+from studio import charts
 from studio.components.layout import page, sidebar
-from studio.services import history
+from studio.services import access, history
 from studio.session import SessionState
 
 ALL = "all namespaces"
@@ -57,20 +58,24 @@ class DashboardState(SessionState):
         self.start, self.end = params.get("from", self.start), params.get("to", self.end)
         if params.get("from") or params.get("to"):
             self.window = "custom"
-        known = services.namespaces()
+        principal = self.principal()
+        known = access.reachable_namespaces(principal)
+        if self.namespace != ALL and not authz.readable_namespace(principal, self.namespace):
+            self.namespace, self.flow = ALL, ALL_FLOWS  # a link to a namespace they may not read: all of theirs
         self.namespaces = [ALL, *known, *([self.namespace] if self.namespace not in (ALL, *known) else [])]
         self.refresh()
 
     def refresh(self) -> None:
+        principal = self.principal()
         namespace, flow = self._namespace(), self._flow()
-        flow_ids = sorted({f.flow_id for f in services.list_flows(namespace or None)})
+        flow_ids = history.flow_ids(principal, namespace)
         self.flows = [ALL_FLOWS, *flow_ids, *([flow] if flow and flow not in flow_ids else [])]
         w = history.window(self.window, self.start, self.end)
         days = w.days
         self.first_day, self.last_day = days[0], days[-1]
         if self.window == "custom":
             self.start, self.end = self.first_day, self.last_day
-        found = history.dashboard(w, namespace, flow)
+        found = history.dashboard(principal, w, namespace, flow)
         self.kpis = found.kpis
         self.per_day, self.durations, self.tasks, self.logs = found.per_day, found.durations, found.tasks, found.logs
         self.per_day_states, self.execution_ids = found.per_day_states, found.execution_ids

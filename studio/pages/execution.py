@@ -1,4 +1,7 @@
-"""One execution: header, then topology, Gantt, logs, outputs and actions, all following it live."""
+"""One execution: header, then topology, Gantt, logs, outputs and actions, all following it live.
+
+Every refresh asks again who is watching (``self.principal()``) and passes them to the services: when the
+person loses the right to read the namespace (or signs out), the next tick empties the page and stops."""
 
 import asyncio
 import datetime as dt
@@ -9,6 +12,8 @@ from typing import Any
 import plotly.graph_objects as go
 import reflex as rx
 
+from engine import authz
+from engine.access import Principal
 from studio import services
 from studio.components.canvas import flow_canvas
 from studio.components.layout import page, sidebar
@@ -59,16 +64,22 @@ class ExecutionState(SessionState):
         self.log_lines, self._log_position, self.message, self.missing = [], 0, "", ""
         self.log_task, self.log_level, self.log_search = ALL_TASKS, "ALL", ""
         try:
-            self._refresh()
-        except LookupError:
-            self.missing = f"no execution {self.execution_id}"
+            self._refresh(self.principal())
+        except LookupError:  # a missing execution, or one of a namespace the person may not read (NotVisible)
+            self._forget()
             return None
         self.replay_task = (self.info.get("task_ids") or [""])[0]
         return ExecutionState.follow if self.running else None
 
-    def _refresh(self) -> None:
-        self.info = runs.detail(self.execution_id)
-        latest, spans = runs.task_runs(self.execution_id)
+    def _forget(self) -> None:
+        """Nothing of the execution stays on screen once it may not be seen."""
+        self.info, self.nodes, self.edges, self.outputs, self.log_lines = {}, [], [], [], []
+        self.gantt, self.resume_values = go.Figure(), {}
+        self.missing = f"no execution {self.execution_id}"
+
+    def _refresh(self, principal: Principal) -> None:
+        self.info = runs.detail(principal, self.execution_id)
+        latest, spans = runs.task_runs(principal, self.execution_id)
         self.nodes, self.edges = runs.graph(self.info["source"], latest)
         self.gantt = gantt_figure(spans, dt.datetime.now(dt.UTC).replace(tzinfo=None))
         self.outputs = [
@@ -77,7 +88,7 @@ class ExecutionState(SessionState):
             if run["outputs"]
         ]
         self.resume_values = {i["id"]: self.resume_values.get(i["id"], "") for i in self.info["resume_inputs"]}
-        fresh = runs.logs(self.execution_id, after=self._log_position, limit=2000)
+        fresh = runs.logs(principal, self.execution_id, after=self._log_position, limit=2000)
         if fresh:
             self._log_position = fresh[-1]["id"]
             self.log_lines = (self.log_lines + fresh)[-5000:]
@@ -95,7 +106,11 @@ class ExecutionState(SessionState):
                 async with self:
                     if not self.router.page.path.startswith("/executions/"):
                         return
-                    self._refresh()
+                    try:
+                        self._refresh(self.principal())  # who watches is asked again at every tick
+                    except (LookupError, authz.Unauthenticated):
+                        self._forget()
+                        return
                     if not self.running and time.monotonic() > self._follow_until:
                         return
         finally:
@@ -110,26 +125,29 @@ class ExecutionState(SessionState):
             return None
         self.message = done
         self._follow_until = time.monotonic() + 10
-        self._refresh()
+        self._refresh(self.principal())
         return ExecutionState.follow
 
     @rx.event
     def kill(self):
-        return self._act(lambda: runs.kill(self.execution_id), "kill requested")
+        principal = self.principal()
+        return self._act(lambda: runs.kill(principal, self.execution_id), "kill requested")
 
     @rx.event
     def restart(self):
-        return self._act(lambda: runs.restart(self.execution_id), "restarted from the failed tasks")
+        principal = self.principal()
+        return self._act(lambda: runs.restart(principal, self.execution_id), "restarted from the failed tasks")
 
     @rx.event
     def resume(self):
         values = {k: v for k, v in self.resume_values.items() if v != ""}
-        return self._act(lambda: runs.resume(self.execution_id, values), "resumed")
+        principal = self.principal()
+        return self._act(lambda: runs.resume(principal, self.execution_id, values), "resumed")
 
     @rx.event
     def replay(self):
         try:
-            new_id = runs.replay(self.execution_id, self.replay_task)
+            new_id = runs.replay(self.principal(), self.execution_id, self.replay_task)
         except (ValueError, LookupError) as exc:
             self.message = str(exc)
             return None
@@ -163,7 +181,8 @@ class ExecutionState(SessionState):
 
     @rx.event
     def download_logs(self):
-        return rx.download(data=runs.all_logs_text(self.execution_id), filename=f"{self.execution_id}.log")
+        text = runs.all_logs_text(self.principal(), self.execution_id)
+        return rx.download(data=text, filename=f"{self.execution_id}.log")
 
 
 def _fact(label: str, value, **props) -> rx.Component:
@@ -275,52 +294,73 @@ def _output(item: dict) -> rx.Component:
 
 
 def _actions() -> rx.Component:
+    # Shown to those whose role allows them; the services check again whatever the page shows.
+    may = ExecutionState.info
     return rx.vstack(
-        rx.hstack(
-            rx.button(
-                "Kill",
-                on_click=ExecutionState.kill,
-                color_scheme="red",
-                id="kill-button",
-                disabled=~ExecutionState.running,
-            ),
-            rx.button(
-                "Restart from failed tasks",
-                on_click=ExecutionState.restart,
-                id="restart-button",
-                disabled=ExecutionState.running,
-            ),
-        ),
-        rx.hstack(
-            rx.text("Replay from", size="2"),
-            rx.select(
-                ExecutionState.info["task_ids"].to(list[str]),
-                value=ExecutionState.replay_task,
-                on_change=ExecutionState.set_replay_task,
-                name="replay-task",
-            ),
-            rx.button("Replay", on_click=ExecutionState.replay, variant="soft", id="replay-button"),
-            align="center",
-        ),
         rx.cond(
-            ExecutionState.info["paused"].to(bool) | ExecutionState.info["held"].to(bool),
-            rx.vstack(
-                rx.foreach(
-                    ExecutionState.info["resume_inputs"].to(list[dict[str, str]]),
-                    lambda item: rx.hstack(
-                        rx.text(item["id"] + " (" + item["type"] + ")", size="2"),
-                        rx.input(
-                            value=ExecutionState.resume_values[item["id"]],
-                            on_change=lambda v: ExecutionState.set_resume_value(item["id"], v),
-                            name=item["id"],
-                        ),
-                        align="center",
-                    ),
+            ~may["may_kill"].to(bool) & ~may["may_restart"].to(bool),
+            rx.callout("Your role in this namespace lets you follow this execution, not act on it.", id="read-only"),
+        ),
+        rx.hstack(
+            rx.cond(
+                may["may_kill"].to(bool),
+                rx.button(
+                    "Kill",
+                    on_click=ExecutionState.kill,
+                    color_scheme="red",
+                    id="kill-button",
+                    disabled=~ExecutionState.running,
                 ),
-                rx.button("Resume", on_click=ExecutionState.resume, color_scheme="green", id="resume-button"),
             ),
+            rx.cond(
+                may["may_restart"].to(bool),
+                rx.button(
+                    "Restart from failed tasks",
+                    on_click=ExecutionState.restart,
+                    id="restart-button",
+                    disabled=ExecutionState.running,
+                ),
+            ),
+        ),
+        rx.cond(may["may_restart"].to(bool), _replay()),
+        rx.cond(
+            (ExecutionState.info["paused"].to(bool) | ExecutionState.info["held"].to(bool))
+            & may["may_resume"].to(bool),
+            _resume(),
         ),
         spacing="4",
+    )
+
+
+def _replay() -> rx.Component:
+    return rx.hstack(
+        rx.text("Replay from", size="2"),
+        rx.select(
+            ExecutionState.info["task_ids"].to(list[str]),
+            value=ExecutionState.replay_task,
+            on_change=ExecutionState.set_replay_task,
+            name="replay-task",
+        ),
+        rx.button("Replay", on_click=ExecutionState.replay, variant="soft", id="replay-button"),
+        align="center",
+    )
+
+
+def _resume() -> rx.Component:
+    return rx.vstack(
+        rx.foreach(
+            ExecutionState.info["resume_inputs"].to(list[dict[str, str]]),
+            lambda item: rx.hstack(
+                rx.text(item["id"] + " (" + item["type"] + ")", size="2"),
+                rx.input(
+                    value=ExecutionState.resume_values[item["id"]],
+                    on_change=lambda v: ExecutionState.set_resume_value(item["id"], v),
+                    name=item["id"],
+                ),
+                align="center",
+            ),
+        ),
+        rx.button("Resume", on_click=ExecutionState.resume, color_scheme="green", id="resume-button"),
     )
 
 

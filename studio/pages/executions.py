@@ -1,11 +1,15 @@
-"""Executions list: filters, sorting and pages computed by the database, live running rows, bulk actions."""
+"""Executions list: filters, sorting and pages computed by the database, live running rows, bulk actions.
+
+Only executions of namespaces the signed-in person may read are listed (filtered in SQL, at every search and
+every live refresh); bulk actions check each execution again on the server."""
 
 import asyncio
 
 import reflex as rx
 
-from studio import services
+from engine import authz
 from studio.components.layout import page, sidebar
+from studio.services import access
 from studio.services import executions as runs
 from studio.session import SessionState
 
@@ -32,6 +36,7 @@ class ExecutionsState(SessionState):
     picked: list[str] = []
     error: str = ""
     notice: str = ""
+    may: dict[str, bool] = {}  # the bulk buttons shown: kill, restart, delete
     _refreshing: bool = False
 
     @rx.var
@@ -46,7 +51,9 @@ class ExecutionsState(SessionState):
     def load(self):
         """Filters come from the query string, so a chart's bar can open the matching list."""
         query = self.router.page.params
-        self.namespaces = [ALL, *services.namespaces()]
+        principal = self.principal()
+        self.namespaces = [ALL, *access.reachable_namespaces(principal)]
+        self.may = runs.bulk_actions(principal)
         self.namespace = query.get("namespace") or ALL
         self.flow_id = query.get("flow", "")
         self.state = query.get("state") or ANY_STATE
@@ -58,6 +65,7 @@ class ExecutionsState(SessionState):
     def _search(self):
         try:
             self.rows, self.total = runs.search_executions(
+                self.principal(),
                 namespace="" if self.namespace == ALL else self.namespace,
                 flow_id=self.flow_id.strip(),
                 states=[] if self.state == ANY_STATE else [self.state],
@@ -91,7 +99,11 @@ class ExecutionsState(SessionState):
                 async with self:
                     if self.router.page.path != "/executions" or not any(r["running"] for r in self.rows):
                         return
-                    self._search()
+                    try:
+                        self._search()  # asks who is watching again: rows of a namespace they lost drop out
+                    except authz.Unauthenticated:
+                        self.rows, self.total, self.picked = [], 0, []
+                        return
         finally:
             async with self:
                 self._refreshing = False
@@ -127,7 +139,7 @@ class ExecutionsState(SessionState):
         if not self.picked:
             self.notice = "select executions first"
             return None
-        self.notice = runs.act(action, self.picked)
+        self.notice = runs.act(self.principal(), action, self.picked)
         self.picked = []
         return self._search()
 
@@ -215,11 +227,27 @@ def _filters() -> rx.Component:
 def _bulk_bar() -> rx.Component:
     return rx.hstack(
         rx.text(ExecutionsState.picked.length().to(str) + " selected", size="2"),
-        rx.button(
-            "Kill", on_click=ExecutionsState.bulk("kill"), size="1", color_scheme="red", variant="soft", id="bulk-kill"
+        rx.cond(
+            ExecutionsState.may["kill"],
+            rx.button(
+                "Kill",
+                on_click=ExecutionsState.bulk("kill"),
+                size="1",
+                color_scheme="red",
+                variant="soft",
+                id="bulk-kill",
+            ),
         ),
-        rx.button("Restart", on_click=ExecutionsState.bulk("restart"), size="1", variant="soft", id="bulk-restart"),
-        rx.button("Delete", on_click=ExecutionsState.bulk("delete"), size="1", color_scheme="red", id="bulk-delete"),
+        rx.cond(
+            ExecutionsState.may["restart"],
+            rx.button("Restart", on_click=ExecutionsState.bulk("restart"), size="1", variant="soft", id="bulk-restart"),
+        ),
+        rx.cond(
+            ExecutionsState.may["delete"],
+            rx.button(
+                "Delete", on_click=ExecutionsState.bulk("delete"), size="1", color_scheme="red", id="bulk-delete"
+            ),
+        ),
         rx.spacer(),
         rx.text(ExecutionsState.total.to(str) + " executions", size="2", id="executions-total"),
         rx.button(

@@ -1,12 +1,16 @@
 """Triggers page: every trigger with its next and last fire, the enable switch, and schedule backfills
-(started from a dialog, followed live, paused, resumed or cancelled)."""
+(started from a dialog, followed live, paused, resumed or cancelled).
+
+Only triggers of namespaces the signed-in person may read are listed; the switch and the backfill buttons
+show for editors (the services check again on every click, and the live refresh asks who is watching)."""
 
 import asyncio
 
 import reflex as rx
 
-from studio import services
+from engine import authz
 from studio.components.layout import page, sidebar
+from studio.services import access
 from studio.services import triggers as trigger_service
 from studio.session import SessionState
 
@@ -33,6 +37,8 @@ def _row(t: trigger_service.TriggerRow) -> dict[str, str]:
         "progress": backfill.progress if backfill else "",
         "backfill": backfill.status if backfill else "",
         "inputs": ",".join(t.inputs),
+        "may_edit": "yes" if t.may_edit else "",
+        "may_backfill": "yes" if t.may_backfill else "",
     }
 
 
@@ -53,13 +59,13 @@ class TriggersState(SessionState):
     def _refresh(self) -> bool:
         """Reload the rows; True while some backfill still has slots to fire."""
         chosen = None if self.namespace == ALL else self.namespace
-        found = trigger_service.list_triggers(chosen)
+        found = trigger_service.list_triggers(self.principal(), chosen)
         self.rows = [_row(t) for t in found]
         return any(t.backfill and t.backfill.running for t in found)
 
     @rx.event
     def load(self):
-        self.namespaces = [ALL, *services.namespaces()]
+        self.namespaces = [ALL, *access.reachable_namespaces(self.principal())]
         if self.namespace not in self.namespaces:
             self.namespace = ALL
         return TriggersState.watch if self._refresh() else None
@@ -72,7 +78,7 @@ class TriggersState(SessionState):
     @rx.event
     def toggle(self, namespace: str, flow_id: str, trigger_id: str, enabled: bool) -> None:
         try:
-            trigger_service.set_enabled(namespace, flow_id, trigger_id, enabled)
+            trigger_service.set_enabled(self.principal(), namespace, flow_id, trigger_id, enabled)
             self.error = ""
         except (LookupError, ValueError) as exc:
             self.error = str(exc).strip("'\"")
@@ -105,6 +111,7 @@ class TriggersState(SessionState):
     def start_backfill(self):
         try:
             trigger_service.start_backfill(
+                self.principal(),
                 self.target["namespace"],
                 self.target["flow_id"],
                 self.target["trigger_id"],
@@ -121,7 +128,7 @@ class TriggersState(SessionState):
     @rx.event
     def backfill_action(self, namespace: str, flow_id: str, trigger_id: str, action: str):
         try:
-            trigger_service.backfill_action(namespace, flow_id, trigger_id, action)
+            trigger_service.backfill_action(self.principal(), namespace, flow_id, trigger_id, action)
             self.error = ""
         except (LookupError, ValueError) as exc:
             self.error = str(exc).strip("'\"")
@@ -138,7 +145,12 @@ class TriggersState(SessionState):
             while True:
                 await asyncio.sleep(POLL_SECONDS)
                 async with self:
-                    if not self._refresh():
+                    try:
+                        # Lists only what the watcher may still read: a lost role drops the rows and ends this.
+                        if not self._refresh():
+                            return
+                    except authz.Unauthenticated:
+                        self.rows = []
                         return
         finally:
             async with self:
@@ -149,6 +161,7 @@ def _switch(row: rx.Var) -> rx.Component:
     return rx.hstack(
         rx.switch(
             checked=row["enabled"] == "yes",
+            disabled=row["may_edit"] != "yes",
             on_change=lambda value: TriggersState.toggle(row["namespace"], row["flow_id"], row["trigger_id"], value),
             class_name="trigger-switch",
         ),
@@ -180,16 +193,22 @@ def _backfill_cell(row: rx.Var) -> rx.Component:
             rx.hstack(
                 rx.text(row["progress"], class_name="backfill-progress", size="2", weight="medium"),
                 rx.badge(row["backfill"], class_name="backfill-status"),
-                rx.cond(row["backfill"] == "running", action("Pause", "pause", "gray")),
-                rx.cond(row["backfill"] == "paused", action("Resume", "resume", "green")),
                 rx.cond(
-                    (row["backfill"] == "running") | (row["backfill"] == "paused"), action("Cancel", "cancel", "red")
+                    row["may_backfill"] == "yes",
+                    rx.hstack(
+                        rx.cond(row["backfill"] == "running", action("Pause", "pause", "gray")),
+                        rx.cond(row["backfill"] == "paused", action("Resume", "resume", "green")),
+                        rx.cond(
+                            (row["backfill"] == "running") | (row["backfill"] == "paused"),
+                            action("Cancel", "cancel", "red"),
+                        ),
+                    ),
                 ),
                 align="center",
             ),
         ),
         rx.cond(
-            row["type"] == "schedule",
+            (row["type"] == "schedule") & (row["may_backfill"] == "yes"),
             rx.button(
                 rx.icon("history", size=14),
                 "Backfill",

@@ -1,4 +1,9 @@
-"""Executions for the studio: search, one execution's detail, graph, task runs and logs, and actions."""
+"""Executions for the studio: search, one execution's detail, graph, task runs and logs, and actions.
+
+Each function takes the person asking (``principal``) first. Searches filter in SQL with ``authz.readable``;
+a function about one execution reads its namespace first and asks ``authz.require``: an execution in a
+namespace the person may not read is "not found" (``authz.NotVisible``, a ``LookupError``), an action their
+role does not allow is ``authz.Forbidden``."""
 
 from __future__ import annotations
 
@@ -7,7 +12,10 @@ import functools
 import json
 from typing import Any
 
-from engine import commands
+from sqlmodel import Session
+
+from engine import authz, commands
+from engine.access import Action, Principal, can
 from engine.states import State
 from engine.store import executions as execution_store
 from engine.store import search
@@ -17,7 +25,6 @@ from engine.store.tables import Execution, TaskRunAttempt
 from studio.services import connections, database, graph_of, log_row, node_run_view, run_view
 
 TERMINAL = search.TERMINAL
-ACTOR = "studio"  # who the audit trail names until studio users log in
 STATES = [s.value for s in State]
 
 
@@ -70,7 +77,39 @@ def _day(text: str, *, end: bool = False) -> dt.datetime | None:
     return dt.datetime.combine(day + dt.timedelta(days=1 if end else 0), dt.time(), tzinfo=dt.UTC)
 
 
+def _allowed(session: Session, principal: Principal, action: Action, execution_id: str) -> Execution:
+    """The execution, once ``principal`` may do ``action`` in its namespace; a missing one is as invisible as
+    one of a namespace they may not read (the same message, so nothing tells them apart)."""
+    try:
+        execution = execution_store.get_execution(session, execution_id)
+    except execution_store.ExecutionNotFound:
+        raise authz.NotVisible(f"no execution {execution_id}") from None
+    authz.require(principal, action, execution.namespace, what=f"execution {execution_id}")
+    return execution
+
+
+def require(principal: Principal, action: Action, execution_id: str) -> Execution:
+    with session_scope(database()) as session:
+        return _allowed(session, principal, action, execution_id)
+
+
+def bulk_actions(principal: Principal) -> dict[str, bool]:
+    """Which bulk buttons the executions list shows: an action allowed in at least one namespace (grants hold
+    below the namespace they are given on, so looking at those namespaces is enough)."""
+    places = list(principal.memberships)
+
+    def anywhere(action: Action) -> bool:
+        return principal.is_admin or any(can(principal, action, namespace) for namespace in places)
+
+    return {
+        "kill": anywhere(Action.KILL),
+        "restart": anywhere(Action.RESTART),
+        "delete": anywhere(Action.DELETE_EXECUTION),
+    }
+
+
 def search_executions(
+    principal: Principal,
     *,
     namespace: str = "",
     flow_id: str = "",
@@ -93,15 +132,24 @@ def search_executions(
         text=text.strip() or None,
         start=_day(day_from),
         end=_day(day_to, end=True),
+        where=authz.readable(principal, Execution.namespace),
     )
     with session_scope(database()) as session:
         rows, total = search.search_executions(session, wanted, sort=sort, descending=descending, page=page, size=size)
         return [_row(r) for r in rows], total
 
 
-def act(action: str, execution_ids: list[str]) -> str:
-    """Kill, restart or delete several executions; says what happened, naming the ones that could not."""
+_BULK = {"kill": Action.KILL, "restart": Action.RESTART, "delete": Action.DELETE_EXECUTION}
+
+
+def act(principal: Principal, action: str, execution_ids: list[str]) -> str:
+    """Kill, restart or delete several executions; says what happened, naming the ones that could not.
+
+    Every execution is checked before any is touched: one refused (``Forbidden``/``NotVisible``) stops all."""
     done, failed = 0, []
+    with session_scope(database()) as session:
+        for execution_id in execution_ids:
+            _allowed(session, principal, _BULK[action], execution_id)
     if action == "delete":
         try:
             with session_scope(database()) as session:
@@ -112,7 +160,7 @@ def act(action: str, execution_ids: list[str]) -> str:
     command = {"kill": commands.kill_execution, "restart": commands.restart_execution}[action]
     for execution_id in execution_ids:
         try:
-            command(connections(), execution_id, actor=ACTOR)
+            command(connections(), execution_id, actor=principal.name)
             done += 1
         except (ValueError, LookupError) as exc:
             failed.append(f"{execution_id[:8]}: {exc}")
@@ -120,13 +168,14 @@ def act(action: str, execution_ids: list[str]) -> str:
     return f"{verb} {done} execution(s)" + (f"; not {verb}: {'; '.join(failed)}" if failed else "")
 
 
-def detail(execution_id: str) -> dict[str, Any]:
-    """Everything the execution page shows in its header, with the flow text of the revision that ran."""
+def detail(principal: Principal, execution_id: str) -> dict[str, Any]:
+    """Everything the execution page shows in its header, with the flow text of the revision that ran, and
+    which actions the person may take (the buttons they see; each action checks again)."""
     from engine.store import flows as flow_store
     from engine.worker import find_task
 
     with session_scope(database()) as session:
-        execution = execution_store.get_execution(session, execution_id)
+        execution = _allowed(session, principal, Action.READ, execution_id)
         where = (execution.namespace, execution.flow_id, execution.flow_revision)
         flow = execution_store.flow_at(session, *where)
         source = flow_store.get_revision(session, *where).source
@@ -150,6 +199,9 @@ def detail(execution_id: str) -> dict[str, Any]:
         "source": source,
         "task_ids": _all_task_ids([*flow.tasks, *flow.errors, *flow.finally_]),
         "resume_inputs": resume_inputs,
+        "may_kill": can(principal, Action.KILL, execution.namespace),
+        "may_restart": can(principal, Action.RESTART, execution.namespace),
+        "may_resume": can(principal, Action.PAUSE, execution.namespace),
     }
 
 
@@ -177,11 +229,12 @@ def _revision_graph(source: str) -> tuple[tuple[dict[str, Any], ...], tuple[dict
     return tuple(nodes), tuple(edges)
 
 
-def task_runs(execution_id: str) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+def task_runs(principal: Principal, execution_id: str) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
     """Each task's latest run (state, attempts, duration, error, outputs), and one span per attempt for the Gantt."""
     from sqlmodel import col, select
 
     with session_scope(database()) as session:
+        _allowed(session, principal, Action.READ, execution_id)
         runs = execution_store.task_runs(session, execution_id)
         attempts = list(
             session.exec(select(TaskRunAttempt).where(col(TaskRunAttempt.task_run_id).in_([r.id for r in runs])))
@@ -209,32 +262,38 @@ def task_runs(execution_id: str) -> tuple[dict[str, dict[str, Any]], list[dict[s
     return latest, spans
 
 
-def logs(execution_id: str, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+def logs(principal: Principal, execution_id: str, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
     with session_scope(database()) as session:
+        _allowed(session, principal, Action.READ, execution_id)
         lines = read_logs(session, execution_id, after=after, limit=limit)
     return [log_row(line) for line in lines]
 
 
-def all_logs_text(execution_id: str) -> str:
+def all_logs_text(principal: Principal, execution_id: str) -> str:
     """Every line of an execution as a text file (for download)."""
     with session_scope(database()) as session:
+        _allowed(session, principal, Action.READ, execution_id)
         lines = read_logs(session, execution_id, limit=1_000_000)
     return "".join(
         f"{line.timestamp.isoformat()} {line.level:<5} {line.task_id or '-'} {line.message}\n" for line in lines
     )
 
 
-def replay(execution_id: str, task_id: str) -> str:
-    return commands.replay_execution(connections(), execution_id, task_id, actor=ACTOR)
+def replay(principal: Principal, execution_id: str, task_id: str) -> str:
+    require(principal, Action.RESTART, execution_id)
+    return commands.replay_execution(connections(), execution_id, task_id, actor=principal.name)
 
 
-def resume(execution_id: str, inputs: dict[str, Any]) -> None:
-    commands.resume_execution(connections(), execution_id, inputs, actor=ACTOR)
+def resume(principal: Principal, execution_id: str, inputs: dict[str, Any]) -> None:
+    require(principal, Action.PAUSE, execution_id)
+    commands.resume_execution(connections(), execution_id, inputs, actor=principal.name)
 
 
-def kill(execution_id: str) -> None:
-    commands.kill_execution(connections(), execution_id, actor=ACTOR)
+def kill(principal: Principal, execution_id: str) -> None:
+    require(principal, Action.KILL, execution_id)
+    commands.kill_execution(connections(), execution_id, actor=principal.name)
 
 
-def restart(execution_id: str) -> None:
-    commands.restart_execution(connections(), execution_id, actor=ACTOR)
+def restart(principal: Principal, execution_id: str) -> None:
+    require(principal, Action.RESTART, execution_id)
+    commands.restart_execution(connections(), execution_id, actor=principal.name)

@@ -1,5 +1,8 @@
 """Run history for the dashboard: ``engine.store.stats`` aggregations (computed by the database) turned into
-JSON-friendly data, plotly figures (``studio.charts``) and the links a click on a chart opens."""
+JSON-friendly data, plotly figures (``studio.charts``) and the links a click on a chart opens.
+
+Every figure counts only the namespaces the person may read: ``authz.readable`` goes into each aggregation's
+SQL, so a chart, a KPI or a table row never reveals work in a namespace they cannot see."""
 
 from __future__ import annotations
 
@@ -11,8 +14,12 @@ from urllib.parse import urlencode
 import plotly.graph_objects as go
 from sqlmodel import Session
 
+from engine import authz
+from engine.access import Principal
+from engine.store import flows as flow_store
 from engine.store import stats
 from engine.store.database import session_scope
+from engine.store.tables import Execution, FlowRecord, LogLine, TaskRun, TriggerState
 from studio import charts
 from studio.services import database
 
@@ -68,44 +75,81 @@ def _session() -> Any:
     return session_scope(database())
 
 
-def executions_per_day(w: Window, namespace: str = "", flow_id: str = "") -> dict[str, Any]:
+def executions_per_day(principal: Principal, w: Window, namespace: str = "", flow_id: str = "") -> dict[str, Any]:
+    where = authz.readable(principal, Execution.namespace)
     with _session() as session:
-        return stats.executions_per_day(session, w.since, w.until, **_scope(namespace, flow_id)).as_dict()
+        return stats.executions_per_day(session, w.since, w.until, where=where, **_scope(namespace, flow_id)).as_dict()
 
 
-def duration_points(w: Window, namespace: str = "", flow_id: str = "") -> dict[str, Any]:
+def duration_points(principal: Principal, w: Window, namespace: str = "", flow_id: str = "") -> dict[str, Any]:
     with _session() as session:
-        return _durations(session, w, namespace, flow_id)
+        return _durations(session, principal, w, namespace, flow_id)
 
 
-def _durations(session: Session, w: Window, namespace: str, flow_id: str) -> dict[str, Any]:
-    found = stats.duration_points(session, w.since, w.until, limit=DURATION_POINTS, **_scope(namespace, flow_id))
+def _durations(session: Session, principal: Principal, w: Window, namespace: str, flow_id: str) -> dict[str, Any]:
+    found = stats.duration_points(
+        session,
+        w.since,
+        w.until,
+        limit=DURATION_POINTS,
+        where=authz.readable(principal, Execution.namespace),
+        **_scope(namespace, flow_id),
+    )
     return found.as_dict()
 
 
-def kpis(w: Window, namespace: str = "", flow_id: str = "") -> dict[str, Any]:
+def _kpis(session: Session, principal: Principal, w: Window, namespace: str, flow_id: str) -> dict[str, Any]:
+    return stats.kpis(
+        session,
+        w.since,
+        w.until,
+        w.now,
+        where=authz.readable(principal, Execution.namespace),
+        trigger_where=authz.readable(principal, TriggerState.namespace),
+        **_scope(namespace, flow_id),
+    ).as_dict()
+
+
+def kpis(principal: Principal, w: Window, namespace: str = "", flow_id: str = "") -> dict[str, Any]:
     with _session() as session:
-        return stats.kpis(session, w.since, w.until, w.now, **_scope(namespace, flow_id)).as_dict()
+        return _kpis(session, principal, w, namespace, flow_id)
 
 
-def task_durations(w: Window, namespace: str, flow_id: str) -> list[dict[str, Any]]:
+def task_durations(principal: Principal, w: Window, namespace: str, flow_id: str) -> list[dict[str, Any]]:
+    where = authz.readable(principal, TaskRun.namespace)
     with _session() as session:
-        return stats.task_durations(session, w.since, w.until, flow_id=flow_id, namespace=namespace or None)
+        return stats.task_durations(
+            session, w.since, w.until, flow_id=flow_id, namespace=namespace or None, where=where
+        )
 
 
-def slowest_tasks(w: Window, namespace: str = "", flow_id: str = "") -> list[dict[str, Any]]:
+def slowest_tasks(principal: Principal, w: Window, namespace: str = "", flow_id: str = "") -> list[dict[str, Any]]:
+    where = authz.readable(principal, TaskRun.namespace)
     with _session() as session:
-        return stats.slowest_tasks(session, w.since, w.until, limit=TABLE_ROWS, **_scope(namespace, flow_id))
+        return stats.slowest_tasks(
+            session, w.since, w.until, limit=TABLE_ROWS, where=where, **_scope(namespace, flow_id)
+        )
 
 
-def most_failing_tasks(w: Window, namespace: str = "", flow_id: str = "") -> list[dict[str, Any]]:
+def most_failing_tasks(principal: Principal, w: Window, namespace: str = "", flow_id: str = "") -> list[dict[str, Any]]:
+    where = authz.readable(principal, TaskRun.namespace)
     with _session() as session:
-        return stats.most_failing_tasks(session, w.since, w.until, limit=TABLE_ROWS, **_scope(namespace, flow_id))
+        return stats.most_failing_tasks(
+            session, w.since, w.until, limit=TABLE_ROWS, where=where, **_scope(namespace, flow_id)
+        )
 
 
-def log_lines_per_day(w: Window, namespace: str = "", flow_id: str = "") -> list[dict[str, Any]]:
+def log_lines_per_day(principal: Principal, w: Window, namespace: str = "", flow_id: str = "") -> list[dict[str, Any]]:
+    where = authz.readable(principal, LogLine.namespace)
     with _session() as session:
-        return stats.log_lines_per_day(session, w.since, w.until, **_scope(namespace, flow_id))
+        return stats.log_lines_per_day(session, w.since, w.until, where=where, **_scope(namespace, flow_id))
+
+
+def flow_ids(principal: Principal, namespace: str = "") -> list[str]:
+    """The flows the dashboard's flow filter offers: those of the namespaces the person may read."""
+    where = authz.readable(principal, FlowRecord.namespace)
+    with _session() as session:
+        return sorted({r.flow_id for r in flow_store.list_flows(session, namespace or None, where=where)})
 
 
 # --- the whole dashboard in one session -----------------------------------------------------------
@@ -124,18 +168,25 @@ class Dashboard:
     failing: list[dict[str, str]] = field(default_factory=list)
 
 
-def dashboard(w: Window, namespace: str = "", flow_id: str = "") -> Dashboard:
+def dashboard(principal: Principal, w: Window, namespace: str = "", flow_id: str = "") -> Dashboard:
+    """Every figure of the dashboard, of the namespaces ``principal`` may read (a namespace they may not read
+    shows as empty, like one without runs)."""
     scope = _scope(namespace, flow_id)
+    runs, task_runs = authz.readable(principal, Execution.namespace), authz.readable(principal, TaskRun.namespace)
     with _session() as session:
-        per_day = stats.executions_per_day(session, w.since, w.until, **scope).as_dict()
-        durations = _durations(session, w, namespace, flow_id)
-        numbers = stats.kpis(session, w.since, w.until, w.now, **scope).as_dict()
+        per_day = stats.executions_per_day(session, w.since, w.until, where=runs, **scope).as_dict()
+        durations = _durations(session, principal, w, namespace, flow_id)
+        numbers = _kpis(session, principal, w, namespace, flow_id)
         tasks = []
         if flow_id:
-            tasks = stats.task_durations(session, w.since, w.until, flow_id=flow_id, namespace=scope["namespace"])
-        slowest = stats.slowest_tasks(session, w.since, w.until, limit=TABLE_ROWS, **scope)
-        failing = stats.most_failing_tasks(session, w.since, w.until, limit=TABLE_ROWS, **scope)
-        logs = stats.log_lines_per_day(session, w.since, w.until, **scope)
+            tasks = stats.task_durations(
+                session, w.since, w.until, flow_id=flow_id, namespace=scope["namespace"], where=task_runs
+            )
+        slowest = stats.slowest_tasks(session, w.since, w.until, limit=TABLE_ROWS, where=task_runs, **scope)
+        failing = stats.most_failing_tasks(session, w.since, w.until, limit=TABLE_ROWS, where=task_runs, **scope)
+        logs = stats.log_lines_per_day(
+            session, w.since, w.until, where=authz.readable(principal, LogLine.namespace), **scope
+        )
     days = w.days
     return Dashboard(
         kpis=kpi_texts(numbers),

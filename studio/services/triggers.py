@@ -1,7 +1,9 @@
 """Triggers for the studio: every trigger of every live flow with its next and last fire, the switch a
 person flips (``set_trigger_enabled``), and schedule backfills (``start_backfill``, ``set_backfill_flag``).
 
-The scheduler does the firing; these functions only read its state and write what a person asks."""
+The scheduler does the firing; these functions only read its state and write what a person asks. Each takes
+the person asking (``principal``) first: the list holds only the namespaces they may read (in SQL), the switch
+needs the ``edit_trigger`` right and backfills the ``backfill`` right on the flow's namespace."""
 
 from __future__ import annotations
 
@@ -12,13 +14,14 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from engine import scheduler
+from engine import authz, scheduler
+from engine.access import Action, Principal, can
 from engine.flow import Flow
 from engine.schedule import backfill_slots, next_fire
 from engine.store import flows as flow_store
 from engine.store.database import session_scope
 from engine.store.executions import flow_at
-from engine.store.tables import TriggerFire, TriggerState
+from engine.store.tables import FlowRecord, TriggerFire, TriggerState
 from engine.triggers import FlowTrigger, ScheduleTrigger, WebhookTrigger
 from studio.services import database
 
@@ -74,6 +77,8 @@ class TriggerRow:
     last_execution_id: str = ""
     backfill: Backfill | None = None
     inputs: list[str] = field(default_factory=list)
+    may_edit: bool = False  # the person may flip the switch
+    may_backfill: bool = False
 
     @property
     def enabled(self) -> bool:
@@ -133,12 +138,15 @@ def _last_fire(session: Session, namespace: str, flow_id: str, trigger_id: str) 
     return session.exec(statement).first()
 
 
-def list_triggers(namespace: str | None = None, now: dt.datetime | None = None) -> list[TriggerRow]:
-    """Every trigger of every live flow (of ``namespace`` and the namespaces below it, if given)."""
+def list_triggers(
+    principal: Principal, namespace: str | None = None, now: dt.datetime | None = None
+) -> list[TriggerRow]:
+    """Every trigger of every live flow the person may read (of ``namespace`` and the ones below it, if given)."""
     now = now or dt.datetime.now(dt.UTC)
     rows: list[TriggerRow] = []
+    readable = authz.readable(principal, FlowRecord.namespace)
     with session_scope(database()) as session:
-        for record in flow_store.list_flows(session, namespace or None):
+        for record in flow_store.list_flows(session, namespace or None, where=readable):
             flow = flow_at(session, record.namespace, record.flow_id, record.revision, record.source)
             for declared in flow.triggers:
                 state = session.get(TriggerState, (record.namespace, record.flow_id, declared.id))
@@ -172,14 +180,21 @@ def list_triggers(namespace: str | None = None, now: dt.datetime | None = None) 
                         last_execution_id=last_execution or "",
                         backfill=_backfill((state.data if state else {}).get("backfill")),
                         inputs=[i.id for i in flow.inputs],
+                        may_edit=can(principal, Action.EDIT_TRIGGER, record.namespace),
+                        may_backfill=can(principal, Action.BACKFILL, record.namespace),
                     )
                 )
     return rows
 
 
-def set_enabled(namespace: str, flow_id: str, trigger_id: str, enabled: bool) -> None:
+def _require(principal: Principal, action: Action, namespace: str, flow_id: str) -> None:
+    authz.require(principal, action, namespace, what=f"flow {namespace}/{flow_id}")
+
+
+def set_enabled(principal: Principal, namespace: str, flow_id: str, trigger_id: str, enabled: bool) -> None:
     """The person's switch; a trigger disabled in its YAML stays off whatever the switch says."""
-    scheduler.set_trigger_enabled(database(), namespace, flow_id, trigger_id, enabled, actor="studio")
+    _require(principal, Action.EDIT_TRIGGER, namespace, flow_id)
+    scheduler.set_trigger_enabled(database(), namespace, flow_id, trigger_id, enabled, actor=principal.name)
 
 
 def parse_moment(text: str, name: str) -> dt.datetime:
@@ -203,11 +218,14 @@ def _schedule(namespace: str, flow_id: str, trigger_id: str) -> tuple[Flow, Sche
     return flow, trigger
 
 
-def check_backfill_inputs(namespace: str, flow_id: str, trigger_id: str, inputs: dict[str, Any]) -> dict[str, Any]:
+def check_backfill_inputs(
+    principal: Principal, namespace: str, flow_id: str, trigger_id: str, inputs: dict[str, Any]
+) -> dict[str, Any]:
     """The inputs a backfill gives each run (empty fields dropped); raises ``ValueError`` naming each bad one.
 
     The trigger's own ``inputs`` come first, the ones given here override them; values with expressions
     (``{{ trigger.date }}``) are rendered per slot by the scheduler, so only literal values are checked."""
+    _require(principal, Action.BACKFILL, namespace, flow_id)
     given = {k: v for k, v in inputs.items() if v not in ("", None)}
     flow, trigger = _schedule(namespace, flow_id, trigger_id)
     declared = {i.id: i for i in flow.inputs}
@@ -230,28 +248,36 @@ def check_backfill_inputs(namespace: str, flow_id: str, trigger_id: str, inputs:
 
 
 def start_backfill(
-    namespace: str, flow_id: str, trigger_id: str, start: str, end: str, inputs: dict[str, Any] | None = None
+    principal: Principal,
+    namespace: str,
+    flow_id: str,
+    trigger_id: str,
+    start: str,
+    end: str,
+    inputs: dict[str, Any] | None = None,
 ) -> Backfill:
     """Ask the scheduler to run every slot in [start, end] (UTC unless the text has an offset).
 
     Raises ``ValueError`` for a bad range or bad inputs, ``LookupError`` for an unknown flow or trigger."""
+    _require(principal, Action.BACKFILL, namespace, flow_id)
     first, last = parse_moment(start, "start"), parse_moment(end, "end")
     if last < first:
         raise ValueError("the backfill ends before it starts")
-    given = check_backfill_inputs(namespace, flow_id, trigger_id, inputs or {})
+    given = check_backfill_inputs(principal, namespace, flow_id, trigger_id, inputs or {})
     _, trigger = _schedule(namespace, flow_id, trigger_id)
     if not backfill_slots(trigger, first, last):
         raise ValueError(f"no slot of this schedule falls between {_stamp(first)} and {_stamp(last)}")
     return _backfill(
-        scheduler.start_backfill(database(), namespace, flow_id, trigger_id, first, last, given, actor="studio")
+        scheduler.start_backfill(database(), namespace, flow_id, trigger_id, first, last, given, actor=principal.name)
     )
 
 
 _ACTIONS = {"pause": {"paused": True}, "resume": {"paused": False}, "cancel": {"cancelled": True}}
 
 
-def backfill_action(namespace: str, flow_id: str, trigger_id: str, action: str) -> Backfill:
+def backfill_action(principal: Principal, namespace: str, flow_id: str, trigger_id: str, action: str) -> Backfill:
     """Pause, resume or cancel the trigger's backfill."""
+    _require(principal, Action.BACKFILL, namespace, flow_id)
     if action not in _ACTIONS:
         raise ValueError(f"no backfill action '{action}' (pause, resume or cancel)")
     return _backfill(scheduler.set_backfill_flag(database(), namespace, flow_id, trigger_id, **_ACTIONS[action]))

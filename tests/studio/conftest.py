@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import signal
@@ -13,6 +14,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.conftest import free_port
@@ -92,6 +94,20 @@ def sign_in(context, url: str, username: str, password: str) -> None:
     """Sign a browser context in through the API (its cookie jar is the context's): pages then open signed in."""
     answer = context.request.post(f"{url}/api/v1/auth/login", data={"username": username, "password": password})
     assert answer.ok, answer.text()
+
+
+@functools.cache
+def _api(url: str, username: str, password: str) -> httpx.Client:
+    client = httpx.Client(base_url=url, timeout=60)
+    answer = client.post("/api/v1/auth/login", json={"username": username, "password": password})
+    assert answer.is_success, answer.text
+    return client
+
+
+def api(studio: dict, username: str = "", password: str = "") -> httpx.Client:
+    """An HTTP client of the studio's API signed in (its cookie jar holds the session): the administrator
+    unless told; one sign-in per person for the whole run."""
+    return _api(studio["url"], *((username, password) if username else studio["admin"]))
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from engine import authz
 from studio import charts
 from studio.services import history
 
@@ -201,7 +202,7 @@ def test_dashboard_reads_the_database(database, monkeypatch):
                 TaskRun(id=f"t{number}", execution_id=f"e{number}", namespace="acme", flow_id="etl", task_id="load",
                         state=state, created_at=created, duration_ms=seconds and seconds * 500)
             )  # fmt: skip
-    found = history.dashboard(history.window("7d", now=NOW), "acme", "etl")
+    found = history.dashboard(authz.LOCAL, history.window("7d", now=NOW), "acme", "etl")
     assert found.per_day_states == ["SUCCESS", "FAILED", "RUNNING"]
     bars = {t["name"]: list(t["y"]) for t in traces(found.per_day)}
     assert bars["FAILED"] == [0, 0, 0, 0, 0, 1, 0] and bars[charts.AVERAGE][5] == 20.0
@@ -214,7 +215,7 @@ def test_dashboard_reads_the_database(database, monkeypatch):
          "max": "15.0 s"}
     ]  # fmt: skip
     assert [row["task"] for row in found.failing] == ["load"]
-    assert history.dashboard(history.window("7d", now=NOW), "other").slowest == []
+    assert history.dashboard(authz.LOCAL, history.window("7d", now=NOW), "other").slowest == []
 
 
 def test_count_axes_tick_whole_numbers():

@@ -7,12 +7,12 @@ import datetime as dt
 import os
 from pathlib import Path
 
-import httpx
 import pytest
 
 from engine.config import load_settings
 from engine.store.database import open_database, session_scope
 from engine.store.tables import Execution, LogLine, TaskRun, TriggerState
+from tests.studio.conftest import api
 
 pytestmark = pytest.mark.slow
 
@@ -47,7 +47,7 @@ FLOW = "id: {id}\nnamespace: dash.tests\ntasks:\n  - {{id: extract, type: log, m
 @pytest.fixture(scope="module")
 def history(studio):
     for flow_id in ("etl", "report"):
-        response = httpx.post(
+        response = api(studio).post(
             f"{studio['url']}/api/v1/flows",
             content=FLOW.format(id=flow_id),
             headers={"content-type": "application/x-yaml"},

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
+
+from tests.studio.conftest import api
 
 pytestmark = pytest.mark.slow
 
@@ -12,11 +13,11 @@ YAML = {"content-type": "application/x-yaml"}
 
 def deploy_and_run(studio, source: str, namespace: str, flow_id: str, times: int = 1) -> list[dict]:
     url = studio["url"] + "/api/v1"
-    assert httpx.post(f"{url}/flows", content=source, headers=YAML, timeout=30).status_code in (200, 201)
+    assert api(studio).post(f"{url}/flows", content=source, headers=YAML, timeout=30).status_code in (200, 201)
     return [
-        httpx.post(
-            f"{url}/executions/trigger/{namespace}/{flow_id}", params={"wait": "true"}, json={}, timeout=60
-        ).json()
+        api(studio)
+        .post(f"{url}/executions/trigger/{namespace}/{flow_id}", params={"wait": "true"}, json={}, timeout=60)
+        .json()
         for _ in range(times)
     ]
 
@@ -57,7 +58,7 @@ def test_filter_sort_and_bulk_delete_in_the_executions_list(studio, page):
     page.click("#bulk-delete")
     wait_rows(page, 2)
     assert "deleted 1 execution(s)" in page.locator("#executions-notice").inner_text()
-    assert httpx.get(f"{studio['url']}/api/v1/executions/{failed['id']}", timeout=10).status_code == 404
+    assert api(studio).get(f"{studio['url']}/api/v1/executions/{failed['id']}", timeout=10).status_code == 404
 
 
 def test_a_failed_execution_shows_why_and_a_restart_succeeds(studio, page, tmp_path):
@@ -86,7 +87,7 @@ def test_a_failed_execution_shows_why_and_a_restart_succeeds(studio, page, tmp_p
         page.wait_for_function("document.querySelector('#execution-state')?.innerText === 'SUCCESS'", timeout=30_000)
     except Exception:
         shown = page.locator("#execution-state").inner_text(), page.locator("#execution-message").inner_text()
-        stored = httpx.get(f"{studio['url']}/api/v1/executions/{failed['id']}", timeout=10).json()["state"]
+        stored = api(studio).get(f"{studio['url']}/api/v1/executions/{failed['id']}", timeout=10).json()["state"]
         raise AssertionError(f"the page shows {shown}, the execution is {stored}") from None
     page.click("#tab-logs")
     page.wait_for_function(
@@ -120,8 +121,8 @@ def test_running_rows_follow_live_and_bulk_kill(studio, page):
     started = {}
     for flow_id, seconds in (("nap_short", 2), ("nap_long", 120)):
         flow = f"id: {flow_id}\nnamespace: exec.live\ntasks:\n  - {{id: nap, type: sleep, duration: {seconds}s}}\n"
-        assert httpx.post(f"{url}/flows", content=flow, headers=YAML, timeout=30).status_code in (200, 201)
-        started[flow_id] = httpx.post(f"{url}/executions/trigger/exec.live/{flow_id}", json={}, timeout=30).json()
+        assert api(studio).post(f"{url}/flows", content=flow, headers=YAML, timeout=30).status_code in (200, 201)
+        started[flow_id] = api(studio).post(f"{url}/executions/trigger/exec.live/{flow_id}", json={}, timeout=30).json()
     short, long = started["nap_short"], started["nap_long"]
     page.goto(f"{studio['url']}/executions?namespace=exec.live")
     wait_rows(page, 2)

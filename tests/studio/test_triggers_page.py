@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-import httpx
 import pytest
 
 from engine.schedule import fire_times
+from tests.studio.conftest import api
 
 pytestmark = pytest.mark.slow
 
@@ -27,13 +27,13 @@ ROW = f".trigger-row[data-namespace='{NAMESPACE}'][data-flow='nightly'][data-tri
 
 
 def api_trigger(studio, trigger_id: str) -> dict:
-    found = httpx.get(f"{studio['url']}/api/v1/triggers", params={"namespace": NAMESPACE}, timeout=30).json()
+    found = api(studio).get(f"{studio['url']}/api/v1/triggers", params={"namespace": NAMESPACE}, timeout=30).json()
     return next(t for t in found if t["flowId"] == "nightly" and t["id"] == trigger_id)
 
 
 @pytest.fixture
 def triggers_page(studio, page):
-    response = httpx.post(
+    response = api(studio).post(
         f"{studio['url']}/api/v1/flows", content=FLOW, headers={"content-type": "application/x-yaml"}, timeout=30
     )
     assert response.status_code < 300, response.text
@@ -78,9 +78,11 @@ def test_row_switch_and_backfill(triggers_page, studio):
         f"document.querySelector(\"{ROW} .backfill-progress\")?.innerText.trim() === '3/3'", timeout=120_000
     )
     assert "done" in row.locator(".backfill-status").inner_text()
-    executions = httpx.get(
-        f"{studio['url']}/api/v1/executions", params={"namespace": NAMESPACE, "flowId": "nightly"}, timeout=30
-    ).json()
+    executions = (
+        api(studio)
+        .get(f"{studio['url']}/api/v1/executions", params={"namespace": NAMESPACE, "flowId": "nightly"}, timeout=30)
+        .json()
+    )
     assert executions["total"] == 3
     dates = sorted(e["trigger"]["date"][:16] for e in executions["results"])
     assert dates == ["2026-01-01T06:00", "2026-01-02T06:00", "2026-01-03T06:00"]
@@ -100,7 +102,7 @@ SLOW_ROW = ".trigger-row[data-flow='hourly'][data-trigger='every_hour']"
 
 
 def test_backfill_pause_resume_cancel_and_namespace_filter(studio, page):
-    response = httpx.post(
+    response = api(studio).post(
         f"{studio['url']}/api/v1/flows", content=SLOW_FLOW, headers={"content-type": "application/x-yaml"}, timeout=30
     )
     assert response.status_code < 300, response.text
@@ -142,5 +144,9 @@ def test_backfill_pause_resume_cancel_and_namespace_filter(studio, page):
 
 
 def api_backfill(studio) -> dict:
-    found = httpx.get(f"{studio['url']}/api/v1/triggers", params={"namespace": f"{NAMESPACE}.slow"}, timeout=30).json()
+    found = (
+        api(studio)
+        .get(f"{studio['url']}/api/v1/triggers", params={"namespace": f"{NAMESPACE}.slow"}, timeout=30)
+        .json()
+    )
     return next(t for t in found if t["id"] == "every_hour")["backfill"]

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from engine import authz
 from engine.store import executions as execution_store
 from engine.store import flows as flow_store
 from engine.store.database import session_scope
@@ -14,6 +15,7 @@ from studio import services
 from studio.services import triggers
 
 NOW = dt.datetime(2026, 1, 10, 12, 0, tzinfo=dt.UTC)
+ADMIN = authz.LOCAL  # the local administrator: these tests are about triggers, access has its own tests
 
 DAILY = """\
 id: daily
@@ -66,7 +68,7 @@ def by_id(rows):
 
 
 def test_lists_every_trigger_with_a_description_and_the_next_fire(db):
-    rows = by_id(triggers.list_triggers(now=NOW))
+    rows = by_id(triggers.list_triggers(ADMIN, now=NOW))
     assert set(rows) == {"daily.morning", "daily.off", "others.hook", "others.after", "others.nightly"}
     morning = rows["daily.morning"]
     assert (morning.namespace, morning.type, morning.description) == (
@@ -82,20 +84,20 @@ def test_lists_every_trigger_with_a_description_and_the_next_fire(db):
     assert rows["others.after"].description == (
         "when trig.service/daily, any flow of trig.more ends in SUCCESS or FAILED"
     )
-    assert [r.flow_id for r in triggers.list_triggers("trig.other", now=NOW)] == ["others"] * 3
+    assert [r.flow_id for r in triggers.list_triggers(ADMIN, "trig.other", now=NOW)] == ["others"] * 3
 
 
 def test_disabled_in_yaml_and_by_a_person_are_told_apart(db):
-    off = by_id(triggers.list_triggers(now=NOW))["daily.off"]
+    off = by_id(triggers.list_triggers(ADMIN, now=NOW))["daily.off"]
     assert off.disabled_in_yaml and off.enabled_by_person and not off.enabled and off.next_fire_utc == ""
-    triggers.set_enabled("trig.service", "daily", "morning", False)
-    morning = by_id(triggers.list_triggers(now=NOW))["daily.morning"]
+    triggers.set_enabled(ADMIN, "trig.service", "daily", "morning", False)
+    morning = by_id(triggers.list_triggers(ADMIN, now=NOW))["daily.morning"]
     assert not morning.disabled_in_yaml and not morning.enabled_by_person and not morning.enabled
     assert morning.next_fire_utc == ""
-    triggers.set_enabled("trig.service", "daily", "morning", True)
-    assert by_id(triggers.list_triggers(now=NOW))["daily.morning"].enabled
+    triggers.set_enabled(ADMIN, "trig.service", "daily", "morning", True)
+    assert by_id(triggers.list_triggers(ADMIN, now=NOW))["daily.morning"].enabled
     with pytest.raises(LookupError, match="no trigger 'nope'"):
-        triggers.set_enabled("trig.service", "daily", "nope", False)
+        triggers.set_enabled(ADMIN, "trig.service", "daily", "nope", False)
 
 
 def test_last_fire_comes_from_the_fired_slots(db):
@@ -112,26 +114,26 @@ def test_last_fire_comes_from_the_fired_slots(db):
                 created_at=fired_at,
             )
         )
-    morning = by_id(triggers.list_triggers(now=NOW))["daily.morning"]
+    morning = by_id(triggers.list_triggers(ADMIN, now=NOW))["daily.morning"]
     assert (morning.last_fire, morning.last_execution_id) == ("2026-01-09 05:00 UTC", "e-1")
 
 
 def test_a_backfill_is_started_followed_paused_resumed_and_cancelled(db):
     started = triggers.start_backfill(
-        "trig.service", "daily", "morning", "2026-01-01T00:00", "2026-01-03T23:00", {"day": "x", "count": ""}
+        ADMIN, "trig.service", "daily", "morning", "2026-01-01T00:00", "2026-01-03T23:00", {"day": "x", "count": ""}
     )
     assert (started.total, started.fired, started.status, started.progress) == (3, 0, "running", "0/3")
-    morning = by_id(triggers.list_triggers(now=NOW))["daily.morning"]
+    morning = by_id(triggers.list_triggers(ADMIN, now=NOW))["daily.morning"]
     assert morning.backfill == started and morning.backfill.running
-    paused = triggers.backfill_action("trig.service", "daily", "morning", "pause")
+    paused = triggers.backfill_action(ADMIN, "trig.service", "daily", "morning", "pause")
     assert paused.status == "paused" and not paused.running and not paused.over
-    assert triggers.backfill_action("trig.service", "daily", "morning", "resume").status == "running"
-    cancelled = triggers.backfill_action("trig.service", "daily", "morning", "cancel")
+    assert triggers.backfill_action(ADMIN, "trig.service", "daily", "morning", "resume").status == "running"
+    cancelled = triggers.backfill_action(ADMIN, "trig.service", "daily", "morning", "cancel")
     assert cancelled.status == "cancelled" and cancelled.over
     with pytest.raises(ValueError, match="no backfill action 'stop'"):
-        triggers.backfill_action("trig.service", "daily", "morning", "stop")
+        triggers.backfill_action(ADMIN, "trig.service", "daily", "morning", "stop")
     with pytest.raises(LookupError, match="no backfill"):
-        triggers.backfill_action("trig.other", "others", "nightly", "pause")
+        triggers.backfill_action(ADMIN, "trig.other", "others", "nightly", "pause")
 
 
 def test_progress_counts_skipped_slots():
@@ -152,12 +154,14 @@ def test_progress_counts_skipped_slots():
 )
 def test_bad_backfills_say_what_is_wrong_and_start_nothing(db, start, end, inputs, message):
     with pytest.raises(ValueError, match=message):
-        triggers.start_backfill("trig.service", "daily", "morning", start, end, inputs)
-    assert by_id(triggers.list_triggers(now=NOW))["daily.morning"].backfill is None
+        triggers.start_backfill(ADMIN, "trig.service", "daily", "morning", start, end, inputs)
+    assert by_id(triggers.list_triggers(ADMIN, now=NOW))["daily.morning"].backfill is None
 
 
 def test_required_inputs_may_come_from_the_trigger(db):
-    started = triggers.start_backfill("trig.other", "others", "nightly", "2026-01-01T00:00", "2026-01-02T23:00", {})
+    started = triggers.start_backfill(
+        ADMIN, "trig.other", "others", "nightly", "2026-01-01T00:00", "2026-01-02T23:00", {}
+    )
     assert started.total == 2
     with pytest.raises(LookupError, match="no schedule trigger 'hook'"):
-        triggers.start_backfill("trig.other", "others", "hook", "2026-01-01T00:00", "2026-01-02T00:00", {})
+        triggers.start_backfill(ADMIN, "trig.other", "others", "hook", "2026-01-01T00:00", "2026-01-02T00:00", {})

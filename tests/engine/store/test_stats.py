@@ -6,6 +6,8 @@ import datetime as dt
 
 import pytest
 
+from engine import authz
+from engine.access import Principal, Role
 from engine.store import stats
 from engine.store.database import session_scope
 from engine.store.tables import Execution, FlowRecord, LogLine, TaskRun, TriggerState
@@ -238,3 +240,72 @@ def test_log_lines_per_day(history):
         {"day": "2026-11-20", "level": "WARN", "count": 1},
     ]
     assert etl == [row for row in result if row["day"] != "2026-11-19"]
+
+
+def test_where_counts_only_the_namespaces_a_person_may_read(history):
+    """One more run, task run, log line and trigger in ``beta``: a viewer of ``acme`` only sees acme's numbers."""
+    with session_scope(history) as session:
+        session.add(
+            Execution(id="b1", namespace="beta", flow_id="etl", flow_revision=1, state="RUNNING", created_at=at(20, 10))
+        )
+        session.flush()
+        session.add(
+            TaskRun(
+                id="tb",
+                execution_id="b1",
+                namespace="beta",
+                flow_id="etl",
+                task_id="load",
+                state="FAILED",
+                created_at=at(20, 10),
+                duration_ms=500_000,
+            )
+        )
+        session.add(
+            LogLine(
+                execution_id="b1", namespace="beta", flow_id="etl", level="ERROR", message="m", timestamp=at(20, 10)
+            )
+        )
+        session.add(FlowRecord(namespace="beta", flow_id="etl", revision=1, source=""))
+        session.add(
+            TriggerState(namespace="beta", flow_id="etl", trigger_id="soon", enabled=True, next_fire_at=at(20, 12, 5))
+        )
+    viewer = Principal("viewer", memberships={"acme": Role.VIEWER})
+    runs, tasks = authz.readable(viewer, Execution.namespace), authz.readable(viewer, TaskRun.namespace)
+    with session_scope(history) as session:
+        everything = stats.kpis(session, SINCE, NOW, NOW)
+        kpis = stats.kpis(
+            session, SINCE, NOW, NOW, where=runs, trigger_where=authz.readable(viewer, TriggerState.namespace)
+        )
+        per_day = stats.executions_per_day(session, SINCE, NOW, where=runs)
+        points = stats.duration_points(session, SINCE, NOW, where=runs)
+        task_durations = stats.task_durations(session, SINCE, NOW, flow_id="etl", where=tasks)
+        slowest = stats.slowest_tasks(session, SINCE, NOW, where=tasks)
+        failing = stats.most_failing_tasks(session, SINCE, NOW, where=tasks)
+        logs = stats.log_lines_per_day(session, SINCE, NOW, where=authz.readable(viewer, LogLine.namespace))
+        nothing = stats.kpis(session, SINCE, NOW, NOW, where=authz.readable(Principal("nobody"), Execution.namespace))
+    assert (everything.runs_today, everything.running_now, everything.next_fire_at) == (
+        3,
+        4,
+        "2026-11-20T12:05:00+00:00",
+    )
+    assert kpis.as_dict() == {
+        "runs_today": 2,
+        "ended": 7,
+        "succeeded": 4,
+        "success_ratio": 0.5714,
+        "failures": 2,
+        "running_now": 3,
+        "next_fire_at": "2026-11-20T13:00:00+00:00",
+    }
+    assert {"day": "2026-11-20", "state": "RUNNING", "count": 1} in per_day.counts
+    assert sum(c["count"] for c in per_day.counts) == 9
+    assert points.count == 6 and "b1" not in [p["id"] for p in points.points]
+    assert [(t["namespace"], t["task_id"], t["count"]) for t in task_durations] == [
+        ("acme", "extract", 4),
+        ("acme", "load", 4),
+    ]
+    assert {t["namespace"] for t in slowest + failing} == {"acme"}
+    assert [(t["task_id"], t["failures"]) for t in failing] == [("load", 1), ("x", 1)]
+    assert {"day": "2026-11-20", "level": "ERROR", "count": 1} not in logs and len(logs) == 5
+    assert (nothing.runs_today, nothing.ended, nothing.running_now) == (0, 0, 0)
