@@ -19,7 +19,7 @@ class AuditState(SessionState):
 
     @rx.event
     def load(self) -> None:
-        self.namespaces = [ALL, *services.namespaces()]
+        self.namespaces = [ALL, *services.namespaces(self.principal())]
         self.namespace = self.router.page.params.get("namespace") or self.namespace
         self._fetch(None)
 

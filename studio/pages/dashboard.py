@@ -57,13 +57,13 @@ class DashboardState(SessionState):
         self.start, self.end = params.get("from", self.start), params.get("to", self.end)
         if params.get("from") or params.get("to"):
             self.window = "custom"
-        known = services.namespaces()
+        known = services.namespaces(self.principal())
         self.namespaces = [ALL, *known, *([self.namespace] if self.namespace not in (ALL, *known) else [])]
         self.refresh()
 
     def refresh(self) -> None:
         namespace, flow = self._namespace(), self._flow()
-        flow_ids = sorted({f.flow_id for f in services.list_flows(namespace or None)})
+        flow_ids = sorted({f.flow_id for f in services.list_flows(self.principal(), namespace or None)})
         self.flows = [ALL_FLOWS, *flow_ids, *([flow] if flow and flow not in flow_ids else [])]
         w = history.window(self.window, self.start, self.end)
         days = w.days

@@ -46,7 +46,7 @@ class ExecutionsState(SessionState):
     def load(self):
         """Filters come from the query string, so a chart's bar can open the matching list."""
         query = self.router.page.params
-        self.namespaces = [ALL, *services.namespaces()]
+        self.namespaces = [ALL, *services.namespaces(self.principal())]
         self.namespace = query.get("namespace") or ALL
         self.flow_id = query.get("flow", "")
         self.state = query.get("state") or ANY_STATE

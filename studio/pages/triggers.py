@@ -59,7 +59,7 @@ class TriggersState(SessionState):
 
     @rx.event
     def load(self):
-        self.namespaces = [ALL, *services.namespaces()]
+        self.namespaces = [ALL, *services.namespaces(self.principal())]
         if self.namespace not in self.namespaces:
             self.namespace = ALL
         return TriggersState.watch if self._refresh() else None
