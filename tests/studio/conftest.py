@@ -69,6 +69,17 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
 
 
 @pytest.fixture(scope="session")
+def api(studio) -> Iterator:
+    """An HTTP client of the studio's API signed in as the administrator (the API asks who calls)."""
+    import httpx
+
+    with httpx.Client(base_url=studio["url"] + "/api/v1", timeout=60) as client:
+        answer = client.post("/auth/login", json=dict(zip(("username", "password"), studio["admin"], strict=True)))
+        assert answer.is_success, answer.text
+        yield client
+
+
+@pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (make test installs Debian's chromium when it can)")
