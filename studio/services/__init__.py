@@ -264,7 +264,7 @@ def start_run(principal: Principal, namespace: str, flow_id: str, inputs: dict[s
 
     _may(principal, Action.RUN, namespace, flow_id)
     given = {k: v for k, v in inputs.items() if v not in ("", None)}
-    trigger = {"type": "studio", "user": principal.name}
+    trigger = {"type": "studio", "actor": principal.name}  # the audit trail names the person (store._actor)
     return start_execution(connections(), namespace, flow_id, inputs=given, trigger=trigger)
 
 

@@ -222,7 +222,9 @@ def test_running_needs_the_operator_role(db, people, running):
     execution_id = services.start_run(otto, "acme", "hello", {})
     with session_scope(db) as session:
         execution = execution_store.get_execution(session, execution_id)
-        assert execution.trigger == {"type": "studio", "user": "otto"}
+        assert execution.trigger == {"type": "studio", "actor": "otto"}
+        ran = select(AuditEvent.actor).where(AuditEvent.action == "ran", AuditEvent.target_id == execution_id)
+        assert session.exec(ran).all() == ["otto"]
     assert services.run_status(vera, execution_id, 0)["state"] == "CREATED"
     with pytest.raises(authz.NotVisible, match=f"no execution {execution_id}"):
         services.run_status(outsider, execution_id, 0)

@@ -69,6 +69,6 @@ def test_set_variables_and_secrets_then_a_run_reads_them(studio, page, api):
     page.locator("tr.audit-row").first.wait_for(timeout=30_000)
     text = page.locator("table").inner_text()
     for expected in ("admin\tdeleted\tnsui\tvariable region", "admin\tchanged\tnsui.team\tsecret API_TOKEN",
-                     "admin\tran\tnsui.team\texecution " + execution["id"]):  # fmt: skip
+                     "\tran\tnsui.team\texecution " + execution["id"]):  # fmt: skip
         assert expected in text, text
     assert "tok-9f8e7d6c" not in text
