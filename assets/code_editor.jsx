@@ -12,7 +12,7 @@ import { EditorView, keymap } from "@codemirror/view";
 import { linter, lintGutter } from "@codemirror/lint";
 import { autocompletion, completeFromList, completionStatus } from "@codemirror/autocomplete";
 
-export function YamlEditor({ value, problems, onChange, height, dirty, completions }) {
+export function YamlEditor({ value, problems, onChange, height, dirty, completions, readOnly }) {
   // Leaving the page with unsaved changes asks first.
   useEffect(() => {
     if (!dirty) return undefined;
@@ -30,8 +30,9 @@ export function YamlEditor({ value, problems, onChange, height, dirty, completio
   const language = useMemo(() => [yaml(), lintGutter()], []);
   const extensions = useMemo(() => [...language, lint, complete], [language, lint, complete]);
   return (
-    <CodeMirror value={value} height={height || "100%"} extensions={extensions}
-      onChange={(text) => onChange && onChange(text)} basicSetup={{ lineNumbers: true, foldGutter: true }} />
+    <CodeMirror value={value} height={height || "100%"} extensions={extensions} readOnly={!!readOnly}
+      editable={!readOnly} onChange={(text) => onChange && onChange(text)}
+      basicSetup={{ lineNumbers: true, foldGutter: true }} />
   );
 }
 

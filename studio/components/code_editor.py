@@ -32,6 +32,7 @@ class YamlEditor(_CodeMirror):
     height: rx.Var[str]
     dirty: rx.Var[bool]
     completions: rx.Var[list[dict[str, str]]]
+    read_only: rx.Var[bool]  # for people who may read the flow but not change it
 
     on_change: rx.EventHandler[text]
 

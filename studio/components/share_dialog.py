@@ -21,12 +21,13 @@ class ShareDialogState(SessionState):
 
     @rx.event
     def open_for(self, kind: str, namespace: str, target: str, revision: str = "") -> None:
+        links = sharing.links(self.principal(), kind, namespace, target)  # refused: the dialog stays closed
         self.kind, self.namespace, self.target, self.revision = kind, namespace, target, revision
         self.days, self.url, self.message, self.open = "7", "", "", True
-        self._reload()
+        self.links = links
 
     def _reload(self) -> None:
-        self.links = sharing.links(self.kind, self.namespace, self.target)
+        self.links = sharing.links(self.principal(), self.kind, self.namespace, self.target)
 
     @rx.event
     def set_open(self, value: bool) -> None:
@@ -45,7 +46,9 @@ class ShareDialogState(SessionState):
             return
         revision = int(self.revision) if self.revision.isdigit() else None
         try:
-            path, _ = sharing.create_link(self.kind, self.namespace, self.target, revision, int(self.days))
+            path, _ = sharing.create_link(
+                self.principal(), self.kind, self.namespace, self.target, revision, int(self.days)
+            )
         except (ValueError, LookupError) as exc:
             self.message = str(exc)
             return
@@ -55,7 +58,7 @@ class ShareDialogState(SessionState):
 
     @rx.event
     def revoke(self, link_id: int) -> None:
-        sharing.revoke(link_id)
+        sharing.revoke(self.principal(), link_id)
         self.message = f"link #{link_id} revoked"
         self._reload()
 

@@ -27,6 +27,10 @@ def _toolbar() -> rx.Component:
     return rx.hstack(
         rx.heading(EditorState.namespace + "/" + EditorState.flow_id, size="5"),
         rx.cond(EditorState.dirty, rx.badge("unsaved changes", color_scheme="orange", id="dirty-badge")),
+        rx.cond(
+            EditorState.read_only_note != "",
+            rx.badge(EditorState.read_only_note, color_scheme="gray", id="read-only-badge"),
+        ),
         rx.spacer(),
         rx.text(EditorState.message, id="editor-message", size="2"),
         rx.button(
@@ -60,9 +64,13 @@ def _toolbar() -> rx.Component:
             size="2",
         ),
         rx.button("History", on_click=EditorState.open_history, variant="soft", id="history-button"),
-        share_button("flow", EditorState.namespace, EditorState.flow_id),
-        rx.button("Save", on_click=EditorState.save, id="save-button"),
-        rx.button("Run", on_click=EditorState.open_run, id="run-button", color_scheme="green"),
+        # Shown only to those who may: the services refuse the others anyway.
+        rx.cond(EditorState.can_share, share_button("flow", EditorState.namespace, EditorState.flow_id)),
+        rx.cond(EditorState.can_edit, rx.button("Save", on_click=EditorState.save, id="save-button")),
+        rx.cond(
+            EditorState.can_run,
+            rx.button("Run", on_click=EditorState.open_run, id="run-button", color_scheme="green"),
+        ),
         rx.cond(
             EditorState.execution_id != "",
             rx.hstack(
@@ -77,6 +85,11 @@ def _toolbar() -> rx.Component:
 
 
 def _palette() -> rx.Component:
+    """The task types to drag onto the canvas: only for those who may change the flow."""
+    return rx.cond(EditorState.can_edit, _palette_list())
+
+
+def _palette_list() -> rx.Component:
     return rx.vstack(
         rx.input(
             placeholder="Search tasks",
@@ -100,7 +113,7 @@ def _canvas() -> rx.Component:
             nodes=EditorState.nodes,
             edges=EditorState.edges,
             positions=EditorState.positions,
-            read_only=False,
+            read_only=~EditorState.can_edit,
             flow_key=EditorState.flow_key,
             on_undo=EditorState.undo,
             on_redo=EditorState.redo,
@@ -136,6 +149,7 @@ def _right_pane() -> rx.Component:
                         height=rx.cond(EditorState.selected != "", "42vh", "70vh"),
                         dirty=EditorState.dirty,
                         completions=EditorState.completions,
+                        read_only=~EditorState.can_edit,
                     ),
                     width="100%",
                     id="yaml-editor",

@@ -126,6 +126,7 @@ def form_panel(max_height: str) -> rx.Component:
         rx.cond(
             EditorState.form_error != "", rx.text(EditorState.form_error, color_scheme="red", size="1", id="form-error")
         ),
+        # For people who may not edit, the fields only show the values: a change is refused (EditorState._change).
         rx.foreach(EditorState.form, _form_field),
         width="100%",
         padding="0.5em",
@@ -288,7 +289,10 @@ def _revision_row(row: dict) -> rx.Component:
         rx.text(row["created"] + " " + row["author"], size="1", color_scheme="gray"),
         rx.spacer(),
         rx.button("Diff", size="1", variant="soft", on_click=EditorState.diff_with_current(row["revision"])),
-        rx.button("Restore", size="1", variant="soft", on_click=EditorState.restore(row["revision"])),
+        rx.cond(
+            EditorState.can_edit,
+            rx.button("Restore", size="1", variant="soft", on_click=EditorState.restore(row["revision"])),
+        ),
         width="100%",
         class_name="revision-row",
     )

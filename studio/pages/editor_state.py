@@ -7,6 +7,7 @@ from typing import Any
 
 import reflex as rx
 
+from engine.access import Action, can, role_in
 from engine.problems import FlowInvalid
 from engine.yaml_edit import EditError
 from studio import services
@@ -53,6 +54,12 @@ class EditorState(SessionState):
     compare_with: str = EDITOR_TEXT
     undo_stack: list[str] = []
     redo_stack: list[str] = []
+    # What the signed-in person may do here, set at load: the page hides what they may not (the services
+    # check again on every call, so these only spare them a refusal).
+    can_edit: bool = False
+    can_run: bool = False
+    can_share: bool = False
+    read_only_note: str = ""
     _log_position: int = 0
 
     @rx.var
@@ -72,18 +79,25 @@ class EditorState(SessionState):
     def load(self) -> None:
         params = self.router.page.params
         self.namespace, self.flow_id = params.get("namespace", ""), params.get("flow_id", "")
+        principal = self.principal()
+        self.can_edit = self.can_run = self.can_share = False  # until the flow is known to be theirs to see
+        self.saved = services.flow_source(principal, self.namespace, self.flow_id)  # raises unless readable
+        self.can_edit = can(principal, Action.EDIT_FLOW, self.namespace)
+        self.can_run = can(principal, Action.RUN, self.namespace)
+        self.can_share = can(principal, Action.SHARE, self.namespace)
+        role = role_in(principal.memberships, self.namespace)
+        self.read_only_note = "" if self.can_edit else f"read only — you are {_a(role)} of {self.namespace}"
         self.palette = services.palette()
         self.completions = services.completions()
         self.undo_stack, self.redo_stack = [], []
-        self.saved = services.flow_source(self.namespace, self.flow_id)
         self.positions, self.message, self.selected, self.form_error = {}, "", "", ""
         self.execution_id, self.task_outputs, self.log_lines = "", {}, []
         self._show(self.saved)
         revision = params.get("revision", "")
         if revision.isdigit():  # the revision an execution ran, opened from its page
             self.undo_stack = [self.draft]
-            self._show(services.revision_source(self.namespace, self.flow_id, int(revision)))
-            self.message = f"revision {revision} shown: save to make it the newest"
+            self._show(services.revision_source(principal, self.namespace, self.flow_id, int(revision)))
+            self.message = f"revision {revision} shown" + (": save to make it the newest" if self.can_edit else "")
         self._refresh_form()
 
     def _show(self, text: str) -> None:
@@ -111,6 +125,8 @@ class EditorState(SessionState):
 
     @rx.event
     def yaml_changed(self, text: str) -> None:
+        if not self.can_edit:  # the editor is read-only for them; nothing typed is kept
+            return
         self.draft = text
         self._regraph(text)
         if not self.problems:
@@ -121,6 +137,9 @@ class EditorState(SessionState):
 
     def _change(self, change: Callable[[str], str]) -> None:
         """Apply one canvas or form edit to the text; it can be undone."""
+        if not self.can_edit:
+            self.message = self.read_only_note
+            return
         try:
             changed = change(self.draft)
         except (EditError, FieldError) as exc:
@@ -158,7 +177,7 @@ class EditorState(SessionState):
 
     @rx.event
     def open_history(self) -> None:
-        self.history = services.revisions(self.namespace, self.flow_id)
+        self.history = services.revisions(self.principal(), self.namespace, self.flow_id)
         self.diff_rows, self.diff_title, self.history_open = [], "", True
 
     @rx.event
@@ -176,19 +195,24 @@ class EditorState(SessionState):
     @rx.event
     def diff_with_current(self, revision: str) -> None:
         """Side by side: a past revision on the left; on the right the editor's text, or another revision."""
-        source = services.revision_source(self.namespace, self.flow_id, int(revision))
+        principal = self.principal()
+        source = services.revision_source(principal, self.namespace, self.flow_id, int(revision))
         if self.compare_with == EDITOR_TEXT:
             other, name = self.draft, "the editor"
         else:
             name = self.compare_with
-            other = services.revision_source(self.namespace, self.flow_id, int(name.removeprefix("revision ")))
+            number = int(name.removeprefix("revision "))
+            other = services.revision_source(principal, self.namespace, self.flow_id, number)
         self.diff_rows = services.revision_diff(source, other, f"revision {revision}", name)
         self.diff_title = f"revision {revision} (left) and {name} (right)"
 
     @rx.event
     def restore(self, revision: str) -> None:
         """Put a past revision in the editor; saving it makes it the newest revision."""
-        source = services.revision_source(self.namespace, self.flow_id, int(revision))
+        if not self.can_edit:
+            self.message = self.read_only_note
+            return
+        source = services.revision_source(self.principal(), self.namespace, self.flow_id, int(revision))
         self.undo_stack = [*self.undo_stack[-49:], self.draft]
         self._show(source)
         self.history_open = False
@@ -232,7 +256,7 @@ class EditorState(SessionState):
     @rx.event
     def save(self) -> None:
         try:
-            self.message = services.save_flow(self.draft)
+            self.message = services.save_flow(self.principal(), self.draft)
             self.saved = self.draft
         except FlowInvalid as exc:
             self.problems = [p.as_dict() for p in exc.problems]
@@ -275,7 +299,7 @@ class EditorState(SessionState):
                 self.run_error = self.message
                 return None
         try:
-            self.execution_id = services.start_run(self.namespace, self.flow_id, self.run_values)
+            self.execution_id = services.start_run(self.principal(), self.namespace, self.flow_id, self.run_values)
         except InputsInvalid as exc:
             self.run_error = "; ".join(exc.errors.values())
             self.run_errors = exc.errors
@@ -289,11 +313,13 @@ class EditorState(SessionState):
     async def follow_run(self):
         import asyncio
 
+        async with self:
+            principal = self.principal()  # asked once per run followed: each poll is checked against it
         while True:
             async with self:
                 if not self.execution_id:
                     return
-                status = services.run_status(self.execution_id, self._log_position)
+                status = services.run_status(principal, self.execution_id, self._log_position)
                 self.execution_state = status["state"]
                 tasks = status["tasks"]
                 self.task_outputs = {task_id: run["outputs"] for task_id, run in tasks.items() if run["outputs"]}
@@ -308,7 +334,7 @@ class EditorState(SessionState):
     @rx.event
     def kill_run(self) -> None:
         if self.execution_id:
-            services.kill_run(self.execution_id)
+            services.kill_run(self.principal(), self.execution_id)
 
     @rx.event
     def select_task(self, payload: dict[str, Any]) -> None:
@@ -352,3 +378,10 @@ class EditorState(SessionState):
     def visible_logs(self) -> list[dict[str, Any]]:
         wanted = {"task_id": self.selected, "level": self.log_level, "search": self.log_search}
         return services.visible_logs(self.log_lines, **wanted)
+
+
+def _a(role: Any) -> str:
+    """'a viewer', 'an operator': how the read-only badge names the person's role."""
+    if role is None:
+        return "not a member"
+    return f"{'an' if role.value[0] in 'aeiou' else 'a'} {role.value}"

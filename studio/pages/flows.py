@@ -2,6 +2,8 @@
 
 import reflex as rx
 
+from engine import authz
+from engine.access import Action, can
 from studio import services
 from studio.components.layout import page, sidebar
 from studio.session import SessionState
@@ -20,11 +22,18 @@ class FlowsState(SessionState):
     new_id: str = ""
     error: str = ""
     notice: str = ""
+    can_create: bool = False  # New flow and Import: editor somewhere (the namespace typed is checked on save)
 
     @rx.event
     def load(self) -> None:
-        self.namespaces = [ALL, *services.namespaces()]
+        principal = self.principal()
+        reachable = services.namespaces(principal)
+        self.namespaces = [ALL, *reachable]
+        if self.namespace not in self.namespaces:
+            self.namespace = ALL
         chosen = None if self.namespace == ALL else self.namespace
+        granted = principal.memberships
+        self.can_create = principal.is_admin or any(can(principal, Action.EDIT_FLOW, name) for name in granted)
         self.rows = [
             {
                 "namespace": f.namespace,
@@ -32,8 +41,9 @@ class FlowsState(SessionState):
                 "revision": str(f.revision),
                 "description": f.description,
                 "updated": f.updated_at,
+                "editable": "yes" if can(principal, Action.EDIT_FLOW, f.namespace) else "",
             }
-            for f in services.list_flows(chosen, self.search)
+            for f in services.list_flows(principal, chosen, self.search)
         ]
 
     @rx.event
@@ -59,7 +69,7 @@ class FlowsState(SessionState):
         from engine.problems import FlowInvalid
 
         try:
-            services.create_flow(self.new_namespace.strip(), self.new_id.strip())
+            services.create_flow(self.principal(), self.new_namespace.strip(), self.new_id.strip())
         except FlowInvalid as exc:
             self.error = "; ".join(p.message for p in exc.problems)
             return None
@@ -74,15 +84,18 @@ class FlowsState(SessionState):
         """Each YAML file becomes a flow (or the newest revision of it); one file opens in the editor."""
         from engine.problems import FlowInvalid
 
+        principal = self.principal()
         errors, imported = [], []
         for upload in files:
             name = (upload.name or "flow.yml").rsplit("/", 1)[-1]
             try:
-                imported.append(services.import_flow(await upload.read(), name))
+                imported.append(services.import_flow(principal, await upload.read(), name))
             except FlowInvalid as exc:
                 errors += [str(problem) for problem in exc.problems]
             except ValueError as exc:
                 errors.append(str(exc))
+            except (authz.Forbidden, authz.NotVisible) as exc:  # one refused file: the others still go in
+                errors.append(f"{name}: {exc}")
         self.error = "\n".join(errors)
         self.notice = "; ".join(what for _, _, what in imported)
         self.load()
@@ -93,15 +106,15 @@ class FlowsState(SessionState):
 
     @rx.event
     def delete_flow(self, namespace: str, flow_id: str) -> None:
-        services.delete_flow(namespace, flow_id)
+        services.delete_flow(self.principal(), namespace, flow_id)
         if self.opened == f"{namespace}/{flow_id}":
             self.opened, self.source = "", ""
         self.load()
 
     @rx.event
     def open_flow(self, namespace: str, flow_id: str) -> None:
+        self.source = services.flow_source(self.principal(), namespace, flow_id)
         self.opened = f"{namespace}/{flow_id}"
-        self.source = services.flow_source(namespace, flow_id)
 
 
 def _row(row: dict) -> rx.Component:
@@ -117,16 +130,50 @@ def _row(row: dict) -> rx.Component:
         rx.table.cell(row["description"]),
         rx.table.cell(row["updated"]),
         rx.table.cell(
-            rx.button(
-                "Delete",
-                size="1",
-                color_scheme="red",
-                variant="soft",
-                class_name="delete-flow",
-                on_click=FlowsState.delete_flow(row["namespace"], row["id"]),
+            rx.cond(
+                row["editable"] != "",
+                rx.button(
+                    "Delete",
+                    size="1",
+                    color_scheme="red",
+                    variant="soft",
+                    class_name="delete-flow",
+                    on_click=FlowsState.delete_flow(row["namespace"], row["id"]),
+                ),
             )
         ),
         class_name="flow-row",
+    )
+
+
+def _create_controls() -> rx.Component:
+    """New flow and Import: only for people who may edit flows somewhere."""
+    return rx.hstack(
+        rx.input(
+            placeholder="namespace",
+            value=FlowsState.new_namespace,
+            on_change=FlowsState.set_new_namespace,
+            name="new-namespace",
+            width="180px",
+        ),
+        rx.input(
+            placeholder="flow id",
+            value=FlowsState.new_id,
+            on_change=FlowsState.set_new_id,
+            name="new-id",
+            width="160px",
+        ),
+        rx.button("New flow", on_click=FlowsState.create_flow, id="create-flow"),
+        rx.upload.root(
+            rx.button(rx.icon("upload", size=14), "Import YAML", variant="soft", type="button"),
+            id="import-upload",
+            accept={"application/x-yaml": [".yml", ".yaml"], "text/yaml": [".yml", ".yaml"]},
+            multiple=True,
+            no_drag=False,
+            on_drop=FlowsState.import_files(rx.upload_files(upload_id="import-upload")),
+            border="none",
+            padding="0",
+        ),
     )
 
 
@@ -143,31 +190,7 @@ def flows_page() -> rx.Component:
                 id="flow-search",
             ),
             rx.spacer(),
-            rx.input(
-                placeholder="namespace",
-                value=FlowsState.new_namespace,
-                on_change=FlowsState.set_new_namespace,
-                name="new-namespace",
-                width="180px",
-            ),
-            rx.input(
-                placeholder="flow id",
-                value=FlowsState.new_id,
-                on_change=FlowsState.set_new_id,
-                name="new-id",
-                width="160px",
-            ),
-            rx.button("New flow", on_click=FlowsState.create_flow, id="create-flow"),
-            rx.upload.root(
-                rx.button(rx.icon("upload", size=14), "Import YAML", variant="soft", type="button"),
-                id="import-upload",
-                accept={"application/x-yaml": [".yml", ".yaml"], "text/yaml": [".yml", ".yaml"]},
-                multiple=True,
-                no_drag=False,
-                on_drop=FlowsState.import_files(rx.upload_files(upload_id="import-upload")),
-                border="none",
-                padding="0",
-            ),
+            rx.cond(FlowsState.can_create, _create_controls()),
             width="100%",
             margin_y="1em",
         ),

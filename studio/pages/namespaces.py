@@ -1,11 +1,18 @@
-"""Namespace settings: the variables and secrets its flows (and those of the namespaces below) read."""
+"""A namespace as a workspace: its members, and the variables and secrets its flows (and those below) read.
+
+Members see all of it (never a secret's value); the controls that change it show only to those who may.
+"""
 
 import reflex as rx
 
+from engine.access import Action, can
 from studio import services
 from studio.components.layout import page, sidebar
+from studio.services import members as membership
 from studio.services import namespace_settings as settings
 from studio.session import SessionState
+
+_FIELDS = {"new_variable", "new_value", "new_secret", "secret_value", "invite_username", "invite_role"}
 
 
 class NamespaceState(SessionState):
@@ -13,28 +20,48 @@ class NamespaceState(SessionState):
     namespace: str = ""
     variables: list[dict[str, str]] = []
     secrets: list[dict[str, str]] = []
+    members: list[dict[str, str]] = []
     new_variable: str = ""
     new_value: str = ""
     new_secret: str = ""
     secret_value: str = ""
+    invite_username: str = ""
+    invite_role: str = "viewer"
     error: str = ""
     notice: str = ""
+    # What the signed-in person may change here, set with each refresh (the services check again).
+    can_manage_variables: bool = False
+    can_manage_secrets: bool = False
+    can_manage_members: bool = False
 
     @rx.event
     def load(self) -> None:
-        self.namespaces = services.namespaces()
+        self.namespaces = services.namespaces(self.principal())
         wanted = self.router.page.params.get("namespace", "")
-        self.namespace = wanted or self.namespace or (self.namespaces[0] if self.namespaces else "")
+        if wanted:
+            self.namespace = wanted
+        elif self.namespace not in self.namespaces:
+            self.namespace = self.namespaces[0] if self.namespaces else ""
         self.error, self.notice = "", ""
         self._refresh()
 
     def _refresh(self) -> None:
-        found = settings.settings(self.namespace) if self.namespace else {"variables": [], "secrets": []}
+        principal = self.principal()
+        self.can_manage_variables = self.can_manage_secrets = self.can_manage_members = False
+        self.variables, self.secrets, self.members = [], [], []
+        if not self.namespace:
+            return
+        found = settings.settings(principal, self.namespace)  # raises unless they may read the namespace
         self.variables, self.secrets = found["variables"], found["secrets"]
+        self.members = membership.members(principal, self.namespace)
+        self.can_manage_variables = can(principal, Action.MANAGE_VARIABLES, self.namespace)
+        self.can_manage_secrets = can(principal, Action.MANAGE_SECRETS, self.namespace)
+        self.can_manage_members = can(principal, Action.MANAGE_MEMBERS, self.namespace)
 
     def _do(self, action, done: str) -> None:
+        """Run ``action(principal)``: a ``ValueError`` is shown on the page; a refusal goes to the app's toast."""
         try:
-            action()
+            action(self.principal())
         except ValueError as exc:
             self.error, self.notice = str(exc), ""
             return
@@ -48,31 +75,48 @@ class NamespaceState(SessionState):
         self._refresh()
 
     @rx.event
+    def invite(self) -> None:
+        name, role = self.invite_username.strip(), self.invite_role
+        self._do(lambda who: membership.set_role(who, self.namespace, name, role), f"{name} is now {role}")
+        if not self.error:
+            self.invite_username = ""
+
+    @rx.event
+    def change_role(self, username: str, role: str) -> None:
+        self._do(lambda who: membership.set_role(who, self.namespace, username, role), f"{username} is now {role}")
+
+    @rx.event
+    def remove_member(self, username: str) -> None:
+        done = f"{username} removed from {self.namespace}"
+        self._do(lambda who: membership.remove(who, self.namespace, username), done)
+
+    @rx.event
     def set_field(self, name: str, value: str) -> None:
-        setattr(self, name, value)
+        if name in _FIELDS:  # the browser names the field: never let it set anything else (a namespace, a right)
+            setattr(self, name, value)
 
     @rx.event
     def save_variable(self) -> None:
         name = self.new_variable.strip()
-        self._do(lambda: settings.set_variable(self.namespace, name, self.new_value), f"variable {name} saved")
+        self._do(lambda who: settings.set_variable(who, self.namespace, name, self.new_value), f"variable {name} saved")
         if not self.error:
             self.new_variable = self.new_value = ""
 
     @rx.event
     def delete_variable(self, name: str) -> None:
-        self._do(lambda: settings.delete_variable(self.namespace, name), f"variable {name} deleted")
+        self._do(lambda who: settings.delete_variable(who, self.namespace, name), f"variable {name} deleted")
 
     @rx.event
     def save_secret(self) -> None:
         name = self.new_secret.strip()
-        self._do(lambda: settings.set_secret(self.namespace, name, self.secret_value), f"secret {name} saved")
+        self._do(lambda who: settings.set_secret(who, self.namespace, name, self.secret_value), f"secret {name} saved")
         self.secret_value = ""  # never kept, never shown again
         if not self.error:
             self.new_secret = ""
 
     @rx.event
     def delete_secret(self, name: str) -> None:
-        self._do(lambda: settings.delete_secret(self.namespace, name), f"secret {name} deleted")
+        self._do(lambda who: settings.delete_secret(who, self.namespace, name), f"secret {name} deleted")
 
 
 def _origin(row: dict) -> rx.Component:
@@ -83,7 +127,7 @@ def _origin(row: dict) -> rx.Component:
     )
 
 
-def _setting_row(row: dict, reads_as, value, on_delete, class_name: str) -> rx.Component:
+def _setting_row(row: dict, reads_as, value, on_delete, may_delete, class_name: str) -> rx.Component:
     """One variable or secret: how flows read it, its value (or a mask), where it is set, Delete if set here."""
     return rx.table.row(
         rx.table.cell(rx.code(reads_as)),
@@ -91,7 +135,7 @@ def _setting_row(row: dict, reads_as, value, on_delete, class_name: str) -> rx.C
         rx.table.cell(_origin(row)),
         rx.table.cell(
             rx.cond(
-                row["own"] == "True",
+                (row["own"] == "True") & may_delete,
                 rx.button("Delete", size="1", variant="soft", color_scheme="red", on_click=on_delete),
             )
         ),
@@ -102,13 +146,52 @@ def _setting_row(row: dict, reads_as, value, on_delete, class_name: str) -> rx.C
 
 def _variable_row(row: dict) -> rx.Component:
     delete = NamespaceState.delete_variable(row["name"])
-    return _setting_row(row, "vars." + row["name"], row["value"], delete, "variable-row")
+    may = NamespaceState.can_manage_variables
+    return _setting_row(row, "vars." + row["name"], row["value"], delete, may, "variable-row")
 
 
 def _secret_row(row: dict) -> rx.Component:
     masked = rx.text("••••••", color_scheme="gray")
     delete = NamespaceState.delete_secret(row["name"])
-    return _setting_row(row, "secret('" + row["name"] + "')", masked, delete, "secret-row")
+    may = NamespaceState.can_manage_secrets
+    return _setting_row(row, "secret('" + row["name"] + "')", masked, delete, may, "secret-row")
+
+
+def _member_row(row: dict) -> rx.Component:
+    """A member: the role (a selector for those who manage members, when granted here), where it is granted."""
+    manageable = (row["own"] == "True") & NamespaceState.can_manage_members
+    return rx.table.row(
+        rx.table.cell(row["username"]),
+        rx.table.cell(
+            rx.cond(
+                manageable,
+                rx.select(
+                    membership.ROLES,
+                    value=row["role"],
+                    on_change=lambda role: NamespaceState.change_role(row["username"], role),
+                    size="1",
+                    name="member-role",
+                ),
+                rx.badge(row["role"], class_name="member-role"),
+            )
+        ),
+        rx.table.cell(_origin(row)),
+        rx.table.cell(
+            rx.cond(
+                manageable,
+                rx.button(
+                    "Remove",
+                    size="1",
+                    variant="soft",
+                    color_scheme="red",
+                    on_click=NamespaceState.remove_member(row["username"]),
+                    class_name="remove-member",
+                ),
+            )
+        ),
+        class_name="member-row",
+        custom_attrs={"data-name": row["username"], "data-origin": row["origin"]},
+    )
 
 
 def _table(headers: list[str], rows, render) -> rx.Component:
@@ -119,16 +202,43 @@ def _table(headers: list[str], rows, render) -> rx.Component:
     )
 
 
-def namespace_page() -> rx.Component:
-    def field(name: str, placeholder: str, **props) -> rx.Component:
-        return rx.input(
-            placeholder=placeholder,
-            value=getattr(NamespaceState, name),
-            on_change=lambda v: NamespaceState.set_field(name, v),
-            name=name,
-            **props,
-        )
+def _field(name: str, placeholder: str, **props) -> rx.Component:
+    return rx.input(
+        placeholder=placeholder,
+        value=getattr(NamespaceState, name),
+        on_change=lambda v: NamespaceState.set_field(name, v),
+        name=name,
+        **props,
+    )
 
+
+def _members() -> rx.Component:
+    return rx.fragment(
+        rx.heading("Members", size="4", margin_top="1em"),
+        rx.text(
+            "A role here also holds in the namespaces below; roles granted on a parent apply here too.",
+            size="2",
+            color_scheme="gray",
+        ),
+        _table(["User", "Role", "Granted on", ""], NamespaceState.members, _member_row),
+        rx.cond(
+            NamespaceState.can_manage_members,
+            rx.hstack(
+                _field("invite_username", "username"),
+                rx.select(
+                    membership.ROLES,
+                    value=NamespaceState.invite_role,
+                    on_change=lambda v: NamespaceState.set_field("invite_role", v),
+                    name="invite_role",
+                ),
+                rx.button("Invite", on_click=NamespaceState.invite, id="invite-member"),
+                id="invite-controls",
+            ),
+        ),
+    )
+
+
+def namespace_page() -> rx.Component:
     return page(
         sidebar(NamespaceState.namespaces, NamespaceState.namespace, NamespaceState.choose),
         rx.heading("Namespace " + NamespaceState.namespace, size="6"),
@@ -140,12 +250,16 @@ def namespace_page() -> rx.Component:
         ),
         rx.cond(NamespaceState.error != "", rx.callout(NamespaceState.error, color_scheme="red", id="namespace-error")),
         rx.cond(NamespaceState.notice != "", rx.callout(NamespaceState.notice, id="namespace-notice")),
+        _members(),
         rx.heading("Variables", size="4", margin_top="1em"),
         _table(["Name", "Value", "Set on", ""], NamespaceState.variables, _variable_row),
-        rx.hstack(
-            field("new_variable", "name"),
-            field("new_value", "value (text, 42, true...)"),
-            rx.button("Save variable", on_click=NamespaceState.save_variable, id="save-variable"),
+        rx.cond(
+            NamespaceState.can_manage_variables,
+            rx.hstack(
+                _field("new_variable", "name"),
+                _field("new_value", "value (text, 42, true...)"),
+                rx.button("Save variable", on_click=NamespaceState.save_variable, id="save-variable"),
+            ),
         ),
         rx.heading("Secrets", size="4", margin_top="1em"),
         rx.text(
@@ -154,9 +268,12 @@ def namespace_page() -> rx.Component:
             color_scheme="gray",
         ),
         _table(["Name", "Value", "Set on", ""], NamespaceState.secrets, _secret_row),
-        rx.hstack(
-            field("new_secret", "NAME"),
-            field("secret_value", "value", type="password"),
-            rx.button("Save secret", on_click=NamespaceState.save_secret, id="save-secret"),
+        rx.cond(
+            NamespaceState.can_manage_secrets,
+            rx.hstack(
+                _field("new_secret", "NAME"),
+                _field("secret_value", "value", type="password"),
+                rx.button("Save secret", on_click=NamespaceState.save_secret, id="save-secret"),
+            ),
         ),
     )

@@ -2,6 +2,10 @@
 
 Flows and the editor are here; each other domain has its module beside this one (``executions``,
 ``history``, ``triggers``), sharing ``database()`` and ``connections()``.
+
+Every function that reads or changes something of a namespace takes the ``principal`` who asks (from
+``SessionState.principal()``) and checks it with ``engine.authz``: the page's disabled buttons are only a
+courtesy, these checks are the guard.
 """
 
 from __future__ import annotations
@@ -14,12 +18,14 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from engine import yaml_edit
+from engine import authz, yaml_edit
+from engine.access import Action, Principal
 from engine.config import load_settings
 from engine.graph import flow_graph
-from engine.loader import load_flow
+from engine.loader import load_flow, load_flow_or_raise
 from engine.store import flows as flow_store
 from engine.store.database import open_database, session_scope
+from engine.store.tables import FlowRecord
 from engine.tasks import registry
 from engine.tasks.base import Group
 from studio import forms
@@ -40,10 +46,16 @@ class FlowSummary:
     disabled: bool
 
 
-def list_flows(namespace: str | None = None, search: str = "") -> list[FlowSummary]:
+def _may(principal: Principal, action: Action, namespace: str, flow_id: str) -> None:
+    authz.require(principal, action, namespace, what=f"flow {namespace}/{flow_id}")
+
+
+def list_flows(principal: Principal, namespace: str | None = None, search: str = "") -> list[FlowSummary]:
+    """The flows ``principal`` may read (filtered in SQL), of ``namespace`` and below when given."""
     needle = search.strip().lower()
     with session_scope(database()) as session:
-        records = flow_store.list_flows(session, namespace or None)
+        readable = authz.readable(principal, FlowRecord.namespace)
+        records = flow_store.list_flows(session, namespace or None, where=readable)
     return [
         FlowSummary(
             r.namespace,
@@ -58,12 +70,15 @@ def list_flows(namespace: str | None = None, search: str = "") -> list[FlowSumma
     ]
 
 
-def namespaces() -> list[str]:
-    with session_scope(database()) as session:
-        return sorted({r.namespace for r in flow_store.list_flows(session)})
+def namespaces(principal: Principal) -> list[str]:
+    """What the namespace selector offers: every existing namespace ``principal`` may read."""
+    from studio.services.access import reachable_namespaces  # it imports this package
+
+    return reachable_namespaces(principal)
 
 
-def flow_source(namespace: str, flow_id: str) -> str:
+def flow_source(principal: Principal, namespace: str, flow_id: str) -> str:
+    _may(principal, Action.READ, namespace, flow_id)
     with session_scope(database()) as session:
         return flow_store.get_flow(session, namespace, flow_id).source
 
@@ -159,10 +174,15 @@ def graph_of(text: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], lis
     return nodes, edges, problems
 
 
-def save_flow(text: str, author: str = "studio") -> str:
-    """Save a new revision (none when the text is unchanged); returns what happened."""
+def save_flow(principal: Principal, text: str, filename: str = "<flow>") -> str:
+    """Save a new revision (none when the text is unchanged); returns what happened.
+
+    Raises ``FlowInvalid`` for a flow with problems; the namespace the text declares is the one checked, so
+    a flow cannot be saved into a namespace by renaming it in the editor."""
+    flow = load_flow_or_raise(text, filename)
+    _may(principal, Action.EDIT_FLOW, flow.namespace, flow.id)
     with session_scope(database()) as session:
-        return flow_store.deploy_flow(session, text, author=author).describe()
+        return flow_store.save_flow(session, flow, text, author=principal.name).describe()
 
 
 def edit(text: str, operation: str, **arguments: Any) -> str:
@@ -238,25 +258,43 @@ def node_run_view(run: dict[str, Any] | None) -> dict[str, str]:
     }
 
 
-def start_run(namespace: str, flow_id: str, inputs: dict[str, Any]) -> str:
+def start_run(principal: Principal, namespace: str, flow_id: str, inputs: dict[str, Any]) -> str:
     """Start an execution; raises ``InputsInvalid`` naming each bad input."""
     from engine.commands import start_execution
 
+    _may(principal, Action.RUN, namespace, flow_id)
     given = {k: v for k, v in inputs.items() if v not in ("", None)}
-    return start_execution(connections(), namespace, flow_id, inputs=given, trigger={"type": "studio"})
+    trigger = {"type": "studio", "actor": principal.name}  # the audit trail names the person (store._actor)
+    return start_execution(connections(), namespace, flow_id, inputs=given, trigger=trigger)
 
 
-def kill_run(execution_id: str) -> None:
+def _may_execution(principal: Principal, action: Action, execution_id: str) -> None:
+    """Raise unless ``principal`` may do ``action`` on the execution (an unknown id reads as invisible)."""
+    from engine.store import executions as execution_store
+
+    with session_scope(database()) as session:
+        try:
+            namespace = execution_store.get_execution(session, execution_id).namespace
+        except LookupError:
+            namespace = None
+    if namespace is None:
+        raise authz.NotVisible(f"no execution {execution_id}")
+    authz.require(principal, action, namespace, what=f"execution {execution_id}")
+
+
+def kill_run(principal: Principal, execution_id: str) -> None:
     from engine.commands import kill_execution
 
-    kill_execution(connections(), execution_id, actor="studio")
+    _may_execution(principal, Action.KILL, execution_id)
+    kill_execution(connections(), execution_id, actor=principal.name)
 
 
-def run_status(execution_id: str, after: int) -> dict[str, Any]:
+def run_status(principal: Principal, execution_id: str, after: int) -> dict[str, Any]:
     """The execution's state, each task's latest run (state, attempts, duration) and log lines after ``after``."""
     from engine.store import executions as execution_store
     from engine.store.logs import read_logs
 
+    _may_execution(principal, Action.READ, execution_id)
     with session_scope(database()) as session:
         execution = execution_store.get_execution(session, execution_id)
         runs = execution_store.task_runs(session, execution_id)
@@ -433,7 +471,8 @@ def drop_target(text: str, node_id: str) -> dict[str, Any]:
     return {"parent_id": node_id, "key": spec.name}
 
 
-def revisions(namespace: str, flow_id: str) -> list[dict[str, str]]:
+def revisions(principal: Principal, namespace: str, flow_id: str) -> list[dict[str, str]]:
+    _may(principal, Action.READ, namespace, flow_id)
     with session_scope(database()) as session:
         found = flow_store.list_revisions(session, namespace, flow_id)
     return [
@@ -447,7 +486,8 @@ def revisions(namespace: str, flow_id: str) -> list[dict[str, str]]:
     ]
 
 
-def revision_source(namespace: str, flow_id: str, revision: int) -> str:
+def revision_source(principal: Principal, namespace: str, flow_id: str, revision: int) -> str:
+    _may(principal, Action.READ, namespace, flow_id)
     with session_scope(database()) as session:
         return flow_store.get_revision(session, namespace, flow_id, revision).source
 
@@ -467,10 +507,13 @@ def revision_diff(before: str, after: str, before_name: str, after_name: str) ->
     return rows
 
 
-def create_flow(namespace: str, flow_id: str) -> str:
-    """A new flow with one task, saved as revision 1; raises ``FlowInvalid`` for a bad id or namespace."""
+def create_flow(principal: Principal, namespace: str, flow_id: str) -> str:
+    """A new flow with one task, saved as revision 1; raises ``FlowInvalid`` for a bad id or namespace.
+
+    A new namespace needs the editor role on a namespace above it (or a global administrator)."""
     import yaml
 
+    _may(principal, Action.EDIT_FLOW, namespace, flow_id)
     flow = {
         "id": flow_id,
         "namespace": namespace,
@@ -481,11 +524,11 @@ def create_flow(namespace: str, flow_id: str) -> str:
         with contextlib.suppress(flow_store.FlowNotFound):
             flow_store.get_flow(session, namespace, flow_id)
             raise ValueError(f"{namespace}/{flow_id} already exists")
-        flow_store.deploy_flow(session, text, author="studio")
+        flow_store.deploy_flow(session, text, author=principal.name)
     return text
 
 
-def import_flow(source: bytes, filename: str) -> tuple[str, str, str]:
+def import_flow(principal: Principal, source: bytes, filename: str) -> tuple[str, str, str]:
     """Save an uploaded YAML file as a flow's newest revision: (namespace, flow id, what happened).
 
     Raises ``FlowInvalid`` whose problems name the file, line and column, or ``ValueError`` for a file
@@ -494,11 +537,14 @@ def import_flow(source: bytes, filename: str) -> tuple[str, str, str]:
         text = source.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ValueError(f"{filename}: not UTF-8 text (byte {exc.start})") from None
+    flow = load_flow_or_raise(text, filename)
+    _may(principal, Action.EDIT_FLOW, flow.namespace, flow.id)
     with session_scope(database()) as session:
-        result = flow_store.deploy_flow(session, text, author="studio import", filename=filename)
+        result = flow_store.save_flow(session, flow, text, author=principal.name)
     return result.namespace, result.flow_id, result.describe()
 
 
-def delete_flow(namespace: str, flow_id: str) -> None:
+def delete_flow(principal: Principal, namespace: str, flow_id: str) -> None:
+    _may(principal, Action.EDIT_FLOW, namespace, flow_id)
     with session_scope(database()) as session:
-        flow_store.delete_flow(session, namespace, flow_id, author="studio")
+        flow_store.delete_flow(session, namespace, flow_id, author=principal.name)

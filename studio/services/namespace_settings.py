@@ -1,4 +1,7 @@
-"""A namespace's own variables and secrets for the studio (secret values go in, never come out)."""
+"""A namespace's own variables and secrets for the studio (secret values go in, never come out).
+
+Members of a namespace see its variables and the NAMES of its secrets; its administrators change them.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +9,26 @@ import json
 import re
 from typing import Any
 
-from engine import secrets, variables
+from engine import authz, secrets, variables
+from engine.access import Action, Principal
 from engine.spec import NAMESPACE_PATTERN
 from engine.store.database import session_scope
 from engine.store.tables import NamespaceSecret, NamespaceVariable
 from studio.services import database
-
-ACTOR = "studio"
 
 
 def _shown(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def settings(namespace: str) -> dict[str, list[dict[str, str]]]:
-    """Variables and secret names seen by the namespace's flows: its own, then inherited (with their origin)."""
+def settings(principal: Principal, namespace: str) -> dict[str, list[dict[str, str]]]:
+    """Variables and secret names seen by the namespace's flows: its own, then inherited (with their origin).
+
+    Inherited ones come from the namespaces above, which the reader may not be a member of: a flow of this
+    namespace reads them anyway, so its members are shown what their flows get (never a secret's value)."""
     from sqlmodel import col, select
 
+    authz.require(principal, Action.READ, namespace)
     lineage = variables.lineage(namespace)
     with session_scope(database()) as session:
         found = list(session.exec(select(NamespaceVariable).where(col(NamespaceVariable.namespace).in_(lineage))))
@@ -47,33 +53,37 @@ def settings(namespace: str) -> dict[str, list[dict[str, str]]]:
     }
 
 
-def set_variable(namespace: str, name: str, text: str) -> None:
+def set_variable(principal: Principal, namespace: str, name: str, text: str) -> None:
     """Raises ``ValueError`` for a bad namespace or name, or a value that is not a scalar."""
+    authz.require(principal, Action.MANAGE_VARIABLES, namespace)
     _check(namespace)
     if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
         raise ValueError(f"'{name}' is not a variable name: letters, digits and '_' (read as vars.{name or 'name'})")
     with session_scope(database()) as session:
-        variables.set_variable(session, namespace, name, variables.parse_value(text), actor=ACTOR)
+        variables.set_variable(session, namespace, name, variables.parse_value(text), actor=principal.name)
 
 
-def delete_variable(namespace: str, name: str) -> None:
+def delete_variable(principal: Principal, namespace: str, name: str) -> None:
+    authz.require(principal, Action.MANAGE_VARIABLES, namespace)
     with session_scope(database()) as session:
-        variables.delete_variable(session, namespace, name, actor=ACTOR)
+        variables.delete_variable(session, namespace, name, actor=principal.name)
 
 
-def set_secret(namespace: str, name: str, value: str) -> None:
+def set_secret(principal: Principal, namespace: str, name: str, value: str) -> None:
     """Stored encrypted; raises ``ValueError`` for a bad namespace, name or an empty value."""
+    authz.require(principal, Action.MANAGE_SECRETS, namespace)
     _check(namespace)
     secrets.check_name(name)
     if not value:
         raise ValueError("a secret needs a value")
     with session_scope(database()) as session:
-        secrets.set_secret(session, namespace, name, value, actor=ACTOR)
+        secrets.set_secret(session, namespace, name, value, actor=principal.name)
 
 
-def delete_secret(namespace: str, name: str) -> None:
+def delete_secret(principal: Principal, namespace: str, name: str) -> None:
+    authz.require(principal, Action.MANAGE_SECRETS, namespace)
     with session_scope(database()) as session:
-        secrets.delete_secret(session, namespace, name, actor=ACTOR)
+        secrets.delete_secret(session, namespace, name, actor=principal.name)
 
 
 def _check(namespace: str) -> None:

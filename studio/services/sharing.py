@@ -3,6 +3,9 @@
 A visitor holds only a token. ``shared_view`` is the one function a token reaches, and it returns its target
 alone: a flow's text and canvas, or an execution's header, task states, Gantt spans and logs. It returns no id
 of anything else (no parent execution, no task run ids, no inputs, outputs or trigger) and offers no action.
+
+Making, listing and revoking links is for the namespace's editors (``Action.SHARE``): a link shows the
+namespace's work to people outside it.
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from engine import share_links
+from engine import authz, share_links
+from engine.access import Action, Principal
 from engine.share_links import ShareKind
 from engine.store import executions as execution_store
 from engine.store import flows as flow_store
@@ -18,7 +22,6 @@ from engine.store.database import session_scope
 from engine.store.tables import ShareLink, utcnow
 from studio.services import database, graph_of, node_run_view
 
-ACTOR = "studio"
 MAX_DAYS = 365
 
 
@@ -49,10 +52,15 @@ def _now() -> dt.datetime:
     return now if now.tzinfo else now.replace(tzinfo=dt.UTC)
 
 
+def _may_share(principal: Principal, kind: str, namespace: str, target_id: str) -> None:
+    authz.require(principal, Action.SHARE, namespace, what=f"{ShareKind(kind).value} {namespace}/{target_id}")
+
+
 def create_link(
-    kind: str, namespace: str, target_id: str, revision: int | None = None, days: int = 7
+    principal: Principal, kind: str, namespace: str, target_id: str, revision: int | None = None, days: int = 7
 ) -> tuple[str, dict[str, Any]]:
     """A new link valid ``days`` days (1 to 365): its URL path (``/share/<token>``, shown once) and its row."""
+    _may_share(principal, kind, namespace, target_id)
     if not 1 <= int(days) <= MAX_DAYS:
         raise ValueError(f"a link lasts 1 to {MAX_DAYS} days, not {days}")
     kind = ShareKind(kind)
@@ -71,24 +79,30 @@ def create_link(
             kind,
             namespace,
             target_id,
-            created_by=ACTOR,
+            created_by=principal.name,
             expires_at=utcnow() + dt.timedelta(days=int(days)),
             revision=revision if kind is ShareKind.FLOW else None,
         )
         return f"/share/{plain}", _row(link, _now())
 
 
-def links(kind: str, namespace: str, target_id: str) -> list[dict[str, Any]]:
+def links(principal: Principal, kind: str, namespace: str, target_id: str) -> list[dict[str, Any]]:
     """Every link ever made to this target, newest first, revoked and expired ones included."""
+    _may_share(principal, kind, namespace, target_id)
     now = _now()
     with session_scope(database()) as session:
         found = share_links.share_links(session, ShareKind(kind), namespace, target_id)
         return [_row(link, now) for link in reversed(found)]
 
 
-def revoke(link_id: int) -> None:
+def revoke(principal: Principal, link_id: int) -> None:
+    """Raises ``NotVisible`` alike for an unknown link and one of a namespace the person may not read."""
     with session_scope(database()) as session:
-        share_links.revoke_share_link(session, int(link_id), actor=ACTOR)
+        link = session.get(ShareLink, int(link_id))
+        if link is None:
+            raise authz.NotVisible(f"no share link {link_id}")
+        authz.require(principal, Action.SHARE, link.namespace, what=f"share link {link_id}")
+        share_links.revoke_share_link(session, link.id, actor=principal.name)
 
 
 def shared_view(token: str) -> dict[str, Any] | None:

@@ -78,6 +78,13 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         yield running
 
 
+@pytest.fixture
+def admin_api(studio) -> Iterator[httpx.Client]:
+    """The studio's API under /api/v1, signed in as the administrator."""
+    with httpx.Client(base_url=f"{studio['url']}/api/v1", timeout=60, cookies=api(studio).cookies) as client:
+        yield client
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():

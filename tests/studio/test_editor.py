@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 pytestmark = pytest.mark.slow
@@ -19,10 +18,8 @@ tasks:
 
 
 @pytest.fixture
-def editor(studio, page):
-    httpx.post(
-        f"{studio['url']}/api/v1/flows", content=FLOW, headers={"content-type": "application/x-yaml"}, timeout=30
-    )
+def editor(studio, page, admin_api):
+    admin_api.post("/flows", content=FLOW, headers={"content-type": "application/x-yaml"})
     page.goto(f"{studio['url']}/flows/studio.tests/editor_demo")
     page.locator(".lanner-node").first.wait_for(timeout=60_000)
     return page
@@ -75,17 +72,15 @@ def test_yaml_edits_update_the_canvas_and_invalid_yaml_keeps_it(editor):
     assert "# Keep this comment" in yaml_text(editor)
 
 
-def test_save_creates_a_revision(editor, studio):
+def test_save_creates_a_revision(editor, studio, admin_api):
     editor.drag_and_drop(".palette-item[data-type='return']", ".react-flow__pane", target_position={"x": 250, "y": 300})
     editor.wait_for_function("document.querySelectorAll('.lanner-node').length === 2", timeout=10_000)
     assert editor.locator("#dirty-badge").count() == 1
     editor.click("#save-button")
     editor.wait_for_function("document.querySelector('#editor-message').innerText.includes('revision')", timeout=10_000)
-    revisions = httpx.get(f"{studio['url']}/api/v1/flows/studio.tests/editor_demo/revisions", timeout=30).json()
-    assert len(revisions) >= 2
-    saved = httpx.get(
-        f"{studio['url']}/api/v1/flows/studio.tests/editor_demo", headers={"accept": "application/x-yaml"}, timeout=30
-    ).text
+    revisions = admin_api.get("/flows/studio.tests/editor_demo/revisions").json()
+    assert len(revisions) >= 2 and revisions[-1]["author"] == "admin"  # the person signed in, in the history
+    saved = admin_api.get("/flows/studio.tests/editor_demo", headers={"accept": "application/x-yaml"}).text
     assert "type: return" in saved and saved.startswith("# Keep this comment")
     assert editor.locator("#dirty-badge").count() == 0
 
@@ -106,9 +101,11 @@ tasks:
 
 
 def open_flow(studio, page, source: str, flow_id: str):
-    httpx.post(
-        f"{studio['url']}/api/v1/flows", content=source, headers={"content-type": "application/x-yaml"}, timeout=30
+    # Deployed through the API with the page's own sign-in (its context's cookies).
+    answer = page.request.post(
+        f"{studio['url']}/api/v1/flows", data=source, headers={"content-type": "application/x-yaml"}
     )
+    assert answer.ok, answer.text()
     page.goto(f"{studio['url']}/flows/studio.tests/{flow_id}")
     page.locator(".lanner-node").first.wait_for(timeout=60_000)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from sqlmodel import select
 
@@ -17,7 +16,7 @@ tasks:
 """
 
 
-def test_set_variables_and_secrets_then_a_run_reads_them(studio, page):
+def test_set_variables_and_secrets_then_a_run_reads_them(studio, page, admin_api):
     from engine.store.database import open_database, session_scope
     from engine.store.tables import LogLine, NamespaceSecret
 
@@ -50,12 +49,9 @@ def test_set_variables_and_secrets_then_a_run_reads_them(studio, page):
         stored = session.exec(select(NamespaceSecret).where(NamespaceSecret.name == "API_TOKEN")).one()
         assert "tok-9f8e7d6c" not in stored.ciphertext
 
-    url = studio["url"] + "/api/v1"
     headers = {"content-type": "application/x-yaml"}
-    assert httpx.post(f"{url}/flows", content=FLOW, headers=headers, timeout=30).status_code in (200, 201)
-    done = httpx.post(
-        f"{url}/executions/trigger/nsui.team/reads_settings", params={"wait": "true"}, json={}, timeout=60
-    )
+    assert admin_api.post("/flows", content=FLOW, headers=headers).status_code in (200, 201)
+    done = admin_api.post("/executions/trigger/nsui.team/reads_settings", params={"wait": "true"}, json={})
     execution = done.json()
     assert execution["state"] == "SUCCESS", execution
     region = next(run for run in execution["taskRuns"] if run["taskId"] == "region")
@@ -72,7 +68,7 @@ def test_set_variables_and_secrets_then_a_run_reads_them(studio, page):
     page.goto(f"{studio['url']}/audit?namespace=nsui")  # the namespace and those below it
     page.locator("tr.audit-row").first.wait_for(timeout=30_000)
     text = page.locator("table").inner_text()
-    for expected in ("studio\tdeleted\tnsui\tvariable region", "studio\tchanged\tnsui.team\tsecret API_TOKEN",
-                     "api\tran\tnsui.team\texecution " + execution["id"]):  # fmt: skip
+    for expected in ("admin\tdeleted\tnsui\tvariable region", "admin\tchanged\tnsui.team\tsecret API_TOKEN",
+                     "\tran\tnsui.team\texecution " + execution["id"]):  # fmt: skip
         assert expected in text, text
     assert "tok-9f8e7d6c" not in text

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import httpx
 import pytest
 
 from engine.share_links import create_share_link
@@ -21,12 +20,9 @@ FLOW = (
 
 
 @pytest.fixture(scope="module")
-def ran(studio) -> dict:
-    url = studio["url"] + "/api/v1"
-    assert httpx.post(f"{url}/flows", content=FLOW, headers=YAML, timeout=30).status_code in (200, 201)
-    execution = httpx.post(
-        f"{url}/executions/trigger/share.ui/greet", params={"wait": "true"}, json={}, timeout=60
-    ).json()
+def ran(api) -> dict:
+    assert api.post("/flows", content=FLOW, headers=YAML).status_code in (200, 201)
+    execution = api.post("/executions/trigger/share.ui/greet", params={"wait": "true"}, json={}).json()
     assert execution["state"] == "SUCCESS", execution
     return execution
 
