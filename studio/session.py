@@ -7,8 +7,6 @@ removed role take effect at the next click, on every open tab.
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 import reflex as rx
 from reflex.app import default_backend_exception_handler
 
@@ -35,15 +33,24 @@ class SessionState(rx.State):
         try:
             principal = self.principal()
         except authz.Unauthenticated:
-            return rx.redirect(f"/login?next={quote(self.router.url.path or '/')}")
+            return to_sign_in()
         self.signed_in_as, self.signed_in_admin = principal.name, principal.is_admin
         return None
+
+
+def to_sign_in():
+    """To the sign-in page, coming back to the page asked for (computed in the browser: the page's own load
+    handlers may also refuse, and must send to the same place)."""
+    return rx.call_script(
+        "window.location.replace('/login?next='"
+        " + encodeURIComponent(window.location.pathname + window.location.search))"
+    )
 
 
 def on_backend_error(exception: Exception):
     """The studio's one answer to refused access, raised by any event handler through ``engine.authz``."""
     if isinstance(exception, authz.Unauthenticated):
-        return rx.redirect("/login")
+        return to_sign_in()
     if isinstance(exception, authz.Forbidden | authz.NotVisible):
         return rx.toast.error(str(exception), id="access-refused")
     return default_backend_exception_handler(exception)
