@@ -719,6 +719,36 @@ def secret_delete(namespace: str, name: str) -> None:
     click.echo(f"secret {name} deleted from {namespace}")
 
 
+@secret.command("rotate")
+@click.option("--old-key-stdin", is_flag=True, help="Read the old key from standard input instead of asking.")
+def secret_rotate(old_key_stdin: bool) -> None:
+    """Re-encrypt every stored secret with the key now in LANNER_SECRET_KEY.
+
+    Give the key they were encrypted with when asked (or on stdin). Then set the new key on every server,
+    executor and worker.
+    """
+    from engine import secrets
+    from engine.crypto import SecretKeyMissing, key_from_text, load_key
+
+    try:
+        new = load_key()
+    except SecretKeyMissing as exc:
+        _fail(str(exc))
+    if old_key_stdin or not sys.stdin.isatty():
+        old_text = sys.stdin.readline().strip()
+    else:
+        old_text = click.prompt("old key", hide_input=True)
+    old = key_from_text(old_text)
+    if old.key_id == new.key_id:
+        _fail("the old key is the key in LANNER_SECRET_KEY: set the new key there first")
+    try:
+        with session_scope(_database()) as session:
+            count = secrets.rotate_key(session, old, new, actor=_cli_actor())
+    except ValueError as exc:
+        _fail(str(exc))
+    click.echo(f"{count} secret(s) re-encrypted from key {old.key_id} to key {new.key_id}")
+
+
 @secret.command("keygen")
 def secret_keygen() -> None:
     """Print a new random key for LANNER_SECRET_KEY."""

@@ -69,6 +69,28 @@ def delete_secret(session: Session, namespace: str, name: str, actor: str | None
     return True
 
 
+def rotate_key(session: Session, old: SecretKey, new: SecretKey, *, actor: str) -> int:
+    """Re-encrypt every secret stored with ``old`` under ``new``, in the caller's transaction: all or none.
+
+    Rows already under ``new`` are left alone (a rotation interrupted and run again finishes the job); a row
+    under a third key stops everything, naming it, rather than leaving secrets nobody can read.
+    """
+    rows = list(session.exec(select(NamespaceSecret).where(col(NamespaceSecret.key_id) != new.key_id)))
+    strangers = sorted({row.key_id for row in rows if row.key_id != old.key_id})
+    if strangers:
+        raise ValueError(
+            f"some secrets were encrypted with neither key (key ids {', '.join(strangers)}): nothing changed"
+        )
+    for row in rows:
+        plain = old.decrypt(row.ciphertext, row.key_id, what=f"secret {row.name} of {row.namespace}")
+        row.ciphertext, row.key_id = new.encrypt(plain), new.key_id
+        session.add(row)
+    audit.record(
+        session, actor, audit.AuditAction.CHANGED, None, "secret_key", new.key_id, before=old.key_id, secrets=len(rows)
+    )
+    return len(rows)
+
+
 def list_secret_names(session: Session, namespace: str) -> list[str]:
     """Names of the secrets set on this namespace itself; never their values."""
     statement = select(NamespaceSecret.name).where(NamespaceSecret.namespace == namespace)

@@ -77,3 +77,23 @@ def test_production_without_a_key_refuses_to_start(lanner):
 def test_keygen_prints_a_usable_key(lanner):
     key = lanner("secret", "keygen").stdout.decode().strip()
     lanner("secret", "set", "acme", "X", stdin="value", LANNER_SECRET_KEY=key)
+
+
+def test_rotate_re_encrypts_every_secret_with_the_new_key(lanner, database_url):
+    old, new, stranger = generate_key(), generate_key(), generate_key()
+    lanner("secret", "set", "acme", "A", stdin="alpha", LANNER_SECRET_KEY=old)
+    lanner("secret", "set", "acme.sales", "B", stdin="beta", LANNER_SECRET_KEY=old)
+    wrong = lanner("secret", "rotate", stdin=stranger + "\n", check=False, LANNER_SECRET_KEY=new)
+    assert wrong.returncode == 1 and b"neither key" in wrong.stderr  # nothing half-done
+    done = lanner("secret", "rotate", "--old-key-stdin", stdin=old + "\n", LANNER_SECRET_KEY=new)
+    assert b"2 secret(s) re-encrypted" in done.stdout
+    again = lanner("secret", "rotate", stdin=old + "\n", LANNER_SECRET_KEY=new)  # idempotent
+    assert b"0 secret(s)" in again.stdout
+    from engine.crypto import key_from_text
+
+    engine = sqlalchemy.create_engine(database_url)
+    with engine.connect() as connection:
+        rows = connection.execute(sqlalchemy.text("SELECT name, ciphertext, key_id FROM namespace_secret")).all()
+    engine.dispose()
+    current = key_from_text(new)
+    assert {name: current.decrypt(text, key_id) for name, text, key_id in rows} == {"A": "alpha", "B": "beta"}
