@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from engine.access import may_start_subflow
+from engine.config import load_settings
 from engine.expressions import ExpressionError, render
 from engine.store import executions as store
 from engine.store.tables import Execution, FlowRecord, TriggerFire, TriggerState
@@ -57,7 +59,12 @@ def fire_flow_triggers(session: Session, ended: Execution) -> list[str]:
         "state": ended.state,
         "outputs": ended.outputs,
     }
+    reach = load_settings().subflow_reach
     for namespace, flow_id, revision, source in _flows_with_flow_triggers(session):
+        # A flow trigger reads the watched run's outputs: it may only watch what its namespace may reach, as
+        # for subflows (otherwise an editor of one team could read another team's results).
+        if not may_start_subflow(namespace, ended.namespace, reach):
+            continue
         flow = store.flow_at(session, namespace, flow_id, revision, source)
         for trigger in flow.triggers:
             if not isinstance(trigger, FlowTrigger) or not matches(

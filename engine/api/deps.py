@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from sqlmodel import Session
@@ -30,10 +31,29 @@ def bearer_token(request: Request) -> str | None:
     return value if scheme.lower() == "bearer" and value else None
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _cross_origin(request: Request) -> bool:
+    """A browser request sent by another page than ours (another port of the same host counts: SameSite does
+    not stop it). Browsers always send Origin on such writes; programs without it use tokens anyway."""
+    origin = request.headers.get("origin")
+    if not origin or origin == "null":
+        return origin == "null"
+    ours = {request.headers.get("host", ""), request.headers.get("x-forwarded-host", "")}  # behind a proxy too
+    return urlsplit(origin).netloc not in ours
+
+
 def current_principal(request: Request) -> Principal:
-    """The caller, from ``Authorization: Bearer`` or the studio's session cookie (401 when neither is valid)."""
+    """The caller, from ``Authorization: Bearer`` or the studio's session cookie (401 when neither is valid).
+
+    A session cookie is only honoured for writes coming from the studio's own pages (no cross-site forgery)."""
+    bearer = bearer_token(request)
+    cookie = request.cookies.get(COOKIE_NAME)
+    if cookie and not bearer and request.method not in SAFE_METHODS and _cross_origin(request):
+        cookie = None
     with Session(connections().db) as session:
-        principal = authz.principal_from(session, bearer=bearer_token(request), cookie=request.cookies.get(COOKIE_NAME))
+        principal = authz.principal_from(session, bearer=bearer, cookie=cookie)
         session.commit()  # a token's last use
     return principal
 

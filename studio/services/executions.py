@@ -231,14 +231,19 @@ def _revision_graph(source: str) -> tuple[tuple[dict[str, Any], ...], tuple[dict
 
 def task_runs(principal: Principal, execution_id: str) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
     """Each task's latest run (state, attempts, duration, error, outputs), and one span per attempt for the Gantt."""
-    from sqlmodel import col, select
-
     with session_scope(database()) as session:
         _allowed(session, principal, Action.READ, execution_id)
-        runs = execution_store.task_runs(session, execution_id)
-        attempts = list(
-            session.exec(select(TaskRunAttempt).where(col(TaskRunAttempt.task_run_id).in_([r.id for r in runs])))
-        )
+        return runs_and_spans(session, execution_id)
+
+
+def runs_and_spans(session: Session, execution_id: str) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """``task_runs`` for a caller that has already decided access (a share link names its execution)."""
+    from sqlmodel import col, select
+
+    runs = execution_store.task_runs(session, execution_id)
+    attempts = list(
+        session.exec(select(TaskRunAttempt).where(col(TaskRunAttempt.task_run_id).in_([r.id for r in runs])))
+    )
     latest: dict[str, dict[str, Any]] = {}
     spans: list[dict[str, Any]] = []
     by_run: dict[str, list[TaskRunAttempt]] = {}
@@ -265,8 +270,12 @@ def task_runs(principal: Principal, execution_id: str) -> tuple[dict[str, dict[s
 def logs(principal: Principal, execution_id: str, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
     with session_scope(database()) as session:
         _allowed(session, principal, Action.READ, execution_id)
-        lines = read_logs(session, execution_id, after=after, limit=limit)
-    return [log_row(line) for line in lines]
+        return log_rows(session, execution_id, after=after, limit=limit)
+
+
+def log_rows(session: Session, execution_id: str, *, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+    """``logs`` for a caller that has already decided access (a share link names its execution)."""
+    return [log_row(line) for line in read_logs(session, execution_id, after=after, limit=limit)]
 
 
 def all_logs_text(principal: Principal, execution_id: str) -> str:

@@ -186,6 +186,10 @@ def test_flow_trigger_starts_a_flow_with_inputs_from_the_ended_execution(cluster
         "triggers:\n  - id: after_upstream\n    type: flow\n    conditions: [{namespace: sched, flowId: upstream}]\n"
         "    states: [SUCCESS]\n    inputs: {total: '{{ trigger.outputs.total }}'}\n"
     )
+    cluster.deploy(  # another team's flow watching it: out of its reach (LANNER_SUBFLOW_REACH=root), never fires
+        "id: spy\nnamespace: outsider\ntasks:\n  - {id: r, type: return, value: '{{ trigger.outputs }}'}\n"
+        "triggers:\n  - id: peek\n    type: flow\n    conditions: [{namespace: sched, flowId: upstream}]\n"
+    )
     upstream = cluster.run(
         "id: upstream\nnamespace: sched\ntasks:\n  - {id: r, type: return, value: 21}\n"
         "outputs:\n  - {id: total, type: INT, value: '{{ outputs.r.value }}'}\n"
@@ -202,3 +206,4 @@ def test_flow_trigger_starts_a_flow_with_inputs_from_the_ended_execution(cluster
     assert cluster.wait(failed).state == State.FAILED.value
     time.sleep(1)
     assert len(executions_of(cluster, "downstream")) == 1  # only SUCCESS starts it
+    assert executions_of(cluster, "spy") == []

@@ -9,6 +9,7 @@ import pytest
 from engine.share_links import create_share_link
 from engine.store.database import open_database, session_scope
 from engine.store.tables import utcnow
+from tests.studio.conftest import api
 
 pytestmark = pytest.mark.slow
 
@@ -20,9 +21,10 @@ FLOW = (
 
 
 @pytest.fixture(scope="module")
-def ran(api) -> dict:
-    assert api.post("/flows", content=FLOW, headers=YAML).status_code in (200, 201)
-    execution = api.post("/executions/trigger/share.ui/greet", params={"wait": "true"}, json={}).json()
+def ran(studio) -> dict:
+    client = api(studio)
+    assert client.post("/api/v1/flows", content=FLOW, headers=YAML).status_code in (200, 201)
+    execution = client.post("/api/v1/executions/trigger/share.ui/greet", params={"wait": "true"}, json={}).json()
     assert execution["state"] == "SUCCESS", execution
     return execution
 

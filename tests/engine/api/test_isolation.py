@@ -15,6 +15,11 @@ import time
 import httpx
 import pytest
 
+from engine import share_links
+from engine.login_sessions import COOKIE_NAME
+from engine.share_links import ShareKind
+from engine.store.database import session_scope
+
 pytestmark = pytest.mark.slow
 YAML = {"content-type": "application/x-yaml"}
 PASSWORD = "correct horse battery"
@@ -264,7 +269,13 @@ def test_webhooks_start_only_their_flow_and_need_their_key(api, teams):
 def test_tokens_sessions_and_links_grant_nothing_once_revoked(api, teams):
     people = teams["people"]
     assert api.get("/flows").status_code == 401  # sign-in is on once a user exists
-    assert api.get("/flows", headers={"Authorization": "Bearer lns_not-a-user-token"}).status_code == 401
+    with session_scope(api.cluster.db) as session:  # a real share link of acme.sales/report: no key to the API
+        _, link = share_links.create_share_link(
+            session, ShareKind.FLOW, "acme.sales", "report", created_by="root", expires_at=None
+        )
+    assert api.get("/flows/acme.sales/report", headers={"Authorization": f"Bearer {link}"}).status_code == 401
+    with httpx.Client(base_url=api.base_url, cookies={COOKIE_NAME: link}) as visitor:
+        assert visitor.get("/flows/acme.sales/report").status_code == 401
     vera_token = people["vera"]["Authorization"].split()[1]
     browser = _browser(api, "vera")
     own = browser.get("/tokens").json()
