@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from engine import login_sessions, tokens, users
 from engine.access import MINIMUM_ROLE, Action, Principal, Role, can
-from engine.store.tables import User
+from engine.store.tables import Execution, User
 
 LOCAL = Principal(name="local", is_admin=True)  # before any user exists
 
@@ -69,6 +69,20 @@ def require(principal: Principal, action: Action, namespace: str | None, *, what
     if namespace is None and action is Action.MANAGE_USERS:
         raise Forbidden("only administrators manage users")
     raise NotVisible(f"no {what}" if what else f"no namespace {namespace}")
+
+
+def require_flow(principal: Principal, action: Action, namespace: str, flow_id: str) -> None:
+    require(principal, action, namespace, what=f"flow {namespace}/{flow_id}")
+
+
+def require_execution(session: Session, principal: Principal, action: Action, execution_id: str) -> Execution:
+    """The execution, once ``principal`` may do ``action`` in its namespace. A missing one and one of a namespace
+    they may not read get the same ``NotVisible``, so nothing tells them apart."""
+    execution = session.get(Execution, execution_id)
+    if execution is None:
+        raise NotVisible(f"no execution {execution_id}")
+    require(principal, action, execution.namespace, what=f"execution {execution_id}")
+    return execution
 
 
 def _needed_role(action: Action) -> str:

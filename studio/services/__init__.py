@@ -46,10 +46,6 @@ class FlowSummary:
     disabled: bool
 
 
-def _may(principal: Principal, action: Action, namespace: str, flow_id: str) -> None:
-    authz.require(principal, action, namespace, what=f"flow {namespace}/{flow_id}")
-
-
 def list_flows(principal: Principal, namespace: str | None = None, search: str = "") -> list[FlowSummary]:
     """The flows ``principal`` may read (filtered in SQL), of ``namespace`` and below when given."""
     needle = search.strip().lower()
@@ -78,7 +74,7 @@ def namespaces(principal: Principal) -> list[str]:
 
 
 def flow_source(principal: Principal, namespace: str, flow_id: str) -> str:
-    _may(principal, Action.READ, namespace, flow_id)
+    authz.require_flow(principal, Action.READ, namespace, flow_id)
     with session_scope(database()) as session:
         return flow_store.get_flow(session, namespace, flow_id).source
 
@@ -180,7 +176,7 @@ def save_flow(principal: Principal, text: str, filename: str = "<flow>") -> str:
     Raises ``FlowInvalid`` for a flow with problems; the namespace the text declares is the one checked, so
     a flow cannot be saved into a namespace by renaming it in the editor."""
     flow = load_flow_or_raise(text, filename)
-    _may(principal, Action.EDIT_FLOW, flow.namespace, flow.id)
+    authz.require_flow(principal, Action.EDIT_FLOW, flow.namespace, flow.id)
     with session_scope(database()) as session:
         return flow_store.save_flow(session, flow, text, author=principal.name).describe()
 
@@ -262,24 +258,15 @@ def start_run(principal: Principal, namespace: str, flow_id: str, inputs: dict[s
     """Start an execution; raises ``InputsInvalid`` naming each bad input."""
     from engine.commands import start_execution
 
-    _may(principal, Action.RUN, namespace, flow_id)
+    authz.require_flow(principal, Action.RUN, namespace, flow_id)
     given = {k: v for k, v in inputs.items() if v not in ("", None)}
     trigger = {"type": "studio", "actor": principal.name}  # the audit trail names the person (store._actor)
     return start_execution(connections(), namespace, flow_id, inputs=given, trigger=trigger)
 
 
 def _may_execution(principal: Principal, action: Action, execution_id: str) -> None:
-    """Raise unless ``principal`` may do ``action`` on the execution (an unknown id reads as invisible)."""
-    from engine.store import executions as execution_store
-
     with session_scope(database()) as session:
-        try:
-            namespace = execution_store.get_execution(session, execution_id).namespace
-        except LookupError:
-            namespace = None
-    if namespace is None:
-        raise authz.NotVisible(f"no execution {execution_id}")
-    authz.require(principal, action, namespace, what=f"execution {execution_id}")
+        authz.require_execution(session, principal, action, execution_id)
 
 
 def kill_run(principal: Principal, execution_id: str) -> None:
@@ -472,7 +459,7 @@ def drop_target(text: str, node_id: str) -> dict[str, Any]:
 
 
 def revisions(principal: Principal, namespace: str, flow_id: str) -> list[dict[str, str]]:
-    _may(principal, Action.READ, namespace, flow_id)
+    authz.require_flow(principal, Action.READ, namespace, flow_id)
     with session_scope(database()) as session:
         found = flow_store.list_revisions(session, namespace, flow_id)
     return [
@@ -487,7 +474,7 @@ def revisions(principal: Principal, namespace: str, flow_id: str) -> list[dict[s
 
 
 def revision_source(principal: Principal, namespace: str, flow_id: str, revision: int) -> str:
-    _may(principal, Action.READ, namespace, flow_id)
+    authz.require_flow(principal, Action.READ, namespace, flow_id)
     with session_scope(database()) as session:
         return flow_store.get_revision(session, namespace, flow_id, revision).source
 
@@ -513,7 +500,7 @@ def create_flow(principal: Principal, namespace: str, flow_id: str) -> str:
     A new namespace needs the editor role on a namespace above it (or a global administrator)."""
     import yaml
 
-    _may(principal, Action.EDIT_FLOW, namespace, flow_id)
+    authz.require_flow(principal, Action.EDIT_FLOW, namespace, flow_id)
     flow = {
         "id": flow_id,
         "namespace": namespace,
@@ -538,13 +525,13 @@ def import_flow(principal: Principal, source: bytes, filename: str) -> tuple[str
     except UnicodeDecodeError as exc:
         raise ValueError(f"{filename}: not UTF-8 text (byte {exc.start})") from None
     flow = load_flow_or_raise(text, filename)
-    _may(principal, Action.EDIT_FLOW, flow.namespace, flow.id)
+    authz.require_flow(principal, Action.EDIT_FLOW, flow.namespace, flow.id)
     with session_scope(database()) as session:
         result = flow_store.save_flow(session, flow, text, author=principal.name)
     return result.namespace, result.flow_id, result.describe()
 
 
 def delete_flow(principal: Principal, namespace: str, flow_id: str) -> None:
-    _may(principal, Action.EDIT_FLOW, namespace, flow_id)
+    authz.require_flow(principal, Action.EDIT_FLOW, namespace, flow_id)
     with session_scope(database()) as session:
         flow_store.delete_flow(session, namespace, flow_id, author=principal.name)

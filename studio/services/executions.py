@@ -77,20 +77,9 @@ def _day(text: str, *, end: bool = False) -> dt.datetime | None:
     return dt.datetime.combine(day + dt.timedelta(days=1 if end else 0), dt.time(), tzinfo=dt.UTC)
 
 
-def _allowed(session: Session, principal: Principal, action: Action, execution_id: str) -> Execution:
-    """The execution, once ``principal`` may do ``action`` in its namespace; a missing one is as invisible as
-    one of a namespace they may not read (the same message, so nothing tells them apart)."""
-    try:
-        execution = execution_store.get_execution(session, execution_id)
-    except execution_store.ExecutionNotFound:
-        raise authz.NotVisible(f"no execution {execution_id}") from None
-    authz.require(principal, action, execution.namespace, what=f"execution {execution_id}")
-    return execution
-
-
 def require(principal: Principal, action: Action, execution_id: str) -> Execution:
     with session_scope(database()) as session:
-        return _allowed(session, principal, action, execution_id)
+        return authz.require_execution(session, principal, action, execution_id)
 
 
 def bulk_actions(principal: Principal) -> dict[str, bool]:
@@ -149,7 +138,7 @@ def act(principal: Principal, action: str, execution_ids: list[str]) -> str:
     done, failed = 0, []
     with session_scope(database()) as session:
         for execution_id in execution_ids:
-            _allowed(session, principal, _BULK[action], execution_id)
+            authz.require_execution(session, principal, _BULK[action], execution_id)
     if action == "delete":
         try:
             with session_scope(database()) as session:
@@ -175,7 +164,7 @@ def detail(principal: Principal, execution_id: str) -> dict[str, Any]:
     from engine.worker import find_task
 
     with session_scope(database()) as session:
-        execution = _allowed(session, principal, Action.READ, execution_id)
+        execution = authz.require_execution(session, principal, Action.READ, execution_id)
         where = (execution.namespace, execution.flow_id, execution.flow_revision)
         flow = execution_store.flow_at(session, *where)
         source = flow_store.get_revision(session, *where).source
@@ -232,7 +221,7 @@ def _revision_graph(source: str) -> tuple[tuple[dict[str, Any], ...], tuple[dict
 def task_runs(principal: Principal, execution_id: str) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
     """Each task's latest run (state, attempts, duration, error, outputs), and one span per attempt for the Gantt."""
     with session_scope(database()) as session:
-        _allowed(session, principal, Action.READ, execution_id)
+        authz.require_execution(session, principal, Action.READ, execution_id)
         return runs_and_spans(session, execution_id)
 
 
@@ -269,7 +258,7 @@ def runs_and_spans(session: Session, execution_id: str) -> tuple[dict[str, dict[
 
 def logs(principal: Principal, execution_id: str, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
     with session_scope(database()) as session:
-        _allowed(session, principal, Action.READ, execution_id)
+        authz.require_execution(session, principal, Action.READ, execution_id)
         return log_rows(session, execution_id, after=after, limit=limit)
 
 
@@ -281,7 +270,7 @@ def log_rows(session: Session, execution_id: str, *, after: int = 0, limit: int 
 def all_logs_text(principal: Principal, execution_id: str) -> str:
     """Every line of an execution as a text file (for download)."""
     with session_scope(database()) as session:
-        _allowed(session, principal, Action.READ, execution_id)
+        authz.require_execution(session, principal, Action.READ, execution_id)
         lines = read_logs(session, execution_id, limit=1_000_000)
     return "".join(
         f"{line.timestamp.isoformat()} {line.level:<5} {line.task_id or '-'} {line.message}\n" for line in lines

@@ -71,11 +71,8 @@ def execution_out(row: Execution, runs: list | None = None) -> ExecutionOut:
 
 
 def allowed_execution(caller: Principal, action: Action, execution_id: str) -> Execution:
-    """The execution, once ``caller`` may do ``action`` in its namespace; an invisible one is "not found"."""
     with Session(connections().db) as session:
-        row = store.get_execution(session, execution_id)
-    authz.require(caller, action, row.namespace, what=f"execution {execution_id}")
-    return row
+        return authz.require_execution(session, caller, action, execution_id)
 
 
 def _read(execution_id: str) -> ExecutionOut:
@@ -284,7 +281,7 @@ async def follow(
                 checked = asyncio.get_running_loop().time()
                 try:
                     allowed_execution(current_principal(request), Action.READ, execution_id)
-                except (authz.Unauthenticated, authz.NotVisible, store.ExecutionNotFound) as exc:
+                except (authz.Unauthenticated, authz.NotVisible) as exc:
                     yield f"event: error\ndata: {json.dumps({'message': str(exc)})}\n\n"
                     return
             with Session(connections().db) as session:

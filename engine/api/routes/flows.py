@@ -79,7 +79,7 @@ def get_flow(
     caller: Caller, namespace: str, flow_id: str, accept: Annotated[str | None, Header()] = None
 ) -> FlowOut | Response:
     """The current revision; with ``Accept: application/x-yaml``, its YAML source exactly as deployed."""
-    _may(caller, Action.READ, namespace, flow_id)
+    authz.require_flow(caller, Action.READ, namespace, flow_id)
     with session_scope(connections().db) as session:
         record = store.get_flow(session, namespace, flow_id)
     if accept and YAML in accept:
@@ -87,17 +87,13 @@ def get_flow(
     return _out(record, with_source=True)
 
 
-def _may(caller: Caller, action: Action, namespace: str, flow_id: str) -> None:
-    authz.require(caller, action, namespace, what=f"flow {namespace}/{flow_id}")
-
-
 def _deploy(caller: Caller, text: str, expected: tuple[str, str] | None = None) -> DeployOut:
     if expected:
-        _may(caller, Action.EDIT_FLOW, *expected)
+        authz.require_flow(caller, Action.EDIT_FLOW, *expected)
     flow = load_flow_or_raise(text, "body")
     if expected and (flow.namespace, flow.id) != expected:
         raise ApiError(409, f"the body declares {flow.namespace}/{flow.id}, not {expected[0]}/{expected[1]}")
-    _may(caller, Action.EDIT_FLOW, flow.namespace, flow.id)
+    authz.require_flow(caller, Action.EDIT_FLOW, flow.namespace, flow.id)
     with session_scope(connections().db) as session:
         result = store.save_flow(session, flow, text, author=actor(caller, getpass.getuser()))
     return DeployOut(
@@ -122,7 +118,7 @@ async def update_flow(caller: Caller, namespace: str, flow_id: str, request: Req
 
 @router.delete("/flows/{namespace}/{flow_id}", status_code=204, responses=ERRORS)
 def delete_flow(caller: Caller, namespace: str, flow_id: str) -> Response:
-    _may(caller, Action.EDIT_FLOW, namespace, flow_id)
+    authz.require_flow(caller, Action.EDIT_FLOW, namespace, flow_id)
     with session_scope(connections().db) as session:
         store.delete_flow(session, namespace, flow_id, author=actor(caller, getpass.getuser()))
     return Response(status_code=204)
@@ -130,7 +126,7 @@ def delete_flow(caller: Caller, namespace: str, flow_id: str) -> Response:
 
 @router.get("/flows/{namespace}/{flow_id}/revisions", response_model=list[RevisionOut], responses=ERRORS)
 def list_revisions(caller: Caller, namespace: str, flow_id: str) -> list[RevisionOut]:
-    _may(caller, Action.READ, namespace, flow_id)
+    authz.require_flow(caller, Action.READ, namespace, flow_id)
     with session_scope(connections().db) as session:
         revisions = store.list_revisions(session, namespace, flow_id)
     if not revisions:
@@ -152,7 +148,7 @@ def get_revision(
     caller: Caller, namespace: str, flow_id: str, revision: Annotated[int, Path(ge=1, le=MAX_INT)]
 ) -> Response:
     """A revision's YAML source, byte for byte."""
-    _may(caller, Action.READ, namespace, flow_id)
+    authz.require_flow(caller, Action.READ, namespace, flow_id)
     with session_scope(connections().db) as session:
         found = store.get_revision(session, namespace, flow_id, revision)
     return Response(found.source, media_type=YAML)
@@ -171,7 +167,7 @@ def diff_revisions(
     to_revision: Annotated[int, Query(alias="to", ge=1, le=MAX_INT)],
 ) -> Response:
     """A unified diff between two revisions."""
-    _may(caller, Action.READ, namespace, flow_id)
+    authz.require_flow(caller, Action.READ, namespace, flow_id)
     with session_scope(connections().db) as session:
         before = store.get_revision(session, namespace, flow_id, from_revision).source
         after = store.get_revision(session, namespace, flow_id, to_revision).source
@@ -195,7 +191,7 @@ async def validate_flow(_: Caller, request: Request) -> ValidationOut:
 def get_graph(
     caller: Caller, namespace: str, flow_id: str, revision: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None
 ) -> GraphOut:
-    _may(caller, Action.READ, namespace, flow_id)
+    authz.require_flow(caller, Action.READ, namespace, flow_id)
     from engine.store.executions import flow_at
 
     with session_scope(connections().db) as session:

@@ -63,10 +63,6 @@ def list_triggers(caller: Caller, namespace: str | None = None) -> list[TriggerO
     return found
 
 
-def _may(caller: Caller, action: Action, namespace: str, flow_id: str) -> None:
-    authz.require(caller, action, namespace, what=f"flow {namespace}/{flow_id}")
-
-
 def _lookup(call, *args, **kwargs):
     try:
         return call(connections().db, *args, **kwargs)
@@ -80,20 +76,20 @@ def _lookup(call, *args, **kwargs):
 
 @router.post("/triggers/{namespace}/{flow_id}/{trigger_id}/enable", status_code=204, responses=ERRORS)
 def enable(caller: Caller, namespace: str, flow_id: str, trigger_id: str) -> None:
-    _may(caller, Action.EDIT_TRIGGER, namespace, flow_id)
+    authz.require_flow(caller, Action.EDIT_TRIGGER, namespace, flow_id)
     _lookup(set_trigger_enabled, namespace, flow_id, trigger_id, True, actor=actor(caller))
 
 
 @router.post("/triggers/{namespace}/{flow_id}/{trigger_id}/disable", status_code=204, responses=ERRORS)
 def disable(caller: Caller, namespace: str, flow_id: str, trigger_id: str) -> None:
-    _may(caller, Action.EDIT_TRIGGER, namespace, flow_id)
+    authz.require_flow(caller, Action.EDIT_TRIGGER, namespace, flow_id)
     _lookup(set_trigger_enabled, namespace, flow_id, trigger_id, False, actor=actor(caller))
 
 
 @router.post("/triggers/{namespace}/{flow_id}/{trigger_id}/backfill", response_model=dict[str, Any], responses=ERRORS)
 def backfill(caller: Caller, namespace: str, flow_id: str, trigger_id: str, body: BackfillRequest) -> dict[str, Any]:
     """Run every slot of a schedule in [start, end]; slots that already ran are skipped."""
-    _may(caller, Action.BACKFILL, namespace, flow_id)
+    authz.require_flow(caller, Action.BACKFILL, namespace, flow_id)
     start = body.start if body.start.tzinfo else body.start.replace(tzinfo=dt.UTC)
     end = body.end if body.end.tzinfo else body.end.replace(tzinfo=dt.UTC)
     return _lookup(start_backfill, namespace, flow_id, trigger_id, start, end, body.inputs, actor=actor(caller))
@@ -103,7 +99,7 @@ def backfill(caller: Caller, namespace: str, flow_id: str, trigger_id: str, body
     "/triggers/{namespace}/{flow_id}/{trigger_id}/backfill/{action}", response_model=dict[str, Any], responses=ERRORS
 )
 def backfill_action(caller: Caller, namespace: str, flow_id: str, trigger_id: str, action: str) -> dict[str, Any]:
-    _may(caller, Action.BACKFILL, namespace, flow_id)
+    authz.require_flow(caller, Action.BACKFILL, namespace, flow_id)
     flags = {"pause": {"paused": True}, "resume": {"paused": False}, "cancel": {"cancelled": True}}.get(action)
     if flags is None:
         raise ApiError(404, f"no backfill action '{action}' (pause, resume or cancel)")
