@@ -7,6 +7,8 @@ removed role take effect at the next click, on every open tab.
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import reflex as rx
 from reflex.app import default_backend_exception_handler
 
@@ -14,11 +16,14 @@ from engine import authz
 from engine.access import Principal
 from studio.services import access
 
+ALL_NAMESPACES = "all namespaces"
+
 
 class SessionState(rx.State):
     signed_in_as: str = ""
     signed_in_admin: bool = False
     sign_in_required: bool = False
+    reachable: list[str] = [ALL_NAMESPACES]  # the sidebar of pages without their own namespace filter
 
     def principal(self) -> Principal:
         """Who sends this event; raises ``authz.Unauthenticated`` (the app then sends them to the sign-in page)."""
@@ -35,7 +40,13 @@ class SessionState(rx.State):
         except authz.Unauthenticated:
             return to_sign_in()
         self.signed_in_as, self.signed_in_admin = principal.name, principal.is_admin
+        self.reachable = [ALL_NAMESPACES, *access.reachable_namespaces(principal)]
         return None
+
+    @rx.event
+    def open_namespace(self, namespace: str):
+        """The sidebar's choice on a page about one thing (a flow, an execution): that namespace's flows."""
+        return rx.redirect("/flows" if namespace == ALL_NAMESPACES else f"/flows?namespace={quote(namespace)}")
 
 
 def to_sign_in():

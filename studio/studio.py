@@ -31,8 +31,8 @@ def signed_in_page(component, route: str, title: str, load) -> None:
 
 app.add_page(sign_in.login_page, route="/login", title="Sign in · Lanner", on_load=sign_in.SignInState.load_login)
 app.add_page(sign_in.setup_page, route="/setup", title="Welcome · Lanner", on_load=sign_in.SignInState.load_setup)
-signed_in_page(flows.flows_page, "/", "Flows", flows.FlowsState.load)
-signed_in_page(flows.flows_page, "/flows", "Flows", flows.FlowsState.load)
+signed_in_page(flows.flows_page, "/", "Flows", flows.FlowsState.open_page)
+signed_in_page(flows.flows_page, "/flows", "Flows", flows.FlowsState.open_page)
 signed_in_page(editor.editor_page, "/flows/[namespace]/[flow_id]", "Editor", editor.EditorState.load)
 signed_in_page(executions.executions_page, "/executions", "Executions", executions.ExecutionsState.load)
 signed_in_page(execution.execution_page, "/executions/[execution_id]", "Execution", execution.ExecutionState.load)

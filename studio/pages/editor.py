@@ -9,6 +9,7 @@ from studio.components.layout import page, sidebar
 from studio.components.share_dialog import share_button, share_dialog
 from studio.pages.editor_panels import form_panel, history_dialog, log_panel, run_dialog
 from studio.pages.editor_state import EditorState
+from studio.session import SessionState
 
 __all__ = ["EditorState", "editor_page"]
 
@@ -170,7 +171,7 @@ def _right_pane() -> rx.Component:
 
 def editor_page() -> rx.Component:
     return page(
-        sidebar(rx.Var.create(["all namespaces"]), "all namespaces", rx.noop),
+        sidebar(SessionState.reachable, EditorState.namespace, SessionState.open_namespace),
         _toolbar(),
         rx.hstack(
             _palette(),

@@ -366,7 +366,7 @@ def _resume() -> rx.Component:
 
 def execution_page() -> rx.Component:
     return page(
-        sidebar(rx.Var.create(["all namespaces"]), "all namespaces", rx.noop),
+        sidebar(SessionState.reachable, "all namespaces", SessionState.open_namespace),
         rx.cond(
             ExecutionState.missing != "",
             rx.callout(ExecutionState.missing, color_scheme="red", id="execution-missing"),

@@ -25,6 +25,12 @@ class FlowsState(SessionState):
     can_create: bool = False  # New flow and Import: editor somewhere (the namespace typed is checked on save)
 
     @rx.event
+    def open_page(self) -> None:
+        """The page's ``on_load``: ``?namespace=`` (the sidebar of other pages) chooses the namespace."""
+        self.namespace = self.router.page.params.get("namespace") or self.namespace
+        self.load()
+
+    @rx.event
     def load(self) -> None:
         principal = self.principal()
         reachable = services.namespaces(principal)

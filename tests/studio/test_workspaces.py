@@ -110,6 +110,12 @@ def test_an_administrator_shares_one_namespace_with_a_viewer_and_nobody_else(fre
         for absent in ("#save-button", "#run-button", "#share-button", "#palette"):
             assert vic.locator(absent).count() == 0, absent
         assert vic.locator("#yaml-editor .cm-content").get_attribute("contenteditable") == "false"
+        vic.click("#namespace-select")  # the sidebar offers exactly what vic may reach
+        options = [option.inner_text() for option in vic.get_by_role("option").all()]
+        assert options == ["all namespaces", "north"], options
+        vic.get_by_role("option", name="all namespaces", exact=True).click()  # north is the one shown
+        vic.wait_for_url(re.compile(r"/flows/?$"), timeout=30_000)
+        vic.locator("tr.flow-row").first.wait_for(timeout=60_000)
         refused = context.request.post(f"{url}/api/v1/executions/trigger/north/report", data={})
         assert refused.status == 403 and "needs the operator role" in refused.json()["message"]
         vic.goto(f"{url}/executions")
