@@ -3,14 +3,12 @@
 import reflex as rx
 
 from studio.components.layout import page, sidebar
-from studio.services import access, people
+from studio.services import people
 from studio.services.people import MembershipRow, TokenRow
-from studio.session import SessionState
+from studio.session import ALL_NAMESPACES, SessionState
 
 
 class AccountState(SessionState):
-    namespaces: list[str] = []
-    namespace: str = ""
     username: str = ""
     memberships: list[MembershipRow] = []
     tokens: list[TokenRow] = []
@@ -21,15 +19,10 @@ class AccountState(SessionState):
     @rx.event
     def load(self) -> None:
         principal = self.principal()
-        self.namespaces = access.reachable_namespaces(principal)
         me = people.account(principal)
         self.username, self.memberships = me.username, me.memberships
         self.tokens = people.my_tokens(principal)
         self.new_token = self.error = self.notice = ""
-
-    @rx.event
-    def choose(self, namespace: str) -> None:
-        self.namespace = namespace
 
     def _fail(self, exc: Exception) -> None:
         self.error, self.notice = str(exc), ""
@@ -126,7 +119,7 @@ def _password(name: str, placeholder: str, complete: str) -> rx.Component:
 def account_page() -> rx.Component:
     headers = ["Name", "Starts with", "Created", "Last used", "Expires", "Revoked", ""]
     return page(
-        sidebar(AccountState.namespaces, AccountState.namespace, AccountState.choose),
+        sidebar(SessionState.reachable, ALL_NAMESPACES, SessionState.open_namespace),
         rx.heading("Account " + AccountState.username, size="6", id="account-heading"),
         rx.cond(AccountState.error != "", rx.callout(AccountState.error, color_scheme="red", id="account-error")),
         rx.cond(AccountState.notice != "", rx.callout(AccountState.notice, id="account-notice")),

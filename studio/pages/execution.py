@@ -21,7 +21,7 @@ from studio.components.logs import log_filters, log_line
 from studio.components.share_dialog import share_button, share_dialog
 from studio.gantt import gantt_figure
 from studio.services import executions as runs
-from studio.session import SessionState
+from studio.session import ALL_NAMESPACES, SessionState
 
 ALL_TASKS = "all tasks"
 
@@ -366,7 +366,7 @@ def _resume() -> rx.Component:
 
 def execution_page() -> rx.Component:
     return page(
-        sidebar(SessionState.reachable, "all namespaces", SessionState.open_namespace),
+        sidebar(SessionState.reachable, ALL_NAMESPACES, SessionState.open_namespace),
         rx.cond(
             ExecutionState.missing != "",
             rx.callout(ExecutionState.missing, color_scheme="red", id="execution-missing"),

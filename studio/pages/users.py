@@ -9,14 +9,12 @@ import reflex as rx
 
 from engine import authz
 from studio.components.layout import page, sidebar
-from studio.services import access, people
+from studio.services import people
 from studio.services.people import MembershipRow, UserRow
-from studio.session import SessionState
+from studio.session import ALL_NAMESPACES, SessionState
 
 
 class UsersState(SessionState):
-    namespaces: list[str] = []
-    namespace: str = ""
     users: list[UserRow] = []
     refused: str = ""
     error: str = ""
@@ -25,16 +23,11 @@ class UsersState(SessionState):
     @rx.event
     def load(self) -> None:
         principal = self.principal()
-        self.namespaces = access.reachable_namespaces(principal)
         self.error = self.notice = ""
         try:
             self.users, self.refused = people.list_users(principal), ""
         except authz.Forbidden as exc:  # a notice on the page rather than a toast: the page has nothing else
             self.users, self.refused = [], str(exc)
-
-    @rx.event
-    def choose(self, namespace: str) -> None:
-        self.namespace = namespace
 
     def _do(self, action: Callable, done: str) -> None:
         """Run ``action(principal)``; a refusal propagates (the app shows it), a bad request becomes the error."""
@@ -189,7 +182,7 @@ def _create_form() -> rx.Component:
 
 def users_page() -> rx.Component:
     return page(
-        sidebar(UsersState.namespaces, UsersState.namespace, UsersState.choose),
+        sidebar(SessionState.reachable, ALL_NAMESPACES, SessionState.open_namespace),
         rx.heading("Users", size="6"),
         rx.cond(
             UsersState.refused != "",
