@@ -115,13 +115,29 @@ def _kill_requested(r: redis.Redis, execution_id: str) -> bool:
         return False
 
 
-def run_attempt(task_run_id: str) -> None:
-    """The RQ job: run the next attempt of ``task_run_id`` if it is still waiting for one."""
+def _pause_before_claim() -> None:
+    """Test hook: with LANNER_TEST_PAUSE_BEFORE_CLAIM=FILE, the first worker to get here writes its pid to FILE
+    and waits, holding a job RQ handed it but not the run, so a test can kill it at that moment."""
+    marker = os.environ.get("LANNER_TEST_PAUSE_BEFORE_CLAIM")
+    if not marker:
+        return
+    try:
+        with open(marker, "x") as file:
+            file.write(f"{os.getpid()}\n")
+    except FileExistsError:
+        return
+    time.sleep(3600)
+
+
+def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
+    """The RQ job: run attempt ``attempt`` of ``task_run_id`` if the run still waits for it (a duplicate
+    job, or one for an attempt already claimed, does nothing; jobs enqueued without ``attempt`` take the next)."""
     job = get_current_job()
     r = job.connection if job else redis.Redis()
     db = database()
+    _pause_before_claim()
     with session_scope(db) as session:  # a short write: SQLite has one writer at a time
-        run = store.claim_attempt(session, task_run_id, events.consumer_name("worker"))
+        run = store.claim_attempt(session, task_run_id, events.consumer_name("worker"), attempt)
     if run is None:
         return
     with session_scope(db) as session:

@@ -297,12 +297,17 @@ def _start_subflow(session: Session, snapshot: Snapshot, action: StartSubflow, r
         result.notify.append(snapshot.execution.id)
 
 
-def claim_attempt(session: Session, task_run_id: str, worker: str) -> TaskRun | None:
-    """Start the next attempt of a queued run; None when it is not queued (a duplicate job, or killed)."""
+def claim_attempt(session: Session, task_run_id: str, worker: str, attempt: int | None = None) -> TaskRun | None:
+    """Start attempt ``attempt`` (None: the next one) of a queued run, as one compare-and-set: the single
+    guard against running an attempt twice. None when the run does not wait for that attempt (a duplicate
+    job, a job for an attempt already claimed, or a killed run)."""
     now = utcnow()
+    waiting = [col(TaskRun.id) == task_run_id, col(TaskRun.state) == State.QUEUED.value]
+    if attempt is not None:
+        waiting.append(col(TaskRun.attempt_count) == attempt - 1)
     run = session.scalars(
         update(TaskRun)
-        .where(col(TaskRun.id) == task_run_id, col(TaskRun.state) == State.QUEUED.value)
+        .where(*waiting)
         .values(state=State.RUNNING.value, attempt_count=TaskRun.attempt_count + 1, started_at=now)
         .returning(TaskRun)
     ).first()
