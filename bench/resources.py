@@ -97,7 +97,12 @@ def main() -> None:
     database_url = f"sqlite:///{home / 'lanner.db'}"
     results: dict = {"lines": args.lines, "output_mb": args.output_mb}
     with embedded_redis(home) as redis_url:
-        env = {**os.environ, "LANNER_HOME": str(home), "LANNER_DATABASE_URL": database_url, "LANNER_REDIS_URL": redis_url}
+        env = {
+            **os.environ,
+            "LANNER_HOME": str(home),
+            "LANNER_DATABASE_URL": database_url,
+            "LANNER_REDIS_URL": redis_url,
+        }
         conn = commands.Connections(open_database(database_url), connect(redis_url))
         executor = subprocess.Popen([sys.executable, "-m", "engine", "executor"], env=env)
         worker = subprocess.Popen([sys.executable, "-m", "engine", "worker", "-n", "1"], env=env)
@@ -107,7 +112,9 @@ def main() -> None:
             before = peak_mb(worker.pid)
             script = f"for i in range({args.lines}):\\n    print(f'line {{i}} of a task that logs a lot')"
             started = time.monotonic()
-            row, _ = run(conn, f'id: chatty\nnamespace: bench\ntasks:\n  - {{id: talk, type: python, script: "{script}"}}\n')
+            row, _ = run(
+                conn, f'id: chatty\nnamespace: bench\ntasks:\n  - {{id: talk, type: python, script: "{script}"}}\n'
+            )
             results["worker"] = {
                 "state": row.state,
                 "seconds": round(time.monotonic() - started, 2),
@@ -133,7 +140,9 @@ def main() -> None:
 
             worker_before, executor_before, api_before = peak_mb(worker.pid), peak_mb(executor.pid), peak_mb(api.pid)
             big = f"from engine.sdk import outputs\\noutputs({{'blob': 'x' * {args.output_mb} * 1024 * 1024}})"
-            row, runs = run(conn, f'id: big\nnamespace: bench\ntasks:\n  - {{id: emit, type: python, script: "{big}"}}\n')
+            row, runs = run(
+                conn, f'id: big\nnamespace: bench\ntasks:\n  - {{id: emit, type: python, script: "{big}"}}\n'
+            )
             read = client.get(f"/executions/{row.id}")
             results["big_output"] = {
                 "state": row.state,
