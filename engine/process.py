@@ -75,7 +75,7 @@ def run_process(argv: list[str], ctx: RunContext, *, env: dict[str, str], cwd: P
     for reader in readers:
         reader.join(5)
     if too_big:
-        raise TaskFailed(too_big[0], {"exitCode": process.returncode})
+        raise TaskFailed(too_big[0])
     return process.returncode, outputs
 
 

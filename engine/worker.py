@@ -80,21 +80,28 @@ def render_task(task: Task, context: dict[str, Any]) -> Task:
 
 
 class _Beat(threading.Thread):
-    """Keeps the run's heartbeat alive and ships log lines while the task runs."""
+    """Keeps the run's heartbeat alive while the task runs; a second thread ships the log lines waiting,
+    so a slow database write never holds up the heartbeat."""
 
     def __init__(self, r: redis.Redis, run_id: str, flush) -> None:
         super().__init__(daemon=True)
         self.r, self.key, self.flush = r, events.heartbeat_key(run_id), flush
         self.stopped = threading.Event()
+        self.shipper = threading.Thread(target=self.ship, daemon=True)
 
     def beat(self) -> None:
         self.r.set(self.key, b"1", px=int(HEARTBEAT_TIMEOUT * 1000))
 
+    def ship(self) -> None:
+        while not self.stopped.wait(0.2):
+            with contextlib.suppress(Exception):  # lines of a failed write stay buffered for the next try
+                self.flush()
+
     def run(self) -> None:
+        self.shipper.start()
         next_beat = 0.0
         while not self.stopped.wait(0.2):
             try:
-                self.flush()
                 if time.monotonic() >= next_beat:
                     self.beat()
                     next_beat = time.monotonic() + HEARTBEAT_INTERVAL
@@ -104,6 +111,7 @@ class _Beat(threading.Thread):
     def stop(self) -> None:
         self.stopped.set()
         self.join(5)
+        self.shipper.join(5)
         with contextlib.suppress(redis.RedisError):
             self.r.delete(self.key)
 
