@@ -19,6 +19,7 @@ class Settings:
     mode: str = "development"  # LANNER_MODE; "production" refuses shortcuts such as a generated secret key
     secret_key: str | None = None  # LANNER_SECRET_KEY: encrypts namespace secrets (see engine/crypto.py)
     subflow_reach: str = "root"  # LANNER_SUBFLOW_REACH: where a flow may start subflows (engine/access.py)
+    max_output_bytes: int = 1024 * 1024  # LANNER_MAX_OUTPUT_BYTES: a larger output value fails its task
 
     @property
     def production(self) -> bool:
@@ -38,6 +39,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     reach = (env.get("LANNER_SUBFLOW_REACH") or "root").strip().lower()
     if reach not in _REACHES:
         raise ValueError(f"LANNER_SUBFLOW_REACH must be one of {', '.join(_REACHES)}, not {reach!r}")
+    max_output = (env.get("LANNER_MAX_OUTPUT_BYTES") or "1048576").strip().replace("_", "")
+    if not max_output.isdigit() or int(max_output) < 1:
+        raise ValueError(f"LANNER_MAX_OUTPUT_BYTES must be a positive number of bytes, not {max_output!r}")
     return Settings(
         home=home,
         database_url=database_url,
@@ -45,4 +49,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         mode=(env.get("LANNER_MODE") or "development").strip().lower(),
         secret_key=env.get("LANNER_SECRET_KEY") or None,
         subflow_reach=reach,
+        max_output_bytes=int(max_output),
     )

@@ -17,13 +17,14 @@ MARKER = "::lanner::"
 
 
 def _emit(payload: dict[str, Any]) -> None:
-    sys.stdout.write(MARKER + json.dumps(payload, default=str) + "\n")
+    sys.stdout.write(MARKER + json.dumps(payload, default=str, separators=(",", ":")) + "\n")
     sys.stdout.flush()
 
 
 def outputs(values: dict[str, Any]) -> None:
     """Add ``values`` to this task's outputs (later calls add to or replace earlier keys)."""
-    _emit({"outputs": values})
+    for key, value in values.items():  # one line each: the worker reads a line whole only up to a size
+        _emit({"outputs": {key: value}})
 
 
 def log(message: str, level: str = "INFO") -> None:

@@ -29,7 +29,7 @@ from engine.expressions import ExpressionError, render
 from engine.flow import Flow
 from engine.progress import context_for
 from engine.queue import TASK_QUEUE
-from engine.runtime import RunContext, TaskFailed, TaskKilled, TaskTimedOut
+from engine.runtime import RunContext, TaskFailed, TaskKilled, TaskTimedOut, oversized_output
 from engine.states import State
 from engine.store import executions as store
 from engine.store.database import open_database, session_scope
@@ -80,21 +80,28 @@ def render_task(task: Task, context: dict[str, Any]) -> Task:
 
 
 class _Beat(threading.Thread):
-    """Keeps the run's heartbeat alive and ships log lines while the task runs."""
+    """Keeps the run's heartbeat alive while the task runs; a second thread ships the log lines waiting,
+    so a slow database write never holds up the heartbeat."""
 
     def __init__(self, r: redis.Redis, run_id: str, flush) -> None:
         super().__init__(daemon=True)
         self.r, self.key, self.flush = r, events.heartbeat_key(run_id), flush
         self.stopped = threading.Event()
+        self.shipper = threading.Thread(target=self.ship, daemon=True)
 
     def beat(self) -> None:
         self.r.set(self.key, b"1", px=int(HEARTBEAT_TIMEOUT * 1000))
 
+    def ship(self) -> None:
+        while not self.stopped.wait(0.2):
+            with contextlib.suppress(Exception):  # lines of a failed write stay buffered for the next try
+                self.flush()
+
     def run(self) -> None:
+        self.shipper.start()
         next_beat = 0.0
         while not self.stopped.wait(0.2):
             try:
-                self.flush()
                 if time.monotonic() >= next_beat:
                     self.beat()
                     next_beat = time.monotonic() + HEARTBEAT_INTERVAL
@@ -104,6 +111,7 @@ class _Beat(threading.Thread):
     def stop(self) -> None:
         self.stopped.set()
         self.join(5)
+        self.shipper.join(5)
         with contextlib.suppress(redis.RedisError):
             self.r.delete(self.key)
 
@@ -156,18 +164,15 @@ def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
             deadline=time.monotonic() + task.timeout.total_seconds() if task.timeout else None,
             min_level=(task.log_level.value if task.log_level else "TRACE"),
         )
-        lock = threading.Lock()
 
-        def flush() -> None:
-            with lock:
-                records = ctx.take_records()
-                if records:
-                    with session_scope(db) as log_session:
-                        write_logs(log_session, snapshot, run, records)
-                    with contextlib.suppress(redis.RedisError):
-                        events.announce(r, run.execution_id, "logs")
+        def write(records) -> None:  # a batch, as the task logs (RunContext.log) and every beat
+            with session_scope(db) as log_session:
+                write_logs(log_session, snapshot, run, records)
+            with contextlib.suppress(redis.RedisError):
+                events.announce(r, run.execution_id, "logs")
 
-        beat = _Beat(r, run.id, flush)
+        ctx.sink = write
+        beat = _Beat(r, run.id, ctx.flush_logs)
         with contextlib.suppress(redis.RedisError):
             beat.beat()
         beat.start()
@@ -175,9 +180,12 @@ def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
             state, outputs, error = _execute(task, ctx, snapshot, view)
         finally:
             beat.stop()
+        too_big = oversized_output(outputs, load_settings().max_output_bytes)
+        if too_big:  # never stored: the executor and the API would load it whole
+            state, outputs, error = State.FAILED, {}, f"{error}; {too_big}" if error else too_big
         if error:
             ctx.log("ERROR", error)
-        flush()
+        ctx.flush_logs()
     outputs = ctx.mask_value(json.loads(json.dumps(outputs, default=str)))  # stored and shown as JSON
     with session_scope(db) as session:
         store.finish_attempt(session, run, state, outputs=outputs, error=ctx.mask(error) if error else None)

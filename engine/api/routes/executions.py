@@ -9,6 +9,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
@@ -251,6 +252,14 @@ def resume(caller: Caller, execution_id: str, body: ResumeRequest | None = None)
     return _read(execution_id)
 
 
+def _log_page(execution_id: str, after: int) -> tuple[str, list]:
+    """The execution's state and its next page of lines (read off the event loop: a replay of a long log
+    goes a page at a time without holding up other requests)."""
+    with Session(connections().db) as session:
+        state = store.get_execution(session, execution_id).state
+        return state, read_logs(session, execution_id, after=after, limit=500)
+
+
 @router.get(
     "/executions/{execution_id}/follow",
     responses={**ERRORS, 200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
@@ -284,10 +293,7 @@ async def follow(
                 except (authz.Unauthenticated, authz.NotVisible) as exc:
                     yield f"event: error\ndata: {json.dumps({'message': str(exc)})}\n\n"
                     return
-            with Session(connections().db) as session:
-                row = store.get_execution(session, execution_id)
-                lines = read_logs(session, execution_id, after=position, limit=500)
-                state = row.state
+            state, lines = await run_in_threadpool(_log_page, execution_id, position)
             for line in lines:
                 position = line.id
                 payload = {
