@@ -1,7 +1,9 @@
 """Expressions: ``{{ ... }}`` templates, parsed and rendered in a Jinja sandbox.
 
 A string that is exactly one ``{{ expression }}`` renders to the expression's own value (a number
-stays a number); any other template renders to text. An undefined name or a failing expression
+stays a number, a map stays a map); any other template renders to text, where maps and lists read as
+JSON, booleans as true/false and nothing as an empty text. Expressions are bounded in time and size
+(engine/sandbox.py). An undefined name or a failing expression
 raises ``ExpressionError`` naming the expression: never a silent empty string.
 """
 
@@ -12,10 +14,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, Undefined, nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2 import TemplateError, TemplateSyntaxError, Undefined, nodes
+from jinja2.sandbox import SecurityError
 
-sandbox = ImmutableSandboxedEnvironment(autoescape=False, keep_trailing_newline=True, undefined=StrictUndefined)
+from engine.sandbox import BoundedSandbox, ExpressionLimit, render_bounded, time_budget
+
+sandbox = BoundedSandbox()
 _SINGLE = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\}\}|\{\{).)*)\}\}\s*$", re.S)
 
 
@@ -84,12 +88,15 @@ def render_text(text: str, context: dict[str, Any]) -> Any:
         return text
     single = _SINGLE.match(text)
     try:
-        if single:
-            value = _compiled_expression(single.group("expr").strip())(**context)
-            if isinstance(value, Undefined):
-                value._fail_with_undefined_error()
-            return value
-        return _compiled_template(text).render(context)
+        with time_budget():
+            if single:
+                value = _compiled_expression(single.group("expr").strip())(**context)
+                if isinstance(value, Undefined):
+                    value._fail_with_undefined_error()
+                return value
+            return render_bounded(_compiled_template(text), context)
+    except ExpressionLimit as exc:
+        raise ExpressionError(text.strip(), str(exc)) from None
     except SecurityError as exc:
         raise ExpressionError(text.strip(), f"not allowed: {exc}") from None
     except TemplateError as exc:
@@ -99,13 +106,18 @@ def render_text(text: str, context: dict[str, Any]) -> Any:
 
 
 def render(value: Any, context: dict[str, Any]) -> Any:
-    """Render every string inside ``value`` (lists and mappings included)."""
+    """Render every string inside ``value`` (lists and mappings included), within one time budget."""
+    with time_budget():
+        return _render(value, context)
+
+
+def _render(value: Any, context: dict[str, Any]) -> Any:
     if isinstance(value, str):
         return render_text(value, context)
     if isinstance(value, list):
-        return [render(item, context) for item in value]
+        return [_render(item, context) for item in value]
     if isinstance(value, dict):
-        return {key: render(item, context) for key, item in value.items()}
+        return {key: _render(item, context) for key, item in value.items()}
     return value
 
 
