@@ -9,6 +9,7 @@ raises ``ExpressionError`` naming the expression: never a silent empty string.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from dataclasses import dataclass
@@ -44,9 +45,68 @@ class Reference:
     name: str
     line_offset: int
 
+    @property
+    def pattern(self) -> str:
+        """Where it is written in the text (a regular expression), to point at its column."""
+        root, name = re.escape(self.root), re.escape(self.name)
+        return rf"\b{root}\s*(?:\.\s*{name}\b|\[\s*['\"]{name}['\"])"
+
 
 def is_template(text: str) -> bool:
     return "{{" in text or "{%" in text
+
+
+@dataclass(frozen=True)
+class UnknownName:
+    """A filter, test or function the sandbox does not have, e.g. ``| jq``, ``is null``, ``json(...)``."""
+
+    kind: str  # "filter", "test" or "function"
+    name: str
+    line_offset: int
+
+    @property
+    def message(self) -> str:
+        known = {"filter": sandbox.filters, "test": sandbox.tests, "function": [*sandbox.globals, *CONTEXT_FUNCTIONS]}
+        close = difflib.get_close_matches(self.name, sorted(known[self.kind]), n=1, cutoff=0.7)
+        guess = _LOOKALIKES.get((self.kind, self.name)) or (close[0] if close else None)
+        hint = f" (did you mean '{guess}'?)" if guess else ""
+        return f"unknown {self.kind} '{self.name}'{hint}"
+
+    @property
+    def pattern(self) -> str:
+        """Where it is written in the text (a regular expression; its group ``at`` is the column)."""
+        name = re.escape(self.name)
+        return {
+            "filter": rf"\|\s*(?P<at>{name})\b",
+            "test": rf"\bis\s+(?:not\s+)?(?P<at>{name})\b",
+            "function": rf"\b(?P<at>{name})\s*\(",
+        }[self.kind]
+
+
+#: What people write from other template languages, and the name it has here.
+_LOOKALIKES = {("test", "null"): "none", ("test", "nil"): "none", ("filter", "json"): "tojson"}
+#: Functions expressions are given besides the sandbox's own (engine/progress.py context_for).
+CONTEXT_FUNCTIONS = ("secret",)
+#: Names Jinja itself gives callables to inside some blocks.
+_BLOCK_FUNCTIONS = ("caller", "loop", "super", "self", "varargs", "kwargs")
+
+
+def unknown_names(tree: nodes.Template) -> list[UnknownName]:
+    """Filters, tests and functions used in ``tree`` that do not exist (they would fail at run time)."""
+    defined = {macro.name for macro in tree.find_all(nodes.Macro)}
+    defined |= {name.name for name in tree.find_all(nodes.Name) if name.ctx in ("store", "param")}
+    found: list[UnknownName] = []
+    for node in tree.find_all((nodes.Filter, nodes.Test, nodes.Call)):
+        line_offset = (node.lineno or 1) - 1
+        if isinstance(node, nodes.Filter) and node.name not in sandbox.filters:
+            found.append(UnknownName("filter", node.name, line_offset))
+        elif isinstance(node, nodes.Test) and node.name not in sandbox.tests:
+            found.append(UnknownName("test", node.name, line_offset))
+        elif isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name):
+            name = node.node.name
+            if name not in sandbox.globals and name not in (*CONTEXT_FUNCTIONS, *_BLOCK_FUNCTIONS, *defined):
+                found.append(UnknownName("function", name, line_offset))
+    return found
 
 
 def parse_template(text: str) -> tuple[nodes.Template | None, ExpressionProblem | None]:
