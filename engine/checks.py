@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine import dag
-from engine.expressions import is_template, parse_template, references
+from engine.expressions import is_template, parse_template, references, unknown_names
 from engine.tasks import child_lists
 from engine.yaml_source import Path, Positions
 
@@ -22,6 +22,7 @@ class Finding:
     message: str
     at_key: bool = False  # point at the key naming ``path`` rather than at its value
     line_offset: int = 0  # line within a multi-line text value
+    find: str | None = None  # a regular expression locating the problem on its line (its group ``at``, if any)
 
 
 @dataclass
@@ -182,15 +183,17 @@ def _check_expressions(data: dict, positions: Positions, task_ids: set[str]) -> 
             if problem:
                 findings.append(Finding(path, problem.message, line_offset=problem.line_offset))
                 continue
+            for unknown in unknown_names(tree):
+                findings.append(Finding(path, unknown.message, line_offset=unknown.line_offset, find=unknown.pattern))
             for ref in references(tree):
                 if ref.root == "inputs" and declared is not None and ref.name not in declared:
                     close = difflib.get_close_matches(ref.name, sorted(declared), n=1)
                     hint = f" (did you mean '{close[0]}'?)" if close else ""
                     message = f"expression reads inputs.{ref.name}, but the flow declares no such input{hint}"
-                    findings.append(Finding(path, message, line_offset=ref.line_offset))
+                    findings.append(Finding(path, message, line_offset=ref.line_offset, find=ref.pattern))
                 elif ref.root == "outputs" and ref.name not in task_ids:
                     close = difflib.get_close_matches(ref.name, sorted(task_ids), n=1)
                     hint = f" (did you mean '{close[0]}'?)" if close else ""
                     message = f"expression reads outputs.{ref.name}, but no task has that id{hint}"
-                    findings.append(Finding(path, message, line_offset=ref.line_offset))
+                    findings.append(Finding(path, message, line_offset=ref.line_offset, find=ref.pattern))
     return findings

@@ -1,21 +1,26 @@
 """Expressions: ``{{ ... }}`` templates, parsed and rendered in a Jinja sandbox.
 
 A string that is exactly one ``{{ expression }}`` renders to the expression's own value (a number
-stays a number); any other template renders to text. An undefined name or a failing expression
+stays a number, a map stays a map); any other template renders to text, where maps and lists read as
+JSON, booleans as true/false and nothing as an empty text. Expressions are bounded in time and size
+(engine/sandbox.py). An undefined name or a failing expression
 raises ``ExpressionError`` naming the expression: never a silent empty string.
 """
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, Undefined, nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2 import TemplateError, TemplateSyntaxError, Undefined, nodes
+from jinja2.sandbox import SecurityError
 
-sandbox = ImmutableSandboxedEnvironment(autoescape=False, keep_trailing_newline=True, undefined=StrictUndefined)
+from engine.sandbox import BoundedSandbox, ExpressionLimit, render_bounded, time_budget
+
+sandbox = BoundedSandbox()
 _SINGLE = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\}\}|\{\{).)*)\}\}\s*$", re.S)
 
 
@@ -40,9 +45,68 @@ class Reference:
     name: str
     line_offset: int
 
+    @property
+    def pattern(self) -> str:
+        """Where it is written in the text (a regular expression), to point at its column."""
+        root, name = re.escape(self.root), re.escape(self.name)
+        return rf"\b{root}\s*(?:\.\s*{name}\b|\[\s*['\"]{name}['\"])"
+
 
 def is_template(text: str) -> bool:
     return "{{" in text or "{%" in text
+
+
+@dataclass(frozen=True)
+class UnknownName:
+    """A filter, test or function the sandbox does not have, e.g. ``| jq``, ``is null``, ``json(...)``."""
+
+    kind: str  # "filter", "test" or "function"
+    name: str
+    line_offset: int
+
+    @property
+    def message(self) -> str:
+        known = {"filter": sandbox.filters, "test": sandbox.tests, "function": [*sandbox.globals, *CONTEXT_FUNCTIONS]}
+        close = difflib.get_close_matches(self.name, sorted(known[self.kind]), n=1, cutoff=0.7)
+        guess = _LOOKALIKES.get((self.kind, self.name)) or (close[0] if close else None)
+        hint = f" (did you mean '{guess}'?)" if guess else ""
+        return f"unknown {self.kind} '{self.name}'{hint}"
+
+    @property
+    def pattern(self) -> str:
+        """Where it is written in the text (a regular expression; its group ``at`` is the column)."""
+        name = re.escape(self.name)
+        return {
+            "filter": rf"\|\s*(?P<at>{name})\b",
+            "test": rf"\bis\s+(?:not\s+)?(?P<at>{name})\b",
+            "function": rf"\b(?P<at>{name})\s*\(",
+        }[self.kind]
+
+
+#: What people write from other template languages, and the name it has here.
+_LOOKALIKES = {("test", "null"): "none", ("test", "nil"): "none", ("filter", "json"): "tojson"}
+#: Functions expressions are given besides the sandbox's own (engine/progress.py context_for).
+CONTEXT_FUNCTIONS = ("secret",)
+#: Names Jinja itself gives callables to inside some blocks.
+_BLOCK_FUNCTIONS = ("caller", "loop", "super", "self", "varargs", "kwargs")
+
+
+def unknown_names(tree: nodes.Template) -> list[UnknownName]:
+    """Filters, tests and functions used in ``tree`` that do not exist (they would fail at run time)."""
+    defined = {macro.name for macro in tree.find_all(nodes.Macro)}
+    defined |= {name.name for name in tree.find_all(nodes.Name) if name.ctx in ("store", "param")}
+    found: list[UnknownName] = []
+    for node in tree.find_all((nodes.Filter, nodes.Test, nodes.Call)):
+        line_offset = (node.lineno or 1) - 1
+        if isinstance(node, nodes.Filter) and node.name not in sandbox.filters:
+            found.append(UnknownName("filter", node.name, line_offset))
+        elif isinstance(node, nodes.Test) and node.name not in sandbox.tests:
+            found.append(UnknownName("test", node.name, line_offset))
+        elif isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name):
+            name = node.node.name
+            if name not in sandbox.globals and name not in (*CONTEXT_FUNCTIONS, *_BLOCK_FUNCTIONS, *defined):
+                found.append(UnknownName("function", name, line_offset))
+    return found
 
 
 def parse_template(text: str) -> tuple[nodes.Template | None, ExpressionProblem | None]:
@@ -84,12 +148,15 @@ def render_text(text: str, context: dict[str, Any]) -> Any:
         return text
     single = _SINGLE.match(text)
     try:
-        if single:
-            value = _compiled_expression(single.group("expr").strip())(**context)
-            if isinstance(value, Undefined):
-                value._fail_with_undefined_error()
-            return value
-        return _compiled_template(text).render(context)
+        with time_budget():
+            if single:
+                value = _compiled_expression(single.group("expr").strip())(**context)
+                if isinstance(value, Undefined):
+                    value._fail_with_undefined_error()
+                return value
+            return render_bounded(_compiled_template(text), context)
+    except ExpressionLimit as exc:
+        raise ExpressionError(text.strip(), str(exc)) from None
     except SecurityError as exc:
         raise ExpressionError(text.strip(), f"not allowed: {exc}") from None
     except TemplateError as exc:
@@ -99,13 +166,18 @@ def render_text(text: str, context: dict[str, Any]) -> Any:
 
 
 def render(value: Any, context: dict[str, Any]) -> Any:
-    """Render every string inside ``value`` (lists and mappings included)."""
+    """Render every string inside ``value`` (lists and mappings included), within one time budget."""
+    with time_budget():
+        return _render(value, context)
+
+
+def _render(value: Any, context: dict[str, Any]) -> Any:
     if isinstance(value, str):
         return render_text(value, context)
     if isinstance(value, list):
-        return [render(item, context) for item in value]
+        return [_render(item, context) for item in value]
     if isinstance(value, dict):
-        return {key: render(item, context) for key, item in value.items()}
+        return {key: _render(item, context) for key, item in value.items()}
     return value
 
 

@@ -262,8 +262,10 @@ def resolve_inputs(declared: list[InputBase], given: dict[str, Any]) -> tuple[di
         if name not in known:
             errors[name] = f"unknown input '{name}'"
     for decl in declared:
-        raw = given.get(decl.id, decl.defaults)
-        if raw is None or raw == "":
+        raw = given.get(decl.id)
+        if (raw is None or raw == "") and decl.defaults is not None:
+            raw = decl.defaults  # which may be "" on purpose: an empty text, not a missing input
+        if raw is None or (raw == "" and decl.defaults is None):
             if decl.required:
                 errors[decl.id] = f"input '{decl.id}' is required"
             else:

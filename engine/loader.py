@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 from typing import Any
@@ -191,6 +192,9 @@ def _problem_from_finding(
         line += finding.line_offset + (1 if finding.path in positions.blocks else 0)
         text_line = lines[line - 1] if 0 < line <= len(lines) else ""
         column = len(text_line) - len(text_line.lstrip()) + 1
+    if finding.find:
+        found = re.compile(finding.find).search(lines[line - 1] if 0 < line <= len(lines) else "", max(column - 1, 0))
+        column = found.start("at" if "at" in found.re.groupindex else 0) + 1 if found else column
     owner = _owner(finding.path, data)
     duplicate = finding.message.startswith("duplicate")
     message = f"{owner}: {finding.message}" if owner and not duplicate else finding.message

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import redis
-from pydantic import ValidationError
 from rq import SimpleWorker, get_current_job
 
 from engine import events
@@ -29,6 +28,7 @@ from engine.expressions import ExpressionError, render
 from engine.flow import Flow
 from engine.progress import context_for
 from engine.queue import TASK_QUEUE
+from engine.rendered import RenderedMismatch, fit
 from engine.runtime import RunContext, TaskFailed, TaskKilled, TaskTimedOut, oversized_output
 from engine.states import State
 from engine.store import executions as store
@@ -61,7 +61,8 @@ def find_task(flow: Flow, task_id: str) -> Task:
 
 def render_task(task: Task, context: dict[str, Any]) -> Task:
     """The task with every expression in its properties rendered (task lists are left to the executor)."""
-    skip = {"id", "type", *(spec.name for spec in type(task).list_fields)}
+    # runIf was decided by the executor before the run was queued; its rendered value (true) is no text.
+    skip = {"id", "type", "runIf", *(spec.name for spec in type(task).list_fields)}
     raw = task.model_dump(mode="json", by_alias=True, exclude_none=True)
     rendered: dict[str, Any] = {}
     for key, value in raw.items():
@@ -73,10 +74,9 @@ def render_task(task: Task, context: dict[str, Any]) -> Task:
         except ExpressionError as exc:
             raise TaskFailed(f"task '{task.id}' property '{key}': {exc}") from None
     try:
-        return type(task).model_validate(rendered)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False))
-        raise TaskFailed(f"task '{task.id}': after rendering, {problems}") from None
+        return fit(type(task), rendered)
+    except RenderedMismatch as exc:
+        raise TaskFailed(f"task '{task.id}': after rendering, {exc}") from None
 
 
 class _Beat(threading.Thread):

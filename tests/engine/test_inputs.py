@@ -82,3 +82,12 @@ def test_required_and_unknown_inputs():
     values, errors = resolve_inputs(declared, {"zzz": 1})
     assert errors == {"zzz": "unknown input 'zzz'", "a": "input 'a' is required"}
     assert values == {"b": 3}
+
+
+def test_an_empty_default_is_an_empty_text_not_a_missing_input():
+    declared = _declare(
+        {"id": "note", "type": "STRING", "required": False, "defaults": ""},
+        {"id": "other", "type": "STRING", "required": False},
+    )
+    assert resolve_inputs(declared, {}) == ({"note": "", "other": None}, {})
+    assert resolve_inputs(declared, {"note": "", "other": ""}) == ({"note": "", "other": None}, {})

@@ -1,0 +1,220 @@
+"""Expressions in real runs (executor and worker processes): runIf on every task type, bounded expressions,
+values rendered into text."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+import yaml
+
+from engine.tasks import registry
+from tests.engine.conftest import unique
+from tests.engine.tasks.test_notify import smtp  # noqa: F401 - a fixture: a real (tiny) SMTP server
+
+pytestmark = pytest.mark.slow
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    """Answers 200 to any POST (an API, a Slack webhook) and keeps the raw bodies it received."""
+
+    def do_POST(self):
+        self.server.bodies.append(self.rfile.read(int(self.headers["Content-Length"])).decode())
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args):  # silence
+        pass
+
+
+@pytest.fixture
+def recorder() -> Iterator[HTTPServer]:
+    server = HTTPServer(("127.0.0.1", 0), _Recorder)
+    server.bodies = []
+    server.url = f"http://127.0.0.1:{server.server_address[1]}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def _child(task_id: str) -> list[dict]:
+    return [{"id": f"{task_id}-child", "type": "log", "message": "child ran"}]
+
+
+def minimal_properties(type_name: str, task_id: str, *, url: str, smtp_port: int, database: Path) -> dict:
+    """The least each task type needs to run here, against local servers only (a new type must be added)."""
+    return {
+        "log": {"message": "ran"},
+        "return": {"value": 1},
+        "sleep": {"duration": "10ms"},
+        "fail": {"allowFailure": True},
+        "shell": {"commands": ["echo ran"]},
+        "python": {"script": "print('ran')"},
+        "http.request": {"uri": url, "method": "POST", "json": {"a": 1}},
+        "sql.query": {"url": f"sqlite:///{database}", "sql": "select 1 as one"},
+        "notify.slack": {"url": url, "text": "ran"},
+        "notify.email": {
+            "host": "127.0.0.1",
+            "port": smtp_port,
+            "startTls": False,
+            "from": "lanner@acme.test",
+            "to": ["ana@acme.test"],
+            "subject": "ran",
+            "body": "ran",
+        },
+        "sequential": {"tasks": _child(task_id)},
+        "parallel": {"tasks": _child(task_id)},
+        "if": {"condition": "{{ true }}", "then": _child(task_id)},
+        "switch": {"value": "a", "cases": {"a": _child(task_id)}},
+        "foreach": {"values": [1], "tasks": _child(task_id)},
+        "subflow": {"namespace": "test", "flowId": "runif-child"},
+        "pause": {"delay": "50ms"},
+    }[type_name]
+
+
+def test_run_if_true_runs_and_false_skips_every_task_type(cluster, recorder, smtp, tmp_path):  # noqa: F811
+    """runIf is decided by the executor; a true one used to fail worker tasks when the worker re-validated it."""
+    cluster.deploy("id: runif-child\nnamespace: test\ntasks:\n  - {id: c, type: log, message: child}\n")
+    truths = ["{{ inputs.everything }}", "{{ 1 == 1 }}"]
+    tasks = []
+    for index, type_name in enumerate(registry.names()):
+        for outcome, run_if in (("true", truths[index % 2]), ("false", "{{ 1 == 2 }}")):
+            task_id = f"{type_name.replace('.', '-')}-{outcome}"
+            properties = minimal_properties(
+                type_name, task_id, url=recorder.url, smtp_port=smtp.port, database=tmp_path / "q.db"
+            )
+            tasks.append({"id": task_id, "type": type_name, "runIf": run_if, **properties})
+    source = yaml.safe_dump(
+        {
+            "id": unique("runif"),
+            "namespace": "test",
+            "inputs": [{"id": "everything", "type": "BOOLEAN"}],
+            "tasks": [{"id": "all", "type": "parallel", "tasks": tasks}],
+        }
+    )
+    execution_id = cluster.run(source, {"everything": True})
+    cluster.wait(execution_id, timeout=60)
+    runs = cluster.runs(execution_id)
+    wrong = {}
+    for type_name in registry.names():
+        prefix = type_name.replace(".", "-")
+        ran, skipped = runs[f"{prefix}-true"], runs[f"{prefix}-false"]
+        expected = "FAILED" if type_name == "fail" else "SUCCESS"
+        if ran.state != expected or (type_name == "fail" and ran.error != "Failed on purpose"):
+            wrong[f"{prefix}-true"] = (ran.state, ran.error)
+        if skipped.state != "SKIPPED" or f"{prefix}-false-child" in runs:
+            wrong[f"{prefix}-false"] = (skipped.state, skipped.error)
+    assert wrong == {}
+    assert ("log-true", "INFO", "ran") in [
+        (line.task_id, line.level, line.message) for line in cluster.logs(execution_id)
+    ]
+    assert len(recorder.bodies) == 2 and len(smtp.messages) == 1  # http.request and Slack; one email
+
+
+def _seconds(execution) -> float:
+    return (execution.ended_at - execution.created_at).total_seconds()
+
+
+def test_a_hostile_expression_fails_its_task_fast_and_does_not_hold_up_other_executions(cluster):
+    """``7 ** 30000000`` used to occupy a worker ~40 s, and the executor rendering an ``if`` as long."""
+    cluster.wait(cluster.run("id: warm\nnamespace: other\ntasks:\n  - {id: a, type: log, message: warm}\n"))
+    hostile = yaml.safe_dump(
+        {
+            "id": unique("hostile"),
+            "namespace": "test",
+            "tasks": [
+                {
+                    "id": "all",
+                    "type": "parallel",
+                    "tasks": [
+                        {"id": "power", "type": "log", "message": "{{ (7 ** 30000000) > 0 }}", "allowFailure": True},
+                        {"id": "repeat", "type": "log", "message": "x {{ 'a' * 10**9 }}", "allowFailure": True},
+                        {
+                            "id": "loops",
+                            "type": "log",
+                            "message": "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+                            "allowFailure": True,
+                        },
+                        {
+                            "id": "decide",
+                            "type": "if",
+                            "condition": "{{ (7 ** 30000000) > 0 }}",
+                            "then": [{"id": "never", "type": "log", "message": "no"}],
+                        },
+                        {
+                            "id": "decide-slowly",
+                            "type": "if",
+                            "condition": "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+                            "then": [{"id": "never-either", "type": "log", "message": "no"}],
+                        },
+                    ],
+                }
+            ],
+        }
+    )
+    started = time.monotonic()
+    hostile_id = cluster.run(hostile)
+    other_id = cluster.run("id: other\nnamespace: other\ntasks:\n  - {id: a, type: log, message: fine}\n")
+    other = cluster.wait(other_id, timeout=30)
+    hostile_execution = cluster.wait(hostile_id, timeout=30)
+    assert time.monotonic() - started < 10
+    assert other.state == "SUCCESS" and _seconds(other) < 3
+    assert hostile_execution.state == "FAILED" and _seconds(hostile_execution) < 5
+    runs = cluster.runs(hostile_id)
+    assert "the result of '**' would have about 90,000,000 bits" in runs["power"].error
+    assert "more than 10,000,000 allowed (LANNER_EXPRESSION_MAX_SIZE)" in runs["repeat"].error
+    assert "took longer than 1s (LANNER_EXPRESSION_TIMEOUT)" in runs["loops"].error
+    assert "task 'decide'" in runs["decide"].error and "'**'" in runs["decide"].error
+    assert "LANNER_EXPRESSION_TIMEOUT" in runs["decide-slowly"].error
+    assert "never" not in runs and "never-either" not in runs
+
+
+def test_values_inside_text_read_as_json_and_a_whole_expression_keeps_its_type(cluster, recorder):
+    source = yaml.safe_dump(
+        {
+            "id": unique("text"),
+            "namespace": "test",
+            "inputs": [{"id": "note", "type": "STRING", "required": False}],
+            "tasks": [
+                {
+                    "id": "order",
+                    "type": "return",
+                    "value": {"id": 7, "lines": [{"sku": "a", "gift": True}], "memo": None},
+                },
+                {
+                    "id": "send",
+                    "type": "http.request",
+                    "method": "POST",
+                    "uri": recorder.url,
+                    "headers": {"Content-Type": "application/json"},
+                    "body": '{"order": {{ outputs.order.value }}, "note": "{{ inputs.note }}"}',
+                },
+                {
+                    "id": "whole",
+                    "type": "http.request",
+                    "method": "POST",
+                    "uri": recorder.url,
+                    "json": "{{ outputs.order.value }}",
+                },
+                {"id": "say", "type": "log", "message": "order {{ outputs.order.value.id }} gift={{ true }}"},
+                {"id": "wrong", "type": "log", "message": "{{ outputs.order.value }}"},
+            ],
+        }
+    )
+    execution_id = cluster.run(source)
+    cluster.wait(execution_id)
+    sent, whole = (json.loads(body) for body in recorder.bodies)
+    order = {"id": 7, "lines": [{"sku": "a", "gift": True}], "memo": None}
+    assert sent == {"order": order, "note": ""} and whole == order
+    lines = [(line.task_id, line.message) for line in cluster.logs(execution_id)]
+    assert ("say", "order 7 gift=true") in lines
+    error = cluster.runs(execution_id)["wrong"].error
+    assert "property 'message' expects text or a list but the expression gave a map" in error
