@@ -86,6 +86,8 @@ class ParsedYaml:
     data: Any
     positions: Positions
     problems: list[Problem]
+    #: the text exceeds a limit (size, nesting, alias expansion) and was not read: hostile, not merely wrong
+    refused: bool = False
 
 
 def _mark(node: Node) -> tuple[int, int]:
@@ -193,7 +195,7 @@ def parse_yaml(text: str, filename: str = "<flow>") -> ParsedYaml:
     builder = _Builder(filename)
     if len(text) > MAX_YAML_CHARS:
         message = f"the document is larger than {MAX_YAML_CHARS} characters"
-        return ParsedYaml(None, builder.positions, [Problem(1, 1, message, "", filename)])
+        return ParsedYaml(None, builder.positions, [Problem(1, 1, message, "", filename)], refused=True)
     try:
         loader = _Loader(text)
         try:
@@ -218,5 +220,5 @@ def parse_yaml(text: str, filename: str = "<flow>") -> ParsedYaml:
     try:
         data = builder.build(node, ())
     except _TooLarge:
-        return ParsedYaml(None, builder.positions, builder.problems)
+        return ParsedYaml(None, builder.positions, builder.problems, refused=True)
     return ParsedYaml(data, builder.positions, builder.problems)

@@ -16,6 +16,7 @@ from engine.api.errors import ApiError, label_filters
 from engine.api.schemas import ERRORS, DeployOut, FlowOut, FlowPage, GraphOut, RevisionOut, ValidationOut
 from engine.graph import flow_graph
 from engine.loader import load_flow, load_flow_or_raise
+from engine.problems import FlowInvalid
 from engine.store import flows as store
 from engine.store.database import session_scope
 from engine.store.tables import FlowRecord
@@ -186,6 +187,8 @@ def diff_revisions(
 async def validate_flow(_: Caller, request: Request) -> ValidationOut:
     """The same line/column problems as ``lanner flow validate``."""
     result = await run_in_threadpool(load_flow, await _yaml_text(request), "body")
+    if result.refused:  # too large, too deep or an alias bomb: refused like a deploy, not reported as a flow
+        raise FlowInvalid(result.problems)
     return ValidationOut(valid=result.ok, problems=[p.as_dict() for p in result.problems])
 
 
