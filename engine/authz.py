@@ -55,6 +55,16 @@ def principal_from(session: Session, *, bearer: str | None = None, cookie: str |
     return users.principal_for(session, user)
 
 
+# What a person without a global role is told for actions asked of the whole installation (no namespace).
+_GLOBAL_REFUSALS = {
+    Action.MANAGE_USERS: "only administrators manage users",
+    Action.READ_AUDIT: (
+        "the whole audit trail is for global administrators; a namespace's trail (?namespace=NAME) "
+        "needs the admin role on that namespace"
+    ),
+}
+
+
 def require(principal: Principal, action: Action, namespace: str | None, *, what: str | None = None) -> None:
     """Raise unless ``principal`` may do ``action`` in ``namespace``.
 
@@ -66,8 +76,8 @@ def require(principal: Principal, action: Action, namespace: str | None, *, what
     if namespace is not None and can(principal, Action.READ, namespace):
         needed = _needed_role(action)
         raise Forbidden(f"{action.value.replace('_', ' ')} in {namespace} needs the {needed} role")
-    if namespace is None and action is Action.MANAGE_USERS:
-        raise Forbidden("only administrators manage users")
+    if namespace is None and action in _GLOBAL_REFUSALS:
+        raise Forbidden(_GLOBAL_REFUSALS[action])
     raise NotVisible(f"no {what}" if what else f"no namespace {namespace}")
 
 

@@ -23,6 +23,7 @@ class LoadResult:
     problems: list[Problem] = field(default_factory=list)
     data: Any = None
     positions: Positions = field(default_factory=Positions)
+    refused: bool = False  # over a parsing limit (see engine.yaml_source): the API answers 422, not a report
 
     @property
     def ok(self) -> bool:
@@ -37,7 +38,7 @@ def load_flow(text: str, filename: str = "<flow>") -> LoadResult:
     if data is None:
         if not problems:  # a document holding only ``~`` or ``null``
             problems.append(Problem(1, 1, "the document is empty", "", filename))
-        return LoadResult(None, sorted(problems), data, positions)
+        return LoadResult(None, sorted(problems), data, positions, refused=parsed.refused)
     if not isinstance(data, dict):
         line, column = positions.of_value(())
         problems.append(Problem(line, column, "a flow must be a mapping with id, namespace and tasks", "", filename))

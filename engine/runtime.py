@@ -189,7 +189,9 @@ class RunContext:
 
     def store_file(self, source: Path, name: str) -> str:
         """Keep a file the task produced; returns the path later tasks read it from."""
-        target = self.storage / name
+        target = (self.storage / name).resolve()
+        if not target.is_relative_to(self.storage.resolve()):
+            raise TaskFailed(f"output file '{name}' would be stored outside the execution's folder")
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
         return str(target)

@@ -2,6 +2,10 @@
 
 PyYAML's composer gives every node its position; we build the Python values ourselves so that
 duplicate keys are reported (all of them, not only the first) instead of silently overwritten.
+
+Hostile text is refused at once, with a problem at its place: a document over ``MAX_YAML_CHARS``, nesting
+deeper than ``MAX_YAML_DEPTH``, or aliases that would expand to more than ``MAX_ALIAS_EXPANSION`` values (a
+"billion laughs" document of a few hundred bytes otherwise grows to millions of values).
 """
 
 from __future__ import annotations
@@ -18,6 +22,10 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from engine.problems import Problem
 
 Path = tuple[str | int, ...]
+
+MAX_YAML_CHARS = 2_000_000  # the API refuses bodies over 2 MiB anyway; files and the studio are held to it too
+MAX_YAML_DEPTH = 100  # flows nest a few levels; Python's own recursion limit is about 1,000 frames
+MAX_ALIAS_EXPANSION = 10_000  # values built again because an alias (*name) repeats an anchored node
 
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser is several times faster
 
@@ -78,10 +86,16 @@ class ParsedYaml:
     data: Any
     positions: Positions
     problems: list[Problem]
+    #: the text exceeds a limit (size, nesting, alias expansion) and was not read: hostile, not merely wrong
+    refused: bool = False
 
 
 def _mark(node: Node) -> tuple[int, int]:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+class _TooLarge(Exception):
+    """Building stops: the document expands beyond a limit (the problem is already recorded)."""
 
 
 class _Builder:
@@ -90,21 +104,42 @@ class _Builder:
         self.positions = Positions()
         self.problems: list[Problem] = []
         self._scalars = SafeConstructor()
+        self._built: set[int] = set()  # ids of the nodes built once: building one again is an alias' expansion
+        self._expanded = 0
+        self._outside_alias: tuple[int, int] = (1, 1)  # the innermost container written out, not reached by alias
 
     def problem(self, where: tuple[int, int], message: str, path: Path) -> None:
         self.problems.append(Problem(where[0], where[1], message, dotted_path(path), self.filename))
 
-    def build(self, node: Node, path: Path) -> Any:
+    def build(self, node: Node, path: Path, in_alias: bool = False) -> Any:
+        self._guard(node, path, in_alias)
+        in_alias = in_alias or id(node) in self._built
+        self._built.add(id(node))
         self.positions.values[path] = _mark(node)
         if isinstance(node, ScalarNode):
             if node.style in ("|", ">"):
                 self.positions.blocks.add(path)
             return self._scalar(node, path)
         if isinstance(node, SequenceNode):
-            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+            return [self.build(item, (*path, i), in_alias) for i, item in enumerate(node.value)]
         if isinstance(node, MappingNode):
-            return self._mapping(node, path)
+            return self._mapping(node, path, in_alias)
         return None  # pragma: no cover - YAML has no other node kinds
+
+    def _guard(self, node: Node, path: Path, in_alias: bool) -> None:
+        """Stop at the first value past a limit, pointing at the text that was written (not at an anchor)."""
+        if len(path) > MAX_YAML_DEPTH:
+            message = f"the document nests deeper than {MAX_YAML_DEPTH} levels"
+            self.problems.append(Problem(*_mark(node), message, "", self.filename))
+            raise _TooLarge
+        if in_alias or id(node) in self._built:
+            self._expanded += 1
+            if self._expanded > MAX_ALIAS_EXPANSION:
+                message = f"YAML aliases expand to more than {MAX_ALIAS_EXPANSION} values"
+                self.problems.append(Problem(*self._outside_alias, message, "", self.filename))
+                raise _TooLarge
+        elif not isinstance(node, ScalarNode):
+            self._outside_alias = _mark(node)
 
     def _scalar(self, node: ScalarNode, path: Path) -> Any:
         if node.tag == "tag:yaml.org,2002:int" and _DECIMAL.match(node.value):
@@ -119,7 +154,7 @@ class _Builder:
             return node.value
         return value
 
-    def _mapping(self, node: MappingNode, path: Path) -> dict:
+    def _mapping(self, node: MappingNode, path: Path, in_alias: bool) -> dict:
         own_keys = {id(key) for key, _ in node.value}  # keys merged in with << may be overridden
         try:
             self._scalars.flatten_mapping(node)  # resolves YAML merge keys (<<)
@@ -144,7 +179,7 @@ class _Builder:
             elif id(key_node) in own_keys:
                 first_seen[key] = _mark(key_node)
             self.positions.keys[(*path, key)] = _mark(key_node)
-            result[key] = self.build(value_node, (*path, key))
+            result[key] = self.build(value_node, (*path, key), in_alias)
         return result
 
 
@@ -158,6 +193,9 @@ def dotted_path(path: Path) -> str:
 def parse_yaml(text: str, filename: str = "<flow>") -> ParsedYaml:
     """Parse one YAML document; syntax errors come back as problems, never as exceptions."""
     builder = _Builder(filename)
+    if len(text) > MAX_YAML_CHARS:
+        message = f"the document is larger than {MAX_YAML_CHARS} characters"
+        return ParsedYaml(None, builder.positions, [Problem(1, 1, message, "", filename)], refused=True)
     try:
         loader = _Loader(text)
         try:
@@ -179,5 +217,8 @@ def parse_yaml(text: str, filename: str = "<flow>") -> ParsedYaml:
             builder.positions,
             [Problem(1, 1, "the document is empty", "", filename)],
         )
-    data = builder.build(node, ())
+    try:
+        data = builder.build(node, ())
+    except _TooLarge:
+        return ParsedYaml(None, builder.positions, builder.problems, refused=True)
     return ParsedYaml(data, builder.positions, builder.problems)

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from engine.api import errors
+from engine.api.guards import RequestGuard
 from engine.api.routes import audit, auth, executions, flows, logs, namespaces, triggers, webhooks, workspaces
 
 PREFIX = "/api/v1"
@@ -69,5 +70,6 @@ def create_app() -> FastAPI:
     routers = (auth, flows, executions, logs, namespaces, workspaces, triggers, webhooks, audit)
     for router in (module.router for module in routers):
         app.include_router(router, prefix=PREFIX)
+    app.add_middleware(RequestGuard)  # inside the body limit: it reads bodies the limit already bounds
     app.add_middleware(BodyLimit)
     return app

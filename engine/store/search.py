@@ -58,7 +58,10 @@ def _statement(wanted: ExecutionFilter):
     if wanted.text:
         text = wanted.text.strip()
         statement = statement.where(
-            or_(col(Execution.id).startswith(text), col(Execution.flow_id).contains(text, autoescape=True))
+            or_(
+                col(Execution.id).startswith(text, autoescape=True),
+                col(Execution.flow_id).contains(text, autoescape=True),
+            )
         )
     return statement
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from engine.process import run_process
 from engine.runtime import RunContext, TaskFailed
@@ -25,10 +25,30 @@ def _environment(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
+def _inside(folder: Path, name: str) -> Path:
+    """``folder / name`` once it is known to stay inside ``folder`` (no ``..``, no absolute path, no symlink
+    leading out): a task keeps the files it made, never the server's."""
+    resolved = (folder / name).resolve()
+    if Path(name).is_absolute() or not resolved.is_relative_to(folder.resolve()):
+        raise TaskFailed(f"output file '{name}' is outside the task's working folder: name a file inside it")
+    return resolved
+
+
+def _relative_names(names: list[str]) -> list[str]:
+    """Refuse, when the flow is checked, output file names that could only point outside the working folder."""
+    for name in names:
+        if "{{" not in name and (Path(name).is_absolute() or ".." in Path(name).parts):
+            raise ValueError(f"output file '{name}' must be a path inside the task's working folder")
+    return names
+
+
+OutputFiles = Annotated[list[str], AfterValidator(_relative_names)]
+
+
 def _finish(task: Shell | Python, ctx: RunContext, code: int, emitted: dict[str, Any], cwd: Path) -> dict[str, Any]:
     files = {}
     for name in task.output_files:
-        produced = cwd / name
+        produced = _inside(cwd, name)
         if not produced.is_file():
             raise TaskFailed(f"output file '{name}' was not produced")
         files[name] = ctx.store_file(produced, name)
@@ -49,7 +69,7 @@ class Shell(Task):
     """Folder the commands run in; by default a fresh folder for this task."""
     interpreter: list[str] = Field(default_factory=lambda: ["/bin/sh", "-c"])
     """Program that runs the commands, followed by its arguments."""
-    output_files: list[str] = Field(default_factory=list)
+    output_files: OutputFiles = Field(default_factory=list)
     """Files the commands write that later tasks can read, via outputs.<id>.outputFiles['name']."""
 
     title: ClassVar[str] = "Shell commands"
@@ -78,7 +98,7 @@ class Python(Task):
     """Environment variables given to the script."""
     python: str | None = None
     """Python interpreter to use; by default the worker's own."""
-    output_files: list[str] = Field(default_factory=list)
+    output_files: OutputFiles = Field(default_factory=list)
     """Files the script writes that later tasks can read, via outputs.<id>.outputFiles['name']."""
 
     title: ClassVar[str] = "Python script"

@@ -38,10 +38,7 @@ def audit_events(
 
     A namespace's administrators read its trail; the whole trail (no namespace) is for global administrators.
     """
-    if namespace:
-        authz.require(caller, Action.READ_AUDIT, namespace)
-    else:
-        authz.require(caller, Action.MANAGE_USERS, None)
+    authz.require(caller, Action.READ_AUDIT, namespace or None)
     with Session(connections().db) as session:
         found = audit.events(session, namespace or None, limit=limit, before=before)
         return [AuditEventOut.model_validate({**e.model_dump(), "details": e.details or {}}) for e in found]

@@ -6,6 +6,7 @@ websocket state and the cookie is set by the server (JavaScript cannot read it).
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -14,10 +15,12 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from engine import audit, authz, login_limit, login_sessions, users
 from engine.api.deps import Caller, connections
 from engine.api.errors import ApiError
+from engine.api.guards import refuse_nul
 from engine.login_sessions import COOKIE_NAME, LIFETIME
 
 router = APIRouter(tags=["auth"])
@@ -88,31 +91,45 @@ def _refused(request: Request, page: str, message: str, next_path: str, status: 
 async def login(request: Request) -> Response:
     """Sign in with ``username`` and ``password`` (an HTML form or JSON); sets the session cookie."""
     fields = await _fields(request)
-    username = str(fields.get("username", "")).strip().lower()
-    password = str(fields.get("password", ""))
+    username = refuse_nul(str(fields.get("username", "")), "the username").strip().lower()
+    password = refuse_nul(str(fields.get("password", "")), "the password")
     next_path = _safe_next(fields.get("next"))
     redis = connections().redis
-    verdict = login_limit.check(redis, username, _client(request))
+    client = _client(request)
+    verdict = login_limit.check(redis, username, client)
     if not verdict.allowed:
         response = _refused(
             request, "/login", f"too many failed attempts: try again in {verdict.retry_after} s", next_path, 429
         )
         response.headers["Retry-After"] = str(verdict.retry_after)
         return response
+    if verdict.delay:  # a name under attack from elsewhere: slower, never refused
+        await asyncio.sleep(verdict.delay)
+    # Password hashing is slow on purpose: in a thread, so the event loop goes on serving everyone else.
+    signed_in = await run_in_threadpool(_sign_in, username, password, client)
+    if signed_in is None:
+        return _refused(request, "/login", "wrong username or password", next_path, 401)
+    body, plain = signed_in
+    if _wants_html(request):
+        return _signed_in(request, RedirectResponse(next_path, status_code=303), plain)
+    return _signed_in(request, JSONResponse(body), plain)
+
+
+def _sign_in(username: str, password: str, client: str | None) -> tuple[dict[str, Any], str] | None:
+    """The answer's body and the new session's cookie value; None (counted as a failure) for a wrong password."""
+    redis = connections().redis
     with Session(connections().db) as session:
         user = users.authenticate(session, username, password)
         if user is None:
             audit.record(session, audit.SYSTEM, audit.AuditAction.LOGIN_FAILED, None, "user", username[:64])
             session.commit()
-            login_limit.record_failure(redis, username, _client(request))
-            return _refused(request, "/login", "wrong username or password", next_path, 401)
-        _, plain = login_sessions.open_session(session, user, client=_client(request))
+            login_limit.record_failure(redis, username, client)
+            return None
+        _, plain = login_sessions.open_session(session, user, client=client)
         body = {"username": user.username, "is_admin": user.is_admin}
         session.commit()
-    login_limit.record_success(redis, username)
-    if _wants_html(request):
-        return _signed_in(request, RedirectResponse(next_path, status_code=303), plain)
-    return _signed_in(request, JSONResponse(body), plain)
+    login_limit.record_success(redis, username, client)
+    return body, plain
 
 
 @router.post("/auth/logout", responses={303: {"description": "signed out (HTML form)"}})
@@ -133,8 +150,8 @@ async def logout(request: Request) -> Response:
 async def setup(request: Request) -> Response:
     """Create the first administrator, once: refused (409) as soon as any user exists."""
     fields = await _fields(request)
-    username = str(fields.get("username", "")).strip().lower()
-    password = str(fields.get("password", ""))
+    username = refuse_nul(str(fields.get("username", "")), "the username").strip().lower()
+    password = refuse_nul(str(fields.get("password", "")), "the password")
     confirm = fields.get("confirm")
     if confirm is not None and str(confirm) != password:
         return _refused(request, "/setup", "the two passwords differ", "/", 422)

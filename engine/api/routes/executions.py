@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import uuid
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
@@ -13,14 +13,16 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
-from engine import authz, commands
+from engine import authz, commands, uploads
 from engine.access import Action, Principal
 from engine.api.deps import Caller, actor, connections, current_principal
 from engine.api.errors import ApiError, label_filters
+from engine.api.guards import refuse_nul
 from engine.api.schemas import ERRORS, ExecutionOut, ExecutionPage, ExecutionRequest, ResumeRequest, TaskRunOut
 from engine.config import load_settings
 from engine.states import State
 from engine.store import executions as store
+from engine.store import flows as flow_store
 from engine.store import search
 from engine.store.logs import read_logs
 from engine.store.search import ExecutionFilter
@@ -91,23 +93,23 @@ async def _wait_for_end(execution_id: str, timeout: float) -> None:
         await asyncio.sleep(0.05)
 
 
-async def _request_body(request: Request, namespace: str, flow_id: str) -> tuple[dict[str, Any], dict[str, str]]:
+async def _request_body(request: Request, folder: Path) -> tuple[dict[str, Any], dict[str, str]]:
+    """Inputs and labels; the files of a multipart body go into ``folder`` (created for the first one)."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         form = await request.form()
         inputs: dict[str, Any] = {}
         labels: dict[str, str] = {}
-        folder = load_settings().home / "uploads" / namespace / flow_id / uuid.uuid4().hex
         for key, value in form.multi_items():
             if key.startswith("label."):
-                labels[key[len("label.") :]] = str(value)
+                labels[key[len("label.") :]] = refuse_nul(str(value), f"the label '{key}'")
             elif hasattr(value, "read"):  # a FILE input: stored, and referenced by its path
                 folder.mkdir(parents=True, exist_ok=True)
-                target = folder / (value.filename or key).replace("/", "_")
+                target = uploads.target(folder, value.filename, key)
                 target.write_bytes(await value.read())
                 inputs[key] = str(target)
             else:
-                inputs[key] = value
+                inputs[key] = refuse_nul(value, f"the field '{key}'")
         return inputs, labels
     raw = await request.body()
     if not raw.strip():
@@ -145,15 +147,25 @@ async def create_execution(
 ) -> ExecutionOut:
     """Start an execution with inputs (JSON, or multipart for FILE inputs); ``wait=true`` returns at its end."""
     authz.require(caller, Action.RUN, namespace, what=f"flow {namespace}/{flow_id}")
-    inputs, labels = await _request_body(request, namespace, flow_id)
-    execution_id = commands.start_execution(
-        connections(),
-        namespace,
-        flow_id,
-        inputs=inputs,
-        labels=labels,
-        trigger={"type": "api", "actor": actor(caller)},
-    )
+    with Session(connections().db) as session:  # 404 before a byte of the body is stored
+        flow_store.get_flow(session, namespace, flow_id)
+    try:
+        folder = uploads.upload_folder(load_settings().home, namespace, flow_id)
+    except uploads.UploadRefused as exc:
+        raise ApiError(400, str(exc)) from None
+    try:
+        inputs, labels = await _request_body(request, folder)
+        execution_id = commands.start_execution(
+            connections(),
+            namespace,
+            flow_id,
+            inputs=inputs,
+            labels=labels,
+            trigger={"type": "api", "actor": actor(caller)},
+        )
+    except BaseException:
+        uploads.discard(folder)  # refused inputs, a bad file name, a disabled flow: no orphan files
+        raise
     if wait:
         await _wait_for_end(execution_id, timeout)
     return _read(execution_id)

@@ -7,6 +7,7 @@ import getpass
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from engine import authz
 from engine.access import Action
@@ -15,6 +16,7 @@ from engine.api.errors import ApiError, label_filters
 from engine.api.schemas import ERRORS, DeployOut, FlowOut, FlowPage, GraphOut, RevisionOut, ValidationOut
 from engine.graph import flow_graph
 from engine.loader import load_flow, load_flow_or_raise
+from engine.problems import FlowInvalid
 from engine.store import flows as store
 from engine.store.database import session_scope
 from engine.store.tables import FlowRecord
@@ -108,12 +110,13 @@ def _deploy(caller: Caller, text: str, expected: tuple[str, str] | None = None) 
 @router.post("/flows", response_model=DeployOut, responses=ERRORS, openapi_extra=YAML_BODY)
 async def create_flow(caller: Caller, request: Request) -> DeployOut:
     """Create or update a flow from its YAML source; a new revision only when the text changed."""
-    return _deploy(caller, await _yaml_text(request))
+    # Parsing and checking take CPU time: in a thread, so the event loop goes on serving everyone else.
+    return await run_in_threadpool(_deploy, caller, await _yaml_text(request))
 
 
 @router.put("/flows/{namespace}/{flow_id}", response_model=DeployOut, responses=ERRORS, openapi_extra=YAML_BODY)
 async def update_flow(caller: Caller, namespace: str, flow_id: str, request: Request) -> DeployOut:
-    return _deploy(caller, await _yaml_text(request), (namespace, flow_id))
+    return await run_in_threadpool(_deploy, caller, await _yaml_text(request), (namespace, flow_id))
 
 
 @router.delete("/flows/{namespace}/{flow_id}", status_code=204, responses=ERRORS)
@@ -183,7 +186,9 @@ def diff_revisions(
 @router.post("/flows/validate", response_model=ValidationOut, responses=ERRORS, openapi_extra=YAML_BODY)
 async def validate_flow(_: Caller, request: Request) -> ValidationOut:
     """The same line/column problems as ``lanner flow validate``."""
-    result = load_flow(await _yaml_text(request), "body")
+    result = await run_in_threadpool(load_flow, await _yaml_text(request), "body")
+    if result.refused:  # too large, too deep or an alias bomb: refused like a deploy, not reported as a flow
+        raise FlowInvalid(result.problems)
     return ValidationOut(valid=result.ok, problems=[p.as_dict() for p in result.problems])
 
 

@@ -1,0 +1,140 @@
+"""Hostile request shapes refused before any route sees them: NUL characters and JSON nested too deep.
+
+PostgreSQL cannot store a NUL character in text or JSON, and Python's ``json`` recurses once per nesting level
+(a 100,000-deep body ends in ``RecursionError``): both used to be 500s. Checked once here for every request,
+so no route has to remember; the answer is a 400 that says what is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+
+import anyio
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from engine.api.errors import ApiError
+
+MAX_JSON_DEPTH = 100  # nested objects and arrays in a JSON body; flows' YAML has the same bound
+
+INLINE_CHECK_BYTES = 64 * 1024  # larger bodies are checked in a thread: the event loop serves everyone else
+
+
+def _unescaped(raw: bytes) -> bytes:
+    """Without its escaped backslashes: what a backslash still starts is an escape (``\\u0000``, ``\\"``).
+    Replacing runs from the left pairs them the way JSON does."""
+    return raw.replace(b"\\\\", b"")
+
+
+def too_deep(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether a JSON text nests arrays and objects deeper than ``limit``. Text that is not JSON is not too
+    deep (the route says what is wrong with it). Iterative: safe on any input."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False  # most bodies: not even that many brackets
+    try:
+        value = json.loads(raw)
+    except RecursionError:
+        return True
+    except ValueError:
+        return False
+    pending = [(value, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        pending.extend((child, depth + 1) for child in children if isinstance(child, list | dict))
+    return False
+
+
+def body_problem(raw: bytes, content_type: str) -> str | None:
+    """Why a (non-multipart) body is refused, or None."""
+    if b"\x00" in raw:
+        return "the body holds a NUL character, which is not accepted"
+    if content_type.startswith("application/x-www-form-urlencoded") and b"%00" in raw:
+        return "a form field holds a NUL character (%00), which is not accepted"
+    looks_like_json = "json" in content_type or raw.lstrip()[:1] in (b"{", b"[")
+    if not looks_like_json:
+        return None
+    if b"\\u0000" in _unescaped(raw):
+        return "the JSON body holds a NUL character (\\u0000), which is not accepted"
+    if too_deep(raw):
+        return f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels"
+    return None
+
+
+def url_problem(scope: Scope) -> str | None:
+    if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b"").lower():
+        return "the URL holds a NUL character (%00), which is not accepted"
+    return None
+
+
+def refuse_nul(value: str, what: str) -> str:
+    """``value`` unchanged, or a 400 naming ``what`` (for fields of multipart bodies, which stay streamed)."""
+    if "\x00" in value:
+        raise ApiError(400, f"{what} holds a NUL character, which is not accepted")
+    return value
+
+
+class RequestGuard:
+    """Reads a non-multipart body once (the body limit already bounds it), checks it, and hands the same bytes
+    to the route."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        problem = url_problem(scope)
+        if problem:
+            await _refuse(send, 400, problem)
+            return
+        headers = dict(scope.get("headers") or [])
+        content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
+        if content_type.startswith("multipart/") or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        try:
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    await self.app(scope, receive, send)  # the client left: let the route see it
+                    return
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body"):
+                    break
+        except ApiError as exc:  # the body limit
+            await _refuse(send, exc.status, exc.message)
+            return
+        raw = b"".join(chunks)
+        if len(raw) > INLINE_CHECK_BYTES:  # parsing 2 MiB takes a moment: not on the event loop
+            problem = await anyio.to_thread.run_sync(body_problem, raw, content_type)
+        else:
+            problem = body_problem(raw, content_type)
+        if problem:
+            await _refuse(send, 400, problem)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()  # after the body: only a disconnect can come
+            replayed = True
+            return {"type": "http.request", "body": raw, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+async def _refuse(send: Send, status: int, message: str) -> None:
+    body = json.dumps({"message": message}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
