@@ -14,6 +14,7 @@ from sqlmodel import col, select
 from engine import audit, dag, events
 from engine.inputs import resolve_inputs
 from engine.queue import enqueue_runs
+from engine.secrets import open_inputs
 from engine.states import EXECUTION_TRANSITIONS, State, check_transition
 from engine.store import executions as store
 from engine.store.database import session_scope
@@ -155,7 +156,7 @@ def replay_execution(engine: Connections, execution_id: str, from_task: str, *, 
             session,
             original.namespace,
             original.flow_id,
-            inputs=original.inputs,
+            inputs={**original.inputs, **open_inputs(original.secret_inputs)},  # SECRET ones sealed again
             labels=original.labels,
             revision=original.flow_revision,
             trigger={"type": "replay", "executionId": execution_id, "fromTask": from_task, "actor": actor},

@@ -65,6 +65,7 @@ class Snapshot:
     flow_running: int = 0  # other executions of this flow holding a concurrency slot
     subflows: dict[str, tuple[State, dict[str, Any]]] = field(default_factory=dict)  # run id -> child result
     secret: Callable[[str], str] | None = None
+    secret_inputs: Callable[[], dict[str, str]] | None = None  # the execution's SECRET inputs, decrypted on use
     variables: dict[str, Any] = field(default_factory=dict)  # the namespaces' variables (engine/variables.py)
     subflow_reach: str = "root"  # LANNER_SUBFLOW_REACH: the namespaces this flow may start subflows in
     # Secret values the executor's own expressions resolved (outputs, conditions, subflow inputs): masked in
@@ -100,8 +101,9 @@ class StartSubflow:
     execution_id: str
     namespace: str
     flow_id: str
-    inputs: dict[str, Any]
+    inputs: dict[str, Any]  # masked, as the child's stored inputs will show them
     labels: dict[str, Any]
+    given_inputs: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # what the child gets
 
 
 Action = SetExecution | CreateRun | UpdateRun | StartSubflow
@@ -114,7 +116,7 @@ def context_for(snapshot: Snapshot, run: RunView | None = None) -> dict[str, Any
     """What expressions see: inputs, vars, outputs, execution, flow, trigger, taskrun, labels, secret()."""
     execution, flow = snapshot.execution, snapshot.flow
     context: dict[str, Any] = {
-        "inputs": execution.inputs,
+        "inputs": _inputs_view(snapshot),
         "vars": {**snapshot.variables, **flow.variables},  # the flow's own variables override its namespaces'
         "labels": execution.labels,
         "trigger": execution.trigger or {},
@@ -146,6 +148,18 @@ def _recording_secret(snapshot: Snapshot, resolve: Callable[[str], str]) -> Call
         return value
 
     return secret
+
+
+def _inputs_view(snapshot: Snapshot) -> dict[str, Any]:
+    """The execution's inputs with its SECRET ones decrypted; their values are then masked in what is written."""
+    if snapshot.secret_inputs is None:
+        return snapshot.execution.inputs
+    try:
+        opened = snapshot.secret_inputs()
+    except ValueError as exc:  # the key it was encrypted with is not this process's key
+        raise ExpressionError("inputs", str(exc)) from None
+    snapshot.seen_secrets.update(opened.values())
+    return {**snapshot.execution.inputs, **opened}
 
 
 def _masked(snapshot: Snapshot, value: Any) -> Any:
@@ -264,10 +278,11 @@ def _kill(snapshot: Snapshot) -> list[Action]:
 def _finish(snapshot: Snapshot, status: State) -> SetExecution:
     changes: dict[str, Any] = {"ended_at": snapshot.now}
     if status in (State.SUCCESS, State.WARNING) and snapshot.flow.outputs:
-        context = context_for(snapshot)
+        context: dict[str, Any] | None = None
         outputs: dict[str, Any] = {}
         for output in snapshot.flow.outputs:
             try:
+                context = context or context_for(snapshot)
                 outputs[output.id] = render(output.value, context)
             except ExpressionError as exc:
                 changes["error"] = mask_text(f"flow output '{output.id}': {exc}", snapshot.seen_secrets)
@@ -530,7 +545,7 @@ class _Evaluator:
             ctx = context()
             inputs, labels = render(task.inputs, ctx), render(task.labels, ctx)
             # The child's inputs are stored and shown like any execution's: a secret passed along is masked
-            # there too (a subflow that needs a secret reads it with secret() itself).
+            # there too, except in the child's SECRET inputs, which get the value and keep it encrypted.
             self.actions.append(
                 StartSubflow(
                     run.id,
@@ -539,6 +554,7 @@ class _Evaluator:
                     task.flow_id,
                     _masked(self.s, inputs),
                     _masked(self.s, labels),
+                    inputs,
                 )
             )
             return None

@@ -4,22 +4,27 @@ A secret is set on a namespace and stored encrypted (engine/crypto.py). A flow o
 ``acme.sales.eu``, then ``acme.sales``, then ``acme``; when none has it, the environment of the worker or
 executor is the last resort: ``LANNER_SECRET_<NAME>`` (as Kestra's open-source edition does with SECRET_*).
 Listing gives names only: a value leaves the database only to be used by a task.
+
+An execution's ``SECRET`` inputs are kept the same way: encrypted under the same key in the execution's
+``secret_inputs`` column, while its ``inputs`` (what every view shows) hold ``****`` in their place.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from engine import audit
 from engine.crypto import SecretKey, load_key
-from engine.store.tables import NamespaceSecret, utcnow
+from engine.store.tables import Execution, NamespaceSecret, utcnow
 from engine.variables import lineage
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,99}$")
+MASK = "****"  # what a secret input's value is stored and shown as
 
 
 class SecretMissing(LookupError):
@@ -81,12 +86,36 @@ def rotate_key(session: Session, old: SecretKey, new: SecretKey, *, actor: str) 
         raise ValueError(
             f"some secrets were encrypted with neither key (key ids {', '.join(strangers)}): nothing changed"
         )
+    executions = [
+        row
+        for row in session.exec(select(Execution).where(col(Execution.secret_inputs).is_not(None)))
+        if any(item["keyId"] != new.key_id for item in (row.secret_inputs or {}).values())
+    ]
+    strangers = sorted(
+        {item["keyId"] for row in executions for item in row.secret_inputs.values()} - {old.key_id, new.key_id}
+    )
+    if strangers:
+        raise ValueError(
+            f"some secret inputs were encrypted with neither key (key ids {', '.join(strangers)}): nothing changed"
+        )
     for row in rows:
         plain = old.decrypt(row.ciphertext, row.key_id, what=f"secret {row.name} of {row.namespace}")
         row.ciphertext, row.key_id = new.encrypt(plain), new.key_id
         session.add(row)
+    for execution in executions:
+        plain = open_inputs(execution.secret_inputs, lambda: old, keep=new.key_id)
+        execution.secret_inputs = {**execution.secret_inputs, **seal_inputs(plain, plain, new)[1]}
+        session.add(execution)
     audit.record(
-        session, actor, audit.AuditAction.CHANGED, None, "secret_key", new.key_id, before=old.key_id, secrets=len(rows)
+        session,
+        actor,
+        audit.AuditAction.CHANGED,
+        None,
+        "secret_key",
+        new.key_id,
+        before=old.key_id,
+        secrets=len(rows),
+        executions=len(executions),
     )
     return len(rows)
 
@@ -139,3 +168,45 @@ def secret_resolver(session: Session, namespace: str) -> SecretResolver:
         NamespaceSecret.namespace, NamespaceSecret.name, NamespaceSecret.ciphertext, NamespaceSecret.key_id
     ).where(col(NamespaceSecret.namespace).in_(lineage(namespace)))
     return SecretResolver(namespace, [tuple(row) for row in session.exec(statement)])
+
+
+def seal_inputs(
+    values: dict[str, Any], names: Iterable[str], key: SecretKey | None = None
+) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
+    """An execution's inputs as stored and shown (each secret one given a value becomes ``****``), and the
+    secret ones encrypted by name, each with the id of its key (``{"keyId": ..., "ciphertext": ...}``)."""
+    shown, sealed = dict(values), {}
+    for name in names:
+        if values.get(name) is None:
+            continue  # an optional secret input left empty: nothing to hide
+        key = key or load_key()
+        sealed[name] = {"keyId": key.key_id, "ciphertext": key.encrypt(str(values[name]))}
+        shown[name] = MASK
+    return shown, sealed
+
+
+def open_inputs(
+    sealed: dict[str, dict[str, str]] | None, key: Callable[[], SecretKey] = load_key, *, keep: str | None = None
+) -> dict[str, str]:
+    """The values of an execution's secret inputs (``keep``: leave out those already under that key id)."""
+    if not sealed:
+        return {}
+    opened: dict[str, str] = {}
+    for name, item in sealed.items():
+        if item["keyId"] != keep:
+            opened[name] = key().decrypt(item["ciphertext"], item["keyId"], what=f"secret input '{name}'")
+    return opened
+
+
+class SecretInputs:
+    """An execution's secret inputs, decrypted once, when an expression is first rendered (engine/progress.py):
+    an execution whose runs render nothing needs no key."""
+
+    def __init__(self, sealed: dict[str, dict[str, str]], key: Callable[[], SecretKey] = load_key) -> None:
+        self._sealed, self._key = sealed, key
+        self._values: dict[str, str] | None = None
+
+    def __call__(self) -> dict[str, str]:
+        if self._values is None:
+            self._values = open_inputs(self._sealed, self._key)
+        return self._values

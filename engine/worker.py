@@ -163,6 +163,7 @@ def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
             is_killed=lambda: _kill_requested(r, run.execution_id),
             deadline=time.monotonic() + task.timeout.total_seconds() if task.timeout else None,
             min_level=(task.log_level.value if task.log_level else "TRACE"),
+            secrets=snapshot.seen_secrets,  # secret inputs decrypted to render the task are masked like secrets
         )
 
         def write(records) -> None:  # a batch, as the task logs (RunContext.log) and every beat

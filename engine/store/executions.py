@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -16,7 +17,8 @@ from engine.flow import Flow
 from engine.inputs import resolve_inputs
 from engine.loader import load_flow_or_raise
 from engine.progress import ExecutionView, RunView, Snapshot, StartSubflow
-from engine.secrets import secret_resolver
+from engine.runtime import mask_text, mask_value
+from engine.secrets import SecretInputs, seal_inputs, secret_resolver
 from engine.states import TERMINAL, State
 from engine.store.flows import FlowNotFound, get_flow, get_revision
 from engine.store.tables import Execution, TaskRun, TaskRunAttempt, utcnow
@@ -69,8 +71,13 @@ def create_execution(
     parent_execution_id: str | None = None,
     parent_task_run_id: str | None = None,
     allow_disabled: bool = False,
+    mask: Iterable[str] = (),
 ) -> Execution:
-    """A new CREATED execution; inputs are checked against the flow's declarations first."""
+    """A new CREATED execution; inputs are checked against the flow's declarations first.
+
+    SECRET inputs are stored encrypted and shown as ``****``; ``mask`` are secret values that must not appear
+    in the other inputs either (a subflow's inputs rendered from its parent's secrets).
+    """
     record = get_flow(session, namespace, flow_id)
     current = revision is None or revision == record.revision
     revision = revision or record.revision
@@ -80,6 +87,7 @@ def create_execution(
     values, errors = resolve_inputs(flow.inputs, inputs or {})
     if errors:
         raise InputsInvalid(errors)
+    shown, sealed = seal_inputs(values, [decl.id for decl in flow.inputs if decl.kind == "SECRET"])
     now = utcnow()
     execution = Execution(
         id=execution_id or str(uuid.uuid4()),
@@ -87,7 +95,8 @@ def create_execution(
         flow_id=flow_id,
         flow_revision=revision,
         state=State.CREATED.value,
-        inputs=values,
+        inputs=mask_value(shown, set(mask)),
+        secret_inputs=sealed or None,
         labels={**flow.labels, **(labels or {})},
         trigger=trigger,
         parent_execution_id=parent_execution_id,
@@ -171,6 +180,7 @@ def load_snapshot(session: Session, execution_id: str, now: dt.datetime) -> Snap
         runs,
         now,
         secret=secret_resolver(session, row.namespace),
+        secret_inputs=SecretInputs(row.secret_inputs) if row.secret_inputs else None,
         subflow_reach=load_settings().subflow_reach,
     )
     snapshot.variables = inherited_variables(session, row.namespace)
@@ -279,7 +289,8 @@ def _start_subflow(session: Session, snapshot: Snapshot, action: StartSubflow, r
             session,
             action.namespace,
             action.flow_id,
-            inputs=action.inputs,
+            inputs=action.given_inputs,  # unmasked: a SECRET input of the child is given the real value
+            mask=snapshot.seen_secrets,
             labels=action.labels,
             execution_id=action.execution_id,
             parent_execution_id=snapshot.execution.id,
@@ -288,7 +299,7 @@ def _start_subflow(session: Session, snapshot: Snapshot, action: StartSubflow, r
         )
         result.notify.append(action.execution_id)
     except (FlowNotFound, InputsInvalid, ExecutionConflict) as exc:
-        error = f"subflow {action.namespace}/{action.flow_id} could not start: {exc}"
+        error = mask_text(f"subflow {action.namespace}/{action.flow_id} could not start: {exc}", snapshot.seen_secrets)
         session.execute(
             update(TaskRun)
             .where(col(TaskRun.id) == action.run_id)

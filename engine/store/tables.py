@@ -64,6 +64,8 @@ class Execution(SQLModel, table=True):
     flow_revision: int
     state: str = Field(max_length=16)
     inputs: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # SECRET inputs, encrypted like namespace secrets (engine/secrets.py); ``inputs`` holds ``****`` for them
+    secret_inputs: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     outputs: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     labels: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     trigger: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))

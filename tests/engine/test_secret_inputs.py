@@ -1,0 +1,154 @@
+"""SECRET inputs: stored encrypted like namespace secrets, shown as ``****``, decrypted only to render a task,
+and masked in whatever the executor writes (outputs, conditions, subflow inputs). Real databases (SQLite, and
+PostgreSQL when reachable); the runs through a real executor and workers are in test_secret_inputs_runs.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from sqlmodel import Session
+
+from engine import commands, secrets
+from engine.connection import connect
+from engine.crypto import generate_key, key_from_text
+from engine.loader import load_flow_or_raise
+from engine.progress import ExecutionView, Snapshot, StartSubflow, advance, context_for
+from engine.states import State
+from engine.store import executions as store
+from engine.store import flows as flow_store
+from engine.store.database import alembic_config, open_database, session_scope
+
+VALUE = "hunter2-very-secret-value"
+FLOW = """\
+id: login
+namespace: acme
+inputs:
+  - {id: password, type: SECRET}
+  - {id: user, type: STRING}
+  - {id: spare, type: SECRET, required: false}
+tasks:
+  - {id: say, type: log, message: "{{ inputs.user }}"}
+"""
+
+
+@pytest.fixture
+def key(monkeypatch: pytest.MonkeyPatch, tmp_path) -> str:
+    text = generate_key()
+    monkeypatch.setenv("LANNER_SECRET_KEY", text)
+    monkeypatch.setenv("LANNER_HOME", str(tmp_path))
+    return text
+
+
+def _raw_rows(db: sa.Engine) -> str:
+    with db.connect() as connection:
+        return repr(connection.execute(sa.text("SELECT * FROM execution")).all())
+
+
+def test_a_secret_input_is_stored_encrypted_shown_as_mask_and_decrypted_to_render(database, key):
+    with session_scope(database) as session:
+        flow_store.deploy_flow(session, FLOW)
+        execution = store.create_execution(session, "acme", "login", inputs={"password": VALUE, "user": "ann"})
+        execution_id = execution.id
+    assert VALUE not in _raw_rows(database)
+    with Session(database) as session:
+        row = store.get_execution(session, execution_id)
+        assert row.inputs == {"password": "****", "user": "ann", "spare": None}
+        assert set(row.secret_inputs) == {"password"}
+        assert row.secret_inputs["password"]["keyId"] == key_from_text(key).key_id
+        snapshot = store.load_snapshot(session, execution_id, dt.datetime.now(dt.UTC))
+    assert context_for(snapshot)["inputs"] == {"password": VALUE, "user": "ann", "spare": None}
+    assert VALUE in snapshot.seen_secrets  # so the worker masks it in the task's logs and outputs
+
+
+def test_a_replay_is_created_with_the_secret_value_sealed_again(database, key, redis_server):
+    with session_scope(database) as session:
+        flow_store.deploy_flow(session, FLOW)
+        original = store.create_execution(session, "acme", "login", inputs={"password": VALUE, "user": "ann"}).id
+    replay_id = commands.replay_execution(commands.Connections(database, connect(redis_server)), original, "say")
+    assert VALUE not in _raw_rows(database)
+    with Session(database) as session:
+        replay = store.get_execution(session, replay_id)
+    assert replay.inputs == {"password": "****", "user": "ann", "spare": None}
+    assert secrets.open_inputs(replay.secret_inputs) == {"password": VALUE}
+
+
+def test_the_executor_masks_a_secret_input_it_renders_and_gives_it_to_a_subflow_secret_input():
+    flow = load_flow_or_raise(
+        "id: f\nnamespace: acme\ninputs:\n  - {id: password, type: SECRET}\ntasks:\n"
+        "  - id: check\n    type: if\n    condition: \"{{ inputs.password == '" + VALUE + "' }}\"\n"
+        "    then:\n      - {id: call, type: subflow, namespace: acme, flowId: child, wait: false,"
+        " inputs: {key: '{{ inputs.password }}', note: 'for {{ inputs.password }}'}}\n"
+        "outputs:\n  - {id: leaked, value: 'is {{ inputs.password }}'}\n"
+    )
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    execution = ExecutionView("e1", State.CREATED, inputs={"password": "****"})
+    snapshot = Snapshot(flow, execution, {}, now, secret_inputs=lambda: {"password": VALUE})
+    actions = advance(snapshot)
+    runs = {r.task_id: r for r in snapshot.runs.values()}
+    assert runs["check"].outputs["condition"] is True  # decided on the real value
+    (start,) = [a for a in actions if isinstance(a, StartSubflow)]
+    assert start.inputs == {"key": "****", "note": "for ****"}  # what the child's page will show
+    assert start.given_inputs == {"key": VALUE, "note": f"for {VALUE}"}  # what the child is created from
+    runs["call"].state = State.SUCCESS
+    advance(snapshot)
+    assert snapshot.execution.state == State.SUCCESS
+    assert snapshot.execution.outputs == {"leaked": "is ****"}
+
+
+def test_a_subflow_keeps_the_secret_in_its_secret_input_and_masks_it_in_the_others(database, key):
+    child = "id: child\nnamespace: acme\ninputs:\n  - {id: key, type: SECRET}\n  - {id: note, type: STRING}\n"
+    with session_scope(database) as session:
+        flow_store.deploy_flow(session, child + "tasks:\n  - {id: r, type: return, value: x}\n")
+        created = store.create_execution(
+            session, "acme", "child", inputs={"key": VALUE, "note": f"for {VALUE}"}, mask={VALUE}
+        )
+        execution_id = created.id
+    assert VALUE not in _raw_rows(database)
+    with Session(database) as session:
+        row = store.get_execution(session, execution_id)
+    assert row.inputs == {"key": "****", "note": "for ****"}
+    assert secrets.open_inputs(row.secret_inputs) == {"key": VALUE}
+
+
+def test_rotating_the_key_reencrypts_secret_inputs(database, key):
+    with session_scope(database) as session:
+        flow_store.deploy_flow(session, FLOW)
+        execution_id = store.create_execution(session, "acme", "login", inputs={"password": VALUE, "user": "a"}).id
+    new = key_from_text(generate_key())
+    with session_scope(database) as session:
+        secrets.rotate_key(session, key_from_text(key), new, actor="test")
+    with Session(database) as session:
+        row = store.get_execution(session, execution_id)
+    assert row.secret_inputs["password"]["keyId"] == new.key_id
+    assert secrets.open_inputs(row.secret_inputs, lambda: new) == {"password": VALUE}
+
+
+def test_a_plain_text_secret_input_saved_before_the_upgrade_is_sealed_by_the_migration(database_url, key):
+    command.upgrade(alembic_config(database_url), "0008")
+    old = sa.create_engine(database_url)
+    with Session(old) as session:
+        flow_store.deploy_flow(session, FLOW)
+        session.commit()
+    with old.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO execution (id, namespace, flow_id, flow_revision, state, inputs, outputs, labels, "
+                "created_at, updated_at, held) VALUES ('old', 'acme', 'login', 1, 'SUCCESS', :inputs, '{}', '{}', "
+                ":now, :now, false)"
+            ),
+            {"inputs": f'{{"password": "{VALUE}", "user": "ann"}}', "now": dt.datetime(2026, 1, 1)},
+        )
+    old.dispose()
+    upgraded = open_database(database_url)
+    try:
+        assert VALUE not in _raw_rows(upgraded)
+        with Session(upgraded) as session:
+            row = store.get_execution(session, "old")
+            assert row.inputs == {"password": "****", "user": "ann"}
+            snapshot = store.load_snapshot(session, "old", dt.datetime.now(dt.UTC))
+        assert context_for(snapshot)["inputs"]["password"] == VALUE  # it still runs (a replay) with its value
+    finally:
+        upgraded.dispose()
