@@ -39,6 +39,10 @@ class ExecutionConflict(ValueError):
     """The execution is not in a state that allows what was asked (e.g. killing a finished one)."""
 
 
+class ExecutionChanged(RuntimeError):
+    """The execution's state changed between reading its snapshot and saving the advance: decide again."""
+
+
 _FLOWS: dict[tuple[str, str, int], Flow] = {}
 
 
@@ -227,7 +231,13 @@ def persist(session: Session, before: Snapshot, after: Snapshot, actions: list) 
         }
         if execution.state in TERMINAL and execution.started_at and execution.ended_at:
             values["duration_ms"] = int((execution.ended_at - execution.started_at).total_seconds() * 1000)
-        session.execute(update(Execution).where(col(Execution.id) == execution.id).values(**values))
+        changed = session.execute(
+            update(Execution)
+            .where(col(Execution.id) == execution.id, col(Execution.state) == before.execution.state.value)
+            .values(**values)
+        ).rowcount
+        if not changed:  # a person's kill changed it since the snapshot was read
+            raise ExecutionChanged(f"execution {execution.id} changed while it was being advanced")
         result.ended = execution.state in TERMINAL
         result.changed = True
     for run_id, run in after.runs.items():
