@@ -145,6 +145,7 @@ def _run_view(row: TaskRun) -> RunView:
         started_at=row.started_at,
         ended_at=row.ended_at,
         next_attempt_at=row.next_attempt_at,
+        retryable=row.retryable,
     )
 
 
@@ -318,7 +319,7 @@ def claim_attempt(session: Session, task_run_id: str, worker: str, attempt: int 
     run = session.scalars(
         update(TaskRun)
         .where(*waiting)
-        .values(state=State.RUNNING.value, attempt_count=TaskRun.attempt_count + 1, started_at=now)
+        .values(state=State.RUNNING.value, attempt_count=TaskRun.attempt_count + 1, started_at=now, retryable=True)
         .returning(TaskRun)
     ).first()
     if run is None:
@@ -331,8 +332,11 @@ def claim_attempt(session: Session, task_run_id: str, worker: str, attempt: int 
     return run
 
 
-def finish_attempt(session: Session, run: TaskRun, state: State, *, outputs: dict[str, Any], error: str | None) -> bool:
-    """Record the end of the running attempt; False if the run was no longer RUNNING (lost, then retried)."""
+def finish_attempt(
+    session: Session, run: TaskRun, state: State, *, outputs: dict[str, Any], error: str | None, retryable: bool = True
+) -> bool:
+    """Record the end of the running attempt; False if the run was no longer RUNNING (lost, then retried).
+    ``retryable`` False: the attempt failed for a reason no retry cures, so the retry policy does not apply."""
     now = utcnow()
     duration = int((now - run.started_at).total_seconds() * 1000) if run.started_at else None
     done = session.execute(
@@ -342,7 +346,9 @@ def finish_attempt(session: Session, run: TaskRun, state: State, *, outputs: dic
             col(TaskRun.state) == State.RUNNING.value,
             col(TaskRun.attempt_count) == run.attempt_count,
         )
-        .values(state=state.value, outputs=outputs, error=error, ended_at=now, duration_ms=duration)
+        .values(
+            state=state.value, outputs=outputs, error=error, ended_at=now, duration_ms=duration, retryable=retryable
+        )
     ).rowcount
     session.execute(
         update(TaskRunAttempt)
