@@ -58,7 +58,8 @@ class Executor:
     # --- one execution -------------------------------------------------------------------------
 
     def advance(self, execution_id: str) -> bool:
-        """Decide and persist what happens next for one execution. False if another executor holds it."""
+        """Decide and persist what happens next for one execution. False to look again: another executor holds
+        it, or its state changed (a kill) while this one decided."""
         lock_key, token = f"lanner:lock:{execution_id}", uuid.uuid4().hex
         if not self.r.set(lock_key, token, nx=True, px=30_000):
             return False
@@ -70,7 +71,11 @@ class Executor:
                     return True
                 before = store.copy_snapshot(snapshot)
                 actions = progress.advance(snapshot)
-                persisted = store.persist(session, before, snapshot, actions) if actions else store.Persisted()
+                try:
+                    persisted = store.persist(session, before, snapshot, actions) if actions else store.Persisted()
+                except store.ExecutionChanged:
+                    session.rollback()
+                    return False  # the caller looks again shortly, at the execution as it is now
                 wakeup = progress.next_wakeup(snapshot)
                 parent_id = None
                 if persisted.ended:

@@ -24,12 +24,13 @@ from rq import SimpleWorker, get_current_job
 
 from engine import events
 from engine.config import load_settings
+from engine.crypto import DecryptionFailed, SecretKeyMissing
 from engine.expressions import ExpressionError, render
 from engine.flow import Flow
 from engine.progress import context_for
 from engine.queue import TASK_QUEUE
 from engine.rendered import RenderedMismatch, fit
-from engine.runtime import RunContext, TaskFailed, TaskKilled, TaskTimedOut, oversized_output
+from engine.runtime import ConfigurationError, RunContext, TaskFailed, TaskKilled, TaskTimedOut, oversized_output
 from engine.states import State
 from engine.store import executions as store
 from engine.store.database import open_database, session_scope
@@ -178,7 +179,7 @@ def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
             beat.beat()
         beat.start()
         try:
-            state, outputs, error = _execute(task, ctx, snapshot, view)
+            state, outputs, error, retryable = _execute(task, ctx, snapshot, view)
         finally:
             beat.stop()
         too_big = oversized_output(outputs, load_settings().max_output_bytes)
@@ -189,7 +190,8 @@ def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
         ctx.flush_logs()
     outputs = ctx.mask_value(json.loads(json.dumps(outputs, default=str)))  # stored and shown as JSON
     with session_scope(db) as session:
-        store.finish_attempt(session, run, state, outputs=outputs, error=ctx.mask(error) if error else None)
+        error = ctx.mask(error) if error else None
+        store.finish_attempt(session, run, state, outputs=outputs, error=error, retryable=retryable)
     try:
         with r.pipeline(transaction=False) as pipe:
             events.publish_event(pipe, run.execution_id)
@@ -199,11 +201,17 @@ def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
         pass  # the result is in the database; the executor's sweep finds the execution without the event
 
 
-def _execute(task: Task, ctx: RunContext, snapshot, view) -> tuple[State, dict[str, Any], str | None]:
+def _execute(task: Task, ctx: RunContext, snapshot, view) -> tuple[State, dict[str, Any], str | None, bool]:
+    """The attempt's end state, outputs, error, and whether a retry could help."""
     resolve = snapshot.secret  # the namespace's secrets, read with the snapshot (engine/secrets.py)
+    unusable: list[Exception] = []  # secrets it could not have: wrapped into expression errors on the way up
 
     def secret(name: str) -> str:
-        value = resolve(name)
+        try:
+            value = resolve(name)
+        except (ConfigurationError, DecryptionFailed, SecretKeyMissing) as exc:
+            unusable.append(exc)
+            raise
         ctx.secrets.add(value)  # every value this run sees is masked in its logs, error and outputs
         return value
 
@@ -212,16 +220,16 @@ def _execute(task: Task, ctx: RunContext, snapshot, view) -> tuple[State, dict[s
         ctx.check()
         rendered = render_task(task, context_for(snapshot, view))
         outputs = rendered.run(ctx) or {}
-        return (State.WARNING if ctx.warned else State.SUCCESS), outputs, None
+        return (State.WARNING if ctx.warned else State.SUCCESS), outputs, None, True
     except TaskFailed as exc:
-        return State.FAILED, exc.outputs, str(exc)
+        return State.FAILED, exc.outputs, str(exc), not (unusable or isinstance(exc, ConfigurationError))
     except TaskKilled:
-        return State.KILLED, {}, None
+        return State.KILLED, {}, None, True
     except TaskTimedOut:
-        return State.FAILED, {}, f"task '{task.id}' timed out after {task.timeout}"
+        return State.FAILED, {}, f"task '{task.id}' timed out after {task.timeout}", True
     except Exception as exc:
         ctx.log("DEBUG", traceback.format_exc())
-        return State.FAILED, {}, f"task '{task.id}' raised {type(exc).__name__}: {exc}"
+        return State.FAILED, {}, f"task '{task.id}' raised {type(exc).__name__}: {exc}", not unusable
 
 
 class LannerWorker(SimpleWorker):
