@@ -35,6 +35,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from rq import Worker
 from sqlmodel import Session, col, func, select
 
 from engine.connection import redis_server_binary
@@ -47,7 +48,8 @@ pytestmark = pytest.mark.slow
 
 SEED = int(os.environ.get("LANNER_CHAOS_SEED", "12"))
 EXECUTIONS = int(os.environ.get("LANNER_CHAOS_EXECUTIONS", "200"))
-WORKER_KILLS = 8
+WORKER_KILLS = 6  # a worker pool at a random moment
+WORKER_KILLS_AS_THEY_START = 3  # a pool restarted and killed again just as it takes its first jobs
 RUNS_PER_EXECUTION = 10  # task runs of one execution of the chaos flow (flowables and foreach iterations included)
 LINES = 100  # log lines written by each attempt of the script
 # Short recovery settings: a lost worker is noticed in 2 x 3 s, lost events and timers within seconds.
@@ -172,6 +174,7 @@ def kill_tree(process: subprocess.Popen) -> None:
 def fault_plan(rng: random.Random) -> list[tuple[float, str]]:
     """(share of the task runs done, fault): faults come while work is under way, however fast the machine."""
     plan = [(rng.uniform(0.05, 0.9), "kill-workers") for _ in range(WORKER_KILLS)]
+    plan += [(rng.uniform(0.05, 0.9), "kill-workers-as-they-start") for _ in range(WORKER_KILLS_AS_THEY_START)]
     plan.append((rng.uniform(0.1, 0.8), "kill-executor"))
     plan.append((rng.uniform(0.2, 0.35), "restart-redis-with-data"))
     plan.append((rng.uniform(0.45, 0.6), "restart-redis-empty"))
@@ -228,11 +231,16 @@ def test_a_cluster_under_chaos_loses_nothing_and_runs_nothing_twice(database_url
             if done < plan[0][0] * RUNS_PER_EXECUTION * EXECUTIONS:
                 continue
             _, fault = plan.pop(0)
-            if fault == "kill-workers":
+            if fault.startswith("kill-workers"):
                 name = rng.choice(["workers-a", "workers-b"])
                 kill_tree(cluster.processes.pop(name))
                 time.sleep(rng.uniform(0.2, 1.5))
-                cluster.start_workers(2, name)
+                pool = cluster.start_workers(2, name)
+                if fault == "kill-workers-as-they-start":
+                    _wait_until_registered(cluster, pool)
+                    time.sleep(rng.uniform(0, 1.0))  # while a first job is between RQ and the database
+                    kill_tree(cluster.processes.pop(name))
+                    cluster.start_workers(2, name)
             elif fault == "kill-executor":
                 name = rng.choice(["executor-a", "executor-b"])
                 kill_tree(cluster.processes.pop(name))
@@ -261,6 +269,16 @@ def test_a_cluster_under_chaos_loses_nothing_and_runs_nothing_twice(database_url
             if process.poll() is None:
                 kill_tree(process)
         cluster.db.dispose()
+
+
+def _wait_until_registered(cluster: Cluster, pool: subprocess.Popen, timeout: float = 60) -> None:
+    """Until a worker of ``pool`` has registered with RQ (it dequeues its first job next)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pids = set(_descendants(pool.pid))
+        if any(worker.pid in pids for worker in Worker.all(connection=cluster.redis)):
+            return
+        time.sleep(0.02)
 
 
 def _runs_done(cluster: Cluster) -> int:
