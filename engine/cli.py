@@ -96,7 +96,22 @@ def _load_all(paths: tuple[str, ...]) -> list[tuple[Path, str, LoadResult]]:
     return loaded
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# What a refused action raises: not found (LookupError), not allowed now or invalid (ValueError, e.g.
+# InvalidTransition, ExecutionConflict), not allowed to this person (PermissionError).
+REFUSALS = (LookupError, ValueError, PermissionError)
+
+
+class LannerGroup(click.Group):
+    """The root command: a refusal from any command is one ``error:`` line on stderr and exit 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except REFUSALS as exc:
+            _fail(str(exc).strip("'\"") or type(exc).__name__)
+
+
+@click.group(cls=LannerGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="lanner")
 @click.option(
     "--server",
@@ -566,10 +581,7 @@ def _show_remote(found: dict) -> None:
 
 def _operate(action, *args) -> None:
     with _connections() as (conn, _, _):
-        try:
-            return action(conn, *args, actor=_cli_actor())
-        except (store.ExecutionNotFound, store.ExecutionConflict, store.InputsInvalid, LookupError) as exc:
-            _fail(str(exc).strip("'\""))
+        return action(conn, *args, actor=_cli_actor())  # a refusal is reported by LannerGroup
 
 
 @execution.command("kill")

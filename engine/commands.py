@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from engine import audit, dag, events
 from engine.inputs import resolve_inputs
 from engine.queue import enqueue_runs
-from engine.states import EXECUTION_TRANSITIONS, State, check_transition
+from engine.states import EXECUTION_TRANSITIONS, KILL_TARGET, State, check_transition
 from engine.store import executions as store
 from engine.store.database import session_scope
 from engine.store.tables import Execution, TaskRun, TaskRunAttempt, utcnow
@@ -41,25 +41,33 @@ def start_execution(engine: Connections, namespace: str, flow_id: str, **options
 
 
 def kill_execution(engine: Connections, execution_id: str, *, actor: str = audit.SYSTEM) -> None:
-    """Stop an execution: queued tasks are dropped, running task processes are stopped by their workers."""
-    with session_scope(engine.db) as session:
-        execution = store.get_execution(session, execution_id)
-        state = State(execution.state)
-        if state.terminal:
-            raise store.ExecutionConflict(f"execution {execution_id} has already ended ({state})")
-        children = list(session.exec(select(Execution.id).where(Execution.parent_execution_id == execution_id)))
-        check_transition(
-            EXECUTION_TRANSITIONS,
-            state,
-            State.KILLING if state != State.CREATED else State.KILLED,
-            f"execution {execution_id}",
-        )
-        execution.state = State.KILLING.value if state not in (State.CREATED, State.QUEUED) else State.KILLED.value
-        if execution.state == State.KILLED.value:
-            execution.ended_at = utcnow()
-        execution.updated_at = utcnow()
-        session.add(execution)
-        _audit(session, actor, audit.AuditAction.KILLED, execution)
+    """Stop an execution: queued tasks are dropped, running task processes are stopped by their workers.
+
+    The change of state is a compare-and-set on the state read, so an executor advancing the execution at the
+    same moment (a QUEUED one given its slot) makes the kill look again rather than be overwritten.
+    """
+    for _ in range(10):
+        with session_scope(engine.db) as session:
+            execution = store.get_execution(session, execution_id)
+            state = State(execution.state)
+            target = KILL_TARGET.get(state)
+            if target is None:
+                raise store.ExecutionConflict(f"execution {execution_id} has already ended ({state})")
+            check_transition(EXECUTION_TRANSITIONS, state, target, f"execution {execution_id}")
+            now = utcnow()
+            ended = {"ended_at": now} if target.terminal else {}
+            changed = session.execute(
+                update(Execution)
+                .where(col(Execution.id) == execution_id, col(Execution.state) == state.value)
+                .values(state=target.value, updated_at=now, **ended)
+            ).rowcount
+            if not changed:
+                continue
+            children = list(session.exec(select(Execution.id).where(Execution.parent_execution_id == execution_id)))
+            _audit(session, actor, audit.AuditAction.KILLED, execution)
+        break
+    else:
+        raise store.ExecutionConflict(f"execution {execution_id} keeps changing state; try again")
     events.request_kill(engine.redis, execution_id)
     events.publish_event(engine.redis, execution_id)
     events.announce(engine.redis, execution_id, "state")

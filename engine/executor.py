@@ -22,7 +22,7 @@ from sqlmodel import col, select
 
 from engine import events, progress
 from engine.flow_triggers import fire_flow_triggers
-from engine.queue import enqueue_runs, job_exists
+from engine.queue import enqueue_runs, requeue_runs, waiting_in_queue
 from engine.states import TERMINAL, State
 from engine.store import executions as store
 from engine.store.database import session_scope
@@ -43,19 +43,23 @@ class Executor:
         sweep_interval: float = 1.0,
         stale_after: float = 10.0,
         claim_idle: float = 10.0,
+        queued_recovery_after: float = 10.0,
     ) -> None:
         self.db, self.r = db, r
         self.name = name or events.consumer_name("executor")
         self.heartbeat_timeout = heartbeat_timeout
         self.sweep_interval, self.stale_after, self.claim_idle = sweep_interval, stale_after, claim_idle
         self._next_sweep = self._next_stale_check = 0.0
+        self.queued_recovery_after = queued_recovery_after
         self._suspects: dict[str, float] = {}  # run id -> when its heartbeat was first seen missing
+        self._unqueued: dict[tuple[str, int], float] = {}  # (run id, attempt) -> when first seen not waiting
         self._release = r.register_script(_RELEASE)
 
     # --- one execution -------------------------------------------------------------------------
 
     def advance(self, execution_id: str) -> bool:
-        """Decide and persist what happens next for one execution. False if another executor holds it."""
+        """Decide and persist what happens next for one execution. False to look again: another executor holds
+        it, or its state changed (a kill) while this one decided."""
         lock_key, token = f"lanner:lock:{execution_id}", uuid.uuid4().hex
         if not self.r.set(lock_key, token, nx=True, px=30_000):
             return False
@@ -67,7 +71,11 @@ class Executor:
                     return True
                 before = store.copy_snapshot(snapshot)
                 actions = progress.advance(snapshot)
-                persisted = store.persist(session, before, snapshot, actions) if actions else store.Persisted()
+                try:
+                    persisted = store.persist(session, before, snapshot, actions) if actions else store.Persisted()
+                except store.ExecutionChanged:
+                    session.rollback()
+                    return False  # the caller looks again shortly, at the execution as it is now
                 wakeup = progress.next_wakeup(snapshot)
                 parent_id = None
                 if persisted.ended:
@@ -224,20 +232,35 @@ class Executor:
         self._suspects = still_missing
 
     def _requeue_lost_jobs(self) -> None:
-        """Queued runs whose RQ job is gone (Redis restarted, or an executor died before enqueueing)."""
-        older_than = utcnow() - dt.timedelta(seconds=2)
+        """Queued runs whose job is not waiting in the queue: a worker took it and died before claiming the
+        run (RQ still holds the job as started, in its intermediate list, or as failed), or the job is gone
+        (Redis restarted empty, or an executor died before enqueueing).
+
+        A live worker claims a run a moment after taking its job, so a run seen unclaimed and not waiting
+        for ``queued_recovery_after`` seconds gets a new job. The claim (engine/store/executions.py) is the
+        only guard against running an attempt twice: if the first worker was only slow, whichever job claims
+        the attempt second does nothing.
+        """
         with session_scope(self.db) as session:
             queued = session.exec(
                 select(TaskRun.id, TaskRun.attempt_count)
-                .where(
-                    TaskRun.state == State.QUEUED.value, TaskRun.kind == "worker", col(TaskRun.created_at) < older_than
-                )
+                .where(TaskRun.state == State.QUEUED.value, TaskRun.kind == "worker")
                 .limit(5000)
             ).all()
-        lost = [(run_id, attempts + 1) for run_id, attempts in queued if not job_exists(self.r, run_id, attempts + 1)]
+        runs = [(run_id, attempts + 1) for run_id, attempts in queued]
+        now = time.monotonic()
+        unqueued = {
+            run: self._unqueued.get(run, now)
+            for run, waiting in zip(runs, waiting_in_queue(self.r, runs), strict=True)
+            if not waiting
+        }
+        lost = [run for run, first_seen in unqueued.items() if now - first_seen >= self.queued_recovery_after]
         if lost:
-            log.warning("re-enqueueing %d task run(s) whose jobs were lost", len(lost))
-            enqueue_runs(self.r, lost)
+            log.warning("re-enqueueing %d queued task run(s) whose jobs no worker holds any more", len(lost))
+            requeue_runs(self.r, lost)
+            for run in lost:
+                unqueued.pop(run)
+        self._unqueued = unqueued
 
     def _revisit_stale_executions(self) -> None:
         """Executions not terminal and untouched for a while are advanced again (lost events or timers)."""

@@ -38,6 +38,7 @@ class RunView:
     started_at: dt.datetime | None = None
     ended_at: dt.datetime | None = None
     next_attempt_at: dt.datetime | None = None
+    retryable: bool = True  # False after a ConfigurationError: the retry policy does not apply
 
 
 @dataclass
@@ -431,6 +432,8 @@ class _Evaluator:
         return "running"
 
     def _may_retry(self, retry: Any, run: RunView) -> bool:
+        if not run.retryable:
+            return False
         if retry.max_attempts is not None and run.attempts >= retry.max_attempts:
             return False
         started = run.created_at or self.s.now

@@ -21,6 +21,11 @@ class TaskFailed(Exception):
         self.outputs = outputs or {}
 
 
+class ConfigurationError(TaskFailed):
+    """The task cannot work as configured (a secret that is not set, a key that cannot read it): no retry can
+    help, so it fails at once whatever its retry policy, saying what to set."""
+
+
 class TaskKilled(Exception):
     """Raised by a task that stopped because its execution is being killed."""
 

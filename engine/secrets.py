@@ -16,14 +16,15 @@ from sqlmodel import Session, col, select
 
 from engine import audit
 from engine.crypto import SecretKey, load_key
+from engine.runtime import ConfigurationError
 from engine.store.tables import NamespaceSecret, utcnow
 from engine.variables import lineage
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,99}$")
 
 
-class SecretMissing(LookupError):
-    pass
+class SecretMissing(ConfigurationError, LookupError):
+    """A secret no namespace of the flow's lineage has, nor the environment: a task using it is not retried."""
 
 
 def env_key(name: str) -> str:
@@ -125,7 +126,8 @@ class SecretResolver:
             value = os.environ.get(key)
             if value is None:
                 raise SecretMissing(
-                    f"secret '{name}' is not set (set it on namespace {self.namespace} or a parent, or define {key})"
+                    f"secret '{name}' is not set in namespace {self.namespace} or its parents: "
+                    f"lanner secret set {self.namespace} {name} (or define {key} where flows run)"
                 )
         else:
             ns, ciphertext, key_id = found

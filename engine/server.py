@@ -27,6 +27,7 @@ def run_executor(settings: Settings, redis_url: str, stop: threading.Event | Non
         sweep_interval=float(os.environ.get("LANNER_SWEEP_INTERVAL", "1")),
         stale_after=float(os.environ.get("LANNER_STALE_AFTER", "10")),
         claim_idle=float(os.environ.get("LANNER_EVENT_CLAIM_IDLE", "10")),
+        queued_recovery_after=float(os.environ.get("LANNER_QUEUED_RECOVERY_AFTER", "10")),
     )
     executor.run(stop)
 

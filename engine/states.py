@@ -44,6 +44,16 @@ EXECUTION_TRANSITIONS: dict[State, frozenset[State]] = {
     _S.CANCELLED: frozenset(),
 }
 
+# Where a person's kill takes an execution: one that has not started a task yet ends at once; one with
+# tasks stops them first (KILLING), and the executor ends it once its workers report.
+KILL_TARGET: dict[State, State] = {
+    _S.CREATED: _S.KILLED,
+    _S.QUEUED: _S.KILLED,  # waiting for a concurrency slot
+    _S.RUNNING: _S.KILLING,
+    _S.PAUSED: _S.KILLING,
+    _S.KILLING: _S.KILLING,
+}
+
 TASK_RUN_TRANSITIONS: dict[State, frozenset[State]] = {
     _S.CREATED: frozenset({_S.QUEUED, _S.RUNNING, _S.SKIPPED, _S.PAUSED, _S.KILLED}),
     _S.QUEUED: frozenset({_S.RUNNING, _S.KILLED, _S.CANCELLED}),

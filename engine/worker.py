@@ -25,11 +25,12 @@ from rq import SimpleWorker, get_current_job
 
 from engine import events
 from engine.config import load_settings
+from engine.crypto import DecryptionFailed, SecretKeyMissing
 from engine.expressions import ExpressionError, render
 from engine.flow import Flow
 from engine.progress import context_for
 from engine.queue import TASK_QUEUE
-from engine.runtime import RunContext, TaskFailed, TaskKilled, TaskTimedOut
+from engine.runtime import ConfigurationError, RunContext, TaskFailed, TaskKilled, TaskTimedOut
 from engine.states import State
 from engine.store import executions as store
 from engine.store.database import open_database, session_scope
@@ -115,13 +116,29 @@ def _kill_requested(r: redis.Redis, execution_id: str) -> bool:
         return False
 
 
-def run_attempt(task_run_id: str) -> None:
-    """The RQ job: run the next attempt of ``task_run_id`` if it is still waiting for one."""
+def _pause_before_claim() -> None:
+    """Test hook: with LANNER_TEST_PAUSE_BEFORE_CLAIM=FILE, the first worker to get here writes its pid to FILE
+    and waits, holding a job RQ handed it but not the run, so a test can kill it at that moment."""
+    marker = os.environ.get("LANNER_TEST_PAUSE_BEFORE_CLAIM")
+    if not marker:
+        return
+    try:
+        with open(marker, "x") as file:
+            file.write(f"{os.getpid()}\n")
+    except FileExistsError:
+        return
+    time.sleep(3600)
+
+
+def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
+    """The RQ job: run attempt ``attempt`` of ``task_run_id`` if the run still waits for it (a duplicate
+    job, or one for an attempt already claimed, does nothing; jobs enqueued without ``attempt`` take the next)."""
     job = get_current_job()
     r = job.connection if job else redis.Redis()
     db = database()
+    _pause_before_claim()
     with session_scope(db) as session:  # a short write: SQLite has one writer at a time
-        run = store.claim_attempt(session, task_run_id, events.consumer_name("worker"))
+        run = store.claim_attempt(session, task_run_id, events.consumer_name("worker"), attempt)
     if run is None:
         return
     with session_scope(db) as session:
@@ -156,7 +173,7 @@ def run_attempt(task_run_id: str) -> None:
             beat.beat()
         beat.start()
         try:
-            state, outputs, error = _execute(task, ctx, snapshot, view)
+            state, outputs, error, retryable = _execute(task, ctx, snapshot, view)
         finally:
             beat.stop()
         if error:
@@ -164,7 +181,8 @@ def run_attempt(task_run_id: str) -> None:
         flush()
     outputs = ctx.mask_value(json.loads(json.dumps(outputs, default=str)))  # stored and shown as JSON
     with session_scope(db) as session:
-        store.finish_attempt(session, run, state, outputs=outputs, error=ctx.mask(error) if error else None)
+        error = ctx.mask(error) if error else None
+        store.finish_attempt(session, run, state, outputs=outputs, error=error, retryable=retryable)
     try:
         with r.pipeline(transaction=False) as pipe:
             events.publish_event(pipe, run.execution_id)
@@ -174,11 +192,17 @@ def run_attempt(task_run_id: str) -> None:
         pass  # the result is in the database; the executor's sweep finds the execution without the event
 
 
-def _execute(task: Task, ctx: RunContext, snapshot, view) -> tuple[State, dict[str, Any], str | None]:
+def _execute(task: Task, ctx: RunContext, snapshot, view) -> tuple[State, dict[str, Any], str | None, bool]:
+    """The attempt's end state, outputs, error, and whether a retry could help."""
     resolve = snapshot.secret  # the namespace's secrets, read with the snapshot (engine/secrets.py)
+    unusable: list[Exception] = []  # secrets it could not have: wrapped into expression errors on the way up
 
     def secret(name: str) -> str:
-        value = resolve(name)
+        try:
+            value = resolve(name)
+        except (ConfigurationError, DecryptionFailed, SecretKeyMissing) as exc:
+            unusable.append(exc)
+            raise
         ctx.secrets.add(value)  # every value this run sees is masked in its logs, error and outputs
         return value
 
@@ -187,16 +211,16 @@ def _execute(task: Task, ctx: RunContext, snapshot, view) -> tuple[State, dict[s
         ctx.check()
         rendered = render_task(task, context_for(snapshot, view))
         outputs = rendered.run(ctx) or {}
-        return (State.WARNING if ctx.warned else State.SUCCESS), outputs, None
+        return (State.WARNING if ctx.warned else State.SUCCESS), outputs, None, True
     except TaskFailed as exc:
-        return State.FAILED, exc.outputs, str(exc)
+        return State.FAILED, exc.outputs, str(exc), not (unusable or isinstance(exc, ConfigurationError))
     except TaskKilled:
-        return State.KILLED, {}, None
+        return State.KILLED, {}, None, True
     except TaskTimedOut:
-        return State.FAILED, {}, f"task '{task.id}' timed out after {task.timeout}"
+        return State.FAILED, {}, f"task '{task.id}' timed out after {task.timeout}", True
     except Exception as exc:
         ctx.log("DEBUG", traceback.format_exc())
-        return State.FAILED, {}, f"task '{task.id}' raised {type(exc).__name__}: {exc}"
+        return State.FAILED, {}, f"task '{task.id}' raised {type(exc).__name__}: {exc}", not unusable
 
 
 class LannerWorker(SimpleWorker):

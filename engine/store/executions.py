@@ -39,6 +39,10 @@ class ExecutionConflict(ValueError):
     """The execution is not in a state that allows what was asked (e.g. killing a finished one)."""
 
 
+class ExecutionChanged(RuntimeError):
+    """The execution's state changed between reading its snapshot and saving the advance: decide again."""
+
+
 _FLOWS: dict[tuple[str, str, int], Flow] = {}
 
 
@@ -141,6 +145,7 @@ def _run_view(row: TaskRun) -> RunView:
         started_at=row.started_at,
         ended_at=row.ended_at,
         next_attempt_at=row.next_attempt_at,
+        retryable=row.retryable,
     )
 
 
@@ -227,7 +232,13 @@ def persist(session: Session, before: Snapshot, after: Snapshot, actions: list) 
         }
         if execution.state in TERMINAL and execution.started_at and execution.ended_at:
             values["duration_ms"] = int((execution.ended_at - execution.started_at).total_seconds() * 1000)
-        session.execute(update(Execution).where(col(Execution.id) == execution.id).values(**values))
+        changed = session.execute(
+            update(Execution)
+            .where(col(Execution.id) == execution.id, col(Execution.state) == before.execution.state.value)
+            .values(**values)
+        ).rowcount
+        if not changed:  # a person's kill changed it since the snapshot was read
+            raise ExecutionChanged(f"execution {execution.id} changed while it was being advanced")
         result.ended = execution.state in TERMINAL
         result.changed = True
     for run_id, run in after.runs.items():
@@ -297,13 +308,18 @@ def _start_subflow(session: Session, snapshot: Snapshot, action: StartSubflow, r
         result.notify.append(snapshot.execution.id)
 
 
-def claim_attempt(session: Session, task_run_id: str, worker: str) -> TaskRun | None:
-    """Start the next attempt of a queued run; None when it is not queued (a duplicate job, or killed)."""
+def claim_attempt(session: Session, task_run_id: str, worker: str, attempt: int | None = None) -> TaskRun | None:
+    """Start attempt ``attempt`` (None: the next one) of a queued run, as one compare-and-set: the single
+    guard against running an attempt twice. None when the run does not wait for that attempt (a duplicate
+    job, a job for an attempt already claimed, or a killed run)."""
     now = utcnow()
+    waiting = [col(TaskRun.id) == task_run_id, col(TaskRun.state) == State.QUEUED.value]
+    if attempt is not None:
+        waiting.append(col(TaskRun.attempt_count) == attempt - 1)
     run = session.scalars(
         update(TaskRun)
-        .where(col(TaskRun.id) == task_run_id, col(TaskRun.state) == State.QUEUED.value)
-        .values(state=State.RUNNING.value, attempt_count=TaskRun.attempt_count + 1, started_at=now)
+        .where(*waiting)
+        .values(state=State.RUNNING.value, attempt_count=TaskRun.attempt_count + 1, started_at=now, retryable=True)
         .returning(TaskRun)
     ).first()
     if run is None:
@@ -316,8 +332,11 @@ def claim_attempt(session: Session, task_run_id: str, worker: str) -> TaskRun | 
     return run
 
 
-def finish_attempt(session: Session, run: TaskRun, state: State, *, outputs: dict[str, Any], error: str | None) -> bool:
-    """Record the end of the running attempt; False if the run was no longer RUNNING (lost, then retried)."""
+def finish_attempt(
+    session: Session, run: TaskRun, state: State, *, outputs: dict[str, Any], error: str | None, retryable: bool = True
+) -> bool:
+    """Record the end of the running attempt; False if the run was no longer RUNNING (lost, then retried).
+    ``retryable`` False: the attempt failed for a reason no retry cures, so the retry policy does not apply."""
     now = utcnow()
     duration = int((now - run.started_at).total_seconds() * 1000) if run.started_at else None
     done = session.execute(
@@ -327,7 +346,9 @@ def finish_attempt(session: Session, run: TaskRun, state: State, *, outputs: dic
             col(TaskRun.state) == State.RUNNING.value,
             col(TaskRun.attempt_count) == run.attempt_count,
         )
-        .values(state=state.value, outputs=outputs, error=error, ended_at=now, duration_ms=duration)
+        .values(
+            state=state.value, outputs=outputs, error=error, ended_at=now, duration_ms=duration, retryable=retryable
+        )
     ).rowcount
     session.execute(
         update(TaskRunAttempt)

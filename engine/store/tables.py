@@ -98,6 +98,7 @@ class TaskRun(SQLModel, table=True):
     kind: str = Field(default="worker", max_length=8)  # "worker", or "executor" for flowables
     attempt_count: int = 0
     next_attempt_at: dt.datetime | None = None
+    retryable: bool = True  # False: the last attempt failed for a reason no retry cures (runtime.ConfigurationError)
     outputs: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     error: str | None = Field(default=None, sa_column=Column(Text))
     created_at: dt.datetime = Field(default_factory=utcnow)

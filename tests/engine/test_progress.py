@@ -138,6 +138,13 @@ def test_retry_waits_then_requeues_until_attempts_run_out():
     assert run.attempts == 3 and run.state == State.FAILED and sim.state == State.FAILED
 
 
+def test_a_failure_no_retry_cures_fails_at_once_whatever_the_retry_policy():
+    sim = Sim(flow("  - {id: a, type: log, message: hi, retry: {type: constant, interval: 1s, maxAttempts: 5}}\n"))
+    sim.run("a").retryable = False  # the worker met a ConfigurationError (a secret that is not set)
+    sim.finish("a", State.FAILED)
+    assert sim.run("a").state == State.FAILED and sim.run("a").attempts == 1 and sim.state == State.FAILED
+
+
 def test_flow_level_retry_is_the_default():
     sim = Sim(flow("  - {id: a, type: fail}\n", "retry: {type: constant, interval: 2s, maxAttempts: 2}\n"))
     sim.finish("a", State.FAILED)

@@ -9,15 +9,25 @@ import time
 from pathlib import Path
 
 import pytest
+from rq import Queue
+from rq.job import Job
+from rq.registry import FailedJobRegistry, StartedJobRegistry
 from sqlmodel import Session, select
 
+from engine import events
 from engine.connection import redis_server_binary
+from engine.queue import job_id, task_queue, waiting_in_queue
 from engine.states import State
 from engine.store.tables import TaskRunAttempt
 from tests.engine.conftest import unique
 
 pytestmark = pytest.mark.slow
-FAST_RECOVERY = {"LANNER_SWEEP_INTERVAL": "0.3", "LANNER_STALE_AFTER": "1", "LANNER_EVENT_CLAIM_IDLE": "1"}
+FAST_RECOVERY = {
+    "LANNER_SWEEP_INTERVAL": "0.3",
+    "LANNER_STALE_AFTER": "1",
+    "LANNER_EVENT_CLAIM_IDLE": "1",
+    "LANNER_QUEUED_RECOVERY_AFTER": "1",
+}
 
 
 def _attempts(cluster, run_id: str) -> list[TaskRunAttempt]:
@@ -140,3 +150,69 @@ def test_a_redis_that_restarts_empty_loses_no_execution(cluster_factory, tmp_pat
     finally:
         cluster.stop()
         redis_process.kill()
+
+
+def _wait_for_key(cluster, key: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not cluster.redis.exists(key):
+        assert time.monotonic() < deadline, f"{key} never appeared"
+        time.sleep(0.05)
+
+
+def _wait_for_file(path: Path, timeout: float = 30.0) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and path.read_text().endswith("\n"):
+            return path.read_text()
+        time.sleep(0.05)
+    raise AssertionError(f"{path} never appeared")
+
+
+@pytest.mark.parametrize("leftover", ["intermediate", "started", "failed"])
+def test_a_job_taken_by_a_worker_that_died_before_claiming_its_run_is_sent_again(
+    cluster_factory, tmp_path: Path, leftover: str
+):
+    """A worker SIGKILLed after RQ handed it the job and before it claimed the run leaves the job behind in
+    RQ (in the intermediate list, started, or failed after RQ's clean-up of abandoned jobs): the run is
+    still QUEUED and no worker will ever take the job again unless the executor sends it anew."""
+    cluster = cluster_factory()
+    paused = tmp_path / "paused-worker"
+    cluster.env.update(FAST_RECOVERY, LANNER_TEST_PAUSE_BEFORE_CLAIM=str(paused))
+    cluster.start_executor()
+    execution_id = cluster.run(f"id: {unique()}\nnamespace: crash\ntasks:\n  - {{id: work, type: return, value: 42}}\n")
+    run = cluster.wait_for_run(execution_id, "work", State.QUEUED)
+    job = job_id(run.id, 1)
+    queue = task_queue(cluster.redis)
+    if leftover == "intermediate":  # a worker that dies right after RQ moved the job to its intermediate list
+        assert Queue.dequeue_any([queue], 10, connection=cluster.redis)[0].id == job
+    else:
+        cluster.start_workers(1)
+        _wait_for_file(paused)  # the worker holds the job, as started, and has not claimed the run
+        cluster.kill("worker")
+        if leftover == "failed":  # what RQ's maintenance does, later, with a job whose worker is gone
+            StartedJobRegistry(queue=queue).cleanup(timestamp=time.time() + 10 * 24 * 3600)
+    cluster.kill("executor")  # what RQ holds now is left as it is until the executor sweeps
+    where = {
+        "intermediate": job.encode() in cluster.redis.lrange(queue.intermediate_queue_key, 0, -1),
+        "started": Job.fetch(job, connection=cluster.redis).get_status() == "started",
+        "failed": job in FailedJobRegistry(queue=queue).get_job_ids(),
+    }
+    assert where[leftover] and cluster.runs(execution_id)["work"].state == State.QUEUED
+
+    del cluster.env["LANNER_TEST_PAUSE_BEFORE_CLAIM"]
+    executor = cluster.start_executor("executor2")
+    _wait_for_key(
+        cluster, events.executor_alive_key(events.consumer_name("executor").rsplit(":", 1)[0] + f":{executor.pid}")
+    )
+    alive_at = time.monotonic()
+    while (
+        cluster.runs(execution_id)["work"].state == State.QUEUED
+        and not waiting_in_queue(cluster.redis, [(run.id, 1)])[0]
+    ):
+        assert time.monotonic() - alive_at < 1 + 4, "the job was not sent again"  # recovery after 1 s, sweeps 0.3 s
+        time.sleep(0.05)
+    cluster.start_workers(2, name="workers")
+    assert cluster.wait(execution_id, timeout=30).state == "SUCCESS"
+    work = cluster.runs(execution_id)["work"]
+    assert work.outputs == {"value": 42} and work.attempt_count == 1
+    assert [a.state for a in _attempts(cluster, work.id)] == ["SUCCESS"]

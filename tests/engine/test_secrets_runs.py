@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from engine import secrets, variables
@@ -44,3 +46,26 @@ def test_namespace_secret_is_inherited_and_masked_in_logs_and_outputs(cluster_fa
     assert not any(value in line for line in lines for value in ("child-token", "parent-token", "top-only"))
     assert runs["py"].outputs["vars"] == {"token": "****", "nested": ["x****"]}
     assert runs["where"].outputs["value"] == "eu/me"
+
+
+def test_a_missing_secret_fails_at_once_whatever_the_retry_policy_saying_what_to_set(cluster_factory):
+    """No retry can make a secret appear: one attempt, a quick failure, and the command that fixes it."""
+    cluster = cluster_factory()
+    cluster.start_executor()
+    cluster.start_workers(1)
+    namespace = f"{unique('acme')}.sales"
+    retry = "    retry: {type: constant, interval: 2s, maxAttempts: 5}\n"
+    execution_id = cluster.run(
+        f"id: {unique('f')}\nnamespace: {namespace}\ntasks:\n"
+        f"  - id: flaky\n    type: fail\n    message: down\n    allowFailure: true\n{retry.replace('5', '2')}"
+        f"  - id: load\n    type: shell\n    commands: ['echo {{{{ secret(\"SHOP_DSN\") }}}}']\n{retry}"
+    )
+    execution = cluster.wait(execution_id, timeout=60)
+    runs = cluster.runs(execution_id)
+    assert execution.state == "FAILED" and runs["load"].attempt_count == 1
+    assert runs["load"].ended_at - runs["load"].created_at < dt.timedelta(seconds=2)
+    assert (
+        f"secret 'SHOP_DSN' is not set in namespace {namespace} or its parents: "
+        f"lanner secret set {namespace} SHOP_DSN (or define LANNER_SECRET_SHOP_DSN where flows run)"
+    ) in runs["load"].error
+    assert runs["flaky"].attempt_count == 2  # any other failure still follows the retry policy

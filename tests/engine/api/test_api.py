@@ -246,3 +246,41 @@ def test_the_audit_trail_names_who_did_what_per_namespace(api):
     newest = events[0]["id"]
     older = api.get("/audit", params={"namespace": "audit", "before": newest}).json()
     assert older and all(e["id"] < newest for e in older) and len(older) == len(events) - 1
+
+
+def test_kill_in_every_state(api):
+    """QUEUED (waiting for a concurrency slot) and CREATED end KILLED at once; RUNNING and PAUSED stop their
+    tasks first; an ended execution is a 409 that says so, an unknown one a 404."""
+    from engine.states import State
+    from engine.store import executions as store
+    from engine.store.database import session_scope
+
+    cluster = api.cluster
+    api.post(
+        "/flows",
+        content="id: one\nnamespace: api\nconcurrency: {limit: 1}\ntasks:\n  - {id: nap, type: sleep, duration: 60s}\n",
+        headers=YAML,
+    )
+    running = api.post("/executions/trigger/api/one").json()["id"]
+    cluster.wait_for_run(running, "nap", State.RUNNING)
+    waiting = api.post("/executions/trigger/api/one").json()["id"]
+    cluster.wait(waiting, State.QUEUED)
+    killed = api.post(f"/executions/{waiting}/kill")
+    assert killed.status_code == 200 and killed.json()["state"] == "KILLED" and killed.json()["endedAt"]
+    assert cluster.execution(running).state == "RUNNING" and not cluster.runs(waiting)
+
+    with session_scope(cluster.db) as session:  # created, not yet seen by an executor
+        created = store.create_execution(session, "api", "one").id
+    assert api.post(f"/executions/{created}/kill").json()["state"] == "KILLED"
+
+    api.post("/flows", content="id: held\nnamespace: api\ntasks:\n  - {id: wait, type: pause}\n", headers=YAML)
+    paused = api.post("/executions/trigger/api/held").json()["id"]
+    cluster.wait(paused, State.PAUSED)
+    assert api.post(f"/executions/{paused}/kill").status_code == 200
+    assert cluster.wait(paused, timeout=10).state == "KILLED"
+
+    assert api.post(f"/executions/{running}/kill").json()["state"] == "KILLING"
+    assert cluster.wait(running, timeout=20).state == "KILLED"
+    again = api.post(f"/executions/{waiting}/kill")
+    assert again.status_code == 409 and again.json()["message"] == f"execution {waiting} has already ended (KILLED)"
+    assert api.post("/executions/nope/kill").status_code == 404

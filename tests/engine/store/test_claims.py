@@ -1,0 +1,42 @@
+"""Claiming an attempt is the one guard against running a task twice: a compare-and-set in the database."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from engine.states import State
+from engine.store import executions as store
+from engine.store.database import session_scope
+from engine.store.tables import Execution, TaskRun
+
+
+def _queued_run(database) -> str:
+    with session_scope(database) as session:
+        session.add(Execution(id="e1", namespace="acme", flow_id="f", flow_revision=1, state="RUNNING"))
+        session.flush()
+        session.add(TaskRun(id="r1", execution_id="e1", namespace="acme", flow_id="f", task_id="t", state="QUEUED"))
+    return "r1"
+
+
+def _claim(database, run_id: str, attempt: int | None) -> int | None:
+    with session_scope(database) as session:
+        run = store.claim_attempt(session, run_id, "worker:test:1", attempt)
+        return run.attempt_count if run else None
+
+
+def test_a_job_for_an_attempt_already_claimed_does_nothing(database):
+    run_id = _queued_run(database)
+    assert _claim(database, run_id, 1) == 1
+    assert _claim(database, run_id, 1) is None  # the same job sent again while the first one runs
+    with session_scope(database) as session:  # attempt 1 failed; the retry policy queues attempt 2
+        session.execute(update(TaskRun).where(TaskRun.id == run_id).values(state=State.QUEUED.value))
+    assert _claim(database, run_id, 1) is None  # a stale job of attempt 1 must not start attempt 2
+    assert _claim(database, run_id, 2) == 2
+    assert _claim(database, run_id, 2) is None
+
+
+def test_a_job_without_an_attempt_number_takes_the_next_one(database):
+    """Jobs enqueued before jobs carried their attempt number still run."""
+    run_id = _queued_run(database)
+    assert _claim(database, run_id, None) == 1
+    assert _claim(database, run_id, None) is None
