@@ -65,7 +65,7 @@ RECOVERY = {
 # After the last fault: a lost attempt is failed within 2 heartbeat timeouts, a job lost with a worker is
 # sent again within 5 s, a lock left by a killed executor expires after 30 s, and the rest of the work
 # (at most a tenth) must drain on a loaded machine; anything beyond is stuck.
-SETTLE_BOUND = 90.0
+SETTLE_BOUND = 120.0
 
 
 def chaos_flow(markers: Path) -> str:
