@@ -272,6 +272,7 @@ def test_a_cluster_under_chaos_loses_nothing_and_runs_nothing_twice(database_url
             last_fault = time.monotonic()
         figures["executions"] = len(execution_ids)
         figures["faults"] = dict(faults)
+        figures["worker_pools_killed"] = faults["kill-workers"] + 2 * faults["kill-workers-as-they-start"]
         figures["faults_during_s"] = round(last_fault - began, 1)
 
         settled = _wait_until_settled(cluster, execution_ids, last_fault + SETTLE_BOUND)
