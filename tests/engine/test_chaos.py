@@ -16,7 +16,8 @@ A side effect may be repeated when a worker dies after the script ended but befo
 recorded: that is at-least-once delivery, counted and checked to come only from a lost attempt.
 
 Figures are printed (``pytest tests/engine/test_chaos.py -s``) and put in every assertion's message.
-``LANNER_CHAOS_SEED`` and ``LANNER_CHAOS_EXECUTIONS`` change the seed and the load.
+``LANNER_CHAOS_SEED`` and ``LANNER_CHAOS_EXECUTIONS`` change the seed and the load. It runs on PostgreSQL
+where reachable (as the other tests find it), else on SQLite: both would add minutes to the suite.
 """
 
 from __future__ import annotations
@@ -35,19 +36,21 @@ from pathlib import Path
 
 import pytest
 import redis
+from rq import Worker
 from sqlmodel import Session, col, func, select
 
 from engine.connection import redis_server_binary
 from engine.states import TERMINAL
 from engine.store.tables import Execution, LogLine, TaskRun, TaskRunAttempt
-from tests.conftest import free_port
+from tests.conftest import _postgres_admin, free_port
 from tests.engine.conftest import Cluster
 
 pytestmark = pytest.mark.slow
 
 SEED = int(os.environ.get("LANNER_CHAOS_SEED", "12"))
 EXECUTIONS = int(os.environ.get("LANNER_CHAOS_EXECUTIONS", "200"))
-WORKER_KILLS = 8
+WORKER_KILLS = 6  # a worker pool at a random moment
+WORKER_KILLS_AS_THEY_START = 3  # a pool restarted and killed again just as it takes its first jobs
 RUNS_PER_EXECUTION = 10  # task runs of one execution of the chaos flow (flowables and foreach iterations included)
 LINES = 100  # log lines written by each attempt of the script
 # Short recovery settings: a lost worker is noticed in 2 x 3 s, lost events and timers within seconds.
@@ -57,10 +60,12 @@ RECOVERY = {
     "LANNER_SWEEP_INTERVAL": "0.5",
     "LANNER_STALE_AFTER": "3",
     "LANNER_EVENT_CLAIM_IDLE": "2",
+    "LANNER_QUEUED_RECOVERY_AFTER": "5",  # a job taken by a worker that died before claiming its run
 }
-# After the last fault: a lost attempt is failed within 2 heartbeat timeouts, a lock left by a killed
-# executor expires after 30 s, and the backlog of a loaded machine must drain; anything beyond is stuck.
-SETTLE_BOUND = 90.0
+# After the last fault: a lost attempt is failed within 2 heartbeat timeouts, a job lost with a worker is
+# sent again within 5 s, a lock left by a killed executor expires after 30 s, and the rest of the work
+# (at most a tenth) must drain on a loaded machine; anything beyond is stuck.
+SETTLE_BOUND = 120.0
 
 
 def chaos_flow(markers: Path) -> str:
@@ -172,6 +177,7 @@ def kill_tree(process: subprocess.Popen) -> None:
 def fault_plan(rng: random.Random) -> list[tuple[float, str]]:
     """(share of the task runs done, fault): faults come while work is under way, however fast the machine."""
     plan = [(rng.uniform(0.05, 0.9), "kill-workers") for _ in range(WORKER_KILLS)]
+    plan += [(rng.uniform(0.05, 0.9), "kill-workers-as-they-start") for _ in range(WORKER_KILLS_AS_THEY_START)]
     plan.append((rng.uniform(0.1, 0.8), "kill-executor"))
     plan.append((rng.uniform(0.2, 0.35), "restart-redis-with-data"))
     plan.append((rng.uniform(0.45, 0.6), "restart-redis-empty"))
@@ -198,6 +204,22 @@ def _wait_for(client: redis.Redis) -> None:
             time.sleep(0.05)
 
 
+def _databases() -> list:
+    """PostgreSQL where reachable, else SQLite: one run keeps the suite's time (LANNER_CHAOS_DATABASES=sqlite,postgres
+    runs both)."""
+    wanted = os.environ.get("LANNER_CHAOS_DATABASES")
+    if wanted:
+        names = [name.strip() for name in wanted.split(",")]
+    else:
+        admin = _postgres_admin()
+        names = ["postgres" if admin else "sqlite"]
+        if admin:
+            admin.dispose()
+    return [pytest.param(name, marks=pytest.mark.postgres) if name == "postgres" else name for name in names]
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("database_url", _databases(), indirect=True)
 def test_a_cluster_under_chaos_loses_nothing_and_runs_nothing_twice(database_url, private_redis, tmp_path: Path):
     rng = random.Random(SEED)
     home = tmp_path / "home"
@@ -228,11 +250,16 @@ def test_a_cluster_under_chaos_loses_nothing_and_runs_nothing_twice(database_url
             if done < plan[0][0] * RUNS_PER_EXECUTION * EXECUTIONS:
                 continue
             _, fault = plan.pop(0)
-            if fault == "kill-workers":
+            if fault.startswith("kill-workers"):
                 name = rng.choice(["workers-a", "workers-b"])
                 kill_tree(cluster.processes.pop(name))
                 time.sleep(rng.uniform(0.2, 1.5))
-                cluster.start_workers(2, name)
+                pool = cluster.start_workers(2, name)
+                if fault == "kill-workers-as-they-start":
+                    _wait_until_registered(cluster, pool)
+                    time.sleep(rng.uniform(0, 1.0))  # while a first job is between RQ and the database
+                    kill_tree(cluster.processes.pop(name))
+                    cluster.start_workers(2, name)
             elif fault == "kill-executor":
                 name = rng.choice(["executor-a", "executor-b"])
                 kill_tree(cluster.processes.pop(name))
@@ -245,6 +272,7 @@ def test_a_cluster_under_chaos_loses_nothing_and_runs_nothing_twice(database_url
             last_fault = time.monotonic()
         figures["executions"] = len(execution_ids)
         figures["faults"] = dict(faults)
+        figures["worker_pools_killed"] = faults["kill-workers"] + 2 * faults["kill-workers-as-they-start"]
         figures["faults_during_s"] = round(last_fault - began, 1)
 
         settled = _wait_until_settled(cluster, execution_ids, last_fault + SETTLE_BOUND)
@@ -261,6 +289,16 @@ def test_a_cluster_under_chaos_loses_nothing_and_runs_nothing_twice(database_url
             if process.poll() is None:
                 kill_tree(process)
         cluster.db.dispose()
+
+
+def _wait_until_registered(cluster: Cluster, pool: subprocess.Popen, timeout: float = 60) -> None:
+    """Until a worker of ``pool`` has registered with RQ (it dequeues its first job next)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pids = set(_descendants(pool.pid))
+        if any(worker.pid in pids for worker in Worker.all(connection=cluster.redis)):
+            return
+        time.sleep(0.02)
 
 
 def _runs_done(cluster: Cluster) -> int:
