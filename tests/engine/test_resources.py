@@ -81,7 +81,7 @@ def test_a_task_that_logs_faster_than_the_database_writes_waits_instead_of_pilin
     script = (
         "import pathlib, time\n"
         f"while not pathlib.Path({str(go)!r}).exists():\n    time.sleep(0.05)\n"
-        "for i in range(100000):\n    print(f'line {i:06d} of a task that logs a lot')\n"
+        "for i in range(30000):\n    print(f'line {i:06d} of a task that logs a lot')\n"
         f"pathlib.Path({str(done)!r}).touch()\n"
         "print('y' * 200000)\n"
     )
@@ -89,16 +89,16 @@ def test_a_task_that_logs_faster_than_the_database_writes_waits_instead_of_pilin
     cluster.wait_for_run(execution_id, "chatty", State.RUNNING)
     with writes_blocked(database_url):
         go.touch()
-        # The worker holds two batches at most, then the script blocks on its full pipe: it cannot finish
-        # (before: every line piled up in the worker's memory and the script ended at once).
-        assert not wait_for(done, 4.0), "the script printed 100,000 lines while none could be written"
+        # The worker holds two batches (10,000 lines) at most, then the script blocks on its full pipe and cannot
+        # finish (before: every line piled up in the worker's memory and the script ended at once).
+        assert not wait_for(done, 4.0), "the script printed 30,000 lines while none could be written"
     assert wait_for(done, 60.0)
     assert cluster.wait(execution_id, timeout=120).state == "SUCCESS"
     messages, after = [], 0
     with Session(cluster.db) as session:
         while lines := read_logs(session, execution_id, after=after, limit=20_000):
             messages, after = messages + [line.message for line in lines], lines[-1].id
-    assert messages[:-1] == [f"line {i:06d} of a task that logs a lot" for i in range(100_000)]
+    assert messages[:-1] == [f"line {i:06d} of a task that logs a lot" for i in range(30_000)]
     assert messages[-1] == "y" * LOG_LINE_CHARS + LIMIT_NOTE
 
 
