@@ -22,6 +22,7 @@ from engine.store.database import session_scope
 from tests.conftest import free_port
 
 YAML = {"content-type": "application/x-yaml"}
+JSON = {"content-type": "application/json"}
 PASSWORD = "correct horse battery"
 BOMB = "a0: &a0 lol\n" + "".join(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 8))
 UPLOAD = """\
@@ -152,6 +153,8 @@ def test_deeply_nested_json_is_refused_everywhere(app):
     for path in ("/auth/login", "/executions/trigger/files/upload", "/auth/setup", "/namespaces"):
         answer = api.post(path, content=deep, headers={"content-type": "application/json"})
         assert answer.status_code == 400 and "nests deeper than 100 levels" in answer.json()["message"], path
+    many = api.post("/executions/trigger/files/upload", content=b"[" + b"[]," * 60_000 + b"[]]", headers=JSON)
+    assert many.status_code == 400 and "more than 50000 arrays and objects" in many.json()["message"]
     objects = '{"inputs": ' * 101 + "1" + "}" * 101
     answer = api.post("/executions/trigger/files/upload", content=objects, headers={"content-type": "text/plain"})
     assert answer.status_code == 400
