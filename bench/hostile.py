@@ -216,6 +216,8 @@ def run(bench: Bench, can_sign_in: bool) -> None:
     )
 
     print("Search wildcards")
+    p("an execution to find", "POST", "/executions/trigger/bench.hostile/target", json={})
+    p("executions q= (everything)", "GET", "/executions", params={"q": ""}, note=lambda a: f"{a.json()['total']} found")
     count = lambda a: f"{a.json().get('total')} found" if a.status_code == 200 else ""  # noqa: E731
     p("executions q=%", "GET", "/executions", params={"q": "%"}, note=count)
     p("executions q=_", "GET", "/executions", params={"q": "_"}, note=count)
