@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import yaml_source
+from engine import yaml_edit, yaml_source
 from engine.loader import load_flow
 
 BOMB = "a0: &a0 lol\n" + "".join(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 8))
@@ -67,3 +67,11 @@ def test_cli_validate_names_the_bomb_at_its_line_and_column(tmp_path: Path):
     )
     assert done.returncode == 1 and time.monotonic() - started < 20
     assert f"{path}:6:5: YAML aliases expand to more than 10000 values" in done.stdout + done.stderr
+
+
+def test_the_studio_editor_refuses_a_bomb_too():
+    text = "id: b\nnamespace: n\n" + BOMB.replace("a7:", "tasks:")
+    started = time.monotonic()
+    with pytest.raises(yaml_edit.EditError, match="aliases expand"):
+        yaml_edit.find_task(text, "x")
+    assert time.monotonic() - started < 1
