@@ -14,6 +14,8 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from engine.yaml_source import parse_yaml
+
 NOT_TASK_LISTS = {"inputs", "outputs", "triggers", "onResume", "conditions", "labels", "variables"}
 
 
@@ -32,6 +34,9 @@ class TaskNode:
 
 
 def _compose(text: str) -> MappingNode:
+    parsed = parse_yaml(text)
+    if parsed.refused:  # the limits every reader of flows has: an alias bomb is never walked
+        raise EditError(str(parsed.problems[0].message))
     try:
         root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:

@@ -3,9 +3,10 @@
 PyYAML's composer gives every node its position; we build the Python values ourselves so that
 duplicate keys are reported (all of them, not only the first) instead of silently overwritten.
 
-Hostile text is refused at once, with a problem at its place: a document over ``MAX_YAML_CHARS``, nesting
-deeper than ``MAX_YAML_DEPTH``, or aliases that would expand to more than ``MAX_ALIAS_EXPANSION`` values (a
-"billion laughs" document of a few hundred bytes otherwise grows to millions of values).
+Hostile text is refused at once, with a problem at its place: a document over ``MAX_YAML_CHARS``, holding more
+than ``MAX_YAML_VALUES`` values, nesting deeper than ``MAX_YAML_DEPTH``, or aliases that would expand to more
+than ``MAX_ALIAS_EXPANSION`` values (a "billion laughs" document of a few hundred bytes otherwise grows to
+millions of values).
 """
 
 from __future__ import annotations
@@ -23,11 +24,16 @@ from engine.problems import Problem
 
 Path = tuple[str | int, ...]
 
-MAX_YAML_CHARS = 2_000_000  # the API refuses bodies over 2 MiB anyway; files and the studio are held to it too
+MAX_YAML_CHARS = 1_000_000  # real flows are a few kB; the API, files and the studio are all held to it
+MAX_YAML_VALUES = 20_000  # keys, scalars, lists and mappings: a big flow holds a few thousand
 MAX_YAML_DEPTH = 100  # flows nest a few levels; Python's own recursion limit is about 1,000 frames
 MAX_ALIAS_EXPANSION = 10_000  # values built again because an alias (*name) repeats an anchored node
 
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser is several times faster
+
+
+class _TooLarge(Exception):
+    """Reading stops: the document goes beyond a limit."""
 
 
 class _Loader(_Base):  # type: ignore[misc, valid-type]
@@ -42,6 +48,21 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
         ]
         for first, resolvers in _Base.yaml_implicit_resolvers.items()
     }
+
+
+class _CountingLoader(_Loader):
+    """Stops composing past ``MAX_YAML_VALUES`` values: the parser asks for every value's type as it reads it
+    (aliases excepted: they are counted when built), long before the whole text is read."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.values = 0
+
+    def resolve(self, kind: type, value: Any, implicit: Any) -> str:
+        self.values += 1
+        if self.values > MAX_YAML_VALUES:
+            raise _TooLarge
+        return super().resolve(kind, value, implicit)
 
 
 _DECIMAL = re.compile(r"^[-+]?[0-9]+$")
@@ -92,10 +113,6 @@ class ParsedYaml:
 
 def _mark(node: Node) -> tuple[int, int]:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
-
-
-class _TooLarge(Exception):
-    """Building stops: the document expands beyond a limit (the problem is already recorded)."""
 
 
 class _Builder:
@@ -197,11 +214,14 @@ def parse_yaml(text: str, filename: str = "<flow>") -> ParsedYaml:
         message = f"the document is larger than {MAX_YAML_CHARS} characters"
         return ParsedYaml(None, builder.positions, [Problem(1, 1, message, "", filename)], refused=True)
     try:
-        loader = _Loader(text)
+        loader = _CountingLoader(text)
         try:
             node = loader.get_single_node()
         finally:
             loader.dispose()
+    except _TooLarge:
+        message = f"the document holds more than {MAX_YAML_VALUES} keys and values"
+        return ParsedYaml(None, builder.positions, [Problem(1, 1, message, "", filename)], refused=True)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)

@@ -89,17 +89,26 @@ def test_decide_counts_failures_in_a_window():
     assert login_limit.decide(9, 0) == login_limit.Verdict(False, 1)
 
 
-def test_failed_sign_ins_are_limited_per_name_and_per_address(tmp_path):
+def test_slowdown_grows_and_is_capped():
+    assert login_limit.slowdown(login_limit.SLOW_DOWN_AFTER - 1) == 0
+    assert login_limit.slowdown(login_limit.SLOW_DOWN_AFTER) == 1
+    assert login_limit.slowdown(login_limit.SLOW_DOWN_AFTER + 1) == 2
+    assert login_limit.slowdown(1000) == login_limit.MAX_DELAY_SECONDS
+
+
+def test_failed_sign_ins_are_limited_per_name_and_address_and_per_address(tmp_path):
     with embedded_redis(tmp_path) as url:
         redis = connect(url)
         for _ in range(login_limit.MAX_FAILURES):
             assert login_limit.check(redis, "ana", "10.0.0.1").allowed
             login_limit.record_failure(redis, "ana", "10.0.0.1")
-        refused = login_limit.check(redis, "Ana", "10.0.0.9")  # the name, whatever the address or case
+        refused = login_limit.check(redis, "Ana", "10.0.0.1")  # the name from that address, whatever the case
         assert not refused.allowed and 0 < refused.retry_after <= login_limit.WINDOW_SECONDS
-        assert login_limit.check(redis, "bob", "10.0.0.2").allowed
+        elsewhere = login_limit.check(redis, "ana", "10.0.0.9")  # a stranger cannot lock ana out: slower only
+        assert elsewhere.allowed and elsewhere.delay == login_limit.slowdown(login_limit.MAX_FAILURES) > 0
+        assert login_limit.check(redis, "bob", "10.0.0.2") == login_limit.Verdict(True)
         for name in range(login_limit.MAX_FAILURES_PER_CLIENT):
             login_limit.record_failure(redis, f"user{name}", "10.0.0.3")
         assert not login_limit.check(redis, "carol", "10.0.0.3").allowed  # guessing many names from one place
-        login_limit.record_success(redis, "ana")
-        assert login_limit.check(redis, "ana", "10.0.0.1").allowed
+        login_limit.record_success(redis, "ana", "10.0.0.1")
+        assert login_limit.check(redis, "ana", "10.0.0.1") == login_limit.Verdict(True)
