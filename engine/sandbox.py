@@ -41,16 +41,19 @@ def max_size() -> int:
     return int(os.environ.get("LANNER_EXPRESSION_MAX_SIZE") or 10_000_000)
 
 
-_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("expression_deadline", default=None)
+#: (deadline on time.monotonic(), what ran out when it passes)
+_deadline: contextvars.ContextVar[tuple[float, str] | None] = contextvars.ContextVar(
+    "expression_deadline", default=None
+)
 
 
 @contextlib.contextmanager
-def time_budget() -> Iterator[None]:
-    """One budget for everything rendered inside (an outer budget, when there is one, is kept)."""
-    if _deadline.get() is not None:
-        yield
-        return
-    token = _deadline.set(time.monotonic() + timeout())
+def time_budget(times: int = 1) -> Iterator[None]:
+    """``times`` LANNER_EXPRESSION_TIMEOUTs for everything rendered inside, and never beyond an outer budget."""
+    seconds = timeout() * times
+    budget = (time.monotonic() + seconds, f"took longer than {seconds:g}s")
+    outer = _deadline.get()
+    token = _deadline.set(budget if outer is None else min(outer, budget))
     try:
         yield
     finally:
@@ -58,9 +61,9 @@ def time_budget() -> Iterator[None]:
 
 
 def check_time() -> None:
-    deadline = _deadline.get()
-    if deadline is not None and time.monotonic() > deadline:
-        raise ExpressionLimit(f"took longer than {timeout():g}s (LANNER_EXPRESSION_TIMEOUT)")
+    budget = _deadline.get()
+    if budget is not None and time.monotonic() > budget[0]:
+        raise ExpressionLimit(f"{budget[1]} (LANNER_EXPRESSION_TIMEOUT={timeout():g}s)")
 
 
 def _too_big(what: str, size: int) -> ExpressionLimit:
