@@ -73,6 +73,8 @@ def test_ordinary_expressions_still_work():
     assert render_text("{% for n in inputs.names %}{{ loop.index }}{{ n }}{% endfor %}", context) == "1a2b"
     assert render_text("{{ '%05d'|format(42) }} {{ '{:>4}'.format('x') }} {{ '%s!' % 'hi' }}", {}) == "00042    x hi!"
     assert render_text("{{ range(3)|list }}", {}) == [0, 1, 2]
+    assert render_text("{{ 'order 123456789012: %s' % 5 }}", {}) == "order 123456789012: 5"  # not a width
+    assert render_text("{{ 2 ** 99999 > 0 }}", {}) is True
 
 
 CONTEXT = {
