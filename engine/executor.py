@@ -23,12 +23,15 @@ from sqlmodel import col, select
 from engine import events, progress
 from engine.flow_triggers import fire_flow_triggers
 from engine.queue import enqueue_runs, requeue_runs, waiting_in_queue
+from engine.sandbox import time_budget
 from engine.states import TERMINAL, State
 from engine.store import executions as store
 from engine.store.database import session_scope
 from engine.store.tables import Execution, TaskRun, utcnow
 
 log = logging.getLogger("lanner.executor")
+#: All the expressions one advance renders share this many LANNER_EXPRESSION_TIMEOUTs (each has one at most).
+EXPRESSIONS_PER_ADVANCE = 5
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
 
 
@@ -70,7 +73,8 @@ class Executor:
                 except store.ExecutionNotFound:
                     return True
                 before = store.copy_snapshot(snapshot)
-                actions = progress.advance(snapshot)
+                with time_budget(EXPRESSIONS_PER_ADVANCE):  # one execution's expressions never hold the loop long
+                    actions = progress.advance(snapshot)
                 try:
                     persisted = store.persist(session, before, snapshot, actions) if actions else store.Persisted()
                 except store.ExecutionChanged:

@@ -13,10 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
+
 from engine.access import may_start_subflow, subflow_reach_rule
 from engine.expressions import ExpressionError, render, render_text, truthy
 from engine.flow import Flow
 from engine.runtime import mask_text, mask_value
+from engine.spec import FlowId, NamespaceName
 from engine.states import EXECUTION_TRANSITIONS, TASK_RUN_TRANSITIONS, State, check_transition
 from engine.tasks import Task
 from engine.tasks.flowable import ForEach, If, Parallel, Pause, Sequential, Subflow, Switch
@@ -539,13 +542,14 @@ class _Evaluator:
 
     def _subflow(self, task: Subflow, run: RunView, context: Callable[[], dict]) -> State | None:
         if "executionId" not in run.outputs:
+            ctx = context()
+            namespace, flow_id = _subflow_target(task, ctx)
             caller, reach = self.s.flow.namespace, self.s.subflow_reach
-            if not may_start_subflow(caller, task.namespace, reach):
+            if not may_start_subflow(caller, namespace, reach):
                 raise SubflowRefused(
-                    f"a flow of namespace {caller} may not start a subflow in namespace {task.namespace} "
+                    f"a flow of namespace {caller} may not start a subflow in namespace {namespace} "
                     f"(LANNER_SUBFLOW_REACH={reach} allows {subflow_reach_rule(caller, reach)})"
                 )
-            ctx = context()
             inputs, labels = render(task.inputs, ctx), render(task.labels, ctx)
             # The child's inputs are stored and shown like any execution's: a secret passed along is masked
             # there too, except in the child's SECRET inputs, which get the value and keep it encrypted.
@@ -553,8 +557,8 @@ class _Evaluator:
                 StartSubflow(
                     run.id,
                     self.s.new_id(),
-                    task.namespace,
-                    task.flow_id,
+                    namespace,
+                    flow_id,
                     _masked(self.s, inputs),
                     _masked(self.s, labels),
                     inputs,
@@ -573,6 +577,21 @@ class _Evaluator:
         if child_state in (State.SUCCESS, State.WARNING) or not task.transmit_failed:
             return State.SUCCESS if child_state == State.SUCCESS or not task.transmit_failed else State.WARNING
         return State.FAILED
+
+
+_SUBFLOW_TARGET = {"namespace": TypeAdapter(NamespaceName), "flowId": TypeAdapter(FlowId)}
+
+
+def _subflow_target(task: Subflow, context: dict[str, Any]) -> tuple[str, str]:
+    """The namespace and flow id a subflow task starts, either of which may be computed."""
+    target = {"namespace": render(task.namespace, context), "flowId": render(task.flow_id, context)}
+    for name, value in target.items():
+        try:
+            _SUBFLOW_TARGET[name].validate_python(value)
+        except ValidationError:
+            written = task.namespace if name == "namespace" else task.flow_id
+            raise ExpressionError(written, f"{name} {value!r} is not a valid {name}") from None
+    return target["namespace"], target["flowId"]
 
 
 def _switch_case(task: Switch, context: dict[str, Any]) -> dict[str, Any]:

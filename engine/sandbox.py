@@ -13,6 +13,7 @@ import contextlib
 import contextvars
 import functools
 import json
+import math
 import os
 import re
 import time
@@ -26,7 +27,9 @@ from jinja2.visitor import NodeTransformer
 
 #: Integers may hold this many bits (about 30,000 digits): Python needs seconds beyond a few million.
 MAX_INT_BITS = 100_000
-_NUMBERS_IN_FORMAT = re.compile(r"\d+")
+# Widths and precisions in ``%08.3f`` and in ``{:>8}`` / ``{0:08.3f}``.
+_PERCENT_SIZES = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\d*)(?:\.(\d*))?")
+_BRACE_SPEC = re.compile(r"\{[^{}]*?:([^{}]*)\}")
 
 
 class ExpressionLimit(Exception):
@@ -41,16 +44,19 @@ def max_size() -> int:
     return int(os.environ.get("LANNER_EXPRESSION_MAX_SIZE") or 10_000_000)
 
 
-_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("expression_deadline", default=None)
+#: (deadline on time.monotonic(), what ran out when it passes)
+_deadline: contextvars.ContextVar[tuple[float, str] | None] = contextvars.ContextVar(
+    "expression_deadline", default=None
+)
 
 
 @contextlib.contextmanager
-def time_budget() -> Iterator[None]:
-    """One budget for everything rendered inside (an outer budget, when there is one, is kept)."""
-    if _deadline.get() is not None:
-        yield
-        return
-    token = _deadline.set(time.monotonic() + timeout())
+def time_budget(times: int = 1) -> Iterator[None]:
+    """``times`` LANNER_EXPRESSION_TIMEOUTs for everything rendered inside, and never beyond an outer budget."""
+    seconds = timeout() * times
+    budget = (time.monotonic() + seconds, f"took longer than {seconds:g}s")
+    outer = _deadline.get()
+    token = _deadline.set(budget if outer is None else min(outer, budget))
     try:
         yield
     finally:
@@ -58,9 +64,9 @@ def time_budget() -> Iterator[None]:
 
 
 def check_time() -> None:
-    deadline = _deadline.get()
-    if deadline is not None and time.monotonic() > deadline:
-        raise ExpressionLimit(f"took longer than {timeout():g}s (LANNER_EXPRESSION_TIMEOUT)")
+    budget = _deadline.get()
+    if budget is not None and time.monotonic() > budget[0]:
+        raise ExpressionLimit(f"{budget[1]} (LANNER_EXPRESSION_TIMEOUT={timeout():g}s)")
 
 
 def _too_big(what: str, size: int) -> ExpressionLimit:
@@ -103,7 +109,9 @@ def _check_int_bits(operator: str, bits: int) -> None:
 
 def _check_format(text: str) -> None:
     """Widths and precisions of a format (``%0999999999d``, ``{:>999999999}``) are output sizes."""
-    for number in _NUMBERS_IN_FORMAT.findall(text):
+    numbers = [n for found in _PERCENT_SIZES.findall(text) for n in found if n]
+    numbers += [n for spec in _BRACE_SPEC.findall(text) for n in re.findall(r"\d+", spec)]
+    for number in numbers:
         if len(number) > 18 or int(number) > max_size():
             raise _too_big("the formatted text", int(number[:19]))
 
@@ -111,7 +119,7 @@ def _check_format(text: str) -> None:
 def _check_binop(operator: str, left: Any, right: Any) -> None:
     ints = isinstance(left, int) and isinstance(right, int)
     if operator == "**" and ints and abs(left) > 1 and right > 0:
-        _check_int_bits("**", right * left.bit_length())
+        _check_int_bits("**", int(right * math.log2(abs(left))) + 1)
     elif operator == "*" and ints:
         _check_int_bits("*", left.bit_length() + right.bit_length())
     elif operator == "*":
@@ -261,7 +269,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         check_time()
         owner = getattr(__obj, "__self__", None)
-        if isinstance(owner, str) and not isinstance(owner, type):
+        if isinstance(owner, str):
             args = _check_str_method(owner, getattr(__obj, "__name__", ""), args, kwargs)
         return super().call(__context, __obj, *args, **kwargs)
 

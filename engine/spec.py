@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WrapSerializer, WrapValidator
 from pydantic.alias_generators import to_camel
 
 FLOW_ID_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$"
@@ -14,6 +14,18 @@ TASK_ID_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$"
 FlowId = Annotated[str, Field(pattern=FLOW_ID_PATTERN, max_length=100)]
 NamespaceName = Annotated[str, Field(pattern=NAMESPACE_PATTERN, max_length=150)]
 TaskId = Annotated[str, Field(pattern=TASK_ID_PATTERN, max_length=100)]
+
+T = TypeVar("T")
+
+
+def _expression_as_written(value: Any, handler: Any) -> Any:
+    return value if isinstance(value, str) and "{{" in value else handler(value)
+
+
+Computed = Annotated[T, WrapValidator(_expression_as_written), WrapSerializer(_expression_as_written)]
+"""A property people may compute: ``"{{ ... }}"`` is kept as written when the flow is loaded, and checked
+against the type once rendered (by the worker for the task it runs, by the executor for a subflow's
+target). Its JSON Schema stays the type's own, so the studio's form for it does not change."""
 
 
 class Spec(BaseModel):

@@ -31,6 +31,7 @@ from engine.progress import context_for
 from engine.queue import TASK_QUEUE
 from engine.rendered import RenderedMismatch, fit
 from engine.runtime import ConfigurationError, RunContext, TaskFailed, TaskKilled, TaskTimedOut, oversized_output
+from engine.sandbox import time_budget
 from engine.states import State
 from engine.store import executions as store
 from engine.store.database import open_database, session_scope
@@ -66,14 +67,15 @@ def render_task(task: Task, context: dict[str, Any]) -> Task:
     skip = {"id", "type", "runIf", *(spec.name for spec in type(task).list_fields)}
     raw = task.model_dump(mode="json", by_alias=True, exclude_none=True)
     rendered: dict[str, Any] = {}
-    for key, value in raw.items():
-        if key in skip:
-            rendered[key] = value
-            continue
-        try:
-            rendered[key] = render(value, context)
-        except ExpressionError as exc:
-            raise TaskFailed(f"task '{task.id}' property '{key}': {exc}") from None
+    with time_budget():  # one LANNER_EXPRESSION_TIMEOUT for all of the task's properties
+        for key, value in raw.items():
+            if key in skip:
+                rendered[key] = value
+                continue
+            try:
+                rendered[key] = render(value, context)
+            except ExpressionError as exc:
+                raise TaskFailed(f"task '{task.id}' property '{key}': {exc}") from None
     try:
         return fit(type(task), rendered)
     except RenderedMismatch as exc:

@@ -7,6 +7,7 @@ from typing import Any, ClassVar, Literal
 
 from engine.durations import Duration
 from engine.runtime import RunContext, TaskFailed
+from engine.spec import Computed
 from engine.tasks.base import Group, LogLevel, Task, registry
 
 
@@ -15,7 +16,7 @@ class Log(Task):
     type: Literal["log"]
     message: str | list[str]
     """The text to write; give a list to write several lines."""
-    level: LogLevel = LogLevel.INFO
+    level: Computed[LogLevel] = LogLevel.INFO
     """How important the message is (INFO, WARN, ERROR...)."""
 
     title: ClassVar[str] = "Log a message"
@@ -46,7 +47,7 @@ class Return(Task):
 @registry.register
 class Sleep(Task):
     type: Literal["sleep"]
-    duration: Duration
+    duration: Computed[Duration]
     """How long to wait (e.g. 30s, 5m, PT1H)."""
 
     title: ClassVar[str] = "Wait"

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from engine.durations import Duration
 from engine.inputs import Input
-from engine.spec import FlowId, NamespaceName
+from engine.spec import Computed, FlowId, NamespaceName
 from engine.tasks.base import (
     ERRORS_FIELD,
     FINALLY_FIELD,
@@ -123,9 +123,9 @@ class ForEach(FlowableTask):
 @registry.register
 class Subflow(Task):
     type: Literal["subflow"]
-    namespace: NamespaceName
-    """Namespace of the flow to start."""
-    flow_id: FlowId
+    namespace: Computed[NamespaceName]
+    """Namespace of the flow to start, e.g. acme.sales or {{ flow.namespace }}."""
+    flow_id: Computed[FlowId]
     """Id of the flow to start."""
     inputs: dict[str, Any] = Field(default_factory=dict)
     """Input values given to the started flow."""

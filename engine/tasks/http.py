@@ -8,6 +8,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Field, model_validator
 
 from engine.runtime import RunContext, TaskFailed
+from engine.spec import Computed
 from engine.tasks.base import Group, Task, registry
 
 
@@ -26,7 +27,7 @@ class HttpRequest(Task):
     type: Literal["http.request"]
     uri: Annotated[str, Field(min_length=1)]
     """The address to call, e.g. https://api.example.com/orders."""
-    method: HttpMethod = HttpMethod.GET
+    method: Computed[HttpMethod] = HttpMethod.GET
     """GET reads, POST sends, PUT/PATCH update, DELETE removes."""
     headers: dict[str, str] = Field(default_factory=dict)
     """Extra request headers, e.g. Authorization."""
@@ -36,9 +37,9 @@ class HttpRequest(Task):
     """Data sent as JSON; use only one of body, json and formData."""
     form_data: dict[str, str] | None = None
     """Fields sent as a web form; use only one of body, json and formData."""
-    expected_status: list[Annotated[int, Field(ge=100, le=599)]] | None = None
+    expected_status: list[Computed[Annotated[int, Field(ge=100, le=599)]]] | None = None
     """Status codes that count as success; by default any 2xx."""
-    follow_redirects: bool = True
+    follow_redirects: Computed[bool] = True
     """Follow redirections to another address."""
 
     title: ClassVar[str] = "HTTP request"

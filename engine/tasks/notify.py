@@ -7,6 +7,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Field, model_validator
 
 from engine.runtime import RunContext, TaskFailed
+from engine.spec import Computed
 from engine.tasks.base import Group, Task, registry
 
 
@@ -51,15 +52,15 @@ class NotifyEmail(Task):
     type: Literal["notify.email"]
     host: Annotated[str, Field(min_length=1)]
     """The mail server (SMTP), e.g. smtp.office365.com."""
-    port: Annotated[int, Field(ge=1, le=65535)] = 587
+    port: Computed[Annotated[int, Field(ge=1, le=65535)]] = 587
     """The mail server's port: usually 587 (with startTls), 465 (with ssl) or 25."""
     username: str | None = None
     """Account to sign in with; leave empty when the server needs no sign-in."""
     password: str | None = None
     """Password of the account; keep it in a secret."""
-    start_tls: bool | None = None
+    start_tls: Computed[bool] | None = None
     """Encrypt the connection once connected (STARTTLS); on by default when the port is 587."""
-    ssl: bool = False
+    ssl: Computed[bool] = False
     """Encrypt the connection from the start (usually port 465)."""
     from_: Annotated[str, Field(alias="from", min_length=3)]
     """Sender address, e.g. reports@acme.com or "Acme reports <reports@acme.com>"."""
@@ -81,7 +82,7 @@ class NotifyEmail(Task):
 
     @model_validator(mode="after")
     def _one_encryption(self) -> NotifyEmail:
-        if self.ssl and self.start_tls:
+        if self.ssl is True and self.start_tls is True:  # either may still be an expression, decided when run
             raise ValueError("give ssl or startTls, not both: ssl encrypts from the start, startTls after connecting")
         return self
 

@@ -13,6 +13,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Field
 
 from engine.runtime import RunContext, TaskFailed
+from engine.spec import Computed
 from engine.tasks.base import Group, Task, registry
 
 
@@ -48,9 +49,9 @@ class SqlQuery(Task):
     """One SQL statement; write :name where a value from parameters goes."""
     parameters: dict[str, Any] = Field(default_factory=dict)
     """Values for the :name placeholders of the statement, passed safely (never pasted into the SQL)."""
-    fetch: Fetch = Fetch.ALL
+    fetch: Computed[Fetch] = Fetch.ALL
     """ALL returns every row in 'rows', ONE the first row in 'row', NONE only the number of changed rows."""
-    max_rows: Annotated[int, Field(ge=1)] = 10_000
+    max_rows: Computed[Annotated[int, Field(ge=1)]] = 10_000
     """Most rows kept in the outputs; the task ends in WARNING when there were more."""
 
     title: ClassVar[str] = "SQL query"

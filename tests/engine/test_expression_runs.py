@@ -171,7 +171,7 @@ def test_a_hostile_expression_fails_its_task_fast_and_does_not_hold_up_other_exe
     runs = cluster.runs(hostile_id)
     assert "the result of '**' would have about 90,000,000 bits" in runs["power"].error
     assert "more than 10,000,000 allowed (LANNER_EXPRESSION_MAX_SIZE)" in runs["repeat"].error
-    assert "took longer than 1s (LANNER_EXPRESSION_TIMEOUT)" in runs["loops"].error
+    assert "took longer than 1s (LANNER_EXPRESSION_TIMEOUT=1s)" in runs["loops"].error
     assert "task 'decide'" in runs["decide"].error and "'**'" in runs["decide"].error
     assert "LANNER_EXPRESSION_TIMEOUT" in runs["decide-slowly"].error
     assert "never" not in runs and "never-either" not in runs
@@ -218,3 +218,25 @@ def test_values_inside_text_read_as_json_and_a_whole_expression_keeps_its_type(c
     assert ("say", "order 7 gift=true") in lines
     error = cluster.runs(execution_id)["wrong"].error
     assert "property 'message' expects text or a list but the expression gave a map" in error
+
+
+def test_all_the_expressions_of_one_executor_step_share_a_bounded_budget(cluster_factory, monkeypatch):
+    """Twenty slow conditions decided in one advance hold the executor 5 budgets at most, not 20."""
+    monkeypatch.setenv("LANNER_EXPRESSION_TIMEOUT", "0.2")
+    cluster = cluster_factory()
+    cluster.start_executor()
+    slow = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+    conditions = [
+        {"id": f"if{n}", "type": "if", "condition": slow, "then": [{"id": f"then{n}", "type": "log", "message": "no"}]}
+        for n in range(20)
+    ]
+    source = yaml.safe_dump(
+        {"id": unique("slow"), "namespace": "test", "tasks": [{"id": "all", "type": "parallel", "tasks": conditions}]}
+    )
+    execution_id = cluster.run(source)
+    execution = cluster.wait(execution_id, timeout=30)
+    assert execution.state == "FAILED"
+    errors = [run.error for run in cluster.runs(execution_id).values() if run.task_id.startswith("if")]
+    assert len(errors) == 20
+    assert "took longer than 0.2s (LANNER_EXPRESSION_TIMEOUT=0.2s)" in errors[0]
+    assert sum("took longer than 1s (LANNER_EXPRESSION_TIMEOUT=0.2s)" in error for error in errors) >= 14
