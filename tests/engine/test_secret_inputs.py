@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import command
 from sqlmodel import Session
 
-from engine import commands, secrets
+from engine import commands, scheduler, secrets
 from engine.connection import connect
 from engine.crypto import generate_key, key_from_text
 from engine.loader import load_flow_or_raise
@@ -152,3 +152,20 @@ def test_a_plain_text_secret_input_saved_before_the_upgrade_is_sealed_by_the_mig
         assert context_for(snapshot)["inputs"]["password"] == VALUE  # it still runs (a replay) with its value
     finally:
         upgraded.dispose()
+
+
+def test_a_backfill_keeps_its_secret_input_encrypted_until_each_run_is_created(database, key, redis_server):
+    flow = FLOW + "triggers:\n  - {id: daily, type: schedule, cron: '0 6 * * *'}\n"
+    with session_scope(database) as session:
+        flow_store.deploy_flow(session, flow)
+    start, end = dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.datetime(2026, 1, 1, 23, tzinfo=dt.UTC)
+    given = {"password": VALUE, "user": "ann"}
+    asked = scheduler.start_backfill(database, "acme", "login", "daily", start, end, given)
+    assert asked["inputs"] == {"password": "****", "user": "ann"}
+    with database.connect() as connection:
+        assert VALUE not in repr(connection.execute(sa.text("SELECT * FROM trigger_state")).all())
+    (execution_id,) = scheduler.Scheduler(database, connect(redis_server)).tick()
+    assert VALUE not in _raw_rows(database)
+    with Session(database) as session:
+        fired = store.get_execution(session, execution_id)
+    assert fired.inputs["password"] == "****" and secrets.open_inputs(fired.secret_inputs) == {"password": VALUE}
