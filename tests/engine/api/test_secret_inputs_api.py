@@ -137,6 +137,17 @@ def test_a_secret_input_reaches_its_tasks_and_nobody_else(api, tmp_path, monkeyp
         timeout=60,
     )
     assert shown.returncode == 0 and VALUE not in shown.stdout and '"password": "****"' in shown.stdout
+    (tmp_path / "login.yml").write_text(yaml)
+    given = ["-i", f"password={VALUE}", "-i", "user=b", "--json"]
+    ran = subprocess.run(
+        [sys.executable, "-m", "engine", "run", str(tmp_path / "login.yml"), *given],
+        env=cluster.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert VALUE not in ran.stdout + ran.stderr and '"out": "for b: ****"' in ran.stdout
 
     monkeypatch.setenv("LANNER_DATABASE_URL", cluster.database_url)
     monkeypatch.setenv("LANNER_HOME", str(cluster.home))
