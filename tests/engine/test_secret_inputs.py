@@ -39,6 +39,7 @@ def key(monkeypatch: pytest.MonkeyPatch, tmp_path) -> str:
     text = generate_key()
     monkeypatch.setenv("LANNER_SECRET_KEY", text)
     monkeypatch.setenv("LANNER_HOME", str(tmp_path))
+    monkeypatch.setattr(store, "_FLOWS", {})  # each test deploys its own acme/login revision 1
     return text
 
 
@@ -169,3 +170,14 @@ def test_a_backfill_keeps_its_secret_input_encrypted_until_each_run_is_created(d
     with Session(database) as session:
         fired = store.get_execution(session, execution_id)
     assert fired.inputs["password"] == "****" and secrets.open_inputs(fired.secret_inputs) == {"password": VALUE}
+
+
+def test_the_migration_adds_the_column_as_the_model_declares(database):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    with database.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    assert [d for d in diff if "secret_inputs" in str(d)] == []
+    assert "secret_inputs" in {c["name"] for c in sa.inspect(database).get_columns("execution")}
