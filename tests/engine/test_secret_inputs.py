@@ -181,3 +181,24 @@ def test_the_migration_adds_the_column_as_the_model_declares(database):
         diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
     assert [d for d in diff if "secret_inputs" in str(d)] == []
     assert "secret_inputs" in {c["name"] for c in sa.inspect(database).get_columns("execution")}
+
+
+def test_a_flow_trigger_filling_a_secret_input_stores_it_encrypted(database, key):
+    from engine.flow_triggers import fire_flow_triggers
+
+    down = (
+        "id: down\nnamespace: acme\ninputs:\n  - {id: password, type: SECRET}\n"
+        "tasks:\n  - {id: r, type: return, value: x}\n"
+        "triggers:\n  - id: after\n    type: flow\n    conditions: [{namespace: acme, flowId: up}]\n"
+        "    inputs: {password: '{{ trigger.outputs.token }}'}\n"
+    )
+    with session_scope(database) as session:
+        flow_store.deploy_flow(session, down)
+        flow_store.deploy_flow(session, "id: up\nnamespace: acme\ntasks:\n  - {id: r, type: return, value: x}\n")
+        ended = store.create_execution(session, "acme", "up")
+        ended.state, ended.outputs = State.SUCCESS.value, {"token": VALUE}  # an output of a run that had no secret
+        (started,) = fire_flow_triggers(session, ended)
+    with Session(database) as session:
+        fired = store.get_execution(session, started)
+    assert fired.inputs == {"password": "****"}
+    assert secrets.open_inputs(fired.secret_inputs) == {"password": VALUE}
