@@ -20,6 +20,7 @@ from engine import audit, events
 from engine.expressions import ExpressionError, render
 from engine.flow import Flow
 from engine.schedule import backfill_slots, due_slots, next_fire
+from engine.secrets import open_inputs, seal_inputs
 from engine.states import TERMINAL
 from engine.store import executions as store
 from engine.store.database import session_scope
@@ -172,7 +173,8 @@ class Scheduler:
         ]
         started = []
         for slot in remaining:
-            execution_id = self._fire(flow, trigger, slot, backfill=True, inputs=backfill.get("inputs"))
+            inputs = {**(backfill.get("inputs") or {}), **open_inputs(backfill.get("secretInputs"))}
+            execution_id = self._fire(flow, trigger, slot, backfill=True, inputs=inputs)
             cursor = slot
             if execution_id:
                 backfill["fired"] = backfill.get("fired", 0) + 1
@@ -227,10 +229,11 @@ def start_backfill(
             raise LookupError(f"flow {namespace}/{flow_id} has no schedule trigger '{trigger_id}'")
         total = len(backfill_slots(trigger, start, end))
         state = trigger_state(session, flow, trigger_id, utcnow())
+        shown, sealed = seal_inputs(inputs or {}, [i.id for i in flow.inputs if i.kind == "SECRET"])
         backfill = {
             "start": start.isoformat(),
             "end": end.isoformat(),
-            "inputs": inputs or {},
+            "inputs": shown,  # SECRET ones as ****, their values encrypted in secretInputs
             "cursor": (start - dt.timedelta(microseconds=1)).isoformat(),
             "total": total,
             "fired": 0,
@@ -238,6 +241,7 @@ def start_backfill(
             "paused": False,
             "cancelled": False,
             "done": total == 0,
+            **({"secretInputs": sealed} if sealed else {}),
         }
         state.data = {**state.data, "backfill": backfill}
         session.add(state)

@@ -104,7 +104,8 @@ def rotate_key(session: Session, old: SecretKey, new: SecretKey, *, actor: str) 
         row.ciphertext, row.key_id = new.encrypt(plain), new.key_id
         session.add(row)
     for execution in executions:
-        plain = open_inputs(execution.secret_inputs, lambda: old, keep=new.key_id)
+        stale = {name: item for name, item in execution.secret_inputs.items() if item["keyId"] != new.key_id}
+        plain = open_inputs(stale, lambda: old)
         execution.secret_inputs = {**execution.secret_inputs, **seal_inputs(plain, plain, new)[1]}
         session.add(execution)
     audit.record(
@@ -187,17 +188,14 @@ def seal_inputs(
     return shown, sealed
 
 
-def open_inputs(
-    sealed: dict[str, dict[str, str]] | None, key: Callable[[], SecretKey] = load_key, *, keep: str | None = None
-) -> dict[str, str]:
-    """The values of an execution's secret inputs (``keep``: leave out those already under that key id)."""
+def open_inputs(sealed: dict[str, dict[str, str]] | None, key: Callable[[], SecretKey] = load_key) -> dict[str, str]:
+    """The values of secret inputs sealed by ``seal_inputs``."""
     if not sealed:
         return {}
-    opened: dict[str, str] = {}
-    for name, item in sealed.items():
-        if item["keyId"] != keep:
-            opened[name] = key().decrypt(item["ciphertext"], item["keyId"], what=f"secret input '{name}'")
-    return opened
+    return {
+        name: key().decrypt(item["ciphertext"], item["keyId"], what=f"secret input '{name}'")
+        for name, item in sealed.items()
+    }
 
 
 class SecretInputs:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import command
 from sqlmodel import Session
 
-from engine import commands, secrets
+from engine import commands, scheduler, secrets
 from engine.connection import connect
 from engine.crypto import generate_key, key_from_text
 from engine.loader import load_flow_or_raise
@@ -39,6 +39,7 @@ def key(monkeypatch: pytest.MonkeyPatch, tmp_path) -> str:
     text = generate_key()
     monkeypatch.setenv("LANNER_SECRET_KEY", text)
     monkeypatch.setenv("LANNER_HOME", str(tmp_path))
+    monkeypatch.setattr(store, "_FLOWS", {})  # each test deploys its own acme/login revision 1
     return text
 
 
@@ -152,3 +153,52 @@ def test_a_plain_text_secret_input_saved_before_the_upgrade_is_sealed_by_the_mig
         assert context_for(snapshot)["inputs"]["password"] == VALUE  # it still runs (a replay) with its value
     finally:
         upgraded.dispose()
+
+
+def test_a_backfill_keeps_its_secret_input_encrypted_until_each_run_is_created(database, key, redis_server):
+    flow = FLOW + "triggers:\n  - {id: daily, type: schedule, cron: '0 6 * * *'}\n"
+    with session_scope(database) as session:
+        flow_store.deploy_flow(session, flow)
+    start, end = dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.datetime(2026, 1, 1, 23, tzinfo=dt.UTC)
+    given = {"password": VALUE, "user": "ann"}
+    asked = scheduler.start_backfill(database, "acme", "login", "daily", start, end, given)
+    assert asked["inputs"] == {"password": "****", "user": "ann"}
+    with database.connect() as connection:
+        assert VALUE not in repr(connection.execute(sa.text("SELECT * FROM trigger_state")).all())
+    (execution_id,) = scheduler.Scheduler(database, connect(redis_server)).tick()
+    assert VALUE not in _raw_rows(database)
+    with Session(database) as session:
+        fired = store.get_execution(session, execution_id)
+    assert fired.inputs["password"] == "****" and secrets.open_inputs(fired.secret_inputs) == {"password": VALUE}
+
+
+def test_the_migration_adds_the_column_as_the_model_declares(database):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    with database.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    assert [d for d in diff if "secret_inputs" in str(d)] == []
+    assert "secret_inputs" in {c["name"] for c in sa.inspect(database).get_columns("execution")}
+
+
+def test_a_flow_trigger_filling_a_secret_input_stores_it_encrypted(database, key):
+    from engine.flow_triggers import fire_flow_triggers
+
+    down = (
+        "id: down\nnamespace: acme\ninputs:\n  - {id: password, type: SECRET}\n"
+        "tasks:\n  - {id: r, type: return, value: x}\n"
+        "triggers:\n  - id: after\n    type: flow\n    conditions: [{namespace: acme, flowId: up}]\n"
+        "    inputs: {password: '{{ trigger.outputs.token }}'}\n"
+    )
+    with session_scope(database) as session:
+        flow_store.deploy_flow(session, down)
+        flow_store.deploy_flow(session, "id: up\nnamespace: acme\ntasks:\n  - {id: r, type: return, value: x}\n")
+        ended = store.create_execution(session, "acme", "up")
+        ended.state, ended.outputs = State.SUCCESS.value, {"token": VALUE}  # an output of a run that had no secret
+        (started,) = fire_flow_triggers(session, ended)
+    with Session(database) as session:
+        fired = store.get_execution(session, started)
+    assert fired.inputs == {"password": "****"}
+    assert secrets.open_inputs(fired.secret_inputs) == {"password": VALUE}

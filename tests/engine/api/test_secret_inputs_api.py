@@ -48,8 +48,25 @@ tasks:
       sha = hashlib.sha256(value.encode()).hexdigest()
       outputs({{"same": sha == "{sha}", "sha": sha, "echo": value}})
   - {{id: back, type: return, value: "{{{{ inputs.password }}}}"}}
+  - id: sub
+    type: subflow
+    namespace: acme
+    flowId: verify
+    inputs: {{key: "{{{{ inputs.password }}}}", note: "n {{{{ inputs.password }}}}"}}
 outputs:
   - {{id: out, value: "for {{{{ inputs.user }}}}: {{{{ inputs.password }}}}"}}
+"""
+
+CHILD = """\
+id: verify
+namespace: acme
+inputs:
+  - {{id: key, type: SECRET}}
+  - {{id: note, type: STRING}}
+tasks:
+  - {{id: same, type: shell, commands: ['test "$(printf %s "{{{{ inputs.key }}}}" | sha256sum | cut -c1-64)" = {sha}']}}
+outputs:
+  - {{id: checked, value: "{{{{ outputs.same.exitCode }}}} {{{{ inputs.note }}}}"}}
 """
 
 
@@ -72,7 +89,8 @@ def test_a_secret_input_reaches_its_tasks_and_nobody_else(api, tmp_path, monkeyp
     root = _bearer(api, "root")
     sha = hashlib.sha256(VALUE.encode()).hexdigest()  # the flow checks the value without holding it
     yaml = FLOW.format(sha=sha, marker=tmp_path / "marker")
-    assert api.post("/flows", content=yaml, headers={**root, "content-type": "application/x-yaml"}).is_success
+    for text in (CHILD.format(sha=sha), yaml):
+        assert api.post("/flows", content=text, headers={**root, "content-type": "application/x-yaml"}).is_success
     assert api.post("/users", json={"username": "vera", "password": PASSWORD}, headers=root).status_code == 201
     assert api.put("/namespaces/acme/members/vera", json={"role": "viewer"}, headers=root).is_success
     vera = _bearer(api, "vera")
@@ -97,6 +115,9 @@ def test_a_secret_input_reaches_its_tasks_and_nobody_else(api, tmp_path, monkeyp
         assert runs["py"]["outputs"]["vars"] == {"same": True, "sha": sha, "echo": "****"}  # the task had the value
         assert runs["back"]["outputs"] == {"value": "****"}
         assert found["outputs"] == {"out": "for ann: ****"}
+        assert runs["sub"]["outputs"]["outputs"] == {"checked": "0 n ****"}  # its SECRET input had the value
+        child = api.get(f"/executions/{runs['sub']['outputs']['executionId']}", headers=vera)
+        assert VALUE not in child.text and child.json()["inputs"] == {"key": "****", "note": "n ****"}
         logs = api.get(f"/logs/{shown_id}", headers=vera)
         assert VALUE not in logs.text and "python got ****" in logs.text
         follow = api.get(f"/executions/{shown_id}/follow", headers=vera)
@@ -116,6 +137,17 @@ def test_a_secret_input_reaches_its_tasks_and_nobody_else(api, tmp_path, monkeyp
         timeout=60,
     )
     assert shown.returncode == 0 and VALUE not in shown.stdout and '"password": "****"' in shown.stdout
+    (tmp_path / "login.yml").write_text(yaml)
+    given = ["-i", f"password={VALUE}", "-i", "user=b", "--json"]
+    ran = subprocess.run(
+        [sys.executable, "-m", "engine", "run", str(tmp_path / "login.yml"), *given],
+        env=cluster.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert VALUE not in ran.stdout + ran.stderr and '"out": "for b: ****"' in ran.stdout
 
     monkeypatch.setenv("LANNER_DATABASE_URL", cluster.database_url)
     monkeypatch.setenv("LANNER_HOME", str(cluster.home))
