@@ -57,10 +57,12 @@ def test_the_next_person_in_the_same_tab_sees_nothing_of_the_previous_ones_flows
     tab.goto(f"{url}/flows/globex/payroll")
     tab.locator(".react-flow__node[data-id='pay']").wait_for(timeout=30_000)
 
+    admins_token = tab.evaluate("window.sessionStorage.getItem('token')")
     tab.click("#sign-out")
     tab.wait_for_url(re.compile(r"/login"), timeout=30_000)
     tab.received.clear()
     form_sign_in(tab, url, *ADA)
+    assert tab.evaluate("window.sessionStorage.getItem('token')") not in (admins_token, None)  # a new tab state
     tab.locator("tr.flow-row", has_text="report").wait_for(timeout=30_000)
     tab.wait_for_timeout(1000)  # whatever else the page's state holds has arrived by now
     assert tab.locator("#flow-source").count() == 0
