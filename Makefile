@@ -40,4 +40,4 @@ bench: install
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) .tools .web .lanner .pytest_cache .ruff_cache
+	rm -rf $(VENV) .tools .web .web-* .states-* .lanner .pytest_cache .ruff_cache

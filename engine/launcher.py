@@ -2,14 +2,21 @@
 
 Reflex 0.10 needs bun >= 1.4.4 (or Node >= 22.22). bun's own installer needs the internet, so bun
 comes from the npm registry into the project-local ``.tools`` folder instead.
+
+Reflex builds the studio into a folder of the checkout (``.web``) with the server's port written into it; two
+servers started from one checkout on two ports would overwrite each other's build. Each running server takes
+its own build folder instead (``.web``, then ``.web-2``, ``.web-3``...), held by a lock while it runs.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from engine.children import die_with_parent
@@ -18,6 +25,7 @@ from engine.config import Settings
 PROJECT = Path(__file__).resolve().parent.parent
 TOOLS = PROJECT / ".tools"
 BUN_VERSION = "1.4.4"
+BUILD_FOLDERS = 8  # studios running at once from one checkout
 
 
 def bun_path() -> Path:
@@ -53,9 +61,46 @@ def studio_environment(settings: Settings) -> dict[str, str]:
     return env
 
 
+def build_folder_environment(number: int) -> dict[str, str]:
+    """Where the ``number``-th running studio builds and keeps its per-tab states (the first: Reflex's defaults)."""
+    if number == 1:
+        return {}
+    return {"REFLEX_WEB_WORKDIR": f".web-{number}", "REFLEX_STATES_WORKDIR": f".states-{number}"}
+
+
+@contextlib.contextmanager
+def own_build_folder() -> Iterator[dict[str, str]]:
+    """The first build folder no other running studio of this checkout holds, locked until the block ends (or
+    the process dies: the kernel drops the lock). A folder is reused by the next server that gets it, so its
+    packages are installed once. ``REFLEX_WEB_WORKDIR`` set by hand wins."""
+    if os.environ.get("REFLEX_WEB_WORKDIR"):
+        yield {}
+        return
+    locks = TOOLS / "build-folders"
+    locks.mkdir(parents=True, exist_ok=True)
+    for number in range(1, BUILD_FOLDERS + 1):
+        lock = open(locks / f"{number}.lock", "w")  # noqa: SIM115 - held for the whole block
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            continue
+        try:
+            yield build_folder_environment(number)
+        finally:
+            lock.close()
+        return
+    raise SystemExit(f"error: {BUILD_FOLDERS} studios already run from {PROJECT}; stop one, or start from a copy")
+
+
 def run_studio(settings: Settings, *, host: str, port: int) -> int:
     """Serve the studio (UI and its backend) on one port until interrupted; returns the exit status."""
-    env = studio_environment(settings)
+    with own_build_folder() as build_folder:
+        return _serve(settings, build_folder, host=host, port=port)
+
+
+def _serve(settings: Settings, build_folder: dict[str, str], *, host: str, port: int) -> int:
+    env = {**studio_environment(settings), **build_folder}
     command = [
         sys.executable,
         "-m",
@@ -71,7 +116,8 @@ def run_studio(settings: Settings, *, host: str, port: int) -> int:
         "--frontend-port",
         str(port),
     ]
-    print(f"Lanner studio on http://localhost:{port}  (data in {settings.home})", file=sys.stderr)
+    folder = build_folder.get("REFLEX_WEB_WORKDIR", ".web")
+    print(f"Lanner studio on http://localhost:{port}  (data in {settings.home}, build in {folder})", file=sys.stderr)
     process = subprocess.Popen(command, cwd=PROJECT, env=env, preexec_fn=die_with_parent)
     try:
         return process.wait()

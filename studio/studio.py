@@ -17,11 +17,12 @@ from studio.pages import (
     triggers,
     users,
 )
-from studio.session import SessionState, on_backend_error
+from studio.session import ForgetOtherSignIns, SessionState, on_backend_error
 
 # The REST API (engine/api) is served by the studio's backend under /api/v1. Refused access raised by any event
 # handler (engine.authz) becomes a redirect to the sign-in page or a message, in one place.
 app = rx.App(api_transformer=create_app(), backend_exception_handler=on_backend_error)
+app.add_middleware(ForgetOtherSignIns())  # one person's page states are never shown to the next
 
 
 def signed_in_page(component, route: str, title: str, load) -> None:

@@ -44,6 +44,10 @@ def sidebar(namespaces: rx.Var, selected: rx.Var, on_select) -> rx.Component:
     )
 
 
+# Signing out also drops the tab's Reflex token: the next page starts from fresh states, on a new token.
+FORGET_TAB = rx.Var("() => window.sessionStorage.removeItem('token')")
+
+
 def account_box() -> rx.Component:
     """Who is signed in, and the way out: a plain form, so the server clears the HttpOnly cookie itself."""
     return rx.vstack(
@@ -62,6 +66,7 @@ def account_box() -> rx.Component:
             ),
             action="/api/v1/auth/logout",
             method="post",
+            custom_attrs={"onSubmit": FORGET_TAB},
         ),
         spacing="2",
         padding_top="1em",
@@ -71,6 +76,16 @@ def account_box() -> rx.Component:
 
 
 def page(sidebar_component: rx.Component, *body: rx.Component) -> rx.Component:
+    """The body shows once the page's ``on_load`` handlers (access checks first) are done: never what the state
+    held before this load."""
     return rx.hstack(
-        sidebar_component, rx.box(*body, padding="1.5em", flex="1", min_width="0"), spacing="0", align="start"
+        sidebar_component,
+        rx.box(
+            rx.cond(rx.State.is_hydrated, rx.fragment(*body), rx.center(rx.spinner(size="3"), padding="4em")),
+            padding="1.5em",
+            flex="1",
+            min_width="0",
+        ),
+        spacing="0",
+        align="start",
     )

@@ -72,6 +72,20 @@ def share_button(kind, namespace, target, revision="") -> rx.Component:
     )
 
 
+def share_button_for(may_share: rx.Var, kind, namespace, target) -> rx.Component:
+    """Share for those whose role allows it; the others see it disabled, saying which role it needs."""
+    reason = "sharing needs the editor role on " + namespace
+    return rx.cond(
+        may_share,
+        share_button(kind, namespace, target),
+        rx.el.span(
+            rx.button("Share", variant="soft", id="share-button", disabled=True, title=reason),
+            title=reason,
+            id="share-refused",
+        ),
+    )
+
+
 def _link_row(link: dict) -> rx.Component:
     return rx.table.row(
         rx.table.cell(link["shown"].to(str)),

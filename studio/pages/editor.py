@@ -76,7 +76,14 @@ def _toolbar() -> rx.Component:
             EditorState.execution_id != "",
             rx.hstack(
                 rx.badge(EditorState.execution_state, id="execution-state"),
-                rx.button("Kill", on_click=EditorState.kill_run, id="kill-button", color_scheme="red", variant="soft"),
+                rx.button(
+                    "Kill",
+                    on_click=EditorState.kill_run,
+                    id="kill-button",
+                    color_scheme="red",
+                    variant="soft",
+                    disabled=EditorState.run_ended,  # nothing left to stop
+                ),
             ),
         ),
         width="100%",
@@ -172,20 +179,26 @@ def _right_pane() -> rx.Component:
 def editor_page() -> rx.Component:
     return page(
         sidebar(SessionState.reachable, EditorState.namespace, SessionState.open_namespace),
-        _toolbar(),
-        rx.hstack(
-            _palette(),
-            _canvas(),
-            rx.cond(
-                EditorState.pane != "hidden",
-                rx.fragment(pane_splitter(target="yaml-pane", storage_key="lanner:pane-width"), _right_pane()),
+        rx.cond(
+            EditorState.missing != "",
+            rx.callout(EditorState.missing, color_scheme="red", id="flow-missing"),
+            rx.fragment(
+                _toolbar(),
+                rx.hstack(
+                    _palette(),
+                    _canvas(),
+                    rx.cond(
+                        EditorState.pane != "hidden",
+                        rx.fragment(pane_splitter(target="yaml-pane", storage_key="lanner:pane-width"), _right_pane()),
+                    ),
+                    width="100%",
+                    spacing="2",
+                    margin_top="1em",
+                ),
+                run_dialog(),
+                history_dialog(),
+                share_dialog(),
+                rx.cond(EditorState.execution_id != "", log_panel()),
             ),
-            width="100%",
-            spacing="2",
-            margin_top="1em",
         ),
-        run_dialog(),
-        history_dialog(),
-        share_dialog(),
-        rx.cond(EditorState.execution_id != "", log_panel()),
     )

@@ -9,12 +9,14 @@ import reflex as rx
 
 from engine.access import Action, can, role_in
 from engine.problems import FlowInvalid
+from engine.states import TERMINAL
 from engine.yaml_edit import EditError
 from studio import services
 from studio.forms import FieldError
 from studio.session import SessionState
 
 EDITOR_TEXT = "the editor"
+RUN_ENDED = frozenset(state.value for state in TERMINAL)
 
 
 class EditorState(SessionState):
@@ -60,6 +62,7 @@ class EditorState(SessionState):
     can_run: bool = False
     can_share: bool = False
     read_only_note: str = ""
+    missing: str = ""  # the flow may not be read (or does not exist): the page shows only this
     _log_position: int = 0
 
     @rx.var
@@ -77,11 +80,17 @@ class EditorState(SessionState):
 
     @rx.event
     def load(self) -> None:
+        pane = self.pane  # the one choice kept from flow to flow
+        self.reset()  # nothing of the previous flow stays on screen, whether or not this one may be read
+        self.pane = pane
         params = self.router.page.params
         self.namespace, self.flow_id = params.get("namespace", ""), params.get("flow_id", "")
         principal = self.principal()
-        self.can_edit = self.can_run = self.can_share = False  # until the flow is known to be theirs to see
-        self.saved = services.flow_source(principal, self.namespace, self.flow_id)  # raises unless readable
+        try:
+            self.saved = services.flow_source(principal, self.namespace, self.flow_id)
+        except LookupError:  # a missing flow, or one of a namespace the person may not read (NotVisible)
+            self.missing = f"no flow {self.namespace}/{self.flow_id}"
+            return
         self.can_edit = can(principal, Action.EDIT_FLOW, self.namespace)
         self.can_run = can(principal, Action.RUN, self.namespace)
         self.can_share = can(principal, Action.SHARE, self.namespace)
@@ -304,10 +313,21 @@ class EditorState(SessionState):
             self.run_error = "; ".join(exc.errors.values())
             self.run_errors = exc.errors
             return None
-        self.run_open, self.execution_state, self.log_lines, self._log_position = False, "CREATED", [], 0
-        self.task_outputs = {}
-        self.nodes = [{**n, **services.node_run_view(None)} for n in self.nodes]
+        self.run_open, self.log_lines, self._log_position = False, [], 0
+        self._poll_run(self.principal())
         return EditorState.follow_run
+
+    def _poll_run(self, principal: Any) -> bool:
+        """The badge, the nodes, the outputs and new log lines, all from one read of the run; True once it ended."""
+        status = services.run_status(principal, self.execution_id, self._log_position)
+        self.execution_state = status["state"]
+        tasks = status["tasks"]
+        self.task_outputs = {task_id: run["outputs"] for task_id, run in tasks.items() if run["outputs"]}
+        self.nodes = [{**n, **services.node_run_view(tasks.get(n["id"]))} for n in self.nodes]
+        if status["logs"]:
+            self._log_position = status["logs"][-1]["id"]
+            self.log_lines = (self.log_lines + status["logs"])[-500:]
+        return status["state"] in RUN_ENDED
 
     @rx.event(background=True)
     async def follow_run(self):
@@ -316,25 +336,23 @@ class EditorState(SessionState):
         async with self:
             principal = self.principal()  # asked once per run followed: each poll is checked against it
         while True:
-            async with self:
-                if not self.execution_id:
-                    return
-                status = services.run_status(principal, self.execution_id, self._log_position)
-                self.execution_state = status["state"]
-                tasks = status["tasks"]
-                self.task_outputs = {task_id: run["outputs"] for task_id, run in tasks.items() if run["outputs"]}
-                self.nodes = [{**n, **services.node_run_view(tasks.get(n["id"]))} for n in self.nodes]
-                if status["logs"]:
-                    self._log_position = status["logs"][-1]["id"]
-                    self.log_lines = (self.log_lines + status["logs"])[-500:]
-                if status["state"] in ("SUCCESS", "WARNING", "FAILED", "KILLED", "CANCELLED"):
-                    return
             await asyncio.sleep(0.25)
+            async with self:
+                if not self.execution_id or self._poll_run(principal):
+                    return
+
+    @rx.var
+    def run_ended(self) -> bool:
+        return self.execution_state in RUN_ENDED
 
     @rx.event
     def kill_run(self) -> None:
-        if self.execution_id:
+        if not self.execution_id or self.run_ended:
+            return
+        try:
             services.kill_run(self.principal(), self.execution_id)
+        except ValueError as exc:  # it ended meanwhile
+            self.message = str(exc)
 
     @rx.event
     def select_task(self, payload: dict[str, Any]) -> None:

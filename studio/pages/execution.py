@@ -18,7 +18,7 @@ from studio import services
 from studio.components.canvas import flow_canvas
 from studio.components.layout import page, sidebar
 from studio.components.logs import log_filters, log_line
-from studio.components.share_dialog import share_button, share_dialog
+from studio.components.share_dialog import share_button_for, share_dialog
 from studio.gantt import gantt_figure
 from studio.services import executions as runs
 from studio.session import ALL_NAMESPACES, SessionState
@@ -198,7 +198,9 @@ def _header() -> rx.Component:
             rx.badge(info["state"].to(str), id="execution-state", size="2"),
             rx.spacer(),
             rx.text(ExecutionState.message, size="2", id="execution-message"),
-            share_button("execution", info["namespace"].to(str), ExecutionState.execution_id),
+            share_button_for(
+                info["may_share"].to(bool), "execution", info["namespace"].to(str), ExecutionState.execution_id
+            ),
             width="100%",
             align="center",
         ),

@@ -29,6 +29,12 @@ class FlowsState(SessionState):
         """The page's ``on_load``: ``?namespace=`` (the sidebar of other pages) chooses the namespace."""
         self.namespace = self.router.page.params.get("namespace") or self.namespace
         self.load()
+        if self.opened:  # the flow shown last time is read again, as whoever is signed in now
+            namespace, _, flow_id = self.opened.partition("/")
+            try:
+                self.open_flow(namespace, flow_id)
+            except LookupError:
+                self.opened, self.source = "", ""
 
     @rx.event
     def load(self) -> None:

@@ -191,6 +191,7 @@ def detail(principal: Principal, execution_id: str) -> dict[str, Any]:
         "may_kill": can(principal, Action.KILL, execution.namespace),
         "may_restart": can(principal, Action.RESTART, execution.namespace),
         "may_resume": can(principal, Action.PAUSE, execution.namespace),
+        "may_share": can(principal, Action.SHARE, execution.namespace),
     }
 
 
