@@ -1,7 +1,7 @@
 """task run retryable: a failure no retry cures (a secret that is not set) skips the retry policy
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-11-29
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 
 
 revision = "0010"
-down_revision = "0008"  # written beside 0009_secret_inputs: chain it after 0009 when both are merged
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
