@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -160,6 +161,7 @@ def main() -> None:
             for process in (executor, worker, api):
                 if process is not None:
                     process.wait(30)
+    shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":
