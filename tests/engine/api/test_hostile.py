@@ -97,15 +97,17 @@ def test_checking_flows_does_not_stall_other_requests(cluster_factory):
         except httpx.TransportError:
             assert time.monotonic() < deadline, (cluster.home / "api.log").read_text()
             time.sleep(0.1)
-    big = "id: big\nnamespace: big\ntasks:\n" + "".join(
-        f"  - {{id: t{i}, type: log, message: m}}\n" for i in range(2700)
+    # Legal but slow to check: 1,500 tasks of 20 expressions each (every expression is parsed).
+    message = " ".join(["{{ inputs.x | upper }}"] * 20)
+    big = "id: big\nnamespace: big\ninputs:\n  - {id: x, type: STRING}\ntasks:\n" + "".join(
+        f'  - {{id: t{i}, type: log, message: "{message}"}}\n' for i in range(1500)
     )
     answers: list[httpx.Response] = []
     took: list[float] = []
 
     def send() -> None:
         with httpx.Client(base_url=api.base_url, timeout=60) as other:
-            for _ in range(3):
+            for _ in range(2):
                 started = time.monotonic()
                 answers.append(other.post("/flows/validate", content=big, headers=YAML))
                 took.append(time.monotonic() - started)
@@ -121,10 +123,10 @@ def test_checking_flows_does_not_stall_other_requests(cluster_factory):
         time.sleep(0.02)
     checker.join()
     api.close()
-    assert [a.status_code for a in answers] == [200, 200, 200, 422] and answers[0].json()["valid"] is True
+    assert [a.status_code for a in answers] == [200, 200, 422] and answers[0].json()["valid"] is True
     # On the event loop, each ping would wait for the check under way; beside it, pings wait for a share of the
     # CPU (and of the GIL, which pydantic holds for a moment now and then).
-    assert min(took) > 0.3 and len(pings) >= 10 and statistics.median(pings) < min(took) / 4, (took, pings)
+    assert min(took) > 0.5 and len(pings) >= 10 and statistics.median(pings) < min(took) / 4, (took, pings)
 
 
 def test_nul_characters_are_refused_with_a_message(app):
