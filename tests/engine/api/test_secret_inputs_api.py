@@ -82,6 +82,8 @@ def _stored(db: sa.Engine) -> str:
         return repr([connection.execute(sa.text(f"SELECT * FROM {table}")).all() for table in tables])
 
 
+# SQLite only: storage on PostgreSQL is checked by tests/engine/test_secret_inputs.py, in seconds
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_secret_input_reaches_its_tasks_and_nobody_else(api, tmp_path, monkeypatch):
     cluster = api.cluster
     assert api.post("/auth/setup", json={"username": "root", "password": PASSWORD}).status_code == 201
