@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 from sqlalchemy import Engine
 
-from engine import commands, events
+from engine import commands, events, uploads
 from engine.access import Role
 from engine.client import Client, ServerError
 from engine.config import load_settings
@@ -406,7 +406,14 @@ def run_command(
                 deployed = client.deploy(read_source(path))
                 if deployed["status"] != flow_store.DeployStatus.UNCHANGED.value:
                     click.echo(deployed["message"], err=True)
-            execution_id = client.trigger(namespace, flow_id, given_inputs, given_labels)["id"]
+            files = {}
+            if given_inputs:
+                declared = result.flow if path.is_file() else _remote_flow(client, namespace, flow_id)
+                files = _local_files(declared, given_inputs)
+            for name, local in files.items():
+                if not local.is_file():
+                    _fail(f"input '{name}': {local} is not a file")
+            execution_id = client.trigger(namespace, flow_id, given_inputs, given_labels, files)["id"]
             _follow_run(client.follow(execution_id, timeout=timeout), execution_id, namespace, flow_id, as_json)
             _report_run(_remote_document(client.execution(execution_id)), as_json)
     with _connections() as (conn, settings, url):
@@ -415,13 +422,29 @@ def run_command(
                 deployed = flow_store.save_flow(session, result.flow, read_source(path), author=getpass.getuser())
             if deployed.status is not flow_store.DeployStatus.UNCHANGED:
                 click.echo(deployed.describe(), err=True)
+        folder = None
         try:
+            with session_scope(conn.db) as session:
+                declared = store.flow_at(
+                    session, namespace, flow_id, flow_store.get_flow(session, namespace, flow_id).revision
+                )
+            # The machine's operator names local files: copied into the flow's uploads, the one place a FILE
+            # input may point to, as the API stores what it is sent.
+            folder, stored = uploads.store_local(
+                settings.home, namespace, flow_id, _local_files(declared, given_inputs)
+            )
             execution_id = commands.start_execution(
-                conn, namespace, flow_id, inputs=given_inputs, labels=given_labels, trigger={"type": "cli"}
+                conn,
+                namespace,
+                flow_id,
+                inputs={**given_inputs, **stored},
+                labels=given_labels,
+                trigger={"type": "cli"},
             )
         except flow_store.FlowNotFound as exc:
             _fail(str(exc))
-        except (store.InputsInvalid, store.ExecutionConflict) as exc:
+        except (store.InputsInvalid, store.ExecutionConflict, uploads.UploadRefused) as exc:
+            uploads.discard(folder)
             _fail(str(exc))
         local = (
             contextlib.nullcontext()
@@ -455,6 +478,19 @@ def run_command(
             ],
         }
     _report_run(document, as_json, execution.duration_ms)
+
+
+def _local_files(flow, given: dict[str, str]) -> dict[str, Path]:
+    """The local files named for the flow's FILE inputs (``-i data=./local.csv``)."""
+    return {i.id: Path(given[i.id]).expanduser() for i in flow.inputs if i.kind == "FILE" and given.get(i.id)}
+
+
+def _remote_flow(client: Client, namespace: str, flow_id: str):
+    """A deployed flow as the server has it (to know which inputs are files to send)."""
+    result = load_flow(client.flow_source(namespace, flow_id), f"{namespace}/{flow_id}")
+    if not result.ok:
+        raise_invalid(result)
+    return result.flow
 
 
 def _follow_run(items, execution_id: str, namespace: str, flow_id: str, as_json: bool) -> None:

@@ -11,7 +11,8 @@ import redis
 from sqlalchemy import Engine, delete, update
 from sqlmodel import col, select
 
-from engine import audit, dag, events
+from engine import audit, dag, events, uploads
+from engine.config import load_settings
 from engine.inputs import resolve_inputs
 from engine.queue import enqueue_runs
 from engine.secrets import open_inputs
@@ -214,7 +215,8 @@ def resume_execution(
         for run in paused:
             task = find_task(flow, run.task_id)
             declared = task.on_resume if isinstance(task, Pause) else []
-            values, errors = resolve_inputs(declared, inputs or {})
+            uploaded = uploads.accept_uploads(load_settings().home, execution.namespace, execution.flow_id)
+            values, errors = resolve_inputs(declared, inputs or {}, uploaded=uploaded)
             if errors:
                 raise store.InputsInvalid(errors)
             session.execute(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -215,7 +216,7 @@ class FileInput(InputBase):
     kind: ClassVar[str] = "FILE"
 
     def coerce(self, value: Any) -> str:
-        # A FILE input's value is a reference to stored content (a URI), set by the API upload.
+        # A FILE input's value is the path of a stored upload; resolve_inputs checks where it is (``uploaded``).
         if not isinstance(value, str) or not value:
             raise ValueError("expected a file reference")
         return value
@@ -253,8 +254,18 @@ INPUT_TYPES = (
 )
 
 
-def resolve_inputs(declared: list[InputBase], given: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """Typed input values for an execution, and the errors by input id (empty when all is well)."""
+NOT_UPLOADED = "a FILE input must be uploaded (multipart/form-data); a server path is not accepted"
+
+
+def resolve_inputs(
+    declared: list[InputBase], given: dict[str, Any], *, uploaded: Callable[[str], str] | None = None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Typed input values for an execution, and the errors by input id (empty when all is well).
+
+    A FILE value given (not a flow's own default) names a file on the server, so it is accepted only when
+    ``uploaded`` recognises it as a file stored for this flow (engine/uploads.py) and returns its path; without
+    ``uploaded`` no FILE value is accepted. This holds for every way a run starts: API, studio, triggers, CLI.
+    """
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
     known = {decl.id for decl in declared}
@@ -263,7 +274,8 @@ def resolve_inputs(declared: list[InputBase], given: dict[str, Any]) -> tuple[di
             errors[name] = f"unknown input '{name}'"
     for decl in declared:
         raw = given.get(decl.id)
-        if (raw is None or raw == "") and decl.defaults is not None:
+        from_defaults = (raw is None or raw == "") and decl.defaults is not None
+        if from_defaults:
             raw = decl.defaults  # which may be "" on purpose: an empty text, not a missing input
         if raw is None or (raw == "" and decl.defaults is None):
             if decl.required:
@@ -273,6 +285,10 @@ def resolve_inputs(declared: list[InputBase], given: dict[str, Any]) -> tuple[di
             continue
         try:
             values[decl.id] = decl.coerce(raw)
+            if decl.kind == "FILE" and not from_defaults:
+                if uploaded is None:
+                    raise ValueError(NOT_UPLOADED)
+                values[decl.id] = uploaded(values[decl.id])
         except ValueError as exc:
             errors[decl.id] = f"input '{decl.id}': {exc}"
     return values, errors

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from engine import audit
+from engine import audit, uploads
 from engine.config import load_settings
 from engine.flow import Flow
 from engine.inputs import resolve_inputs
@@ -76,11 +76,13 @@ def create_execution(
     parent_task_run_id: str | None = None,
     allow_disabled: bool = False,
     mask: Iterable[str] = (),
+    inherited_files: Iterable[str] = (),
 ) -> Execution:
     """A new CREATED execution; inputs are checked against the flow's declarations first.
 
     SECRET inputs are stored encrypted and shown as ``****``; ``mask`` are secret values that must not appear
-    in the other inputs either (a subflow's inputs rendered from its parent's secrets).
+    in the other inputs either (a subflow's inputs rendered from its parent's secrets). A FILE input takes only a
+    file uploaded for this flow, or one of ``inherited_files`` (its parent's FILE values, for a subflow).
     """
     record = get_flow(session, namespace, flow_id)
     current = revision is None or revision == record.revision
@@ -88,7 +90,8 @@ def create_execution(
     flow = flow_at(session, namespace, flow_id, revision, record.source if current else None)
     if flow.disabled and not allow_disabled:
         raise ExecutionConflict(f"flow {namespace}/{flow_id} is disabled")
-    values, errors = resolve_inputs(flow.inputs, inputs or {})
+    uploaded = uploads.accept_uploads(load_settings().home, namespace, flow_id, inherited_files)
+    values, errors = resolve_inputs(flow.inputs, inputs or {}, uploaded=uploaded)
     if errors:
         raise InputsInvalid(errors)
     shown, sealed = seal_inputs(values, [decl.id for decl in flow.inputs if decl.kind == "SECRET"])
@@ -294,6 +297,11 @@ def persist(session: Session, before: Snapshot, after: Snapshot, actions: list) 
     return result
 
 
+def _file_values(snapshot: Snapshot) -> list[str]:
+    """The parent's FILE input values, which its subflows may be given."""
+    return [str(snapshot.execution.inputs.get(i.id)) for i in snapshot.flow.inputs if i.kind == "FILE"]
+
+
 def _start_subflow(session: Session, snapshot: Snapshot, action: StartSubflow, result: Persisted) -> None:
     try:
         create_execution(
@@ -302,6 +310,7 @@ def _start_subflow(session: Session, snapshot: Snapshot, action: StartSubflow, r
             action.flow_id,
             inputs=action.given_inputs,  # unmasked: a SECRET input of the child is given the real value
             mask=snapshot.seen_secrets,
+            inherited_files=_file_values(snapshot),
             labels=action.labels,
             execution_id=action.execution_id,
             parent_execution_id=snapshot.execution.id,

@@ -80,3 +80,23 @@ def test_execution_list_show_logs_kill_restart(cluster, tmp_path: Path):
     lanner(cluster, "execution", "kill", execution_id)
     follow = lanner(cluster, "execution", "logs", execution_id, "--follow")
     assert follow.returncode == 0 and follow.stdout.count("hi there") == 1
+
+
+def test_run_gives_a_file_input_a_local_file_copied_into_the_flows_uploads(cluster, tmp_path: Path):
+    flow = tmp_path / "files.yml"
+    flow.write_text(
+        "id: cli_file\nnamespace: cli\ninputs:\n  - {id: data, type: FILE}\n"
+        "tasks:\n  - {id: show, type: shell, commands: ['cat {{ inputs.data }}']}\n"
+    )
+    local = tmp_path / "local.csv"
+    local.write_text("a,b\n1,2\n")
+    done = lanner(cluster, "run", str(flow), "-i", f"data={local}", "--json")
+    assert done.returncode == 0, done.stderr
+    execution = cluster.execution(json.loads(done.stdout)["id"])
+    stored = Path(execution.inputs["data"])
+    assert stored.parent.parent == (cluster.home / "uploads" / "cli" / "cli_file").resolve()
+    assert stored.read_text() == "a,b\n1,2\n" and stored.name == "local.csv"
+    assert [line.message for line in cluster.logs(execution.id)] == ["a,b", "1,2"]
+    missing = lanner(cluster, "run", str(flow), "-i", f"data={tmp_path / 'nope.csv'}")
+    assert missing.returncode == 1 and "input 'data'" in missing.stderr and "is not a file" in missing.stderr
+    assert "Traceback" not in missing.stderr

@@ -154,3 +154,17 @@ def test_an_unreachable_server_is_one_error_line(tmp_path: Path):
     )
     assert done.returncode == 1 and done.stderr.startswith("error: cannot reach http://127.0.0.1:9/api/v1")
     assert "Traceback" not in done.stderr
+
+
+def test_a_file_input_is_uploaded_to_the_server_not_sent_as_a_path(remote: Remote):
+    flow = remote.workdir / "files.yml"
+    flow.write_text(
+        "id: remote_file\nnamespace: tutorial\ninputs:\n  - {id: data, type: FILE}\n  - {id: n, type: INT}\n"
+        "tasks:\n  - {id: show, type: shell, commands: ['cat {{ inputs.data }}', 'echo n={{ inputs.n }}']}\n"
+    )
+    (remote.workdir / "local.csv").write_text("x,y\n")
+    ran = remote.lanner("boss", "run", str(flow), "-i", "data=local.csv", "-i", "n=3", "-l", "env=test")
+    assert ran.returncode == 0, ran.stderr
+    assert "-- SUCCESS" in ran.stderr and " show             x,y" in ran.stdout and "n=3" in ran.stdout
+    by_id = remote.lanner("boss", "run", "tutorial/remote_file", "-i", "data=missing.csv", "-i", "n=1")
+    assert by_id.returncode == 1 and by_id.stderr.strip() == "error: input 'data': missing.csv is not a file"

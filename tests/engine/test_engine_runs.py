@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from engine import commands
+from engine import commands, uploads
 from engine.states import State
 from tests.engine.conftest import unique
 
@@ -262,6 +262,34 @@ def test_subflow_waits_and_returns_outputs(cluster):
     )
     assert cluster.wait(execution_id).state == "SUCCESS"
     assert cluster.runs(execution_id)["use"].outputs == {"value": 40}
+
+
+def test_a_subflow_is_given_its_parents_uploaded_file_but_never_a_server_path(cluster, tmp_path, monkeypatch):
+    monkeypatch.setenv("LANNER_HOME", str(cluster.home))  # where this process looks for the flow's uploads
+    cluster.deploy(
+        "id: reader\nnamespace: test.sub\ninputs:\n  - {id: file, type: FILE}\n"
+        "tasks:\n  - {id: cat, type: shell, commands: ['cat {{ inputs.file }}']}\n"
+    )
+    parent = flow(
+        "  - {id: passed, type: subflow, namespace: test.sub, flowId: reader, inputs: {file: '{{ inputs.data }}'}}\n"
+        "  - {id: smuggled, type: subflow, namespace: test.sub, flowId: reader, inputs: {file: '{{ inputs.path }}'},"
+        " allowFailure: true}\n",
+        "inputs:\n  - {id: data, type: FILE}\n  - {id: path, type: STRING}\n",
+    )
+    namespace, flow_id = cluster.deploy(parent)
+    upload = tmp_path / "d.csv"
+    upload.write_text("from the parent\n")
+    _, stored = uploads.store_local(cluster.home, namespace, flow_id, {"data": upload})
+    server_file = tmp_path / "server.txt"
+    server_file.write_text("not for operators\n")
+    execution_id = cluster.run(parent, {"data": stored["data"], "path": str(server_file)})
+    cluster.wait(execution_id)
+    runs = cluster.runs(execution_id)
+    assert runs["passed"].state == "SUCCESS", runs["passed"].error
+    assert runs["smuggled"].state == "FAILED"
+    assert "input 'file': a FILE input must be uploaded" in runs["smuggled"].error
+    child = runs["passed"].outputs["executionId"]
+    assert [line.message for line in cluster.logs(child)] == ["from the parent"]
 
 
 def test_concurrency_limit_queues_the_second_execution(cluster):

@@ -259,3 +259,38 @@ def test_the_whole_audit_trail_names_who_may_read_it(app):
     assert refused.status_code == 403
     message = refused.json()["message"]
     assert "manage users" not in message and "global administrators" in message and "admin role" in message
+
+
+def test_a_file_input_takes_only_a_file_uploaded_for_that_flow(app, tmp_path: Path):
+    api = _client(app)
+    _deploy(UPLOAD)
+    _deploy(UPLOAD.replace("id: upload", "id: other"))
+    server_file = tmp_path / "server.txt"
+    server_file.write_text("not for operators")
+    uploaded = api.post("/executions/trigger/files/upload", files={"data": ("d.csv", b"a,b\n")}, data={"count": "1"})
+    assert uploaded.status_code == 201  # multipart still works
+    stored = Path(uploaded.json()["inputs"]["data"])
+    elsewhere = api.post("/executions/trigger/files/other", files={"data": ("o.csv", b"o\n")}, data={"count": "1"})
+    other_flows_file = elsewhere.json()["inputs"]["data"]
+    refused_values = (
+        str(server_file),
+        "/etc/passwd",
+        "../../../../../../etc/passwd",
+        f"{stored.parent}/../../../../../server.txt",  # starts in the flow's uploads, then climbs out
+        f"{stored.parent}/../../other/{Path(other_flows_file).parent.name}/o.csv",
+        other_flows_file,  # uploaded, but for another flow
+        f"{stored.parent}/missing.csv",
+    )
+    for value in refused_values:
+        answer = api.post("/executions/trigger/files/upload", json={"inputs": {"data": value, "count": 1}})
+        assert answer.status_code == 422, value
+        assert answer.json()["message"] == (
+            "input 'data': a FILE input must be uploaded (multipart/form-data); a server path is not accepted"
+        )
+    text_field = {"data": (None, str(server_file)), "count": (None, "1")}  # multipart, but a text field
+    as_form_text = api.post("/executions/trigger/files/upload", files=text_field)
+    assert as_form_text.status_code == 422 and "must be uploaded" in as_form_text.json()["message"]
+    runs = api.get("/executions", params={"namespace": "files", "flowId": "upload"}).json()
+    assert runs["total"] == 1  # only the upload started a run
+    again = api.post("/executions/trigger/files/upload", json={"inputs": {"data": str(stored), "count": 2}})
+    assert again.status_code == 201  # the flow's own upload, named again (as a replay does)
