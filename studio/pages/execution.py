@@ -179,11 +179,6 @@ class ExecutionState(SessionState):
     def set_log_search(self, value: str) -> None:
         self.log_search = value
 
-    @rx.event
-    def download_logs(self):
-        text = runs.all_logs_text(self.principal(), self.execution_id)
-        return rx.download(data=text, filename=f"{self.execution_id}.log")
-
 
 def _fact(label: str, value, **props) -> rx.Component:
     return rx.vstack(rx.text(label, size="1", color_scheme="gray"), rx.text(value, size="2", **props), spacing="0")
@@ -268,7 +263,20 @@ def _logs() -> rx.Component:
                 ExecutionState.visible_logs,
             ),
             rx.spacer(),
-            rx.button("Download", on_click=ExecutionState.download_logs, size="1", variant="soft", id="download-logs"),
+            # A plain link to the API's streamed download (the session cookie goes with it): the log never passes
+            # through this page's state, whatever its size. A share link's page offers no download.
+            rx.button(
+                rx.el.a(
+                    "Download",
+                    href="/api/v1/logs/" + ExecutionState.execution_id + "/download",
+                    download=ExecutionState.execution_id + ".log",
+                    reload_document=True,  # rx.el.a is React Router's Link: let the browser fetch it, not the router
+                    id="download-logs",
+                ),
+                as_child=True,
+                size="1",
+                variant="soft",
+            ),
             width="100%",
             align="center",
         ),

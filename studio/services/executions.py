@@ -268,16 +268,6 @@ def log_rows(session: Session, execution_id: str, *, after: int = 0, limit: int 
     return [log_row(line) for line in read_logs(session, execution_id, after=after, limit=limit)]
 
 
-def all_logs_text(principal: Principal, execution_id: str) -> str:
-    """Every line of an execution as a text file (for download)."""
-    with session_scope(database()) as session:
-        authz.require_execution(session, principal, Action.READ, execution_id)
-        lines = read_logs(session, execution_id, limit=1_000_000)
-    return "".join(
-        f"{line.timestamp.isoformat()} {line.level:<5} {line.task_id or '-'} {line.message}\n" for line in lines
-    )
-
-
 def replay(principal: Principal, execution_id: str, task_id: str) -> str:
     require(principal, Action.RESTART, execution_id)
     return commands.replay_execution(connections(), execution_id, task_id, actor=principal.name)

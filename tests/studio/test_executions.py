@@ -93,11 +93,16 @@ def test_a_failed_execution_shows_why_and_a_restart_succeeds(studio, page, tmp_p
     page.wait_for_function(
         "document.querySelector('#log-panel').innerText.includes('second time lucky')", timeout=10_000
     )
+    # The button is a plain link to the API's streamed download: the log never goes through the page's state.
+    link = f"/api/v1/logs/{failed['id']}/download"
+    assert page.locator("#download-logs").get_attribute("href") == link
     with page.expect_download(timeout=15_000) as download:
         page.click("#download-logs")
+    assert download.value.url == studio["url"] + link
     saved = download.value.path().read_text()
     assert download.value.suggested_filename == f"{failed['id']}.log"
     assert "the first attempt fails on purpose" in saved and "second time lucky" in saved
+    assert saved.splitlines()[0].endswith(" INFO  prepare preparing")
     page.click("#tab-gantt")
     plot = "document.querySelector('#gantt.js-plotly-plot, #gantt .js-plotly-plot')"
     try:

@@ -161,7 +161,7 @@ def test_a_secret_input_reaches_its_tasks_and_nobody_else(api, tmp_path, monkeyp
         assert json.loads(detail["inputs_json"]) == {"password": "****", "user": "ann"}
         runs_by_task, _ = studio_runs.task_runs(admin, execution_id)
         listed_rows, _ = studio_runs.search_executions(admin)
-        everything = repr([detail, runs_by_task, listed_rows, studio_runs.all_logs_text(admin, execution_id)])
+        everything = repr([detail, runs_by_task, listed_rows, studio_runs.logs(admin, execution_id)])
         assert VALUE not in everything and "****" in everything
     finally:
         services.database.cache_clear()
