@@ -249,6 +249,9 @@ def run(bench: Bench, can_sign_in: bool) -> None:
         files=files,
         note=where,
     )
+    for path in ("/etc/passwd", "../../../../etc/passwd"):
+        p(f"FILE input as a server path {path} (JSON)", "POST", "/executions/trigger/bench.hostile/target",
+          json={"inputs": {"data": path}})  # fmt: skip
 
     print("Sign-in")
     if not can_sign_in:

@@ -284,11 +284,12 @@ def resolve_inputs(
                 values[decl.id] = None
             continue
         try:
-            values[decl.id] = decl.coerce(raw)
+            value = decl.coerce(raw)
             if decl.kind == "FILE" and not from_defaults:
                 if uploaded is None:
                     raise ValueError(NOT_UPLOADED)
-                values[decl.id] = uploaded(values[decl.id])
+                value = uploaded(value)
+            values[decl.id] = value
         except ValueError as exc:
             errors[decl.id] = f"input '{decl.id}': {exc}"
     return values, errors

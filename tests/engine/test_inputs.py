@@ -91,3 +91,24 @@ def test_an_empty_default_is_an_empty_text_not_a_missing_input():
     )
     assert resolve_inputs(declared, {}) == ({"note": "", "other": None}, {})
     assert resolve_inputs(declared, {"note": "", "other": ""}) == ({"note": "", "other": None}, {})
+
+
+def test_a_file_value_must_be_an_upload_of_the_flow_but_a_default_is_the_flows_own(tmp_path):
+    from engine import uploads
+
+    home = tmp_path / "home"
+    _, stored = uploads.store_local(home, "ns", "f", {"data": _write(tmp_path / "d.csv")})
+    uploaded = uploads.accept_uploads(home, "ns", "f")
+    (declared,) = _declare({"id": "data", "type": "FILE"})
+    refused = "input 'data': a FILE input must be uploaded (multipart/form-data); a server path is not accepted"
+    assert resolve_inputs([declared], {"data": stored["data"]}, uploaded=uploaded) == (stored, {})
+    assert resolve_inputs([declared], {"data": stored["data"]}) == ({}, {"data": refused})  # no check, no file
+    for value in ("/etc/passwd", f"{stored['data']}/../../../../../d.csv", str(tmp_path / "d.csv")):
+        assert resolve_inputs([declared], {"data": value}, uploaded=uploaded) == ({}, {"data": refused}), value
+    (with_default,) = _declare({"id": "data", "type": "FILE", "defaults": "/srv/reference.csv"})
+    assert resolve_inputs([with_default], {}, uploaded=uploaded) == ({"data": "/srv/reference.csv"}, {})
+
+
+def _write(path):
+    path.write_text("a,b\n")
+    return path
