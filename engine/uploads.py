@@ -20,6 +20,8 @@ from pathlib import Path
 from engine.inputs import NOT_UPLOADED
 from engine.spec import FLOW_ID_PATTERN, NAMESPACE_PATTERN
 
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # a multipart body to the API, a file sent from the studio
+
 
 class UploadRefused(ValueError):
     """The files cannot be stored there (a bad namespace, flow id or file name)."""
@@ -49,6 +51,16 @@ def target(folder: Path, filename: str | None, field: str) -> Path:
     if path.parent != folder:  # the field name itself held a path
         raise UploadRefused(f"the file of '{field}' cannot be stored under the name {filename!r}")
     return path
+
+
+def save(folder: Path, filename: str | None, field: str, data: bytes) -> str:
+    """Keep one sent file (the API's multipart part, the studio's upload) in ``folder``: its stored path."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise UploadRefused(f"the file of '{field}' is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MiB")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = target(folder, filename, field)
+    path.write_bytes(data)
+    return str(path)
 
 
 def discard(folder: Path | None) -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from engine import uploads
 from engine.api import errors
 from engine.api.guards import RequestGuard
 from engine.api.routes import audit, auth, executions, flows, logs, namespaces, triggers, webhooks, workspaces
 
 PREFIX = "/api/v1"
 MAX_BODY = 2 * 1024 * 1024  # flows and JSON bodies
-MAX_UPLOAD = 50 * 1024 * 1024  # multipart bodies carrying FILE inputs
+MAX_UPLOAD = uploads.MAX_UPLOAD_BYTES  # multipart bodies carrying FILE inputs
 
 
 class BodyLimit:

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from engine import uploads
 from studio.components.code_editor import code_field
 from studio.components.form_widgets import key_value_field, list_field, record_list_field
 from studio.components.logs import log_filters, log_line
@@ -187,6 +188,7 @@ def _input_widget(item: dict) -> rx.Component:
                 wrap="wrap",
             ),
         ),
+        ("file", _file_picker(input_id)),
         ("integer", typed("number", step="1")),
         ("number", typed("number", step="any")),
         ("date", typed("date")),
@@ -205,6 +207,29 @@ def _input_widget(item: dict) -> rx.Component:
             ),
         ),
         typed("text"),
+    )
+
+
+def _file_picker(input_id) -> rx.Component:
+    """A FILE input: the chosen file is sent at once and stored for the flow; the value is where it is kept."""
+    upload_id = "run-file-" + input_id
+    return rx.upload(
+        rx.hstack(
+            rx.button("Choose a file", type="button", size="1", variant="soft"),
+            rx.text(
+                rx.cond(EditorState.run_files.contains(input_id), EditorState.run_files[input_id], "no file chosen"),
+                size="1",
+                class_name="run-file-name",
+            ),
+            align="center",
+        ),
+        id=upload_id,
+        multiple=False,
+        max_files=1,
+        max_size=uploads.MAX_UPLOAD_BYTES,
+        on_drop=EditorState.upload_run_file(rx.upload_files(upload_id=upload_id), input_id),
+        class_name="run-file",
+        width="100%",
     )
 
 

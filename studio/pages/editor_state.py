@@ -7,6 +7,7 @@ from typing import Any
 
 import reflex as rx
 
+from engine import authz, uploads
 from engine.access import Action, can, role_in
 from engine.problems import FlowInvalid
 from engine.states import TERMINAL
@@ -37,6 +38,7 @@ class EditorState(SessionState):
     run_values: dict[str, str] = {}
     run_error: str = ""
     run_errors: dict[str, str] = {}
+    run_files: dict[str, str] = {}  # FILE input -> the name of the file chosen for it (its value is the stored path)
     execution_id: str = ""
     execution_state: str = ""
     log_lines: list[dict[str, Any]] = []
@@ -281,7 +283,7 @@ class EditorState(SessionState):
     def open_run(self) -> None:
         self.run_inputs = services.flow_inputs(self.draft)
         self.run_values = {i["id"]: i["default"] for i in self.run_inputs}
-        self.run_error, self.run_errors, self.run_open = "", {}, True
+        self.run_error, self.run_errors, self.run_files, self.run_open = "", {}, {}, True
 
     @rx.event
     def close_run(self) -> None:
@@ -291,6 +293,22 @@ class EditorState(SessionState):
     def set_run_value(self, input_id: str, value: Any) -> None:
         text = ("true" if value else "false") if isinstance(value, bool) else str(value)
         self.run_values = {**self.run_values, input_id: text}
+
+    @rx.event
+    async def upload_run_file(self, files: list[rx.UploadFile], input_id: str) -> None:
+        """A file chosen for a FILE input: stored for this flow as the API stores an upload; its path is the value."""
+        if not files:
+            return
+        chosen = files[0]
+        data = await chosen.read(uploads.MAX_UPLOAD_BYTES + 1)  # one byte more than allowed tells it is too large
+        try:
+            path = services.store_run_file(self.principal(), self.namespace, self.flow_id, input_id, chosen.name, data)
+        except (uploads.UploadRefused, authz.Forbidden, authz.NotVisible) as exc:
+            self.run_errors = {**self.run_errors, input_id: str(exc)}
+            return
+        self.run_values = {**self.run_values, input_id: path}
+        self.run_files = {**self.run_files, input_id: uploads.stored_name(chosen.name, input_id)}
+        self.run_errors = {k: v for k, v in self.run_errors.items() if k != input_id}
 
     @rx.event
     def toggle_run_choice(self, input_id: str, choice: str, picked: bool) -> None:

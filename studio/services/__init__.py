@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from engine import authz, yaml_edit
+from engine import authz, uploads, yaml_edit
 from engine.access import Action, Principal
 from engine.config import load_settings
 from engine.graph import flow_graph
@@ -223,6 +223,7 @@ def flow_inputs(text: str) -> list[dict[str, str]]:
 _INPUT_WIDGETS = {
     "INT": "integer", "FLOAT": "number", "BOOLEAN": "switch", "SELECT": "select", "MULTISELECT": "checkboxes",
     "DATE": "date", "DATETIME": "datetime-local", "JSON": "json", "SECRET": "password", "DURATION": "duration",
+    "FILE": "file",
 }  # fmt: skip
 
 
@@ -262,6 +263,18 @@ def start_run(principal: Principal, namespace: str, flow_id: str, inputs: dict[s
     given = {k: v for k, v in inputs.items() if v not in ("", None)}
     trigger = {"type": "studio", "actor": principal.name}  # the audit trail names the person (store._actor)
     return start_execution(connections(), namespace, flow_id, inputs=given, trigger=trigger)
+
+
+def store_run_file(principal: Principal, namespace: str, flow_id: str, field: str, name: str, data: bytes) -> str:
+    """Keep a file chosen for a FILE input as the API keeps a multipart upload (the one place a FILE value may
+    point to): its stored path, the input's value. Only someone who may run the flow may store one."""
+    authz.require_flow(principal, Action.RUN, namespace, flow_id)
+    folder = uploads.upload_folder(load_settings().home, namespace, flow_id)
+    try:
+        return uploads.save(folder, name, field, data)
+    except uploads.UploadRefused:
+        uploads.discard(folder)
+        raise
 
 
 def _may_execution(principal: Principal, action: Action, execution_id: str) -> None:

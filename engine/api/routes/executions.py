@@ -104,10 +104,7 @@ async def _request_body(request: Request, folder: Path) -> tuple[dict[str, Any],
             if key.startswith("label."):
                 labels[key[len("label.") :]] = refuse_nul(str(value), f"the label '{key}'")
             elif hasattr(value, "read"):  # a FILE input: stored, and referenced by its path
-                folder.mkdir(parents=True, exist_ok=True)
-                target = uploads.target(folder, value.filename, key)
-                target.write_bytes(await value.read())
-                inputs[key] = str(target)
+                inputs[key] = uploads.save(folder, value.filename, key, await value.read())
             else:
                 inputs[key] = refuse_nul(value, f"the field '{key}'")
         return inputs, labels
