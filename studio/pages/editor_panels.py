@@ -188,7 +188,7 @@ def _input_widget(item: dict) -> rx.Component:
                 wrap="wrap",
             ),
         ),
-        ("file", _file_picker(input_id)),
+        ("file", file_picker(input_id=input_id)),
         ("integer", typed("number", step="1")),
         ("number", typed("number", step="any")),
         ("date", typed("date")),
@@ -210,8 +210,10 @@ def _input_widget(item: dict) -> rx.Component:
     )
 
 
-def _file_picker(input_id) -> rx.Component:
-    """A FILE input: the chosen file is sent at once and stored for the flow; the value is where it is kept."""
+@rx.memo
+def file_picker(input_id: rx.Var[str]) -> rx.Component:
+    """A FILE input: the chosen file is sent at once and stored for the flow; the value is where it is kept.
+    A memo of its own: the dropzone's hook must see the input's id, which a loop item is not outside its loop."""
     upload_id = "run-file-" + input_id
     return rx.upload(
         rx.hstack(
