@@ -2,8 +2,8 @@
 
 import reflex as rx
 
-from engine import uploads
 from studio.components.code_editor import code_field
+from studio.components.file_drop import file_drop
 from studio.components.form_widgets import key_value_field, list_field, record_list_field
 from studio.components.logs import log_filters, log_line
 from studio.pages.editor_state import EditorState
@@ -212,26 +212,11 @@ def _input_widget(item: dict) -> rx.Component:
 
 @rx.memo
 def file_picker(input_id: rx.Var[str]) -> rx.Component:
-    """A FILE input: the chosen file is sent at once and stored for the flow; the value is where it is kept.
-    A memo of its own: the dropzone's hook must see the input's id, which a loop item is not outside its loop."""
     upload_id = "run-file-" + input_id
-    return rx.upload(
-        rx.hstack(
-            rx.button("Choose a file", type="button", size="1", variant="soft"),
-            rx.text(
-                rx.cond(EditorState.run_files.contains(input_id), EditorState.run_files[input_id], "no file chosen"),
-                size="1",
-                class_name="run-file-name",
-            ),
-            align="center",
-        ),
-        id=upload_id,
-        multiple=False,
-        max_files=1,
-        max_size=uploads.MAX_UPLOAD_BYTES,
-        on_drop=EditorState.upload_run_file(rx.upload_files(upload_id=upload_id), input_id),
-        class_name="run-file",
-        width="100%",
+    return file_drop(
+        upload_id,
+        rx.cond(EditorState.run_files.contains(input_id), EditorState.run_files[input_id], ""),
+        EditorState.upload_run_file(rx.upload_files(upload_id=upload_id), input_id),
     )
 
 

@@ -12,10 +12,11 @@ from typing import Any
 import plotly.graph_objects as go
 import reflex as rx
 
-from engine import authz
+from engine import authz, uploads
 from engine.access import Principal
 from studio import services
 from studio.components.canvas import flow_canvas
+from studio.components.file_drop import file_drop
 from studio.components.layout import page, sidebar
 from studio.components.logs import log_filters, log_line
 from studio.components.share_dialog import share_button_for, share_dialog
@@ -39,6 +40,7 @@ class ExecutionState(SessionState):
     log_search: str = ""
     replay_task: str = ""
     resume_values: dict[str, str] = {}
+    resume_files: dict[str, str] = {}  # FILE input -> the name of the file chosen for it (its value: the stored path)
     message: str = ""
     missing: str = ""
     _log_position: int = 0
@@ -74,7 +76,7 @@ class ExecutionState(SessionState):
     def _forget(self) -> None:
         """Nothing of the execution stays on screen once it may not be seen."""
         self.info, self.nodes, self.edges, self.outputs, self.log_lines = {}, [], [], [], []
-        self.gantt, self.resume_values = go.Figure(), {}
+        self.gantt, self.resume_values, self.resume_files = go.Figure(), {}, {}
         self.missing = f"no execution {self.execution_id}"
 
     def _refresh(self, principal: Principal) -> None:
@@ -160,6 +162,21 @@ class ExecutionState(SessionState):
     @rx.event
     def set_resume_value(self, input_id: str, value: str) -> None:
         self.resume_values = {**self.resume_values, input_id: value}
+
+    @rx.event
+    async def upload_resume_file(self, files: list[rx.UploadFile], input_id: str) -> None:
+        """A file chosen for a paused task's FILE input: stored for the flow as the API stores an upload."""
+        if not files:
+            return
+        chosen = files[0]
+        data = await chosen.read(uploads.MAX_UPLOAD_BYTES + 1)  # one byte more than allowed tells it is too large
+        try:
+            path = runs.store_resume_file(self.principal(), self.execution_id, input_id, chosen.name, data)
+        except (uploads.UploadRefused, authz.Forbidden, authz.NotVisible) as exc:
+            self.message = str(exc)
+            return
+        self.resume_values = {**self.resume_values, input_id: path}
+        self.resume_files = {**self.resume_files, input_id: uploads.stored_name(chosen.name, input_id)}
 
     @rx.event
     def select_task(self, payload: dict[str, Any]) -> None:
@@ -356,16 +373,30 @@ def _replay() -> rx.Component:
     )
 
 
+@rx.memo
+def resume_file_picker(input_id: rx.Var[str]) -> rx.Component:
+    upload_id = "resume-file-" + input_id
+    return file_drop(
+        upload_id,
+        rx.cond(ExecutionState.resume_files.contains(input_id), ExecutionState.resume_files[input_id], ""),
+        ExecutionState.upload_resume_file(rx.upload_files(upload_id=upload_id), input_id),
+    )
+
+
 def _resume() -> rx.Component:
     return rx.vstack(
         rx.foreach(
             ExecutionState.info["resume_inputs"].to(list[dict[str, str]]),
             lambda item: rx.hstack(
                 rx.text(item["id"] + " (" + item["type"] + ")", size="2"),
-                rx.input(
-                    value=ExecutionState.resume_values[item["id"]],
-                    on_change=lambda v: ExecutionState.set_resume_value(item["id"], v),
-                    name=item["id"],
+                rx.cond(
+                    item["type"] == "FILE",
+                    resume_file_picker(input_id=item["id"]),
+                    rx.input(
+                        value=ExecutionState.resume_values[item["id"]],
+                        on_change=lambda v: ExecutionState.set_resume_value(item["id"], v),
+                        name=item["id"],
+                    ),
                 ),
                 align="center",
             ),

@@ -266,9 +266,14 @@ def start_run(principal: Principal, namespace: str, flow_id: str, inputs: dict[s
 
 
 def store_run_file(principal: Principal, namespace: str, flow_id: str, field: str, name: str, data: bytes) -> str:
-    """Keep a file chosen for a FILE input as the API keeps a multipart upload (the one place a FILE value may
-    point to): its stored path, the input's value. Only someone who may run the flow may store one."""
+    """A file chosen in the Run dialog for a FILE input; only someone who may run the flow may send one."""
     authz.require_flow(principal, Action.RUN, namespace, flow_id)
+    return keep_input_file(namespace, flow_id, field, name, data)
+
+
+def keep_input_file(namespace: str, flow_id: str, field: str, name: str, data: bytes) -> str:
+    """Keep a file sent for a FILE input as the API keeps a multipart upload (the one place a FILE value may
+    point to): its stored path, the input's value. The caller has checked who sends it."""
     folder = uploads.upload_folder(load_settings().home, namespace, flow_id)
     try:
         return uploads.save(folder, name, field, data)

@@ -22,7 +22,7 @@ from engine.store import search
 from engine.store.database import session_scope
 from engine.store.logs import read_logs
 from engine.store.tables import Execution, TaskRunAttempt
-from studio.services import connections, database, graph_of, log_row, node_run_view, run_view
+from studio.services import connections, database, graph_of, keep_input_file, log_row, node_run_view, run_view
 
 TERMINAL = search.TERMINAL
 STATES = [s.value for s in State]
@@ -276,6 +276,14 @@ def replay(principal: Principal, execution_id: str, task_id: str) -> str:
 def resume(principal: Principal, execution_id: str, inputs: dict[str, Any]) -> None:
     require(principal, Action.PAUSE, execution_id)
     commands.resume_execution(connections(), execution_id, inputs, actor=principal.name)
+
+
+def store_resume_file(principal: Principal, execution_id: str, field: str, name: str, data: bytes) -> str:
+    """A file chosen for a FILE input of a paused task; only someone who may resume the execution may send one."""
+    with session_scope(database()) as session:
+        execution = authz.require_execution(session, principal, Action.PAUSE, execution_id)
+        namespace, flow_id = execution.namespace, execution.flow_id
+    return keep_input_file(namespace, flow_id, field, name, data)
 
 
 def kill(principal: Principal, execution_id: str) -> None:
