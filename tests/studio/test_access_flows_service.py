@@ -7,10 +7,12 @@ the pages, so these fail if a check is removed.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlmodel import select
 
-from engine import authz, login_sessions, users
+from engine import authz, login_sessions, uploads, users
 from engine.access import Principal
 from engine.login_sessions import COOKIE_NAME
 from engine.store import executions as execution_store
@@ -236,6 +238,21 @@ def test_running_needs_the_operator_role(db, people, running):
     assert services.run_status(otto, execution_id, 0)["state"] == "KILLED"
     with pytest.raises(authz.NotVisible):
         services.start_run(otto, "other", "payroll", {})
+
+
+def test_a_file_for_a_run_is_stored_for_the_flow_by_those_who_may_run_it(db, people, tmp_path):
+    """The studio's Run dialog keeps a chosen file as the API keeps an upload: the FILE value the server accepts."""
+    otto, vera, outsider = people.as_("otto"), people.as_("vera"), people.as_("outsider")
+    path = services.store_run_file(otto, "acme", "hello", "data", "../../x.csv", b"a,b\n")
+    assert Path(path).read_bytes() == b"a,b\n" and Path(path).name == "x.csv"  # its base name, never a path
+    assert uploads.accept_uploads(tmp_path, "acme", "hello")(path) == path
+    with pytest.raises(authz.Forbidden):
+        services.store_run_file(vera, "acme", "hello", "data", "x.csv", b"a,b\n")
+    with pytest.raises(authz.NotVisible):
+        services.store_run_file(outsider, "other", "payroll", "data", "x.csv", b"a,b\n")
+    with pytest.raises(uploads.UploadRefused, match="larger than 50 MiB"):
+        services.store_run_file(otto, "acme", "hello", "data", "big", bytes(uploads.MAX_UPLOAD_BYTES + 1))
+    assert [p.parent for p in (tmp_path / "uploads").rglob("*") if p.is_file()] == [Path(path).parent]
 
 
 def test_a_namespace_admin_manages_variables_secrets_and_members(db, people):
