@@ -155,7 +155,7 @@ def test_typed_run_inputs_durations_on_nodes_and_log_search(studio, page):
     page.click("#start-run")
     page.wait_for_function("document.querySelector('#execution-state')?.innerText === 'SUCCESS'", timeout=30_000)
     page.locator(".log-line").first.wait_for(timeout=10_000)
-    assert "count=7 loud=True colour=green day=2026-11-25" in page.locator("#log-panel").inner_text()
+    assert "count=7 loud=true colour=green day=2026-11-25" in page.locator("#log-panel").inner_text()
     nap = page.locator(".react-flow__node[data-id='nap'] .lanner-node-duration")
     nap.wait_for(timeout=10_000)
     assert nap.inner_text().endswith(" ms") or nap.inner_text().endswith(" s")
