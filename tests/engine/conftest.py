@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -76,8 +77,15 @@ class Cluster:
         process.wait(10)
 
     def stop(self) -> None:
+        """Stop every process, even when one of them does not stop (it is killed, and the rest still stop)."""
         for name in list(self.processes):
-            self.kill(name, signal.SIGTERM)
+            process = self.processes[name]
+            try:
+                self.kill(name, signal.SIGTERM)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                self.processes.pop(name, None)
 
     def deploy(self, yaml: str) -> tuple[str, str]:
         with session_scope(self.db) as session:
