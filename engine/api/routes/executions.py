@@ -84,12 +84,21 @@ def _read(execution_id: str) -> ExecutionOut:
         return execution_out(row, store.task_runs(session, execution_id))
 
 
+def _ended(execution_id: str) -> bool:
+    with Session(connections().db) as session:
+        return store.get_execution(session, execution_id).state in TERMINAL
+
+
+def _flow_exists(namespace: str, flow_id: str) -> None:
+    with Session(connections().db) as session:
+        flow_store.get_flow(session, namespace, flow_id)
+
+
 async def _wait_for_end(execution_id: str, timeout: float) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while asyncio.get_running_loop().time() < deadline:
-        with Session(connections().db) as session:
-            if store.get_execution(session, execution_id).state in TERMINAL:
-                return
+        if await run_in_threadpool(_ended, execution_id):
+            return
         await asyncio.sleep(0.05)
 
 
@@ -144,15 +153,16 @@ async def create_execution(
 ) -> ExecutionOut:
     """Start an execution with inputs (JSON, or multipart for FILE inputs); ``wait=true`` returns at its end."""
     authz.require(caller, Action.RUN, namespace, what=f"flow {namespace}/{flow_id}")
-    with Session(connections().db) as session:  # 404 before a byte of the body is stored
-        flow_store.get_flow(session, namespace, flow_id)
+    await run_in_threadpool(_flow_exists, namespace, flow_id)  # 404 before a byte of the body is stored
     try:
         folder = uploads.upload_folder(load_settings().home, namespace, flow_id)
     except uploads.UploadRefused as exc:
         raise ApiError(400, str(exc)) from None
     try:
         inputs, labels = await _request_body(request, folder)
-        execution_id = commands.start_execution(
+        # Loading the flow and checking inputs is blocking work: never on the event loop.
+        execution_id = await run_in_threadpool(
+            commands.start_execution,
             connections(),
             namespace,
             flow_id,
@@ -165,7 +175,7 @@ async def create_execution(
         raise
     if wait:
         await _wait_for_end(execution_id, timeout)
-    return _read(execution_id)
+    return await run_in_threadpool(_read, execution_id)
 
 
 @router.get("/executions", response_model=ExecutionPage, responses=ERRORS)

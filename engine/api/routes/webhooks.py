@@ -6,6 +6,7 @@ import hmac
 import json
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
@@ -49,7 +50,7 @@ def _find_trigger(namespace: str, flow_id: str, key: str) -> WebhookTrigger | No
 async def webhook(namespace: str, flow_id: str, key: str, request: Request) -> ExecutionOut | JSONResponse:
     """Start the flow; the call's body, headers and query are ``trigger.body``, ``trigger.headers`` and
     ``trigger.parameters``. A trigger with ``wait: true`` answers at the execution's end, with its outputs."""
-    trigger = _find_trigger(namespace, flow_id, key)
+    trigger = await run_in_threadpool(_find_trigger, namespace, flow_id, key)  # parses the flow: off the loop
     if trigger is None:
         return JSONResponse({"message": NOT_FOUND}, status_code=404)
     raw = await request.body()
@@ -66,11 +67,12 @@ async def webhook(namespace: str, flow_id: str, key: str, request: Request) -> E
         "headers": headers,
         "parameters": dict(request.query_params),
     }
-    execution_id = commands.start_execution(connections(), namespace, flow_id, trigger=details)
+    execution_id = await run_in_threadpool(commands.start_execution, connections(), namespace, flow_id, trigger=details)
     if trigger.wait:
         await _wait_for_end(execution_id, 300)
-        return JSONResponse(_read(execution_id).model_dump(mode="json", by_alias=True), status_code=200)
-    return _read(execution_id)
+        ended = await run_in_threadpool(_read, execution_id)
+        return JSONResponse(ended.model_dump(mode="json", by_alias=True), status_code=200)
+    return await run_in_threadpool(_read, execution_id)
 
 
 for _method in ("GET", "POST", "PUT"):
