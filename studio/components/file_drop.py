@@ -23,3 +23,12 @@ def file_drop(upload_id: rx.Var[str], chosen: rx.Var[str], on_drop: EventSpec) -
         class_name="file-drop",
         width="100%",
     )
+
+
+async def read_chosen(files: list[rx.UploadFile]) -> tuple[str, bytes] | None:
+    """The name and bytes of the file chosen (None if none), read to one byte past the upload limit: that byte
+    tells ``engine.uploads.save`` the file is too large without reading more of it."""
+    if not files:
+        return None
+    chosen = files[0]
+    return chosen.name, await chosen.read(uploads.MAX_UPLOAD_BYTES + 1)

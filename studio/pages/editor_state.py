@@ -13,6 +13,7 @@ from engine.problems import FlowInvalid
 from engine.states import TERMINAL
 from engine.yaml_edit import EditError
 from studio import services
+from studio.components.file_drop import read_chosen
 from studio.forms import FieldError
 from studio.session import SessionState
 
@@ -297,17 +298,17 @@ class EditorState(SessionState):
     @rx.event
     async def upload_run_file(self, files: list[rx.UploadFile], input_id: str) -> None:
         """A file chosen for a FILE input: stored for this flow as the API stores an upload; its path is the value."""
-        if not files:
+        chosen = await read_chosen(files)
+        if chosen is None:
             return
-        chosen = files[0]
-        data = await chosen.read(uploads.MAX_UPLOAD_BYTES + 1)  # one byte more than allowed tells it is too large
+        name, data = chosen
         try:
-            path = services.store_run_file(self.principal(), self.namespace, self.flow_id, input_id, chosen.name, data)
+            path = services.store_run_file(self.principal(), self.namespace, self.flow_id, input_id, name, data)
         except (uploads.UploadRefused, authz.Forbidden, authz.NotVisible) as exc:
             self.run_errors = {**self.run_errors, input_id: str(exc)}
             return
         self.run_values = {**self.run_values, input_id: path}
-        self.run_files = {**self.run_files, input_id: uploads.stored_name(chosen.name, input_id)}
+        self.run_files = {**self.run_files, input_id: uploads.stored_name(name, input_id)}
         self.run_errors = {k: v for k, v in self.run_errors.items() if k != input_id}
 
     @rx.event

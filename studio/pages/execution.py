@@ -16,7 +16,7 @@ from engine import authz, uploads
 from engine.access import Principal
 from studio import services
 from studio.components.canvas import flow_canvas
-from studio.components.file_drop import file_drop
+from studio.components.file_drop import file_drop, read_chosen
 from studio.components.layout import page, sidebar
 from studio.components.logs import log_filters, log_line
 from studio.components.share_dialog import share_button_for, share_dialog
@@ -168,17 +168,17 @@ class ExecutionState(SessionState):
     @rx.event
     async def upload_resume_file(self, files: list[rx.UploadFile], input_id: str) -> None:
         """A file chosen for a paused task's FILE input: stored for the flow as the API stores an upload."""
-        if not files:
+        chosen = await read_chosen(files)
+        if chosen is None:
             return
-        chosen = files[0]
-        data = await chosen.read(uploads.MAX_UPLOAD_BYTES + 1)  # one byte more than allowed tells it is too large
+        name, data = chosen
         try:
-            path = runs.store_resume_file(self.principal(), self.execution_id, input_id, chosen.name, data)
+            path = runs.store_resume_file(self.principal(), self.execution_id, input_id, name, data)
         except (uploads.UploadRefused, authz.Forbidden, authz.NotVisible) as exc:
             self.message = str(exc)
             return
         self.resume_values = {**self.resume_values, input_id: path}
-        self.resume_files = {**self.resume_files, input_id: uploads.stored_name(chosen.name, input_id)}
+        self.resume_files = {**self.resume_files, input_id: uploads.stored_name(name, input_id)}
 
     @rx.event
     def select_task(self, payload: dict[str, Any]) -> None:
