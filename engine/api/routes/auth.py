@@ -155,20 +155,31 @@ async def setup(request: Request) -> Response:
     confirm = fields.get("confirm")
     if confirm is not None and str(confirm) != password:
         return _refused(request, "/setup", "the two passwords differ", "/", 422)
+    # The lock's wait and the password hash are blocking work: never on the event loop.
+    outcome = await run_in_threadpool(_first_administrator, username, password, _client(request))
+    if isinstance(outcome, tuple):
+        page, message, status = outcome
+        return _refused(request, page, message, "/", status)
+    plain = outcome
+    if _wants_html(request):
+        return _signed_in(request, RedirectResponse("/flows", status_code=303), plain)
+    return _signed_in(request, JSONResponse({"username": username, "is_admin": True}, status_code=201), plain)
+
+
+def _first_administrator(username: str, password: str, client: str | None) -> str | tuple[str, str, int]:
+    """The new administrator's session (its cookie value), or why not: (page to show, message, status)."""
     redis = connections().redis
     # One setup at a time across processes: two people racing to be the first admin must not both win.
     with redis.lock("lanner:setup-lock", timeout=30, blocking_timeout=10), Session(connections().db) as session:
         if authz.sign_in_required(session):
-            return _refused(request, "/login", "the administrator already exists: sign in", "/", 409)
+            return "/login", "the administrator already exists: sign in", 409
         try:
             user = users.create_user(session, username, password, actor=username or "setup", is_admin=True)
         except users.UserError as exc:
-            return _refused(request, "/setup", str(exc), "/", 422)
-        _, plain = login_sessions.open_session(session, user, client=_client(request))
+            return "/setup", str(exc), 422
+        _, plain = login_sessions.open_session(session, user, client=client)
         session.commit()
-    if _wants_html(request):
-        return _signed_in(request, RedirectResponse("/flows", status_code=303), plain)
-    return _signed_in(request, JSONResponse({"username": username, "is_admin": True}, status_code=201), plain)
+    return plain
 
 
 @router.get("/auth/me", response_model=MeOut)
