@@ -141,6 +141,25 @@ def task_runs(session: Session, execution_id: str) -> list[TaskRun]:
     return list(session.exec(statement))
 
 
+def execution_with_runs(session: Session, execution_id: str) -> tuple[Execution, list[TaskRun]]:
+    """The execution and its task runs as of one instant: one statement, so one snapshot on every database.
+
+    Read apart, a run that ends between the two reads shows an execution older than its task runs (a badge saying
+    RUNNING above finished nodes) or, read the other way round, an ended execution above running nodes, after which
+    a page that stops following once the execution ended keeps the stale nodes for good.
+    """
+    statement = (
+        select(Execution, TaskRun)
+        .outerjoin(TaskRun, col(TaskRun.execution_id) == col(Execution.id))
+        .where(col(Execution.id) == execution_id)
+        .order_by(col(TaskRun.created_at))
+    )
+    rows = list(session.exec(statement))
+    if not rows:
+        raise ExecutionNotFound(f"no execution {execution_id}")
+    return rows[0][0], [run for _, run in rows if run is not None]
+
+
 def _run_view(row: TaskRun) -> RunView:
     return RunView(
         id=row.id,

@@ -80,10 +80,8 @@ class ExecutionState(SessionState):
         self.missing = f"no execution {self.execution_id}"
 
     def _refresh(self, principal: Principal) -> None:
-        # Task runs first, then the execution: the badge is never older than the nodes it sits above
-        # (the executor ends an execution only after its task runs ended).
-        latest, spans = runs.task_runs(principal, self.execution_id)
-        self.info = runs.detail(principal, self.execution_id)
+        # The header and the nodes as of one instant: the badge never disagrees with the nodes it sits above.
+        self.info, latest, spans = runs.detail_with_runs(principal, self.execution_id)
         self.nodes, self.edges = runs.graph(self.info["source"], latest)
         self.gantt = gantt_figure(spans, dt.datetime.now(dt.UTC).replace(tzinfo=None))
         self.outputs = [

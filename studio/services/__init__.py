@@ -301,8 +301,7 @@ def run_status(principal: Principal, execution_id: str, after: int) -> dict[str,
 
     _may_execution(principal, Action.READ, execution_id)
     with session_scope(database()) as session:
-        execution = execution_store.get_execution(session, execution_id)
-        runs = execution_store.task_runs(session, execution_id)
+        execution, runs = execution_store.execution_with_runs(session, execution_id)  # badge and nodes agree
         lines = read_logs(session, execution_id, after=after, limit=500)
     tasks = {run.task_id: run_view(run) for run in runs}  # the latest run of each task wins
     return {

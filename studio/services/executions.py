@@ -21,7 +21,7 @@ from engine.store import executions as execution_store
 from engine.store import search
 from engine.store.database import session_scope
 from engine.store.logs import read_logs
-from engine.store.tables import Execution, TaskRunAttempt
+from engine.store.tables import Execution, TaskRun, TaskRunAttempt
 from studio.services import connections, database, graph_of, keep_input_file, log_row, node_run_view, run_view
 
 TERMINAL = search.TERMINAL
@@ -160,22 +160,30 @@ def act(principal: Principal, action: str, execution_ids: list[str]) -> str:
 def detail(principal: Principal, execution_id: str) -> dict[str, Any]:
     """Everything the execution page shows in its header, with the flow text of the revision that ran, and
     which actions the person may take (the buttons they see; each action checks again)."""
+    return detail_with_runs(principal, execution_id)[0]
+
+
+def detail_with_runs(
+    principal: Principal, execution_id: str
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """``detail``, ``task_runs``'s latest runs and Gantt spans, the header and the nodes read as of one instant."""
     from engine.store import flows as flow_store
     from engine.worker import find_task
 
     with session_scope(database()) as session:
-        execution = authz.require_execution(session, principal, Action.READ, execution_id)
+        authz.require_execution(session, principal, Action.READ, execution_id)
+        execution, runs = execution_store.execution_with_runs(session, execution_id)
         where = (execution.namespace, execution.flow_id, execution.flow_revision)
         flow = execution_store.flow_at(session, *where)
         source = flow_store.get_revision(session, *where).source
-        runs = execution_store.task_runs(session, execution_id)
+        latest, spans = runs_and_spans(session, execution_id, runs)
     paused = {run.task_id for run in runs if run.state == State.PAUSED.value}
     resume_inputs = [
         {"id": i.id, "type": i.kind}
         for task_id in sorted(paused)
         for i in getattr(find_task(flow, task_id), "on_resume", [])
     ]
-    return {
+    info = {
         **_row(execution),
         "started": _when(execution.started_at),
         "ended": _when(execution.ended_at),
@@ -193,6 +201,7 @@ def detail(principal: Principal, execution_id: str) -> dict[str, Any]:
         "may_resume": can(principal, Action.PAUSE, execution.namespace),
         "may_share": can(principal, Action.SHARE, execution.namespace),
     }
+    return info, latest, spans
 
 
 def _all_task_ids(tasks: list) -> list[str]:
@@ -226,11 +235,15 @@ def task_runs(principal: Principal, execution_id: str) -> tuple[dict[str, dict[s
         return runs_and_spans(session, execution_id)
 
 
-def runs_and_spans(session: Session, execution_id: str) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
-    """``task_runs`` for a caller that has already decided access (a share link names its execution)."""
+def runs_and_spans(
+    session: Session, execution_id: str, runs: list[TaskRun] | None = None
+) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """``task_runs`` for a caller that has already decided access (a share link names its execution); ``runs``
+    when the caller read them together with the execution (``execution_store.execution_with_runs``)."""
     from sqlmodel import col, select
 
-    runs = execution_store.task_runs(session, execution_id)
+    if runs is None:
+        runs = execution_store.task_runs(session, execution_id)
     attempts = list(
         session.exec(select(TaskRunAttempt).where(col(TaskRunAttempt.task_run_id).in_([r.id for r in runs])))
     )

@@ -141,11 +141,11 @@ def _flow_view(session, link: ShareLink) -> dict[str, Any]:
 def _execution_view(session, link: ShareLink) -> dict[str, Any]:
     from studio.services import executions as runs
 
-    execution = execution_store.get_execution(session, link.target_id)
+    execution, task_runs = execution_store.execution_with_runs(session, link.target_id)
     if execution.namespace != link.namespace:
         raise LookupError(link.target_id)
     source = flow_store.get_revision(session, execution.namespace, execution.flow_id, execution.flow_revision).source
-    latest, spans = runs.runs_and_spans(session, execution.id)
+    latest, spans = runs.runs_and_spans(session, execution.id, task_runs)
     nodes, edges, _ = graph_of(source)
     nodes = [{**n, **node_run_view(latest.get(n["id"]))} for n in nodes]
     return {

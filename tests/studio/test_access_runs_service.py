@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import event, update
 
 from engine import authz, users
 from engine.access import Principal
@@ -284,3 +285,45 @@ def test_the_audit_trail_is_for_namespace_and_global_administrators(people):
         audit_trail.events(boss)  # every namespace, and events of none (users, sign-ins): global admins only
     assert audit_trail.audit_namespaces(root) == ["north", "south"] and audit_trail.sees_everything(root)
     assert {"north", ""} <= {e["namespace"] for e in audit_trail.events(root, limit=500)}
+
+
+def _ends_after_read(db, execution_id: str, nth: int):
+    """Ends the execution and its task runs, as the worker and the executor would, right after the ``nth`` read of
+    the execution or task run tables: the moment a page reading them apart would see two different instants."""
+    seen = 0
+
+    def after_cursor_execute(_conn, _cursor, statement, *_):
+        nonlocal seen
+        text = statement.lstrip().upper()
+        if not text.startswith("SELECT") or ("TASK_RUN" not in text and "EXECUTION" not in text):
+            return
+        seen += 1
+        if seen == nth:
+            with db.begin() as other:
+                other.execute(update(TaskRun).where(TaskRun.execution_id == execution_id).values(state="SUCCESS"))
+                other.execute(update(Execution).where(Execution.id == execution_id).values(state="SUCCESS"))
+
+    event.listen(db, "after_cursor_execute", after_cursor_execute)
+    return lambda: event.remove(db, "after_cursor_execute", after_cursor_execute)
+
+
+@pytest.mark.parametrize("nth", [1, 2, 3, 4, 5])
+def test_the_badge_and_the_nodes_are_read_as_of_one_instant(people, db, nth):
+    """Issue 12: the run badge said CREATED (or RUNNING) above nodes that were all SUCCESS, or, read the other way
+    round, SUCCESS above running nodes, which then never caught up since a page stops following an ended run."""
+    root = people["root"]
+    views = {
+        "editor's run": lambda: (lambda s: (s["state"], s["tasks"]))(services.run_status(root, "n3", 0)),
+        "execution page": lambda: (lambda v: (v[0]["state"], v[1]))(runs.detail_with_runs(root, "n3")),
+    }
+    for name, read in views.items():
+        with db.begin() as connection:  # running again, before each read
+            connection.execute(update(TaskRun).where(TaskRun.execution_id == "n3").values(state="RUNNING"))
+            connection.execute(update(Execution).where(Execution.id == "n3").values(state="RUNNING"))
+        stop = _ends_after_read(db, "n3", nth)
+        try:
+            state, tasks = read()
+        finally:
+            stop()
+        node_states = sorted({run["state"] for run in tasks.values()})
+        assert (state, node_states) in [("RUNNING", ["RUNNING"]), ("SUCCESS", ["SUCCESS"])], name

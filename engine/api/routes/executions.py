@@ -80,8 +80,7 @@ def allowed_execution(caller: Principal, action: Action, execution_id: str) -> E
 
 def _read(execution_id: str) -> ExecutionOut:
     with Session(connections().db) as session:
-        row = store.get_execution(session, execution_id)
-        return execution_out(row, store.task_runs(session, execution_id))
+        return execution_out(*store.execution_with_runs(session, execution_id))  # state and task runs agree
 
 
 def _ended(execution_id: str) -> bool:
