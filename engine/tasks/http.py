@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from engine.config import load_settings
 from engine.runtime import RunContext, TaskFailed
 from engine.spec import Computed
 from engine.tasks.base import Group, Task, registry
@@ -51,27 +53,37 @@ class HttpRequest(Task):
         import httpx
 
         timeout = ctx.remaining() or 60.0
+        limit = load_settings().max_output_bytes
         try:
-            with httpx.Client(follow_redirects=self.follow_redirects, timeout=timeout) as client:
-                response = client.request(
+            with (
+                httpx.Client(follow_redirects=self.follow_redirects, timeout=timeout) as client,
+                client.stream(
                     self.method.value,
                     self.uri,
                     headers=self.headers,
                     content=self.body,
                     json=self.json_body,
                     data=self.form_data,
-                )
+                ) as response,
+            ):
+                content = _read_at_most(response, limit)
         except httpx.HTTPError as exc:
             raise TaskFailed(f"{self.method.value} {self.uri} failed: {exc}") from None
         ctx.log("INFO", f"{self.method.value} {self.uri} -> {response.status_code}")
+        if content is None:  # the body alone is over the limit: it is never held whole in memory
+            raise TaskFailed(
+                f"{self.method.value} {self.uri} -> {response.status_code}: the body is more than {limit:,} bytes, "
+                "the limit of an output value (LANNER_MAX_OUTPUT_BYTES)"
+            )
+        text = content.decode(response.encoding or "utf-8", errors="replace")
         try:
-            body_json = response.json() if "json" in response.headers.get("content-type", "") else None
+            body_json = json.loads(text) if "json" in response.headers.get("content-type", "") else None
         except ValueError:
             body_json = None
         outputs = {
             "code": response.status_code,
             "headers": dict(response.headers),
-            "body": response.text,
+            "body": text,
             "json": body_json,
         }
         expected = self.expected_status or list(range(200, 300))
@@ -89,3 +101,14 @@ class HttpRequest(Task):
         if len(given) > 1:
             raise ValueError(f"give only one of body, json and formData (got {', '.join(given)})")
         return self
+
+
+def _read_at_most(response: Any, limit: int) -> bytes | None:
+    """The response body, or None as soon as it passes ``limit`` bytes (the rest is never read)."""
+    chunks, size = [], 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
