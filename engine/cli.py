@@ -822,6 +822,10 @@ def variable_set(namespace: str, name: str, value: str) -> None:
         parsed = variables.parse_value(value)
     except ValueError:
         _fail("VALUE must be a scalar (text, number, boolean or null)")
+    try:
+        variables.check_name(name)
+    except ValueError as exc:
+        _fail(str(exc))
     with session_scope(_database()) as session:
         variables.set_variable(session, _namespace(namespace), name, parsed, actor=getpass.getuser())
     click.echo(f"variable {name} set on {namespace}")

@@ -7,12 +7,21 @@ merged deeper).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from engine import audit
 from engine.store.tables import NamespaceVariable, utcnow
+
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")  # read as vars.<name>: an identifier
+
+
+def check_name(name: str) -> None:
+    """Raises ``ValueError`` for a name a flow could not read as ``vars.<name>``."""
+    if not NAME.match(name):
+        raise ValueError(f"'{name}' is not a variable name: letters, digits and '_' (read as vars.{name or 'name'})")
 
 
 def lineage(namespace: str) -> list[str]:
@@ -35,6 +44,8 @@ def parse_value(text: str) -> Any:
 
 
 def set_variable(session: Session, namespace: str, name: str, value: Any, actor: str | None = None) -> None:
+    """Raises ``ValueError`` for a name that is not an identifier (see ``check_name``)."""
+    check_name(name)
     row = session.get(NamespaceVariable, (namespace, name))
     if row is None:
         row = NamespaceVariable(namespace=namespace, name=name)

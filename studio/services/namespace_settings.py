@@ -57,8 +57,7 @@ def set_variable(principal: Principal, namespace: str, name: str, text: str) -> 
     """Raises ``ValueError`` for a bad namespace or name, or a value that is not a scalar."""
     authz.require(principal, Action.MANAGE_VARIABLES, namespace)
     _check(namespace)
-    if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
-        raise ValueError(f"'{name}' is not a variable name: letters, digits and '_' (read as vars.{name or 'name'})")
+    variables.check_name(name)
     with session_scope(database()) as session:
         variables.set_variable(session, namespace, name, variables.parse_value(text), actor=principal.name)
 

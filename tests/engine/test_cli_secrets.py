@@ -64,6 +64,10 @@ def test_variable_values_are_yaml_scalars(lanner):
     listed = lanner("variable", "list", "acme").stdout.decode().splitlines()
     assert listed == ["count=42", "none=null", "on=true", 'quoted="42"', 'region="eu-west"']
     assert lanner("variable", "set", "acme", "bad", "[1, 2]", check=False).returncode == 1
+    for bad_name in ("two words", "1st", "a-b", ""):  # not readable as vars.<name>: refused in one line
+        refused = lanner("variable", "set", "acme", bad_name, "x", check=False)
+        assert refused.returncode == 1 and b"is not a variable name" in refused.stderr, bad_name
+        assert b"Traceback" not in refused.stderr and len(refused.stderr.splitlines()) == 1
     lanner("variable", "delete", "acme", "count")
     assert "count=42" not in lanner("variable", "list", "acme").stdout.decode()
 

@@ -130,6 +130,10 @@ def set_variable(caller: Caller, namespace: str, name: str, body: ValueIn) -> Re
     authz.require(caller, Action.MANAGE_VARIABLES, namespace)
     if isinstance(body.value, dict | list):
         raise ApiError(422, "a variable is a scalar (text, number, boolean or null)")
+    try:
+        variables.check_name(name)
+    except ValueError as exc:
+        raise ApiError(422, str(exc)) from None
     with Session(connections().db) as session:
         variables.set_variable(session, namespace, name, body.value, actor=actor(caller))
         session.commit()

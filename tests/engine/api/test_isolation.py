@@ -225,6 +225,8 @@ def test_each_role_adds_exactly_its_rights(api, teams):
     assert api.put("/flows/globex/plan", content=PLAN, headers={**YAML, **eddy}).status_code == 404
     # ada administers acme and all below it, and nothing of globex.
     assert api.put("/namespaces/acme.sales/variables/region", json={"value": "us"}, headers=ada).status_code == 204
+    bad_name = api.put("/namespaces/acme.sales/variables/two%20words", json={"value": "us"}, headers=ada)
+    assert bad_name.status_code == 422 and "is not a variable name" in bad_name.text
     assert api.put("/namespaces/acme.sales/members/otto", json={"role": "viewer"}, headers=ada).status_code == 204
     assert api.get("/flows/acme.sales/report", headers=people["otto"]).status_code == 200  # now he may
     trail = api.get("/audit", params={"namespace": "acme"}, headers=ada).json()
