@@ -215,6 +215,7 @@ class SubflowRefused(PermissionError):
 def advance(snapshot: Snapshot, max_passes: int = 10_000) -> list[Action]:
     """Decide and apply until nothing more happens now; the snapshot is updated in place."""
     taken: list[Action] = []
+    snapshot.computed.clear()  # rendered for this advance: a later one sees the execution as it is then
     for _ in range(max_passes):
         actions = decide(snapshot)
         if not actions:
