@@ -7,6 +7,7 @@ calls ``advance`` and persists the actions; tests call it directly.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from collections.abc import Callable
@@ -237,8 +238,12 @@ def decide(snapshot: Snapshot) -> list[Action]:
         return _kill(snapshot)
     if execution.held:  # paused by a person: running tasks finish, nothing new starts
         return [SetExecution(State.PAUSED)] if state == State.RUNNING else []
-    if flow.timeout and execution.started_at and now >= execution.started_at + flow.timeout:
-        return [SetExecution(State.KILLING, {"error": f"the flow timed out after {flow.timeout}"})]
+    try:
+        timeout = _flow_timeout(snapshot)
+    except ComputedInvalid as exc:  # nothing is started for an execution whose time limit cannot be known
+        return [SetExecution(State.KILLING, {"error": mask_text(f"flow: {exc}", snapshot.seen_secrets)})]
+    if timeout and execution.started_at and now >= execution.started_at + timeout:
+        return [SetExecution(State.KILLING, {"error": f"the flow timed out after {timeout}"})]
     evaluator = _Evaluator(snapshot)
     status = evaluator.block(flow.tasks, flow.errors, flow.finally_, None, None, None)
     if evaluator.actions:
@@ -253,6 +258,24 @@ def decide(snapshot: Snapshot) -> list[Action]:
     if not paused and state == State.PAUSED:
         return [SetExecution(State.RUNNING)]
     return []
+
+
+def _resolved(snapshot: Snapshot, key: tuple[str, str], owner: Any, name: str, run: RunView | None) -> Any:
+    """``owner``'s property ``name`` rendered with the context of ``run`` (or of the execution), once per advance."""
+    if key not in snapshot.computed:
+        try:
+            snapshot.computed[key] = resolve(owner, name, lambda: context_for(snapshot, run))
+        except ComputedInvalid as exc:
+            snapshot.computed[key] = exc
+    value = snapshot.computed[key]
+    if isinstance(value, ComputedInvalid):
+        raise value
+    return value
+
+
+def _flow_timeout(snapshot: Snapshot) -> dt.timedelta | None:
+    """The flow's timeout, which may be computed from the execution's inputs; raises ``ComputedInvalid``."""
+    return _resolved(snapshot, (snapshot.execution.id, "timeout"), snapshot.flow, "timeout", None)
 
 
 def _admit(snapshot: Snapshot) -> list[Action]:
@@ -436,17 +459,8 @@ class _Evaluator:
     def control(self, task: Task, name: str, run: RunView) -> Any:
         """Control property ``name`` of ``task`` for ``run``, rendered with the run's context when it is computed
         (a task without a retry policy takes the flow's). Raises ``ComputedInvalid`` naming the property."""
-        key = (run.id, name)
-        if key not in self.s.computed:
-            owner = self.s.flow if name == "retry" and task.retry is None else task
-            try:
-                self.s.computed[key] = resolve(owner, name, lambda: context_for(self.s, run))
-            except ComputedInvalid as exc:
-                self.s.computed[key] = exc
-        value = self.s.computed[key]
-        if isinstance(value, ComputedInvalid):
-            raise value
-        return value
+        owner = self.s.flow if name == "retry" and task.retry is None else task
+        return _resolved(self.s, (run.id, name), owner, name, run)
 
     def allowed_to_fail(self, task: Task, run: RunView) -> bool:
         try:
@@ -710,6 +724,8 @@ def next_wakeup(snapshot: Snapshot) -> dt.datetime | None:
         if run.state == State.PAUSED and run.outputs.get("resumeAt"):
             times.append(dt.datetime.fromisoformat(run.outputs["resumeAt"]))
     execution = snapshot.execution
-    if snapshot.flow.timeout and execution.started_at and not execution.state.terminal:
-        times.append(execution.started_at + snapshot.flow.timeout)
+    with contextlib.suppress(ComputedInvalid):  # a wrong one fails the execution as it advances
+        timeout = _flow_timeout(snapshot)
+        if timeout and execution.started_at and not execution.state.terminal:
+            times.append(execution.started_at + timeout)
     return min(times) if times else None

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from engine.loader import load_flow
-from engine.progress import StartSubflow
+from engine.progress import StartSubflow, next_wakeup
 from engine.states import State
 from engine.tasks import registry
 from tests.engine.test_progress import T0, Sim
@@ -266,3 +266,14 @@ def test_the_forms_read_the_same_schema_for_control_properties():
     assert registry.json_schema("foreach")["properties"]["concurrencyLimit"]["minimum"] == 0
     assert registry.json_schema("subflow")["properties"]["wait"]["type"] == "boolean"
     assert registry.json_schema("pause")["properties"]["delay"]["anyOf"][0]["format"] == "duration"
+
+
+def test_the_flow_timeout_from_an_input_ends_the_execution_and_a_wrong_one_fails_it_before_anything_runs():
+    source = _flow("  - {id: a, type: log, message: m}\n", {"budget": "STRING"}, "timeout: '{{ inputs.budget }}'\n")
+    sim = Sim(source, {"budget": "1m"})
+    assert sim.queued() == ["a"] and next_wakeup(sim.s) == T0 + dt.timedelta(minutes=1)
+    sim.later(60)
+    assert sim.s.execution.error == "the flow timed out after 0:01:00"
+    sim = Sim(source, {"budget": "whenever"})
+    assert sim.state == State.FAILED and sim.states() == {} and next_wakeup(sim.s) is None
+    assert sim.s.execution.error.startswith("flow: after rendering, timeout: Value error, 'whenever' is not a duration")
