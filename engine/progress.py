@@ -21,6 +21,7 @@ from engine.computed import ComputedInvalid, resolve
 from engine.expressions import ExpressionError, render, render_text, truthy
 from engine.flow import Flow
 from engine.runtime import mask_text, mask_value
+from engine.sandbox import time_budget
 from engine.spec import FlowId, NamespaceName
 from engine.states import EXECUTION_TRANSITIONS, TASK_RUN_TRANSITIONS, State, check_transition
 from engine.tasks import Task
@@ -724,7 +725,8 @@ def next_wakeup(snapshot: Snapshot) -> dt.datetime | None:
         if run.state == State.PAUSED and run.outputs.get("resumeAt"):
             times.append(dt.datetime.fromisoformat(run.outputs["resumeAt"]))
     execution = snapshot.execution
-    with contextlib.suppress(ComputedInvalid):  # a wrong one fails the execution as it advances
+    # A wrong timeout fails the execution as it advances; a computed one is rendered in time, as everywhere.
+    with contextlib.suppress(ComputedInvalid), time_budget():
         timeout = _flow_timeout(snapshot)
         if timeout and execution.started_at and not execution.state.terminal:
             times.append(execution.started_at + timeout)

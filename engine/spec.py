@@ -32,9 +32,11 @@ def _expression_kept(value: Any, handler: Any) -> Any:
 
 
 Computed = Annotated[T, WrapValidator(_expression_as_written), WrapSerializer(_expression_kept)]
-"""A property people may compute: ``"{{ ... }}"`` is kept as written when the flow is loaded, and checked
-against the type once rendered (by the worker for the task it runs, by the executor for a subflow's
-target). Its JSON Schema stays the type's own, so the studio's form for it does not change."""
+"""A property people may compute: ``"{{ ... }}"`` is kept as written when the flow is loaded (a literal is checked
+then), and checked against the type once rendered: by the worker for the task it runs, by the executor for a
+subflow's target and for control properties such as retry, allowFailure or concurrency (engine/computed.py).
+Validated with the ``RENDERED`` context, an expression is no longer kept. Its JSON Schema stays the type's own,
+so the studio's form for it does not change."""
 
 
 class Spec(BaseModel):
