@@ -10,7 +10,7 @@ from pydantic import Field
 from engine.durations import Duration
 from engine.inputs import Input
 from engine.retry import Retry
-from engine.spec import TASK_ID_PATTERN, FlowId, NamespaceName, Spec
+from engine.spec import TASK_ID_PATTERN, Computed, FlowId, NamespaceName, Spec
 from engine.triggers import Trigger
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ class Flow(Spec):
     """What starts the flow on its own: a schedule, a webhook, another flow ending."""
     retry: Retry | None = None
     """Default retry for every task that does not set its own."""
-    timeout: Duration | None = None
+    timeout: Computed[Duration] | None = None
     """Fail the execution when it runs longer than this."""
     concurrency: Concurrency | None = None
     """Limit how many executions of this flow run at once."""

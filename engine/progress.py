@@ -7,6 +7,7 @@ calls ``advance`` and persists the actions; tests call it directly.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from collections.abc import Callable
@@ -16,9 +17,11 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from engine.access import may_start_subflow, subflow_reach_rule
+from engine.computed import ComputedInvalid, resolve
 from engine.expressions import ExpressionError, render, render_text, truthy
 from engine.flow import Flow
 from engine.runtime import mask_text, mask_value
+from engine.sandbox import time_budget
 from engine.spec import FlowId, NamespaceName
 from engine.states import EXECUTION_TRANSITIONS, TASK_RUN_TRANSITIONS, State, check_transition
 from engine.tasks import Task
@@ -75,6 +78,9 @@ class Snapshot:
     # Secret values the executor's own expressions resolved (outputs, conditions, subflow inputs): masked in
     # whatever it writes, as a worker masks what its task logs and returns.
     seen_secrets: set[str] = field(default_factory=set)
+    # Control properties of runs (retry, allowFailure, concurrency...) as rendered for this advance, by (run id,
+    # property): a computed one is rendered once per advance however often the passes read it.
+    computed: dict[tuple[str, str], Any] = field(default_factory=dict)
     new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
 
 
@@ -211,6 +217,7 @@ class SubflowRefused(PermissionError):
 def advance(snapshot: Snapshot, max_passes: int = 10_000) -> list[Action]:
     """Decide and apply until nothing more happens now; the snapshot is updated in place."""
     taken: list[Action] = []
+    snapshot.computed.clear()  # rendered for this advance: a later one sees the execution as it is then
     for _ in range(max_passes):
         actions = decide(snapshot)
         if not actions:
@@ -232,8 +239,12 @@ def decide(snapshot: Snapshot) -> list[Action]:
         return _kill(snapshot)
     if execution.held:  # paused by a person: running tasks finish, nothing new starts
         return [SetExecution(State.PAUSED)] if state == State.RUNNING else []
-    if flow.timeout and execution.started_at and now >= execution.started_at + flow.timeout:
-        return [SetExecution(State.KILLING, {"error": f"the flow timed out after {flow.timeout}"})]
+    try:
+        timeout = _flow_timeout(snapshot)
+    except ComputedInvalid as exc:  # nothing is started for an execution whose time limit cannot be known
+        return [SetExecution(State.KILLING, {"error": mask_text(f"flow: {exc}", snapshot.seen_secrets)})]
+    if timeout and execution.started_at and now >= execution.started_at + timeout:
+        return [SetExecution(State.KILLING, {"error": f"the flow timed out after {timeout}"})]
     evaluator = _Evaluator(snapshot)
     status = evaluator.block(flow.tasks, flow.errors, flow.finally_, None, None, None)
     if evaluator.actions:
@@ -248,6 +259,24 @@ def decide(snapshot: Snapshot) -> list[Action]:
     if not paused and state == State.PAUSED:
         return [SetExecution(State.RUNNING)]
     return []
+
+
+def _resolved(snapshot: Snapshot, key: tuple[str, str], owner: Any, name: str, run: RunView | None) -> Any:
+    """``owner``'s property ``name`` rendered with the context of ``run`` (or of the execution), once per advance."""
+    if key not in snapshot.computed:
+        try:
+            snapshot.computed[key] = resolve(owner, name, lambda: context_for(snapshot, run))
+        except ComputedInvalid as exc:
+            snapshot.computed[key] = exc
+    value = snapshot.computed[key]
+    if isinstance(value, ComputedInvalid):
+        raise value
+    return value
+
+
+def _flow_timeout(snapshot: Snapshot) -> dt.timedelta | None:
+    """The flow's timeout, which may be computed from the execution's inputs; raises ``ComputedInvalid``."""
+    return _resolved(snapshot, (snapshot.execution.id, "timeout"), snapshot.flow, "timeout", None)
 
 
 def _admit(snapshot: Snapshot) -> list[Action]:
@@ -299,10 +328,6 @@ def _all_waiting_on_pause(snapshot: Snapshot) -> bool:
     open_leaves = [r for r in snapshot.runs.values() if not r.state.terminal and r.kind == "worker"]
     paused = [r for r in snapshot.runs.values() if r.state == State.PAUSED]
     return bool(paused) and not open_leaves
-
-
-def _retry_policy(snapshot: Snapshot, task: Task):
-    return task.retry or snapshot.flow.retry
 
 
 class _Evaluator:
@@ -365,7 +390,11 @@ class _Evaluator:
             run = runs.get(task.id)
             if run is not None:
                 status[task.id] = self.run_status(task, run)
-                warning = warning or run.state == State.WARNING or (run.state == State.FAILED and task.allow_failure)
+                warning = (
+                    warning
+                    or run.state == State.WARNING
+                    or (run.state == State.FAILED and self.allowed_to_fail(task, run))
+                )
         failed = "failed" in status.values()
         active = sum(1 for v in status.values() if v == "running")
         if not failed:
@@ -397,9 +426,13 @@ class _Evaluator:
             value=value,
             created_at=s.now,
         )
-        if task.disabled:
+        try:
+            disabled = self.control(task, "disabled", run)
+        except ComputedInvalid as exc:
+            disabled, run.state, run.error = False, State.FAILED, self._problem(task, exc)
+        if disabled:
             run.state = State.SKIPPED
-        elif task.run_if is not None:
+        elif run.state == State.CREATED and task.run_if is not None:
             try:
                 run.state = State.CREATED if truthy(render_text(task.run_if, context_for(s, run))) else State.SKIPPED
             except ExpressionError as exc:
@@ -407,11 +440,13 @@ class _Evaluator:
                     State.FAILED,
                     mask_text(f"task '{task.id}' property 'runIf': {exc}", s.seen_secrets),
                 )
+        if run.state == State.CREATED and (problem := self._unfit_controls(task, run)):
+            run.state, run.error = State.FAILED, problem
         if run.state == State.CREATED:
             if isinstance(task, Pause):
                 run.state, run.started_at = State.PAUSED, s.now
-                if task.delay:
-                    run.outputs = {"resumeAt": (s.now + task.delay).isoformat()}
+                if delay := self.control(task, "delay", run):  # checked just above
+                    run.outputs = {"resumeAt": (s.now + delay).isoformat()}
             else:
                 run.state = State.QUEUED if kind == "worker" else State.RUNNING
                 run.started_at = None if kind == "worker" else s.now
@@ -420,7 +455,49 @@ class _Evaluator:
         self.actions.append(CreateRun(run))
         if run.state == State.SKIPPED:
             return "ok"
-        return "failed" if run.state == State.FAILED and not task.allow_failure else "running"
+        return "failed" if run.state == State.FAILED and not self.allowed_to_fail(task, run) else "running"
+
+    def control(self, task: Task, name: str, run: RunView) -> Any:
+        """Control property ``name`` of ``task`` for ``run``, rendered with the run's context when it is computed
+        (a task without a retry policy takes the flow's). Raises ``ComputedInvalid`` naming the property."""
+        owner = self.s.flow if name == "retry" and task.retry is None else task
+        return _resolved(self.s, (run.id, name), owner, name, run)
+
+    def allowed_to_fail(self, task: Task, run: RunView) -> bool:
+        try:
+            return bool(self.control(task, "allow_failure", run))
+        except ComputedInvalid:  # the run was failed for it when it was created (_unfit_controls)
+            return False
+
+    def _unfit_controls(self, task: Task, run: RunView) -> str | None:
+        """Why one of the control properties the run will need cannot be rendered, checked before it starts:
+        a bad one fails the run at once (with a message naming it), rather than once it has run."""
+        names = ["allow_failure"]
+        if run.kind == "worker":
+            names += ["retry", "timeout", "log_level"]
+        if isinstance(task, Pause):
+            names.append("delay")
+        for name in names:
+            try:
+                self.control(task, name, run)
+            except ComputedInvalid as exc:
+                return self._problem(task, exc)
+        return None
+
+    def _problem(self, task: Task, exc: Exception) -> str:
+        return mask_text(f"task '{task.id}': {exc}", self.s.seen_secrets)
+
+    def _retry(self, task: Task, run: RunView) -> Any:
+        """The retry policy of a failed worker run, or None; a computed one that cannot be rendered is noted on
+        the run's error (once) and does not retry."""
+        try:
+            return self.control(task, "retry", run)
+        except ComputedInvalid as exc:
+            problem = self._problem(task, exc)
+            if problem not in (run.error or ""):
+                error = f"{run.error}; {problem}" if run.error else problem
+                self.actions.append(UpdateRun(run.id, None, {"error": error}))
+            return None
 
     def run_status(self, task: Task, run: RunView) -> str:
         """'ok', 'failed' or 'running', taking the actions the run's state calls for."""
@@ -428,12 +505,12 @@ class _Evaluator:
         if state in (State.SUCCESS, State.WARNING, State.SKIPPED):
             return "ok"
         if state == State.FAILED:
-            retry = _retry_policy(s, task)
-            if run.kind == "worker" and retry is not None and self._may_retry(retry, run):
+            retry = self._retry(task, run) if run.kind == "worker" else None
+            if retry is not None and self._may_retry(retry, run):
                 due = s.now + retry.delay(run.attempts)
                 self.actions.append(UpdateRun(run.id, State.RETRYING, {"next_attempt_at": due}))
                 return "running"
-            return "ok" if task.allow_failure else "failed"
+            return "ok" if self.allowed_to_fail(task, run) else "failed"
         if state in (State.KILLED, State.CANCELLED):
             return "failed"
         if state == State.RETRYING:
@@ -450,7 +527,7 @@ class _Evaluator:
         return "running"
 
     def _may_retry(self, retry: Any, run: RunView) -> bool:
-        if not run.retryable:
+        if not run.retryable or run.attempts == 0:  # failed before its first attempt: runIf, a control property
             return False
         if retry.max_attempts is not None and run.attempts >= retry.max_attempts:
             return False
@@ -460,15 +537,15 @@ class _Evaluator:
     def flowable(self, task: Task, run: RunView) -> str:
         try:
             status = self._flowable_status(task, run)
-        except (ExpressionError, SubflowRefused) as exc:
-            error = mask_text(f"task '{task.id}': {exc}", self.s.seen_secrets)
+        except (ExpressionError, SubflowRefused, ComputedInvalid) as exc:
+            error = self._problem(task, exc)
             self.actions.append(UpdateRun(run.id, State.FAILED, {"error": error, "ended_at": self.s.now}))
-            return "ok" if task.allow_failure else "failed"
+            return "ok" if self.allowed_to_fail(task, run) else "failed"
         if status is None or not status.terminal:
             return "running"
         self.actions.append(UpdateRun(run.id, status, {"ended_at": self.s.now}))
         if status == State.FAILED:
-            return "ok" if task.allow_failure else "failed"
+            return "ok" if self.allowed_to_fail(task, run) else "failed"
         return "ok"
 
     def _decided(self, run: RunView, key: str, compute: Callable[[], Any]) -> tuple[bool, Any]:
@@ -484,9 +561,8 @@ class _Evaluator:
         if isinstance(task, Sequential):
             return self.block(task.tasks, errors, finally_, run, run.iteration, run.value)
         if isinstance(task, Parallel):
-            return self.block(
-                task.tasks, errors, finally_, run, run.iteration, run.value, parallel=True, limit=task.concurrency
-            )
+            limit = self.control(task, "concurrency", run)
+            return self.block(task.tasks, errors, finally_, run, run.iteration, run.value, parallel=True, limit=limit)
         if isinstance(task, Switch):
             ready, case = self._decided(run, "case", lambda: self._masked_switch(task, context()))
             if not ready:
@@ -523,12 +599,10 @@ class _Evaluator:
 
     def _iterations(self, task: ForEach, run: RunView, values: list[Any]) -> State:
         statuses: list[State] = []
-        in_flight = 0
+        in_flight, limit = 0, self.control(task, "concurrency_limit", run)
         for index, item in enumerate(values):
             started = (run.id, index) in self.children
-            if not started and (
-                State.FAILED in statuses or (task.concurrency_limit and in_flight >= task.concurrency_limit)
-            ):
+            if not started and (State.FAILED in statuses or (limit and in_flight >= limit)):
                 statuses.append(State.RUNNING)
                 continue
             status = self.scope(task.tasks, run, index, item)
@@ -541,6 +615,8 @@ class _Evaluator:
         return State.WARNING if State.WARNING in statuses else State.SUCCESS
 
     def _subflow(self, task: Subflow, run: RunView, context: Callable[[], dict]) -> State | None:
+        # Both read before the child starts: a wrong value fails this task without starting anything.
+        wait, transmit_failed = self.control(task, "wait", run), self.control(task, "transmit_failed", run)
         if "executionId" not in run.outputs:
             ctx = context()
             namespace, flow_id = _subflow_target(task, ctx)
@@ -565,7 +641,7 @@ class _Evaluator:
                 )
             )
             return None
-        if not task.wait:
+        if not wait:
             return State.SUCCESS
         result = self.s.subflows.get(run.id)
         if result is None or not result[0].terminal:
@@ -574,8 +650,8 @@ class _Evaluator:
         self.actions.append(
             UpdateRun(run.id, None, {"outputs": {**run.outputs, "state": str(child_state), "outputs": child_outputs}})
         )
-        if child_state in (State.SUCCESS, State.WARNING) or not task.transmit_failed:
-            return State.SUCCESS if child_state == State.SUCCESS or not task.transmit_failed else State.WARNING
+        if child_state in (State.SUCCESS, State.WARNING) or not transmit_failed:
+            return State.SUCCESS if child_state == State.SUCCESS or not transmit_failed else State.WARNING
         return State.FAILED
 
 
@@ -649,6 +725,9 @@ def next_wakeup(snapshot: Snapshot) -> dt.datetime | None:
         if run.state == State.PAUSED and run.outputs.get("resumeAt"):
             times.append(dt.datetime.fromisoformat(run.outputs["resumeAt"]))
     execution = snapshot.execution
-    if snapshot.flow.timeout and execution.started_at and not execution.state.terminal:
-        times.append(execution.started_at + snapshot.flow.timeout)
+    # A wrong timeout fails the execution as it advances; a computed one is rendered in time, as everywhere.
+    with contextlib.suppress(ComputedInvalid), time_budget():
+        timeout = _flow_timeout(snapshot)
+        if timeout and execution.started_at and not execution.state.terminal:
+            times.append(execution.started_at + timeout)
     return min(times) if times else None

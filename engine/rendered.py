@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from engine.sandbox import text_of
+from engine.spec import RENDERED
 
 #: What a property expects, by pydantic's error type.
 EXPECTS = {
@@ -51,7 +52,7 @@ def kind_of(value: Any) -> str:
 def fit(model: type[BaseModel], data: dict[str, Any]) -> Any:
     """``model`` validated from rendered ``data``; scalars where text is expected become text."""
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context=RENDERED)
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
     as_text = [e for e in errors if e["type"] == "string_type" and _scalar(e["input"])]
@@ -59,7 +60,7 @@ def fit(model: type[BaseModel], data: dict[str, Any]) -> Any:
         for error in as_text:
             data = _replaced(data, error["loc"], str(text_of(error["input"])))
         try:
-            return model.model_validate(data)
+            return model.model_validate(data, context=RENDERED)
         except ValidationError as exc:
             errors = exc.errors(include_url=False)
     raise RenderedMismatch(_explain(errors, data)) from None

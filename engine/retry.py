@@ -9,17 +9,17 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from engine.durations import Duration
-from engine.spec import Spec
+from engine.spec import Computed, Spec
 
 
 class _RetryBase(Spec):
-    interval: Duration
+    interval: Computed[Duration]
     """Wait between two attempts (e.g. 30s)."""
-    max_attempts: Annotated[int, Field(ge=1)] | None = None
+    max_attempts: Computed[Annotated[int, Field(ge=1)]] | None = None
     """Most attempts in all, the first included."""
-    max_duration: Duration | None = None
+    max_duration: Computed[Duration] | None = None
     """Stop retrying once this much time has passed since the first attempt."""
-    warning_on_retry: bool = False
+    warning_on_retry: Computed[bool] = False
     """End in WARNING rather than SUCCESS when it only worked after a retry."""
 
     @model_validator(mode="after")
@@ -41,9 +41,9 @@ class ConstantRetry(_RetryBase):
 class ExponentialRetry(_RetryBase):
     type: Literal["exponential"]
     """A wait that grows after each failed attempt."""
-    max_interval: Duration | None = None
+    max_interval: Computed[Duration] | None = None
     """The wait never grows beyond this."""
-    delay_factor: Annotated[float, Field(gt=1)] = 2.0
+    delay_factor: Computed[Annotated[float, Field(gt=1)]] = 2.0
     """Each wait is the previous one times this factor."""
 
     def delay(self, attempt: int) -> dt.timedelta:
@@ -54,11 +54,11 @@ class ExponentialRetry(_RetryBase):
 class RandomRetry(_RetryBase):
     type: Literal["random"]
     """A random wait between minInterval and maxInterval."""
-    min_interval: Duration
+    min_interval: Computed[Duration]
     """Shortest wait between attempts."""
-    max_interval: Duration
+    max_interval: Computed[Duration]
     """Longest wait between attempts."""
-    interval: Duration | None = None  # type: ignore[assignment]
+    interval: Computed[Duration] | None = None  # type: ignore[assignment]
     """Not used by random retries."""
 
     def delay(self, attempt: int) -> dt.timedelta:

@@ -18,14 +18,25 @@ TaskId = Annotated[str, Field(pattern=TASK_ID_PATTERN, max_length=100)]
 T = TypeVar("T")
 
 
-def _expression_as_written(value: Any, handler: Any) -> Any:
+RENDERED = {"rendered": True}
+"""Validation context for values already rendered: an expression left in one is a wrong value, not one to keep."""
+
+
+def _expression_as_written(value: Any, handler: Any, info: Any) -> Any:
+    rendered = isinstance(info.context, dict) and info.context.get("rendered")
+    return value if not rendered and isinstance(value, str) and "{{" in value else handler(value)
+
+
+def _expression_kept(value: Any, handler: Any) -> Any:
     return value if isinstance(value, str) and "{{" in value else handler(value)
 
 
-Computed = Annotated[T, WrapValidator(_expression_as_written), WrapSerializer(_expression_as_written)]
-"""A property people may compute: ``"{{ ... }}"`` is kept as written when the flow is loaded, and checked
-against the type once rendered (by the worker for the task it runs, by the executor for a subflow's
-target). Its JSON Schema stays the type's own, so the studio's form for it does not change."""
+Computed = Annotated[T, WrapValidator(_expression_as_written), WrapSerializer(_expression_kept)]
+"""A property people may compute: ``"{{ ... }}"`` is kept as written when the flow is loaded (a literal is checked
+then), and checked against the type once rendered: by the worker for the task it runs, by the executor for a
+subflow's target and for control properties such as retry, allowFailure or concurrency (engine/computed.py).
+Validated with the ``RENDERED`` context, an expression is no longer kept. Its JSON Schema stays the type's own,
+so the studio's form for it does not change."""
 
 
 class Spec(BaseModel):

@@ -7,6 +7,7 @@ task does not pay a fork (scripts still run in their own child process). ``bench
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import signal
@@ -37,6 +38,7 @@ from engine.store import executions as store
 from engine.store.database import open_database, session_scope
 from engine.store.logs import write_logs
 from engine.tasks import Task, child_lists
+from engine.tasks.base import LogLevel
 
 HEARTBEAT_INTERVAL = float(os.environ.get("LANNER_HEARTBEAT_INTERVAL", "1"))
 HEARTBEAT_TIMEOUT = float(os.environ.get("LANNER_HEARTBEAT_TIMEOUT", "10"))
@@ -157,6 +159,8 @@ def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
     flow = snapshot.flow
     task = find_task(flow, run.task_id)
     storage = load_settings().home / "storage" / run.execution_id / run.task_id
+    # A computed timeout or log level (still an expression here) is set once the task is rendered (_execute).
+    timeout = task.timeout if isinstance(task.timeout, dt.timedelta) else None
     with tempfile.TemporaryDirectory(prefix="lanner-") as workdir:
         ctx = RunContext(
             task_id=task.id,
@@ -164,8 +168,8 @@ def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
             workdir=Path(workdir),
             storage=storage,
             is_killed=lambda: _kill_requested(r, run.execution_id),
-            deadline=time.monotonic() + task.timeout.total_seconds() if task.timeout else None,
-            min_level=(task.log_level.value if task.log_level else "TRACE"),
+            deadline=time.monotonic() + timeout.total_seconds() if timeout else None,
+            min_level=(task.log_level.value if isinstance(task.log_level, LogLevel) else "TRACE"),
             secrets=snapshot.seen_secrets,  # secret inputs decrypted to render the task are masked like secrets
         )
 
@@ -218,9 +222,14 @@ def _execute(task: Task, ctx: RunContext, snapshot, view) -> tuple[State, dict[s
         return value
 
     snapshot.secret = secret
+    timeout = task.timeout
     try:
         ctx.check()
         rendered = render_task(task, context_for(snapshot, view))
+        if rendered.timeout != timeout:  # computed: known only now, counted from here
+            timeout = rendered.timeout
+            ctx.deadline = time.monotonic() + timeout.total_seconds() if timeout else None
+        ctx.min_level = rendered.log_level.value if rendered.log_level else "TRACE"
         outputs = rendered.run(ctx) or {}
         return (State.WARNING if ctx.warned else State.SUCCESS), outputs, None, True
     except TaskFailed as exc:
@@ -228,7 +237,7 @@ def _execute(task: Task, ctx: RunContext, snapshot, view) -> tuple[State, dict[s
     except TaskKilled:
         return State.KILLED, {}, None, True
     except TaskTimedOut:
-        return State.FAILED, {}, f"task '{task.id}' timed out after {task.timeout}", True
+        return State.FAILED, {}, f"task '{task.id}' timed out after {timeout}", True
     except Exception as exc:
         ctx.log("DEBUG", traceback.format_exc())
         return State.FAILED, {}, f"task '{task.id}' raised {type(exc).__name__}: {exc}", not unusable

@@ -12,7 +12,7 @@ from pydantic import Field
 
 from engine.durations import Duration
 from engine.retry import Retry
-from engine.spec import Spec, TaskId
+from engine.spec import Computed, Spec, TaskId
 
 
 class LogLevel(StrEnum):
@@ -67,15 +67,15 @@ class Task(Spec):
     """Tasks that must end first; without it, the task waits for the one before it."""
     retry: Retry | None = None
     """Try again after a failure, with a wait between attempts."""
-    timeout: Duration | None = None
+    timeout: Computed[Duration] | None = None
     """Fail the task when it runs longer than this (e.g. 10m)."""
-    disabled: bool = False
+    disabled: Computed[bool] = False
     """Skip this task without running it."""
-    allow_failure: bool = False
+    allow_failure: Computed[bool] = False
     """Let the flow go on when this task fails; the execution ends in WARNING."""
     run_if: str | None = None
     """Run the task only when this expression is true; otherwise it is skipped."""
-    log_level: LogLevel | None = None
+    log_level: Computed[LogLevel] | None = None
     """Drop log lines below this level."""
 
     title: ClassVar[str] = ""

@@ -45,7 +45,7 @@ class Parallel(FlowableTask):
     type: Literal["parallel"]
     tasks: _CHILD_TASKS
     """The tasks of the group, all started at once."""
-    concurrency: Annotated[int, Field(ge=0)] = 0
+    concurrency: Computed[Annotated[int, Field(ge=0)]] = 0
     """Most tasks running at once; 0 means no limit."""
 
     title: ClassVar[str] = "Parallel group"
@@ -105,7 +105,7 @@ class ForEach(FlowableTask):
     type: Literal["foreach"]
     values: list[Any] | str
     """A list, or an expression giving a list (JSON text is accepted)."""
-    concurrency_limit: Annotated[int, Field(ge=0)] = 1
+    concurrency_limit: Computed[Annotated[int, Field(ge=0)]] = 1
     """Iterations at once; 0 means no limit."""
     tasks: _CHILD_TASKS
     """Tasks run for each value; they read it as taskrun.value."""
@@ -131,9 +131,9 @@ class Subflow(Task):
     """Input values given to the started flow."""
     labels: dict[str, str] = Field(default_factory=dict)
     """Labels added to the started execution."""
-    wait: bool = True
+    wait: Computed[bool] = True
     """Wait for the started flow to end (and get its outputs) before going on."""
-    transmit_failed: bool = True
+    transmit_failed: Computed[bool] = True
     """Fail this task when the started flow fails (only when waiting)."""
 
     title: ClassVar[str] = "Subflow"
@@ -146,7 +146,7 @@ class Subflow(Task):
 @registry.register
 class Pause(Task):
     type: Literal["pause"]
-    delay: Duration | None = None
+    delay: Computed[Duration] | None = None
     """Resume on its own after this delay; without it, someone must resume the execution."""
     on_resume: list[Input] = Field(default_factory=list)
     """Inputs asked for when resuming."""
