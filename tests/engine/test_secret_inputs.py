@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 import sqlalchemy as sa
 from alembic import command
 from sqlmodel import Session
@@ -32,15 +31,6 @@ inputs:
 tasks:
   - {id: say, type: log, message: "{{ inputs.user }}"}
 """
-
-
-@pytest.fixture
-def key(monkeypatch: pytest.MonkeyPatch, tmp_path) -> str:
-    text = generate_key()
-    monkeypatch.setenv("LANNER_SECRET_KEY", text)
-    monkeypatch.setenv("LANNER_HOME", str(tmp_path))
-    monkeypatch.setattr(store, "_FLOWS", {})  # each test deploys its own acme/login revision 1
-    return text
 
 
 def _raw_rows(db: sa.Engine) -> str:
