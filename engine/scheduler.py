@@ -21,7 +21,7 @@ from engine import audit, events
 from engine.expressions import ExpressionError, render
 from engine.flow import Flow
 from engine.schedule import backfill_slots, due_slots, next_fire
-from engine.secrets import MASK, open_inputs, seal_inputs
+from engine.secrets import MASK, open_inputs, seal_inputs, secret_resolver
 from engine.states import TERMINAL
 from engine.store import executions as store
 from engine.store.database import session_scope
@@ -136,13 +136,24 @@ class Scheduler:
     ) -> str | None:
         """Start the run of one slot unless it already ran; the claim and the execution commit together.
 
-        ``secret_values`` (a backfill's SECRET inputs) are given as they are: never rendered, so a value
-        holding ``{{`` is neither changed nor echoed by an expression error."""
+        The trigger's ``inputs`` may read the namespace's secrets (``{{ secret('NAME') }}``): a value read is
+        sealed in a SECRET input and masked in the others. ``secret_values`` (a backfill's SECRET inputs) are
+        given as they are: never rendered, so a value holding ``{{`` is neither changed nor echoed by an error."""
         details = {"type": "schedule", "id": trigger.id, "date": slot.isoformat(), "backfill": backfill}
         try:
-            rendered = {**render({**trigger.inputs, **(inputs or {})}, {"trigger": details}), **(secret_values or {})}
             with session_scope(self.db) as session:
-                execution = store.create_execution(session, flow.namespace, flow.id, inputs=rendered, trigger=details)
+                resolve, read = secret_resolver(session, flow.namespace), set()
+
+                def secret(name: str) -> str:
+                    value = resolve(name)
+                    read.add(value)
+                    return value
+
+                context = {"trigger": details, "secret": secret}
+                rendered = {**render({**trigger.inputs, **(inputs or {})}, context), **(secret_values or {})}
+                execution = store.create_execution(
+                    session, flow.namespace, flow.id, inputs=rendered, trigger=details, mask=read
+                )
                 session.add(
                     TriggerFire(
                         namespace=flow.namespace,

@@ -125,44 +125,37 @@ def rotate_key(session: Session, old: SecretKey, new: SecretKey, *, actor: str) 
 
 def _stale_sealed_values(session: Session, new: SecretKey) -> list[tuple[str, Callable[[Sealed], None], Sealed]]:
     """Every stored set of sealed values with one under another key than ``new``: its kind, how to store it
-    again, and the set. Executions' SECRET inputs, pauses' SECRET ``onResume`` values, backfills' SECRET inputs."""
+    again, and the set. Executions' SECRET inputs, pauses' SECRET ``onResume`` values, backfills' SECRET inputs.
+    (A JSON column is saved only when it is assigned a new value, hence the new dicts.)"""
     found: list[tuple[str, Callable[[Sealed], None], Sealed]] = []
 
     def stale(sealed: Sealed) -> bool:
         return any(item["keyId"] != new.key_id for item in sealed.values())
 
+    def execution_store(row: Execution) -> Callable[[Sealed], None]:
+        return lambda sealed: setattr(row, "secret_inputs", sealed)
+
+    def run_store(row: TaskRun, output: str) -> Callable[[Sealed], None]:
+        return lambda sealed: setattr(row, "secret_outputs", {**row.secret_outputs, output: sealed})
+
+    def backfill_store(row: TriggerState) -> Callable[[Sealed], None]:
+        def store(sealed: Sealed) -> None:
+            row.data = {**row.data, "backfill": {**row.data["backfill"], "secretInputs": sealed}}
+
+        return store
+
     for execution in session.exec(select(Execution).where(col(Execution.secret_inputs).is_not(None))):
         if stale(execution.secret_inputs or {}):
-            found.append(("execution", _setter(session, execution, "secret_inputs"), execution.secret_inputs))
+            found.append(("execution", execution_store(execution), execution.secret_inputs))
     for run in session.exec(select(TaskRun).where(col(TaskRun.secret_outputs).is_not(None))):
         for output, sealed in (run.secret_outputs or {}).items():
             if stale(sealed):
-                found.append(("task_run", _setter(session, run, "secret_outputs", output), sealed))
+                found.append(("task_run", run_store(run, output), sealed))
     for state in session.exec(select(TriggerState)):
         sealed = (state.data.get("backfill") or {}).get("secretInputs") or {}
         if stale(sealed):
-            found.append(("backfill", _setter(session, state, "data", "backfill", "secretInputs"), sealed))
+            found.append(("backfill", backfill_store(state), sealed))
     return found
-
-
-def _setter(session: Session, row: Any, column: str, *path: str) -> Callable[[Sealed], None]:
-    """Stores sealed values at ``path`` in a JSON ``column`` of ``row`` (a new dict: JSON columns track only
-    assignment)."""
-
-    def store(sealed: Sealed) -> None:
-        value: Any = sealed
-        for depth in range(len(path), 0, -1):
-            value = {**_walk(getattr(row, column), path[: depth - 1]), path[depth - 1]: value}
-        setattr(row, column, value)
-        session.add(row)
-
-    return store
-
-
-def _walk(value: Any, path: tuple[str, ...]) -> dict[str, Any]:
-    for part in path:
-        value = (value or {}).get(part)
-    return dict(value or {})
 
 
 def list_secret_names(session: Session, namespace: str) -> list[str]:
@@ -242,8 +235,8 @@ def open_inputs(sealed: Sealed | None, key: Callable[[], SecretKey] = load_key) 
 
 
 class SecretInputs:
-    """An execution's secret inputs, decrypted once, when an expression is first rendered (engine/progress.py):
-    an execution whose runs render nothing needs no key."""
+    """An execution's secret inputs (or a task run's secret outputs), decrypted once, when an expression is first
+    rendered (engine/progress.py): an execution whose runs render nothing needs no key."""
 
     def __init__(self, sealed: Sealed, key: Callable[[], SecretKey] = load_key) -> None:
         self._sealed, self._key = sealed, key
