@@ -15,7 +15,7 @@ from engine import audit, dag, events, uploads
 from engine.config import load_settings
 from engine.inputs import resolve_inputs
 from engine.queue import enqueue_runs
-from engine.secrets import open_inputs
+from engine.secrets import open_inputs, seal_inputs
 from engine.states import EXECUTION_TRANSITIONS, KILL_TARGET, State, check_transition
 from engine.store import executions as store
 from engine.store.database import session_scope
@@ -219,11 +219,17 @@ def resume_execution(
             values, errors = resolve_inputs(declared, inputs or {}, uploaded=uploaded)
             if errors:
                 raise store.InputsInvalid(errors)
+            # SECRET answers are kept encrypted, shown as ****, and opened only to render the tasks after it
+            shown, sealed = seal_inputs(values, [decl.id for decl in declared if decl.kind == "SECRET"])
+            secret_outputs = {**(run.secret_outputs or {}), "resumed": sealed} if sealed else run.secret_outputs
             session.execute(
                 update(TaskRun)
                 .where(col(TaskRun.id) == run.id)
                 .values(
-                    state=State.SUCCESS.value, outputs={**(run.outputs or {}), "resumed": values}, ended_at=utcnow()
+                    state=State.SUCCESS.value,
+                    outputs={**(run.outputs or {}), "resumed": shown},
+                    secret_outputs=secret_outputs,
+                    ended_at=utcnow(),
                 )
             )
         if execution.held:

@@ -45,6 +45,9 @@ class RunView:
     ended_at: dt.datetime | None = None
     next_attempt_at: dt.datetime | None = None
     retryable: bool = True  # False after a ConfigurationError: the retry policy does not apply
+    # SECRET values among its outputs (a pause's onResume answers), decrypted on use, by output: ``outputs`` shows
+    # ``****`` for them, expressions read the values, which are then masked in what is written
+    secret_outputs: dict[str, Callable[[], dict[str, str]]] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass
@@ -183,15 +186,31 @@ def _outputs_view(snapshot: Snapshot, run: RunView | None) -> dict[str, Any]:
     view: dict[str, Any] = {}
     for task_id, runs in by_task.items():
         if len(runs) == 1:
-            view[task_id] = runs[0].outputs
+            view[task_id] = _run_outputs(snapshot, runs[0])
         else:  # runs of one task in several foreach iterations: keyed by the iteration's value
-            view[task_id] = {str(r.value): r.outputs for r in sorted(runs, key=lambda r: r.iteration or 0)}
+            ordered = sorted(runs, key=lambda r: r.iteration or 0)
+            view[task_id] = {str(r.value): _run_outputs(snapshot, r) for r in ordered}
     if run is not None and run.iteration is not None:
         scope = _iteration_scope(snapshot, run)
         for sibling in snapshot.runs.values():  # inside an iteration, its own tasks' outputs come first
             if sibling.iteration == run.iteration and _iteration_scope(snapshot, sibling) == scope:
-                view[sibling.task_id] = sibling.outputs
+                view[sibling.task_id] = _run_outputs(snapshot, sibling)
     return view
+
+
+def _run_outputs(snapshot: Snapshot, run: RunView) -> dict[str, Any]:
+    """A run's outputs with its SECRET values decrypted; they are then masked in what is written."""
+    if not run.secret_outputs:
+        return run.outputs
+    outputs = dict(run.outputs)
+    for name, secret_values in run.secret_outputs.items():
+        try:
+            opened = secret_values()
+        except ValueError as exc:  # the key it was encrypted with is not this process's key
+            raise ExpressionError(f"outputs.{run.task_id}.{name}", str(exc)) from None
+        snapshot.seen_secrets.update(opened.values())
+        outputs[name] = {**(outputs.get(name) or {}), **opened}
+    return outputs
 
 
 def _iteration_scope(snapshot: Snapshot, run: RunView) -> str | None:

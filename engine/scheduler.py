@@ -9,6 +9,7 @@ import datetime as dt
 import logging
 import threading
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import redis
@@ -20,7 +21,7 @@ from engine import audit, events
 from engine.expressions import ExpressionError, render
 from engine.flow import Flow
 from engine.schedule import backfill_slots, due_slots, next_fire
-from engine.secrets import open_inputs, seal_inputs
+from engine.secrets import MASK, open_inputs, seal_inputs, secret_resolver
 from engine.states import TERMINAL
 from engine.store import executions as store
 from engine.store.database import session_scope
@@ -131,13 +132,28 @@ class Scheduler:
         *,
         backfill: bool = False,
         inputs: dict[str, Any] | None = None,
+        secret_values: dict[str, str] | None = None,
     ) -> str | None:
-        """Start the run of one slot unless it already ran; the claim and the execution commit together."""
+        """Start the run of one slot unless it already ran; the claim and the execution commit together.
+
+        The trigger's ``inputs`` may read the namespace's secrets (``{{ secret('NAME') }}``): a value read is
+        sealed in a SECRET input and masked in the others. ``secret_values`` (a backfill's SECRET inputs) are
+        given as they are: never rendered, so a value holding ``{{`` is neither changed nor echoed by an error."""
         details = {"type": "schedule", "id": trigger.id, "date": slot.isoformat(), "backfill": backfill}
         try:
-            rendered = render({**trigger.inputs, **(inputs or {})}, {"trigger": details})
             with session_scope(self.db) as session:
-                execution = store.create_execution(session, flow.namespace, flow.id, inputs=rendered, trigger=details)
+                resolve, read = secret_resolver(session, flow.namespace), set()
+
+                def secret(name: str) -> str:
+                    value = resolve(name)
+                    read.add(value)
+                    return value
+
+                context = {"trigger": details, "secret": secret}
+                rendered = {**render({**trigger.inputs, **(inputs or {})}, context), **(secret_values or {})}
+                execution = store.create_execution(
+                    session, flow.namespace, flow.id, inputs=rendered, trigger=details, mask=read
+                )
                 session.add(
                     TriggerFire(
                         namespace=flow.namespace,
@@ -172,9 +188,10 @@ class Scheduler:
             if s > cursor
         ]
         started = []
+        secret_values = open_inputs(backfill.get("secretInputs")) if remaining else {}
+        inputs = {k: v for k, v in (backfill.get("inputs") or {}).items() if k not in secret_values}
         for slot in remaining:
-            inputs = {**(backfill.get("inputs") or {}), **open_inputs(backfill.get("secretInputs"))}
-            execution_id = self._fire(flow, trigger, slot, backfill=True, inputs=inputs)
+            execution_id = self._fire(flow, trigger, slot, backfill=True, inputs=inputs, secret_values=secret_values)
             cursor = slot
             if execution_id:
                 backfill["fired"] = backfill.get("fired", 0) + 1
@@ -249,7 +266,17 @@ def start_backfill(
         audit.record(
             session, actor, audit.AuditAction.CHANGED, namespace, "trigger", f"{flow_id}/{trigger_id}", backfill=asked
         )
-    return backfill
+    return backfill_view(backfill)
+
+
+def backfill_view(backfill: dict[str, Any], secret_inputs: Iterable[str] = ()) -> dict[str, Any]:
+    """A backfill as it is shown (API, CLI): without its encrypted ``secretInputs``, and ``secret_inputs`` (the
+    flow's SECRET input ids) as ``****`` even in a backfill saved before they were sealed."""
+    shown = {key: value for key, value in backfill.items() if key != "secretInputs"}
+    if "inputs" in shown:
+        inputs = dict(shown["inputs"] or {})
+        shown["inputs"] = {**inputs, **{name: MASK for name in secret_inputs if inputs.get(name) is not None}}
+    return shown
 
 
 def set_backfill_flag(db: Engine, namespace: str, flow_id: str, trigger_id: str, **flags: bool) -> dict[str, Any]:
@@ -262,7 +289,7 @@ def set_backfill_flag(db: Engine, namespace: str, flow_id: str, trigger_id: str,
         backfill.update(flags)
         state.data = {**state.data, "backfill": backfill}
         session.add(state)
-    return backfill
+    return backfill_view(backfill)
 
 
 def set_trigger_enabled(

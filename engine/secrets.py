@@ -6,7 +6,10 @@ executor is the last resort: ``LANNER_SECRET_<NAME>`` (as Kestra's open-source e
 Listing gives names only: a value leaves the database only to be used by a task.
 
 An execution's ``SECRET`` inputs are kept the same way: encrypted under the same key in the execution's
-``secret_inputs`` column, while its ``inputs`` (what every view shows) hold ``****`` in their place.
+``secret_inputs`` column, while its ``inputs`` (what every view shows) hold ``****`` in their place. So are the
+``SECRET`` values a person gives when resuming a pause (``onResume``): in the task run's ``secret_outputs``, by
+output (``{"resumed": {name: sealed}}``), with ``****`` in its ``outputs``; and those given to a backfill, in its
+trigger state (``backfill.secretInputs``).
 """
 
 from __future__ import annotations
@@ -21,11 +24,12 @@ from sqlmodel import Session, col, select
 from engine import audit
 from engine.crypto import SecretKey, load_key
 from engine.runtime import ConfigurationError
-from engine.store.tables import Execution, NamespaceSecret, utcnow
+from engine.store.tables import Execution, NamespaceSecret, TaskRun, TriggerState, utcnow
 from engine.variables import lineage
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,99}$")
 MASK = "****"  # what a secret input's value is stored and shown as
+Sealed = dict[str, dict[str, str]]  # secret values by name, each {"keyId": ..., "ciphertext": ...} (seal_inputs)
 
 
 class SecretMissing(ConfigurationError, LookupError):
@@ -87,14 +91,9 @@ def rotate_key(session: Session, old: SecretKey, new: SecretKey, *, actor: str) 
         raise ValueError(
             f"some secrets were encrypted with neither key (key ids {', '.join(strangers)}): nothing changed"
         )
-    executions = [
-        row
-        for row in session.exec(select(Execution).where(col(Execution.secret_inputs).is_not(None)))
-        if any(item["keyId"] != new.key_id for item in (row.secret_inputs or {}).values())
-    ]
-    strangers = sorted(
-        {item["keyId"] for row in executions for item in row.secret_inputs.values()} - {old.key_id, new.key_id}
-    )
+    holders = _stale_sealed_values(session, new)
+    key_ids = {item["keyId"] for _, _, sealed in holders for item in sealed.values()}
+    strangers = sorted(key_ids - {old.key_id, new.key_id})
     if strangers:
         raise ValueError(
             f"some secret inputs were encrypted with neither key (key ids {', '.join(strangers)}): nothing changed"
@@ -103,11 +102,11 @@ def rotate_key(session: Session, old: SecretKey, new: SecretKey, *, actor: str) 
         plain = old.decrypt(row.ciphertext, row.key_id, what=f"secret {row.name} of {row.namespace}")
         row.ciphertext, row.key_id = new.encrypt(plain), new.key_id
         session.add(row)
-    for execution in executions:
-        stale = {name: item for name, item in execution.secret_inputs.items() if item["keyId"] != new.key_id}
+    for _, store, sealed in holders:
+        stale = {name: item for name, item in sealed.items() if item["keyId"] != new.key_id}
         plain = open_inputs(stale, lambda: old)
-        execution.secret_inputs = {**execution.secret_inputs, **seal_inputs(plain, plain, new)[1]}
-        session.add(execution)
+        store({**sealed, **seal_inputs(plain, plain, new)[1]})
+    kinds = [kind for kind, _, _ in holders]
     audit.record(
         session,
         actor,
@@ -117,9 +116,46 @@ def rotate_key(session: Session, old: SecretKey, new: SecretKey, *, actor: str) 
         new.key_id,
         before=old.key_id,
         secrets=len(rows),
-        executions=len(executions),
+        executions=kinds.count("execution"),
+        resumed_pauses=kinds.count("task_run"),
+        backfills=kinds.count("backfill"),
     )
     return len(rows)
+
+
+def _stale_sealed_values(session: Session, new: SecretKey) -> list[tuple[str, Callable[[Sealed], None], Sealed]]:
+    """Every stored set of sealed values with one under another key than ``new``: its kind, how to store it
+    again, and the set. Executions' SECRET inputs, pauses' SECRET ``onResume`` values, backfills' SECRET inputs.
+    (A JSON column is saved only when it is assigned a new value, hence the new dicts.)"""
+    found: list[tuple[str, Callable[[Sealed], None], Sealed]] = []
+
+    def stale(sealed: Sealed) -> bool:
+        return any(item["keyId"] != new.key_id for item in sealed.values())
+
+    def execution_store(row: Execution) -> Callable[[Sealed], None]:
+        return lambda sealed: setattr(row, "secret_inputs", sealed)
+
+    def run_store(row: TaskRun, output: str) -> Callable[[Sealed], None]:
+        return lambda sealed: setattr(row, "secret_outputs", {**row.secret_outputs, output: sealed})
+
+    def backfill_store(row: TriggerState) -> Callable[[Sealed], None]:
+        def store(sealed: Sealed) -> None:
+            row.data = {**row.data, "backfill": {**row.data["backfill"], "secretInputs": sealed}}
+
+        return store
+
+    for execution in session.exec(select(Execution).where(col(Execution.secret_inputs).is_not(None))):
+        if stale(execution.secret_inputs or {}):
+            found.append(("execution", execution_store(execution), execution.secret_inputs))
+    for run in session.exec(select(TaskRun).where(col(TaskRun.secret_outputs).is_not(None))):
+        for output, sealed in (run.secret_outputs or {}).items():
+            if stale(sealed):
+                found.append(("task_run", run_store(run, output), sealed))
+    for state in session.exec(select(TriggerState)):
+        sealed = (state.data.get("backfill") or {}).get("secretInputs") or {}
+        if stale(sealed):
+            found.append(("backfill", backfill_store(state), sealed))
+    return found
 
 
 def list_secret_names(session: Session, namespace: str) -> list[str]:
@@ -175,7 +211,7 @@ def secret_resolver(session: Session, namespace: str) -> SecretResolver:
 
 def seal_inputs(
     values: dict[str, Any], names: Iterable[str], key: SecretKey | None = None
-) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
+) -> tuple[dict[str, Any], Sealed]:
     """An execution's inputs as stored and shown (each secret one given a value becomes ``****``), and the
     secret ones encrypted by name, each with the id of its key (``{"keyId": ..., "ciphertext": ...}``)."""
     shown, sealed = dict(values), {}
@@ -188,7 +224,7 @@ def seal_inputs(
     return shown, sealed
 
 
-def open_inputs(sealed: dict[str, dict[str, str]] | None, key: Callable[[], SecretKey] = load_key) -> dict[str, str]:
+def open_inputs(sealed: Sealed | None, key: Callable[[], SecretKey] = load_key) -> dict[str, str]:
     """The values of secret inputs sealed by ``seal_inputs``."""
     if not sealed:
         return {}
@@ -199,10 +235,10 @@ def open_inputs(sealed: dict[str, dict[str, str]] | None, key: Callable[[], Secr
 
 
 class SecretInputs:
-    """An execution's secret inputs, decrypted once, when an expression is first rendered (engine/progress.py):
-    an execution whose runs render nothing needs no key."""
+    """An execution's secret inputs (or a task run's secret outputs), decrypted once, when an expression is first
+    rendered (engine/progress.py): an execution whose runs render nothing needs no key."""
 
-    def __init__(self, sealed: dict[str, dict[str, str]], key: Callable[[], SecretKey] = load_key) -> None:
+    def __init__(self, sealed: Sealed, key: Callable[[], SecretKey] = load_key) -> None:
         self._sealed, self._key = sealed, key
         self._values: dict[str, str] | None = None
 

@@ -177,6 +177,7 @@ def _run_view(row: TaskRun) -> RunView:
         ended_at=row.ended_at,
         next_attempt_at=row.next_attempt_at,
         retryable=row.retryable,
+        secret_outputs={name: SecretInputs(sealed) for name, sealed in (row.secret_outputs or {}).items()},
     )
 
 

@@ -102,6 +102,9 @@ class TaskRun(SQLModel, table=True):
     next_attempt_at: dt.datetime | None = None
     retryable: bool = True  # False: the last attempt failed for a reason no retry cures (runtime.ConfigurationError)
     outputs: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # SECRET values among its outputs (a pause's onResume), encrypted by output: {"resumed": {name: sealed}}
+    # (engine/secrets.py); ``outputs`` holds ``****`` for them
+    secret_outputs: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     error: str | None = Field(default=None, sa_column=Column(Text))
     created_at: dt.datetime = Field(default_factory=utcnow)
     started_at: dt.datetime | None = None

@@ -37,6 +37,7 @@ def _row(t: trigger_service.TriggerRow) -> dict[str, str]:
         "progress": backfill.progress if backfill else "",
         "backfill": backfill.status if backfill else "",
         "inputs": ",".join(t.inputs),
+        "secret_inputs": ",".join(t.secret_inputs),
         "may_edit": "yes" if t.may_edit else "",
         "may_backfill": "yes" if t.may_backfill else "",
     }
@@ -85,9 +86,14 @@ class TriggersState(SessionState):
         self._refresh()
 
     @rx.event
-    def open_backfill(self, namespace: str, flow_id: str, trigger_id: str, inputs: str) -> None:
+    def open_backfill(self, namespace: str, flow_id: str, trigger_id: str, inputs: str, secret_inputs: str) -> None:
         self.target = {"namespace": namespace, "flow_id": flow_id, "trigger_id": trigger_id}
-        self.inputs = [{"id": name, "value": ""} for name in inputs.split(",") if name]
+        secret = set(secret_inputs.split(","))
+        self.inputs = [
+            {"id": name, "value": "", "type": "password" if name in secret else "text"}
+            for name in inputs.split(",")
+            if name
+        ]
         self.dialog_error = ""
         self.dialog_open = True
 
@@ -123,6 +129,7 @@ class TriggersState(SessionState):
             self.dialog_error = str(exc).strip("'\"")
             return None
         self.dialog_error, self.dialog_open = "", False
+        self.inputs = [{**i, "value": ""} for i in self.inputs]  # a SECRET value typed is not kept in the page's state
         return TriggersState.watch if self._refresh() else None
 
     @rx.event
@@ -216,7 +223,7 @@ def _backfill_cell(row: rx.Var) -> rx.Component:
                 variant="outline",
                 class_name="backfill-button",
                 on_click=TriggersState.open_backfill(
-                    row["namespace"], row["flow_id"], row["trigger_id"], row["inputs"]
+                    row["namespace"], row["flow_id"], row["trigger_id"], row["inputs"], row["secret_inputs"]
                 ),
             ),
         ),
@@ -296,6 +303,7 @@ def _backfill_dialog() -> rx.Component:
                         rx.text(item["id"], size="2", width="120px"),
                         rx.input(
                             value=item["value"],
+                            type=item["type"],
                             on_change=lambda value: TriggersState.set_input(item["id"], value),
                             name="backfill-input-" + item["id"],
                             class_name="backfill-input",

@@ -77,6 +77,7 @@ class TriggerRow:
     last_execution_id: str = ""
     backfill: Backfill | None = None
     inputs: list[str] = field(default_factory=list)
+    secret_inputs: list[str] = field(default_factory=list)  # typed in a password field in the backfill dialog
     may_edit: bool = False  # the person may flip the switch
     may_backfill: bool = False
 
@@ -180,6 +181,7 @@ def list_triggers(
                         last_execution_id=last_execution or "",
                         backfill=_backfill((state.data if state else {}).get("backfill")),
                         inputs=[i.id for i in flow.inputs],
+                        secret_inputs=[i.id for i in flow.inputs if i.kind == "SECRET"],
                         may_edit=can(principal, Action.EDIT_TRIGGER, record.namespace),
                         may_backfill=can(principal, Action.BACKFILL, record.namespace),
                     )

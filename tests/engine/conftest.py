@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from engine import commands
 from engine.connection import connect, embedded_redis
+from engine.crypto import generate_key
 from engine.states import State
 from engine.store import executions as store
 from engine.store import flows as flow_store
@@ -132,6 +133,16 @@ class Cluster:
 
         with Session(self.db) as session:
             return read_logs(session, execution_id, limit=100_000)
+
+
+@pytest.fixture
+def key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    """A secret key of its own (LANNER_SECRET_KEY) and an empty flow cache, for tests run in this process."""
+    text = generate_key()
+    monkeypatch.setenv("LANNER_SECRET_KEY", text)
+    monkeypatch.setenv("LANNER_HOME", str(tmp_path))
+    monkeypatch.setattr(store, "_FLOWS", {})  # each test deploys its own flows at revision 1
+    return text
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 import sqlalchemy as sa
 from alembic import command
 from sqlmodel import Session
@@ -32,15 +31,6 @@ inputs:
 tasks:
   - {id: say, type: log, message: "{{ inputs.user }}"}
 """
-
-
-@pytest.fixture
-def key(monkeypatch: pytest.MonkeyPatch, tmp_path) -> str:
-    text = generate_key()
-    monkeypatch.setenv("LANNER_SECRET_KEY", text)
-    monkeypatch.setenv("LANNER_HOME", str(tmp_path))
-    monkeypatch.setattr(store, "_FLOWS", {})  # each test deploys its own acme/login revision 1
-    return text
 
 
 def _raw_rows(db: sa.Engine) -> str:
@@ -201,4 +191,22 @@ def test_a_flow_trigger_filling_a_secret_input_stores_it_encrypted(database, key
     with Session(database) as session:
         fired = store.get_execution(session, started)
     assert fired.inputs == {"password": "****"}
+    assert secrets.open_inputs(fired.secret_inputs) == {"password": VALUE}
+
+
+def test_a_schedule_trigger_fills_inputs_from_namespace_secrets_sealed_or_masked(database, key, redis_server):
+    flow = FLOW + (
+        "triggers:\n  - id: daily\n    type: schedule\n    cron: '0 6 * * *'\n"
+        "    inputs: {password: \"{{ secret('PW') }}\", user: \"for {{ secret('PW') }}\"}\n"
+    )
+    with session_scope(database) as session:
+        flow_store.deploy_flow(session, flow)
+        secrets.set_secret(session, "acme", "PW", VALUE)
+    start, end = dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.datetime(2026, 1, 1, 23, tzinfo=dt.UTC)
+    scheduler.start_backfill(database, "acme", "login", "daily", start, end)
+    (execution_id,) = scheduler.Scheduler(database, connect(redis_server)).tick()
+    assert VALUE not in _raw_rows(database)
+    with Session(database) as session:
+        fired = store.get_execution(session, execution_id)
+    assert fired.inputs == {"password": "****", "user": "for ****", "spare": None}
     assert secrets.open_inputs(fired.secret_inputs) == {"password": VALUE}

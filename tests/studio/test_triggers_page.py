@@ -17,12 +17,14 @@ id: nightly
 namespace: {NAMESPACE}
 inputs:
   - {{id: day, type: STRING, required: false}}
+  - {{id: token, type: SECRET, required: false}}
 tasks:
   - {{id: r, type: return, value: '{{{{ inputs.day }}}} {{{{ trigger.date }}}}'}}
 triggers:
   - {{id: morning, type: schedule, cron: '0 6 * * *'}}
   - {{id: hook, type: webhook, key: page-test-key-1}}
 """
+SECRET_VALUE = "hunter2-backfill-token"
 ROW = f".trigger-row[data-namespace='{NAMESPACE}'][data-flow='nightly'][data-trigger='morning']"
 
 
@@ -67,6 +69,9 @@ def test_row_switch_and_backfill(triggers_page, studio):
     page.locator("#backfill-start").fill("2026-01-03T23:00")
     page.locator("#backfill-end").fill("2026-01-01T00:00")
     page.locator("input[name='backfill-input-day']").fill("hello")
+    secret_field = page.locator("input[name='backfill-input-token']")
+    assert secret_field.get_attribute("type") == "password"  # a SECRET input is not shown as it is typed
+    secret_field.fill(SECRET_VALUE)
     page.locator("#backfill-submit").click()
     page.locator("#backfill-error").wait_for(timeout=10_000)
     assert "ends before it starts" in page.locator("#backfill-error").inner_text()
@@ -87,7 +92,10 @@ def test_row_switch_and_backfill(triggers_page, studio):
     dates = sorted(e["trigger"]["date"][:16] for e in executions["results"])
     assert dates == ["2026-01-01T06:00", "2026-01-02T06:00", "2026-01-03T06:00"]
     assert all(e["inputs"]["day"] == "hello" for e in executions["results"])
-    assert api_trigger(studio, "morning")["backfill"]["fired"] == 3
+    assert all(e["inputs"]["token"] == "****" for e in executions["results"])
+    backfill = api_trigger(studio, "morning")["backfill"]
+    assert backfill["fired"] == 3 and backfill["inputs"]["token"] == "****" and "secretInputs" not in backfill
+    assert SECRET_VALUE not in page.content()
 
 
 SLOW_FLOW = f"""\

@@ -13,7 +13,7 @@ from engine.access import Action
 from engine.api.deps import Caller, actor, connections
 from engine.api.errors import ApiError
 from engine.api.schemas import ERRORS, Body
-from engine.scheduler import set_backfill_flag, set_trigger_enabled, start_backfill
+from engine.scheduler import backfill_view, set_backfill_flag, set_trigger_enabled, start_backfill
 from engine.store import flows as flow_store
 from engine.store.executions import flow_at
 from engine.store.tables import FlowRecord, TriggerState
@@ -45,8 +45,10 @@ def list_triggers(caller: Caller, namespace: str | None = None) -> list[TriggerO
     with Session(connections().db) as session:
         for record in flow_store.list_flows(session, namespace, where=authz.readable(caller, FlowRecord.namespace)):
             flow = flow_at(session, record.namespace, record.flow_id, record.revision, record.source)
+            secret_inputs = [i.id for i in flow.inputs if i.kind == "SECRET"]
             for declared in flow.triggers:
                 state = session.get(TriggerState, (record.namespace, record.flow_id, declared.id))
+                backfill = state.data.get("backfill") if state else None
                 found.append(
                     TriggerOut(
                         namespace=record.namespace,
@@ -57,7 +59,7 @@ def list_triggers(caller: Caller, namespace: str | None = None) -> list[TriggerO
                         next_fire_at=state.next_fire_at if state else None,
                         last_fire_at=state.last_fire_at if state else None,
                         last_execution_id=state.last_execution_id if state else None,
-                        backfill=(state.data.get("backfill") if state else None),
+                        backfill=backfill_view(backfill, secret_inputs) if backfill else None,
                     )
                 )
     return found
