@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from engine import audit, uploads
 from engine.config import load_settings
+from engine.errors import Conflict, InvalidInput, NotFound
 from engine.flow import Flow
 from engine.inputs import resolve_inputs
 from engine.loader import load_flow_or_raise
@@ -27,17 +28,18 @@ from engine.variables import inherited_variables
 ACTIVE = (State.RUNNING, State.PAUSED, State.KILLING)
 
 
-class InputsInvalid(ValueError):
+class InputsInvalid(InvalidInput):
     def __init__(self, errors: dict[str, str]) -> None:
         self.errors = errors
+        self.details = {"inputs": errors}
         super().__init__("; ".join(errors.values()))
 
 
-class ExecutionNotFound(LookupError):
+class ExecutionNotFound(NotFound):
     pass
 
 
-class ExecutionConflict(ValueError):
+class ExecutionConflict(Conflict):
     """The execution is not in a state that allows what was asked (e.g. killing a finished one)."""
 
 
@@ -138,6 +140,16 @@ def get_execution(session: Session, execution_id: str) -> Execution:
 
 def task_runs(session: Session, execution_id: str) -> list[TaskRun]:
     statement = select(TaskRun).where(TaskRun.execution_id == execution_id).order_by(col(TaskRun.created_at))
+    return list(session.exec(statement))
+
+
+def task_run_attempts(session: Session, execution_id: str) -> list[TaskRunAttempt]:
+    """Every attempt of the execution's task runs, in no particular order."""
+    statement = (
+        select(TaskRunAttempt)
+        .join(TaskRun, col(TaskRun.id) == col(TaskRunAttempt.task_run_id))
+        .where(TaskRun.execution_id == execution_id)
+    )
     return list(session.exec(statement))
 
 
