@@ -145,7 +145,7 @@ def _execution_view(session, link: ShareLink) -> dict[str, Any]:
     if execution.namespace != link.namespace:
         raise LookupError(link.target_id)
     source = flow_store.get_revision(session, execution.namespace, execution.flow_id, execution.flow_revision).source
-    latest, spans = runs.runs_and_spans(session, execution.id)
+    latest, spans = runs.runs_and_spans(execution.id)
     nodes, edges, _ = graph_of(source)
     nodes = [{**n, **node_run_view(latest.get(n["id"]))} for n in nodes]
     return {
@@ -161,7 +161,5 @@ def _execution_view(session, link: ShareLink) -> dict[str, Any]:
         "nodes": nodes,
         "edges": edges,
         "spans": spans,
-        "logs": [
-            {"level": line["level"], "text": line["text"]} for line in runs.log_rows(session, execution.id, limit=5000)
-        ],
+        "logs": [{"level": line["level"], "text": line["text"]} for line in runs.log_rows(execution.id, limit=5000)],
     }
