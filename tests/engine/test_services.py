@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
 
 import pytest
@@ -157,3 +159,17 @@ def test_saving_a_flow_under_another_name_is_a_conflict_and_views_feed_the_api_b
     assert isinstance(execution, ExecutionView)
     body = ExecutionOut.model_validate(execution, from_attributes=True)
     assert body.id == execution.id and len(body.task_runs or []) == len(execution.task_runs or [])
+
+
+def test_the_api_and_the_studio_services_never_load_the_worker():
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, engine.api.app, engine.commands, studio.services.executions; print('engine.worker' in sys.modules)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert loaded.stdout.strip() == "False"
