@@ -15,7 +15,7 @@ from sqlalchemy import false, or_, true
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from engine import login_sessions, tokens, users
+from engine import errors, login_sessions, tokens, users
 from engine.access import MINIMUM_ROLE, Action, Principal, Role, can
 from engine.store.tables import Execution, User
 
@@ -26,11 +26,11 @@ class Unauthenticated(PermissionError):
     """Nobody signed in (or the token/cookie is no longer valid) while sign-in is required: 401."""
 
 
-class Forbidden(PermissionError):
+class Forbidden(errors.Forbidden):
     """The person may see this but not do that: 403, with a message naming the role it needs."""
 
 
-class NotVisible(LookupError):
+class NotVisible(errors.NotFound):
     """The person may not even see it: 404, worded like a missing thing so nothing leaks about its existence."""
 
 

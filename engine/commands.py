@@ -1,4 +1,9 @@
-"""What people do to executions: start, kill, restart, replay, resume. The CLI, API and studio call these."""
+"""What people do to executions: start, kill, restart, replay, pause, resume.
+
+Each change of state goes through the tables of ``engine/states.py`` (``user_action_target`` for the execution,
+``check_transition`` for its task runs): an impossible change raises ``ActionRefused``/``InvalidTransition``
+(both ``engine.errors.Conflict``). Access is decided above, in ``engine/services``, which every entry point calls.
+"""
 
 from __future__ import annotations
 
@@ -13,16 +18,17 @@ from sqlmodel import col, select
 
 from engine import audit, dag, events, uploads
 from engine.config import load_settings
+from engine.errors import Conflict
 from engine.inputs import resolve_inputs
 from engine.queue import enqueue_runs
 from engine.secrets import open_inputs, seal_inputs
-from engine.states import EXECUTION_TRANSITIONS, KILL_TARGET, State, check_transition
+from engine.states import TASK_RUN_TRANSITIONS, State, UserAction, check_transition, user_action_target
 from engine.store import executions as store
 from engine.store.database import session_scope
 from engine.store.tables import Execution, TaskRun, TaskRunAttempt, utcnow
+from engine.task_tree import descendant_ids, find_task
 from engine.tasks import child_lists
 from engine.tasks.flowable import Pause
-from engine.worker import find_task
 
 
 @dataclass
@@ -52,10 +58,7 @@ def kill_execution(engine: Connections, execution_id: str, *, actor: str = audit
         with session_scope(engine.db) as session:
             execution = store.get_execution(session, execution_id)
             state = State(execution.state)
-            target = KILL_TARGET.get(state)
-            if target is None:
-                raise store.ExecutionConflict(f"execution {execution_id} has already ended ({state})")
-            check_transition(EXECUTION_TRANSITIONS, state, target, f"execution {execution_id}")
+            target = user_action_target(UserAction.KILL, state, execution_id)
             now = utcnow()
             ended = {"ended_at": now} if target.terminal else {}
             changed = session.execute(
@@ -74,7 +77,7 @@ def kill_execution(engine: Connections, execution_id: str, *, actor: str = audit
     events.publish_event(engine.redis, execution_id)
     events.announce(engine.redis, execution_id, "state")
     for child in children:
-        with contextlib.suppress(store.ExecutionConflict):
+        with contextlib.suppress(Conflict):  # a child that has already ended
             kill_execution(engine, child, actor=actor)
 
 
@@ -82,24 +85,15 @@ def _audit(session, actor: str, action: audit.AuditAction, execution: Execution)
     audit.record(session, actor, action, execution.namespace, "execution", execution.id, flow=execution.flow_id)
 
 
-def _descendant_task_ids(tasks: list) -> set[str]:
-    found: set[str] = set()
-    for task in tasks:
-        found.add(task.id)
-        for _, _, children in child_lists(task):
-            found |= _descendant_task_ids(children)
-    return found
-
-
 def _error_and_finally_ids(flow) -> set[str]:
     """Tasks of every errors/finally list: they run again, as needed, after a restart."""
-    ids = _descendant_task_ids(flow.errors) | _descendant_task_ids(flow.finally_)
+    ids = descendant_ids(flow.errors) | descendant_ids(flow.finally_)
     pending = list(flow.tasks)
     while pending:
         task = pending.pop()
         for spec, _, children in child_lists(task):
             if spec.relation in ("error", "finally"):
-                ids |= _descendant_task_ids(children)
+                ids |= descendant_ids(children)
             else:
                 pending += children
     return ids
@@ -109,9 +103,7 @@ def restart_execution(engine: Connections, execution_id: str, *, actor: str = au
     """Run a FAILED or KILLED execution again from its failed tasks: same execution, new attempts."""
     with session_scope(engine.db) as session:
         execution = store.get_execution(session, execution_id)
-        state = State(execution.state)
-        if state not in (State.FAILED, State.KILLED):
-            raise store.ExecutionConflict(f"only a FAILED or KILLED execution can be restarted (it is {state})")
+        target_state = user_action_target(UserAction.RESTART, State(execution.state), execution_id)
         flow = store.flow_at(session, execution.namespace, execution.flow_id, execution.flow_revision)
         rerun = _error_and_finally_ids(flow)
         runs = store.task_runs(session, execution_id)
@@ -124,6 +116,7 @@ def restart_execution(engine: Connections, execution_id: str, *, actor: str = au
             if run.id in doomed or run.state not in (State.FAILED.value, State.KILLED.value, State.CANCELLED.value):
                 continue
             target = State.QUEUED if run.kind == "worker" else State.RUNNING
+            check_transition(TASK_RUN_TRANSITIONS, State(run.state), target, f"task run {run.task_id}")
             session.execute(
                 update(TaskRun)
                 .where(col(TaskRun.id) == run.id)
@@ -131,7 +124,7 @@ def restart_execution(engine: Connections, execution_id: str, *, actor: str = au
             )
             if run.kind == "worker":
                 enqueue.append((run.id, run.attempt_count + 1))
-        execution.state, execution.ended_at, execution.error = State.RUNNING.value, None, None
+        execution.state, execution.ended_at, execution.error = target_state.value, None, None
         execution.updated_at = utcnow()
         session.add(execution)
         _audit(session, actor, audit.AuditAction.RESTARTED, execution)
@@ -150,7 +143,7 @@ def replay_execution(engine: Connections, execution_id: str, from_task: str, *, 
         original = store.get_execution(session, execution_id)
         flow = store.flow_at(session, original.namespace, original.flow_id, original.flow_revision)
         find_task(flow, from_task)  # raises LookupError for an unknown task
-        top = next((t for t in flow.tasks if from_task in _descendant_task_ids([t])), None)
+        top = next((t for t in flow.tasks if from_task in descendant_ids([t])), None)
         keep: set[str] = set()
         if top is not None:
             order = dag.predecessors([(t.id, t.depends_on) for t in flow.tasks])
@@ -160,7 +153,7 @@ def replay_execution(engine: Connections, execution_id: str, from_task: str, *, 
                 if task_id not in keep:
                     keep.add(task_id)
                     pending += order[task_id]
-        keep_ids = _descendant_task_ids([t for t in flow.tasks if t.id in keep])
+        keep_ids = descendant_ids([t for t in flow.tasks if t.id in keep])
         replay = store.create_execution(
             session,
             original.namespace,
@@ -194,8 +187,7 @@ def pause_execution(engine: Connections, execution_id: str, *, actor: str = audi
     """Hold a running execution: tasks already running finish, no new task starts until it is resumed."""
     with session_scope(engine.db) as session:
         execution = store.get_execution(session, execution_id)
-        if State(execution.state) not in (State.CREATED, State.QUEUED, State.RUNNING, State.PAUSED):
-            raise store.ExecutionConflict(f"execution {execution_id} is {execution.state}: it cannot be paused")
+        user_action_target(UserAction.PAUSE, State(execution.state), execution_id)  # holds it: the state stays
         execution.held, execution.updated_at = True, utcnow()
         session.add(execution)
         _audit(session, actor, audit.AuditAction.PAUSED, execution)
@@ -208,6 +200,7 @@ def resume_execution(
     """Resume a held execution and its paused tasks; ``inputs`` answer the pauses' ``onResume`` declarations."""
     with session_scope(engine.db) as session:
         execution = store.get_execution(session, execution_id)
+        user_action_target(UserAction.RESUME, State(execution.state), execution_id)  # releases it: the state stays
         flow = store.flow_at(session, execution.namespace, execution.flow_id, execution.flow_revision)
         paused = [r for r in store.task_runs(session, execution_id) if r.state == State.PAUSED.value]
         if not paused and not execution.held:
@@ -222,6 +215,7 @@ def resume_execution(
             # SECRET answers are kept encrypted, shown as ****, and opened only to render the tasks after it
             shown, sealed = seal_inputs(values, [decl.id for decl in declared if decl.kind == "SECRET"])
             secret_outputs = {**(run.secret_outputs or {}), "resumed": sealed} if sealed else run.secret_outputs
+            check_transition(TASK_RUN_TRANSITIONS, State.PAUSED, State.SUCCESS, f"task run {run.task_id}")
             session.execute(
                 update(TaskRun)
                 .where(col(TaskRun.id) == run.id)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from engine.errors import InvalidInput
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -22,9 +24,10 @@ class Problem:
         return asdict(self)
 
 
-class FlowInvalid(ValueError):
+class FlowInvalid(InvalidInput):
     """Raised when a flow source has problems; carries every one of them."""
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = sorted(problems)
+        self.details = {"problems": [p.as_dict() for p in self.problems]}
         super().__init__("\n".join(str(p) for p in self.problems))

@@ -27,7 +27,6 @@ from engine import events
 from engine.config import load_settings
 from engine.crypto import DecryptionFailed, SecretKeyMissing
 from engine.expressions import ExpressionError, render
-from engine.flow import Flow
 from engine.progress import context_for
 from engine.queue import TASK_QUEUE
 from engine.rendered import RenderedMismatch, fit
@@ -37,7 +36,8 @@ from engine.states import State
 from engine.store import executions as store
 from engine.store.database import open_database, session_scope
 from engine.store.logs import write_logs
-from engine.tasks import Task, child_lists
+from engine.task_tree import find_task
+from engine.tasks import Task
 from engine.tasks.base import LogLevel
 
 HEARTBEAT_INTERVAL = float(os.environ.get("LANNER_HEARTBEAT_INTERVAL", "1"))
@@ -50,17 +50,6 @@ def database():
     if _database is None:
         _database = open_database(load_settings().database_url)
     return _database
-
-
-def find_task(flow: Flow, task_id: str) -> Task:
-    pending: list[Any] = [*flow.tasks, *flow.errors, *flow.finally_]
-    while pending:
-        task = pending.pop()
-        if task.id == task_id:
-            return task
-        for _, _, tasks in child_lists(task):
-            pending += tasks
-    raise LookupError(f"task '{task_id}' is not in flow {flow.namespace}/{flow.id}")
 
 
 def render_task(task: Task, context: dict[str, Any]) -> Task:

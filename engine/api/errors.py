@@ -7,11 +7,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from engine.authz import Forbidden, NotVisible, Unauthenticated
+from engine.authz import Unauthenticated
 from engine.problems import FlowInvalid
-from engine.states import InvalidTransition
-from engine.store.executions import ExecutionConflict, ExecutionNotFound, InputsInvalid
-from engine.store.flows import FlowNotFound
+from engine.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 
 class ApiError(Exception):
@@ -45,13 +43,13 @@ def install(app: FastAPI) -> None:
         problems = [p.as_dict() for p in exc.problems]
         return JSONResponse(_body("the flow is invalid", problems=problems), status_code=422)
 
-    @app.exception_handler(InputsInvalid)
-    async def inputs_invalid(_: Request, exc: InputsInvalid) -> JSONResponse:
-        return JSONResponse(_body(str(exc), inputs=exc.errors), status_code=422)
+    # The service layer's refusals (engine/services/errors.py), whichever part raised them: one status each.
+    @app.exception_handler(InvalidInput)
+    async def invalid_input(_: Request, exc: InvalidInput) -> JSONResponse:
+        return JSONResponse(_body(str(exc), **exc.details), status_code=422)
 
-    @app.exception_handler(FlowNotFound)
-    @app.exception_handler(ExecutionNotFound)
-    async def not_found(_: Request, exc: LookupError) -> JSONResponse:
+    @app.exception_handler(NotFound)
+    async def not_found(_: Request, exc: NotFound) -> JSONResponse:
         return JSONResponse(_body(str(exc).strip("'\"")), status_code=404)
 
     @app.exception_handler(Unauthenticated)
@@ -62,13 +60,8 @@ def install(app: FastAPI) -> None:
     async def forbidden(_: Request, exc: Forbidden) -> JSONResponse:
         return JSONResponse(_body(str(exc)), status_code=403)
 
-    @app.exception_handler(NotVisible)
-    async def not_visible(_: Request, exc: NotVisible) -> JSONResponse:
-        return JSONResponse(_body(str(exc)), status_code=404)
-
-    @app.exception_handler(ExecutionConflict)
-    @app.exception_handler(InvalidTransition)
-    async def conflict(_: Request, exc: ValueError) -> JSONResponse:
+    @app.exception_handler(Conflict)
+    async def conflict(_: Request, exc: Conflict) -> JSONResponse:
         return JSONResponse(_body(str(exc)), status_code=409)
 
     @app.exception_handler(RequestValidationError)

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from engine import audit, uploads
 from engine.config import load_settings
+from engine.errors import Conflict, InvalidInput, NotFound
 from engine.flow import Flow
 from engine.inputs import resolve_inputs
 from engine.loader import load_flow_or_raise
@@ -27,17 +28,18 @@ from engine.variables import inherited_variables
 ACTIVE = (State.RUNNING, State.PAUSED, State.KILLING)
 
 
-class InputsInvalid(ValueError):
+class InputsInvalid(InvalidInput):
     def __init__(self, errors: dict[str, str]) -> None:
         self.errors = errors
+        self.details = {"inputs": errors}
         super().__init__("; ".join(errors.values()))
 
 
-class ExecutionNotFound(LookupError):
+class ExecutionNotFound(NotFound):
     pass
 
 
-class ExecutionConflict(ValueError):
+class ExecutionConflict(Conflict):
     """The execution is not in a state that allows what was asked (e.g. killing a finished one)."""
 
 
@@ -158,6 +160,16 @@ def execution_with_runs(session: Session, execution_id: str) -> tuple[Execution,
     if not rows:
         raise ExecutionNotFound(f"no execution {execution_id}")
     return rows[0][0], [run for _, run in rows if run is not None]
+
+
+def task_run_attempts(session: Session, execution_id: str) -> list[TaskRunAttempt]:
+    """Every attempt of the execution's task runs, in no particular order."""
+    statement = (
+        select(TaskRunAttempt)
+        .join(TaskRun, col(TaskRun.id) == col(TaskRunAttempt.task_run_id))
+        .where(TaskRun.execution_id == execution_id)
+    )
+    return list(session.exec(statement))
 
 
 def _run_view(row: TaskRun) -> RunView:

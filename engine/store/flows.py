@@ -11,6 +11,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from engine import audit
+from engine.errors import NotFound
 from engine.flow import Flow
 from engine.loader import load_flow_or_raise
 from engine.store.tables import FlowRecord, FlowRevision, Namespace, utcnow
@@ -43,7 +44,7 @@ class DeployResult:
         return f"unchanged {where} (revision {self.revision})"
 
 
-class FlowNotFound(LookupError):
+class FlowNotFound(NotFound):
     pass
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_
 from sqlmodel import Session, col, select
 
+from engine.errors import Conflict
 from engine.states import State
 from engine.store.tables import Execution, LogLine, TaskRun, TaskRunAttempt
 
@@ -92,7 +93,7 @@ def search_executions(
     return list(session.exec(statement.order_by(*order).offset(offset).limit(size))), total
 
 
-class ExecutionRunning(ValueError):
+class ExecutionRunning(Conflict):
     """Only ended executions can be deleted (kill it first)."""
 
 

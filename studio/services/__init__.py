@@ -10,7 +10,6 @@ courtesy, these checks are the guard.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import re
 from dataclasses import dataclass
@@ -22,10 +21,12 @@ from engine import authz, uploads, yaml_edit
 from engine.access import Action, Principal
 from engine.config import load_settings
 from engine.graph import flow_graph
-from engine.loader import load_flow, load_flow_or_raise
+from engine.loader import load_flow
+from engine.services import executions as execution_service
+from engine.services import flows as flow_service
+from engine.services.views import TaskRunView
 from engine.store import flows as flow_store
-from engine.store.database import open_database, session_scope
-from engine.store.tables import FlowRecord
+from engine.store.database import open_database
 from engine.tasks import registry
 from engine.tasks.base import Group
 from studio import forms
@@ -48,21 +49,16 @@ class FlowSummary:
 
 def list_flows(principal: Principal, namespace: str | None = None, search: str = "") -> list[FlowSummary]:
     """The flows ``principal`` may read (filtered in SQL), of ``namespace`` and below when given."""
-    needle = search.strip().lower()
-    with session_scope(database()) as session:
-        readable = authz.readable(principal, FlowRecord.namespace)
-        records = flow_store.list_flows(session, namespace or None, where=readable)
     return [
         FlowSummary(
             r.namespace,
-            r.flow_id,
+            r.id,
             r.revision,
             (r.description or "").strip().splitlines()[0] if r.description else "",
             r.updated_at.strftime("%Y-%m-%d %H:%M"),
             r.disabled,
         )
-        for r in records
-        if not needle or needle in f"{r.namespace}/{r.flow_id} {r.description or ''}".lower()
+        for r in flow_service.search(database(), principal, namespace or None, search)
     ]
 
 
@@ -74,9 +70,7 @@ def namespaces(principal: Principal) -> list[str]:
 
 
 def flow_source(principal: Principal, namespace: str, flow_id: str) -> str:
-    authz.require_flow(principal, Action.READ, namespace, flow_id)
-    with session_scope(database()) as session:
-        return flow_store.get_flow(session, namespace, flow_id).source
+    return flow_service.get(database(), principal, namespace, flow_id).source or ""
 
 
 # --- the editor -----------------------------------------------------------------------------------
@@ -175,10 +169,7 @@ def save_flow(principal: Principal, text: str, filename: str = "<flow>") -> str:
 
     Raises ``FlowInvalid`` for a flow with problems; the namespace the text declares is the one checked, so
     a flow cannot be saved into a namespace by renaming it in the editor."""
-    flow = load_flow_or_raise(text, filename)
-    authz.require_flow(principal, Action.EDIT_FLOW, flow.namespace, flow.id)
-    with session_scope(database()) as session:
-        return flow_store.save_flow(session, flow, text, author=principal.name).describe()
+    return flow_service.save(database(), principal, text, filename=filename).message
 
 
 def edit(text: str, operation: str, **arguments: Any) -> str:
@@ -257,12 +248,10 @@ def node_run_view(run: dict[str, Any] | None) -> dict[str, str]:
 
 def start_run(principal: Principal, namespace: str, flow_id: str, inputs: dict[str, Any]) -> str:
     """Start an execution; raises ``InputsInvalid`` naming each bad input."""
-    from engine.commands import start_execution
-
-    authz.require_flow(principal, Action.RUN, namespace, flow_id)
+    authz.require_flow(principal, Action.RUN, namespace, flow_id)  # refused before Redis is needed
     given = {k: v for k, v in inputs.items() if v not in ("", None)}
     trigger = {"type": "studio", "actor": principal.name}  # the audit trail names the person (store._actor)
-    return start_execution(connections(), namespace, flow_id, inputs=given, trigger=trigger)
+    return execution_service.start(connections(), principal, namespace, flow_id, inputs=given, trigger=trigger)
 
 
 def store_run_file(principal: Principal, namespace: str, flow_id: str, field: str, name: str, data: bytes) -> str:
@@ -282,28 +271,16 @@ def keep_input_file(namespace: str, flow_id: str, field: str, name: str, data: b
         raise
 
 
-def _may_execution(principal: Principal, action: Action, execution_id: str) -> None:
-    with session_scope(database()) as session:
-        authz.require_execution(session, principal, action, execution_id)
-
-
 def kill_run(principal: Principal, execution_id: str) -> None:
-    from engine.commands import kill_execution
-
-    _may_execution(principal, Action.KILL, execution_id)
-    kill_execution(connections(), execution_id, actor=principal.name)
+    execution_service.require(database(), principal, Action.KILL, execution_id)  # refused before Redis is needed
+    execution_service.kill(connections(), principal, execution_id)
 
 
 def run_status(principal: Principal, execution_id: str, after: int) -> dict[str, Any]:
     """The execution's state, each task's latest run (state, attempts, duration) and log lines after ``after``."""
-    from engine.store import executions as execution_store
-    from engine.store.logs import read_logs
-
-    _may_execution(principal, Action.READ, execution_id)
-    with session_scope(database()) as session:
-        execution, runs = execution_store.execution_with_runs(session, execution_id)  # badge and nodes agree
-        lines = read_logs(session, execution_id, after=after, limit=500)
-    tasks = {run.task_id: run_view(run) for run in runs}  # the latest run of each task wins
+    execution = execution_service.get(database(), principal, execution_id)
+    lines = execution_service.read_log_lines(database(), execution_id, after=after, limit=500)
+    tasks = {run.task_id: run_view(run) for run in execution.task_runs or []}  # the latest run of each task wins
     return {
         "state": execution.state,
         "error": execution.error or "",
@@ -313,11 +290,11 @@ def run_status(principal: Principal, execution_id: str, after: int) -> dict[str,
     }
 
 
-def run_view(run: Any) -> dict[str, Any]:
+def run_view(run: TaskRunView) -> dict[str, Any]:
     """A task run as the canvas and the outputs panels use it."""
     return {
         "state": run.state,
-        "attempts": run.attempt_count,
+        "attempts": run.attempts,
         "duration_ms": run.duration_ms or 0,
         "error": run.error or "",
         "outputs": run.outputs or {},
@@ -476,9 +453,10 @@ def drop_target(text: str, node_id: str) -> dict[str, Any]:
 
 
 def revisions(principal: Principal, namespace: str, flow_id: str) -> list[dict[str, str]]:
-    authz.require_flow(principal, Action.READ, namespace, flow_id)
-    with session_scope(database()) as session:
-        found = flow_store.list_revisions(session, namespace, flow_id)
+    try:
+        found = flow_service.revisions(database(), principal, namespace, flow_id)
+    except flow_store.FlowNotFound:
+        return []  # a flow without revisions has no history to list
     return [
         {
             "revision": str(r.revision),
@@ -491,9 +469,7 @@ def revisions(principal: Principal, namespace: str, flow_id: str) -> list[dict[s
 
 
 def revision_source(principal: Principal, namespace: str, flow_id: str, revision: int) -> str:
-    authz.require_flow(principal, Action.READ, namespace, flow_id)
-    with session_scope(database()) as session:
-        return flow_store.get_revision(session, namespace, flow_id, revision).source
+    return flow_service.revision_source(database(), principal, namespace, flow_id, revision)
 
 
 def revision_diff(before: str, after: str, before_name: str, after_name: str) -> list[dict[str, str]]:
@@ -512,43 +488,20 @@ def revision_diff(before: str, after: str, before_name: str, after_name: str) ->
 
 
 def create_flow(principal: Principal, namespace: str, flow_id: str) -> str:
-    """A new flow with one task, saved as revision 1; raises ``FlowInvalid`` for a bad id or namespace.
-
-    A new namespace needs the editor role on a namespace above it (or a global administrator)."""
-    import yaml
-
-    authz.require_flow(principal, Action.EDIT_FLOW, namespace, flow_id)
-    flow = {
-        "id": flow_id,
-        "namespace": namespace,
-        "tasks": [{"id": "hello", "type": "log", "message": f"Hello from {flow_id}"}],
-    }
-    text = yaml.safe_dump(flow, sort_keys=False, allow_unicode=True)
-    with session_scope(database()) as session:
-        with contextlib.suppress(flow_store.FlowNotFound):
-            flow_store.get_flow(session, namespace, flow_id)
-            raise ValueError(f"{namespace}/{flow_id} already exists")
-        flow_store.deploy_flow(session, text, author=principal.name)
-    return text
+    """A new flow with one task, saved as revision 1; raises ``FlowInvalid`` for a bad id or namespace, and
+    ``Conflict`` (a ``ValueError``) when it exists. A new namespace needs the editor role on a namespace above it
+    (or a global administrator)."""
+    return flow_service.create(database(), principal, namespace, flow_id)
 
 
 def import_flow(principal: Principal, source: bytes, filename: str) -> tuple[str, str, str]:
     """Save an uploaded YAML file as a flow's newest revision: (namespace, flow id, what happened).
 
-    Raises ``FlowInvalid`` whose problems name the file, line and column, or ``ValueError`` for a file
-    that is not text."""
-    try:
-        text = source.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{filename}: not UTF-8 text (byte {exc.start})") from None
-    flow = load_flow_or_raise(text, filename)
-    authz.require_flow(principal, Action.EDIT_FLOW, flow.namespace, flow.id)
-    with session_scope(database()) as session:
-        result = flow_store.save_flow(session, flow, text, author=principal.name)
-    return result.namespace, result.flow_id, result.describe()
+    Raises ``FlowInvalid`` whose problems name the file, line and column, or ``InvalidInput`` (a
+    ``ValueError``) for a file that is not text."""
+    deployed = flow_service.save(database(), principal, flow_service.decode_upload(source, filename), filename=filename)
+    return deployed.namespace, deployed.id, deployed.message
 
 
 def delete_flow(principal: Principal, namespace: str, flow_id: str) -> None:
-    authz.require_flow(principal, Action.EDIT_FLOW, namespace, flow_id)
-    with session_scope(database()) as session:
-        flow_store.delete_flow(session, namespace, flow_id, author=principal.name)
+    flow_service.delete(database(), principal, namespace, flow_id)

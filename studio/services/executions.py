@@ -1,9 +1,9 @@
 """Executions for the studio: search, one execution's detail, graph, task runs and logs, and actions.
 
-Each function takes the person asking (``principal``) first. Searches filter in SQL with ``authz.readable``;
-a function about one execution reads its namespace first and asks ``authz.require``: an execution in a
-namespace the person may not read is "not found" (``authz.NotVisible``, a ``LookupError``), an action their
-role does not allow is ``authz.Forbidden``."""
+Each function takes the person asking (``principal``) first and calls ``engine.services.executions``, which
+decides access: an execution in a namespace the person may not read is "not found" (``authz.NotVisible``, a
+``LookupError``), an action their role does not allow is ``authz.Forbidden``. No SQL here: what remains is
+turning the service's views into the rows and panels the pages show."""
 
 from __future__ import annotations
 
@@ -12,19 +12,16 @@ import functools
 import json
 from typing import Any
 
-from sqlmodel import Session
-
-from engine import authz, commands
 from engine.access import Action, Principal, can
+from engine.services import executions as service
+from engine.services.executions import ExecutionFilter
+from engine.services.views import AttemptView, ExecutionView, TaskRunView
+from engine.states import TERMINAL as TERMINAL_STATES
 from engine.states import State
-from engine.store import executions as execution_store
-from engine.store import search
-from engine.store.database import session_scope
-from engine.store.logs import read_logs
-from engine.store.tables import Execution, TaskRun, TaskRunAttempt
+from engine.store.search import ExecutionRunning
 from studio.services import connections, database, graph_of, keep_input_file, log_row, node_run_view, run_view
 
-TERMINAL = search.TERMINAL
+TERMINAL = frozenset(s.value for s in TERMINAL_STATES)
 STATES = [s.value for s in State]
 
 
@@ -41,7 +38,7 @@ def _when(value: dt.datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
-def _row(execution: Execution) -> dict[str, str]:
+def _row(execution: ExecutionView) -> dict[str, str]:
     trigger = execution.trigger or {}
     return {
         "id": execution.id,
@@ -77,9 +74,8 @@ def _day(text: str, *, end: bool = False) -> dt.datetime | None:
     return dt.datetime.combine(day + dt.timedelta(days=1 if end else 0), dt.time(), tzinfo=dt.UTC)
 
 
-def require(principal: Principal, action: Action, execution_id: str) -> Execution:
-    with session_scope(database()) as session:
-        return authz.require_execution(session, principal, action, execution_id)
+def require(principal: Principal, action: Action, execution_id: str) -> ExecutionView:
+    return service.require(database(), principal, action, execution_id)
 
 
 def bulk_actions(principal: Principal) -> dict[str, bool]:
@@ -113,7 +109,7 @@ def search_executions(
     size: int = 25,
 ) -> tuple[list[dict[str, str]], int]:
     """A page of executions as table rows, and how many match. Raises ``ValueError`` for a bad filter."""
-    wanted = search.ExecutionFilter(
+    wanted = ExecutionFilter(
         namespace=namespace or None,
         flow_id=flow_id or None,
         states=tuple(states or ()),
@@ -121,11 +117,9 @@ def search_executions(
         text=text.strip() or None,
         start=_day(day_from),
         end=_day(day_to, end=True),
-        where=authz.readable(principal, Execution.namespace),
     )
-    with session_scope(database()) as session:
-        rows, total = search.search_executions(session, wanted, sort=sort, descending=descending, page=page, size=size)
-        return [_row(r) for r in rows], total
+    found = service.search(database(), principal, wanted, sort=sort, descending=descending, page=page, size=size)
+    return [_row(r) for r in found.results], found.total
 
 
 _BULK = {"kill": Action.KILL, "restart": Action.RESTART, "delete": Action.DELETE_EXECUTION}
@@ -136,20 +130,18 @@ def act(principal: Principal, action: str, execution_ids: list[str]) -> str:
 
     Every execution is checked before any is touched: one refused (``Forbidden``/``NotVisible``) stops all."""
     done, failed = 0, []
-    with session_scope(database()) as session:
-        for execution_id in execution_ids:
-            authz.require_execution(session, principal, _BULK[action], execution_id)
+    for execution_id in execution_ids:
+        _may(principal, _BULK[action], execution_id)
     if action == "delete":
         try:
-            with session_scope(database()) as session:
-                done = search.delete_executions(session, execution_ids)
-        except search.ExecutionRunning as exc:
+            done = service.delete(database(), principal, execution_ids)
+        except ExecutionRunning as exc:
             return str(exc)
         return f"deleted {done} execution(s)"
-    command = {"kill": commands.kill_execution, "restart": commands.restart_execution}[action]
+    command = {"kill": service.kill, "restart": service.restart}[action]
     for execution_id in execution_ids:
         try:
-            command(connections(), execution_id, actor=principal.name)
+            command(connections(), principal, execution_id)
             done += 1
         except (ValueError, LookupError) as exc:
             failed.append(f"{execution_id[:8]}: {exc}")
@@ -166,23 +158,10 @@ def detail(principal: Principal, execution_id: str) -> dict[str, Any]:
 def detail_with_runs(
     principal: Principal, execution_id: str
 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]], list[dict[str, Any]]]:
-    """``detail``, ``task_runs``'s latest runs and Gantt spans, the header and the nodes read as of one instant."""
-    from engine.store import flows as flow_store
-    from engine.worker import find_task
-
-    with session_scope(database()) as session:
-        authz.require_execution(session, principal, Action.READ, execution_id)
-        execution, runs = execution_store.execution_with_runs(session, execution_id)
-        where = (execution.namespace, execution.flow_id, execution.flow_revision)
-        flow = execution_store.flow_at(session, *where)
-        source = flow_store.get_revision(session, *where).source
-        latest, spans = runs_and_spans(session, execution_id, runs)
-    paused = {run.task_id for run in runs if run.state == State.PAUSED.value}
-    resume_inputs = [
-        {"id": i.id, "type": i.kind}
-        for task_id in sorted(paused)
-        for i in getattr(find_task(flow, task_id), "on_resume", [])
-    ]
+    """``detail``, ``task_runs``'s latest runs and Gantt spans: the header and the nodes read as of one instant."""
+    ran = service.ran_flow(database(), principal, execution_id)
+    execution = ran.execution
+    latest, spans = _runs_and_spans(execution.task_runs or [], service.read_attempts(database(), execution_id))
     info = {
         **_row(execution),
         "started": _when(execution.started_at),
@@ -192,27 +171,16 @@ def detail_with_runs(
         "outputs_json": json.dumps(execution.outputs or {}, indent=2, default=str),
         "error": execution.error or "",
         "held": execution.held,
-        "paused": bool(paused),
-        "source": source,
-        "task_ids": _all_task_ids([*flow.tasks, *flow.errors, *flow.finally_]),
-        "resume_inputs": resume_inputs,
+        "paused": bool(ran.paused_tasks),
+        "source": ran.source,
+        "task_ids": ran.task_ids,
+        "resume_inputs": [{"id": i.id, "type": i.kind} for i in ran.resume_inputs],
         "may_kill": can(principal, Action.KILL, execution.namespace),
         "may_restart": can(principal, Action.RESTART, execution.namespace),
         "may_resume": can(principal, Action.PAUSE, execution.namespace),
         "may_share": can(principal, Action.SHARE, execution.namespace),
     }
     return info, latest, spans
-
-
-def _all_task_ids(tasks: list) -> list[str]:
-    from engine.tasks import child_lists
-
-    ids = []
-    for task in tasks:
-        ids.append(task.id)
-        for _, _, children in child_lists(task):
-            ids += _all_task_ids(children)
-    return ids
 
 
 def graph(source: str, runs: dict[str, dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -230,26 +198,21 @@ def _revision_graph(source: str) -> tuple[tuple[dict[str, Any], ...], tuple[dict
 
 def task_runs(principal: Principal, execution_id: str) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
     """Each task's latest run (state, attempts, duration, error, outputs), and one span per attempt for the Gantt."""
-    with session_scope(database()) as session:
-        authz.require_execution(session, principal, Action.READ, execution_id)
-        return runs_and_spans(session, execution_id)
+    execution = service.get(database(), principal, execution_id)
+    return _runs_and_spans(execution.task_runs or [], service.read_attempts(database(), execution_id))
 
 
-def runs_and_spans(
-    session: Session, execution_id: str, runs: list[TaskRun] | None = None
+def runs_and_spans(execution: ExecutionView) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """``task_runs`` of an execution read by a caller that has already decided access (a share link names it)."""
+    return _runs_and_spans(execution.task_runs or [], service.read_attempts(database(), execution.id))
+
+
+def _runs_and_spans(
+    runs: list[TaskRunView], attempts: list[AttemptView]
 ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
-    """``task_runs`` for a caller that has already decided access (a share link names its execution); ``runs``
-    when the caller read them together with the execution (``execution_store.execution_with_runs``)."""
-    from sqlmodel import col, select
-
-    if runs is None:
-        runs = execution_store.task_runs(session, execution_id)
-    attempts = list(
-        session.exec(select(TaskRunAttempt).where(col(TaskRunAttempt.task_run_id).in_([r.id for r in runs])))
-    )
     latest: dict[str, dict[str, Any]] = {}
     spans: list[dict[str, Any]] = []
-    by_run: dict[str, list[TaskRunAttempt]] = {}
+    by_run: dict[str, list[AttemptView]] = {}
     for attempt in attempts:
         by_run.setdefault(attempt.task_run_id, []).append(attempt)
     for run in runs:
@@ -271,39 +234,41 @@ def runs_and_spans(
 
 
 def logs(principal: Principal, execution_id: str, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
-    with session_scope(database()) as session:
-        authz.require_execution(session, principal, Action.READ, execution_id)
-        return log_rows(session, execution_id, after=after, limit=limit)
+    return [log_row(line) for line in service.logs(database(), principal, execution_id, after=after, limit=limit)]
 
 
-def log_rows(session: Session, execution_id: str, *, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+def log_rows(execution_id: str, *, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
     """``logs`` for a caller that has already decided access (a share link names its execution)."""
-    return [log_row(line) for line in read_logs(session, execution_id, after=after, limit=limit)]
+    return [log_row(line) for line in service.read_log_lines(database(), execution_id, after=after, limit=limit)]
+
+
+# Each action asks the service with the studio's connections; the refusal is decided first (``_may``) so that a
+# person refused gets that answer even where the studio has no Redis to act with.
+def _may(principal: Principal, action: Action, execution_id: str) -> None:
+    service.require(database(), principal, action, execution_id)
 
 
 def replay(principal: Principal, execution_id: str, task_id: str) -> str:
-    require(principal, Action.RESTART, execution_id)
-    return commands.replay_execution(connections(), execution_id, task_id, actor=principal.name)
+    _may(principal, Action.RESTART, execution_id)
+    return service.replay(connections(), principal, execution_id, task_id).id
 
 
 def resume(principal: Principal, execution_id: str, inputs: dict[str, Any]) -> None:
-    require(principal, Action.PAUSE, execution_id)
-    commands.resume_execution(connections(), execution_id, inputs, actor=principal.name)
+    _may(principal, Action.PAUSE, execution_id)
+    service.resume(connections(), principal, execution_id, inputs)
 
 
 def store_resume_file(principal: Principal, execution_id: str, field: str, name: str, data: bytes) -> str:
     """A file chosen for a FILE input of a paused task; only someone who may resume the execution may send one."""
-    with session_scope(database()) as session:
-        execution = authz.require_execution(session, principal, Action.PAUSE, execution_id)
-        namespace, flow_id = execution.namespace, execution.flow_id
-    return keep_input_file(namespace, flow_id, field, name, data)
+    execution = service.require(database(), principal, Action.PAUSE, execution_id)
+    return keep_input_file(execution.namespace, execution.flow_id, field, name, data)
 
 
 def kill(principal: Principal, execution_id: str) -> None:
-    require(principal, Action.KILL, execution_id)
-    commands.kill_execution(connections(), execution_id, actor=principal.name)
+    _may(principal, Action.KILL, execution_id)
+    service.kill(connections(), principal, execution_id)
 
 
 def restart(principal: Principal, execution_id: str) -> None:
-    require(principal, Action.RESTART, execution_id)
-    commands.restart_execution(connections(), execution_id, actor=principal.name)
+    _may(principal, Action.RESTART, execution_id)
+    service.restart(connections(), principal, execution_id)

@@ -15,6 +15,7 @@ from typing import Any
 
 from engine import authz, share_links
 from engine.access import Action, Principal
+from engine.services.views import ExecutionView
 from engine.share_links import ShareKind
 from engine.store import executions as execution_store
 from engine.store import flows as flow_store
@@ -141,11 +142,11 @@ def _flow_view(session, link: ShareLink) -> dict[str, Any]:
 def _execution_view(session, link: ShareLink) -> dict[str, Any]:
     from studio.services import executions as runs
 
-    execution, task_runs = execution_store.execution_with_runs(session, link.target_id)
+    execution = ExecutionView.of(*execution_store.execution_with_runs(session, link.target_id))  # one instant
     if execution.namespace != link.namespace:
         raise LookupError(link.target_id)
     source = flow_store.get_revision(session, execution.namespace, execution.flow_id, execution.flow_revision).source
-    latest, spans = runs.runs_and_spans(session, execution.id, task_runs)
+    latest, spans = runs.runs_and_spans(execution)
     nodes, edges, _ = graph_of(source)
     nodes = [{**n, **node_run_view(latest.get(n["id"]))} for n in nodes]
     return {
@@ -161,7 +162,5 @@ def _execution_view(session, link: ShareLink) -> dict[str, Any]:
         "nodes": nodes,
         "edges": edges,
         "spans": spans,
-        "logs": [
-            {"level": line["level"], "text": line["text"]} for line in runs.log_rows(session, execution.id, limit=5000)
-        ],
+        "logs": [{"level": line["level"], "text": line["text"]} for line in runs.log_rows(execution.id, limit=5000)],
     }

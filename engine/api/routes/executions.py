@@ -13,84 +13,39 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
-from engine import authz, commands, uploads
+from engine import authz, uploads
 from engine.access import Action, Principal
 from engine.api.deps import Caller, actor, connections, current_principal
 from engine.api.errors import ApiError, label_filters
 from engine.api.guards import refuse_nul
-from engine.api.schemas import ERRORS, ExecutionOut, ExecutionPage, ExecutionRequest, ResumeRequest, TaskRunOut
+from engine.api.schemas import ERRORS, ExecutionOut, ExecutionPage, ExecutionRequest, ResumeRequest
 from engine.config import load_settings
+from engine.services import executions
+from engine.services.executions import ExecutionFilter
+from engine.services.views import ExecutionView
 from engine.states import State
 from engine.store import executions as store
-from engine.store import flows as flow_store
-from engine.store import search
 from engine.store.logs import read_logs
-from engine.store.search import ExecutionFilter
-from engine.store.tables import Execution
 
 router = APIRouter(tags=["executions"])
 TERMINAL = {s.value for s in State if s.terminal}
 RECHECK_SECONDS = 5.0  # a live stream re-reads who is watching this often: revoked access ends it
 
 
-def execution_out(row: Execution, runs: list | None = None) -> ExecutionOut:
-    task_runs = None
-    if runs is not None:
-        task_runs = [
-            TaskRunOut(
-                id=r.id,
-                task_id=r.task_id,
-                parent_task_run_id=r.parent_task_run_id,
-                iteration=r.iteration,
-                value=r.value,
-                state=r.state,
-                attempts=r.attempt_count,
-                outputs=r.outputs or {},
-                error=r.error,
-                started_at=r.started_at,
-                ended_at=r.ended_at,
-                duration_ms=r.duration_ms,
-            )
-            for r in runs
-        ]
-    return ExecutionOut(
-        id=row.id,
-        namespace=row.namespace,
-        flow_id=row.flow_id,
-        flow_revision=row.flow_revision,
-        state=row.state,
-        inputs=row.inputs,
-        outputs=row.outputs,
-        labels=row.labels,
-        trigger=row.trigger,
-        error=row.error,
-        parent_execution_id=row.parent_execution_id,
-        created_at=row.created_at,
-        started_at=row.started_at,
-        ended_at=row.ended_at,
-        duration_ms=row.duration_ms,
-        task_runs=task_runs,
-    )
+def execution_out(view: ExecutionView) -> ExecutionOut:
+    return ExecutionOut.model_validate(view, from_attributes=True)
 
 
-def allowed_execution(caller: Principal, action: Action, execution_id: str) -> Execution:
-    with Session(connections().db) as session:
-        return authz.require_execution(session, caller, action, execution_id)
+def allowed_execution(caller: Principal, action: Action, execution_id: str) -> ExecutionView:
+    return executions.require(connections().db, caller, action, execution_id)
 
 
 def _read(execution_id: str) -> ExecutionOut:
-    with Session(connections().db) as session:
-        return execution_out(*store.execution_with_runs(session, execution_id))  # state and task runs agree
+    return execution_out(executions.read(connections().db, execution_id))
 
 
 def _ended(execution_id: str) -> bool:
-    with Session(connections().db) as session:
-        return store.get_execution(session, execution_id).state in TERMINAL
-
-
-def _flow_exists(namespace: str, flow_id: str) -> None:
-    with Session(connections().db) as session:
-        flow_store.get_flow(session, namespace, flow_id)
+    return executions.read(connections().db, execution_id).ended
 
 
 async def _wait_for_end(execution_id: str, timeout: float) -> None:
@@ -151,8 +106,8 @@ async def create_execution(
     timeout: Annotated[float, Query(gt=0, le=3600)] = 300,
 ) -> ExecutionOut:
     """Start an execution with inputs (JSON, or multipart for FILE inputs); ``wait=true`` returns at its end."""
-    authz.require(caller, Action.RUN, namespace, what=f"flow {namespace}/{flow_id}")
-    await run_in_threadpool(_flow_exists, namespace, flow_id)  # 404 before a byte of the body is stored
+    # 403/404 before a byte of the body is stored
+    await run_in_threadpool(executions.check_may_run, connections().db, caller, namespace, flow_id)
     try:
         folder = uploads.upload_folder(load_settings().home, namespace, flow_id)
     except uploads.UploadRefused as exc:
@@ -161,8 +116,9 @@ async def create_execution(
         inputs, labels = await _request_body(request, folder)
         # Loading the flow and checking inputs is blocking work: never on the event loop.
         execution_id = await run_in_threadpool(
-            commands.start_execution,
+            executions.start,
             connections(),
+            caller,
             namespace,
             flow_id,
             inputs=inputs,
@@ -200,44 +156,31 @@ def search_executions(
         text=q,
         start=start,
         end=end,
-        where=authz.readable(caller, Execution.namespace),
     )
-    with Session(connections().db) as session:
-        rows, total = search.search_executions(session, wanted, page=page, size=size)
-        return ExecutionPage(results=[execution_out(r) for r in rows], total=total, page=page, size=size)
+    found = executions.search(connections().db, caller, wanted, page=page, size=size)
+    return ExecutionPage(results=[execution_out(r) for r in found.results], total=found.total, page=page, size=size)
 
 
 @router.get("/executions/{execution_id}", response_model=ExecutionOut, responses=ERRORS)
 def get_execution(caller: Caller, execution_id: str) -> ExecutionOut:
     """An execution with its task runs."""
-    allowed_execution(caller, Action.READ, execution_id)
-    return _read(execution_id)
+    return execution_out(executions.get(connections().db, caller, execution_id))
 
 
 @router.delete("/executions/{execution_id}", status_code=204, responses=ERRORS)
 def delete_execution(caller: Caller, execution_id: str) -> None:
     """Delete an ended execution with its task runs and logs (409 while it runs)."""
-    allowed_execution(caller, Action.DELETE_EXECUTION, execution_id)
-    with Session(connections().db) as session:
-        try:
-            search.delete_executions(session, [execution_id])
-        except search.ExecutionRunning as exc:
-            raise ApiError(409, str(exc)) from None
-        session.commit()
+    executions.delete(connections().db, caller, [execution_id])
 
 
 @router.post("/executions/{execution_id}/kill", response_model=ExecutionOut, responses=ERRORS)
 def kill(caller: Caller, execution_id: str) -> ExecutionOut:
-    allowed_execution(caller, Action.KILL, execution_id)
-    commands.kill_execution(connections(), execution_id, actor=actor(caller))
-    return _read(execution_id)
+    return execution_out(executions.kill(connections(), caller, execution_id, actor=actor(caller)))
 
 
 @router.post("/executions/{execution_id}/restart", response_model=ExecutionOut, responses=ERRORS)
 def restart(caller: Caller, execution_id: str) -> ExecutionOut:
-    allowed_execution(caller, Action.RESTART, execution_id)
-    commands.restart_execution(connections(), execution_id, actor=actor(caller))
-    return _read(execution_id)
+    return execution_out(executions.restart(connections(), caller, execution_id, actor=actor(caller)))
 
 
 @router.post("/executions/{execution_id}/replay", response_model=ExecutionOut, status_code=201, responses=ERRORS)
@@ -245,29 +188,19 @@ def replay(
     caller: Caller, execution_id: str, task_id: Annotated[str, Query(alias="taskId", min_length=1)]
 ) -> ExecutionOut:
     """A new execution that keeps what ran before ``taskId``."""
-    allowed_execution(caller, Action.RESTART, execution_id)
-    try:
-        new_id = commands.replay_execution(connections(), execution_id, task_id, actor=actor(caller))
-    except LookupError as exc:
-        if isinstance(exc, store.ExecutionNotFound):
-            raise
-        raise ApiError(404, str(exc).strip("'\"")) from None
-    return _read(new_id)
+    return execution_out(executions.replay(connections(), caller, execution_id, task_id, actor=actor(caller)))
 
 
 @router.post("/executions/{execution_id}/pause", response_model=ExecutionOut, responses=ERRORS)
 def pause(caller: Caller, execution_id: str) -> ExecutionOut:
     """Hold the execution: running tasks finish, no new task starts until it is resumed."""
-    allowed_execution(caller, Action.PAUSE, execution_id)
-    commands.pause_execution(connections(), execution_id, actor=actor(caller))
-    return _read(execution_id)
+    return execution_out(executions.pause(connections(), caller, execution_id, actor=actor(caller)))
 
 
 @router.post("/executions/{execution_id}/resume", response_model=ExecutionOut, responses=ERRORS)
 def resume(caller: Caller, execution_id: str, body: ResumeRequest | None = None) -> ExecutionOut:
-    allowed_execution(caller, Action.PAUSE, execution_id)
-    commands.resume_execution(connections(), execution_id, body.inputs if body else {}, actor=actor(caller))
-    return _read(execution_id)
+    inputs = body.inputs if body else {}
+    return execution_out(executions.resume(connections(), caller, execution_id, inputs, actor=actor(caller)))
 
 
 def _log_page(execution_id: str, after: int) -> tuple[str, list]:

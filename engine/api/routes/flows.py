@@ -9,17 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from engine import authz
-from engine.access import Action
 from engine.api.deps import Caller, actor, connections
 from engine.api.errors import ApiError, label_filters
 from engine.api.schemas import ERRORS, DeployOut, FlowOut, FlowPage, GraphOut, RevisionOut, ValidationOut
-from engine.graph import flow_graph
-from engine.loader import load_flow, load_flow_or_raise
-from engine.problems import FlowInvalid
-from engine.store import flows as store
-from engine.store.database import session_scope
-from engine.store.tables import FlowRecord
+from engine.services import flows
+from engine.services.views import FlowView
 
 router = APIRouter(tags=["flows"])
 MAX_INT = 2**31 - 1
@@ -35,18 +29,8 @@ async def _yaml_text(request: Request) -> str:
         raise ApiError(400, f"the body is not UTF-8 text (byte {exc.start})") from None
 
 
-def _out(record: store.FlowRecord, with_source: bool = False) -> FlowOut:
-    return FlowOut(
-        namespace=record.namespace,
-        id=record.flow_id,
-        revision=record.revision,
-        description=record.description,
-        labels=record.labels,
-        disabled=record.disabled,
-        updated_at=record.updated_at,
-        updated_by=record.updated_by,
-        source=record.source if with_source else None,
-    )
+def _out(view: FlowView) -> FlowOut:
+    return FlowOut.model_validate(view, from_attributes=True)
 
 
 @router.get("/flows", response_model=FlowPage, responses=ERRORS)
@@ -60,14 +44,11 @@ def search_flows(
 ) -> FlowPage:
     """Flows of a namespace (and those below it), matching text in their id or description and labels."""
     wanted = label_filters(list(label))
-    needle = (q or "").lower()
-    with session_scope(connections().db) as session:
-        records = [
-            r
-            for r in store.list_flows(session, namespace, where=authz.readable(caller, FlowRecord.namespace))
-            if (not needle or needle in f"{r.namespace}/{r.flow_id} {r.description or ''}".lower())
-            and all(str(r.labels.get(k)) == v for k, v in wanted.items())
-        ]
+    records = [
+        r
+        for r in flows.search(connections().db, caller, namespace, q or "")
+        if all(str(r.labels.get(k)) == v for k, v in wanted.items())
+    ]
     chosen = records[(page - 1) * size : page * size]
     return FlowPage(results=[_out(r) for r in chosen], total=len(records), page=page, size=size)
 
@@ -81,30 +62,16 @@ def get_flow(
     caller: Caller, namespace: str, flow_id: str, accept: Annotated[str | None, Header()] = None
 ) -> FlowOut | Response:
     """The current revision; with ``Accept: application/x-yaml``, its YAML source exactly as deployed."""
-    authz.require_flow(caller, Action.READ, namespace, flow_id)
-    with session_scope(connections().db) as session:
-        record = store.get_flow(session, namespace, flow_id)
+    flow = flows.get(connections().db, caller, namespace, flow_id)
     if accept and YAML in accept:
-        return Response(record.source, media_type=YAML)
-    return _out(record, with_source=True)
+        return Response(flow.source, media_type=YAML)
+    return _out(flow)
 
 
 def _deploy(caller: Caller, text: str, expected: tuple[str, str] | None = None) -> DeployOut:
-    if expected:
-        authz.require_flow(caller, Action.EDIT_FLOW, *expected)
-    flow = load_flow_or_raise(text, "body")
-    if expected and (flow.namespace, flow.id) != expected:
-        raise ApiError(409, f"the body declares {flow.namespace}/{flow.id}, not {expected[0]}/{expected[1]}")
-    authz.require_flow(caller, Action.EDIT_FLOW, flow.namespace, flow.id)
-    with session_scope(connections().db) as session:
-        result = store.save_flow(session, flow, text, author=actor(caller, getpass.getuser()))
-    return DeployOut(
-        namespace=result.namespace,
-        id=result.flow_id,
-        revision=result.revision,
-        status=result.status.value,
-        message=result.describe(),
-    )
+    author = actor(caller, getpass.getuser())
+    deployed = flows.save(connections().db, caller, text, filename="body", expected=expected, author=author)
+    return DeployOut.model_validate(deployed, from_attributes=True)
 
 
 @router.post("/flows", response_model=DeployOut, responses=ERRORS, openapi_extra=YAML_BODY)
@@ -121,24 +88,15 @@ async def update_flow(caller: Caller, namespace: str, flow_id: str, request: Req
 
 @router.delete("/flows/{namespace}/{flow_id}", status_code=204, responses=ERRORS)
 def delete_flow(caller: Caller, namespace: str, flow_id: str) -> Response:
-    authz.require_flow(caller, Action.EDIT_FLOW, namespace, flow_id)
-    with session_scope(connections().db) as session:
-        store.delete_flow(session, namespace, flow_id, author=actor(caller, getpass.getuser()))
+    flows.delete(connections().db, caller, namespace, flow_id, author=actor(caller, getpass.getuser()))
     return Response(status_code=204)
 
 
 @router.get("/flows/{namespace}/{flow_id}/revisions", response_model=list[RevisionOut], responses=ERRORS)
 def list_revisions(caller: Caller, namespace: str, flow_id: str) -> list[RevisionOut]:
-    authz.require_flow(caller, Action.READ, namespace, flow_id)
-    with session_scope(connections().db) as session:
-        revisions = store.list_revisions(session, namespace, flow_id)
-    if not revisions:
-        raise store.FlowNotFound(f"no flow {namespace}/{flow_id}")
     return [
-        RevisionOut(
-            revision=r.revision, created_at=r.created_at, author=r.author, deleted=r.deleted, sha256=r.source_sha256
-        )
-        for r in revisions
+        RevisionOut.model_validate(r, from_attributes=True)
+        for r in flows.revisions(connections().db, caller, namespace, flow_id)
     ]
 
 
@@ -151,10 +109,7 @@ def get_revision(
     caller: Caller, namespace: str, flow_id: str, revision: Annotated[int, Path(ge=1, le=MAX_INT)]
 ) -> Response:
     """A revision's YAML source, byte for byte."""
-    authz.require_flow(caller, Action.READ, namespace, flow_id)
-    with session_scope(connections().db) as session:
-        found = store.get_revision(session, namespace, flow_id, revision)
-    return Response(found.source, media_type=YAML)
+    return Response(flows.revision_source(connections().db, caller, namespace, flow_id, revision), media_type=YAML)
 
 
 @router.get(
@@ -170,10 +125,8 @@ def diff_revisions(
     to_revision: Annotated[int, Query(alias="to", ge=1, le=MAX_INT)],
 ) -> Response:
     """A unified diff between two revisions."""
-    authz.require_flow(caller, Action.READ, namespace, flow_id)
-    with session_scope(connections().db) as session:
-        before = store.get_revision(session, namespace, flow_id, from_revision).source
-        after = store.get_revision(session, namespace, flow_id, to_revision).source
+    before = flows.revision_source(connections().db, caller, namespace, flow_id, from_revision)
+    after = flows.revision_source(connections().db, caller, namespace, flow_id, to_revision)
     lines = difflib.unified_diff(
         before.splitlines(keepends=True),
         after.splitlines(keepends=True),
@@ -186,20 +139,13 @@ def diff_revisions(
 @router.post("/flows/validate", response_model=ValidationOut, responses=ERRORS, openapi_extra=YAML_BODY)
 async def validate_flow(_: Caller, request: Request) -> ValidationOut:
     """The same line/column problems as ``lanner flow validate``."""
-    result = await run_in_threadpool(load_flow, await _yaml_text(request), "body")
-    if result.refused:  # too large, too deep or an alias bomb: refused like a deploy, not reported as a flow
-        raise FlowInvalid(result.problems)
-    return ValidationOut(valid=result.ok, problems=[p.as_dict() for p in result.problems])
+    # Too large, too deep or an alias bomb: refused like a deploy (422), not reported as a flow.
+    checked = await run_in_threadpool(flows.validate, await _yaml_text(request), "body")
+    return ValidationOut.model_validate(checked, from_attributes=True)
 
 
 @router.get("/flows/{namespace}/{flow_id}/graph", response_model=GraphOut, responses=ERRORS)
 def get_graph(
     caller: Caller, namespace: str, flow_id: str, revision: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None
 ) -> GraphOut:
-    authz.require_flow(caller, Action.READ, namespace, flow_id)
-    from engine.store.executions import flow_at
-
-    with session_scope(connections().db) as session:
-        record = store.get_flow(session, namespace, flow_id)
-        flow = flow_at(session, namespace, flow_id, revision or record.revision)
-    return GraphOut(**flow_graph(flow).as_dict())
+    return GraphOut(**flows.graph(connections().db, caller, namespace, flow_id, revision))

@@ -1,0 +1,225 @@
+"""Executions: start, read, search, kill, restart, replay, pause, resume, delete, logs.
+
+Every function decides the caller's access once, then calls ``engine.commands`` (state changes through the
+transition tables, audit written in the same transaction) or the store, and returns views. ``actor`` is the
+name the audit trail and the trigger record: the caller's name unless the adapter says otherwise (the API
+records "api" on a local install without users).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from engine import authz, commands
+from engine.access import Action, Principal
+from engine.commands import Connections
+from engine.errors import NotFound
+from engine.inputs import Input
+from engine.services.views import AttemptView, ExecutionPageView, ExecutionView, LogLineView
+from engine.states import State
+from engine.store import executions as store
+from engine.store import flows as flow_store
+from engine.store import search as search_store
+from engine.store.database import session_scope
+from engine.store.logs import read_logs
+from engine.store.search import ExecutionFilter
+from engine.store.tables import Execution
+from engine.task_tree import all_tasks, find_task
+
+__all__ = ["ExecutionFilter"]  # the search filter adapters fill (its ``where`` is set here)
+
+
+class TaskNotFound(NotFound):
+    """A task id that is not in the flow revision an execution ran."""
+
+
+def _allowed(session: Session, principal: Principal, action: Action, execution_id: str) -> Execution:
+    return authz.require_execution(session, principal, action, execution_id)
+
+
+def _view(session: Session, execution_id: str) -> ExecutionView:
+    return ExecutionView.of(*store.execution_with_runs(session, execution_id))  # state and task runs agree
+
+
+def read(db: Engine, execution_id: str) -> ExecutionView:
+    """An execution with its task runs, for a caller that has already decided access (a share link, a
+    freshly started execution)."""
+    with Session(db) as session:
+        return _view(session, execution_id)
+
+
+def get(db: Engine, principal: Principal, execution_id: str) -> ExecutionView:
+    """An execution with its task runs; ``NotFound`` alike for a missing one and one the caller may not read."""
+    with Session(db) as session:
+        _allowed(session, principal, Action.READ, execution_id)
+        return _view(session, execution_id)
+
+
+def require(db: Engine, principal: Principal, action: Action, execution_id: str) -> ExecutionView:
+    """The execution (without task runs) once ``principal`` may do ``action`` on it: for an adapter that does
+    more than one service call about it (a live stream checks again every few seconds)."""
+    with Session(db) as session:
+        return ExecutionView.of(_allowed(session, principal, action, execution_id))
+
+
+def search(
+    db: Engine,
+    principal: Principal,
+    wanted: ExecutionFilter,
+    *,
+    sort: str = "created",
+    descending: bool = True,
+    page: int = 1,
+    size: int = 50,
+) -> ExecutionPageView:
+    """A page of the executions ``principal`` may read that match ``wanted`` (filtered in SQL), newest first."""
+    wanted = dataclasses.replace(wanted, where=authz.readable(principal, Execution.namespace))
+    with Session(db) as session:
+        rows, total = search_store.search_executions(
+            session, wanted, sort=sort, descending=descending, page=page, size=size
+        )
+        return ExecutionPageView(results=[ExecutionView.of(r) for r in rows], total=total)
+
+
+def check_may_run(db: Engine, principal: Principal, namespace: str, flow_id: str) -> None:
+    """Raise unless ``principal`` may start ``namespace/flow_id`` and it exists: for an adapter that must know
+    before it stores uploaded files."""
+    authz.require_flow(principal, Action.RUN, namespace, flow_id)
+    with Session(db) as session:
+        flow_store.get_flow(session, namespace, flow_id)
+
+
+def start(
+    conn: Connections,
+    principal: Principal,
+    namespace: str,
+    flow_id: str,
+    *,
+    inputs: dict[str, Any] | None = None,
+    labels: dict[str, str] | None = None,
+    trigger: dict[str, Any],
+) -> str:
+    """Start an execution (inputs checked: ``InputsInvalid`` names each bad one); returns its id."""
+    authz.require_flow(principal, Action.RUN, namespace, flow_id)
+    return commands.start_execution(conn, namespace, flow_id, inputs=inputs or {}, labels=labels or {}, trigger=trigger)
+
+
+def kill(conn: Connections, principal: Principal, execution_id: str, *, actor: str | None = None) -> ExecutionView:
+    """Kill it (and its subflows); ``Conflict`` for one that has already ended."""
+    with Session(conn.db) as session:
+        _allowed(session, principal, Action.KILL, execution_id)
+    commands.kill_execution(conn, execution_id, actor=actor or principal.name)
+    return read(conn.db, execution_id)
+
+
+def restart(conn: Connections, principal: Principal, execution_id: str, *, actor: str | None = None) -> ExecutionView:
+    """Run a FAILED or KILLED execution again from its failed tasks; ``Conflict`` for any other."""
+    with Session(conn.db) as session:
+        _allowed(session, principal, Action.RESTART, execution_id)
+    commands.restart_execution(conn, execution_id, actor=actor or principal.name)
+    return read(conn.db, execution_id)
+
+
+def replay(
+    conn: Connections, principal: Principal, execution_id: str, task_id: str, *, actor: str | None = None
+) -> ExecutionView:
+    """A new execution that keeps what ran before ``task_id``; ``TaskNotFound`` for a task not in the flow."""
+    with Session(conn.db) as session:
+        _allowed(session, principal, Action.RESTART, execution_id)
+    try:
+        new_id = commands.replay_execution(conn, execution_id, task_id, actor=actor or principal.name)
+    except NotFound:
+        raise
+    except LookupError as exc:  # find_task's: the task is not in the flow
+        raise TaskNotFound(str(exc).strip("'\"")) from None
+    return read(conn.db, new_id)
+
+
+def pause(conn: Connections, principal: Principal, execution_id: str, *, actor: str | None = None) -> ExecutionView:
+    """Hold it: running tasks finish, no new task starts until it is resumed; ``Conflict`` once it has ended."""
+    with Session(conn.db) as session:
+        _allowed(session, principal, Action.PAUSE, execution_id)
+    commands.pause_execution(conn, execution_id, actor=actor or principal.name)
+    return read(conn.db, execution_id)
+
+
+def resume(
+    conn: Connections,
+    principal: Principal,
+    execution_id: str,
+    inputs: dict[str, Any] | None = None,
+    *,
+    actor: str | None = None,
+) -> ExecutionView:
+    """Release a held execution and its paused tasks; ``Conflict`` when nothing is paused."""
+    with Session(conn.db) as session:
+        _allowed(session, principal, Action.PAUSE, execution_id)
+    commands.resume_execution(conn, execution_id, inputs or {}, actor=actor or principal.name)
+    return read(conn.db, execution_id)
+
+
+def delete(db: Engine, principal: Principal, execution_ids: list[str]) -> int:
+    """Delete ended executions with their task runs and logs; every one is checked before any is touched.
+
+    ``Conflict`` (``ExecutionRunning``) while one of them runs. Returns how many were deleted."""
+    with session_scope(db) as session:
+        for execution_id in execution_ids:
+            _allowed(session, principal, Action.DELETE_EXECUTION, execution_id)
+        return search_store.delete_executions(session, execution_ids)
+
+
+def logs(
+    db: Engine, principal: Principal, execution_id: str, *, after: int = 0, limit: int = 1000
+) -> list[LogLineView]:
+    """Log lines after position ``after`` (at most ``limit``)."""
+    with Session(db) as session:
+        _allowed(session, principal, Action.READ, execution_id)
+    return read_log_lines(db, execution_id, after=after, limit=limit)
+
+
+def read_attempts(db: Engine, execution_id: str) -> list[AttemptView]:
+    """Every attempt of the execution's task runs, for a caller that has decided access (a share link)."""
+    with Session(db) as session:
+        return [AttemptView.of(a) for a in store.task_run_attempts(session, execution_id)]
+
+
+def attempts(db: Engine, principal: Principal, execution_id: str) -> list[AttemptView]:
+    """Every attempt of the execution's task runs (a Gantt chart's spans)."""
+    with Session(db) as session:
+        _allowed(session, principal, Action.READ, execution_id)
+    return read_attempts(db, execution_id)
+
+
+def read_log_lines(db: Engine, execution_id: str, *, after: int = 0, limit: int = 1000) -> list[LogLineView]:
+    """``logs`` for a caller that has decided access (a share link names its execution)."""
+    with Session(db) as session:
+        return [LogLineView.model_validate(line) for line in read_logs(session, execution_id, after=after, limit=limit)]
+
+
+@dataclasses.dataclass(frozen=True)
+class RanFlow:
+    """An execution with the flow revision it ran: its source, every task id, the tasks paused now and the
+    inputs those pauses ask for on resume."""
+
+    execution: ExecutionView
+    source: str
+    task_ids: list[str]
+    paused_tasks: list[str]
+    resume_inputs: list[Input]
+
+
+def ran_flow(db: Engine, principal: Principal, execution_id: str) -> RanFlow:
+    with Session(db) as session:
+        _allowed(session, principal, Action.READ, execution_id)
+        execution, runs = store.execution_with_runs(session, execution_id)  # the state and its task runs agree
+        where = (execution.namespace, execution.flow_id, execution.flow_revision)
+        flow = store.flow_at(session, *where)
+        source = flow_store.get_revision(session, *where).source
+        view = ExecutionView.of(execution, runs)
+    paused = sorted({r.task_id for r in runs if r.state == State.PAUSED.value})
+    resume_inputs = [i for task_id in paused for i in getattr(find_task(flow, task_id), "on_resume", [])]
+    return RanFlow(view, source, [t.id for t in all_tasks(flow)], paused, resume_inputs)
