@@ -4,6 +4,7 @@
 - ``ids``: unique names, so tests sharing a database or a Redis never collide;
 - ``postgres``: the PostgreSQL server the tests use when it is reachable;
 - ``cluster``: executor and worker processes of a real engine, with helpers to run flows and wait for them;
+- ``mail``: a real (tiny) SMTP server recording what it receives;
 - ``studio``: a real studio server (``lanner server``) and signed-in clients of it.
 """
 

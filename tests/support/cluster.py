@@ -66,13 +66,14 @@ class Cluster:
     def stop(self, grace: float = 10.0) -> None:
         """Stop every process, even when one of them does not stop (it is killed, and the rest still stop).
 
-        All are told to stop at once, then waited for, so their shutdowns overlap instead of adding up."""
+        All are told to stop at once, then waited for, so their shutdowns overlap instead of adding up; with
+        ``grace=0`` they are killed outright (a test's teardown: a worker pool's graceful stop takes seconds)."""
         stopping = list(self.processes.items())
         self.processes.clear()
         for _, process in stopping:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + grace
+                os.killpg(process.pid, signal.SIGTERM if grace > 0 else signal.SIGKILL)
+        deadline = time.monotonic() + (grace if grace > 0 else 5.0)
         for _, process in stopping:
             try:
                 process.wait(max(0.0, deadline - time.monotonic()))
