@@ -1,9 +1,11 @@
-"""Shared fixtures: a real database per test, on SQLite and (when reachable) on PostgreSQL."""
+"""Shared fixtures: a real database per test, on SQLite and (when reachable) on PostgreSQL, and a real Redis.
+
+Helpers the tests import are in ``tests/support/``; this file and the other ``conftest.py`` files hold fixtures only.
+"""
 
 from __future__ import annotations
 
 import os
-import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,28 +14,14 @@ import pytest
 import sqlalchemy
 from sqlalchemy import Engine
 
+from engine.connection import embedded_redis
 from engine.store.database import open_database
-
-ROOT = Path(__file__).resolve().parent.parent
-# CI on the team's machines has PostgreSQL here; a laptop without it skips only the PostgreSQL cases.
-POSTGRES_URL = os.environ.get("LANNER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
-def _postgres_admin() -> Engine | None:
-    try:
-        engine = sqlalchemy.create_engine(
-            POSTGRES_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
-        )
-        with engine.connect() as connection:
-            connection.execute(sqlalchemy.text("SELECT 1"))
-        return engine
-    except Exception:
-        return None
+from tests.support.postgres import POSTGRES_URL, postgres_admin
 
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[Engine]:
-    admin = _postgres_admin()
+    admin = postgres_admin()
     if admin is None:
         pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} (set LANNER_TEST_POSTGRES_URL)")
     yield admin
@@ -63,7 +51,11 @@ def database(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """LANNER_TEST_REDIS_URL when set (CI may point at the machine's server), else an embedded Redis."""
+    if os.environ.get("LANNER_TEST_REDIS_URL"):
+        yield os.environ["LANNER_TEST_REDIS_URL"]
+        return
+    with embedded_redis(tmp_path_factory.mktemp("redis")) as url:
+        yield url

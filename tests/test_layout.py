@@ -42,3 +42,49 @@ def test_top_level_layout():
         "examples",
     ):
         assert (ROOT / name).exists(), name
+
+
+def _test_modules() -> list[Path]:
+    return sorted(path for path in (ROOT / "tests").rglob("*.py") if path.name != "conftest.py")
+
+
+def _imported_modules(path: Path) -> list[str]:
+    """Every module ``path`` imports, relative imports made absolute (``from .conftest`` is ``<package>.conftest``)."""
+    package = ".".join(path.relative_to(ROOT).parent.parts)
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package if node.level else ""
+            module = ".".join(part for part in (base, node.module or "") if part)
+            found += [module] + [f"{module}.{alias.name}" for alias in node.names]
+    return found
+
+
+def test_tests_import_helpers_from_support_never_from_a_conftest_or_another_test_module():
+    """Helpers live in tests/support/; fixtures in conftest.py files, where pytest finds them without an import
+    (an imported fixture is a second copy of it, and a conftest imported as a module runs twice)."""
+    offenders = []
+    for path in _test_modules():
+        for module in _imported_modules(path):
+            last = module.rsplit(".", 1)[-1]
+            if last == "conftest" or (module.startswith("tests.") and last.startswith("test_")):
+                offenders.append(f"{path.relative_to(ROOT)} imports {module}")
+    assert offenders == []
+
+
+def _is_fixture(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    return any("fixture" in ast.unparse(decorator) for decorator in node.decorator_list)
+
+
+def test_the_db_fixture_is_defined_in_conftest_files_only():
+    """One ``db`` for the studio tests (tests/studio/conftest.py): a module needing data seeds it in a fixture of
+    its own instead of copying the whole fixture."""
+    defined = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == "db" and _is_fixture(node):
+                defined.append(str(path.relative_to(ROOT)))
+    assert "tests/studio/conftest.py" in defined
+    assert [path for path in defined if not path.endswith("/conftest.py")] == []

@@ -1,152 +1,28 @@
-"""A real Lanner engine for tests: embedded Redis (a real server), real executor and worker processes."""
+"""A real Lanner engine for tests: real executor and worker processes (``tests.support.cluster``), on the test's
+database and the session's Redis (``redis_server``, in ``tests/conftest.py``), and the real API in front of them."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
-from sqlmodel import Session
 
-from engine import commands
-from engine.connection import connect, embedded_redis
 from engine.crypto import generate_key
-from engine.states import State
 from engine.store import executions as store
-from engine.store import flows as flow_store
-from engine.store.database import open_database, session_scope
-
-HEARTBEAT = {"LANNER_HEARTBEAT_INTERVAL": "0.3", "LANNER_HEARTBEAT_TIMEOUT": "2"}
-
-
-@pytest.fixture(scope="session")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """LANNER_TEST_REDIS_URL when set (CI may point at the machine's server), else an embedded Redis."""
-    if os.environ.get("LANNER_TEST_REDIS_URL"):
-        yield os.environ["LANNER_TEST_REDIS_URL"]
-        return
-    with embedded_redis(tmp_path_factory.mktemp("redis")) as url:
-        yield url
-
-
-class Cluster:
-    """Executor and worker processes on one database and one Redis database, with helpers for tests."""
-
-    def __init__(self, home: Path, database_url: str, redis_url: str) -> None:
-        self.home, self.database_url, self.redis_url = home, database_url, redis_url
-        self.env = {
-            **os.environ,
-            "LANNER_HOME": str(home),
-            "LANNER_DATABASE_URL": database_url,
-            "LANNER_REDIS_URL": redis_url,
-            **HEARTBEAT,
-        }
-        self.db = open_database(database_url)
-        self.redis = connect(redis_url)
-        self.redis.flushdb()
-        self.conn = commands.Connections(self.db, self.redis)
-        self.processes: dict[str, subprocess.Popen] = {}
-
-    def start(self, name: str, *args: str) -> subprocess.Popen:
-        log = open(self.home / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
-        process = subprocess.Popen(
-            [sys.executable, "-m", "engine", *args],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self.processes[name] = process
-        return process
-
-    def start_executor(self, name: str = "executor") -> subprocess.Popen:
-        return self.start(name, "executor")
-
-    def start_workers(self, count: int = 2, name: str = "worker") -> subprocess.Popen:
-        return self.start(name, "worker", "-n", str(count))
-
-    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
-        process = self.processes.pop(name)
-        os.killpg(process.pid, sig)
-        process.wait(10)
-
-    def stop(self) -> None:
-        """Stop every process, even when one of them does not stop (it is killed, and the rest still stop)."""
-        for name in list(self.processes):
-            process = self.processes[name]
-            try:
-                self.kill(name, signal.SIGTERM)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                self.processes.pop(name, None)
-
-    def deploy(self, yaml: str) -> tuple[str, str]:
-        with session_scope(self.db) as session:
-            result = flow_store.deploy_flow(session, yaml)
-        return result.namespace, result.flow_id
-
-    def run(self, yaml: str, inputs: dict | None = None, **options) -> str:
-        namespace, flow_id = self.deploy(yaml)
-        return commands.start_execution(self.conn, namespace, flow_id, inputs=inputs or {}, **options)
-
-    def execution(self, execution_id: str):
-        with Session(self.db) as session:
-            return store.get_execution(session, execution_id)
-
-    def runs(self, execution_id: str) -> dict[str, object]:
-        with Session(self.db) as session:
-            return {
-                (r.task_id if r.iteration is None else f"{r.task_id}[{r.iteration}]"): r
-                for r in store.task_runs(session, execution_id)
-            }
-
-    def wait(self, execution_id: str, *states: State, timeout: float = 30.0):
-        wanted = {s.value for s in states} if states else {s.value for s in State if s.terminal}
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            execution = self.execution(execution_id)
-            if execution.state in wanted:
-                return execution
-            time.sleep(0.05)
-        logs = "\n".join(p.read_text()[-3000:] for p in self.home.glob("*.log"))
-        raise AssertionError(f"execution stayed {execution.state}, runs {self.runs(execution_id)}\n{logs}")
-
-    def wait_for_run(self, execution_id: str, task_id: str, state: State, timeout: float = 30.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            run = self.runs(execution_id).get(task_id)
-            if run is not None and run.state == state.value:
-                return run
-            time.sleep(0.05)
-        raise AssertionError(f"task {task_id} never reached {state}: {self.runs(execution_id).get(task_id)}")
-
-    def logs(self, execution_id: str) -> list:
-        from engine.store.logs import read_logs
-
-        with Session(self.db) as session:
-            return read_logs(session, execution_id, limit=100_000)
+from tests.support import ROOT
+from tests.support.cluster import Cluster
+from tests.support.mail import Mailbox, smtp_server
+from tests.support.ports import free_port
 
 
 @pytest.fixture
-def key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
-    """A secret key of its own (LANNER_SECRET_KEY) and an empty flow cache, for tests run in this process."""
-    text = generate_key()
-    monkeypatch.setenv("LANNER_SECRET_KEY", text)
-    monkeypatch.setenv("LANNER_HOME", str(tmp_path))
-    monkeypatch.setattr(store, "_FLOWS", {})  # each test deploys its own flows at revision 1
-    return text
-
-
-@pytest.fixture
-def cluster_factory(tmp_path: Path, database_url: str, redis_server: str):
+def cluster_factory(tmp_path: Path, database_url: str, redis_server: str) -> Iterator[Callable[[], Cluster]]:
     """Build clusters that are stopped at the end of the test (crash tests kill their processes)."""
     made: list[Cluster] = []
 
@@ -158,7 +34,7 @@ def cluster_factory(tmp_path: Path, database_url: str, redis_server: str):
 
     yield make
     for cluster in made:
-        cluster.stop()
+        cluster.stop(grace=0)  # killed: nothing asserts how they stop, and a graceful stop costs seconds per test
         cluster.db.dispose()
 
 
@@ -171,5 +47,75 @@ def cluster(cluster_factory) -> Cluster:
     return cluster
 
 
-def unique(prefix: str = "t") -> str:
-    return f"{prefix}{uuid.uuid4().hex[:8]}"
+@pytest.fixture
+def api(cluster: Cluster) -> Iterator[httpx.Client]:
+    """``lanner api`` served for real in its own process in front of the running ``cluster``: a client of
+    its /api/v1, with the cluster as ``client.cluster``."""
+    port = free_port()
+    cluster.start("api", "api", "--port", str(port))
+    base = f"http://127.0.0.1:{port}/api/v1"
+    client = httpx.Client(base_url=base, timeout=60)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if client.get("/namespaces").status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError((cluster.home / "api.log").read_text())
+        time.sleep(0.1)
+    client.cluster = cluster
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def smtp() -> Iterator[Mailbox]:
+    """A real (tiny) SMTP server on a free port: its port, and the messages and sign-ins it received."""
+    with smtp_server() as mailbox:
+        yield mailbox
+
+
+@pytest.fixture
+def lanner_env() -> dict[str, str]:
+    """Variables the ``lanner`` fixture adds to every command's environment; a test module overrides this."""
+    return {}
+
+
+@pytest.fixture
+def lanner(tmp_path: Path, database_url: str, lanner_env: dict[str, str]) -> Callable[..., subprocess.CompletedProcess]:
+    """The ``lanner`` command as a real process on the test's database, from the test's folder, with a home of its
+    own there; ``check`` raises with its stderr when it fails, ``stdin`` is its input, keywords add variables."""
+    env = {
+        **os.environ,
+        "LANNER_HOME": str(tmp_path / "home"),
+        "LANNER_DATABASE_URL": database_url,
+        **lanner_env,
+        # the commands run from another folder: import this checkout's engine, not an installed one
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
+
+    def run(*args: str, stdin: str = "", check: bool = True, **extra: str) -> subprocess.CompletedProcess:
+        done = subprocess.run(
+            [sys.executable, "-m", "engine", *args],
+            cwd=tmp_path,
+            env={**env, **extra},
+            input=stdin.encode(),
+            capture_output=True,
+        )
+        if check and done.returncode != 0:
+            raise AssertionError(done.stderr.decode())
+        return done
+
+    return run
+
+
+@pytest.fixture
+def key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    """A secret key of its own (LANNER_SECRET_KEY) and an empty flow cache, for tests run in this process."""
+    text = generate_key()
+    monkeypatch.setenv("LANNER_SECRET_KEY", text)
+    monkeypatch.setenv("LANNER_HOME", str(tmp_path))
+    monkeypatch.setattr(store, "_FLOWS", {})  # each test deploys its own flows at revision 1
+    return text

@@ -42,8 +42,9 @@ from sqlmodel import Session, col, func, select
 from engine.connection import redis_server_binary
 from engine.states import TERMINAL
 from engine.store.tables import Execution, LogLine, TaskRun, TaskRunAttempt
-from tests.conftest import _postgres_admin, free_port
-from tests.engine.conftest import Cluster
+from tests.support.cluster import Cluster
+from tests.support.ports import free_port
+from tests.support.postgres import postgres_admin
 
 pytestmark = pytest.mark.slow
 
@@ -211,7 +212,7 @@ def _databases() -> list:
     if wanted:
         names = [name.strip() for name in wanted.split(",")]
     else:
-        admin = _postgres_admin()
+        admin = postgres_admin()
         names = ["postgres" if admin else "sqlite"]
         if admin:
             admin.dispose()

@@ -3,29 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "invalid"
-
-
-@pytest.fixture
-def lanner(tmp_path: Path, database_url: str):
-    env = {**os.environ, "LANNER_HOME": str(tmp_path / "home"), "LANNER_DATABASE_URL": database_url}
-
-    def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-        done = subprocess.run([sys.executable, "-m", "engine", *args], cwd=tmp_path, env=env, capture_output=True)
-        if check and done.returncode != 0:
-            raise AssertionError(done.stderr.decode())
-        return done
-
-    return run
 
 
 @pytest.fixture

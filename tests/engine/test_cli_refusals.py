@@ -10,7 +10,7 @@ from engine.cli import main
 from engine.states import State
 from engine.store.database import session_scope
 from engine.store.tables import Execution
-from tests.engine.conftest import unique
+from tests.support.ids import unique
 
 
 @pytest.fixture

@@ -12,8 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.engine.api.conftest import api  # noqa: F401 - the real API in front of the cluster, as a fixture
-from tests.engine.conftest import unique
+from tests.support.ids import unique
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,7 +57,7 @@ def _token(client: httpx.Client, username: str) -> str:
 
 
 @pytest.fixture
-def remote(api: httpx.Client, tmp_path: Path) -> Remote:  # noqa: F811 - the imported fixture
+def remote(api: httpx.Client, tmp_path: Path) -> Remote:
     """An administrator ``boss`` and ``vera``, viewer on ``tutorial`` (the namespace of examples/hello.yml)."""
     assert api.post("/auth/setup", json={"username": "boss", "password": PASSWORD}).status_code == 201
     cookies = api.post("/auth/login", json={"username": "boss", "password": PASSWORD}).cookies

@@ -2,43 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 import sqlalchemy
 
 from engine.crypto import generate_key
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-
 
 @pytest.fixture
-def lanner(tmp_path: Path, database_url: str):
-    env = {
-        **os.environ,
-        "LANNER_HOME": str(tmp_path / "home"),
-        "LANNER_DATABASE_URL": database_url,
-        "LANNER_SECRET_KEY": generate_key(),
-        # the commands run from another folder: import this checkout's engine, not an installed one
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    }
-
-    def run(*args: str, stdin: str = "", check: bool = True, **extra: str) -> subprocess.CompletedProcess:
-        done = subprocess.run(
-            [sys.executable, "-m", "engine", *args],
-            cwd=tmp_path,
-            env={**env, **extra},
-            input=stdin.encode(),
-            capture_output=True,
-        )
-        if check and done.returncode != 0:
-            raise AssertionError(done.stderr.decode())
-        return done
-
-    return run
+def lanner_env() -> dict[str, str]:
+    """Every command of a test shares one new secret key."""
+    return {"LANNER_SECRET_KEY": generate_key()}
 
 
 def test_secret_set_list_delete_never_shows_the_value(lanner, database_url):

@@ -2,44 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from sqlmodel import Session
 
 from engine import audit, tokens, users
 from engine.access import Role
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def lanner(tmp_path: Path, database_url: str):
-    env = {
-        **os.environ,
-        "LANNER_HOME": str(tmp_path / "home"),
-        "LANNER_DATABASE_URL": database_url,
-        # the code under test, also when another checkout of Lanner is the one installed in the environment
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    }
-
-    def run(*args: str, stdin: str = "", check: bool = True) -> subprocess.CompletedProcess:
-        done = subprocess.run(
-            [sys.executable, "-m", "engine", *args],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            input=stdin.encode(),
-        )
-        if check and done.returncode != 0:
-            raise AssertionError(done.stderr.decode())
-        return done
-
-    return run
 
 
 def test_create_grant_list_revoke(lanner, database):

@@ -11,7 +11,7 @@ import pytest
 
 from engine import commands, uploads
 from engine.states import State
-from tests.engine.conftest import unique
+from tests.support.ids import unique
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ import datetime as dt
 from engine.loader import load_flow_or_raise
 from engine.progress import ExecutionView, Snapshot, StartSubflow, advance
 from engine.states import State
-from tests.engine.conftest import unique
+from tests.support.ids import unique
 
 VALUE = "tok-3f9a-secret-value"
 

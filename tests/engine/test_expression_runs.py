@@ -14,8 +14,7 @@ import pytest
 import yaml
 
 from engine.tasks import registry
-from tests.engine.conftest import unique
-from tests.engine.tasks.test_notify import smtp  # noqa: F401 - a fixture: a real (tiny) SMTP server
+from tests.support.ids import unique
 
 pytestmark = pytest.mark.slow
 
@@ -80,7 +79,7 @@ def minimal_properties(type_name: str, task_id: str, *, url: str, smtp_port: int
     }[type_name]
 
 
-def test_run_if_true_runs_and_false_skips_every_task_type(cluster, recorder, smtp, tmp_path):  # noqa: F811
+def test_run_if_true_runs_and_false_skips_every_task_type(cluster, recorder, smtp, tmp_path):
     """runIf is decided by the executor; a true one used to fail worker tasks when the worker re-validated it."""
     cluster.deploy("id: runif-child\nnamespace: test\ntasks:\n  - {id: c, type: log, message: child}\n")
     truths = ["{{ inputs.everything }}", "{{ 1 == 1 }}"]

@@ -19,7 +19,7 @@ from engine.connection import redis_server_binary
 from engine.queue import job_id, task_queue, waiting_in_queue
 from engine.states import State
 from engine.store.tables import TaskRunAttempt
-from tests.engine.conftest import unique
+from tests.support.ids import unique
 
 pytestmark = pytest.mark.slow
 FAST_RECOVERY = {

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from engine.runtime import LOG_LINE_CHARS, LogRecord, RunContext
 from engine.states import State
 from engine.store.logs import read_logs
-from tests.engine.conftest import unique
+from tests.support.ids import unique
 
 LIMIT_NOTE = f" … [line truncated: more than {LOG_LINE_CHARS:,} characters]"
 

@@ -9,7 +9,7 @@ import pytest
 from engine import secrets, variables
 from engine.crypto import generate_key, key_from_text
 from engine.store.database import session_scope
-from tests.engine.conftest import unique
+from tests.support.ids import unique
 
 pytestmark = pytest.mark.slow
 

@@ -11,7 +11,7 @@ from engine.config import load_settings
 from engine.loader import load_flow_or_raise
 from engine.progress import ExecutionView, Snapshot, StartSubflow, advance
 from engine.states import State
-from tests.engine.conftest import unique
+from tests.support.ids import unique
 
 ROOT, SUBTREE, ANY = SubflowReach.ROOT, SubflowReach.SUBTREE, SubflowReach.ANY
 

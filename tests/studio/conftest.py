@@ -1,74 +1,34 @@
-"""A real studio server (``lanner server``) and a real browser (Debian's Chromium via Playwright)."""
+"""Fixtures of the studio tests: a real studio server (``lanner server``) and a real browser (Debian's Chromium via
+Playwright) for the page tests; a real database behind the studio's services for the service tests (``db``)."""
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import os
-import shutil
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import Engine
 
-from tests.conftest import free_port
-
-ROOT = Path(__file__).resolve().parent.parent.parent
-ADMIN = ("admin", "admin password 123")
-CHROMIUM = os.environ.get("LANNER_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]  # fmt: skip
+from engine.store import executions as execution_store
+from studio import services
+from tests.support.studio import ADMIN, CHROMIUM, CHROMIUM_ARGS, api, running_studio, sign_in
 
 
-def _wait_for(url: str, process: subprocess.Popen, log: Path, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the studio exited early:\n{log.read_text()[-4000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"the studio did not answer {url} in {seconds:.0f}s:\n{log.read_text()[-4000:]}")
-
-
-@contextlib.contextmanager
-def running_studio(home: Path, *, admin: tuple[str, str] | None) -> Iterator[dict]:
-    """``lanner server`` on a free port with its own LANNER_HOME and the examples deployed; with ``admin``, that
-    administrator exists (without, the studio starts as on a fresh install: it asks to create one)."""
-    if shutil.which("npm") is None:
-        pytest.skip("the studio needs Node.js/npm to build")
-    env = {**os.environ, "LANNER_HOME": str(home)}
-    env.pop("LANNER_DATABASE_URL", None)
-    lanner = [sys.executable, "-m", "engine"]
-    subprocess.run([*lanner, "flow", "deploy", str(ROOT / "examples")], env=env, check=True, capture_output=True)
-    if admin:
-        subprocess.run([*lanner, "user", "create", admin[0], "--admin", "--password-stdin"], env=env, check=True,
-                       capture_output=True, input=f"{admin[1]}\n", text=True)  # fmt: skip
-    port = free_port()
-    log = home / "server.log"
-    with open(log, "w") as out:
-        process = subprocess.Popen([*lanner, "server", "--port", str(port)], env=env, stdout=out,
-                                   stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
-    try:
-        _wait_for(f"http://127.0.0.1:{port}/ping", process, log, 400)
-        yield {"url": f"http://127.0.0.1:{port}", "home": home, "env": env, "admin": admin}
-    finally:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(20)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+@pytest.fixture
+def db(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """The studio services' database (``services.database()``), fresh and empty, on SQLite and PostgreSQL: the
+    test's module seeds it (flows, users...) in a fixture of its own. No Redis is configured, so an action that
+    skipped its access check would fail another way than the test expects; a test that starts runs asks for one."""
+    monkeypatch.setenv("LANNER_HOME", str(tmp_path))
+    monkeypatch.setenv("LANNER_DATABASE_URL", database_url)
+    monkeypatch.delenv("LANNER_REDIS_URL", raising=False)
+    monkeypatch.setattr(execution_store, "_FLOWS", {})  # parsed flows are cached by (namespace, id, revision)
+    services.database.cache_clear()
+    engine = services.database()
+    yield engine
+    services.database.cache_clear()
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -95,26 +55,6 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
-
-
-def sign_in(context, url: str, username: str, password: str) -> None:
-    """Sign a browser context in through the API (its cookie jar is the context's): pages then open signed in."""
-    answer = context.request.post(f"{url}/api/v1/auth/login", data={"username": username, "password": password})
-    assert answer.ok, answer.text()
-
-
-@functools.cache
-def _api(url: str, username: str, password: str) -> httpx.Client:
-    client = httpx.Client(base_url=url, timeout=60)
-    answer = client.post("/api/v1/auth/login", json={"username": username, "password": password})
-    assert answer.is_success, answer.text
-    return client
-
-
-def api(studio: dict, username: str = "", password: str = "") -> httpx.Client:
-    """An HTTP client of the studio's API signed in (its cookie jar holds the session): the administrator
-    unless told; one sign-in per person for the whole run."""
-    return _api(studio["url"], *((username, password) if username else studio["admin"]))
 
 
 @pytest.fixture

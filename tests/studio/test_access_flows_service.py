@@ -22,7 +22,6 @@ from engine.store.tables import AuditEvent, FlowRecord, FlowRevision, Membership
 from studio import services
 from studio.services import access, members, sharing
 from studio.services import namespace_settings as settings
-from tests.engine.conftest import redis_server  # noqa: F401  (a real Redis for starting runs)
 
 HELLO = "id: hello\nnamespace: acme\ntasks:\n  - {id: say, type: log, message: hi}\n"
 REPORT = "id: report\nnamespace: acme.sales\ntasks:\n  - {id: say, type: log, message: sales}\n"
@@ -31,19 +30,12 @@ PASSWORD = "a long password 123"
 
 
 @pytest.fixture
-def db(database_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("LANNER_HOME", str(tmp_path))
-    monkeypatch.setenv("LANNER_DATABASE_URL", database_url)
-    monkeypatch.setattr(execution_store, "_FLOWS", {})  # parsed flows are cached by (namespace, id, revision)
-    services.database.cache_clear()
-    engine = services.database()
-    with session_scope(engine) as session:
+def flows(db) -> None:
+    """HELLO (two revisions), REPORT and HIDDEN, in the studio's database (``db``)."""
+    with session_scope(db) as session:
         for text in (HELLO, REPORT, HIDDEN):
             flow_store.deploy_flow(session, text, author="test")
         flow_store.deploy_flow(session, HELLO.replace("hi", "hello"), author="test")  # acme/hello has 2 revisions
-    yield engine
-    services.database.cache_clear()
-    engine.dispose()
 
 
 class People:
@@ -66,7 +58,7 @@ class People:
 
 
 @pytest.fixture
-def people(db) -> People:
+def people(db, flows) -> People:
     crowd = People(db)
     crowd.add("root", is_admin=True)
     crowd.add("outsider")
@@ -78,7 +70,8 @@ def people(db) -> People:
 
 
 @pytest.fixture
-def running(redis_server, monkeypatch):  # noqa: F811
+def running(db, redis_server, monkeypatch):
+    """A real Redis for starting runs (after ``db``, which unsets LANNER_REDIS_URL)."""
     monkeypatch.setenv("LANNER_REDIS_URL", redis_server)
     services.connections.cache_clear()
     yield

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.studio.conftest import api, sign_in
+from tests.support.studio import api, sign_in
 
 pytestmark = pytest.mark.slow
 

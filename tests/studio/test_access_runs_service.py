@@ -13,11 +13,9 @@ from sqlalchemy import event, update
 
 from engine import authz, users
 from engine.access import Principal
-from engine.store import executions as execution_store
 from engine.store import flows as flow_store
 from engine.store.database import session_scope
 from engine.store.tables import Execution, LogLine, TaskRun, TriggerState
-from studio import services
 from studio.services import audit_trail, history, triggers
 from studio.services import executions as runs
 
@@ -59,14 +57,10 @@ PEOPLE = [
 
 
 @pytest.fixture
-def db(database_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("LANNER_HOME", str(tmp_path))
-    monkeypatch.setenv("LANNER_DATABASE_URL", database_url)
-    monkeypatch.delenv("LANNER_REDIS_URL", raising=False)  # an unchecked action would fail another way
-    monkeypatch.setattr(execution_store, "_FLOWS", {})
-    services.database.cache_clear()
-    engine = services.database()
-    with session_scope(engine) as session:
+def seeded(db) -> None:
+    """The flow etl in north and south, its trigger states, and EXECUTIONS with a task run and a log line each,
+    in the studio's database (``db``, which has no Redis: an unchecked action would fail another way)."""
+    with session_scope(db) as session:
         for namespace in ("north", "south"):
             flow_store.deploy_flow(session, FLOW.format(namespace=namespace), author="test")
             session.add(
@@ -115,13 +109,10 @@ def db(database_url, tmp_path, monkeypatch):
                     timestamp=created,
                 )
             )
-    yield engine
-    services.database.cache_clear()
-    engine.dispose()
 
 
 @pytest.fixture
-def people(db) -> dict[str, Principal]:
+def people(db, seeded) -> dict[str, Principal]:
     found = {}
     with session_scope(db) as session:
         for name, is_admin, role in PEOPLE:

@@ -12,7 +12,7 @@ import pytest
 from engine.config import load_settings
 from engine.store.database import open_database, session_scope
 from engine.store.tables import Execution, LogLine, TaskRun, TriggerState
-from tests.studio.conftest import api
+from tests.support.studio import api
 
 pytestmark = pytest.mark.slow
 

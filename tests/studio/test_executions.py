@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.studio.conftest import api
+from tests.support.studio import api
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.studio.conftest import sign_in
+from tests.support.studio import sign_in
 
 pytestmark = pytest.mark.slow
 

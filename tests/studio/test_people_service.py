@@ -7,7 +7,6 @@ import pytest
 from engine import authz, login_sessions, tokens, users
 from engine.access import Principal, Role
 from engine.store.database import session_scope
-from studio import services
 from studio.services import people
 
 ADMIN = Principal(name="boss", is_admin=True)
@@ -15,19 +14,16 @@ ADMIN = Principal(name="boss", is_admin=True)
 NAMESPACE_ADMIN = Principal(name="nina", memberships={"acme": Role.ADMIN})
 
 
+pytestmark = pytest.mark.usefixtures("accounts")
+
+
 @pytest.fixture
-def db(database_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("LANNER_HOME", str(tmp_path))
-    monkeypatch.setenv("LANNER_DATABASE_URL", database_url)
-    services.database.cache_clear()
-    engine = services.database()
-    with session_scope(engine) as session:
+def accounts(db) -> None:
+    """Two users in the studio's database (``db``): the administrator boss and nina, administrator of acme."""
+    with session_scope(db) as session:
         users.create_user(session, "boss", "boss password 1", actor="test", is_admin=True)
         nina = users.create_user(session, "nina", "nina password 1", actor="test")
         users.grant(session, nina, "acme", Role.ADMIN, actor="test")
-    yield engine
-    services.database.cache_clear()
-    engine.dispose()
 
 
 def principal(db, username: str) -> Principal:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.studio.conftest import api
+from tests.support.studio import api
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ import pytest
 from engine.share_links import create_share_link
 from engine.store.database import open_database, session_scope
 from engine.store.tables import utcnow
-from tests.studio.conftest import api
+from tests.support.studio import api
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,6 @@ from engine.store import flows as flow_store
 from engine.store.database import session_scope
 from engine.store.logs import write_execution_log
 from engine.store.tables import utcnow
-from studio import services
 from studio.services import sharing
 
 FIRST = "id: shared\nnamespace: share.service\ntasks:\n  - {id: hello, type: log, message: one}\n"
@@ -20,19 +19,15 @@ SECOND = FIRST.replace("message: one", "message: two") + "  - {id: bye, type: lo
 EDITOR = authz.LOCAL  # no user exists here: the local administrator (access is tested in test_access_flows_service)
 
 
+pytestmark = pytest.mark.usefixtures("deployed")
+
+
 @pytest.fixture
-def db(database_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("LANNER_HOME", str(tmp_path))
-    monkeypatch.setenv("LANNER_DATABASE_URL", database_url)
-    monkeypatch.setattr(execution_store, "_FLOWS", {})
-    services.database.cache_clear()
-    engine = services.database()
-    with session_scope(engine) as session:
+def deployed(db) -> None:
+    """The flow ``share.service/shared`` in two revisions, in the studio's database (``db``)."""
+    with session_scope(db) as session:
         flow_store.deploy_flow(session, FIRST, author="test")
         flow_store.deploy_flow(session, SECOND, author="test")
-    yield engine
-    services.database.cache_clear()
-    engine.dispose()
 
 
 def token(path: str) -> str:

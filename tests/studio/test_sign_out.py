@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.studio.conftest import api
+from tests.support.studio import api
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from engine.schedule import fire_times
-from tests.studio.conftest import api
+from tests.support.studio import api
 
 pytestmark = pytest.mark.slow
 

@@ -7,11 +7,9 @@ import datetime as dt
 import pytest
 
 from engine import authz
-from engine.store import executions as execution_store
 from engine.store import flows as flow_store
 from engine.store.database import session_scope
 from engine.store.tables import TriggerFire
-from studio import services
 from studio.services import triggers
 
 NOW = dt.datetime(2026, 1, 10, 12, 0, tzinfo=dt.UTC)
@@ -49,24 +47,18 @@ triggers:
 
 
 @pytest.fixture
-def db(database_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("LANNER_HOME", str(tmp_path))
-    monkeypatch.setenv("LANNER_DATABASE_URL", database_url)
-    monkeypatch.setattr(execution_store, "_FLOWS", {})  # parsed flows are cached by (namespace, id, revision)
-    services.database.cache_clear()
-    engine = services.database()
-    with session_scope(engine) as session:
+def deployed(db) -> None:
+    """The flows DAILY and OTHERS, with their triggers, in the studio's database (``db``)."""
+    with session_scope(db) as session:
         for text in (DAILY, OTHERS):
             flow_store.deploy_flow(session, text, author="test")
-    yield engine
-    services.database.cache_clear()
-    engine.dispose()
 
 
 def by_id(rows):
     return {f"{r.flow_id}.{r.trigger_id}": r for r in rows}
 
 
+@pytest.mark.usefixtures("deployed")
 def test_lists_every_trigger_with_a_description_and_the_next_fire(db):
     rows = by_id(triggers.list_triggers(ADMIN, now=NOW))
     assert set(rows) == {"daily.morning", "daily.off", "others.hook", "others.after", "others.nightly"}
@@ -87,6 +79,7 @@ def test_lists_every_trigger_with_a_description_and_the_next_fire(db):
     assert [r.flow_id for r in triggers.list_triggers(ADMIN, "trig.other", now=NOW)] == ["others"] * 3
 
 
+@pytest.mark.usefixtures("deployed")
 def test_disabled_in_yaml_and_by_a_person_are_told_apart(db):
     off = by_id(triggers.list_triggers(ADMIN, now=NOW))["daily.off"]
     assert off.disabled_in_yaml and off.enabled_by_person and not off.enabled and off.next_fire_utc == ""
@@ -100,6 +93,7 @@ def test_disabled_in_yaml_and_by_a_person_are_told_apart(db):
         triggers.set_enabled(ADMIN, "trig.service", "daily", "nope", False)
 
 
+@pytest.mark.usefixtures("deployed")
 def test_last_fire_comes_from_the_fired_slots(db):
     fired_at = dt.datetime(2026, 1, 9, 5, 0, 3, tzinfo=dt.UTC)
     with session_scope(db) as session:
@@ -118,6 +112,7 @@ def test_last_fire_comes_from_the_fired_slots(db):
     assert (morning.last_fire, morning.last_execution_id) == ("2026-01-09 05:00 UTC", "e-1")
 
 
+@pytest.mark.usefixtures("deployed")
 def test_a_backfill_is_started_followed_paused_resumed_and_cancelled(db):
     started = triggers.start_backfill(
         ADMIN, "trig.service", "daily", "morning", "2026-01-01T00:00", "2026-01-03T23:00", {"day": "x", "count": ""}
@@ -152,12 +147,14 @@ def test_progress_counts_skipped_slots():
         ("2026-01-01T00:00", "2026-01-02T00:00", {"count": "many"}, "input 'count'"),
     ],
 )
+@pytest.mark.usefixtures("deployed")
 def test_bad_backfills_say_what_is_wrong_and_start_nothing(db, start, end, inputs, message):
     with pytest.raises(ValueError, match=message):
         triggers.start_backfill(ADMIN, "trig.service", "daily", "morning", start, end, inputs)
     assert by_id(triggers.list_triggers(ADMIN, now=NOW))["daily.morning"].backfill is None
 
 
+@pytest.mark.usefixtures("deployed")
 def test_required_inputs_may_come_from_the_trigger(db):
     started = triggers.start_backfill(
         ADMIN, "trig.other", "others", "nightly", "2026-01-01T00:00", "2026-01-02T23:00", {}

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from engine import launcher
-from tests.studio.conftest import ADMIN, ROOT, running_studio, sign_in
+from tests.support.studio import ADMIN, ROOT, running_studio, sign_in
 
 
 def test_each_running_studio_of_a_checkout_gets_its_own_build_folder(tmp_path, monkeypatch):

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.studio.conftest import running_studio
+from tests.support.studio import running_studio
 
 pytestmark = pytest.mark.slow
 BOSS = ("boss", "boss password 123")

@@ -19,7 +19,7 @@ from engine.api import create_app, deps
 from engine.connection import connect
 from engine.store import flows as flow_store
 from engine.store.database import session_scope
-from tests.conftest import free_port
+from tests.support.ports import free_port
 
 YAML = {"content-type": "application/x-yaml"}
 JSON = {"content-type": "application/json"}

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import email
-import email.policy
 import json
 import re
-import socketserver
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
@@ -19,8 +14,8 @@ from pydantic import ValidationError
 from engine.runtime import TaskFailed
 from engine.states import State
 from engine.tasks import registry
-from tests.conftest import free_port
-from tests.engine.conftest import unique
+from tests.support.ids import unique
+from tests.support.ports import free_port
 
 
 class _SlackHandler(BaseHTTPRequestHandler):
@@ -76,80 +71,6 @@ def test_slack_unreachable_does_not_show_the_webhook_url(run_task):
         run_task("notify.slack", url=f"http://127.0.0.1:{free_port()}/services/T1/B2/s3cr3t", text="hi")
     assert str(failed.value).startswith("the Slack webhook could not be reached: ConnectError")
     assert "s3cr3t" not in str(failed.value)
-
-
-@dataclass
-class Mailbox:
-    """What the SMTP server received: one entry per message, with its envelope."""
-
-    port: int
-    messages: list[dict] = field(default_factory=list)
-    logins: list[tuple[str, str]] = field(default_factory=list)
-
-
-class _SmtpHandler(socketserver.StreamRequestHandler):
-    """Just enough SMTP (RFC 5321) for smtplib: EHLO, AUTH PLAIN, MAIL, RCPT, DATA, RSET, QUIT; no TLS."""
-
-    def reply(self, line: str) -> None:
-        self.wfile.write(line.encode() + b"\r\n")
-
-    def handle(self) -> None:
-        mailbox: Mailbox = self.server.mailbox
-        sender, recipients = None, []
-        self.reply("220 localhost test SMTP")
-        while line := self.rfile.readline():
-            command = line.decode().rstrip("\r\n")
-            verb = command.split(" ", 1)[0].upper()
-            if verb in ("EHLO", "HELO"):
-                self.reply("250-localhost")
-                self.reply("250 AUTH PLAIN")
-            elif verb == "AUTH":
-                _, user, password = base64.b64decode(command.split()[2]).decode().split("\0")
-                mailbox.logins.append((user, password))
-                self.reply("235 welcome" if password == "right" else "535 5.7.8 bad credentials")
-            elif verb == "MAIL":
-                sender, recipients = command.split(":", 1)[1].strip("<> "), []
-                self.reply("250 OK")
-            elif verb == "RCPT":
-                address = command.split(":", 1)[1].strip("<> ")
-                if address.startswith("nobody@"):
-                    self.reply("550 5.1.1 no such user")
-                else:
-                    recipients.append(address)
-                    self.reply("250 OK")
-            elif verb == "DATA":
-                self.reply("354 end with <CRLF>.<CRLF>")
-                data = b""
-                while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
-                    data += chunk[1:] if chunk.startswith(b"..") else chunk  # undo dot-stuffing
-                mailbox.messages.append(
-                    {
-                        "from": sender,
-                        "to": recipients,
-                        "message": email.message_from_bytes(data.replace(b"\r\n", b"\n"), policy=email.policy.default),
-                    }
-                )
-                self.reply("250 OK queued")
-            elif verb == "RSET":
-                sender, recipients = None, []
-                self.reply("250 OK")
-            elif verb == "QUIT":
-                self.reply("221 bye")
-                return
-            else:
-                self.reply("502 not implemented")
-
-
-@pytest.fixture
-def smtp() -> Iterator[Mailbox]:
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _SmtpHandler)
-    server.daemon_threads = True
-    server.mailbox = Mailbox(server.server_address[1])
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.mailbox
-    server.shutdown()
-    server.server_close()
 
 
 def test_email_arrives_with_subject_recipients_and_both_bodies(run_task, smtp, context):

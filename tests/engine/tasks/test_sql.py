@@ -11,8 +11,8 @@ import pytest
 from engine.runtime import TaskFailed
 from engine.states import State
 from engine.tasks.sql import json_safe
-from tests.conftest import free_port
-from tests.engine.conftest import unique
+from tests.support.ids import unique
+from tests.support.ports import free_port
 
 
 @pytest.fixture
