@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 
 from engine.states import State
-from tests.engine.conftest import unique
 from tests.engine.test_computed_controls import BAD
+from tests.support.ids import unique
 
 pytestmark = pytest.mark.slow
 WAIT = 60  # seconds: generous, as workers start slowly on a loaded machine; what is checked does not depend on it

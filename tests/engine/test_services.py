@@ -27,7 +27,7 @@ from engine.states import (
 )
 from engine.store import executions as store
 from engine.store.tables import Execution, TaskRun
-from tests.engine.conftest import unique
+from tests.support.ids import unique
 
 ADMIN = authz.LOCAL
 VIEWER = Principal(name="vera", memberships={"acme": Role.VIEWER})

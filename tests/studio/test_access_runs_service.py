@@ -16,6 +16,7 @@ from engine.access import Principal
 from engine.store import flows as flow_store
 from engine.store.database import session_scope
 from engine.store.tables import Execution, LogLine, TaskRun, TriggerState
+from studio import services
 from studio.services import audit_trail, history, triggers
 from studio.services import executions as runs
 
