@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from engine.states import State
-from tests.engine.test_computed_controls import BAD
+from tests.support.computed import BAD
 from tests.support.ids import unique
 
 pytestmark = pytest.mark.slow
