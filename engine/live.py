@@ -82,27 +82,28 @@ class _Follower:
             del self.lines[:dropped], self.ids[:dropped]
 
     async def _run(self) -> None:
-        pubsub = await self.hub._subscribe(self.execution_id)  # before the first read: no announcement is missed
+        pubsub = None
         try:
+            pubsub = await self.hub._subscribe(self.execution_id)  # before the first read: nothing is missed
             self.state, self.position = await asyncio.to_thread(self.hub._start, self.execution_id)
             self.base = self.position
             self.ready.set()
+            heard = {"start"}
             while True:
                 state, lines = await asyncio.to_thread(self.hub._read, self.execution_id, self.position)
                 if lines:
                     self._keep(lines)
                 moved = state != self.state
                 self.state = state
+                tasks_moved = moved or bool(heard & {"start", "state", "poll"})
+                if tasks_moved:
+                    self.tasks_version += 1
                 self.ended = _terminal(state) and len(lines) < PAGE
-                if lines or moved or self.ended:
+                if lines or tasks_moved or self.ended:
                     self._notify()
                 if self.ended:
                     return
-                if len(lines) == PAGE:
-                    continue
-                heard = await self._wait(pubsub)
-                if moved or heard & {"state", "poll"}:
-                    self.tasks_version += 1
+                heard = set() if len(lines) == PAGE else await self._wait(pubsub)
         except Exception as exc:  # handed to every viewer, who raises it
             self.error = exc
             self.ready.set()
@@ -155,13 +156,14 @@ class Followers:
         follower.viewers += 1
         try:
             await follower.ready.wait()
-            seen_tasks = -1
+            seen_tasks, seen_state = -1, ""
             while True:
                 changed = follower.changed  # taken before looking: a change while we yield is not missed
                 if follower.error is not None:
                     raise follower.error
                 tasks_changed = follower.tasks_version != seen_tasks
-                seen_tasks = follower.tasks_version
+                state_changed = follower.state != seen_state
+                seen_tasks, seen_state = follower.tasks_version, follower.state
                 if after < follower.base:  # behind the window: this viewer pages through the store itself
                     lines = tuple(await asyncio.to_thread(self._page, execution_id, after))
                     after = lines[-1].id if lines else follower.base  # type: ignore[assignment]
@@ -173,8 +175,8 @@ class Followers:
                 if lines:
                     after = lines[-1].id  # type: ignore[assignment]
                 ended = follower.ended and not more
-                if lines or tasks_changed or ended:
-                    yield Update(lines, follower.state, tasks_changed, ended)
+                if lines or tasks_changed or state_changed or ended:
+                    yield Update(lines, follower.state, tasks_changed or state_changed, ended)
                 if ended:
                     return
                 if more:
