@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert
+from sqlalchemy import func, insert
 from sqlmodel import Session, col, select
 
 from engine.store.tables import LogLine
@@ -59,3 +59,9 @@ def read_logs(
     if min_level:
         statement = statement.where(col(LogLine.level).in_(LEVELS[LEVELS.index(min_level.upper()) :]))
     return list(session.exec(statement.order_by(col(LogLine.id)).limit(limit)))
+
+
+def last_log_id(session: Session, execution_id: str) -> int:
+    """The id of the execution's newest line (0 without any): where a live follower starts reading."""
+    newest = session.exec(select(func.max(LogLine.id)).where(LogLine.execution_id == execution_id)).one()
+    return newest or 0

@@ -12,9 +12,10 @@ from engine.access import Action, can, role_in
 from engine.problems import FlowInvalid
 from engine.states import TERMINAL
 from engine.yaml_edit import EditError
-from studio import services
+from studio import live, services
 from studio.components.file_drop import read_chosen
 from studio.forms import FieldError
+from studio.services import executions as runs
 from studio.session import SessionState
 
 EDITOR_TEXT = "the editor"
@@ -350,15 +351,26 @@ class EditorState(SessionState):
 
     @rx.event(background=True)
     async def follow_run(self):
-        import asyncio
-
+        """The run, at each change: new lines from the process's follower of the execution; the badge, nodes
+        and outputs re-read (with access) only when a task may have moved, or on a quiet tick."""
         async with self:
-            principal = self.principal()  # asked once per run followed: each poll is checked against it
-        while True:
-            await asyncio.sleep(0.25)
-            async with self:
-                if not self.execution_id or self._poll_run(principal):
-                    return
+            principal = self.principal()  # asked once per run followed: each re-read is checked against it
+            execution_id, after = self.execution_id, self._log_position
+        if not execution_id:
+            return
+        async with live.watch(execution_id, after) as updates:
+            async for update in updates:
+                async with self:
+                    if self.execution_id != execution_id:
+                        return
+                    if update.tasks_changed or update.ended:
+                        self._poll_run(principal)
+                    else:
+                        runs.require(principal, Action.READ, execution_id)
+                    fresh = [services.log_row(line) for line in update.lines if line.id > self._log_position]
+                    if fresh:
+                        self._log_position = fresh[-1]["id"]
+                        self.log_lines = (self.log_lines + fresh)[-500:]
 
     @rx.var
     def run_ended(self) -> bool:

@@ -13,8 +13,8 @@ import plotly.graph_objects as go
 import reflex as rx
 
 from engine import authz, uploads
-from engine.access import Principal
-from studio import services
+from engine.access import Action, Principal
+from studio import live, services
 from studio.components.canvas import flow_canvas
 from studio.components.file_drop import file_drop, read_chosen
 from studio.components.layout import page, sidebar
@@ -79,7 +79,7 @@ class ExecutionState(SessionState):
         self.gantt, self.resume_values, self.resume_files = go.Figure(), {}, {}
         self.missing = f"no execution {self.execution_id}"
 
-    def _refresh(self, principal: Principal) -> None:
+    def _refresh(self, principal: Principal, lines: tuple = ()) -> None:
         # The header and the nodes as of one instant: the badge never disagrees with the nodes it sits above.
         self.info, latest, spans = runs.detail_with_runs(principal, self.execution_id)
         self.nodes, self.edges = runs.graph(self.info["source"], latest)
@@ -90,31 +90,54 @@ class ExecutionState(SessionState):
             if run["outputs"]
         ]
         self.resume_values = {i["id"]: self.resume_values.get(i["id"], "") for i in self.info["resume_inputs"]}
-        fresh = runs.logs(principal, self.execution_id, after=self._log_position, limit=2000)
+        if lines:  # already read by the follower
+            self._add_lines([services.log_row(line) for line in lines])
+        else:
+            self._add_lines(runs.logs(principal, self.execution_id, after=self._log_position, limit=2000))
+
+    def _add_lines(self, rows: list[dict[str, Any]]) -> None:
+        fresh = [row for row in rows if row["id"] > self._log_position]
         if fresh:
             self._log_position = fresh[-1]["id"]
             self.log_lines = (self.log_lines + fresh)[-5000:]
 
+    def _apply(self, principal: Principal, update: live.Update) -> None:
+        """One change of the execution: its new lines straight from the follower; task runs, Gantt and outputs
+        re-read only when a task may have moved; a quiet tick only asks again who may watch."""
+        if update.tasks_changed or update.ended:
+            self._refresh(principal, update.lines)
+        elif update.lines:
+            runs.require(principal, Action.READ, self.execution_id)
+            self._add_lines([services.log_row(line) for line in update.lines])
+        else:
+            runs.require(principal, Action.READ, self.execution_id)
+
     @rx.event(background=True)
     async def follow(self):
-        """Every half second while the execution runs: states, Gantt, outputs and new log lines."""
+        """While the execution runs: states, Gantt, outputs and new log lines, at each change."""
         async with self:
             if self._following:
                 return
             self._following = True
         try:
             while True:
-                await asyncio.sleep(0.5)
                 async with self:
-                    if not self.router.page.path.startswith("/executions/"):
+                    execution_id, after = self.execution_id, self._log_position
+                async with live.watch(execution_id, after) as updates:
+                    async for update in updates:
+                        async with self:
+                            shown = self.router.page.path.startswith("/executions/")
+                            if not shown or self.execution_id != execution_id:
+                                return
+                            try:
+                                self._apply(self.principal(), update)  # who watches is asked again at every change
+                            except (LookupError, authz.Unauthenticated):
+                                self._forget()
+                                return
+                async with self:  # it ended; after an action, watch a while longer for the state to move
+                    if time.monotonic() > self._follow_until or self.execution_id != execution_id:
                         return
-                    try:
-                        self._refresh(self.principal())  # who watches is asked again at every tick
-                    except (LookupError, authz.Unauthenticated):
-                        self._forget()
-                        return
-                    if not self.running and time.monotonic() > self._follow_until:
-                        return
+                await asyncio.sleep(0.5)
         finally:
             async with self:
                 self._following = False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 from pathlib import Path
@@ -11,7 +12,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
-from sqlmodel import Session
 
 from engine import authz, uploads
 from engine.access import Action, Principal
@@ -20,12 +20,12 @@ from engine.api.errors import ApiError, label_filters
 from engine.api.guards import refuse_nul
 from engine.api.schemas import ERRORS, ExecutionOut, ExecutionPage, ExecutionRequest, ResumeRequest
 from engine.config import load_settings
+from engine.live import followers
 from engine.services import executions
 from engine.services.executions import ExecutionFilter
 from engine.services.views import ExecutionView
 from engine.states import State
-from engine.store import executions as store
-from engine.store.logs import read_logs
+from engine.store.tables import LogLine
 
 router = APIRouter(tags=["executions"])
 TERMINAL = {s.value for s in State if s.terminal}
@@ -203,12 +203,15 @@ def resume(caller: Caller, execution_id: str, body: ResumeRequest | None = None)
     return execution_out(executions.resume(connections(), caller, execution_id, inputs, actor=actor(caller)))
 
 
-def _log_page(execution_id: str, after: int) -> tuple[str, list]:
-    """The execution's state and its next page of lines (read off the event loop: a replay of a long log
-    goes a page at a time without holding up other requests)."""
-    with Session(connections().db) as session:
-        state = store.get_execution(session, execution_id).state
-        return state, read_logs(session, execution_id, after=after, limit=500)
+def _log_event(line: LogLine) -> str:
+    payload = {
+        "taskId": line.task_id,
+        "attempt": line.attempt,
+        "level": line.level,
+        "message": line.message,
+        "timestamp": line.timestamp.isoformat(),
+    }
+    return f"id: {line.id}\nevent: log\ndata: {json.dumps(payload)}\n\n"
 
 
 @router.get(
@@ -231,42 +234,36 @@ async def follow(
     allowed_execution(caller, Action.READ, execution_id)
     position = int(last_event_id) if last_event_id and last_event_id.isdigit() else after
 
+    live = followers(connections().db, load_settings().redis_url)
+
     async def stream():
         nonlocal position
         last_state = None
-        idle = 0.0
-        checked = asyncio.get_running_loop().time()
-        while True:
-            if asyncio.get_running_loop().time() - checked >= RECHECK_SECONDS:
-                checked = asyncio.get_running_loop().time()
-                try:
-                    allowed_execution(current_principal(request), Action.READ, execution_id)
-                except (authz.Unauthenticated, authz.NotVisible) as exc:
-                    yield f"event: error\ndata: {json.dumps({'message': str(exc)})}\n\n"
-                    return
-            state, lines = await run_in_threadpool(_log_page, execution_id, position)
-            for line in lines:
-                position = line.id
-                payload = {
-                    "taskId": line.task_id,
-                    "attempt": line.attempt,
-                    "level": line.level,
-                    "message": line.message,
-                    "timestamp": line.timestamp.isoformat(),
-                }
-                yield f"id: {line.id}\nevent: log\ndata: {json.dumps(payload)}\n\n"
-            if state != last_state:
-                last_state = state
-                yield f"id: {position}\nevent: state\ndata: {json.dumps({'state': state})}\n\n"
-            if state in TERMINAL and len(lines) < 500:
-                yield f"id: {position}\nevent: end\ndata: {json.dumps({'state': state})}\n\n"
-                return
-            if not lines:
-                idle += 0.1
-                if idle >= 15:
-                    idle = 0.0
+        loop = asyncio.get_running_loop()
+        checked = quiet = loop.time()
+        async with contextlib.aclosing(live.watch(execution_id, after=position, idle=1.0)) as updates:
+            async for update in updates:
+                if loop.time() - checked >= RECHECK_SECONDS:
+                    checked = loop.time()
+                    try:
+                        allowed_execution(current_principal(request), Action.READ, execution_id)
+                    except (authz.Unauthenticated, authz.NotVisible) as exc:
+                        yield f"event: error\ndata: {json.dumps({'message': str(exc)})}\n\n"
+                        return
+                events = [_log_event(line) for line in update.lines]
+                if update.lines:
+                    position = update.lines[-1].id
+                if update.state != last_state:
+                    last_state = update.state
+                    events.append(f"id: {position}\nevent: state\ndata: {json.dumps({'state': update.state})}\n\n")
+                if update.ended:
+                    events.append(f"id: {position}\nevent: end\ndata: {json.dumps({'state': update.state})}\n\n")
+                if events:
+                    quiet = loop.time()
+                    yield "".join(events)
+                elif loop.time() - quiet >= 15:
+                    quiet = loop.time()
                     yield ": keep-alive\n\n"
-                await asyncio.sleep(0.1)
 
     return StreamingResponse(
         stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
