@@ -13,9 +13,10 @@ from sqlmodel import col, select
 
 from engine import audit, dag, events, uploads
 from engine.config import load_settings
-from engine.inputs import resolve_inputs
+from engine.inputs import InputsInvalid, resolve_inputs
 from engine.queue import enqueue_runs
 from engine.secrets import open_inputs
+from engine.services.execution_start import create_execution, flow_at
 from engine.states import EXECUTION_TRANSITIONS, KILL_TARGET, State, check_transition
 from engine.store import executions as store
 from engine.store.database import session_scope
@@ -36,7 +37,7 @@ class Connections:
 def start_execution(engine: Connections, namespace: str, flow_id: str, **options: Any) -> str:
     """Create an execution (inputs checked) and hand it to the executors; returns its id."""
     with session_scope(engine.db) as session:
-        execution = store.create_execution(session, namespace, flow_id, **options)
+        execution = create_execution(session, namespace, flow_id, **options)
         execution_id = execution.id
     events.publish_event(engine.redis, execution_id)
     return execution_id
@@ -112,7 +113,7 @@ def restart_execution(engine: Connections, execution_id: str, *, actor: str = au
         state = State(execution.state)
         if state not in (State.FAILED, State.KILLED):
             raise store.ExecutionConflict(f"only a FAILED or KILLED execution can be restarted (it is {state})")
-        flow = store.flow_at(session, execution.namespace, execution.flow_id, execution.flow_revision)
+        flow = flow_at(session, execution.namespace, execution.flow_id, execution.flow_revision)
         rerun = _error_and_finally_ids(flow)
         runs = store.task_runs(session, execution_id)
         doomed = [r.id for r in runs if r.task_id in rerun]
@@ -148,7 +149,7 @@ def replay_execution(engine: Connections, execution_id: str, from_task: str, *, 
     """
     with session_scope(engine.db) as session:
         original = store.get_execution(session, execution_id)
-        flow = store.flow_at(session, original.namespace, original.flow_id, original.flow_revision)
+        flow = flow_at(session, original.namespace, original.flow_id, original.flow_revision)
         find_task(flow, from_task)  # raises LookupError for an unknown task
         top = next((t for t in flow.tasks if from_task in _descendant_task_ids([t])), None)
         keep: set[str] = set()
@@ -161,7 +162,7 @@ def replay_execution(engine: Connections, execution_id: str, from_task: str, *, 
                     keep.add(task_id)
                     pending += order[task_id]
         keep_ids = _descendant_task_ids([t for t in flow.tasks if t.id in keep])
-        replay = store.create_execution(
+        replay = create_execution(
             session,
             original.namespace,
             original.flow_id,
@@ -208,7 +209,7 @@ def resume_execution(
     """Resume a held execution and its paused tasks; ``inputs`` answer the pauses' ``onResume`` declarations."""
     with session_scope(engine.db) as session:
         execution = store.get_execution(session, execution_id)
-        flow = store.flow_at(session, execution.namespace, execution.flow_id, execution.flow_revision)
+        flow = flow_at(session, execution.namespace, execution.flow_id, execution.flow_revision)
         paused = [r for r in store.task_runs(session, execution_id) if r.state == State.PAUSED.value]
         if not paused and not execution.held:
             raise store.ExecutionConflict(f"execution {execution_id} is not paused")
@@ -218,7 +219,7 @@ def resume_execution(
             uploaded = uploads.accept_uploads(load_settings().home, execution.namespace, execution.flow_id)
             values, errors = resolve_inputs(declared, inputs or {}, uploaded=uploaded)
             if errors:
-                raise store.InputsInvalid(errors)
+                raise InputsInvalid(errors)
             session.execute(
                 update(TaskRun)
                 .where(col(TaskRun.id) == run.id)

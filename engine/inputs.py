@@ -257,6 +257,14 @@ INPUT_TYPES = (
 NOT_UPLOADED = "a FILE input must be uploaded (multipart/form-data); a server path is not accepted"
 
 
+class InputsInvalid(ValueError):
+    """Inputs given to a flow that break its declarations: ``errors`` maps each bad input to why."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(errors.values()))
+
+
 def resolve_inputs(
     declared: list[InputBase], given: dict[str, Any], *, uploaded: Callable[[str], str] | None = None
 ) -> tuple[dict[str, Any], dict[str, str]]:

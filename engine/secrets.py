@@ -16,12 +16,12 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from engine import audit
 from engine.crypto import SecretKey, load_key
 from engine.runtime import ConfigurationError
-from engine.store.tables import Execution, NamespaceSecret, utcnow
+from engine.store import secrets as store
 from engine.variables import lineage
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,99}$")
@@ -55,22 +55,14 @@ def set_secret(
     session: Session, namespace: str, name: str, value: str, actor: str | None = None, *, key: SecretKey | None = None
 ) -> None:
     key = key or load_key()
-    row = session.get(NamespaceSecret, (namespace, check_name(name)))
-    if row is None:
-        row = NamespaceSecret(namespace=namespace, name=name, ciphertext="", key_id="")
-    row.ciphertext, row.key_id = key.encrypt(value), key.key_id
-    row.updated_at, row.updated_by = utcnow(), actor
-    session.add(row)
+    store.put_secret(session, namespace, check_name(name), key.encrypt(value), key.key_id, actor)
     audit.record(session, actor or audit.SYSTEM, audit.AuditAction.CHANGED, namespace, "secret", name)  # no value
 
 
 def delete_secret(session: Session, namespace: str, name: str, actor: str | None = None) -> bool:
     """Whether there was such a secret."""
-    row = session.get(NamespaceSecret, (namespace, name))
-    if row is None:
+    if not store.remove_secret(session, namespace, name):
         return False
-    session.delete(row)
-    session.flush()  # a second call in the same session then finds nothing
     audit.record(session, actor or audit.SYSTEM, audit.AuditAction.DELETED, namespace, "secret", name)
     return True
 
@@ -81,7 +73,7 @@ def rotate_key(session: Session, old: SecretKey, new: SecretKey, *, actor: str) 
     Rows already under ``new`` are left alone (a rotation interrupted and run again finishes the job); a row
     under a third key stops everything, naming it, rather than leaving secrets nobody can read.
     """
-    rows = list(session.exec(select(NamespaceSecret).where(col(NamespaceSecret.key_id) != new.key_id)))
+    rows = store.secrets_not_under(session, new.key_id)
     strangers = sorted({row.key_id for row in rows if row.key_id != old.key_id})
     if strangers:
         raise ValueError(
@@ -89,7 +81,7 @@ def rotate_key(session: Session, old: SecretKey, new: SecretKey, *, actor: str) 
         )
     executions = [
         row
-        for row in session.exec(select(Execution).where(col(Execution.secret_inputs).is_not(None)))
+        for row in store.executions_with_secret_inputs(session)
         if any(item["keyId"] != new.key_id for item in (row.secret_inputs or {}).values())
     ]
     strangers = sorted(
@@ -102,12 +94,11 @@ def rotate_key(session: Session, old: SecretKey, new: SecretKey, *, actor: str) 
     for row in rows:
         plain = old.decrypt(row.ciphertext, row.key_id, what=f"secret {row.name} of {row.namespace}")
         row.ciphertext, row.key_id = new.encrypt(plain), new.key_id
-        session.add(row)
     for execution in executions:
         stale = {name: item for name, item in execution.secret_inputs.items() if item["keyId"] != new.key_id}
         plain = open_inputs(stale, lambda: old)
         execution.secret_inputs = {**execution.secret_inputs, **seal_inputs(plain, plain, new)[1]}
-        session.add(execution)
+    store.save_reencrypted(session, [*rows, *executions])
     audit.record(
         session,
         actor,
@@ -124,8 +115,7 @@ def rotate_key(session: Session, old: SecretKey, new: SecretKey, *, actor: str) 
 
 def list_secret_names(session: Session, namespace: str) -> list[str]:
     """Names of the secrets set on this namespace itself; never their values."""
-    statement = select(NamespaceSecret.name).where(NamespaceSecret.namespace == namespace)
-    return list(session.exec(statement.order_by(col(NamespaceSecret.name))))
+    return store.secret_names(session, namespace)
 
 
 class SecretResolver:
@@ -167,10 +157,7 @@ class SecretResolver:
 
 
 def secret_resolver(session: Session, namespace: str) -> SecretResolver:
-    statement = select(
-        NamespaceSecret.namespace, NamespaceSecret.name, NamespaceSecret.ciphertext, NamespaceSecret.key_id
-    ).where(col(NamespaceSecret.namespace).in_(lineage(namespace)))
-    return SecretResolver(namespace, [tuple(row) for row in session.exec(statement)])
+    return SecretResolver(namespace, store.secrets_in(session, lineage(namespace)))
 
 
 def seal_inputs(

@@ -8,9 +8,10 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.authz import Forbidden, NotVisible, Unauthenticated
+from engine.inputs import InputsInvalid
 from engine.problems import FlowInvalid
 from engine.states import InvalidTransition
-from engine.store.executions import ExecutionConflict, ExecutionNotFound, InputsInvalid
+from engine.store.executions import ExecutionConflict, ExecutionNotFound
 from engine.store.flows import FlowNotFound
 
 

@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from engine import audit
 from engine.flow import Flow
 from engine.loader import load_flow_or_raise
+from engine.store import audit
 from engine.store.tables import FlowRecord, FlowRevision, Namespace, utcnow
 
 

@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from engine import authz, commands
 from engine.access import Action, Principal, can
+from engine.services.execution_start import flow_at
 from engine.states import State
 from engine.store import executions as execution_store
 from engine.store import search
@@ -166,7 +167,7 @@ def detail(principal: Principal, execution_id: str) -> dict[str, Any]:
     with session_scope(database()) as session:
         execution = authz.require_execution(session, principal, Action.READ, execution_id)
         where = (execution.namespace, execution.flow_id, execution.flow_revision)
-        flow = execution_store.flow_at(session, *where)
+        flow = flow_at(session, *where)
         source = flow_store.get_revision(session, *where).source
         runs = execution_store.task_runs(session, execution_id)
     paused = {run.task_id for run in runs if run.state == State.PAUSED.value}

@@ -16,6 +16,7 @@ from engine.connection import connect
 from engine.crypto import generate_key, key_from_text
 from engine.loader import load_flow_or_raise
 from engine.progress import ExecutionView, Snapshot, StartSubflow, advance, context_for
+from engine.services import execution_start, snapshots
 from engine.states import State
 from engine.store import executions as store
 from engine.store import flows as flow_store
@@ -39,7 +40,6 @@ def key(monkeypatch: pytest.MonkeyPatch, tmp_path) -> str:
     text = generate_key()
     monkeypatch.setenv("LANNER_SECRET_KEY", text)
     monkeypatch.setenv("LANNER_HOME", str(tmp_path))
-    monkeypatch.setattr(store, "_FLOWS", {})  # each test deploys its own acme/login revision 1
     return text
 
 
@@ -51,7 +51,9 @@ def _raw_rows(db: sa.Engine) -> str:
 def test_a_secret_input_is_stored_encrypted_shown_as_mask_and_decrypted_to_render(database, key):
     with session_scope(database) as session:
         flow_store.deploy_flow(session, FLOW)
-        execution = store.create_execution(session, "acme", "login", inputs={"password": VALUE, "user": "ann"})
+        execution = execution_start.create_execution(
+            session, "acme", "login", inputs={"password": VALUE, "user": "ann"}
+        )
         execution_id = execution.id
     assert VALUE not in _raw_rows(database)
     with Session(database) as session:
@@ -59,7 +61,7 @@ def test_a_secret_input_is_stored_encrypted_shown_as_mask_and_decrypted_to_rende
         assert row.inputs == {"password": "****", "user": "ann", "spare": None}
         assert set(row.secret_inputs) == {"password"}
         assert row.secret_inputs["password"]["keyId"] == key_from_text(key).key_id
-        snapshot = store.load_snapshot(session, execution_id, dt.datetime.now(dt.UTC))
+        snapshot = snapshots.load_snapshot(session, execution_id, dt.datetime.now(dt.UTC))
     assert context_for(snapshot)["inputs"] == {"password": VALUE, "user": "ann", "spare": None}
     assert VALUE in snapshot.seen_secrets  # so the worker masks it in the task's logs and outputs
 
@@ -67,7 +69,9 @@ def test_a_secret_input_is_stored_encrypted_shown_as_mask_and_decrypted_to_rende
 def test_a_replay_is_created_with_the_secret_value_sealed_again(database, key, redis_server):
     with session_scope(database) as session:
         flow_store.deploy_flow(session, FLOW)
-        original = store.create_execution(session, "acme", "login", inputs={"password": VALUE, "user": "ann"}).id
+        original = execution_start.create_execution(
+            session, "acme", "login", inputs={"password": VALUE, "user": "ann"}
+        ).id
     replay_id = commands.replay_execution(commands.Connections(database, connect(redis_server)), original, "say")
     assert VALUE not in _raw_rows(database)
     with Session(database) as session:
@@ -103,7 +107,7 @@ def test_a_subflow_keeps_the_secret_in_its_secret_input_and_masks_it_in_the_othe
     child = "id: child\nnamespace: acme\ninputs:\n  - {id: key, type: SECRET}\n  - {id: note, type: STRING}\n"
     with session_scope(database) as session:
         flow_store.deploy_flow(session, child + "tasks:\n  - {id: r, type: return, value: x}\n")
-        created = store.create_execution(
+        created = execution_start.create_execution(
             session, "acme", "child", inputs={"key": VALUE, "note": f"for {VALUE}"}, mask={VALUE}
         )
         execution_id = created.id
@@ -117,7 +121,9 @@ def test_a_subflow_keeps_the_secret_in_its_secret_input_and_masks_it_in_the_othe
 def test_rotating_the_key_reencrypts_secret_inputs(database, key):
     with session_scope(database) as session:
         flow_store.deploy_flow(session, FLOW)
-        execution_id = store.create_execution(session, "acme", "login", inputs={"password": VALUE, "user": "a"}).id
+        execution_id = execution_start.create_execution(
+            session, "acme", "login", inputs={"password": VALUE, "user": "a"}
+        ).id
     new = key_from_text(generate_key())
     with session_scope(database) as session:
         secrets.rotate_key(session, key_from_text(key), new, actor="test")
@@ -149,7 +155,7 @@ def test_a_plain_text_secret_input_saved_before_the_upgrade_is_sealed_by_the_mig
         with Session(upgraded) as session:
             row = store.get_execution(session, "old")
             assert row.inputs == {"password": "****", "user": "ann"}
-            snapshot = store.load_snapshot(session, "old", dt.datetime.now(dt.UTC))
+            snapshot = snapshots.load_snapshot(session, "old", dt.datetime.now(dt.UTC))
         assert context_for(snapshot)["inputs"]["password"] == VALUE  # it still runs (a replay) with its value
     finally:
         upgraded.dispose()
@@ -195,7 +201,7 @@ def test_a_flow_trigger_filling_a_secret_input_stores_it_encrypted(database, key
     with session_scope(database) as session:
         flow_store.deploy_flow(session, down)
         flow_store.deploy_flow(session, "id: up\nnamespace: acme\ntasks:\n  - {id: r, type: return, value: x}\n")
-        ended = store.create_execution(session, "acme", "up")
+        ended = execution_start.create_execution(session, "acme", "up")
         ended.state, ended.outputs = State.SUCCESS.value, {"token": VALUE}  # an output of a run that had no secret
         (started,) = fire_flow_triggers(session, ended)
     with Session(database) as session:

@@ -15,6 +15,7 @@ from sqlmodel import select
 from engine import authz, login_sessions, uploads, users
 from engine.access import Principal
 from engine.login_sessions import COOKIE_NAME
+from engine.services import execution_start
 from engine.store import executions as execution_store
 from engine.store import flows as flow_store
 from engine.store.database import session_scope
@@ -34,7 +35,6 @@ PASSWORD = "a long password 123"
 def db(database_url, tmp_path, monkeypatch):
     monkeypatch.setenv("LANNER_HOME", str(tmp_path))
     monkeypatch.setenv("LANNER_DATABASE_URL", database_url)
-    monkeypatch.setattr(execution_store, "_FLOWS", {})  # parsed flows are cached by (namespace, id, revision)
     services.database.cache_clear()
     engine = services.database()
     with session_scope(engine) as session:
@@ -141,7 +141,7 @@ def test_a_viewer_reads_but_may_change_nothing(db, people):
     assert [r["revision"] for r in services.revisions(vera, "acme", "hello")] == ["2", "1"]
     assert "message: hi" in services.revision_source(vera, "acme", "hello", 1)
     with session_scope(db) as session:
-        execution = execution_store.create_execution(session, "acme", "hello")
+        execution = execution_start.create_execution(session, "acme", "hello")
     assert services.run_status(vera, execution.id, 0)["state"] == "CREATED"
     settings.set_variable(people.as_("ada"), "acme", "region", "eu")
     settings.set_secret(people.as_("ada"), "acme", "TOKEN", "t0ps3cret")

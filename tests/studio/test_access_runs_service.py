@@ -12,7 +12,6 @@ import pytest
 
 from engine import authz, users
 from engine.access import Principal
-from engine.store import executions as execution_store
 from engine.store import flows as flow_store
 from engine.store.database import session_scope
 from engine.store.tables import Execution, LogLine, TaskRun, TriggerState
@@ -62,7 +61,6 @@ def db(database_url, tmp_path, monkeypatch):
     monkeypatch.setenv("LANNER_HOME", str(tmp_path))
     monkeypatch.setenv("LANNER_DATABASE_URL", database_url)
     monkeypatch.delenv("LANNER_REDIS_URL", raising=False)  # an unchecked action would fail another way
-    monkeypatch.setattr(execution_store, "_FLOWS", {})
     services.database.cache_clear()
     engine = services.database()
     with session_scope(engine) as session:

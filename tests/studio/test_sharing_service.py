@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from engine import authz, share_links
-from engine.store import executions as execution_store
+from engine.services import execution_start
 from engine.store import flows as flow_store
 from engine.store.database import session_scope
 from engine.store.logs import write_execution_log
@@ -24,7 +24,6 @@ EDITOR = authz.LOCAL  # no user exists here: the local administrator (access is 
 def db(database_url, tmp_path, monkeypatch):
     monkeypatch.setenv("LANNER_HOME", str(tmp_path))
     monkeypatch.setenv("LANNER_DATABASE_URL", database_url)
-    monkeypatch.setattr(execution_store, "_FLOWS", {})
     services.database.cache_clear()
     engine = services.database()
     with session_scope(engine) as session:
@@ -74,7 +73,7 @@ def test_revoked_expired_unknown_and_out_of_range(db):
 
 def test_an_execution_link_shows_states_and_logs_only(db):
     with session_scope(db) as session:
-        execution = execution_store.create_execution(session, "share.service", "shared")
+        execution = execution_start.create_execution(session, "share.service", "shared")
         write_execution_log(session, execution, "INFO", "a line for the visitor")
     path, _ = sharing.create_link(EDITOR, "execution", "share.service", execution.id, days=1)
     view = sharing.shared_view(token(path))

@@ -7,7 +7,6 @@ import datetime as dt
 import pytest
 
 from engine import authz
-from engine.store import executions as execution_store
 from engine.store import flows as flow_store
 from engine.store.database import session_scope
 from engine.store.tables import TriggerFire
@@ -52,7 +51,6 @@ triggers:
 def db(database_url, tmp_path, monkeypatch):
     monkeypatch.setenv("LANNER_HOME", str(tmp_path))
     monkeypatch.setenv("LANNER_DATABASE_URL", database_url)
-    monkeypatch.setattr(execution_store, "_FLOWS", {})  # parsed flows are cached by (namespace, id, revision)
     services.database.cache_clear()
     engine = services.database()
     with session_scope(engine) as session:

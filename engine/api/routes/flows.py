@@ -197,7 +197,7 @@ def get_graph(
     caller: Caller, namespace: str, flow_id: str, revision: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None
 ) -> GraphOut:
     authz.require_flow(caller, Action.READ, namespace, flow_id)
-    from engine.store.executions import flow_at
+    from engine.services.execution_start import flow_at
 
     with session_scope(connections().db) as session:
         record = store.get_flow(session, namespace, flow_id)
