@@ -23,6 +23,7 @@ from engine.access import Action, Principal
 from engine.config import load_settings
 from engine.graph import flow_graph
 from engine.loader import load_flow, load_flow_or_raise
+from engine.services.flow_deploy import deploy_flow
 from engine.store import flows as flow_store
 from engine.store.database import open_database, session_scope
 from engine.store.tables import FlowRecord
@@ -529,7 +530,7 @@ def create_flow(principal: Principal, namespace: str, flow_id: str) -> str:
         with contextlib.suppress(flow_store.FlowNotFound):
             flow_store.get_flow(session, namespace, flow_id)
             raise ValueError(f"{namespace}/{flow_id} already exists")
-        flow_store.deploy_flow(session, text, author=principal.name)
+        deploy_flow(session, text, author=principal.name)
     return text
 
 

@@ -17,9 +17,9 @@ from engine.crypto import generate_key, key_from_text
 from engine.loader import load_flow_or_raise
 from engine.progress import ExecutionView, Snapshot, StartSubflow, advance, context_for
 from engine.services import execution_start, snapshots
+from engine.services.flow_deploy import deploy_flow
 from engine.states import State
 from engine.store import executions as store
-from engine.store import flows as flow_store
 from engine.store.database import alembic_config, open_database, session_scope
 
 VALUE = "hunter2-very-secret-value"
@@ -50,7 +50,7 @@ def _raw_rows(db: sa.Engine) -> str:
 
 def test_a_secret_input_is_stored_encrypted_shown_as_mask_and_decrypted_to_render(database, key):
     with session_scope(database) as session:
-        flow_store.deploy_flow(session, FLOW)
+        deploy_flow(session, FLOW)
         execution = execution_start.create_execution(
             session, "acme", "login", inputs={"password": VALUE, "user": "ann"}
         )
@@ -68,7 +68,7 @@ def test_a_secret_input_is_stored_encrypted_shown_as_mask_and_decrypted_to_rende
 
 def test_a_replay_is_created_with_the_secret_value_sealed_again(database, key, redis_server):
     with session_scope(database) as session:
-        flow_store.deploy_flow(session, FLOW)
+        deploy_flow(session, FLOW)
         original = execution_start.create_execution(
             session, "acme", "login", inputs={"password": VALUE, "user": "ann"}
         ).id
@@ -106,7 +106,7 @@ def test_the_executor_masks_a_secret_input_it_renders_and_gives_it_to_a_subflow_
 def test_a_subflow_keeps_the_secret_in_its_secret_input_and_masks_it_in_the_others(database, key):
     child = "id: child\nnamespace: acme\ninputs:\n  - {id: key, type: SECRET}\n  - {id: note, type: STRING}\n"
     with session_scope(database) as session:
-        flow_store.deploy_flow(session, child + "tasks:\n  - {id: r, type: return, value: x}\n")
+        deploy_flow(session, child + "tasks:\n  - {id: r, type: return, value: x}\n")
         created = execution_start.create_execution(
             session, "acme", "child", inputs={"key": VALUE, "note": f"for {VALUE}"}, mask={VALUE}
         )
@@ -120,7 +120,7 @@ def test_a_subflow_keeps_the_secret_in_its_secret_input_and_masks_it_in_the_othe
 
 def test_rotating_the_key_reencrypts_secret_inputs(database, key):
     with session_scope(database) as session:
-        flow_store.deploy_flow(session, FLOW)
+        deploy_flow(session, FLOW)
         execution_id = execution_start.create_execution(
             session, "acme", "login", inputs={"password": VALUE, "user": "a"}
         ).id
@@ -137,7 +137,7 @@ def test_a_plain_text_secret_input_saved_before_the_upgrade_is_sealed_by_the_mig
     command.upgrade(alembic_config(database_url), "0008")
     old = sa.create_engine(database_url)
     with Session(old) as session:
-        flow_store.deploy_flow(session, FLOW)
+        deploy_flow(session, FLOW)
         session.commit()
     with old.begin() as connection:
         connection.execute(
@@ -164,7 +164,7 @@ def test_a_plain_text_secret_input_saved_before_the_upgrade_is_sealed_by_the_mig
 def test_a_backfill_keeps_its_secret_input_encrypted_until_each_run_is_created(database, key, redis_server):
     flow = FLOW + "triggers:\n  - {id: daily, type: schedule, cron: '0 6 * * *'}\n"
     with session_scope(database) as session:
-        flow_store.deploy_flow(session, flow)
+        deploy_flow(session, flow)
     start, end = dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.datetime(2026, 1, 1, 23, tzinfo=dt.UTC)
     given = {"password": VALUE, "user": "ann"}
     asked = scheduler.start_backfill(database, "acme", "login", "daily", start, end, given)
@@ -199,8 +199,8 @@ def test_a_flow_trigger_filling_a_secret_input_stores_it_encrypted(database, key
         "    inputs: {password: '{{ trigger.outputs.token }}'}\n"
     )
     with session_scope(database) as session:
-        flow_store.deploy_flow(session, down)
-        flow_store.deploy_flow(session, "id: up\nnamespace: acme\ntasks:\n  - {id: r, type: return, value: x}\n")
+        deploy_flow(session, down)
+        deploy_flow(session, "id: up\nnamespace: acme\ntasks:\n  - {id: r, type: return, value: x}\n")
         ended = execution_start.create_execution(session, "acme", "up")
         ended.state, ended.outputs = State.SUCCESS.value, {"token": VALUE}  # an output of a run that had no secret
         (started,) = fire_flow_triggers(session, ended)

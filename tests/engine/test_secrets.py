@@ -17,7 +17,7 @@ from engine.crypto import DecryptionFailed, SecretKeyMissing, generate_key, key_
 from engine.progress import context_for
 from engine.runtime import RunContext
 from engine.services import execution_start, snapshots
-from engine.store import flows as flow_store
+from engine.services.flow_deploy import deploy_flow
 from engine.store.database import session_scope
 from engine.store.tables import NamespaceSecret, NamespaceVariable
 
@@ -133,7 +133,7 @@ def test_variables_inherit_and_the_flow_overrides(database):
         variables.set_variable(session, "acme.sales", "region", "eu")
         variables.set_variable(session, "acme.sales", "owner", "sales-team")
         variables.set_variable(session, "acme.sales", "limits", {"max": 5})
-        flow_store.deploy_flow(
+        deploy_flow(
             session,
             "id: report\nnamespace: acme.sales\nvariables: {owner: me}\n"
             "tasks:\n  - {id: a, type: return, value: '{{ vars.region }}'}\n",

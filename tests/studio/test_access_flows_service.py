@@ -16,6 +16,7 @@ from engine import authz, login_sessions, uploads, users
 from engine.access import Principal
 from engine.login_sessions import COOKIE_NAME
 from engine.services import execution_start
+from engine.services.flow_deploy import deploy_flow
 from engine.store import executions as execution_store
 from engine.store import flows as flow_store
 from engine.store.database import session_scope
@@ -39,8 +40,8 @@ def db(database_url, tmp_path, monkeypatch):
     engine = services.database()
     with session_scope(engine) as session:
         for text in (HELLO, REPORT, HIDDEN):
-            flow_store.deploy_flow(session, text, author="test")
-        flow_store.deploy_flow(session, HELLO.replace("hi", "hello"), author="test")  # acme/hello has 2 revisions
+            deploy_flow(session, text, author="test")
+        deploy_flow(session, HELLO.replace("hi", "hello"), author="test")  # acme/hello has 2 revisions
     yield engine
     services.database.cache_clear()
     engine.dispose()

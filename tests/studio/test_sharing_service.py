@@ -8,7 +8,7 @@ import pytest
 
 from engine import authz, share_links
 from engine.services import execution_start
-from engine.store import flows as flow_store
+from engine.services.flow_deploy import deploy_flow
 from engine.store.database import session_scope
 from engine.store.logs import write_execution_log
 from engine.store.tables import utcnow
@@ -27,8 +27,8 @@ def db(database_url, tmp_path, monkeypatch):
     services.database.cache_clear()
     engine = services.database()
     with session_scope(engine) as session:
-        flow_store.deploy_flow(session, FIRST, author="test")
-        flow_store.deploy_flow(session, SECOND, author="test")
+        deploy_flow(session, FIRST, author="test")
+        deploy_flow(session, SECOND, author="test")
     yield engine
     services.database.cache_clear()
     engine.dispose()

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from engine import authz
-from engine.store import flows as flow_store
+from engine.services.flow_deploy import deploy_flow
 from engine.store.database import session_scope
 from engine.store.tables import TriggerFire
 from studio import services
@@ -55,7 +55,7 @@ def db(database_url, tmp_path, monkeypatch):
     engine = services.database()
     with session_scope(engine) as session:
         for text in (DAILY, OTHERS):
-            flow_store.deploy_flow(session, text, author="test")
+            deploy_flow(session, text, author="test")
     yield engine
     services.database.cache_clear()
     engine.dispose()
