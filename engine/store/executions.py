@@ -219,3 +219,8 @@ def fail_lost_attempt(session: Session, run_id: str, attempt: int, reason: str) 
         .values(state=State.FAILED.value, error=reason, ended_at=now)
     )
     return bool(done)
+
+
+def attempts_of(session: Session, run_ids: Iterable[str]) -> list[TaskRunAttempt]:
+    """Every attempt of these task runs (for timelines)."""
+    return list(session.exec(select(TaskRunAttempt).where(col(TaskRunAttempt.task_run_id).in_(list(run_ids)))))

@@ -56,3 +56,11 @@ def executions_with_secret_inputs(session: Session) -> list[Execution]:
 def save_reencrypted(session: Session, rows: Iterable[NamespaceSecret | Execution]) -> None:
     """Keep secrets and executions whose ciphertexts were replaced (written when the transaction commits)."""
     session.add_all(list(rows))
+
+
+def secret_names_in(session: Session, namespaces: Iterable[str]) -> list[tuple[str, str]]:
+    """``(namespace, name)`` of every secret set on any of ``namespaces``; never a value."""
+    statement = select(NamespaceSecret.namespace, NamespaceSecret.name).where(
+        col(NamespaceSecret.namespace).in_(list(namespaces))
+    )
+    return [tuple(row) for row in session.exec(statement)]

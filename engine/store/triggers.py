@@ -75,3 +75,14 @@ def add_trigger_fire(
             backfill=backfill,
         )
     )
+
+
+def last_fire(session: Session, namespace: str, flow_id: str, trigger_id: str) -> TriggerFire | None:
+    """The trigger's most recent fire."""
+    statement = (
+        select(TriggerFire)
+        .where(TriggerFire.namespace == namespace, TriggerFire.flow_id == flow_id, TriggerFire.trigger_id == trigger_id)
+        .order_by(col(TriggerFire.created_at).desc())
+        .limit(1)
+    )
+    return session.exec(statement).first()

@@ -41,3 +41,9 @@ def variables_in(session: Session, namespaces: Iterable[str]) -> list[tuple[str,
         col(NamespaceVariable.namespace).in_(list(namespaces))
     )
     return [tuple(row) for row in session.exec(statement)]
+
+
+def variable_rows_in(session: Session, namespaces: Iterable[str]) -> list[NamespaceVariable]:
+    """The variables set on any of ``namespaces``, as rows (who changed them and when included)."""
+    statement = select(NamespaceVariable).where(col(NamespaceVariable.namespace).in_(list(namespaces)))
+    return list(session.exec(statement))
