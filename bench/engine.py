@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from engine import commands  # noqa: E402
 from engine.connection import connect, embedded_redis  # noqa: E402
-from engine.store import flows as flow_store  # noqa: E402
+from engine.services.flow_deploy import deploy_flow  # noqa: E402
 from engine.store.database import open_database, session_scope  # noqa: E402
 from engine.store.tables import Execution  # noqa: E402
 
@@ -32,7 +32,7 @@ TERMINAL = ("SUCCESS", "WARNING", "FAILED", "KILLED", "CANCELLED")
 
 def deploy(db, yaml: str) -> tuple[str, str]:
     with session_scope(db) as session:
-        result = flow_store.deploy_flow(session, yaml)
+        result = deploy_flow(session, yaml)
     return result.namespace, result.flow_id
 
 

@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 from engine import commands  # noqa: E402
 from engine.connection import connect, embedded_redis  # noqa: E402
+from engine.services.flow_deploy import deploy_flow  # noqa: E402
 from engine.store import executions as store  # noqa: E402
-from engine.store import flows as flow_store  # noqa: E402
 from engine.store.database import open_database, session_scope  # noqa: E402
 from engine.store.logs import read_logs  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
@@ -49,7 +49,7 @@ def peak_mb(pid: int) -> float:
 
 def run(conn, yaml: str, timeout: float = 600):
     with session_scope(conn.db) as session:
-        deployed = flow_store.deploy_flow(session, yaml)
+        deployed = deploy_flow(session, yaml)
     execution_id = commands.start_execution(conn, deployed.namespace, deployed.flow_id)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from sqlalchemy import false, or_, true
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from engine import errors, login_sessions, tokens, users
 from engine.access import MINIMUM_ROLE, Action, Principal, Role, can
-from engine.store.tables import Execution, User
+from engine.store import executions as execution_store
+from engine.store import users as user_store
+from engine.store.tables import Execution
 
 LOCAL = Principal(name="local", is_admin=True)  # before any user exists
 
@@ -35,7 +37,7 @@ class NotVisible(errors.NotFound):
 
 
 def sign_in_required(session: Session) -> bool:
-    return session.exec(select(User.id).limit(1)).first() is not None
+    return user_store.any_user(session)
 
 
 def principal_from(session: Session, *, bearer: str | None = None, cookie: str | None = None) -> Principal:
@@ -88,7 +90,7 @@ def require_flow(principal: Principal, action: Action, namespace: str, flow_id: 
 def require_execution(session: Session, principal: Principal, action: Action, execution_id: str) -> Execution:
     """The execution, once ``principal`` may do ``action`` in its namespace. A missing one and one of a namespace
     they may not read get the same ``NotVisible``, so nothing tells them apart."""
-    execution = session.get(Execution, execution_id)
+    execution = execution_store.find_execution(session, execution_id)
     if execution is None:
         raise NotVisible(f"no execution {execution_id}")
     require(principal, action, execution.namespace, what=f"execution {execution_id}")

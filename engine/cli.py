@@ -21,9 +21,11 @@ from engine.config import load_settings
 from engine.connection import connect, redis_url
 from engine.follow import follow
 from engine.graph import flow_graph
+from engine.inputs import InputsInvalid
 from engine.loader import LoadResult, load_flow, read_source
 from engine.problems import FlowInvalid
 from engine.server import background_engine
+from engine.services.execution_start import flow_at
 from engine.states import State
 from engine.store import executions as store
 from engine.store import flows as flow_store
@@ -425,7 +427,7 @@ def run_command(
         folder = None
         try:
             with session_scope(conn.db) as session:
-                declared = store.flow_at(
+                declared = flow_at(
                     session, namespace, flow_id, flow_store.get_flow(session, namespace, flow_id).revision
                 )
             # The machine's operator names local files: copied into the flow's uploads, the one place a FILE
@@ -443,7 +445,7 @@ def run_command(
             )
         except flow_store.FlowNotFound as exc:
             _fail(str(exc))
-        except (store.InputsInvalid, store.ExecutionConflict, uploads.UploadRefused) as exc:
+        except (InputsInvalid, store.ExecutionConflict, uploads.UploadRefused) as exc:
             uploads.discard(folder)
             _fail(str(exc))
         local = (
@@ -911,7 +913,6 @@ def _flow_ref(ref: str) -> tuple[str, str]:
 @click.option("--namespace", "-n", default=None)
 def trigger_list(namespace: str | None) -> None:
     """Every trigger with its flow, type, state, next and last fire."""
-    from engine.store.executions import flow_at
     from engine.store.tables import TriggerState
 
     with session_scope(_database()) as session:

@@ -19,9 +19,10 @@ from sqlmodel import col, select
 from engine import audit, dag, events, uploads
 from engine.config import load_settings
 from engine.errors import Conflict
-from engine.inputs import resolve_inputs
+from engine.inputs import InputsInvalid, resolve_inputs
 from engine.queue import enqueue_runs
 from engine.secrets import open_inputs, seal_inputs
+from engine.services.execution_start import create_execution, flow_at
 from engine.states import TASK_RUN_TRANSITIONS, State, UserAction, check_transition, user_action_target
 from engine.store import executions as store
 from engine.store.database import session_scope
@@ -42,7 +43,7 @@ class Connections:
 def start_execution(engine: Connections, namespace: str, flow_id: str, **options: Any) -> str:
     """Create an execution (inputs checked) and hand it to the executors; returns its id."""
     with session_scope(engine.db) as session:
-        execution = store.create_execution(session, namespace, flow_id, **options)
+        execution = create_execution(session, namespace, flow_id, **options)
         execution_id = execution.id
     events.publish_event(engine.redis, execution_id)
     return execution_id
@@ -104,7 +105,7 @@ def restart_execution(engine: Connections, execution_id: str, *, actor: str = au
     with session_scope(engine.db) as session:
         execution = store.get_execution(session, execution_id)
         target_state = user_action_target(UserAction.RESTART, State(execution.state), execution_id)
-        flow = store.flow_at(session, execution.namespace, execution.flow_id, execution.flow_revision)
+        flow = flow_at(session, execution.namespace, execution.flow_id, execution.flow_revision)
         rerun = _error_and_finally_ids(flow)
         runs = store.task_runs(session, execution_id)
         doomed = [r.id for r in runs if r.task_id in rerun]
@@ -141,7 +142,7 @@ def replay_execution(engine: Connections, execution_id: str, from_task: str, *, 
     """
     with session_scope(engine.db) as session:
         original = store.get_execution(session, execution_id)
-        flow = store.flow_at(session, original.namespace, original.flow_id, original.flow_revision)
+        flow = flow_at(session, original.namespace, original.flow_id, original.flow_revision)
         find_task(flow, from_task)  # raises LookupError for an unknown task
         top = next((t for t in flow.tasks if from_task in descendant_ids([t])), None)
         keep: set[str] = set()
@@ -154,7 +155,7 @@ def replay_execution(engine: Connections, execution_id: str, from_task: str, *, 
                     keep.add(task_id)
                     pending += order[task_id]
         keep_ids = descendant_ids([t for t in flow.tasks if t.id in keep])
-        replay = store.create_execution(
+        replay = create_execution(
             session,
             original.namespace,
             original.flow_id,
@@ -201,7 +202,7 @@ def resume_execution(
     with session_scope(engine.db) as session:
         execution = store.get_execution(session, execution_id)
         user_action_target(UserAction.RESUME, State(execution.state), execution_id)  # releases it: the state stays
-        flow = store.flow_at(session, execution.namespace, execution.flow_id, execution.flow_revision)
+        flow = flow_at(session, execution.namespace, execution.flow_id, execution.flow_revision)
         paused = [r for r in store.task_runs(session, execution_id) if r.state == State.PAUSED.value]
         if not paused and not execution.held:
             raise store.ExecutionConflict(f"execution {execution_id} is not paused")
@@ -211,7 +212,7 @@ def resume_execution(
             uploaded = uploads.accept_uploads(load_settings().home, execution.namespace, execution.flow_id)
             values, errors = resolve_inputs(declared, inputs or {}, uploaded=uploaded)
             if errors:
-                raise store.InputsInvalid(errors)
+                raise InputsInvalid(errors)
             # SECRET answers are kept encrypted, shown as ****, and opened only to render the tasks after it
             shown, sealed = seal_inputs(values, [decl.id for decl in declared if decl.kind == "SECRET"])
             secret_outputs = {**(run.secret_outputs or {}), "resumed": sealed} if sealed else run.secret_outputs

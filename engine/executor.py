@@ -18,16 +18,15 @@ from types import SimpleNamespace
 
 import redis
 from sqlalchemy import Engine
-from sqlmodel import col, select
 
 from engine import events, progress
 from engine.flow_triggers import fire_flow_triggers
 from engine.queue import enqueue_runs, requeue_runs, waiting_in_queue
 from engine.sandbox import time_budget
-from engine.states import TERMINAL, State
+from engine.services import snapshots
 from engine.store import executions as store
 from engine.store.database import session_scope
-from engine.store.tables import Execution, TaskRun, utcnow
+from engine.store.tables import utcnow
 
 log = logging.getLogger("lanner.executor")
 #: All the expressions one advance renders share this many LANNER_EXPRESSION_TIMEOUTs (each has one at most).
@@ -69,21 +68,23 @@ class Executor:
         try:
             with session_scope(self.db) as session:
                 try:
-                    snapshot = store.load_snapshot(session, execution_id, utcnow())
+                    snapshot = snapshots.load_snapshot(session, execution_id, utcnow())
                 except store.ExecutionNotFound:
                     return True
-                before = store.copy_snapshot(snapshot)
+                before = snapshots.copy_snapshot(snapshot)
                 with time_budget(EXPRESSIONS_PER_ADVANCE):  # one execution's expressions never hold the loop long
                     actions = progress.advance(snapshot)
                 try:
-                    persisted = store.persist(session, before, snapshot, actions) if actions else store.Persisted()
+                    persisted = (
+                        snapshots.persist(session, before, snapshot, actions) if actions else snapshots.Persisted()
+                    )
                 except store.ExecutionChanged:
                     session.rollback()
                     return False  # the caller looks again shortly, at the execution as it is now
                 wakeup = progress.next_wakeup(snapshot)
                 parent_id = None
                 if persisted.ended:
-                    row = session.get(Execution, execution_id)
+                    row = store.get_execution(session, execution_id)
                     parent_id = row.parent_execution_id
                     ended = SimpleNamespace(
                         id=execution_id,
@@ -99,7 +100,11 @@ class Executor:
             self._release(keys=[lock_key], args=[token])
 
     def _after_commit(
-        self, snapshot: progress.Snapshot, persisted: store.Persisted, wakeup: dt.datetime | None, parent_id: str | None
+        self,
+        snapshot: progress.Snapshot,
+        persisted: snapshots.Persisted,
+        wakeup: dt.datetime | None,
+        parent_id: str | None,
     ) -> None:
         enqueue_runs(self.r, persisted.enqueue)
         execution_id = snapshot.execution.id
@@ -118,16 +123,7 @@ class Executor:
 
     def _admit_next(self, namespace: str, flow_id: str) -> None:
         with session_scope(self.db) as session:
-            waiting = session.exec(
-                select(Execution.id)
-                .where(
-                    Execution.namespace == namespace,
-                    Execution.flow_id == flow_id,
-                    Execution.state == State.QUEUED.value,
-                )
-                .order_by(col(Execution.created_at))
-                .limit(1)
-            ).first()
+            waiting = store.oldest_queued(session, namespace, flow_id)
         if waiting:
             events.publish_event(self.r, waiting)
 
@@ -204,13 +200,7 @@ class Executor:
         now = time.monotonic()
         started_before = utcnow() - dt.timedelta(seconds=self.heartbeat_timeout)
         with session_scope(self.db) as session:
-            running = session.exec(
-                select(TaskRun.id, TaskRun.execution_id, TaskRun.attempt_count).where(
-                    TaskRun.state == State.RUNNING.value,
-                    TaskRun.kind == "worker",
-                    col(TaskRun.started_at) < started_before,
-                )
-            ).all()
+            running = store.running_worker_runs(session, started_before)
         if not running:
             self._suspects.clear()
             return
@@ -246,11 +236,7 @@ class Executor:
         the attempt second does nothing.
         """
         with session_scope(self.db) as session:
-            queued = session.exec(
-                select(TaskRun.id, TaskRun.attempt_count)
-                .where(TaskRun.state == State.QUEUED.value, TaskRun.kind == "worker")
-                .limit(5000)
-            ).all()
+            queued = store.queued_worker_runs(session, limit=5000)
         runs = [(run_id, attempts + 1) for run_id, attempts in queued]
         now = time.monotonic()
         unqueued = {
@@ -270,11 +256,7 @@ class Executor:
         """Executions not terminal and untouched for a while are advanced again (lost events or timers)."""
         older_than = utcnow() - dt.timedelta(seconds=self.stale_after)
         with session_scope(self.db) as session:
-            stale = session.exec(
-                select(Execution.id)
-                .where(col(Execution.state).not_in([s.value for s in TERMINAL]), col(Execution.updated_at) < older_than)
-                .limit(1000)
-            ).all()
+            stale = store.stale_executions(session, older_than, limit=1000)
         if stale:
             with self.r.pipeline(transaction=False) as pipe:
                 for execution_id in stale:

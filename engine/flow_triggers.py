@@ -5,14 +5,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from engine.access import may_start_subflow
 from engine.config import load_settings
 from engine.expressions import ExpressionError, render
+from engine.inputs import InputsInvalid
+from engine.services.execution_start import create_execution, flow_at
 from engine.store import executions as store
-from engine.store.tables import Execution, FlowRecord, TriggerFire, TriggerState
+from engine.store import triggers as trigger_store
+from engine.store.tables import Execution
 from engine.triggers import FlowTrigger
 
 log = logging.getLogger("lanner.triggers")
@@ -21,16 +23,12 @@ _index: dict[str, Any] = {"version": None, "flows": []}
 
 def _flows_with_flow_triggers(session: Session) -> list[tuple[str, str, int, str]]:
     """(namespace, id, revision, source) of live flows that declare a flow trigger; re-read when flows change."""
-    version = session.exec(select(func.count(), func.max(FlowRecord.updated_at))).one()
+    version = trigger_store.flows_version(session)
     if version != _index["version"]:
-        rows = session.exec(
-            select(FlowRecord.namespace, FlowRecord.flow_id, FlowRecord.revision, FlowRecord.source).where(
-                col(FlowRecord.deleted).is_(False), col(FlowRecord.disabled).is_(False)
-            )
-        ).all()
+        rows = trigger_store.live_flow_sources(session, enabled_only=True)
         found = []
         for namespace, flow_id, revision, source in rows:
-            flow = store.flow_at(session, namespace, flow_id, revision, source)
+            flow = flow_at(session, namespace, flow_id, revision, source)
             if any(isinstance(t, FlowTrigger) for t in flow.triggers):
                 found.append((namespace, flow_id, revision, source))
         _index.update(version=version, flows=found)
@@ -39,7 +37,7 @@ def _flows_with_flow_triggers(session: Session) -> list[tuple[str, str, int, str
 
 def trigger_enabled(session: Session, namespace: str, flow_id: str, trigger_id: str) -> bool:
     """Triggers are enabled unless someone disabled them (``lanner trigger disable``, the API, the studio)."""
-    state = session.get(TriggerState, (namespace, flow_id, trigger_id))
+    state = trigger_store.get_trigger_state(session, namespace, flow_id, trigger_id)
     return state is None or state.enabled
 
 
@@ -65,7 +63,7 @@ def fire_flow_triggers(session: Session, ended: Execution) -> list[str]:
         # for subflows (otherwise an editor of one team could read another team's results).
         if not may_start_subflow(namespace, ended.namespace, reach):
             continue
-        flow = store.flow_at(session, namespace, flow_id, revision, source)
+        flow = flow_at(session, namespace, flow_id, revision, source)
         for trigger in flow.triggers:
             if not isinstance(trigger, FlowTrigger) or not matches(
                 trigger, ended.namespace, ended.flow_id, ended.state
@@ -73,16 +71,12 @@ def fire_flow_triggers(session: Session, ended: Execution) -> list[str]:
                 continue
             try:
                 inputs = render(trigger.inputs, {"trigger": details})
-                execution = store.create_execution(
+                execution = create_execution(
                     session, namespace, flow_id, inputs=inputs, trigger={"type": "flow", "id": trigger.id, **details}
                 )
-            except (ExpressionError, store.InputsInvalid, store.ExecutionConflict) as exc:
+            except (ExpressionError, InputsInvalid, store.ExecutionConflict) as exc:
                 log.warning("flow trigger %s of %s/%s did not start: %s", trigger.id, namespace, flow_id, exc)
                 continue
-            session.add(
-                TriggerFire(
-                    namespace=namespace, flow_id=flow_id, trigger_id=trigger.id, key=ended.id, execution_id=execution.id
-                )
-            )
+            trigger_store.add_trigger_fire(session, namespace, flow_id, trigger.id, ended.id, execution.id)
             started.append(execution.id)
     return started

@@ -11,6 +11,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Field, field_validator, model_validator
 
 from engine.durations import format_duration, parse_duration
+from engine.errors import InvalidInput
 from engine.spec import TASK_ID_PATTERN, Spec
 
 
@@ -255,6 +256,15 @@ INPUT_TYPES = (
 
 
 NOT_UPLOADED = "a FILE input must be uploaded (multipart/form-data); a server path is not accepted"
+
+
+class InputsInvalid(InvalidInput):
+    """Inputs given to a flow that break its declarations: ``errors`` maps each bad input to why."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        self.details = {"inputs": errors}
+        super().__init__("; ".join(errors.values()))
 
 
 def resolve_inputs(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import difflib
 import re
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 from typing import Any
@@ -200,3 +202,41 @@ def _problem_from_finding(
     duplicate = finding.message.startswith("duplicate")
     message = f"{owner}: {finding.message}" if owner and not duplicate else finding.message
     return Problem(line, column, message, dotted_path(finding.path), filename)
+
+
+class ParsedFlows:
+    """Flows parsed from stored revisions, by ``(namespace, flow id, revision)``: a revision never changes, so
+    each is parsed once. Bounded: past ``limit`` entries it starts afresh (parsing again is only slower).
+
+    One cache belongs to one database (``for_database``), since two databases (two tests, two servers in one
+    process) can hold different texts under the same key; a caller may also pass its own.
+    """
+
+    def __init__(self, limit: int = 2048) -> None:
+        self.limit = limit
+        self._flows: dict[tuple[str, str, int], Flow] = {}
+
+    def get(self, namespace: str, flow_id: str, revision: int, source: Callable[[], str]) -> Flow:
+        """The parsed flow; ``source`` is called for its text only when it is not cached yet."""
+        key = (namespace, flow_id, revision)
+        flow = self._flows.get(key)
+        if flow is None:
+            flow = load_flow_or_raise(source(), f"{namespace}/{flow_id}@{revision}")
+            if len(self._flows) >= self.limit:
+                self._flows.clear()
+            self._flows[key] = flow
+        return flow
+
+    def clear(self) -> None:
+        self._flows.clear()
+
+
+_PER_DATABASE: weakref.WeakKeyDictionary[object, ParsedFlows] = weakref.WeakKeyDictionary()
+
+
+def parsed_flows_for(database: object) -> ParsedFlows:
+    """The cache of flows parsed from ``database`` (an SQLAlchemy engine); it goes away with the engine."""
+    cache = _PER_DATABASE.get(database)
+    if cache is None:
+        cache = _PER_DATABASE.setdefault(database, ParsedFlows())
+    return cache

@@ -8,11 +8,13 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session
 
 from engine import audit
+from engine.store import login_sessions as store
+from engine.store import users as user_store
+from engine.store.hashed_tokens import digest
 from engine.store.tables import LoginSession, User, utcnow
-from engine.tokens import digest
 
 COOKIE_NAME = "lanner_session"
 SESSION_PREFIX = "lss_"
@@ -28,8 +30,7 @@ def open_session(session: Session, user: User, *, client: str | None = None) -> 
         expires_at=utcnow() + LIFETIME,
         client=(client or "")[:200] or None,
     )
-    session.add(row)
-    session.flush()
+    store.add_login_session(session, row)
     audit.record(session, user.username, audit.AuditAction.LOGIN, None, "user", user.username, client=client)
     return row, plain
 
@@ -38,18 +39,17 @@ def user_for_session(session: Session, plain: str, *, now: dt.datetime | None = 
     """The enabled user an unexpired session token belongs to, or None."""
     if not plain or not plain.startswith(SESSION_PREFIX):
         return None
-    row = session.exec(select(LoginSession).where(LoginSession.token_hash == digest(plain))).first()
+    row = store.find_login_session(session, plain)
     if row is None or row.expires_at <= (now or utcnow()):
         return None
-    user = session.get(User, row.user_id)
+    user = user_store.user_by_id(session, row.user_id)
     return None if user is None or user.disabled else user
 
 
 def close_session(session: Session, plain: str) -> bool:
     """Sign out: the token stops working. False when it was not a live session."""
-    result = session.exec(delete(LoginSession).where(col(LoginSession.token_hash) == digest(plain)))
-    return bool(result.rowcount)
+    return store.delete_login_session(session, plain)
 
 
 def close_sessions_of(session: Session, user: User) -> None:
-    session.exec(delete(LoginSession).where(col(LoginSession.user_id) == user.id))
+    store.delete_login_sessions_of(session, user.id)

@@ -4,7 +4,6 @@ exactly once whatever the number of schedulers. What is due is decided by ``engi
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import threading
@@ -15,51 +14,41 @@ from typing import Any
 import redis
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from engine import audit, events
 from engine.expressions import ExpressionError, render
 from engine.flow import Flow
+from engine.inputs import InputsInvalid
 from engine.schedule import backfill_slots, due_slots, next_fire
 from engine.secrets import MASK, open_inputs, seal_inputs, secret_resolver
+from engine.services.execution_start import create_execution, flow_at
 from engine.states import TERMINAL
 from engine.store import executions as store
+from engine.store import triggers as trigger_store
 from engine.store.database import session_scope
-from engine.store.tables import Execution, FlowRecord, TriggerFire, TriggerState, utcnow
+from engine.store.flows import get_flow
+from engine.store.tables import TriggerState, utcnow
 from engine.triggers import ScheduleTrigger
 
 log = logging.getLogger("lanner.scheduler")
 
 
 def schedule_triggers(session: Session) -> list[tuple[Flow, ScheduleTrigger]]:
-    rows = session.exec(
-        select(FlowRecord.namespace, FlowRecord.flow_id, FlowRecord.revision, FlowRecord.source).where(
-            col(FlowRecord.deleted).is_(False)
-        )
-    ).all()
+    rows = trigger_store.live_flow_sources(session)
     found = []
     for namespace, flow_id, revision, source in rows:
         if "schedule" not in source:
             continue
-        flow = store.flow_at(session, namespace, flow_id, revision, source)
+        flow = flow_at(session, namespace, flow_id, revision, source)
         found += [(flow, t) for t in flow.triggers if isinstance(t, ScheduleTrigger)]
     return found
 
 
 def trigger_state(session: Session, flow: Flow, trigger_id: str, now: dt.datetime) -> TriggerState:
-    key = (flow.namespace, flow.id, trigger_id)
-    state = session.get(TriggerState, key)
-    if state is None:  # first sight: schedules start from now, they do not replay the past
-        with contextlib.suppress(IntegrityError), Session(session.get_bind()) as own:
-            # Its own transaction: another scheduler may be creating the same row at this very moment.
-            own.add(
-                TriggerState(
-                    namespace=flow.namespace, flow_id=flow.id, trigger_id=trigger_id, data={"lastSlot": now.isoformat()}
-                )
-            )
-            own.commit()
-        state = session.get(TriggerState, key)
-    return state
+    # first sight: schedules start from now, they do not replay the past
+    first = {"lastSlot": now.isoformat()}
+    return trigger_store.ensure_trigger_state(session, flow.namespace, flow.id, trigger_id, first)
 
 
 class Scheduler:
@@ -88,7 +77,7 @@ class Scheduler:
     def _busy(self, session: Session, execution_id: str | None) -> bool:
         if not execution_id:
             return False
-        execution = session.get(Execution, execution_id)
+        execution = store.find_execution(session, execution_id)
         return execution is not None and execution.state not in {s.value for s in TERMINAL}
 
     def _schedule(self, flow: Flow, trigger: ScheduleTrigger, now: dt.datetime) -> list[str]:
@@ -99,7 +88,7 @@ class Scheduler:
             if flow.disabled or trigger.disabled or not state.enabled:
                 data["lastSlot"] = max(last_slot, now).isoformat()
                 state.data, state.next_fire_at = data, None
-                session.add(state)
+                trigger_store.save_trigger_state(session, state)
                 return []
             busy = not trigger.allow_concurrent and self._busy(session, state.last_execution_id)
             slots = [] if busy else due_slots(trigger, last_slot, now, grace=self.grace)
@@ -107,7 +96,7 @@ class Scheduler:
                 data["lastSlot"] = max(last_slot, now).isoformat()  # missed slots the policy drops
             state.data = data
             state.next_fire_at = next_fire(trigger, max(now, last_slot))
-            session.add(state)
+            trigger_store.save_trigger_state(session, state)
         started = []
         for slot in slots:
             execution_id = self._fire(flow, trigger, slot)
@@ -117,7 +106,7 @@ class Scheduler:
                 if execution_id:
                     state.last_execution_id, state.last_fire_at = execution_id, utcnow()
                 state.next_fire_at = next_fire(trigger, max(now, slot))
-                session.add(state)
+                trigger_store.save_trigger_state(session, state)
             if execution_id:
                 started.append(execution_id)
                 if not trigger.allow_concurrent:
@@ -151,29 +140,22 @@ class Scheduler:
 
                 context = {"trigger": details, "secret": secret}
                 rendered = {**render({**trigger.inputs, **(inputs or {})}, context), **(secret_values or {})}
-                execution = store.create_execution(
+                execution = create_execution(
                     session, flow.namespace, flow.id, inputs=rendered, trigger=details, mask=read
                 )
-                session.add(
-                    TriggerFire(
-                        namespace=flow.namespace,
-                        flow_id=flow.id,
-                        trigger_id=trigger.id,
-                        key=slot.isoformat(),
-                        execution_id=execution.id,
-                        backfill=backfill,
-                    )
+                trigger_store.add_trigger_fire(
+                    session, flow.namespace, flow.id, trigger.id, slot.isoformat(), execution.id, backfill=backfill
                 )
                 return execution.id
         except IntegrityError:
             return None  # another scheduler (or an earlier run) fired this slot
-        except (ExpressionError, store.InputsInvalid, store.ExecutionConflict) as exc:
+        except (ExpressionError, InputsInvalid, store.ExecutionConflict) as exc:
             log.warning("slot %s of %s/%s not started: %s", slot, flow.namespace, flow.id, exc)
             return None
 
     def _backfill(self, flow: Flow, trigger: ScheduleTrigger) -> list[str]:
         with session_scope(self.db) as session:
-            state = session.get(TriggerState, (flow.namespace, flow.id, trigger.id))
+            state = trigger_store.get_trigger_state(session, flow.namespace, flow.id, trigger.id)
             backfill = dict((state.data if state else {}).get("backfill") or {})
             if not backfill or backfill.get("paused") or backfill.get("cancelled") or backfill.get("done"):
                 return []
@@ -204,12 +186,12 @@ class Scheduler:
         backfill["cursor"] = cursor.isoformat()
         backfill["done"] = not [s for s in remaining if s > cursor]
         with session_scope(self.db) as session:
-            state = session.get(TriggerState, (flow.namespace, flow.id, trigger.id))
+            state = trigger_store.get_trigger_state(session, flow.namespace, flow.id, trigger.id)
             current = dict(state.data.get("backfill") or {})
             if current.get("cancelled") or current.get("start") != backfill.get("start"):
                 return started  # cancelled or replaced meanwhile: keep what the user asked
             state.data = {**state.data, "backfill": {**backfill, "paused": current.get("paused", False)}}
-            session.add(state)
+            trigger_store.save_trigger_state(session, state)
         return started
 
     def run(self, stop: threading.Event, interval: float = 0.5) -> None:
@@ -237,10 +219,8 @@ def start_backfill(
     if end < start:
         raise ValueError("the backfill ends before it starts")
     with session_scope(db) as session:
-        record = session.get(FlowRecord, (namespace, flow_id))
-        if record is None or record.deleted:
-            raise store.FlowNotFound(f"no flow {namespace}/{flow_id}")
-        flow = store.flow_at(session, namespace, flow_id, record.revision, record.source)
+        record = get_flow(session, namespace, flow_id)
+        flow = flow_at(session, namespace, flow_id, record.revision, record.source)
         trigger = next((t for t in flow.triggers if t.id == trigger_id and isinstance(t, ScheduleTrigger)), None)
         if trigger is None:
             raise LookupError(f"flow {namespace}/{flow_id} has no schedule trigger '{trigger_id}'")
@@ -261,7 +241,7 @@ def start_backfill(
             **({"secretInputs": sealed} if sealed else {}),
         }
         state.data = {**state.data, "backfill": backfill}
-        session.add(state)
+        trigger_store.save_trigger_state(session, state)
         asked = {"start": backfill["start"], "end": backfill["end"], "total": total}
         audit.record(
             session, actor, audit.AuditAction.CHANGED, namespace, "trigger", f"{flow_id}/{trigger_id}", backfill=asked
@@ -282,13 +262,13 @@ def backfill_view(backfill: dict[str, Any], secret_inputs: Iterable[str] = ()) -
 def set_backfill_flag(db: Engine, namespace: str, flow_id: str, trigger_id: str, **flags: bool) -> dict[str, Any]:
     """Pause, resume or cancel a backfill."""
     with session_scope(db) as session:
-        state = session.get(TriggerState, (namespace, flow_id, trigger_id))
+        state = trigger_store.get_trigger_state(session, namespace, flow_id, trigger_id)
         backfill = dict((state.data if state else {}).get("backfill") or {})
         if not backfill:
             raise LookupError(f"no backfill for {namespace}/{flow_id} trigger '{trigger_id}'")
         backfill.update(flags)
         state.data = {**state.data, "backfill": backfill}
-        session.add(state)
+        trigger_store.save_trigger_state(session, state)
     return backfill_view(backfill)
 
 
@@ -296,14 +276,12 @@ def set_trigger_enabled(
     db: Engine, namespace: str, flow_id: str, trigger_id: str, enabled: bool, *, actor: str = audit.SYSTEM
 ) -> None:
     with session_scope(db) as session:
-        record = session.get(FlowRecord, (namespace, flow_id))
-        if record is None or record.deleted:
-            raise store.FlowNotFound(f"no flow {namespace}/{flow_id}")
-        flow = store.flow_at(session, namespace, flow_id, record.revision, record.source)
+        record = get_flow(session, namespace, flow_id)
+        flow = flow_at(session, namespace, flow_id, record.revision, record.source)
         if not any(t.id == trigger_id for t in flow.triggers):
             raise LookupError(f"flow {namespace}/{flow_id} has no trigger '{trigger_id}'")
         state = trigger_state(session, flow, trigger_id, utcnow())
         state.enabled = enabled
-        session.add(state)
+        trigger_store.save_trigger_state(session, state)
         action = audit.AuditAction.ENABLED if enabled else audit.AuditAction.DISABLED
         audit.record(session, actor, action, namespace, "trigger", f"{flow_id}/{trigger_id}")

@@ -19,12 +19,13 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from engine import audit
 from engine.crypto import SecretKey, load_key
 from engine.runtime import ConfigurationError
-from engine.store.tables import Execution, NamespaceSecret, TaskRun, TriggerState, utcnow
+from engine.store import secrets as store
+from engine.store.tables import Execution, TaskRun, TriggerState
 from engine.variables import lineage
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,99}$")
@@ -59,22 +60,14 @@ def set_secret(
     session: Session, namespace: str, name: str, value: str, actor: str | None = None, *, key: SecretKey | None = None
 ) -> None:
     key = key or load_key()
-    row = session.get(NamespaceSecret, (namespace, check_name(name)))
-    if row is None:
-        row = NamespaceSecret(namespace=namespace, name=name, ciphertext="", key_id="")
-    row.ciphertext, row.key_id = key.encrypt(value), key.key_id
-    row.updated_at, row.updated_by = utcnow(), actor
-    session.add(row)
+    store.put_secret(session, namespace, check_name(name), key.encrypt(value), key.key_id, actor)
     audit.record(session, actor or audit.SYSTEM, audit.AuditAction.CHANGED, namespace, "secret", name)  # no value
 
 
 def delete_secret(session: Session, namespace: str, name: str, actor: str | None = None) -> bool:
     """Whether there was such a secret."""
-    row = session.get(NamespaceSecret, (namespace, name))
-    if row is None:
+    if not store.remove_secret(session, namespace, name):
         return False
-    session.delete(row)
-    session.flush()  # a second call in the same session then finds nothing
     audit.record(session, actor or audit.SYSTEM, audit.AuditAction.DELETED, namespace, "secret", name)
     return True
 
@@ -85,14 +78,14 @@ def rotate_key(session: Session, old: SecretKey, new: SecretKey, *, actor: str) 
     Rows already under ``new`` are left alone (a rotation interrupted and run again finishes the job); a row
     under a third key stops everything, naming it, rather than leaving secrets nobody can read.
     """
-    rows = list(session.exec(select(NamespaceSecret).where(col(NamespaceSecret.key_id) != new.key_id)))
+    rows = store.secrets_not_under(session, new.key_id)
     strangers = sorted({row.key_id for row in rows if row.key_id != old.key_id})
     if strangers:
         raise ValueError(
             f"some secrets were encrypted with neither key (key ids {', '.join(strangers)}): nothing changed"
         )
     holders = _stale_sealed_values(session, new)
-    key_ids = {item["keyId"] for _, _, sealed in holders for item in sealed.values()}
+    key_ids = {item["keyId"] for _, _, sealed, _ in holders for item in sealed.values()}
     strangers = sorted(key_ids - {old.key_id, new.key_id})
     if strangers:
         raise ValueError(
@@ -101,12 +94,13 @@ def rotate_key(session: Session, old: SecretKey, new: SecretKey, *, actor: str) 
     for row in rows:
         plain = old.decrypt(row.ciphertext, row.key_id, what=f"secret {row.name} of {row.namespace}")
         row.ciphertext, row.key_id = new.encrypt(plain), new.key_id
-        session.add(row)
-    for _, store, sealed in holders:
+    store.save_reencrypted(session, rows)
+    for _, restore, sealed, _ in holders:
         stale = {name: item for name, item in sealed.items() if item["keyId"] != new.key_id}
         plain = open_inputs(stale, lambda: old)
-        store({**sealed, **seal_inputs(plain, plain, new)[1]})
-    kinds = [kind for kind, _, _ in holders]
+        restore({**sealed, **seal_inputs(plain, plain, new)[1]})
+    store.save_reencrypted(session, [row for _, _, _, row in holders])
+    kinds = [kind for kind, _, _, _ in holders]
     audit.record(
         session,
         actor,
@@ -123,11 +117,13 @@ def rotate_key(session: Session, old: SecretKey, new: SecretKey, *, actor: str) 
     return len(rows)
 
 
-def _stale_sealed_values(session: Session, new: SecretKey) -> list[tuple[str, Callable[[Sealed], None], Sealed]]:
-    """Every stored set of sealed values with one under another key than ``new``: its kind, how to store it
-    again, and the set. Executions' SECRET inputs, pauses' SECRET ``onResume`` values, backfills' SECRET inputs.
+def _stale_sealed_values(
+    session: Session, new: SecretKey
+) -> list[tuple[str, Callable[[Sealed], None], Sealed, Execution | TaskRun | TriggerState]]:
+    """Every stored set of sealed values with one under another key than ``new``: its kind, how to put it back,
+    the set and its row. Executions' SECRET inputs, pauses' SECRET ``onResume`` values, backfills' SECRET inputs.
     (A JSON column is saved only when it is assigned a new value, hence the new dicts.)"""
-    found: list[tuple[str, Callable[[Sealed], None], Sealed]] = []
+    found: list[tuple[str, Callable[[Sealed], None], Sealed, Execution | TaskRun | TriggerState]] = []
 
     def stale(sealed: Sealed) -> bool:
         return any(item["keyId"] != new.key_id for item in sealed.values())
@@ -139,29 +135,28 @@ def _stale_sealed_values(session: Session, new: SecretKey) -> list[tuple[str, Ca
         return lambda sealed: setattr(row, "secret_outputs", {**row.secret_outputs, output: sealed})
 
     def backfill_store(row: TriggerState) -> Callable[[Sealed], None]:
-        def store(sealed: Sealed) -> None:
+        def put_back(sealed: Sealed) -> None:
             row.data = {**row.data, "backfill": {**row.data["backfill"], "secretInputs": sealed}}
 
-        return store
+        return put_back
 
-    for execution in session.exec(select(Execution).where(col(Execution.secret_inputs).is_not(None))):
+    for execution in store.executions_with_secret_inputs(session):
         if stale(execution.secret_inputs or {}):
-            found.append(("execution", execution_store(execution), execution.secret_inputs))
-    for run in session.exec(select(TaskRun).where(col(TaskRun.secret_outputs).is_not(None))):
+            found.append(("execution", execution_store(execution), execution.secret_inputs, execution))
+    for run in store.task_runs_with_secret_outputs(session):
         for output, sealed in (run.secret_outputs or {}).items():
             if stale(sealed):
-                found.append(("task_run", run_store(run, output), sealed))
-    for state in session.exec(select(TriggerState)):
+                found.append(("task_run", run_store(run, output), sealed, run))
+    for state in store.trigger_states_with_backfill_secrets(session):
         sealed = (state.data.get("backfill") or {}).get("secretInputs") or {}
         if stale(sealed):
-            found.append(("backfill", backfill_store(state), sealed))
+            found.append(("backfill", backfill_store(state), sealed, state))
     return found
 
 
 def list_secret_names(session: Session, namespace: str) -> list[str]:
     """Names of the secrets set on this namespace itself; never their values."""
-    statement = select(NamespaceSecret.name).where(NamespaceSecret.namespace == namespace)
-    return list(session.exec(statement.order_by(col(NamespaceSecret.name))))
+    return store.secret_names(session, namespace)
 
 
 class SecretResolver:
@@ -203,10 +198,7 @@ class SecretResolver:
 
 
 def secret_resolver(session: Session, namespace: str) -> SecretResolver:
-    statement = select(
-        NamespaceSecret.namespace, NamespaceSecret.name, NamespaceSecret.ciphertext, NamespaceSecret.key_id
-    ).where(col(NamespaceSecret.namespace).in_(lineage(namespace)))
-    return SecretResolver(namespace, [tuple(row) for row in session.exec(statement)])
+    return SecretResolver(namespace, store.secrets_in(session, lineage(namespace)))
 
 
 def seal_inputs(

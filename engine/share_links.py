@@ -10,11 +10,12 @@ import datetime as dt
 import secrets
 from enum import StrEnum
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from engine import audit
+from engine.store import share_links as store
+from engine.store.hashed_tokens import digest
 from engine.store.tables import ShareLink, utcnow
-from engine.tokens import digest
 
 LINK_PREFIX = "lns_"
 
@@ -55,8 +56,7 @@ def create_share_link(
         created_by=created_by,
         expires_at=expires_at,
     )
-    session.add(link)
-    session.flush()
+    store.add_share_link(session, link)
     audit.record(
         session,
         created_by,
@@ -75,7 +75,7 @@ def resolve_share_link(session: Session, plain: str, *, now: dt.datetime | None 
     """The live link for this token, or None (unknown, revoked or expired)."""
     if not plain.startswith(LINK_PREFIX):
         return None
-    link = session.exec(select(ShareLink).where(ShareLink.token_hash == digest(plain))).first()
+    link = store.find_share_link(session, plain)
     now = now or utcnow()
     if link is None or link.revoked_at is not None or (link.expires_at is not None and link.expires_at <= now):
         return None
@@ -84,24 +84,16 @@ def resolve_share_link(session: Session, plain: str, *, now: dt.datetime | None 
 
 def share_links(session: Session, kind: ShareKind, namespace: str, target_id: str) -> list[ShareLink]:
     """Every link ever made to a target, revoked and expired ones included (to show and revoke them)."""
-    return list(
-        session.exec(
-            select(ShareLink)
-            .where(ShareLink.kind == ShareKind(kind).value)
-            .where(ShareLink.namespace == namespace)
-            .where(ShareLink.target_id == target_id)
-            .order_by(ShareLink.id)
-        )
-    )
+    return store.share_links_to(session, ShareKind(kind).value, namespace, target_id)
 
 
 def revoke_share_link(session: Session, link_id: int, *, actor: str) -> ShareLink:
-    link = session.get(ShareLink, link_id)
+    link = store.get_share_link(session, link_id)
     if link is None:
         raise ShareLinkNotFound(f"no share link {link_id}")
     if link.revoked_at is None:
         link.revoked_at = utcnow()
-        session.add(link)
+        store.save_share_link(session, link)
         audit.record(
             session, actor, audit.AuditAction.UNSHARED, link.namespace, link.kind, link.target_id, link_id=link.id
         )

@@ -1,18 +1,19 @@
 """API tokens: long random secrets a program sends instead of a password, each tied to one user.
 
-The plain token is shown once, when it is made; only its sha256 digest is kept. A digest (not argon2) is
-enough because the token has 256 random bits, and it lets a request find its token with one index lookup.
+The plain token is shown once, when it is made; only its sha256 digest is kept (engine/store/hashed_tokens.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from engine import audit
+from engine.store import tokens as store
+from engine.store import users as user_store
+from engine.store.hashed_tokens import digest
 from engine.store.tables import ApiToken, User, utcnow
 
 TOKEN_PREFIX = "lnr_"  # noqa: S105 - the visible start of every token, not a secret
@@ -23,10 +24,6 @@ LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
 class TokenNotFound(LookupError):
     pass
-
-
-def digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def create_token(
@@ -46,8 +43,7 @@ def create_token(
         prefix=plain[:SHOWN_PREFIX_LENGTH],
         expires_at=expires_at,
     )
-    session.add(token)
-    session.flush()
+    store.add_token(session, token)
     audit.record(
         session,
         actor,
@@ -63,17 +59,17 @@ def create_token(
 
 
 def tokens_of(session: Session, user: User) -> list[ApiToken]:
-    return list(session.exec(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))
+    return store.tokens_of(session, user.id)
 
 
 def revoke_token(session: Session, token_id: int, *, actor: str) -> ApiToken:
-    token = session.get(ApiToken, token_id)
+    token = store.get_token(session, token_id)
     if token is None:
         raise TokenNotFound(f"no token {token_id}")
     if token.revoked_at is None:
         token.revoked_at = utcnow()
-        session.add(token)
-        owner = session.get(User, token.user_id)
+        store.save_token(session, token)
+        owner = user_store.user_by_id(session, token.user_id)
         audit.record(session, actor, audit.AuditAction.TOKEN_REVOKED, None, "user", owner.username, token_id=token.id)
     return token
 
@@ -82,14 +78,14 @@ def user_for_token(session: Session, plain: str, *, now: dt.datetime | None = No
     """The enabled user a valid token belongs to, or None (unknown, revoked, expired, or its user disabled)."""
     if not plain.startswith(TOKEN_PREFIX):
         return None
-    token = session.exec(select(ApiToken).where(ApiToken.token_hash == digest(plain))).first()
+    token = store.find_token(session, plain)
     now = now or utcnow()
     if token is None or token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
         return None
-    user = session.get(User, token.user_id)
+    user = user_store.user_by_id(session, token.user_id)
     if user is None or user.disabled:
         return None
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         token.last_used_at = now
-        session.add(token)
+        store.save_token(session, token)
     return user

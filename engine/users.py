@@ -10,12 +10,13 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from engine import audit
 from engine.access import Principal, Role
 from engine.spec import NAMESPACE_PATTERN
-from engine.store.tables import Membership, User, utcnow
+from engine.store import users as store
+from engine.store.tables import User, utcnow
 
 MIN_PASSWORD_LENGTH = 10
 USERNAME_PATTERN = r"^[a-z0-9][a-z0-9_.@-]{0,63}$"
@@ -53,14 +54,14 @@ def _dummy_hash() -> str:
 
 
 def get_user(session: Session, username: str) -> User:
-    user = session.exec(select(User).where(User.username == username)).first()
+    user = store.find_user(session, username)
     if user is None:
         raise UserNotFound(f"no user {username}")
     return user
 
 
 def list_users(session: Session) -> list[User]:
-    return list(session.exec(select(User).order_by(User.username)))
+    return store.list_users(session)
 
 
 def create_user(
@@ -77,11 +78,10 @@ def create_user(
     if username in audit.RESERVED_ACTORS:
         raise UserError(f"'{username}' is reserved")  # the audit trail names non-people so
     _check_password(password)
-    if session.exec(select(User.id).where(User.username == username)).first() is not None:
+    if store.username_taken(session, username):
         raise UserError(f"user {username} already exists")
     user = User(username=username, display_name=display_name, password_hash=_hasher.hash(password), is_admin=is_admin)
-    session.add(user)
-    session.flush()  # the unique index still refuses a twin created at the same moment
+    store.add_user(session, user)  # the unique index still refuses a twin created at the same moment
     audit.record(session, actor, audit.AuditAction.CREATED, None, "user", username, is_admin=is_admin)
     return user
 
@@ -92,7 +92,7 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     An unknown name costs the same hashing work as a wrong password, so response times do not tell which
     usernames exist.
     """
-    user = session.exec(select(User).where(User.username == username)).first()
+    user = store.find_user(session, username)
     try:
         _hasher.verify(user.password_hash if user else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
@@ -102,39 +102,32 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     if _hasher.check_needs_rehash(user.password_hash):  # hashing parameters were raised since it was set
         user.password_hash = _hasher.hash(password)
     user.last_login_at = utcnow()
-    session.add(user)
+    store.save_user(session, user)
     return user
 
 
 def set_password(session: Session, user: User, password: str, *, actor: str) -> None:
     _check_password(password)
     user.password_hash = _hasher.hash(password)
-    session.add(user)
+    store.save_user(session, user)
     audit.record(session, actor, audit.AuditAction.PASSWORD_CHANGED, None, "user", user.username)
 
 
 def set_disabled(session: Session, user: User, disabled: bool, *, actor: str) -> None:
     """A disabled user cannot sign in and their tokens stop working; nothing of theirs is deleted."""
     user.disabled = disabled
-    session.add(user)
+    store.save_user(session, user)
     action = audit.AuditAction.DISABLED if disabled else audit.AuditAction.ENABLED
     audit.record(session, actor, action, None, "user", user.username)
 
 
 def memberships(session: Session, user: User) -> dict[str, Role]:
-    rows = session.exec(select(Membership).where(Membership.user_id == user.id))
-    return {row.namespace: Role(row.role) for row in rows}
+    return {row.namespace: Role(row.role) for row in store.memberships_of(session, user.id)}
 
 
 def members(session: Session, namespace: str) -> list[tuple[str, Role]]:
     """(username, role) granted on exactly ``namespace`` (grants on its parents also apply: engine/access.py)."""
-    rows = session.exec(
-        select(User.username, Membership.role)
-        .join(Membership, col(Membership.user_id) == col(User.id))
-        .where(Membership.namespace == namespace)
-        .order_by(User.username)
-    )
-    return [(username, Role(role)) for username, role in rows]
+    return [(username, Role(role)) for username, role in store.members_of(session, namespace)]
 
 
 def principal_for(session: Session, user: User) -> Principal:
@@ -145,13 +138,7 @@ def grant(session: Session, user: User, namespace: str, role: Role | str, *, act
     """Give ``user`` ``role`` on ``namespace`` (and so below it), replacing the role they had there."""
     _check_namespace(namespace)
     role = _role(role)
-    row = session.get(Membership, (user.id, namespace))
-    before = row.role if row else None
-    if row is None:
-        row = Membership(user_id=user.id, namespace=namespace, role=role.value)
-    row.role = role.value
-    session.add(row)
-    session.flush()
+    before = store.set_membership(session, user.id, namespace, role.value)
     audit.record(
         session,
         actor,
@@ -166,11 +153,9 @@ def grant(session: Session, user: User, namespace: str, role: Role | str, *, act
 
 def revoke(session: Session, user: User, namespace: str, *, actor: str) -> bool:
     """Take away ``user``'s role on exactly ``namespace``; False when they had none there."""
-    row = session.get(Membership, (user.id, namespace))
-    if row is None:
+    before = store.delete_membership(session, user.id, namespace)
+    if before is None:
         return False
-    session.delete(row)
-    session.flush()
     audit.record(
         session,
         actor,
@@ -179,6 +164,6 @@ def revoke(session: Session, user: User, namespace: str, *, actor: str) -> bool:
         "user",
         user.username,
         role=None,
-        before=row.role,
+        before=before,
     )
     return True

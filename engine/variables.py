@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from engine import audit
-from engine.store.tables import NamespaceVariable, utcnow
+from engine.store import variables as store
+from engine.store.tables import NamespaceVariable
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")  # read as vars.<name>: an identifier
 
@@ -46,29 +47,21 @@ def parse_value(text: str) -> Any:
 def set_variable(session: Session, namespace: str, name: str, value: Any, actor: str | None = None) -> None:
     """Raises ``ValueError`` for a name that is not an identifier (see ``check_name``)."""
     check_name(name)
-    row = session.get(NamespaceVariable, (namespace, name))
-    if row is None:
-        row = NamespaceVariable(namespace=namespace, name=name)
-    row.value, row.updated_at, row.updated_by = value, utcnow(), actor
-    session.add(row)
+    store.put_variable(session, namespace, name, value, actor)
     audit.record(session, actor or audit.SYSTEM, audit.AuditAction.CHANGED, namespace, "variable", name)
 
 
 def delete_variable(session: Session, namespace: str, name: str, actor: str | None = None) -> bool:
     """Whether there was such a variable."""
-    row = session.get(NamespaceVariable, (namespace, name))
-    if row is None:
+    if not store.remove_variable(session, namespace, name):
         return False
-    session.delete(row)
-    session.flush()  # a second call in the same session then finds nothing
     audit.record(session, actor or audit.SYSTEM, audit.AuditAction.DELETED, namespace, "variable", name)
     return True
 
 
 def list_variables(session: Session, namespace: str) -> list[NamespaceVariable]:
     """The variables set on this namespace itself (not inherited), by name."""
-    statement = select(NamespaceVariable).where(NamespaceVariable.namespace == namespace)
-    return list(session.exec(statement.order_by(col(NamespaceVariable.name))))
+    return store.variables_of(session, namespace)
 
 
 def merge_by_lineage(rows: list[tuple[str, str, Any]], namespace: str) -> dict[str, Any]:
@@ -82,7 +75,4 @@ def merge_by_lineage(rows: list[tuple[str, str, Any]], namespace: str) -> dict[s
 
 def inherited_variables(session: Session, namespace: str) -> dict[str, Any]:
     """What flows of ``namespace`` see as namespace variables: one query for the whole lineage."""
-    statement = select(NamespaceVariable.namespace, NamespaceVariable.name, NamespaceVariable.value).where(
-        col(NamespaceVariable.namespace).in_(lineage(namespace))
-    )
-    return merge_by_lineage([tuple(row) for row in session.exec(statement)], namespace)
+    return merge_by_lineage(store.variables_in(session, lineage(namespace)), namespace)

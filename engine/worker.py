@@ -32,6 +32,7 @@ from engine.queue import TASK_QUEUE
 from engine.rendered import RenderedMismatch, fit
 from engine.runtime import ConfigurationError, RunContext, TaskFailed, TaskKilled, TaskTimedOut, oversized_output
 from engine.sandbox import time_budget
+from engine.services.snapshots import load_snapshot
 from engine.states import State
 from engine.store import executions as store
 from engine.store.database import open_database, session_scope
@@ -143,7 +144,7 @@ def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
     if run is None:
         return
     with session_scope(db) as session:
-        snapshot = store.load_snapshot(session, run.execution_id, run.started_at)
+        snapshot = load_snapshot(session, run.execution_id, run.started_at)
     view = snapshot.runs[run.id]
     flow = snapshot.flow
     task = find_task(flow, run.task_id)

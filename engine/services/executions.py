@@ -19,6 +19,7 @@ from engine.access import Action, Principal
 from engine.commands import Connections
 from engine.errors import NotFound
 from engine.inputs import Input
+from engine.services.execution_start import flow_at
 from engine.services.views import AttemptView, ExecutionPageView, ExecutionView, LogLineView
 from engine.states import State
 from engine.store import executions as store
@@ -217,7 +218,7 @@ def ran_flow(db: Engine, principal: Principal, execution_id: str) -> RanFlow:
         _allowed(session, principal, Action.READ, execution_id)
         execution, runs = store.execution_with_runs(session, execution_id)  # the state and its task runs agree
         where = (execution.namespace, execution.flow_id, execution.flow_revision)
-        flow = store.flow_at(session, *where)
+        flow = flow_at(session, *where)
         source = flow_store.get_revision(session, *where).source
         view = ExecutionView.of(execution, runs)
     paused = sorted({r.task_id for r in runs if r.state == State.PAUSED.value})

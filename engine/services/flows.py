@@ -18,8 +18,9 @@ from engine.errors import Conflict, InvalidInput
 from engine.graph import flow_graph
 from engine.loader import load_flow, load_flow_or_raise
 from engine.problems import FlowInvalid
+from engine.services.execution_start import flow_at
+from engine.services.flow_deploy import deploy_flow
 from engine.services.views import DeployView, FlowView, RevisionView, ValidationView
-from engine.store import executions as execution_store
 from engine.store import flows as store
 from engine.store.database import session_scope
 from engine.store.tables import FlowRecord
@@ -90,7 +91,7 @@ def create(db: Engine, principal: Principal, namespace: str, flow_id: str) -> st
         try:
             store.get_flow(session, namespace, flow_id)
         except store.FlowNotFound:
-            store.deploy_flow(session, text, author=principal.name)
+            deploy_flow(session, text, author=principal.name)
             return text
     raise Conflict(f"{namespace}/{flow_id} already exists")
 
@@ -143,5 +144,5 @@ def graph(
     authz.require_flow(principal, Action.READ, namespace, flow_id)
     with session_scope(db) as session:
         record = store.get_flow(session, namespace, flow_id)
-        flow = execution_store.flow_at(session, namespace, flow_id, revision or record.revision)
+        flow = flow_at(session, namespace, flow_id, revision or record.revision)
     return flow_graph(flow).as_dict()

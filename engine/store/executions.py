@@ -1,38 +1,24 @@
-"""Executions and task runs in the database: creating them, reading a snapshot, saving what changed."""
+"""Executions, task runs and their attempts in the database: the rows, and the compare-and-set changes that
+keep two processes from doing one thing twice.
+
+Deciding what they hold (checking inputs, building and saving a snapshot for ``engine.progress``) is done above
+the store, in ``engine/services/execution_start.py`` and ``engine/services/snapshots.py``.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from engine import audit, uploads
-from engine.config import load_settings
-from engine.errors import Conflict, InvalidInput, NotFound
-from engine.flow import Flow
-from engine.inputs import resolve_inputs
-from engine.loader import load_flow_or_raise
-from engine.progress import ExecutionView, RunView, Snapshot, StartSubflow
-from engine.runtime import mask_text, mask_value
-from engine.secrets import SecretInputs, seal_inputs, secret_resolver
+from engine.errors import Conflict, NotFound
 from engine.states import TERMINAL, State
-from engine.store.flows import FlowNotFound, get_flow, get_revision
 from engine.store.tables import Execution, TaskRun, TaskRunAttempt, utcnow
-from engine.variables import inherited_variables
 
 ACTIVE = (State.RUNNING, State.PAUSED, State.KILLING)
-
-
-class InputsInvalid(InvalidInput):
-    def __init__(self, errors: dict[str, str]) -> None:
-        self.errors = errors
-        self.details = {"inputs": errors}
-        super().__init__("; ".join(errors.values()))
 
 
 class ExecutionNotFound(NotFound):
@@ -47,88 +33,10 @@ class ExecutionChanged(RuntimeError):
     """The execution's state changed between reading its snapshot and saving the advance: decide again."""
 
 
-_FLOWS: dict[tuple[str, str, int], Flow] = {}
-
-
-def flow_at(session: Session, namespace: str, flow_id: str, revision: int, source: str | None = None) -> Flow:
-    """The flow as it was at ``revision``. Revisions never change, so each is read and parsed once per process."""
-    key = (namespace, flow_id, revision)
-    flow = _FLOWS.get(key)
-    if flow is None:
-        if source is None:
-            source = get_revision(session, namespace, flow_id, revision).source
-        flow = load_flow_or_raise(source, f"{namespace}/{flow_id}@{revision}")
-        if len(_FLOWS) > 2048:
-            _FLOWS.clear()
-        _FLOWS[key] = flow
-    return flow
-
-
-def create_execution(
-    session: Session,
-    namespace: str,
-    flow_id: str,
-    *,
-    inputs: dict[str, Any] | None = None,
-    labels: dict[str, Any] | None = None,
-    trigger: dict[str, Any] | None = None,
-    revision: int | None = None,
-    execution_id: str | None = None,
-    parent_execution_id: str | None = None,
-    parent_task_run_id: str | None = None,
-    allow_disabled: bool = False,
-    mask: Iterable[str] = (),
-    inherited_files: Iterable[str] = (),
-) -> Execution:
-    """A new CREATED execution; inputs are checked against the flow's declarations first.
-
-    SECRET inputs are stored encrypted and shown as ``****``; ``mask`` are secret values that must not appear
-    in the other inputs either (a subflow's inputs rendered from its parent's secrets). A FILE input takes only a
-    file uploaded for this flow, or one of ``inherited_files`` (its parent's FILE values, for a subflow).
-    """
-    record = get_flow(session, namespace, flow_id)
-    current = revision is None or revision == record.revision
-    revision = revision or record.revision
-    flow = flow_at(session, namespace, flow_id, revision, record.source if current else None)
-    if flow.disabled and not allow_disabled:
-        raise ExecutionConflict(f"flow {namespace}/{flow_id} is disabled")
-    uploaded = uploads.accept_uploads(load_settings().home, namespace, flow_id, inherited_files)
-    values, errors = resolve_inputs(flow.inputs, inputs or {}, uploaded=uploaded)
-    if errors:
-        raise InputsInvalid(errors)
-    shown, sealed = seal_inputs(values, [decl.id for decl in flow.inputs if decl.kind == "SECRET"])
-    now = utcnow()
-    execution = Execution(
-        id=execution_id or str(uuid.uuid4()),
-        namespace=namespace,
-        flow_id=flow_id,
-        flow_revision=revision,
-        state=State.CREATED.value,
-        inputs=mask_value(shown, set(mask)),
-        secret_inputs=sealed or None,
-        labels={**flow.labels, **(labels or {})},
-        trigger=trigger,
-        parent_execution_id=parent_execution_id,
-        parent_task_run_id=parent_task_run_id,
-        created_at=now,
-        updated_at=now,
-    )
+def add_execution(session: Session, execution: Execution) -> Execution:
     session.add(execution)
     session.flush()
-    ran = audit.AuditAction.RAN
-    audit.record(session, _actor(trigger), ran, namespace, "execution", execution.id, flow=flow_id, revision=revision)
     return execution
-
-
-def _actor(trigger: dict[str, Any] | None) -> str:
-    """Who started a run, as far as the trigger tells (a person once the studio and API know who calls)."""
-    trigger = trigger or {}
-    kind = str(trigger.get("type") or "")
-    if trigger.get("actor"):
-        return str(trigger["actor"])
-    if kind == "webhook":
-        return audit.WEBHOOK
-    return kind if kind in ("api", "studio", "cli") else audit.SYSTEM
 
 
 def get_execution(session: Session, execution_id: str) -> Execution:
@@ -136,6 +44,15 @@ def get_execution(session: Session, execution_id: str) -> Execution:
     if execution is None:
         raise ExecutionNotFound(f"no execution {execution_id}")
     return execution
+
+
+def find_execution(session: Session, execution_id: str) -> Execution | None:
+    return session.get(Execution, execution_id)
+
+
+def save_execution(session: Session, execution: Execution) -> None:
+    """Keep the changes made to ``execution`` (written when the transaction commits)."""
+    session.add(execution)
 
 
 def task_runs(session: Session, execution_id: str) -> list[TaskRun]:
@@ -172,192 +89,95 @@ def task_run_attempts(session: Session, execution_id: str) -> list[TaskRunAttemp
     return list(session.exec(statement))
 
 
-def _run_view(row: TaskRun) -> RunView:
-    return RunView(
-        id=row.id,
-        task_id=row.task_id,
-        state=State(row.state),
-        kind=row.kind,
-        parent_id=row.parent_task_run_id,
-        iteration=row.iteration,
-        value=row.value,
-        attempts=row.attempt_count,
-        outputs=row.outputs or {},
-        error=row.error,
-        created_at=row.created_at,
-        started_at=row.started_at,
-        ended_at=row.ended_at,
-        next_attempt_at=row.next_attempt_at,
-        retryable=row.retryable,
-        secret_outputs={name: SecretInputs(sealed) for name, sealed in (row.secret_outputs or {}).items()},
-    )
+def children_of(session: Session, execution_id: str) -> list[str]:
+    """Ids of the executions started as subflows of ``execution_id``."""
+    return list(session.exec(select(Execution.id).where(Execution.parent_execution_id == execution_id)))
 
 
-def _execution_view(row: Execution) -> ExecutionView:
-    return ExecutionView(
-        id=row.id,
-        state=State(row.state),
-        inputs=row.inputs,
-        labels=row.labels,
-        trigger=row.trigger,
-        outputs=row.outputs,
-        error=row.error,
-        held=row.held,
-        flow_revision=row.flow_revision,
-        created_at=row.created_at,
-        started_at=row.started_at,
-        ended_at=row.ended_at,
-    )
-
-
-def load_snapshot(session: Session, execution_id: str, now: dt.datetime) -> Snapshot:
-    row = get_execution(session, execution_id)
-    flow = flow_at(session, row.namespace, row.flow_id, row.flow_revision)
-    runs = {r.id: _run_view(r) for r in task_runs(session, execution_id)}
-    snapshot = Snapshot(
-        flow,
-        _execution_view(row),
-        runs,
-        now,
-        secret=secret_resolver(session, row.namespace),
-        secret_inputs=SecretInputs(row.secret_inputs) if row.secret_inputs else None,
-        subflow_reach=load_settings().subflow_reach,
-    )
-    snapshot.variables = inherited_variables(session, row.namespace)
-    if flow.concurrency and row.state in (State.CREATED, State.QUEUED):
-        snapshot.flow_running = session.exec(
-            select(func.count())
-            .select_from(Execution)
-            .where(
-                Execution.namespace == row.namespace,
-                Execution.flow_id == row.flow_id,
-                col(Execution.state).in_([s.value for s in ACTIVE]),
-                Execution.id != row.id,
-            )
-        ).one()
-    for run in runs.values():
-        child_id = run.outputs.get("executionId") if run.kind == "executor" else None
-        if child_id and not run.state.terminal:
-            child = session.get(Execution, child_id)
-            if child is not None:
-                snapshot.subflows[run.id] = (State(child.state), child.outputs)
-    return snapshot
-
-
-@dataclass
-class Persisted:
-    """What the executor must do after the database transaction commits."""
-
-    enqueue: list[tuple[str, int]] = field(default_factory=list)  # (task run id, attempt about to start)
-    notify: list[str] = field(default_factory=list)  # executions with new work to decide on
-    ended: bool = False
-    changed: bool = False
-
-
-def copy_snapshot(snapshot: Snapshot) -> Snapshot:
-    return replace(
-        snapshot, execution=replace(snapshot.execution), runs={k: replace(v) for k, v in snapshot.runs.items()}
-    )
-
-
-def persist(session: Session, before: Snapshot, after: Snapshot, actions: list) -> Persisted:
-    """Write the difference between two snapshots of one execution, and start requested subflows."""
-    result = Persisted()
-    now = utcnow()
-    execution = after.execution
-    if execution != before.execution:
-        values: dict[str, Any] = {
-            "state": execution.state.value,
-            "outputs": execution.outputs,
-            "error": execution.error,
-            "started_at": execution.started_at,
-            "ended_at": execution.ended_at,
-            "held": execution.held,
-            "updated_at": now,
-        }
-        if execution.state in TERMINAL and execution.started_at and execution.ended_at:
-            values["duration_ms"] = int((execution.ended_at - execution.started_at).total_seconds() * 1000)
-        changed = session.execute(
-            update(Execution)
-            .where(col(Execution.id) == execution.id, col(Execution.state) == before.execution.state.value)
-            .values(**values)
-        ).rowcount
-        if not changed:  # a person's kill changed it since the snapshot was read
-            raise ExecutionChanged(f"execution {execution.id} changed while it was being advanced")
-        result.ended = execution.state in TERMINAL
-        result.changed = True
-    for run_id, run in after.runs.items():
-        old = before.runs.get(run_id)
-        if old == run:
-            continue
-        result.changed = True
-        fields = dict(
-            state=run.state.value,
-            outputs=run.outputs,
-            error=run.error,
-            started_at=run.started_at,
-            ended_at=run.ended_at,
-            next_attempt_at=run.next_attempt_at,
+def count_active(session: Session, namespace: str, flow_id: str, *, besides: str) -> int:
+    """Executions of the flow that hold a concurrency slot (running, paused, being killed), ``besides`` aside."""
+    return session.exec(
+        select(func.count())
+        .select_from(Execution)
+        .where(
+            Execution.namespace == namespace,
+            Execution.flow_id == flow_id,
+            col(Execution.state).in_([s.value for s in ACTIVE]),
+            Execution.id != besides,
         )
-        if run.ended_at and run.started_at:
-            fields["duration_ms"] = int((run.ended_at - run.started_at).total_seconds() * 1000)
-        if old is None:
-            session.add(
-                TaskRun(
-                    id=run.id,
-                    execution_id=execution.id,
-                    namespace=after.flow.namespace,
-                    flow_id=after.flow.id,
-                    task_id=run.task_id,
-                    parent_task_run_id=run.parent_id,
-                    iteration=run.iteration,
-                    kind=run.kind,
-                    attempt_count=run.attempts,
-                    created_at=run.created_at or now,
-                    value=run.value,
-                    **fields,
-                )
-            )
-        else:
-            session.execute(update(TaskRun).where(col(TaskRun.id) == run_id).values(**fields))
-        if run.kind == "worker" and run.state == State.QUEUED and (old is None or old.state != State.QUEUED):
-            result.enqueue.append((run.id, run.attempts + 1))
-    for action in actions:
-        if isinstance(action, StartSubflow):
-            _start_subflow(session, after, action, result)
+    ).one()
+
+
+def oldest_queued(session: Session, namespace: str, flow_id: str) -> str | None:
+    """The execution of the flow waiting longest for a concurrency slot."""
+    return session.exec(
+        select(Execution.id)
+        .where(Execution.namespace == namespace, Execution.flow_id == flow_id, Execution.state == State.QUEUED.value)
+        .order_by(col(Execution.created_at))
+        .limit(1)
+    ).first()
+
+
+def stale_executions(session: Session, older_than: dt.datetime, limit: int = 1000) -> list[str]:
+    """Executions not ended and not changed since ``older_than``."""
+    return list(
+        session.exec(
+            select(Execution.id)
+            .where(col(Execution.state).not_in([s.value for s in TERMINAL]), col(Execution.updated_at) < older_than)
+            .limit(limit)
+        ).all()
+    )
+
+
+def change_execution_if(session: Session, execution_id: str, expected: State, values: dict[str, Any]) -> bool:
+    """Set ``values`` on the execution only if it is still in state ``expected`` (compare-and-set)."""
+    changed = session.execute(
+        update(Execution)
+        .where(col(Execution.id) == execution_id, col(Execution.state) == expected.value)
+        .values(**values)
+    ).rowcount
+    return bool(changed)
+
+
+def add_task_run(session: Session, run: TaskRun) -> None:
+    session.add(run)
+
+
+def change_task_run(session: Session, run_id: str, values: dict[str, Any]) -> None:
+    session.execute(update(TaskRun).where(col(TaskRun.id) == run_id).values(**values))
+
+
+def change_task_runs(session: Session, run_ids: Iterable[str], values: dict[str, Any]) -> None:
+    session.execute(update(TaskRun).where(col(TaskRun.id).in_(list(run_ids))).values(**values))
+
+
+def flush(session: Session) -> None:
+    """Send what the session holds to the database now (ids, constraints), inside the transaction."""
     session.flush()
-    return result
 
 
-def _file_values(snapshot: Snapshot) -> list[str]:
-    """The parent's FILE input values, which its subflows may be given."""
-    return [str(snapshot.execution.inputs.get(i.id)) for i in snapshot.flow.inputs if i.kind == "FILE"]
+def running_worker_runs(session: Session, started_before: dt.datetime) -> list[tuple[str, str, int]]:
+    """(run id, execution id, attempt) of worker runs RUNNING since before ``started_before``."""
+    return list(
+        session.exec(
+            select(TaskRun.id, TaskRun.execution_id, TaskRun.attempt_count).where(
+                TaskRun.state == State.RUNNING.value,
+                TaskRun.kind == "worker",
+                col(TaskRun.started_at) < started_before,
+            )
+        ).all()
+    )
 
 
-def _start_subflow(session: Session, snapshot: Snapshot, action: StartSubflow, result: Persisted) -> None:
-    try:
-        create_execution(
-            session,
-            action.namespace,
-            action.flow_id,
-            inputs=action.given_inputs,  # unmasked: a SECRET input of the child is given the real value
-            mask=snapshot.seen_secrets,
-            inherited_files=_file_values(snapshot),
-            labels=action.labels,
-            execution_id=action.execution_id,
-            parent_execution_id=snapshot.execution.id,
-            parent_task_run_id=action.run_id,
-            trigger={"type": "subflow", "executionId": snapshot.execution.id},
-        )
-        result.notify.append(action.execution_id)
-    except (FlowNotFound, InputsInvalid, ExecutionConflict) as exc:
-        error = mask_text(f"subflow {action.namespace}/{action.flow_id} could not start: {exc}", snapshot.seen_secrets)
-        session.execute(
-            update(TaskRun)
-            .where(col(TaskRun.id) == action.run_id)
-            .values(state=State.FAILED.value, error=error, ended_at=utcnow())
-        )
-        result.notify.append(snapshot.execution.id)
+def queued_worker_runs(session: Session, limit: int = 5000) -> list[tuple[str, int]]:
+    """(run id, attempts so far) of worker runs waiting in the queue."""
+    return list(
+        session.exec(
+            select(TaskRun.id, TaskRun.attempt_count)
+            .where(TaskRun.state == State.QUEUED.value, TaskRun.kind == "worker")
+            .limit(limit)
+        ).all()
+    )
 
 
 def claim_attempt(session: Session, task_run_id: str, worker: str, attempt: int | None = None) -> TaskRun | None:
@@ -429,3 +249,8 @@ def fail_lost_attempt(session: Session, run_id: str, attempt: int, reason: str) 
         .values(state=State.FAILED.value, error=reason, ended_at=now)
     )
     return bool(done)
+
+
+def attempts_of(session: Session, run_ids: Iterable[str]) -> list[TaskRunAttempt]:
+    """Every attempt of these task runs (for timelines)."""
+    return list(session.exec(select(TaskRunAttempt).where(col(TaskRunAttempt.task_run_id).in_(list(run_ids)))))

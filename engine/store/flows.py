@@ -10,10 +10,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from engine import audit
 from engine.errors import NotFound
 from engine.flow import Flow
-from engine.loader import load_flow_or_raise
+from engine.store import audit
 from engine.store.tables import FlowRecord, FlowRevision, Namespace, utcnow
 
 
@@ -62,19 +61,9 @@ def ensure_namespace(session: Session, name: str) -> None:
     session.flush()
 
 
-def deploy_flow(
-    session: Session,
-    source: str,
-    *,
-    author: str | None = None,
-    filename: str = "<flow>",
-) -> DeployResult:
-    """Save ``source`` as the flow's newest revision; raises ``FlowInvalid`` for a flow with problems."""
-    flow = load_flow_or_raise(source, filename)
-    return save_flow(session, flow, source, author=author)
-
-
 def save_flow(session: Session, flow: Flow, source: str, *, author: str | None = None) -> DeployResult:
+    """Save ``source``, already parsed as ``flow``, as the flow's newest revision (deploying from text alone:
+    ``engine.services.flow_deploy``)."""
     current = session.get(FlowRecord, (flow.namespace, flow.id), with_for_update=True)
     if current is not None and not current.deleted and current.source == source:
         return DeployResult(flow.namespace, flow.id, current.revision, DeployStatus.UNCHANGED)

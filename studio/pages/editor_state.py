@@ -320,7 +320,7 @@ class EditorState(SessionState):
 
     @rx.event
     def start_run(self):
-        from engine.store.executions import InputsInvalid
+        from engine.inputs import InputsInvalid
 
         if self.dirty:
             self.save()

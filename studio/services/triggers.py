@@ -18,9 +18,9 @@ from engine import authz, scheduler
 from engine.access import Action, Principal, can
 from engine.flow import Flow
 from engine.schedule import backfill_slots, next_fire
+from engine.services.execution_start import flow_at
 from engine.store import flows as flow_store
 from engine.store.database import session_scope
-from engine.store.executions import flow_at
 from engine.store.tables import FlowRecord, TriggerFire, TriggerState
 from engine.triggers import FlowTrigger, ScheduleTrigger, WebhookTrigger
 from studio.services import database

@@ -14,7 +14,6 @@ import httpx
 import pytest
 
 from engine.crypto import generate_key
-from engine.store import executions as store
 from tests.support import ROOT
 from tests.support.cluster import Cluster
 from tests.support.mail import Mailbox, smtp_server
@@ -113,9 +112,8 @@ def lanner(tmp_path: Path, database_url: str, lanner_env: dict[str, str]) -> Cal
 
 @pytest.fixture
 def key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
-    """A secret key of its own (LANNER_SECRET_KEY) and an empty flow cache, for tests run in this process."""
+    """A secret key of its own (LANNER_SECRET_KEY), for tests run in this process."""
     text = generate_key()
     monkeypatch.setenv("LANNER_SECRET_KEY", text)
     monkeypatch.setenv("LANNER_HOME", str(tmp_path))
-    monkeypatch.setattr(store, "_FLOWS", {})  # each test deploys its own flows at revision 1
     return text

@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from engine import commands, uploads
+from engine.inputs import InputsInvalid
 from engine.states import State
 from tests.support.ids import unique
 
@@ -175,7 +176,7 @@ def test_flowables_parallel_switch_if_foreach_errors_finally(cluster):
 def test_bad_inputs_are_refused_before_anything_runs(cluster):
     yaml = flow("  - {id: a, type: log, message: m}\n", "inputs:\n  - {id: n, type: INT, max: 5}\n")
     namespace, flow_id = cluster.deploy(yaml)
-    with pytest.raises(commands.store.InputsInvalid, match=r"input 'n'.*above the maximum 5"):
+    with pytest.raises(InputsInvalid, match=r"input 'n'.*above the maximum 5"):
         commands.start_execution(cluster.conn, namespace, flow_id, inputs={"n": 9})
 
 
@@ -241,7 +242,7 @@ def test_pause_and_resume_with_inputs(cluster):
         )
     )
     cluster.wait(execution_id, State.PAUSED)
-    with pytest.raises(commands.store.InputsInvalid):
+    with pytest.raises(InputsInvalid):
         commands.resume_execution(cluster.conn, execution_id, {"ok": "maybe"})
     commands.resume_execution(cluster.conn, execution_id, {"ok": "true"})
     assert cluster.wait(execution_id).state == "SUCCESS"

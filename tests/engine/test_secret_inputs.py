@@ -15,9 +15,10 @@ from engine.connection import connect
 from engine.crypto import generate_key, key_from_text
 from engine.loader import load_flow_or_raise
 from engine.progress import ExecutionView, Snapshot, StartSubflow, advance, context_for
+from engine.services import execution_start, snapshots
+from engine.services.flow_deploy import deploy_flow
 from engine.states import State
 from engine.store import executions as store
-from engine.store import flows as flow_store
 from engine.store.database import alembic_config, open_database, session_scope
 
 VALUE = "hunter2-very-secret-value"
@@ -40,8 +41,10 @@ def _raw_rows(db: sa.Engine) -> str:
 
 def test_a_secret_input_is_stored_encrypted_shown_as_mask_and_decrypted_to_render(database, key):
     with session_scope(database) as session:
-        flow_store.deploy_flow(session, FLOW)
-        execution = store.create_execution(session, "acme", "login", inputs={"password": VALUE, "user": "ann"})
+        deploy_flow(session, FLOW)
+        execution = execution_start.create_execution(
+            session, "acme", "login", inputs={"password": VALUE, "user": "ann"}
+        )
         execution_id = execution.id
     assert VALUE not in _raw_rows(database)
     with Session(database) as session:
@@ -49,15 +52,17 @@ def test_a_secret_input_is_stored_encrypted_shown_as_mask_and_decrypted_to_rende
         assert row.inputs == {"password": "****", "user": "ann", "spare": None}
         assert set(row.secret_inputs) == {"password"}
         assert row.secret_inputs["password"]["keyId"] == key_from_text(key).key_id
-        snapshot = store.load_snapshot(session, execution_id, dt.datetime.now(dt.UTC))
+        snapshot = snapshots.load_snapshot(session, execution_id, dt.datetime.now(dt.UTC))
     assert context_for(snapshot)["inputs"] == {"password": VALUE, "user": "ann", "spare": None}
     assert VALUE in snapshot.seen_secrets  # so the worker masks it in the task's logs and outputs
 
 
 def test_a_replay_is_created_with_the_secret_value_sealed_again(database, key, redis_server):
     with session_scope(database) as session:
-        flow_store.deploy_flow(session, FLOW)
-        original = store.create_execution(session, "acme", "login", inputs={"password": VALUE, "user": "ann"}).id
+        deploy_flow(session, FLOW)
+        original = execution_start.create_execution(
+            session, "acme", "login", inputs={"password": VALUE, "user": "ann"}
+        ).id
     replay_id = commands.replay_execution(commands.Connections(database, connect(redis_server)), original, "say")
     assert VALUE not in _raw_rows(database)
     with Session(database) as session:
@@ -92,8 +97,8 @@ def test_the_executor_masks_a_secret_input_it_renders_and_gives_it_to_a_subflow_
 def test_a_subflow_keeps_the_secret_in_its_secret_input_and_masks_it_in_the_others(database, key):
     child = "id: child\nnamespace: acme\ninputs:\n  - {id: key, type: SECRET}\n  - {id: note, type: STRING}\n"
     with session_scope(database) as session:
-        flow_store.deploy_flow(session, child + "tasks:\n  - {id: r, type: return, value: x}\n")
-        created = store.create_execution(
+        deploy_flow(session, child + "tasks:\n  - {id: r, type: return, value: x}\n")
+        created = execution_start.create_execution(
             session, "acme", "child", inputs={"key": VALUE, "note": f"for {VALUE}"}, mask={VALUE}
         )
         execution_id = created.id
@@ -106,8 +111,10 @@ def test_a_subflow_keeps_the_secret_in_its_secret_input_and_masks_it_in_the_othe
 
 def test_rotating_the_key_reencrypts_secret_inputs(database, key):
     with session_scope(database) as session:
-        flow_store.deploy_flow(session, FLOW)
-        execution_id = store.create_execution(session, "acme", "login", inputs={"password": VALUE, "user": "a"}).id
+        deploy_flow(session, FLOW)
+        execution_id = execution_start.create_execution(
+            session, "acme", "login", inputs={"password": VALUE, "user": "a"}
+        ).id
     new = key_from_text(generate_key())
     with session_scope(database) as session:
         secrets.rotate_key(session, key_from_text(key), new, actor="test")
@@ -121,7 +128,7 @@ def test_a_plain_text_secret_input_saved_before_the_upgrade_is_sealed_by_the_mig
     command.upgrade(alembic_config(database_url), "0008")
     old = sa.create_engine(database_url)
     with Session(old) as session:
-        flow_store.deploy_flow(session, FLOW)
+        deploy_flow(session, FLOW)
         session.commit()
     with old.begin() as connection:
         connection.execute(
@@ -139,7 +146,7 @@ def test_a_plain_text_secret_input_saved_before_the_upgrade_is_sealed_by_the_mig
         with Session(upgraded) as session:
             row = store.get_execution(session, "old")
             assert row.inputs == {"password": "****", "user": "ann"}
-            snapshot = store.load_snapshot(session, "old", dt.datetime.now(dt.UTC))
+            snapshot = snapshots.load_snapshot(session, "old", dt.datetime.now(dt.UTC))
         assert context_for(snapshot)["inputs"]["password"] == VALUE  # it still runs (a replay) with its value
     finally:
         upgraded.dispose()
@@ -148,7 +155,7 @@ def test_a_plain_text_secret_input_saved_before_the_upgrade_is_sealed_by_the_mig
 def test_a_backfill_keeps_its_secret_input_encrypted_until_each_run_is_created(database, key, redis_server):
     flow = FLOW + "triggers:\n  - {id: daily, type: schedule, cron: '0 6 * * *'}\n"
     with session_scope(database) as session:
-        flow_store.deploy_flow(session, flow)
+        deploy_flow(session, flow)
     start, end = dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.datetime(2026, 1, 1, 23, tzinfo=dt.UTC)
     given = {"password": VALUE, "user": "ann"}
     asked = scheduler.start_backfill(database, "acme", "login", "daily", start, end, given)
@@ -183,9 +190,9 @@ def test_a_flow_trigger_filling_a_secret_input_stores_it_encrypted(database, key
         "    inputs: {password: '{{ trigger.outputs.token }}'}\n"
     )
     with session_scope(database) as session:
-        flow_store.deploy_flow(session, down)
-        flow_store.deploy_flow(session, "id: up\nnamespace: acme\ntasks:\n  - {id: r, type: return, value: x}\n")
-        ended = store.create_execution(session, "acme", "up")
+        deploy_flow(session, down)
+        deploy_flow(session, "id: up\nnamespace: acme\ntasks:\n  - {id: r, type: return, value: x}\n")
+        ended = execution_start.create_execution(session, "acme", "up")
         ended.state, ended.outputs = State.SUCCESS.value, {"token": VALUE}  # an output of a run that had no secret
         (started,) = fire_flow_triggers(session, ended)
     with Session(database) as session:
@@ -200,7 +207,7 @@ def test_a_schedule_trigger_fills_inputs_from_namespace_secrets_sealed_or_masked
         "    inputs: {password: \"{{ secret('PW') }}\", user: \"for {{ secret('PW') }}\"}\n"
     )
     with session_scope(database) as session:
-        flow_store.deploy_flow(session, flow)
+        deploy_flow(session, flow)
         secrets.set_secret(session, "acme", "PW", VALUE)
     start, end = dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.datetime(2026, 1, 1, 23, tzinfo=dt.UTC)
     scheduler.start_backfill(database, "acme", "login", "daily", start, end)

@@ -19,9 +19,11 @@ from engine import commands, scheduler, secrets
 from engine.connection import connect
 from engine.crypto import generate_key, key_from_text
 from engine.progress import context_for
+from engine.services.execution_start import create_execution
+from engine.services.flow_deploy import deploy_flow
+from engine.services.snapshots import load_snapshot
 from engine.states import State
 from engine.store import executions as store
-from engine.store import flows as flow_store
 from engine.store.database import alembic_config, open_database, session_scope
 from engine.store.tables import TaskRun, TriggerState
 
@@ -51,8 +53,8 @@ def _raw(db: sa.Engine, *tables: str) -> str:
 def _paused_execution(db: sa.Engine) -> tuple[str, str]:
     """An execution of GATE whose pause waits (as the executor leaves it): its id and the pause's run id."""
     with session_scope(db) as session:
-        flow_store.deploy_flow(session, GATE)
-        execution = store.create_execution(session, "acme", "gate")
+        deploy_flow(session, GATE)
+        execution = create_execution(session, "acme", "gate")
         execution.state = State.RUNNING.value
         run = TaskRun(
             id="pause-run",
@@ -81,7 +83,7 @@ def test_a_secret_resume_answer_is_stored_encrypted_shown_as_mask_and_opened_to_
         assert run.state == State.SUCCESS.value
         assert run.outputs == {"resumed": {"token": "****", "note": "ok"}}
         assert run.secret_outputs["resumed"]["token"]["keyId"] == key_from_text(key).key_id
-        snapshot = store.load_snapshot(session, execution_id, dt.datetime.now(dt.UTC))
+        snapshot = load_snapshot(session, execution_id, dt.datetime.now(dt.UTC))
     assert snapshot.runs[run_id].outputs["resumed"]["token"] == "****"  # what the executor would write back
     assert context_for(snapshot)["outputs"]["approve"]["resumed"] == {"token": VALUE, "note": "ok"}
     assert VALUE in snapshot.seen_secrets  # so the worker and the executor mask it in what they write
@@ -93,7 +95,7 @@ def test_a_replay_keeps_the_secret_resume_answer_encrypted(database, key, redis_
     replay_id = commands.replay_execution(commands.Connections(database, connect(redis_server)), execution_id, "back")
     assert VALUE not in _raw(database, "task_run")
     with Session(database) as session:
-        snapshot = store.load_snapshot(session, replay_id, dt.datetime.now(dt.UTC))
+        snapshot = load_snapshot(session, replay_id, dt.datetime.now(dt.UTC))
     assert context_for(snapshot)["outputs"]["approve"]["resumed"]["token"] == VALUE
 
 
@@ -117,7 +119,7 @@ def test_rotating_the_key_reencrypts_resume_answers_and_backfill_inputs(database
 
 def test_a_backfill_is_shown_without_its_ciphertext(database, key):
     with session_scope(database) as session:
-        flow_store.deploy_flow(session, GATE)
+        deploy_flow(session, GATE)
     start, end = dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.datetime(2026, 1, 1, 23, tzinfo=dt.UTC)
     shown = scheduler.start_backfill(database, "acme", "gate", "daily", start, end, {"password": VALUE})
     assert shown["inputs"] == {"password": "****"} and "secretInputs" not in shown
@@ -130,7 +132,7 @@ def test_a_backfill_is_shown_without_its_ciphertext(database, key):
 def test_a_backfill_secret_input_reaches_each_run_as_given_never_rendered(database, key, redis_server):
     given = "pa{{ trigger.date }}ss {{ nope( }}"  # a value is data: braces in it are not an expression
     with session_scope(database) as session:
-        flow_store.deploy_flow(session, GATE)
+        deploy_flow(session, GATE)
     start, end = dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.datetime(2026, 1, 1, 23, tzinfo=dt.UTC)
     scheduler.start_backfill(database, "acme", "gate", "daily", start, end, {"password": given})
     (execution_id,) = scheduler.Scheduler(database, connect(redis_server)).tick()
@@ -144,7 +146,7 @@ def test_the_migration_seals_resume_answers_and_backfill_inputs_saved_in_plain_t
     command.upgrade(alembic_config(database_url), "0010")
     old = sa.create_engine(database_url)
     with Session(old) as session:
-        flow_store.deploy_flow(session, GATE)
+        deploy_flow(session, GATE)
         session.commit()
     now = dt.datetime(2026, 1, 1)
     backfill = {"backfill": {"start": "2026-01-01T00:00:00+00:00", "inputs": {"password": VALUE}, "total": 1}}

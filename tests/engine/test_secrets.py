@@ -16,8 +16,8 @@ from engine.config import Settings
 from engine.crypto import DecryptionFailed, SecretKeyMissing, generate_key, key_from_text, load_key
 from engine.progress import context_for
 from engine.runtime import RunContext
-from engine.store import executions as store
-from engine.store import flows as flow_store
+from engine.services import execution_start, snapshots
+from engine.services.flow_deploy import deploy_flow
 from engine.store.database import session_scope
 from engine.store.tables import NamespaceSecret, NamespaceVariable
 
@@ -133,7 +133,7 @@ def test_variables_inherit_and_the_flow_overrides(database):
         variables.set_variable(session, "acme.sales", "region", "eu")
         variables.set_variable(session, "acme.sales", "owner", "sales-team")
         variables.set_variable(session, "acme.sales", "limits", {"max": 5})
-        flow_store.deploy_flow(
+        deploy_flow(
             session,
             "id: report\nnamespace: acme.sales\nvariables: {owner: me}\n"
             "tasks:\n  - {id: a, type: return, value: '{{ vars.region }}'}\n",
@@ -153,9 +153,9 @@ def test_variables_inherit_and_the_flow_overrides(database):
         }
         assert variables.inherited_variables(session, "acmex") == {}
     with session_scope(database) as session:
-        execution = store.create_execution(session, "acme.sales", "report")
+        execution = execution_start.create_execution(session, "acme.sales", "report")
     with Session(database) as session:
-        snapshot = store.load_snapshot(session, execution.id, dt.datetime.now(dt.UTC))
+        snapshot = snapshots.load_snapshot(session, execution.id, dt.datetime.now(dt.UTC))
     seen = context_for(snapshot)["vars"]
     assert seen == {"region": "eu", "retries": 4, "owner": "me", "limits": {"max": 5}}
     with session_scope(database) as session:

@@ -14,6 +14,7 @@ from engine.access import Principal, Role
 from engine.api.schemas import ExecutionOut, FlowOut
 from engine.commands import Connections
 from engine.connection import connect
+from engine.inputs import InputsInvalid
 from engine.services import errors as service_errors
 from engine.services import executions, flows
 from engine.services.views import ExecutionView
@@ -89,7 +90,7 @@ def test_the_refusals_are_the_four_typed_kinds_and_keep_their_builtin_bases():
     assert issubclass(authz.NotVisible, service_errors.NotFound) and issubclass(authz.NotVisible, LookupError)
     assert issubclass(store.ExecutionNotFound, service_errors.NotFound)
     assert issubclass(store.ExecutionConflict, service_errors.Conflict)
-    assert issubclass(store.InputsInvalid, service_errors.InvalidInput)
+    assert issubclass(InputsInvalid, service_errors.InvalidInput)
     assert issubclass(executions.TaskNotFound, service_errors.NotFound)
 
 

@@ -15,6 +15,8 @@ from sqlmodel import select
 from engine import authz, login_sessions, uploads, users
 from engine.access import Principal
 from engine.login_sessions import COOKIE_NAME
+from engine.services import execution_start
+from engine.services.flow_deploy import deploy_flow
 from engine.store import executions as execution_store
 from engine.store import flows as flow_store
 from engine.store.database import session_scope
@@ -34,8 +36,8 @@ def flows(db) -> None:
     """HELLO (two revisions), REPORT and HIDDEN, in the studio's database (``db``)."""
     with session_scope(db) as session:
         for text in (HELLO, REPORT, HIDDEN):
-            flow_store.deploy_flow(session, text, author="test")
-        flow_store.deploy_flow(session, HELLO.replace("hi", "hello"), author="test")  # acme/hello has 2 revisions
+            deploy_flow(session, text, author="test")
+        deploy_flow(session, HELLO.replace("hi", "hello"), author="test")  # acme/hello has 2 revisions
 
 
 class People:
@@ -134,7 +136,7 @@ def test_a_viewer_reads_but_may_change_nothing(db, people):
     assert [r["revision"] for r in services.revisions(vera, "acme", "hello")] == ["2", "1"]
     assert "message: hi" in services.revision_source(vera, "acme", "hello", 1)
     with session_scope(db) as session:
-        execution = execution_store.create_execution(session, "acme", "hello")
+        execution = execution_start.create_execution(session, "acme", "hello")
     assert services.run_status(vera, execution.id, 0)["state"] == "CREATED"
     settings.set_variable(people.as_("ada"), "acme", "region", "eu")
     settings.set_secret(people.as_("ada"), "acme", "TOKEN", "t0ps3cret")

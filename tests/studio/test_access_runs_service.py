@@ -13,7 +13,7 @@ from sqlalchemy import event, update
 
 from engine import authz, users
 from engine.access import Principal
-from engine.store import flows as flow_store
+from engine.services.flow_deploy import deploy_flow
 from engine.store.database import session_scope
 from engine.store.tables import Execution, LogLine, TaskRun, TriggerState
 from studio import services
@@ -63,7 +63,7 @@ def seeded(db) -> None:
     in the studio's database (``db``, which has no Redis: an unchecked action would fail another way)."""
     with session_scope(db) as session:
         for namespace in ("north", "south"):
-            flow_store.deploy_flow(session, FLOW.format(namespace=namespace), author="test")
+            deploy_flow(session, FLOW.format(namespace=namespace), author="test")
             session.add(
                 TriggerState(namespace=namespace, flow_id="etl", trigger_id="daily", next_fire_at=NEXT_FIRE[namespace])
             )

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from engine import authz, share_links
-from engine.store import executions as execution_store
-from engine.store import flows as flow_store
+from engine.services import execution_start
+from engine.services.flow_deploy import deploy_flow
 from engine.store.database import session_scope
 from engine.store.logs import write_execution_log
 from engine.store.tables import utcnow
@@ -26,8 +26,8 @@ pytestmark = pytest.mark.usefixtures("deployed")
 def deployed(db) -> None:
     """The flow ``share.service/shared`` in two revisions, in the studio's database (``db``)."""
     with session_scope(db) as session:
-        flow_store.deploy_flow(session, FIRST, author="test")
-        flow_store.deploy_flow(session, SECOND, author="test")
+        deploy_flow(session, FIRST, author="test")
+        deploy_flow(session, SECOND, author="test")
 
 
 def token(path: str) -> str:
@@ -69,7 +69,7 @@ def test_revoked_expired_unknown_and_out_of_range(db):
 
 def test_an_execution_link_shows_states_and_logs_only(db):
     with session_scope(db) as session:
-        execution = execution_store.create_execution(session, "share.service", "shared")
+        execution = execution_start.create_execution(session, "share.service", "shared")
         write_execution_log(session, execution, "INFO", "a line for the visitor")
     path, _ = sharing.create_link(EDITOR, "execution", "share.service", execution.id, days=1)
     view = sharing.shared_view(token(path))

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from engine import authz
-from engine.store import flows as flow_store
+from engine.services.flow_deploy import deploy_flow
 from engine.store.database import session_scope
 from engine.store.tables import TriggerFire
 from studio.services import triggers
@@ -51,7 +51,7 @@ def deployed(db) -> None:
     """The flows DAILY and OTHERS, with their triggers, in the studio's database (``db``)."""
     with session_scope(db) as session:
         for text in (DAILY, OTHERS):
-            flow_store.deploy_flow(session, text, author="test")
+            deploy_flow(session, text, author="test")
 
 
 def by_id(rows):

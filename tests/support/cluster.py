@@ -14,9 +14,9 @@ from sqlmodel import Session
 
 from engine import commands
 from engine.connection import connect
+from engine.services.flow_deploy import deploy_flow
 from engine.states import State
 from engine.store import executions as store
-from engine.store import flows as flow_store
 from engine.store.database import open_database, session_scope
 
 HEARTBEAT = {"LANNER_HEARTBEAT_INTERVAL": "0.3", "LANNER_HEARTBEAT_TIMEOUT": "2"}
@@ -85,7 +85,7 @@ class Cluster:
 
     def deploy(self, yaml: str) -> tuple[str, str]:
         with session_scope(self.db) as session:
-            result = flow_store.deploy_flow(session, yaml)
+            result = deploy_flow(session, yaml)
         return result.namespace, result.flow_id
 
     def run(self, yaml: str, inputs: dict | None = None, **options) -> str:

@@ -14,8 +14,8 @@ from engine.api.deps import Caller, actor, connections
 from engine.api.errors import ApiError
 from engine.api.schemas import ERRORS, Body
 from engine.scheduler import backfill_view, set_backfill_flag, set_trigger_enabled, start_backfill
+from engine.services.execution_start import flow_at
 from engine.store import flows as flow_store
-from engine.store.executions import flow_at
 from engine.store.tables import FlowRecord, TriggerState
 
 router = APIRouter(tags=["triggers"])

@@ -15,8 +15,8 @@ from engine.api.deps import connections
 from engine.api.routes.executions import _read, _wait_for_end
 from engine.api.schemas import ERRORS, ExecutionOut
 from engine.flow_triggers import trigger_enabled
+from engine.services.execution_start import flow_at
 from engine.store import flows as flow_store
-from engine.store.executions import flow_at
 from engine.triggers import WebhookTrigger
 
 router = APIRouter(tags=["webhooks"])

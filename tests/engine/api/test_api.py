@@ -251,8 +251,8 @@ def test_the_audit_trail_names_who_did_what_per_namespace(api):
 def test_kill_in_every_state(api):
     """QUEUED (waiting for a concurrency slot) and CREATED end KILLED at once; RUNNING and PAUSED stop their
     tasks first; an ended execution is a 409 that says so, an unknown one a 404."""
+    from engine.services.execution_start import create_execution
     from engine.states import State
-    from engine.store import executions as store
     from engine.store.database import session_scope
 
     cluster = api.cluster
@@ -270,7 +270,7 @@ def test_kill_in_every_state(api):
     assert cluster.execution(running).state == "RUNNING" and not cluster.runs(waiting)
 
     with session_scope(cluster.db) as session:  # created, not yet seen by an executor
-        created = store.create_execution(session, "api", "one").id
+        created = create_execution(session, "api", "one").id
     assert api.post(f"/executions/{created}/kill").json()["state"] == "KILLED"
 
     api.post("/flows", content="id: held\nnamespace: api\ntasks:\n  - {id: wait, type: pause}\n", headers=YAML)

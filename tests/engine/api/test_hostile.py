@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 from engine import login_limit, users
 from engine.api import create_app, deps
 from engine.connection import connect
-from engine.store import flows as flow_store
+from engine.services.flow_deploy import deploy_flow
 from engine.store.database import session_scope
 from tests.support.ports import free_port
 
@@ -59,7 +59,7 @@ def _client(app: FastAPI, address: str = "10.0.0.1") -> TestClient:
 
 def _deploy(text: str) -> None:
     with session_scope(deps.connections().db) as session:
-        flow_store.deploy_flow(session, text)
+        deploy_flow(session, text)
 
 
 def test_alias_bomb_deep_and_huge_yaml_are_refused_at_once(app):

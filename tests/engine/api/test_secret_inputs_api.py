@@ -18,7 +18,6 @@ import sqlalchemy as sa
 
 from engine.access import Principal
 from engine.states import State
-from engine.store import executions as execution_store
 from studio import services
 from studio.services import executions as studio_runs
 
@@ -153,7 +152,6 @@ def test_a_secret_input_reaches_its_tasks_and_nobody_else(api, tmp_path, monkeyp
 
     monkeypatch.setenv("LANNER_DATABASE_URL", cluster.database_url)
     monkeypatch.setenv("LANNER_HOME", str(cluster.home))
-    monkeypatch.setattr(execution_store, "_FLOWS", {})
     services.database.cache_clear()
     try:
         admin = Principal("root", is_admin=True)

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import inspect
 
 from engine.problems import FlowInvalid
+from engine.services.flow_deploy import deploy_flow
 from engine.store import flows
 from engine.store.database import migrate, session_scope
 from engine.store.tables import Namespace
@@ -35,11 +36,11 @@ def test_migrations_create_every_table(database):
 
 def test_same_text_twice_makes_one_revision_and_a_change_makes_a_second(database):
     with session_scope(database) as session:
-        first = flows.deploy_flow(session, FIRST, author="ana")
+        first = deploy_flow(session, FIRST, author="ana")
     with session_scope(database) as session:
-        again = flows.deploy_flow(session, FIRST, author="ana")
+        again = deploy_flow(session, FIRST, author="ana")
     with session_scope(database) as session:
-        changed = flows.deploy_flow(session, SECOND, author="bo")
+        changed = deploy_flow(session, SECOND, author="bo")
     assert (first.status, first.revision) == (flows.DeployStatus.CREATED, 1)
     assert (again.status, again.revision) == (flows.DeployStatus.UNCHANGED, 1)
     assert (changed.status, changed.revision) == (flows.DeployStatus.UPDATED, 2)
@@ -55,14 +56,14 @@ def test_same_text_twice_makes_one_revision_and_a_change_makes_a_second(database
 
 def test_namespaces_and_their_parents_are_created(database):
     with session_scope(database) as session:
-        flows.deploy_flow(session, FIRST)
+        deploy_flow(session, FIRST)
     with session_scope(database) as session:
         assert session.get(Namespace, "acme") is not None and session.get(Namespace, "acme.sales") is not None
 
 
 def test_invalid_flow_is_refused_and_nothing_is_saved(database):
     with pytest.raises(FlowInvalid), session_scope(database) as session:
-        flows.deploy_flow(session, "id: x\nnamespace: n\ntasks:\n  - {id: a, type: nope}\n")
+        deploy_flow(session, "id: x\nnamespace: n\ntasks:\n  - {id: a, type: nope}\n")
     with session_scope(database) as session:
         assert flows.list_flows(session) == []
 
@@ -70,7 +71,7 @@ def test_invalid_flow_is_refused_and_nothing_is_saved(database):
 def test_list_by_namespace_includes_children_only(database):
     with session_scope(database) as session:
         for namespace in ("acme", "acme.sales", "acme.sales.eu", "acmex", "acme_x"):
-            flows.deploy_flow(session, f"id: f\nnamespace: {namespace}\ntasks:\n  - {{id: a, type: log, message: m}}\n")
+            deploy_flow(session, f"id: f\nnamespace: {namespace}\ntasks:\n  - {{id: a, type: log, message: m}}\n")
     with session_scope(database) as session:
         assert [r.namespace for r in flows.list_flows(session, "acme.sales")] == ["acme.sales", "acme.sales.eu"]
         assert [r.namespace for r in flows.list_flows(session, "acme")] == ["acme", "acme.sales", "acme.sales.eu"]
@@ -79,12 +80,12 @@ def test_list_by_namespace_includes_children_only(database):
 
 def test_delete_keeps_history_and_redeploy_continues_numbering(database):
     with session_scope(database) as session:
-        flows.deploy_flow(session, FIRST)
+        deploy_flow(session, FIRST)
         tombstone = flows.delete_flow(session, "acme.sales", "sales")
     assert tombstone == 2
     with session_scope(database) as session:
         assert flows.list_flows(session) == []
         with pytest.raises(flows.FlowNotFound):
             flows.get_flow(session, "acme.sales", "sales")
-        result = flows.deploy_flow(session, FIRST)
+        result = deploy_flow(session, FIRST)
     assert (result.status, result.revision) == (flows.DeployStatus.CREATED, 3)

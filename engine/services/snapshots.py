@@ -1,0 +1,205 @@
+"""One execution as ``engine.progress`` sees it: read from the store as a snapshot, and the difference between
+two snapshots written back (new task runs, changed states, subflows started).
+
+The executor advances an execution with these; a worker reads a snapshot to render its task.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlmodel import Session
+
+from engine.config import load_settings
+from engine.inputs import InputsInvalid
+from engine.progress import ExecutionView, RunView, Snapshot, StartSubflow
+from engine.runtime import mask_text
+from engine.secrets import SecretInputs, secret_resolver
+from engine.services.execution_start import create_execution, flow_at
+from engine.states import TERMINAL, State
+from engine.store import executions as store
+from engine.store.executions import ExecutionChanged, ExecutionConflict
+from engine.store.flows import FlowNotFound
+from engine.store.tables import Execution, TaskRun, utcnow
+from engine.variables import inherited_variables
+
+__all__ = ["ExecutionChanged", "Persisted", "copy_snapshot", "load_snapshot", "persist"]
+
+
+def _run_view(row: TaskRun) -> RunView:
+    return RunView(
+        id=row.id,
+        task_id=row.task_id,
+        state=State(row.state),
+        kind=row.kind,
+        parent_id=row.parent_task_run_id,
+        iteration=row.iteration,
+        value=row.value,
+        attempts=row.attempt_count,
+        outputs=row.outputs or {},
+        error=row.error,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        next_attempt_at=row.next_attempt_at,
+        retryable=row.retryable,
+        secret_outputs={name: SecretInputs(sealed) for name, sealed in (row.secret_outputs or {}).items()},
+    )
+
+
+def _execution_view(row: Execution) -> ExecutionView:
+    return ExecutionView(
+        id=row.id,
+        state=State(row.state),
+        inputs=row.inputs,
+        labels=row.labels,
+        trigger=row.trigger,
+        outputs=row.outputs,
+        error=row.error,
+        held=row.held,
+        flow_revision=row.flow_revision,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+    )
+
+
+def load_snapshot(
+    session: Session, execution_id: str, now: dt.datetime, *, subflow_reach: str | None = None
+) -> Snapshot:
+    """The execution, its flow, its task runs and what its expressions may read (secrets, variables).
+
+    ``subflow_reach``: where its subflows may start (``LANNER_SUBFLOW_REACH`` when not given)."""
+    row = store.get_execution(session, execution_id)
+    flow = flow_at(session, row.namespace, row.flow_id, row.flow_revision)
+    runs = {r.id: _run_view(r) for r in store.task_runs(session, execution_id)}
+    snapshot = Snapshot(
+        flow,
+        _execution_view(row),
+        runs,
+        now,
+        secret=secret_resolver(session, row.namespace),
+        secret_inputs=SecretInputs(row.secret_inputs) if row.secret_inputs else None,
+        subflow_reach=subflow_reach or load_settings().subflow_reach,
+    )
+    snapshot.variables = inherited_variables(session, row.namespace)
+    if flow.concurrency and row.state in (State.CREATED, State.QUEUED):
+        snapshot.flow_running = store.count_active(session, row.namespace, row.flow_id, besides=row.id)
+    for run in runs.values():
+        child_id = run.outputs.get("executionId") if run.kind == "executor" else None
+        if child_id and not run.state.terminal:
+            child = store.find_execution(session, child_id)
+            if child is not None:
+                snapshot.subflows[run.id] = (State(child.state), child.outputs)
+    return snapshot
+
+
+@dataclass
+class Persisted:
+    """What the executor must do after the database transaction commits."""
+
+    enqueue: list[tuple[str, int]] = field(default_factory=list)  # (task run id, attempt about to start)
+    notify: list[str] = field(default_factory=list)  # executions with new work to decide on
+    ended: bool = False
+    changed: bool = False
+
+
+def copy_snapshot(snapshot: Snapshot) -> Snapshot:
+    return replace(
+        snapshot, execution=replace(snapshot.execution), runs={k: replace(v) for k, v in snapshot.runs.items()}
+    )
+
+
+def persist(session: Session, before: Snapshot, after: Snapshot, actions: list) -> Persisted:
+    """Write the difference between two snapshots of one execution, and start requested subflows."""
+    result = Persisted()
+    now = utcnow()
+    execution = after.execution
+    if execution != before.execution:
+        values: dict[str, Any] = {
+            "state": execution.state.value,
+            "outputs": execution.outputs,
+            "error": execution.error,
+            "started_at": execution.started_at,
+            "ended_at": execution.ended_at,
+            "held": execution.held,
+            "updated_at": now,
+        }
+        if execution.state in TERMINAL and execution.started_at and execution.ended_at:
+            values["duration_ms"] = int((execution.ended_at - execution.started_at).total_seconds() * 1000)
+        if not store.change_execution_if(session, execution.id, before.execution.state, values):
+            # a person's kill changed it since the snapshot was read
+            raise ExecutionChanged(f"execution {execution.id} changed while it was being advanced")
+        result.ended = execution.state in TERMINAL
+        result.changed = True
+    for run_id, run in after.runs.items():
+        old = before.runs.get(run_id)
+        if old == run:
+            continue
+        result.changed = True
+        fields = dict(
+            state=run.state.value,
+            outputs=run.outputs,
+            error=run.error,
+            started_at=run.started_at,
+            ended_at=run.ended_at,
+            next_attempt_at=run.next_attempt_at,
+        )
+        if run.ended_at and run.started_at:
+            fields["duration_ms"] = int((run.ended_at - run.started_at).total_seconds() * 1000)
+        if old is None:
+            store.add_task_run(
+                session,
+                TaskRun(
+                    id=run.id,
+                    execution_id=execution.id,
+                    namespace=after.flow.namespace,
+                    flow_id=after.flow.id,
+                    task_id=run.task_id,
+                    parent_task_run_id=run.parent_id,
+                    iteration=run.iteration,
+                    kind=run.kind,
+                    attempt_count=run.attempts,
+                    created_at=run.created_at or now,
+                    value=run.value,
+                    **fields,
+                ),
+            )
+        else:
+            store.change_task_run(session, run_id, fields)
+        if run.kind == "worker" and run.state == State.QUEUED and (old is None or old.state != State.QUEUED):
+            result.enqueue.append((run.id, run.attempts + 1))
+    for action in actions:
+        if isinstance(action, StartSubflow):
+            _start_subflow(session, after, action, result)
+    store.flush(session)
+    return result
+
+
+def _file_values(snapshot: Snapshot) -> list[str]:
+    """The parent's FILE input values, which its subflows may be given."""
+    return [str(snapshot.execution.inputs.get(i.id)) for i in snapshot.flow.inputs if i.kind == "FILE"]
+
+
+def _start_subflow(session: Session, snapshot: Snapshot, action: StartSubflow, result: Persisted) -> None:
+    try:
+        create_execution(
+            session,
+            action.namespace,
+            action.flow_id,
+            inputs=action.given_inputs,  # unmasked: a SECRET input of the child is given the real value
+            mask=snapshot.seen_secrets,
+            inherited_files=_file_values(snapshot),
+            labels=action.labels,
+            execution_id=action.execution_id,
+            parent_execution_id=snapshot.execution.id,
+            parent_task_run_id=action.run_id,
+            trigger={"type": "subflow", "executionId": snapshot.execution.id},
+        )
+        result.notify.append(action.execution_id)
+    except (FlowNotFound, InputsInvalid, ExecutionConflict) as exc:
+        error = mask_text(f"subflow {action.namespace}/{action.flow_id} could not start: {exc}", snapshot.seen_secrets)
+        store.change_task_run(session, action.run_id, dict(state=State.FAILED.value, error=error, ended_at=utcnow()))
+        result.notify.append(snapshot.execution.id)

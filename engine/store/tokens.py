@@ -1,0 +1,31 @@
+"""API tokens: the rows (only each token's digest is kept). Making and checking them: ``engine.tokens``."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from engine.store.hashed_tokens import find_by_token
+from engine.store.tables import ApiToken
+
+
+def add_token(session: Session, token: ApiToken) -> ApiToken:
+    session.add(token)
+    session.flush()
+    return token
+
+
+def get_token(session: Session, token_id: int) -> ApiToken | None:
+    return session.get(ApiToken, token_id)
+
+
+def find_token(session: Session, plain: str) -> ApiToken | None:
+    return find_by_token(session, ApiToken, plain)
+
+
+def save_token(session: Session, token: ApiToken) -> None:
+    """Keep the changes made to ``token`` (written when the transaction commits)."""
+    session.add(token)
+
+
+def tokens_of(session: Session, user_id: int) -> list[ApiToken]:
+    return list(session.exec(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)))

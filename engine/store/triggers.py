@@ -1,0 +1,88 @@
+"""Trigger state (enabled, last slot, backfill progress) and trigger fires (the claim that a slot or an ended
+execution started a run once): the rows. Deciding what is due: ``engine.scheduler`` and ``engine.flow_triggers``."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from engine.store.tables import FlowRecord, TriggerFire, TriggerState
+
+
+def live_flow_sources(session: Session, *, enabled_only: bool = False) -> list[tuple[str, str, int, str]]:
+    """(namespace, flow id, revision, source) of every flow not deleted (and, if asked, not disabled)."""
+    statement = select(FlowRecord.namespace, FlowRecord.flow_id, FlowRecord.revision, FlowRecord.source).where(
+        col(FlowRecord.deleted).is_(False)
+    )
+    if enabled_only:
+        statement = statement.where(col(FlowRecord.disabled).is_(False))
+    return [tuple(row) for row in session.exec(statement).all()]
+
+
+def flows_version(session: Session) -> tuple[int, dt.datetime | None]:
+    """Changes whenever a flow is saved, deleted or added: (how many flows, when one last changed)."""
+    return tuple(session.exec(select(func.count(), func.max(FlowRecord.updated_at))).one())
+
+
+def get_trigger_state(session: Session, namespace: str, flow_id: str, trigger_id: str) -> TriggerState | None:
+    return session.get(TriggerState, (namespace, flow_id, trigger_id))
+
+
+def ensure_trigger_state(
+    session: Session, namespace: str, flow_id: str, trigger_id: str, data: dict[str, Any]
+) -> TriggerState:
+    """The trigger's state, created with ``data`` the first time. The creation commits in its own transaction,
+    since another scheduler may be creating the same row at this very moment (then its row is the one)."""
+    key = (namespace, flow_id, trigger_id)
+    state = session.get(TriggerState, key)
+    if state is None:
+        with contextlib.suppress(IntegrityError), Session(session.get_bind()) as own:
+            own.add(TriggerState(namespace=namespace, flow_id=flow_id, trigger_id=trigger_id, data=data))
+            own.commit()
+        state = session.get(TriggerState, key)
+    return state
+
+
+def save_trigger_state(session: Session, state: TriggerState) -> None:
+    """Keep the changes made to ``state`` (written when the transaction commits)."""
+    session.add(state)
+
+
+def add_trigger_fire(
+    session: Session,
+    namespace: str,
+    flow_id: str,
+    trigger_id: str,
+    key: str,
+    execution_id: str,
+    *,
+    backfill: bool = False,
+) -> None:
+    """Record that ``key`` (a slot, an ended execution) fired the trigger; a second fire of one key fails the
+    transaction when it commits (``IntegrityError``), so a run starts once however many schedulers race."""
+    session.add(
+        TriggerFire(
+            namespace=namespace,
+            flow_id=flow_id,
+            trigger_id=trigger_id,
+            key=key,
+            execution_id=execution_id,
+            backfill=backfill,
+        )
+    )
+
+
+def last_fire(session: Session, namespace: str, flow_id: str, trigger_id: str) -> TriggerFire | None:
+    """The trigger's most recent fire."""
+    statement = (
+        select(TriggerFire)
+        .where(TriggerFire.namespace == namespace, TriggerFire.flow_id == flow_id, TriggerFire.trigger_id == trigger_id)
+        .order_by(col(TriggerFire.created_at).desc())
+        .limit(1)
+    )
+    return session.exec(statement).first()

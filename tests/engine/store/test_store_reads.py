@@ -1,0 +1,105 @@
+"""Store reads added so that the studio and the API need no SQL of their own, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import or_
+from sqlmodel import select
+
+from engine import secrets, users, variables
+from engine.crypto import SecretKey, generate_key, key_from_text
+from engine.services.execution_start import create_execution
+from engine.services.flow_deploy import deploy_flow
+from engine.store import executions, hashed_tokens, namespaces, triggers
+from engine.store import secrets as secret_store
+from engine.store import variables as variable_store
+from engine.store.database import session_scope
+from engine.store.tables import (
+    ApiToken,
+    Execution,
+    LoginSession,
+    Namespace,
+    ShareLink,
+    TaskRun,
+    TaskRunAttempt,
+    TriggerFire,
+    utcnow,
+)
+
+FLOW = "id: {id}\nnamespace: {namespace}\ntasks:\n  - {{id: r, type: return, value: x}}\n"
+
+
+def test_namespaces_and_their_counts(database, tmp_path, monkeypatch):
+    monkeypatch.setenv("LANNER_HOME", str(tmp_path))
+    with session_scope(database) as session:
+        for namespace, flow_id in (("acme", "a"), ("acme.sales", "b"), ("acme.sales", "c"), ("other", "d")):
+            deploy_flow(session, FLOW.format(id=flow_id, namespace=namespace))
+        create_execution(session, "acme.sales", "b")
+        create_execution(session, "acme.sales", "c")
+        create_execution(session, "other", "d")
+    with session_scope(database) as session:
+        assert namespaces.namespace_names(session) == ["acme", "acme.sales", "other"]
+        assert namespaces.live_flows_per_namespace(session) == {"acme": 1, "acme.sales": 2, "other": 1}
+        assert namespaces.executions_per_namespace(session) == {"acme.sales": 2, "other": 1}
+        sales = Execution.namespace == "acme.sales"
+        assert namespaces.executions_per_namespace(session, sales) == {"acme.sales": 2}
+        readable = or_(Namespace.name == "other", Namespace.name.startswith("acme."))
+        assert namespaces.namespace_names(session, readable) == ["acme.sales", "other"]
+
+
+def test_attempts_of_runs_and_the_last_fire_of_a_trigger(database):
+    now = utcnow()
+    with session_scope(database) as session:
+        session.add(Execution(id="e", namespace="n", flow_id="f", flow_revision=1, state="RUNNING"))
+        for run_id in ("r1", "r2"):
+            session.add(TaskRun(id=run_id, execution_id="e", namespace="n", flow_id="f", task_id="t", state="RUNNING"))
+        session.flush()
+        for run_id, attempt in (("r1", 1), ("r1", 2), ("r2", 1)):
+            session.add(TaskRunAttempt(task_run_id=run_id, attempt=attempt, state="FAILED", started_at=now))
+        for key in ("old", "new"):
+            triggers.add_trigger_fire(session, "n", "f", "daily", key, "e")
+        session.flush()
+        for fire in session.exec(select(TriggerFire)):  # the newer fire is the later one, whatever the clock
+            fire.created_at = now + dt.timedelta(minutes=5 if fire.key == "new" else 0)
+    with session_scope(database) as session:
+        assert sorted((a.task_run_id, a.attempt) for a in executions.attempts_of(session, ["r1"])) == [
+            ("r1", 1),
+            ("r1", 2),
+        ]
+        assert len(executions.attempts_of(session, ["r1", "r2"])) == 3
+        assert triggers.last_fire(session, "n", "f", "daily").key == "new"
+        assert triggers.last_fire(session, "n", "f", "weekly") is None
+
+
+def test_variables_and_secret_names_along_a_lineage(database):
+    key: SecretKey = key_from_text(generate_key())
+    with session_scope(database) as session:
+        variables.set_variable(session, "acme", "region", "eu")
+        variables.set_variable(session, "acme.sales", "region", "fr")
+        variables.set_variable(session, "other", "region", "us")
+        secrets.set_secret(session, "acme", "TOKEN", "s3cret", key=key)
+        secrets.set_secret(session, "other", "TOKEN", "x", key=key)
+    lineage = variables.lineage("acme.sales.eu")
+    with session_scope(database) as session:
+        rows = variable_store.variable_rows_in(session, lineage)
+        assert sorted((r.namespace, r.value) for r in rows) == [("acme", "eu"), ("acme.sales", "fr")]
+        assert secret_store.secret_names_in(session, lineage) == [("acme", "TOKEN")]
+
+
+def test_one_lookup_finds_every_kind_of_hashed_token(database):
+    with session_scope(database) as session:
+        user = users.create_user(session, "ana", "correct horse battery", actor="system")
+        session.add(ApiToken(user_id=user.id, name="t", token_hash=hashed_tokens.digest("lnr_a"), prefix="lnr_a"))
+        session.add(LoginSession(user_id=user.id, token_hash=hashed_tokens.digest("lss_a"), expires_at=utcnow()))
+        session.add(
+            ShareLink(
+                token_hash=hashed_tokens.digest("lns_a"), kind="flow", namespace="n", target_id="f", created_by="ana"
+            )
+        )
+    with session_scope(database) as session:
+        assert hashed_tokens.find_by_token(session, ApiToken, "lnr_a").name == "t"
+        assert hashed_tokens.find_by_token(session, LoginSession, "lss_a").user_id == user.id
+        assert hashed_tokens.find_by_token(session, ShareLink, "lns_a").target_id == "f"
+        assert hashed_tokens.find_by_token(session, ApiToken, "lnr_b") is None
+        assert hashed_tokens.find_by_token(session, ApiToken, "lss_a") is None  # a session token is no API token
