@@ -170,6 +170,7 @@ STORE_MAY_IMPORT = {
     "engine.states": "execution and task run states (pure)",
     "engine.flow": "the flow model, which save_flow stores (pure pydantic models)",
     "engine.runtime": "LEVELS, the order of log levels (a leaf module importing nothing from engine)",
+    "engine.errors": "the four kinds of refusal the store raises (pure, imports nothing from engine)",
 }
 
 
