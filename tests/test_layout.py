@@ -210,4 +210,5 @@ def test_the_store_imports_nothing_above_it():
         "engine.retry",
         "engine.spec",
         "engine.triggers",
+        "engine.errors",
     }
