@@ -12,13 +12,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from engine import audit
+from engine.namespaces import lineage
 from engine.store.tables import NamespaceVariable, utcnow
-
-
-def lineage(namespace: str) -> list[str]:
-    """The namespace and its parents, nearest first: ``a.b.c`` -> ``[a.b.c, a.b, a]``."""
-    parts = namespace.split(".")
-    return [".".join(parts[:end]) for end in range(len(parts), 0, -1)]
 
 
 def parse_value(text: str) -> Any:

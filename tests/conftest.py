@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy
 from sqlalchemy import Engine
 
+from engine.config import reset_settings
 from engine.store.database import open_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,3 +68,35 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class _SettingsMonkeyPatch(pytest.MonkeyPatch):
+    """``monkeypatch`` that makes the process read its settings again whenever a test changes the environment:
+    engine/config.py reads ``LANNER_*`` once per process, and a test's ``setenv`` must still take effect."""
+
+    def setenv(self, name: str, value: str, prepend: str | None = None) -> None:
+        super().setenv(name, value, prepend)
+        reset_settings()
+
+    def delenv(self, name: str, raising: bool = True) -> None:
+        super().delenv(name, raising)
+        reset_settings()
+
+    def undo(self) -> None:
+        super().undo()
+        reset_settings()
+
+
+@pytest.fixture
+def monkeypatch() -> Iterator[pytest.MonkeyPatch]:
+    patch = _SettingsMonkeyPatch()
+    yield patch
+    patch.undo()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    """Every test starts from the settings its environment gives, whatever an earlier test read."""
+    reset_settings()
+    yield
+    reset_settings()

@@ -16,7 +16,8 @@ from sqlmodel import Session
 
 from engine import authz, commands
 from engine.access import Action, Principal, can
-from engine.states import State
+from engine.flow_tree import task_ids
+from engine.states import TERMINAL, State
 from engine.store import executions as execution_store
 from engine.store import search
 from engine.store.database import session_scope
@@ -24,7 +25,6 @@ from engine.store.logs import read_logs
 from engine.store.tables import Execution, TaskRunAttempt
 from studio.services import connections, database, graph_of, keep_input_file, log_row, node_run_view, run_view
 
-TERMINAL = search.TERMINAL
 STATES = [s.value for s in State]
 
 
@@ -160,8 +160,8 @@ def act(principal: Principal, action: str, execution_ids: list[str]) -> str:
 def detail(principal: Principal, execution_id: str) -> dict[str, Any]:
     """Everything the execution page shows in its header, with the flow text of the revision that ran, and
     which actions the person may take (the buttons they see; each action checks again)."""
+    from engine.flow_tree import find_task
     from engine.store import flows as flow_store
-    from engine.worker import find_task
 
     with session_scope(database()) as session:
         execution = authz.require_execution(session, principal, Action.READ, execution_id)
@@ -186,24 +186,13 @@ def detail(principal: Principal, execution_id: str) -> dict[str, Any]:
         "held": execution.held,
         "paused": bool(paused),
         "source": source,
-        "task_ids": _all_task_ids([*flow.tasks, *flow.errors, *flow.finally_]),
+        "task_ids": task_ids(flow),
         "resume_inputs": resume_inputs,
         "may_kill": can(principal, Action.KILL, execution.namespace),
         "may_restart": can(principal, Action.RESTART, execution.namespace),
         "may_resume": can(principal, Action.PAUSE, execution.namespace),
         "may_share": can(principal, Action.SHARE, execution.namespace),
     }
-
-
-def _all_task_ids(tasks: list) -> list[str]:
-    from engine.tasks import child_lists
-
-    ids = []
-    for task in tasks:
-        ids.append(task.id)
-        for _, _, children in child_lists(task):
-            ids += _all_task_ids(children)
-    return ids
 
 
 def graph(source: str, runs: dict[str, dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

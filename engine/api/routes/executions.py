@@ -20,7 +20,7 @@ from engine.api.errors import ApiError, label_filters
 from engine.api.guards import refuse_nul
 from engine.api.schemas import ERRORS, ExecutionOut, ExecutionPage, ExecutionRequest, ResumeRequest, TaskRunOut
 from engine.config import load_settings
-from engine.states import State
+from engine.states import TERMINAL, State
 from engine.store import executions as store
 from engine.store import flows as flow_store
 from engine.store import search
@@ -29,7 +29,6 @@ from engine.store.search import ExecutionFilter
 from engine.store.tables import Execution
 
 router = APIRouter(tags=["executions"])
-TERMINAL = {s.value for s in State if s.terminal}
 RECHECK_SECONDS = 5.0  # a live stream re-reads who is watching this often: revoked access ends it
 
 
