@@ -133,6 +133,7 @@ def main(ctx: click.Context, server: str | None, token: str | None) -> None:
     With --server URL (or LANNER_SERVER) and a token (LANNER_TOKEN), the commands that support it act
     on that server through its API, with the token's rights; the others refuse to run.
     """
+    reset_settings()  # each command reads the environment it starts with (a test runs many in one process)
     ctx.obj = {"server": server, "token": token}
 
 
