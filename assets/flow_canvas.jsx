@@ -14,16 +14,17 @@ function TaskIcon({ name, size }) {
   return <Icon size={size || 14} style={{ verticalAlign: "middle", marginRight: 4 }} />;
 }
 
-const STATE_COLOURS = {
-  QUEUED: "#94a3b8", RUNNING: "#3b82f6", SUCCESS: "#16a34a", WARNING: "#d97706", FAILED: "#dc2626",
-  RETRYING: "#a855f7", SKIPPED: "#a3a3a3", KILLED: "#525252", PAUSED: "#0ea5e9",
-};
+// State colours come from engine/palette.py as CSS variables the studio puts on :root (never hard-coded here),
+// so a state looks the same on the canvas, the Gantt chart and the dashboard.
+function stateColour(state) {
+  return state ? `var(--lanner-state-${state.toLowerCase()}, var(--lanner-state-other))` : "var(--lanner-state-other)";
+}
 
 function TaskNode({ data, selected }) {
-  const colour = STATE_COLOURS[data.state] || "#6366f1";
+  const colour = stateColour(data.state);
   return (
     <div className="lanner-node" data-task-id={data.id} data-state={data.state || ""}
-      style={{ border: `2px solid ${data.error ? "#dc2626" : colour}`, borderRadius: 8, padding: "6px 10px",
+      style={{ border: `2px solid ${data.error ? stateColour("FAILED") : colour}`, borderRadius: 8, padding: "6px 10px",
         background: selected ? "#eef2ff" : "white", minWidth: 150, fontSize: 12 }}>
       <Handle type="target" position={Position.Top} />
       <div style={{ fontWeight: 600 }}><TaskIcon name={data.icon} />{data.id.startsWith("$") ? data.title : data.id}</div>
@@ -32,9 +33,9 @@ function TaskNode({ data, selected }) {
         <div className="lanner-node-state" style={{ color: colour, display: "flex", gap: 6 }}>
           <span>{data.state}</span>
           {data.duration ? <span className="lanner-node-duration" style={{ color: "#6b7280" }}>{data.duration}</span> : null}
-          {data.attempts ? <span className="lanner-node-attempts" style={{ color: "#a855f7" }}>{data.attempts}</span> : null}
+          {data.attempts ? <span className="lanner-node-attempts" style={{ color: stateColour("RETRYING") }}>{data.attempts}</span> : null}
         </div>) : null}
-      {data.error ? <div className="lanner-node-error" title={data.error} style={{ color: "#dc2626" }}>⚠ {data.error}</div> : null}
+      {data.error ? <div className="lanner-node-error" title={data.error} style={{ color: stateColour("FAILED") }}>⚠ {data.error}</div> : null}
       <Handle type="source" position={Position.Bottom} />
     </div>
   );
@@ -130,7 +131,7 @@ function Canvas({ nodes, edges, positions, readOnly, flowKey, onDropTask, onConn
   const flowEdges = useMemo(() => (edges || []).map((e) => ({
     id: `${e.source}->${e.target}`, source: e.source, target: e.target, label: e.label || undefined,
     animated: e.relation === "dependency", markerEnd: { type: MarkerType.ArrowClosed },
-    style: e.relation === "error" ? { stroke: "#dc2626", strokeDasharray: "4 2" } : undefined,
+    style: e.relation === "error" ? { stroke: stateColour("FAILED"), strokeDasharray: "4 2" } : undefined,
     data: e, deletable: !readOnly && e.relation === "dependency",
   })), [edges, readOnly]);
 

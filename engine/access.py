@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
+from engine.namespaces import ancestors, is_within, root
+
 
 class Role(StrEnum):
     """Roles from the least to the most powerful; each one may do all the one before it may."""
@@ -105,12 +107,6 @@ class Principal:
     memberships: Mapping[str, Role] = field(default_factory=dict)
 
 
-def ancestors(namespace: str) -> list[str]:
-    """``acme.sales.eu`` -> ``["acme", "acme.sales", "acme.sales.eu"]`` (the namespace itself is the last)."""
-    parts = namespace.split(".")
-    return [".".join(parts[:depth]) for depth in range(1, len(parts) + 1)]
-
-
 def role_in(memberships: Mapping[str, Role], namespace: str) -> Role | None:
     """The highest role granted on ``namespace`` or on any namespace above it; None without any grant."""
     granted = [memberships[name] for name in ancestors(namespace) if name in memberships]
@@ -149,18 +145,14 @@ class SubflowReach(StrEnum):
     ANY = "any"  # every namespace (one team, one installation)
 
 
-def _within(namespace: str, top: str) -> bool:
-    return namespace == top or namespace.startswith(top + ".")
-
-
 def may_start_subflow(caller: str, target: str, reach: SubflowReach | str) -> bool:
     """Whether a flow of namespace ``caller`` may start a flow of namespace ``target``."""
     reach = SubflowReach(reach)
     if reach is SubflowReach.ANY:
         return True
     if reach is SubflowReach.SUBTREE:
-        return _within(target, caller)
-    return _within(target, caller.split(".")[0])
+        return is_within(target, caller)
+    return is_within(target, root(caller))
 
 
 def subflow_reach_rule(caller: str, reach: SubflowReach | str) -> str:
@@ -170,5 +162,4 @@ def subflow_reach_rule(caller: str, reach: SubflowReach | str) -> str:
         return "any namespace"
     if reach is SubflowReach.SUBTREE:
         return f"only {caller} and the namespaces below it"
-    root = caller.split(".")[0]
-    return f"only {root} and the namespaces below it"
+    return f"only {root(caller)} and the namespaces below it"

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from sqlalchemy import false, or_, true
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from engine import errors, login_sessions, tokens, users
 from engine.access import MINIMUM_ROLE, Action, Principal, Role, can
+from engine.namespaces import subtree_condition
 from engine.store import executions as execution_store
 from engine.store import users as user_store
 from engine.store.tables import Execution
@@ -113,8 +114,7 @@ def readable(principal: Principal, column) -> ColumnElement[bool]:
     roots = [name for name, role in principal.memberships.items() if role >= Role.VIEWER]
     if not roots:
         return false()
-    column = col(column)
-    return or_(*[(column == name) | column.startswith(name + ".", autoescape=True) for name in roots])
+    return or_(*[subtree_condition(column, name) for name in roots])
 
 
 def readable_namespace(principal: Principal, namespace: str | None) -> bool:

@@ -12,7 +12,7 @@ from typing import Any
 
 from engine import dag
 from engine.expressions import is_template, parse_template, references, unknown_names
-from engine.tasks import child_lists
+from engine.flow_tree import TaskList, task_lists
 from engine.yaml_source import Path, Positions
 
 
@@ -23,31 +23,6 @@ class Finding:
     at_key: bool = False  # point at the key naming ``path`` rather than at its value
     line_offset: int = 0  # line within a multi-line text value
     find: str | None = None  # a regular expression locating the problem on its line (its group ``at``, if any)
-
-
-@dataclass
-class TaskList:
-    path: Path
-    tasks: list[Any]
-    parallel: bool
-
-
-def task_lists(data: dict) -> Iterator[TaskList]:
-    """Every task list of a flow (raw data), outermost first."""
-    pending: list[TaskList] = [
-        TaskList((name,), data[name], False)
-        for name in ("tasks", "errors", "finally")
-        if isinstance(data.get(name), list)
-    ]
-    while pending:
-        current = pending.pop(0)
-        yield current
-        for index, task in enumerate(current.tasks):
-            if not isinstance(task, dict):
-                continue
-            for spec, label, tasks in child_lists(task):
-                where = (*current.path, index, spec.name) + ((label,) if spec.is_map else ())
-                pending.append(TaskList(where, tasks, spec.parallel))
 
 
 def check_structure(data: dict, positions: Positions) -> list[Finding]:

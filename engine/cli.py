@@ -17,11 +17,12 @@ from sqlalchemy import Engine
 from engine import commands, events, uploads
 from engine.access import Role
 from engine.client import Client, ServerError
-from engine.config import load_settings
+from engine.config import load_settings, reset_settings
 from engine.connection import connect, redis_url
 from engine.follow import follow
 from engine.graph import flow_graph
 from engine.inputs import InputsInvalid
+from engine.levels import LEVELS
 from engine.loader import LoadResult, load_flow, read_source
 from engine.problems import FlowInvalid
 from engine.server import background_engine
@@ -134,6 +135,7 @@ def main(ctx: click.Context, server: str | None, token: str | None) -> None:
     With --server URL (or LANNER_SERVER) and a token (LANNER_TOKEN), the commands that support it act
     on that server through its API, with the token's rights; the others refuse to run.
     """
+    reset_settings()  # each command reads the environment it starts with (a test runs many in one process)
     ctx.obj = {"server": server, "token": token}
 
 
@@ -672,7 +674,7 @@ def execution_resume(execution_id: str, inputs: tuple[str, ...]) -> None:
 @click.argument("execution_id")
 @click.option("--follow", "-f", "follow_lines", is_flag=True, help="Keep printing new lines until it ends.")
 @click.option("--task", "task_id", default=None)
-@click.option("--level", default=None, type=click.Choice(["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]))
+@click.option("--level", default=None, type=click.Choice(LEVELS))
 @click.option("--after", default=0, help="Only lines after this position (a line id).")
 def execution_logs(execution_id: str, follow_lines: bool, task_id: str | None, level: str | None, after: int) -> None:
     """Print an execution's log lines."""
@@ -1199,6 +1201,7 @@ def api_command(port: int, host: str) -> None:
     open_database(settings.database_url)
     with redis_url(settings) as url:
         os.environ["LANNER_REDIS_URL"] = url
+        reset_settings()  # the app reads the settings again, with this URL
         uvicorn.run(create_app(), host=host, port=port, log_level="warning")
 
 

@@ -19,6 +19,7 @@ from sqlmodel import col, select
 from engine import audit, dag, events, uploads
 from engine.config import load_settings
 from engine.errors import Conflict
+from engine.flow_tree import find_task, handler_task_ids, task_ids
 from engine.inputs import InputsInvalid, resolve_inputs
 from engine.queue import enqueue_runs
 from engine.secrets import open_inputs, seal_inputs
@@ -27,8 +28,6 @@ from engine.states import TASK_RUN_TRANSITIONS, State, UserAction, check_transit
 from engine.store import executions as store
 from engine.store.database import session_scope
 from engine.store.tables import Execution, TaskRun, TaskRunAttempt, utcnow
-from engine.task_tree import descendant_ids, find_task
-from engine.tasks import child_lists
 from engine.tasks.flowable import Pause
 
 
@@ -86,27 +85,13 @@ def _audit(session, actor: str, action: audit.AuditAction, execution: Execution)
     audit.record(session, actor, action, execution.namespace, "execution", execution.id, flow=execution.flow_id)
 
 
-def _error_and_finally_ids(flow) -> set[str]:
-    """Tasks of every errors/finally list: they run again, as needed, after a restart."""
-    ids = descendant_ids(flow.errors) | descendant_ids(flow.finally_)
-    pending = list(flow.tasks)
-    while pending:
-        task = pending.pop()
-        for spec, _, children in child_lists(task):
-            if spec.relation in ("error", "finally"):
-                ids |= descendant_ids(children)
-            else:
-                pending += children
-    return ids
-
-
 def restart_execution(engine: Connections, execution_id: str, *, actor: str = audit.SYSTEM) -> None:
     """Run a FAILED or KILLED execution again from its failed tasks: same execution, new attempts."""
     with session_scope(engine.db) as session:
         execution = store.get_execution(session, execution_id)
         target_state = user_action_target(UserAction.RESTART, State(execution.state), execution_id)
         flow = flow_at(session, execution.namespace, execution.flow_id, execution.flow_revision)
-        rerun = _error_and_finally_ids(flow)
+        rerun = handler_task_ids(flow)  # errors/finally tasks run again, as needed, after a restart
         runs = store.task_runs(session, execution_id)
         doomed = [r.id for r in runs if r.task_id in rerun]
         if doomed:
@@ -144,7 +129,7 @@ def replay_execution(engine: Connections, execution_id: str, from_task: str, *, 
         original = store.get_execution(session, execution_id)
         flow = flow_at(session, original.namespace, original.flow_id, original.flow_revision)
         find_task(flow, from_task)  # raises LookupError for an unknown task
-        top = next((t for t in flow.tasks if from_task in descendant_ids([t])), None)
+        top = next((t for t in flow.tasks if from_task in task_ids([t])), None)
         keep: set[str] = set()
         if top is not None:
             order = dag.predecessors([(t.id, t.depends_on) for t in flow.tasks])
@@ -154,7 +139,7 @@ def replay_execution(engine: Connections, execution_id: str, from_task: str, *, 
                 if task_id not in keep:
                     keep.add(task_id)
                     pending += order[task_id]
-        keep_ids = descendant_ids([t for t in flow.tasks if t.id in keep])
+        keep_ids = set(task_ids([t for t in flow.tasks if t.id in keep]))
         replay = create_execution(
             session,
             original.namespace,

@@ -1,14 +1,22 @@
-"""Where Lanner keeps its data and which servers it talks to, from the environment."""
+"""Where Lanner keeps its data, which servers it talks to and its tuning: every ``LANNER_*`` setting, from the
+environment, read once per process (``load_settings()``); nothing else reads a ``LANNER_*`` variable.
+
+A process that changes its own environment afterwards (the ``api`` command learning the embedded Redis' URL,
+a test's ``monkeypatch.setenv``) calls ``reset_settings()`` so the next ``load_settings()`` reads it again.
+"""
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from engine.access import SubflowReach
 
 _REACHES = tuple(reach.value for reach in SubflowReach)
+_YES = ("1", "true", "yes")
 
 
 @dataclass(frozen=True)
@@ -20,6 +28,17 @@ class Settings:
     secret_key: str | None = None  # LANNER_SECRET_KEY: encrypts namespace secrets (see engine/crypto.py)
     subflow_reach: str = "root"  # LANNER_SUBFLOW_REACH: where a flow may start subflows (engine/access.py)
     max_output_bytes: int = 1024 * 1024  # LANNER_MAX_OUTPUT_BYTES: a larger output value fails its task
+    cookie_secure: bool = False  # LANNER_COOKIE_SECURE: the session cookie over HTTPS only
+    expression_timeout: float = 1.0  # LANNER_EXPRESSION_TIMEOUT: seconds one rendering may take
+    expression_max_size: int = 10_000_000  # LANNER_EXPRESSION_MAX_SIZE: most characters/items an expression builds
+    heartbeat_interval: float = 1.0  # LANNER_HEARTBEAT_INTERVAL: seconds between a worker's heartbeats
+    heartbeat_timeout: float = 10.0  # LANNER_HEARTBEAT_TIMEOUT: a worker silent this long is taken for dead
+    sweep_interval: float = 1.0  # LANNER_SWEEP_INTERVAL: seconds between the executor's sweeps
+    stale_after: float = 10.0  # LANNER_STALE_AFTER: an execution untouched this long is looked at again
+    event_claim_idle: float = 10.0  # LANNER_EVENT_CLAIM_IDLE: an event a dead executor held is taken over after it
+    queued_recovery_after: float = 10.0  # LANNER_QUEUED_RECOVERY_AFTER: a queued run without a job gets a new one
+    worker_fork: bool = False  # LANNER_WORKER_FORK=1: RQ's forking worker (for comparison in bench/engine.py)
+    test_pause_before_claim: str | None = None  # LANNER_TEST_PAUSE_BEFORE_CLAIM: a test hook (engine/worker.py)
 
     @property
     def production(self) -> bool:
@@ -30,7 +49,28 @@ class Settings:
         return self.database_url.startswith("sqlite")
 
 
-def load_settings(environ: dict[str, str] | None = None) -> Settings:
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    text = (env.get(name) or "").strip().replace("_", "")
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, not {text!r}") from None
+    if value <= 0:
+        raise ValueError(f"{name} must be more than 0, not {text!r}")
+    return value
+
+
+def _whole_number(env: Mapping[str, str], name: str, default: int, what: str) -> int:
+    text = (env.get(name) or str(default)).strip().replace("_", "")
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"{name} must be a positive number of {what}, not {text!r}")
+    return int(text)
+
+
+def read_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """The settings ``environ`` (default: this process' environment) gives, read now (no cache)."""
     env = os.environ if environ is None else environ
     home = Path(env.get("LANNER_HOME") or ".lanner").expanduser().resolve()
     database_url = env.get("LANNER_DATABASE_URL") or f"sqlite:///{home / 'lanner.db'}"
@@ -39,9 +79,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     reach = (env.get("LANNER_SUBFLOW_REACH") or "root").strip().lower()
     if reach not in _REACHES:
         raise ValueError(f"LANNER_SUBFLOW_REACH must be one of {', '.join(_REACHES)}, not {reach!r}")
-    max_output = (env.get("LANNER_MAX_OUTPUT_BYTES") or "1048576").strip().replace("_", "")
-    if not max_output.isdigit() or int(max_output) < 1:
-        raise ValueError(f"LANNER_MAX_OUTPUT_BYTES must be a positive number of bytes, not {max_output!r}")
     return Settings(
         home=home,
         database_url=database_url,
@@ -49,5 +86,31 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         mode=(env.get("LANNER_MODE") or "development").strip().lower(),
         secret_key=env.get("LANNER_SECRET_KEY") or None,
         subflow_reach=reach,
-        max_output_bytes=int(max_output),
+        max_output_bytes=_whole_number(env, "LANNER_MAX_OUTPUT_BYTES", 1024 * 1024, "bytes"),
+        cookie_secure=(env.get("LANNER_COOKIE_SECURE") or "").strip().lower() in _YES,
+        expression_timeout=_number(env, "LANNER_EXPRESSION_TIMEOUT", 1.0),
+        expression_max_size=_whole_number(env, "LANNER_EXPRESSION_MAX_SIZE", 10_000_000, "items or characters"),
+        heartbeat_interval=_number(env, "LANNER_HEARTBEAT_INTERVAL", 1.0),
+        heartbeat_timeout=_number(env, "LANNER_HEARTBEAT_TIMEOUT", 10.0),
+        sweep_interval=_number(env, "LANNER_SWEEP_INTERVAL", 1.0),
+        stale_after=_number(env, "LANNER_STALE_AFTER", 10.0),
+        event_claim_idle=_number(env, "LANNER_EVENT_CLAIM_IDLE", 10.0),
+        queued_recovery_after=_number(env, "LANNER_QUEUED_RECOVERY_AFTER", 10.0),
+        worker_fork=env.get("LANNER_WORKER_FORK") == "1",
+        test_pause_before_claim=env.get("LANNER_TEST_PAUSE_BEFORE_CLAIM") or None,
     )
+
+
+@functools.cache
+def _process_settings() -> Settings:
+    return read_settings()
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """This process' settings, read from its environment the first time and kept; ``environ``: read those instead."""
+    return _process_settings() if environ is None else read_settings(environ)
+
+
+def reset_settings() -> None:
+    """Forget the kept settings: the next ``load_settings()`` reads the environment again."""
+    _process_settings.cache_clear()

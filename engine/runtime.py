@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR")
+from engine.levels import LEVELS
+
 # A task's lines are written as they come, a batch at a time: the worker holds at most about one batch, and a
 # task that logs faster than the database takes lines waits for it instead of piling them up in memory.
 LOG_BATCH_LINES = 5000

@@ -14,7 +14,6 @@ import contextvars
 import functools
 import json
 import math
-import os
 import re
 import time
 from collections.abc import Iterable, Iterator
@@ -24,6 +23,8 @@ from jinja2 import StrictUndefined, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import generate_lorem_ipsum
 from jinja2.visitor import NodeTransformer
+
+from engine.config import load_settings
 
 #: Integers may hold this many bits (about 30,000 digits): Python needs seconds beyond a few million.
 MAX_INT_BITS = 100_000
@@ -37,11 +38,11 @@ class ExpressionLimit(Exception):
 
 
 def timeout() -> float:
-    return float(os.environ.get("LANNER_EXPRESSION_TIMEOUT") or 1.0)
+    return load_settings().expression_timeout
 
 
 def max_size() -> int:
-    return int(os.environ.get("LANNER_EXPRESSION_MAX_SIZE") or 10_000_000)
+    return load_settings().expression_max_size
 
 
 #: (deadline on time.monotonic(), what ran out when it passes)

@@ -78,7 +78,7 @@ class Scheduler:
         if not execution_id:
             return False
         execution = store.find_execution(session, execution_id)
-        return execution is not None and execution.state not in {s.value for s in TERMINAL}
+        return execution is not None and execution.state not in TERMINAL
 
     def _schedule(self, flow: Flow, trigger: ScheduleTrigger, now: dt.datetime) -> list[str]:
         with session_scope(self.db) as session:

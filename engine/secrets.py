@@ -23,10 +23,10 @@ from sqlmodel import Session
 
 from engine import audit
 from engine.crypto import SecretKey, load_key
+from engine.namespaces import lineage
 from engine.runtime import ConfigurationError
 from engine.store import secrets as store
 from engine.store.tables import Execution, TaskRun, TriggerState
-from engine.variables import lineage
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,99}$")
 MASK = "****"  # what a secret input's value is stored and shown as

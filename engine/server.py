@@ -15,7 +15,6 @@ from engine.config import Settings
 from engine.connection import connect
 from engine.executor import Executor
 from engine.store.database import open_database
-from engine.worker import HEARTBEAT_TIMEOUT
 
 
 def run_executor(settings: Settings, redis_url: str, stop: threading.Event | None = None) -> None:
@@ -23,11 +22,11 @@ def run_executor(settings: Settings, redis_url: str, stop: threading.Event | Non
     executor = Executor(
         open_database(settings.database_url),
         connect(redis_url),
-        heartbeat_timeout=HEARTBEAT_TIMEOUT,
-        sweep_interval=float(os.environ.get("LANNER_SWEEP_INTERVAL", "1")),
-        stale_after=float(os.environ.get("LANNER_STALE_AFTER", "10")),
-        claim_idle=float(os.environ.get("LANNER_EVENT_CLAIM_IDLE", "10")),
-        queued_recovery_after=float(os.environ.get("LANNER_QUEUED_RECOVERY_AFTER", "10")),
+        heartbeat_timeout=settings.heartbeat_timeout,
+        sweep_interval=settings.sweep_interval,
+        stale_after=settings.stale_after,
+        claim_idle=settings.event_claim_idle,
+        queued_recovery_after=settings.queued_recovery_after,
     )
     executor.run(stop)
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlmodel import Session
 
 from engine import audit
+from engine.namespaces import lineage
 from engine.store import variables as store
 from engine.store.tables import NamespaceVariable
 
@@ -23,12 +24,6 @@ def check_name(name: str) -> None:
     """Raises ``ValueError`` for a name a flow could not read as ``vars.<name>``."""
     if not NAME.match(name):
         raise ValueError(f"'{name}' is not a variable name: letters, digits and '_' (read as vars.{name or 'name'})")
-
-
-def lineage(namespace: str) -> list[str]:
-    """The namespace and its parents, nearest first: ``a.b.c`` -> ``[a.b.c, a.b, a]``."""
-    parts = namespace.split(".")
-    return [".".join(parts[:end]) for end in range(len(parts), 0, -1)]
 
 
 def parse_value(text: str) -> Any:

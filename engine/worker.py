@@ -27,6 +27,7 @@ from engine import events
 from engine.config import load_settings
 from engine.crypto import DecryptionFailed, SecretKeyMissing
 from engine.expressions import ExpressionError, render
+from engine.flow_tree import find_task  # also importable from here, as before
 from engine.progress import context_for
 from engine.queue import TASK_QUEUE
 from engine.rendered import RenderedMismatch, fit
@@ -37,12 +38,9 @@ from engine.states import State
 from engine.store import executions as store
 from engine.store.database import open_database, session_scope
 from engine.store.logs import write_logs
-from engine.task_tree import find_task
 from engine.tasks import Task
 from engine.tasks.base import LogLevel
 
-HEARTBEAT_INTERVAL = float(os.environ.get("LANNER_HEARTBEAT_INTERVAL", "1"))
-HEARTBEAT_TIMEOUT = float(os.environ.get("LANNER_HEARTBEAT_TIMEOUT", "10"))
 _database = None
 
 
@@ -85,7 +83,7 @@ class _Beat(threading.Thread):
         self.shipper = threading.Thread(target=self.ship, daemon=True)
 
     def beat(self) -> None:
-        self.r.set(self.key, b"1", px=int(HEARTBEAT_TIMEOUT * 1000))
+        self.r.set(self.key, b"1", px=int(load_settings().heartbeat_timeout * 1000))
 
     def ship(self) -> None:
         while not self.stopped.wait(0.2):
@@ -99,7 +97,7 @@ class _Beat(threading.Thread):
             try:
                 if time.monotonic() >= next_beat:
                     self.beat()
-                    next_beat = time.monotonic() + HEARTBEAT_INTERVAL
+                    next_beat = time.monotonic() + load_settings().heartbeat_interval
             except Exception:  # noqa: S110 - a blip must not kill the task; the next beat retries
                 pass
 
@@ -121,7 +119,7 @@ def _kill_requested(r: redis.Redis, execution_id: str) -> bool:
 def _pause_before_claim() -> None:
     """Test hook: with LANNER_TEST_PAUSE_BEFORE_CLAIM=FILE, the first worker to get here writes its pid to FILE
     and waits, holding a job RQ handed it but not the run, so a test can kill it at that moment."""
-    marker = os.environ.get("LANNER_TEST_PAUSE_BEFORE_CLAIM")
+    marker = load_settings().test_pause_before_claim
     if not marker:
         return
     try:
@@ -239,7 +237,7 @@ class LannerWorker(SimpleWorker):
 
 def worker_class() -> type:
     """``LANNER_WORKER_FORK=1`` picks RQ's forking worker instead (for comparison in ``bench/engine.py``)."""
-    if os.environ.get("LANNER_WORKER_FORK") == "1":
+    if load_settings().worker_fork:
         from rq import Worker
 
         return Worker

@@ -12,24 +12,14 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-# The canvas' state colours (assets/flow_canvas.jsx), so a state looks the same everywhere.
-STATE_COLORS = {
-    "SUCCESS": "#16a34a",
-    "WARNING": "#d97706",
-    "FAILED": "#dc2626",
-    "KILLED": "#525252",
-    "RUNNING": "#3b82f6",
-    "QUEUED": "#94a3b8",
-    "CREATED": "#94a3b8",
-    "RETRYING": "#a855f7",
-    "SKIPPED": "#a3a3a3",
-    "PAUSED": "#0ea5e9",
-}
-OTHER_STATE_COLOR = "#a78bfa"  # KILLING, CANCELLED and any newer state
+from engine.levels import LEVELS
+from engine.palette import ACCENT_COLOUR, level_colour, state_colour
+from engine.states import State
+
+# Colours come from engine/palette.py, so a state looks the same here, on the Gantt chart and on the canvas.
 STATE_ORDER = ["SUCCESS", "WARNING", "FAILED", "KILLED", "CANCELLED", "SKIPPED", "RUNNING", "PAUSED", "RETRYING",
                "KILLING", "QUEUED", "CREATED"]  # fmt: skip
-LEVEL_COLORS = {"ERROR": "#dc2626", "WARN": "#d97706", "INFO": "#3b82f6", "DEBUG": "#94a3b8", "TRACE": "#cbd5e1"}
-LEVEL_ORDER = ["ERROR", "WARN", "INFO", "DEBUG", "TRACE"]
+LEVEL_ORDER = list(reversed(LEVELS))  # the worst first
 AVERAGE = "avg duration (s)"
 
 
@@ -64,7 +54,7 @@ def per_day_figure(per_day: dict[str, Any], days: list[str]) -> go.Figure:
             name=state,
             x=days,
             y=[counts.get((day, state), 0) for day in days],
-            marker_color=STATE_COLORS.get(state, OTHER_STATE_COLOR),
+            marker_color=state_colour(state),
             customdata=[[day, state] for day in days],
             hovertemplate="%{customdata[0]}<br>%{customdata[1]}: %{y}<extra></extra>",
         )
@@ -130,12 +120,15 @@ def durations_figure(durations: dict[str, Any]) -> go.Figure:
         x=xs,
         y=[p["duration_s"] for p in points],
         mode="markers",
-        marker={"color": "#6366f1", "size": 7},
+        marker={"color": ACCENT_COLOUR, "size": 7},
         customdata=[p["id"] for p in points],
         hovertemplate="%{x}<br>%{y:.2f} s<br>%{customdata}<extra></extra>",
     )
     ends = [min(xs), max(xs)] if xs else []
-    for name, value, color in (("p50", durations["p50_s"], "#16a34a"), ("p95", durations["p95_s"], "#dc2626")):
+    for name, value, color in (
+        ("p50", durations["p50_s"], state_colour(State.SUCCESS)),
+        ("p95", durations["p95_s"], state_colour(State.FAILED)),
+    ):
         if value is not None and ends:
             figure.add_scatter(
                 name=f"{name} {value:g} s",
@@ -186,7 +179,7 @@ def tasks_figure(tasks: list[dict[str, Any]]) -> go.Figure:
             upperfence=[t["max_s"] for t in timed],
             mean=[t["avg_s"] for t in timed],
             boxmean=True,
-            marker_color="#6366f1",
+            marker_color=ACCENT_COLOUR,
             customdata=[t["task_id"] for t in timed],
         )
     return _layout(figure, showlegend=False, yaxis={"title": "seconds", "rangemode": "tozero"})
@@ -201,7 +194,7 @@ def logs_figure(rows: list[dict[str, Any]], days: list[str]) -> go.Figure:
             name=level,
             x=days,
             y=[counts.get((day, level), 0) for day in days],
-            marker_color=LEVEL_COLORS.get(level, OTHER_STATE_COLOR),
+            marker_color=level_colour(level),
             customdata=[[day, level] for day in days],
         )
     return _layout(figure, barmode="stack", xaxis=_day_axis(days), yaxis=_count_axis("lines", _totals(rows, days)))

@@ -7,11 +7,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-STATE_COLOURS = {
-    "CREATED": "#94a3b8", "QUEUED": "#94a3b8", "RUNNING": "#3b82f6", "SUCCESS": "#16a34a", "WARNING": "#d97706",
-    "FAILED": "#dc2626", "RETRYING": "#a855f7", "SKIPPED": "#a3a3a3", "KILLED": "#525252", "KILLING": "#525252",
-    "PAUSED": "#0ea5e9", "CANCELLED": "#737373",
-}  # fmt: skip
+from engine.palette import state_colour
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:
@@ -36,7 +32,7 @@ def gantt_figure(spans: list[dict[str, Any]], now: dt.datetime) -> go.Figure:
             y=[span["label"] for span in chosen],
             base=[span["start"].isoformat() for span in chosen],
             x=[max(_millis(span["start"], end), 1) for span, end in zip(chosen, ends, strict=True)],
-            marker_color=STATE_COLOURS.get(state, "#6366f1"),
+            marker_color=state_colour(state),
             customdata=[[span["task_id"], span["attempt"]] for span in chosen],
             hovertemplate="%{y}<br>%{base|%H:%M:%S.%L} + %{x:.0f} ms<extra>" + state + "</extra>",
         )

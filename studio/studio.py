@@ -3,6 +3,7 @@
 import reflex as rx
 
 from engine.api import create_app
+from engine.palette import css_variables
 from studio.pages import (
     account,
     audit,
@@ -21,7 +22,12 @@ from studio.session import ForgetOtherSignIns, SessionState, on_backend_error
 
 # The REST API (engine/api) is served by the studio's backend under /api/v1. Refused access raised by any event
 # handler (engine.authz) becomes a redirect to the sign-in page or a message, in one place.
-app = rx.App(api_transformer=create_app(), backend_exception_handler=on_backend_error)
+# The state and level colours (engine/palette.py) reach the canvas' JSX as CSS variables on :root.
+app = rx.App(
+    api_transformer=create_app(),
+    backend_exception_handler=on_backend_error,
+    head_components=[rx.el.style(css_variables())],
+)
 app.add_middleware(ForgetOtherSignIns())  # one person's page states are never shown to the next
 
 

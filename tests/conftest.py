@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy
 from sqlalchemy import Engine
 
+from engine.config import reset_settings
 from engine.connection import embedded_redis
 from engine.store.database import open_database
 from tests.support.postgres import POSTGRES_URL, postgres_admin
@@ -59,3 +60,35 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         return
     with embedded_redis(tmp_path_factory.mktemp("redis")) as url:
         yield url
+
+
+class _SettingsMonkeyPatch(pytest.MonkeyPatch):
+    """``monkeypatch`` that makes the process read its settings again whenever a test changes the environment:
+    engine/config.py reads ``LANNER_*`` once per process, and a test's ``setenv`` must still take effect."""
+
+    def setenv(self, name: str, value: str, prepend: str | None = None) -> None:
+        super().setenv(name, value, prepend)
+        reset_settings()
+
+    def delenv(self, name: str, raising: bool = True) -> None:
+        super().delenv(name, raising)
+        reset_settings()
+
+    def undo(self) -> None:
+        super().undo()
+        reset_settings()
+
+
+@pytest.fixture
+def monkeypatch() -> Iterator[pytest.MonkeyPatch]:
+    patch = _SettingsMonkeyPatch()
+    yield patch
+    patch.undo()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    """Every test starts from the settings its environment gives, whatever an earlier test read."""
+    reset_settings()
+    yield
+    reset_settings()

@@ -1,6 +1,7 @@
 """Project rules that code review would otherwise have to remember."""
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -169,7 +170,8 @@ def test_the_sql_scan_sees_queries():
 STORE_MAY_IMPORT = {
     "engine.states": "execution and task run states (pure)",
     "engine.flow": "the flow model, which save_flow stores (pure pydantic models)",
-    "engine.runtime": "LEVELS, the order of log levels (a leaf module importing nothing from engine)",
+    "engine.levels": "the log levels and their order (pure, a leaf module)",
+    "engine.namespaces": "the namespace hierarchy and its SQL subtree condition (pure)",
     "engine.errors": "the four kinds of refusal the store raises (pure, imports nothing from engine)",
 }
 
@@ -211,4 +213,70 @@ def test_the_store_imports_nothing_above_it():
         "engine.spec",
         "engine.triggers",
         "engine.errors",
+        "engine.levels",
+        "engine.namespaces",
     }
+
+
+def _python_sources() -> list[Path]:
+    return [path for part in ("engine", "studio") for path in (ROOT / part).rglob("*.py")]
+
+
+def test_only_the_settings_read_lanner_variables():
+    """Every LANNER_* setting is read once, by engine/config.py; a child's environment may still be written."""
+    reads = re.compile(r"""(?:environ\.get|getenv)\(\s*["']LANNER_|environ\[\s*["']LANNER_[A-Z_]*["']\s*\](?!\s*=)""")
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in _python_sources()
+        if path != ROOT / "engine" / "config.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if reads.search(line)
+    ]
+    assert offenders == []
+
+
+def test_the_terminal_states_are_defined_once():
+    """engine/states.py TERMINAL is the set (its members compare equal to their strings): nobody copies it."""
+    copies = re.compile(r"^\s*(?:[A-Z_]*TERMINAL|RUN_ENDED)\s*=|\bif\s+s\.terminal\s*\}")
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in _python_sources()
+        if path != ROOT / "engine" / "states.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if copies.search(line)
+    ]
+    assert offenders == []
+
+
+def test_log_levels_are_defined_once():
+    spelled_out = re.compile(r"""["']TRACE["'],\s*["']DEBUG["'],\s*["']INFO["']""")
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in _python_sources()
+        if path != ROOT / "engine" / "levels.py" and spelled_out.search(path.read_text())
+    ]
+    assert offenders == []
+
+
+def test_every_state_and_level_has_one_colour():
+    from engine.levels import LogLevel
+    from engine.palette import LEVEL_COLOURS, STATE_COLOURS, css_variable, css_variables
+    from engine.states import State
+
+    assert set(STATE_COLOURS) == set(State) and set(LEVEL_COLOURS) == set(LogLevel)
+    stylesheet = css_variables()
+    for state, colour in STATE_COLOURS.items():
+        assert f"{css_variable(state)}: {colour};" in stylesheet
+
+
+def test_colours_are_not_copied_out_of_the_palette():
+    """The canvas' JSX reads state colours as CSS variables and Python modules import the table."""
+    from engine.palette import LEVEL_COLOURS, STATE_COLOURS
+
+    palette = {colour.lower() for colour in [*STATE_COLOURS.values(), *LEVEL_COLOURS.values()]}
+    canvas = (ROOT / "assets" / "flow_canvas.jsx").read_text().lower()
+    assert sorted(colour for colour in palette if colour in canvas) == []
+    assert "var(--lanner-state-" in canvas
+    tables = re.compile(r"""["'](?:SUCCESS|FAILED|RUNNING)["']\s*:\s*["']#""")
+    offenders = [str(path.relative_to(ROOT)) for path in _python_sources() if tables.search(path.read_text())]
+    assert offenders == []

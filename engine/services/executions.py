@@ -18,6 +18,7 @@ from engine import authz, commands
 from engine.access import Action, Principal
 from engine.commands import Connections
 from engine.errors import NotFound
+from engine.flow_tree import find_task, task_ids
 from engine.inputs import Input
 from engine.services.execution_start import flow_at
 from engine.services.views import AttemptView, ExecutionPageView, ExecutionView, LogLineView
@@ -29,7 +30,6 @@ from engine.store.database import session_scope
 from engine.store.logs import read_logs
 from engine.store.search import ExecutionFilter
 from engine.store.tables import Execution
-from engine.task_tree import all_tasks, find_task
 
 __all__ = ["ExecutionFilter"]  # the search filter adapters fill (its ``where`` is set here)
 
@@ -223,4 +223,4 @@ def ran_flow(db: Engine, principal: Principal, execution_id: str) -> RanFlow:
         view = ExecutionView.of(execution, runs)
     paused = sorted({r.task_id for r in runs if r.state == State.PAUSED.value})
     resume_inputs = [i for task_id in paused for i in getattr(find_task(flow, task_id), "on_resume", [])]
-    return RanFlow(view, source, [t.id for t in all_tasks(flow)], paused, resume_inputs)
+    return RanFlow(view, source, task_ids(flow), paused, resume_inputs)

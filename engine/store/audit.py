@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from engine.namespaces import subtree_condition
 from engine.store.tables import AuditEvent
 
 # Actors that are not people: the engine itself, a webhook call, a visitor through a share link.
@@ -83,11 +84,7 @@ def events(
     """
     statement = select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(limit)
     if namespace is not None:
-        statement = statement.where(
-            (AuditEvent.namespace == namespace)
-            # autoescape: "_" is a LIKE wildcard and is allowed in namespace names
-            | col(AuditEvent.namespace).startswith(namespace + ".", autoescape=True)
-        )
+        statement = statement.where(subtree_condition(col(AuditEvent.namespace), namespace))
     if before is not None:
         statement = statement.where(col(AuditEvent.id) < before)
     if actor is not None:

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from engine.errors import NotFound
 from engine.flow import Flow
+from engine.namespaces import ancestors, subtree_condition
 from engine.store import audit
 from engine.store.tables import FlowRecord, FlowRevision, Namespace, utcnow
 
@@ -53,9 +54,7 @@ def source_hash(source: str) -> str:
 
 def ensure_namespace(session: Session, name: str) -> None:
     """Create ``name`` and each of its parents (``acme``, ``acme.sales``) if they do not exist."""
-    parts = name.split(".")
-    for depth in range(1, len(parts) + 1):
-        prefix = ".".join(parts[:depth])
+    for prefix in ancestors(name):
         if session.get(Namespace, prefix) is None:
             session.add(Namespace(name=prefix))
     session.flush()
@@ -161,10 +160,7 @@ def list_flows(
     if where is not None:
         statement = statement.where(where)
     if namespace:
-        within = FlowRecord.namespace == namespace
-        if children:
-            escaped = namespace.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            within = within | col(FlowRecord.namespace).like(f"{escaped}.%", escape="\\")
+        within = subtree_condition(FlowRecord.namespace, namespace) if children else FlowRecord.namespace == namespace
         statement = statement.where(within)
     return list(session.exec(statement.order_by(FlowRecord.namespace, FlowRecord.flow_id)))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, insert
 from sqlmodel import Session, col, select
 
+from engine.levels import at_or_above
 from engine.store.tables import LogLine
 
 
@@ -51,13 +52,11 @@ def read_logs(
     min_level: str | None = None,
 ) -> list[LogLine]:
     """Lines of an execution with an id greater than ``after``, oldest first."""
-    from engine.runtime import LEVELS
-
     statement = select(LogLine).where(LogLine.execution_id == execution_id, col(LogLine.id) > after)
     if task_id:
         statement = statement.where(LogLine.task_id == task_id)
     if min_level:
-        statement = statement.where(col(LogLine.level).in_(LEVELS[LEVELS.index(min_level.upper()) :]))
+        statement = statement.where(col(LogLine.level).in_(at_or_above(min_level)))
     return list(session.exec(statement.order_by(col(LogLine.id)).limit(limit)))
 
 

@@ -10,10 +10,10 @@ from sqlalchemy import delete, func, or_
 from sqlmodel import Session, col, select
 
 from engine.errors import Conflict
-from engine.states import State
+from engine.namespaces import subtree_condition
+from engine.states import TERMINAL
 from engine.store.tables import Execution, LogLine, TaskRun, TaskRunAttempt
 
-TERMINAL = frozenset(s.value for s in State if s.terminal)
 SORTABLE = {
     "created": Execution.created_at,
     "started": Execution.started_at,
@@ -44,10 +44,7 @@ def _statement(wanted: ExecutionFilter):
     if wanted.where is not None:
         statement = statement.where(wanted.where)
     if wanted.namespace:
-        statement = statement.where(
-            (Execution.namespace == wanted.namespace)
-            | col(Execution.namespace).startswith(wanted.namespace + ".", autoescape=True)
-        )
+        statement = statement.where(subtree_condition(Execution.namespace, wanted.namespace))
     if wanted.flow_id:
         statement = statement.where(Execution.flow_id == wanted.flow_id)
     if wanted.states:

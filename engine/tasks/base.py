@@ -11,16 +11,9 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 from pydantic import Field
 
 from engine.durations import Duration
+from engine.levels import LogLevel
 from engine.retry import Retry
 from engine.spec import Computed, Spec, TaskId
-
-
-class LogLevel(StrEnum):
-    TRACE = "TRACE"
-    DEBUG = "DEBUG"
-    INFO = "INFO"
-    WARN = "WARN"
-    ERROR = "ERROR"
 
 
 class Group(StrEnum):

@@ -2,6 +2,8 @@
 
 import reflex as rx
 
+from engine.levels import LogLevel, at_or_above
+
 
 def log_line(line: dict) -> rx.Component:
     return rx.text(
@@ -12,9 +14,7 @@ def log_line(line: dict) -> rx.Component:
 def log_filters(level, on_level, search, on_search, shown) -> rx.Component:
     """The level select, the search box (typing settles for 200 ms before filtering) and the count shown."""
     return rx.fragment(
-        rx.select(
-            ["ALL", "DEBUG", "INFO", "WARN", "ERROR"], value=level, on_change=on_level, size="1", name="log-level"
-        ),
+        rx.select(["ALL", *at_or_above(LogLevel.DEBUG)], value=level, on_change=on_level, size="1", name="log-level"),
         rx.input(
             placeholder="Search the logs", value=search, on_change=on_search.debounce(200), size="1", id="log-search"
         ),

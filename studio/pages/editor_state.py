@@ -19,7 +19,6 @@ from studio.services import executions as runs
 from studio.session import SessionState
 
 EDITOR_TEXT = "the editor"
-RUN_ENDED = frozenset(state.value for state in TERMINAL)
 
 
 class EditorState(SessionState):
@@ -347,7 +346,7 @@ class EditorState(SessionState):
         if status["logs"]:
             self._log_position = status["logs"][-1]["id"]
             self.log_lines = (self.log_lines + status["logs"])[-500:]
-        return status["state"] in RUN_ENDED
+        return status["state"] in TERMINAL
 
     @rx.event(background=True)
     async def follow_run(self):
@@ -374,7 +373,7 @@ class EditorState(SessionState):
 
     @rx.var
     def run_ended(self) -> bool:
-        return self.execution_state in RUN_ENDED
+        return self.execution_state in TERMINAL
 
     @rx.event
     def kill_run(self) -> None:

@@ -21,6 +21,7 @@ from engine import authz, uploads, yaml_edit
 from engine.access import Action, Principal
 from engine.config import load_settings
 from engine.graph import flow_graph
+from engine.levels import LEVELS
 from engine.loader import load_flow
 from engine.services import executions as execution_service
 from engine.services import flows as flow_service
@@ -301,7 +302,7 @@ def run_view(run: TaskRunView) -> dict[str, Any]:
     }
 
 
-LOG_LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]
+LOG_LEVELS = list(LEVELS)
 
 
 def log_row(line: Any) -> dict[str, Any]:
@@ -329,7 +330,7 @@ def visible_logs(lines: list[dict[str, Any]], *, task_id: str, level: str, searc
 
 def _raw_task(text: str, task_id: str) -> dict[str, Any] | None:
     """A task as written in the YAML (plain data), wherever it is nested; None if absent or unparsable."""
-    from engine.checks import task_lists
+    from engine.flow_tree import task_lists
     from engine.yaml_source import parse_yaml
 
     data = parse_yaml(text).data
@@ -388,7 +389,7 @@ def expression_names(text: str, task_outputs: dict[str, Any] | None = None) -> l
         if isinstance(i, dict) and i.get("id")
     ]
     names += [{"label": f"vars.{name}", "detail": "variable"} for name in data.get("variables") or {}]
-    from engine.checks import task_lists
+    from engine.flow_tree import task_lists
 
     for found in task_lists(data):
         for task in found.tasks:

@@ -16,12 +16,10 @@ from engine.access import Action, Principal, can
 from engine.services import executions as service
 from engine.services.executions import ExecutionFilter
 from engine.services.views import AttemptView, ExecutionView, TaskRunView
-from engine.states import TERMINAL as TERMINAL_STATES
-from engine.states import State
+from engine.states import TERMINAL, State
 from engine.store.search import ExecutionRunning
 from studio.services import connections, database, graph_of, keep_input_file, log_row, node_run_view, run_view
 
-TERMINAL = frozenset(s.value for s in TERMINAL_STATES)
 STATES = [s.value for s in State]
 
 

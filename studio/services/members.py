@@ -8,7 +8,8 @@ with the namespace they come from; they are changed on that namespace, not this 
 from __future__ import annotations
 
 from engine import authz, users
-from engine.access import Action, Principal, Role, ancestors
+from engine.access import Action, Principal, Role
+from engine.namespaces import ancestors
 from engine.store.database import session_scope
 from engine.store.tables import User
 from studio.services import database

@@ -9,7 +9,7 @@ import json
 import re
 from typing import Any
 
-from engine import authz, secrets, variables
+from engine import authz, namespaces, secrets, variables
 from engine.access import Action, Principal
 from engine.spec import NAMESPACE_PATTERN
 from engine.store.database import session_scope
@@ -29,7 +29,7 @@ def settings(principal: Principal, namespace: str) -> dict[str, list[dict[str, s
     from sqlmodel import col, select
 
     authz.require(principal, Action.READ, namespace)
-    lineage = variables.lineage(namespace)
+    lineage = namespaces.lineage(namespace)
     with session_scope(database()) as session:
         found = list(session.exec(select(NamespaceVariable).where(col(NamespaceVariable.namespace).in_(lineage))))
         secret_rows = select(NamespaceSecret.namespace, NamespaceSecret.name)

@@ -17,6 +17,7 @@ from engine import authz, share_links
 from engine.access import Action, Principal
 from engine.services.views import ExecutionView
 from engine.share_links import ShareKind
+from engine.states import TERMINAL
 from engine.store import executions as execution_store
 from engine.store import flows as flow_store
 from engine.store.database import session_scope
@@ -157,7 +158,7 @@ def _execution_view(session, link: ShareLink) -> dict[str, Any]:
         "state": execution.state,
         "created": _when(execution.created_at),
         "duration": runs._duration(execution.duration_ms),
-        "running": execution.state not in runs.TERMINAL,
+        "running": execution.state not in TERMINAL,
         "error": execution.error or "",
         "nodes": nodes,
         "edges": edges,

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from engine import authz
+from engine import authz, palette
 from studio import charts
 from studio.services import history
 
@@ -58,13 +58,14 @@ def test_per_day_click_names_the_day_and_state():
 def test_queued_and_created_share_a_colour_and_unknown_states_get_one():
     figure = charts.per_day_figure(
         {
-            "counts": [{"day": DAYS[0], "state": s, "count": 1} for s in ("QUEUED", "CREATED", "KILLING")],
+            "counts": [{"day": DAYS[0], "state": s, "count": 1} for s in ("QUEUED", "CREATED", "KILLING", "NEWER")],
             "durations": [],
         },
         DAYS[:1],
     )
     colors = {t["name"]: t["marker"]["color"] for t in traces(figure) if t["type"] == "bar"}
-    assert colors == {"QUEUED": "#94a3b8", "CREATED": "#94a3b8", "KILLING": charts.OTHER_STATE_COLOR}
+    # KILLING has its colour in the one palette now (the Gantt chart already drew it so)
+    assert colors == {"QUEUED": "#94a3b8", "CREATED": "#94a3b8", "KILLING": "#525252", "NEWER": palette.OTHER_COLOUR}
 
 
 DURATIONS = {

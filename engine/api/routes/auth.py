@@ -7,7 +7,6 @@ websocket state and the cookie is set by the server (JavaScript cannot read it).
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -21,6 +20,7 @@ from engine import audit, authz, login_limit, login_sessions, users
 from engine.api.deps import Caller, connections
 from engine.api.errors import ApiError
 from engine.api.guards import refuse_nul
+from engine.config import load_settings
 from engine.login_sessions import COOKIE_NAME, LIFETIME
 
 router = APIRouter(tags=["auth"])
@@ -65,7 +65,7 @@ def _client(request: Request) -> str | None:
 
 
 def _secure(request: Request) -> bool:
-    return request.url.scheme == "https" or os.environ.get("LANNER_COOKIE_SECURE", "") in ("1", "true", "yes")
+    return request.url.scheme == "https" or load_settings().cookie_secure
 
 
 def _signed_in(request: Request, response: Response, plain: str) -> Response:

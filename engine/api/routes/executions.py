@@ -28,7 +28,6 @@ from engine.states import State
 from engine.store.tables import LogLine
 
 router = APIRouter(tags=["executions"])
-TERMINAL = {s.value for s in State if s.terminal}
 RECHECK_SECONDS = 5.0  # a live stream re-reads who is watching this often: revoked access ends it
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
@@ -13,10 +13,11 @@ from engine.access import Action
 from engine.api.deps import Caller, connections
 from engine.api.routes.executions import allowed_execution
 from engine.api.schemas import ERRORS, LogLineOut
+from engine.levels import LogLevel
 from engine.store.logs import read_logs
 
 router = APIRouter(tags=["logs"])
-Level = Literal["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]
+Level = LogLevel
 DOWNLOAD_PAGE = 2000  # lines read (and held) at a time while a download streams
 
 
