@@ -42,3 +42,16 @@ def test_top_level_layout():
         "examples",
     ):
         assert (ROOT / name).exists(), name
+
+
+def test_lanner_help_loads_neither_the_studio_nor_the_worker_nor_the_api():
+    # `lanner --help` and the quick commands must start fast: the worker (RQ), the executor and the API app load
+    # only in the commands that run them.
+    heavy = ("reflex", "engine.worker", "rq.worker", "engine.server", "engine.executor", "engine.api", "uvicorn")
+    code = (
+        "import sys\nfrom click.testing import CliRunner\nfrom engine.cli import main\n"
+        "done = CliRunner().invoke(main, ['--help'])\nassert done.exit_code == 0, done.output\n"
+        f"print(','.join(name for name in {heavy!r} if name in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert loaded.stdout.strip() == ""
