@@ -108,7 +108,6 @@ SQL_ALLOWED = {
     "engine/tasks/sql.py": "the `sql` task type runs its user's query against their database, not Lanner's",
     # Moved onto the services and the store by the helpers working on them in parallel (issue 13); remove
     # each entry when its module is clean:
-    "engine/cli.py": "CLI commands (the CLI becomes a package over the services)",
     "engine/commands.py": "kill/restart/resume (they go through the transition table in the services)",
     "engine/api/routes/namespaces.py": "API adapter (onto the services)",
     "engine/api/routes/triggers.py": "API adapter (onto the services)",
@@ -280,3 +279,16 @@ def test_colours_are_not_copied_out_of_the_palette():
     tables = re.compile(r"""["'](?:SUCCESS|FAILED|RUNNING)["']\s*:\s*["']#""")
     offenders = [str(path.relative_to(ROOT)) for path in _python_sources() if tables.search(path.read_text())]
     assert offenders == []
+
+
+def test_lanner_help_loads_neither_the_studio_nor_the_worker_nor_the_api():
+    # `lanner --help` and the quick commands must start fast: the worker (RQ), the executor and the API app load
+    # only in the commands that run them.
+    heavy = ("reflex", "engine.worker", "rq.worker", "engine.server", "engine.executor", "engine.api", "uvicorn")
+    code = (
+        "import sys\nfrom click.testing import CliRunner\nfrom engine.cli import main\n"
+        "done = CliRunner().invoke(main, ['--help'])\nassert done.exit_code == 0, done.output\n"
+        f"print(','.join(name for name in {heavy!r} if name in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert loaded.stdout.strip() == ""

@@ -33,6 +33,12 @@ def get_trigger_state(session: Session, namespace: str, flow_id: str, trigger_id
     return session.get(TriggerState, (namespace, flow_id, trigger_id))
 
 
+def trigger_states_of(session: Session, namespace: str, flow_id: str) -> dict[str, TriggerState]:
+    """The stored state of each trigger of a flow, by trigger id; a trigger never seen by the scheduler has none."""
+    statement = select(TriggerState).where(TriggerState.namespace == namespace, TriggerState.flow_id == flow_id)
+    return {state.trigger_id: state for state in session.exec(statement)}
+
+
 def ensure_trigger_state(
     session: Session, namespace: str, flow_id: str, trigger_id: str, data: dict[str, Any]
 ) -> TriggerState:

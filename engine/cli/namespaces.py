@@ -1,0 +1,146 @@
+"""``lanner secret ...`` and ``lanner variable ...``: what a namespace gives the flows in it and below it."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from engine import secrets, variables
+from engine.cli import target
+from engine.cli.arguments import namespace_name
+from engine.cli.output import fail, print_json
+from engine.crypto import SecretKeyMissing, generate_key, key_from_text, load_key
+
+
+@click.group()
+def secret() -> None:
+    """Namespace secrets, read by secret('NAME'); stored encrypted with LANNER_SECRET_KEY."""
+
+
+@secret.command("set")
+@click.argument("namespace")
+@click.argument("name")
+@click.option("--value-stdin", is_flag=True, help="Read the value from standard input (one trailing newline dropped).")
+def secret_set(namespace: str, name: str, value_stdin: bool) -> None:
+    """Set a secret on a namespace (its flows and those of the namespaces below it read it).
+
+    The value is asked for without echo; it is never an argument, so it stays out of shell history.
+    """
+    if value_stdin or not sys.stdin.isatty():
+        value = sys.stdin.read()
+        value = value[:-1] if value.endswith("\n") else value
+    else:
+        value = click.prompt(f"value of {name}", hide_input=True, confirmation_prompt=True)
+    if not value:
+        fail("empty value")
+    try:
+        with target.session() as session:
+            secrets.set_secret(session, namespace_name(namespace), name, value, actor=target.author())
+    except ValueError as exc:
+        fail(str(exc))
+    click.echo(f"secret {name} set on {namespace}")
+
+
+@secret.command("list")
+@click.argument("namespace")
+def secret_list(namespace: str) -> None:
+    """Names of the secrets set on a namespace (never their values)."""
+    with target.session() as session:
+        names = secrets.list_secret_names(session, namespace)
+    for name in names:
+        click.echo(name)
+
+
+@secret.command("delete")
+@click.argument("namespace")
+@click.argument("name")
+def secret_delete(namespace: str, name: str) -> None:
+    with target.session() as session:
+        deleted = secrets.delete_secret(session, namespace, name, actor=target.cli_actor())
+    if not deleted:
+        fail(f"no secret {name} on {namespace}")
+    click.echo(f"secret {name} deleted from {namespace}")
+
+
+@secret.command("rotate")
+@click.option("--old-key-stdin", is_flag=True, help="Read the old key from standard input instead of asking.")
+def secret_rotate(old_key_stdin: bool) -> None:
+    """Re-encrypt every stored secret with the key now in LANNER_SECRET_KEY.
+
+    Give the key they were encrypted with when asked (or on stdin). Then set the new key on every server,
+    executor and worker.
+    """
+    try:
+        new = load_key()
+    except SecretKeyMissing as exc:
+        fail(str(exc))
+    if old_key_stdin or not sys.stdin.isatty():
+        old_text = sys.stdin.readline().strip()
+    else:
+        old_text = click.prompt("old key", hide_input=True)
+    old = key_from_text(old_text)
+    if old.key_id == new.key_id:
+        fail("the old key is the key in LANNER_SECRET_KEY: set the new key there first")
+    try:
+        with target.session() as session:
+            count = secrets.rotate_key(session, old, new, actor=target.cli_actor())
+    except ValueError as exc:
+        fail(str(exc))
+    click.echo(f"{count} secret(s) re-encrypted from key {old.key_id} to key {new.key_id}")
+
+
+@secret.command("keygen")
+def secret_keygen() -> None:
+    """Print a new random key for LANNER_SECRET_KEY."""
+    click.echo(generate_key())
+
+
+@click.group()
+def variable() -> None:
+    """Namespace variables, read by flows as vars.NAME (a flow's own variables override them)."""
+
+
+@variable.command("set")
+@click.argument("namespace")
+@click.argument("name")
+@click.argument("value")
+def variable_set(namespace: str, name: str, value: str) -> None:
+    """Set a variable; VALUE is read as a YAML scalar (42 is a number, true a boolean, 'x' a text)."""
+    try:
+        parsed = variables.parse_value(value)
+    except ValueError:
+        fail("VALUE must be a scalar (text, number, boolean or null)")
+    try:
+        variables.check_name(name)
+    except ValueError as exc:
+        fail(str(exc))
+    with target.session() as session:
+        variables.set_variable(session, namespace_name(namespace), name, parsed, actor=target.author())
+    click.echo(f"variable {name} set on {namespace}")
+
+
+@variable.command("list")
+@click.argument("namespace")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def variable_list(namespace: str, as_json: bool) -> None:
+    """Variables set on a namespace itself (not those it inherits)."""
+    with target.session() as session:
+        rows = {row.name: row.value for row in variables.list_variables(session, namespace)}
+    if as_json:
+        print_json(rows)
+        return
+    for name, value in rows.items():
+        click.echo(f"{name}={json.dumps(value, default=str)}")
+
+
+@variable.command("delete")
+@click.argument("namespace")
+@click.argument("name")
+def variable_delete(namespace: str, name: str) -> None:
+    with target.session() as session:
+        deleted = variables.delete_variable(session, namespace, name, actor=target.cli_actor())
+    if not deleted:
+        fail(f"no variable {name} on {namespace}")
+    click.echo(f"variable {name} deleted from {namespace}")

@@ -1,0 +1,162 @@
+"""``lanner user ...`` and ``lanner token ...``: people, their roles on namespaces, and their API tokens."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from sqlmodel import Session
+
+from engine import tokens, users
+from engine.access import Role
+from engine.cli import target
+from engine.cli.output import fail
+from engine.durations import parse_duration
+from engine.store.tables import User, utcnow
+
+
+def _user_named(session: Session, username: str) -> User:
+    try:
+        return users.get_user(session, username)
+    except users.UserNotFound as exc:
+        fail(str(exc).strip("'\""))
+
+
+@click.group()
+def user() -> None:
+    """Create users and give them roles on namespaces (a role on acme also holds on acme.sales)."""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--admin", is_flag=True, help="A global administrator: everything, everywhere, and user management.")
+@click.option("--display-name", default=None, help="The name the studio shows.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+def user_create(username: str, admin: bool, display_name: str | None, password_stdin: bool) -> None:
+    """Create a user; asks for the password twice unless --password-stdin is given."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with target.session() as session:
+            users.create_user(
+                session, username, password, actor=target.cli_actor(), display_name=display_name, is_admin=admin
+            )
+    except users.UserError as exc:
+        fail(str(exc))
+    click.echo(f"created {'administrator' if admin else 'user'} {username}")
+
+
+@user.command("list")
+def user_list() -> None:
+    """Every user with their roles."""
+    with target.session() as session:
+        rows = [(u, users.memberships(session, u)) for u in users.list_users(session)]
+    if not rows:
+        click.echo("no users")
+    for account, roles in rows:
+        flags = ("admin " if account.is_admin else "") + ("disabled " if account.disabled else "")
+        last = account.last_login_at.isoformat(timespec="seconds") if account.last_login_at else "never"
+        granted = ", ".join(f"{namespace}={role}" for namespace, role in sorted(roles.items())) or "-"
+        click.echo(f"{account.username:<20} {flags:<15} last login {last:<25} {granted}")
+
+
+@user.command("grant")
+@click.argument("username")
+@click.argument("namespace")
+@click.argument("role", type=click.Choice([r.value for r in Role]))
+def user_grant(username: str, namespace: str, role: str) -> None:
+    """Give USERNAME ROLE on NAMESPACE and the namespaces below it (replaces their role there)."""
+    try:
+        with target.session() as session:
+            users.grant(session, _user_named(session, username), namespace, role, actor=target.cli_actor())
+    except users.UserError as exc:
+        fail(str(exc))
+    click.echo(f"{username} is {role} on {namespace}")
+
+
+@user.command("revoke")
+@click.argument("username")
+@click.argument("namespace")
+def user_revoke(username: str, namespace: str) -> None:
+    """Take away USERNAME's role on exactly NAMESPACE (roles on its parents still apply)."""
+    with target.session() as session:
+        revoked = users.revoke(session, _user_named(session, username), namespace, actor=target.cli_actor())
+    if not revoked:
+        fail(f"{username} has no role on {namespace}")
+    click.echo(f"{username} has no more role on {namespace}")
+
+
+@user.command("disable")
+@click.argument("username")
+def user_disable(username: str) -> None:
+    """Stop USERNAME signing in and their tokens working (nothing is deleted)."""
+    _set_disabled(username, True)
+
+
+@user.command("enable")
+@click.argument("username")
+def user_enable(username: str) -> None:
+    """Let a disabled user sign in again."""
+    _set_disabled(username, False)
+
+
+def _set_disabled(username: str, disabled: bool) -> None:
+    with target.session() as session:
+        users.set_disabled(session, _user_named(session, username), disabled, actor=target.cli_actor())
+    click.echo(f"{'disabled' if disabled else 'enabled'} {username}")
+
+
+@click.group()
+def token() -> None:
+    """API tokens: what programs send instead of a password (Authorization: Bearer lnr_...)."""
+
+
+@token.command("create")
+@click.argument("username")
+@click.argument("name")
+@click.option("--expires", default=None, help="Lifetime, like 30d or 12h (default: until revoked).")
+def token_create(username: str, name: str, expires: str | None) -> None:
+    """Make a token for USERNAME and print it: it is shown this once only."""
+    try:
+        expires_at = utcnow() + parse_duration(expires) if expires else None
+    except ValueError as exc:
+        fail(str(exc))
+    with target.session() as session:
+        made, plain = tokens.create_token(
+            session, _user_named(session, username), name, actor=target.cli_actor(), expires_at=expires_at
+        )
+    until = expires_at.isoformat(timespec="seconds") if expires_at else "revoked"
+    click.echo(f"token {made.id} for {username} ({name}), valid until {until}; it will not be shown again:", err=True)
+    click.echo(plain)
+
+
+@token.command("list")
+@click.argument("username")
+def token_list(username: str) -> None:
+    """USERNAME's tokens (their first characters only)."""
+    with target.session() as session:
+        rows = tokens.tokens_of(session, _user_named(session, username))
+    now = utcnow()
+    for row in rows:
+        if row.revoked_at:
+            status = "revoked"
+        elif row.expires_at and row.expires_at <= now:
+            status = "expired"
+        else:
+            status = "valid"
+        used = row.last_used_at.isoformat(timespec="seconds") if row.last_used_at else "never used"
+        click.echo(f"{row.id:>5}  {row.prefix}...  {row.name:<20} {status:<8} {used}")
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+def token_revoke(token_id: int) -> None:
+    """Revoke a token by its id (see ``lanner token list``)."""
+    try:
+        with target.session() as session:
+            tokens.revoke_token(session, token_id, actor=target.cli_actor())
+    except tokens.TokenNotFound as exc:
+        fail(str(exc).strip("'\""))
+    click.echo(f"revoked token {token_id}")
