@@ -14,7 +14,7 @@ function TaskIcon({ name, size }) {
   return <Icon size={size || 14} style={{ verticalAlign: "middle", marginRight: 4 }} />;
 }
 
-// State colours come from engine/palette.py as CSS variables the studio puts on :root (never hard-coded here),
+// State colours come from engine/core/palette.py as CSS variables the studio puts on :root (never hard-coded here),
 // so a state looks the same on the canvas, the Gantt chart and the dashboard.
 function stateColour(state) {
   return state ? `var(--lanner-state-${state.toLowerCase()}, var(--lanner-state-other))` : "var(--lanner-state-other)";

@@ -28,8 +28,9 @@ from sqlmodel import Session
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine import authz, login_sessions, tokens, users  # noqa: E402
-from engine.access import Role  # noqa: E402
+from engine.identity import authz, tokens, users  # noqa: E402
+from engine.identity import sessions as login_sessions  # noqa: E402
+from engine.identity.policy import Role  # noqa: E402
 from engine.store import search, stats  # noqa: E402
 from engine.store.database import open_database, session_scope  # noqa: E402
 from engine.store.tables import Execution, Namespace  # noqa: E402

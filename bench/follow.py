@@ -6,7 +6,7 @@ On the embedded defaults (a temporary LANNER_HOME: SQLite + embedded Redis, one 
 API process's CPU time (user + system, from /proc) over ``--window`` seconds. ``cores_per_extra_viewer`` is
 (cores with N viewers - cores with 1) / (N - 1).
 
-Studio pages follow through the same followers (engine/live.py) inside the studio process; this bench
+Studio pages follow through the same followers (engine/runtime/live.py) inside the studio process; this bench
 measures the API's streams, which cost the same per viewer.
 
 Figures, not a test: nothing here asserts a threshold.
@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from resources import start_api  # noqa: E402
 
-from engine.connection import embedded_redis  # noqa: E402
+from engine.runtime.connection import embedded_redis  # noqa: E402
 
 TALK = (
     "id: talk\nnamespace: bench\ntasks:\n  - id: talk\n    type: shell\n"

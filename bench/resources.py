@@ -28,8 +28,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine import commands  # noqa: E402
-from engine.connection import connect, embedded_redis  # noqa: E402
+from engine.runtime.connection import connect, embedded_redis  # noqa: E402
+from engine.services import commands  # noqa: E402
 from engine.services.flow_deploy import deploy_flow  # noqa: E402
 from engine.store import executions as store  # noqa: E402
 from engine.store.database import open_database, session_scope  # noqa: E402

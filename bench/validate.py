@@ -9,8 +9,8 @@ import statistics
 import time
 from pathlib import Path
 
-from engine.graph import flow_graph
-from engine.loader import load_flow, read_source
+from engine.flows.graph import flow_graph
+from engine.flows.loader import load_flow, read_source
 
 ROOT = Path(__file__).resolve().parent.parent
 

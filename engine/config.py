@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.access import SubflowReach
+from engine.identity.policy import SubflowReach
 
 _REACHES = tuple(reach.value for reach in SubflowReach)
 _YES = ("1", "true", "yes")
@@ -25,8 +25,8 @@ class Settings:
     database_url: str
     redis_url: str | None  # None: start an embedded Redis under ``home``
     mode: str = "development"  # LANNER_MODE; "production" refuses shortcuts such as a generated secret key
-    secret_key: str | None = None  # LANNER_SECRET_KEY: encrypts namespace secrets (see engine/crypto.py)
-    subflow_reach: str = "root"  # LANNER_SUBFLOW_REACH: where a flow may start subflows (engine/access.py)
+    secret_key: str | None = None  # LANNER_SECRET_KEY: encrypts namespace secrets (see engine/identity/crypto.py)
+    subflow_reach: str = "root"  # LANNER_SUBFLOW_REACH: where a flow may start subflows (engine/identity/policy.py)
     max_output_bytes: int = 1024 * 1024  # LANNER_MAX_OUTPUT_BYTES: a larger output value fails its task
     cookie_secure: bool = False  # LANNER_COOKIE_SECURE: the session cookie over HTTPS only
     expression_timeout: float = 1.0  # LANNER_EXPRESSION_TIMEOUT: seconds one rendering may take
@@ -38,7 +38,7 @@ class Settings:
     event_claim_idle: float = 10.0  # LANNER_EVENT_CLAIM_IDLE: an event a dead executor held is taken over after it
     queued_recovery_after: float = 10.0  # LANNER_QUEUED_RECOVERY_AFTER: a queued run without a job gets a new one
     worker_fork: bool = False  # LANNER_WORKER_FORK=1: RQ's forking worker (for comparison in bench/engine.py)
-    test_pause_before_claim: str | None = None  # LANNER_TEST_PAUSE_BEFORE_CLAIM: a test hook (engine/worker.py)
+    test_pause_before_claim: str | None = None  # LANNER_TEST_PAUSE_BEFORE_CLAIM: a test hook (engine/runtime/worker.py)
 
     @property
     def production(self) -> bool:

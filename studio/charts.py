@@ -12,11 +12,11 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from engine.levels import LEVELS
-from engine.palette import ACCENT_COLOUR, level_colour, state_colour
-from engine.states import State
+from engine.core.levels import LEVELS
+from engine.core.palette import ACCENT_COLOUR, level_colour, state_colour
+from engine.core.states import State
 
-# Colours come from engine/palette.py, so a state looks the same here, on the Gantt chart and on the canvas.
+# Colours come from engine/core/palette.py, so a state looks the same here, on the Gantt chart and on the canvas.
 STATE_ORDER = ["SUCCESS", "WARNING", "FAILED", "KILLED", "CANCELLED", "SKIPPED", "RUNNING", "PAUSED", "RETRYING",
                "KILLING", "QUEUED", "CREATED"]  # fmt: skip
 LEVEL_ORDER = list(reversed(LEVELS))  # the worst first

@@ -7,7 +7,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from engine.palette import state_colour
+from engine.core.palette import state_colour
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:

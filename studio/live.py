@@ -1,4 +1,4 @@
-"""Studio pages follow executions through the studio process's shared followers (``engine.live``): one
+"""Studio pages follow executions through the studio process's shared followers (``engine.runtime.live``): one
 reader per execution however many tabs show it, each tab woken at every change instead of polling."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from engine.config import load_settings
-from engine.live import Update, followers
+from engine.runtime.live import Update, followers
 from studio import services
 
 RECHECK_SECONDS = 2.0  # a quiet tab asks again this often whether its viewer may still see the execution

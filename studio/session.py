@@ -1,7 +1,7 @@
 """The signed-in person, shared by every page's state (they are substates of ``SessionState``).
 
 Nothing about the person is trusted from the browser: each event reads the session cookie that came with the
-websocket connection (server side) and asks ``engine.authz`` again, so signing out, a disabled account or a
+websocket connection (server side) and asks ``engine.identity.authz`` again, so signing out, a disabled account or a
 removed role take effect at the next click, on every open tab.
 
 Every page's state belongs to one sign-in: ``ForgetOtherSignIns`` empties all of them before any event of a
@@ -19,8 +19,8 @@ import reflex as rx
 from reflex.app import default_backend_exception_handler
 from reflex.middleware import Middleware
 
-from engine import authz
-from engine.access import Principal
+from engine.identity import authz
+from engine.identity.policy import Principal
 from studio.services import access
 
 ALL_NAMESPACES = "all namespaces"
@@ -97,7 +97,7 @@ def to_sign_in():
 
 
 def on_backend_error(exception: Exception):
-    """The studio's one answer to refused access, raised by any event handler through ``engine.authz``."""
+    """The studio's one answer to refused access, raised by any event handler through ``engine.identity.authz``."""
     if isinstance(exception, authz.Unauthenticated):
         return to_sign_in()
     if isinstance(exception, authz.Forbidden | authz.NotVisible):

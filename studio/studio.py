@@ -3,7 +3,7 @@
 import reflex as rx
 
 from engine.api import create_app
-from engine.palette import css_variables
+from engine.core.palette import css_variables
 from studio.pages import (
     account,
     audit,
@@ -21,8 +21,8 @@ from studio.pages import (
 from studio.session import ForgetOtherSignIns, SessionState, on_backend_error
 
 # The REST API (engine/api) is served by the studio's backend under /api/v1. Refused access raised by any event
-# handler (engine.authz) becomes a redirect to the sign-in page or a message, in one place.
-# The state and level colours (engine/palette.py) reach the canvas' JSX as CSS variables on :root.
+# handler (engine.identity.authz) becomes a redirect to the sign-in page or a message, in one place.
+# The state and level colours (engine/core/palette.py) reach the canvas' JSX as CSS variables on :root.
 app = rx.App(
     api_transformer=create_app(),
     backend_exception_handler=on_backend_error,

@@ -15,7 +15,7 @@ import sqlalchemy
 from sqlalchemy import Engine
 
 from engine.config import reset_settings
-from engine.connection import embedded_redis
+from engine.runtime.connection import embedded_redis
 from engine.store.database import open_database
 from tests.support.postgres import POSTGRES_URL, postgres_admin
 

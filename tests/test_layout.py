@@ -94,7 +94,7 @@ def test_the_db_fixture_is_defined_in_conftest_files_only():
 # --- the store is the only place that runs SQL ---------------------------------------------------------------
 
 # Statement builders: whoever imports one of these from SQLAlchemy or SQLModel writes a query. Building a bare
-# condition (``or_``, ``col``, ``true``) is not running SQL: ``engine.authz.readable`` hands one to the store.
+# condition (``or_``, ``col``, ``true``) is not running SQL: ``engine.identity.authz.readable`` hands one to the store.
 QUERY_BUILDERS = frozenset({"select", "insert", "update", "delete", "text", "func", "exists", "union", "Select"})
 # What a ``session`` (or a raw ``connection``) does that reads or writes the database. ``commit``/``rollback``
 # are left to the caller on purpose: the entry points and runtime loops own their transactions.
@@ -108,7 +108,7 @@ SQL_ALLOWED = {
     "engine/tasks/sql.py": "the `sql` task type runs its user's query against their database, not Lanner's",
     # Moved onto the services and the store by the helpers working on them in parallel (issue 13); remove
     # each entry when its module is clean:
-    "engine/commands.py": "kill/restart/resume (they go through the transition table in the services)",
+    "engine/services/commands.py": "kill/restart/resume (they go through the transition table in the services)",
     "engine/api/routes/namespaces.py": "API adapter (onto the services)",
     "engine/api/routes/triggers.py": "API adapter (onto the services)",
     "engine/api/routes/workspaces.py": "API adapter (onto the services)",
@@ -167,11 +167,11 @@ def test_the_sql_scan_sees_queries():
 
 # The store stands on these alone (its own modules aside): the tables' vocabulary, nothing that decides.
 STORE_MAY_IMPORT = {
-    "engine.states": "execution and task run states (pure)",
-    "engine.flow": "the flow model, which save_flow stores (pure pydantic models)",
-    "engine.levels": "the log levels and their order (pure, a leaf module)",
-    "engine.namespaces": "the namespace hierarchy and its SQL subtree condition (pure)",
-    "engine.errors": "the four kinds of refusal the store raises (pure, imports nothing from engine)",
+    "engine.core.states": "execution and task run states (pure)",
+    "engine.flows.model": "the flow model, which save_flow stores (pure pydantic models)",
+    "engine.core.levels": "the log levels and their order (pure, a leaf module)",
+    "engine.core.namespaces": "the namespace hierarchy and its SQL subtree condition (pure)",
+    "engine.core.errors": "the four kinds of refusal the store raises (pure, imports nothing from engine)",
 }
 
 
@@ -204,16 +204,18 @@ def test_the_store_imports_nothing_above_it():
     # What the allowed modules bring along must stay below the store too: no flow loader, task registry,
     # settings, secrets, progress or services.
     assert set(loaded.stdout.split()) <= {
-        "engine.states",
-        "engine.flow",
-        "engine.inputs",
-        "engine.durations",
-        "engine.retry",
-        "engine.spec",
-        "engine.triggers",
-        "engine.errors",
-        "engine.levels",
-        "engine.namespaces",
+        "engine.core",  # the packages themselves: a docstring each
+        "engine.flows",
+        "engine.core.states",
+        "engine.flows.model",
+        "engine.flows.inputs",
+        "engine.core.durations",
+        "engine.core.retry",
+        "engine.flows.spec",
+        "engine.flows.triggers",
+        "engine.core.errors",
+        "engine.core.levels",
+        "engine.core.namespaces",
     }
 
 
@@ -235,12 +237,12 @@ def test_only_the_settings_read_lanner_variables():
 
 
 def test_the_terminal_states_are_defined_once():
-    """engine/states.py TERMINAL is the set (its members compare equal to their strings): nobody copies it."""
+    """engine/core/states.py TERMINAL is the set (its members compare equal to their strings): nobody copies it."""
     copies = re.compile(r"^\s*(?:[A-Z_]*TERMINAL|RUN_ENDED)\s*=|\bif\s+s\.terminal\s*\}")
     offenders = [
         f"{path.relative_to(ROOT)}:{number}"
         for path in _python_sources()
-        if path != ROOT / "engine" / "states.py"
+        if path != ROOT / "engine" / "core" / "states.py"
         for number, line in enumerate(path.read_text().splitlines(), 1)
         if copies.search(line)
     ]
@@ -252,15 +254,15 @@ def test_log_levels_are_defined_once():
     offenders = [
         str(path.relative_to(ROOT))
         for path in _python_sources()
-        if path != ROOT / "engine" / "levels.py" and spelled_out.search(path.read_text())
+        if path != ROOT / "engine" / "core" / "levels.py" and spelled_out.search(path.read_text())
     ]
     assert offenders == []
 
 
 def test_every_state_and_level_has_one_colour():
-    from engine.levels import LogLevel
-    from engine.palette import LEVEL_COLOURS, STATE_COLOURS, css_variable, css_variables
-    from engine.states import State
+    from engine.core.levels import LogLevel
+    from engine.core.palette import LEVEL_COLOURS, STATE_COLOURS, css_variable, css_variables
+    from engine.core.states import State
 
     assert set(STATE_COLOURS) == set(State) and set(LEVEL_COLOURS) == set(LogLevel)
     stylesheet = css_variables()
@@ -270,7 +272,7 @@ def test_every_state_and_level_has_one_colour():
 
 def test_colours_are_not_copied_out_of_the_palette():
     """The canvas' JSX reads state colours as CSS variables and Python modules import the table."""
-    from engine.palette import LEVEL_COLOURS, STATE_COLOURS
+    from engine.core.palette import LEVEL_COLOURS, STATE_COLOURS
 
     palette = {colour.lower() for colour in [*STATE_COLOURS.values(), *LEVEL_COLOURS.values()]}
     canvas = (ROOT / "assets" / "flow_canvas.jsx").read_text().lower()
@@ -284,7 +286,15 @@ def test_colours_are_not_copied_out_of_the_palette():
 def test_lanner_help_loads_neither_the_studio_nor_the_worker_nor_the_api():
     # `lanner --help` and the quick commands must start fast: the worker (RQ), the executor and the API app load
     # only in the commands that run them.
-    heavy = ("reflex", "engine.worker", "rq.worker", "engine.server", "engine.executor", "engine.api", "uvicorn")
+    heavy = (
+        "reflex",
+        "engine.runtime.worker",
+        "rq.worker",
+        "engine.runtime.server",
+        "engine.runtime.executor",
+        "engine.api",
+        "uvicorn",
+    )
     code = (
         "import sys\nfrom click.testing import CliRunner\nfrom engine.cli import main\n"
         "done = CliRunner().invoke(main, ['--help'])\nassert done.exit_code == 0, done.output\n"
@@ -292,3 +302,44 @@ def test_lanner_help_loads_neither_the_studio_nor_the_worker_nor_the_api():
     )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert loaded.stdout.strip() == ""
+
+
+# --- entry points are adapters -------------------------------------------------------------------------------
+
+ENTRY_POINTS = ("engine/api", "engine/cli", "studio")
+# The one entry-point module that may load the RQ worker: `lanner worker` starts it.
+MAY_START_THE_WORKER = {"engine/cli/servers.py"}
+
+
+def test_entry_points_never_touch_redis_nor_load_the_worker():
+    """The API, the CLI and the studio go through engine/services and engine/runtime's live followers: they never
+    open Redis themselves (a connection comes from engine.runtime.connection) nor import the RQ worker."""
+    offenders = []
+    for folder in ENTRY_POINTS:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            relative = str(path.relative_to(ROOT))
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module:
+                    names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+                else:
+                    continue
+                if any(name == "redis" or name.startswith("redis.") for name in names):
+                    offenders.append(f"{relative} imports redis")
+                if "engine.runtime.worker" in names and relative not in MAY_START_THE_WORKER:
+                    offenders.append(f"{relative} imports the worker")
+    assert offenders == []
+
+
+def test_the_engine_is_read_in_one_hop():
+    """engine/ holds packages that name the parts (docs/architecture.md), plus config and the scripts' SDK."""
+    engine = ROOT / "engine"
+    modules = sorted(p.name for p in engine.glob("*.py"))
+    packages = sorted(p.name for p in engine.iterdir() if (p / "__init__.py").exists())
+    assert modules == ["__init__.py", "__main__.py", "config.py", "sdk.py"]
+    assert packages == [
+        "api", "cli", "core", "flows", "identity", "migrations", "runtime", "services", "store", "tasks", "workspace",
+    ]  # fmt: skip
+    for package in packages:
+        assert ast.get_docstring(ast.parse((engine / package / "__init__.py").read_text())), package

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from engine import uploads
 from engine.api import errors
 from engine.api.guards import RequestGuard
 from engine.api.routes import audit, auth, executions, flows, logs, namespaces, triggers, webhooks, workspaces
+from engine.workspace import uploads
 
 PREFIX = "/api/v1"
 MAX_BODY = 2 * 1024 * 1024  # flows and JSON bodies

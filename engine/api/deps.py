@@ -9,12 +9,12 @@ from urllib.parse import urlsplit
 from fastapi import Depends, Request
 from sqlmodel import Session
 
-from engine import authz
-from engine.access import Principal
-from engine.commands import Connections
 from engine.config import load_settings
-from engine.connection import connect
-from engine.login_sessions import COOKIE_NAME
+from engine.identity import authz
+from engine.identity.policy import Principal
+from engine.identity.sessions import COOKIE_NAME
+from engine.runtime.connection import connect
+from engine.services.commands import Connections
 from engine.store.database import open_database
 
 

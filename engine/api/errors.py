@@ -7,8 +7,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from engine.authz import Unauthenticated
-from engine.problems import FlowInvalid
+from engine.flows.problems import FlowInvalid
+from engine.identity.authz import Unauthenticated
 from engine.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 

@@ -7,9 +7,9 @@ import re
 from pathlib import Path
 
 from engine.cli.output import exit_invalid, fail
-from engine.flow import Flow
-from engine.loader import LoadResult, load_flow, read_source
-from engine.spec import NAMESPACE_PATTERN
+from engine.flows.loader import LoadResult, load_flow, read_source
+from engine.flows.model import Flow
+from engine.flows.spec import NAMESPACE_PATTERN
 
 FLOW_SUFFIXES = (".yml", ".yaml")
 

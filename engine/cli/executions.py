@@ -9,9 +9,9 @@ from typing import Any
 
 import click
 
-from engine import events, uploads
 from engine.cli import target
 from engine.cli.arguments import local_files, pairs, valid_flow
+from engine.cli.client import Client
 from engine.cli.output import (
     ExecutionView,
     fail,
@@ -21,32 +21,33 @@ from engine.cli.output import (
     print_log_line,
     report_run,
 )
-from engine.client import Client
-from engine.flow import Flow
-from engine.follow import follow
-from engine.inputs import InputsInvalid
-from engine.levels import LEVELS
-from engine.loader import read_source
+from engine.core.levels import LEVELS
+from engine.core.states import State
+from engine.flows.inputs import InputsInvalid
+from engine.flows.loader import read_source
+from engine.flows.model import Flow
+from engine.runtime import events
+from engine.runtime.follow import follow
 from engine.services.execution_start import flow_at
-from engine.states import State
 from engine.store import executions as store
 from engine.store import flows as flow_store
 from engine.store.database import session_scope
 from engine.store.logs import read_logs
 from engine.store.search import ExecutionFilter, search_executions
+from engine.workspace import uploads
 
-# engine.commands and engine.server import the RQ worker module, which `lanner --help` and the read-only
-# commands must not load: the commands that start or operate executions load them here, on first use.
+# engine.services.commands and engine.runtime.server import the RQ worker module, which `lanner --help` and the
+# read-only commands must not load: the commands that start or operate executions load them here, on first use.
 
 
 def _commands() -> ModuleType:
-    from engine import commands
+    from engine.services import commands
 
     return commands
 
 
 def _server_runtime() -> ModuleType:
-    from engine import server
+    from engine.runtime import server
 
     return server
 

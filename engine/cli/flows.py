@@ -10,8 +10,8 @@ import click
 from engine.cli import target
 from engine.cli.arguments import load_all, valid_flow
 from engine.cli.output import FlowSummary, fail, print_flows, print_json, print_problems, print_source
-from engine.graph import flow_graph
-from engine.loader import LoadResult, read_source
+from engine.flows.graph import flow_graph
+from engine.flows.loader import LoadResult, read_source
 from engine.store import flows as flow_store
 from engine.tasks import registry
 

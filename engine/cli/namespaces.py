@@ -7,11 +7,11 @@ import sys
 
 import click
 
-from engine import secrets, variables
 from engine.cli import target
 from engine.cli.arguments import namespace_name
 from engine.cli.output import fail, print_json
-from engine.crypto import SecretKeyMissing, generate_key, key_from_text, load_key
+from engine.identity.crypto import SecretKeyMissing, generate_key, key_from_text, load_key
+from engine.workspace import secrets, variables
 
 
 @click.group()

@@ -15,7 +15,7 @@ from typing import Any, NoReturn, Protocol
 
 import click
 
-from engine.states import State
+from engine.core.states import State
 
 
 def fail(message: str) -> NoReturn:

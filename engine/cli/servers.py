@@ -9,12 +9,12 @@ from types import ModuleType
 
 import click
 
-from engine.children import spawn
 from engine.cli.output import fail
 from engine.config import load_settings, reset_settings
-from engine.connection import redis_url
-from engine.crypto import SecretKeyMissing, load_key
-from engine.launcher import run_studio
+from engine.identity.crypto import SecretKeyMissing, load_key
+from engine.runtime.children import spawn
+from engine.runtime.connection import redis_url
+from engine.runtime.launcher import run_studio
 from engine.store.database import open_database
 
 # The worker (RQ), the executor and the API app are heavy: each is loaded here, by the command that runs it,
@@ -22,14 +22,14 @@ from engine.store.database import open_database
 
 
 def _worker() -> ModuleType:
-    from engine import worker
+    from engine.runtime import worker
 
     return worker
 
 
 def _engine_server() -> ModuleType:
-    """engine.server: the executor and scheduler loops, and process supervision (it imports the worker)."""
-    from engine import server
+    """engine.runtime.server: the executor and scheduler loops, and process supervision (it imports the worker)."""
+    from engine.runtime import server
 
     return server
 

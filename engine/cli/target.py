@@ -16,14 +16,14 @@ import click
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from engine.cli.client import Client, ServerError
 from engine.cli.output import fail
-from engine.client import Client, ServerError
 from engine.config import Settings, load_settings
-from engine.connection import connect, redis_url
+from engine.runtime.connection import connect, redis_url
 from engine.store.database import open_database, session_scope
 
 if TYPE_CHECKING:
-    from engine.commands import Connections
+    from engine.services.commands import Connections
 
 
 def server() -> tuple[str, str | None] | None:
@@ -73,8 +73,8 @@ def session() -> Iterator[Session]:
 def connections() -> Iterator[tuple[Connections, Settings, str]]:
     """Database and Redis for a command (an embedded Redis is reused if one runs, else started), with the
     settings and the Redis URL."""
-    # engine.commands imports the RQ worker module: loaded only by the commands that operate executions.
-    from engine.commands import Connections
+    # engine.services.commands imports the RQ worker module: loaded only by the commands that operate executions.
+    from engine.services.commands import Connections
 
     local_only()
     settings = load_settings()

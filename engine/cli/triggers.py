@@ -10,7 +10,7 @@ import click
 from engine.cli import target
 from engine.cli.arguments import flow_ref, moment, pairs
 from engine.cli.output import fail
-from engine.scheduler import set_backfill_flag, set_trigger_enabled, start_backfill
+from engine.runtime.scheduler import set_backfill_flag, set_trigger_enabled, start_backfill
 from engine.services.execution_start import flow_at
 from engine.store import flows as flow_store
 from engine.store.triggers import trigger_states_of

@@ -7,11 +7,11 @@ import sys
 import click
 from sqlmodel import Session
 
-from engine import tokens, users
-from engine.access import Role
 from engine.cli import target
 from engine.cli.output import fail
-from engine.durations import parse_duration
+from engine.core.durations import parse_duration
+from engine.identity import tokens, users
+from engine.identity.policy import Role
 from engine.store.tables import User, utcnow
 
 

@@ -1,0 +1,1 @@
+"""Database schema migrations (Alembic): each revision in versions/, applied on start."""

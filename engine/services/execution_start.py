@@ -13,18 +13,19 @@ from typing import Any
 
 from sqlmodel import Session
 
-from engine import audit, uploads
 from engine.config import load_settings
-from engine.flow import Flow
-from engine.inputs import InputsInvalid, resolve_inputs
-from engine.loader import ParsedFlows, parsed_flows_for
-from engine.runtime import mask_value
-from engine.secrets import seal_inputs
-from engine.states import State
+from engine.core.states import State
+from engine.flows.inputs import InputsInvalid, resolve_inputs
+from engine.flows.loader import ParsedFlows, parsed_flows_for
+from engine.flows.model import Flow
+from engine.identity import audit
 from engine.store import executions as store
 from engine.store.executions import ExecutionConflict
 from engine.store.flows import get_flow, get_revision
 from engine.store.tables import Execution, utcnow
+from engine.tasks.context import mask_value
+from engine.workspace import uploads
+from engine.workspace.secrets import seal_inputs
 
 __all__ = ["InputsInvalid", "create_execution", "flow_at", "run_actor"]
 
@@ -39,7 +40,7 @@ def flow_at(
     cache: ParsedFlows | None = None,
 ) -> Flow:
     """The flow as it was at ``revision``. Revisions never change, so each is read and parsed once per database
-    (``cache``: by default the one of the session's database, engine/loader.py)."""
+    (``cache``: by default the one of the session's database, engine/flows/loader.py)."""
     cache = cache or parsed_flows_for(session.get_bind())
     text = (
         (lambda: source) if source is not None else (lambda: get_revision(session, namespace, flow_id, revision).source)

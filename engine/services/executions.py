@@ -1,6 +1,6 @@
 """Executions: start, read, search, kill, restart, replay, pause, resume, delete, logs.
 
-Every function decides the caller's access once, then calls ``engine.commands`` (state changes through the
+Every function decides the caller's access once, then calls ``engine.services.commands`` (state changes through the
 transition tables, audit written in the same transaction) or the store, and returns views. ``actor`` is the
 name the audit trail and the trigger record: the caller's name unless the adapter says otherwise (the API
 records "api" on a local install without users).
@@ -14,15 +14,16 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from engine import authz, commands
-from engine.access import Action, Principal
-from engine.commands import Connections
-from engine.errors import NotFound
-from engine.flow_tree import find_task, task_ids
-from engine.inputs import Input
+from engine.core.errors import NotFound
+from engine.core.states import State
+from engine.flows.inputs import Input
+from engine.flows.tree import find_task, task_ids
+from engine.identity import authz
+from engine.identity.policy import Action, Principal
+from engine.services import commands
+from engine.services.commands import Connections
 from engine.services.execution_start import flow_at
 from engine.services.views import AttemptView, ExecutionPageView, ExecutionView, LogLineView
-from engine.states import State
 from engine.store import executions as store
 from engine.store import flows as flow_store
 from engine.store import search as search_store

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from engine.loader import load_flow_or_raise
+from engine.flows.loader import load_flow_or_raise
 from engine.store.flows import DeployResult, save_flow
 
 

@@ -12,12 +12,12 @@ from typing import Any
 import yaml
 from sqlalchemy import Engine
 
-from engine import authz
-from engine.access import Action, Principal
-from engine.errors import Conflict, InvalidInput
-from engine.graph import flow_graph
-from engine.loader import load_flow, load_flow_or_raise
-from engine.problems import FlowInvalid
+from engine.core.errors import Conflict, InvalidInput
+from engine.flows.graph import flow_graph
+from engine.flows.loader import load_flow, load_flow_or_raise
+from engine.flows.problems import FlowInvalid
+from engine.identity import authz
+from engine.identity.policy import Action, Principal
 from engine.services.execution_start import flow_at
 from engine.services.flow_deploy import deploy_flow
 from engine.services.views import DeployView, FlowView, RevisionView, ValidationView

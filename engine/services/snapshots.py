@@ -1,4 +1,4 @@
-"""One execution as ``engine.progress`` sees it: read from the store as a snapshot, and the difference between
+"""One execution as ``engine.core.progress`` sees it: read from the store as a snapshot, and the difference between
 two snapshots written back (new task runs, changed states, subflows started).
 
 The executor advances an execution with these; a worker reads a snapshot to render its task.
@@ -13,17 +13,17 @@ from typing import Any
 from sqlmodel import Session
 
 from engine.config import load_settings
-from engine.inputs import InputsInvalid
-from engine.progress import ExecutionView, RunView, Snapshot, StartSubflow
-from engine.runtime import mask_text
-from engine.secrets import SecretInputs, secret_resolver
+from engine.core.progress import ExecutionView, RunView, Snapshot, StartSubflow
+from engine.core.states import TERMINAL, State
+from engine.flows.inputs import InputsInvalid
 from engine.services.execution_start import create_execution, flow_at
-from engine.states import TERMINAL, State
 from engine.store import executions as store
 from engine.store.executions import ExecutionChanged, ExecutionConflict
 from engine.store.flows import FlowNotFound
 from engine.store.tables import Execution, TaskRun, utcnow
-from engine.variables import inherited_variables
+from engine.tasks.context import mask_text
+from engine.workspace.secrets import SecretInputs, secret_resolver
+from engine.workspace.variables import inherited_variables
 
 __all__ = ["ExecutionChanged", "Persisted", "copy_snapshot", "load_snapshot", "persist"]
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.states import TERMINAL, State
+from engine.core.states import TERMINAL, State
 from engine.store.tables import Execution, FlowRevision, TaskRun, TaskRunAttempt
 
 

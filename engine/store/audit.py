@@ -1,7 +1,7 @@
 """The audit trail's rows: who did what, where, when. Events are only ever added, never changed.
 
 The vocabulary (actions, actors that are not people) lives here with the table it fills, so that the store
-itself can record what it changes (a deploy) in the same transaction; ``engine.audit`` is the name the
+itself can record what it changes (a deploy) in the same transaction; ``engine.identity.audit`` is the name the
 rest of the code imports it by."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from engine.namespaces import subtree_condition
+from engine.core.namespaces import subtree_condition
 from engine.store.tables import AuditEvent
 
 # Actors that are not people: the engine itself, a webhook call, a visitor through a share link.

@@ -1,7 +1,7 @@
 """Executions, task runs and their attempts in the database: the rows, and the compare-and-set changes that
 keep two processes from doing one thing twice.
 
-Deciding what they hold (checking inputs, building and saving a snapshot for ``engine.progress``) is done above
+Deciding what they hold (checking inputs, building and saving a snapshot for ``engine.core.progress``) is done above
 the store, in ``engine/services/execution_start.py`` and ``engine/services/snapshots.py``.
 """
 
@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from engine.errors import Conflict, NotFound
-from engine.states import TERMINAL, State
+from engine.core.errors import Conflict, NotFound
+from engine.core.states import TERMINAL, State
 from engine.store.tables import Execution, TaskRun, TaskRunAttempt, utcnow
 
 ACTIVE = (State.RUNNING, State.PAUSED, State.KILLING)

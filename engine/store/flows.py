@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from engine.errors import NotFound
-from engine.flow import Flow
-from engine.namespaces import ancestors, subtree_condition
+from engine.core.errors import NotFound
+from engine.core.namespaces import ancestors, subtree_condition
+from engine.flows.model import Flow
 from engine.store import audit
 from engine.store.tables import FlowRecord, FlowRevision, Namespace, utcnow
 
@@ -155,7 +155,7 @@ def list_flows(
 ) -> list[FlowRecord]:
     """Live flows, optionally of one namespace (and, by default, of the namespaces below it).
 
-    ``where``: an extra SQL condition, such as the namespaces a person may read (``engine.authz.readable``)."""
+    ``where``: an extra SQL condition, such as the namespaces a person may read (``engine.identity.authz.readable``)."""
     statement = select(FlowRecord).where(col(FlowRecord.deleted).is_(False))
     if where is not None:
         statement = statement.where(where)

@@ -1,4 +1,4 @@
-"""Studio sign-in sessions: the rows (only each cookie token's digest is kept). Rules: ``engine.login_sessions``."""
+"""Studio sign-in sessions: the rows (only each cookie token's digest is kept). Rules: ``engine.identity.sessions``."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, insert
 from sqlmodel import Session, col, select
 
-from engine.levels import at_or_above
+from engine.core.levels import at_or_above
 from engine.store.tables import LogLine
 
 

@@ -1,5 +1,5 @@
 """Namespaces and what each holds, counted by the database. ``where`` is an extra SQL condition on the column
-named in each function, such as the namespaces a person may read (``engine.authz.readable``)."""
+named in each function, such as the namespaces a person may read (``engine.identity.authz.readable``)."""
 
 from __future__ import annotations
 

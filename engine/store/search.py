@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import delete, func, or_
 from sqlmodel import Session, col, select
 
-from engine.errors import Conflict
-from engine.namespaces import subtree_condition
-from engine.states import TERMINAL
+from engine.core.errors import Conflict
+from engine.core.namespaces import subtree_condition
+from engine.core.states import TERMINAL
 from engine.store.tables import Execution, LogLine, TaskRun, TaskRunAttempt
 
 SORTABLE = {
@@ -36,7 +36,7 @@ class ExecutionFilter:
     text: str | None = None  # the start of an execution id, or part of a flow id
     start: dt.datetime | None = None  # created at or after
     end: dt.datetime | None = None  # created before
-    where: Any = None  # an extra SQL condition: the namespaces the asker may read (engine.authz.readable)
+    where: Any = None  # an extra SQL condition: the namespaces the asker may read (engine.identity.authz.readable)
 
 
 def _statement(wanted: ExecutionFilter):

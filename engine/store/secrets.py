@@ -1,5 +1,5 @@
 """Namespace secrets and executions' secret inputs: the rows, as ciphertext. Encrypting, decrypting and the
-lookup along the namespace lineage live in ``engine.secrets``; no plain value passes through here."""
+lookup along the namespace lineage live in ``engine.workspace.secrets``; no plain value passes through here."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Share links: the rows (only each link token's digest is kept). Making and checking them: ``engine.share_links``."""
+"""Share links: the rows (only each link token's digest is kept).
+
+Making and checking them: ``engine.identity.share_links``."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ UTC days. Durations come from ``duration_ms``, which the store sets when a run e
 so "ended" runs for durations are those with a ``duration_ms``.
 
 Every function takes ``where``, an extra SQL condition on the table it reads (``Execution``, ``TaskRun`` or
-``LogLine``): the namespaces the asker may read (``engine.authz.readable``), so a chart never counts what its
+``LogLine``): the namespaces the asker may read (``engine.identity.authz.readable``), so a chart never counts what its
 viewer may not see.
 """
 
@@ -20,7 +20,7 @@ from sqlalchemy import Date, Integer, and_, case, cast, func, literal
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from engine.states import TERMINAL, State
+from engine.core.states import TERMINAL, State
 from engine.store.tables import Execution, FlowRecord, LogLine, TaskRun, TriggerState
 
 PERCENTILES = (0.5, 0.95)

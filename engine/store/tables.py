@@ -64,7 +64,7 @@ class Execution(SQLModel, table=True):
     flow_revision: int
     state: str = Field(max_length=16)
     inputs: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    # SECRET inputs, encrypted like namespace secrets (engine/secrets.py); ``inputs`` holds ``****`` for them
+    # SECRET inputs, encrypted like namespace secrets (engine/workspace/secrets.py); ``inputs`` holds ``****`` for them
     secret_inputs: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     outputs: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     labels: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -103,7 +103,7 @@ class TaskRun(SQLModel, table=True):
     retryable: bool = True  # False: the last attempt failed for a reason no retry cures (runtime.ConfigurationError)
     outputs: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     # SECRET values among its outputs (a pause's onResume), encrypted by output: {"resumed": {name: sealed}}
-    # (engine/secrets.py); ``outputs`` holds ``****`` for them
+    # (engine/workspace/secrets.py); ``outputs`` holds ``****`` for them
     secret_outputs: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     error: str | None = Field(default=None, sa_column=Column(Text))
     created_at: dt.datetime = Field(default_factory=utcnow)
@@ -219,7 +219,7 @@ class LoginSession(SQLModel, table=True):
 
 
 class Membership(SQLModel, table=True):
-    """A role granted to a user on a namespace; it covers the namespaces below it too (engine/access.py)."""
+    """A role granted to a user on a namespace; it covers the namespaces below it too (engine/identity/policy.py)."""
 
     user_id: int = Field(primary_key=True, foreign_key="user.id")
     namespace: str = Field(primary_key=True, max_length=150, index=True)
@@ -276,7 +276,7 @@ class NamespaceVariable(SQLModel, table=True):
 
 
 class NamespaceSecret(SQLModel, table=True):
-    """A secret read by ``secret('NAME')``; only its ciphertext is stored (engine/crypto.py)."""
+    """A secret read by ``secret('NAME')``; only its ciphertext is stored (engine/identity/crypto.py)."""
 
     __tablename__ = "namespace_secret"
 

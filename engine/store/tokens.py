@@ -1,4 +1,4 @@
-"""API tokens: the rows (only each token's digest is kept). Making and checking them: ``engine.tokens``."""
+"""API tokens: the rows (only each token's digest is kept). Making and checking them: ``engine.identity.tokens``."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Trigger state (enabled, last slot, backfill progress) and trigger fires (the claim that a slot or an ended
-execution started a run once): the rows. Deciding what is due: ``engine.scheduler`` and ``engine.flow_triggers``."""
+execution started a run once): the rows. Deciding what is due: ``engine.runtime.scheduler`` and
+``engine.runtime.flow_triggers``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""People's accounts and their roles on namespaces (memberships): the rows. Rules live in ``engine.users``."""
+"""People's accounts and their roles on namespaces (memberships): the rows. Rules live in ``engine.identity.users``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Namespace variables: the rows. Inheritance along the namespace lineage: ``engine.variables``."""
+"""Namespace variables: the rows. Inheritance along the namespace lineage: ``engine.workspace.variables``."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ plus a ``run`` method, and nothing else to write::
 import importlib.metadata
 import warnings
 
-from engine.flow import Flow
+from engine.flows.model import Flow
 from engine.tasks import core, flowable, http, notify, scripts, sql  # noqa: F401 - importing registers them
 from engine.tasks.base import FlowableTask, ListField, Task, child_lists, registry
 

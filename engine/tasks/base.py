@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
-from engine.durations import Duration
-from engine.levels import LogLevel
-from engine.retry import Retry
-from engine.spec import Computed, Spec, TaskId
+from engine.core.durations import Duration
+from engine.core.levels import LogLevel
+from engine.core.retry import Retry
+from engine.flows.spec import Computed, Spec, TaskId
 
 
 class Group(StrEnum):
@@ -102,7 +102,7 @@ class FlowableTask(Task):
 
 
 if TYPE_CHECKING:
-    from engine.runtime import RunContext
+    from engine.tasks.context import RunContext
 
 if TYPE_CHECKING:  # at run time the name is bound by ``registry.finish`` to the union of all types
     AnyTask = Task

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from typing import Any, ClassVar, Literal
 
-from engine.durations import Duration
-from engine.runtime import RunContext, TaskFailed
-from engine.spec import Computed
+from engine.core.durations import Duration
+from engine.flows.spec import Computed
 from engine.tasks.base import Group, LogLevel, Task, registry
+from engine.tasks.context import RunContext, TaskFailed
 
 
 @registry.register

@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
-from engine.durations import Duration
-from engine.inputs import Input
-from engine.spec import Computed, FlowId, NamespaceName
+from engine.core.durations import Duration
+from engine.flows.inputs import Input
+from engine.flows.spec import Computed, FlowId, NamespaceName
 from engine.tasks.base import (
     ERRORS_FIELD,
     FINALLY_FIELD,

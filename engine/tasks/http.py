@@ -9,9 +9,9 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Field, model_validator
 
 from engine.config import load_settings
-from engine.runtime import RunContext, TaskFailed
-from engine.spec import Computed
+from engine.flows.spec import Computed
 from engine.tasks.base import Group, Task, registry
+from engine.tasks.context import RunContext, TaskFailed
 
 
 class HttpMethod(StrEnum):

@@ -9,9 +9,9 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, Field
 
-from engine.process import run_process
-from engine.runtime import RunContext, TaskFailed
 from engine.tasks.base import Group, Task, registry
+from engine.tasks.context import RunContext, TaskFailed
+from engine.tasks.process import run_process
 
 PROJECT = Path(__file__).resolve().parent.parent.parent
 

@@ -3,7 +3,7 @@
 import reflex as rx
 from reflex.event import EventSpec
 
-from engine import uploads
+from engine.workspace import uploads
 
 
 def file_drop(upload_id: rx.Var[str], chosen: rx.Var[str], on_drop: EventSpec) -> rx.Component:
@@ -27,7 +27,7 @@ def file_drop(upload_id: rx.Var[str], chosen: rx.Var[str], on_drop: EventSpec) -
 
 async def read_chosen(files: list[rx.UploadFile]) -> tuple[str, bytes] | None:
     """The name and bytes of the file chosen (None if none), read to one byte past the upload limit: that byte
-    tells ``engine.uploads.save`` the file is too large without reading more of it."""
+    tells ``engine.workspace.uploads.save`` the file is too large without reading more of it."""
     if not files:
         return None
     chosen = files[0]

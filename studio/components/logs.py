@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from engine.levels import LogLevel, at_or_above
+from engine.core.levels import LogLevel, at_or_above
 
 
 def log_line(line: dict) -> rx.Component:

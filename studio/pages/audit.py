@@ -5,7 +5,7 @@ else is offered exactly the namespaces they administer, and sees nothing when th
 
 import reflex as rx
 
-from engine.access import Principal
+from engine.identity.policy import Principal
 from studio.components.layout import page, sidebar
 from studio.services import audit_trail
 from studio.session import SessionState

@@ -11,7 +11,7 @@ from typing import Any
 import plotly.graph_objects as go
 import reflex as rx
 
-from engine import authz
+from engine.identity import authz
 from studio import charts
 from studio.components.layout import page, sidebar
 from studio.services import access, history

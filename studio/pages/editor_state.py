@@ -7,11 +7,12 @@ from typing import Any
 
 import reflex as rx
 
-from engine import authz, uploads
-from engine.access import Action, can, role_in
-from engine.problems import FlowInvalid
-from engine.states import TERMINAL
-from engine.yaml_edit import EditError
+from engine.core.states import TERMINAL
+from engine.flows.problems import FlowInvalid
+from engine.flows.yaml_edit import EditError
+from engine.identity import authz
+from engine.identity.policy import Action, can, role_in
+from engine.workspace import uploads
 from studio import live, services
 from studio.components.file_drop import read_chosen
 from studio.forms import FieldError
@@ -319,7 +320,7 @@ class EditorState(SessionState):
 
     @rx.event
     def start_run(self):
-        from engine.inputs import InputsInvalid
+        from engine.flows.inputs import InputsInvalid
 
         if self.dirty:
             self.save()

@@ -12,8 +12,9 @@ from typing import Any
 import plotly.graph_objects as go
 import reflex as rx
 
-from engine import authz, uploads
-from engine.access import Action, Principal
+from engine.identity import authz
+from engine.identity.policy import Action, Principal
+from engine.workspace import uploads
 from studio import live, services
 from studio.components.canvas import flow_canvas
 from studio.components.file_drop import file_drop, read_chosen

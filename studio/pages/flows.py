@@ -2,8 +2,8 @@
 
 import reflex as rx
 
-from engine import authz
-from engine.access import Action, can
+from engine.identity import authz
+from engine.identity.policy import Action, can
 from studio import services
 from studio.components.layout import page, sidebar
 from studio.session import SessionState
@@ -78,7 +78,7 @@ class FlowsState(SessionState):
 
     @rx.event
     def create_flow(self):
-        from engine.problems import FlowInvalid
+        from engine.flows.problems import FlowInvalid
 
         try:
             services.create_flow(self.principal(), self.new_namespace.strip(), self.new_id.strip())
@@ -94,7 +94,7 @@ class FlowsState(SessionState):
     @rx.event
     async def import_files(self, files: list[rx.UploadFile]):
         """Each YAML file becomes a flow (or the newest revision of it); one file opens in the editor."""
-        from engine.problems import FlowInvalid
+        from engine.flows.problems import FlowInvalid
 
         principal = self.principal()
         errors, imported = [], []

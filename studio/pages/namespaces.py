@@ -5,7 +5,7 @@ Members see all of it (never a secret's value); the controls that change it show
 
 import reflex as rx
 
-from engine.access import Action, can
+from engine.identity.policy import Action, can
 from studio import services
 from studio.components.layout import page, sidebar
 from studio.services import members as membership

@@ -8,7 +8,7 @@ import asyncio
 
 import reflex as rx
 
-from engine import authz
+from engine.identity import authz
 from studio.components.layout import page, sidebar
 from studio.services import access
 from studio.services import triggers as trigger_service

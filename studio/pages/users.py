@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import reflex as rx
 
-from engine import authz
+from engine.identity import authz
 from studio.components.layout import page, sidebar
 from studio.services import people
 from studio.services.people import MembershipRow, UserRow

@@ -4,7 +4,7 @@ Flows and the editor are here; each other domain has its module beside this one 
 ``history``, ``triggers``), sharing ``database()`` and ``connections()``.
 
 Every function that reads or changes something of a namespace takes the ``principal`` who asks (from
-``SessionState.principal()``) and checks it with ``engine.authz``: the page's disabled buttons are only a
+``SessionState.principal()``) and checks it with ``engine.identity.authz``: the page's disabled buttons are only a
 courtesy, these checks are the guard.
 """
 
@@ -17,12 +17,13 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from engine import authz, uploads, yaml_edit
-from engine.access import Action, Principal
 from engine.config import load_settings
-from engine.graph import flow_graph
-from engine.levels import LEVELS
-from engine.loader import load_flow
+from engine.core.levels import LEVELS
+from engine.flows import yaml_edit
+from engine.flows.graph import flow_graph
+from engine.flows.loader import load_flow
+from engine.identity import authz
+from engine.identity.policy import Action, Principal
 from engine.services import executions as execution_service
 from engine.services import flows as flow_service
 from engine.services.views import TaskRunView
@@ -30,6 +31,7 @@ from engine.store import flows as flow_store
 from engine.store.database import open_database
 from engine.tasks import registry
 from engine.tasks.base import Group
+from engine.workspace import uploads
 from studio import forms
 
 
@@ -174,7 +176,7 @@ def save_flow(principal: Principal, text: str, filename: str = "<flow>") -> str:
 
 
 def edit(text: str, operation: str, **arguments: Any) -> str:
-    """Apply one of ``engine.yaml_edit``'s operations (insert_task, connect, delete_task, ...)."""
+    """Apply one of ``engine.flows.yaml_edit``'s operations (insert_task, connect, delete_task, ...)."""
     return getattr(yaml_edit, operation)(text, **arguments)
 
 
@@ -183,8 +185,8 @@ def edit(text: str, operation: str, **arguments: Any) -> str:
 
 @functools.cache
 def connections() -> Any:
-    from engine.commands import Connections
-    from engine.connection import connect
+    from engine.runtime.connection import connect
+    from engine.services.commands import Connections
 
     settings = load_settings()
     if not settings.redis_url:
@@ -330,8 +332,8 @@ def visible_logs(lines: list[dict[str, Any]], *, task_id: str, level: str, searc
 
 def _raw_task(text: str, task_id: str) -> dict[str, Any] | None:
     """A task as written in the YAML (plain data), wherever it is nested; None if absent or unparsable."""
-    from engine.flow_tree import task_lists
-    from engine.yaml_source import parse_yaml
+    from engine.flows.tree import task_lists
+    from engine.flows.yaml_source import parse_yaml
 
     data = parse_yaml(text).data
     if not isinstance(data, dict):
@@ -351,7 +353,7 @@ def task_form(text: str, task_id: str) -> list[dict[str, Any]]:
 
 def flow_form(text: str) -> list[dict[str, Any]]:
     """The flow-level settings form (id, namespace, description, labels, inputs, variables, triggers...)."""
-    from engine.yaml_source import parse_yaml
+    from engine.flows.yaml_source import parse_yaml
 
     data = parse_yaml(text).data
     return forms.flow_fields(data) if isinstance(data, dict) else []
@@ -361,7 +363,7 @@ def set_flow_setting(text: str, name: str, value: Any) -> str:
     """Write one flow-level setting; ``concurrency.limit`` and its siblings write the ``concurrency`` map."""
     if "." not in name:
         return yaml_edit.set_flow_property(text, name, value)
-    from engine.yaml_source import parse_yaml
+    from engine.flows.yaml_source import parse_yaml
 
     key, _, part = name.partition(".")
     data = parse_yaml(text).data
@@ -379,7 +381,7 @@ def form_value(kind: str, value: Any, name: str = "") -> Any:
 
 def expression_names(text: str, task_outputs: dict[str, Any] | None = None) -> list[dict[str, str]]:
     """What a form's text field completes inside ``{{ }}``: this flow's inputs, variables, task outputs."""
-    from engine.yaml_source import parse_yaml
+    from engine.flows.yaml_source import parse_yaml
 
     data = parse_yaml(text).data
     data = data if isinstance(data, dict) else {}
@@ -389,7 +391,7 @@ def expression_names(text: str, task_outputs: dict[str, Any] | None = None) -> l
         if isinstance(i, dict) and i.get("id")
     ]
     names += [{"label": f"vars.{name}", "detail": "variable"} for name in data.get("variables") or {}]
-    from engine.flow_tree import task_lists
+    from engine.flows.tree import task_lists
 
     for found in task_lists(data):
         for task in found.tasks:

@@ -1,6 +1,6 @@
 """Who is using the studio, read from the session cookie of the websocket connection, and what they may reach.
 
-Every studio page and event decides access through ``engine.authz``, like the API: pages call
+Every studio page and event decides access through ``engine.identity.authz``, like the API: pages call
 ``principal_from_cookies`` (via ``studio.session.SessionState.principal``) and pass the principal to the
 service functions, which check it with ``authz.require`` or filter their SQL with ``authz.readable``.
 """
@@ -11,9 +11,9 @@ from http.cookies import CookieError, SimpleCookie
 
 from sqlmodel import select
 
-from engine import authz
-from engine.access import Principal
-from engine.login_sessions import COOKIE_NAME
+from engine.identity import authz
+from engine.identity.policy import Principal
+from engine.identity.sessions import COOKIE_NAME
 from engine.store.database import session_scope
 from engine.store.tables import Namespace
 from studio.services import database

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 
-from engine import audit, authz
-from engine.access import Action, Principal, can
+from engine.identity import audit, authz
+from engine.identity.policy import Action, Principal, can
 from engine.store.database import session_scope
 from studio.services import access, database
 

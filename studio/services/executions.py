@@ -12,11 +12,11 @@ import functools
 import json
 from typing import Any
 
-from engine.access import Action, Principal, can
+from engine.core.states import TERMINAL, State
+from engine.identity.policy import Action, Principal, can
 from engine.services import executions as service
 from engine.services.executions import ExecutionFilter
 from engine.services.views import AttemptView, ExecutionView, TaskRunView
-from engine.states import TERMINAL, State
 from engine.store.search import ExecutionRunning
 from studio.services import connections, database, graph_of, keep_input_file, log_row, node_run_view, run_view
 

@@ -14,8 +14,8 @@ from urllib.parse import urlencode
 import plotly.graph_objects as go
 from sqlmodel import Session
 
-from engine import authz
-from engine.access import Principal
+from engine.identity import authz
+from engine.identity.policy import Principal
 from engine.store import flows as flow_store
 from engine.store import stats
 from engine.store.database import session_scope

@@ -1,15 +1,15 @@
 """Who is a member of a namespace, for the studio's namespace page: list, invite, change a role, remove.
 
 Everyone who may read a namespace sees its members; its administrators (``Action.MANAGE_MEMBERS``) change
-them. A grant on a parent namespace also holds here (``engine/access.py``), so the list shows those too,
+them. A grant on a parent namespace also holds here (``engine/identity/policy.py``), so the list shows those too,
 with the namespace they come from; they are changed on that namespace, not this one.
 """
 
 from __future__ import annotations
 
-from engine import authz, users
-from engine.access import Action, Principal, Role
-from engine.namespaces import ancestors
+from engine.core.namespaces import ancestors
+from engine.identity import authz, users
+from engine.identity.policy import Action, Principal, Role
 from engine.store.database import session_scope
 from engine.store.tables import User
 from studio.services import database

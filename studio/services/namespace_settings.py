@@ -9,11 +9,13 @@ import json
 import re
 from typing import Any
 
-from engine import authz, namespaces, secrets, variables
-from engine.access import Action, Principal
-from engine.spec import NAMESPACE_PATTERN
+from engine.core import namespaces
+from engine.flows.spec import NAMESPACE_PATTERN
+from engine.identity import authz
+from engine.identity.policy import Action, Principal
 from engine.store.database import session_scope
 from engine.store.tables import NamespaceSecret, NamespaceVariable
+from engine.workspace import secrets, variables
 from studio.services import database
 
 

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
-from engine import authz, login_sessions, tokens, users
-from engine.access import Action, Principal, Role
+from engine.identity import authz, tokens, users
+from engine.identity import sessions as login_sessions
+from engine.identity.policy import Action, Principal, Role
 from engine.store.database import session_scope
 from engine.store.tables import ApiToken, User, utcnow
 from studio.services import database

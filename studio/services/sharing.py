@@ -13,11 +13,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from engine import authz, share_links
-from engine.access import Action, Principal
+from engine.core.states import TERMINAL
+from engine.identity import authz, share_links
+from engine.identity.policy import Action, Principal
+from engine.identity.share_links import ShareKind
 from engine.services.views import ExecutionView
-from engine.share_links import ShareKind
-from engine.states import TERMINAL
 from engine.store import executions as execution_store
 from engine.store import flows as flow_store
 from engine.store.database import session_scope

@@ -14,15 +14,16 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from engine import authz, scheduler
-from engine.access import Action, Principal, can
-from engine.flow import Flow
-from engine.schedule import backfill_slots, next_fire
+from engine.core.schedule import backfill_slots, next_fire
+from engine.flows.model import Flow
+from engine.flows.triggers import FlowTrigger, ScheduleTrigger, WebhookTrigger
+from engine.identity import authz
+from engine.identity.policy import Action, Principal, can
+from engine.runtime import scheduler
 from engine.services.execution_start import flow_at
 from engine.store import flows as flow_store
 from engine.store.database import session_scope
 from engine.store.tables import FlowRecord, TriggerFire, TriggerState
-from engine.triggers import FlowTrigger, ScheduleTrigger, WebhookTrigger
 from studio.services import database
 
 WEBHOOK_PATH = "/api/v1/webhooks/{namespace}/{flow_id}/{key}"  # engine/api/routes/webhooks.py under /api/v1

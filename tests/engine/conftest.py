@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from engine.crypto import generate_key
+from engine.identity.crypto import generate_key
 from tests.support import ROOT
 from tests.support.cluster import Cluster
 from tests.support.mail import Mailbox, smtp_server

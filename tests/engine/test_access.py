@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from engine.access import MINIMUM_ROLE, Action, Principal, Role, ancestors, can, role_in, visible_namespaces
+from engine.identity.policy import MINIMUM_ROLE, Action, Principal, Role, ancestors, can, role_in, visible_namespaces
 
 V, OP, E, A = Role.VIEWER, Role.OPERATOR, Role.EDITOR, Role.ADMIN
 

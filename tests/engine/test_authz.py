@@ -7,9 +7,10 @@ import datetime as dt
 import pytest
 from sqlmodel import select
 
-from engine import authz, login_limit, login_sessions, tokens, users
-from engine.access import Action, Principal, Role
-from engine.connection import connect, embedded_redis
+from engine.identity import authz, login_limit, tokens, users
+from engine.identity import sessions as login_sessions
+from engine.identity.policy import Action, Principal, Role
+from engine.runtime.connection import connect, embedded_redis
 from engine.store.database import session_scope
 from engine.store.tables import Namespace, utcnow
 

@@ -39,8 +39,8 @@ import redis
 from rq import Worker
 from sqlmodel import Session, col, func, select
 
-from engine.connection import redis_server_binary
-from engine.states import TERMINAL
+from engine.core.states import TERMINAL
+from engine.runtime.connection import redis_server_binary
 from engine.store.tables import Execution, LogLine, TaskRun, TaskRunAttempt
 from tests.support.cluster import Cluster
 from tests.support.ports import free_port
@@ -238,7 +238,7 @@ def test_a_cluster_under_chaos_loses_nothing_and_runs_nothing_twice(database_url
         for name in ("workers-a", "workers-b"):
             cluster.start_workers(2, name)
 
-        from engine import commands
+        from engine.services import commands
 
         execution_ids = [commands.start_execution(cluster.conn, namespace, flow_id) for _ in range(EXECUTIONS)]
         began = last_fault = last_progress = time.monotonic()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.states import State
+from engine.core.states import State
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent.parent

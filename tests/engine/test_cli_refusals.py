@@ -7,7 +7,7 @@ from click.testing import CliRunner
 from sqlalchemy import update
 
 from engine.cli import main
-from engine.states import State
+from engine.core.states import State
 from engine.store.database import session_scope
 from engine.store.tables import Execution
 from tests.support.ids import unique

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy
 
-from engine.crypto import generate_key
+from engine.identity.crypto import generate_key
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def test_rotate_re_encrypts_every_secret_with_the_new_key(lanner, database_url):
     assert b"2 secret(s) re-encrypted" in done.stdout
     again = lanner("secret", "rotate", stdin=old + "\n", LANNER_SECRET_KEY=new)  # idempotent
     assert b"0 secret(s)" in again.stdout
-    from engine.crypto import key_from_text
+    from engine.identity.crypto import key_from_text
 
     engine = sqlalchemy.create_engine(database_url)
     with engine.connect() as connection:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session
 
-from engine import audit, tokens, users
-from engine.access import Role
+from engine.identity import audit, tokens, users
+from engine.identity.policy import Role
 
 PASSWORD = "correct horse battery"
 

@@ -8,9 +8,9 @@ import datetime as dt
 
 import pytest
 
-from engine.loader import load_flow
-from engine.progress import StartSubflow, next_wakeup
-from engine.states import State
+from engine.core.progress import StartSubflow, next_wakeup
+from engine.core.states import State
+from engine.flows.loader import load_flow
 from engine.tasks import registry
 from tests.support.computed import BAD
 from tests.support.simulation import T0, Sim

@@ -6,12 +6,12 @@ import datetime as dt
 
 import pytest
 
-from engine.loader import load_flow, load_flow_or_raise
-from engine.progress import ExecutionView, Snapshot, StartSubflow, advance
-from engine.runtime import TaskFailed
-from engine.states import State
+from engine.core.progress import ExecutionView, Snapshot, StartSubflow, advance
+from engine.core.states import State
+from engine.flows.loader import load_flow, load_flow_or_raise
+from engine.runtime.worker import render_task
 from engine.tasks import registry
-from engine.worker import render_task
+from engine.tasks.context import TaskFailed
 
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 

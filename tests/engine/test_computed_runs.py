@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from engine.states import State
+from engine.core.states import State
 from tests.support.computed import BAD
 from tests.support.ids import unique
 

@@ -1,4 +1,4 @@
-from engine import dag
+from engine.core import dag
 
 
 def test_plain_list_is_sequential():

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from engine.durations import format_duration, parse_duration
+from engine.core.durations import format_duration, parse_duration
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,10 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from engine import commands, uploads
-from engine.inputs import InputsInvalid
-from engine.states import State
+from engine.core.states import State
+from engine.flows.inputs import InputsInvalid
+from engine.services import commands
+from engine.workspace import uploads
 from tests.support.ids import unique
 
 pytestmark = pytest.mark.slow
@@ -347,7 +348,7 @@ def test_sequential_group_and_pause_with_delay(cluster):
 
 
 def test_a_follower_resuming_from_a_position_misses_and_repeats_nothing(cluster):
-    from engine.follow import follow
+    from engine.runtime.follow import follow
 
     execution_id = cluster.run(
         flow(

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from engine.loader import load_flow_or_raise
-from engine.progress import ExecutionView, Snapshot, StartSubflow, advance
-from engine.states import State
+from engine.core.progress import ExecutionView, Snapshot, StartSubflow, advance
+from engine.core.states import State
+from engine.flows.loader import load_flow_or_raise
 from tests.support.ids import unique
 
 VALUE = "tok-3f9a-secret-value"

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from engine.expressions import ExpressionError, render, render_text
+from engine.core.expressions import ExpressionError, render, render_text
 
 LOOPS = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
 

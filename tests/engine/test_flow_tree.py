@@ -1,13 +1,13 @@
-"""The one task-tree walker (engine/flow_tree.py) on loaded flows and on raw YAML data."""
+"""The one task-tree walker (engine/flows/tree.py) on loaded flows and on raw YAML data."""
 
 from __future__ import annotations
 
 import pytest
 
-from engine import worker
-from engine.flow_tree import find_task, handler_task_ids, task_ids, task_lists, walk
-from engine.loader import load_flow_or_raise
-from engine.yaml_source import parse_yaml
+from engine.flows.loader import load_flow_or_raise
+from engine.flows.tree import find_task, handler_task_ids, task_ids, task_lists, walk
+from engine.flows.yaml_source import parse_yaml
+from engine.runtime import worker
 
 SOURCE = """\
 id: tree

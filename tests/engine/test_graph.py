@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from engine.graph import flow_graph
-from engine.loader import load_flow_or_raise, read_source
+from engine.flows.graph import flow_graph
+from engine.flows.loader import load_flow_or_raise, read_source
 
 EXAMPLES = Path(__file__).resolve().parent.parent.parent / "examples"
 

@@ -1,7 +1,7 @@
 import pytest
 from pydantic import TypeAdapter
 
-from engine.inputs import Input, resolve_inputs
+from engine.flows.inputs import Input, resolve_inputs
 
 adapter = TypeAdapter(list[Input])
 
@@ -94,7 +94,7 @@ def test_an_empty_default_is_an_empty_text_not_a_missing_input():
 
 
 def test_a_file_value_must_be_an_upload_of_the_flow_but_a_default_is_the_flows_own(tmp_path):
-    from engine import uploads
+    from engine.workspace import uploads
 
     home = tmp_path / "home"
     _, stored = uploads.store_local(home, "ns", "f", {"data": _write(tmp_path / "d.csv")})

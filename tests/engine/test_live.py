@@ -1,4 +1,4 @@
-"""One follower per execution, fanned out to every viewer (engine/live.py), on a real executor, workers,
+"""One follower per execution, fanned out to every viewer (engine/runtime/live.py), on a real executor, workers,
 database and Redis."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import time
 
-from engine.live import MIN_INTERVAL, Followers, Update
+from engine.runtime.live import MIN_INTERVAL, Followers, Update
 
 TALK = (
     "id: talk\nnamespace: test.live\ntasks:\n  - id: talk\n    type: shell\n"

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.loader import load_flow, load_flow_or_raise, read_source
-from engine.problems import FlowInvalid
+from engine.flows.loader import load_flow, load_flow_or_raise, read_source
+from engine.flows.problems import FlowInvalid
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "invalid"
 EXAMPLES = Path(__file__).resolve().parent.parent.parent / "examples"

@@ -5,7 +5,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.loader import load_flow
+from engine.flows.loader import load_flow
 
 EXAMPLE = (Path(__file__).resolve().parent.parent.parent / "examples" / "acme" / "routing.yml").read_text()
 

@@ -1,10 +1,10 @@
-"""The namespace hierarchy (engine/namespaces.py), in Python and as an SQL condition on a real database."""
+"""The namespace hierarchy (engine/core/namespaces.py), in Python and as an SQL condition on a real database."""
 
 from __future__ import annotations
 
 from sqlmodel import select
 
-from engine.namespaces import ancestors, is_within, lineage, root, subtree_condition
+from engine.core.namespaces import ancestors, is_within, lineage, root, subtree_condition
 from engine.store.database import session_scope
 from engine.store.tables import Namespace
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.loader import ParsedFlows, parsed_flows_for
+from engine.flows.loader import ParsedFlows, parsed_flows_for
 from engine.services.execution_start import flow_at
 from engine.services.flow_deploy import deploy_flow
 from engine.store.database import open_database, session_scope

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from engine.progress import (
+from engine.core.progress import (
     CreateRun,
     SetExecution,
     StartSubflow,
@@ -14,7 +14,7 @@ from engine.progress import (
     apply,
     next_wakeup,
 )
-from engine.states import InvalidTransition, State
+from engine.core.states import InvalidTransition, State
 from tests.support.simulation import T0, Sim
 
 
@@ -153,7 +153,7 @@ def test_foreach_iterations_with_limit_and_their_own_outputs():
     assert sim.run("double", 1).value == 2
     sim.finish("double", outputs={"value": 4}, iteration=1)
     assert sim.run("show", 1).state == State.QUEUED
-    from engine.progress import context_for
+    from engine.core.progress import context_for
 
     assert context_for(sim.s, sim.run("show", 1))["outputs"]["double"] == {"value": 4}
     sim.finish("double", outputs={"value": 2}, iteration=0)

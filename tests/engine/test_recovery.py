@@ -14,10 +14,10 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 from sqlmodel import Session, select
 
-from engine import events
-from engine.connection import redis_server_binary
-from engine.queue import job_id, task_queue, waiting_in_queue
-from engine.states import State
+from engine.core.states import State
+from engine.runtime import events
+from engine.runtime.connection import redis_server_binary
+from engine.runtime.queue import job_id, task_queue, waiting_in_queue
 from engine.store.tables import TaskRunAttempt
 from tests.support.ids import unique
 
@@ -124,8 +124,8 @@ def test_a_redis_that_restarts_empty_loses_no_execution(cluster_factory, tmp_pat
     cluster = cluster_factory()
     cluster.redis_url = f"unix://{socket_path}?db=0"
     cluster.env.update(FAST_RECOVERY, LANNER_REDIS_URL=cluster.redis_url)
-    from engine import commands
-    from engine.connection import connect
+    from engine.runtime.connection import connect
+    from engine.services import commands
 
     cluster.redis = connect(cluster.redis_url)
     cluster.conn = commands.Connections(cluster.db, cluster.redis)

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
-from engine.runtime import LOG_LINE_CHARS, LogRecord, RunContext
-from engine.states import State
+from engine.core.states import State
 from engine.store.logs import read_logs
+from engine.tasks.context import LOG_LINE_CHARS, LogRecord, RunContext
 from tests.support.ids import unique
 
 LIMIT_NOTE = f" … [line truncated: more than {LOG_LINE_CHARS:,} characters]"

@@ -7,8 +7,8 @@ import zoneinfo
 
 import pytest
 
-from engine.schedule import backfill_slots, due_slots, fire_times, next_fire
-from engine.triggers import ScheduleTrigger
+from engine.core.schedule import backfill_slots, due_slots, fire_times, next_fire
+from engine.flows.triggers import ScheduleTrigger
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 UTC = dt.UTC

@@ -10,16 +10,17 @@ import sqlalchemy as sa
 from alembic import command
 from sqlmodel import Session
 
-from engine import commands, scheduler, secrets
-from engine.connection import connect
-from engine.crypto import generate_key, key_from_text
-from engine.loader import load_flow_or_raise
-from engine.progress import ExecutionView, Snapshot, StartSubflow, advance, context_for
-from engine.services import execution_start, snapshots
+from engine.core.progress import ExecutionView, Snapshot, StartSubflow, advance, context_for
+from engine.core.states import State
+from engine.flows.loader import load_flow_or_raise
+from engine.identity.crypto import generate_key, key_from_text
+from engine.runtime import scheduler
+from engine.runtime.connection import connect
+from engine.services import commands, execution_start, snapshots
 from engine.services.flow_deploy import deploy_flow
-from engine.states import State
 from engine.store import executions as store
 from engine.store.database import alembic_config, open_database, session_scope
+from engine.workspace import secrets
 
 VALUE = "hunter2-very-secret-value"
 FLOW = """\
@@ -181,7 +182,7 @@ def test_the_migration_adds_the_column_as_the_model_declares(database):
 
 
 def test_a_flow_trigger_filling_a_secret_input_stores_it_encrypted(database, key):
-    from engine.flow_triggers import fire_flow_triggers
+    from engine.runtime.flow_triggers import fire_flow_triggers
 
     down = (
         "id: down\nnamespace: acme\ninputs:\n  - {id: password, type: SECRET}\n"

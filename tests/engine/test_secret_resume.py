@@ -1,6 +1,6 @@
 """SECRET values given after an execution started: a pause's ``onResume`` answers and a backfill's inputs.
 
-Both are stored encrypted like SECRET inputs (engine/secrets.py), shown as ``****``, re-encrypted by a key
+Both are stored encrypted like SECRET inputs (engine/workspace/secrets.py), shown as ``****``, re-encrypted by a key
 rotation, and opened only to render the tasks (or create the runs) that use them. Real databases (SQLite, and
 PostgreSQL when reachable); the runs through the real API, executor, workers and scheduler are in
 tests/engine/api/test_secret_resume_api.py.
@@ -15,17 +15,19 @@ import sqlalchemy as sa
 from alembic import command
 from sqlmodel import Session
 
-from engine import commands, scheduler, secrets
-from engine.connection import connect
-from engine.crypto import generate_key, key_from_text
-from engine.progress import context_for
+from engine.core.progress import context_for
+from engine.core.states import State
+from engine.identity.crypto import generate_key, key_from_text
+from engine.runtime import scheduler
+from engine.runtime.connection import connect
+from engine.services import commands
 from engine.services.execution_start import create_execution
 from engine.services.flow_deploy import deploy_flow
 from engine.services.snapshots import load_snapshot
-from engine.states import State
 from engine.store import executions as store
 from engine.store.database import alembic_config, open_database, session_scope
 from engine.store.tables import TaskRun, TriggerState
+from engine.workspace import secrets
 
 VALUE = "hunter2-very-secret-value"
 GATE = """\

@@ -11,15 +11,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import Session, SQLModel, select
 
-from engine import secrets, variables
 from engine.config import Settings
-from engine.crypto import DecryptionFailed, SecretKeyMissing, generate_key, key_from_text, load_key
-from engine.progress import context_for
-from engine.runtime import RunContext
+from engine.core.progress import context_for
+from engine.identity.crypto import DecryptionFailed, SecretKeyMissing, generate_key, key_from_text, load_key
 from engine.services import execution_start, snapshots
 from engine.services.flow_deploy import deploy_flow
 from engine.store.database import session_scope
 from engine.store.tables import NamespaceSecret, NamespaceVariable
+from engine.tasks.context import RunContext
+from engine.workspace import secrets, variables
 
 KEY = key_from_text(generate_key())
 OTHER_KEY = key_from_text("another passphrase, long enough to be a real one")

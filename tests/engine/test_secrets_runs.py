@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from engine import secrets, variables
-from engine.crypto import generate_key, key_from_text
+from engine.identity.crypto import generate_key, key_from_text
 from engine.store.database import session_scope
+from engine.workspace import secrets, variables
 from tests.support.ids import unique
 
 pytestmark = pytest.mark.slow

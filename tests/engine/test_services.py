@@ -9,16 +9,9 @@ import uuid
 import pytest
 from sqlmodel import Session
 
-from engine import authz, errors
-from engine.access import Principal, Role
 from engine.api.schemas import ExecutionOut, FlowOut
-from engine.commands import Connections
-from engine.connection import connect
-from engine.inputs import InputsInvalid
-from engine.services import errors as service_errors
-from engine.services import executions, flows
-from engine.services.views import ExecutionView
-from engine.states import (
+from engine.core import errors
+from engine.core.states import (
     EXECUTION_TRANSITIONS,
     USER_ACTIONS,
     ActionRefused,
@@ -26,6 +19,14 @@ from engine.states import (
     UserAction,
     user_action_target,
 )
+from engine.flows.inputs import InputsInvalid
+from engine.identity import authz
+from engine.identity.policy import Principal, Role
+from engine.runtime.connection import connect
+from engine.services import errors as service_errors
+from engine.services import executions, flows
+from engine.services.commands import Connections
+from engine.services.views import ExecutionView
 from engine.store import executions as store
 from engine.store.tables import Execution, TaskRun
 from tests.support.ids import unique
@@ -167,7 +168,7 @@ def test_the_api_and_the_studio_services_never_load_the_worker():
         [
             sys.executable,
             "-c",
-            "import sys, engine.api.app, engine.commands, studio.services.executions; print('engine.worker' in sys.modules)",
+            "import sys, engine.api.app, engine.services.commands, studio.services.executions; print('engine.runtime.worker' in sys.modules)",
         ],
         capture_output=True,
         text=True,

@@ -6,11 +6,11 @@ import datetime as dt
 
 import pytest
 
-from engine.access import SubflowReach, may_start_subflow
 from engine.config import load_settings
-from engine.loader import load_flow_or_raise
-from engine.progress import ExecutionView, Snapshot, StartSubflow, advance
-from engine.states import State
+from engine.core.progress import ExecutionView, Snapshot, StartSubflow, advance
+from engine.core.states import State
+from engine.flows.loader import load_flow_or_raise
+from engine.identity.policy import SubflowReach, may_start_subflow
 from tests.support.ids import unique
 
 ROOT, SUBTREE, ANY = SubflowReach.ROOT, SubflowReach.SUBTREE, SubflowReach.ANY

@@ -11,7 +11,7 @@ import time
 import pytest
 from sqlmodel import Session, select
 
-from engine.states import State
+from engine.core.states import State
 from engine.store.database import session_scope
 from engine.store.tables import Execution, TriggerFire, TriggerState, utcnow
 

@@ -6,8 +6,8 @@ import difflib
 
 import pytest
 
-from engine import yaml_edit
-from engine.loader import load_flow_or_raise
+from engine.flows import yaml_edit
+from engine.flows.loader import load_flow_or_raise
 
 SOURCE = """\
 # Daily sales: owned by the data team.

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import yaml_edit, yaml_source
-from engine.loader import load_flow
+from engine.flows import yaml_edit, yaml_source
+from engine.flows.loader import load_flow
 
 BOMB = "a0: &a0 lol\n" + "".join(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 8))
 

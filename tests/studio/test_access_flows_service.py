@@ -12,15 +12,17 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from engine import authz, login_sessions, uploads, users
-from engine.access import Principal
-from engine.login_sessions import COOKIE_NAME
+from engine.identity import authz, users
+from engine.identity import sessions as login_sessions
+from engine.identity.policy import Principal
+from engine.identity.sessions import COOKIE_NAME
 from engine.services import execution_start
 from engine.services.flow_deploy import deploy_flow
 from engine.store import executions as execution_store
 from engine.store import flows as flow_store
 from engine.store.database import session_scope
 from engine.store.tables import AuditEvent, FlowRecord, FlowRevision, Membership, ShareLink
+from engine.workspace import uploads
 from studio import services
 from studio.services import access, members, sharing
 from studio.services import namespace_settings as settings

@@ -11,8 +11,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import event, update
 
-from engine import authz, users
-from engine.access import Principal
+from engine.identity import authz, users
+from engine.identity.policy import Principal
 from engine.services.flow_deploy import deploy_flow
 from engine.store.database import session_scope
 from engine.store.tables import Execution, LogLine, TaskRun, TriggerState

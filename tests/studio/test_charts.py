@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from engine import authz, palette
+from engine.core import palette
+from engine.identity import authz
 from studio import charts
 from studio.services import history
 

@@ -122,7 +122,7 @@ def test_run_with_an_input_and_watch_every_node_succeed(studio, page):
         "document.querySelectorAll('.lanner-node[data-state=\"SUCCESS\"]').length === 2", timeout=30_000
     )
     page.wait_for_function("document.querySelector('#execution-state').innerText === 'SUCCESS'", timeout=10_000)
-    # the state's colour comes from engine/palette.py through a CSS variable the studio puts on :root
+    # the state's colour comes from engine/core/palette.py through a CSS variable the studio puts on :root
     node = page.locator('.lanner-node[data-state="SUCCESS"]').first
     assert node.evaluate("n => getComputedStyle(n).borderTopColor") == "rgb(22, 163, 74)"  # #16a34a
     page.locator(".log-line").first.wait_for(timeout=10_000)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.loader import load_flow, load_flow_or_raise
+from engine.flows.loader import load_flow, load_flow_or_raise
 from engine.tasks import registry
 from studio import forms, services
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine import authz, login_sessions, tokens, users
-from engine.access import Principal, Role
+from engine.identity import authz, tokens, users
+from engine.identity import sessions as login_sessions
+from engine.identity.policy import Principal, Role
 from engine.store.database import session_scope
 from studio.services import people
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from engine.share_links import create_share_link
+from engine.identity.share_links import create_share_link
 from engine.store.database import open_database, session_scope
 from engine.store.tables import utcnow
 from tests.support.studio import api

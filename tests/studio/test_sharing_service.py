@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from engine import authz, share_links
+from engine.identity import authz, share_links
 from engine.services import execution_start
 from engine.services.flow_deploy import deploy_flow
 from engine.store.database import session_scope

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from engine.schedule import fire_times
+from engine.core.schedule import fire_times
 from tests.support.studio import api
 
 pytestmark = pytest.mark.slow

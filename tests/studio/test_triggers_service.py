@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from engine import authz
+from engine.identity import authz
 from engine.services.flow_deploy import deploy_flow
 from engine.store.database import session_scope
 from engine.store.tables import TriggerFire

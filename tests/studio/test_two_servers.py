@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from engine import launcher
+from engine.runtime import launcher
 from tests.support.studio import ADMIN, ROOT, running_studio, sign_in
 
 
@@ -23,7 +23,7 @@ def test_each_running_studio_of_a_checkout_gets_its_own_build_folder(tmp_path, m
         # Another process (another `lanner server`) sees both taken, and gets the third.
         script = textwrap.dedent(f"""
             from pathlib import Path
-            from engine import launcher
+            from engine.runtime import launcher
             launcher.TOOLS = Path({str(tmp_path)!r})
             with launcher.own_build_folder() as third:
                 print(third["REFLEX_WEB_WORKDIR"])

@@ -12,10 +12,10 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from engine import commands
-from engine.connection import connect
+from engine.core.states import State
+from engine.runtime.connection import connect
+from engine.services import commands
 from engine.services.flow_deploy import deploy_flow
-from engine.states import State
 from engine.store import executions as store
 from engine.store.database import open_database, session_scope
 

@@ -1,13 +1,13 @@
-"""A flow's state machine (engine/progress.py) cranked by hand: a snapshot and a pretend worker, no I/O."""
+"""A flow's state machine (engine/core/progress.py) cranked by hand: a snapshot and a pretend worker, no I/O."""
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
 
-from engine.loader import load_flow_or_raise
-from engine.progress import ExecutionView, Snapshot, advance
-from engine.states import State
+from engine.core.progress import ExecutionView, Snapshot, advance
+from engine.core.states import State
+from engine.flows.loader import load_flow_or_raise
 
 T0 = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
 

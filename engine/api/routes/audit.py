@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from engine import audit, authz
-from engine.access import Action
 from engine.api.deps import Caller, connections
+from engine.identity import audit, authz
+from engine.identity.policy import Action
 
 router = APIRouter(tags=["audit"])
 

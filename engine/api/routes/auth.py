@@ -16,12 +16,13 @@ from pydantic import BaseModel
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from engine import audit, authz, login_limit, login_sessions, users
 from engine.api.deps import Caller, connections
 from engine.api.errors import ApiError
 from engine.api.guards import refuse_nul
 from engine.config import load_settings
-from engine.login_sessions import COOKIE_NAME, LIFETIME
+from engine.identity import audit, authz, login_limit, users
+from engine.identity import sessions as login_sessions
+from engine.identity.sessions import COOKIE_NAME, LIFETIME
 
 router = APIRouter(tags=["auth"])
 

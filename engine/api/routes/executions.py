@@ -13,19 +13,20 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from engine import authz, uploads
-from engine.access import Action, Principal
 from engine.api.deps import Caller, actor, connections, current_principal
 from engine.api.errors import ApiError, label_filters
 from engine.api.guards import refuse_nul
 from engine.api.schemas import ERRORS, ExecutionOut, ExecutionPage, ExecutionRequest, ResumeRequest
 from engine.config import load_settings
-from engine.live import followers
+from engine.core.states import State
+from engine.identity import authz
+from engine.identity.policy import Action, Principal
+from engine.runtime.live import followers
 from engine.services import executions
 from engine.services.executions import ExecutionFilter
 from engine.services.views import ExecutionView
-from engine.states import State
 from engine.store.tables import LogLine
+from engine.workspace import uploads
 
 router = APIRouter(tags=["executions"])
 RECHECK_SECONDS = 5.0  # a live stream re-reads who is watching this often: revoked access ends it

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
-from engine.access import Action
 from engine.api.deps import Caller, connections
 from engine.api.routes.executions import allowed_execution
 from engine.api.schemas import ERRORS, LogLineOut
-from engine.levels import LogLevel
+from engine.core.levels import LogLevel
+from engine.identity.policy import Action
 from engine.store.logs import read_logs
 
 router = APIRouter(tags=["logs"])

@@ -6,9 +6,9 @@ from fastapi import APIRouter
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from engine import authz
 from engine.api.deps import Caller, connections
 from engine.api.schemas import NamespaceOut
+from engine.identity import authz
 from engine.store.tables import Execution, FlowRecord, Namespace
 
 router = APIRouter(tags=["namespaces"])

@@ -8,12 +8,12 @@ from typing import Any
 from fastapi import APIRouter
 from sqlmodel import Session
 
-from engine import authz
-from engine.access import Action
 from engine.api.deps import Caller, actor, connections
 from engine.api.errors import ApiError
 from engine.api.schemas import ERRORS, Body
-from engine.scheduler import backfill_view, set_backfill_flag, set_trigger_enabled, start_backfill
+from engine.identity import authz
+from engine.identity.policy import Action
+from engine.runtime.scheduler import backfill_view, set_backfill_flag, set_trigger_enabled, start_backfill
 from engine.services.execution_start import flow_at
 from engine.store import flows as flow_store
 from engine.store.tables import FlowRecord, TriggerState

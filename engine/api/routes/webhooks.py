@@ -10,14 +10,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
-from engine import commands
 from engine.api.deps import connections
 from engine.api.routes.executions import _read, _wait_for_end
 from engine.api.schemas import ERRORS, ExecutionOut
-from engine.flow_triggers import trigger_enabled
+from engine.flows.triggers import WebhookTrigger
+from engine.runtime.flow_triggers import trigger_enabled
+from engine.services import commands
 from engine.services.execution_start import flow_at
 from engine.store import flows as flow_store
-from engine.triggers import WebhookTrigger
 
 router = APIRouter(tags=["webhooks"])
 NOT_FOUND = "no webhook at this address"

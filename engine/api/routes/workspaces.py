@@ -9,12 +9,13 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from engine import authz, secrets, tokens, users, variables
-from engine.access import Action, Role
 from engine.api.deps import Caller, actor, connections
 from engine.api.errors import ApiError
 from engine.api.schemas import ERRORS
+from engine.identity import authz, tokens, users
+from engine.identity.policy import Action, Role
 from engine.store.tables import ApiToken, User, utcnow
+from engine.workspace import secrets, variables
 
 router = APIRouter(tags=["workspaces"])
 

@@ -1,7 +1,7 @@
 """identity
 
 Users, their API tokens, their roles in namespaces (memberships), share links and the audit trail: the
-tables of engine/users.py, engine/tokens.py, engine/share_links.py and engine/audit.py. Passwords are kept
+tables of engine/identity/users.py, engine/identity/tokens.py, engine/identity/share_links.py and engine/identity/audit.py. Passwords are kept
 as argon2 hashes and tokens as sha256 digests, never in clear.
 
 Revision ID: 0006

@@ -1,7 +1,7 @@
 """namespace variables and secrets
 
 Values that flows of a namespace (and of the namespaces below it) read as ``vars.<name>`` and
-``secret('NAME')``. Secrets are stored encrypted only (engine/crypto.py), with the id of their key.
+``secret('NAME')``. Secrets are stored encrypted only (engine/identity/crypto.py), with the id of their key.
 
 Revision ID: 0007
 Revises: 0006

@@ -1,6 +1,6 @@
 """secret inputs encrypted
 
-An execution's ``SECRET`` inputs are kept encrypted in ``secret_inputs`` (engine/secrets.py) and shown as
+An execution's ``SECRET`` inputs are kept encrypted in ``secret_inputs`` (engine/workspace/secrets.py) and shown as
 ``****`` in ``inputs``. Executions saved before this migration held them in plain text: each one is moved
 into ``secret_inputs`` here, under the installation's key, so old runs can still be replayed.
 
@@ -59,7 +59,9 @@ def upgrade() -> None:
 
 
 def _seal_old_rows(connection, namespace: str, flow_id: str, revision: int, names: list[str]) -> None:
-    from engine.secrets import seal_inputs  # the one way inputs are encrypted; the key is loaded only if needed
+    from engine.workspace.secrets import (
+        seal_inputs,
+    )  # the one way inputs are encrypted; the key is loaded only if needed
 
     rows = connection.execute(
         sa.select(_executions.c.id, _executions.c.inputs).where(

@@ -1,7 +1,7 @@
 """task run secret outputs: a pause's SECRET onResume answers kept encrypted
 
 A pause's ``SECRET`` ``onResume`` answers are kept encrypted in the task run's ``secret_outputs``
-(engine/secrets.py) and shown as ``****`` in its ``outputs``. Answers given before this migration were stored
+(engine/workspace/secrets.py) and shown as ``****`` in its ``outputs``. Answers given before this migration were stored
 in plain text: each one is moved into ``secret_outputs`` here, under the installation's key. So are the SECRET
 inputs of a backfill started before backfills sealed them (kept in plain text in the trigger's state).
 
@@ -98,7 +98,10 @@ def upgrade() -> None:
 
 
 def _seal_old_answers(connection, namespace: str, flow_id: str, flow_revision: int, pauses: dict[str, list[str]]):
-    from engine.secrets import MASK, seal_inputs  # the one way values are encrypted; the key is loaded only if needed
+    from engine.workspace.secrets import (
+        MASK,
+        seal_inputs,
+    )  # the one way values are encrypted; the key is loaded only if needed
 
     rows = connection.execute(
         sa.select(_runs.c.id, _runs.c.task_id, _runs.c.outputs, _runs.c.secret_outputs)
@@ -127,7 +130,7 @@ def _seal_old_answers(connection, namespace: str, flow_id: str, flow_revision: i
 
 
 def _seal_old_backfills(connection, namespace: str, flow_id: str, names: list[str]) -> None:
-    from engine.secrets import MASK, seal_inputs
+    from engine.workspace.secrets import MASK, seal_inputs
 
     rows = connection.execute(
         sa.select(_states.c.trigger_id, _states.c.data).where(

@@ -107,7 +107,7 @@ def test_kill_restart_replay_resume(api, tmp_path):
     assert api.post(f"/executions/{failed['id']}/kill").status_code == 409
     marker.touch()
     assert api.post(f"/executions/{failed['id']}/restart").status_code == 200
-    api.cluster.wait(failed["id"], __import__("engine.states", fromlist=["State"]).State.PAUSED)
+    api.cluster.wait(failed["id"], __import__("engine.core.states", fromlist=["State"]).State.PAUSED)
     assert api.post(f"/executions/{failed['id']}/resume", json={"inputs": {}}).status_code == 200
     assert api.cluster.wait(failed["id"]).state == "SUCCESS"
     replay = api.post(f"/executions/{failed['id']}/replay", params={"taskId": "gate"})
@@ -201,7 +201,7 @@ def test_pause_holds_a_running_execution_and_triggers_api(api):
         headers=YAML,
     )
     execution_id = api.post("/executions/trigger/api/held").json()["id"]
-    api.cluster.wait_for_run(execution_id, "a", __import__("engine.states", fromlist=["State"]).State.RUNNING)
+    api.cluster.wait_for_run(execution_id, "a", __import__("engine.core.states", fromlist=["State"]).State.RUNNING)
     assert api.post(f"/executions/{execution_id}/pause").status_code == 200
     time.sleep(2)
     paused = api.get(f"/executions/{execution_id}").json()
@@ -230,7 +230,7 @@ def test_the_audit_trail_names_who_did_what_per_namespace(api):
     other = "id: other\nnamespace: elsewhere\ntasks:\n  - {id: a, type: log, message: m}\n"
     assert api.post("/flows", content=other, headers=YAML).status_code in (200, 201)
     started = api.post("/executions/trigger/audit.team/audited", json={}).json()
-    api.cluster.wait(started["id"], __import__("engine.states", fromlist=["State"]).State.RUNNING)
+    api.cluster.wait(started["id"], __import__("engine.core.states", fromlist=["State"]).State.RUNNING)
     assert api.post(f"/executions/{started['id']}/kill").status_code == 200
     assert api.post("/triggers/audit.team/audited/nightly/disable").status_code in (200, 204)
     events = api.get("/audit", params={"namespace": "audit"}).json()  # the namespace and those below it
@@ -251,8 +251,8 @@ def test_the_audit_trail_names_who_did_what_per_namespace(api):
 def test_kill_in_every_state(api):
     """QUEUED (waiting for a concurrency slot) and CREATED end KILLED at once; RUNNING and PAUSED stop their
     tasks first; an ended execution is a 409 that says so, an unknown one a 404."""
+    from engine.core.states import State
     from engine.services.execution_start import create_execution
-    from engine.states import State
     from engine.store.database import session_scope
 
     cluster = api.cluster

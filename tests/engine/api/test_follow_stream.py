@@ -1,4 +1,4 @@
-"""Many Server-Sent-Events viewers of one execution share one follower in the API process (engine/live.py):
+"""Many Server-Sent-Events viewers of one execution share one follower in the API process (engine/runtime/live.py):
 one subscription to the execution's announcements, whatever the number of viewers, and none once they left."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import time
 
 import httpx
 
-from engine.events import updates_channel
+from engine.runtime.events import updates_channel
 
 YAML = {"content-type": "application/x-yaml"}
 TALK = (

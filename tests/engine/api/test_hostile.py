@@ -14,9 +14,9 @@ import pytest
 from fastapi import FastAPI
 from starlette.testclient import TestClient
 
-from engine import login_limit, users
 from engine.api import create_app, deps
-from engine.connection import connect
+from engine.identity import login_limit, users
+from engine.runtime.connection import connect
 from engine.services.flow_deploy import deploy_flow
 from engine.store.database import session_scope
 from tests.support.ports import free_port

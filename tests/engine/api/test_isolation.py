@@ -15,9 +15,9 @@ import time
 import httpx
 import pytest
 
-from engine import share_links
-from engine.login_sessions import COOKIE_NAME
-from engine.share_links import ShareKind
+from engine.identity import share_links
+from engine.identity.sessions import COOKIE_NAME
+from engine.identity.share_links import ShareKind
 from engine.store.database import session_scope
 
 pytestmark = pytest.mark.slow

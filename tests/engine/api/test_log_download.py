@@ -9,10 +9,10 @@ from types import SimpleNamespace
 import pytest
 from sqlmodel import Session
 
-from engine.runtime import LogRecord
 from engine.store import executions as store
 from engine.store.database import session_scope
 from engine.store.logs import write_logs
+from engine.tasks.context import LogRecord
 
 pytestmark = pytest.mark.slow
 YAML = {"content-type": "application/x-yaml"}

@@ -16,8 +16,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from engine.access import Principal
-from engine.states import State
+from engine.core.states import State
+from engine.identity.policy import Principal
 from studio import services
 from studio.services import executions as studio_runs
 

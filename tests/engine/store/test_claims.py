@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
-from engine.states import State
+from engine.core.states import State
 from engine.store import executions as store
 from engine.store.database import session_scope
 from engine.store.tables import Execution, TaskRun

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import inspect
 
-from engine.problems import FlowInvalid
+from engine.flows.problems import FlowInvalid
 from engine.services.flow_deploy import deploy_flow
 from engine.store import flows
 from engine.store.database import migrate, session_scope

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from engine import authz
-from engine.access import Principal, Role
+from engine.identity import authz
+from engine.identity.policy import Principal, Role
 from engine.store import stats
 from engine.store.database import session_scope
 from engine.store.tables import Execution, FlowRecord, LogLine, TaskRun, TriggerState

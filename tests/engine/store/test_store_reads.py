@@ -7,8 +7,8 @@ import datetime as dt
 from sqlalchemy import or_
 from sqlmodel import select
 
-from engine import secrets, users, variables
-from engine.crypto import SecretKey, generate_key, key_from_text
+from engine.identity import users
+from engine.identity.crypto import SecretKey, generate_key, key_from_text
 from engine.services.execution_start import create_execution
 from engine.services.flow_deploy import deploy_flow
 from engine.store import executions, hashed_tokens, namespaces, triggers
@@ -26,6 +26,7 @@ from engine.store.tables import (
     TriggerFire,
     utcnow,
 )
+from engine.workspace import secrets, variables
 
 FLOW = "id: {id}\nnamespace: {namespace}\ntasks:\n  - {{id: r, type: return, value: x}}\n"
 

@@ -8,8 +8,8 @@ import pytest
 from alembic import command
 from sqlalchemy import inspect
 
-from engine import audit, share_links, tokens, users
-from engine.access import Action, Role, can
+from engine.identity import audit, share_links, tokens, users
+from engine.identity.policy import Action, Role, can
 from engine.store.database import alembic_config, session_scope
 from engine.store.tables import ApiToken, User, utcnow
 

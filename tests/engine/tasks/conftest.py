@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from engine.runtime import RunContext
 from engine.tasks import registry
+from engine.tasks.context import RunContext
 
 
 @pytest.fixture

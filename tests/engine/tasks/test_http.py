@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from engine.runtime import TaskFailed
+from engine.tasks.context import TaskFailed
 
 SENT: dict[str, int] = {}
 

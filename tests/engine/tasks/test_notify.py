@@ -11,9 +11,9 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from pydantic import ValidationError
 
-from engine.runtime import TaskFailed
-from engine.states import State
+from engine.core.states import State
 from engine.tasks import registry
+from engine.tasks.context import TaskFailed
 from tests.support.ids import unique
 from tests.support.ports import free_port
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.runtime import TaskFailed
+from engine.tasks.context import TaskFailed
 
 
 @pytest.mark.parametrize("type_name", ["shell", "python"])

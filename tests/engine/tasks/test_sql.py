@@ -8,8 +8,8 @@ import sqlite3
 
 import pytest
 
-from engine.runtime import TaskFailed
-from engine.states import State
+from engine.core.states import State
+from engine.tasks.context import TaskFailed
 from engine.tasks.sql import json_safe
 from tests.support.ids import unique
 from tests.support.ports import free_port

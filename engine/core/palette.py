@@ -1,0 +1,58 @@
+"""The colour of every state and log level: one table for the studio's Python charts and its JSX canvas.
+
+Python reads the tables directly; the browser gets them as CSS variables (``css_variables()``, injected by
+the studio as a stylesheet) that ``assets/flow_canvas.jsx`` uses as ``var(--lanner-state-<state>)``, so a
+state looks the same on the canvas, the Gantt chart and the dashboard.
+"""
+
+from __future__ import annotations
+
+from engine.core.levels import LogLevel
+from engine.core.states import State
+
+STATE_COLOURS: dict[State, str] = {
+    State.CREATED: "#94a3b8",
+    State.QUEUED: "#94a3b8",
+    State.RUNNING: "#3b82f6",
+    State.PAUSED: "#0ea5e9",
+    State.RETRYING: "#a855f7",
+    State.SUCCESS: "#16a34a",
+    State.WARNING: "#d97706",
+    State.FAILED: "#dc2626",
+    State.KILLING: "#525252",
+    State.KILLED: "#525252",
+    State.CANCELLED: "#737373",
+    State.SKIPPED: "#a3a3a3",
+}
+LEVEL_COLOURS: dict[LogLevel, str] = {
+    LogLevel.TRACE: "#cbd5e1",
+    LogLevel.DEBUG: "#94a3b8",
+    LogLevel.INFO: "#3b82f6",
+    LogLevel.WARN: "#d97706",
+    LogLevel.ERROR: "#dc2626",
+}
+#: Charts of things without a state (durations) are drawn in the accent colour.
+ACCENT_COLOUR = "#6366f1"
+#: What a value no table knows (an execution without a state, a newer state an older studio receives) is drawn in.
+OTHER_COLOUR = ACCENT_COLOUR
+
+
+def state_colour(state: str) -> str:
+    return STATE_COLOURS.get(state, OTHER_COLOUR)  # type: ignore[call-overload]  # a StrEnum key matches its str
+
+
+def level_colour(level: str) -> str:
+    return LEVEL_COLOURS.get(level, OTHER_COLOUR)  # type: ignore[call-overload]
+
+
+def css_variable(state: str) -> str:
+    """The CSS custom property holding ``state``'s colour (the JSX spells the same name)."""
+    return f"--lanner-state-{state.lower()}"
+
+
+def css_variables() -> str:
+    """A stylesheet putting every state and level colour on ``:root`` for the browser."""
+    lines = [f"  {css_variable(state)}: {colour};" for state, colour in STATE_COLOURS.items()]
+    lines += [f"  --lanner-level-{level.lower()}: {colour};" for level, colour in LEVEL_COLOURS.items()]
+    lines.append(f"  --lanner-state-other: {OTHER_COLOUR};")
+    return ":root {\n" + "\n".join(lines) + "\n}\n"

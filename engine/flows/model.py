@@ -1,0 +1,91 @@
+"""The flow: what a YAML document declares, as a validated model."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import Field
+
+from engine.core.durations import Duration
+from engine.core.retry import Retry
+from engine.flows.inputs import Input
+from engine.flows.spec import TASK_ID_PATTERN, Computed, FlowId, NamespaceName, Spec
+from engine.flows.triggers import Trigger
+
+if TYPE_CHECKING:
+    from engine.tasks.base import Task as AnyTask
+
+
+class ConcurrencyBehavior(StrEnum):
+    QUEUE = "queue"
+    CANCEL = "cancel"
+    FAIL = "fail"
+
+
+class Concurrency(Spec):
+    limit: Annotated[int, Field(ge=1)]
+    """Most executions of this flow running at once."""
+    behavior: ConcurrencyBehavior = ConcurrencyBehavior.QUEUE
+    """What happens to an execution over the limit: wait in a queue, be cancelled, or fail."""
+
+
+class Output(Spec):
+    id: Annotated[str, Field(pattern=TASK_ID_PATTERN, max_length=100)]
+    """Name of the output in the execution's outputs."""
+    type: Literal[
+        "STRING",
+        "INT",
+        "FLOAT",
+        "BOOLEAN",
+        "DATE",
+        "DATETIME",
+        "DURATION",
+        "JSON",
+        "FILE",
+    ] = "STRING"
+    """The type the value is converted to."""
+    value: Any
+    """The value, usually an expression such as {{ outputs.task.value }}."""
+    description: str | None = None
+    """What this output is, for people reading the flow."""
+
+
+class Flow(Spec):
+    id: FlowId
+    """Name of the flow, unique in its namespace."""
+    namespace: NamespaceName
+    """Folder-like group the flow belongs to, e.g. acme.sales."""
+    description: str | None = None
+    """What the flow does (Markdown)."""
+    labels: dict[str, str] = Field(default_factory=dict)
+    """Key-value tags to find and filter flows and their executions."""
+    inputs: list[Input] = Field(default_factory=list)
+    """Values asked for when the flow starts; tasks read them as inputs.<id>."""
+    variables: dict[str, Any] = Field(default_factory=dict)
+    """Fixed values tasks read as vars.<name>."""
+    tasks: Annotated[list[AnyTask], Field(min_length=1)]
+    """The tasks of the flow, run in order unless they name dependsOn."""
+    errors: list[AnyTask] = Field(default_factory=list)
+    """Tasks run when the flow fails, e.g. to send an alert."""
+    finally_: Annotated[list[AnyTask], Field(alias="finally")] = Field(default_factory=list)
+    """Tasks run at the end, whether the flow failed or not."""
+    outputs: list[Output] = Field(default_factory=list)
+    """Values the flow gives back when it ends."""
+    triggers: list[Trigger] = Field(default_factory=list)
+    """What starts the flow on its own: a schedule, a webhook, another flow ending."""
+    retry: Retry | None = None
+    """Default retry for every task that does not set its own."""
+    timeout: Computed[Duration] | None = None
+    """Fail the execution when it runs longer than this."""
+    concurrency: Concurrency | None = None
+    """Limit how many executions of this flow run at once."""
+    disabled: bool = False
+    """A disabled flow cannot be started, and its triggers do not fire."""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.namespace, self.id)
+
+    def input(self, input_id: str) -> Any:
+        return next((i for i in self.inputs if i.id == input_id), None)

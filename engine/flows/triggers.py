@@ -1,0 +1,123 @@
+"""Trigger declarations: schedules, webhooks and flow-end triggers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from croniter import croniter
+from pydantic import Field, field_validator
+
+from engine.flows.spec import TASK_ID_PATTERN, FlowId, NamespaceName, Spec
+
+CRON_ALIASES = (
+    "@yearly",
+    "@annually",
+    "@monthly",
+    "@weekly",
+    "@daily",
+    "@midnight",
+    "@hourly",
+)
+
+
+def check_cron(expression: str) -> str:
+    """Accept 5 fields, 6 with seconds last-free (leading seconds as in Kestra), or an @alias."""
+    text = " ".join(expression.split())
+    if text.startswith("@"):
+        if text not in CRON_ALIASES:
+            raise ValueError(f"unknown cron alias '{text}' (use one of {', '.join(CRON_ALIASES)})")
+        return text
+    fields = text.split(" ")
+    if len(fields) not in (5, 6):
+        raise ValueError(f"cron '{expression}' has {len(fields)} fields; expected 5 (or 6 with seconds first)")
+    try:
+        croniter(_croniter_form(text), dt.datetime(2026, 1, 1))
+    except (ValueError, KeyError) as exc:
+        raise ValueError(f"invalid cron '{expression}': {exc}") from None
+    return text
+
+
+def _croniter_form(text: str) -> str:
+    """croniter puts optional seconds last; Lanner (like Kestra and Quartz) puts them first."""
+    fields = text.split(" ")
+    return " ".join(fields[1:] + fields[:1]) if len(fields) == 6 else text
+
+
+def cron_iter(expression: str, start: dt.datetime) -> croniter:
+    return croniter(_croniter_form(expression), start)
+
+
+class RecoverMissed(StrEnum):
+    ALL = "all"
+    LAST = "last"
+    NONE = "none"
+
+
+class _TriggerBase(Spec):
+    id: Annotated[str, Field(pattern=TASK_ID_PATTERN, max_length=100)]
+    """Name of the trigger, unique in the flow."""
+    description: str | None = None
+    """A note for people reading the flow."""
+    disabled: bool = False
+    """A disabled trigger does not start the flow."""
+
+
+class ScheduleTrigger(_TriggerBase):
+    type: Literal["schedule"]
+    cron: str
+    """When to start, as a cron expression (e.g. 0 6 * * * for 6:00 every day) or @daily, @hourly..."""
+    timezone: str = "UTC"
+    """Time zone of the cron times, e.g. Europe/Paris."""
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    """Input values given to each started execution."""
+    recover_missed_schedules: RecoverMissed = RecoverMissed.LAST
+    """Starts missed while Lanner was down: run them all, only the last, or none."""
+    allow_concurrent: bool = False
+    """Start even when the previous scheduled execution is still running."""
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        return check_cron(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{value}' (use an IANA name such as Europe/Paris)") from None
+        return value
+
+
+class WebhookTrigger(_TriggerBase):
+    type: Literal["webhook"]
+    key: Annotated[str, Field(min_length=8, max_length=256, pattern=r"^[A-Za-z0-9_-]+$")]
+    """Secret part of the webhook URL; whoever knows it can start the flow."""
+    wait: bool = False
+    """Answer the webhook call only once the execution has ended (up to 5 minutes), with its outputs."""
+
+
+class FlowCondition(Spec):
+    namespace: NamespaceName
+    """Namespace of the flows to watch."""
+    flow_id: FlowId | None = None
+    """One flow to watch; without it, every flow of the namespace."""
+
+
+class FlowTrigger(_TriggerBase):
+    type: Literal["flow"]
+    conditions: Annotated[list[FlowCondition], Field(min_length=1)]
+    """Which flows, when they end, start this one."""
+    states: list[Literal["SUCCESS", "WARNING", "FAILED", "KILLED", "CANCELLED"]] = Field(
+        default_factory=lambda: ["SUCCESS"]
+    )
+    """End states of the watched flows that start this one."""
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    """Input values given to the started execution."""
+
+
+Trigger = Annotated[ScheduleTrigger | WebhookTrigger | FlowTrigger, Field(discriminator="type")]

@@ -1,0 +1,91 @@
+"""API tokens: long random secrets a program sends instead of a password, each tied to one user.
+
+The plain token is shown once, when it is made; only its sha256 digest is kept (engine/store/hashed_tokens.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from sqlmodel import Session
+
+from engine.identity import audit
+from engine.store import tokens as store
+from engine.store import users as user_store
+from engine.store.hashed_tokens import digest
+from engine.store.tables import ApiToken, User, utcnow
+
+TOKEN_PREFIX = "lnr_"  # noqa: S105 - the visible start of every token, not a secret
+SHOWN_PREFIX_LENGTH = 8
+# Writing last_used_at on every request would turn each read into a write; a minute is precise enough.
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+
+
+class TokenNotFound(LookupError):
+    pass
+
+
+def create_token(
+    session: Session,
+    user: User,
+    name: str,
+    *,
+    actor: str,
+    expires_at: dt.datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """A new token for ``user``: the row, and the plain token, which cannot be read again later."""
+    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user_id=user.id,
+        name=name,
+        token_hash=digest(plain),
+        prefix=plain[:SHOWN_PREFIX_LENGTH],
+        expires_at=expires_at,
+    )
+    store.add_token(session, token)
+    audit.record(
+        session,
+        actor,
+        audit.AuditAction.TOKEN_CREATED,
+        None,
+        "user",
+        user.username,
+        token_id=token.id,
+        name=name,
+        expires_at=expires_at.isoformat() if expires_at else None,
+    )
+    return token, plain
+
+
+def tokens_of(session: Session, user: User) -> list[ApiToken]:
+    return store.tokens_of(session, user.id)
+
+
+def revoke_token(session: Session, token_id: int, *, actor: str) -> ApiToken:
+    token = store.get_token(session, token_id)
+    if token is None:
+        raise TokenNotFound(f"no token {token_id}")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        store.save_token(session, token)
+        owner = user_store.user_by_id(session, token.user_id)
+        audit.record(session, actor, audit.AuditAction.TOKEN_REVOKED, None, "user", owner.username, token_id=token.id)
+    return token
+
+
+def user_for_token(session: Session, plain: str, *, now: dt.datetime | None = None) -> User | None:
+    """The enabled user a valid token belongs to, or None (unknown, revoked, expired, or its user disabled)."""
+    if not plain.startswith(TOKEN_PREFIX):
+        return None
+    token = store.find_token(session, plain)
+    now = now or utcnow()
+    if token is None or token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
+        return None
+    user = user_store.user_by_id(session, token.user_id)
+    if user is None or user.disabled:
+        return None
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+        token.last_used_at = now
+        store.save_token(session, token)
+    return user

@@ -1,0 +1,265 @@
+"""The executor: advances an execution when one of its task runs changes, and sweeps for what was lost.
+
+Events arrive on a Redis stream read by a consumer group, so several executors share the work; a
+per-execution lock serialises advancing one execution. The loop is thin (read, advance, tick); what
+to do is decided by ``engine.core.progress``. An event is acknowledged only after its advance committed,
+so an executor killed mid-advance leaves it pending, and another (or the restarted one) claims it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import threading
+import time
+import uuid
+from types import SimpleNamespace
+
+import redis
+from sqlalchemy import Engine
+
+from engine.core import progress
+from engine.core.sandbox import time_budget
+from engine.runtime import events
+from engine.runtime.flow_triggers import fire_flow_triggers
+from engine.runtime.queue import enqueue_runs, requeue_runs, waiting_in_queue
+from engine.services import snapshots
+from engine.store import executions as store
+from engine.store.database import session_scope
+from engine.store.tables import utcnow
+
+log = logging.getLogger("lanner.executor")
+#: All the expressions one advance renders share this many LANNER_EXPRESSION_TIMEOUTs (each has one at most).
+EXPRESSIONS_PER_ADVANCE = 5
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
+
+
+class Executor:
+    def __init__(
+        self,
+        db: Engine,
+        r: redis.Redis,
+        *,
+        name: str | None = None,
+        heartbeat_timeout: float = 10.0,
+        sweep_interval: float = 1.0,
+        stale_after: float = 10.0,
+        claim_idle: float = 10.0,
+        queued_recovery_after: float = 10.0,
+    ) -> None:
+        self.db, self.r = db, r
+        self.name = name or events.consumer_name("executor")
+        self.heartbeat_timeout = heartbeat_timeout
+        self.sweep_interval, self.stale_after, self.claim_idle = sweep_interval, stale_after, claim_idle
+        self._next_sweep = self._next_stale_check = 0.0
+        self.queued_recovery_after = queued_recovery_after
+        self._suspects: dict[str, float] = {}  # run id -> when its heartbeat was first seen missing
+        self._unqueued: dict[tuple[str, int], float] = {}  # (run id, attempt) -> when first seen not waiting
+        self._release = r.register_script(_RELEASE)
+
+    # --- one execution -------------------------------------------------------------------------
+
+    def advance(self, execution_id: str) -> bool:
+        """Decide and persist what happens next for one execution. False to look again: another executor holds
+        it, or its state changed (a kill) while this one decided."""
+        lock_key, token = f"lanner:lock:{execution_id}", uuid.uuid4().hex
+        if not self.r.set(lock_key, token, nx=True, px=30_000):
+            return False
+        try:
+            with session_scope(self.db) as session:
+                try:
+                    snapshot = snapshots.load_snapshot(session, execution_id, utcnow())
+                except store.ExecutionNotFound:
+                    return True
+                before = snapshots.copy_snapshot(snapshot)
+                with time_budget(EXPRESSIONS_PER_ADVANCE):  # one execution's expressions never hold the loop long
+                    actions = progress.advance(snapshot)
+                try:
+                    persisted = (
+                        snapshots.persist(session, before, snapshot, actions) if actions else snapshots.Persisted()
+                    )
+                except store.ExecutionChanged:
+                    session.rollback()
+                    return False  # the caller looks again shortly, at the execution as it is now
+                wakeup = progress.next_wakeup(snapshot)
+                parent_id = None
+                if persisted.ended:
+                    row = store.get_execution(session, execution_id)
+                    parent_id = row.parent_execution_id
+                    ended = SimpleNamespace(
+                        id=execution_id,
+                        namespace=row.namespace,
+                        flow_id=row.flow_id,
+                        state=snapshot.execution.state.value,
+                        outputs=snapshot.execution.outputs,
+                    )
+                    persisted.notify += fire_flow_triggers(session, ended)
+            self._after_commit(snapshot, persisted, wakeup, parent_id)
+            return True
+        finally:
+            self._release(keys=[lock_key], args=[token])
+
+    def _after_commit(
+        self,
+        snapshot: progress.Snapshot,
+        persisted: snapshots.Persisted,
+        wakeup: dt.datetime | None,
+        parent_id: str | None,
+    ) -> None:
+        enqueue_runs(self.r, persisted.enqueue)
+        execution_id = snapshot.execution.id
+        with self.r.pipeline(transaction=False) as pipe:
+            if wakeup is not None and not snapshot.execution.state.terminal:
+                events.schedule_wakeup(pipe, execution_id, wakeup)
+            for other in persisted.notify:
+                events.publish_event(pipe, other)
+            if parent_id:
+                events.publish_event(pipe, parent_id)
+            if persisted.changed:
+                events.announce(pipe, execution_id, "state")
+            pipe.execute()
+        if persisted.ended and snapshot.flow.concurrency:
+            self._admit_next(snapshot.flow.namespace, snapshot.flow.id)
+
+    def _admit_next(self, namespace: str, flow_id: str) -> None:
+        with session_scope(self.db) as session:
+            waiting = store.oldest_queued(session, namespace, flow_id)
+        if waiting:
+            events.publish_event(self.r, waiting)
+
+    # --- the loop ------------------------------------------------------------------------------
+
+    def process(self, block_ms: int = 100, count: int = 500) -> int:
+        """Read a batch of events and advance each execution named in it once; returns how many."""
+        answer = self.r.xreadgroup(events.EXECUTORS_GROUP, self.name, {events.EVENTS: ">"}, count=count, block=block_ms)
+        entries = answer[0][1] if answer else []
+        return self._handle(entries)
+
+    def _handle(self, entries: list) -> int:
+        if not entries:
+            return 0
+        execution_ids = list(dict.fromkeys(fields[b"e"].decode() for _, fields in entries))
+        for execution_id in execution_ids:
+            try:
+                if not self.advance(execution_id):
+                    events.publish_event(self.r, execution_id)  # held elsewhere: look again shortly
+            except Exception:
+                log.exception("advancing execution %s failed; it will be retried", execution_id)
+                events.schedule_wakeup(self.r, execution_id, utcnow() + dt.timedelta(seconds=2))
+        self.r.xack(events.EVENTS, events.EXECUTORS_GROUP, *[entry_id for entry_id, _ in entries])
+        return len(execution_ids)
+
+    def tick(self) -> None:
+        """Timers that are due, and now and then a sweep for what was lost."""
+        for execution_id in events.due_wakeups(self.r, utcnow()):
+            events.publish_event(self.r, execution_id)
+        if time.monotonic() >= self._next_sweep:
+            self._next_sweep = time.monotonic() + self.sweep_interval
+            self.r.set(events.executor_alive_key(self.name), b"1", ex=max(int(self.sweep_interval * 5), 5))
+            self.sweep()
+
+    def run(self, stop: threading.Event) -> None:
+        events.ensure_group(self.r)
+        while not stop.is_set():
+            try:
+                self.process()
+                self.tick()
+            except redis.ConnectionError:
+                log.warning("Redis is unreachable; retrying")
+                time.sleep(0.5)
+                with contextlib.suppress(redis.RedisError):
+                    events.ensure_group(self.r)  # a restarted Redis has lost the group
+            except redis.ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    raise
+                events.ensure_group(self.r)  # a restarted Redis has lost the group
+            except Exception:  # the loop must survive anything; each failure is logged
+                log.exception("executor loop error")
+                time.sleep(0.5)
+        self.r.delete(events.executor_alive_key(self.name))
+
+    # --- recovery ------------------------------------------------------------------------------
+
+    def sweep(self) -> None:
+        self._claim_abandoned_events()
+        self._fail_lost_attempts()
+        self._requeue_lost_jobs()
+        if time.monotonic() >= self._next_stale_check:
+            self._next_stale_check = time.monotonic() + self.stale_after
+            self._revisit_stale_executions()
+
+    def _claim_abandoned_events(self) -> None:
+        """Events read by an executor that died before acknowledging them."""
+        _, entries, *_ = self.r.xautoclaim(
+            events.EVENTS, events.EXECUTORS_GROUP, self.name, min_idle_time=int(self.claim_idle * 1000), count=500
+        )
+        self._handle([entry for entry in entries if entry and entry[1]])
+
+    def _fail_lost_attempts(self) -> None:
+        """Runs whose worker stopped sending heartbeats (killed, crashed, cut off) fail their attempt."""
+        now = time.monotonic()
+        started_before = utcnow() - dt.timedelta(seconds=self.heartbeat_timeout)
+        with session_scope(self.db) as session:
+            running = store.running_worker_runs(session, started_before)
+        if not running:
+            self._suspects.clear()
+            return
+        with self.r.pipeline(transaction=False) as pipe:
+            for run_id, _, _ in running:
+                pipe.exists(events.heartbeat_key(run_id))
+            alive = pipe.execute()
+        still_missing: dict[str, float] = {}
+        for (run_id, execution_id, attempt), beating in zip(running, alive, strict=True):
+            if beating:
+                continue
+            first_missed = self._suspects.get(run_id, now)
+            still_missing[run_id] = first_missed
+            if now - first_missed < self.heartbeat_timeout:
+                continue
+            reason = f"the worker stopped responding (no heartbeat for {self.heartbeat_timeout:g}s)"
+            with session_scope(self.db) as session:
+                failed = store.fail_lost_attempt(session, run_id, attempt, reason)
+            if failed:
+                log.warning("task run %s of %s: %s", run_id, execution_id, reason)
+                events.publish_event(self.r, execution_id)
+                still_missing.pop(run_id)
+        self._suspects = still_missing
+
+    def _requeue_lost_jobs(self) -> None:
+        """Queued runs whose job is not waiting in the queue: a worker took it and died before claiming the
+        run (RQ still holds the job as started, in its intermediate list, or as failed), or the job is gone
+        (Redis restarted empty, or an executor died before enqueueing).
+
+        A live worker claims a run a moment after taking its job, so a run seen unclaimed and not waiting
+        for ``queued_recovery_after`` seconds gets a new job. The claim (engine/store/executions.py) is the
+        only guard against running an attempt twice: if the first worker was only slow, whichever job claims
+        the attempt second does nothing.
+        """
+        with session_scope(self.db) as session:
+            queued = store.queued_worker_runs(session, limit=5000)
+        runs = [(run_id, attempts + 1) for run_id, attempts in queued]
+        now = time.monotonic()
+        unqueued = {
+            run: self._unqueued.get(run, now)
+            for run, waiting in zip(runs, waiting_in_queue(self.r, runs), strict=True)
+            if not waiting
+        }
+        lost = [run for run, first_seen in unqueued.items() if now - first_seen >= self.queued_recovery_after]
+        if lost:
+            log.warning("re-enqueueing %d queued task run(s) whose jobs no worker holds any more", len(lost))
+            requeue_runs(self.r, lost)
+            for run in lost:
+                unqueued.pop(run)
+        self._unqueued = unqueued
+
+    def _revisit_stale_executions(self) -> None:
+        """Executions not terminal and untouched for a while are advanced again (lost events or timers)."""
+        older_than = utcnow() - dt.timedelta(seconds=self.stale_after)
+        with session_scope(self.db) as session:
+            stale = store.stale_executions(session, older_than, limit=1000)
+        if stale:
+            with self.r.pipeline(transaction=False) as pipe:
+                for execution_id in stale:
+                    events.publish_event(pipe, execution_id)
+                pipe.execute()

@@ -1,0 +1,82 @@
+"""Flow triggers: when an execution ends, start the flows that wait for it (in the same transaction)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlmodel import Session
+
+from engine.config import load_settings
+from engine.core.expressions import ExpressionError, render
+from engine.flows.inputs import InputsInvalid
+from engine.flows.triggers import FlowTrigger
+from engine.identity.policy import may_start_subflow
+from engine.services.execution_start import create_execution, flow_at
+from engine.store import executions as store
+from engine.store import triggers as trigger_store
+from engine.store.tables import Execution
+
+log = logging.getLogger("lanner.triggers")
+_index: dict[str, Any] = {"version": None, "flows": []}
+
+
+def _flows_with_flow_triggers(session: Session) -> list[tuple[str, str, int, str]]:
+    """(namespace, id, revision, source) of live flows that declare a flow trigger; re-read when flows change."""
+    version = trigger_store.flows_version(session)
+    if version != _index["version"]:
+        rows = trigger_store.live_flow_sources(session, enabled_only=True)
+        found = []
+        for namespace, flow_id, revision, source in rows:
+            flow = flow_at(session, namespace, flow_id, revision, source)
+            if any(isinstance(t, FlowTrigger) for t in flow.triggers):
+                found.append((namespace, flow_id, revision, source))
+        _index.update(version=version, flows=found)
+    return _index["flows"]
+
+
+def trigger_enabled(session: Session, namespace: str, flow_id: str, trigger_id: str) -> bool:
+    """Triggers are enabled unless someone disabled them (``lanner trigger disable``, the API, the studio)."""
+    state = trigger_store.get_trigger_state(session, namespace, flow_id, trigger_id)
+    return state is None or state.enabled
+
+
+def matches(trigger: FlowTrigger, namespace: str, flow_id: str, state: str) -> bool:
+    if trigger.disabled or state not in trigger.states:
+        return False
+    return any(c.namespace == namespace and (c.flow_id is None or c.flow_id == flow_id) for c in trigger.conditions)
+
+
+def fire_flow_triggers(session: Session, ended: Execution) -> list[str]:
+    """Executions started because ``ended`` ended; created in the caller's transaction (so exactly once)."""
+    started: list[str] = []
+    details = {
+        "executionId": ended.id,
+        "namespace": ended.namespace,
+        "flowId": ended.flow_id,
+        "state": ended.state,
+        "outputs": ended.outputs,
+    }
+    reach = load_settings().subflow_reach
+    for namespace, flow_id, revision, source in _flows_with_flow_triggers(session):
+        # A flow trigger reads the watched run's outputs: it may only watch what its namespace may reach, as
+        # for subflows (otherwise an editor of one team could read another team's results).
+        if not may_start_subflow(namespace, ended.namespace, reach):
+            continue
+        flow = flow_at(session, namespace, flow_id, revision, source)
+        for trigger in flow.triggers:
+            if not isinstance(trigger, FlowTrigger) or not matches(
+                trigger, ended.namespace, ended.flow_id, ended.state
+            ):
+                continue
+            try:
+                inputs = render(trigger.inputs, {"trigger": details})
+                execution = create_execution(
+                    session, namespace, flow_id, inputs=inputs, trigger={"type": "flow", "id": trigger.id, **details}
+                )
+            except (ExpressionError, InputsInvalid, store.ExecutionConflict) as exc:
+                log.warning("flow trigger %s of %s/%s did not start: %s", trigger.id, namespace, flow_id, exc)
+                continue
+            trigger_store.add_trigger_fire(session, namespace, flow_id, trigger.id, ended.id, execution.id)
+            started.append(execution.id)
+    return started

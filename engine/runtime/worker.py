@@ -1,0 +1,288 @@
+"""Workers: RQ jobs that run one attempt of one task run, with heartbeats, live logs and kill checks.
+
+Workers are RQ ``SimpleWorker``s: a job runs inside the worker process, so a ``log`` or ``return``
+task does not pay a fork (scripts still run in their own child process). ``bench/engine.py`` shows why.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+import redis
+from rq import SimpleWorker, get_current_job
+
+from engine.config import load_settings
+from engine.core.expressions import ExpressionError, render
+from engine.core.progress import context_for
+from engine.core.sandbox import time_budget
+from engine.core.states import State
+from engine.flows.rendered import RenderedMismatch, fit
+from engine.flows.tree import find_task  # also importable from here, as before
+from engine.identity.crypto import DecryptionFailed, SecretKeyMissing
+from engine.runtime import events
+from engine.runtime.queue import TASK_QUEUE
+from engine.services.snapshots import load_snapshot
+from engine.store import executions as store
+from engine.store.database import open_database, session_scope
+from engine.store.logs import write_logs
+from engine.tasks import Task
+from engine.tasks.base import LogLevel
+from engine.tasks.context import (
+    ConfigurationError,
+    RunContext,
+    TaskFailed,
+    TaskKilled,
+    TaskTimedOut,
+    oversized_output,
+)
+
+_database = None
+
+
+def database():
+    global _database
+    if _database is None:
+        _database = open_database(load_settings().database_url)
+    return _database
+
+
+def render_task(task: Task, context: dict[str, Any]) -> Task:
+    """The task with every expression in its properties rendered (task lists are left to the executor)."""
+    # runIf was decided by the executor before the run was queued; its rendered value (true) is no text.
+    skip = {"id", "type", "runIf", *(spec.name for spec in type(task).list_fields)}
+    raw = task.model_dump(mode="json", by_alias=True, exclude_none=True)
+    rendered: dict[str, Any] = {}
+    with time_budget():  # one LANNER_EXPRESSION_TIMEOUT for all of the task's properties
+        for key, value in raw.items():
+            if key in skip:
+                rendered[key] = value
+                continue
+            try:
+                rendered[key] = render(value, context)
+            except ExpressionError as exc:
+                raise TaskFailed(f"task '{task.id}' property '{key}': {exc}") from None
+    try:
+        return fit(type(task), rendered)
+    except RenderedMismatch as exc:
+        raise TaskFailed(f"task '{task.id}': after rendering, {exc}") from None
+
+
+class _Beat(threading.Thread):
+    """Keeps the run's heartbeat alive while the task runs; a second thread ships the log lines waiting,
+    so a slow database write never holds up the heartbeat."""
+
+    def __init__(self, r: redis.Redis, run_id: str, flush) -> None:
+        super().__init__(daemon=True)
+        self.r, self.key, self.flush = r, events.heartbeat_key(run_id), flush
+        self.stopped = threading.Event()
+        self.shipper = threading.Thread(target=self.ship, daemon=True)
+
+    def beat(self) -> None:
+        self.r.set(self.key, b"1", px=int(load_settings().heartbeat_timeout * 1000))
+
+    def ship(self) -> None:
+        while not self.stopped.wait(0.2):
+            with contextlib.suppress(Exception):  # lines of a failed write stay buffered for the next try
+                self.flush()
+
+    def run(self) -> None:
+        self.shipper.start()
+        next_beat = 0.0
+        while not self.stopped.wait(0.2):
+            try:
+                if time.monotonic() >= next_beat:
+                    self.beat()
+                    next_beat = time.monotonic() + load_settings().heartbeat_interval
+            except Exception:  # noqa: S110 - a blip must not kill the task; the next beat retries
+                pass
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(5)
+        self.shipper.join(5)
+        with contextlib.suppress(redis.RedisError):
+            self.r.delete(self.key)
+
+
+def _kill_requested(r: redis.Redis, execution_id: str) -> bool:
+    try:
+        return bool(r.exists(events.kill_key(execution_id)))
+    except redis.RedisError:  # Redis away for a moment: keep working, the next check will tell
+        return False
+
+
+def _pause_before_claim() -> None:
+    """Test hook: with LANNER_TEST_PAUSE_BEFORE_CLAIM=FILE, the first worker to get here writes its pid to FILE
+    and waits, holding a job RQ handed it but not the run, so a test can kill it at that moment."""
+    marker = load_settings().test_pause_before_claim
+    if not marker:
+        return
+    try:
+        with open(marker, "x") as file:
+            file.write(f"{os.getpid()}\n")
+    except FileExistsError:
+        return
+    time.sleep(3600)
+
+
+def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
+    """The RQ job: run attempt ``attempt`` of ``task_run_id`` if the run still waits for it (a duplicate
+    job, or one for an attempt already claimed, does nothing; jobs enqueued without ``attempt`` take the next)."""
+    job = get_current_job()
+    r = job.connection if job else redis.Redis()
+    db = database()
+    _pause_before_claim()
+    with session_scope(db) as session:  # a short write: SQLite has one writer at a time
+        run = store.claim_attempt(session, task_run_id, events.consumer_name("worker"), attempt)
+    if run is None:
+        return
+    with session_scope(db) as session:
+        snapshot = load_snapshot(session, run.execution_id, run.started_at)
+    view = snapshot.runs[run.id]
+    flow = snapshot.flow
+    task = find_task(flow, run.task_id)
+    storage = load_settings().home / "storage" / run.execution_id / run.task_id
+    # A computed timeout or log level (still an expression here) is set once the task is rendered (_execute).
+    timeout = task.timeout if isinstance(task.timeout, dt.timedelta) else None
+    with tempfile.TemporaryDirectory(prefix="lanner-") as workdir:
+        ctx = RunContext(
+            task_id=task.id,
+            execution_id=run.execution_id,
+            workdir=Path(workdir),
+            storage=storage,
+            is_killed=lambda: _kill_requested(r, run.execution_id),
+            deadline=time.monotonic() + timeout.total_seconds() if timeout else None,
+            min_level=(task.log_level.value if isinstance(task.log_level, LogLevel) else "TRACE"),
+            secrets=snapshot.seen_secrets,  # secret inputs decrypted to render the task are masked like secrets
+        )
+
+        def write(records) -> None:  # a batch, as the task logs (RunContext.log) and every beat
+            with session_scope(db) as log_session:
+                write_logs(log_session, snapshot, run, records)
+            with contextlib.suppress(redis.RedisError):
+                events.announce(r, run.execution_id, "logs")
+
+        ctx.sink = write
+        beat = _Beat(r, run.id, ctx.flush_logs)
+        with contextlib.suppress(redis.RedisError):
+            beat.beat()
+        beat.start()
+        try:
+            state, outputs, error, retryable = _execute(task, ctx, snapshot, view)
+        finally:
+            beat.stop()
+        too_big = oversized_output(outputs, load_settings().max_output_bytes)
+        if too_big:  # never stored: the executor and the API would load it whole
+            state, outputs, error = State.FAILED, {}, f"{error}; {too_big}" if error else too_big
+        if error:
+            ctx.log("ERROR", error)
+        ctx.flush_logs()
+    outputs = ctx.mask_value(json.loads(json.dumps(outputs, default=str)))  # stored and shown as JSON
+    with session_scope(db) as session:
+        error = ctx.mask(error) if error else None
+        store.finish_attempt(session, run, state, outputs=outputs, error=error, retryable=retryable)
+    try:
+        with r.pipeline(transaction=False) as pipe:
+            events.publish_event(pipe, run.execution_id)
+            events.announce(pipe, run.execution_id, "state")
+            pipe.execute()
+    except redis.RedisError:
+        pass  # the result is in the database; the executor's sweep finds the execution without the event
+
+
+def _execute(task: Task, ctx: RunContext, snapshot, view) -> tuple[State, dict[str, Any], str | None, bool]:
+    """The attempt's end state, outputs, error, and whether a retry could help."""
+    resolve = snapshot.secret  # the namespace's secrets, read with the snapshot (engine/workspace/secrets.py)
+    unusable: list[Exception] = []  # secrets it could not have: wrapped into expression errors on the way up
+
+    def secret(name: str) -> str:
+        try:
+            value = resolve(name)
+        except (ConfigurationError, DecryptionFailed, SecretKeyMissing) as exc:
+            unusable.append(exc)
+            raise
+        ctx.secrets.add(value)  # every value this run sees is masked in its logs, error and outputs
+        return value
+
+    snapshot.secret = secret
+    timeout = task.timeout
+    try:
+        ctx.check()
+        rendered = render_task(task, context_for(snapshot, view))
+        if rendered.timeout != timeout:  # computed: known only now, counted from here
+            timeout = rendered.timeout
+            ctx.deadline = time.monotonic() + timeout.total_seconds() if timeout else None
+        ctx.min_level = rendered.log_level.value if rendered.log_level else "TRACE"
+        outputs = rendered.run(ctx) or {}
+        return (State.WARNING if ctx.warned else State.SUCCESS), outputs, None, True
+    except TaskFailed as exc:
+        return State.FAILED, exc.outputs, str(exc), not (unusable or isinstance(exc, ConfigurationError))
+    except TaskKilled:
+        return State.KILLED, {}, None, True
+    except TaskTimedOut:
+        return State.FAILED, {}, f"task '{task.id}' timed out after {timeout}", True
+    except Exception as exc:
+        ctx.log("DEBUG", traceback.format_exc())
+        return State.FAILED, {}, f"task '{task.id}' raised {type(exc).__name__}: {exc}", not unusable
+
+
+class LannerWorker(SimpleWorker):
+    """An RQ worker that runs jobs in its own process (no fork per task)."""
+
+
+def worker_class() -> type:
+    """``LANNER_WORKER_FORK=1`` picks RQ's forking worker instead (for comparison in ``bench/engine.py``)."""
+    if load_settings().worker_fork:
+        from rq import Worker
+
+        return Worker
+    return LannerWorker
+
+
+def work(redis_url: str, count: int = 1, *, burst: bool = False) -> None:
+    """Run ``count`` worker processes until stopped (``burst``: until the queue is empty).
+
+    One worker runs in this process; several run as child processes that this one supervises
+    (restarting any that dies), so each can be stopped, or killed, on its own.
+    """
+    from engine.runtime.connection import connect
+
+    if count == 1:
+        worker = worker_class()([TASK_QUEUE], connection=connect(redis_url))
+        worker.work(burst=burst, logging_level="WARNING")
+        return
+    env = {**os.environ, "LANNER_REDIS_URL": redis_url}
+    argv = [sys.executable, "-m", "engine", "worker", "-n", "1", *(["--burst"] if burst else [])]
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.set())
+    from engine.runtime.children import spawn
+
+    children = [spawn(argv, env) for _ in range(count)]
+    while not stopping.is_set():
+        for index, child in enumerate(children):
+            if child.poll() is not None and not burst:
+                children[index] = spawn(argv, env)
+        if burst and all(child.poll() is not None for child in children):
+            return
+        stopping.wait(0.5)
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(30)
+        except subprocess.TimeoutExpired:
+            child.kill()
