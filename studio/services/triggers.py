@@ -12,8 +12,6 @@ import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session, col, select
-
 from engine.core.schedule import backfill_slots, next_fire
 from engine.flows.model import Flow
 from engine.flows.triggers import FlowTrigger, ScheduleTrigger, WebhookTrigger
@@ -22,8 +20,9 @@ from engine.identity.policy import Action, Principal, can
 from engine.runtime import scheduler
 from engine.services.execution_start import flow_at
 from engine.store import flows as flow_store
+from engine.store import triggers as trigger_store
 from engine.store.database import session_scope
-from engine.store.tables import FlowRecord, TriggerFire, TriggerState
+from engine.store.tables import FlowRecord
 from studio.services import database
 
 WEBHOOK_PATH = "/api/v1/webhooks/{namespace}/{flow_id}/{key}"  # engine/api/routes/webhooks.py under /api/v1
@@ -130,16 +129,6 @@ def _backfill(data: dict[str, Any] | None) -> Backfill | None:
     )
 
 
-def _last_fire(session: Session, namespace: str, flow_id: str, trigger_id: str) -> TriggerFire | None:
-    statement = (
-        select(TriggerFire)
-        .where(TriggerFire.namespace == namespace, TriggerFire.flow_id == flow_id, TriggerFire.trigger_id == trigger_id)
-        .order_by(col(TriggerFire.created_at).desc())
-        .limit(1)
-    )
-    return session.exec(statement).first()
-
-
 def list_triggers(
     principal: Principal, namespace: str | None = None, now: dt.datetime | None = None
 ) -> list[TriggerRow]:
@@ -151,8 +140,8 @@ def list_triggers(
         for record in flow_store.list_flows(session, namespace or None, where=readable):
             flow = flow_at(session, record.namespace, record.flow_id, record.revision, record.source)
             for declared in flow.triggers:
-                state = session.get(TriggerState, (record.namespace, record.flow_id, declared.id))
-                fire = _last_fire(session, record.namespace, record.flow_id, declared.id)
+                state = trigger_store.get_trigger_state(session, record.namespace, record.flow_id, declared.id)
+                fire = trigger_store.last_fire(session, record.namespace, record.flow_id, declared.id)
                 last_at = max(
                     (t for t in (fire.created_at if fire else None, state.last_fire_at if state else None) if t),
                     default=None,
