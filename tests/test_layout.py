@@ -343,3 +343,23 @@ def test_the_engine_is_read_in_one_hop():
     ]  # fmt: skip
     for package in packages:
         assert ast.get_docstring(ast.parse((engine / package / "__init__.py").read_text())), package
+
+
+def test_the_core_does_no_io():
+    """engine/core is pure: no database, Redis, HTTP, processes, nor the parts that do them. It reads the flow
+    model, the task models and the access rule table, which are pure too."""
+    io_parts = ("engine.store", "engine.runtime", "engine.services", "engine.api", "engine.cli", "engine.workspace")
+    io_libraries = ("sqlmodel", "redis", "rq", "httpx", "subprocess", "socket", "fastapi", "psycopg")
+    offenders = []
+    for path in sorted((ROOT / "engine" / "core").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                if name.startswith(io_parts) or name.split(".")[0] in io_libraries:
+                    offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert offenders == []
