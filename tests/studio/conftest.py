@@ -10,7 +10,6 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from engine.store import executions as execution_store
 from studio import services
 from tests.support.studio import ADMIN, CHROMIUM, CHROMIUM_ARGS, api, running_studio, sign_in
 
@@ -23,7 +22,6 @@ def db(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
     monkeypatch.setenv("LANNER_HOME", str(tmp_path))
     monkeypatch.setenv("LANNER_DATABASE_URL", database_url)
     monkeypatch.delenv("LANNER_REDIS_URL", raising=False)
-    monkeypatch.setattr(execution_store, "_FLOWS", {})  # parsed flows are cached by (namespace, id, revision)
     services.database.cache_clear()
     engine = services.database()
     yield engine

@@ -18,7 +18,6 @@ import sqlalchemy as sa
 
 from engine.core.states import State
 from engine.identity.policy import Principal
-from engine.store import executions as execution_store
 from studio import services
 from studio.services import executions as studio_runs
 from studio.services import triggers as studio_triggers
@@ -130,7 +129,6 @@ def test_secret_answers_and_backfill_inputs_reach_their_tasks_and_nobody_else(ap
 
     monkeypatch.setenv("LANNER_DATABASE_URL", cluster.database_url)
     monkeypatch.setenv("LANNER_HOME", str(cluster.home))
-    monkeypatch.setattr(execution_store, "_FLOWS", {})
     services.database.cache_clear()
     try:
         admin = Principal("root", is_admin=True)
