@@ -22,7 +22,7 @@ from pathlib import Path
 from engine.config import Settings
 from engine.runtime.children import die_with_parent
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]  # engine/runtime/launcher.py -> the checkout
 TOOLS = PROJECT / ".tools"
 BUN_VERSION = "1.4.4"
 BUILD_FOLDERS = 8  # studios running at once from one checkout
