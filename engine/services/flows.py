@@ -23,7 +23,10 @@ from engine.services.flow_deploy import deploy_flow
 from engine.services.views import DeployView, FlowView, RevisionView, ValidationView
 from engine.store import flows as store
 from engine.store.database import session_scope
+from engine.store.flows import FlowNotFound
 from engine.store.tables import FlowRecord
+
+__all__ = ["FlowNotFound"]  # a flow that never existed (``revisions``), for adapters that answer it their own way
 
 
 def search(db: Engine, principal: Principal, namespace: str | None = None, text: str = "") -> list[FlowView]:

@@ -15,10 +15,13 @@ from typing import Any
 from engine.core.states import TERMINAL, State
 from engine.identity.policy import Action, Principal, can
 from engine.services import executions as service
+from engine.services.errors import Conflict
 from engine.services.executions import ExecutionFilter
+from engine.services.process_connections import connections, database
 from engine.services.views import AttemptView, ExecutionView, TaskRunView
-from engine.store.search import ExecutionRunning
-from studio.services import connections, database, graph_of, keep_input_file, log_row, node_run_view, run_view
+from studio.services.editing import graph_of
+from studio.services.logs import log_row
+from studio.services.runs import keep_input_file, node_run_view, run_view
 
 STATES = [s.value for s in State]
 
@@ -133,7 +136,7 @@ def act(principal: Principal, action: str, execution_ids: list[str]) -> str:
     if action == "delete":
         try:
             done = service.delete(database(), principal, execution_ids)
-        except ExecutionRunning as exc:
+        except Conflict as exc:  # one of them still runs (``ExecutionRunning``)
             return str(exc)
         return f"deleted {done} execution(s)"
     command = {"kill": service.kill, "restart": service.restart}[action]

@@ -1,0 +1,52 @@
+"""What the editor completes: names inside ``{{ }}`` in a form's text fields, and words in the YAML editor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.flows.tree import task_lists
+from engine.flows.yaml_source import parse_yaml
+from engine.tasks import registry
+
+_FLOW_KEYS = (
+    "id", "namespace", "description", "labels", "inputs", "variables", "tasks", "errors", "finally", "outputs",
+    "triggers", "concurrency",
+)  # fmt: skip
+_RUN_NAMES = ("execution.id", "execution.startDate", "flow.id", "flow.namespace", "taskrun.value", "trigger.date")
+_EXPRESSION_ROOTS = ("inputs.", "outputs.", "vars.", "execution.", "trigger.", "taskrun.value", "flow.", "secret('')")
+
+
+def expression_names(text: str, task_outputs: dict[str, Any] | None = None) -> list[dict[str, str]]:
+    """What a form's text field completes inside ``{{ }}``: this flow's inputs, variables, task outputs."""
+    data = parse_yaml(text).data
+    data = data if isinstance(data, dict) else {}
+    names = [
+        {"label": f"inputs.{i['id']}", "detail": f"input {i.get('type', '')}"}
+        for i in data.get("inputs") or []
+        if isinstance(i, dict) and i.get("id")
+    ]
+    names += [{"label": f"vars.{name}", "detail": "variable"} for name in data.get("variables") or {}]
+    for found in task_lists(data):
+        for task in found.tasks:
+            if isinstance(task, dict) and task.get("id"):
+                keys = sorted((task_outputs or {}).get(task["id"], {})) or ["value"]
+                names += [
+                    {"label": f"outputs.{task['id']}.{key}", "detail": f"output of {task.get('type')}"} for key in keys
+                ]
+    names += [{"label": label, "detail": "run"} for label in _RUN_NAMES]
+    names.append({"label": "secret('NAME')", "detail": "secret"})
+    return names
+
+
+def completions() -> list[dict[str, str]]:
+    """Words the YAML editor completes: task types, property names, expression roots."""
+    words: dict[str, dict[str, str]] = {}
+    for name, schema in registry.catalog().items():
+        words[name] = {"label": name, "kind": "type", "detail": schema["x-lanner"]["title"]}
+        for prop in schema["properties"]:
+            words.setdefault(prop, {"label": prop, "kind": "property", "detail": "property"})
+    for key in _FLOW_KEYS:
+        words.setdefault(key, {"label": key, "kind": "keyword", "detail": "flow"})
+    for root in _EXPRESSION_ROOTS:
+        words[root] = {"label": root, "kind": "variable", "detail": "expression"}
+    return sorted(words.values(), key=lambda w: w["label"])

@@ -1,0 +1,85 @@
+"""The editor's forms: a task's properties, the flow-level settings, and the run form's inputs, each read from
+and written into the flow's text (widgets and values: ``studio.forms``). Pure: no database."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from engine.flows import yaml_edit
+from engine.flows.loader import load_flow
+from engine.flows.yaml_source import parse_yaml
+from engine.tasks import registry
+from studio import forms
+from studio.services.editing import raw_task
+
+
+def task_form(text: str, task_id: str) -> list[dict[str, Any]]:
+    """The form of one task: a widget per property (see ``studio.forms``) holding its current value."""
+    raw = raw_task(text, task_id)
+    if raw is None or registry.get(raw.get("type")) is None:
+        return []
+    return forms.task_fields(registry.json_schema(raw["type"]), raw)
+
+
+def flow_form(text: str) -> list[dict[str, Any]]:
+    """The flow-level settings form (id, namespace, description, labels, inputs, variables, triggers...)."""
+    data = parse_yaml(text).data
+    return forms.flow_fields(data) if isinstance(data, dict) else []
+
+
+def set_flow_setting(text: str, name: str, value: Any) -> str:
+    """Write one flow-level setting; ``concurrency.limit`` and its siblings write the ``concurrency`` map."""
+    if "." not in name:
+        return yaml_edit.set_flow_property(text, name, value)
+    key, _, part = name.partition(".")
+    data = parse_yaml(text).data
+    current = data.get(key) if isinstance(data, dict) and isinstance(data.get(key), dict) else {}
+    merged = {**current, part: value} if value is not None else {k: v for k, v in current.items() if k != part}
+    if key == "concurrency" and "limit" not in merged:
+        merged = {}  # a behaviour without a limit means nothing
+    return yaml_edit.set_flow_property(text, key, merged or None)
+
+
+def form_value(kind: str, value: Any, name: str = "") -> Any:
+    """A form widget's value as written into the YAML (raises ``forms.FieldError`` naming the field)."""
+    return forms.value_of(kind, value, name)
+
+
+# The widget of each input type; the browser then only lets through what the type can hold.
+_INPUT_WIDGETS = {
+    "INT": "integer", "FLOAT": "number", "BOOLEAN": "switch", "SELECT": "select", "MULTISELECT": "checkboxes",
+    "DATE": "date", "DATETIME": "datetime-local", "JSON": "json", "SECRET": "password", "DURATION": "duration",
+    "FILE": "file",
+}  # fmt: skip
+
+
+def flow_inputs(text: str) -> list[dict[str, str]]:
+    """The inputs a run form asks for: id, type, whether required, default."""
+    result = load_flow(text, "flow.yml")
+    if not result.ok:
+        return []
+    return [
+        {
+            "id": i.id,
+            "type": i.kind,
+            "widget": _INPUT_WIDGETS.get(i.kind, "text"),
+            "options": list(getattr(i, "values", None) or []),
+            "required": i.required and i.defaults is None,
+            "default": _input_default(i.defaults),
+            "description": i.description or i.display_name or "",
+        }
+        for i in result.flow.inputs
+    ]
+
+
+def _input_default(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value)
+    return str(value)

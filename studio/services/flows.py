@@ -1,0 +1,73 @@
+"""Flows for the studio: the flows list and namespace selector, a flow's text, and saving, creating, importing
+and deleting a flow, each through ``engine.services.flows`` (which decides access)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.identity.policy import Principal
+from engine.services import flows as flow_service
+from engine.services.process_connections import database
+from studio.services.access import reachable_namespaces
+
+
+@dataclass(frozen=True)
+class FlowSummary:
+    namespace: str
+    flow_id: str
+    revision: int
+    description: str
+    updated_at: str
+    disabled: bool
+
+
+def list_flows(principal: Principal, namespace: str | None = None, search: str = "") -> list[FlowSummary]:
+    """The flows ``principal`` may read (filtered in SQL), of ``namespace`` and below when given."""
+    return [
+        FlowSummary(
+            r.namespace,
+            r.id,
+            r.revision,
+            (r.description or "").strip().splitlines()[0] if r.description else "",
+            r.updated_at.strftime("%Y-%m-%d %H:%M"),
+            r.disabled,
+        )
+        for r in flow_service.search(database(), principal, namespace or None, search)
+    ]
+
+
+def namespaces(principal: Principal) -> list[str]:
+    """What the namespace selector offers: every existing namespace ``principal`` may read."""
+    return reachable_namespaces(principal)
+
+
+def flow_source(principal: Principal, namespace: str, flow_id: str) -> str:
+    return flow_service.get(database(), principal, namespace, flow_id).source or ""
+
+
+def save_flow(principal: Principal, text: str, filename: str = "<flow>") -> str:
+    """Save a new revision (none when the text is unchanged); returns what happened.
+
+    Raises ``FlowInvalid`` for a flow with problems; the namespace the text declares is the one checked, so
+    a flow cannot be saved into a namespace by renaming it in the editor."""
+    return flow_service.save(database(), principal, text, filename=filename).message
+
+
+def create_flow(principal: Principal, namespace: str, flow_id: str) -> str:
+    """A new flow with one task, saved as revision 1; raises ``FlowInvalid`` for a bad id or namespace, and
+    ``Conflict`` (a ``ValueError``) when it exists. A new namespace needs the editor role on a namespace above it
+    (or a global administrator)."""
+    return flow_service.create(database(), principal, namespace, flow_id)
+
+
+def import_flow(principal: Principal, source: bytes, filename: str) -> tuple[str, str, str]:
+    """Save an uploaded YAML file as a flow's newest revision: (namespace, flow id, what happened).
+
+    Raises ``FlowInvalid`` whose problems name the file, line and column, or ``InvalidInput`` (a
+    ``ValueError``) for a file that is not text."""
+    deployed = flow_service.save(database(), principal, flow_service.decode_upload(source, filename), filename=filename)
+    return deployed.namespace, deployed.id, deployed.message
+
+
+def delete_flow(principal: Principal, namespace: str, flow_id: str) -> None:
+    flow_service.delete(database(), principal, namespace, flow_id)

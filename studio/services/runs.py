@@ -1,0 +1,86 @@
+"""Running a flow from the editor: start, kill, follow its state, and keep a file sent for a FILE input.
+
+Each action goes through ``engine.services.executions``, which decides access; the refusal is checked before
+the Redis connection is needed, so a person refused gets that answer even where the studio has no Redis."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.config import load_settings
+from engine.identity import authz
+from engine.identity.policy import Action, Principal
+from engine.services import executions as execution_service
+from engine.services.process_connections import connections, database
+from engine.services.views import TaskRunView
+from engine.workspace import uploads
+from studio.services.logs import log_row
+
+
+def start_run(principal: Principal, namespace: str, flow_id: str, inputs: dict[str, Any]) -> str:
+    """Start an execution; raises ``InputsInvalid`` naming each bad input."""
+    authz.require_flow(principal, Action.RUN, namespace, flow_id)  # refused before Redis is needed
+    given = {k: v for k, v in inputs.items() if v not in ("", None)}
+    trigger = {"type": "studio", "actor": principal.name}  # the audit trail names the person (store._actor)
+    return execution_service.start(connections(), principal, namespace, flow_id, inputs=given, trigger=trigger)
+
+
+def store_run_file(principal: Principal, namespace: str, flow_id: str, field: str, name: str, data: bytes) -> str:
+    """A file chosen in the Run dialog for a FILE input; only someone who may run the flow may send one."""
+    authz.require_flow(principal, Action.RUN, namespace, flow_id)
+    return keep_input_file(namespace, flow_id, field, name, data)
+
+
+def keep_input_file(namespace: str, flow_id: str, field: str, name: str, data: bytes) -> str:
+    """Keep a file sent for a FILE input as the API keeps a multipart upload (the one place a FILE value may
+    point to): its stored path, the input's value. The caller has checked who sends it."""
+    folder = uploads.upload_folder(load_settings().home, namespace, flow_id)
+    try:
+        return uploads.save(folder, name, field, data)
+    except uploads.UploadRefused:
+        uploads.discard(folder)
+        raise
+
+
+def kill_run(principal: Principal, execution_id: str) -> None:
+    execution_service.require(database(), principal, Action.KILL, execution_id)  # refused before Redis is needed
+    execution_service.kill(connections(), principal, execution_id)
+
+
+def run_status(principal: Principal, execution_id: str, after: int) -> dict[str, Any]:
+    """The execution's state, each task's latest run (state, attempts, duration) and log lines after ``after``."""
+    execution = execution_service.get(database(), principal, execution_id)
+    lines = execution_service.read_log_lines(database(), execution_id, after=after, limit=500)
+    tasks = {run.task_id: run_view(run) for run in execution.task_runs or []}  # the latest run of each task wins
+    return {
+        "state": execution.state,
+        "error": execution.error or "",
+        "outputs": execution.outputs,
+        "tasks": tasks,
+        "logs": [log_row(line) for line in lines],
+    }
+
+
+def run_view(run: TaskRunView) -> dict[str, Any]:
+    """A task run as the canvas and the outputs panels use it."""
+    return {
+        "state": run.state,
+        "attempts": run.attempts,
+        "duration_ms": run.duration_ms or 0,
+        "error": run.error or "",
+        "outputs": run.outputs or {},
+    }
+
+
+def node_run_view(run: dict[str, Any] | None) -> dict[str, str]:
+    """What a canvas node shows of its task run: state, error, duration and attempts."""
+    if run is None:
+        return {"state": "", "error": "", "duration": "", "attempts": ""}
+    millis = run["duration_ms"]
+    duration = "" if not millis else f"{millis} ms" if millis < 1000 else f"{millis / 1000:.1f} s"
+    return {
+        "state": run["state"],
+        "error": run["error"],
+        "duration": duration,
+        "attempts": f"attempt {run['attempts']}" if run["attempts"] > 1 else "",
+    }
