@@ -1,7 +1,7 @@
-"""Run history for the dashboard: ``engine.store.stats`` aggregations (computed by the database) turned into
-JSON-friendly data, plotly figures (``studio.charts``) and the links a click on a chart opens.
+"""Run history for the dashboard: ``engine.services.history``'s aggregations (computed by the database) turned
+into plotly figures (``studio.charts``), the KPI and table texts, and the links a click on a chart opens.
 
-Every figure counts only the namespaces the person may read: ``authz.readable`` goes into each aggregation's
+Every figure counts only the namespaces the person may read: the engine service filters each aggregation in
 SQL, so a chart, a KPI or a table row never reveals work in a namespace they cannot see."""
 
 from __future__ import annotations
@@ -12,27 +12,18 @@ from typing import Any
 from urllib.parse import urlencode
 
 import plotly.graph_objects as go
-from sqlmodel import Session
 
-from engine.identity import authz
 from engine.identity.policy import Principal
-from engine.store import flows as flow_store
-from engine.store import stats
-from engine.store.database import session_scope
-from engine.store.tables import Execution, FlowRecord, LogLine, TaskRun, TriggerState
+from engine.services import history as service
+from engine.services.process_connections import database
 from studio import charts
-from studio.services import database
 
 WINDOWS = {"24h": "Last 24 hours", "7d": "Last 7 days", "30d": "Last 30 days", "custom": "Custom dates"}
-DURATION_POINTS = 2000  # the newest ended executions drawn in the durations chart
-TABLE_ROWS = 10
 
 
 @dataclass(frozen=True)
-class Window:
-    since: dt.datetime  # inclusive
-    until: dt.datetime  # exclusive
-    now: dt.datetime
+class Window(service.Period):
+    """A window filter's period (``since`` inclusive, ``until`` exclusive), with the days its charts show."""
 
     @property
     def days(self) -> list[str]:
@@ -64,95 +55,43 @@ def _day(text: str) -> dt.datetime | None:
         return None
 
 
-def _scope(namespace: str, flow_id: str) -> dict[str, str | None]:
-    return {"namespace": namespace or None, "flow_id": flow_id or None}
-
-
-# --- thin wrappers of engine.store.stats ----------------------------------------------------------
-
-
-def _session() -> Any:
-    return session_scope(database())
+# --- thin adapters over engine.services.history ----------------------------------------------------
 
 
 def executions_per_day(principal: Principal, w: Window, namespace: str = "", flow_id: str = "") -> dict[str, Any]:
-    where = authz.readable(principal, Execution.namespace)
-    with _session() as session:
-        return stats.executions_per_day(session, w.since, w.until, where=where, **_scope(namespace, flow_id)).as_dict()
+    return service.executions_per_day(database(), principal, w, namespace, flow_id)
 
 
 def duration_points(principal: Principal, w: Window, namespace: str = "", flow_id: str = "") -> dict[str, Any]:
-    with _session() as session:
-        return _durations(session, principal, w, namespace, flow_id)
-
-
-def _durations(session: Session, principal: Principal, w: Window, namespace: str, flow_id: str) -> dict[str, Any]:
-    found = stats.duration_points(
-        session,
-        w.since,
-        w.until,
-        limit=DURATION_POINTS,
-        where=authz.readable(principal, Execution.namespace),
-        **_scope(namespace, flow_id),
-    )
-    return found.as_dict()
-
-
-def _kpis(session: Session, principal: Principal, w: Window, namespace: str, flow_id: str) -> dict[str, Any]:
-    return stats.kpis(
-        session,
-        w.since,
-        w.until,
-        w.now,
-        where=authz.readable(principal, Execution.namespace),
-        trigger_where=authz.readable(principal, TriggerState.namespace),
-        **_scope(namespace, flow_id),
-    ).as_dict()
+    return service.duration_points(database(), principal, w, namespace, flow_id)
 
 
 def kpis(principal: Principal, w: Window, namespace: str = "", flow_id: str = "") -> dict[str, Any]:
-    with _session() as session:
-        return _kpis(session, principal, w, namespace, flow_id)
+    return service.kpis(database(), principal, w, namespace, flow_id)
 
 
 def task_durations(principal: Principal, w: Window, namespace: str, flow_id: str) -> list[dict[str, Any]]:
-    where = authz.readable(principal, TaskRun.namespace)
-    with _session() as session:
-        return stats.task_durations(
-            session, w.since, w.until, flow_id=flow_id, namespace=namespace or None, where=where
-        )
+    return service.task_durations(database(), principal, w, namespace, flow_id)
 
 
 def slowest_tasks(principal: Principal, w: Window, namespace: str = "", flow_id: str = "") -> list[dict[str, Any]]:
-    where = authz.readable(principal, TaskRun.namespace)
-    with _session() as session:
-        return stats.slowest_tasks(
-            session, w.since, w.until, limit=TABLE_ROWS, where=where, **_scope(namespace, flow_id)
-        )
+    return service.slowest_tasks(database(), principal, w, namespace, flow_id)
 
 
 def most_failing_tasks(principal: Principal, w: Window, namespace: str = "", flow_id: str = "") -> list[dict[str, Any]]:
-    where = authz.readable(principal, TaskRun.namespace)
-    with _session() as session:
-        return stats.most_failing_tasks(
-            session, w.since, w.until, limit=TABLE_ROWS, where=where, **_scope(namespace, flow_id)
-        )
+    return service.most_failing_tasks(database(), principal, w, namespace, flow_id)
 
 
 def log_lines_per_day(principal: Principal, w: Window, namespace: str = "", flow_id: str = "") -> list[dict[str, Any]]:
-    where = authz.readable(principal, LogLine.namespace)
-    with _session() as session:
-        return stats.log_lines_per_day(session, w.since, w.until, where=where, **_scope(namespace, flow_id))
+    return service.log_lines_per_day(database(), principal, w, namespace, flow_id)
 
 
 def flow_ids(principal: Principal, namespace: str = "") -> list[str]:
     """The flows the dashboard's flow filter offers: those of the namespaces the person may read."""
-    where = authz.readable(principal, FlowRecord.namespace)
-    with _session() as session:
-        return sorted({r.flow_id for r in flow_store.list_flows(session, namespace or None, where=where)})
+    return service.flow_ids(database(), principal, namespace)
 
 
-# --- the whole dashboard in one session -----------------------------------------------------------
+# --- the whole dashboard, read at one instant -----------------------------------------------------
 
 
 @dataclass
@@ -171,33 +110,18 @@ class Dashboard:
 def dashboard(principal: Principal, w: Window, namespace: str = "", flow_id: str = "") -> Dashboard:
     """Every figure of the dashboard, of the namespaces ``principal`` may read (a namespace they may not read
     shows as empty, like one without runs)."""
-    scope = _scope(namespace, flow_id)
-    runs, task_runs = authz.readable(principal, Execution.namespace), authz.readable(principal, TaskRun.namespace)
-    with _session() as session:
-        per_day = stats.executions_per_day(session, w.since, w.until, where=runs, **scope).as_dict()
-        durations = _durations(session, principal, w, namespace, flow_id)
-        numbers = _kpis(session, principal, w, namespace, flow_id)
-        tasks = []
-        if flow_id:
-            tasks = stats.task_durations(
-                session, w.since, w.until, flow_id=flow_id, namespace=scope["namespace"], where=task_runs
-            )
-        slowest = stats.slowest_tasks(session, w.since, w.until, limit=TABLE_ROWS, where=task_runs, **scope)
-        failing = stats.most_failing_tasks(session, w.since, w.until, limit=TABLE_ROWS, where=task_runs, **scope)
-        logs = stats.log_lines_per_day(
-            session, w.since, w.until, where=authz.readable(principal, LogLine.namespace), **scope
-        )
+    numbers = service.dashboard(database(), principal, w, namespace, flow_id)
     days = w.days
     return Dashboard(
-        kpis=kpi_texts(numbers),
-        per_day=charts.per_day_figure(per_day, days),
-        durations=charts.durations_figure(durations),
-        tasks=charts.tasks_figure(tasks),
-        logs=charts.logs_figure(logs, days),
-        per_day_states=charts.per_day_states(per_day),
-        execution_ids=[p["id"] for p in durations["points"]],
-        slowest=[task_row(t) for t in slowest],
-        failing=[task_row(t) for t in failing],
+        kpis=kpi_texts(numbers.kpis),
+        per_day=charts.per_day_figure(numbers.per_day, days),
+        durations=charts.durations_figure(numbers.durations),
+        tasks=charts.tasks_figure(numbers.tasks),
+        logs=charts.logs_figure(numbers.logs, days),
+        per_day_states=charts.per_day_states(numbers.per_day),
+        execution_ids=[p["id"] for p in numbers.durations["points"]],
+        slowest=[task_row(t) for t in numbers.slowest],
+        failing=[task_row(t) for t in numbers.failing],
     )
 
 
