@@ -1,9 +1,10 @@
 """Triggers for the studio: every trigger of every live flow with its next and last fire, the switch a
-person flips (``set_trigger_enabled``), and schedule backfills (``start_backfill``, ``set_backfill_flag``).
+person flips (``set_enabled``), and schedule backfills (``start_backfill``, ``backfill_action``).
 
-The scheduler does the firing; these functions only read its state and write what a person asks. Each takes
-the person asking (``principal``) first: the list holds only the namespaces they may read (in SQL), the switch
-needs the ``edit_trigger`` right and backfills the ``backfill`` right on the flow's namespace."""
+``engine.services.trigger_states`` reads the scheduler's state and asks it for the changes; these functions turn
+the page's text into its arguments and its views into the page's rows. Each takes the person asking
+(``principal``) first: the list holds only the namespaces they may read (in SQL), the switch needs the
+``edit_trigger`` right and backfills the ``backfill`` right on the flow's namespace."""
 
 from __future__ import annotations
 
@@ -12,18 +13,13 @@ import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.core.schedule import backfill_slots, next_fire
+from engine.core.schedule import next_fire
 from engine.flows.model import Flow
 from engine.flows.triggers import FlowTrigger, ScheduleTrigger, WebhookTrigger
 from engine.identity import authz
 from engine.identity.policy import Action, Principal, can
-from engine.runtime import scheduler
-from engine.services.execution_start import flow_at
-from engine.store import flows as flow_store
-from engine.store import triggers as trigger_store
-from engine.store.database import session_scope
-from engine.store.tables import FlowRecord
-from studio.services import database
+from engine.services import trigger_states as service
+from engine.services.process_connections import database
 
 WEBHOOK_PATH = "/api/v1/webhooks/{namespace}/{flow_id}/{key}"  # engine/api/routes/webhooks.py under /api/v1
 
@@ -99,12 +95,7 @@ def describe(flow: Flow, trigger: ScheduleTrigger | WebhookTrigger | FlowTrigger
     return f"when {watched} ends in {' or '.join(trigger.states)}"
 
 
-def _stamp(instant: dt.datetime | None) -> str:
-    if instant is None:
-        return ""
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=dt.UTC)
-    return instant.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+_stamp = service.minute_utc
 
 
 def next_fire_times(trigger: ScheduleTrigger, now: dt.datetime) -> tuple[str, str]:
@@ -135,47 +126,31 @@ def list_triggers(
     """Every trigger of every live flow the person may read (of ``namespace`` and the ones below it, if given)."""
     now = now or dt.datetime.now(dt.UTC)
     rows: list[TriggerRow] = []
-    readable = authz.readable(principal, FlowRecord.namespace)
-    with session_scope(database()) as session:
-        for record in flow_store.list_flows(session, namespace or None, where=readable):
-            flow = flow_at(session, record.namespace, record.flow_id, record.revision, record.source)
-            for declared in flow.triggers:
-                state = trigger_store.get_trigger_state(session, record.namespace, record.flow_id, declared.id)
-                fire = trigger_store.last_fire(session, record.namespace, record.flow_id, declared.id)
-                last_at = max(
-                    (t for t in (fire.created_at if fire else None, state.last_fire_at if state else None) if t),
-                    default=None,
-                )
-                last_execution = (
-                    fire.execution_id
-                    if fire and (last_at == fire.created_at)
-                    else (state.last_execution_id if state else None)
-                )
-                disabled_in_yaml = declared.disabled or flow.disabled
-                enabled_by_person = state is None or state.enabled
-                next_utc = next_local = ""
-                if isinstance(declared, ScheduleTrigger) and enabled_by_person and not disabled_in_yaml:
-                    next_utc, next_local = next_fire_times(declared, now)
-                rows.append(
-                    TriggerRow(
-                        namespace=record.namespace,
-                        flow_id=record.flow_id,
-                        trigger_id=declared.id,
-                        type=declared.type,
-                        description=describe(flow, declared),
-                        disabled_in_yaml=disabled_in_yaml,
-                        enabled_by_person=enabled_by_person,
-                        next_fire_utc=next_utc,
-                        next_fire_local=next_local,
-                        last_fire=_stamp(last_at),
-                        last_execution_id=last_execution or "",
-                        backfill=_backfill((state.data if state else {}).get("backfill")),
-                        inputs=[i.id for i in flow.inputs],
-                        secret_inputs=[i.id for i in flow.inputs if i.kind == "SECRET"],
-                        may_edit=can(principal, Action.EDIT_TRIGGER, record.namespace),
-                        may_backfill=can(principal, Action.BACKFILL, record.namespace),
-                    )
-                )
+    for found in service.declared_triggers(database(), principal, namespace):
+        flow, declared = found.flow, found.trigger
+        next_utc = next_local = ""
+        if isinstance(declared, ScheduleTrigger) and found.enabled_by_person and not found.disabled_in_yaml:
+            next_utc, next_local = next_fire_times(declared, now)
+        rows.append(
+            TriggerRow(
+                namespace=flow.namespace,
+                flow_id=flow.id,
+                trigger_id=declared.id,
+                type=declared.type,
+                description=describe(flow, declared),
+                disabled_in_yaml=found.disabled_in_yaml,
+                enabled_by_person=found.enabled_by_person,
+                next_fire_utc=next_utc,
+                next_fire_local=next_local,
+                last_fire=_stamp(found.last_fire_at),
+                last_execution_id=found.last_execution_id or "",
+                backfill=_backfill(found.backfill),
+                inputs=[i.id for i in flow.inputs],
+                secret_inputs=[i.id for i in flow.inputs if i.kind == "SECRET"],
+                may_edit=can(principal, Action.EDIT_TRIGGER, flow.namespace),
+                may_backfill=can(principal, Action.BACKFILL, flow.namespace),
+            )
+        )
     return rows
 
 
@@ -185,8 +160,7 @@ def _require(principal: Principal, action: Action, namespace: str, flow_id: str)
 
 def set_enabled(principal: Principal, namespace: str, flow_id: str, trigger_id: str, enabled: bool) -> None:
     """The person's switch; a trigger disabled in its YAML stays off whatever the switch says."""
-    _require(principal, Action.EDIT_TRIGGER, namespace, flow_id)
-    scheduler.set_trigger_enabled(database(), namespace, flow_id, trigger_id, enabled, actor=principal.name)
+    service.set_enabled(database(), principal, namespace, flow_id, trigger_id, enabled)
 
 
 def parse_moment(text: str, name: str) -> dt.datetime:
@@ -198,45 +172,6 @@ def parse_moment(text: str, name: str) -> dt.datetime:
     except ValueError:
         raise ValueError(f"'{text}' is not a date and time (the {name})") from None
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
-def _schedule(namespace: str, flow_id: str, trigger_id: str) -> tuple[Flow, ScheduleTrigger]:
-    with session_scope(database()) as session:
-        record = flow_store.get_flow(session, namespace, flow_id)
-        flow = flow_at(session, namespace, flow_id, record.revision, record.source)
-    trigger = next((t for t in flow.triggers if t.id == trigger_id), None)
-    if not isinstance(trigger, ScheduleTrigger):
-        raise LookupError(f"flow {namespace}/{flow_id} has no schedule trigger '{trigger_id}'")
-    return flow, trigger
-
-
-def check_backfill_inputs(
-    principal: Principal, namespace: str, flow_id: str, trigger_id: str, inputs: dict[str, Any]
-) -> dict[str, Any]:
-    """The inputs a backfill gives each run (empty fields dropped); raises ``ValueError`` naming each bad one.
-
-    The trigger's own ``inputs`` come first, the ones given here override them; values with expressions
-    (``{{ trigger.date }}``) are rendered per slot by the scheduler, so only literal values are checked."""
-    _require(principal, Action.BACKFILL, namespace, flow_id)
-    given = {k: v for k, v in inputs.items() if v not in ("", None)}
-    flow, trigger = _schedule(namespace, flow_id, trigger_id)
-    declared = {i.id: i for i in flow.inputs}
-    errors = [f"unknown input '{name}'" for name in given if name not in declared]
-    merged = {**trigger.inputs, **given}
-    for decl in flow.inputs:
-        value = merged.get(decl.id)
-        if value in (None, ""):
-            if decl.required and decl.defaults is None:
-                errors.append(f"input '{decl.id}' is required")
-            continue
-        if decl.id in given and not (isinstance(value, str) and "{{" in value):
-            try:
-                decl.coerce(value)
-            except ValueError as exc:
-                errors.append(f"input '{decl.id}': {exc}")
-    if errors:
-        raise ValueError("; ".join(errors))
-    return given
 
 
 def start_backfill(
@@ -251,25 +186,11 @@ def start_backfill(
     """Ask the scheduler to run every slot in [start, end] (UTC unless the text has an offset).
 
     Raises ``ValueError`` for a bad range or bad inputs, ``LookupError`` for an unknown flow or trigger."""
-    _require(principal, Action.BACKFILL, namespace, flow_id)
+    _require(principal, Action.BACKFILL, namespace, flow_id)  # a refusal comes before any complaint about the dates
     first, last = parse_moment(start, "start"), parse_moment(end, "end")
-    if last < first:
-        raise ValueError("the backfill ends before it starts")
-    given = check_backfill_inputs(principal, namespace, flow_id, trigger_id, inputs or {})
-    _, trigger = _schedule(namespace, flow_id, trigger_id)
-    if not backfill_slots(trigger, first, last):
-        raise ValueError(f"no slot of this schedule falls between {_stamp(first)} and {_stamp(last)}")
-    return _backfill(
-        scheduler.start_backfill(database(), namespace, flow_id, trigger_id, first, last, given, actor=principal.name)
-    )
-
-
-_ACTIONS = {"pause": {"paused": True}, "resume": {"paused": False}, "cancel": {"cancelled": True}}
+    return _backfill(service.start_backfill(database(), principal, namespace, flow_id, trigger_id, first, last, inputs))
 
 
 def backfill_action(principal: Principal, namespace: str, flow_id: str, trigger_id: str, action: str) -> Backfill:
     """Pause, resume or cancel the trigger's backfill."""
-    _require(principal, Action.BACKFILL, namespace, flow_id)
-    if action not in _ACTIONS:
-        raise ValueError(f"no backfill action '{action}' (pause, resume or cancel)")
-    return _backfill(scheduler.set_backfill_flag(database(), namespace, flow_id, trigger_id, **_ACTIONS[action]))
+    return _backfill(service.backfill_action(database(), principal, namespace, flow_id, trigger_id, action))
