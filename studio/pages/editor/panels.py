@@ -6,7 +6,7 @@ from studio.components.code_editor import code_field
 from studio.components.file_drop import file_drop
 from studio.components.form_widgets import key_value_field, list_field, record_list_field
 from studio.components.logs import log_filters, log_line
-from studio.pages.editor_state import EditorState
+from studio.pages.editor.state import EditorState
 
 DURATION_PATTERN = r"^((\d+(\.\d+)?(ms|s|m|h|d|w))+|P.+|\{\{.*\}\})$"
 

@@ -7,8 +7,8 @@ from studio.components.code_editor import yaml_editor
 from studio.components.form_widgets import pane_splitter
 from studio.components.layout import page, sidebar
 from studio.components.share_dialog import share_button, share_dialog
-from studio.pages.editor_panels import form_panel, history_dialog, log_panel, run_dialog
-from studio.pages.editor_state import EditorState
+from studio.pages.editor.panels import form_panel, history_dialog, log_panel, run_dialog
+from studio.pages.editor.state import EditorState
 from studio.session import SessionState
 
 __all__ = ["EditorState", "editor_page"]
