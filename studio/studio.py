@@ -4,18 +4,30 @@ import reflex as rx
 
 from engine.api import create_app
 from engine.core.palette import css_variables
-from studio.pages.account.state import AccountState, account_page
-from studio.pages.audit.state import AuditState, audit_page
-from studio.pages.dashboard.state import DashboardState, dashboard_page
-from studio.pages.editor.page import EditorState, editor_page
-from studio.pages.execution.state import ExecutionState, execution_page
-from studio.pages.executions.state import ExecutionsState, executions_page
-from studio.pages.flows.state import FlowsState, flows_page
-from studio.pages.namespaces.state import NamespaceState, namespace_page
-from studio.pages.share.state import SharedState, share_page
-from studio.pages.sign_in.state import SignInState, login_page, setup_page
-from studio.pages.triggers.state import TriggersState, triggers_page
-from studio.pages.users.state import UsersState, users_page
+from studio.pages.account.page import account_page
+from studio.pages.account.state import AccountState
+from studio.pages.audit.page import audit_page
+from studio.pages.audit.state import AuditState
+from studio.pages.dashboard.page import dashboard_page
+from studio.pages.dashboard.state import DashboardState
+from studio.pages.editor.page import editor_page
+from studio.pages.editor.state import EditorState
+from studio.pages.execution.page import execution_page
+from studio.pages.execution.state import ExecutionState
+from studio.pages.executions.page import executions_page
+from studio.pages.executions.state import ExecutionsState
+from studio.pages.flows.page import flows_page
+from studio.pages.flows.state import FlowsState
+from studio.pages.namespaces.page import namespace_page
+from studio.pages.namespaces.state import NamespaceState
+from studio.pages.share.page import share_page
+from studio.pages.share.state import SharedState
+from studio.pages.sign_in.page import login_page, setup_page
+from studio.pages.sign_in.state import SignInState
+from studio.pages.triggers.page import triggers_page
+from studio.pages.triggers.state import TriggersState
+from studio.pages.users.page import users_page
+from studio.pages.users.state import UsersState
 from studio.session import ForgetOtherSignIns, SessionState, on_backend_error
 
 # The REST API (engine/api) is served by the studio's backend under /api/v1. Refused access raised by any event

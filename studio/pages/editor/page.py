@@ -11,8 +11,6 @@ from studio.pages.editor.panels import form_panel, history_dialog, log_panel, ru
 from studio.pages.editor.state import EditorState
 from studio.session import SessionState
 
-__all__ = ["EditorState", "editor_page"]
-
 
 def _pane_button(label: str, pane: str) -> rx.Component:
     return rx.button(
