@@ -7,7 +7,11 @@ from studio.components.code_editor import yaml_editor
 from studio.components.form_widgets import pane_splitter
 from studio.components.layout import page, sidebar
 from studio.components.share_dialog import share_button, share_dialog
-from studio.pages.editor.panels import form_panel, history_dialog, log_panel, run_dialog
+from studio.pages.editor.form_panel import form_panel
+from studio.pages.editor.history import HistoryState
+from studio.pages.editor.history_panel import history_dialog
+from studio.pages.editor.run import RunState
+from studio.pages.editor.run_panel import log_panel, run_dialog
 from studio.pages.editor.state import EditorState
 from studio.session import SessionState
 
@@ -62,25 +66,25 @@ def _toolbar() -> rx.Component:
             id="run-history-link",
             size="2",
         ),
-        rx.button("History", on_click=EditorState.open_history, variant="soft", id="history-button"),
+        rx.button("History", on_click=HistoryState.open_history, variant="soft", id="history-button"),
         # Shown only to those who may: the services refuse the others anyway.
         rx.cond(EditorState.can_share, share_button("flow", EditorState.namespace, EditorState.flow_id)),
         rx.cond(EditorState.can_edit, rx.button("Save", on_click=EditorState.save, id="save-button")),
         rx.cond(
             EditorState.can_run,
-            rx.button("Run", on_click=EditorState.open_run, id="run-button", color_scheme="green"),
+            rx.button("Run", on_click=RunState.open_run, id="run-button", color_scheme="green"),
         ),
         rx.cond(
-            EditorState.execution_id != "",
+            RunState.execution_id != "",
             rx.hstack(
-                rx.badge(EditorState.execution_state, id="execution-state"),
+                rx.badge(RunState.execution_state, id="execution-state"),
                 rx.button(
                     "Kill",
-                    on_click=EditorState.kill_run,
+                    on_click=RunState.kill_run,
                     id="kill-button",
                     color_scheme="red",
                     variant="soft",
-                    disabled=EditorState.run_ended,  # nothing left to stop
+                    disabled=RunState.run_ended,  # nothing left to stop
                 ),
             ),
         ),
@@ -196,7 +200,7 @@ def editor_page() -> rx.Component:
                 run_dialog(),
                 history_dialog(),
                 share_dialog(),
-                rx.cond(EditorState.execution_id != "", log_panel()),
+                rx.cond(RunState.execution_id != "", log_panel()),
             ),
         ),
     )
