@@ -4,17 +4,18 @@ import reflex as rx
 
 from studio.components.code_editor import code_field
 from studio.components.form_widgets import key_value_field, list_field, record_list_field
+from studio.forms import FormField
 from studio.pages.editor.forms import FormsState
 from studio.pages.editor.state import EditorState
 
 DURATION_PATTERN = r"^((\d+(\.\d+)?(ms|s|m|h|d|w))+|P.+|\{\{.*\}\})$"
 
 
-def _code(field: dict, language, single_line: bool) -> rx.Component:
+def _code(field: rx.Var[FormField], language, single_line: bool) -> rx.Component:
     return code_field(
-        key=EditorState.selected + ":" + field["name"].to(str),  # another task's field is another editor
-        name=field["name"].to(str),
-        value=field["text"].to(str),
+        key=EditorState.selected + ":" + field.name,  # another task's field is another editor
+        name=field.name,
+        value=field.text,
         language=language,
         single_line=single_line,
         names=FormsState.names,
@@ -22,17 +23,17 @@ def _code(field: dict, language, single_line: bool) -> rx.Component:
     )
 
 
-def _text_input(field: dict, **props) -> rx.Component:
-    name = field["name"].to(str)
+def _text_input(field: rx.Var[FormField], **props) -> rx.Component:
+    name = field.name
     return rx.input(
-        default_value=field["text"].to(str),
+        default_value=field.text,
         key=EditorState.selected
         + ":"
         + name
         + ":"
-        + field["text"].to(str),  # a new value from the YAML (undo, say) remounts the input
+        + field.text,  # a new value from the YAML (undo, say) remounts the input
         on_blur=lambda v: FormsState.set_field(name, v),
-        placeholder=field["placeholder"].to(str),
+        placeholder=field.placeholder,
         size="1",
         width="100%",
         name=name,
@@ -41,16 +42,16 @@ def _text_input(field: dict, **props) -> rx.Component:
     )
 
 
-def _widget(field: dict) -> rx.Component:
-    name = field["name"].to(str)
+def _widget(field: rx.Var[FormField]) -> rx.Component:
+    name = field.name
     return rx.match(
-        field["kind"],
-        ("switch", rx.switch(checked=field["value"].to(bool), on_change=lambda c: FormsState.set_field(name, c))),
+        field.kind,
+        ("switch", rx.switch(checked=field.value, on_change=lambda c: FormsState.set_field(name, c))),
         (
             "choice",
             rx.select(
-                field["options"].to(list[str]),
-                value=field["text"].to(str),
+                field.options,
+                value=field.text,
                 on_change=lambda v: FormsState.set_field(name, v),
                 size="1",
                 name=name,
@@ -58,16 +59,16 @@ def _widget(field: dict) -> rx.Component:
         ),
         ("number", _text_input(field, input_mode="decimal")),
         ("duration", _text_input(field, pattern=DURATION_PATTERN)),
-        ("fixed", rx.code(field["text"].to(str), class_name="form-fixed")),
-        ("code", _code(field, field["language"].to(str), False)),
-        ("lines", _code(field, field["language"].to(str), False)),
+        ("fixed", rx.code(field.text, class_name="form-fixed")),
+        ("code", _code(field, field.language, False)),
+        ("lines", _code(field, field.language, False)),
         ("yaml", _code(field, "yaml", False)),
         (
             "map",
             key_value_field(
                 key=EditorState.selected + ":" + name,
                 name=name,
-                value=field["value"],
+                value=field.value,
                 on_commit=FormsState.commit_field,
             ),
         ),
@@ -76,7 +77,7 @@ def _widget(field: dict) -> rx.Component:
             list_field(
                 key=EditorState.selected + ":" + name,
                 name=name,
-                value=field["value"],
+                value=field.value,
                 on_commit=FormsState.commit_field,
             ),
         ),
@@ -85,8 +86,8 @@ def _widget(field: dict) -> rx.Component:
             record_list_field(
                 key=EditorState.selected + ":" + name,
                 name=name,
-                value=field["value"],
-                columns=field["columns"],
+                value=field.value,
+                columns=field.columns,
                 on_commit=FormsState.commit_field,
             ),
         ),
@@ -94,19 +95,19 @@ def _widget(field: dict) -> rx.Component:
     )
 
 
-def _form_field(field: dict) -> rx.Component:
+def _form_field(field: rx.Var[FormField]) -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            rx.text(field["label"].to(str), size="1", weight="bold"),
-            rx.cond(field["required"].to(bool), rx.text("*", color_scheme="red", size="1", title="required")),
+            rx.text(field.label, size="1", weight="bold"),
+            rx.cond(field.required, rx.text("*", color_scheme="red", size="1", title="required")),
             spacing="1",
         ),
         _widget(field),
-        rx.cond(field["help"].to(str) != "", rx.text(field["help"].to(str), size="1", color_scheme="gray")),
+        rx.cond(field.help != "", rx.text(field.help, size="1", color_scheme="gray")),
         width="100%",
         spacing="1",
         class_name="form-row",
-        custom_attrs={"data-name": field["name"].to(str)},
+        custom_attrs={"data-name": field.name},
     )
 
 

@@ -5,6 +5,7 @@ from typing import Any
 import reflex as rx
 
 from studio import services
+from studio.forms import FormField
 from studio.pages.editor.state import EditorState
 
 
@@ -12,12 +13,14 @@ class FormsState(EditorState):
     """The form follows the text the base state last handed it (``form_text``) and the selected task."""
 
     @rx.var
-    def form(self) -> list[dict[str, Any]]:
+    def form(self) -> list[FormField]:
         if not self.form_text:  # no flow loaded (the state is also computed on other pages)
             return []
         if self.selected:
-            return services.task_form(self.form_text, self.selected)
-        return services.flow_form(self.form_text)
+            fields = services.task_form(self.form_text, self.selected)
+        else:
+            fields = services.flow_form(self.form_text)
+        return [FormField(**given) for given in fields]
 
     @rx.var
     def names(self) -> list[dict[str, str]]:
@@ -27,7 +30,7 @@ class FormsState(EditorState):
     @rx.event
     def set_field(self, name: str, value: Any) -> None:
         """A form edit: written into the YAML at once, changing only that property's text."""
-        kind = next((f["kind"] for f in self.form if f["name"] == name), "text")
+        kind = next((f.kind for f in self.form if f.name == name), "text")
         task_id = self.selected
 
         def change(text: str) -> str:

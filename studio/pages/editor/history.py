@@ -1,5 +1,7 @@
 """The editor's revision history: the flow's past revisions, diffs side by side, and restoring one."""
 
+from dataclasses import dataclass
+
 import reflex as rx
 
 from studio import services
@@ -8,16 +10,34 @@ from studio.pages.editor.state import EditorState
 EDITOR_TEXT = "the editor"
 
 
+@dataclass
+class Revision:
+    revision: str
+    created: str
+    author: str
+    deleted: str  # "yes" for a revision that deleted the flow
+
+
+@dataclass
+class DiffRow:
+    """One line of each side: ``kind`` is difflib's tag (equal, replace, insert, delete)."""
+
+    left: str
+    right: str
+    kind: str
+
+
 class HistoryState(EditorState):
     history_open: bool = False
-    history: list[dict[str, str]] = []
-    diff_rows: list[dict[str, str]] = []
+    history: list[Revision] = []
+    diff_rows: list[DiffRow] = []
     diff_title: str = ""
     compare_with: str = EDITOR_TEXT
 
     @rx.event
     def open_history(self) -> None:
-        self.history = services.revisions(self.principal(), self.namespace, self.flow_id)
+        found = services.revisions(self.principal(), self.namespace, self.flow_id)
+        self.history = [Revision(**revision) for revision in found]
         self.diff_rows, self.diff_title, self.history_open = [], "", True
 
     @rx.event
@@ -26,7 +46,7 @@ class HistoryState(EditorState):
 
     @rx.var
     def compare_choices(self) -> list[str]:
-        return [EDITOR_TEXT, *[f"revision {r['revision']}" for r in self.history]]
+        return [EDITOR_TEXT, *[f"revision {r.revision}" for r in self.history]]
 
     @rx.event
     def set_compare_with(self, value: str) -> None:
@@ -43,7 +63,7 @@ class HistoryState(EditorState):
             name = self.compare_with
             number = int(name.removeprefix("revision "))
             other = services.revision_source(principal, self.namespace, self.flow_id, number)
-        self.diff_rows = services.revision_diff(source, other, f"revision {revision}", name)
+        self.diff_rows = [DiffRow(**row) for row in services.revision_diff(source, other, f"revision {revision}", name)]
         self.diff_title = f"revision {revision} (left) and {name} (right)"
 
     @rx.event

@@ -2,30 +2,30 @@
 
 import reflex as rx
 
-from studio.pages.editor.history import HistoryState
+from studio.pages.editor.history import DiffRow, HistoryState, Revision
 from studio.pages.editor.state import EditorState
 
 
-def _revision_row(row: dict) -> rx.Component:
+def _revision_row(row: rx.Var[Revision]) -> rx.Component:
     return rx.hstack(
-        rx.text("rev " + row["revision"], weight="bold", size="2", width="60px"),
-        rx.text(row["created"] + " " + row["author"], size="1", color_scheme="gray"),
+        rx.text("rev " + row.revision, weight="bold", size="2", width="60px"),
+        rx.text(row.created + " " + row.author, size="1", color_scheme="gray"),
         rx.spacer(),
-        rx.button("Diff", size="1", variant="soft", on_click=HistoryState.diff_with_current(row["revision"])),
+        rx.button("Diff", size="1", variant="soft", on_click=HistoryState.diff_with_current(row.revision)),
         rx.cond(
             EditorState.can_edit,
-            rx.button("Restore", size="1", variant="soft", on_click=HistoryState.restore(row["revision"])),
+            rx.button("Restore", size="1", variant="soft", on_click=HistoryState.restore(row.revision)),
         ),
         width="100%",
         class_name="revision-row",
     )
 
 
-def _diff_row(row: dict) -> rx.Component:
-    colour = rx.match(row["kind"], ("equal", "transparent"), ("insert", "#dcfce7"), ("delete", "#fee2e2"), "#fef9c3")
+def _diff_row(row: rx.Var[DiffRow]) -> rx.Component:
+    colour = rx.match(row.kind, ("equal", "transparent"), ("insert", "#dcfce7"), ("delete", "#fee2e2"), "#fef9c3")
     return rx.grid(
-        rx.text(row["left"], font_family="monospace", size="1", white_space="pre", background=colour),
-        rx.text(row["right"], font_family="monospace", size="1", white_space="pre", background=colour),
+        rx.text(row.left, font_family="monospace", size="1", white_space="pre", background=colour),
+        rx.text(row.right, font_family="monospace", size="1", white_space="pre", background=colour),
         columns="2",
         width="100%",
         class_name="diff-row",

@@ -1,6 +1,7 @@
 """The editor's run: the inputs dialog, starting the flow, and following the run live on the canvas and in the logs."""
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import reflex as rx
@@ -11,28 +12,40 @@ from engine.identity.policy import Action
 from engine.workspace import uploads
 from studio import live, services
 from studio.components.file_drop import read_chosen
+from studio.components.logs import LogLine, LogPanelState
 from studio.pages.editor.state import EditorState
 from studio.services import executions as runs
 
+KEEP_LINES = 500  # the editor shows a run's newest lines: its execution page has them all
 
-class RunState(EditorState):
+
+@dataclass
+class RunInput:
+    """One of the flow's inputs as the run dialog asks for it: ``widget`` picks the field that edits it."""
+
+    id: str
+    type: str
+    widget: str
+    options: list[str]
+    required: bool
+    default: str
+    description: str
+
+
+class RunState(LogPanelState, EditorState):
     run_open: bool = False
-    run_inputs: list[dict[str, str]] = []
+    run_inputs: list[RunInput] = []
     run_values: dict[str, str] = {}
     run_error: str = ""
     run_errors: dict[str, str] = {}
     run_files: dict[str, str] = {}  # FILE input -> the name of the file chosen for it (its value is the stored path)
     execution_id: str = ""
     execution_state: str = ""
-    log_lines: list[dict[str, Any]] = []
-    log_level: str = "ALL"
-    log_search: str = ""
-    _log_position: int = 0
 
     @rx.event
     def open_run(self) -> None:
-        self.run_inputs = services.flow_inputs(self.draft)
-        self.run_values = {i["id"]: i["default"] for i in self.run_inputs}
+        self.run_inputs = [RunInput(**given) for given in services.flow_inputs(self.draft)]
+        self.run_values = {given.id: given.default for given in self.run_inputs}
         self.run_error, self.run_errors, self.run_files, self.run_open = "", {}, {}, True
 
     @rx.event
@@ -92,9 +105,7 @@ class RunState(EditorState):
         tasks = status["tasks"]
         self.task_outputs = {task_id: run["outputs"] for task_id, run in tasks.items() if run["outputs"]}
         self.nodes = [{**n, **services.node_run_view(tasks.get(n["id"]))} for n in self.nodes]
-        if status["logs"]:
-            self._log_position = status["logs"][-1]["id"]
-            self.log_lines = (self.log_lines + status["logs"])[-500:]
+        self._add_lines([LogLine.of(row) for row in status["logs"]], KEEP_LINES)
         return status["state"] in TERMINAL
 
     @rx.event(background=True)
@@ -115,10 +126,7 @@ class RunState(EditorState):
                         self._poll_run(principal)
                     else:
                         runs.require(principal, Action.READ, execution_id)
-                    fresh = [services.log_row(line) for line in update.lines if line.id > self._log_position]
-                    if fresh:
-                        self._log_position = fresh[-1]["id"]
-                        self.log_lines = (self.log_lines + fresh)[-500:]
+                    self._add_lines([LogLine.of(services.log_row(line)) for line in update.lines], KEEP_LINES)
 
     @rx.var
     def run_ended(self) -> bool:
@@ -138,15 +146,7 @@ class RunState(EditorState):
         outputs = self.task_outputs.get(self.selected)
         return json.dumps(outputs, indent=2, default=str) if outputs else ""
 
-    @rx.event
-    def set_log_level(self, value: str) -> None:
-        self.log_level = value
-
-    @rx.event
-    def set_log_search(self, value: str) -> None:
-        self.log_search = value
-
     @rx.var
-    def visible_logs(self) -> list[dict[str, Any]]:
-        wanted = {"task_id": self.selected, "level": self.log_level, "search": self.log_search}
-        return services.visible_logs(self.log_lines, **wanted)
+    def visible_logs(self) -> list[LogLine]:
+        """The selected task's lines (all of them when no task is selected), filtered."""
+        return self._shown_lines(self.selected)

@@ -4,12 +4,12 @@ import reflex as rx
 
 from studio.components.file_drop import file_drop
 from studio.components.logs import log_filters, log_line
-from studio.pages.editor.run import RunState
+from studio.pages.editor.run import RunInput, RunState
 from studio.pages.editor.state import EditorState
 
 
-def _input_widget(item: dict) -> rx.Component:
-    input_id = item["id"].to(str)
+def _input_widget(item: rx.Var[RunInput]) -> rx.Component:
+    input_id = item.id
     value = RunState.run_values[input_id]
 
     def typed(kind: str, **props) -> rx.Component:
@@ -24,7 +24,7 @@ def _input_widget(item: dict) -> rx.Component:
         )
 
     return rx.match(
-        item["widget"],
+        item.widget,
         (
             "switch",
             rx.switch(checked=value == "true", on_change=lambda c: RunState.set_run_value(input_id, c), name=input_id),
@@ -32,7 +32,7 @@ def _input_widget(item: dict) -> rx.Component:
         (
             "select",
             rx.select(
-                item["options"].to(list[str]),
+                item.options,
                 value=value,
                 on_change=lambda v: RunState.set_run_value(input_id, v),
                 name=input_id,
@@ -42,7 +42,7 @@ def _input_widget(item: dict) -> rx.Component:
             "checkboxes",
             rx.hstack(
                 rx.foreach(
-                    item["options"].to(list[str]),
+                    item.options,
                     lambda choice: rx.checkbox(
                         choice,
                         checked=value.split(",").contains(choice),
@@ -84,16 +84,16 @@ def file_picker(input_id: rx.Var[str]) -> rx.Component:
     )
 
 
-def _input_field(item: dict) -> rx.Component:
-    input_id = item["id"].to(str)
+def _input_field(item: rx.Var[RunInput]) -> rx.Component:
+    input_id = item.id
     return rx.vstack(
-        rx.text(input_id + " (" + item["type"].to(str) + ")", size="2", weight="bold"),
+        rx.text(input_id + " (" + item.type + ")", size="2", weight="bold"),
         _input_widget(item),
         rx.cond(
             RunState.run_errors.contains(input_id),
             rx.text(RunState.run_errors[input_id], color_scheme="red", size="1", class_name="input-error"),
         ),
-        rx.text(item["description"].to(str), size="1", color_scheme="gray"),
+        rx.text(item.description, size="1", color_scheme="gray"),
         width="100%",
         spacing="1",
     )

@@ -8,7 +8,7 @@ from typing import Any
 
 import reflex as rx
 
-from engine.flows.problems import FlowInvalid
+from engine.flows.problems import FlowInvalid, Problem
 from engine.flows.yaml_edit import EditError
 from engine.identity.policy import Action, can, role_in
 from studio import services
@@ -22,7 +22,7 @@ class EditorState(SessionState):
     text: str = ""  # what the editor shows: written when the canvas changes the flow
     draft: str = ""  # what the user typed last
     saved: str = ""
-    problems: list[dict[str, Any]] = []
+    problems: list[Problem] = []
     nodes: list[dict[str, Any]] = []
     edges: list[dict[str, Any]] = []
     positions: dict[str, Any] = {}
@@ -51,7 +51,7 @@ class EditorState(SessionState):
 
     @rx.var
     def problem_lines(self) -> list[str]:
-        return [f"{p['line']}:{p['column']}: {p['message']}" for p in self.problems]
+        return [f"{p.line}:{p.column}: {p.message}" for p in self.problems]
 
     @rx.var
     def visible_palette(self) -> list[dict[str, str]]:
@@ -95,17 +95,17 @@ class EditorState(SessionState):
         self._regraph(text)
 
     def _regraph(self, text: str) -> None:
-        nodes, edges, problems = services.graph_of(text)
-        self.problems = problems
+        nodes, edges, found = services.graph_of(text)
+        self.problems = problems = [Problem(**problem) for problem in found]
         if not problems:
             self.nodes, self.edges = nodes, edges
             return
         # The canvas stays as it was; the nodes a problem names get its message as a badge.
         errors: dict[str, str] = {}
         for problem in problems:
-            match = re.match(r"task '([^']+)': (.*)", problem["message"])
+            match = re.match(r"task '([^']+)': (.*)", problem.message)
             if match:
-                errors.setdefault(match.group(1), f"line {problem['line']}: {match.group(2)}")
+                errors.setdefault(match.group(1), f"line {problem.line}: {match.group(2)}")
         self.nodes = [{**n, "error": errors.get(n["id"], "")} for n in self.nodes]
 
     @rx.var
@@ -204,7 +204,7 @@ class EditorState(SessionState):
             self.message = services.save_flow(self.principal(), self.draft)
             self.saved = self.draft
         except FlowInvalid as exc:
-            self.problems = [p.as_dict() for p in exc.problems]
+            self.problems = list(exc.problems)
             self.message = f"not saved: {len(exc.problems)} problem(s)"
 
     @rx.event

@@ -7,7 +7,7 @@ from studio.components.file_drop import file_drop
 from studio.components.layout import page, sidebar
 from studio.components.logs import log_filters, log_line
 from studio.components.share_dialog import share_button_for, share_dialog
-from studio.pages.execution.state import ExecutionState
+from studio.pages.execution.state import ExecutionState, TaskOutput
 from studio.session import ALL_NAMESPACES, SessionState
 
 
@@ -17,16 +17,14 @@ def _fact(label: str, value, **props) -> rx.Component:
 
 def _header() -> rx.Component:
     info = ExecutionState.info
-    flow_href = "/flows/" + info["namespace"].to(str) + "/" + info["flow"].to(str)
+    flow_href = "/flows/" + info.namespace + "/" + info.flow
     return rx.vstack(
         rx.hstack(
-            rx.heading("Execution " + info["short"].to(str), size="5"),
-            rx.badge(info["state"].to(str), id="execution-state", size="2"),
+            rx.heading("Execution " + info.short, size="5"),
+            rx.badge(info.state, id="execution-state", size="2"),
             rx.spacer(),
             rx.text(ExecutionState.message, size="2", id="execution-message"),
-            share_button_for(
-                info["may_share"].to(bool), "execution", info["namespace"].to(str), ExecutionState.execution_id
-            ),
+            share_button_for(info.may_share, "execution", info.namespace, ExecutionState.execution_id),
             width="100%",
             align="center",
         ),
@@ -34,38 +32,38 @@ def _header() -> rx.Component:
             rx.vstack(
                 rx.text("Flow", size="1", color_scheme="gray"),
                 rx.hstack(
-                    rx.link(info["namespace"].to(str) + "/" + info["flow"].to(str), href=flow_href),
+                    rx.link(info.namespace + "/" + info.flow, href=flow_href),
                     rx.link(
-                        "revision " + info["revision"].to(str),
-                        href=flow_href + "?revision=" + info["revision"].to(str),
+                        "revision " + info.revision,
+                        href=flow_href + "?revision=" + info.revision,
                         id="revision-link",
                         size="2",
                     ),
                 ),
                 spacing="0",
             ),
-            _fact("Created", info["created"].to(str)),
-            _fact("Started", info["started"].to(str)),
-            _fact("Ended", info["ended"].to(str)),
-            _fact("Duration", info["duration"].to(str), id="execution-duration"),
-            _fact("Trigger", info["trigger"].to(str)),
-            _fact("Labels", info["labels"].to(str)),
+            _fact("Created", info.created),
+            _fact("Started", info.started),
+            _fact("Ended", info.ended),
+            _fact("Duration", info.duration, id="execution-duration"),
+            _fact("Trigger", info.trigger),
+            _fact("Labels", info.labels),
             spacing="5",
             wrap="wrap",
         ),
         rx.cond(
-            info["error"].to(str) != "",
-            rx.callout(info["error"].to(str), color_scheme="red", id="execution-error", width="100%"),
+            info.error != "",
+            rx.callout(info.error, color_scheme="red", id="execution-error", width="100%"),
         ),
         rx.grid(
             rx.vstack(
                 rx.text("Inputs", size="1", weight="bold"),
-                rx.code_block(info["inputs_json"].to(str), language="json", width="100%"),
+                rx.code_block(info.inputs_json, language="json", width="100%"),
                 width="100%",
             ),
             rx.vstack(
                 rx.text("Outputs", size="1", weight="bold"),
-                rx.code_block(info["outputs_json"].to(str), language="json", width="100%"),
+                rx.code_block(info.outputs_json, language="json", width="100%"),
                 width="100%",
             ),
             columns="2",
@@ -122,13 +120,13 @@ def _logs() -> rx.Component:
     )
 
 
-def _output(item: dict) -> rx.Component:
+def _output(item: rx.Var[TaskOutput]) -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            rx.text(item["task_id"], weight="bold", size="2"),
-            rx.button("Copy", size="1", variant="soft", on_click=rx.set_clipboard(item["json"])),
+            rx.text(item.task_id, weight="bold", size="2"),
+            rx.button("Copy", size="1", variant="soft", on_click=rx.set_clipboard(item.json_text)),
         ),
-        rx.code_block(item["json"], language="json", width="100%"),
+        rx.code_block(item.json_text, language="json", width="100%"),
         width="100%",
         class_name="task-output",
     )
@@ -139,12 +137,12 @@ def _actions() -> rx.Component:
     may = ExecutionState.info
     return rx.vstack(
         rx.cond(
-            ~may["may_kill"].to(bool) & ~may["may_restart"].to(bool),
+            ~may.may_kill & ~may.may_restart,
             rx.callout("Your role in this namespace lets you follow this execution, not act on it.", id="read-only"),
         ),
         rx.hstack(
             rx.cond(
-                may["may_kill"].to(bool),
+                may.may_kill,
                 rx.button(
                     "Kill",
                     on_click=ExecutionState.kill,
@@ -154,7 +152,7 @@ def _actions() -> rx.Component:
                 ),
             ),
             rx.cond(
-                may["may_restart"].to(bool),
+                may.may_restart,
                 rx.button(
                     "Restart from failed tasks",
                     on_click=ExecutionState.restart,
@@ -163,10 +161,9 @@ def _actions() -> rx.Component:
                 ),
             ),
         ),
-        rx.cond(may["may_restart"].to(bool), _replay()),
+        rx.cond(may.may_restart, _replay()),
         rx.cond(
-            (ExecutionState.info["paused"].to(bool) | ExecutionState.info["held"].to(bool))
-            & may["may_resume"].to(bool),
+            (ExecutionState.info.paused | ExecutionState.info.held) & may.may_resume,
             _resume(),
         ),
         spacing="4",
@@ -177,7 +174,7 @@ def _replay() -> rx.Component:
     return rx.hstack(
         rx.text("Replay from", size="2"),
         rx.select(
-            ExecutionState.info["task_ids"].to(list[str]),
+            ExecutionState.info.task_ids,
             value=ExecutionState.replay_task,
             on_change=ExecutionState.set_replay_task,
             name="replay-task",
@@ -200,16 +197,16 @@ def resume_file_picker(input_id: rx.Var[str]) -> rx.Component:
 def _resume() -> rx.Component:
     return rx.vstack(
         rx.foreach(
-            ExecutionState.info["resume_inputs"].to(list[dict[str, str]]),
+            ExecutionState.info.resume_inputs,
             lambda item: rx.hstack(
-                rx.text(item["id"] + " (" + item["type"] + ")", size="2"),
+                rx.text(item.id + " (" + item.type + ")", size="2"),
                 rx.cond(
-                    item["type"] == "FILE",
-                    resume_file_picker(input_id=item["id"]),
+                    item.type == "FILE",
+                    resume_file_picker(input_id=item.id),
                     rx.input(
-                        value=ExecutionState.resume_values[item["id"]],
-                        on_change=lambda v: ExecutionState.set_resume_value(item["id"], v),
-                        name=item["id"],
+                        value=ExecutionState.resume_values[item.id],
+                        on_change=lambda v: ExecutionState.set_resume_value(item.id, v),
+                        name=item.id,
                     ),
                 ),
                 align="center",
@@ -242,9 +239,7 @@ def execution_page() -> rx.Component:
                                 edges=ExecutionState.edges,
                                 positions={},
                                 read_only=True,
-                                flow_key=ExecutionState.info["namespace"].to(str)
-                                + "/"
-                                + ExecutionState.info["flow"].to(str),
+                                flow_key=ExecutionState.info.namespace + "/" + ExecutionState.info.flow,
                                 on_select_task=ExecutionState.select_task,
                             ),
                             height="60vh",

@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import json
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 import plotly.graph_objects as go
@@ -17,86 +18,132 @@ from engine.identity.policy import Action, Principal
 from engine.workspace import uploads
 from studio import live, services
 from studio.components.file_drop import read_chosen
+from studio.components.logs import ALL_LEVELS, LogLine, LogPanelState
 from studio.gantt import gantt_figure
 from studio.services import executions as runs
 from studio.session import SessionState
 
 ALL_TASKS = "all tasks"
+KEEP_LINES = 5000
 
 
-class ExecutionState(SessionState):
+@dataclass
+class ResumeInput:
+    """An input a paused task asks for when it is resumed."""
+
+    id: str
+    type: str
+
+
+@dataclass
+class ExecutionHeader:
+    """The execution as the header and the actions show it, and what the person may do with it."""
+
+    short: str = ""
+    namespace: str = ""
+    flow: str = ""
+    revision: str = ""
+    state: str = ""
+    created: str = ""
+    started: str = ""
+    ended: str = ""
+    duration: str = ""
+    trigger: str = ""
+    labels: str = ""
+    error: str = ""
+    inputs_json: str = ""
+    outputs_json: str = ""
+    running: bool = False
+    paused: bool = False
+    held: bool = False
+    task_ids: list[str] = field(default_factory=list)
+    resume_inputs: list[ResumeInput] = field(default_factory=list)
+    may_kill: bool = False
+    may_restart: bool = False
+    may_resume: bool = False
+    may_share: bool = False
+
+    @classmethod
+    def of(cls, info: dict[str, Any]) -> "ExecutionHeader":
+        """From ``runs.detail_with_runs``'s first value."""
+        plain = {name: info[name] for name in cls.__dataclass_fields__ if name not in ("running", "resume_inputs")}
+        return cls(
+            **plain,
+            running=bool(info["running"]),
+            resume_inputs=[ResumeInput(id=i["id"], type=i["type"]) for i in info["resume_inputs"]],
+        )
+
+
+@dataclass
+class TaskOutput:
+    task_id: str
+    json_text: str
+
+
+class ExecutionState(LogPanelState, SessionState):
     execution_id: str = ""
-    info: dict[str, Any] = {}
+    info: ExecutionHeader = ExecutionHeader()
     nodes: list[dict[str, Any]] = []
     edges: list[dict[str, Any]] = []
     gantt: go.Figure = go.Figure()
-    outputs: list[dict[str, str]] = []
-    log_lines: list[dict[str, Any]] = []
+    outputs: list[TaskOutput] = []
     log_task: str = ALL_TASKS
-    log_level: str = "ALL"
-    log_search: str = ""
     replay_task: str = ""
     resume_values: dict[str, str] = {}
     resume_files: dict[str, str] = {}  # FILE input -> the name of the file chosen for it (its value: the stored path)
     message: str = ""
     missing: str = ""
-    _log_position: int = 0
     _following: bool = False
     _follow_until: float = 0.0  # after an action, follow a while even if the state has not moved yet
 
     @rx.var
     def running(self) -> bool:
-        return bool(self.info.get("running"))
+        return self.info.running
 
     @rx.var
     def task_choices(self) -> list[str]:
-        return [ALL_TASKS, *self.info.get("task_ids", [])]
+        return [ALL_TASKS, *self.info.task_ids]
 
     @rx.var
-    def visible_logs(self) -> list[dict[str, Any]]:
-        task_id = "" if self.log_task == ALL_TASKS else self.log_task
-        return services.visible_logs(self.log_lines, task_id=task_id, level=self.log_level, search=self.log_search)
+    def visible_logs(self) -> list[LogLine]:
+        return self._shown_lines("" if self.log_task == ALL_TASKS else self.log_task)
 
     @rx.event
     def load(self):
         self.execution_id = self.router.page.params.get("execution_id", "")
         self.log_lines, self._log_position, self.message, self.missing = [], 0, "", ""
-        self.log_task, self.log_level, self.log_search = ALL_TASKS, "ALL", ""
+        self.log_task, self.log_level, self.log_search = ALL_TASKS, ALL_LEVELS, ""
         try:
             self._refresh(self.principal())
         except LookupError:  # a missing execution, or one of a namespace the person may not read (NotVisible)
             self._forget()
             return None
-        self.replay_task = (self.info.get("task_ids") or [""])[0]
+        self.replay_task = (self.info.task_ids or [""])[0]
         return ExecutionState.follow if self.running else None
 
     def _forget(self) -> None:
         """Nothing of the execution stays on screen once it may not be seen."""
-        self.info, self.nodes, self.edges, self.outputs, self.log_lines = {}, [], [], [], []
+        self.info, self.nodes, self.edges, self.outputs, self.log_lines = ExecutionHeader(), [], [], [], []
         self.gantt, self.resume_values, self.resume_files = go.Figure(), {}, {}
         self.missing = f"no execution {self.execution_id}"
 
     def _refresh(self, principal: Principal, lines: tuple = ()) -> None:
         # The header and the nodes as of one instant: the badge never disagrees with the nodes it sits above.
-        self.info, latest, spans = runs.detail_with_runs(principal, self.execution_id)
-        self.nodes, self.edges = runs.graph(self.info["source"], latest)
+        info, latest, spans = runs.detail_with_runs(principal, self.execution_id)
+        self.info = ExecutionHeader.of(info)
+        self.nodes, self.edges = runs.graph(info["source"], latest)
         self.gantt = gantt_figure(spans, dt.datetime.now(dt.UTC).replace(tzinfo=None))
         self.outputs = [
-            {"task_id": task_id, "json": json.dumps(run["outputs"], indent=2, default=str)}
+            TaskOutput(task_id=task_id, json_text=json.dumps(run["outputs"], indent=2, default=str))
             for task_id, run in latest.items()
             if run["outputs"]
         ]
-        self.resume_values = {i["id"]: self.resume_values.get(i["id"], "") for i in self.info["resume_inputs"]}
+        self.resume_values = {i.id: self.resume_values.get(i.id, "") for i in self.info.resume_inputs}
         if lines:  # already read by the follower
-            self._add_lines([services.log_row(line) for line in lines])
+            rows = [services.log_row(line) for line in lines]
         else:
-            self._add_lines(runs.logs(principal, self.execution_id, after=self._log_position, limit=2000))
-
-    def _add_lines(self, rows: list[dict[str, Any]]) -> None:
-        fresh = [row for row in rows if row["id"] > self._log_position]
-        if fresh:
-            self._log_position = fresh[-1]["id"]
-            self.log_lines = (self.log_lines + fresh)[-5000:]
+            rows = runs.logs(principal, self.execution_id, after=self._log_position, limit=2000)
+        self._add_lines([LogLine.of(row) for row in rows], KEEP_LINES)
 
     def _apply(self, principal: Principal, update: live.Update) -> None:
         """One change of the execution: its new lines straight from the follower; task runs, Gantt and outputs
@@ -105,7 +152,7 @@ class ExecutionState(SessionState):
             self._refresh(principal, update.lines)
         elif update.lines:
             runs.require(principal, Action.READ, self.execution_id)
-            self._add_lines([services.log_row(line) for line in update.lines])
+            self._add_lines([LogLine.of(services.log_row(line)) for line in update.lines], KEEP_LINES)
         else:
             runs.require(principal, Action.READ, self.execution_id)
 
@@ -207,11 +254,3 @@ class ExecutionState(SessionState):
     @rx.event
     def set_log_task(self, value: str) -> None:
         self.log_task = value
-
-    @rx.event
-    def set_log_level(self, value: str) -> None:
-        self.log_level = value
-
-    @rx.event
-    def set_log_search(self, value: str) -> None:
-        self.log_search = value

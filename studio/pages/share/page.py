@@ -13,7 +13,7 @@ def _canvas() -> rx.Component:
             edges=SharedState.edges,
             positions={},
             read_only=True,
-            flow_key=SharedState.info["namespace"].to(str) + "/" + SharedState.info["flow"].to(str),
+            flow_key=SharedState.info.namespace + "/" + SharedState.info.flow,
         ),
         height="60vh",
         width="100%",
@@ -25,8 +25,8 @@ def _canvas() -> rx.Component:
 
 def _flow() -> rx.Component:
     return rx.vstack(
-        rx.heading("Flow " + SharedState.info["namespace"].to(str) + "/" + SharedState.info["flow"].to(str), size="5"),
-        rx.text("revision " + SharedState.info["revision"].to(str), size="2", color_scheme="gray"),
+        rx.heading("Flow " + SharedState.info.namespace + "/" + SharedState.info.flow, size="5"),
+        rx.text("revision " + SharedState.info.revision, size="2", color_scheme="gray"),
         _canvas(),
         rx.code_block(SharedState.source, language="yaml", width="100%", id="shared-yaml"),
         width="100%",
@@ -41,19 +41,19 @@ def _execution() -> rx.Component:
     info = SharedState.info
     return rx.vstack(
         rx.hstack(
-            rx.heading("Execution of " + info["namespace"].to(str) + "/" + info["flow"].to(str), size="5"),
-            rx.badge(info["state"].to(str), id="execution-state", size="2"),
+            rx.heading("Execution of " + info.namespace + "/" + info.flow, size="5"),
+            rx.badge(info.state, id="execution-state", size="2"),
             align="center",
         ),
         rx.hstack(
-            _fact("Revision", info["revision"].to(str)),
-            _fact("Created", info["created"].to(str)),
-            _fact("Duration", info["duration"].to(str), id="execution-duration"),
+            _fact("Revision", info.revision),
+            _fact("Created", info.created),
+            _fact("Duration", info.duration, id="execution-duration"),
             spacing="5",
         ),
         rx.cond(
-            info["error"].to(str) != "",
-            rx.callout(info["error"].to(str), color_scheme="red", id="execution-error", width="100%"),
+            info.error != "",
+            rx.callout(info.error, color_scheme="red", id="execution-error", width="100%"),
         ),
         rx.tabs.root(
             rx.tabs.list(

@@ -1,6 +1,7 @@
 """The public page of a share link: one flow or one execution, read-only, and nothing else of the studio."""
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import plotly.graph_objects as go
@@ -12,12 +13,25 @@ from studio.services import sharing
 INVALID = "This link has expired or was revoked"
 
 
+@dataclass
+class SharedTarget:
+    """The flow or execution a link shows; the execution's fields stay empty for a flow."""
+
+    namespace: str = ""
+    flow: str = ""
+    revision: str = ""
+    state: str = ""
+    created: str = ""
+    duration: str = ""
+    error: str = ""
+
+
 class SharedState(rx.State):
     """Only what ``sharing.shared_view`` returns for the token in the address; no handler acts on anything."""
 
     kind: str = ""  # "flow", "execution", or "" for an invalid link
     loaded: bool = False
-    info: dict[str, str] = {}
+    info: SharedTarget = SharedTarget()
     source: str = ""
     nodes: list[dict[str, Any]] = []
     edges: list[dict[str, Any]] = []
@@ -28,16 +42,13 @@ class SharedState(rx.State):
     def load(self) -> None:
         view = sharing.shared_view(self.router.page.params.get("token", ""))
         self.loaded = True
-        self.kind, self.info, self.source, self.nodes, self.edges, self.log_lines = "", {}, "", [], [], []
+        self.kind, self.info, self.source, self.nodes, self.edges, self.log_lines = "", SharedTarget(), "", [], [], []
         self.gantt = go.Figure()
         if view is None:
             return
         self.kind = view["kind"]
         self.nodes, self.edges = view["nodes"], view["edges"]
-        self.info = {
-            key: str(view.get(key, ""))
-            for key in ("namespace", "flow", "revision", "state", "created", "duration", "error")
-        }
+        self.info = SharedTarget(**{key: str(view.get(key, "")) for key in SharedTarget.__dataclass_fields__})
         if self.kind == "flow":
             self.source = view["source"]
         else:
