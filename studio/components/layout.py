@@ -89,3 +89,8 @@ def page(sidebar_component: rx.Component, *body: rx.Component) -> rx.Component:
         spacing="0",
         align="start",
     )
+
+
+def fact(label: str, value, **props) -> rx.Component:
+    """A small grey label above its value: the facts in an execution's header."""
+    return rx.vstack(rx.text(label, size="1", color_scheme="gray"), rx.text(value, size="2", **props), spacing="0")

@@ -69,6 +69,11 @@ def log_line(line: rx.Var[LogLine]) -> rx.Component:
     return rx.text(line.text, white_space="pre-wrap", font_family="monospace", size="1", class_name="log-line")
 
 
+def log_box(lines: rx.Var[list[LogLine]], max_height: str) -> rx.Component:
+    """The lines, scrolling within ``max_height``."""
+    return rx.box(rx.foreach(lines, log_line), max_height=max_height, overflow_y="auto", width="100%", id="log-panel")
+
+
 def log_filters(level, on_level, search, on_search, shown) -> rx.Component:
     """The level select, the search box (typing settles for 200 ms before filtering) and the count shown."""
     return rx.fragment(

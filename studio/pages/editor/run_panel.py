@@ -3,7 +3,7 @@
 import reflex as rx
 
 from studio.components.file_drop import file_drop
-from studio.components.logs import log_filters, log_line
+from studio.components.logs import log_box, log_filters
 from studio.pages.editor.run import RunInput, RunState
 from studio.pages.editor.state import EditorState
 
@@ -136,13 +136,7 @@ def log_panel() -> rx.Component:
             ),
             align="center",
         ),
-        rx.box(
-            rx.foreach(RunState.visible_logs, log_line),
-            max_height="25vh",
-            overflow_y="auto",
-            width="100%",
-            id="log-panel",
-        ),
+        log_box(RunState.visible_logs, "25vh"),
         rx.cond(
             RunState.selected_outputs != "",
             rx.vstack(

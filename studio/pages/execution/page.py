@@ -2,17 +2,13 @@
 
 import reflex as rx
 
-from studio.components.canvas import flow_canvas
+from studio.components.canvas import read_only_canvas
 from studio.components.file_drop import file_drop
-from studio.components.layout import page, sidebar
-from studio.components.logs import log_filters, log_line
+from studio.components.layout import fact, page, sidebar
+from studio.components.logs import log_box, log_filters
 from studio.components.share_dialog import share_button_for, share_dialog
 from studio.pages.execution.state import ExecutionState, TaskOutput
 from studio.session import ALL_NAMESPACES, SessionState
-
-
-def _fact(label: str, value, **props) -> rx.Component:
-    return rx.vstack(rx.text(label, size="1", color_scheme="gray"), rx.text(value, size="2", **props), spacing="0")
 
 
 def _header() -> rx.Component:
@@ -42,12 +38,12 @@ def _header() -> rx.Component:
                 ),
                 spacing="0",
             ),
-            _fact("Created", info.created),
-            _fact("Started", info.started),
-            _fact("Ended", info.ended),
-            _fact("Duration", info.duration, id="execution-duration"),
-            _fact("Trigger", info.trigger),
-            _fact("Labels", info.labels),
+            fact("Created", info.created),
+            fact("Started", info.started),
+            fact("Ended", info.ended),
+            fact("Duration", info.duration, id="execution-duration"),
+            fact("Trigger", info.trigger),
+            fact("Labels", info.labels),
             spacing="5",
             wrap="wrap",
         ),
@@ -109,13 +105,7 @@ def _logs() -> rx.Component:
             width="100%",
             align="center",
         ),
-        rx.box(
-            rx.foreach(ExecutionState.visible_logs, log_line),
-            max_height="55vh",
-            overflow_y="auto",
-            width="100%",
-            id="log-panel",
-        ),
+        log_box(ExecutionState.visible_logs, "55vh"),
         width="100%",
     )
 
@@ -233,19 +223,11 @@ def execution_page() -> rx.Component:
                         rx.tabs.trigger("Actions", value="actions", id="tab-actions"),
                     ),
                     rx.tabs.content(
-                        rx.box(
-                            flow_canvas(
-                                nodes=ExecutionState.nodes,
-                                edges=ExecutionState.edges,
-                                positions={},
-                                read_only=True,
-                                flow_key=ExecutionState.info.namespace + "/" + ExecutionState.info.flow,
-                                on_select_task=ExecutionState.select_task,
-                            ),
-                            height="60vh",
-                            border="1px solid var(--gray-5)",
-                            border_radius="8px",
-                            id="canvas",
+                        read_only_canvas(
+                            ExecutionState.nodes,
+                            ExecutionState.edges,
+                            ExecutionState.info.namespace + "/" + ExecutionState.info.flow,
+                            on_select_task=ExecutionState.select_task,
                         ),
                         value="topology",
                     ),

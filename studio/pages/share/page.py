@@ -2,25 +2,15 @@
 
 import reflex as rx
 
-from studio.components.canvas import flow_canvas
+from studio.components.canvas import read_only_canvas
+from studio.components.layout import fact
+from studio.components.logs import log_box
 from studio.pages.share.state import INVALID, SharedState
 
 
 def _canvas() -> rx.Component:
-    return rx.box(
-        flow_canvas(
-            nodes=SharedState.nodes,
-            edges=SharedState.edges,
-            positions={},
-            read_only=True,
-            flow_key=SharedState.info.namespace + "/" + SharedState.info.flow,
-        ),
-        height="60vh",
-        width="100%",
-        border="1px solid var(--gray-5)",
-        border_radius="8px",
-        id="canvas",
-    )
+    flow_key = SharedState.info.namespace + "/" + SharedState.info.flow
+    return read_only_canvas(SharedState.nodes, SharedState.edges, flow_key, width="100%")
 
 
 def _flow() -> rx.Component:
@@ -33,10 +23,6 @@ def _flow() -> rx.Component:
     )
 
 
-def _fact(label: str, value, **props) -> rx.Component:
-    return rx.vstack(rx.text(label, size="1", color_scheme="gray"), rx.text(value, size="2", **props), spacing="0")
-
-
 def _execution() -> rx.Component:
     info = SharedState.info
     return rx.vstack(
@@ -46,9 +32,9 @@ def _execution() -> rx.Component:
             align="center",
         ),
         rx.hstack(
-            _fact("Revision", info.revision),
-            _fact("Created", info.created),
-            _fact("Duration", info.duration, id="execution-duration"),
+            fact("Revision", info.revision),
+            fact("Created", info.created),
+            fact("Duration", info.duration, id="execution-duration"),
             spacing="5",
         ),
         rx.cond(
@@ -64,18 +50,7 @@ def _execution() -> rx.Component:
             rx.tabs.content(_canvas(), value="topology"),
             rx.tabs.content(rx.plotly.basic(data=SharedState.gantt, id="gantt"), value="gantt"),
             rx.tabs.content(
-                rx.box(
-                    rx.foreach(
-                        SharedState.log_lines,
-                        lambda line: rx.text(
-                            line, white_space="pre-wrap", font_family="monospace", size="1", class_name="log-line"
-                        ),
-                    ),
-                    max_height="60vh",
-                    overflow_y="auto",
-                    width="100%",
-                    id="log-panel",
-                ),
+                log_box(SharedState.log_lines, "60vh"),
                 value="logs",
             ),
             default_value="topology",

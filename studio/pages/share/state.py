@@ -7,6 +7,7 @@ from typing import Any
 import plotly.graph_objects as go
 import reflex as rx
 
+from studio.components.logs import LogLine
 from studio.gantt import gantt_figure
 from studio.services import sharing
 
@@ -36,7 +37,7 @@ class SharedState(rx.State):
     nodes: list[dict[str, Any]] = []
     edges: list[dict[str, Any]] = []
     gantt: go.Figure = go.Figure()
-    log_lines: list[str] = []
+    log_lines: list[LogLine] = []
 
     @rx.event
     def load(self) -> None:
@@ -53,4 +54,7 @@ class SharedState(rx.State):
             self.source = view["source"]
         else:
             self.gantt = gantt_figure(view["spans"], dt.datetime.now(dt.UTC).replace(tzinfo=None))
-            self.log_lines = [line["text"] for line in view["logs"]]
+            self.log_lines = [
+                LogLine(id=number, task_id="", level=line["level"], text=line["text"])
+                for number, line in enumerate(view["logs"], 1)
+            ]
