@@ -4,7 +4,7 @@ from typing import Any
 
 import reflex as rx
 
-from studio.components.layout import page, sidebar
+from studio.components.layout import choice_button, page, sidebar
 from studio.pages.dashboard.state import ALL, ALL_FLOWS, DashboardState
 from studio.services import history
 
@@ -24,13 +24,8 @@ def _kpi(label: str, key: str, element_id: str, detail: rx.Var | str = "", size:
 
 
 def _window_button(kind: str) -> rx.Component:
-    return rx.button(
-        history.WINDOWS[kind],
-        on_click=DashboardState.set_window(kind),
-        variant=rx.cond(DashboardState.window == kind, "solid", "soft"),
-        size="1",
-        id=f"window-{kind}",
-    )
+    chosen = DashboardState.window == kind
+    return choice_button(history.WINDOWS[kind], chosen, DashboardState.set_window(kind), f"window-{kind}")
 
 
 def _filters() -> rx.Component:

@@ -42,6 +42,13 @@ def _text_input(field: rx.Var[FormField], **props) -> rx.Component:
     )
 
 
+def _data_field(widget, field: rx.Var[FormField], **props) -> rx.Component:
+    """A map, list or records widget (plain React): it reports its whole value when focus leaves it."""
+    name = field.name
+    key = EditorState.selected + ":" + name
+    return widget(key=key, name=name, value=field.value, on_commit=FormsState.commit_field, **props)
+
+
 def _widget(field: rx.Var[FormField]) -> rx.Component:
     name = field.name
     return rx.match(
@@ -63,34 +70,9 @@ def _widget(field: rx.Var[FormField]) -> rx.Component:
         ("code", _code(field, field.language, False)),
         ("lines", _code(field, field.language, False)),
         ("yaml", _code(field, "yaml", False)),
-        (
-            "map",
-            key_value_field(
-                key=EditorState.selected + ":" + name,
-                name=name,
-                value=field.value,
-                on_commit=FormsState.commit_field,
-            ),
-        ),
-        (
-            "list",
-            list_field(
-                key=EditorState.selected + ":" + name,
-                name=name,
-                value=field.value,
-                on_commit=FormsState.commit_field,
-            ),
-        ),
-        (
-            "records",
-            record_list_field(
-                key=EditorState.selected + ":" + name,
-                name=name,
-                value=field.value,
-                columns=field.columns,
-                on_commit=FormsState.commit_field,
-            ),
-        ),
+        ("map", _data_field(key_value_field, field)),
+        ("list", _data_field(list_field, field)),
+        ("records", _data_field(record_list_field, field, columns=field.columns)),
         _code(field, "", True),
     )
 

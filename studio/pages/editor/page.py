@@ -5,7 +5,7 @@ import reflex as rx
 from studio.components.canvas import flow_canvas, task_palette
 from studio.components.code_editor import yaml_editor
 from studio.components.form_widgets import pane_splitter
-from studio.components.layout import page, sidebar
+from studio.components.layout import choice_button, page, sidebar
 from studio.components.share_dialog import share_button, share_dialog
 from studio.pages.editor.form_panel import form_panel
 from studio.pages.editor.history import HistoryState
@@ -17,13 +17,7 @@ from studio.session import SessionState
 
 
 def _pane_button(label: str, pane: str) -> rx.Component:
-    return rx.button(
-        label,
-        on_click=EditorState.set_pane(pane),
-        variant=rx.cond(EditorState.pane == pane, "solid", "soft"),
-        size="1",
-        id=f"pane-{pane}",
-    )
+    return choice_button(label, EditorState.pane == pane, EditorState.set_pane(pane), f"pane-{pane}")
 
 
 def _toolbar() -> rx.Component:

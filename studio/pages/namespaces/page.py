@@ -100,28 +100,60 @@ def _field(name: str, placeholder: str, **props) -> rx.Component:
     )
 
 
-def _members() -> rx.Component:
+def _section(title: str, note: str, table: rx.Component, may_change: rx.Var, controls: rx.Component) -> rx.Component:
+    """A heading, what it holds, its table, and the controls to add to it for those who may."""
     return rx.fragment(
-        rx.heading("Members", size="4", margin_top="1em"),
-        rx.text(
-            "A role here also holds in the namespaces below; roles granted on a parent apply here too.",
-            size="2",
-            color_scheme="gray",
-        ),
+        rx.heading(title, size="4", margin_top="1em"),
+        *([rx.text(note, size="2", color_scheme="gray")] if note else []),
+        table,
+        rx.cond(may_change, controls),
+    )
+
+
+def _members() -> rx.Component:
+    return _section(
+        "Members",
+        "A role here also holds in the namespaces below; roles granted on a parent apply here too.",
         _table(["User", "Role", "Granted on", ""], NamespaceState.members, _member_row),
-        rx.cond(
-            NamespaceState.can_manage_members,
-            rx.hstack(
-                _field("invite_username", "username"),
-                rx.select(
-                    membership.ROLES,
-                    value=NamespaceState.invite_role,
-                    on_change=lambda v: NamespaceState.set_field("invite_role", v),
-                    name="invite_role",
-                ),
-                rx.button("Invite", on_click=NamespaceState.invite, id="invite-member"),
-                id="invite-controls",
+        NamespaceState.can_manage_members,
+        rx.hstack(
+            _field("invite_username", "username"),
+            rx.select(
+                membership.ROLES,
+                value=NamespaceState.invite_role,
+                on_change=lambda v: NamespaceState.set_field("invite_role", v),
+                name="invite_role",
             ),
+            rx.button("Invite", on_click=NamespaceState.invite, id="invite-member"),
+            id="invite-controls",
+        ),
+    )
+
+
+def _variables() -> rx.Component:
+    return _section(
+        "Variables",
+        "",
+        _table(["Name", "Value", "Set on", ""], NamespaceState.variables, _variable_row),
+        NamespaceState.can_manage_variables,
+        rx.hstack(
+            _field("new_variable", "name"),
+            _field("new_value", "value (text, 42, true...)"),
+            rx.button("Save variable", on_click=NamespaceState.save_variable, id="save-variable"),
+        ),
+    )
+
+
+def _secrets() -> rx.Component:
+    return _section(
+        "Secrets",
+        "Stored encrypted; a value is never shown again, and is masked as **** in logs and outputs.",
+        _table(["Name", "Value", "Set on", ""], NamespaceState.secrets, _secret_row),
+        NamespaceState.can_manage_secrets,
+        rx.hstack(
+            _field("new_secret", "NAME"),
+            _field("secret_value", "value", type="password"),
+            rx.button("Save secret", on_click=NamespaceState.save_secret, id="save-secret"),
         ),
     )
 
@@ -139,29 +171,6 @@ def namespace_page() -> rx.Component:
         rx.cond(NamespaceState.error != "", rx.callout(NamespaceState.error, color_scheme="red", id="namespace-error")),
         rx.cond(NamespaceState.notice != "", rx.callout(NamespaceState.notice, id="namespace-notice")),
         _members(),
-        rx.heading("Variables", size="4", margin_top="1em"),
-        _table(["Name", "Value", "Set on", ""], NamespaceState.variables, _variable_row),
-        rx.cond(
-            NamespaceState.can_manage_variables,
-            rx.hstack(
-                _field("new_variable", "name"),
-                _field("new_value", "value (text, 42, true...)"),
-                rx.button("Save variable", on_click=NamespaceState.save_variable, id="save-variable"),
-            ),
-        ),
-        rx.heading("Secrets", size="4", margin_top="1em"),
-        rx.text(
-            "Stored encrypted; a value is never shown again, and is masked as **** in logs and outputs.",
-            size="2",
-            color_scheme="gray",
-        ),
-        _table(["Name", "Value", "Set on", ""], NamespaceState.secrets, _secret_row),
-        rx.cond(
-            NamespaceState.can_manage_secrets,
-            rx.hstack(
-                _field("new_secret", "NAME"),
-                _field("secret_value", "value", type="password"),
-                rx.button("Save secret", on_click=NamespaceState.save_secret, id="save-secret"),
-            ),
-        ),
+        _variables(),
+        _secrets(),
     )
