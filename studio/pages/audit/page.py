@@ -3,19 +3,19 @@
 import reflex as rx
 
 from studio.components.layout import page, sidebar
-from studio.pages.audit.state import AuditState
+from studio.pages.audit.state import AuditRow, AuditState
 
 
-def _row(row: dict) -> rx.Component:
+def _row(row: rx.Var[AuditRow]) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(row["at"]),
-        rx.table.cell(row["actor"]),
-        rx.table.cell(rx.badge(row["action"])),
-        rx.table.cell(row["namespace"]),
-        rx.table.cell(row["target"]),
-        rx.table.cell(rx.text(row["details"], size="1", color_scheme="gray")),
+        rx.table.cell(row.at),
+        rx.table.cell(row.actor),
+        rx.table.cell(rx.badge(row.action)),
+        rx.table.cell(row.namespace),
+        rx.table.cell(row.target),
+        rx.table.cell(rx.text(row.details, size="1", color_scheme="gray")),
         class_name="audit-row",
-        custom_attrs={"data-action": row["action"]},
+        custom_attrs={"data-action": row.action},
     )
 
 

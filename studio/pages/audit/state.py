@@ -3,6 +3,8 @@
 A namespace's administrators read its trail; "all namespaces" is offered to global administrators only. Anyone
 else is offered exactly the namespaces they administer, and sees nothing when there are none."""
 
+from dataclasses import dataclass
+
 import reflex as rx
 
 from engine.identity.policy import Principal
@@ -13,10 +15,23 @@ ALL = "all namespaces"
 PAGE_SIZE = 50
 
 
+@dataclass
+class AuditRow:
+    """One event of the trail, as the table shows it."""
+
+    id: str
+    at: str
+    actor: str
+    action: str
+    namespace: str
+    target: str
+    details: str
+
+
 class AuditState(SessionState):
     namespaces: list[str] = [ALL]
     namespace: str = ALL
-    rows: list[dict[str, str]] = []
+    rows: list[AuditRow] = []
     older: bool = False
 
     @rx.event
@@ -33,7 +48,7 @@ class AuditState(SessionState):
             self.rows, self.older = [], False
             return
         chosen = "" if self.namespace == ALL else self.namespace
-        found = audit_trail.events(principal, chosen, before=before, limit=PAGE_SIZE)
+        found = [AuditRow(**event) for event in audit_trail.events(principal, chosen, before=before, limit=PAGE_SIZE)]
         self.rows = found if before is None else self.rows + found
         self.older = len(found) == PAGE_SIZE
 
@@ -46,4 +61,4 @@ class AuditState(SessionState):
     @rx.event
     def more(self) -> None:
         if self.rows:
-            self._fetch(self.principal(), int(self.rows[-1]["id"]))
+            self._fetch(self.principal(), int(self.rows[-1].id))

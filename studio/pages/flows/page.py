@@ -3,31 +3,31 @@
 import reflex as rx
 
 from studio.components.layout import page, sidebar
-from studio.pages.flows.state import FlowsState
+from studio.pages.flows.state import FlowRow, FlowsState
 
 
-def _row(row: dict) -> rx.Component:
+def _row(row: rx.Var[FlowRow]) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(row["namespace"]),
+        rx.table.cell(row.namespace),
         rx.table.cell(
             rx.hstack(
-                rx.link(row["id"], on_click=FlowsState.open_flow(row["namespace"], row["id"]), cursor="pointer"),
-                rx.link("edit", href="/flows/" + row["namespace"] + "/" + row["id"], size="1", class_name="edit-link"),
+                rx.link(row.id, on_click=FlowsState.open_flow(row.namespace, row.id), cursor="pointer"),
+                rx.link("edit", href="/flows/" + row.namespace + "/" + row.id, size="1", class_name="edit-link"),
             )
         ),
-        rx.table.cell(row["revision"]),
-        rx.table.cell(row["description"]),
-        rx.table.cell(row["updated"]),
+        rx.table.cell(row.revision),
+        rx.table.cell(row.description),
+        rx.table.cell(row.updated),
         rx.table.cell(
             rx.cond(
-                row["editable"] != "",
+                row.editable,
                 rx.button(
                     "Delete",
                     size="1",
                     color_scheme="red",
                     variant="soft",
                     class_name="delete-flow",
-                    on_click=FlowsState.delete_flow(row["namespace"], row["id"]),
+                    on_click=FlowsState.delete_flow(row.namespace, row.id),
                 ),
             )
         ),

@@ -1,5 +1,7 @@
 """Flows page: every deployed flow of the selected namespace, searchable, with its YAML source."""
 
+from dataclasses import dataclass
+
 import reflex as rx
 
 from engine.identity import authz
@@ -10,8 +12,20 @@ from studio.session import SessionState
 ALL = "all namespaces"
 
 
+@dataclass
+class FlowRow:
+    """A deployed flow as the list shows it; ``editable`` when the person may change it."""
+
+    namespace: str
+    id: str
+    revision: str
+    description: str
+    updated: str
+    editable: bool
+
+
 class FlowsState(SessionState):
-    rows: list[dict[str, str]] = []
+    rows: list[FlowRow] = []
     namespaces: list[str] = [ALL]
     namespace: str = ALL
     search: str = ""
@@ -46,14 +60,14 @@ class FlowsState(SessionState):
         granted = principal.memberships
         self.can_create = principal.is_admin or any(can(principal, Action.EDIT_FLOW, name) for name in granted)
         self.rows = [
-            {
-                "namespace": f.namespace,
-                "id": f.flow_id,
-                "revision": str(f.revision),
-                "description": f.description,
-                "updated": f.updated_at,
-                "editable": "yes" if can(principal, Action.EDIT_FLOW, f.namespace) else "",
-            }
+            FlowRow(
+                namespace=f.namespace,
+                id=f.flow_id,
+                revision=str(f.revision),
+                description=f.description,
+                updated=f.updated_at,
+                editable=can(principal, Action.EDIT_FLOW, f.namespace),
+            )
             for f in services.list_flows(principal, chosen, self.search)
         ]
 

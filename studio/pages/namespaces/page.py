@@ -3,19 +3,19 @@
 import reflex as rx
 
 from studio.components.layout import page, sidebar
-from studio.pages.namespaces.state import NamespaceState
+from studio.pages.namespaces.state import Member, NamespaceState, Setting
 from studio.services import members as membership
 
 
-def _origin(row: dict) -> rx.Component:
+def _origin(row: rx.Var[Setting] | rx.Var[Member]) -> rx.Component:
     return rx.cond(
-        row["own"] == "True",
+        row.own,
         rx.text("this namespace", size="1", color_scheme="gray"),
-        rx.text("from " + row["origin"], size="1", color_scheme="gray"),
+        rx.text("from " + row.origin, size="1", color_scheme="gray"),
     )
 
 
-def _setting_row(row: dict, reads_as, value, on_delete, may_delete, class_name: str) -> rx.Component:
+def _setting_row(row: rx.Var[Setting], reads_as, value, on_delete, may_delete, class_name: str) -> rx.Component:
     """One variable or secret: how flows read it, its value (or a mask), where it is set, Delete if set here."""
     return rx.table.row(
         rx.table.cell(rx.code(reads_as)),
@@ -23,44 +23,44 @@ def _setting_row(row: dict, reads_as, value, on_delete, may_delete, class_name: 
         rx.table.cell(_origin(row)),
         rx.table.cell(
             rx.cond(
-                (row["own"] == "True") & may_delete,
+                (row.own) & may_delete,
                 rx.button("Delete", size="1", variant="soft", color_scheme="red", on_click=on_delete),
             )
         ),
         class_name=class_name,
-        custom_attrs={"data-name": row["name"]},
+        custom_attrs={"data-name": row.name},
     )
 
 
-def _variable_row(row: dict) -> rx.Component:
-    delete = NamespaceState.delete_variable(row["name"])
+def _variable_row(row: rx.Var[Setting]) -> rx.Component:
+    delete = NamespaceState.delete_variable(row.name)
     may = NamespaceState.can_manage_variables
-    return _setting_row(row, "vars." + row["name"], row["value"], delete, may, "variable-row")
+    return _setting_row(row, "vars." + row.name, row.value, delete, may, "variable-row")
 
 
-def _secret_row(row: dict) -> rx.Component:
+def _secret_row(row: rx.Var[Setting]) -> rx.Component:
     masked = rx.text("••••••", color_scheme="gray")
-    delete = NamespaceState.delete_secret(row["name"])
+    delete = NamespaceState.delete_secret(row.name)
     may = NamespaceState.can_manage_secrets
-    return _setting_row(row, "secret('" + row["name"] + "')", masked, delete, may, "secret-row")
+    return _setting_row(row, "secret('" + row.name + "')", masked, delete, may, "secret-row")
 
 
-def _member_row(row: dict) -> rx.Component:
+def _member_row(row: rx.Var[Member]) -> rx.Component:
     """A member: the role (a selector for those who manage members, when granted here), where it is granted."""
-    manageable = (row["own"] == "True") & NamespaceState.can_manage_members
+    manageable = (row.own) & NamespaceState.can_manage_members
     return rx.table.row(
-        rx.table.cell(row["username"]),
+        rx.table.cell(row.username),
         rx.table.cell(
             rx.cond(
                 manageable,
                 rx.select(
                     membership.ROLES,
-                    value=row["role"],
-                    on_change=lambda role: NamespaceState.change_role(row["username"], role),
+                    value=row.role,
+                    on_change=lambda role: NamespaceState.change_role(row.username, role),
                     size="1",
                     name="member-role",
                 ),
-                rx.badge(row["role"], class_name="member-role"),
+                rx.badge(row.role, class_name="member-role"),
             )
         ),
         rx.table.cell(_origin(row)),
@@ -72,13 +72,13 @@ def _member_row(row: dict) -> rx.Component:
                     size="1",
                     variant="soft",
                     color_scheme="red",
-                    on_click=NamespaceState.remove_member(row["username"]),
+                    on_click=NamespaceState.remove_member(row.username),
                     class_name="remove-member",
                 ),
             )
         ),
         class_name="member-row",
-        custom_attrs={"data-name": row["username"], "data-origin": row["origin"]},
+        custom_attrs={"data-name": row.username, "data-origin": row.origin},
     )
 
 

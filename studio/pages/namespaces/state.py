@@ -3,6 +3,8 @@
 Members see all of it (never a secret's value); the controls that change it show only to those who may.
 """
 
+from dataclasses import dataclass
+
 import reflex as rx
 
 from engine.identity.policy import Action, can
@@ -14,12 +16,41 @@ from studio.session import SessionState
 _FIELDS = {"new_variable", "new_value", "new_secret", "secret_value", "invite_username", "invite_role"}
 
 
+@dataclass
+class Setting:
+    """A variable or a secret (whose value is never read back) flows of this namespace read; ``own`` when it is
+    set on this namespace rather than on one above."""
+
+    name: str
+    origin: str
+    own: bool
+    value: str = ""
+
+    @classmethod
+    def of(cls, row: dict[str, str]) -> "Setting":
+        return cls(name=row["name"], origin=row["origin"], own=row["own"] == "True", value=row.get("value", ""))
+
+
+@dataclass
+class Member:
+    """A role someone holds here; ``own`` when it is granted on this namespace rather than on one above."""
+
+    username: str
+    role: str
+    origin: str
+    own: bool
+
+    @classmethod
+    def of(cls, row: dict[str, str]) -> "Member":
+        return cls(username=row["username"], role=row["role"], origin=row["origin"], own=row["own"] == "True")
+
+
 class NamespaceState(SessionState):
     namespaces: list[str] = []
     namespace: str = ""
-    variables: list[dict[str, str]] = []
-    secrets: list[dict[str, str]] = []
-    members: list[dict[str, str]] = []
+    variables: list[Setting] = []
+    secrets: list[Setting] = []
+    members: list[Member] = []
     new_variable: str = ""
     new_value: str = ""
     new_secret: str = ""
@@ -51,8 +82,9 @@ class NamespaceState(SessionState):
         if not self.namespace:
             return
         found = settings.settings(principal, self.namespace)  # raises unless they may read the namespace
-        self.variables, self.secrets = found["variables"], found["secrets"]
-        self.members = membership.members(principal, self.namespace)
+        self.variables = [Setting.of(row) for row in found["variables"]]
+        self.secrets = [Setting.of(row) for row in found["secrets"]]
+        self.members = [Member.of(row) for row in membership.members(principal, self.namespace)]
         self.can_manage_variables = can(principal, Action.MANAGE_VARIABLES, self.namespace)
         self.can_manage_secrets = can(principal, Action.MANAGE_SECRETS, self.namespace)
         self.can_manage_members = can(principal, Action.MANAGE_MEMBERS, self.namespace)
