@@ -16,7 +16,7 @@ from studio.components.logs import LogLine, LogPanelState
 from studio.pages.editor.state import EditorState
 from studio.services import executions as runs
 
-KEEP_LINES = 500  # the editor shows a run's newest lines: its execution page has them all
+KEEP_LINES = 500  # the newest lines of the run; the execution page keeps more (and offers the whole log)
 
 
 @dataclass

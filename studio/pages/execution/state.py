@@ -24,7 +24,7 @@ from studio.services import executions as runs
 from studio.session import SessionState
 
 ALL_TASKS = "all tasks"
-KEEP_LINES = 5000
+KEEP_LINES = 5000  # in the state: the whole log is the Download link's (streamed by the API)
 
 
 @dataclass
