@@ -13,7 +13,7 @@ def _kpi(label: str, key: str, element_id: str, detail: rx.Var | str = "", size:
     return rx.card(
         rx.vstack(
             rx.text(label, size="1", color_scheme="gray"),
-            rx.text(DashboardState.kpis.get(key, "-"), size=size, weight="bold", class_name="kpi-value"),
+            rx.text(getattr(DashboardState.kpis, key), size=size, weight="bold", class_name="kpi-value"),
             rx.text(detail, size="1", color_scheme="gray"),
             spacing="1",
         ),
@@ -75,7 +75,7 @@ def _table(title: str, rows: rx.Var, element_id: str) -> rx.Component:
                         rows,
                         lambda row: rx.table.row(
                             *[
-                                rx.table.cell(row[key])
+                                rx.table.cell(getattr(row, key))
                                 for key in ("namespace", "flow", "task", "runs", "failures", "avg", "max")
                             ],
                             class_name="task-row",
@@ -107,7 +107,7 @@ def dashboard_page() -> rx.Component:
         _filters(),
         rx.hstack(
             _kpi("Runs today", "runs_today", "kpi-runs-today"),
-            _kpi("Success", "success", "kpi-success", DashboardState.kpis.get("success_detail", "")),
+            _kpi("Success", "success", "kpi-success", DashboardState.kpis.success_detail),
             _kpi("Failures", "failures", "kpi-failures"),
             _kpi("Running now", "running", "kpi-running"),
             _kpi("Next scheduled run", "next", "kpi-next", size="4"),

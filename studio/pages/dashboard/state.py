@@ -6,6 +6,7 @@ the database (``studio.services.history``), over the namespaces the signed-in pe
 keeps only the figures on screen. A click on a bar or point opens the matching executions.
 """
 
+from dataclasses import dataclass
 from typing import Any
 
 import plotly.graph_objects as go
@@ -20,6 +21,31 @@ ALL = "all namespaces"
 ALL_FLOWS = "all flows"
 
 
+@dataclass
+class Kpis:
+    """The KPI cards' texts; "-" until the first read."""
+
+    runs_today: str = "-"
+    success: str = "-"
+    success_detail: str = ""
+    failures: str = "-"
+    running: str = "-"
+    next: str = "-"
+
+
+@dataclass
+class TaskRanking:
+    """A task in the slowest or most failing table."""
+
+    namespace: str
+    flow: str
+    task: str
+    runs: str
+    failures: str
+    avg: str
+    max: str
+
+
 class DashboardState(SessionState):
     namespaces: list[str] = [ALL]
     namespace: str = ALL
@@ -28,15 +54,15 @@ class DashboardState(SessionState):
     window: str = "7d"
     start: str = ""  # custom window, YYYY-MM-DD, inclusive
     end: str = ""
-    kpis: dict[str, str] = {}
+    kpis: Kpis = Kpis()
     per_day: go.Figure = go.Figure()
     durations: go.Figure = go.Figure()
     tasks: go.Figure = go.Figure()
     logs: go.Figure = go.Figure()
     per_day_states: list[str] = []
     execution_ids: list[str] = []
-    slowest: list[dict[str, str]] = []
-    failing: list[dict[str, str]] = []
+    slowest: list[TaskRanking] = []
+    failing: list[TaskRanking] = []
     first_day: str = ""
     last_day: str = ""
 
@@ -75,10 +101,11 @@ class DashboardState(SessionState):
         if self.window == "custom":
             self.start, self.end = self.first_day, self.last_day
         found = history.dashboard(principal, w, namespace, flow)
-        self.kpis = found.kpis
+        self.kpis = Kpis(**found.kpis)
         self.per_day, self.durations, self.tasks, self.logs = found.per_day, found.durations, found.tasks, found.logs
         self.per_day_states, self.execution_ids = found.per_day_states, found.execution_ids
-        self.slowest, self.failing = found.slowest, found.failing
+        self.slowest = [TaskRanking(**task) for task in found.slowest]
+        self.failing = [TaskRanking(**task) for task in found.failing]
 
     @rx.event
     def set_namespace(self, value: str) -> None:
