@@ -43,21 +43,29 @@ def _layout(figure: go.Figure, **extra: Any) -> go.Figure:
     return figure
 
 
+def _add_day_bars(
+    figure: go.Figure, counts: dict[tuple[str, str], int], kinds: list[str], days: list[str], colour, **props: Any
+) -> None:
+    """One bar trace per kind (a state, a level) over the days; each bar's custom data is its day and kind."""
+    for kind in kinds:
+        figure.add_bar(
+            name=kind,
+            x=days,
+            y=[counts.get((day, kind), 0) for day in days],
+            marker_color=colour(kind),
+            customdata=[[day, kind] for day in days],
+            **props,
+        )
+
+
 def per_day_figure(per_day: dict[str, Any], days: list[str]) -> go.Figure:
     """Executions per day stacked by state, and the average duration of the ended ones on a second y axis.
 
     ``per_day`` is ``stats.executions_per_day(...).as_dict()``; ``days`` the x axis (see ``days_between``)."""
     counts: dict[tuple[str, str], int] = {(c["day"], c["state"]): c["count"] for c in per_day["counts"]}
     figure = go.Figure()
-    for state in per_day_states(per_day):
-        figure.add_bar(
-            name=state,
-            x=days,
-            y=[counts.get((day, state), 0) for day in days],
-            marker_color=state_colour(state),
-            customdata=[[day, state] for day in days],
-            hovertemplate="%{customdata[0]}<br>%{customdata[1]}: %{y}<extra></extra>",
-        )
+    hover = "%{customdata[0]}<br>%{customdata[1]}: %{y}<extra></extra>"
+    _add_day_bars(figure, counts, per_day_states(per_day), days, state_colour, hovertemplate=hover)
     averages = {d["day"]: d["avg_duration_s"] for d in per_day["durations"]}
     figure.add_scatter(
         name=AVERAGE,
@@ -189,14 +197,7 @@ def logs_figure(rows: list[dict[str, Any]], days: list[str]) -> go.Figure:
     """Log lines per day stacked by level, from ``stats.log_lines_per_day`` rows."""
     counts = {(r["day"], r["level"]): r["count"] for r in rows}
     figure = go.Figure()
-    for level in log_levels(rows):
-        figure.add_bar(
-            name=level,
-            x=days,
-            y=[counts.get((day, level), 0) for day in days],
-            marker_color=level_colour(level),
-            customdata=[[day, level] for day in days],
-        )
+    _add_day_bars(figure, counts, log_levels(rows), days, level_colour)
     return _layout(figure, barmode="stack", xaxis=_day_axis(days), yaxis=_count_axis("lines", _totals(rows, days)))
 
 

@@ -8,6 +8,7 @@ A field is a dict: ``name``, ``label``, ``kind``, ``language``, ``options``, ``v
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -28,6 +29,25 @@ INPUT_TYPES = [
 ]
 TRIGGER_TYPES = ["schedule", "webhook", "flow"]
 _COMMON = {"description", "timeout", "disabled", "allowFailure", "runIf", "logLevel", "retry", "dependsOn"}
+
+
+@dataclass
+class FormField:
+    """One property as the editor's form shows it: ``kind`` picks the widget (see ``widget_of``)."""
+
+    name: str
+    label: str
+    kind: str
+    language: str
+    options: list[str]
+    value: Any  # a bool for a switch, the data for map/list/records, else the text
+    text: str
+    required: bool
+    help: str
+    placeholder: str
+    columns: list[dict[str, Any]]  # a records field's columns: the JSX widget reads them as they are
+
+
 _PLACEHOLDERS = {"duration": "30s, 5m, 1h30m or PT2M", "yaml": "YAML, e.g. {type: constant, interval: 30s}"}
 
 

@@ -4,20 +4,30 @@ import reflex as rx
 
 from engine.api import create_app
 from engine.core.palette import css_variables
-from studio.pages import (
-    account,
-    audit,
-    dashboard,
-    editor,
-    execution,
-    executions,
-    flows,
-    namespaces,
-    share,
-    sign_in,
-    triggers,
-    users,
-)
+from studio.pages.account.page import account_page
+from studio.pages.account.state import AccountState
+from studio.pages.audit.page import audit_page
+from studio.pages.audit.state import AuditState
+from studio.pages.dashboard.page import dashboard_page
+from studio.pages.dashboard.state import DashboardState
+from studio.pages.editor.page import editor_page
+from studio.pages.editor.state import EditorState
+from studio.pages.execution.page import execution_page
+from studio.pages.execution.state import ExecutionState
+from studio.pages.executions.page import executions_page
+from studio.pages.executions.state import ExecutionsState
+from studio.pages.flows.page import flows_page
+from studio.pages.flows.state import FlowsState
+from studio.pages.namespaces.page import namespace_page
+from studio.pages.namespaces.state import NamespaceState
+from studio.pages.share.page import share_page
+from studio.pages.share.state import SharedState
+from studio.pages.sign_in.page import login_page, setup_page
+from studio.pages.sign_in.state import SignInState
+from studio.pages.triggers.page import triggers_page
+from studio.pages.triggers.state import TriggersState
+from studio.pages.users.page import users_page
+from studio.pages.users.state import UsersState
 from studio.session import ForgetOtherSignIns, SessionState, on_backend_error
 
 # The REST API (engine/api) is served by the studio's backend under /api/v1. Refused access raised by any event
@@ -36,18 +46,18 @@ def signed_in_page(component, route: str, title: str, load) -> None:
     app.add_page(component, route=route, title=f"{title} · Lanner", on_load=[SessionState.enter, load])
 
 
-app.add_page(sign_in.login_page, route="/login", title="Sign in · Lanner", on_load=sign_in.SignInState.load_login)
-app.add_page(sign_in.setup_page, route="/setup", title="Welcome · Lanner", on_load=sign_in.SignInState.load_setup)
-signed_in_page(flows.flows_page, "/", "Flows", flows.FlowsState.open_page)
-signed_in_page(flows.flows_page, "/flows", "Flows", flows.FlowsState.open_page)
-signed_in_page(editor.editor_page, "/flows/[namespace]/[flow_id]", "Editor", editor.EditorState.load)
-signed_in_page(executions.executions_page, "/executions", "Executions", executions.ExecutionsState.load)
-signed_in_page(execution.execution_page, "/executions/[execution_id]", "Execution", execution.ExecutionState.load)
-signed_in_page(dashboard.dashboard_page, "/dashboard", "Dashboard", dashboard.DashboardState.load)
-signed_in_page(triggers.triggers_page, "/triggers", "Triggers", triggers.TriggersState.load)
-signed_in_page(namespaces.namespace_page, "/namespace", "Namespace", namespaces.NamespaceState.load)
-signed_in_page(audit.audit_page, "/audit", "Audit", audit.AuditState.load)
-signed_in_page(users.users_page, "/users", "Users", users.UsersState.load)
-signed_in_page(account.account_page, "/account", "Account", account.AccountState.load)
+app.add_page(login_page, route="/login", title="Sign in · Lanner", on_load=SignInState.load_login)
+app.add_page(setup_page, route="/setup", title="Welcome · Lanner", on_load=SignInState.load_setup)
+signed_in_page(flows_page, "/", "Flows", FlowsState.open_page)
+signed_in_page(flows_page, "/flows", "Flows", FlowsState.open_page)
+signed_in_page(editor_page, "/flows/[namespace]/[flow_id]", "Editor", EditorState.load)
+signed_in_page(executions_page, "/executions", "Executions", ExecutionsState.load)
+signed_in_page(execution_page, "/executions/[execution_id]", "Execution", ExecutionState.load)
+signed_in_page(dashboard_page, "/dashboard", "Dashboard", DashboardState.load)
+signed_in_page(triggers_page, "/triggers", "Triggers", TriggersState.load)
+signed_in_page(namespace_page, "/namespace", "Namespace", NamespaceState.load)
+signed_in_page(audit_page, "/audit", "Audit", AuditState.load)
+signed_in_page(users_page, "/users", "Users", UsersState.load)
+signed_in_page(account_page, "/account", "Account", AccountState.load)
 # A share link's page: public, read-only, and showing only the link's target.
-app.add_page(share.share_page, route="/share/[token]", title="Shared · Lanner", on_load=share.SharedState.load)
+app.add_page(share_page, route="/share/[token]", title="Shared · Lanner", on_load=SharedState.load)

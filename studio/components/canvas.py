@@ -31,6 +31,19 @@ class FlowCanvas(rx.Component):
 flow_canvas = FlowCanvas.create
 
 
+def read_only_canvas(nodes: rx.Var, edges: rx.Var, flow_key: rx.Var, **props: Any) -> rx.Component:
+    """A flow drawn without editing (an execution's, a shared one); ``on_select_task`` goes to the canvas."""
+    events = {name: props.pop(name) for name in ("on_select_task",) if name in props}
+    return rx.box(
+        flow_canvas(nodes=nodes, edges=edges, positions={}, read_only=True, flow_key=flow_key, **events),
+        height="60vh",
+        border="1px solid var(--gray-5)",
+        border_radius="8px",
+        id="canvas",
+        **props,
+    )
+
+
 class TaskPalette(rx.Component):
     """Palette items dragged with HTML5 drag and drop onto the canvas (same file as the canvas)."""
 

@@ -1,9 +1,8 @@
 """CodeMirror 6 (``assets/code_editor.jsx``): the YAML editor and the forms' code fields, npm packages pinned."""
 
-from typing import Any
-
 import reflex as rx
 
+from engine.flows.problems import Problem
 from studio.components.events import payload, text
 
 
@@ -28,7 +27,7 @@ class YamlEditor(_CodeMirror):
     tag = "YamlEditor"
 
     value: rx.Var[str]
-    problems: rx.Var[list[dict[str, Any]]]
+    problems: rx.Var[list[Problem]]
     height: rx.Var[str]
     dirty: rx.Var[bool]
     completions: rx.Var[list[dict[str, str]]]

@@ -89,3 +89,13 @@ def page(sidebar_component: rx.Component, *body: rx.Component) -> rx.Component:
         spacing="0",
         align="start",
     )
+
+
+def fact(label: str, value, **props) -> rx.Component:
+    """A small grey label above its value: the facts in an execution's header."""
+    return rx.vstack(rx.text(label, size="1", color_scheme="gray"), rx.text(value, size="2", **props), spacing="0")
+
+
+def choice_button(label, chosen: rx.Var[bool], on_click, id: str) -> rx.Component:
+    """One of a row of buttons picking a value (a window, a pane): solid when it is the one picked."""
+    return rx.button(label, on_click=on_click, variant=rx.cond(chosen, "solid", "soft"), size="1", id=id)

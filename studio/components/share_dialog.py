@@ -1,11 +1,26 @@
 """The "Share" button and its dialog: make a read-only link to a flow or an execution, list and revoke links."""
 
-from typing import Any
+from dataclasses import dataclass
 
 import reflex as rx
 
+from engine.identity.policy import Principal
 from studio.services import sharing
 from studio.session import SessionState
+
+
+@dataclass
+class ShareLinkRow:
+    """A link made to the target, as the dialog lists it (only its digest is kept: never the token)."""
+
+    id: int
+    shown: str
+    created: str
+    expires: str
+    revoked: str
+    revision: str
+    status: str
+    active: bool
 
 
 class ShareDialogState(SessionState):
@@ -16,18 +31,18 @@ class ShareDialogState(SessionState):
     revision: str = ""  # a flow link pinned to a revision; "" follows the newest
     days: str = "7"
     url: str = ""  # the new link, shown once: only its digest is kept
-    links: list[dict[str, Any]] = []
+    links: list[ShareLinkRow] = []
     message: str = ""
 
     @rx.event
     def open_for(self, kind: str, namespace: str, target: str, revision: str = "") -> None:
-        links = sharing.links(self.principal(), kind, namespace, target)  # refused: the dialog stays closed
+        links = _links(self.principal(), kind, namespace, target)  # refused: the dialog stays closed
         self.kind, self.namespace, self.target, self.revision = kind, namespace, target, revision
         self.days, self.url, self.message, self.open = "7", "", "", True
         self.links = links
 
     def _reload(self) -> None:
-        self.links = sharing.links(self.principal(), self.kind, self.namespace, self.target)
+        self.links = _links(self.principal(), self.kind, self.namespace, self.target)
 
     @rx.event
     def set_open(self, value: bool) -> None:
@@ -63,6 +78,10 @@ class ShareDialogState(SessionState):
         self._reload()
 
 
+def _links(principal: Principal, kind: str, namespace: str, target: str) -> list[ShareLinkRow]:
+    return [ShareLinkRow(**link) for link in sharing.links(principal, kind, namespace, target)]
+
+
 def share_button(kind, namespace, target, revision="") -> rx.Component:
     return rx.button(
         "Share",
@@ -86,18 +105,18 @@ def share_button_for(may_share: rx.Var, kind, namespace, target) -> rx.Component
     )
 
 
-def _link_row(link: dict) -> rx.Component:
+def _link_row(link: rx.Var[ShareLinkRow]) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(link["shown"].to(str)),
-        rx.table.cell(link["created"].to(str)),
-        rx.table.cell(link["expires"].to(str)),
-        rx.table.cell(rx.badge(link["status"].to(str))),
+        rx.table.cell(link.shown),
+        rx.table.cell(link.created),
+        rx.table.cell(link.expires),
+        rx.table.cell(rx.badge(link.status)),
         rx.table.cell(
             rx.cond(
-                link["active"].to(bool),
+                link.active,
                 rx.button(
                     "Revoke",
-                    on_click=ShareDialogState.revoke(link["id"].to(int)),
+                    on_click=ShareDialogState.revoke(link.id),
                     size="1",
                     color_scheme="red",
                     variant="soft",

@@ -3,10 +3,11 @@
 A namespace's administrators read its trail; "all namespaces" is offered to global administrators only. Anyone
 else is offered exactly the namespaces they administer, and sees nothing when there are none."""
 
+from dataclasses import dataclass
+
 import reflex as rx
 
 from engine.identity.policy import Principal
-from studio.components.layout import page, sidebar
 from studio.services import audit_trail
 from studio.session import SessionState
 
@@ -14,10 +15,23 @@ ALL = "all namespaces"
 PAGE_SIZE = 50
 
 
+@dataclass
+class AuditRow:
+    """One event of the trail, as the table shows it."""
+
+    id: str
+    at: str
+    actor: str
+    action: str
+    namespace: str
+    target: str
+    details: str
+
+
 class AuditState(SessionState):
     namespaces: list[str] = [ALL]
     namespace: str = ALL
-    rows: list[dict[str, str]] = []
+    rows: list[AuditRow] = []
     older: bool = False
 
     @rx.event
@@ -34,7 +48,7 @@ class AuditState(SessionState):
             self.rows, self.older = [], False
             return
         chosen = "" if self.namespace == ALL else self.namespace
-        found = audit_trail.events(principal, chosen, before=before, limit=PAGE_SIZE)
+        found = [AuditRow(**event) for event in audit_trail.events(principal, chosen, before=before, limit=PAGE_SIZE)]
         self.rows = found if before is None else self.rows + found
         self.older = len(found) == PAGE_SIZE
 
@@ -47,38 +61,4 @@ class AuditState(SessionState):
     @rx.event
     def more(self) -> None:
         if self.rows:
-            self._fetch(self.principal(), int(self.rows[-1]["id"]))
-
-
-def _row(row: dict) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(row["at"]),
-        rx.table.cell(row["actor"]),
-        rx.table.cell(rx.badge(row["action"])),
-        rx.table.cell(row["namespace"]),
-        rx.table.cell(row["target"]),
-        rx.table.cell(rx.text(row["details"], size="1", color_scheme="gray")),
-        class_name="audit-row",
-        custom_attrs={"data-action": row["action"]},
-    )
-
-
-def audit_page() -> rx.Component:
-    return page(
-        sidebar(AuditState.namespaces, AuditState.namespace, AuditState.choose),
-        rx.heading("Audit trail", size="6"),
-        rx.cond(
-            AuditState.namespaces.length() == 0,
-            rx.callout("The audit trail of a namespace is for its administrators.", icon="info", id="audit-none"),
-        ),
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(
-                    *[rx.table.column_header_cell(h) for h in ("When (UTC)", "Who", "Did", "Namespace", "What", "")]
-                )
-            ),
-            rx.table.body(rx.foreach(AuditState.rows, _row)),
-            width="100%",
-        ),
-        rx.cond(AuditState.older, rx.button("Older events", on_click=AuditState.more, variant="soft", id="audit-more")),
-    )
+            self._fetch(self.principal(), int(self.rows[-1].id))

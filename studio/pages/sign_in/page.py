@@ -1,31 +1,9 @@
-"""Sign-in and first-start pages. Both are plain HTML forms posted to the API (``/api/v1/auth/...``): the
-password goes straight to the server, which answers with an HttpOnly session cookie and a redirect."""
+"""What the sign-in page shows: its components (the state they read is in state.py)."""
 
 import reflex as rx
 
 from studio.components.plain_form import plain_form
-from studio.services import access
-
-
-class SignInState(rx.State):
-    error: str = ""
-    next_path: str = "/flows"
-
-    @rx.event
-    def load_login(self):
-        if not access.sign_in_required():
-            return rx.redirect("/setup")
-        params = self.router.page.params
-        self.error = params.get("error", "")
-        self.next_path = params.get("next", "/flows") or "/flows"
-        return None
-
-    @rx.event
-    def load_setup(self):
-        if access.sign_in_required():
-            return rx.redirect("/login")
-        self.error = self.router.page.params.get("error", "")
-        return None
+from studio.pages.sign_in.state import SignInState
 
 
 def _field(label: str, name: str, kind: str = "text", **props) -> rx.Component:

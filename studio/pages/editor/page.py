@@ -5,23 +5,19 @@ import reflex as rx
 from studio.components.canvas import flow_canvas, task_palette
 from studio.components.code_editor import yaml_editor
 from studio.components.form_widgets import pane_splitter
-from studio.components.layout import page, sidebar
+from studio.components.layout import choice_button, page, sidebar
 from studio.components.share_dialog import share_button, share_dialog
-from studio.pages.editor_panels import form_panel, history_dialog, log_panel, run_dialog
-from studio.pages.editor_state import EditorState
+from studio.pages.editor.form_panel import form_panel
+from studio.pages.editor.history import HistoryState
+from studio.pages.editor.history_panel import history_dialog
+from studio.pages.editor.run import RunState
+from studio.pages.editor.run_panel import log_panel, run_dialog
+from studio.pages.editor.state import EditorState
 from studio.session import SessionState
-
-__all__ = ["EditorState", "editor_page"]
 
 
 def _pane_button(label: str, pane: str) -> rx.Component:
-    return rx.button(
-        label,
-        on_click=EditorState.set_pane(pane),
-        variant=rx.cond(EditorState.pane == pane, "solid", "soft"),
-        size="1",
-        id=f"pane-{pane}",
-    )
+    return choice_button(label, EditorState.pane == pane, EditorState.set_pane(pane), f"pane-{pane}")
 
 
 def _toolbar() -> rx.Component:
@@ -64,25 +60,25 @@ def _toolbar() -> rx.Component:
             id="run-history-link",
             size="2",
         ),
-        rx.button("History", on_click=EditorState.open_history, variant="soft", id="history-button"),
+        rx.button("History", on_click=HistoryState.open_history, variant="soft", id="history-button"),
         # Shown only to those who may: the services refuse the others anyway.
         rx.cond(EditorState.can_share, share_button("flow", EditorState.namespace, EditorState.flow_id)),
         rx.cond(EditorState.can_edit, rx.button("Save", on_click=EditorState.save, id="save-button")),
         rx.cond(
             EditorState.can_run,
-            rx.button("Run", on_click=EditorState.open_run, id="run-button", color_scheme="green"),
+            rx.button("Run", on_click=RunState.open_run, id="run-button", color_scheme="green"),
         ),
         rx.cond(
-            EditorState.execution_id != "",
+            RunState.execution_id != "",
             rx.hstack(
-                rx.badge(EditorState.execution_state, id="execution-state"),
+                rx.badge(RunState.execution_state, id="execution-state"),
                 rx.button(
                     "Kill",
-                    on_click=EditorState.kill_run,
+                    on_click=RunState.kill_run,
                     id="kill-button",
                     color_scheme="red",
                     variant="soft",
-                    disabled=EditorState.run_ended,  # nothing left to stop
+                    disabled=RunState.run_ended,  # nothing left to stop
                 ),
             ),
         ),
@@ -198,7 +194,7 @@ def editor_page() -> rx.Component:
                 run_dialog(),
                 history_dialog(),
                 share_dialog(),
-                rx.cond(EditorState.execution_id != "", log_panel()),
+                rx.cond(RunState.execution_id != "", log_panel()),
             ),
         ),
     )

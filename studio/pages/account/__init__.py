@@ -1,0 +1,1 @@
+"""The signed-in person's own account: their roles, personal API tokens and password."""

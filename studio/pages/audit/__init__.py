@@ -1,0 +1,1 @@
+"""The audit page: who did what, and when."""

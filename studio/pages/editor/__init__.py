@@ -1,0 +1,1 @@
+"""The flow editor: palette, canvas, YAML and forms, revision history, and runs followed live."""

@@ -1,0 +1,153 @@
+"""The editor's run dialog (one widget per input type) and the log panel of the run followed."""
+
+import reflex as rx
+
+from studio.components.file_drop import file_drop
+from studio.components.logs import log_box, log_filters
+from studio.pages.editor.run import RunInput, RunState
+from studio.pages.editor.state import EditorState
+
+
+def _input_widget(item: rx.Var[RunInput]) -> rx.Component:
+    input_id = item.id
+    value = RunState.run_values[input_id]
+
+    def typed(kind: str, **props) -> rx.Component:
+        return rx.input(
+            value=value,
+            on_change=lambda v: RunState.set_run_value(input_id, v),
+            type=kind,
+            name=input_id,
+            class_name="run-input",
+            width="100%",
+            **props,
+        )
+
+    return rx.match(
+        item.widget,
+        (
+            "switch",
+            rx.switch(checked=value == "true", on_change=lambda c: RunState.set_run_value(input_id, c), name=input_id),
+        ),
+        (
+            "select",
+            rx.select(
+                item.options,
+                value=value,
+                on_change=lambda v: RunState.set_run_value(input_id, v),
+                name=input_id,
+            ),
+        ),
+        (
+            "checkboxes",
+            rx.hstack(
+                rx.foreach(
+                    item.options,
+                    lambda choice: rx.checkbox(
+                        choice,
+                        checked=value.split(",").contains(choice),
+                        on_change=lambda picked: RunState.toggle_run_choice(input_id, choice, picked),
+                    ),
+                ),
+                wrap="wrap",
+            ),
+        ),
+        ("file", file_picker(input_id=input_id)),
+        ("integer", typed("number", step="1")),
+        ("number", typed("number", step="any")),
+        ("date", typed("date")),
+        ("datetime-local", typed("datetime-local", step="1")),
+        ("password", typed("password")),
+        ("duration", typed("text", placeholder="30s, 5m, 1h30m")),
+        (
+            "json",
+            rx.text_area(
+                value=value,
+                on_change=lambda v: RunState.set_run_value(input_id, v),
+                name=input_id,
+                class_name="run-input",
+                width="100%",
+                font_family="monospace",
+            ),
+        ),
+        typed("text"),
+    )
+
+
+@rx.memo
+def file_picker(input_id: rx.Var[str]) -> rx.Component:
+    upload_id = "run-file-" + input_id
+    return file_drop(
+        upload_id,
+        rx.cond(RunState.run_files.contains(input_id), RunState.run_files[input_id], ""),
+        RunState.upload_run_file(rx.upload_files(upload_id=upload_id), input_id),
+    )
+
+
+def _input_field(item: rx.Var[RunInput]) -> rx.Component:
+    input_id = item.id
+    return rx.vstack(
+        rx.text(input_id + " (" + item.type + ")", size="2", weight="bold"),
+        _input_widget(item),
+        rx.cond(
+            RunState.run_errors.contains(input_id),
+            rx.text(RunState.run_errors[input_id], color_scheme="red", size="1", class_name="input-error"),
+        ),
+        rx.text(item.description, size="1", color_scheme="gray"),
+        width="100%",
+        spacing="1",
+    )
+
+
+def run_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Run " + EditorState.flow_id),
+            rx.vstack(
+                rx.foreach(RunState.run_inputs, _input_field),
+                rx.cond(
+                    RunState.run_error != "",
+                    rx.text(RunState.run_error, color_scheme="red", id="run-error", size="2"),
+                ),
+                rx.hstack(
+                    rx.button("Cancel", on_click=RunState.close_run, variant="soft"),
+                    rx.button("Start", on_click=RunState.start_run, id="start-run", color_scheme="green"),
+                    justify="end",
+                    width="100%",
+                ),
+                spacing="3",
+            ),
+        ),
+        open=RunState.run_open,
+    )
+
+
+def log_panel() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.text("Logs", weight="bold"),
+            rx.cond(EditorState.selected != "", rx.badge("task " + EditorState.selected)),
+            log_filters(
+                RunState.log_level,
+                RunState.set_log_level,
+                RunState.log_search,
+                RunState.set_log_search,
+                RunState.visible_logs,
+            ),
+            align="center",
+        ),
+        log_box(RunState.visible_logs, "25vh"),
+        rx.cond(
+            RunState.selected_outputs != "",
+            rx.vstack(
+                rx.text("Outputs of " + EditorState.selected, weight="bold", size="2"),
+                rx.code_block(RunState.selected_outputs, language="json", id="task-outputs", width="100%"),
+                width="100%",
+            ),
+        ),
+        width="100%",
+        margin_top="1em",
+        padding="0.5em",
+        border="1px solid var(--gray-5)",
+        border_radius="8px",
+    )

@@ -1,0 +1,225 @@
+"""The editor's base state: the flow text and the canvas drawn from it, edits, undo and saving.
+
+Its substates hold the rest: the forms (forms.py), the revision history (history.py), the run (run.py)."""
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import reflex as rx
+
+from engine.flows.problems import FlowInvalid, Problem
+from engine.flows.yaml_edit import EditError
+from engine.identity.policy import Action, can, role_in
+from studio import services
+from studio.forms import FieldError
+from studio.session import SessionState
+
+
+class EditorState(SessionState):
+    namespace: str = ""
+    flow_id: str = ""
+    text: str = ""  # what the editor shows: written when the canvas changes the flow
+    draft: str = ""  # what the user typed last
+    saved: str = ""
+    problems: list[Problem] = []
+    nodes: list[dict[str, Any]] = []
+    edges: list[dict[str, Any]] = []
+    positions: dict[str, Any] = {}
+    palette: list[dict[str, str]] = []
+    search: str = ""
+    message: str = ""
+    selected: str = ""
+    form_text: str = ""  # the text the form shows: the draft, as of the last edit that parsed
+    form_error: str = ""
+    task_outputs: dict[str, Any] = {}  # of the run followed (run.py): the forms complete them, the log panel shows them
+    completions: list[dict[str, str]] = []
+    pane: str = "yaml"  # the right pane shows the YAML, the form, or nothing
+    undo_stack: list[str] = []
+    redo_stack: list[str] = []
+    # What the signed-in person may do here, set at load: the page hides what they may not (the services
+    # check again on every call, so these only spare them a refusal).
+    can_edit: bool = False
+    can_run: bool = False
+    can_share: bool = False
+    read_only_note: str = ""
+    missing: str = ""  # the flow may not be read (or does not exist): the page shows only this
+
+    @rx.var
+    def dirty(self) -> bool:
+        return self.draft != self.saved
+
+    @rx.var
+    def problem_lines(self) -> list[str]:
+        return [f"{p.line}:{p.column}: {p.message}" for p in self.problems]
+
+    @rx.var
+    def visible_palette(self) -> list[dict[str, str]]:
+        needle = self.search.lower()
+        return [e for e in self.palette if not needle or needle in f"{e['title']} {e['type']} {e['summary']}".lower()]
+
+    @rx.event
+    def load(self) -> None:
+        pane = self.pane  # the one choice kept from flow to flow
+        self.reset()  # nothing of the previous flow stays on screen, whether or not this one may be read
+        self.pane = pane
+        params = self.router.page.params
+        self.namespace, self.flow_id = params.get("namespace", ""), params.get("flow_id", "")
+        principal = self.principal()
+        try:
+            self.saved = services.flow_source(principal, self.namespace, self.flow_id)
+        except LookupError:  # a missing flow, or one of a namespace the person may not read (NotVisible)
+            self.missing = f"no flow {self.namespace}/{self.flow_id}"
+            return
+        self.can_edit = can(principal, Action.EDIT_FLOW, self.namespace)
+        self.can_run = can(principal, Action.RUN, self.namespace)
+        self.can_share = can(principal, Action.SHARE, self.namespace)
+        role = role_in(principal.memberships, self.namespace)
+        self.read_only_note = "" if self.can_edit else f"read only — you are {_a(role)} of {self.namespace}"
+        self.palette = services.palette()
+        self.completions = services.completions()
+        self.undo_stack, self.redo_stack = [], []
+        self.positions, self.message, self.selected, self.form_error = {}, "", "", ""
+        self.task_outputs = {}
+        self._show(self.saved)
+        revision = params.get("revision", "")
+        if revision.isdigit():  # the revision an execution ran, opened from its page
+            self.undo_stack = [self.draft]
+            self._show(services.revision_source(principal, self.namespace, self.flow_id, int(revision)))
+            self.message = f"revision {revision} shown" + (": save to make it the newest" if self.can_edit else "")
+        self._refresh_form()
+
+    def _show(self, text: str) -> None:
+        """The canvas follows ``text``; when it does not parse, the canvas stays as it was."""
+        self.text = self.draft = text
+        self._regraph(text)
+
+    def _regraph(self, text: str) -> None:
+        nodes, edges, found = services.graph_of(text)
+        self.problems = problems = [Problem(**problem) for problem in found]
+        if not problems:
+            self.nodes, self.edges = nodes, edges
+            return
+        # The canvas stays as it was; the nodes a problem names get its message as a badge.
+        errors: dict[str, str] = {}
+        for problem in problems:
+            match = re.match(r"task '([^']+)': (.*)", problem.message)
+            if match:
+                errors.setdefault(match.group(1), f"line {problem.line}: {match.group(2)}")
+        self.nodes = [{**n, "error": errors.get(n["id"], "")} for n in self.nodes]
+
+    @rx.var
+    def flow_key(self) -> str:
+        return f"{self.namespace}/{self.flow_id}"
+
+    @rx.event
+    def yaml_changed(self, text: str) -> None:
+        if not self.can_edit:  # the editor is read-only for them; nothing typed is kept
+            return
+        self.draft = text
+        self._regraph(text)
+        if not self.problems:
+            self._refresh_form()
+
+    def _edit(self, operation: str, **arguments: Any) -> None:
+        self._change(lambda text: services.edit(text, operation, **arguments))
+
+    def _change(self, change: Callable[[str], str]) -> None:
+        """Apply one canvas or form edit to the text; it can be undone."""
+        if not self.can_edit:
+            self.message = self.read_only_note
+            return
+        try:
+            changed = change(self.draft)
+        except (EditError, FieldError) as exc:
+            self.message = self.form_error = str(exc)
+            return
+        if changed == self.draft:
+            return
+        self.undo_stack = [*self.undo_stack[-49:], self.draft]
+        self.redo_stack = []
+        self._show(changed)
+        self.message = self.form_error = ""
+        self._refresh_form()
+
+    def _refresh_form(self) -> None:
+        """The form (forms.py) follows the text: the selected task's properties, or the flow's settings."""
+        self.form_text = self.draft
+
+    @rx.event
+    def undo(self, _: dict[str, Any] | None = None) -> None:
+        """Undo the last canvas or form edit (typing in the YAML has the editor's own undo)."""
+        if self.undo_stack:
+            self.redo_stack = [*self.redo_stack, self.draft]
+            previous, self.undo_stack = self.undo_stack[-1], self.undo_stack[:-1]
+            self._show(previous)
+            self._refresh_form()
+
+    @rx.event
+    def redo(self, _: dict[str, Any] | None = None) -> None:
+        if self.redo_stack:
+            self.undo_stack = [*self.undo_stack, self.draft]
+            following, self.redo_stack = self.redo_stack[-1], self.redo_stack[:-1]
+            self._show(following)
+            self._refresh_form()
+
+    @rx.event
+    def set_pane(self, pane: str) -> None:
+        self.pane = pane
+        if pane == "form":
+            self._refresh_form()
+
+    @rx.event
+    def flow_settings(self) -> None:
+        """Open the flow-level settings form (no task selected)."""
+        self.selected, self.pane = "", "form"
+        self._refresh_form()
+
+    @rx.event
+    def drop_task(self, payload: dict[str, Any]) -> None:
+        task = services.new_task(self.draft, payload["type"])
+        self.positions = {**self.positions, task["id"]: {"x": payload.get("x", 0), "y": payload.get("y", 0)}}
+        self._edit("insert_task", task=task, **services.drop_target(self.draft, payload.get("parent") or ""))
+
+    @rx.event
+    def connect_tasks(self, payload: dict[str, Any]) -> None:
+        self._edit("connect", source_id=payload["source"], target_id=payload["target"])
+
+    @rx.event
+    def delete_tasks(self, payload: dict[str, Any]) -> None:
+        for task_id in payload.get("ids", []):
+            self._edit("delete_task", task_id=task_id)
+
+    @rx.event
+    def delete_edge(self, payload: dict[str, Any]) -> None:
+        self._edit("disconnect", source_id=payload["source"], target_id=payload["target"])
+
+    @rx.event
+    def move_task(self, payload: dict[str, Any]) -> None:
+        self.positions = {**self.positions, payload["id"]: {"x": payload["x"], "y": payload["y"]}}
+
+    @rx.event
+    def save(self) -> None:
+        try:
+            self.message = services.save_flow(self.principal(), self.draft)
+            self.saved = self.draft
+        except FlowInvalid as exc:
+            self.problems = list(exc.problems)
+            self.message = f"not saved: {len(exc.problems)} problem(s)"
+
+    @rx.event
+    def set_search(self, value: str) -> None:
+        self.search = value
+
+    @rx.event
+    def select_task(self, payload: dict[str, Any]) -> None:
+        self.selected = "" if payload.get("id") == self.selected else payload.get("id", "")
+        self.form_error = ""
+        self._refresh_form()
+
+
+def _a(role: Any) -> str:
+    """'a viewer', 'an operator': how the read-only badge names the person's role."""
+    if role is None:
+        return "not a member"
+    return f"{'an' if role.value[0] in 'aeiou' else 'a'} {role.value}"

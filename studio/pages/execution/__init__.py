@@ -1,0 +1,1 @@
+"""One execution followed live: header, topology, Gantt, logs, outputs and actions."""

@@ -1,0 +1,1 @@
+"""The executions list: filters, sorting, pages, live running rows and bulk actions."""

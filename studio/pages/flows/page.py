@@ -1,0 +1,115 @@
+"""What the flows page shows: its components (the state they read is in state.py)."""
+
+import reflex as rx
+
+from studio.components.layout import page, sidebar
+from studio.pages.flows.state import FlowRow, FlowsState
+
+
+def _row(row: rx.Var[FlowRow]) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(row.namespace),
+        rx.table.cell(
+            rx.hstack(
+                rx.link(row.id, on_click=FlowsState.open_flow(row.namespace, row.id), cursor="pointer"),
+                rx.link("edit", href="/flows/" + row.namespace + "/" + row.id, size="1", class_name="edit-link"),
+            )
+        ),
+        rx.table.cell(row.revision),
+        rx.table.cell(row.description),
+        rx.table.cell(row.updated),
+        rx.table.cell(
+            rx.cond(
+                row.editable,
+                rx.button(
+                    "Delete",
+                    size="1",
+                    color_scheme="red",
+                    variant="soft",
+                    class_name="delete-flow",
+                    on_click=FlowsState.delete_flow(row.namespace, row.id),
+                ),
+            )
+        ),
+        class_name="flow-row",
+    )
+
+
+def _create_controls() -> rx.Component:
+    """New flow and Import: only for people who may edit flows somewhere."""
+    return rx.hstack(
+        rx.input(
+            placeholder="namespace",
+            value=FlowsState.new_namespace,
+            on_change=FlowsState.set_new_namespace,
+            name="new-namespace",
+            width="180px",
+        ),
+        rx.input(
+            placeholder="flow id",
+            value=FlowsState.new_id,
+            on_change=FlowsState.set_new_id,
+            name="new-id",
+            width="160px",
+        ),
+        rx.button("New flow", on_click=FlowsState.create_flow, id="create-flow"),
+        rx.upload.root(
+            rx.button(rx.icon("upload", size=14), "Import YAML", variant="soft", type="button"),
+            id="import-upload",
+            accept={"application/x-yaml": [".yml", ".yaml"], "text/yaml": [".yml", ".yaml"]},
+            multiple=True,
+            no_drag=False,
+            on_drop=FlowsState.import_files(rx.upload_files(upload_id="import-upload")),
+            border="none",
+            padding="0",
+        ),
+    )
+
+
+def flows_page() -> rx.Component:
+    return page(
+        sidebar(FlowsState.namespaces, FlowsState.namespace, FlowsState.set_namespace),
+        rx.heading("Flows", size="6"),
+        rx.hstack(
+            rx.input(
+                placeholder="Search flows",
+                value=FlowsState.search,
+                on_change=FlowsState.set_search.debounce(250),
+                width="320px",
+                id="flow-search",
+            ),
+            rx.spacer(),
+            rx.cond(FlowsState.can_create, _create_controls()),
+            width="100%",
+            margin_y="1em",
+        ),
+        rx.cond(
+            FlowsState.error != "",
+            rx.callout(FlowsState.error, color_scheme="red", id="flows-error", white_space="pre-wrap"),
+        ),
+        rx.cond(FlowsState.notice != "", rx.callout(FlowsState.notice, color_scheme="green", id="flows-notice")),
+        rx.cond(
+            FlowsState.rows.length() > 0,
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        *[
+                            rx.table.column_header_cell(h)
+                            for h in ("Namespace", "Flow", "Revision", "Description", "Updated", "")
+                        ]
+                    )
+                ),
+                rx.table.body(rx.foreach(FlowsState.rows, _row)),
+                width="100%",
+            ),
+            rx.callout("No flows yet. Deploy some with: lanner flow deploy examples/", icon="info"),
+        ),
+        rx.cond(
+            FlowsState.opened != "",
+            rx.vstack(
+                rx.heading(FlowsState.opened, size="4", margin_top="1.5em"),
+                rx.code_block(FlowsState.source, language="yaml", width="100%", id="flow-source"),
+                width="100%",
+            ),
+        ),
+    )

@@ -1,0 +1,1 @@
+"""A namespace as a workspace: its members, variables and secrets."""

@@ -1,0 +1,176 @@
+"""What the namespaces page shows: its components (the state they read is in state.py)."""
+
+import reflex as rx
+
+from studio.components.layout import page, sidebar
+from studio.pages.namespaces.state import Member, NamespaceState, Setting
+from studio.services import members as membership
+
+
+def _origin(row: rx.Var[Setting] | rx.Var[Member]) -> rx.Component:
+    return rx.cond(
+        row.own,
+        rx.text("this namespace", size="1", color_scheme="gray"),
+        rx.text("from " + row.origin, size="1", color_scheme="gray"),
+    )
+
+
+def _setting_row(row: rx.Var[Setting], reads_as, value, on_delete, may_delete, class_name: str) -> rx.Component:
+    """One variable or secret: how flows read it, its value (or a mask), where it is set, Delete if set here."""
+    return rx.table.row(
+        rx.table.cell(rx.code(reads_as)),
+        rx.table.cell(value),
+        rx.table.cell(_origin(row)),
+        rx.table.cell(
+            rx.cond(
+                (row.own) & may_delete,
+                rx.button("Delete", size="1", variant="soft", color_scheme="red", on_click=on_delete),
+            )
+        ),
+        class_name=class_name,
+        custom_attrs={"data-name": row.name},
+    )
+
+
+def _variable_row(row: rx.Var[Setting]) -> rx.Component:
+    delete = NamespaceState.delete_variable(row.name)
+    may = NamespaceState.can_manage_variables
+    return _setting_row(row, "vars." + row.name, row.value, delete, may, "variable-row")
+
+
+def _secret_row(row: rx.Var[Setting]) -> rx.Component:
+    masked = rx.text("••••••", color_scheme="gray")
+    delete = NamespaceState.delete_secret(row.name)
+    may = NamespaceState.can_manage_secrets
+    return _setting_row(row, "secret('" + row.name + "')", masked, delete, may, "secret-row")
+
+
+def _member_row(row: rx.Var[Member]) -> rx.Component:
+    """A member: the role (a selector for those who manage members, when granted here), where it is granted."""
+    manageable = (row.own) & NamespaceState.can_manage_members
+    return rx.table.row(
+        rx.table.cell(row.username),
+        rx.table.cell(
+            rx.cond(
+                manageable,
+                rx.select(
+                    membership.ROLES,
+                    value=row.role,
+                    on_change=lambda role: NamespaceState.change_role(row.username, role),
+                    size="1",
+                    name="member-role",
+                ),
+                rx.badge(row.role, class_name="member-role"),
+            )
+        ),
+        rx.table.cell(_origin(row)),
+        rx.table.cell(
+            rx.cond(
+                manageable,
+                rx.button(
+                    "Remove",
+                    size="1",
+                    variant="soft",
+                    color_scheme="red",
+                    on_click=NamespaceState.remove_member(row.username),
+                    class_name="remove-member",
+                ),
+            )
+        ),
+        class_name="member-row",
+        custom_attrs={"data-name": row.username, "data-origin": row.origin},
+    )
+
+
+def _table(headers: list[str], rows, render) -> rx.Component:
+    return rx.table.root(
+        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+        rx.table.body(rx.foreach(rows, render)),
+        width="100%",
+    )
+
+
+def _field(name: str, placeholder: str, **props) -> rx.Component:
+    return rx.input(
+        placeholder=placeholder,
+        value=getattr(NamespaceState, name),
+        on_change=lambda v: NamespaceState.set_field(name, v),
+        name=name,
+        **props,
+    )
+
+
+def _section(title: str, note: str, table: rx.Component, may_change: rx.Var, controls: rx.Component) -> rx.Component:
+    """A heading, what it holds, its table, and the controls to add to it for those who may."""
+    return rx.fragment(
+        rx.heading(title, size="4", margin_top="1em"),
+        *([rx.text(note, size="2", color_scheme="gray")] if note else []),
+        table,
+        rx.cond(may_change, controls),
+    )
+
+
+def _members() -> rx.Component:
+    return _section(
+        "Members",
+        "A role here also holds in the namespaces below; roles granted on a parent apply here too.",
+        _table(["User", "Role", "Granted on", ""], NamespaceState.members, _member_row),
+        NamespaceState.can_manage_members,
+        rx.hstack(
+            _field("invite_username", "username"),
+            rx.select(
+                membership.ROLES,
+                value=NamespaceState.invite_role,
+                on_change=lambda v: NamespaceState.set_field("invite_role", v),
+                name="invite_role",
+            ),
+            rx.button("Invite", on_click=NamespaceState.invite, id="invite-member"),
+            id="invite-controls",
+        ),
+    )
+
+
+def _variables() -> rx.Component:
+    return _section(
+        "Variables",
+        "",
+        _table(["Name", "Value", "Set on", ""], NamespaceState.variables, _variable_row),
+        NamespaceState.can_manage_variables,
+        rx.hstack(
+            _field("new_variable", "name"),
+            _field("new_value", "value (text, 42, true...)"),
+            rx.button("Save variable", on_click=NamespaceState.save_variable, id="save-variable"),
+        ),
+    )
+
+
+def _secrets() -> rx.Component:
+    return _section(
+        "Secrets",
+        "Stored encrypted; a value is never shown again, and is masked as **** in logs and outputs.",
+        _table(["Name", "Value", "Set on", ""], NamespaceState.secrets, _secret_row),
+        NamespaceState.can_manage_secrets,
+        rx.hstack(
+            _field("new_secret", "NAME"),
+            _field("secret_value", "value", type="password"),
+            rx.button("Save secret", on_click=NamespaceState.save_secret, id="save-secret"),
+        ),
+    )
+
+
+def namespace_page() -> rx.Component:
+    return page(
+        sidebar(NamespaceState.namespaces, NamespaceState.namespace, NamespaceState.choose),
+        rx.heading("Namespace " + NamespaceState.namespace, size="6"),
+        rx.text(
+            "Flows of this namespace and of the namespaces below it read these; a nearer namespace wins, "
+            "and a flow's own variables win over all.",
+            size="2",
+            color_scheme="gray",
+        ),
+        rx.cond(NamespaceState.error != "", rx.callout(NamespaceState.error, color_scheme="red", id="namespace-error")),
+        rx.cond(NamespaceState.notice != "", rx.callout(NamespaceState.notice, id="namespace-notice")),
+        _members(),
+        _variables(),
+        _secrets(),
+    )

@@ -1,0 +1,1 @@
+"""The public page of a share link: one flow or one execution, read-only."""

@@ -1,0 +1,60 @@
+"""The public page of a share link: one flow or one execution, read-only, and nothing else of the studio."""
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import plotly.graph_objects as go
+import reflex as rx
+
+from studio.components.logs import LogLine
+from studio.gantt import gantt_figure
+from studio.services import sharing
+
+INVALID = "This link has expired or was revoked"
+
+
+@dataclass
+class SharedTarget:
+    """The flow or execution a link shows; the execution's fields stay empty for a flow."""
+
+    namespace: str = ""
+    flow: str = ""
+    revision: str = ""
+    state: str = ""
+    created: str = ""
+    duration: str = ""
+    error: str = ""
+
+
+class SharedState(rx.State):
+    """Only what ``sharing.shared_view`` returns for the token in the address; no handler acts on anything."""
+
+    kind: str = ""  # "flow", "execution", or "" for an invalid link
+    loaded: bool = False
+    info: SharedTarget = SharedTarget()
+    source: str = ""
+    nodes: list[dict[str, Any]] = []
+    edges: list[dict[str, Any]] = []
+    gantt: go.Figure = go.Figure()
+    log_lines: list[LogLine] = []
+
+    @rx.event
+    def load(self) -> None:
+        view = sharing.shared_view(self.router.page.params.get("token", ""))
+        self.loaded = True
+        self.kind, self.info, self.source, self.nodes, self.edges, self.log_lines = "", SharedTarget(), "", [], [], []
+        self.gantt = go.Figure()
+        if view is None:
+            return
+        self.kind = view["kind"]
+        self.nodes, self.edges = view["nodes"], view["edges"]
+        self.info = SharedTarget(**{key: str(view.get(key, "")) for key in SharedTarget.__dataclass_fields__})
+        if self.kind == "flow":
+            self.source = view["source"]
+        else:
+            self.gantt = gantt_figure(view["spans"], dt.datetime.now(dt.UTC).replace(tzinfo=None))
+            self.log_lines = [
+                LogLine(id=number, task_id="", level=line["level"], text=line["text"])
+                for number, line in enumerate(view["logs"], 1)
+            ]

@@ -1,0 +1,1 @@
+"""The users page: accounts, their roles, disabling and password resets (global administrators)."""
