@@ -1,5 +1,6 @@
 """Studio pages follow executions through the studio process's shared followers (``engine.runtime.live``): one
-reader per execution however many tabs show it, each tab woken at every change instead of polling."""
+reader per execution however many tabs show it, each tab woken at every change instead of polling. Lists
+(executions, triggers) follow the process's one change feed (``engine.runtime.changes``) the same way."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from engine.config import load_settings
+from engine.runtime.changes import changes
 from engine.runtime.live import Update, followers
 from studio import services
 
@@ -19,3 +21,12 @@ async def watch(execution_id: str, after: int) -> AsyncIterator[AsyncIterator[Up
     hub = followers(services.database(), load_settings().redis_url)
     async with contextlib.aclosing(hub.watch(execution_id, after=after, idle=RECHECK_SECONDS)) as updates:
         yield updates
+
+
+@contextlib.asynccontextmanager
+async def list_changes(every: float) -> AsyncIterator[AsyncIterator[int]]:
+    """A version that moves when some execution changed (at most once per ``every`` seconds), or every
+    ``RECHECK_SECONDS`` of quiet: an open list reads its rows again, for its viewer, only then."""
+    feed = changes(load_settings().redis_url)
+    async with contextlib.aclosing(feed.watch(every=every, idle=RECHECK_SECONDS)) as versions:
+        yield versions

@@ -68,6 +68,14 @@ def announce(r: redis.Redis | redis.client.Pipeline, execution_id: str, what: st
     r.publish(updates_channel(execution_id), what)
 
 
+#: Pub/sub channel naming every execution the executor changed: lists (executions, triggers) follow it.
+CHANGES_CHANNEL = "lanner:changes"
+
+
+def announce_change(r: redis.Redis | redis.client.Pipeline, execution_id: str) -> None:
+    r.publish(CHANGES_CHANNEL, execution_id)
+
+
 def executor_alive_key(name: str) -> str:
     return f"lanner:executor:{name}"
 

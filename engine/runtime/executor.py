@@ -118,6 +118,7 @@ class Executor:
                 events.publish_event(pipe, parent_id)
             if persisted.changed:
                 events.announce(pipe, execution_id, "state")
+                events.announce_change(pipe, execution_id)
             pipe.execute()
         if persisted.ended and snapshot.flow.concurrency:
             self._admit_next(snapshot.flow.namespace, snapshot.flow.id)

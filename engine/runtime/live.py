@@ -134,9 +134,12 @@ class _Follower:
 class Followers:
     """The followers of one process (one event loop): ``watch`` an execution from any position."""
 
-    def __init__(self, db: Engine, redis_url: str | None, *, window: int = WINDOW) -> None:
+    def __init__(
+        self, db: Engine, redis_url: str | None, *, window: int = WINDOW, client: aioredis.Redis | None = None
+    ) -> None:
+        """``client``: a Redis client to subscribe with, instead of one opened on ``redis_url``."""
         self.db, self.redis_url, self.window = db, redis_url, window
-        self._redis = aioredis.Redis.from_url(redis_url) if redis_url else None
+        self._redis = client or (aioredis.Redis.from_url(redis_url) if redis_url else None)
         self._followers: dict[str, _Follower] = {}
         self.reads = 0  # store reads made by followers, for tests and the benchmark
         self.started = 0  # followers started

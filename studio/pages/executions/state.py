@@ -3,8 +3,6 @@
 Only executions of namespaces the signed-in person may read are listed (filtered in SQL, at every search and
 every live refresh); bulk actions check each execution again on the server."""
 
-import asyncio
-
 import reflex as rx
 
 from engine.identity import authz
@@ -87,22 +85,25 @@ class ExecutionsState(SessionState):
 
     @rx.event(background=True)
     async def refresh_running(self):
-        """While a shown row runs, the page follows it (once a second), then stops."""
+        """While a shown row runs, the page follows it (when the process hears that an execution changed, at most
+        once a second, and every few quiet seconds to ask who is watching), then stops."""
+        from studio.live import list_changes  # one change feed per process, shared by every open list
+
         async with self:
             if self._refreshing:
                 return
             self._refreshing = True
         try:
-            while True:
-                await asyncio.sleep(1.0)
-                async with self:
-                    if self.router.page.path != "/executions" or not any(r["running"] for r in self.rows):
-                        return
-                    try:
-                        self._search()  # asks who is watching again: rows of a namespace they lost drop out
-                    except authz.Unauthenticated:
-                        self.rows, self.total, self.picked = [], 0, []
-                        return
+            async with list_changes(every=1.0) as changes:
+                async for _ in changes:
+                    async with self:
+                        if self.router.page.path != "/executions" or not any(r["running"] for r in self.rows):
+                            return
+                        try:
+                            self._search()  # asks who is watching again: rows of a namespace they lost drop out
+                        except authz.Unauthenticated:
+                            self.rows, self.total, self.picked = [], 0, []
+                            return
         finally:
             async with self:
                 self._refreshing = False

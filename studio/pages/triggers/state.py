@@ -4,8 +4,6 @@
 Only triggers of namespaces the signed-in person may read are listed; the switch and the backfill buttons
 show for editors (the services check again on every click, and the live refresh asks who is watching)."""
 
-import asyncio
-
 import reflex as rx
 
 from engine.identity import authz
@@ -142,22 +140,25 @@ class TriggersState(SessionState):
 
     @rx.event(background=True)
     async def watch(self):
-        """Refresh the rows every half second while a backfill runs; one such loop per page at most."""
+        """Refresh the rows while a backfill runs, when the process hears that an execution changed (a backfill's
+        fires), at most every POLL_SECONDS, and every few quiet seconds; one such loop per page at most."""
+        from studio.live import list_changes  # one change feed per process, shared by every open list
+
         async with self:
             if self._watching:
                 return
             self._watching = True
         try:
-            while True:
-                await asyncio.sleep(POLL_SECONDS)
-                async with self:
-                    try:
-                        # Lists only what the watcher may still read: a lost role drops the rows and ends this.
-                        if not self._refresh():
+            async with list_changes(every=POLL_SECONDS) as changes:
+                async for _ in changes:
+                    async with self:
+                        try:
+                            # Lists only what the watcher may still read: a lost role drops the rows and ends this.
+                            if not self._refresh():
+                                return
+                        except authz.Unauthenticated:
+                            self.rows = []
                             return
-                    except authz.Unauthenticated:
-                        self.rows = []
-                        return
         finally:
             async with self:
                 self._watching = False

@@ -1,0 +1,129 @@
+"""What expressions see while the state machine decides: the context of an execution or of one of its task runs.
+
+SECRET values opened here (inputs, a pause's answers, ``secret()``) are recorded on the snapshot, so that what the
+executor writes is masked as a worker masks what its task logs and returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from engine.core.expressions import ExpressionError
+from engine.core.snapshot import RunView, Snapshot
+from engine.flows.computed import ComputedInvalid, resolve
+from engine.tasks.context import mask_value
+
+
+def context_for(snapshot: Snapshot, run: RunView | None = None) -> dict[str, Any]:
+    """What expressions see: inputs, vars, outputs, execution, flow, trigger, taskrun, labels, secret()."""
+    execution, flow = snapshot.execution, snapshot.flow
+    context: dict[str, Any] = {
+        "inputs": _inputs_view(snapshot),
+        "vars": {**snapshot.variables, **flow.variables},  # the flow's own variables override its namespaces'
+        "labels": execution.labels,
+        "trigger": execution.trigger or {},
+        "execution": {
+            "id": execution.id,
+            "state": str(execution.state),
+            "startDate": (execution.started_at or execution.created_at or snapshot.now).isoformat(),
+        },
+        "flow": {"id": flow.id, "namespace": flow.namespace, "revision": execution.flow_revision},
+        "outputs": _outputs_view(snapshot, run),
+    }
+    if run is not None:
+        context["taskrun"] = {
+            "id": run.id,
+            "value": run.value,
+            "iteration": run.iteration,
+            "attempt": run.attempts,
+            "parentId": run.parent_id,
+        }
+    if snapshot.secret is not None:
+        context["secret"] = _recording_secret(snapshot, snapshot.secret)
+    return context
+
+
+def _recording_secret(snapshot: Snapshot, resolve: Callable[[str], str]) -> Callable[[str], str]:
+    def secret(name: str) -> str:
+        value = resolve(name)
+        snapshot.seen_secrets.add(value)
+        return value
+
+    return secret
+
+
+def _inputs_view(snapshot: Snapshot) -> dict[str, Any]:
+    """The execution's inputs with its SECRET ones decrypted; their values are then masked in what is written."""
+    if snapshot.secret_inputs is None:
+        return snapshot.execution.inputs
+    try:
+        opened = snapshot.secret_inputs()
+    except ValueError as exc:  # the key it was encrypted with is not this process's key
+        raise ExpressionError("inputs", str(exc)) from None
+    snapshot.seen_secrets.update(opened.values())
+    return {**snapshot.execution.inputs, **opened}
+
+
+def masked(snapshot: Snapshot, value: Any) -> Any:
+    return mask_value(value, snapshot.seen_secrets)
+
+
+def _outputs_view(snapshot: Snapshot, run: RunView | None) -> dict[str, Any]:
+    by_task: dict[str, list[RunView]] = {}
+    for candidate in snapshot.runs.values():
+        by_task.setdefault(candidate.task_id, []).append(candidate)
+    view: dict[str, Any] = {}
+    for task_id, runs in by_task.items():
+        if len(runs) == 1:
+            view[task_id] = _run_outputs(snapshot, runs[0])
+        else:  # runs of one task in several foreach iterations: keyed by the iteration's value
+            ordered = sorted(runs, key=lambda r: r.iteration or 0)
+            view[task_id] = {str(r.value): _run_outputs(snapshot, r) for r in ordered}
+    if run is not None and run.iteration is not None:
+        scope = _iteration_scope(snapshot, run)
+        for sibling in snapshot.runs.values():  # inside an iteration, its own tasks' outputs come first
+            if sibling.iteration == run.iteration and _iteration_scope(snapshot, sibling) == scope:
+                view[sibling.task_id] = _run_outputs(snapshot, sibling)
+    return view
+
+
+def _run_outputs(snapshot: Snapshot, run: RunView) -> dict[str, Any]:
+    """A run's outputs with its SECRET values decrypted; they are then masked in what is written."""
+    if not run.secret_outputs:
+        return run.outputs
+    outputs = dict(run.outputs)
+    for name, secret_values in run.secret_outputs.items():
+        try:
+            opened = secret_values()
+        except ValueError as exc:  # the key it was encrypted with is not this process's key
+            raise ExpressionError(f"outputs.{run.task_id}.{name}", str(exc)) from None
+        snapshot.seen_secrets.update(opened.values())
+        outputs[name] = {**(outputs.get(name) or {}), **opened}
+    return outputs
+
+
+def _iteration_scope(snapshot: Snapshot, run: RunView) -> str | None:
+    """Id of the foreach run whose iteration ``run`` belongs to."""
+    current = run
+    while current.parent_id is not None:
+        parent = snapshot.runs.get(current.parent_id)
+        if parent is None:
+            return None
+        if parent.kind == "executor" and "values" in parent.outputs:
+            return parent.id
+        current = parent
+    return None
+
+
+def resolved(snapshot: Snapshot, key: tuple[str, str], owner: Any, name: str, run: RunView | None) -> Any:
+    """``owner``'s property ``name`` rendered with the context of ``run`` (or of the execution), once per advance."""
+    if key not in snapshot.computed:
+        try:
+            snapshot.computed[key] = resolve(owner, name, lambda: context_for(snapshot, run))
+        except ComputedInvalid as exc:
+            snapshot.computed[key] = exc
+    value = snapshot.computed[key]
+    if isinstance(value, ComputedInvalid):
+        raise value
+    return value
