@@ -21,7 +21,7 @@ from engine.flows.tree import find_task, task_ids
 from engine.identity import authz
 from engine.identity.policy import Action, Principal
 from engine.services import commands
-from engine.services.commands import Connections
+from engine.services.connections import Connections
 from engine.services.execution_start import flow_at
 from engine.services.views import AttemptView, ExecutionPageView, ExecutionView, LogLineView
 from engine.store import executions as store
@@ -175,12 +175,19 @@ def delete(db: Engine, principal: Principal, execution_ids: list[str]) -> int:
 
 
 def logs(
-    db: Engine, principal: Principal, execution_id: str, *, after: int = 0, limit: int = 1000
+    db: Engine,
+    principal: Principal,
+    execution_id: str,
+    *,
+    after: int = 0,
+    limit: int = 1000,
+    task_id: str | None = None,
+    min_level: str | None = None,
 ) -> list[LogLineView]:
-    """Log lines after position ``after`` (at most ``limit``)."""
+    """Log lines after position ``after`` (at most ``limit``), of one task and at or above a level if given."""
     with Session(db) as session:
         _allowed(session, principal, Action.READ, execution_id)
-    return read_log_lines(db, execution_id, after=after, limit=limit)
+    return read_log_lines(db, execution_id, after=after, limit=limit, task_id=task_id, min_level=min_level)
 
 
 def read_attempts(db: Engine, execution_id: str) -> list[AttemptView]:
@@ -196,10 +203,20 @@ def attempts(db: Engine, principal: Principal, execution_id: str) -> list[Attemp
     return read_attempts(db, execution_id)
 
 
-def read_log_lines(db: Engine, execution_id: str, *, after: int = 0, limit: int = 1000) -> list[LogLineView]:
-    """``logs`` for a caller that has decided access (a share link names its execution)."""
+def read_log_lines(
+    db: Engine,
+    execution_id: str,
+    *,
+    after: int = 0,
+    limit: int = 1000,
+    task_id: str | None = None,
+    min_level: str | None = None,
+) -> list[LogLineView]:
+    """``logs`` for a caller that has decided access (a share link names its execution, an API download
+    streams the lines of one it checked)."""
     with Session(db) as session:
-        return [LogLineView.model_validate(line) for line in read_logs(session, execution_id, after=after, limit=limit)]
+        lines = read_logs(session, execution_id, after=after, limit=limit, task_id=task_id, min_level=min_level)
+        return [LogLineView.model_validate(line) for line in lines]
 
 
 @dataclasses.dataclass(frozen=True)

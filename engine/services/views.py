@@ -12,7 +12,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine.core.states import TERMINAL, State
+from engine.flows.triggers import FlowTrigger, ScheduleTrigger, WebhookTrigger
 from engine.store.tables import Execution, FlowRevision, TaskRun, TaskRunAttempt
+
+AnyTrigger = ScheduleTrigger | WebhookTrigger | FlowTrigger
 
 
 class View(BaseModel):
@@ -186,3 +189,27 @@ class DeployView(View):
 class ValidationView(View):
     valid: bool
     problems: list[dict[str, Any]]
+
+
+class TriggerView(View):
+    """A trigger a flow declares, with what the scheduler keeps about it."""
+
+    namespace: str
+    flow_id: str
+    id: str
+    type: str
+    disabled_in_yaml: bool  # the trigger (or its whole flow) says ``disabled: true``
+    enabled_by_person: bool  # the switch: ``lanner trigger enable|disable``, the API, the studio
+    next_fire_at: dt.datetime | None = None
+    last_fire_at: dt.datetime | None = None  # the schedule's last slot, as the scheduler records it
+    last_execution_id: str | None = None
+    last_fired_at: dt.datetime | None = None  # the newest recorded fire, of any kind (a flow trigger's too)
+    last_fired_execution_id: str | None = None
+    backfill: dict[str, Any] | None = None  # as shown: no encrypted values, SECRET inputs as ****
+    inputs: list[str] = Field(default_factory=list)  # the flow's input ids
+    secret_inputs: list[str] = Field(default_factory=list)
+    declared: AnyTrigger = Field(exclude=True)  # the trigger as the flow declares it
+
+    @property
+    def enabled(self) -> bool:
+        return self.enabled_by_person and not self.disabled_in_yaml
