@@ -12,38 +12,29 @@ import click
 from engine.cli import target
 from engine.cli.arguments import local_files, pairs, valid_flow
 from engine.cli.client import Client
-from engine.cli.output import (
-    ExecutionView,
-    fail,
-    print_execution,
-    print_execution_row,
-    print_followed,
-    print_log_line,
-    report_run,
-)
+from engine.cli.output import fail, print_execution, print_execution_row, print_followed, print_log_line, report_run
 from engine.core.levels import LEVELS
 from engine.core.states import State
 from engine.flows.inputs import InputsInvalid
 from engine.flows.loader import read_source
 from engine.flows.model import Flow
+from engine.identity.authz import LOCAL
+from engine.identity.policy import Action
 from engine.runtime import events
 from engine.runtime.follow import follow
-from engine.services.execution_start import flow_at
-from engine.store import executions as store
-from engine.store import flows as flow_store
-from engine.store.database import session_scope
-from engine.store.logs import read_logs
-from engine.store.search import ExecutionFilter, search_executions
+from engine.services import flows
+from engine.services.errors import Conflict, NotFound
+from engine.services.views import DeployView, ExecutionView
 from engine.workspace import uploads
 
-# engine.services.commands and engine.runtime.server import the RQ worker module, which `lanner --help` and the
-# read-only commands must not load: the commands that start or operate executions load them here, on first use.
+# engine.services.executions and engine.runtime.server import the RQ worker module, which `lanner --help` must not
+# load: the commands that read, start or operate executions load them here, on first use.
 
 
-def _commands() -> ModuleType:
-    from engine.services import commands
+def _service() -> ModuleType:
+    from engine.services import executions
 
-    return commands
+    return executions
 
 
 def _server_runtime() -> ModuleType:
@@ -52,7 +43,12 @@ def _server_runtime() -> ModuleType:
     return server
 
 
-# --- actions: one function per action, local or on the server -------------------------------------
+# --- actions: one function per action, on the local database (the services) or on the server (its API) ---------
+
+
+def _report_deploy(deployed: DeployView) -> None:
+    if deployed.changed:
+        click.echo(deployed.message, err=True)
 
 
 def run_flow(
@@ -73,29 +69,25 @@ def run_flow(
             return _run_on_server(client, namespace, flow_id, source, given_inputs, given_labels, as_json, timeout)
     with target.connections() as (conn, settings, url):
         if source is not None:
-            with session_scope(conn.db) as session:
-                deployed = flow_store.save_flow(session, source[1], source[0], author=target.author())
-            if deployed.status is not flow_store.DeployStatus.UNCHANGED:
-                click.echo(deployed.describe(), err=True)
+            _report_deploy(flows.save(conn.db, LOCAL, source[0], author=target.author()))
         folder = None
         try:
-            with session_scope(conn.db) as session:
-                revision = flow_store.get_flow(session, namespace, flow_id).revision
-                declared = flow_at(session, namespace, flow_id, revision)
+            declared = flows.current_flow(conn.db, LOCAL, namespace, flow_id)
             # The machine's operator names local files: copied into the flow's uploads, the one place a FILE
             # input may point to, as the API stores what it is sent.
             folder, stored = uploads.store_local(settings.home, namespace, flow_id, local_files(declared, given_inputs))
-            execution_id = _commands().start_execution(
+            execution_id = _service().start(
                 conn,
+                LOCAL,
                 namespace,
                 flow_id,
                 inputs={**given_inputs, **stored},
                 labels=given_labels,
                 trigger={"type": "cli"},
             )
-        except flow_store.FlowNotFound as exc:
+        except NotFound as exc:
             fail(str(exc))
-        except (InputsInvalid, store.ExecutionConflict, uploads.UploadRefused) as exc:
+        except (InputsInvalid, Conflict, uploads.UploadRefused) as exc:
             uploads.discard(folder)
             fail(str(exc))
         own_engine = (
@@ -106,10 +98,7 @@ def run_flow(
         with own_engine:
             items = follow(conn.db, conn.redis, execution_id, timeout=timeout)
             print_followed(items, execution_id, namespace, flow_id, as_json)
-        with session_scope(conn.db) as session:
-            return ExecutionView.from_row(
-                store.get_execution(session, execution_id), store.task_runs(session, execution_id)
-            )
+        return _service().read(conn.db, execution_id)
 
 
 def _run_on_server(
@@ -123,9 +112,7 @@ def _run_on_server(
     timeout: float | None,
 ) -> ExecutionView:
     if source is not None:
-        deployed = client.deploy(source[0])
-        if deployed["status"] != flow_store.DeployStatus.UNCHANGED.value:
-            click.echo(deployed["message"], err=True)
+        _report_deploy(DeployView.model_validate(client.deploy(source[0])))
     files = {}
     if given_inputs:  # which inputs are files to send: the flow as the server has it
         declared = source[1] if source else valid_flow(client.flow_source(namespace, flow_id), f"{namespace}/{flow_id}")
@@ -135,28 +122,25 @@ def _run_on_server(
             fail(f"input '{name}': {local} is not a file")
     execution_id = client.trigger(namespace, flow_id, given_inputs, given_labels, files)["id"]
     print_followed(client.follow(execution_id, timeout=timeout), execution_id, namespace, flow_id, as_json)
-    return ExecutionView.from_api(client.execution(execution_id))
+    return ExecutionView.model_validate(client.execution(execution_id))
 
 
 def list_executions(namespace: str | None, flow_id: str | None, state: str | None, limit: int) -> list[ExecutionView]:
     """The newest executions first (of ``namespace`` and those below it)."""
     if target.is_remote():
         with target.remote() as client:
-            return [ExecutionView.from_api(found) for found in client.executions(namespace, flow_id, state, limit)]
-    wanted = ExecutionFilter(namespace=namespace, flow_id=flow_id, states=(state.upper(),) if state else ())
-    with target.session() as session:
-        rows, _ = search_executions(session, wanted, size=limit)
-        return [ExecutionView.from_row(row) for row in rows]
+            found = client.executions(namespace, flow_id, state, limit)
+        return [ExecutionView.model_validate(body) for body in found]
+    service = _service()
+    wanted = service.ExecutionFilter(namespace=namespace, flow_id=flow_id, states=(state.upper(),) if state else ())
+    return service.search(target.database(), LOCAL, wanted, size=limit).results
 
 
 def read_execution(execution_id: str) -> ExecutionView:
     if target.is_remote():
         with target.remote() as client:
-            return ExecutionView.from_api(client.execution(execution_id))
-    with target.session() as session:
-        return ExecutionView.from_row(
-            store.get_execution(session, execution_id), store.task_runs(session, execution_id)
-        )
+            return ExecutionView.model_validate(client.execution(execution_id))
+    return _service().get(target.database(), LOCAL, execution_id)
 
 
 def kill(execution_id: str) -> None:
@@ -165,27 +149,27 @@ def kill(execution_id: str) -> None:
             client.kill(execution_id)
         return
     with target.connections() as (conn, _, _):
-        _commands().kill_execution(conn, execution_id, actor=target.cli_actor())
+        _service().kill(conn, LOCAL, execution_id, actor=target.cli_actor())
 
 
 def restart(execution_id: str) -> None:
     with target.connections() as (conn, _, _):
-        _commands().restart_execution(conn, execution_id, actor=target.cli_actor())
+        _service().restart(conn, LOCAL, execution_id, actor=target.cli_actor())
 
 
 def replay(execution_id: str, from_task: str) -> str:
     with target.connections() as (conn, _, _):
-        return _commands().replay_execution(conn, execution_id, from_task, actor=target.cli_actor())
+        return _service().replay(conn, LOCAL, execution_id, from_task, actor=target.cli_actor()).id
 
 
 def pause(execution_id: str) -> None:
     with target.connections() as (conn, _, _):
-        _commands().pause_execution(conn, execution_id, actor=target.cli_actor())
+        _service().pause(conn, LOCAL, execution_id, actor=target.cli_actor())
 
 
 def resume(execution_id: str, inputs: dict[str, Any]) -> None:
     with target.connections() as (conn, _, _):
-        _commands().resume_execution(conn, execution_id, inputs, actor=target.cli_actor())
+        _service().resume(conn, LOCAL, execution_id, inputs, actor=target.cli_actor())
 
 
 # --- commands ------------------------------------------------------------------------------------
@@ -252,7 +236,7 @@ def execution_show(execution_id: str) -> None:
     """An execution with its task runs."""
     try:
         found = read_execution(execution_id)
-    except store.ExecutionNotFound as exc:
+    except NotFound as exc:
         fail(str(exc))
     print_execution(found)
 
@@ -315,12 +299,13 @@ def execution_logs(execution_id: str, follow_lines: bool, task_id: str | None, l
                 if not isinstance(item, State) and (not task_id or item.task_id == task_id):
                     print_log_line(item)
         return
-    with target.session() as session:
-        try:
-            store.get_execution(session, execution_id)
-        except store.ExecutionNotFound as exc:
-            fail(str(exc))
-        while lines := read_logs(session, execution_id, after=after, task_id=task_id, min_level=level):
-            for line in lines:
-                print_log_line(line)
-            after = lines[-1].id
+    database = target.database()
+    service = _service()
+    try:
+        service.require(database, LOCAL, Action.READ, execution_id)
+    except NotFound as exc:
+        fail(str(exc))
+    while lines := service.read_log_lines(database, execution_id, after=after, task_id=task_id, min_level=level):
+        for line in lines:
+            print_log_line(line)
+        after = lines[-1].id

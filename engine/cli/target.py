@@ -60,7 +60,8 @@ def database() -> Engine:
 
 @contextlib.contextmanager
 def session() -> Iterator[Session]:
-    """A session on the local database that commits when the block ends cleanly."""
+    """A session on the local database that commits when the block ends cleanly: for the workspace commands
+    (``namespace``, ``user``) until they call engine/services like the others."""
     with session_scope(database()) as opened:
         yield opened
 

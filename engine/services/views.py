@@ -1,7 +1,8 @@
 """What the services return: typed views of flows, executions and task runs, converted from store rows here only.
 
-The API's response bodies are validated from these (``from_attributes``), the studio's states fill from them
-and the CLI prints them; none of them reads a store row itself.
+The API's response bodies are these views (``engine/api/schemas.py`` names them), with camelCase keys in JSON;
+the studio's states fill from them; the CLI prints them, whether it read them locally or from a server's JSON
+(``model_validate`` takes either key). None of them reads a store row itself.
 """
 
 from __future__ import annotations
@@ -10,16 +11,18 @@ import datetime as dt
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
 
 from engine.core.states import TERMINAL, State
 from engine.flows.triggers import FlowTrigger, ScheduleTrigger, WebhookTrigger
+from engine.store.flows import DeployResult, DeployStatus
 from engine.store.tables import Execution, FlowRevision, TaskRun, TaskRunAttempt
 
 AnyTrigger = ScheduleTrigger | WebhookTrigger | FlowTrigger
 
 
 class View(BaseModel):
-    model_config = ConfigDict(frozen=True, from_attributes=True)
+    model_config = ConfigDict(frozen=True, from_attributes=True, alias_generator=to_camel, populate_by_name=True)
 
 
 class TaskRunView(View):
@@ -184,6 +187,20 @@ class DeployView(View):
     revision: int
     status: str  # created, updated, unchanged
     message: str  # what happened, in words
+
+    @property
+    def changed(self) -> bool:
+        return self.status != DeployStatus.UNCHANGED
+
+    @classmethod
+    def of(cls, result: DeployResult) -> DeployView:
+        return cls(
+            namespace=result.namespace,
+            id=result.flow_id,
+            revision=result.revision,
+            status=result.status.value,
+            message=result.describe(),
+        )
 
 
 class ValidationView(View):
