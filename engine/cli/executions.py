@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -51,38 +52,41 @@ def _report_deploy(deployed: DeployView) -> None:
         click.echo(deployed.message, err=True)
 
 
-def run_flow(
-    namespace: str,
-    flow_id: str,
-    source: tuple[str, Flow] | None,
-    given_inputs: dict[str, str],
-    given_labels: dict[str, str],
-    *,
-    as_json: bool,
-    timeout: float | None,
-    workers: int,
-) -> ExecutionView:
-    """Deploy ``source`` (text and flow) first when given and changed, start a run, print it as it goes, and
-    return it once ended."""
+@dataclass(frozen=True)
+class RunAsked:
+    """What ``lanner run`` was asked to run: a flow, its source when given as a file (text and flow), and the
+    inputs and labels of the run."""
+
+    namespace: str
+    flow_id: str
+    source: tuple[str, Flow] | None
+    inputs: dict[str, str]
+    labels: dict[str, str]
+
+
+def run_flow(asked: RunAsked, *, as_json: bool, timeout: float | None, workers: int) -> ExecutionView:
+    """Deploy the source first when given and changed, start a run, print it as it goes, and return it once
+    ended."""
     if target.is_remote():
         with target.remote() as client:
-            return _run_on_server(client, namespace, flow_id, source, given_inputs, given_labels, as_json, timeout)
+            return _run_on_server(client, asked, as_json, timeout)
+    namespace, flow_id = asked.namespace, asked.flow_id
     with target.connections() as (conn, settings, url):
-        if source is not None:
-            _report_deploy(flows.save(conn.db, LOCAL, source[0], author=target.author()))
+        if asked.source is not None:
+            _report_deploy(flows.save(conn.db, LOCAL, asked.source[0], author=target.author()))
         folder = None
         try:
             declared = flows.current_flow(conn.db, LOCAL, namespace, flow_id)
             # The machine's operator names local files: copied into the flow's uploads, the one place a FILE
             # input may point to, as the API stores what it is sent.
-            folder, stored = uploads.store_local(settings.home, namespace, flow_id, local_files(declared, given_inputs))
+            folder, stored = uploads.store_local(settings.home, namespace, flow_id, local_files(declared, asked.inputs))
             execution_id = _service().start(
                 conn,
                 LOCAL,
                 namespace,
                 flow_id,
-                inputs={**given_inputs, **stored},
-                labels=given_labels,
+                inputs={**asked.inputs, **stored},
+                labels=asked.labels,
                 trigger={"type": "cli"},
             )
         except NotFound as exc:
@@ -101,26 +105,18 @@ def run_flow(
         return _service().read(conn.db, execution_id)
 
 
-def _run_on_server(
-    client: Client,
-    namespace: str,
-    flow_id: str,
-    source: tuple[str, Flow] | None,
-    given_inputs: dict[str, str],
-    given_labels: dict[str, str],
-    as_json: bool,
-    timeout: float | None,
-) -> ExecutionView:
+def _run_on_server(client: Client, asked: RunAsked, as_json: bool, timeout: float | None) -> ExecutionView:
+    namespace, flow_id, source = asked.namespace, asked.flow_id, asked.source
     if source is not None:
         _report_deploy(DeployView.model_validate(client.deploy(source[0])))
     files = {}
-    if given_inputs:  # which inputs are files to send: the flow as the server has it
+    if asked.inputs:  # which inputs are files to send: the flow as the server has it
         declared = source[1] if source else valid_flow(client.flow_source(namespace, flow_id), f"{namespace}/{flow_id}")
-        files = local_files(declared, given_inputs)
+        files = local_files(declared, asked.inputs)
     for name, local in files.items():
         if not local.is_file():
             fail(f"input '{name}': {local} is not a file")
-    execution_id = client.trigger(namespace, flow_id, given_inputs, given_labels, files)["id"]
+    execution_id = client.trigger(namespace, flow_id, asked.inputs, asked.labels, files)["id"]
     print_followed(client.follow(execution_id, timeout=timeout), execution_id, namespace, flow_id, as_json)
     return ExecutionView.model_validate(client.execution(execution_id))
 
@@ -207,10 +203,8 @@ def run_command(
         namespace, flow_id = flow_target.rsplit("/", 1)
     else:
         fail(f"{flow_target}: no such file, and not NAMESPACE/FLOW_ID")
-    given_inputs, given_labels = pairs(inputs, "input"), pairs(labels, "label")
-    ended = run_flow(
-        namespace, flow_id, source, given_inputs, given_labels, as_json=as_json, timeout=timeout, workers=workers
-    )
+    asked = RunAsked(namespace, flow_id, source, pairs(inputs, "input"), pairs(labels, "label"))
+    ended = run_flow(asked, as_json=as_json, timeout=timeout, workers=workers)
     report_run(ended, as_json)
 
 

@@ -142,7 +142,7 @@ def revisions(db: Engine, principal: Principal, namespace: str, flow_id: str) ->
         found = store.list_revisions(session, namespace, flow_id)
         if not found:
             raise store.FlowNotFound(f"no flow {namespace}/{flow_id}")
-        return [RevisionView.of(r) for r in found]
+        return [RevisionView.model_validate(r) for r in found]
 
 
 def revision_source(db: Engine, principal: Principal, namespace: str, flow_id: str, revision: int) -> str:

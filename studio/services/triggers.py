@@ -18,11 +18,10 @@ from engine.flows.triggers import FlowTrigger, ScheduleTrigger, WebhookTrigger
 from engine.identity import authz
 from engine.identity.policy import Action, Principal, can
 from engine.runtime import scheduler
+from engine.services import triggers as trigger_service
 from engine.services.execution_start import flow_at
 from engine.store import flows as flow_store
-from engine.store import triggers as trigger_store
 from engine.store.database import session_scope
-from engine.store.tables import FlowRecord
 from studio.services import database
 
 WEBHOOK_PATH = "/api/v1/webhooks/{namespace}/{flow_id}/{key}"  # engine/api/routes/webhooks.py under /api/v1
@@ -86,12 +85,12 @@ class TriggerRow:
         return self.enabled_by_person and not self.disabled_in_yaml
 
 
-def describe(flow: Flow, trigger: ScheduleTrigger | WebhookTrigger | FlowTrigger) -> str:
-    """One line saying when the trigger starts the flow."""
+def describe(namespace: str, flow_id: str, trigger: ScheduleTrigger | WebhookTrigger | FlowTrigger) -> str:
+    """One line saying when the trigger starts the flow ``namespace/flow_id``."""
     if isinstance(trigger, ScheduleTrigger):
         return f"cron {trigger.cron} ({trigger.timezone})"
     if isinstance(trigger, WebhookTrigger):
-        path = WEBHOOK_PATH.format(namespace=flow.namespace, flow_id=flow.id, key=trigger.key)
+        path = WEBHOOK_PATH.format(namespace=namespace, flow_id=flow_id, key=trigger.key)
         return f"GET/POST/PUT {path}" + (" (waits for the end)" if trigger.wait else "")
     watched = ", ".join(
         f"{c.namespace}/{c.flow_id}" if c.flow_id else f"any flow of {c.namespace}" for c in trigger.conditions
@@ -135,47 +134,33 @@ def list_triggers(
     """Every trigger of every live flow the person may read (of ``namespace`` and the ones below it, if given)."""
     now = now or dt.datetime.now(dt.UTC)
     rows: list[TriggerRow] = []
-    readable = authz.readable(principal, FlowRecord.namespace)
-    with session_scope(database()) as session:
-        for record in flow_store.list_flows(session, namespace or None, where=readable):
-            flow = flow_at(session, record.namespace, record.flow_id, record.revision, record.source)
-            for declared in flow.triggers:
-                state = trigger_store.get_trigger_state(session, record.namespace, record.flow_id, declared.id)
-                fire = trigger_store.last_fire(session, record.namespace, record.flow_id, declared.id)
-                last_at = max(
-                    (t for t in (fire.created_at if fire else None, state.last_fire_at if state else None) if t),
-                    default=None,
-                )
-                last_execution = (
-                    fire.execution_id
-                    if fire and (last_at == fire.created_at)
-                    else (state.last_execution_id if state else None)
-                )
-                disabled_in_yaml = declared.disabled or flow.disabled
-                enabled_by_person = state is None or state.enabled
-                next_utc = next_local = ""
-                if isinstance(declared, ScheduleTrigger) and enabled_by_person and not disabled_in_yaml:
-                    next_utc, next_local = next_fire_times(declared, now)
-                rows.append(
-                    TriggerRow(
-                        namespace=record.namespace,
-                        flow_id=record.flow_id,
-                        trigger_id=declared.id,
-                        type=declared.type,
-                        description=describe(flow, declared),
-                        disabled_in_yaml=disabled_in_yaml,
-                        enabled_by_person=enabled_by_person,
-                        next_fire_utc=next_utc,
-                        next_fire_local=next_local,
-                        last_fire=_stamp(last_at),
-                        last_execution_id=last_execution or "",
-                        backfill=_backfill((state.data if state else {}).get("backfill")),
-                        inputs=[i.id for i in flow.inputs],
-                        secret_inputs=[i.id for i in flow.inputs if i.kind == "SECRET"],
-                        may_edit=can(principal, Action.EDIT_TRIGGER, record.namespace),
-                        may_backfill=can(principal, Action.BACKFILL, record.namespace),
-                    )
-                )
+    for found in trigger_service.list_triggers(database(), principal, namespace or None):
+        last_at = max((t for t in (found.last_fired_at, found.last_fire_at) if t), default=None)
+        fired_last = found.last_fired_at is not None and last_at == found.last_fired_at
+        last_execution = found.last_fired_execution_id if fired_last else found.last_execution_id
+        next_utc = next_local = ""
+        if isinstance(found.declared, ScheduleTrigger) and found.enabled:
+            next_utc, next_local = next_fire_times(found.declared, now)
+        rows.append(
+            TriggerRow(
+                namespace=found.namespace,
+                flow_id=found.flow_id,
+                trigger_id=found.id,
+                type=found.type,
+                description=describe(found.namespace, found.flow_id, found.declared),
+                disabled_in_yaml=found.disabled_in_yaml,
+                enabled_by_person=found.enabled_by_person,
+                next_fire_utc=next_utc,
+                next_fire_local=next_local,
+                last_fire=_stamp(last_at),
+                last_execution_id=last_execution or "",
+                backfill=_backfill(found.backfill),
+                inputs=found.inputs,
+                secret_inputs=found.secret_inputs,
+                may_edit=can(principal, Action.EDIT_TRIGGER, found.namespace),
+                may_backfill=can(principal, Action.BACKFILL, found.namespace),
+            )
+        )
     return rows
 
 

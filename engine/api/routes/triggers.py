@@ -28,17 +28,8 @@ class TriggerOut(Body):
 
     @classmethod
     def of(cls, view: TriggerView) -> TriggerOut:
-        return cls(
-            namespace=view.namespace,
-            flow_id=view.flow_id,
-            id=view.id,
-            type=view.type,
-            enabled=view.enabled,
-            next_fire_at=view.next_fire_at,
-            last_fire_at=view.last_fire_at,
-            last_execution_id=view.last_execution_id,
-            backfill=view.backfill,
-        )
+        """The view's fields this body names (the others are the studio's), its switches resolved to one."""
+        return cls.model_validate({**view.model_dump(), "enabled": view.enabled})
 
 
 class BackfillRequest(Body):
