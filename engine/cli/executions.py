@@ -20,7 +20,6 @@ from engine.flows.inputs import InputsInvalid
 from engine.flows.loader import read_source
 from engine.flows.model import Flow
 from engine.identity.authz import LOCAL
-from engine.identity.policy import Action
 from engine.runtime import events
 from engine.runtime.follow import follow
 from engine.services import flows
@@ -293,13 +292,11 @@ def execution_logs(execution_id: str, follow_lines: bool, task_id: str | None, l
                 if not isinstance(item, State) and (not task_id or item.task_id == task_id):
                     print_log_line(item)
         return
-    database = target.database()
-    service = _service()
+    database, service = target.database(), _service()
     try:
-        service.require(database, LOCAL, Action.READ, execution_id)
+        while lines := service.logs(database, LOCAL, execution_id, after=after, task_id=task_id, min_level=level):
+            for line in lines:
+                print_log_line(line)
+            after = lines[-1].id
     except NotFound as exc:
         fail(str(exc))
-    while lines := service.read_log_lines(database, execution_id, after=after, task_id=task_id, min_level=level):
-        for line in lines:
-            print_log_line(line)
-        after = lines[-1].id
