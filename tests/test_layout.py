@@ -339,19 +339,6 @@ STORE_IMPORT_ALLOWED = {
 }
 
 
-def _imports_the_store(path: Path) -> bool:
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
-        else:
-            continue
-        if any(name == "engine.store" or name.startswith("engine.store.") for name in names):
-            return True
-    return False
-
-
 def test_the_api_and_the_cli_never_import_the_store():
     """They read and change through engine/services (typed views in, typed views out), never the store's rows.
     (Opening the database, migrations included, is ``engine.services.connections``'s.)"""
@@ -359,7 +346,7 @@ def test_the_api_and_the_cli_never_import_the_store():
         str(path.relative_to(ROOT))
         for folder in ("engine/api", "engine/cli")
         for path in sorted((ROOT / folder).rglob("*.py"))
-        if _imports_the_store(path)
+        if any(name == "engine.store" or name.startswith("engine.store.") for name in _imported_modules(path))
     }
     assert sorted(importing - set(STORE_IMPORT_ALLOWED)) == []
     assert sorted(set(STORE_IMPORT_ALLOWED) - importing) == [], "clean now: remove from STORE_IMPORT_ALLOWED"

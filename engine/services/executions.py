@@ -195,7 +195,8 @@ def logs(
     """Log lines after position ``after`` (at most ``limit``), of one task and at or above a level if given."""
     with Session(db) as session:
         _allowed(session, principal, Action.READ, execution_id)
-    return read_log_lines(db, execution_id, after=after, limit=limit, task_id=task_id, min_level=min_level)
+        lines = read_logs(session, execution_id, after=after, limit=limit, task_id=task_id, min_level=min_level)
+        return [LogLineView.model_validate(line) for line in lines]
 
 
 def read_attempts(db: Engine, execution_id: str) -> list[AttemptView]:
@@ -211,20 +212,11 @@ def attempts(db: Engine, principal: Principal, execution_id: str) -> list[Attemp
     return read_attempts(db, execution_id)
 
 
-def read_log_lines(
-    db: Engine,
-    execution_id: str,
-    *,
-    after: int = 0,
-    limit: int = 1000,
-    task_id: str | None = None,
-    min_level: str | None = None,
-) -> list[LogLineView]:
-    """``logs`` for a caller that has decided access (a share link names its execution, an API download
-    streams the lines of one it checked)."""
+def read_log_lines(db: Engine, execution_id: str, *, after: int = 0, limit: int = 1000) -> list[LogLineView]:
+    """``logs`` for a caller that has decided access (a share link names its execution; an API download streams
+    the lines of one it checked, a page at a time)."""
     with Session(db) as session:
-        lines = read_logs(session, execution_id, after=after, limit=limit, task_id=task_id, min_level=min_level)
-        return [LogLineView.model_validate(line) for line in lines]
+        return [LogLineView.model_validate(line) for line in read_logs(session, execution_id, after=after, limit=limit)]
 
 
 @dataclasses.dataclass(frozen=True)
