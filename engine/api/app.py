@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from engine.api import errors
-from engine.api.guards import RequestGuard
+from engine.api.guards import HttpMiddleware, RequestGuard, refuse
 from engine.api.routes import audit, auth, executions, flows, logs, namespaces, triggers, webhooks, workspaces
 from engine.workspace import uploads
 
@@ -15,22 +15,16 @@ MAX_BODY = 2 * 1024 * 1024  # flows and JSON bodies
 MAX_UPLOAD = uploads.MAX_UPLOAD_BYTES  # multipart bodies carrying FILE inputs
 
 
-class BodyLimit:
+class BodyLimit(HttpMiddleware):
     """Refuse bodies over the limit with 413 before a route reads them."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope.get("headers") or [])
         content_type = headers.get(b"content-type", b"").decode("latin-1")
         limit = MAX_UPLOAD if content_type.startswith("multipart/") else MAX_BODY
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
-            await _too_large(send, limit)
+            await refuse(send, 413, f"the request body is larger than {limit} bytes")
             return
         seen = 0
 
@@ -44,18 +38,6 @@ class BodyLimit:
             return message
 
         await self.app(scope, limited, send)
-
-
-async def _too_large(send: Send, limit: int) -> None:
-    body = f'{{"message": "the request body is larger than {limit} bytes"}}'.encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 def create_app() -> FastAPI:

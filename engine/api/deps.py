@@ -14,8 +14,7 @@ from engine.identity import authz
 from engine.identity.policy import Principal
 from engine.identity.sessions import COOKIE_NAME
 from engine.runtime.connection import connect
-from engine.services.commands import Connections
-from engine.store.database import open_database
+from engine.services.connections import Connections, open_database
 
 
 @functools.cache

@@ -73,9 +73,8 @@ def refuse_nul(value: str, what: str) -> str:
     return value
 
 
-class RequestGuard:
-    """Reads a non-multipart body once (the body limit already bounds it), checks it, and hands the same bytes
-    to the route."""
+class HttpMiddleware:
+    """An ASGI middleware that looks at HTTP requests (``http``); anything else (lifespan) passes through."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -84,9 +83,20 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.http(scope, receive, send)
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class RequestGuard(HttpMiddleware):
+    """Reads a non-multipart body once (the body limit already bounds it), checks it, and hands the same bytes
+    to the route."""
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         problem = url_problem(scope)
         if problem:
-            await _refuse(send, 400, problem)
+            await refuse(send, 400, problem)
             return
         headers = dict(scope.get("headers") or [])
         content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
@@ -104,7 +114,7 @@ class RequestGuard:
                 if not message.get("more_body"):
                     break
         except ApiError as exc:  # the body limit
-            await _refuse(send, exc.status, exc.message)
+            await refuse(send, exc.status, exc.message)
             return
         raw = b"".join(chunks)
         if len(raw) > INLINE_CHECK_BYTES:  # reading 2 MiB takes a moment: not on the event loop
@@ -112,7 +122,7 @@ class RequestGuard:
         else:
             problem = body_problem(raw, content_type)
         if problem:
-            await _refuse(send, 400, problem)
+            await refuse(send, 400, problem)
             return
         replayed = False
 
@@ -126,7 +136,8 @@ class RequestGuard:
         await self.app(scope, replay, send)
 
 
-async def _refuse(send: Send, status: int, message: str) -> None:
+async def refuse(send: Send, status: int, message: str) -> None:
+    """Answer ``{"message": ...}`` with ``status`` before any route sees the request."""
     body = json.dumps({"message": message}).encode()
     await send(
         {

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+
+from engine.services import views
 
 
 class Body(BaseModel):
@@ -31,16 +32,11 @@ class ProblemOut(Body):
     file: str
 
 
-class FlowOut(Body):
-    namespace: str
-    id: str
-    revision: int
-    description: str | None = None
-    labels: dict[str, Any] = Field(default_factory=dict)
-    disabled: bool = False
-    updated_at: dt.datetime
-    updated_by: str | None = None
-    source: str | None = None
+# The response bodies are the services' views (engine/services/views.py), named for the OpenAPI document.
+
+
+class FlowOut(views.FlowView):
+    pass
 
 
 class FlowPage(Body):
@@ -50,20 +46,12 @@ class FlowPage(Body):
     size: int
 
 
-class DeployOut(Body):
-    namespace: str
-    id: str
-    revision: int
-    status: str
-    message: str
+class DeployOut(views.DeployView):
+    pass
 
 
-class RevisionOut(Body):
-    revision: int
-    created_at: dt.datetime
-    author: str | None = None
-    deleted: bool = False
-    sha256: str
+class RevisionOut(views.RevisionView):
+    pass
 
 
 class ValidationOut(Body):
@@ -81,37 +69,12 @@ class ExecutionRequest(Body):
     labels: dict[str, str] = Field(default_factory=dict)
 
 
-class TaskRunOut(Body):
-    id: str
-    task_id: str
-    parent_task_run_id: str | None = None
-    iteration: int | None = None
-    value: Any = None
-    state: str
-    attempts: int
-    outputs: dict[str, Any] = Field(default_factory=dict)
-    error: str | None = None
-    started_at: dt.datetime | None = None
-    ended_at: dt.datetime | None = None
-    duration_ms: int | None = None
+class TaskRunOut(views.TaskRunView):
+    pass
 
 
-class ExecutionOut(Body):
-    id: str
-    namespace: str
-    flow_id: str
-    flow_revision: int
-    state: str
-    inputs: dict[str, Any] = Field(default_factory=dict)
-    outputs: dict[str, Any] = Field(default_factory=dict)
-    labels: dict[str, Any] = Field(default_factory=dict)
-    trigger: dict[str, Any] | None = None
-    error: str | None = None
-    parent_execution_id: str | None = None
-    created_at: dt.datetime
-    started_at: dt.datetime | None = None
-    ended_at: dt.datetime | None = None
-    duration_ms: int | None = None
+class ExecutionOut(views.ExecutionView):
+    held: bool = Field(default=False, exclude=True)  # the studio's; not part of the API's document
     task_runs: list[TaskRunOut] | None = None
 
 
@@ -122,15 +85,8 @@ class ExecutionPage(Body):
     size: int
 
 
-class LogLineOut(Body):
-    id: int
-    execution_id: str
-    task_id: str | None = None
-    task_run_id: str | None = None
-    attempt: int | None = None
-    level: str
-    message: str
-    timestamp: dt.datetime
+class LogLineOut(views.LogLineView):
+    pass
 
 
 class NamespaceOut(Body):

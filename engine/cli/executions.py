@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -12,38 +13,28 @@ import click
 from engine.cli import target
 from engine.cli.arguments import local_files, pairs, valid_flow
 from engine.cli.client import Client
-from engine.cli.output import (
-    ExecutionView,
-    fail,
-    print_execution,
-    print_execution_row,
-    print_followed,
-    print_log_line,
-    report_run,
-)
+from engine.cli.output import fail, print_execution, print_execution_row, print_followed, print_log_line, report_run
 from engine.core.levels import LEVELS
 from engine.core.states import State
 from engine.flows.inputs import InputsInvalid
 from engine.flows.loader import read_source
 from engine.flows.model import Flow
+from engine.identity.authz import LOCAL
 from engine.runtime import events
 from engine.runtime.follow import follow
-from engine.services.execution_start import flow_at
-from engine.store import executions as store
-from engine.store import flows as flow_store
-from engine.store.database import session_scope
-from engine.store.logs import read_logs
-from engine.store.search import ExecutionFilter, search_executions
+from engine.services import flows
+from engine.services.errors import Conflict, NotFound
+from engine.services.views import DeployView, ExecutionView
 from engine.workspace import uploads
 
-# engine.services.commands and engine.runtime.server import the RQ worker module, which `lanner --help` and the
-# read-only commands must not load: the commands that start or operate executions load them here, on first use.
+# engine.services.executions and engine.runtime.server import the RQ worker module, which `lanner --help` must not
+# load: the commands that read, start or operate executions load them here, on first use.
 
 
-def _commands() -> ModuleType:
-    from engine.services import commands
+def _service() -> ModuleType:
+    from engine.services import executions
 
-    return commands
+    return executions
 
 
 def _server_runtime() -> ModuleType:
@@ -52,50 +43,54 @@ def _server_runtime() -> ModuleType:
     return server
 
 
-# --- actions: one function per action, local or on the server -------------------------------------
+# --- actions: one function per action, on the local database (the services) or on the server (its API) ---------
 
 
-def run_flow(
-    namespace: str,
-    flow_id: str,
-    source: tuple[str, Flow] | None,
-    given_inputs: dict[str, str],
-    given_labels: dict[str, str],
-    *,
-    as_json: bool,
-    timeout: float | None,
-    workers: int,
-) -> ExecutionView:
-    """Deploy ``source`` (text and flow) first when given and changed, start a run, print it as it goes, and
-    return it once ended."""
+def _report_deploy(deployed: DeployView) -> None:
+    if deployed.changed:
+        click.echo(deployed.message, err=True)
+
+
+@dataclass(frozen=True)
+class RunAsked:
+    """What ``lanner run`` was asked to run: a flow, its source when given as a file (text and flow), and the
+    inputs and labels of the run."""
+
+    namespace: str
+    flow_id: str
+    source: tuple[str, Flow] | None
+    inputs: dict[str, str]
+    labels: dict[str, str]
+
+
+def run_flow(asked: RunAsked, *, as_json: bool, timeout: float | None, workers: int) -> ExecutionView:
+    """Deploy the source first when given and changed, start a run, print it as it goes, and return it once
+    ended."""
     if target.is_remote():
         with target.remote() as client:
-            return _run_on_server(client, namespace, flow_id, source, given_inputs, given_labels, as_json, timeout)
+            return _run_on_server(client, asked, as_json, timeout)
+    namespace, flow_id = asked.namespace, asked.flow_id
     with target.connections() as (conn, settings, url):
-        if source is not None:
-            with session_scope(conn.db) as session:
-                deployed = flow_store.save_flow(session, source[1], source[0], author=target.author())
-            if deployed.status is not flow_store.DeployStatus.UNCHANGED:
-                click.echo(deployed.describe(), err=True)
+        if asked.source is not None:
+            _report_deploy(flows.save(conn.db, LOCAL, asked.source[0], author=target.author()))
         folder = None
         try:
-            with session_scope(conn.db) as session:
-                revision = flow_store.get_flow(session, namespace, flow_id).revision
-                declared = flow_at(session, namespace, flow_id, revision)
+            declared = flows.current_flow(conn.db, LOCAL, namespace, flow_id)
             # The machine's operator names local files: copied into the flow's uploads, the one place a FILE
             # input may point to, as the API stores what it is sent.
-            folder, stored = uploads.store_local(settings.home, namespace, flow_id, local_files(declared, given_inputs))
-            execution_id = _commands().start_execution(
+            folder, stored = uploads.store_local(settings.home, namespace, flow_id, local_files(declared, asked.inputs))
+            execution_id = _service().start(
                 conn,
+                LOCAL,
                 namespace,
                 flow_id,
-                inputs={**given_inputs, **stored},
-                labels=given_labels,
+                inputs={**asked.inputs, **stored},
+                labels=asked.labels,
                 trigger={"type": "cli"},
             )
-        except flow_store.FlowNotFound as exc:
+        except NotFound as exc:
             fail(str(exc))
-        except (InputsInvalid, store.ExecutionConflict, uploads.UploadRefused) as exc:
+        except (InputsInvalid, Conflict, uploads.UploadRefused) as exc:
             uploads.discard(folder)
             fail(str(exc))
         own_engine = (
@@ -106,57 +101,41 @@ def run_flow(
         with own_engine:
             items = follow(conn.db, conn.redis, execution_id, timeout=timeout)
             print_followed(items, execution_id, namespace, flow_id, as_json)
-        with session_scope(conn.db) as session:
-            return ExecutionView.from_row(
-                store.get_execution(session, execution_id), store.task_runs(session, execution_id)
-            )
+        return _service().read(conn.db, execution_id)
 
 
-def _run_on_server(
-    client: Client,
-    namespace: str,
-    flow_id: str,
-    source: tuple[str, Flow] | None,
-    given_inputs: dict[str, str],
-    given_labels: dict[str, str],
-    as_json: bool,
-    timeout: float | None,
-) -> ExecutionView:
+def _run_on_server(client: Client, asked: RunAsked, as_json: bool, timeout: float | None) -> ExecutionView:
+    namespace, flow_id, source = asked.namespace, asked.flow_id, asked.source
     if source is not None:
-        deployed = client.deploy(source[0])
-        if deployed["status"] != flow_store.DeployStatus.UNCHANGED.value:
-            click.echo(deployed["message"], err=True)
+        _report_deploy(DeployView.model_validate(client.deploy(source[0])))
     files = {}
-    if given_inputs:  # which inputs are files to send: the flow as the server has it
+    if asked.inputs:  # which inputs are files to send: the flow as the server has it
         declared = source[1] if source else valid_flow(client.flow_source(namespace, flow_id), f"{namespace}/{flow_id}")
-        files = local_files(declared, given_inputs)
+        files = local_files(declared, asked.inputs)
     for name, local in files.items():
         if not local.is_file():
             fail(f"input '{name}': {local} is not a file")
-    execution_id = client.trigger(namespace, flow_id, given_inputs, given_labels, files)["id"]
+    execution_id = client.trigger(namespace, flow_id, asked.inputs, asked.labels, files)["id"]
     print_followed(client.follow(execution_id, timeout=timeout), execution_id, namespace, flow_id, as_json)
-    return ExecutionView.from_api(client.execution(execution_id))
+    return ExecutionView.model_validate(client.execution(execution_id))
 
 
 def list_executions(namespace: str | None, flow_id: str | None, state: str | None, limit: int) -> list[ExecutionView]:
     """The newest executions first (of ``namespace`` and those below it)."""
     if target.is_remote():
         with target.remote() as client:
-            return [ExecutionView.from_api(found) for found in client.executions(namespace, flow_id, state, limit)]
-    wanted = ExecutionFilter(namespace=namespace, flow_id=flow_id, states=(state.upper(),) if state else ())
-    with target.session() as session:
-        rows, _ = search_executions(session, wanted, size=limit)
-        return [ExecutionView.from_row(row) for row in rows]
+            found = client.executions(namespace, flow_id, state, limit)
+        return [ExecutionView.model_validate(body) for body in found]
+    service = _service()
+    wanted = service.ExecutionFilter(namespace=namespace, flow_id=flow_id, states=(state.upper(),) if state else ())
+    return service.search(target.database(), LOCAL, wanted, size=limit).results
 
 
 def read_execution(execution_id: str) -> ExecutionView:
     if target.is_remote():
         with target.remote() as client:
-            return ExecutionView.from_api(client.execution(execution_id))
-    with target.session() as session:
-        return ExecutionView.from_row(
-            store.get_execution(session, execution_id), store.task_runs(session, execution_id)
-        )
+            return ExecutionView.model_validate(client.execution(execution_id))
+    return _service().get(target.database(), LOCAL, execution_id)
 
 
 def kill(execution_id: str) -> None:
@@ -165,27 +144,27 @@ def kill(execution_id: str) -> None:
             client.kill(execution_id)
         return
     with target.connections() as (conn, _, _):
-        _commands().kill_execution(conn, execution_id, actor=target.cli_actor())
+        _service().kill(conn, LOCAL, execution_id, actor=target.cli_actor())
 
 
 def restart(execution_id: str) -> None:
     with target.connections() as (conn, _, _):
-        _commands().restart_execution(conn, execution_id, actor=target.cli_actor())
+        _service().restart(conn, LOCAL, execution_id, actor=target.cli_actor())
 
 
 def replay(execution_id: str, from_task: str) -> str:
     with target.connections() as (conn, _, _):
-        return _commands().replay_execution(conn, execution_id, from_task, actor=target.cli_actor())
+        return _service().replay(conn, LOCAL, execution_id, from_task, actor=target.cli_actor()).id
 
 
 def pause(execution_id: str) -> None:
     with target.connections() as (conn, _, _):
-        _commands().pause_execution(conn, execution_id, actor=target.cli_actor())
+        _service().pause(conn, LOCAL, execution_id, actor=target.cli_actor())
 
 
 def resume(execution_id: str, inputs: dict[str, Any]) -> None:
     with target.connections() as (conn, _, _):
-        _commands().resume_execution(conn, execution_id, inputs, actor=target.cli_actor())
+        _service().resume(conn, LOCAL, execution_id, inputs, actor=target.cli_actor())
 
 
 # --- commands ------------------------------------------------------------------------------------
@@ -223,10 +202,8 @@ def run_command(
         namespace, flow_id = flow_target.rsplit("/", 1)
     else:
         fail(f"{flow_target}: no such file, and not NAMESPACE/FLOW_ID")
-    given_inputs, given_labels = pairs(inputs, "input"), pairs(labels, "label")
-    ended = run_flow(
-        namespace, flow_id, source, given_inputs, given_labels, as_json=as_json, timeout=timeout, workers=workers
-    )
+    asked = RunAsked(namespace, flow_id, source, pairs(inputs, "input"), pairs(labels, "label"))
+    ended = run_flow(asked, as_json=as_json, timeout=timeout, workers=workers)
     report_run(ended, as_json)
 
 
@@ -252,7 +229,7 @@ def execution_show(execution_id: str) -> None:
     """An execution with its task runs."""
     try:
         found = read_execution(execution_id)
-    except store.ExecutionNotFound as exc:
+    except NotFound as exc:
         fail(str(exc))
     print_execution(found)
 
@@ -315,12 +292,11 @@ def execution_logs(execution_id: str, follow_lines: bool, task_id: str | None, l
                 if not isinstance(item, State) and (not task_id or item.task_id == task_id):
                     print_log_line(item)
         return
-    with target.session() as session:
-        try:
-            store.get_execution(session, execution_id)
-        except store.ExecutionNotFound as exc:
-            fail(str(exc))
-        while lines := read_logs(session, execution_id, after=after, task_id=task_id, min_level=level):
+    database, service = target.database(), _service()
+    try:
+        while lines := service.logs(database, LOCAL, execution_id, after=after, task_id=task_id, min_level=level):
             for line in lines:
                 print_log_line(line)
             after = lines[-1].id
+    except NotFound as exc:
+        fail(str(exc))

@@ -9,32 +9,32 @@ import click
 
 from engine.cli import target
 from engine.cli.arguments import load_all, valid_flow
-from engine.cli.output import FlowSummary, fail, print_flows, print_json, print_problems, print_source
+from engine.cli.output import fail, print_flows, print_json, print_problems, print_source
 from engine.flows.graph import flow_graph
 from engine.flows.loader import LoadResult, read_source
-from engine.store import flows as flow_store
+from engine.identity.authz import LOCAL
+from engine.services import flows
+from engine.services.errors import NotFound
+from engine.services.views import DeployView, FlowView
 from engine.tasks import registry
 
 # --- actions: one function per action, local or on the server -------------------------------------
 
 
-def deploy_sources(loaded: list[tuple[Path, str, LoadResult]], author: str | None) -> list[str]:
-    """Save valid flow files as new revisions; one line per file (created, updated or unchanged)."""
+def deploy_sources(loaded: list[tuple[Path, str, LoadResult]], author: str | None) -> list[DeployView]:
+    """Save valid flow files as new revisions (all of them or none, locally): what happened to each."""
     if target.is_remote():  # the server records the token's user as the author
         with target.remote() as client:
-            return [client.deploy(source)["message"] for _, source, _ in loaded]
-    who = author or target.author()
-    with target.session() as session:
-        results = [flow_store.save_flow(session, r.flow, source, author=who) for _, source, r in loaded]
-    return [result.describe() for result in results]
+            return [DeployView.model_validate(client.deploy(source)) for _, source, _ in loaded]
+    sources = [source for _, source, _ in loaded]
+    return flows.save_all(target.database(), LOCAL, sources, author=author or target.author())
 
 
-def list_flows(namespace: str | None) -> list[FlowSummary]:
+def list_flows(namespace: str | None) -> list[FlowView]:
     if target.is_remote():
         with target.remote() as client:
-            return [FlowSummary.from_api(found) for found in client.flows(namespace)]
-    with target.session() as session:
-        return [FlowSummary.from_record(record) for record in flow_store.list_flows(session, namespace)]
+            return [FlowView.model_validate(found) for found in client.flows(namespace)]
+    return flows.search(target.database(), LOCAL, namespace)
 
 
 def flow_source(namespace: str, flow_id: str, revision: int | None) -> str:
@@ -42,10 +42,9 @@ def flow_source(namespace: str, flow_id: str, revision: int | None) -> str:
     if target.is_remote():
         with target.remote() as client:
             return client.flow_source(namespace, flow_id, revision)
-    with target.session() as session:
-        if revision is None:
-            return flow_store.get_flow(session, namespace, flow_id).source
-        return flow_store.get_revision(session, namespace, flow_id, revision).source
+    if revision is None:
+        return flows.get(target.database(), LOCAL, namespace, flow_id).source or ""
+    return flows.revision_source(target.database(), LOCAL, namespace, flow_id, revision)
 
 
 # --- commands ------------------------------------------------------------------------------------
@@ -97,8 +96,8 @@ def deploy_command(paths: tuple[str, ...], author: str | None) -> None:
     repeated = {k for k in keys if keys.count(k) > 1}
     if repeated:
         fail("the same flow is given twice: " + ", ".join(f"{ns}/{fid}" for ns, fid in sorted(repeated)))
-    for line in deploy_sources(loaded, author):
-        click.echo(line)
+    for deployed in deploy_sources(loaded, author):
+        click.echo(deployed.message)
 
 
 @flow.command("list")
@@ -114,14 +113,13 @@ def list_command(namespace: str | None, as_json: bool) -> None:
 @click.argument("directory", type=click.Path(file_okay=False))
 def export_command(namespace: str, directory: str) -> None:
     """Write the flows of NAMESPACE (and those below it) to DIRECTORY/<namespace>/<id>.yml, byte for byte."""
-    with target.session() as session:
-        records = flow_store.list_flows(session, namespace)
-    if not records:
+    found = flows.search(target.database(), LOCAL, namespace, with_source=True)
+    if not found:
         fail(f"no flows in namespace {namespace}")
-    for record in records:
-        written = Path(directory) / record.namespace / f"{record.flow_id}.yml"
+    for exported in found:
+        written = Path(directory) / exported.namespace / f"{exported.id}.yml"
         written.parent.mkdir(parents=True, exist_ok=True)
-        written.write_bytes(record.source.encode("utf-8"))
+        written.write_bytes((exported.source or "").encode("utf-8"))
         click.echo(f"wrote {written}")
 
 
@@ -133,7 +131,7 @@ def show_command(namespace: str, flow_id: str, revision: int | None) -> None:
     """Print a flow's YAML source exactly as it was deployed."""
     try:
         source = flow_source(namespace, flow_id, revision)
-    except flow_store.FlowNotFound as exc:
+    except NotFound as exc:
         fail(str(exc))
     print_source(source)
 
@@ -143,12 +141,12 @@ def show_command(namespace: str, flow_id: str, revision: int | None) -> None:
 @click.argument("flow_id")
 def revisions_command(namespace: str, flow_id: str) -> None:
     """List a flow's revisions."""
-    with target.session() as session:
-        revisions = flow_store.list_revisions(session, namespace, flow_id)
-    if not revisions:
-        fail(f"no flow {namespace}/{flow_id}")
+    try:
+        revisions = flows.revisions(target.database(), LOCAL, namespace, flow_id)
+    except NotFound as exc:
+        fail(str(exc))
     for rev in revisions:
-        what = "deleted" if rev.deleted else rev.source_sha256[:12]
+        what = "deleted" if rev.deleted else rev.sha256[:12]
         click.echo(f"{rev.revision:>4}  {rev.created_at.isoformat(timespec='seconds')}  {rev.author or '-':<12} {what}")
 
 
@@ -158,9 +156,8 @@ def revisions_command(namespace: str, flow_id: str) -> None:
 def delete_command(namespace: str, flow_id: str) -> None:
     """Delete a flow (its revisions are kept)."""
     try:
-        with target.session() as session:
-            flow_store.delete_flow(session, namespace, flow_id, author=target.author())
-    except flow_store.FlowNotFound as exc:
+        flows.delete(target.database(), LOCAL, namespace, flow_id, author=target.author())
+    except NotFound as exc:
         fail(str(exc))
     click.echo(f"deleted {namespace}/{flow_id}")
 

@@ -1,7 +1,8 @@
-"""What the command line prints: one view per thing shown, and one printer for each view.
+"""What the command line prints: one printer for each of the services' views (``engine/services/views.py``).
 
-A command builds its view from the local database (``from_record``/``from_row``) or from a server's answer
-(``from_api``); the printers never know which, so ``lanner`` prints the same lines and the same JSON either way.
+A command gets its view from the services (the local database) or from a server's JSON answer, which is the
+same view (``View.model_validate(body)``); the printers never know which, so ``lanner`` prints the same lines
+and the same JSON either way.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ import datetime as dt
 import json
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
 from typing import Any, NoReturn, Protocol
 
 import click
 
 from engine.core.states import State
+from engine.services.views import ExecutionView, FlowView
 
 
 def fail(message: str) -> NoReturn:
@@ -38,38 +39,25 @@ def _when(value: dt.datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") if value else None
 
 
-def _parsed(value: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(value) if value else None
-
-
 # --- flows ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class FlowSummary:
-    """A deployed flow in ``flow list`` (its JSON keys are the field names)."""
-
-    namespace: str
-    id: str
-    revision: int
-    disabled: bool
-    updated: str
-
-    @classmethod
-    def from_record(cls, record: Any) -> FlowSummary:
-        """From an ``engine.store.tables.FlowRecord``."""
-        updated = _when(record.updated_at) or ""
-        return cls(record.namespace, record.flow_id, record.revision, record.disabled, updated)
-
-    @classmethod
-    def from_api(cls, body: dict[str, Any]) -> FlowSummary:
-        updated = _when(_parsed(body["updatedAt"])) or ""
-        return cls(body["namespace"], body["id"], body["revision"], body["disabled"], updated)
+def flow_summary(flow: FlowView) -> dict[str, Any]:
+    """A flow as ``flow list --json`` prints it."""
+    updated = _when(flow.updated_at) or ""
+    return {
+        "namespace": flow.namespace,
+        "id": flow.id,
+        "revision": flow.revision,
+        "disabled": flow.disabled,
+        "updated": updated,
+    }
 
 
-def print_flows(flows: list[FlowSummary], as_json: bool, namespace: str | None) -> None:
+def print_flows(flows: list[FlowView], as_json: bool, namespace: str | None) -> None:
+    """``flow list``: one line per deployed flow, or a JSON list of their summaries."""
     if as_json:
-        print_json([asdict(f) for f in flows])
+        print_json([flow_summary(f) for f in flows])
         return
     if not flows:
         click.echo("no flows" + (f" in {namespace}" if namespace else ""))
@@ -78,93 +66,10 @@ def print_flows(flows: list[FlowSummary], as_json: bool, namespace: str | None) 
     for found in flows:
         name = f"{found.namespace}/{found.id}"
         flag = "  (disabled)" if found.disabled else ""
-        click.echo(f"{name:<{width}}  rev {found.revision:<4} {found.updated}{flag}")
+        click.echo(f"{name:<{width}}  rev {found.revision:<4} {_when(found.updated_at) or ''}{flag}")
 
 
 # --- executions ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TaskRunView:
-    id: str
-    task_id: str
-    state: str
-    attempts: int
-    iteration: int | None
-    outputs: Any
-    error: str | None
-    duration_ms: int | None
-
-    @classmethod
-    def from_row(cls, row: Any) -> TaskRunView:
-        """From an ``engine.store.tables.TaskRun``; no outputs read as ``{}``, as the API sends them."""
-        outputs = row.outputs or {}
-        return cls(
-            row.id, row.task_id, row.state, row.attempt_count, row.iteration, outputs, row.error, row.duration_ms
-        )
-
-    @classmethod
-    def from_api(cls, body: dict[str, Any]) -> TaskRunView:
-        return cls(
-            body["id"],
-            body["taskId"],
-            body["state"],
-            body.get("attempts") or 0,
-            body.get("iteration"),
-            body.get("outputs"),
-            body.get("error"),
-            body.get("durationMs"),
-        )
-
-
-@dataclass(frozen=True)
-class ExecutionView:
-    """An execution as ``execution list``, ``execution show`` and ``run`` print it."""
-
-    id: str
-    namespace: str
-    flow_id: str
-    flow_revision: int
-    state: str
-    inputs: Any
-    outputs: Any
-    error: str | None
-    created_at: dt.datetime | None
-    duration_ms: int | None
-    task_runs: list[TaskRunView] = field(default_factory=list)
-
-    @classmethod
-    def from_row(cls, row: Any, runs: Iterable[Any] = ()) -> ExecutionView:
-        """From an ``engine.store.tables.Execution`` and its task runs."""
-        return cls(
-            row.id,
-            row.namespace,
-            row.flow_id,
-            row.flow_revision,
-            row.state,
-            row.inputs,
-            row.outputs,
-            row.error,
-            row.created_at,
-            row.duration_ms,
-            [TaskRunView.from_row(r) for r in runs],
-        )
-
-    @classmethod
-    def from_api(cls, body: dict[str, Any]) -> ExecutionView:
-        return cls(
-            body["id"],
-            body["namespace"],
-            body["flowId"],
-            body["flowRevision"],
-            body["state"],
-            body.get("inputs"),
-            body.get("outputs"),
-            body.get("error"),
-            _parsed(body.get("createdAt")),
-            body.get("durationMs"),
-            [TaskRunView.from_api(r) for r in body.get("taskRuns") or []],
-        )
 
 
 def print_execution_row(execution: ExecutionView) -> None:
@@ -186,7 +91,7 @@ def print_execution(execution: ExecutionView) -> None:
         click.echo(f"outputs: {json.dumps(execution.outputs, default=str)}")
     if execution.error:
         click.echo(f"error: {execution.error}")
-    for run in execution.task_runs:
+    for run in execution.task_runs or []:
         where = f"[{run.iteration}]" if run.iteration is not None else ""
         click.echo(
             f"  {run.task_id + where:<24} {run.state:<9} attempts {run.attempts}  "
@@ -213,7 +118,7 @@ def run_document(execution: ExecutionView) -> dict[str, Any]:
                 "outputs": r.outputs,
                 "error": r.error,
             }
-            for r in execution.task_runs
+            for r in execution.task_runs or []
         ],
     }
 

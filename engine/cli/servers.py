@@ -15,7 +15,7 @@ from engine.identity.crypto import SecretKeyMissing, load_key
 from engine.runtime.children import spawn
 from engine.runtime.connection import redis_url
 from engine.runtime.launcher import run_studio
-from engine.store.database import open_database
+from engine.services.connections import open_database
 
 # The worker (RQ), the executor and the API app are heavy: each is loaded here, by the command that runs it,
 # so that `lanner --help` and every other command start without them.

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import getpass
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy import Engine
@@ -20,10 +19,7 @@ from engine.cli.client import Client, ServerError
 from engine.cli.output import fail
 from engine.config import Settings, load_settings
 from engine.runtime.connection import connect, redis_url
-from engine.store.database import open_database, session_scope
-
-if TYPE_CHECKING:
-    from engine.services.commands import Connections
+from engine.services.connections import Connections, open_database, session_scope
 
 
 def server() -> tuple[str, str | None] | None:
@@ -64,7 +60,8 @@ def database() -> Engine:
 
 @contextlib.contextmanager
 def session() -> Iterator[Session]:
-    """A session on the local database that commits when the block ends cleanly."""
+    """A session on the local database that commits when the block ends cleanly: for the workspace commands
+    (``namespace``, ``user``) until they call engine/services like the others."""
     with session_scope(database()) as opened:
         yield opened
 
@@ -73,9 +70,6 @@ def session() -> Iterator[Session]:
 def connections() -> Iterator[tuple[Connections, Settings, str]]:
     """Database and Redis for a command (an embedded Redis is reused if one runs, else started), with the
     settings and the Redis URL."""
-    # engine.services.commands imports the RQ worker module: loaded only by the commands that operate executions.
-    from engine.services.commands import Connections
-
     local_only()
     settings = load_settings()
     with redis_url(settings) as url:

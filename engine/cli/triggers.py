@@ -10,10 +10,8 @@ import click
 from engine.cli import target
 from engine.cli.arguments import flow_ref, moment, pairs
 from engine.cli.output import fail
-from engine.runtime.scheduler import set_backfill_flag, set_trigger_enabled, start_backfill
-from engine.services.execution_start import flow_at
-from engine.store import flows as flow_store
-from engine.store.triggers import trigger_states_of
+from engine.identity.authz import LOCAL
+from engine.services import triggers
 
 
 def _when(value: Any) -> str:
@@ -29,21 +27,14 @@ def trigger() -> None:
 @click.option("--namespace", "-n", default=None)
 def trigger_list(namespace: str | None) -> None:
     """Every trigger with its flow, type, state, next and last fire."""
-    with target.session() as session:
-        for record in flow_store.list_flows(session, namespace):
-            flow = flow_at(session, record.namespace, record.flow_id, record.revision, record.source)
-            states = trigger_states_of(session, record.namespace, record.flow_id)
-            for declared in flow.triggers:
-                state = states.get(declared.id)
-                enabled = not declared.disabled and not flow.disabled and (state is None or state.enabled)
-                nxt = _when(state.next_fire_at if state else None)
-                last = _when(state.last_fire_at if state else None)
-                backfill = (state.data.get("backfill") if state else None) or {}
-                progress = f"  backfill {backfill.get('fired', 0)}/{backfill.get('total', 0)}" if backfill else ""
-                click.echo(
-                    f"{record.namespace}/{record.flow_id}  {declared.id:<12} {declared.type:<8} "
-                    f"{'enabled' if enabled else 'disabled':<8}  next {nxt}  last {last}{progress}"
-                )
+    for found in triggers.list_triggers(target.database(), LOCAL, namespace):
+        nxt, last = _when(found.next_fire_at), _when(found.last_fire_at)
+        backfill = found.backfill or {}
+        progress = f"  backfill {backfill.get('fired', 0)}/{backfill.get('total', 0)}" if backfill else ""
+        click.echo(
+            f"{found.namespace}/{found.flow_id}  {found.id:<12} {found.type:<8} "
+            f"{'enabled' if found.enabled else 'disabled':<8}  next {nxt}  last {last}{progress}"
+        )
 
 
 @trigger.command("enable")
@@ -65,7 +56,9 @@ def trigger_disable(ref: str, trigger_id: str) -> None:
 def _set_enabled(ref: str, trigger_id: str, enabled: bool) -> None:
     namespace, flow_id = flow_ref(ref)
     try:
-        set_trigger_enabled(target.database(), namespace, flow_id, trigger_id, enabled, actor=target.cli_actor())
+        triggers.set_enabled(
+            target.database(), LOCAL, namespace, flow_id, trigger_id, enabled, actor=target.cli_actor()
+        )
     except LookupError as exc:
         fail(str(exc).strip("'\""))
     click.echo(f"{'enabled' if enabled else 'disabled'} {namespace}/{flow_id} {trigger_id}")
@@ -94,11 +87,12 @@ def trigger_backfill(
     namespace, flow_id = flow_ref(ref)
     try:
         if pause or resume or cancel:
-            flags = {"paused": True} if pause else {"paused": False} if resume else {"cancelled": True}
-            backfill = set_backfill_flag(target.database(), namespace, flow_id, trigger_id, **flags)
+            action = "pause" if pause else "resume" if resume else "cancel"
+            backfill = triggers.backfill_action(target.database(), LOCAL, namespace, flow_id, trigger_id, action)
         elif start and end:
-            backfill = start_backfill(
+            backfill = triggers.start_backfill(
                 target.database(),
+                LOCAL,
                 namespace,
                 flow_id,
                 trigger_id,

@@ -9,12 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from dataclasses import dataclass
 from typing import Any
-
-import redis
-from sqlalchemy import Engine, delete, update
-from sqlmodel import col, select
 
 from engine.config import load_settings
 from engine.core import dag
@@ -25,21 +20,14 @@ from engine.flows.tree import find_task, handler_task_ids, task_ids
 from engine.identity import audit
 from engine.runtime import events
 from engine.runtime.queue import enqueue_runs
+from engine.services.connections import Connections
 from engine.services.execution_start import create_execution, flow_at
 from engine.store import executions as store
 from engine.store.database import session_scope
-from engine.store.tables import Execution, TaskRun, TaskRunAttempt, utcnow
+from engine.store.tables import Execution, TaskRun, utcnow
 from engine.tasks.flowable import Pause
 from engine.workspace import uploads
 from engine.workspace.secrets import open_inputs, seal_inputs
-
-
-@dataclass
-class Connections:
-    """The database and Redis connections every command needs."""
-
-    db: Engine
-    redis: redis.Redis
 
 
 def start_execution(engine: Connections, namespace: str, flow_id: str, **options: Any) -> str:
@@ -64,14 +52,11 @@ def kill_execution(engine: Connections, execution_id: str, *, actor: str = audit
             target = user_action_target(UserAction.KILL, state, execution_id)
             now = utcnow()
             ended = {"ended_at": now} if target.terminal else {}
-            changed = session.execute(
-                update(Execution)
-                .where(col(Execution.id) == execution_id, col(Execution.state) == state.value)
-                .values(state=target.value, updated_at=now, **ended)
-            ).rowcount
-            if not changed:
+            if not store.change_execution_if(
+                session, execution_id, state, {"state": target.value, "updated_at": now, **ended}
+            ):
                 continue
-            children = list(session.exec(select(Execution.id).where(Execution.parent_execution_id == execution_id)))
+            children = store.children_of(session, execution_id)
             _audit(session, actor, audit.AuditAction.KILLED, execution)
         break
     else:
@@ -97,25 +82,21 @@ def restart_execution(engine: Connections, execution_id: str, *, actor: str = au
         rerun = handler_task_ids(flow)  # errors/finally tasks run again, as needed, after a restart
         runs = store.task_runs(session, execution_id)
         doomed = [r.id for r in runs if r.task_id in rerun]
-        if doomed:
-            session.execute(delete(TaskRunAttempt).where(col(TaskRunAttempt.task_run_id).in_(doomed)))
-            session.execute(delete(TaskRun).where(col(TaskRun.id).in_(doomed)))
+        store.delete_task_runs(session, doomed)
         enqueue: list[tuple[str, int]] = []
         for run in runs:
             if run.id in doomed or run.state not in (State.FAILED.value, State.KILLED.value, State.CANCELLED.value):
                 continue
             target = State.QUEUED if run.kind == "worker" else State.RUNNING
             check_transition(TASK_RUN_TRANSITIONS, State(run.state), target, f"task run {run.task_id}")
-            session.execute(
-                update(TaskRun)
-                .where(col(TaskRun.id) == run.id)
-                .values(state=target.value, error=None, ended_at=None, next_attempt_at=None)
+            store.change_task_run(
+                session, run.id, {"state": target.value, "error": None, "ended_at": None, "next_attempt_at": None}
             )
             if run.kind == "worker":
                 enqueue.append((run.id, run.attempt_count + 1))
         execution.state, execution.ended_at, execution.error = target_state.value, None, None
         execution.updated_at = utcnow()
-        session.add(execution)
+        store.save_execution(session, execution)
         _audit(session, actor, audit.AuditAction.RESTARTED, execution)
     engine.redis.delete(events.kill_key(execution_id))
     enqueue_runs(engine.redis, enqueue)
@@ -166,7 +147,7 @@ def replay_execution(engine: Connections, execution_id: str, from_task: str, *, 
                     "parent_task_run_id": new_ids.get(run.parent_task_run_id),
                 }
             )
-            session.add(copy)
+            store.add_task_run(session, copy)
         replay_id = replay.id
     events.publish_event(engine.redis, replay_id)
     return replay_id
@@ -178,7 +159,7 @@ def pause_execution(engine: Connections, execution_id: str, *, actor: str = audi
         execution = store.get_execution(session, execution_id)
         user_action_target(UserAction.PAUSE, State(execution.state), execution_id)  # holds it: the state stays
         execution.held, execution.updated_at = True, utcnow()
-        session.add(execution)
+        store.save_execution(session, execution)
         _audit(session, actor, audit.AuditAction.PAUSED, execution)
     events.publish_event(engine.redis, execution_id)
 
@@ -205,18 +186,18 @@ def resume_execution(
             shown, sealed = seal_inputs(values, [decl.id for decl in declared if decl.kind == "SECRET"])
             secret_outputs = {**(run.secret_outputs or {}), "resumed": sealed} if sealed else run.secret_outputs
             check_transition(TASK_RUN_TRANSITIONS, State.PAUSED, State.SUCCESS, f"task run {run.task_id}")
-            session.execute(
-                update(TaskRun)
-                .where(col(TaskRun.id) == run.id)
-                .values(
-                    state=State.SUCCESS.value,
-                    outputs={**(run.outputs or {}), "resumed": shown},
-                    secret_outputs=secret_outputs,
-                    ended_at=utcnow(),
-                )
+            store.change_task_run(
+                session,
+                run.id,
+                {
+                    "state": State.SUCCESS.value,
+                    "outputs": {**(run.outputs or {}), "resumed": shown},
+                    "secret_outputs": secret_outputs,
+                    "ended_at": utcnow(),
+                },
             )
         if execution.held:
             execution.held, execution.updated_at = False, utcnow()
-            session.add(execution)
+            store.save_execution(session, execution)
         _audit(session, actor, audit.AuditAction.RESUMED, execution)
     events.publish_event(engine.redis, execution_id)

@@ -9,7 +9,8 @@ records "api" on a local install without users).
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -21,7 +22,7 @@ from engine.flows.tree import find_task, task_ids
 from engine.identity import authz
 from engine.identity.policy import Action, Principal
 from engine.services import commands
-from engine.services.commands import Connections
+from engine.services.connections import Connections
 from engine.services.execution_start import flow_at
 from engine.services.views import AttemptView, ExecutionPageView, ExecutionView, LogLineView
 from engine.store import executions as store
@@ -33,6 +34,7 @@ from engine.store.search import ExecutionFilter
 from engine.store.tables import Execution
 
 __all__ = ["ExecutionFilter"]  # the search filter adapters fill (its ``where`` is set here)
+Result = TypeVar("Result")
 
 
 class TaskNotFound(NotFound):
@@ -110,19 +112,31 @@ def start(
     return commands.start_execution(conn, namespace, flow_id, inputs=inputs or {}, labels=labels or {}, trigger=trigger)
 
 
+def _change(
+    conn: Connections,
+    principal: Principal,
+    action: Action,
+    execution_id: str,
+    command: Callable[..., Result],
+    *args: Any,
+    actor: str | None,
+) -> Result:
+    """Decide ``action`` once, then run ``command`` (its change of state goes through the transition tables and
+    writes the audit record, named after ``actor`` or the caller)."""
+    with Session(conn.db) as session:
+        _allowed(session, principal, action, execution_id)
+    return command(conn, execution_id, *args, actor=actor or principal.name)
+
+
 def kill(conn: Connections, principal: Principal, execution_id: str, *, actor: str | None = None) -> ExecutionView:
     """Kill it (and its subflows); ``Conflict`` for one that has already ended."""
-    with Session(conn.db) as session:
-        _allowed(session, principal, Action.KILL, execution_id)
-    commands.kill_execution(conn, execution_id, actor=actor or principal.name)
+    _change(conn, principal, Action.KILL, execution_id, commands.kill_execution, actor=actor)
     return read(conn.db, execution_id)
 
 
 def restart(conn: Connections, principal: Principal, execution_id: str, *, actor: str | None = None) -> ExecutionView:
     """Run a FAILED or KILLED execution again from its failed tasks; ``Conflict`` for any other."""
-    with Session(conn.db) as session:
-        _allowed(session, principal, Action.RESTART, execution_id)
-    commands.restart_execution(conn, execution_id, actor=actor or principal.name)
+    _change(conn, principal, Action.RESTART, execution_id, commands.restart_execution, actor=actor)
     return read(conn.db, execution_id)
 
 
@@ -130,10 +144,8 @@ def replay(
     conn: Connections, principal: Principal, execution_id: str, task_id: str, *, actor: str | None = None
 ) -> ExecutionView:
     """A new execution that keeps what ran before ``task_id``; ``TaskNotFound`` for a task not in the flow."""
-    with Session(conn.db) as session:
-        _allowed(session, principal, Action.RESTART, execution_id)
     try:
-        new_id = commands.replay_execution(conn, execution_id, task_id, actor=actor or principal.name)
+        new_id = _change(conn, principal, Action.RESTART, execution_id, commands.replay_execution, task_id, actor=actor)
     except NotFound:
         raise
     except LookupError as exc:  # find_task's: the task is not in the flow
@@ -143,9 +155,7 @@ def replay(
 
 def pause(conn: Connections, principal: Principal, execution_id: str, *, actor: str | None = None) -> ExecutionView:
     """Hold it: running tasks finish, no new task starts until it is resumed; ``Conflict`` once it has ended."""
-    with Session(conn.db) as session:
-        _allowed(session, principal, Action.PAUSE, execution_id)
-    commands.pause_execution(conn, execution_id, actor=actor or principal.name)
+    _change(conn, principal, Action.PAUSE, execution_id, commands.pause_execution, actor=actor)
     return read(conn.db, execution_id)
 
 
@@ -158,9 +168,7 @@ def resume(
     actor: str | None = None,
 ) -> ExecutionView:
     """Release a held execution and its paused tasks; ``Conflict`` when nothing is paused."""
-    with Session(conn.db) as session:
-        _allowed(session, principal, Action.PAUSE, execution_id)
-    commands.resume_execution(conn, execution_id, inputs or {}, actor=actor or principal.name)
+    _change(conn, principal, Action.PAUSE, execution_id, commands.resume_execution, inputs or {}, actor=actor)
     return read(conn.db, execution_id)
 
 
@@ -175,18 +183,26 @@ def delete(db: Engine, principal: Principal, execution_ids: list[str]) -> int:
 
 
 def logs(
-    db: Engine, principal: Principal, execution_id: str, *, after: int = 0, limit: int = 1000
+    db: Engine,
+    principal: Principal,
+    execution_id: str,
+    *,
+    after: int = 0,
+    limit: int = 1000,
+    task_id: str | None = None,
+    min_level: str | None = None,
 ) -> list[LogLineView]:
-    """Log lines after position ``after`` (at most ``limit``)."""
+    """Log lines after position ``after`` (at most ``limit``), of one task and at or above a level if given."""
     with Session(db) as session:
         _allowed(session, principal, Action.READ, execution_id)
-    return read_log_lines(db, execution_id, after=after, limit=limit)
+        lines = read_logs(session, execution_id, after=after, limit=limit, task_id=task_id, min_level=min_level)
+        return [LogLineView.model_validate(line) for line in lines]
 
 
 def read_attempts(db: Engine, execution_id: str) -> list[AttemptView]:
     """Every attempt of the execution's task runs, for a caller that has decided access (a share link)."""
     with Session(db) as session:
-        return [AttemptView.of(a) for a in store.task_run_attempts(session, execution_id)]
+        return [AttemptView.model_validate(a) for a in store.task_run_attempts(session, execution_id)]
 
 
 def attempts(db: Engine, principal: Principal, execution_id: str) -> list[AttemptView]:
@@ -197,7 +213,8 @@ def attempts(db: Engine, principal: Principal, execution_id: str) -> list[Attemp
 
 
 def read_log_lines(db: Engine, execution_id: str, *, after: int = 0, limit: int = 1000) -> list[LogLineView]:
-    """``logs`` for a caller that has decided access (a share link names its execution)."""
+    """``logs`` for a caller that has decided access (a share link names its execution; an API download streams
+    the lines of one it checked, a page at a time)."""
     with Session(db) as session:
         return [LogLineView.model_validate(line) for line in read_logs(session, execution_id, after=after, limit=limit)]
 

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from engine.core.errors import Conflict, InvalidInput
 from engine.flows.graph import flow_graph
 from engine.flows.loader import load_flow, load_flow_or_raise
+from engine.flows.model import Flow
 from engine.flows.problems import FlowInvalid
 from engine.identity import authz
 from engine.identity.policy import Action, Principal
@@ -29,14 +30,16 @@ from engine.store.tables import FlowRecord
 __all__ = ["FlowNotFound"]  # a flow that never existed (``revisions``), for adapters that answer it their own way
 
 
-def search(db: Engine, principal: Principal, namespace: str | None = None, text: str = "") -> list[FlowView]:
+def search(
+    db: Engine, principal: Principal, namespace: str | None = None, text: str = "", *, with_source: bool = False
+) -> list[FlowView]:
     """The flows ``principal`` may read (filtered in SQL), of ``namespace`` and below when given, whose
-    ``namespace/id description`` contains ``text`` (any case)."""
+    ``namespace/id description`` contains ``text`` (any case); ``with_source`` for an export."""
     needle = text.strip().lower()
     with session_scope(db) as session:
         records = store.list_flows(session, namespace or None, where=authz.readable(principal, FlowRecord.namespace))
         return [
-            FlowView.of(r)
+            FlowView.of(r, with_source=with_source)
             for r in records
             if not needle or needle in f"{r.namespace}/{r.flow_id} {r.description or ''}".lower()
         ]
@@ -70,14 +73,26 @@ def save(
         raise Conflict(f"the body declares {flow.namespace}/{flow.id}, not {expected[0]}/{expected[1]}")
     authz.require_flow(principal, Action.EDIT_FLOW, flow.namespace, flow.id)
     with session_scope(db) as session:
-        result = store.save_flow(session, flow, text, author=author or principal.name)
-    return DeployView(
-        namespace=result.namespace,
-        id=result.flow_id,
-        revision=result.revision,
-        status=result.status.value,
-        message=result.describe(),
-    )
+        return DeployView.of(store.save_flow(session, flow, text, author=author or principal.name))
+
+
+def save_all(db: Engine, principal: Principal, texts: list[str], *, author: str | None = None) -> list[DeployView]:
+    """Save several flow texts in one transaction: all of them or none (``lanner flow deploy`` of a folder)."""
+    parsed = [load_flow_or_raise(text) for text in texts]
+    for flow in parsed:
+        authz.require_flow(principal, Action.EDIT_FLOW, flow.namespace, flow.id)
+    with session_scope(db) as session:
+        who = author or principal.name
+        saved = [store.save_flow(session, flow, text, author=who) for flow, text in zip(parsed, texts, strict=True)]
+    return [DeployView.of(result) for result in saved]
+
+
+def current_flow(db: Engine, principal: Principal, namespace: str, flow_id: str) -> Flow:
+    """The flow model of the current revision (what a run of it gets now: its inputs, to find FILE ones)."""
+    authz.require_flow(principal, Action.READ, namespace, flow_id)
+    with session_scope(db) as session:
+        record = store.get_flow(session, namespace, flow_id)
+        return flow_at(session, namespace, flow_id, record.revision, record.source)
 
 
 def create(db: Engine, principal: Principal, namespace: str, flow_id: str) -> str:
@@ -130,7 +145,7 @@ def revisions(db: Engine, principal: Principal, namespace: str, flow_id: str) ->
         found = store.list_revisions(session, namespace, flow_id)
         if not found:
             raise store.FlowNotFound(f"no flow {namespace}/{flow_id}")
-        return [RevisionView.of(r) for r in found]
+        return [RevisionView.model_validate(r) for r in found]
 
 
 def revision_source(db: Engine, principal: Principal, namespace: str, flow_id: str, revision: int) -> str:

@@ -28,42 +28,34 @@ from engine.workspace.variables import inherited_variables
 __all__ = ["ExecutionChanged", "Persisted", "copy_snapshot", "load_snapshot", "persist"]
 
 
+# The columns the executor's views take as they are; the others are converted below.
+_RUN_COLUMNS = (
+    "id", "task_id", "kind", "iteration", "value", "error", "created_at", "started_at", "ended_at",
+    "next_attempt_at", "retryable",
+)  # fmt: skip
+_EXECUTION_COLUMNS = (
+    "id", "inputs", "labels", "trigger", "outputs", "error", "held", "flow_revision", "created_at", "started_at",
+    "ended_at",
+)  # fmt: skip
+
+
+def _columns(row: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in names}
+
+
 def _run_view(row: TaskRun) -> RunView:
     return RunView(
-        id=row.id,
-        task_id=row.task_id,
+        **_columns(row, _RUN_COLUMNS),
         state=State(row.state),
-        kind=row.kind,
         parent_id=row.parent_task_run_id,
-        iteration=row.iteration,
-        value=row.value,
         attempts=row.attempt_count,
         outputs=row.outputs or {},
-        error=row.error,
-        created_at=row.created_at,
-        started_at=row.started_at,
-        ended_at=row.ended_at,
-        next_attempt_at=row.next_attempt_at,
-        retryable=row.retryable,
         secret_outputs={name: SecretInputs(sealed) for name, sealed in (row.secret_outputs or {}).items()},
     )
 
 
 def _execution_view(row: Execution) -> ExecutionView:
-    return ExecutionView(
-        id=row.id,
-        state=State(row.state),
-        inputs=row.inputs,
-        labels=row.labels,
-        trigger=row.trigger,
-        outputs=row.outputs,
-        error=row.error,
-        held=row.held,
-        flow_revision=row.flow_revision,
-        created_at=row.created_at,
-        started_at=row.started_at,
-        ended_at=row.ended_at,
-    )
+    return ExecutionView(**_columns(row, _EXECUTION_COLUMNS), state=State(row.state))
 
 
 def load_snapshot(

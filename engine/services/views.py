@@ -1,22 +1,30 @@
 """What the services return: typed views of flows, executions and task runs, converted from store rows here only.
 
-The API's response bodies are validated from these (``from_attributes``), the studio's states fill from them
-and the CLI prints them; none of them reads a store row itself.
+The API's response bodies are these views (``engine/api/schemas.py`` names them), with camelCase keys in JSON;
+the studio's states fill from them; the CLI prints them, whether it read them locally or from a server's JSON
+(``model_validate`` takes either key). None of them reads a store row itself.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic.alias_generators import to_camel
 
 from engine.core.states import TERMINAL, State
-from engine.store.tables import Execution, FlowRevision, TaskRun, TaskRunAttempt
+from engine.flows.triggers import FlowTrigger, ScheduleTrigger, WebhookTrigger
+from engine.store.flows import DeployResult, DeployStatus
+from engine.store.tables import Execution, TaskRun
+
+AnyTrigger = ScheduleTrigger | WebhookTrigger | FlowTrigger
+# A JSON object column: NULL (or a missing key) reads as {}, as the API has always sent it.
+JsonObject = Annotated[dict[str, Any], BeforeValidator(lambda value: {} if value is None else value)]
 
 
 class View(BaseModel):
-    model_config = ConfigDict(frozen=True, from_attributes=True)
+    model_config = ConfigDict(frozen=True, from_attributes=True, alias_generator=to_camel, populate_by_name=True)
 
 
 class TaskRunView(View):
@@ -26,29 +34,12 @@ class TaskRunView(View):
     iteration: int | None = None
     value: Any = None
     state: str
-    attempts: int
-    outputs: dict[str, Any] = Field(default_factory=dict)
+    attempts: int = Field(validation_alias=AliasChoices("attempts", "attempt_count"))  # a row's attempt_count
+    outputs: JsonObject = Field(default_factory=dict)
     error: str | None = None
     started_at: dt.datetime | None = None
     ended_at: dt.datetime | None = None
     duration_ms: int | None = None
-
-    @classmethod
-    def of(cls, run: TaskRun) -> TaskRunView:
-        return cls(
-            id=run.id,
-            task_id=run.task_id,
-            parent_task_run_id=run.parent_task_run_id,
-            iteration=run.iteration,
-            value=run.value,
-            state=run.state,
-            attempts=run.attempt_count,
-            outputs=run.outputs or {},
-            error=run.error,
-            started_at=run.started_at,
-            ended_at=run.ended_at,
-            duration_ms=run.duration_ms,
-        )
 
 
 class AttemptView(View):
@@ -57,16 +48,6 @@ class AttemptView(View):
     state: str
     started_at: dt.datetime | None = None
     ended_at: dt.datetime | None = None
-
-    @classmethod
-    def of(cls, row: TaskRunAttempt) -> AttemptView:
-        return cls(
-            task_run_id=row.task_run_id,
-            attempt=row.attempt,
-            state=row.state,
-            started_at=row.started_at,
-            ended_at=row.ended_at,
-        )
 
 
 class LogLineView(View):
@@ -86,13 +67,13 @@ class ExecutionView(View):
     flow_id: str
     flow_revision: int
     state: str
-    inputs: dict[str, Any] = Field(default_factory=dict)
-    outputs: dict[str, Any] = Field(default_factory=dict)
-    labels: dict[str, Any] = Field(default_factory=dict)
+    inputs: JsonObject = Field(default_factory=dict)
+    outputs: JsonObject = Field(default_factory=dict)
+    labels: JsonObject = Field(default_factory=dict)
     trigger: dict[str, Any] | None = None
     error: str | None = None
     parent_execution_id: str | None = None
-    held: bool = False
+    held: Annotated[bool, BeforeValidator(bool)] = False  # NULL in rows older than the column
     created_at: dt.datetime
     started_at: dt.datetime | None = None
     ended_at: dt.datetime | None = None
@@ -105,25 +86,11 @@ class ExecutionView(View):
 
     @classmethod
     def of(cls, row: Execution, runs: list[TaskRun] | None = None) -> ExecutionView:
-        return cls(
-            id=row.id,
-            namespace=row.namespace,
-            flow_id=row.flow_id,
-            flow_revision=row.flow_revision,
-            state=row.state,
-            inputs=row.inputs or {},
-            outputs=row.outputs or {},
-            labels=row.labels or {},
-            trigger=row.trigger,
-            error=row.error,
-            parent_execution_id=row.parent_execution_id,
-            held=bool(row.held),
-            created_at=row.created_at,
-            started_at=row.started_at,
-            ended_at=row.ended_at,
-            duration_ms=row.duration_ms,
-            task_runs=None if runs is None else [TaskRunView.of(r) for r in runs],
-        )
+        """The execution (a row, or anything with its fields) with ``runs``, its task runs, when given."""
+        view = cls.model_validate(row)
+        if runs is None:
+            return view
+        return view.model_copy(update={"task_runs": [TaskRunView.model_validate(r) for r in runs]})
 
 
 class ExecutionPageView(View):
@@ -133,10 +100,10 @@ class ExecutionPageView(View):
 
 class FlowView(View):
     namespace: str
-    id: str
+    id: str = Field(validation_alias=AliasChoices("id", "flow_id"))  # a FlowRecord's flow_id
     revision: int
     description: str | None = None
-    labels: dict[str, Any] = Field(default_factory=dict)
+    labels: JsonObject = Field(default_factory=dict)
     disabled: bool = False
     updated_at: dt.datetime
     updated_by: str | None = None
@@ -144,17 +111,9 @@ class FlowView(View):
 
     @classmethod
     def of(cls, record: Any, *, with_source: bool = False) -> FlowView:
-        return cls(
-            namespace=record.namespace,
-            id=record.flow_id,
-            revision=record.revision,
-            description=record.description,
-            labels=record.labels or {},
-            disabled=record.disabled,
-            updated_at=record.updated_at,
-            updated_by=record.updated_by,
-            source=record.source if with_source else None,
-        )
+        """From a ``FlowRecord``; its source only ``with_source`` (one flow asked for, or an export)."""
+        view = cls.model_validate(record)
+        return view if with_source else view.model_copy(update={"source": None})
 
 
 class RevisionView(View):
@@ -162,17 +121,7 @@ class RevisionView(View):
     created_at: dt.datetime
     author: str | None = None
     deleted: bool = False
-    sha256: str
-
-    @classmethod
-    def of(cls, row: FlowRevision) -> RevisionView:
-        return cls(
-            revision=row.revision,
-            created_at=row.created_at,
-            author=row.author,
-            deleted=row.deleted,
-            sha256=row.source_sha256,
-        )
+    sha256: str = Field(validation_alias=AliasChoices("sha256", "source_sha256"))  # a FlowRevision's source_sha256
 
 
 class DeployView(View):
@@ -182,7 +131,45 @@ class DeployView(View):
     status: str  # created, updated, unchanged
     message: str  # what happened, in words
 
+    @property
+    def changed(self) -> bool:
+        return self.status != DeployStatus.UNCHANGED
+
+    @classmethod
+    def of(cls, result: DeployResult) -> DeployView:
+        return cls(
+            namespace=result.namespace,
+            id=result.flow_id,
+            revision=result.revision,
+            status=result.status.value,
+            message=result.describe(),
+        )
+
 
 class ValidationView(View):
     valid: bool
     problems: list[dict[str, Any]]
+
+
+class TriggerView(View):
+    """A trigger a flow declares, with what the scheduler keeps about it."""
+
+    namespace: str
+    flow_id: str
+    id: str
+    type: str
+    disabled_in_yaml: bool  # the trigger (or its whole flow) says ``disabled: true``
+    enabled_by_person: bool  # the switch: ``lanner trigger enable|disable``, the API, the studio
+    next_fire_at: dt.datetime | None = None
+    last_fire_at: dt.datetime | None = None  # the schedule's last slot, as the scheduler records it
+    last_execution_id: str | None = None
+    last_fired_at: dt.datetime | None = None  # the newest recorded fire, of any kind (a flow trigger's too)
+    last_fired_execution_id: str | None = None
+    backfill: dict[str, Any] | None = None  # as shown: no encrypted values, SECRET inputs as ****
+    inputs: list[str] = Field(default_factory=list)  # the flow's input ids
+    secret_inputs: list[str] = Field(default_factory=list)
+    declared: AnyTrigger = Field(exclude=True)  # the trigger as the flow declares it
+
+    @property
+    def enabled(self) -> bool:
+        return self.enabled_by_person and not self.disabled_in_yaml

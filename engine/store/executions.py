@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
 from engine.core.errors import Conflict, NotFound
@@ -145,6 +145,13 @@ def add_task_run(session: Session, run: TaskRun) -> None:
 
 def change_task_run(session: Session, run_id: str, values: dict[str, Any]) -> None:
     session.execute(update(TaskRun).where(col(TaskRun.id) == run_id).values(**values))
+
+
+def delete_task_runs(session: Session, run_ids: list[str]) -> None:
+    """Delete these task runs with their attempts (a restart runs them again from scratch)."""
+    if run_ids:
+        session.execute(delete(TaskRunAttempt).where(col(TaskRunAttempt.task_run_id).in_(run_ids)))
+        session.execute(delete(TaskRun).where(col(TaskRun.id).in_(run_ids)))
 
 
 def change_task_runs(session: Session, run_ids: Iterable[str], values: dict[str, Any]) -> None:

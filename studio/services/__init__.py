@@ -15,10 +15,10 @@ page's disabled buttons are only a courtesy, those checks are the guard.
 - beside them, imported by their module name: ``executions``, ``history``, ``triggers``, ``audit_trail``,
   ``access``, ``members``, ``namespace_settings``, ``people``, ``sharing``
 
-``database()`` and ``connections()`` are the process' own (``engine.services.process_connections``).
+``database()`` and ``connections()`` are the process' own (``engine.services.connections``).
 """
 
-from engine.services.process_connections import connections, database
+from engine.services.connections import connections, database
 from studio.services.completions import completions, expression_names
 from studio.services.editing import drop_target, edit, graph_of, new_task, palette
 from studio.services.editor_forms import flow_form, flow_inputs, form_value, set_flow_setting, task_form

@@ -9,7 +9,7 @@ import json
 
 from engine.identity.policy import Action, Principal, can
 from engine.services import audit_trail as service
-from engine.services.process_connections import database
+from engine.services.connections import database
 from studio.services import access
 
 sees_everything = service.sees_everything  # whether the page may offer "all namespaces"

@@ -15,9 +15,9 @@ from typing import Any
 from engine.core.states import TERMINAL, State
 from engine.identity.policy import Action, Principal, can
 from engine.services import executions as service
+from engine.services.connections import connections, database
 from engine.services.errors import Conflict
 from engine.services.executions import ExecutionFilter
-from engine.services.process_connections import connections, database
 from engine.services.views import AttemptView, ExecutionView, TaskRunView
 from studio.services.editing import graph_of
 from studio.services.logs import log_row

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from engine.identity.policy import Principal
 from engine.services import flows as flow_service
-from engine.services.process_connections import database
+from engine.services.connections import database
 from studio.services.access import reachable_namespaces
 
 

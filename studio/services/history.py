@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 
 from engine.identity.policy import Principal
 from engine.services import history as service
-from engine.services.process_connections import database
+from engine.services.connections import database
 from studio import charts
 
 WINDOWS = {"24h": "Last 24 hours", "7d": "Last 7 days", "30d": "Last 30 days", "custom": "Custom dates"}

@@ -6,7 +6,7 @@ import difflib
 
 from engine.identity.policy import Principal
 from engine.services import flows as flow_service
-from engine.services.process_connections import database
+from engine.services.connections import database
 
 
 def revisions(principal: Principal, namespace: str, flow_id: str) -> list[dict[str, str]]:

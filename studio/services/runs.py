@@ -11,7 +11,7 @@ from engine.config import load_settings
 from engine.identity import authz
 from engine.identity.policy import Action, Principal
 from engine.services import executions as execution_service
-from engine.services.process_connections import connections, database
+from engine.services.connections import connections, database
 from engine.services.views import TaskRunView
 from engine.workspace import uploads
 from studio.services.logs import log_row

@@ -1,7 +1,7 @@
 """Triggers for the studio: every trigger of every live flow with its next and last fire, the switch a
 person flips (``set_enabled``), and schedule backfills (``start_backfill``, ``backfill_action``).
 
-``engine.services.trigger_states`` reads the scheduler's state and asks it for the changes; these functions turn
+``engine.services.triggers`` reads the scheduler's state and asks it for the changes; these functions turn
 the page's text into its arguments and its views into the page's rows. Each takes the person asking
 (``principal``) first: the list holds only the namespaces they may read (in SQL), the switch needs the
 ``edit_trigger`` right and backfills the ``backfill`` right on the flow's namespace."""
@@ -14,12 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.core.schedule import next_fire
-from engine.flows.model import Flow
 from engine.flows.triggers import FlowTrigger, ScheduleTrigger, WebhookTrigger
 from engine.identity import authz
 from engine.identity.policy import Action, Principal, can
-from engine.services import trigger_states as service
-from engine.services.process_connections import database
+from engine.services import triggers as service
+from engine.services.connections import database
 
 WEBHOOK_PATH = "/api/v1/webhooks/{namespace}/{flow_id}/{key}"  # engine/api/routes/webhooks.py under /api/v1
 
@@ -82,12 +81,12 @@ class TriggerRow:
         return self.enabled_by_person and not self.disabled_in_yaml
 
 
-def describe(flow: Flow, trigger: ScheduleTrigger | WebhookTrigger | FlowTrigger) -> str:
-    """One line saying when the trigger starts the flow."""
+def describe(namespace: str, flow_id: str, trigger: ScheduleTrigger | WebhookTrigger | FlowTrigger) -> str:
+    """One line saying when the trigger starts the flow ``namespace/flow_id``."""
     if isinstance(trigger, ScheduleTrigger):
         return f"cron {trigger.cron} ({trigger.timezone})"
     if isinstance(trigger, WebhookTrigger):
-        path = WEBHOOK_PATH.format(namespace=flow.namespace, flow_id=flow.id, key=trigger.key)
+        path = WEBHOOK_PATH.format(namespace=namespace, flow_id=flow_id, key=trigger.key)
         return f"GET/POST/PUT {path}" + (" (waits for the end)" if trigger.wait else "")
     watched = ", ".join(
         f"{c.namespace}/{c.flow_id}" if c.flow_id else f"any flow of {c.namespace}" for c in trigger.conditions
@@ -126,29 +125,32 @@ def list_triggers(
     """Every trigger of every live flow the person may read (of ``namespace`` and the ones below it, if given)."""
     now = now or dt.datetime.now(dt.UTC)
     rows: list[TriggerRow] = []
-    for found in service.declared_triggers(database(), principal, namespace):
-        flow, declared = found.flow, found.trigger
+    for found in service.list_triggers(database(), principal, namespace or None):
+        # The newer of the fire the scheduler recorded and its own mark, with the execution that fire started.
+        last_at = max((t for t in (found.last_fired_at, found.last_fire_at) if t), default=None)
+        fired_last = found.last_fired_at is not None and last_at == found.last_fired_at
+        last_execution = found.last_fired_execution_id if fired_last else found.last_execution_id
         next_utc = next_local = ""
-        if isinstance(declared, ScheduleTrigger) and found.enabled_by_person and not found.disabled_in_yaml:
-            next_utc, next_local = next_fire_times(declared, now)
+        if isinstance(found.declared, ScheduleTrigger) and found.enabled:
+            next_utc, next_local = next_fire_times(found.declared, now)
         rows.append(
             TriggerRow(
-                namespace=flow.namespace,
-                flow_id=flow.id,
-                trigger_id=declared.id,
-                type=declared.type,
-                description=describe(flow, declared),
+                namespace=found.namespace,
+                flow_id=found.flow_id,
+                trigger_id=found.id,
+                type=found.type,
+                description=describe(found.namespace, found.flow_id, found.declared),
                 disabled_in_yaml=found.disabled_in_yaml,
                 enabled_by_person=found.enabled_by_person,
                 next_fire_utc=next_utc,
                 next_fire_local=next_local,
-                last_fire=_stamp(found.last_fire_at),
-                last_execution_id=found.last_execution_id or "",
+                last_fire=_stamp(last_at),
+                last_execution_id=last_execution or "",
                 backfill=_backfill(found.backfill),
-                inputs=[i.id for i in flow.inputs],
-                secret_inputs=[i.id for i in flow.inputs if i.kind == "SECRET"],
-                may_edit=can(principal, Action.EDIT_TRIGGER, flow.namespace),
-                may_backfill=can(principal, Action.BACKFILL, flow.namespace),
+                inputs=found.inputs,
+                secret_inputs=found.secret_inputs,
+                may_edit=can(principal, Action.EDIT_TRIGGER, found.namespace),
+                may_backfill=can(principal, Action.BACKFILL, found.namespace),
             )
         )
     return rows
@@ -160,7 +162,7 @@ def _require(principal: Principal, action: Action, namespace: str, flow_id: str)
 
 def set_enabled(principal: Principal, namespace: str, flow_id: str, trigger_id: str, enabled: bool) -> None:
     """The person's switch; a trigger disabled in its YAML stays off whatever the switch says."""
-    service.set_enabled(database(), principal, namespace, flow_id, trigger_id, enabled)
+    service.set_enabled(database(), principal, namespace, flow_id, trigger_id, enabled, actor=principal.name)
 
 
 def parse_moment(text: str, name: str) -> dt.datetime:
@@ -188,7 +190,10 @@ def start_backfill(
     Raises ``ValueError`` for a bad range or bad inputs, ``LookupError`` for an unknown flow or trigger."""
     _require(principal, Action.BACKFILL, namespace, flow_id)  # a refusal comes before any complaint about the dates
     first, last = parse_moment(start, "start"), parse_moment(end, "end")
-    return _backfill(service.start_backfill(database(), principal, namespace, flow_id, trigger_id, first, last, inputs))
+    started = service.start_backfill(
+        database(), principal, namespace, flow_id, trigger_id, first, last, inputs, actor=principal.name
+    )
+    return _backfill(started)
 
 
 def backfill_action(principal: Principal, namespace: str, flow_id: str, trigger_id: str, action: str) -> Backfill:

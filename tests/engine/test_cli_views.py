@@ -7,10 +7,9 @@ from click.testing import CliRunner
 
 from engine.api.routes.executions import execution_out
 from engine.cli import main
-from engine.cli.output import ExecutionView, print_execution, print_execution_row, run_document
+from engine.cli.output import print_execution, print_execution_row, run_document
 from engine.services import executions as execution_service
-from engine.store import executions as store
-from engine.store.database import session_scope
+from engine.services.views import ExecutionView
 from tests.support.ids import unique
 
 pytestmark = pytest.mark.slow
@@ -27,11 +26,9 @@ def _ended(cluster, namespace: str) -> str:
 
 def test_the_database_and_the_api_give_the_same_document_and_the_same_lines(cluster, capsys):
     execution_id = _ended(cluster, "cli")
-    with session_scope(cluster.db) as session:
-        row, runs = store.get_execution(session, execution_id), store.task_runs(session, execution_id)
-    local = ExecutionView.from_row(row, runs)
-    served = execution_out(execution_service.read(cluster.db, execution_id))  # what the API sends
-    remote = ExecutionView.from_api(served.model_dump(by_alias=True, mode="json"))
+    local = execution_service.read(cluster.db, execution_id)  # what the CLI reads from the local database
+    served = execution_out(local)  # what the API sends
+    remote = ExecutionView.model_validate(served.model_dump(by_alias=True, mode="json"))
     assert run_document(local) == run_document(remote)
     assert {r["taskId"]: r["outputs"] for r in run_document(local)["taskRuns"]} == {"a": {"value": 7}, "b": {}}
     for printer in (print_execution, print_execution_row):

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from engine.identity import authz
 from engine.identity.policy import Principal, Role
-from engine.services import audit_trail, history, process_connections, trigger_states
+from engine.services import audit_trail, connections, history, triggers
 from engine.services import flows as flow_service
 from engine.store.tables import Execution
 
@@ -72,31 +72,34 @@ def test_the_audit_trail_is_for_administrators_of_its_namespace(seeded):
 
 
 def test_triggers_are_listed_switched_and_backfilled_by_those_allowed(seeded):
-    listed = trigger_states.declared_triggers(seeded, VIEWER)
-    assert [(t.flow.namespace, t.trigger.id, t.enabled_by_person, t.backfill) for t in listed] == [
-        ("acme", "daily", True, None)
-    ]
+    listed = triggers.list_triggers(seeded, VIEWER)
+    assert [(t.namespace, t.id, t.enabled_by_person, t.backfill) for t in listed] == [("acme", "daily", True, None)]
     with pytest.raises(authz.Forbidden):
-        trigger_states.set_enabled(seeded, VIEWER, "acme", "etl", "daily", False)
-    trigger_states.set_enabled(seeded, ROOT, "acme", "etl", "daily", False)
-    (switched,) = trigger_states.declared_triggers(seeded, ROOT, "acme")
+        triggers.set_enabled(seeded, VIEWER, "acme", "etl", "daily", False, actor=VIEWER.name)
+    triggers.set_enabled(seeded, ROOT, "acme", "etl", "daily", False, actor=ROOT.name)
+    (switched,) = triggers.list_triggers(seeded, ROOT, "acme")
     assert not switched.enabled_by_person and not switched.disabled_in_yaml
+
+    def backfill(who, trigger_id, first, last, inputs=None):
+        return triggers.start_backfill(seeded, who, "acme", "etl", trigger_id, first, last, inputs, actor=who.name)
 
     first, last = dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.datetime(2026, 1, 3, 7, tzinfo=dt.UTC)
     with pytest.raises(authz.Forbidden):
-        trigger_states.start_backfill(seeded, VIEWER, "acme", "etl", "daily", first, last)
+        backfill(VIEWER, "daily", first, last)
     with pytest.raises(ValueError, match="ends before it starts"):
-        trigger_states.start_backfill(seeded, ROOT, "acme", "etl", "daily", last, first)
+        backfill(ROOT, "daily", last, first)
     with pytest.raises(ValueError, match="unknown input 'nope'"):
-        trigger_states.start_backfill(seeded, ROOT, "acme", "etl", "daily", first, last, {"nope": 1})
+        backfill(ROOT, "daily", first, last, {"nope": 1})
+    with pytest.raises(ValueError, match="no slot of this schedule falls between"):
+        backfill(ROOT, "daily", first + dt.timedelta(hours=7), first + dt.timedelta(hours=8))
     with pytest.raises(LookupError, match="no schedule trigger 'hourly'"):
-        trigger_states.start_backfill(seeded, ROOT, "acme", "etl", "hourly", first, last)
-    started = trigger_states.start_backfill(seeded, ROOT, "acme", "etl", "daily", first, last)
+        backfill(ROOT, "hourly", first, last)
+    started = backfill(ROOT, "daily", first, last)
     assert (started["total"], started["paused"]) == (3, False)
-    assert trigger_states.backfill_action(seeded, ROOT, "acme", "etl", "daily", "pause")["paused"] is True
-    with pytest.raises(ValueError, match="no backfill action 'stop'"):
-        trigger_states.backfill_action(seeded, ROOT, "acme", "etl", "daily", "stop")
-    (listed,) = trigger_states.declared_triggers(seeded, ROOT, "acme")
+    assert triggers.backfill_action(seeded, ROOT, "acme", "etl", "daily", "pause")["paused"] is True
+    with pytest.raises(LookupError, match="no backfill action 'stop'"):
+        triggers.backfill_action(seeded, ROOT, "acme", "etl", "daily", "stop")
+    (listed,) = triggers.list_triggers(seeded, ROOT, "acme")
     assert listed.backfill is not None and listed.backfill["paused"] is True
 
 
@@ -104,12 +107,12 @@ def test_the_process_opens_its_database_once_and_needs_redis_only_to_act(tmp_pat
     monkeypatch.setenv("LANNER_HOME", str(tmp_path))
     monkeypatch.setenv("LANNER_DATABASE_URL", f"sqlite:///{tmp_path / 'lanner.db'}")
     monkeypatch.delenv("LANNER_REDIS_URL", raising=False)
-    process_connections.database.cache_clear()
-    process_connections.connections.cache_clear()
+    connections.database.cache_clear()
+    connections.connections.cache_clear()
     try:
-        assert process_connections.database() is process_connections.database()
+        assert connections.database() is connections.database()
         with pytest.raises(RuntimeError, match="LANNER_REDIS_URL"):
-            process_connections.connections()
+            connections.connections()
     finally:
-        process_connections.database().dispose()
-        process_connections.database.cache_clear()
+        connections.database().dispose()
+        connections.database.cache_clear()

@@ -24,8 +24,7 @@ from engine.identity.policy import Action, Principal
 from engine.runtime.live import followers
 from engine.services import executions
 from engine.services.executions import ExecutionFilter
-from engine.services.views import ExecutionView
-from engine.store.tables import LogLine
+from engine.services.views import ExecutionView, LogLineView
 from engine.workspace import uploads
 
 router = APIRouter(tags=["executions"])
@@ -203,7 +202,8 @@ def resume(caller: Caller, execution_id: str, body: ResumeRequest | None = None)
     return execution_out(executions.resume(connections(), caller, execution_id, inputs, actor=actor(caller)))
 
 
-def _log_event(line: LogLine) -> str:
+def _log_event(line: LogLineView) -> str:
+    """One ``log`` event; ``line`` is any object with a log line's fields (the live follower hands stored rows)."""
     payload = {
         "taskId": line.task_id,
         "attempt": line.attempt,

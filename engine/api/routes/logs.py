@@ -7,14 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
-from sqlmodel import Session
 
 from engine.api.deps import Caller, connections
 from engine.api.routes.executions import allowed_execution
 from engine.api.schemas import ERRORS, LogLineOut
 from engine.core.levels import LogLevel
 from engine.identity.policy import Action
-from engine.store.logs import read_logs
+from engine.services import executions
 
 router = APIRouter(tags=["logs"])
 Level = LogLevel
@@ -31,22 +30,10 @@ def search_logs(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> list[LogLineOut]:
     """Lines after a position (a line id), at or above a level, oldest first."""
-    allowed_execution(caller, Action.READ, execution_id)
-    with Session(connections().db) as session:
-        lines = read_logs(session, execution_id, after=after, limit=limit, task_id=task_id, min_level=level)
-    return [
-        LogLineOut(
-            id=line.id,
-            execution_id=line.execution_id,
-            task_id=line.task_id,
-            task_run_id=line.task_run_id,
-            attempt=line.attempt,
-            level=line.level,
-            message=line.message,
-            timestamp=line.timestamp,
-        )
-        for line in lines
-    ]
+    lines = executions.logs(
+        connections().db, caller, execution_id, after=after, limit=limit, task_id=task_id, min_level=level
+    )
+    return [LogLineOut.model_validate(line, from_attributes=True) for line in lines]
 
 
 @router.get(
@@ -69,8 +56,7 @@ def log_text(execution_id: str, page: int = DOWNLOAD_PAGE) -> Iterator[str]:
     transaction): a line written during the download is included or not, never repeated or skipped."""
     after = 0
     while True:
-        with Session(connections().db) as session:
-            lines = read_logs(session, execution_id, after=after, limit=page)
+        lines = executions.read_log_lines(connections().db, execution_id, after=after, limit=page)
         if not lines:
             return
         after = lines[-1].id

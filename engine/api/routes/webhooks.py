@@ -2,42 +2,19 @@
 
 from __future__ import annotations
 
-import hmac
 import json
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from sqlmodel import Session
 
 from engine.api.deps import connections
 from engine.api.routes.executions import _read, _wait_for_end
 from engine.api.schemas import ERRORS, ExecutionOut
-from engine.flows.triggers import WebhookTrigger
-from engine.runtime.flow_triggers import trigger_enabled
-from engine.services import commands
-from engine.services.execution_start import flow_at
-from engine.store import flows as flow_store
+from engine.services import commands, triggers
 
 router = APIRouter(tags=["webhooks"])
 NOT_FOUND = "no webhook at this address"
-
-
-def _find_trigger(namespace: str, flow_id: str, key: str) -> WebhookTrigger | None:
-    """The enabled webhook trigger with this key; None for a missing flow, a wrong key or a disabled one alike."""
-    with Session(connections().db) as session:
-        try:
-            record = flow_store.get_flow(session, namespace, flow_id)
-        except flow_store.FlowNotFound:
-            return None
-        flow = flow_at(session, namespace, flow_id, record.revision, record.source)
-        if flow.disabled:
-            return None
-        for trigger in flow.triggers:
-            if isinstance(trigger, WebhookTrigger) and hmac.compare_digest(trigger.key.encode(), key.encode()):
-                enabled = not trigger.disabled and trigger_enabled(session, namespace, flow_id, trigger.id)
-                return trigger if enabled else None
-    return None
 
 
 @router.api_route(
@@ -50,7 +27,8 @@ def _find_trigger(namespace: str, flow_id: str, key: str) -> WebhookTrigger | No
 async def webhook(namespace: str, flow_id: str, key: str, request: Request) -> ExecutionOut | JSONResponse:
     """Start the flow; the call's body, headers and query are ``trigger.body``, ``trigger.headers`` and
     ``trigger.parameters``. A trigger with ``wait: true`` answers at the execution's end, with its outputs."""
-    trigger = await run_in_threadpool(_find_trigger, namespace, flow_id, key)  # parses the flow: off the loop
+    # Finding the trigger parses the flow: blocking work, off the event loop.
+    trigger = await run_in_threadpool(triggers.find_webhook, connections().db, namespace, flow_id, key)
     if trigger is None:
         return JSONResponse({"message": NOT_FOUND}, status_code=404)
     raw = await request.body()
