@@ -76,7 +76,7 @@ def _typed(call: Callable[..., Result], *args: Any, **kwargs: Any) -> Result:
     except (NotFound, InvalidInput):
         raise
     except LookupError as exc:
-        raise NotFound(str(exc).strip("'\"")) from None
+        raise NotFound(str(exc.args[0]) if exc.args else str(exc)) from None  # a KeyError's str() is quoted
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
 
