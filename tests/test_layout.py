@@ -109,13 +109,7 @@ SQL_ALLOWED = {
     # Moved onto the services and the store by the helpers working on them in parallel (issue 13); remove
     # each entry when its module is clean:
     "engine/services/commands.py": "kill/restart/resume (they go through the transition table in the services)",
-    "engine/api/routes/namespaces.py": "API adapter (onto the services)",
     "engine/api/routes/triggers.py": "API adapter (onto the services)",
-    "engine/api/routes/workspaces.py": "API adapter (onto the services)",
-    "studio/services/access.py": "studio services (onto engine services, no SQL)",
-    "studio/services/namespace_settings.py": "studio services (onto engine services, no SQL)",
-    "studio/services/people.py": "studio services (onto engine services, no SQL)",
-    "studio/services/sharing.py": "studio services (onto engine services, no SQL)",
 }
 
 
