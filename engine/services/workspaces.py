@@ -17,6 +17,7 @@ from engine.core import namespaces as hierarchy
 from engine.core.errors import InvalidInput
 from engine.flows.spec import NAMESPACE_PATTERN
 from engine.identity import authz
+from engine.identity.crypto import SecretKey
 from engine.identity.policy import Action, Principal
 from engine.services.workspace_views import (
     InheritedSecretView,
@@ -125,6 +126,14 @@ def delete_secret(db: Engine, principal: Principal, namespace: str, name: str, *
     authz.require(principal, Action.MANAGE_SECRETS, namespace)
     with session_scope(db) as session:
         return secrets.delete_secret(session, namespace, name, actor=actor or principal.name)
+
+
+def rotate_secret_key(db: Engine, principal: Principal, old: SecretKey, new: SecretKey, *, actor: str) -> int:
+    """Re-encrypt every stored secret (and sealed input) under ``new``, all or none: global administrators only.
+    Returns how many namespace secrets were re-encrypted; ``ValueError`` names keys that are neither."""
+    authz.require(principal, Action.MANAGE_SECRETS, None)
+    with session_scope(db) as session:
+        return secrets.rotate_key(session, old, new, actor=actor)
 
 
 # --- what a namespace's flows see ----------------------------------------------------------------------------
