@@ -69,7 +69,7 @@ def create_user(
 def set_disabled(db: Engine, principal: Principal, username: str, disabled: bool, *, actor: str | None = None) -> None:
     """Disable (or enable) an account; disabling also signs the person out of every browser at once."""
     _manage(principal)
-    if disabled and username == principal.name:
+    if disabled and username == principal.name and principal is not authz.LOCAL:
         raise users.UserError("you cannot disable your own account")  # it would lock out the last admin too
     with session_scope(db) as session:
         user = users.get_user(session, username)
@@ -114,9 +114,10 @@ def _me(session: Session, principal: Principal) -> User:
 
 def _owner(session: Session, principal: Principal, username: str | None) -> User:
     """The caller's own user, or ``username``'s for a user administrator."""
-    if username is None or username == principal.name:
+    if username is None:
         return _me(session, principal)
-    _manage(principal)
+    if username != principal.name:
+        _manage(principal)
     return users.get_user(session, username)
 
 
