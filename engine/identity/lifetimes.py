@@ -38,3 +38,11 @@ def status(row: Expiring, at: dt.datetime | None = None) -> str:
 def is_live(row: Expiring | None, at: dt.datetime | None = None) -> bool:
     """Whether the row found for a token still lets it in: it exists, is not revoked and has not expired."""
     return row is not None and status(row, at) == "active"
+
+
+def revoke(row: Expiring) -> bool:
+    """Mark ``row`` revoked now; False when it already was (revoking twice changes nothing, audits nothing)."""
+    if getattr(row, "revoked_at", None) is not None:
+        return False
+    row.revoked_at = utcnow()
+    return True

@@ -13,11 +13,11 @@ from enum import StrEnum
 from sqlmodel import Session
 
 from engine.core.errors import NotFound
-from engine.identity import audit
+from engine.identity import audit, lifetimes
 from engine.identity.lifetimes import is_live
 from engine.store import share_links as store
 from engine.store.hashed_tokens import digest
-from engine.store.tables import ShareLink, utcnow
+from engine.store.tables import ShareLink
 
 LINK_PREFIX = "lns_"
 
@@ -90,8 +90,7 @@ def revoke_share_link(session: Session, link_id: int, *, actor: str) -> ShareLin
     link = store.get_share_link(session, link_id)
     if link is None:
         raise ShareLinkNotFound(f"no share link {link_id}")
-    if link.revoked_at is None:
-        link.revoked_at = utcnow()
+    if lifetimes.revoke(link):
         store.save_share_link(session, link)
         audit.record(
             session, actor, audit.AuditAction.UNSHARED, link.namespace, link.kind, link.target_id, link_id=link.id

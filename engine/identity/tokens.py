@@ -11,7 +11,7 @@ import secrets
 from sqlmodel import Session
 
 from engine.core.errors import NotFound
-from engine.identity import audit
+from engine.identity import audit, lifetimes
 from engine.identity.lifetimes import is_live
 from engine.store import tokens as store
 from engine.store import users as user_store
@@ -61,8 +61,7 @@ def revoke_token(session: Session, token_id: int, *, actor: str) -> ApiToken:
     token = store.get_token(session, token_id)
     if token is None:
         raise TokenNotFound(f"no token {token_id}")
-    if token.revoked_at is None:
-        token.revoked_at = utcnow()
+    if lifetimes.revoke(token):
         store.save_token(session, token)
         owner = user_store.user_by_id(session, token.user_id)
         audit.record_about_user(session, actor, audit.AuditAction.TOKEN_REVOKED, owner.username, token_id=token.id)

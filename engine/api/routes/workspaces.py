@@ -70,7 +70,10 @@ class UserOut(BaseModel):
     disabled: bool
 
 
-def _done() -> Response:
+def _no_content(done: bool = True, missing: str = "") -> Response:
+    """204 once the change is made; 404 ``missing`` when there was nothing to delete."""
+    if not done:
+        raise ApiError(404, missing)
     return Response(status_code=204)
 
 
@@ -85,14 +88,13 @@ def list_members(caller: Caller, namespace: str) -> list[MemberOut]:
 @router.put("/namespaces/{namespace}/members/{username}", status_code=204, responses=ERRORS)
 def set_member(caller: Caller, namespace: str, username: str, body: RoleIn) -> Response:
     members.set_role(connections().db, caller, namespace, username, body.role, actor=actor(caller))
-    return _done()
+    return _no_content()
 
 
 @router.delete("/namespaces/{namespace}/members/{username}", status_code=204, responses=ERRORS)
 def remove_member(caller: Caller, namespace: str, username: str) -> Response:
-    if not members.remove(connections().db, caller, namespace, username, actor=actor(caller)):
-        raise ApiError(404, f"{username} has no role on {namespace}")
-    return _done()
+    done = members.remove(connections().db, caller, namespace, username, actor=actor(caller))
+    return _no_content(done, f"{username} has no role on {namespace}")
 
 
 @router.get("/namespaces/{namespace}/variables", response_model=list[VariableOut], responses=ERRORS)
@@ -105,14 +107,13 @@ def list_variables(caller: Caller, namespace: str) -> list[VariableOut]:
 @router.put("/namespaces/{namespace}/variables/{name}", status_code=204, responses=ERRORS)
 def set_variable(caller: Caller, namespace: str, name: str, body: ValueIn) -> Response:
     workspaces.set_variable(connections().db, caller, namespace, name, body.value, actor=actor(caller))
-    return _done()
+    return _no_content()
 
 
 @router.delete("/namespaces/{namespace}/variables/{name}", status_code=204, responses=ERRORS)
 def delete_variable(caller: Caller, namespace: str, name: str) -> Response:
-    if not workspaces.delete_variable(connections().db, caller, namespace, name, actor=actor(caller)):
-        raise ApiError(404, f"no variable {name} in {namespace}")
-    return _done()
+    done = workspaces.delete_variable(connections().db, caller, namespace, name, actor=actor(caller))
+    return _no_content(done, f"no variable {name} in {namespace}")
 
 
 @router.get("/namespaces/{namespace}/secrets", response_model=list[str], responses=ERRORS)
@@ -124,14 +125,13 @@ def list_secrets(caller: Caller, namespace: str) -> list[str]:
 @router.put("/namespaces/{namespace}/secrets/{name}", status_code=204, responses=ERRORS)
 def set_secret(caller: Caller, namespace: str, name: str, body: SecretIn) -> Response:
     workspaces.set_secret(connections().db, caller, namespace, name, body.value, actor=actor(caller))
-    return _done()
+    return _no_content()
 
 
 @router.delete("/namespaces/{namespace}/secrets/{name}", status_code=204, responses=ERRORS)
 def delete_secret(caller: Caller, namespace: str, name: str) -> Response:
-    if not workspaces.delete_secret(connections().db, caller, namespace, name, actor=actor(caller)):
-        raise ApiError(404, f"no secret {name} in {namespace}")
-    return _done()
+    done = workspaces.delete_secret(connections().db, caller, namespace, name, actor=actor(caller))
+    return _no_content(done, f"no secret {name} in {namespace}")
 
 
 @router.get("/tokens", response_model=list[TokenOut], responses=ERRORS)
@@ -150,7 +150,7 @@ def create_token(caller: Caller, body: TokenIn) -> TokenOut:
 @router.delete("/tokens/{token_id}", status_code=204, responses=ERRORS)
 def revoke_token(caller: Caller, token_id: int) -> Response:
     people.revoke_token(connections().db, caller, token_id, any_owner=True, actor=caller.name)
-    return _done()
+    return _no_content()
 
 
 @router.get("/users", response_model=list[UserOut], responses=ERRORS)
