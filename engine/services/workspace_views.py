@@ -80,14 +80,8 @@ class UserView(View):
 
     @classmethod
     def of(cls, user: User, memberships: dict[str, Role] | None = None) -> UserView:
-        return cls(
-            username=user.username,
-            display_name=user.display_name,
-            is_admin=user.is_admin,
-            disabled=user.disabled,
-            last_login_at=user.last_login_at,
-            memberships=[MembershipView(namespace=n, role=r) for n, r in sorted((memberships or {}).items())],
-        )
+        granted = [MembershipView(namespace=n, role=r) for n, r in sorted((memberships or {}).items())]
+        return cls.model_validate({**user.model_dump(exclude={"password_hash"}), "memberships": granted})
 
 
 class TokenView(View):
@@ -112,18 +106,8 @@ class TokenView(View):
 
     @classmethod
     def of(cls, token: ApiToken, owner: str, plain: str | None = None) -> TokenView:
-        return cls(
-            id=token.id,
-            owner=owner,
-            name=token.name,
-            prefix=token.prefix,
-            created_at=token.created_at,
-            last_used_at=token.last_used_at,
-            expires_at=token.expires_at,
-            revoked_at=token.revoked_at,
-            status=lifetimes.status(token),
-            token=plain,
-        )
+        kept = token.model_dump(exclude={"token_hash"})
+        return cls.model_validate({**kept, "owner": owner, "status": lifetimes.status(token), "token": plain})
 
 
 class ShareLinkView(View):
@@ -145,18 +129,9 @@ class ShareLinkView(View):
 
     @classmethod
     def of(cls, link: ShareLink, plain: str | None = None) -> ShareLinkView:
-        return cls(
-            id=link.id,
-            kind=link.kind,
-            namespace=link.namespace,
-            target_id=link.target_id,
-            revision=link.revision,
-            created_by=link.created_by,
-            created_at=link.created_at,
-            expires_at=link.expires_at,
-            revoked_at=link.revoked_at,
-            status=lifetimes.status(link),
-            path=f"/share/{plain}" if plain else None,
+        kept = link.model_dump(exclude={"token_hash"})
+        return cls.model_validate(
+            {**kept, "status": lifetimes.status(link), "path": f"/share/{plain}" if plain else None}
         )
 
 
