@@ -64,6 +64,13 @@ def _checked(check: Any, value: Any) -> None:
         raise InvalidInput(str(exc)) from None
 
 
+def _may_set(principal: Principal, action: Action, namespace: str, name: str, check_name: Any) -> None:
+    """Setting a variable or a secret: decided once, on a valid namespace and name."""
+    authz.require(principal, action, namespace)
+    check_namespace(namespace)
+    _checked(check_name, name)
+
+
 # --- variables ---------------------------------------------------------------------------------------------
 
 
@@ -83,10 +90,8 @@ def set_variable(
     db: Engine, principal: Principal, namespace: str, name: str, value: Any, *, actor: str | None = None
 ) -> None:
     """``InvalidInput`` for a value that is not a scalar, a bad name or namespace."""
-    authz.require(principal, Action.MANAGE_VARIABLES, namespace)
-    check_namespace(namespace)
+    _may_set(principal, Action.MANAGE_VARIABLES, namespace, name, variables.check_name)
     _checked(_scalar, value)
-    _checked(variables.check_name, name)
     with session_scope(db) as session:
         variables.set_variable(session, namespace, name, value, actor=actor or principal.name)
 
@@ -112,9 +117,7 @@ def set_secret(
     db: Engine, principal: Principal, namespace: str, name: str, value: str, *, actor: str | None = None
 ) -> None:
     """Stored encrypted; ``InvalidInput`` for a bad name or namespace, or an empty value."""
-    authz.require(principal, Action.MANAGE_SECRETS, namespace)
-    check_namespace(namespace)
-    _checked(secrets.check_name, name)
+    _may_set(principal, Action.MANAGE_SECRETS, namespace, name, secrets.check_name)
     if not value:
         raise InvalidInput("a secret needs a value")
     with session_scope(db) as session:
