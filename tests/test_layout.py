@@ -106,14 +106,6 @@ DATABASE_HANDLES = frozenset({"session", "own", "connection"})
 # SQL must add its queries to a store module instead.
 SQL_ALLOWED = {
     "engine/tasks/sql.py": "the `sql` task type runs its user's query against their database, not Lanner's",
-    # Moved onto the services and the store by the helpers working on them in parallel (issue 13); remove
-    # each entry when its module is clean:
-    "engine/api/routes/namespaces.py": "API adapter (onto the services)",
-    "engine/api/routes/workspaces.py": "API adapter (onto the services)",
-    "studio/services/access.py": "studio services (onto engine services, no SQL)",
-    "studio/services/namespace_settings.py": "studio services (onto engine services, no SQL)",
-    "studio/services/people.py": "studio services (onto engine services, no SQL)",
-    "studio/services/sharing.py": "studio services (onto engine services, no SQL)",
 }
 
 
@@ -330,17 +322,6 @@ def test_entry_points_never_touch_redis_nor_load_the_worker():
     assert offenders == []
 
 
-# Entry-point modules that still import the store (or a database library), each with why. The list only shrinks.
-STORE_IMPORT_ALLOWED: dict[str, str] = {
-    "engine/api/routes/namespaces.py": "workspace domain, moving onto the services",
-    "engine/api/routes/workspaces.py": "workspace domain, moving onto the services",
-    "engine/cli/users.py": "workspace domain, moving onto the services",
-    "studio/services/access.py": "workspace domain, moving onto the services",
-    "studio/services/members.py": "workspace domain, moving onto the services",
-    "studio/services/namespace_settings.py": "workspace domain, moving onto the services",
-    "studio/services/people.py": "workspace domain, moving onto the services",
-    "studio/services/sharing.py": "workspace domain, moving onto the services",
-}
 # The studio holds no session nor column of its own either (the API and the CLI may name a SQLAlchemy type in a
 # signature, e.g. the Engine a command opens through engine.services.connections).
 DATABASE_LIBRARIES = ("sqlalchemy", "sqlmodel")
@@ -357,8 +338,7 @@ def test_entry_points_never_import_the_store():
                 library = folder == "studio" and module.split(".")[0] in DATABASE_LIBRARIES
                 if library or f"{module}.".startswith("engine.store."):
                     found.setdefault(relative, []).append(module)
-    assert {relative: modules for relative, modules in found.items() if relative not in STORE_IMPORT_ALLOWED} == {}
-    assert sorted(set(STORE_IMPORT_ALLOWED) - set(found)) == [], "clean now: remove from STORE_IMPORT_ALLOWED"
+    assert found == {}
 
 
 def test_the_engine_is_read_in_one_hop():

@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 
 import click
 
 from engine.cli import target
 from engine.cli.arguments import namespace_name
 from engine.cli.output import fail, print_json
+from engine.identity.authz import LOCAL
 from engine.identity.crypto import SecretKeyMissing, generate_key, key_from_text, load_key
-from engine.workspace import secrets, variables
+from engine.services import workspaces
+from engine.workspace import variables
+
+# The command line works on the local database as the machine's administrator; ``--server`` goes through the API.
+MACHINE = LOCAL
+
+
+def _delete(what: str, delete: Callable[..., bool], namespace: str, name: str) -> None:
+    """``lanner secret delete`` and ``lanner variable delete``."""
+    if not delete(target.database(), MACHINE, namespace, name, actor=target.cli_actor()):
+        fail(f"no {what} {name} on {namespace}")
+    click.echo(f"{what} {name} deleted from {namespace}")
 
 
 @click.group()
@@ -36,8 +49,7 @@ def secret_set(namespace: str, name: str, value_stdin: bool) -> None:
     if not value:
         fail("empty value")
     try:
-        with target.session() as session:
-            secrets.set_secret(session, namespace_name(namespace), name, value, actor=target.author())
+        workspaces.set_secret(target.database(), MACHINE, namespace_name(namespace), name, value, actor=target.author())
     except ValueError as exc:
         fail(str(exc))
     click.echo(f"secret {name} set on {namespace}")
@@ -47,9 +59,7 @@ def secret_set(namespace: str, name: str, value_stdin: bool) -> None:
 @click.argument("namespace")
 def secret_list(namespace: str) -> None:
     """Names of the secrets set on a namespace (never their values)."""
-    with target.session() as session:
-        names = secrets.list_secret_names(session, namespace)
-    for name in names:
+    for name in workspaces.secret_names(target.database(), MACHINE, namespace):
         click.echo(name)
 
 
@@ -57,11 +67,7 @@ def secret_list(namespace: str) -> None:
 @click.argument("namespace")
 @click.argument("name")
 def secret_delete(namespace: str, name: str) -> None:
-    with target.session() as session:
-        deleted = secrets.delete_secret(session, namespace, name, actor=target.cli_actor())
-    if not deleted:
-        fail(f"no secret {name} on {namespace}")
-    click.echo(f"secret {name} deleted from {namespace}")
+    _delete("secret", workspaces.delete_secret, namespace, name)
 
 
 @secret.command("rotate")
@@ -84,8 +90,7 @@ def secret_rotate(old_key_stdin: bool) -> None:
     if old.key_id == new.key_id:
         fail("the old key is the key in LANNER_SECRET_KEY: set the new key there first")
     try:
-        with target.session() as session:
-            count = secrets.rotate_key(session, old, new, actor=target.cli_actor())
+        count = workspaces.rotate_secret_key(target.database(), MACHINE, old, new, actor=target.cli_actor())
     except ValueError as exc:
         fail(str(exc))
     click.echo(f"{count} secret(s) re-encrypted from key {old.key_id} to key {new.key_id}")
@@ -113,11 +118,11 @@ def variable_set(namespace: str, name: str, value: str) -> None:
     except ValueError:
         fail("VALUE must be a scalar (text, number, boolean or null)")
     try:
-        variables.check_name(name)
+        workspaces.set_variable(
+            target.database(), MACHINE, namespace_name(namespace), name, parsed, actor=target.author()
+        )
     except ValueError as exc:
         fail(str(exc))
-    with target.session() as session:
-        variables.set_variable(session, namespace_name(namespace), name, parsed, actor=target.author())
     click.echo(f"variable {name} set on {namespace}")
 
 
@@ -126,8 +131,7 @@ def variable_set(namespace: str, name: str, value: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def variable_list(namespace: str, as_json: bool) -> None:
     """Variables set on a namespace itself (not those it inherits)."""
-    with target.session() as session:
-        rows = {row.name: row.value for row in variables.list_variables(session, namespace)}
+    rows = {v.name: v.value for v in workspaces.variables_of(target.database(), MACHINE, namespace)}
     if as_json:
         print_json(rows)
         return
@@ -139,8 +143,4 @@ def variable_list(namespace: str, as_json: bool) -> None:
 @click.argument("namespace")
 @click.argument("name")
 def variable_delete(namespace: str, name: str) -> None:
-    with target.session() as session:
-        deleted = variables.delete_variable(session, namespace, name, actor=target.cli_actor())
-    if not deleted:
-        fail(f"no variable {name} on {namespace}")
-    click.echo(f"variable {name} deleted from {namespace}")
+    _delete("variable", workspaces.delete_variable, namespace, name)

@@ -3,23 +3,39 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import click
-from sqlmodel import Session
 
 from engine.cli import target
 from engine.cli.output import fail
 from engine.core.durations import parse_duration
-from engine.identity import tokens, users
+from engine.identity import lifetimes, tokens, users
+from engine.identity.authz import LOCAL
 from engine.identity.policy import Role
-from engine.store.tables import User, utcnow
+from engine.services import people
+
+# The command line works on the local database as the machine's administrator.
+MACHINE = LOCAL
 
 
-def _user_named(session: Session, username: str) -> User:
+@contextmanager
+def _refusals_as_one_line() -> Iterator[None]:
+    """A missing user or token, or a request the rules refuse: one ``error:`` line and exit 1."""
     try:
-        return users.get_user(session, username)
-    except users.UserNotFound as exc:
+        yield
+    except (users.UserNotFound, tokens.TokenNotFound) as exc:
         fail(str(exc).strip("'\""))
+    except users.UserError as exc:
+        fail(str(exc))
+
+
+def _people(action: Callable[..., Any], *args: Any, **options: Any) -> Any:
+    """Call a ``people`` service on the local database as the machine, audited as the command line."""
+    with _refusals_as_one_line():
+        return action(target.database(), MACHINE, *args, actor=target.cli_actor(), **options)
 
 
 @click.group()
@@ -38,27 +54,21 @@ def user_create(username: str, admin: bool, display_name: str | None, password_s
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
-        with target.session() as session:
-            users.create_user(
-                session, username, password, actor=target.cli_actor(), display_name=display_name, is_admin=admin
-            )
-    except users.UserError as exc:
-        fail(str(exc))
+    _people(people.create_user, username, password, display_name=display_name, is_admin=admin)
     click.echo(f"created {'administrator' if admin else 'user'} {username}")
 
 
 @user.command("list")
 def user_list() -> None:
     """Every user with their roles."""
-    with target.session() as session:
-        rows = [(u, users.memberships(session, u)) for u in users.list_users(session)]
-    if not rows:
+    with _refusals_as_one_line():
+        found = people.list_users(target.database(), MACHINE)
+    if not found:
         click.echo("no users")
-    for account, roles in rows:
+    for account in found:
         flags = ("admin " if account.is_admin else "") + ("disabled " if account.disabled else "")
         last = account.last_login_at.isoformat(timespec="seconds") if account.last_login_at else "never"
-        granted = ", ".join(f"{namespace}={role}" for namespace, role in sorted(roles.items())) or "-"
+        granted = ", ".join(f"{m.namespace}={m.role.value}" for m in account.memberships) or "-"
         click.echo(f"{account.username:<20} {flags:<15} last login {last:<25} {granted}")
 
 
@@ -68,11 +78,7 @@ def user_list() -> None:
 @click.argument("role", type=click.Choice([r.value for r in Role]))
 def user_grant(username: str, namespace: str, role: str) -> None:
     """Give USERNAME ROLE on NAMESPACE and the namespaces below it (replaces their role there)."""
-    try:
-        with target.session() as session:
-            users.grant(session, _user_named(session, username), namespace, role, actor=target.cli_actor())
-    except users.UserError as exc:
-        fail(str(exc))
+    _people(people.grant, username, namespace, role)
     click.echo(f"{username} is {role} on {namespace}")
 
 
@@ -81,9 +87,7 @@ def user_grant(username: str, namespace: str, role: str) -> None:
 @click.argument("namespace")
 def user_revoke(username: str, namespace: str) -> None:
     """Take away USERNAME's role on exactly NAMESPACE (roles on its parents still apply)."""
-    with target.session() as session:
-        revoked = users.revoke(session, _user_named(session, username), namespace, actor=target.cli_actor())
-    if not revoked:
+    if not _people(people.remove_membership, username, namespace):
         fail(f"{username} has no role on {namespace}")
     click.echo(f"{username} has no more role on {namespace}")
 
@@ -103,8 +107,7 @@ def user_enable(username: str) -> None:
 
 
 def _set_disabled(username: str, disabled: bool) -> None:
-    with target.session() as session:
-        users.set_disabled(session, _user_named(session, username), disabled, actor=target.cli_actor())
+    _people(people.set_disabled, username, disabled)
     click.echo(f"{'disabled' if disabled else 'enabled'} {username}")
 
 
@@ -120,32 +123,23 @@ def token() -> None:
 def token_create(username: str, name: str, expires: str | None) -> None:
     """Make a token for USERNAME and print it: it is shown this once only."""
     try:
-        expires_at = utcnow() + parse_duration(expires) if expires else None
+        expires_at = lifetimes.now() + parse_duration(expires) if expires else None
     except ValueError as exc:
         fail(str(exc))
-    with target.session() as session:
-        made, plain = tokens.create_token(
-            session, _user_named(session, username), name, actor=target.cli_actor(), expires_at=expires_at
-        )
+    made = _people(people.create_token, name, expires_at=expires_at, username=username)
     until = expires_at.isoformat(timespec="seconds") if expires_at else "revoked"
     click.echo(f"token {made.id} for {username} ({name}), valid until {until}; it will not be shown again:", err=True)
-    click.echo(plain)
+    click.echo(made.token)
 
 
 @token.command("list")
 @click.argument("username")
 def token_list(username: str) -> None:
     """USERNAME's tokens (their first characters only)."""
-    with target.session() as session:
-        rows = tokens.tokens_of(session, _user_named(session, username))
-    now = utcnow()
-    for row in rows:
-        if row.revoked_at:
-            status = "revoked"
-        elif row.expires_at and row.expires_at <= now:
-            status = "expired"
-        else:
-            status = "valid"
+    with _refusals_as_one_line():
+        found = people.tokens_of(target.database(), MACHINE, username)
+    for row in found:
+        status = "valid" if row.active else row.status
         used = row.last_used_at.isoformat(timespec="seconds") if row.last_used_at else "never used"
         click.echo(f"{row.id:>5}  {row.prefix}...  {row.name:<20} {status:<8} {used}")
 
@@ -154,9 +148,5 @@ def token_list(username: str) -> None:
 @click.argument("token_id", type=int)
 def token_revoke(token_id: int) -> None:
     """Revoke a token by its id (see ``lanner token list``)."""
-    try:
-        with target.session() as session:
-            tokens.revoke_token(session, token_id, actor=target.cli_actor())
-    except tokens.TokenNotFound as exc:
-        fail(str(exc).strip("'\""))
+    _people(people.revoke_token, token_id, any_owner=True)
     click.echo(f"revoked token {token_id}")

@@ -7,6 +7,18 @@ services, the API, the CLI and the studio import them by.
 
 from __future__ import annotations
 
-from engine.store.audit import RESERVED_ACTORS, SHARE, SYSTEM, WEBHOOK, AuditAction, events, record
+from typing import Any
 
-__all__ = ["RESERVED_ACTORS", "SHARE", "SYSTEM", "WEBHOOK", "AuditAction", "events", "record"]
+from sqlmodel import Session
+
+from engine.store.audit import RESERVED_ACTORS, SHARE, SYSTEM, WEBHOOK, AuditAction, events, record
+from engine.store.tables import AuditEvent
+
+__all__ = ["RESERVED_ACTORS", "SHARE", "SYSTEM", "WEBHOOK", "AuditAction", "events", "record", "record_about_user"]
+
+
+def record_about_user(
+    session: Session, actor: str, action: AuditAction, username: str, *, namespace: str | None = None, **details: Any
+) -> AuditEvent:
+    """An event about a person's account: created, signed in, disabled, a role or a token changed."""
+    return record(session, actor, action, namespace, "user", username, **details)

@@ -11,6 +11,7 @@ import secrets
 from sqlmodel import Session
 
 from engine.identity import audit
+from engine.identity.lifetimes import is_live
 from engine.store import login_sessions as store
 from engine.store import users as user_store
 from engine.store.hashed_tokens import digest
@@ -31,7 +32,7 @@ def open_session(session: Session, user: User, *, client: str | None = None) -> 
         client=(client or "")[:200] or None,
     )
     store.add_login_session(session, row)
-    audit.record(session, user.username, audit.AuditAction.LOGIN, None, "user", user.username, client=client)
+    audit.record_about_user(session, user.username, audit.AuditAction.LOGIN, user.username, client=client)
     return row, plain
 
 
@@ -40,7 +41,7 @@ def user_for_session(session: Session, plain: str, *, now: dt.datetime | None = 
     if not plain or not plain.startswith(SESSION_PREFIX):
         return None
     row = store.find_login_session(session, plain)
-    if row is None or row.expires_at <= (now or utcnow()):
+    if not is_live(row, now):
         return None
     user = user_store.user_by_id(session, row.user_id)
     return None if user is None or user.disabled else user

@@ -12,10 +12,12 @@ from enum import StrEnum
 
 from sqlmodel import Session
 
-from engine.identity import audit
+from engine.core.errors import NotFound
+from engine.identity import audit, lifetimes
+from engine.identity.lifetimes import is_live
 from engine.store import share_links as store
 from engine.store.hashed_tokens import digest
-from engine.store.tables import ShareLink, utcnow
+from engine.store.tables import ShareLink
 
 LINK_PREFIX = "lns_"
 
@@ -25,7 +27,7 @@ class ShareKind(StrEnum):
     EXECUTION = "execution"
 
 
-class ShareLinkNotFound(LookupError):
+class ShareLinkNotFound(NotFound):
     pass
 
 
@@ -76,10 +78,7 @@ def resolve_share_link(session: Session, plain: str, *, now: dt.datetime | None 
     if not plain.startswith(LINK_PREFIX):
         return None
     link = store.find_share_link(session, plain)
-    now = now or utcnow()
-    if link is None or link.revoked_at is not None or (link.expires_at is not None and link.expires_at <= now):
-        return None
-    return link
+    return link if is_live(link, now) else None
 
 
 def share_links(session: Session, kind: ShareKind, namespace: str, target_id: str) -> list[ShareLink]:
@@ -91,8 +90,7 @@ def revoke_share_link(session: Session, link_id: int, *, actor: str) -> ShareLin
     link = store.get_share_link(session, link_id)
     if link is None:
         raise ShareLinkNotFound(f"no share link {link_id}")
-    if link.revoked_at is None:
-        link.revoked_at = utcnow()
+    if lifetimes.revoke(link):
         store.save_share_link(session, link)
         audit.record(
             session, actor, audit.AuditAction.UNSHARED, link.namespace, link.kind, link.target_id, link_id=link.id

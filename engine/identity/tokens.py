@@ -10,7 +10,9 @@ import secrets
 
 from sqlmodel import Session
 
-from engine.identity import audit
+from engine.core.errors import NotFound
+from engine.identity import audit, lifetimes
+from engine.identity.lifetimes import is_live
 from engine.store import tokens as store
 from engine.store import users as user_store
 from engine.store.hashed_tokens import digest
@@ -22,7 +24,7 @@ SHOWN_PREFIX_LENGTH = 8
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
 
-class TokenNotFound(LookupError):
+class TokenNotFound(NotFound):
     pass
 
 
@@ -44,16 +46,9 @@ def create_token(
         expires_at=expires_at,
     )
     store.add_token(session, token)
-    audit.record(
-        session,
-        actor,
-        audit.AuditAction.TOKEN_CREATED,
-        None,
-        "user",
-        user.username,
-        token_id=token.id,
-        name=name,
-        expires_at=expires_at.isoformat() if expires_at else None,
+    expires = expires_at.isoformat() if expires_at else None
+    audit.record_about_user(
+        session, actor, audit.AuditAction.TOKEN_CREATED, user.username, token_id=token.id, name=name, expires_at=expires
     )
     return token, plain
 
@@ -66,11 +61,10 @@ def revoke_token(session: Session, token_id: int, *, actor: str) -> ApiToken:
     token = store.get_token(session, token_id)
     if token is None:
         raise TokenNotFound(f"no token {token_id}")
-    if token.revoked_at is None:
-        token.revoked_at = utcnow()
+    if lifetimes.revoke(token):
         store.save_token(session, token)
         owner = user_store.user_by_id(session, token.user_id)
-        audit.record(session, actor, audit.AuditAction.TOKEN_REVOKED, None, "user", owner.username, token_id=token.id)
+        audit.record_about_user(session, actor, audit.AuditAction.TOKEN_REVOKED, owner.username, token_id=token.id)
     return token
 
 
@@ -79,9 +73,9 @@ def user_for_token(session: Session, plain: str, *, now: dt.datetime | None = No
     if not plain.startswith(TOKEN_PREFIX):
         return None
     token = store.find_token(session, plain)
-    now = now or utcnow()
-    if token is None or token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
+    if token is None or not is_live(token, now):
         return None
+    now = now or utcnow()
     user = user_store.user_by_id(session, token.user_id)
     if user is None or user.disabled:
         return None

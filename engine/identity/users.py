@@ -12,6 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session
 
+from engine.core.errors import InvalidInput, NotFound
 from engine.flows.spec import NAMESPACE_PATTERN
 from engine.identity import audit
 from engine.identity.policy import Principal, Role
@@ -23,11 +24,11 @@ USERNAME_PATTERN = r"^[a-z0-9][a-z0-9_.@-]{0,63}$"
 _hasher = PasswordHasher()
 
 
-class UserError(ValueError):
+class UserError(InvalidInput):
     """A request about users that cannot be done as asked; the message is meant for a person."""
 
 
-class UserNotFound(LookupError):
+class UserNotFound(NotFound):
     pass
 
 
@@ -82,7 +83,7 @@ def create_user(
         raise UserError(f"user {username} already exists")
     user = User(username=username, display_name=display_name, password_hash=_hasher.hash(password), is_admin=is_admin)
     store.add_user(session, user)  # the unique index still refuses a twin created at the same moment
-    audit.record(session, actor, audit.AuditAction.CREATED, None, "user", username, is_admin=is_admin)
+    audit.record_about_user(session, actor, audit.AuditAction.CREATED, username, is_admin=is_admin)
     return user
 
 
@@ -110,7 +111,7 @@ def set_password(session: Session, user: User, password: str, *, actor: str) -> 
     _check_password(password)
     user.password_hash = _hasher.hash(password)
     store.save_user(session, user)
-    audit.record(session, actor, audit.AuditAction.PASSWORD_CHANGED, None, "user", user.username)
+    audit.record_about_user(session, actor, audit.AuditAction.PASSWORD_CHANGED, user.username)
 
 
 def set_disabled(session: Session, user: User, disabled: bool, *, actor: str) -> None:
@@ -118,7 +119,7 @@ def set_disabled(session: Session, user: User, disabled: bool, *, actor: str) ->
     user.disabled = disabled
     store.save_user(session, user)
     action = audit.AuditAction.DISABLED if disabled else audit.AuditAction.ENABLED
-    audit.record(session, actor, action, None, "user", user.username)
+    audit.record_about_user(session, actor, action, user.username)
 
 
 def memberships(session: Session, user: User) -> dict[str, Role]:
@@ -140,16 +141,7 @@ def grant(session: Session, user: User, namespace: str, role: Role | str, *, act
     _check_namespace(namespace)
     role = _role(role)
     before = store.set_membership(session, user.id, namespace, role.value)
-    audit.record(
-        session,
-        actor,
-        audit.AuditAction.MEMBERSHIP_CHANGED,
-        namespace,
-        "user",
-        user.username,
-        role=role.value,
-        before=before,
-    )
+    _membership_changed(session, actor, user, namespace, role.value, before)
 
 
 def revoke(session: Session, user: User, namespace: str, *, actor: str) -> bool:
@@ -157,14 +149,12 @@ def revoke(session: Session, user: User, namespace: str, *, actor: str) -> bool:
     before = store.delete_membership(session, user.id, namespace)
     if before is None:
         return False
-    audit.record(
-        session,
-        actor,
-        audit.AuditAction.MEMBERSHIP_CHANGED,
-        namespace,
-        "user",
-        user.username,
-        role=None,
-        before=before,
-    )
+    _membership_changed(session, actor, user, namespace, None, before)
     return True
+
+
+def _membership_changed(
+    session: Session, actor: str, user: User, namespace: str, role: str | None, before: str | None
+) -> None:
+    changed = audit.AuditAction.MEMBERSHIP_CHANGED
+    audit.record_about_user(session, actor, changed, user.username, namespace=namespace, role=role, before=before)

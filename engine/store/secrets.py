@@ -7,27 +7,18 @@ from collections.abc import Iterable
 
 from sqlmodel import Session, col, select
 
-from engine.store.tables import Execution, NamespaceSecret, TaskRun, TriggerState, utcnow
+from engine.store.named_values import put_named, remove_named
+from engine.store.tables import Execution, NamespaceSecret, TaskRun, TriggerState
 
 
 def put_secret(session: Session, namespace: str, name: str, ciphertext: str, key_id: str, actor: str | None) -> None:
     """Set the secret's ciphertext, creating it or replacing the one there."""
-    row = session.get(NamespaceSecret, (namespace, name))
-    if row is None:
-        row = NamespaceSecret(namespace=namespace, name=name, ciphertext="", key_id="")
-    row.ciphertext, row.key_id = ciphertext, key_id
-    row.updated_at, row.updated_by = utcnow(), actor
-    session.add(row)
+    put_named(session, NamespaceSecret, namespace, name, actor, ciphertext=ciphertext, key_id=key_id)
 
 
 def remove_secret(session: Session, namespace: str, name: str) -> bool:
     """Whether there was such a secret; a second call in the same session then finds nothing."""
-    row = session.get(NamespaceSecret, (namespace, name))
-    if row is None:
-        return False
-    session.delete(row)
-    session.flush()
-    return True
+    return remove_named(session, NamespaceSecret, namespace, name)
 
 
 def secret_names(session: Session, namespace: str) -> list[str]:

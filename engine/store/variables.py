@@ -7,26 +7,18 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from engine.store.tables import NamespaceVariable, utcnow
+from engine.store.named_values import put_named, remove_named
+from engine.store.tables import NamespaceVariable
 
 
 def put_variable(session: Session, namespace: str, name: str, value: Any, actor: str | None) -> None:
     """Set the variable, creating it or replacing its value."""
-    row = session.get(NamespaceVariable, (namespace, name))
-    if row is None:
-        row = NamespaceVariable(namespace=namespace, name=name)
-    row.value, row.updated_at, row.updated_by = value, utcnow(), actor
-    session.add(row)
+    put_named(session, NamespaceVariable, namespace, name, actor, value=value)
 
 
 def remove_variable(session: Session, namespace: str, name: str) -> bool:
     """Whether there was such a variable; a second call in the same session then finds nothing."""
-    row = session.get(NamespaceVariable, (namespace, name))
-    if row is None:
-        return False
-    session.delete(row)
-    session.flush()
-    return True
+    return remove_named(session, NamespaceVariable, namespace, name)
 
 
 def variables_of(session: Session, namespace: str) -> list[NamespaceVariable]:

@@ -2,20 +2,16 @@
 
 Every studio page and event decides access through ``engine.identity.authz``, like the API: pages call
 ``principal_from_cookies`` (via ``studio.session.SessionState.principal``) and pass the principal to the
-service functions, which check it with ``authz.require`` or filter their SQL with ``authz.readable``.
+service functions, whose ``engine/services`` check it once.
 """
 
 from __future__ import annotations
 
 from http.cookies import CookieError, SimpleCookie
 
-from sqlmodel import select
-
-from engine.identity import authz
 from engine.identity.policy import Principal
 from engine.identity.sessions import COOKIE_NAME
-from engine.store.database import session_scope
-from engine.store.tables import Namespace
+from engine.services import callers, workspaces
 from studio.services import database
 
 
@@ -31,17 +27,13 @@ def session_token(cookie_header: str) -> str | None:
 
 def principal_from_cookies(cookie_header: str) -> Principal:
     """The signed-in person (or the local administrator before any user exists); raises ``Unauthenticated``."""
-    with session_scope(database()) as session:
-        return authz.principal_from(session, cookie=session_token(cookie_header))
+    return callers.principal(database(), cookie=session_token(cookie_header))
 
 
 def sign_in_required() -> bool:
-    with session_scope(database()) as session:
-        return authz.sign_in_required(session)
+    return callers.sign_in_required(database())
 
 
 def reachable_namespaces(principal: Principal) -> list[str]:
     """Every namespace the person may read, sorted: exactly what the sidebar offers them."""
-    with session_scope(database()) as session:
-        statement = select(Namespace.name).where(authz.readable(principal, Namespace.name)).order_by(Namespace.name)
-        return list(session.exec(statement))
+    return workspaces.namespace_names(database(), principal)
