@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Callable
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
@@ -239,20 +239,8 @@ Input = Annotated[
     Field(discriminator="type"),
 ]
 
-INPUT_TYPES = (
-    "STRING",
-    "INT",
-    "FLOAT",
-    "BOOLEAN",
-    "DATE",
-    "DATETIME",
-    "DURATION",
-    "SELECT",
-    "MULTISELECT",
-    "JSON",
-    "SECRET",
-    "FILE",
-)
+# Read off the union so that a new input class is listed without a second edit.
+INPUT_TYPES: tuple[str, ...] = tuple(declaration.kind for declaration in get_args(get_args(Input)[0]))
 
 
 NOT_UPLOADED = "a FILE input must be uploaded (multipart/form-data); a server path is not accepted"

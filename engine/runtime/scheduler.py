@@ -216,9 +216,9 @@ def start_backfill(
     *,
     actor: str = audit.SYSTEM,
 ) -> dict[str, Any]:
-    """Ask the scheduler to run every slot of a schedule in [start, end] (slots that already ran are skipped)."""
-    if end < start:
-        raise ValueError("the backfill ends before it starts")
+    """Ask the scheduler to run every slot of a schedule in [start, end] (slots that already ran are skipped).
+
+    The range and the inputs are checked by engine.services.triggers.start_backfill, its one caller."""
     with session_scope(db) as session:
         record = get_flow(session, namespace, flow_id)
         flow = flow_at(session, namespace, flow_id, record.revision, record.source)
