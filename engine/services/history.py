@@ -88,12 +88,12 @@ def _tasks(session: Session, principal: Principal, period: Period, scope: Scope)
 
 def _slowest(session: Session, principal: Principal, period: Period, scope: Scope) -> Rows:
     where = authz.readable(principal, TaskRun.namespace)
-    return stats.slowest_tasks(session, period.since, period.until, limit=TABLE_ROWS, where=where, **scope)
+    return stats.top_tasks(session, period.since, period.until, by="slowest", limit=TABLE_ROWS, where=where, **scope)
 
 
 def _failing(session: Session, principal: Principal, period: Period, scope: Scope) -> Rows:
     where = authz.readable(principal, TaskRun.namespace)
-    return stats.most_failing_tasks(session, period.since, period.until, limit=TABLE_ROWS, where=where, **scope)
+    return stats.top_tasks(session, period.since, period.until, by="failing", limit=TABLE_ROWS, where=where, **scope)
 
 
 def _logs(session: Session, principal: Principal, period: Period, scope: Scope) -> Rows:

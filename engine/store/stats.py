@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Date, Integer, and_, case, cast, func, literal
 from sqlalchemy.sql.elements import ColumnElement
@@ -315,37 +315,29 @@ def task_durations(
     return rows
 
 
-def slowest_tasks(
+TaskRanking = Literal["slowest", "failing"]
+
+
+def top_tasks(
     session: Session,
     since: dt.datetime,
     until: dt.datetime,
     *,
+    by: TaskRanking,
     limit: int = 10,
     namespace: str | None = None,
     flow_id: str | None = None,
     where: ColumnElement[bool] | None = None,
 ) -> list[dict[str, Any]]:
-    """Tasks (namespace, flow, task id) with the highest average duration, slowest first."""
+    """Tasks (namespace, flow, task id) ranked ``by`` "slowest", the highest average duration first, or by
+    "failing", the most FAILED runs first (those with none are left out)."""
     conditions = _where(TaskRun, col(TaskRun.created_at), since, until, namespace, flow_id, where)
-    statement = _task_stats(conditions).having(func.count(col(TaskRun.duration_ms)) > 0)
-    statement = statement.order_by(func.avg(col(TaskRun.duration_ms)).desc(), TaskRun.task_id).limit(limit)
-    return [_task_row(row) for row in session.execute(statement)]
-
-
-def most_failing_tasks(
-    session: Session,
-    since: dt.datetime,
-    until: dt.datetime,
-    *,
-    limit: int = 10,
-    namespace: str | None = None,
-    flow_id: str | None = None,
-    where: ColumnElement[bool] | None = None,
-) -> list[dict[str, Any]]:
-    """Tasks with the most FAILED runs (those with none are left out), most failures first."""
-    conditions = _where(TaskRun, col(TaskRun.created_at), since, until, namespace, flow_id, where)
-    failures = func.count(case((col(TaskRun.state) == State.FAILED.value, 1)))
-    statement = _task_stats(conditions).having(failures > 0).order_by(failures.desc(), TaskRun.task_id).limit(limit)
+    if by == "slowest":
+        ranking = func.avg(col(TaskRun.duration_ms))
+        kept = func.count(col(TaskRun.duration_ms))
+    else:
+        ranking = kept = func.count(case((col(TaskRun.state) == State.FAILED.value, 1)))
+    statement = _task_stats(conditions).having(kept > 0).order_by(ranking.desc(), TaskRun.task_id).limit(limit)
     return [_task_row(row) for row in session.execute(statement)]
 
 

@@ -220,9 +220,9 @@ def test_task_durations(history):
 
 def test_slowest_and_most_failing_tasks(history):
     with session_scope(history) as session:
-        slowest = stats.slowest_tasks(session, SINCE, NOW, limit=2)
-        failing = stats.most_failing_tasks(session, SINCE, NOW)
-        failing_etl = stats.most_failing_tasks(session, SINCE, NOW, flow_id="etl")
+        slowest = stats.top_tasks(session, SINCE, NOW, by="slowest", limit=2)
+        failing = stats.top_tasks(session, SINCE, NOW, by="failing")
+        failing_etl = stats.top_tasks(session, SINCE, NOW, by="failing", flow_id="etl")
     assert [(t["flow_id"], t["task_id"], t["avg_s"]) for t in slowest] == [("other", "x", 100.0), ("etl", "load", 4.0)]
     assert [(t["task_id"], t["failures"]) for t in failing] == [("load", 1), ("x", 1)]
     assert [t["task_id"] for t in failing_etl] == ["load"]
@@ -280,8 +280,8 @@ def test_where_counts_only_the_namespaces_a_person_may_read(history):
         per_day = stats.executions_per_day(session, SINCE, NOW, where=runs)
         points = stats.duration_points(session, SINCE, NOW, where=runs)
         task_durations = stats.task_durations(session, SINCE, NOW, flow_id="etl", where=tasks)
-        slowest = stats.slowest_tasks(session, SINCE, NOW, where=tasks)
-        failing = stats.most_failing_tasks(session, SINCE, NOW, where=tasks)
+        slowest = stats.top_tasks(session, SINCE, NOW, by="slowest", where=tasks)
+        failing = stats.top_tasks(session, SINCE, NOW, by="failing", where=tasks)
         logs = stats.log_lines_per_day(session, SINCE, NOW, where=authz.readable(viewer, LogLine.namespace))
         nothing = stats.kpis(session, SINCE, NOW, NOW, where=authz.readable(Principal("nobody"), Execution.namespace))
     assert (everything.runs_today, everything.running_now, everything.next_fire_at) == (
