@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     AnyTask = Task
 
 _CHILD_TASKS = Annotated[list["AnyTask"], Field(min_length=1)]
+# The task lists of a group that has one list of its own: its tasks, then its errors and finally branches.
+_GROUP_FIELDS = (ListField("tasks"), ERRORS_FIELD, FINALLY_FIELD)
 
 
 @registry.register
@@ -33,11 +35,7 @@ class Sequential(FlowableTask):
     title: ClassVar[str] = "Sequential group"
     summary: ClassVar[str] = "Run a group of tasks one after the other."
     icon: ClassVar[str] = "list-ordered"
-    list_fields: ClassVar[tuple[ListField, ...]] = (
-        ListField("tasks"),
-        ERRORS_FIELD,
-        FINALLY_FIELD,
-    )
+    list_fields: ClassVar[tuple[ListField, ...]] = _GROUP_FIELDS
 
 
 @registry.register
@@ -113,11 +111,7 @@ class ForEach(FlowableTask):
     title: ClassVar[str] = "For each"
     summary: ClassVar[str] = "Run a group of tasks once per value (taskrun.value, taskrun.iteration)."
     icon: ClassVar[str] = "repeat"
-    list_fields: ClassVar[tuple[ListField, ...]] = (
-        ListField("tasks"),
-        ERRORS_FIELD,
-        FINALLY_FIELD,
-    )
+    list_fields: ClassVar[tuple[ListField, ...]] = _GROUP_FIELDS
 
 
 @registry.register
