@@ -109,6 +109,14 @@ class FloatInput(_Bounded):
     _python: ClassVar[type] = float
 
 
+def _iso_text(parse: Callable[[str], dt.date], value: Any, what: str) -> str:
+    """``value`` parsed by ``parse`` and written back in ISO form; ``ValueError`` saying it is not ``what``."""
+    try:
+        return parse(str(value)).isoformat()
+    except ValueError:
+        raise ValueError(f"'{value}' is not {what}") from None
+
+
 class BooleanInput(InputBase):
     type: Literal["BOOLEAN"]
     kind: ClassVar[str] = "BOOLEAN"
@@ -126,10 +134,7 @@ class DateInput(InputBase):
     kind: ClassVar[str] = "DATE"
 
     def coerce(self, value: Any) -> str:
-        try:
-            return dt.date.fromisoformat(str(value)).isoformat()
-        except ValueError:
-            raise ValueError(f"'{value}' is not a date (YYYY-MM-DD)") from None
+        return _iso_text(dt.date.fromisoformat, value, "a date (YYYY-MM-DD)")
 
 
 class DateTimeInput(InputBase):
@@ -137,10 +142,7 @@ class DateTimeInput(InputBase):
     kind: ClassVar[str] = "DATETIME"
 
     def coerce(self, value: Any) -> str:
-        try:
-            return dt.datetime.fromisoformat(str(value)).isoformat()
-        except ValueError:
-            raise ValueError(f"'{value}' is not a date-time (ISO-8601, e.g. 2026-01-01T06:00:00Z)") from None
+        return _iso_text(dt.datetime.fromisoformat, value, "a date-time (ISO-8601, e.g. 2026-01-01T06:00:00Z)")
 
 
 class DurationInput(InputBase):
