@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -172,12 +173,17 @@ def render(value: Any, context: dict[str, Any]) -> Any:
 
 
 def _render(value: Any, context: dict[str, Any]) -> Any:
+    return map_texts(value, lambda text: render_text(text, context))
+
+
+def map_texts(value: Any, change: Callable[[str], Any]) -> Any:
+    """``value`` with ``change`` applied to every text inside it (lists and mappings included), the rest kept."""
     if isinstance(value, str):
-        return render_text(value, context)
+        return change(value)
     if isinstance(value, list):
-        return [_render(item, context) for item in value]
+        return [map_texts(item, change) for item in value]
     if isinstance(value, dict):
-        return {key: _render(item, context) for key, item in value.items()}
+        return {key: map_texts(item, change) for key, item in value.items()}
     return value
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.core.expressions import map_texts
 from engine.core.levels import LEVELS
 
 # A task's lines are written as they come, a batch at a time: the worker holds at most about one batch, and a
@@ -59,13 +60,7 @@ def mask_value(value: Any, secrets: Iterable[str]) -> Any:
     """``mask_text`` applied to every text inside a value (lists and mappings included)."""
     if not secrets:
         return value
-    if isinstance(value, str):
-        return mask_text(value, secrets)
-    if isinstance(value, list):
-        return [mask_value(item, secrets) for item in value]
-    if isinstance(value, dict):
-        return {key: mask_value(item, secrets) for key, item in value.items()}
-    return value
+    return map_texts(value, lambda text: mask_text(text, secrets))
 
 
 def truncate_line(message: str) -> str:
