@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from studio.components.layout import page, sidebar
+from studio.components.layout import danger_button, data_table, page, sidebar
 from studio.pages.account.state import AccountState
 from studio.services.people import MembershipRow, TokenRow
 from studio.session import ALL_NAMESPACES, SessionState
@@ -23,14 +23,7 @@ def _token_row(token: TokenRow) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 token.active,
-                rx.button(
-                    "Revoke",
-                    size="1",
-                    variant="soft",
-                    color_scheme="red",
-                    on_click=AccountState.revoke_token(token.id),
-                    class_name="revoke-token",
-                ),
+                danger_button("Revoke", AccountState.revoke_token(token.id), class_name="revoke-token"),
             )
         ),
         class_name="token-row",
@@ -82,11 +75,7 @@ def account_page() -> rx.Component:
             on_submit=AccountState.create_token,
             reset_on_submit=True,
         ),
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
-            rx.table.body(rx.foreach(AccountState.tokens, _token_row)),
-            width="100%",
-        ),
+        data_table(headers, AccountState.tokens, _token_row),
         rx.heading("Password", size="4", margin_top="1em"),
         rx.form(
             rx.hstack(

@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from studio.components.layout import page, sidebar
+from studio.components.layout import data_table, page, sidebar
 from studio.pages.triggers.state import TriggersState
 
 
@@ -181,27 +181,10 @@ def triggers_page() -> rx.Component:
         rx.cond(TriggersState.error != "", rx.callout(TriggersState.error, color_scheme="red", id="triggers-error")),
         rx.cond(
             TriggersState.rows.length() > 0,
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        *[
-                            rx.table.column_header_cell(h)
-                            for h in (
-                                "Namespace",
-                                "Flow",
-                                "Trigger",
-                                "Type",
-                                "When",
-                                "Enabled",
-                                "Next fire",
-                                "Last fire",
-                                "Backfill",
-                            )
-                        ]
-                    )
-                ),
-                rx.table.body(rx.foreach(TriggersState.rows, _row_view)),
-                width="100%",
+            data_table(
+                ("Namespace", "Flow", "Trigger", "Type", "When", "Enabled", "Next fire", "Last fire", "Backfill"),
+                TriggersState.rows,
+                _row_view,
             ),
             rx.callout("No triggers here. Add one to a flow under triggers: (schedule, webhook or flow).", icon="info"),
         ),

@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from studio.components.layout import page, sidebar
+from studio.components.layout import danger_button, page, sidebar
 from studio.pages.users.state import UsersState
 from studio.services import people
 from studio.services.people import MembershipRow, UserRow
@@ -60,14 +60,7 @@ def _user_card(user: UserRow) -> rx.Component:
                         on_click=UsersState.set_disabled(user.username, False),
                         class_name="enable-user",
                     ),
-                    rx.button(
-                        "Disable",
-                        size="1",
-                        color_scheme="red",
-                        variant="soft",
-                        on_click=UsersState.set_disabled(user.username, True),
-                        class_name="disable-user",
-                    ),
+                    danger_button("Disable", UsersState.set_disabled(user.username, True), class_name="disable-user"),
                 ),
                 width="100%",
                 align="center",
