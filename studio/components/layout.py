@@ -116,3 +116,13 @@ def data_table(headers: Sequence[str], rows: rx.Var, render: Callable[[rx.Var], 
 def danger_button(label: str, on_click, **props) -> rx.Component:
     """The small red button of a row that takes away what the row shows (revoke, remove, delete, disable)."""
     return rx.button(label, size="1", variant="soft", color_scheme="red", on_click=on_click, **props)
+
+
+def callout_if(message: rx.Var[str], id: str, **props) -> rx.Component:
+    """A callout showing ``message`` while it is not empty (an error, a notice)."""
+    return rx.cond(message != "", rx.callout(message, id=id, **props))
+
+
+def error_and_notice(error: rx.Var[str], notice: rx.Var[str], name: str) -> tuple[rx.Component, rx.Component]:
+    """A page's red error and plain notice callouts, ``<name>-error`` and ``<name>-notice``, each while set."""
+    return callout_if(error, name + "-error", color_scheme="red"), callout_if(notice, name + "-notice")

@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from studio.components.layout import danger_button, data_table, page, sidebar
+from studio.components.layout import danger_button, data_table, error_and_notice, page, sidebar
 from studio.pages.account.state import AccountState
 from studio.services.people import MembershipRow, TokenRow
 from studio.session import ALL_NAMESPACES, SessionState
@@ -56,8 +56,7 @@ def account_page() -> rx.Component:
     return page(
         sidebar(SessionState.reachable, ALL_NAMESPACES, SessionState.open_namespace),
         rx.heading("Account " + AccountState.username, size="6", id="account-heading"),
-        rx.cond(AccountState.error != "", rx.callout(AccountState.error, color_scheme="red", id="account-error")),
-        rx.cond(AccountState.notice != "", rx.callout(AccountState.notice, id="account-notice")),
+        *error_and_notice(AccountState.error, AccountState.notice, "account"),
         rx.heading("Roles", size="4", margin_top="1em"),
         rx.cond(SessionState.signed_in_admin, rx.text("Administrator: every action in every namespace.", size="2")),
         rx.hstack(rx.foreach(AccountState.memberships, _chip), wrap="wrap"),

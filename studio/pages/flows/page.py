@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from studio.components.layout import danger_button, data_table, page, sidebar
+from studio.components.layout import callout_if, danger_button, data_table, page, sidebar
 from studio.pages.flows.state import FlowRow, FlowsState
 
 
@@ -76,11 +76,8 @@ def flows_page() -> rx.Component:
             width="100%",
             margin_y="1em",
         ),
-        rx.cond(
-            FlowsState.error != "",
-            rx.callout(FlowsState.error, color_scheme="red", id="flows-error", white_space="pre-wrap"),
-        ),
-        rx.cond(FlowsState.notice != "", rx.callout(FlowsState.notice, color_scheme="green", id="flows-notice")),
+        callout_if(FlowsState.error, "flows-error", color_scheme="red", white_space="pre-wrap"),
+        callout_if(FlowsState.notice, "flows-notice", color_scheme="green"),
         rx.cond(
             FlowsState.rows.length() > 0,
             data_table(("Namespace", "Flow", "Revision", "Description", "Updated", ""), FlowsState.rows, _row),

@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from studio.components.layout import danger_button, data_table, page, sidebar
+from studio.components.layout import danger_button, data_table, error_and_notice, page, sidebar
 from studio.pages.namespaces.state import Member, NamespaceState, Setting
 from studio.services import members as membership
 
@@ -153,8 +153,7 @@ def namespace_page() -> rx.Component:
             size="2",
             color_scheme="gray",
         ),
-        rx.cond(NamespaceState.error != "", rx.callout(NamespaceState.error, color_scheme="red", id="namespace-error")),
-        rx.cond(NamespaceState.notice != "", rx.callout(NamespaceState.notice, id="namespace-notice")),
+        *error_and_notice(NamespaceState.error, NamespaceState.notice, "namespace"),
         _members(),
         _variables(),
         _secrets(),

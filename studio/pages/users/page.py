@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from studio.components.layout import danger_button, page, sidebar
+from studio.components.layout import danger_button, error_and_notice, page, sidebar
 from studio.pages.users.state import UsersState
 from studio.services import people
 from studio.services.people import MembershipRow, UserRow
@@ -126,8 +126,7 @@ def users_page() -> rx.Component:
                     size="2",
                     color_scheme="gray",
                 ),
-                rx.cond(UsersState.error != "", rx.callout(UsersState.error, color_scheme="red", id="users-error")),
-                rx.cond(UsersState.notice != "", rx.callout(UsersState.notice, id="users-notice")),
+                *error_and_notice(UsersState.error, UsersState.notice, "users"),
                 _create_form(),
                 rx.foreach(UsersState.users, _user_card),
                 width="100%",
