@@ -173,12 +173,7 @@ def _replay() -> rx.Component:
 
 @rx.memo
 def resume_file_picker(input_id: rx.Var[str]) -> rx.Component:
-    upload_id = "resume-file-" + input_id
-    return file_drop(
-        upload_id,
-        rx.cond(ExecutionState.resume_files.contains(input_id), ExecutionState.resume_files[input_id], ""),
-        ExecutionState.upload_resume_file(rx.upload_files(upload_id=upload_id), input_id),
-    )
+    return file_drop("resume-file-", input_id, ExecutionState.resume_files, ExecutionState.upload_resume_file)
 
 
 def _resume() -> rx.Component:
