@@ -1,14 +1,25 @@
 """The picker of a FILE input: choosing a file sends it at once (Reflex's upload), to be stored for the flow."""
 
+from collections.abc import Callable
+
 import reflex as rx
 from reflex.event import EventSpec
 
 from engine.workspace import uploads
 
 
-def file_drop(upload_id: rx.Var[str], chosen: rx.Var[str], on_drop: EventSpec) -> rx.Component:
-    """A button and the name of the file chosen (``chosen``, empty before). Call it inside an ``rx.memo`` taking
-    the input's id: the dropzone's hook must see ``upload_id``, which a loop item is not outside its loop."""
+def file_drop(
+    id_prefix: str,
+    input_id: rx.Var[str],
+    chosen_names: rx.Var[dict[str, str]],
+    upload: Callable[[EventSpec, rx.Var[str]], EventSpec],
+) -> rx.Component:
+    """The picker of input ``input_id`` (upload id ``id_prefix + input_id``): a button and the name of the file
+    chosen (its entry in ``chosen_names``, none before); ``upload(files, input_id)`` stores the file dropped.
+    Call it inside an ``rx.memo`` taking the input's id: the dropzone's hook must see the upload id, which a loop
+    item is not outside its loop."""
+    upload_id = id_prefix + input_id
+    chosen = rx.cond(chosen_names.contains(input_id), chosen_names[input_id], "")
     return rx.upload(
         rx.hstack(
             rx.button("Choose a file", type="button", size="1", variant="soft"),
@@ -19,7 +30,7 @@ def file_drop(upload_id: rx.Var[str], chosen: rx.Var[str], on_drop: EventSpec) -
         multiple=False,
         max_files=1,
         max_size=uploads.MAX_UPLOAD_BYTES,
-        on_drop=on_drop,
+        on_drop=upload(rx.upload_files(upload_id=upload_id), input_id),
         class_name="file-drop",
         width="100%",
     )

@@ -1,5 +1,7 @@
 """The frame every page shares: a sidebar with the namespace selector, and the page body."""
 
+from collections.abc import Callable, Sequence
+
 import reflex as rx
 
 from studio.components.plain_form import plain_form
@@ -99,3 +101,28 @@ def fact(label: str, value, **props) -> rx.Component:
 def choice_button(label, chosen: rx.Var[bool], on_click, id: str) -> rx.Component:
     """One of a row of buttons picking a value (a window, a pane): solid when it is the one picked."""
     return rx.button(label, on_click=on_click, variant=rx.cond(chosen, "solid", "soft"), size="1", id=id)
+
+
+def data_table(headers: Sequence[str], rows: rx.Var, render: Callable[[rx.Var], rx.Component], **props) -> rx.Component:
+    """A full-width table: a header row of column names, then one row per item of ``rows`` drawn by ``render``."""
+    return rx.table.root(
+        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+        rx.table.body(rx.foreach(rows, render)),
+        width="100%",
+        **props,
+    )
+
+
+def danger_button(label: str, on_click, **props) -> rx.Component:
+    """The small red button of a row that takes away what the row shows (revoke, remove, delete, disable)."""
+    return rx.button(label, size="1", variant="soft", color_scheme="red", on_click=on_click, **props)
+
+
+def callout_if(message: rx.Var[str], id: str, **props) -> rx.Component:
+    """A callout showing ``message`` while it is not empty (an error, a notice)."""
+    return rx.cond(message != "", rx.callout(message, id=id, **props))
+
+
+def error_and_notice(error: rx.Var[str], notice: rx.Var[str], name: str) -> tuple[rx.Component, rx.Component]:
+    """A page's red error and plain notice callouts, ``<name>-error`` and ``<name>-notice``, each while set."""
+    return callout_if(error, name + "-error", color_scheme="red"), callout_if(notice, name + "-notice")

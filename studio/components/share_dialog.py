@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import reflex as rx
 
 from engine.identity.policy import Principal
+from studio.components.layout import danger_button, data_table
 from studio.services import sharing
 from studio.session import SessionState
 
@@ -114,14 +115,7 @@ def _link_row(link: rx.Var[ShareLinkRow]) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 link.active,
-                rx.button(
-                    "Revoke",
-                    on_click=ShareDialogState.revoke(link.id),
-                    size="1",
-                    color_scheme="red",
-                    variant="soft",
-                    class_name="revoke-link",
-                ),
+                danger_button("Revoke", ShareDialogState.revoke(link.id), class_name="revoke-link"),
             )
         ),
         class_name="share-link-row",
@@ -168,16 +162,7 @@ def share_dialog() -> rx.Component:
                     ),
                 ),
                 rx.text(ShareDialogState.message, size="2", id="share-message"),
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            *[rx.table.column_header_cell(h) for h in ("Link", "Created", "Expires", "Status", "")]
-                        )
-                    ),
-                    rx.table.body(rx.foreach(ShareDialogState.links, _link_row)),
-                    width="100%",
-                    size="1",
-                ),
+                data_table(("Link", "Created", "Expires", "Status", ""), ShareDialogState.links, _link_row, size="1"),
                 rx.dialog.close(rx.button("Close", variant="soft", id="share-close")),
                 width="100%",
             ),

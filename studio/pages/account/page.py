@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from studio.components.layout import page, sidebar
+from studio.components.layout import danger_button, data_table, error_and_notice, page, sidebar
 from studio.pages.account.state import AccountState
 from studio.services.people import MembershipRow, TokenRow
 from studio.session import ALL_NAMESPACES, SessionState
@@ -23,14 +23,7 @@ def _token_row(token: TokenRow) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 token.active,
-                rx.button(
-                    "Revoke",
-                    size="1",
-                    variant="soft",
-                    color_scheme="red",
-                    on_click=AccountState.revoke_token(token.id),
-                    class_name="revoke-token",
-                ),
+                danger_button("Revoke", AccountState.revoke_token(token.id), class_name="revoke-token"),
             )
         ),
         class_name="token-row",
@@ -63,8 +56,7 @@ def account_page() -> rx.Component:
     return page(
         sidebar(SessionState.reachable, ALL_NAMESPACES, SessionState.open_namespace),
         rx.heading("Account " + AccountState.username, size="6", id="account-heading"),
-        rx.cond(AccountState.error != "", rx.callout(AccountState.error, color_scheme="red", id="account-error")),
-        rx.cond(AccountState.notice != "", rx.callout(AccountState.notice, id="account-notice")),
+        *error_and_notice(AccountState.error, AccountState.notice, "account"),
         rx.heading("Roles", size="4", margin_top="1em"),
         rx.cond(SessionState.signed_in_admin, rx.text("Administrator: every action in every namespace.", size="2")),
         rx.hstack(rx.foreach(AccountState.memberships, _chip), wrap="wrap"),
@@ -82,11 +74,7 @@ def account_page() -> rx.Component:
             on_submit=AccountState.create_token,
             reset_on_submit=True,
         ),
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
-            rx.table.body(rx.foreach(AccountState.tokens, _token_row)),
-            width="100%",
-        ),
+        data_table(headers, AccountState.tokens, _token_row),
         rx.heading("Password", size="4", margin_top="1em"),
         rx.form(
             rx.hstack(

@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from studio.components.layout import page, sidebar
+from studio.components.layout import data_table, page, sidebar
 from studio.pages.audit.state import AuditRow, AuditState
 
 
@@ -27,14 +27,6 @@ def audit_page() -> rx.Component:
             AuditState.namespaces.length() == 0,
             rx.callout("The audit trail of a namespace is for its administrators.", icon="info", id="audit-none"),
         ),
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(
-                    *[rx.table.column_header_cell(h) for h in ("When (UTC)", "Who", "Did", "Namespace", "What", "")]
-                )
-            ),
-            rx.table.body(rx.foreach(AuditState.rows, _row)),
-            width="100%",
-        ),
+        data_table(("When (UTC)", "Who", "Did", "Namespace", "What", ""), AuditState.rows, _row),
         rx.cond(AuditState.older, rx.button("Older events", on_click=AuditState.more, variant="soft", id="audit-more")),
     )

@@ -4,7 +4,7 @@ from typing import Any
 
 import reflex as rx
 
-from studio.components.layout import choice_button, page, sidebar
+from studio.components.layout import choice_button, data_table, page, sidebar
 from studio.pages.dashboard.state import ALL, ALL_FLOWS, DashboardState
 from studio.services import history
 
@@ -68,22 +68,17 @@ def _table(title: str, rows: rx.Var, element_id: str) -> rx.Component:
         rx.text(title, weight="bold", size="2"),
         rx.cond(
             rows.length() > 0,
-            rx.table.root(
-                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
-                rx.table.body(
-                    rx.foreach(
-                        rows,
-                        lambda row: rx.table.row(
-                            *[
-                                rx.table.cell(getattr(row, key))
-                                for key in ("namespace", "flow", "task", "runs", "failures", "avg", "max")
-                            ],
-                            class_name="task-row",
-                        ),
-                    )
+            data_table(
+                headers,
+                rows,
+                lambda row: rx.table.row(
+                    *[
+                        rx.table.cell(getattr(row, key))
+                        for key in ("namespace", "flow", "task", "runs", "failures", "avg", "max")
+                    ],
+                    class_name="task-row",
                 ),
                 size="1",
-                width="100%",
             ),
             rx.text("No task runs in this window.", size="2", color_scheme="gray"),
         ),

@@ -76,12 +76,7 @@ def _input_widget(item: rx.Var[RunInput]) -> rx.Component:
 
 @rx.memo
 def file_picker(input_id: rx.Var[str]) -> rx.Component:
-    upload_id = "run-file-" + input_id
-    return file_drop(
-        upload_id,
-        rx.cond(RunState.run_files.contains(input_id), RunState.run_files[input_id], ""),
-        RunState.upload_run_file(rx.upload_files(upload_id=upload_id), input_id),
-    )
+    return file_drop("run-file-", input_id, RunState.run_files, RunState.upload_run_file)
 
 
 def _input_field(item: rx.Var[RunInput]) -> rx.Component:

@@ -4,7 +4,7 @@ import reflex as rx
 
 from studio.components.canvas import read_only_canvas
 from studio.components.file_drop import file_drop
-from studio.components.layout import fact, page, sidebar
+from studio.components.layout import callout_if, fact, page, sidebar
 from studio.components.logs import log_box, log_filters
 from studio.components.share_dialog import share_button_for, share_dialog
 from studio.pages.execution.state import ExecutionState, TaskOutput
@@ -47,10 +47,7 @@ def _header() -> rx.Component:
             spacing="5",
             wrap="wrap",
         ),
-        rx.cond(
-            info.error != "",
-            rx.callout(info.error, color_scheme="red", id="execution-error", width="100%"),
-        ),
+        callout_if(info.error, "execution-error", color_scheme="red", width="100%"),
         rx.grid(
             rx.vstack(
                 rx.text("Inputs", size="1", weight="bold"),
@@ -176,12 +173,7 @@ def _replay() -> rx.Component:
 
 @rx.memo
 def resume_file_picker(input_id: rx.Var[str]) -> rx.Component:
-    upload_id = "resume-file-" + input_id
-    return file_drop(
-        upload_id,
-        rx.cond(ExecutionState.resume_files.contains(input_id), ExecutionState.resume_files[input_id], ""),
-        ExecutionState.upload_resume_file(rx.upload_files(upload_id=upload_id), input_id),
-    )
+    return file_drop("resume-file-", input_id, ExecutionState.resume_files, ExecutionState.upload_resume_file)
 
 
 def _resume() -> rx.Component:

@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from studio.components.layout import page, sidebar
+from studio.components.layout import error_and_notice, page, sidebar
 from studio.pages.executions.state import COLUMNS, ExecutionsState
 
 
@@ -140,10 +140,7 @@ def executions_page() -> rx.Component:
         ),
         rx.heading("Executions", size="6"),
         _filters(),
-        rx.cond(
-            ExecutionsState.error != "", rx.callout(ExecutionsState.error, color_scheme="red", id="executions-error")
-        ),
-        rx.cond(ExecutionsState.notice != "", rx.callout(ExecutionsState.notice, id="executions-notice")),
+        *error_and_notice(ExecutionsState.error, ExecutionsState.notice, "executions"),
         _bulk_bar(),
         rx.table.root(
             rx.table.header(

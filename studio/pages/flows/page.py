@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from studio.components.layout import page, sidebar
+from studio.components.layout import callout_if, danger_button, data_table, page, sidebar
 from studio.pages.flows.state import FlowRow, FlowsState
 
 
@@ -21,14 +21,7 @@ def _row(row: rx.Var[FlowRow]) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 row.editable,
-                rx.button(
-                    "Delete",
-                    size="1",
-                    color_scheme="red",
-                    variant="soft",
-                    class_name="delete-flow",
-                    on_click=FlowsState.delete_flow(row.namespace, row.id),
-                ),
+                danger_button("Delete", FlowsState.delete_flow(row.namespace, row.id), class_name="delete-flow"),
             )
         ),
         class_name="flow-row",
@@ -83,25 +76,11 @@ def flows_page() -> rx.Component:
             width="100%",
             margin_y="1em",
         ),
-        rx.cond(
-            FlowsState.error != "",
-            rx.callout(FlowsState.error, color_scheme="red", id="flows-error", white_space="pre-wrap"),
-        ),
-        rx.cond(FlowsState.notice != "", rx.callout(FlowsState.notice, color_scheme="green", id="flows-notice")),
+        callout_if(FlowsState.error, "flows-error", color_scheme="red", white_space="pre-wrap"),
+        callout_if(FlowsState.notice, "flows-notice", color_scheme="green"),
         rx.cond(
             FlowsState.rows.length() > 0,
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        *[
-                            rx.table.column_header_cell(h)
-                            for h in ("Namespace", "Flow", "Revision", "Description", "Updated", "")
-                        ]
-                    )
-                ),
-                rx.table.body(rx.foreach(FlowsState.rows, _row)),
-                width="100%",
-            ),
+            data_table(("Namespace", "Flow", "Revision", "Description", "Updated", ""), FlowsState.rows, _row),
             rx.callout("No flows yet. Deploy some with: lanner flow deploy examples/", icon="info"),
         ),
         rx.cond(

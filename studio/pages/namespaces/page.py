@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from studio.components.layout import page, sidebar
+from studio.components.layout import danger_button, data_table, error_and_notice, page, sidebar
 from studio.pages.namespaces.state import Member, NamespaceState, Setting
 from studio.services import members as membership
 
@@ -24,7 +24,7 @@ def _setting_row(row: rx.Var[Setting], reads_as, value, on_delete, may_delete, c
         rx.table.cell(
             rx.cond(
                 (row.own) & may_delete,
-                rx.button("Delete", size="1", variant="soft", color_scheme="red", on_click=on_delete),
+                danger_button("Delete", on_delete),
             )
         ),
         class_name=class_name,
@@ -67,26 +67,11 @@ def _member_row(row: rx.Var[Member]) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 manageable,
-                rx.button(
-                    "Remove",
-                    size="1",
-                    variant="soft",
-                    color_scheme="red",
-                    on_click=NamespaceState.remove_member(row.username),
-                    class_name="remove-member",
-                ),
+                danger_button("Remove", NamespaceState.remove_member(row.username), class_name="remove-member"),
             )
         ),
         class_name="member-row",
         custom_attrs={"data-name": row.username, "data-origin": row.origin},
-    )
-
-
-def _table(headers: list[str], rows, render) -> rx.Component:
-    return rx.table.root(
-        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
-        rx.table.body(rx.foreach(rows, render)),
-        width="100%",
     )
 
 
@@ -114,7 +99,7 @@ def _members() -> rx.Component:
     return _section(
         "Members",
         "A role here also holds in the namespaces below; roles granted on a parent apply here too.",
-        _table(["User", "Role", "Granted on", ""], NamespaceState.members, _member_row),
+        data_table(["User", "Role", "Granted on", ""], NamespaceState.members, _member_row),
         NamespaceState.can_manage_members,
         rx.hstack(
             _field("invite_username", "username"),
@@ -134,7 +119,7 @@ def _variables() -> rx.Component:
     return _section(
         "Variables",
         "",
-        _table(["Name", "Value", "Set on", ""], NamespaceState.variables, _variable_row),
+        data_table(["Name", "Value", "Set on", ""], NamespaceState.variables, _variable_row),
         NamespaceState.can_manage_variables,
         rx.hstack(
             _field("new_variable", "name"),
@@ -148,7 +133,7 @@ def _secrets() -> rx.Component:
     return _section(
         "Secrets",
         "Stored encrypted; a value is never shown again, and is masked as **** in logs and outputs.",
-        _table(["Name", "Value", "Set on", ""], NamespaceState.secrets, _secret_row),
+        data_table(["Name", "Value", "Set on", ""], NamespaceState.secrets, _secret_row),
         NamespaceState.can_manage_secrets,
         rx.hstack(
             _field("new_secret", "NAME"),
@@ -168,8 +153,7 @@ def namespace_page() -> rx.Component:
             size="2",
             color_scheme="gray",
         ),
-        rx.cond(NamespaceState.error != "", rx.callout(NamespaceState.error, color_scheme="red", id="namespace-error")),
-        rx.cond(NamespaceState.notice != "", rx.callout(NamespaceState.notice, id="namespace-notice")),
+        *error_and_notice(NamespaceState.error, NamespaceState.notice, "namespace"),
         _members(),
         _variables(),
         _secrets(),

@@ -3,7 +3,7 @@
 import reflex as rx
 
 from studio.components.canvas import read_only_canvas
-from studio.components.layout import fact
+from studio.components.layout import callout_if, fact
 from studio.components.logs import log_box
 from studio.pages.share.state import INVALID, SharedState
 
@@ -37,10 +37,7 @@ def _execution() -> rx.Component:
             fact("Duration", info.duration, id="execution-duration"),
             spacing="5",
         ),
-        rx.cond(
-            info.error != "",
-            rx.callout(info.error, color_scheme="red", id="execution-error", width="100%"),
-        ),
+        callout_if(info.error, "execution-error", color_scheme="red", width="100%"),
         rx.tabs.root(
             rx.tabs.list(
                 rx.tabs.trigger("Topology", value="topology", id="tab-topology"),

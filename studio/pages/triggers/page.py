@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from studio.components.layout import page, sidebar
+from studio.components.layout import callout_if, data_table, page, sidebar
 from studio.pages.triggers.state import TriggersState
 
 
@@ -155,10 +155,7 @@ def _backfill_dialog() -> rx.Component:
                         width="100%",
                     ),
                 ),
-                rx.cond(
-                    TriggersState.dialog_error != "",
-                    rx.callout(TriggersState.dialog_error, color_scheme="red", id="backfill-error", width="100%"),
-                ),
+                callout_if(TriggersState.dialog_error, "backfill-error", color_scheme="red", width="100%"),
                 rx.hstack(
                     rx.dialog.close(rx.button("Close", variant="soft", color_scheme="gray")),
                     rx.button("Start", on_click=TriggersState.start_backfill, id="backfill-submit"),
@@ -178,30 +175,13 @@ def triggers_page() -> rx.Component:
     return page(
         sidebar(TriggersState.namespaces, TriggersState.namespace, TriggersState.set_namespace),
         rx.heading("Triggers", size="6", margin_bottom="1em"),
-        rx.cond(TriggersState.error != "", rx.callout(TriggersState.error, color_scheme="red", id="triggers-error")),
+        callout_if(TriggersState.error, "triggers-error", color_scheme="red"),
         rx.cond(
             TriggersState.rows.length() > 0,
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        *[
-                            rx.table.column_header_cell(h)
-                            for h in (
-                                "Namespace",
-                                "Flow",
-                                "Trigger",
-                                "Type",
-                                "When",
-                                "Enabled",
-                                "Next fire",
-                                "Last fire",
-                                "Backfill",
-                            )
-                        ]
-                    )
-                ),
-                rx.table.body(rx.foreach(TriggersState.rows, _row_view)),
-                width="100%",
+            data_table(
+                ("Namespace", "Flow", "Trigger", "Type", "When", "Enabled", "Next fire", "Last fire", "Backfill"),
+                TriggersState.rows,
+                _row_view,
             ),
             rx.callout("No triggers here. Add one to a flow under triggers: (schedule, webhook or flow).", icon="info"),
         ),

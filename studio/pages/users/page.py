@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from studio.components.layout import page, sidebar
+from studio.components.layout import danger_button, error_and_notice, page, sidebar
 from studio.pages.users.state import UsersState
 from studio.services import people
 from studio.services.people import MembershipRow, UserRow
@@ -60,14 +60,7 @@ def _user_card(user: UserRow) -> rx.Component:
                         on_click=UsersState.set_disabled(user.username, False),
                         class_name="enable-user",
                     ),
-                    rx.button(
-                        "Disable",
-                        size="1",
-                        color_scheme="red",
-                        variant="soft",
-                        on_click=UsersState.set_disabled(user.username, True),
-                        class_name="disable-user",
-                    ),
+                    danger_button("Disable", UsersState.set_disabled(user.username, True), class_name="disable-user"),
                 ),
                 width="100%",
                 align="center",
@@ -133,8 +126,7 @@ def users_page() -> rx.Component:
                     size="2",
                     color_scheme="gray",
                 ),
-                rx.cond(UsersState.error != "", rx.callout(UsersState.error, color_scheme="red", id="users-error")),
-                rx.cond(UsersState.notice != "", rx.callout(UsersState.notice, id="users-notice")),
+                *error_and_notice(UsersState.error, UsersState.notice, "users"),
                 _create_form(),
                 rx.foreach(UsersState.users, _user_card),
                 width="100%",
