@@ -52,7 +52,7 @@ def test_filter_sort_and_bulk_delete_in_the_executions_list(studio, page):
     wait_rows(page, 3)
     page.click("#sort-flow")  # flow ascending: bad_flow first
     page.wait_for_function(
-        f"document.querySelector('tr.execution-row').getAttribute('data-id') === '{failed['id']}'", timeout=10_000
+        f"document.querySelector('tr.execution-row')?.getAttribute('data-id') === '{failed['id']}'", timeout=10_000
     )
     page.locator("tr.execution-row").first.locator(".pick").click()
     page.click("#bulk-delete")
@@ -91,7 +91,7 @@ def test_a_failed_execution_shows_why_and_a_restart_succeeds(studio, page, tmp_p
         raise AssertionError(f"the page shows {shown}, the execution is {stored}") from None
     page.click("#tab-logs")
     page.wait_for_function(
-        "document.querySelector('#log-panel').innerText.includes('second time lucky')", timeout=10_000
+        "document.querySelector('#log-panel')?.innerText.includes('second time lucky')", timeout=10_000
     )
     # The button is a plain link to the API's streamed download: the log never goes through the page's state.
     link = f"/api/v1/logs/{failed['id']}/download"
@@ -133,11 +133,11 @@ def test_running_rows_follow_live_and_bulk_kill(studio, page):
     wait_rows(page, 2)
     row = f"tr.execution-row[data-id='{short['id']}']"
     page.wait_for_function(
-        f"document.querySelector(\"{row}\").getAttribute('data-state') === 'SUCCESS'", timeout=30_000
+        f"document.querySelector(\"{row}\")?.getAttribute('data-state') === 'SUCCESS'", timeout=30_000
     )
     page.locator(f"tr.execution-row[data-id='{long['id']}'] .pick").click()
     page.click("#bulk-kill")
     page.wait_for_function(
-        f"document.querySelector(\"tr.execution-row[data-id='{long['id']}']\").getAttribute('data-state') === 'KILLED'",
+        f"document.querySelector(\"tr.execution-row[data-id='{long['id']}']\")?.getAttribute('data-state') === 'KILLED'",
         timeout=30_000,
     )
