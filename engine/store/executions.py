@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
 from engine.core.errors import Conflict, NotFound
-from engine.core.states import TERMINAL, State
+from engine.core.states import TASK_RUN_TRANSITIONS, TERMINAL, State, check_transition
 from engine.store.tables import Execution, TaskRun, TaskRunAttempt, utcnow
 
 ACTIVE = (State.RUNNING, State.PAUSED, State.KILLING)
@@ -191,6 +191,8 @@ def claim_attempt(session: Session, task_run_id: str, worker: str, attempt: int 
     """Start attempt ``attempt`` (None: the next one) of a queued run, as one compare-and-set: the single
     guard against running an attempt twice. None when the run does not wait for that attempt (a duplicate
     job, a job for an attempt already claimed, or a killed run)."""
+    # The compare-and-sets below write transitions of the table; checked here so a change to it cannot drift.
+    check_transition(TASK_RUN_TRANSITIONS, State.QUEUED, State.RUNNING, f"task run {task_run_id}")
     now = utcnow()
     waiting = [col(TaskRun.id) == task_run_id, col(TaskRun.state) == State.QUEUED.value]
     if attempt is not None:
@@ -216,6 +218,7 @@ def finish_attempt(
 ) -> bool:
     """Record the end of the running attempt; False if the run was no longer RUNNING (lost, then retried).
     ``retryable`` False: the attempt failed for a reason no retry cures, so the retry policy does not apply."""
+    check_transition(TASK_RUN_TRANSITIONS, State.RUNNING, state, f"task run {run.task_id}")
     now = utcnow()
     duration = int((now - run.started_at).total_seconds() * 1000) if run.started_at else None
     done = session.execute(
@@ -239,6 +242,7 @@ def finish_attempt(
 
 def fail_lost_attempt(session: Session, run_id: str, attempt: int, reason: str) -> bool:
     """A worker vanished mid-attempt: the attempt fails, and the executor applies the retry policy."""
+    check_transition(TASK_RUN_TRANSITIONS, State.RUNNING, State.FAILED, f"task run {run_id}")
     now = utcnow()
     done = session.execute(
         update(TaskRun)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import update
 
-from engine.core.states import State
+from engine.core.states import InvalidTransition, State
 from engine.store import executions as store
 from engine.store.database import session_scope
 from engine.store.tables import Execution, TaskRun
@@ -40,3 +41,19 @@ def test_a_job_without_an_attempt_number_takes_the_next_one(database):
     run_id = _queued_run(database)
     assert _claim(database, run_id, None) == 1
     assert _claim(database, run_id, None) is None
+
+
+def test_an_attempt_ends_only_in_a_state_the_transition_table_allows(database):
+    """The compare-and-sets write transitions of engine/core/states.py; an end the table forbids is refused
+    before anything is written."""
+    run_id = _queued_run(database)
+    assert _claim(database, run_id, 1) == 1
+    with session_scope(database) as session:
+        run = session.get(TaskRun, run_id)
+        with pytest.raises(InvalidTransition, match="cannot go from RUNNING to QUEUED"):
+            store.finish_attempt(session, run, State.QUEUED, outputs={}, error=None)
+    with session_scope(database) as session:
+        assert session.get(TaskRun, run_id).state == State.RUNNING.value
+        assert store.finish_attempt(session, session.get(TaskRun, run_id), State.SUCCESS, outputs={}, error=None)
+    with session_scope(database) as session:
+        assert session.get(TaskRun, run_id).state == State.SUCCESS.value
