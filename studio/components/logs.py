@@ -6,6 +6,7 @@ from typing import Any
 import reflex as rx
 
 from engine.core.levels import LEVELS, LogLevel, at_or_above
+from studio import display
 
 ALL_LEVELS = "ALL"
 
@@ -21,8 +22,9 @@ class LogLine:
 
     @classmethod
     def of(cls, row: dict[str, Any]) -> "LogLine":
-        """A row of the studio services (``services.log_row``)."""
-        return cls(id=row["id"], task_id=row["task_id"], level=row["level"], text=row["text"])
+        """A row of the studio services (``services.log_row``), worded as the panels show and search it."""
+        text = display.log_text(row["timestamp"], row["level"], row["task_id"], row["message"])
+        return cls(id=row["id"], task_id=row["task_id"], level=row["level"], text=text)
 
 
 def visible_lines(lines: list[LogLine], *, task_id: str, level: str, search: str) -> list[LogLine]:

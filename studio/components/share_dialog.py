@@ -1,10 +1,13 @@
 """The "Share" button and its dialog: make a read-only link to a flow or an execution, list and revoke links."""
 
 from dataclasses import dataclass
+from typing import Any
 
 import reflex as rx
 
 from engine.identity.policy import Principal
+from engine.identity.share_links import LINK_PREFIX
+from studio import display
 from studio.components.layout import danger_button, data_table
 from studio.services import sharing
 from studio.session import SessionState
@@ -22,6 +25,20 @@ class ShareLinkRow:
     revision: str
     status: str
     active: bool
+
+    @classmethod
+    def of(cls, link: dict[str, Any]) -> "ShareLinkRow":
+        """A row of ``sharing.links`` (typed) in the dialog's words."""
+        return cls(
+            id=link["id"],
+            shown=f"{LINK_PREFIX}… #{link['id']}",  # only the digest is kept: the token cannot be shown
+            created=display.when(link["created"], seconds=False),
+            expires=display.when(link["expires"], seconds=False, missing=display.NEVER),
+            revoked=display.when(link["revoked"], seconds=False),
+            revision="" if link["revision"] is None else str(link["revision"]),
+            status=link["status"],
+            active=link["active"],
+        )
 
 
 class ShareDialogState(SessionState):
@@ -80,7 +97,7 @@ class ShareDialogState(SessionState):
 
 
 def _links(principal: Principal, kind: str, namespace: str, target: str) -> list[ShareLinkRow]:
-    return [ShareLinkRow(**link) for link in sharing.links(principal, kind, namespace, target)]
+    return [ShareLinkRow.of(link) for link in sharing.links(principal, kind, namespace, target)]
 
 
 def share_button(kind, namespace, target, revision="") -> rx.Component:

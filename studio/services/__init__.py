@@ -32,7 +32,7 @@ from studio.services.flows import (
     namespaces,
     save_flow,
 )
-from studio.services.logs import LOG_LEVELS, log_row, visible_logs
+from studio.services.logs import LOG_LEVELS, log_row
 from studio.services.revisions import revision_diff, revision_source, revisions
 from studio.services.runs import (
     keep_input_file,
@@ -79,5 +79,4 @@ __all__ = [
     "start_run",
     "store_run_file",
     "task_form",
-    "visible_logs",
 ]

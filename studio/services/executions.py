@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 from typing import Any
 
 from engine.core.states import TERMINAL, State
@@ -26,33 +25,20 @@ from studio.services.runs import keep_input_file, node_run_view, run_view
 STATES = [s.value for s in State]
 
 
-def _duration(millis: int | None) -> str:
-    if millis is None:
-        return ""
-    if millis < 1000:
-        return f"{millis} ms"
-    seconds = millis / 1000
-    return f"{seconds:.1f} s" if seconds < 120 else f"{int(seconds // 60)} min {int(seconds % 60)} s"
-
-
-def _when(value: dt.datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
-
-
-def _row(execution: ExecutionView) -> dict[str, str]:
+def _row(execution: ExecutionView) -> dict[str, Any]:
+    """An execution as the lists show it, typed: the page states turn it into text (``studio.display``)."""
     trigger = execution.trigger or {}
     return {
         "id": execution.id,
-        "short": execution.id[:8],
         "namespace": execution.namespace,
         "flow": execution.flow_id,
-        "revision": str(execution.flow_revision),
+        "revision": execution.flow_revision,
         "state": execution.state,
-        "created": _when(execution.created_at),
-        "duration": _duration(execution.duration_ms),
+        "created": execution.created_at,
+        "duration_ms": execution.duration_ms,
         "trigger": str(trigger.get("type", "")),
-        "labels": ", ".join(f"{k}:{v}" for k, v in (execution.labels or {}).items()),
-        "running": "" if execution.state in TERMINAL else "yes",
+        "labels": dict(execution.labels or {}),
+        "running": execution.state not in TERMINAL,
     }
 
 
@@ -165,11 +151,10 @@ def detail_with_runs(
     latest, spans = _runs_and_spans(execution.task_runs or [], service.read_attempts(database(), execution_id))
     info = {
         **_row(execution),
-        "started": _when(execution.started_at),
-        "ended": _when(execution.ended_at),
-        "trigger_json": json.dumps(execution.trigger or {}, indent=2, default=str),
-        "inputs_json": json.dumps(execution.inputs or {}, indent=2, default=str),
-        "outputs_json": json.dumps(execution.outputs or {}, indent=2, default=str),
+        "started": execution.started_at,
+        "ended": execution.ended_at,
+        "inputs": execution.inputs or {},
+        "outputs": execution.outputs or {},
         "error": execution.error or "",
         "held": execution.held,
         "paused": bool(ran.paused_tasks),

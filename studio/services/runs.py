@@ -72,15 +72,14 @@ def run_view(run: TaskRunView) -> dict[str, Any]:
     }
 
 
-def node_run_view(run: dict[str, Any] | None) -> dict[str, str]:
-    """What a canvas node shows of its task run: state, error, duration and attempts."""
+def node_run_view(run: dict[str, Any] | None) -> dict[str, Any]:
+    """What a canvas node shows of its task run, typed: state, error, duration (ms) and attempts (0 for none);
+    the page states turn it into the node's texts (``studio.display.canvas_node``)."""
     if run is None:
-        return {"state": "", "error": "", "duration": "", "attempts": ""}
-    millis = run["duration_ms"]
-    duration = "" if not millis else f"{millis} ms" if millis < 1000 else f"{millis / 1000:.1f} s"
+        return {"state": "", "error": "", "duration_ms": 0, "attempts": 0}
     return {
         "state": run["state"],
         "error": run["error"],
-        "duration": duration,
-        "attempts": f"attempt {run['attempts']}" if run["attempts"] > 1 else "",
+        "duration_ms": run["duration_ms"] or 0,
+        "attempts": run["attempts"],
     }

@@ -10,29 +10,23 @@ namespace's work to people outside it.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from engine.core.states import TERMINAL
 from engine.identity.policy import Principal
-from engine.identity.share_links import LINK_PREFIX
 from engine.services import sharing as service
 from engine.services.workspace_views import SharedTargetView, ShareLinkView
 from studio.services import database, graph_of, node_run_view
 
 
-def _when(value: dt.datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else ""
-
-
 def _row(link: ShareLinkView) -> dict[str, Any]:
+    """A link, typed (only its digest is kept: the token is not in it); the dialog words it."""
     return {
         "id": link.id,
-        "shown": f"{LINK_PREFIX}… #{link.id}",  # only the digest is kept: the token cannot be shown
-        "created": _when(link.created_at),
-        "expires": _when(link.expires_at) or "never",
-        "revoked": _when(link.revoked_at),
-        "revision": "" if link.revision is None else str(link.revision),
+        "created": link.created_at,
+        "expires": link.expires_at,
+        "revoked": link.revoked_at,
+        "revision": link.revision,
         "status": link.status,
         "active": link.active,
     }
@@ -77,6 +71,10 @@ def _flow_view(target: SharedTargetView) -> dict[str, Any]:
     }
 
 
+def _without_id(line: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in line.items() if key != "id"}  # a visitor gets no id of anything
+
+
 def _execution_view(target: SharedTargetView) -> dict[str, Any]:
     from studio.services import executions as runs
 
@@ -90,12 +88,12 @@ def _execution_view(target: SharedTargetView) -> dict[str, Any]:
         "flow": execution.flow_id,
         "revision": str(execution.flow_revision),
         "state": execution.state,
-        "created": _when(execution.created_at),
-        "duration": runs._duration(execution.duration_ms),
+        "created": execution.created_at,
+        "duration_ms": execution.duration_ms,
         "running": execution.state not in TERMINAL,
         "error": execution.error or "",
         "nodes": nodes,
         "edges": edges,
         "spans": spans,
-        "logs": [{"level": line["level"], "text": line["text"]} for line in runs.log_rows(execution.id, limit=5000)],
+        "logs": [_without_id(line) for line in runs.log_rows(execution.id, limit=5000)],
     }

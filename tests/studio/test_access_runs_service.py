@@ -17,6 +17,7 @@ from engine.services.flow_deploy import deploy_flow
 from engine.store.database import session_scope
 from engine.store.tables import Execution, LogLine, TaskRun, TriggerState
 from studio import services
+from studio.components.logs import LogLine as PanelLine
 from studio.services import audit_trail, history, triggers
 from studio.services import executions as runs
 
@@ -147,7 +148,7 @@ def test_one_execution_is_read_by_its_namespace_only(people):
     assert runs.detail(people["operator"], "n2")["may_restart"] is True
     latest, spans = runs.task_runs(viewer, "n2")
     assert latest["extract"]["outputs"] == {"secret_of": "north"} and len(spans) == 0  # no attempts seeded
-    assert [line["text"].split()[-1] for line in runs.logs(viewer, "n2")] == ["n2"]
+    assert [PanelLine.of(line).text.split()[-1] for line in runs.logs(viewer, "n2")] == ["n2"]
     for read in (runs.detail, runs.task_runs, runs.logs):
         with pytest.raises(authz.NotVisible, match=r"^no execution s1$"):
             read(viewer, "s1")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from studio.components.logs import ALL_LEVELS, LogLine, visible_lines
 from studio.forms import FormField, flow_fields
 from studio.pages.execution.state import ExecutionHeader, ResumeInput
@@ -26,21 +28,30 @@ def test_the_filter_keeps_one_tasks_lines_at_or_above_a_level_matching_the_searc
 
 
 def test_a_log_row_of_the_services_becomes_a_line():
-    row = {"id": 7, "task_id": "t", "level": "INFO", "text": "10:00:00 INFO  t hello"}
+    at = dt.datetime(2026, 11, 29, 10, 0, 0)
+    row = {"id": 7, "task_id": "t", "level": "INFO", "timestamp": at, "message": "hello"}
     assert LogLine.of(row) == LogLine(id=7, task_id="t", level="INFO", text="10:00:00 INFO  t hello")
+    own = {"id": 8, "task_id": "", "level": "ERROR", "timestamp": at, "message": "boom"}
+    assert LogLine.of(own).text == "10:00:00 ERROR - boom"  # the execution's own lines name no task
 
 
 def test_the_execution_header_reads_the_detail_the_service_returns():
     info = {
-        "short": "abcdef12", "namespace": "team", "flow": "etl", "revision": "3", "state": "PAUSED",
-        "created": "2026-11-29 10:00:00", "started": "", "ended": "", "duration": "", "trigger": "manual",
-        "labels": "", "error": "", "inputs_json": "{}", "outputs_json": "{}", "running": "yes", "paused": True,
+        "namespace": "team", "flow": "etl", "revision": 3, "state": "PAUSED",
+        "created": dt.datetime(2026, 11, 29, 10, 0, 0), "started": dt.datetime(2026, 11, 29, 10, 0, 1),
+        "ended": None, "duration_ms": 150_500, "trigger": "manual", "labels": {"team": "data", "env": "prod"},
+        "error": "", "inputs": {"n": 1}, "outputs": {}, "running": True, "paused": True,
         "held": False, "task_ids": ["a", "b"], "resume_inputs": [{"id": "approve", "type": "BOOLEAN"}],
         "may_kill": True, "may_restart": False, "may_resume": True, "may_share": False,
-        "id": "abcdef1234", "source": "id: etl", "trigger_json": "{}",  # read by the state, not shown as such
+        "id": "abcdef1234", "source": "id: etl",  # read by the state, not shown as such
     }  # fmt: skip
     header = ExecutionHeader.of(info)
     assert header.running is True and header.task_ids == ["a", "b"]
+    assert (header.short, header.revision, header.created, header.started, header.ended) == (
+        "abcdef12", "3", "2026-11-29 10:00:00", "2026-11-29 10:00:01", ""
+    )  # fmt: skip
+    assert (header.duration, header.labels) == ("2 min 30 s", "team:data, env:prod")
+    assert (header.inputs_json, header.outputs_json) == ('{\n  "n": 1\n}', "{}")
     assert header.resume_inputs == [ResumeInput(id="approve", type="BOOLEAN")]
 
 

@@ -12,6 +12,7 @@ from engine.services.flow_deploy import deploy_flow
 from engine.store.database import session_scope
 from engine.store.logs import write_execution_log
 from engine.store.tables import utcnow
+from studio.components.share_dialog import ShareLinkRow
 from studio.services import sharing
 
 FIRST = "id: shared\nnamespace: share.service\ntasks:\n  - {id: hello, type: log, message: one}\n"
@@ -46,7 +47,7 @@ def test_a_flow_link_shows_the_newest_text_or_its_pinned_revision(db):
     assert row["status"] == "active" and token(newest) not in str(row)
     listed = sharing.links(EDITOR, "flow", "share.service", "shared")
     assert [r["status"] for r in listed] == ["active", "active"]
-    assert all(token(newest) not in r["shown"] for r in listed)
+    assert all(token(newest) not in ShareLinkRow.of(r).shown for r in listed)
 
 
 def test_revoked_expired_unknown_and_out_of_range(db):
@@ -75,7 +76,8 @@ def test_an_execution_link_shows_states_and_logs_only(db):
     view = sharing.shared_view(token(path))
     assert view["kind"] == "execution" and view["state"] == "CREATED" and view["flow"] == "shared"
     assert [n["id"] for n in view["nodes"]] == ["hello", "bye"]
-    assert any("a line for the visitor" in line["text"] for line in view["logs"])
+    assert any("a line for the visitor" in line["message"] for line in view["logs"])
+    assert all("id" not in line for line in view["logs"])
     assert not {"inputs", "outputs", "trigger", "id"} & set(view)
     with pytest.raises(LookupError):
         sharing.create_link(EDITOR, "execution", "elsewhere", execution.id, days=1)

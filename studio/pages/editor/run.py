@@ -1,6 +1,5 @@
 """The editor's run: the inputs dialog, starting the flow, and following the run live on the canvas and in the logs."""
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +9,7 @@ from engine.core.states import TERMINAL
 from engine.identity import authz
 from engine.identity.policy import Action
 from engine.workspace import uploads
-from studio import live, services
+from studio import display, live, services
 from studio.components.file_drop import read_chosen
 from studio.components.logs import LogLine, LogPanelState
 from studio.pages.editor.state import EditorState
@@ -104,7 +103,7 @@ class RunState(LogPanelState, EditorState):
         self.execution_state = status["state"]
         tasks = status["tasks"]
         self.task_outputs = {task_id: run["outputs"] for task_id, run in tasks.items() if run["outputs"]}
-        self.nodes = [{**n, **services.node_run_view(tasks.get(n["id"]))} for n in self.nodes]
+        self.nodes = [display.canvas_node({**n, **services.node_run_view(tasks.get(n["id"]))}) for n in self.nodes]
         self._add_lines([LogLine.of(row) for row in status["logs"]], KEEP_LINES)
         return status["state"] in TERMINAL
 
@@ -144,7 +143,7 @@ class RunState(LogPanelState, EditorState):
     @rx.var
     def selected_outputs(self) -> str:
         outputs = self.task_outputs.get(self.selected)
-        return json.dumps(outputs, indent=2, default=str) if outputs else ""
+        return display.json_block(outputs) if outputs else ""
 
     @rx.var
     def visible_logs(self) -> list[LogLine]:

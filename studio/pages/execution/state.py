@@ -5,7 +5,6 @@ person loses the right to read the namespace (or signs out), the next tick empti
 
 import asyncio
 import datetime as dt
-import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,10 +15,11 @@ import reflex as rx
 from engine.identity import authz
 from engine.identity.policy import Action, Principal
 from engine.workspace import uploads
-from studio import live, services
+from studio import display, live, services
 from studio.components.file_drop import read_chosen
 from studio.components.logs import ALL_LEVELS, LogLine, LogPanelState
 from studio.gantt import gantt_figure
+from studio.pages.executions.state import execution_row
 from studio.services import executions as runs
 from studio.session import SessionState
 
@@ -65,8 +65,16 @@ class ExecutionHeader:
 
     @classmethod
     def of(cls, info: dict[str, Any]) -> "ExecutionHeader":
-        """From ``runs.detail_with_runs``'s first value."""
-        plain = {name: info[name] for name in cls.__dataclass_fields__ if name not in ("running", "resume_inputs")}
+        """From ``runs.detail_with_runs``'s first value (typed: its moments, durations and mappings become text)."""
+        texts = {
+            **info,
+            **execution_row(info),
+            "started": display.when(info["started"]),
+            "ended": display.when(info["ended"]),
+            "inputs_json": display.json_block(info["inputs"]),
+            "outputs_json": display.json_block(info["outputs"]),
+        }
+        plain = {name: texts[name] for name in cls.__dataclass_fields__ if name not in ("running", "resume_inputs")}
         return cls(
             **plain,
             running=bool(info["running"]),
@@ -131,10 +139,11 @@ class ExecutionState(LogPanelState, SessionState):
         # The header and the nodes as of one instant: the badge never disagrees with the nodes it sits above.
         info, latest, spans = runs.detail_with_runs(principal, self.execution_id)
         self.info = ExecutionHeader.of(info)
-        self.nodes, self.edges = runs.graph(info["source"], latest)
+        nodes, self.edges = runs.graph(info["source"], latest)
+        self.nodes = [display.canvas_node(node) for node in nodes]
         self.gantt = gantt_figure(spans, dt.datetime.now(dt.UTC).replace(tzinfo=None))
         self.outputs = [
-            TaskOutput(task_id=task_id, json_text=json.dumps(run["outputs"], indent=2, default=str))
+            TaskOutput(task_id=task_id, json_text=display.json_block(run["outputs"]))
             for task_id, run in latest.items()
             if run["outputs"]
         ]

@@ -3,9 +3,12 @@
 Only executions of namespaces the signed-in person may read are listed (filtered in SQL, at every search and
 every live refresh); bulk actions check each execution again on the server."""
 
+from typing import Any
+
 import reflex as rx
 
 from engine.identity import authz
+from studio import display
 from studio.services import access
 from studio.services import executions as runs
 from studio.session import SessionState
@@ -13,6 +16,23 @@ from studio.session import SessionState
 ALL = "all namespaces"
 ANY_STATE = "any state"
 COLUMNS = [("created", "Created"), ("flow", "Flow"), ("state", "State"), ("duration", "Duration")]
+
+
+def execution_row(found: dict[str, Any]) -> dict[str, str]:
+    """An execution of ``runs.search_executions`` (or the head of ``runs.detail_with_runs``) as its texts."""
+    return {
+        "id": found["id"],
+        "short": found["id"][:8],
+        "namespace": found["namespace"],
+        "flow": found["flow"],
+        "revision": str(found["revision"]),
+        "state": found["state"],
+        "created": display.when(found["created"]),
+        "duration": display.elapsed(found["duration_ms"]),
+        "trigger": found["trigger"],
+        "labels": display.labels(found["labels"]),
+        "running": display.yes(found["running"]),
+    }
 
 
 class ExecutionsState(SessionState):
@@ -61,7 +81,7 @@ class ExecutionsState(SessionState):
 
     def _search(self):
         try:
-            self.rows, self.total = runs.search_executions(
+            found, self.total = runs.search_executions(
                 self.principal(),
                 namespace="" if self.namespace == ALL else self.namespace,
                 flow_id=self.flow_id.strip(),
@@ -75,6 +95,7 @@ class ExecutionsState(SessionState):
                 page=self.page_number,
                 size=self.size,
             )
+            self.rows = [execution_row(row) for row in found]
             self.error = ""
         except ValueError as exc:
             self.error = str(exc)

@@ -7,6 +7,7 @@ from typing import Any
 import plotly.graph_objects as go
 import reflex as rx
 
+from studio import display
 from studio.components.logs import LogLine
 from studio.gantt import gantt_figure
 from studio.services import sharing
@@ -48,13 +49,20 @@ class SharedState(rx.State):
         if view is None:
             return
         self.kind = view["kind"]
-        self.nodes, self.edges = view["nodes"], view["edges"]
-        self.info = SharedTarget(**{key: str(view.get(key, "")) for key in SharedTarget.__dataclass_fields__})
+        self.nodes, self.edges = [display.canvas_node(node) for node in view["nodes"]], view["edges"]
+        texts = {**view, "created": display.when(view.get("created"), seconds=False)}
+        texts["duration"] = display.elapsed(view.get("duration_ms")) if self.kind == "execution" else ""
+        self.info = SharedTarget(**{key: str(texts.get(key, "")) for key in SharedTarget.__dataclass_fields__})
         if self.kind == "flow":
             self.source = view["source"]
         else:
             self.gantt = gantt_figure(view["spans"], dt.datetime.now(dt.UTC).replace(tzinfo=None))
             self.log_lines = [
-                LogLine(id=number, task_id="", level=line["level"], text=line["text"])
+                LogLine(
+                    id=number,
+                    task_id="",  # the shared page has no task filter
+                    level=line["level"],
+                    text=display.log_text(line["timestamp"], line["level"], line["task_id"], line["message"]),
+                )
                 for number, line in enumerate(view["logs"], 1)
             ]

@@ -8,7 +8,6 @@ and every row stored for it must hold ``****`` where the value was.
 from __future__ import annotations
 
 import hashlib
-import json
 import subprocess
 import sys
 
@@ -156,7 +155,7 @@ def test_a_secret_input_reaches_its_tasks_and_nobody_else(api, tmp_path, monkeyp
     try:
         admin = Principal("root", is_admin=True)
         detail = studio_runs.detail(admin, execution_id)
-        assert json.loads(detail["inputs_json"]) == {"password": "****", "user": "ann"}
+        assert detail["inputs"] == {"password": "****", "user": "ann"}
         runs_by_task, _ = studio_runs.task_runs(admin, execution_id)
         listed_rows, _ = studio_runs.search_executions(admin)
         everything = repr([detail, runs_by_task, listed_rows, studio_runs.logs(admin, execution_id)])
