@@ -3,6 +3,7 @@ and deleting a flow, each through ``engine.services.flows`` (which decides acces
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from engine.identity.policy import Principal
@@ -16,8 +17,8 @@ class FlowSummary:
     namespace: str
     flow_id: str
     revision: int
-    description: str
-    updated_at: str
+    description: str | None  # the whole text: the list words it
+    updated_at: dt.datetime
     disabled: bool
 
 
@@ -28,8 +29,8 @@ def list_flows(principal: Principal, namespace: str | None = None, search: str =
             r.namespace,
             r.id,
             r.revision,
-            (r.description or "").strip().splitlines()[0] if r.description else "",
-            r.updated_at.strftime("%Y-%m-%d %H:%M"),
+            r.description,
+            r.updated_at,
             r.disabled,
         )
         for r in flow_service.search(database(), principal, namespace or None, search)

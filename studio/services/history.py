@@ -96,15 +96,15 @@ def flow_ids(principal: Principal, namespace: str = "") -> list[str]:
 
 @dataclass
 class Dashboard:
-    kpis: dict[str, str]
+    kpis: dict[str, Any]  # ``stats.kpis``, typed: the page words them
     per_day: go.Figure
     durations: go.Figure
     tasks: go.Figure
     logs: go.Figure
     per_day_states: list[str]  # the state of each bar trace, to map a click back
     execution_ids: list[str]  # the execution of each point of the durations chart
-    slowest: list[dict[str, str]] = field(default_factory=list)
-    failing: list[dict[str, str]] = field(default_factory=list)
+    slowest: list[dict[str, Any]] = field(default_factory=list)  # ``stats`` task rows: counts and seconds
+    failing: list[dict[str, Any]] = field(default_factory=list)
 
 
 def dashboard(principal: Principal, w: Window, namespace: str = "", flow_id: str = "") -> Dashboard:
@@ -113,52 +113,25 @@ def dashboard(principal: Principal, w: Window, namespace: str = "", flow_id: str
     numbers = service.dashboard(database(), principal, w, namespace, flow_id)
     days = w.days
     return Dashboard(
-        kpis=kpi_texts(numbers.kpis),
+        kpis=kpi_numbers(numbers.kpis),
         per_day=charts.per_day_figure(numbers.per_day, days),
         durations=charts.durations_figure(numbers.durations),
         tasks=charts.tasks_figure(numbers.tasks),
         logs=charts.logs_figure(numbers.logs, days),
         per_day_states=charts.per_day_states(numbers.per_day),
         execution_ids=[p["id"] for p in numbers.durations["points"]],
-        slowest=[task_row(t) for t in numbers.slowest],
-        failing=[task_row(t) for t in numbers.failing],
+        slowest=list(numbers.slowest),
+        failing=list(numbers.failing),
     )
 
 
-def _seconds(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.1f} s" if value < 120 else f"{value / 60:.1f} min"
-
-
-def task_row(task: dict[str, Any]) -> dict[str, str]:
-    return {
-        "namespace": task["namespace"],
-        "flow": task["flow_id"],
-        "task": task["task_id"],
-        "runs": str(task["count"]),
-        "failures": str(task["failures"]),
-        "avg": _seconds(task["avg_s"]),
-        "max": _seconds(task["max_s"]),
-    }
-
-
-def kpi_texts(numbers: dict[str, Any]) -> dict[str, str]:
-    """The KPI cards' text from ``stats.kpis``."""
-    ratio = numbers["success_ratio"]
-    next_fire = numbers["next_fire_at"]
-    if next_fire:
-        moment = dt.datetime.fromisoformat(next_fire)
-        moment = moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
-        next_fire = f"{moment:%Y-%m-%d %H:%M} UTC"
-    return {
-        "runs_today": str(numbers["runs_today"]),
-        "success": "-" if ratio is None else f"{ratio * 100:.1f} %",
-        "success_detail": f"{numbers['succeeded']} of {numbers['ended']} ended",
-        "failures": str(numbers["failures"]),
-        "running": str(numbers["running_now"]),
-        "next": next_fire or "none scheduled",
-    }
+def kpi_numbers(numbers: dict[str, Any]) -> dict[str, Any]:
+    """``stats.kpis`` with its next fire as a UTC moment (the engine gives it as ISO text, naive meaning UTC)."""
+    text = numbers["next_fire_at"]
+    if not text:
+        return {**numbers, "next_fire_at": None}
+    moment = dt.datetime.fromisoformat(text)
+    return {**numbers, "next_fire_at": moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment}
 
 
 def executions_url(namespace: str = "", flow_id: str = "", state: str = "", first: str = "", last: str = "") -> str:

@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import difflib
+from typing import Any
 
 from engine.identity.policy import Principal
 from engine.services import flows as flow_service
 from engine.services.connections import database
 
 
-def revisions(principal: Principal, namespace: str, flow_id: str) -> list[dict[str, str]]:
-    """Every revision, newest first (deletions included); none for a flow never saved."""
+def revisions(principal: Principal, namespace: str, flow_id: str) -> list[dict[str, Any]]:
+    """Every revision, newest first (deletions included), typed; none for a flow never saved."""
     try:
         found = flow_service.revisions(database(), principal, namespace, flow_id)
     except flow_service.FlowNotFound:
         return []  # a flow without revisions has no history to list
     return [
         {
-            "revision": str(r.revision),
-            "created": r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-            "author": r.author or "-",
-            "deleted": "yes" if r.deleted else "",
+            "revision": r.revision,
+            "created": r.created_at,
+            "author": r.author,
+            "deleted": bool(r.deleted),
         }
         for r in reversed(found)
     ]

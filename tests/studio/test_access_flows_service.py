@@ -135,7 +135,7 @@ def test_an_outsider_is_told_nothing_exists(db, people, tmp_path):
 def test_a_viewer_reads_but_may_change_nothing(db, people):
     vera = people.as_("vera")
     assert "message: hello" in services.flow_source(vera, "acme", "hello")
-    assert [r["revision"] for r in services.revisions(vera, "acme", "hello")] == ["2", "1"]
+    assert [r["revision"] for r in services.revisions(vera, "acme", "hello")] == [2, 1]
     assert "message: hi" in services.revision_source(vera, "acme", "hello", 1)
     with session_scope(db) as session:
         execution = execution_start.create_execution(session, "acme", "hello")

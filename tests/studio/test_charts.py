@@ -9,6 +9,7 @@ import pytest
 from engine.core import palette
 from engine.identity import authz
 from studio import charts
+from studio.pages.dashboard.state import Kpis, TaskRanking
 from studio.services import history
 
 DAYS = ["2026-11-17", "2026-11-18", "2026-11-19"]
@@ -164,19 +165,19 @@ def test_executions_url_leaves_out_empty_filters():
 def test_kpi_texts():
     numbers = {"runs_today": 3, "ended": 8, "succeeded": 6, "success_ratio": 0.75, "failures": 2, "running_now": 1,
                "next_fire_at": "2026-11-20T13:00:00"}  # fmt: skip
-    texts = history.kpi_texts(numbers)
-    assert texts == {
-        "runs_today": "3",
-        "success": "75.0 %",
-        "success_detail": "6 of 8 ended",
-        "failures": "2",
-        "running": "1",
-        "next": "2026-11-20 13:00 UTC",
-    }
+    texts = Kpis.of(history.kpi_numbers(numbers))  # as history.dashboard gives them
+    assert texts == Kpis(
+        runs_today="3",
+        success="75.0 %",
+        success_detail="6 of 8 ended",
+        failures="2",
+        running="1",
+        next="2026-11-20 13:00 UTC",
+    )
     idle = {"runs_today": 0, "ended": 0, "succeeded": 0, "success_ratio": None, "failures": 0, "running_now": 0,
             "next_fire_at": None}  # fmt: skip
-    none = history.kpi_texts(idle)
-    assert (none["success"], none["next"]) == ("-", "none scheduled")
+    none = Kpis.of(history.kpi_numbers(idle))
+    assert (none.success, none.next) == ("-", "none scheduled")
 
 
 def test_day_axis_has_a_tick_a_day_only_when_few():
@@ -209,14 +210,14 @@ def test_dashboard_reads_the_database(database, monkeypatch):
     bars = {t["name"]: list(t["y"]) for t in traces(found.per_day)}
     assert bars["FAILED"] == [0, 0, 0, 0, 0, 1, 0] and bars[charts.AVERAGE][5] == 20.0
     assert found.execution_ids == ["e1", "e0"]  # newest first, ended only
-    assert (found.kpis["success"], found.kpis["failures"], found.kpis["running"]) == ("50.0 %", "1", "1")
+    kpis = Kpis.of(found.kpis)
+    assert (kpis.success, kpis.failures, kpis.running) == ("50.0 %", "1", "1")
     (box,) = traces(found.tasks)
     assert list(box["x"]) == ["load"] and list(box["median"]) == [10.0]
-    assert found.slowest == [
-        {"namespace": "acme", "flow": "etl", "task": "load", "runs": "3", "failures": "1", "avg": "10.0 s",
-         "max": "15.0 s"}
-    ]  # fmt: skip
-    assert [row["task"] for row in found.failing] == ["load"]
+    assert [TaskRanking.of(task) for task in found.slowest] == [
+        TaskRanking(namespace="acme", flow="etl", task="load", runs="3", failures="1", avg="10.0 s", max="15.0 s")
+    ]
+    assert [row["task_id"] for row in found.failing] == ["load"]
     assert history.dashboard(authz.LOCAL, history.window("7d", now=NOW), "other").slowest == []
 
 

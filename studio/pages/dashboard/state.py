@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import reflex as rx
 
 from engine.identity import authz
-from studio import charts
+from studio import charts, display
 from studio.services import access, history
 from studio.session import SessionState
 
@@ -32,6 +32,19 @@ class Kpis:
     running: str = "-"
     next: str = "-"
 
+    @classmethod
+    def of(cls, numbers: dict[str, Any]) -> "Kpis":
+        """From ``history.dashboard``'s ``kpis`` (``stats.kpis``, its next fire a moment)."""
+        ratio = numbers["success_ratio"]
+        return cls(
+            runs_today=str(numbers["runs_today"]),
+            success=display.NONE if ratio is None else f"{ratio * 100:.1f} %",
+            success_detail=f"{numbers['succeeded']} of {numbers['ended']} ended",
+            failures=str(numbers["failures"]),
+            running=str(numbers["running_now"]),
+            next=display.minute_utc(numbers["next_fire_at"], missing="none scheduled"),
+        )
+
 
 @dataclass
 class TaskRanking:
@@ -44,6 +57,19 @@ class TaskRanking:
     failures: str
     avg: str
     max: str
+
+    @classmethod
+    def of(cls, task: dict[str, Any]) -> "TaskRanking":
+        """From a ``stats`` task row of ``history.dashboard`` (counts, and durations in seconds)."""
+        return cls(
+            namespace=task["namespace"],
+            flow=task["flow_id"],
+            task=task["task_id"],
+            runs=str(task["count"]),
+            failures=str(task["failures"]),
+            avg=display.average_seconds(task["avg_s"]),
+            max=display.average_seconds(task["max_s"]),
+        )
 
 
 class DashboardState(SessionState):
@@ -101,11 +127,11 @@ class DashboardState(SessionState):
         if self.window == "custom":
             self.start, self.end = self.first_day, self.last_day
         found = history.dashboard(principal, w, namespace, flow)
-        self.kpis = Kpis(**found.kpis)
+        self.kpis = Kpis.of(found.kpis)
         self.per_day, self.durations, self.tasks, self.logs = found.per_day, found.durations, found.tasks, found.logs
         self.per_day_states, self.execution_ids = found.per_day_states, found.execution_ids
-        self.slowest = [TaskRanking(**task) for task in found.slowest]
-        self.failing = [TaskRanking(**task) for task in found.failing]
+        self.slowest = [TaskRanking.of(task) for task in found.slowest]
+        self.failing = [TaskRanking.of(task) for task in found.failing]
 
     @rx.event
     def set_namespace(self, value: str) -> None:

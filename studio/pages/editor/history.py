@@ -1,10 +1,11 @@
 """The editor's revision history: the flow's past revisions, diffs side by side, and restoring one."""
 
 from dataclasses import dataclass
+from typing import Any
 
 import reflex as rx
 
-from studio import services
+from studio import display, services
 from studio.pages.editor.state import EditorState
 
 EDITOR_TEXT = "the editor"
@@ -16,6 +17,16 @@ class Revision:
     created: str
     author: str
     deleted: str  # "yes" for a revision that deleted the flow
+
+    @classmethod
+    def of(cls, found: dict[str, Any]) -> "Revision":
+        """From ``services.revisions`` (typed)."""
+        return cls(
+            revision=str(found["revision"]),
+            created=display.when(found["created"]),
+            author=display.or_none(found["author"]),
+            deleted=display.yes(found["deleted"]),
+        )
 
 
 @dataclass
@@ -37,7 +48,7 @@ class HistoryState(EditorState):
     @rx.event
     def open_history(self) -> None:
         found = services.revisions(self.principal(), self.namespace, self.flow_id)
-        self.history = [Revision(**revision) for revision in found]
+        self.history = [Revision.of(revision) for revision in found]
         self.diff_rows, self.diff_title, self.history_open = [], "", True
 
     @rx.event

@@ -6,7 +6,7 @@ import reflex as rx
 
 from engine.identity import authz
 from engine.identity.policy import Action, can
-from studio import services
+from studio import display, services
 from studio.session import SessionState
 
 ALL = "all namespaces"
@@ -64,8 +64,8 @@ class FlowsState(SessionState):
                 namespace=f.namespace,
                 id=f.flow_id,
                 revision=str(f.revision),
-                description=f.description,
-                updated=f.updated_at,
+                description=display.first_line(f.description),
+                updated=display.when(f.updated_at, seconds=False),
                 editable=can(principal, Action.EDIT_FLOW, f.namespace),
             )
             for f in services.list_flows(principal, chosen, self.search)
