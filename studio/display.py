@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import zoneinfo
 from typing import Any
+
+from engine.services.triggers import minute_utc as engine_minute_utc
 
 NEVER = "never"  # a moment that has not happened and will not (no sign-in yet, no expiry)
 NONE = "-"  # a value that is missing (no author, no runs to average)
@@ -28,11 +31,14 @@ def clock(value: dt.datetime) -> str:
 
 
 def minute_utc(value: dt.datetime | None, *, missing: str = "") -> str:
-    """A moment in UTC to the minute, saying so: ``YYYY-MM-DD HH:MM UTC`` (a naive moment is taken as UTC)."""
-    if value is None:
-        return missing
-    moment = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-    return f"{moment:%Y-%m-%d %H:%M} UTC"
+    """A moment in UTC to the minute, saying so: ``YYYY-MM-DD HH:MM UTC`` (a naive moment is taken as UTC), as
+    the engine words it in its own messages."""
+    return missing if value is None else engine_minute_utc(value)
+
+
+def wall_clock(value: dt.datetime, timezone: str) -> str:
+    """A moment on a named clock, saying which: ``YYYY-MM-DD HH:MM Europe/Paris``."""
+    return f"{value.astimezone(zoneinfo.ZoneInfo(timezone)):%Y-%m-%d %H:%M} {timezone}"
 
 
 def elapsed(millis: int | None) -> str:

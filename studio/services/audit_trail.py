@@ -5,7 +5,7 @@ to no namespace (users, sign-ins), is for global administrators only."""
 
 from __future__ import annotations
 
-import json
+from typing import Any
 
 from engine.identity.policy import Action, Principal, can
 from engine.services import audit_trail as service
@@ -22,17 +22,18 @@ def audit_namespaces(principal: Principal) -> list[str]:
 
 def events(
     principal: Principal, namespace: str = "", before: int | None = None, limit: int = 50
-) -> list[dict[str, str]]:
-    """The newest events first; raises ``Forbidden``/``NotVisible`` unless the person may read that trail."""
+) -> list[dict[str, Any]]:
+    """The newest events first, typed (the page words them); raises ``Forbidden``/``NotVisible`` unless the
+    person may read that trail."""
     return [
         {
-            "id": str(e.id),
-            "at": e.at.strftime("%Y-%m-%d %H:%M:%S"),
+            "id": e.id,
+            "at": e.at,
             "actor": e.actor,
             "action": e.action,
             "namespace": e.namespace or "",
             "target": f"{e.target_kind or ''} {e.target_id or ''}".strip(),
-            "details": json.dumps(e.details, default=str) if e.details else "",
+            "details": e.details or {},
         }
         for e in service.events(database(), principal, namespace, before=before, limit=limit)
     ]

@@ -2,7 +2,8 @@
 
 Every function takes the principal who acts as its first parameter and calls ``engine.services.people``, which
 checks it (user management is for global administrators only, checked before anything is read) and audits; the
-account functions act only on the principal's own user. This formats the views for the users and account pages.
+account functions act only on the principal's own user. It hands typed views to the users and account pages,
+which word them.
 """
 
 from __future__ import annotations
@@ -27,38 +28,38 @@ class MembershipRow:
 
 
 @dataclass
-class UserRow:
+class Person:
+    """A user account, typed (the users and account pages word it)."""
+
     username: str
     display_name: str
     is_admin: bool
     disabled: bool
-    last_sign_in: str
+    last_sign_in_at: dt.datetime | None  # None: never signed in
     memberships: list[MembershipRow] = field(default_factory=list)
 
 
 @dataclass
-class TokenRow:
+class PersonalToken:
+    """A personal API token, typed; ``prefix`` is its first characters only (never its value)."""
+
     id: int
     name: str
     prefix: str
-    created: str
-    last_used: str
-    expires: str
-    revoked: str
+    created_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+    expires_at: dt.datetime | None  # None: until revoked
+    revoked_at: dt.datetime | None
     active: bool
 
 
-def _when(value: dt.datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else ""
-
-
-def _user_row(user: UserView) -> UserRow:
-    return UserRow(
+def _user_row(user: UserView) -> Person:
+    return Person(
         username=user.username,
         display_name=user.display_name or "",
         is_admin=user.is_admin,
         disabled=user.disabled,
-        last_sign_in=_when(user.last_login_at) or "never",
+        last_sign_in_at=user.last_login_at,
         memberships=[MembershipRow(m.namespace, m.role.value) for m in user.memberships],
     )
 
@@ -66,7 +67,7 @@ def _user_row(user: UserView) -> UserRow:
 # --- users: global administrators only --------------------------------------------------------------------
 
 
-def list_users(principal: Principal) -> list[UserRow]:
+def list_users(principal: Principal) -> list[Person]:
     return [_user_row(user) for user in service.list_users(database(), principal)]
 
 
@@ -97,24 +98,24 @@ def remove_membership(principal: Principal, username: str, namespace: str) -> No
 # --- the signed-in person's own account -------------------------------------------------------------------
 
 
-def account(principal: Principal) -> UserRow:
+def account(principal: Principal) -> Person:
     return _user_row(service.account(database(), principal))
 
 
-def _token_row(token: TokenView) -> TokenRow:
-    return TokenRow(
+def _token_row(token: TokenView) -> PersonalToken:
+    return PersonalToken(
         id=token.id,
         name=token.name,
-        prefix=token.prefix + "…",
-        created=_when(token.created_at),
-        last_used=_when(token.last_used_at) or "never",
-        expires=_when(token.expires_at) or "never",
-        revoked=_when(token.revoked_at),
+        prefix=token.prefix,
+        created_at=token.created_at,
+        last_used_at=token.last_used_at,
+        expires_at=token.expires_at,
+        revoked_at=token.revoked_at,
         active=token.active,
     )
 
 
-def my_tokens(principal: Principal) -> list[TokenRow]:
+def my_tokens(principal: Principal) -> list[PersonalToken]:
     """The person's own tokens, newest first, revoked and expired ones included (never their values)."""
     return [_token_row(token) for token in reversed(service.tokens_of(database(), principal))]
 

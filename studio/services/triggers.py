@@ -9,7 +9,6 @@ the page's text into its arguments and its views into the page's rows. Each take
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,11 +43,6 @@ class Backfill:
         return self.done or self.cancelled
 
     @property
-    def progress(self) -> str:
-        skipped = f" ({self.skipped} skipped)" if self.skipped else ""
-        return f"{self.fired + self.skipped}/{self.total}{skipped}"
-
-    @property
     def status(self) -> str:
         if self.cancelled:
             return "cancelled"
@@ -66,9 +60,9 @@ class TriggerRow:
     description: str
     disabled_in_yaml: bool  # the trigger (or its whole flow) says ``disabled: true``
     enabled_by_person: bool  # the switch: ``lanner trigger enable|disable``, the API, this page
-    next_fire_utc: str = ""
-    next_fire_local: str = ""
-    last_fire: str = ""
+    next_fire: dt.datetime | None = None  # UTC; None when it will not fire on a schedule
+    timezone: str = ""  # a schedule's own wall clock
+    last_fire_at: dt.datetime | None = None
     last_execution_id: str = ""
     backfill: Backfill | None = None
     inputs: list[str] = field(default_factory=list)
@@ -92,16 +86,6 @@ def describe(namespace: str, flow_id: str, trigger: ScheduleTrigger | WebhookTri
         f"{c.namespace}/{c.flow_id}" if c.flow_id else f"any flow of {c.namespace}" for c in trigger.conditions
     )
     return f"when {watched} ends in {' or '.join(trigger.states)}"
-
-
-_stamp = service.minute_utc
-
-
-def next_fire_times(trigger: ScheduleTrigger, now: dt.datetime) -> tuple[str, str]:
-    """The next fire after ``now``, in UTC and on the trigger's own wall clock."""
-    instant = next_fire(trigger, now)
-    local = instant.astimezone(zoneinfo.ZoneInfo(trigger.timezone))
-    return _stamp(instant), f"{local:%Y-%m-%d %H:%M} {trigger.timezone}"
 
 
 def _backfill(data: dict[str, Any] | None) -> Backfill | None:
@@ -130,9 +114,8 @@ def list_triggers(
         last_at = max((t for t in (found.last_fired_at, found.last_fire_at) if t), default=None)
         fired_last = found.last_fired_at is not None and last_at == found.last_fired_at
         last_execution = found.last_fired_execution_id if fired_last else found.last_execution_id
-        next_utc = next_local = ""
-        if isinstance(found.declared, ScheduleTrigger) and found.enabled:
-            next_utc, next_local = next_fire_times(found.declared, now)
+        scheduled = isinstance(found.declared, ScheduleTrigger)
+        upcoming = next_fire(found.declared, now) if scheduled and found.enabled else None
         rows.append(
             TriggerRow(
                 namespace=found.namespace,
@@ -142,9 +125,9 @@ def list_triggers(
                 description=describe(found.namespace, found.flow_id, found.declared),
                 disabled_in_yaml=found.disabled_in_yaml,
                 enabled_by_person=found.enabled_by_person,
-                next_fire_utc=next_utc,
-                next_fire_local=next_local,
-                last_fire=_stamp(last_at),
+                next_fire=upcoming,
+                timezone=found.declared.timezone if scheduled else "",
+                last_fire_at=last_at,
                 last_execution_id=last_execution or "",
                 backfill=_backfill(found.backfill),
                 inputs=found.inputs,

@@ -8,6 +8,8 @@ from engine.identity import authz, tokens, users
 from engine.identity import sessions as login_sessions
 from engine.identity.policy import Principal, Role
 from engine.store.database import session_scope
+from studio.pages.account.state import TokenRow
+from studio.pages.users.state import UserRow
 from studio.services import people
 
 ADMIN = Principal(name="boss", is_admin=True)
@@ -60,7 +62,7 @@ def test_an_administrator_creates_grants_lists_and_removes(db):
     assert set(listed) == {"boss", "carol", "nina"} and listed["boss"].is_admin and not listed["carol"].is_admin
     carol = listed["carol"]
     assert [(m.namespace, m.role) for m in carol.memberships] == [("acme", "viewer"), ("acme.sales", "editor")]
-    assert carol.last_sign_in == "never" and not carol.disabled
+    assert carol.last_sign_in_at is None and UserRow.of(carol).last_sign_in == "never" and not carol.disabled
     people.remove_membership(ADMIN, "carol", "acme")
     assert principal(db, "carol").memberships == {"acme.sales": Role.EDITOR}
     with pytest.raises(ValueError, match="has no role on acme"):
@@ -100,7 +102,7 @@ def test_personal_tokens_authenticate_until_revoked_and_only_their_owner_revokes
     with session_scope(db) as session:
         assert tokens.user_for_token(session, plain).username == "nina"
     [row] = people.my_tokens(nina)
-    assert row.name == "ci" and row.active and row.expires != "never" and plain not in str(row)
+    assert row.name == "ci" and row.active and TokenRow.of(row).expires != "never" and plain not in str(row)
     assert people.my_tokens(ADMIN) == []  # each person sees their own tokens only
 
     with pytest.raises(LookupError, match=f"no token {row.id}"):
@@ -112,7 +114,7 @@ def test_personal_tokens_authenticate_until_revoked_and_only_their_owner_revokes
     with session_scope(db) as session:
         assert tokens.user_for_token(session, plain) is None
     [row] = people.my_tokens(nina)
-    assert not row.active and row.revoked
+    assert not row.active and row.revoked_at and TokenRow.of(row).revoked
     with pytest.raises(ValueError, match="1 to 3650 days"):
         people.create_token(nina, "forever", days=0)
     with pytest.raises(ValueError, match="needs a name"):

@@ -10,6 +10,7 @@ from engine.identity import authz
 from engine.services.flow_deploy import deploy_flow
 from engine.store.database import session_scope
 from engine.store.tables import TriggerFire
+from studio.pages.triggers.state import backfill_progress, trigger_row
 from studio.services import triggers
 
 NOW = dt.datetime(2026, 1, 10, 12, 0, tzinfo=dt.UTC)
@@ -68,11 +69,12 @@ def test_lists_every_trigger_with_a_description_and_the_next_fire(db):
         "schedule",
         "cron 0 6 * * * (Europe/Paris)",
     )
-    assert morning.next_fire_utc == "2026-01-11 05:00 UTC"
-    assert morning.next_fire_local == "2026-01-11 06:00 Europe/Paris"
+    assert (morning.next_fire, morning.timezone) == (dt.datetime(2026, 1, 11, 5, 0, tzinfo=dt.UTC), "Europe/Paris")
+    shown = trigger_row(morning)
+    assert (shown["next_utc"], shown["next_local"]) == ("2026-01-11 05:00 UTC", "2026-01-11 06:00 Europe/Paris")
     assert morning.enabled and morning.inputs == ["day", "count"] and morning.backfill is None
     assert rows["others.hook"].description == "GET/POST/PUT /api/v1/webhooks/trig.other/others/abcdefgh12345"
-    assert rows["others.hook"].next_fire_utc == ""
+    assert rows["others.hook"].next_fire is None and trigger_row(rows["others.hook"])["next_utc"] == "-"
     assert rows["others.after"].description == (
         "when trig.service/daily, any flow of trig.more ends in SUCCESS or FAILED"
     )
@@ -82,11 +84,11 @@ def test_lists_every_trigger_with_a_description_and_the_next_fire(db):
 @pytest.mark.usefixtures("deployed")
 def test_disabled_in_yaml_and_by_a_person_are_told_apart(db):
     off = by_id(triggers.list_triggers(ADMIN, now=NOW))["daily.off"]
-    assert off.disabled_in_yaml and off.enabled_by_person and not off.enabled and off.next_fire_utc == ""
+    assert off.disabled_in_yaml and off.enabled_by_person and not off.enabled and off.next_fire is None
     triggers.set_enabled(ADMIN, "trig.service", "daily", "morning", False)
     morning = by_id(triggers.list_triggers(ADMIN, now=NOW))["daily.morning"]
     assert not morning.disabled_in_yaml and not morning.enabled_by_person and not morning.enabled
-    assert morning.next_fire_utc == ""
+    assert morning.next_fire is None
     triggers.set_enabled(ADMIN, "trig.service", "daily", "morning", True)
     assert by_id(triggers.list_triggers(ADMIN, now=NOW))["daily.morning"].enabled
     with pytest.raises(LookupError, match="no trigger 'nope'"):
@@ -109,7 +111,8 @@ def test_last_fire_comes_from_the_fired_slots(db):
             )
         )
     morning = by_id(triggers.list_triggers(ADMIN, now=NOW))["daily.morning"]
-    assert (morning.last_fire, morning.last_execution_id) == ("2026-01-09 05:00 UTC", "e-1")
+    assert (morning.last_fire_at.replace(tzinfo=dt.UTC), morning.last_execution_id) == (fired_at, "e-1")
+    assert trigger_row(morning)["last_fire"] == "2026-01-09 05:00 UTC"
 
 
 @pytest.mark.usefixtures("deployed")
@@ -117,7 +120,7 @@ def test_a_backfill_is_started_followed_paused_resumed_and_cancelled(db):
     started = triggers.start_backfill(
         ADMIN, "trig.service", "daily", "morning", "2026-01-01T00:00", "2026-01-03T23:00", {"day": "x", "count": ""}
     )
-    assert (started.total, started.fired, started.status, started.progress) == (3, 0, "running", "0/3")
+    assert (started.total, started.fired, started.status, backfill_progress(started)) == (3, 0, "running", "0/3")
     morning = by_id(triggers.list_triggers(ADMIN, now=NOW))["daily.morning"]
     assert morning.backfill == started and morning.backfill.running
     paused = triggers.backfill_action(ADMIN, "trig.service", "daily", "morning", "pause")
@@ -133,7 +136,7 @@ def test_a_backfill_is_started_followed_paused_resumed_and_cancelled(db):
 
 def test_progress_counts_skipped_slots():
     backfill = triggers.Backfill("a", "b", total=5, fired=2, skipped=2, paused=False, cancelled=False, done=False)
-    assert backfill.progress == "4/5 (2 skipped)"
+    assert backfill_progress(backfill) == "4/5 (2 skipped)"
 
 
 @pytest.mark.parametrize(

@@ -3,8 +3,8 @@
 import reflex as rx
 
 from studio.components.layout import danger_button, data_table, error_and_notice, page, sidebar
-from studio.pages.account.state import AccountState
-from studio.services.people import MembershipRow, TokenRow
+from studio.pages.account.state import AccountState, TokenRow
+from studio.services.people import MembershipRow
 from studio.session import ALL_NAMESPACES, SessionState
 
 

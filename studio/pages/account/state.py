@@ -1,10 +1,44 @@
 """The signed-in person's own account: their roles, personal API tokens, and password."""
 
+from dataclasses import dataclass
+
 import reflex as rx
 
+from studio import display
 from studio.services import people
-from studio.services.people import MembershipRow, TokenRow
+from studio.services.people import MembershipRow, PersonalToken
 from studio.session import SessionState
+
+
+@dataclass
+class TokenRow:
+    """A personal token as the account page lists it (its first characters only, never its value)."""
+
+    id: int
+    name: str
+    prefix: str
+    created: str
+    last_used: str
+    expires: str
+    revoked: str
+    active: bool
+
+    @classmethod
+    def of(cls, token: PersonalToken) -> "TokenRow":
+        return cls(
+            id=token.id,
+            name=token.name,
+            prefix=token.prefix + "…",
+            created=display.when(token.created_at, seconds=False),
+            last_used=display.when(token.last_used_at, seconds=False, missing=display.NEVER),
+            expires=display.when(token.expires_at, seconds=False, missing=display.NEVER),
+            revoked=display.when(token.revoked_at, seconds=False),
+            active=token.active,
+        )
+
+
+def _tokens(principal) -> list[TokenRow]:
+    return [TokenRow.of(token) for token in people.my_tokens(principal)]
 
 
 class AccountState(SessionState):
@@ -20,7 +54,7 @@ class AccountState(SessionState):
         principal = self.principal()
         me = people.account(principal)
         self.username, self.memberships = me.username, me.memberships
-        self.tokens = people.my_tokens(principal)
+        self.tokens = _tokens(principal)
         self.new_token = self.error = self.notice = ""
 
     def _fail(self, exc: Exception) -> None:
@@ -37,7 +71,7 @@ class AccountState(SessionState):
             self._fail(exc)
             return
         self.error, self.notice = "", ""
-        self.tokens = people.my_tokens(principal)
+        self.tokens = _tokens(principal)
 
     @rx.event
     def dismiss_token(self) -> None:
@@ -52,7 +86,7 @@ class AccountState(SessionState):
             self._fail(exc)
             return
         self.error, self.notice = "", "token revoked"
-        self.tokens = people.my_tokens(principal)
+        self.tokens = _tokens(principal)
 
     @rx.event
     def change_password(self, form: dict) -> None:

@@ -4,10 +4,12 @@ A namespace's administrators read its trail; "all namespaces" is offered to glob
 else is offered exactly the namespaces they administer, and sees nothing when there are none."""
 
 from dataclasses import dataclass
+from typing import Any
 
 import reflex as rx
 
 from engine.identity.policy import Principal
+from studio import display
 from studio.services import audit_trail
 from studio.session import SessionState
 
@@ -26,6 +28,12 @@ class AuditRow:
     namespace: str
     target: str
     details: str
+
+    @classmethod
+    def of(cls, event: dict[str, Any]) -> "AuditRow":
+        """From ``audit_trail.events`` (typed): the moment to the second, the details as one JSON line."""
+        at, details = display.when(event["at"]), display.json_line(event["details"])
+        return cls(**{**event, "id": str(event["id"]), "at": at, "details": details})
 
 
 class AuditState(SessionState):
@@ -48,7 +56,7 @@ class AuditState(SessionState):
             self.rows, self.older = [], False
             return
         chosen = "" if self.namespace == ALL else self.namespace
-        found = [AuditRow(**event) for event in audit_trail.events(principal, chosen, before=before, limit=PAGE_SIZE)]
+        found = [AuditRow.of(event) for event in audit_trail.events(principal, chosen, before=before, limit=PAGE_SIZE)]
         self.rows = found if before is None else self.rows + found
         self.older = len(found) == PAGE_SIZE
 

@@ -7,6 +7,7 @@ show for editors (the services check again on every click, and the live refresh 
 import reflex as rx
 
 from engine.identity import authz
+from studio import display
 from studio.services import access
 from studio.services import triggers as trigger_service
 from studio.session import SessionState
@@ -15,8 +16,16 @@ ALL = "all namespaces"
 POLL_SECONDS = 0.5
 
 
-def _row(t: trigger_service.TriggerRow) -> dict[str, str]:
+def backfill_progress(backfill: trigger_service.Backfill) -> str:
+    """``fired/total``, counting skipped slots as done and saying how many were skipped."""
+    skipped = f" ({backfill.skipped} skipped)" if backfill.skipped else ""
+    return f"{backfill.fired + backfill.skipped}/{backfill.total}{skipped}"
+
+
+def trigger_row(t: trigger_service.TriggerRow) -> dict[str, str]:
+    """A trigger of ``trigger_service.list_triggers`` (typed) as the table's texts."""
     backfill = t.backfill
+    on_its_own_clock = t.next_fire is not None and t.timezone not in ("", "UTC")  # a UTC clock says it once
     return {
         "key": f"{t.namespace}/{t.flow_id}/{t.trigger_id}",
         "namespace": t.namespace,
@@ -24,19 +33,19 @@ def _row(t: trigger_service.TriggerRow) -> dict[str, str]:
         "trigger_id": t.trigger_id,
         "type": t.type,
         "description": t.description,
-        "enabled": "yes" if t.enabled_by_person else "",
-        "yaml_disabled": "yes" if t.disabled_in_yaml else "",
+        "enabled": display.yes(t.enabled_by_person),
+        "yaml_disabled": display.yes(t.disabled_in_yaml),
         "state": "enabled" if t.enabled else "disabled",
-        "next_utc": t.next_fire_utc or "-",
-        "next_local": t.next_fire_local if t.next_fire_local and not t.next_fire_local.endswith(" UTC") else "",
-        "last_fire": t.last_fire or "-",
+        "next_utc": display.minute_utc(t.next_fire, missing=display.NONE),
+        "next_local": display.wall_clock(t.next_fire, t.timezone) if on_its_own_clock else "",
+        "last_fire": display.minute_utc(t.last_fire_at, missing=display.NONE),
         "last_execution_id": t.last_execution_id,
-        "progress": backfill.progress if backfill else "",
+        "progress": backfill_progress(backfill) if backfill else "",
         "backfill": backfill.status if backfill else "",
         "inputs": ",".join(t.inputs),
         "secret_inputs": ",".join(t.secret_inputs),
-        "may_edit": "yes" if t.may_edit else "",
-        "may_backfill": "yes" if t.may_backfill else "",
+        "may_edit": display.yes(t.may_edit),
+        "may_backfill": display.yes(t.may_backfill),
     }
 
 
@@ -58,7 +67,7 @@ class TriggersState(SessionState):
         """Reload the rows; True while some backfill still has slots to fire."""
         chosen = None if self.namespace == ALL else self.namespace
         found = trigger_service.list_triggers(self.principal(), chosen)
-        self.rows = [_row(t) for t in found]
+        self.rows = [trigger_row(t) for t in found]
         return any(t.backfill and t.backfill.running for t in found)
 
     @rx.event

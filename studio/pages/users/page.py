@@ -3,9 +3,9 @@
 import reflex as rx
 
 from studio.components.layout import danger_button, error_and_notice, page, sidebar
-from studio.pages.users.state import UsersState
+from studio.pages.users.state import UserRow, UsersState
 from studio.services import people
-from studio.services.people import MembershipRow, UserRow
+from studio.services.people import MembershipRow
 from studio.session import ALL_NAMESPACES, SessionState
 
 

@@ -4,13 +4,36 @@ Passwords travel in form submissions straight to the handler and are never kept 
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import reflex as rx
 
 from engine.identity import authz
+from studio import display
 from studio.services import people
-from studio.services.people import UserRow
+from studio.services.people import MembershipRow, Person
 from studio.session import SessionState
+
+
+@dataclass
+class UserRow:
+    """An account as the users page shows it."""
+
+    username: str
+    display_name: str
+    is_admin: bool
+    disabled: bool
+    last_sign_in: str
+    memberships: list[MembershipRow] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, person: Person) -> "UserRow":
+        last = display.when(person.last_sign_in_at, seconds=False, missing=display.NEVER)
+        return cls(person.username, person.display_name, person.is_admin, person.disabled, last, person.memberships)
+
+
+def _users(principal) -> list[UserRow]:
+    return [UserRow.of(person) for person in people.list_users(principal)]
 
 
 class UsersState(SessionState):
@@ -24,7 +47,7 @@ class UsersState(SessionState):
         principal = self.principal()
         self.error = self.notice = ""
         try:
-            self.users, self.refused = people.list_users(principal), ""
+            self.users, self.refused = _users(principal), ""
         except authz.Forbidden as exc:  # a notice on the page rather than a toast: the page has nothing else
             self.users, self.refused = [], str(exc)
 
@@ -37,7 +60,7 @@ class UsersState(SessionState):
             self.error, self.notice = str(exc), ""
             return
         self.error, self.notice = "", done
-        self.users = people.list_users(principal)
+        self.users = _users(principal)
 
     @rx.event
     def create_user(self, form: dict) -> None:
