@@ -95,6 +95,11 @@ def json_line(value: Any) -> str:
     return json.dumps(value, default=str) if value else ""
 
 
+def scalar(value: Any) -> str:
+    """A variable's value as typed in YAML: a text as it is, anything else as JSON (``42``, ``true``, ``[1]``)."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
 def log_text(timestamp: dt.datetime, level: str, task_id: str, message: str) -> str:
     """A log line as the panels show and search it: time, padded level, task (``-`` for none), message."""
     return f"{clock(timestamp)} {level:<5} {task_id or '-'} {message}"

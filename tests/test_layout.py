@@ -155,6 +155,50 @@ def test_the_sql_scan_sees_queries():
     assert _runs_sql(ast.parse("from sqlalchemy import or_\ndef f(session):\n    session.commit()\n")) == []
 
 
+def _formats_for_display(tree: ast.AST) -> list[str]:
+    """Where a module words a value for a page: a strftime call, a date format in an f-string (``{at:%H:%M}``),
+    or an import of ``studio.display`` (the page states' helpers)."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "strftime":
+            found.append(f"{node.lineno}: strftime()")
+        elif isinstance(node, ast.FormattedValue) and node.format_spec is not None and "%" in ast.unparse(node):
+            found.append(f"{node.lineno}: a date format in an f-string")
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.module == "studio"
+            and any(a.name == "display" for a in node.names)
+        ) or (
+            isinstance(node, ast.ImportFrom | ast.Import)
+            and "studio.display"
+            in {node.module if isinstance(node, ast.ImportFrom) else None, *(a.name for a in node.names)}
+        ):
+            found.append(f"{node.lineno}: imports studio.display")
+    return found
+
+
+def test_the_studio_services_hold_no_display_formatting():
+    """Issue 13: the services return typed values; the page states word them through studio/display.py."""
+    offenders = {
+        path.name: where
+        for path in sorted((ROOT / "studio" / "services").glob("*.py"))
+        if (where := _formats_for_display(ast.parse(path.read_text())))
+    }
+    assert offenders == {}, "return the typed value and word it in the page state with studio.display"
+
+
+def test_the_display_scan_sees_formatting():
+    sample = ast.parse(
+        "from studio import display\nimport studio.display\na = at.strftime('%Y')\nb = f'{at:%H:%M} {n:.1f}'\n"
+    )
+    assert _formats_for_display(sample) == [
+        "1: imports studio.display",
+        "2: imports studio.display",
+        "3: strftime()",
+        "4: a date format in an f-string",
+    ]
+
+
 # The store stands on these alone (its own modules aside): the tables' vocabulary, nothing that decides.
 STORE_MAY_IMPORT = {
     "engine.core.states": "execution and task run states (pure)",

@@ -6,6 +6,8 @@ a grant on a parent namespace also holds here, so the list shows those too, with
 
 from __future__ import annotations
 
+from typing import Any
+
 from engine.identity import users
 from engine.identity.policy import Principal, Role
 from engine.services import members as service
@@ -14,12 +16,12 @@ from studio.services import database
 ROLES = [role.value for role in Role]  # viewer, operator, editor, admin: the choices of the role selector
 
 
-def members(principal: Principal, namespace: str) -> list[dict[str, str]]:
+def members(principal: Principal, namespace: str) -> list[dict[str, Any]]:
     """Grants on ``namespace`` itself, then those inherited from each parent (the nearest first).
 
-    Each row: username, role, origin (the namespace granted on) and own ("True" when granted here)."""
+    Each row: username, role, origin (the namespace granted on) and own (True when granted here)."""
     return [
-        {"username": m.username, "role": m.role.value, "origin": m.origin, "own": str(m.own)}
+        {"username": m.username, "role": m.role.value, "origin": m.origin, "own": m.own}
         for m in service.members(database(), principal, namespace, inherited=True)
     ]
 

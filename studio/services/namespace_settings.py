@@ -6,7 +6,6 @@ Members of a namespace see its variables and the NAMES of its secrets; its admin
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from engine.identity.policy import Principal
@@ -15,18 +14,13 @@ from engine.workspace import variables
 from studio.services import database
 
 
-def _shown(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value)
-
-
-def settings(principal: Principal, namespace: str) -> dict[str, list[dict[str, str]]]:
-    """Variables and secret names seen by the namespace's flows: its own, then inherited (with their origin)."""
+def settings(principal: Principal, namespace: str) -> dict[str, list[dict[str, Any]]]:
+    """Variables (with their typed values) and secret names seen by the namespace's flows: its own, then
+    inherited (with their origin; ``own`` when set on this namespace)."""
     seen = workspaces.settings(database(), principal, namespace)
     return {
-        "variables": [
-            {"name": v.name, "value": _shown(v.value), "origin": v.origin, "own": str(v.own)} for v in seen.variables
-        ],
-        "secrets": [{"name": s.name, "origin": s.origin, "own": str(s.own)} for s in seen.secrets],
+        "variables": [{"name": v.name, "value": v.value, "origin": v.origin, "own": v.own} for v in seen.variables],
+        "secrets": [{"name": s.name, "origin": s.origin, "own": s.own} for s in seen.secrets],
     }
 
 

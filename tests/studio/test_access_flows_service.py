@@ -259,19 +259,19 @@ def test_a_namespace_admin_manages_variables_secrets_and_members(db, people):
     settings.delete_variable(ada, "acme", "region")
     assert settings.settings(ada, "acme") == {
         "variables": [],
-        "secrets": [{"name": "TOKEN", "origin": "acme", "own": "True"}],
+        "secrets": [{"name": "TOKEN", "origin": "acme", "own": True}],
     }
 
     members.set_role(ada, "acme.sales", "outsider", "viewer")  # invite
     assert services.namespaces(people.as_("outsider")) == ["acme.sales"]
     assert _flows(people.as_("outsider")) == {"acme.sales/report"}
     listed = members.members(people.as_("outsider"), "acme.sales")  # the new member sees who else is here
-    assert listed[0] == {"username": "outsider", "role": "viewer", "origin": "acme.sales", "own": "True"}
+    assert listed[0] == {"username": "outsider", "role": "viewer", "origin": "acme.sales", "own": True}
     assert {(m["username"], m["role"], m["origin"], m["own"]) for m in listed[1:]} == {
-        ("vera", "viewer", "acme", "False"),
-        ("otto", "operator", "acme", "False"),
-        ("edna", "editor", "acme", "False"),
-        ("ada", "admin", "acme", "False"),
+        ("vera", "viewer", "acme", False),
+        ("otto", "operator", "acme", False),
+        ("edna", "editor", "acme", False),
+        ("ada", "admin", "acme", False),
     }
     members.set_role(ada, "acme.sales", "outsider", "editor")  # change the role
     services.save_flow(people.as_("outsider"), REPORT.replace("message: sales", "message: by outsider"))

@@ -52,3 +52,7 @@ def test_log_lines_and_canvas_nodes():
     assert (node["id"], node["duration"], node["attempts"]) == ("t", "1.5 s", "attempt 2")
     assert display.canvas_node({"id": "t", "duration_ms": 0, "attempts": 1})["attempts"] == ""
     assert display.canvas_node({"id": "plain"})["duration"] == ""  # a node without a run
+
+
+def test_a_variable_reads_as_typed_in_yaml():
+    assert [display.scalar(v) for v in ("eu", 42, True, [1, "a"])] == ["eu", "42", "true", '[1, "a"]']

@@ -4,11 +4,12 @@ Members see all of it (never a secret's value); the controls that change it show
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 import reflex as rx
 
 from engine.identity.policy import Action, can
-from studio import services
+from studio import display, services
 from studio.services import members as membership
 from studio.services import namespace_settings as settings
 from studio.session import SessionState
@@ -27,8 +28,9 @@ class Setting:
     value: str = ""
 
     @classmethod
-    def of(cls, row: dict[str, str]) -> "Setting":
-        return cls(name=row["name"], origin=row["origin"], own=row["own"] == "True", value=row.get("value", ""))
+    def of(cls, row: dict[str, Any]) -> "Setting":
+        value = display.scalar(row["value"]) if "value" in row else ""  # a secret's value is never read
+        return cls(name=row["name"], origin=row["origin"], own=row["own"], value=value)
 
 
 @dataclass
@@ -41,8 +43,8 @@ class Member:
     own: bool
 
     @classmethod
-    def of(cls, row: dict[str, str]) -> "Member":
-        return cls(username=row["username"], role=row["role"], origin=row["origin"], own=row["own"] == "True")
+    def of(cls, row: dict[str, Any]) -> "Member":
+        return cls(username=row["username"], role=row["role"], origin=row["origin"], own=row["own"])
 
 
 class NamespaceState(SessionState):
