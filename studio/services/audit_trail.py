@@ -32,7 +32,8 @@ def events(
             "actor": e.actor,
             "action": e.action,
             "namespace": e.namespace or "",
-            "target": f"{e.target_kind or ''} {e.target_id or ''}".strip(),
+            "target_kind": e.target_kind or "",
+            "target_id": e.target_id or "",
             "details": e.details or {},
         }
         for e in service.events(database(), principal, namespace, before=before, limit=limit)

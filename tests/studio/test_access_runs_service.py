@@ -18,6 +18,7 @@ from engine.store.database import session_scope
 from engine.store.tables import Execution, LogLine, TaskRun, TriggerState
 from studio import services
 from studio.components.logs import LogLine as PanelLine
+from studio.pages.dashboard.state import Kpis
 from studio.services import audit_trail, history, triggers
 from studio.services import executions as runs
 
@@ -222,9 +223,10 @@ def test_dashboard_counts_only_visible_namespaces(people):
     assert sum(row["count"] for row in history.log_lines_per_day(root, w)) == 7
     assert history.flow_ids(viewer) == ["etl"] and history.flow_ids(outsider) == []
     board = history.dashboard(viewer, w, "south")  # a namespace they may not read: as empty as one without runs
-    assert (board.kpis["runs_today"], board.execution_ids, board.slowest) == ("0", [], [])
+    assert (board.kpis["runs_today"], board.execution_ids, board.slowest) == (0, [], [])
+    assert Kpis.of(board.kpis).runs_today == "0"
     board = history.dashboard(viewer, w, flow_id="etl")
-    assert board.kpis["runs_today"] == "2" and board.execution_ids == ["n2", "n1"]
+    assert Kpis.of(board.kpis).runs_today == "2" and board.execution_ids == ["n2", "n1"]
     assert {row["namespace"] for row in board.slowest + board.failing} == {"north"}
 
 

@@ -6,6 +6,8 @@ import datetime as dt
 
 from studio.components.logs import ALL_LEVELS, LogLine, visible_lines
 from studio.forms import FormField, flow_fields
+from studio.pages.audit.state import AuditRow
+from studio.pages.editor.history import Revision
 from studio.pages.execution.state import ExecutionHeader, ResumeInput
 
 LINES = [
@@ -58,3 +60,13 @@ def test_the_execution_header_reads_the_detail_the_service_returns():
 def test_every_form_field_fits_the_form_field_model():
     fields = [FormField(**field) for field in flow_fields({"id": "etl", "namespace": "team"})]
     assert {"id", "namespace"} <= {field.name for field in fields}
+
+
+def test_an_audit_event_and_a_revision_are_worded_by_their_pages():
+    event = {"id": 9, "at": dt.datetime(2026, 11, 29, 10, 0, 5), "actor": "ann", "action": "deployed",
+             "namespace": "team", "target_kind": "flow", "target_id": "team/etl", "details": {"revision": 3}}  # fmt: skip
+    row = AuditRow.of(event)
+    assert (row.id, row.at, row.target, row.details) == ("9", "2026-11-29 10:00:05", "flow team/etl", '{"revision": 3}')
+    assert AuditRow.of({**event, "target_kind": "", "target_id": "", "details": {}}).target == ""
+    found = {"revision": 2, "created": dt.datetime(2026, 11, 29, 10, 0, 5), "author": None, "deleted": True}
+    assert Revision.of(found) == Revision(revision="2", created="2026-11-29 10:00:05", author="-", deleted="yes")

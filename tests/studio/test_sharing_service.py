@@ -40,7 +40,7 @@ def test_a_flow_link_shows_the_newest_text_or_its_pinned_revision(db):
     newest, row = sharing.create_link(EDITOR, "flow", "share.service", "shared", days=7)
     pinned, _ = sharing.create_link(EDITOR, "flow", "share.service", "shared", revision=1, days=1)
     view = sharing.shared_view(token(newest))
-    assert view["kind"] == "flow" and view["source"] == SECOND and view["revision"] == "2"
+    assert view["kind"] == "flow" and view["source"] == SECOND and view["revision"] == 2
     assert [n["id"] for n in view["nodes"]] == ["hello", "bye"]
     old = sharing.shared_view(token(pinned))
     assert old["source"] == FIRST and [n["id"] for n in old["nodes"]] == ["hello"]

@@ -32,8 +32,15 @@ class AuditRow:
     @classmethod
     def of(cls, event: dict[str, Any]) -> "AuditRow":
         """From ``audit_trail.events`` (typed): the moment to the second, the details as one JSON line."""
-        at, details = display.when(event["at"]), display.json_line(event["details"])
-        return cls(**{**event, "id": str(event["id"]), "at": at, "details": details})
+        return cls(
+            id=str(event["id"]),
+            at=display.when(event["at"]),
+            actor=event["actor"],
+            action=event["action"],
+            namespace=event["namespace"],
+            target=f"{event['target_kind']} {event['target_id']}".strip(),  # "flow acme/etl", "user ann"
+            details=display.json_line(event["details"]),
+        )
 
 
 class AuditState(SessionState):
