@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from engine.core.expressions import ExpressionError
+from engine.core.expressions import ExpressionError, reads_name
 from engine.core.snapshot import RunView, Snapshot
 from engine.flows.computed import ComputedInvalid, resolve
+from engine.flows.model import Flow
 from engine.tasks.context import mask_value
 
 
@@ -42,6 +43,14 @@ def context_for(snapshot: Snapshot, run: RunView | None = None) -> dict[str, Any
     if snapshot.secret is not None:
         context["secret"] = _recording_secret(snapshot, snapshot.secret)
     return context
+
+
+def flow_reads(flow: Flow, name: str) -> bool:
+    """Whether any expression of ``flow`` can read the context's ``name`` (``vars``: only then are the namespaces'
+    variables read for its advances and task runs)."""
+    if name not in flow._reads:
+        flow._reads[name] = reads_name(flow.model_dump(mode="json", by_alias=True, exclude_none=True), name)
+    return flow._reads[name]
 
 
 def _recording_secret(snapshot: Snapshot, resolve: Callable[[str], str]) -> Callable[[str], str]:

@@ -135,6 +135,24 @@ def references(tree: nodes.Template, roots: tuple[str, ...] = ("inputs", "output
 
 
 @functools.lru_cache(maxsize=4096)
+def _names_loaded(text: str) -> frozenset[str]:
+    tree, _ = parse_template(text)  # a text that does not parse fails when rendered, reading nothing
+    return frozenset(node.name for node in tree.find_all(nodes.Name) if node.ctx == "load") if tree else frozenset()
+
+
+def reads_name(value: Any, name: str) -> bool:
+    """Whether an expression inside ``value`` (lists and mappings included) can read the context's ``name``, e.g.
+    ``vars``: the only way to reach it is to write it (``vars.x``, ``vars['x']``, ``vars | tojson``)."""
+    if isinstance(value, str):
+        return is_template(value) and name in _names_loaded(value)
+    if isinstance(value, list):
+        return any(reads_name(item, name) for item in value)
+    if isinstance(value, dict):
+        return any(reads_name(item, name) for item in value.values())
+    return False
+
+
+@functools.lru_cache(maxsize=4096)
 def _compiled_expression(expression: str):
     return sandbox.compile_expression(expression, undefined_to_none=False)
 

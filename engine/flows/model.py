@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from engine.core.durations import Duration
 from engine.core.retry import Retry
@@ -82,6 +82,10 @@ class Flow(Spec):
     """Limit how many executions of this flow run at once."""
     disabled: bool = False
     """A disabled flow cannot be started, and its triggers do not fire."""
+
+    # Whether the flow's expressions can read a context name, by name: found once per parsed flow, which never
+    # changes (engine/core/expression_context.py flow_reads).
+    _reads: dict[str, bool] = PrivateAttr(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, str]:

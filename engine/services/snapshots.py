@@ -13,6 +13,7 @@ from typing import Any
 from sqlmodel import Session
 
 from engine.config import load_settings
+from engine.core.expression_context import flow_reads
 from engine.core.progress import ExecutionView, RunView, Snapshot, StartSubflow
 from engine.core.states import TERMINAL, State
 from engine.flows.inputs import InputsInvalid
@@ -64,9 +65,9 @@ def load_snapshot(
     """The execution, its flow, its task runs and what its expressions may read (secrets, variables).
 
     ``subflow_reach``: where its subflows may start (``LANNER_SUBFLOW_REACH`` when not given)."""
-    row = store.get_execution(session, execution_id)
+    row, task_runs = store.execution_with_runs(session, execution_id)  # one statement: read on every advance
     flow = flow_at(session, row.namespace, row.flow_id, row.flow_revision)
-    runs = {r.id: _run_view(r) for r in store.task_runs(session, execution_id)}
+    runs = {r.id: _run_view(r) for r in task_runs}
     snapshot = Snapshot(
         flow,
         _execution_view(row),
@@ -76,7 +77,8 @@ def load_snapshot(
         secret_inputs=SecretInputs(row.secret_inputs) if row.secret_inputs else None,
         subflow_reach=subflow_reach or load_settings().subflow_reach,
     )
-    snapshot.variables = inherited_variables(session, row.namespace)
+    if flow_reads(flow, "vars"):  # most flows do not: one query fewer on every advance and every task run
+        snapshot.variables = inherited_variables(session, row.namespace)
     if flow.concurrency and row.state in (State.CREATED, State.QUEUED):
         snapshot.flow_running = store.count_active(session, row.namespace, row.flow_id, besides=row.id)
     for run in runs.values():

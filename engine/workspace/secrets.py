@@ -160,28 +160,39 @@ def list_secret_names(session: Session, namespace: str) -> list[str]:
 
 
 class SecretResolver:
-    """``secret()`` for the flows of one namespace, from rows read once (one query per execution or task run).
+    """``secret()`` for the flows of one namespace, from rows read once, when an expression first asks (most
+    task runs use no secret, so most never run the query).
 
     Values are decrypted only when an expression asks for them, so a run that uses no stored secret needs
     no key.
     """
 
     def __init__(
-        self, namespace: str, rows: list[tuple[str, str, str, str]], key: Callable[[], SecretKey] = load_key
+        self,
+        namespace: str,
+        rows: list[tuple[str, str, str, str]] | Callable[[], list[tuple[str, str, str, str]]],
+        key: Callable[[], SecretKey] = load_key,
     ) -> None:
         self.namespace = namespace
         self._key = key
-        depth = {ns: index for index, ns in enumerate(lineage(namespace))}
-        self._nearest: dict[str, tuple[str, str, str]] = {}
-        for ns, name, ciphertext, key_id in sorted(rows, key=lambda row: depth[row[0]], reverse=True):
-            self._nearest[name] = (ns, ciphertext, key_id)  # nearer namespaces come later and win
+        self._rows = rows
+        self._found: dict[str, tuple[str, str, str]] | None = None
         self._values: dict[str, str] = {}
+
+    def _nearest(self) -> dict[str, tuple[str, str, str]]:
+        if self._found is None:
+            rows = self._rows() if callable(self._rows) else self._rows
+            depth = {ns: index for index, ns in enumerate(lineage(self.namespace))}
+            self._found = {}
+            for ns, name, ciphertext, key_id in sorted(rows, key=lambda row: depth[row[0]], reverse=True):
+                self._found[name] = (ns, ciphertext, key_id)  # nearer namespaces come later and win
+        return self._found
 
     def __call__(self, name: str) -> str:
         name = str(name)
         if name in self._values:
             return self._values[name]
-        found = self._nearest.get(name)
+        found = self._nearest().get(name)
         if found is None:
             key = env_key(name)
             value = os.environ.get(key)
@@ -198,7 +209,15 @@ class SecretResolver:
 
 
 def secret_resolver(session: Session, namespace: str) -> SecretResolver:
-    return SecretResolver(namespace, store.secrets_in(session, lineage(namespace)))
+    """The resolver of ``namespace``; its rows are read on first use, in a session of its own on the same
+    database (the snapshot's session is closed by then)."""
+    bind = session.get_bind()
+
+    def rows() -> list[tuple[str, str, str, str]]:
+        with Session(bind) as own:
+            return store.secrets_in(own, lineage(namespace))
+
+    return SecretResolver(namespace, rows)
 
 
 def seal_inputs(
