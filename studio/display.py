@@ -11,7 +11,7 @@ import json
 import zoneinfo
 from typing import Any
 
-from engine.services.triggers import minute_utc as engine_minute_utc
+from engine.core.schedule import minute_utc as engine_minute_utc
 
 NEVER = "never"  # a moment that has not happened and will not (no sign-in yet, no expiry)
 NONE = "-"  # a value that is missing (no author, no runs to average)

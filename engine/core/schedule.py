@@ -67,3 +67,12 @@ def due_slots(
 def backfill_slots(trigger: ScheduleTrigger, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
     """Every slot in [start, end]."""
     return list(fire_times(trigger.cron, trigger.timezone, start - dt.timedelta(microseconds=1), until=end))
+
+
+def minute_utc(instant: dt.datetime | None) -> str:
+    """``2026-01-01 06:00 UTC`` (a naive instant is UTC); empty for None."""
+    if instant is None:
+        return ""
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=dt.UTC)
+    return instant.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")

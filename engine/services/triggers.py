@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from engine.core.errors import InvalidInput, NotFound
-from engine.core.schedule import backfill_slots
+from engine.core.schedule import backfill_slots, minute_utc
 from engine.flows.model import Flow
 from engine.flows.triggers import ScheduleTrigger, WebhookTrigger
 from engine.identity import authz
@@ -89,15 +89,6 @@ def set_enabled(
     _typed(scheduler.set_trigger_enabled, db, namespace, flow_id, trigger_id, enabled, actor=actor)
 
 
-def minute_utc(instant: dt.datetime | None) -> str:
-    """``2026-01-01 06:00 UTC`` (a naive instant is UTC); empty for None."""
-    if instant is None:
-        return ""
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=dt.UTC)
-    return instant.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
 def _schedule(db: Engine, namespace: str, flow_id: str, trigger_id: str) -> tuple[Flow, ScheduleTrigger]:
     with Session(db) as session:
         record = flow_store.get_flow(session, namespace, flow_id)
@@ -159,6 +150,11 @@ def start_backfill(
     return _typed(scheduler.start_backfill, db, namespace, flow_id, trigger_id, start, end, given, actor=actor)
 
 
+class UnknownBackfillAction(NotFound, ValueError):
+    """An action other than pause, resume or cancel: a path naming nothing to the API (404), a caller's mistake to
+    the studio (``ValueError``)."""
+
+
 def backfill_action(
     db: Engine, principal: Principal, namespace: str, flow_id: str, trigger_id: str, action: str
 ) -> dict[str, Any]:
@@ -166,7 +162,7 @@ def backfill_action(
     authz.require_flow(principal, Action.BACKFILL, namespace, flow_id)
     flags = BACKFILL_FLAGS.get(action)
     if flags is None:
-        raise NotFound(f"no backfill action '{action}' (pause, resume or cancel)")
+        raise UnknownBackfillAction(f"no backfill action '{action}' (pause, resume or cancel)")
     return _typed(scheduler.set_backfill_flag, db, namespace, flow_id, trigger_id, **flags)
 
 

@@ -187,12 +187,16 @@ def queued_worker_runs(session: Session, limit: int = 5000) -> list[tuple[str, i
     )
 
 
+# The compare-and-sets of claim_attempt and fail_lost_attempt write fixed transitions of the table: checked once, at
+# import, so a change to the table cannot drift from them.
+check_transition(TASK_RUN_TRANSITIONS, State.QUEUED, State.RUNNING, "a claimed task run")
+check_transition(TASK_RUN_TRANSITIONS, State.RUNNING, State.FAILED, "a task run whose worker vanished")
+
+
 def claim_attempt(session: Session, task_run_id: str, worker: str, attempt: int | None = None) -> TaskRun | None:
     """Start attempt ``attempt`` (None: the next one) of a queued run, as one compare-and-set: the single
     guard against running an attempt twice. None when the run does not wait for that attempt (a duplicate
     job, a job for an attempt already claimed, or a killed run)."""
-    # The compare-and-sets below write transitions of the table; checked here so a change to it cannot drift.
-    check_transition(TASK_RUN_TRANSITIONS, State.QUEUED, State.RUNNING, f"task run {task_run_id}")
     now = utcnow()
     waiting = [col(TaskRun.id) == task_run_id, col(TaskRun.state) == State.QUEUED.value]
     if attempt is not None:
@@ -242,7 +246,6 @@ def finish_attempt(
 
 def fail_lost_attempt(session: Session, run_id: str, attempt: int, reason: str) -> bool:
     """A worker vanished mid-attempt: the attempt fails, and the executor applies the retry policy."""
-    check_transition(TASK_RUN_TRANSITIONS, State.RUNNING, State.FAILED, f"task run {run_id}")
     now = utcnow()
     done = session.execute(
         update(TaskRun)

@@ -180,8 +180,6 @@ def start_backfill(
 
 
 def backfill_action(principal: Principal, namespace: str, flow_id: str, trigger_id: str, action: str) -> Backfill:
-    """Pause, resume or cancel the trigger's backfill; another ``action`` is the page's mistake (``ValueError``), where
-    the API answers a path naming no action 404."""
-    if action not in service.BACKFILL_FLAGS:
-        raise ValueError(f"no backfill action '{action}' (pause, resume or cancel)")
+    """Pause, resume or cancel the trigger's backfill; another ``action`` raises ``service.UnknownBackfillAction``
+    (a ``ValueError``)."""
     return _backfill(service.backfill_action(database(), principal, namespace, flow_id, trigger_id, action))
