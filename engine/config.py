@@ -38,6 +38,7 @@ class Settings:
     event_claim_idle: float = 10.0  # LANNER_EVENT_CLAIM_IDLE: an event a dead executor held is taken over after it
     queued_recovery_after: float = 10.0  # LANNER_QUEUED_RECOVERY_AFTER: a queued run without a job gets a new one
     worker_fork: bool = False  # LANNER_WORKER_FORK=1: RQ's forking worker (for comparison in bench/engine.py)
+    storage_url: str | None = None  # LANNER_STORAGE_URL: where task files are kept (engine/storage); None: under home
     test_pause_before_claim: str | None = None  # LANNER_TEST_PAUSE_BEFORE_CLAIM: a test hook (engine/runtime/worker.py)
 
     @property
@@ -97,6 +98,7 @@ def read_settings(environ: Mapping[str, str] | None = None) -> Settings:
         event_claim_idle=_number(env, "LANNER_EVENT_CLAIM_IDLE", 10.0),
         queued_recovery_after=_number(env, "LANNER_QUEUED_RECOVERY_AFTER", 10.0),
         worker_fork=env.get("LANNER_WORKER_FORK") == "1",
+        storage_url=(env.get("LANNER_STORAGE_URL") or "").strip() or None,
         test_pause_before_claim=env.get("LANNER_TEST_PAUSE_BEFORE_CLAIM") or None,
     )
 

@@ -1,0 +1,111 @@
+"""The local backend of internal storage: write once, read by address (whole, by range, in chunks), delete with
+its execution; an address whose name would leave its folder is refused before any file is touched."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from engine.storage import Address, FileExists, FileMissing, InvalidAddress, open_storage
+from engine.storage.local import LocalStorage
+
+EXECUTION = ("acme.sales", "daily", "7f3a")
+
+
+def _address(name: str, task: str = "extract", attempt: int = 1) -> Address:
+    return Address(*EXECUTION, task, attempt, name)
+
+
+def test_an_address_reads_back_as_it_was_written():
+    address = Address.parse("lanner://acme.sales/daily/7f3a/extract/1/reports/day 1.csv")
+    assert address == _address("reports/day 1.csv")
+    assert str(address) == "lanner://acme.sales/daily/7f3a/extract/1/reports/day 1.csv"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "lanner://acme/daily/7f3a/extract/1/../../other/x",
+        "lanner://acme/daily/7f3a/extract/1/a//b",
+        "lanner://acme/daily/7f3a/extract/1/",
+        "lanner://acme/daily/7f3a/extract/x/f",
+        "lanner://../daily/7f3a/extract/1/f",
+        "lanner://acme/daily/7f3a/extract",
+        "s3://bucket/key",
+        "/etc/passwd",
+    ],
+)
+def test_a_name_that_leaves_its_folder_or_a_foreign_text_is_refused(text):
+    with pytest.raises(InvalidAddress):
+        Address.parse(text)
+
+
+def test_a_file_is_written_once_and_read_whole_by_range_and_in_chunks(tmp_path):
+    storage = LocalStorage(tmp_path / "store")
+    source = tmp_path / "in.bin"
+    source.write_bytes(bytes(range(256)) * 40)
+    stored = storage.put(_address("data.bin"), source)
+    assert stored.size == 10240 == storage.size(_address("data.bin"))
+    assert storage.read(_address("data.bin")) == source.read_bytes()
+    assert storage.read(_address("data.bin"), 10, 20) == source.read_bytes()[10:20]
+    assert b"".join(storage.chunks(_address("data.bin"), 5, None, size=1000)) == source.read_bytes()[5:]
+    copy = tmp_path / "out.bin"
+    storage.get(_address("data.bin"), copy)
+    assert copy.read_bytes() == source.read_bytes()
+    with pytest.raises(FileExists):
+        storage.put(_address("data.bin"), source)
+
+
+def test_of_two_writers_of_one_address_exactly_one_wins(tmp_path):
+    storage, source = LocalStorage(tmp_path / "store"), tmp_path / "in.txt"
+    source.write_text("x" * 100_000)
+    outcomes: list[str] = []
+
+    def write() -> None:
+        try:
+            storage.put(_address("race.txt"), source)
+            outcomes.append("written")
+        except FileExists:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=write) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["refused"] * 7 + ["written"]
+    assert storage.read(_address("race.txt")) == source.read_bytes()
+
+
+def test_the_files_of_an_execution_are_listed_and_deleted_together(tmp_path):
+    storage, source = LocalStorage(tmp_path / "store"), tmp_path / "in.txt"
+    source.write_text("rows")
+    storage.put(_address("a.csv"), source)
+    storage.put(_address("sub/b.csv", task="transform", attempt=2), source)
+    other = Address("acme.sales", "daily", "other", "extract", 1, "a.csv")
+    storage.put(other, source)
+    assert [str(f.address) for f in storage.files(*EXECUTION)] == [
+        "lanner://acme.sales/daily/7f3a/extract/1/a.csv",
+        "lanner://acme.sales/daily/7f3a/transform/2/sub/b.csv",
+    ]
+    assert storage.delete_execution(*EXECUTION) == 2
+    assert storage.files(*EXECUTION) == []
+    with pytest.raises(FileMissing):
+        storage.read(_address("a.csv"))
+    assert storage.read(other) == b"rows"  # another execution keeps its files
+
+
+def test_the_default_storage_is_a_folder_under_lanner_home(tmp_path, monkeypatch):
+    from engine.config import reset_settings
+
+    monkeypatch.setenv("LANNER_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("LANNER_STORAGE_URL", raising=False)
+    reset_settings()
+    try:
+        storage = open_storage()
+        assert isinstance(storage, LocalStorage) and storage.root == (tmp_path / "home" / "storage").resolve()
+        with pytest.raises(ValueError, match="not a storage"):
+            open_storage("ftp://nowhere")
+    finally:
+        reset_settings()
