@@ -65,9 +65,9 @@ def load_snapshot(
     """The execution, its flow, its task runs and what its expressions may read (secrets, variables).
 
     ``subflow_reach``: where its subflows may start (``LANNER_SUBFLOW_REACH`` when not given)."""
-    row, task_runs = store.execution_with_runs(session, execution_id)  # one statement: read on every advance
+    row = store.get_execution(session, execution_id)
     flow = flow_at(session, row.namespace, row.flow_id, row.flow_revision)
-    runs = {r.id: _run_view(r) for r in task_runs}
+    runs = {r.id: _run_view(r) for r in store.task_runs(session, execution_id)}
     snapshot = Snapshot(
         flow,
         _execution_view(row),
