@@ -25,6 +25,7 @@ from jinja2.utils import generate_lorem_ipsum
 from jinja2.visitor import NodeTransformer
 
 from engine.config import load_settings
+from engine.core.dates import date_add, date_format
 
 #: Integers may hold this many bits (about 30,000 digits): Python needs seconds beyond a few million.
 MAX_INT_BITS = 100_000
@@ -238,6 +239,8 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
             autoescape=False, keep_trailing_newline=True, undefined=StrictUndefined, finalize=text_of, optimized=False
         )
         self.globals["lipsum"] = _lipsum
+        self.filters["date_add"] = date_add
+        self.filters["date"] = date_format
         guards = {
             "center": _check_center,
             "indent": _check_indent,
