@@ -125,7 +125,7 @@ def stage_inputs(task: T, ctx: RunContext, cwd: Path, fields: tuple[str, ...]) -
     for name, value in task.input_files.items():  # type: ignore[attr-defined]
         target = inside(cwd, name, "input file")
         target.parent.mkdir(parents=True, exist_ok=True)
-        if value.strip().startswith(SCHEME) and ADDRESS_PATTERN.fullmatch(value.strip()):
+        if value.strip().startswith(SCHEME):  # the whole value is one address (its name may hold spaces)
             target.write_bytes(downloads.path(value.strip()).read_bytes())
         else:
             target.write_text(downloads.replace(value), encoding="utf-8")
