@@ -71,3 +71,19 @@ def test_the_same_flow_on_the_local_backend_with_one_worker(cluster_factory):
     assert cluster.runs(execution_id)["count"].outputs["vars"] == {"rows": 3, "local": True}
     stored = cluster.home / "storage" / "acme.sales" / "parquet" / execution_id / "extract" / "1" / "orders.parquet"
     assert stored.is_file()
+
+
+def test_each_iteration_of_a_loop_keeps_its_own_file_under_the_same_name(cluster_factory):
+    cluster = cluster_factory()
+    cluster.start_executor()
+    cluster.start_workers(1)
+    execution_id = cluster.run(
+        "id: loop\nnamespace: acme\ntasks:\n"
+        "  - id: each\n    type: foreach\n    values: [a, b]\n    tasks:\n"
+        "      - id: write\n        type: shell\n        outputFiles: [v.txt]\n"
+        "        commands: ['echo {{ taskrun.value }} > v.txt']\n"
+    )
+    assert cluster.wait(execution_id, timeout=60).state == "SUCCESS"
+    runs = cluster.runs(execution_id)
+    addresses = sorted(runs[f"write[{n}]"].outputs["outputFiles"]["v.txt"] for n in (0, 1))
+    assert addresses == [f"lanner://acme/loop/{execution_id}/write.{n}/1/v.txt" for n in (0, 1)]

@@ -125,3 +125,14 @@ def test_output_dir_keeps_every_file_the_task_wrote_there(run_task, context, typ
     names = {"shell": "sub/a.txt", "python": "b.txt"}
     assert list(outputs["outputFiles"]) == [names[type_name]]
     assert context.storage.read(Address.parse(outputs["outputFiles"][names[type_name]])) in (b"a\n", b"b")
+
+
+def test_a_storage_that_cannot_be_opened_fails_only_the_tasks_that_use_files(context, run_task):
+    from engine.storage.base import UnusableStorage
+
+    context.storage = UnusableStorage("LANNER_STORAGE_URL 'ftp://x' is not a storage this Lanner knows")
+    assert run_task("shell", commands=["echo ok"])["exitCode"] == 0
+    with pytest.raises(TaskFailed, match=r"output file 'a\.txt': LANNER_STORAGE_URL 'ftp://x' is not a storage"):
+        run_task("shell", commands=["echo a > a.txt"], outputFiles=["a.txt"])
+    with pytest.raises(TaskFailed, match=r"lanner://acme/f/e/t/1/a\.txt: LANNER_STORAGE_URL"):
+        run_task("shell", commands=["cat lanner://acme/f/e/t/1/a.txt"])
