@@ -39,6 +39,10 @@ class Settings:
     queued_recovery_after: float = 10.0  # LANNER_QUEUED_RECOVERY_AFTER: a queued run without a job gets a new one
     worker_fork: bool = False  # LANNER_WORKER_FORK=1: RQ's forking worker (for comparison in bench/engine.py)
     storage_url: str | None = None  # LANNER_STORAGE_URL: where task files are kept (engine/storage); None: under home
+    storage_endpoint: str | None = None  # LANNER_STORAGE_ENDPOINT: an S3-compatible server's URL; None: AWS
+    storage_region: str | None = None  # LANNER_STORAGE_REGION; None: AWS_REGION / ~/.aws, as boto3 finds it
+    storage_access_key: str | None = None  # LANNER_STORAGE_ACCESS_KEY; None: AWS_ACCESS_KEY_ID or boto3's chain
+    storage_secret_key: str | None = None  # LANNER_STORAGE_SECRET_KEY; None: AWS_SECRET_ACCESS_KEY or boto3's chain
     test_pause_before_claim: str | None = None  # LANNER_TEST_PAUSE_BEFORE_CLAIM: a test hook (engine/runtime/worker.py)
 
     @property
@@ -99,6 +103,10 @@ def read_settings(environ: Mapping[str, str] | None = None) -> Settings:
         queued_recovery_after=_number(env, "LANNER_QUEUED_RECOVERY_AFTER", 10.0),
         worker_fork=env.get("LANNER_WORKER_FORK") == "1",
         storage_url=(env.get("LANNER_STORAGE_URL") or "").strip() or None,
+        storage_endpoint=(env.get("LANNER_STORAGE_ENDPOINT") or "").strip() or None,
+        storage_region=(env.get("LANNER_STORAGE_REGION") or "").strip() or None,
+        storage_access_key=env.get("LANNER_STORAGE_ACCESS_KEY") or None,
+        storage_secret_key=env.get("LANNER_STORAGE_SECRET_KEY") or None,
         test_pause_before_claim=env.get("LANNER_TEST_PAUSE_BEFORE_CLAIM") or None,
     )
 

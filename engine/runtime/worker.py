@@ -34,6 +34,8 @@ from engine.identity.crypto import DecryptionFailed, SecretKeyMissing
 from engine.runtime import events
 from engine.runtime.queue import TASK_QUEUE
 from engine.services.snapshots import load_snapshot
+from engine.storage import Storage, StorageUnavailable, open_storage
+from engine.storage.base import UnusableStorage
 from engine.store import executions as store
 from engine.store.database import open_database, session_scope
 from engine.store.logs import write_logs
@@ -49,6 +51,7 @@ from engine.tasks.context import (
 )
 
 _database = None
+_storage: Storage | None = None
 
 
 def database():
@@ -56,6 +59,17 @@ def database():
     if _database is None:
         _database = open_database(load_settings().database_url)
     return _database
+
+
+def storage() -> Storage:
+    """The internal storage the settings name, opened once per worker process (a client keeps its connections)."""
+    global _storage
+    if _storage is None:
+        try:
+            _storage = open_storage()
+        except StorageUnavailable as exc:
+            _storage = UnusableStorage(str(exc))
+    return _storage
 
 
 def render_task(task: Task, context: dict[str, Any]) -> Task:
@@ -153,7 +167,6 @@ def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
     view = snapshot.runs[run.id]
     flow = snapshot.flow
     task = find_task(flow, run.task_id)
-    storage = load_settings().home / "storage" / run.execution_id / run.task_id
     # A computed timeout or log level (still an expression here) is set once the task is rendered (_execute).
     timeout = task.timeout if isinstance(task.timeout, dt.timedelta) else None
     with tempfile.TemporaryDirectory(prefix="lanner-") as workdir:
@@ -161,11 +174,16 @@ def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
             task_id=task.id,
             execution_id=run.execution_id,
             workdir=Path(workdir),
-            storage=storage,
+            storage=storage(),
             is_killed=lambda: _kill_requested(r, run.execution_id),
             deadline=time.monotonic() + timeout.total_seconds() if timeout else None,
             min_level=(task.log_level.value if isinstance(task.log_level, LogLevel) else "TRACE"),
             secrets=snapshot.seen_secrets,  # secret inputs decrypted to render the task are masked like secrets
+            namespace=flow.namespace,
+            flow_id=flow.id,
+            # each iteration of a loop keeps its own files (a task id never holds a dot)
+            file_task=run.task_id if run.iteration is None else f"{run.task_id}.{run.iteration}",
+            attempt=run.attempt_count,
         )
 
         def write(records) -> None:  # a batch, as the task logs (RunContext.log) and every beat

@@ -9,6 +9,7 @@ records "api" on a local install without users).
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -25,6 +26,7 @@ from engine.services import commands
 from engine.services.connections import Connections
 from engine.services.execution_start import flow_at
 from engine.services.views import AttemptView, ExecutionPageView, ExecutionView, LogLineView
+from engine.storage import open_storage
 from engine.store import executions as store
 from engine.store import flows as flow_store
 from engine.store import search as search_store
@@ -35,6 +37,7 @@ from engine.store.tables import Execution
 
 __all__ = ["ExecutionFilter"]  # the search filter adapters fill (its ``where`` is set here)
 Result = TypeVar("Result")
+logger = logging.getLogger(__name__)
 
 
 class TaskNotFound(NotFound):
@@ -173,13 +176,33 @@ def resume(
 
 
 def delete(db: Engine, principal: Principal, execution_ids: list[str]) -> int:
-    """Delete ended executions with their task runs and logs; every one is checked before any is touched.
+    """Delete ended executions with their task runs, logs and files; every one is checked before any is touched.
 
-    ``Conflict`` (``ExecutionRunning``) while one of them runs. Returns how many were deleted."""
+    ``Conflict`` (``ExecutionRunning``) while one of them runs. Returns how many were deleted. The files go once
+    the rows are gone (a file without its execution is only wasted space; the reverse would be a broken page):
+    a storage that fails then is logged, the deletion still succeeds."""
     with session_scope(db) as session:
-        for execution_id in execution_ids:
-            _allowed(session, principal, Action.DELETE_EXECUTION, execution_id)
-        return search_store.delete_executions(session, execution_ids)
+        found = [_allowed(session, principal, Action.DELETE_EXECUTION, execution_id) for execution_id in execution_ids]
+        owners = [(execution.namespace, execution.flow_id, execution.id) for execution in found]
+        deleted = search_store.delete_executions(session, execution_ids)
+    delete_files(owners)
+    return deleted
+
+
+def delete_files(owners: list[tuple[str, str, str]]) -> None:
+    """Delete the stored files of executions (namespace, flow, id) already deleted; failures are logged."""
+    if not owners:
+        return
+    try:
+        storage = open_storage()
+    except Exception:
+        logger.exception("the files of %d deleted execution(s) stay: the storage cannot be opened", len(owners))
+        return
+    for namespace, flow_id, execution_id in owners:
+        try:
+            storage.delete_execution(namespace, flow_id, execution_id)
+        except Exception:
+            logger.exception("the files of deleted execution %s could not be deleted from storage", execution_id)
 
 
 def logs(

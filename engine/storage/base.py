@@ -18,6 +18,11 @@ class FileExists(RuntimeError):
     """A file is written once: a second write to the same address is refused."""
 
 
+class StorageUnavailable(ValueError):
+    """The storage cannot be used as configured (an endpoint that does not answer, a missing bucket, refused
+    credentials, an unknown LANNER_STORAGE_URL): the message names the setting to fix."""
+
+
 @dataclass(frozen=True)
 class StoredFile:
     address: Address
@@ -54,3 +59,14 @@ class Storage(Protocol):
     def delete_execution(self, namespace: str, flow_id: str, execution_id: str) -> int:
         """Delete every file of one execution; returns how many there were."""
         ...
+
+
+class UnusableStorage:
+    """Stands for a storage the settings name but that cannot be opened: a task that keeps or reads a file fails
+    with the reason, the others run (a worker does not stop over a storage setting)."""
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+
+    def __getattr__(self, name: str):
+        raise StorageUnavailable(self.problem)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -14,6 +13,8 @@ from typing import Any
 
 from engine.core.expressions import map_texts
 from engine.core.levels import LEVELS
+from engine.storage.address import Address, InvalidAddress
+from engine.storage.base import FileExists, Storage, StorageUnavailable
 
 # A task's lines are written as they come, a batch at a time: the worker holds at most about one batch, and a
 # task that logs faster than the database takes lines waits for it instead of piling them up in memory.
@@ -107,7 +108,8 @@ class RunContext:
     task_id: str
     execution_id: str
     workdir: Path
-    storage: Path
+    #: Where the files tasks pass on are kept (engine/storage); None: this task may not keep or read files.
+    storage: Storage | None
     is_killed: Callable[[], bool]
     deadline: float | None = None  # time.monotonic() limit from the task's timeout
     min_level: str = "TRACE"
@@ -119,6 +121,11 @@ class RunContext:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _flushing: threading.Lock = field(default_factory=threading.Lock)
     _buffered_chars: int = 0
+    # The parts of this attempt's file addresses: lanner://<namespace>/<flow_id>/<execution_id>/<file_task>/<attempt>/
+    namespace: str = "default"
+    flow_id: str = "flow"
+    file_task: str = ""  # the task id, with ``.<iteration>`` for one iteration of a loop ("" : task_id)
+    attempt: int = 1
 
     def log(self, level: str, message: str) -> None:
         level = level.upper()
@@ -188,11 +195,22 @@ class RunContext:
     def remaining(self) -> float | None:
         return None if self.deadline is None else max(self.deadline - time.monotonic(), 0.0)
 
+    def address(self, name: str) -> Address:
+        """The address a file ``name`` this attempt keeps gets (``InvalidAddress`` when the name leaves its folder)."""
+        task = self.file_task or self.task_id
+        return Address(self.namespace, self.flow_id, self.execution_id, task, self.attempt, name)
+
     def store_file(self, source: Path, name: str) -> str:
-        """Keep a file the task produced; returns the path later tasks read it from."""
-        target = (self.storage / name).resolve()
-        if not target.is_relative_to(self.storage.resolve()):
-            raise TaskFailed(f"output file '{name}' would be stored outside the execution's folder")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
-        return str(target)
+        """Keep a file the task produced; returns the ``lanner://`` address later tasks read it by."""
+        if self.storage is None:
+            raise TaskFailed(f"output file '{name}': this task has no file storage")
+        try:
+            address = self.address(name)
+            self.storage.put(address, source)
+        except InvalidAddress as exc:
+            raise TaskFailed(f"output file '{name}': {exc}") from None
+        except FileExists:
+            raise TaskFailed(f"output file '{name}' was already kept by this attempt") from None
+        except StorageUnavailable as exc:
+            raise TaskFailed(f"output file '{name}': {exc}") from None
+        return str(address)

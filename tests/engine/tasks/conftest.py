@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from engine.storage.local import LocalStorage
 from engine.tasks import registry
 from engine.tasks.context import RunContext
 
@@ -20,8 +21,10 @@ def context(tmp_path: Path) -> RunContext:
         task_id="task",
         execution_id="execution",
         workdir=workdir,
-        storage=tmp_path / "storage",
+        storage=LocalStorage(tmp_path / "storage"),
         is_killed=lambda: False,
+        namespace="acme",
+        flow_id="flow",
     )
 
 

@@ -1,13 +1,15 @@
-"""The local backend of internal storage: write once, read by address (whole, by range, in chunks), delete with
-its execution; an address whose name would leave its folder is refused before any file is touched."""
+"""The contract every backend of internal storage keeps (local folder, S3-compatible store on a real moto_server):
+write once, read by address (whole, by range, in chunks), delete with its execution; an address whose name would
+leave its folder is refused before any file is touched."""
 
 from __future__ import annotations
 
 import threading
+import uuid
 
 import pytest
 
-from engine.storage import Address, FileExists, FileMissing, InvalidAddress, open_storage
+from engine.storage import Address, FileExists, FileMissing, InvalidAddress, Storage, open_storage
 from engine.storage.local import LocalStorage
 
 EXECUTION = ("acme.sales", "daily", "7f3a")
@@ -41,8 +43,15 @@ def test_a_name_that_leaves_its_folder_or_a_foreign_text_is_refused(text):
         Address.parse(text)
 
 
-def test_a_file_is_written_once_and_read_whole_by_range_and_in_chunks(tmp_path):
-    storage = LocalStorage(tmp_path / "store")
+@pytest.fixture(params=["local", "s3"])
+def storage(request: pytest.FixtureRequest, tmp_path) -> Storage:
+    """Each backend, empty: a fresh folder, or a fresh prefix in the session's moto_server bucket."""
+    if request.param == "local":
+        return LocalStorage(tmp_path / "store")
+    return request.getfixturevalue("s3_server").storage(prefix=f"test-{uuid.uuid4().hex[:8]}")
+
+
+def test_a_file_is_written_once_and_read_whole_by_range_and_in_chunks(storage, tmp_path):
     source = tmp_path / "in.bin"
     source.write_bytes(bytes(range(256)) * 40)
     stored = storage.put(_address("data.bin"), source)
@@ -53,12 +62,19 @@ def test_a_file_is_written_once_and_read_whole_by_range_and_in_chunks(tmp_path):
     copy = tmp_path / "out.bin"
     storage.get(_address("data.bin"), copy)
     assert copy.read_bytes() == source.read_bytes()
+    assert storage.read(_address("data.bin"), 10_000, 20_000) == source.read_bytes()[10_000:]
+    assert storage.read(_address("data.bin"), 20_000) == b""
     with pytest.raises(FileExists):
         storage.put(_address("data.bin"), source)
+    for method in (storage.size, storage.read):
+        with pytest.raises(FileMissing):
+            method(_address("never.bin"))
+    with pytest.raises(FileMissing):
+        storage.get(_address("never.bin"), tmp_path / "never.bin")
 
 
-def test_of_two_writers_of_one_address_exactly_one_wins(tmp_path):
-    storage, source = LocalStorage(tmp_path / "store"), tmp_path / "in.txt"
+def test_of_two_writers_of_one_address_exactly_one_wins(storage, tmp_path):
+    source = tmp_path / "in.txt"
     source.write_text("x" * 100_000)
     outcomes: list[str] = []
 
@@ -78,8 +94,8 @@ def test_of_two_writers_of_one_address_exactly_one_wins(tmp_path):
     assert storage.read(_address("race.txt")) == source.read_bytes()
 
 
-def test_the_files_of_an_execution_are_listed_and_deleted_together(tmp_path):
-    storage, source = LocalStorage(tmp_path / "store"), tmp_path / "in.txt"
+def test_the_files_of_an_execution_are_listed_and_deleted_together(storage, tmp_path):
+    source = tmp_path / "in.txt"
     source.write_text("rows")
     storage.put(_address("a.csv"), source)
     storage.put(_address("sub/b.csv", task="transform", attempt=2), source)
