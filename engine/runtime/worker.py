@@ -47,6 +47,7 @@ from engine.tasks.context import (
     TaskTimedOut,
     oversized_output,
 )
+from engine.workspace.kv import NamespaceKv
 
 _database = None
 
@@ -166,6 +167,7 @@ def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
             deadline=time.monotonic() + timeout.total_seconds() if timeout else None,
             min_level=(task.log_level.value if isinstance(task.log_level, LogLevel) else "TRACE"),
             secrets=snapshot.seen_secrets,  # secret inputs decrypted to render the task are masked like secrets
+            kv=NamespaceKv(db, flow.namespace, actor=f"execution {run.execution_id}"),  # its own namespace only
         )
 
         def write(records) -> None:  # a batch, as the task logs (RunContext.log) and every beat
