@@ -11,6 +11,7 @@ import time
 import httpx
 import pytest
 
+pytestmark = pytest.mark.slow  # a real cluster, API and six signed-in people per test: over 20 s on a shared machine
 YAML = {"content-type": "application/x-yaml"}
 PASSWORD = "correct horse battery"
 
