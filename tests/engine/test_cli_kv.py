@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+pytestmark = pytest.mark.slow  # thirteen lanner processes: over 20 s on a shared machine
+
 
 def test_kv_set_get_list_delete_with_inheritance_and_clear_refusals(lanner):
     lanner("kv", "set", "acme", "region", "eu")
