@@ -139,3 +139,22 @@ def test_kv_in_an_expression_reads_lazily_and_says_what_is_missing(database):
     assert render("{{ kv('missing', none) is none }}", context) is True
     with pytest.raises(ExpressionError, match=r"kv key 'missing' is not set in namespace acme\.sales or its parents"):
         render("{{ kv('missing') }}", context)
+
+
+def test_the_migration_creates_the_table_as_the_model_declares(database):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    with database.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    assert [d for d in diff if "kv_entry" in str(d)] == []
+
+
+def test_the_flow_checker_knows_kv_and_suggests_it_for_a_typo():
+    from engine.core.expressions import parse_template, unknown_names
+
+    known, _ = parse_template("{{ kv('cursor', 0) + 1 }}")
+    assert unknown_names(known) == []
+    typo, _ = parse_template("{{ kvv('cursor') }}")
+    assert [problem.message for problem in unknown_names(typo)] == ["unknown function 'kvv' (did you mean 'kv'?)"]
