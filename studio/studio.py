@@ -18,6 +18,8 @@ from studio.pages.executions.page import executions_page
 from studio.pages.executions.state import ExecutionsState
 from studio.pages.flows.page import flows_page
 from studio.pages.flows.state import FlowsState
+from studio.pages.kv.page import kv_page
+from studio.pages.kv.state import KvState
 from studio.pages.namespaces.page import namespace_page
 from studio.pages.namespaces.state import NamespaceState
 from studio.pages.share.page import share_page
@@ -56,6 +58,7 @@ signed_in_page(execution_page, "/executions/[execution_id]", "Execution", Execut
 signed_in_page(dashboard_page, "/dashboard", "Dashboard", DashboardState.load)
 signed_in_page(triggers_page, "/triggers", "Triggers", TriggersState.load)
 signed_in_page(namespace_page, "/namespace", "Namespace", NamespaceState.load)
+signed_in_page(kv_page, "/kv", "KV store", KvState.load)
 signed_in_page(audit_page, "/audit", "Audit", AuditState.load)
 signed_in_page(users_page, "/users", "Users", UsersState.load)
 signed_in_page(account_page, "/account", "Account", AccountState.load)

@@ -2,6 +2,7 @@
 
 - ``flows``: ``flow ...`` and ``task ...``        - ``executions``: ``run`` and ``execution ...``
 - ``triggers``: ``trigger ...``                   - ``namespaces``: ``secret ...`` and ``variable ...``
+- ``kv``: ``kv ...`` (a namespace's KV store)
 - ``users``: ``user ...`` and ``token ...``        - ``servers``: ``server``, ``studio``, ``api``, ``executor``,
                                                     ``worker``, ``scheduler``
 - ``target``: local database or a server (--server); ``output``: the views and their one printer;
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cli import executions, flows, namespaces, servers, triggers, users
+from engine.cli import executions, flows, kv, namespaces, servers, triggers, users
 from engine.cli.output import fail
 from engine.config import reset_settings
 
@@ -64,6 +65,7 @@ for command in (
     triggers.trigger,
     namespaces.secret,
     namespaces.variable,
+    kv.kv,
     users.user,
     users.token,
     servers.server_command,

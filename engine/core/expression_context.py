@@ -17,7 +17,7 @@ from engine.tasks.context import mask_value
 
 
 def context_for(snapshot: Snapshot, run: RunView | None = None) -> dict[str, Any]:
-    """What expressions see: inputs, vars, outputs, execution, flow, trigger, taskrun, labels, secret()."""
+    """What expressions see: inputs, vars, outputs, execution, flow, trigger, taskrun, labels, secret(), kv()."""
     execution, flow = snapshot.execution, snapshot.flow
     context: dict[str, Any] = {
         "inputs": _inputs_view(snapshot),
@@ -42,6 +42,8 @@ def context_for(snapshot: Snapshot, run: RunView | None = None) -> dict[str, Any
         }
     if snapshot.secret is not None:
         context["secret"] = _recording_secret(snapshot, snapshot.secret)
+    if snapshot.kv is not None:
+        context["kv"] = snapshot.kv
     return context
 
 

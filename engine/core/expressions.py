@@ -87,7 +87,7 @@ class UnknownName:
 #: What people write from other template languages, and the name it has here.
 _LOOKALIKES = {("test", "null"): "none", ("test", "nil"): "none", ("filter", "json"): "tojson"}
 #: Functions expressions are given besides the sandbox's own (engine/core/progress.py context_for).
-CONTEXT_FUNCTIONS = ("secret",)
+CONTEXT_FUNCTIONS = ("secret", "kv")
 #: Names Jinja itself gives callables to inside some blocks.
 _BLOCK_FUNCTIONS = ("caller", "loop", "super", "self", "varargs", "kwargs")
 

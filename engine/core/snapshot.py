@@ -65,6 +65,7 @@ class Snapshot:
     subflows: dict[str, tuple[State, dict[str, Any]]] = field(default_factory=dict)  # run id -> child result
     secret: Callable[[str], str] | None = None
     secret_inputs: Callable[[], dict[str, str]] | None = None  # the execution's SECRET inputs, decrypted on use
+    kv: Callable[..., Any] | None = None  # kv('key'[, default]): the namespace's KV store, read on use
     variables: dict[str, Any] = field(default_factory=dict)  # the namespaces' variables (engine/workspace/variables.py)
     subflow_reach: str = "root"  # LANNER_SUBFLOW_REACH: the namespaces this flow may start subflows in
     # Secret values the executor's own expressions resolved (outputs, conditions, subflow inputs): masked in

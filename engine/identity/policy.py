@@ -70,6 +70,8 @@ class Action(StrEnum):
     SHARE = "share"  # make read-only links for people without an account
     MANAGE_VARIABLES = "manage_variables"
     MANAGE_SECRETS = "manage_secrets"
+    READ_KV = "read_kv"  # the keys and values of the KV store, own and inherited
+    MANAGE_KV = "manage_kv"  # set and delete KV entries by hand (flows write them with kv.set whoever runs them)
     MANAGE_MEMBERS = "manage_members"
     MANAGE_USERS = "manage_users"  # create, disable users and their tokens: not tied to a namespace
 
@@ -93,6 +95,11 @@ MINIMUM_ROLE: Mapping[Action, Role | None] = MappingProxyType(
         Action.MANAGE_SECRETS: Role.ADMIN,
         Action.MANAGE_VARIABLES: Role.ADMIN,  # variables steer every flow of the namespace, as secrets do
         Action.MANAGE_MEMBERS: Role.ADMIN,
+        # The KV store is run-time state (a cursor, the last processed date) that flows read and write, not
+        # configuration: who reads the flows reads it, and who writes the flows that write it (editors) may fix
+        # or reset an entry by hand. Kestra lets its viewers read and its editors write the KV store likewise.
+        Action.READ_KV: Role.VIEWER,
+        Action.MANAGE_KV: Role.EDITOR,
         Action.MANAGE_USERS: None,
     }
 )

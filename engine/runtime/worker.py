@@ -49,6 +49,7 @@ from engine.tasks.context import (
     TaskTimedOut,
     oversized_output,
 )
+from engine.workspace.kv import NamespaceKv
 
 _database = None
 _storage: Storage | None = None
@@ -184,6 +185,7 @@ def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
             # each iteration of a loop keeps its own files (a task id never holds a dot)
             file_task=run.task_id if run.iteration is None else f"{run.task_id}.{run.iteration}",
             attempt=run.attempt_count,
+            kv=NamespaceKv(db, flow.namespace, actor=f"execution {run.execution_id}"),  # its own namespace only
         )
 
         def write(records) -> None:  # a batch, as the task logs (RunContext.log) and every beat

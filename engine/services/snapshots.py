@@ -23,6 +23,7 @@ from engine.store.executions import ExecutionChanged, ExecutionConflict
 from engine.store.flows import FlowNotFound
 from engine.store.tables import Execution, TaskRun, utcnow
 from engine.tasks.context import mask_text
+from engine.workspace.kv import kv_reader
 from engine.workspace.secrets import SecretInputs, secret_resolver
 from engine.workspace.variables import inherited_variables
 
@@ -74,6 +75,7 @@ def load_snapshot(
         runs,
         now,
         secret=secret_resolver(session, row.namespace),
+        kv=kv_reader(session, row.namespace),
         secret_inputs=SecretInputs(row.secret_inputs) if row.secret_inputs else None,
         subflow_reach=subflow_reach or load_settings().subflow_reach,
     )

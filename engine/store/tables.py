@@ -286,3 +286,18 @@ class NamespaceSecret(SQLModel, table=True):
     key_id: str = Field(max_length=32)  # which key encrypted it, to tell a wrong key from a damaged value
     updated_at: dt.datetime = Field(default_factory=utcnow)
     updated_by: str | None = Field(default=None, max_length=200)
+
+
+class KvEntry(SQLModel, table=True):
+    """A value of a namespace's key-value store, read by ``kv('key')`` there and in the namespaces below it."""
+
+    __tablename__ = "kv_entry"
+
+    namespace: str = Field(primary_key=True, max_length=150)
+    key: str = Field(primary_key=True, max_length=100)
+    value: Any = Field(default=None, sa_column=Column(JSON))
+    type: str = Field(max_length=16)  # string, number, boolean, object, array or null: shown without loading values
+    expires_at: dt.datetime | None = Field(default=None, index=True)  # None: never expires
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+    updated_by: str | None = Field(default=None, max_length=200)

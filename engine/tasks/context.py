@@ -114,6 +114,9 @@ class RunContext:
     deadline: float | None = None  # time.monotonic() limit from the task's timeout
     min_level: str = "TRACE"
     secrets: set[str] = field(default_factory=set)
+    #: The execution's namespace's KV store (engine/workspace/kv.py ``NamespaceKv``: get, set, delete), given by
+    #: the worker; None where tasks run without a database.
+    kv: Any = None
     records: list[LogRecord] = field(default_factory=list)
     warned: bool = False
     #: Writes a batch of lines where they are kept (the worker: the database); None keeps them in ``records``.

@@ -13,6 +13,7 @@ NAVIGATION = [
     ("chart-column", "Dashboard", "/dashboard"),
     ("alarm-clock", "Triggers", "/triggers"),
     ("key-round", "Variables & secrets", "/namespace"),
+    ("database", "KV store", "/kv"),
     ("scroll-text", "Audit", "/audit"),
     ("circle-user", "Account", "/account"),
 ]

@@ -12,10 +12,12 @@ V, OP, E, A = Role.VIEWER, Role.OPERATOR, Role.EDITOR, Role.ADMIN
 
 # Each role and the actions it allows (everything else is refused): the table people review.
 ALLOWED = {
-    V: {Action.READ},
-    OP: {Action.READ, Action.RUN, Action.KILL, Action.RESTART, Action.PAUSE},
+    V: {Action.READ, Action.READ_KV},
+    OP: {Action.READ, Action.READ_KV, Action.RUN, Action.KILL, Action.RESTART, Action.PAUSE},
     E: {
         Action.READ,
+        Action.READ_KV,
+        Action.MANAGE_KV,
         Action.RUN,
         Action.KILL,
         Action.RESTART,

@@ -76,6 +76,9 @@ def minimal_properties(type_name: str, task_id: str, *, url: str, smtp_port: int
         "foreach": {"values": [1], "tasks": _child(task_id)},
         "subflow": {"namespace": "test", "flowId": "runif-child"},
         "pause": {"delay": "50ms"},
+        "kv.set": {"key": task_id, "value": {"a": 1}},
+        "kv.get": {"key": task_id},
+        "kv.delete": {"key": task_id},
     }[type_name]
 
 

@@ -17,6 +17,9 @@ def test_builtin_types_are_registered():
         "foreach",
         "subflow",
         "pause",
+        "kv.set",
+        "kv.get",
+        "kv.delete",
     ):
         assert registry.get(name) is not None, name
 
