@@ -39,11 +39,22 @@ class Settings:
     queued_recovery_after: float = 10.0  # LANNER_QUEUED_RECOVERY_AFTER: a queued run without a job gets a new one
     worker_fork: bool = False  # LANNER_WORKER_FORK=1: RQ's forking worker (for comparison in bench/engine.py)
     storage_url: str | None = None  # LANNER_STORAGE_URL: where task files are kept (engine/storage); None: under home
+    # LANNER_ENVIRONMENTS_DIR: cached script environments (engine/tasks/environments.py); None: home/environments
+    environments_dir: Path | None = None
+    # LANNER_PYTHON_INDEX_URL, LANNER_PYTHON_EXTRA_INDEX_URL (space separated): where `dependencies` of python tasks
+    # come from; unset: the indexes pip is configured with on the worker (pip config), else PyPI
+    python_index_url: str | None = None
+    python_extra_index_urls: tuple[str, ...] = ()
+    npm_registry: str | None = None  # LANNER_NPM_REGISTRY: where node tasks' `dependencies` come from; None: npm's own
     test_pause_before_claim: str | None = None  # LANNER_TEST_PAUSE_BEFORE_CLAIM: a test hook (engine/runtime/worker.py)
 
     @property
     def production(self) -> bool:
         return self.mode == "production"
+
+    @property
+    def environments(self) -> Path:
+        return self.environments_dir or self.home / "environments"
 
     @property
     def embedded_database(self) -> bool:
@@ -99,6 +110,12 @@ def read_settings(environ: Mapping[str, str] | None = None) -> Settings:
         queued_recovery_after=_number(env, "LANNER_QUEUED_RECOVERY_AFTER", 10.0),
         worker_fork=env.get("LANNER_WORKER_FORK") == "1",
         storage_url=(env.get("LANNER_STORAGE_URL") or "").strip() or None,
+        environments_dir=Path(env["LANNER_ENVIRONMENTS_DIR"]).expanduser().resolve()
+        if (env.get("LANNER_ENVIRONMENTS_DIR") or "").strip()
+        else None,
+        python_index_url=(env.get("LANNER_PYTHON_INDEX_URL") or "").strip() or None,
+        python_extra_index_urls=tuple((env.get("LANNER_PYTHON_EXTRA_INDEX_URL") or "").split()),
+        npm_registry=(env.get("LANNER_NPM_REGISTRY") or "").strip() or None,
         test_pause_before_claim=env.get("LANNER_TEST_PAUSE_BEFORE_CLAIM") or None,
     )
 
