@@ -8,7 +8,9 @@ Run: .venv/bin/python bench/environments.py [--requirements pandas pyarrow] [--c
 - ``first_task_s`` / ``next_task_s``: a python task importing the packages, end to end through ``Python.run``
   (environment, process start, import), on the fresh cache and then on the warm one.
 
-Figures, not a test: nothing here asserts a threshold.
+Figures, not a test: nothing here asserts a threshold. On the development machine (2 busy cores, load 6, pip's local
+mirror /opt/pypi plus PyPI): create 5.17 s with --cold-uv-cache, 2.65 s with uv's cache warm; reuse 0.1-0.2 ms;
+first_task_s 7.7-8.2 s and next_task_s 6.4-7.5 s (both dominated by importing pandas).
 """
 
 from __future__ import annotations

@@ -49,6 +49,7 @@ class AttemptView(View):
     task_run_id: str
     attempt: int
     state: str
+    metrics: JsonList = Field(default_factory=list)  # what this attempt's script reported
     started_at: dt.datetime | None = None
     ended_at: dt.datetime | None = None
 
