@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from engine.config import reset_settings
+from engine.tasks.context import TaskKilled
 from engine.tasks.environments import (
     EnvironmentFailed,
     node_requirements,
@@ -140,3 +141,15 @@ def test_a_node_task_requires_an_npm_dependency_from_a_cached_folder(environment
     context.records.clear()
     assert run_task("node", dependencies=["left-pad@1.3.0"], script=script)["vars"] == {"padded": "007"}
     assert not any("creating" in r.message for r in context.records) and len(built(environments, "node")) == 1
+
+
+def test_a_kill_while_installing_stops_the_installer_and_leaves_nothing(tmp_path):
+    root = tmp_path / "environments"
+
+    def killed() -> None:
+        raise TaskKilled("killed")
+
+    with pytest.raises(TaskKilled):
+        python_environment(["six"], root=root, check=killed)
+    assert built(root) == [] and not [p for p in (root / "python").iterdir() if p.name.startswith(".building-")]
+    assert python_environment(["six"], root=root).created  # a later task builds it
