@@ -43,11 +43,22 @@ class Settings:
     storage_region: str | None = None  # LANNER_STORAGE_REGION; None: AWS_REGION / ~/.aws, as boto3 finds it
     storage_access_key: str | None = None  # LANNER_STORAGE_ACCESS_KEY; None: AWS_ACCESS_KEY_ID or boto3's chain
     storage_secret_key: str | None = None  # LANNER_STORAGE_SECRET_KEY; None: AWS_SECRET_ACCESS_KEY or boto3's chain
+    # LANNER_ENVIRONMENTS_DIR: cached script environments (engine/tasks/environments.py); None: home/environments
+    environments_dir: Path | None = None
+    # LANNER_PYTHON_INDEX_URL, LANNER_PYTHON_EXTRA_INDEX_URL (space separated): where `dependencies` of python tasks
+    # come from; unset: the indexes pip is configured with on the worker (pip config), else PyPI
+    python_index_url: str | None = None
+    python_extra_index_urls: tuple[str, ...] = ()
+    npm_registry: str | None = None  # LANNER_NPM_REGISTRY: where node tasks' `dependencies` come from; None: npm's own
     test_pause_before_claim: str | None = None  # LANNER_TEST_PAUSE_BEFORE_CLAIM: a test hook (engine/runtime/worker.py)
 
     @property
     def production(self) -> bool:
         return self.mode == "production"
+
+    @property
+    def environments(self) -> Path:
+        return self.environments_dir or self.home / "environments"
 
     @property
     def embedded_database(self) -> bool:
@@ -107,6 +118,12 @@ def read_settings(environ: Mapping[str, str] | None = None) -> Settings:
         storage_region=(env.get("LANNER_STORAGE_REGION") or "").strip() or None,
         storage_access_key=env.get("LANNER_STORAGE_ACCESS_KEY") or None,
         storage_secret_key=env.get("LANNER_STORAGE_SECRET_KEY") or None,
+        environments_dir=Path(env["LANNER_ENVIRONMENTS_DIR"]).expanduser().resolve()
+        if (env.get("LANNER_ENVIRONMENTS_DIR") or "").strip()
+        else None,
+        python_index_url=(env.get("LANNER_PYTHON_INDEX_URL") or "").strip() or None,
+        python_extra_index_urls=tuple((env.get("LANNER_PYTHON_EXTRA_INDEX_URL") or "").split()),
+        npm_registry=(env.get("LANNER_NPM_REGISTRY") or "").strip() or None,
         test_pause_before_claim=env.get("LANNER_TEST_PAUSE_BEFORE_CLAIM") or None,
     )
 

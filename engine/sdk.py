@@ -1,8 +1,12 @@
-"""Helpers for ``python`` task scripts: emit outputs and log lines that Lanner records.
+"""Helpers for ``python`` task scripts: emit outputs, log lines and metrics that Lanner records.
 
-    from engine.sdk import outputs, log
+    from engine.sdk import counter, log, outputs, timed, timer
     outputs({"total": 42})
     log("loaded 42 rows", level="INFO")
+    counter("rows", 42, table="sales")     # counters add up over the task run
+    timer("download", 1.25)                # timers keep count, total, min and max (seconds)
+    with timed("transform"):               # times the block
+        ...
 
 Each call prints one marker line on stdout, which the worker reads and removes from the output.
 """
@@ -11,6 +15,9 @@ from __future__ import annotations
 
 import json
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 MARKER = "::lanner::"
@@ -29,6 +36,26 @@ def outputs(values: dict[str, Any]) -> None:
 
 def log(message: str, level: str = "INFO") -> None:
     _emit({"log": {"level": level.upper(), "message": message}})
+
+
+def counter(name: str, value: float = 1, **tags: Any) -> None:
+    """Add ``value`` to the counter ``name`` (with ``tags``, e.g. ``table="sales"``, kept apart by tag values)."""
+    _emit({"metric": {"type": "counter", "name": name, "value": value, "tags": tags}})
+
+
+def timer(name: str, seconds: float, **tags: Any) -> None:
+    """Record one duration of ``seconds`` under the timer ``name``."""
+    _emit({"metric": {"type": "timer", "name": name, "value": seconds, "tags": tags}})
+
+
+@contextmanager
+def timed(name: str, **tags: Any) -> Iterator[None]:
+    """Time the ``with`` block under the timer ``name`` (recorded even when the block raises)."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timer(name, time.perf_counter() - start, **tags)
 
 
 def parse_marker(line: str) -> dict[str, Any] | None:

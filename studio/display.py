@@ -65,6 +65,21 @@ def average_seconds(value: float | None) -> str:
     return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.1f} s" if value < 120 else f"{value / 60:.1f} min"
 
 
+def metric(entry: dict[str, Any]) -> dict[str, str]:
+    """A task run's metric (engine/tasks/metrics.py) as a table row: name, tags, kind and its figures in words."""
+    tags = ", ".join(f"{key}={value}" for key, value in (entry.get("tags") or {}).items())
+    if entry.get("type") == "timer":
+        count = entry.get("count", 0)
+        total, low, high = (float(entry.get(name, 0)) for name in ("total", "min", "max"))
+        value = (
+            f"{count} x {average_seconds(total / count if count else 0)} avg, total {average_seconds(total)} "
+            f"(min {average_seconds(low)}, max {average_seconds(high)})"
+        )
+    else:
+        value = scalar(entry.get("value"))
+    return {"name": str(entry.get("name", "")), "tags": tags, "kind": str(entry.get("type", "")), "value": value}
+
+
 def yes(flag: bool) -> str:
     """A flag as a table cell: ``yes`` when set, nothing otherwise."""
     return YES if flag else ""

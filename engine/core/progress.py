@@ -91,7 +91,7 @@ def decide(snapshot: Snapshot) -> list[Action]:
     if status.terminal:
         if state == State.PAUSED:  # resumed as the very last thing: running again, then finished
             return [SetExecution(State.RUNNING)]
-        return [_finish(snapshot, status)]
+        return [script_outputs(snapshot, status)]
     paused = _all_waiting_on_pause(snapshot)
     if paused and state == State.RUNNING:
         return [SetExecution(State.PAUSED)]
@@ -134,7 +134,7 @@ def _kill(snapshot: Snapshot) -> list[Action]:
     return []  # worker runs are being stopped; their workers report back
 
 
-def _finish(snapshot: Snapshot, status: State) -> SetExecution:
+def script_outputs(snapshot: Snapshot, status: State) -> SetExecution:
     changes: dict[str, Any] = {"ended_at": snapshot.now}
     if status in (State.SUCCESS, State.WARNING) and snapshot.flow.outputs:
         context: dict[str, Any] | None = None

@@ -78,7 +78,10 @@ def _walk(loc: tuple, data: Any) -> tuple[Path, Any, bool]:
     path: list[str | int] = []
     current = data
     complete = True
-    for part in loc:
+    for index, part in enumerate(loc):
+        if isinstance(current, dict) and part == current.get("type") and index and isinstance(loc[index - 1], int):
+            complete = complete and index < len(loc) - 1
+            continue  # the task union's tag (the type's name), even when a property has that name (script.script)
         if (isinstance(current, dict) and isinstance(part, str) and part in current) or (
             isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
         ):

@@ -212,7 +212,8 @@ def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
     outputs = ctx.mask_value(json.loads(json.dumps(outputs, default=str)))  # stored and shown as JSON
     with session_scope(db) as session:
         error = ctx.mask(error) if error else None
-        store.finish_attempt(session, run, state, outputs=outputs, error=error, retryable=retryable)
+        metrics = ctx.mask_value(ctx.metrics.as_list())  # names and tags are the script's texts
+        store.finish_attempt(session, run, state, outputs=outputs, error=error, retryable=retryable, metrics=metrics)
     try:
         with r.pipeline(transaction=False) as pipe:
             events.publish_event(pipe, run.execution_id)

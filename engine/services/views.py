@@ -21,6 +21,7 @@ from engine.store.tables import Execution, TaskRun
 AnyTrigger = ScheduleTrigger | WebhookTrigger | FlowTrigger
 # A JSON object column: NULL (or a missing key) reads as {}, as the API has always sent it.
 JsonObject = Annotated[dict[str, Any], BeforeValidator(lambda value: {} if value is None else value)]
+JsonList = Annotated[list[dict[str, Any]], BeforeValidator(lambda value: [] if value is None else value)]
 
 
 class View(BaseModel):
@@ -36,6 +37,8 @@ class TaskRunView(View):
     state: str
     attempts: int = Field(validation_alias=AliasChoices("attempts", "attempt_count"))  # a row's attempt_count
     outputs: JsonObject = Field(default_factory=dict)
+    # counters and timers the script reported (engine.sdk counter/timer), of the last attempt
+    metrics: JsonList = Field(default_factory=list)
     error: str | None = None
     started_at: dt.datetime | None = None
     ended_at: dt.datetime | None = None
@@ -46,6 +49,7 @@ class AttemptView(View):
     task_run_id: str
     attempt: int
     state: str
+    metrics: JsonList = Field(default_factory=list)  # what this attempt's script reported
     started_at: dt.datetime | None = None
     ended_at: dt.datetime | None = None
 

@@ -218,10 +218,18 @@ def claim_attempt(session: Session, task_run_id: str, worker: str, attempt: int 
 
 
 def finish_attempt(
-    session: Session, run: TaskRun, state: State, *, outputs: dict[str, Any], error: str | None, retryable: bool = True
+    session: Session,
+    run: TaskRun,
+    state: State,
+    *,
+    outputs: dict[str, Any],
+    error: str | None,
+    retryable: bool = True,
+    metrics: list[dict[str, Any]] | None = None,
 ) -> bool:
     """Record the end of the running attempt; False if the run was no longer RUNNING (lost, then retried).
-    ``retryable`` False: the attempt failed for a reason no retry cures, so the retry policy does not apply."""
+    ``retryable`` False: the attempt failed for a reason no retry cures, so the retry policy does not apply.
+    ``metrics``: what the attempt reported (engine/tasks/metrics.py), kept on the attempt and on the run."""
     check_transition(TASK_RUN_TRANSITIONS, State.RUNNING, state, f"task run {run.task_id}")
     now = utcnow()
     duration = int((now - run.started_at).total_seconds() * 1000) if run.started_at else None
@@ -233,13 +241,19 @@ def finish_attempt(
             col(TaskRun.attempt_count) == run.attempt_count,
         )
         .values(
-            state=state.value, outputs=outputs, error=error, ended_at=now, duration_ms=duration, retryable=retryable
+            state=state.value,
+            outputs=outputs,
+            error=error,
+            ended_at=now,
+            duration_ms=duration,
+            retryable=retryable,
+            metrics=metrics or None,
         )
     ).rowcount
     session.execute(
         update(TaskRunAttempt)
         .where(col(TaskRunAttempt.task_run_id) == run.id, col(TaskRunAttempt.attempt) == run.attempt_count)
-        .values(state=state.value, error=error, ended_at=now)
+        .values(state=state.value, error=error, ended_at=now, metrics=metrics or None)
     )
     return bool(done)
 

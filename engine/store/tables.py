@@ -105,6 +105,8 @@ class TaskRun(SQLModel, table=True):
     # SECRET values among its outputs (a pause's onResume), encrypted by output: {"resumed": {name: sealed}}
     # (engine/workspace/secrets.py); ``outputs`` holds ``****`` for them
     secret_outputs: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    # counters and timers of its last attempt (engine/tasks/metrics.py); NULL when it reported none
+    metrics: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
     error: str | None = Field(default=None, sa_column=Column(Text))
     created_at: dt.datetime = Field(default_factory=utcnow)
     started_at: dt.datetime | None = None
@@ -120,6 +122,7 @@ class TaskRunAttempt(SQLModel, table=True):
     state: str = Field(max_length=16)
     worker: str | None = Field(default=None, max_length=200)
     error: str | None = Field(default=None, sa_column=Column(Text))
+    metrics: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))  # what this attempt reported
     started_at: dt.datetime | None = None
     ended_at: dt.datetime | None = None
 

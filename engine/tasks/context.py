@@ -15,6 +15,7 @@ from engine.core.expressions import map_texts
 from engine.core.levels import LEVELS
 from engine.storage.address import Address, InvalidAddress
 from engine.storage.base import FileExists, Storage, StorageUnavailable
+from engine.tasks.metrics import Metrics
 
 # A task's lines are written as they come, a batch at a time: the worker holds at most about one batch, and a
 # task that logs faster than the database takes lines waits for it instead of piling them up in memory.
@@ -121,6 +122,7 @@ class RunContext:
     warned: bool = False
     #: Writes a batch of lines where they are kept (the worker: the database); None keeps them in ``records``.
     sink: Callable[[list[LogRecord]], None] | None = None
+    metrics: Metrics = field(default_factory=Metrics)  # what the script reported through engine.sdk counter/timer
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _flushing: threading.Lock = field(default_factory=threading.Lock)
     _buffered_chars: int = 0

@@ -57,6 +57,10 @@ def run_process(argv: list[str], ctx: RunContext, *, env: dict[str, str], cwd: P
                 outputs.update(payload["outputs"])
             elif isinstance(payload.get("log"), dict):
                 ctx.log(str(payload["log"].get("level", "INFO")), str(payload["log"].get("message", "")))
+            elif isinstance(payload.get("metric"), dict):
+                refused = ctx.metrics.record(payload["metric"])
+                if refused:
+                    ctx.log("WARN", f"metric ignored: {refused}")
         stream.close()
 
     readers = [
@@ -77,6 +81,16 @@ def run_process(argv: list[str], ctx: RunContext, *, env: dict[str, str], cwd: P
     if too_big:
         raise TaskFailed(too_big[0])
     return process.returncode, outputs
+
+
+def run_before_commands(commands: list[str], ctx: RunContext, *, env: dict[str, str], cwd: Path) -> None:
+    """Run a task's ``beforeCommands`` in ``cwd`` (one shell, stopping at the first that fails); their output is
+    logged like the task's own. A failure fails the task before its script starts."""
+    if not commands:
+        return
+    code, _ = run_process(["/bin/sh", "-c", "\n".join(["set -e", *commands])], ctx, env=env, cwd=cwd)
+    if code != 0:
+        raise TaskFailed(f"beforeCommands failed with exit code {code} (their output is in the logs)")
 
 
 def _read_line(stream, longest: int) -> tuple[bytes, int]:

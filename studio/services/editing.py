@@ -21,6 +21,8 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
     "fail": {"message": "Stopped on purpose"},
     "shell": {"commands": ["echo hello"]},
     "python": {"script": "print('hello')\n"},
+    "node": {"script": "console.log('hello')\n"},
+    "script": {"interpreter": ["bash"], "script": "echo hello\n"},
     "http.request": {"uri": "https://example.com"},
     "switch": {"value": "{{ inputs }}", "cases": {}},
     "if": {"condition": "{{ true }}"},

@@ -69,6 +69,7 @@ def run_view(run: TaskRunView) -> dict[str, Any]:
         "duration_ms": run.duration_ms or 0,
         "error": run.error or "",
         "outputs": run.outputs or {},
+        "metrics": run.metrics or [],
     }
 
 

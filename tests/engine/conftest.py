@@ -37,6 +37,12 @@ def cluster_factory(tmp_path: Path, database_url: str, redis_server: str) -> Ite
         cluster.db.dispose()
 
 
+@pytest.fixture(scope="session")
+def environments_dir(tmp_path_factory) -> Path:
+    """One cache of script environments (LANNER_ENVIRONMENTS_DIR) for the whole session: pandas installs once."""
+    return tmp_path_factory.mktemp("environments")
+
+
 @pytest.fixture
 def cluster(cluster_factory) -> Cluster:
     """An executor and two workers, running."""

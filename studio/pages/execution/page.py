@@ -7,7 +7,7 @@ from studio.components.file_drop import file_drop
 from studio.components.layout import callout_if, fact, page, sidebar
 from studio.components.logs import log_box, log_filters
 from studio.components.share_dialog import share_button_for, share_dialog
-from studio.pages.execution.state import ExecutionState, TaskOutput
+from studio.pages.execution.state import ExecutionState, MetricRow, TaskOutput
 from studio.session import ALL_NAMESPACES, SessionState
 
 
@@ -107,13 +107,39 @@ def _logs() -> rx.Component:
     )
 
 
+def _metric(row: rx.Var[MetricRow]) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(row.name),
+        rx.table.cell(row.tags),
+        rx.table.cell(row.kind),
+        rx.table.cell(row.value),
+    )
+
+
+def _metrics(item: rx.Var[TaskOutput]) -> rx.Component:
+    """The counters and timers the task's script reported (engine.sdk counter/timer)."""
+    return rx.cond(
+        item.metrics.length() > 0,
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(*(rx.table.column_header_cell(name) for name in ("Metric", "Tags", "Kind", "Value")))
+            ),
+            rx.table.body(rx.foreach(item.metrics, _metric)),
+            size="1",
+            width="100%",
+            class_name="task-metrics",
+        ),
+    )
+
+
 def _output(item: rx.Var[TaskOutput]) -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.text(item.task_id, weight="bold", size="2"),
             rx.button("Copy", size="1", variant="soft", on_click=rx.set_clipboard(item.json_text)),
         ),
-        rx.code_block(item.json_text, language="json", width="100%"),
+        rx.cond(item.json_text != "", rx.code_block(item.json_text, language="json", width="100%")),
+        _metrics(item),
         width="100%",
         class_name="task-output",
     )

@@ -83,9 +83,20 @@ class ExecutionHeader:
 
 
 @dataclass
+class MetricRow:
+    """A counter or timer the task's script reported (engine.sdk), worded by ``display.metric``."""
+
+    name: str = ""
+    tags: str = ""
+    kind: str = ""
+    value: str = ""
+
+
+@dataclass
 class TaskOutput:
     task_id: str
     json_text: str
+    metrics: list[MetricRow] = field(default_factory=list)
 
 
 class ExecutionState(LogPanelState, SessionState):
@@ -143,9 +154,13 @@ class ExecutionState(LogPanelState, SessionState):
         self.nodes = [display.canvas_node(node) for node in nodes]
         self.gantt = gantt_figure(spans, dt.datetime.now(dt.UTC).replace(tzinfo=None))
         self.outputs = [
-            TaskOutput(task_id=task_id, json_text=display.json_block(run["outputs"]))
+            TaskOutput(
+                task_id=task_id,
+                json_text=display.json_block(run["outputs"]) if run["outputs"] else "",
+                metrics=[MetricRow(**display.metric(entry)) for entry in run.get("metrics") or []],
+            )
             for task_id, run in latest.items()
-            if run["outputs"]
+            if run["outputs"] or run.get("metrics")
         ]
         self.resume_values = {i.id: self.resume_values.get(i.id, "") for i in self.info.resume_inputs}
         if lines:  # already read by the follower
