@@ -4,7 +4,7 @@ A namespace's entries are read by its flows and by those of the namespaces below
 sets a key wins), written by the API, the studio and the ``kv.set``/``kv.delete`` tasks (engine/workspace/kv.py).
 
 Revision ID: 0013
-Revises: 0012 (the lead re-chains it after 0012 when merging)
+Revises: 0012
 Create Date: 2026-11-29
 """
 
