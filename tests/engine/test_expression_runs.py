@@ -4,6 +4,7 @@ values rendered into text."""
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -57,6 +58,9 @@ def minimal_properties(type_name: str, task_id: str, *, url: str, smtp_port: int
         "fail": {"allowFailure": True},
         "shell": {"commands": ["echo ran"]},
         "python": {"script": "print('ran')"},
+        # a worker without Node.js fails a node task with a clear message: allowed to fail there, not here
+        "node": {"script": "console.log('ran')", "allowFailure": shutil.which("node") is None},
+        "script": {"interpreter": ["sh"], "script": "echo ran"},
         "http.request": {"uri": url, "method": "POST", "json": {"a": 1}},
         "sql.query": {"url": f"sqlite:///{database}", "sql": "select 1 as one"},
         "notify.slack": {"url": url, "text": "ran"},
