@@ -7,12 +7,14 @@ a test's ``monkeypatch.setenv``) calls ``reset_settings()`` so the next ``load_s
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.core.durations import parse_duration
 from engine.identity.policy import SubflowReach
 
 _REACHES = tuple(reach.value for reach in SubflowReach)
@@ -39,6 +41,8 @@ class Settings:
     queued_recovery_after: float = 10.0  # LANNER_QUEUED_RECOVERY_AFTER: a queued run without a job gets a new one
     worker_fork: bool = False  # LANNER_WORKER_FORK=1: RQ's forking worker (for comparison in bench/engine.py)
     storage_url: str | None = None  # LANNER_STORAGE_URL: where task files are kept (engine/storage); None: under home
+    retention: dt.timedelta | None = None  # LANNER_RETENTION: ended executions older than this are purged; None: kept
+    purge_interval: float = 60.0  # LANNER_PURGE_INTERVAL: seconds between the executor's purges of expired executions
     test_pause_before_claim: str | None = None  # LANNER_TEST_PAUSE_BEFORE_CLAIM: a test hook (engine/runtime/worker.py)
 
     @property
@@ -70,6 +74,19 @@ def _whole_number(env: Mapping[str, str], name: str, default: int, what: str) ->
     return int(text)
 
 
+def _retention(env: Mapping[str, str]) -> dt.timedelta | None:
+    text = (env.get("LANNER_RETENTION") or "").strip()
+    if not text:
+        return None
+    try:
+        value = parse_duration(text)
+    except ValueError as exc:
+        raise ValueError(f"LANNER_RETENTION: {exc}") from None
+    if value <= dt.timedelta(0):
+        raise ValueError(f"LANNER_RETENTION must be more than 0, not {text!r}")
+    return value
+
+
 def read_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """The settings ``environ`` (default: this process' environment) gives, read now (no cache)."""
     env = os.environ if environ is None else environ
@@ -99,6 +116,8 @@ def read_settings(environ: Mapping[str, str] | None = None) -> Settings:
         queued_recovery_after=_number(env, "LANNER_QUEUED_RECOVERY_AFTER", 10.0),
         worker_fork=env.get("LANNER_WORKER_FORK") == "1",
         storage_url=(env.get("LANNER_STORAGE_URL") or "").strip() or None,
+        retention=_retention(env),
+        purge_interval=_number(env, "LANNER_PURGE_INTERVAL", 60.0),
         test_pause_before_claim=env.get("LANNER_TEST_PAUSE_BEFORE_CLAIM") or None,
     )
 

@@ -22,7 +22,7 @@ from engine.core.states import State
 from engine.identity import authz
 from engine.identity.policy import Action, Principal
 from engine.runtime.live import followers
-from engine.services import executions
+from engine.services import executions, retention
 from engine.services.executions import ExecutionFilter
 from engine.services.views import ExecutionView, LogLineView
 from engine.workspace import uploads
@@ -164,6 +164,22 @@ def search_executions(
 def get_execution(caller: Caller, execution_id: str) -> ExecutionOut:
     """An execution with its task runs."""
     return execution_out(executions.get(connections().db, caller, execution_id))
+
+
+@router.post("/executions/purge", responses=ERRORS)
+def purge(
+    caller: Caller,
+    older_than: Annotated[str, Query(alias="olderThan", min_length=1)],
+    namespace: str | None = None,
+    flow_id: Annotated[str | None, Query(alias="flowId")] = None,
+    dry_run: Annotated[bool, Query(alias="dryRun")] = False,
+) -> dict[str, Any]:
+    """Delete ended executions that ended more than ``olderThan`` (e.g. 30d) ago, with their logs and files;
+    administrators only. Returns how many executions, log lines and files were (with ``dryRun``: would be) deleted."""
+    report = retention.purge(
+        connections().db, caller, older_than, namespace=namespace, flow_id=flow_id, dry_run=dry_run
+    )
+    return {"executions": report.executions, "logs": report.logs, "files": report.files, "dryRun": dry_run}
 
 
 @router.delete("/executions/{execution_id}", status_code=204, responses=ERRORS)
