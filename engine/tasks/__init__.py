@@ -12,7 +12,7 @@ import importlib.metadata
 import warnings
 
 from engine.flows.model import Flow
-from engine.tasks import core, flowable, http, notify, scripts, sql  # noqa: F401 - importing registers them
+from engine.tasks import core, flowable, http, notify, scripts, sql, working_directory  # noqa: F401 - registers them
 from engine.tasks.base import FlowableTask, ListField, Task, child_lists, registry
 
 PLUGIN_GROUP = "lanner.tasks"
