@@ -14,6 +14,7 @@ from sqlmodel import Session, func, select
 
 from engine.cli import main
 from engine.core.states import State
+from engine.flows.loader import load_flow, load_flow_or_raise
 from engine.identity import authz
 from engine.identity.policy import Principal, Role
 from engine.runtime.connection import connect
@@ -225,3 +226,50 @@ def test_the_purge_command_prints_counts_and_refuses_a_bad_age(database, databas
         refused = purge("--older-than", bad)
         assert refused.exit_code == 1 and refused.stdout == ""
         assert refused.stderr.startswith("error: --older-than") and message in refused.stderr
+
+
+PASSWORD = "a long enough password"
+
+
+@pytest.mark.slow
+def test_purge_on_a_server_is_for_administrators_and_counts_what_it_deleted(api):
+    cluster = api.cluster
+    namespace = unique("ns")
+    storage = LocalStorage(cluster.home / "storage")  # the server's own storage (LANNER_HOME/storage)
+    flow_id = _flow(cluster.db, namespace)
+    old = _execution(cluster.db, storage, namespace, flow_id, ended_days_ago=10)
+    assert api.post("/auth/setup", json={"username": "boss", "password": PASSWORD}).status_code == 201
+    boss = api.post("/auth/login", json={"username": "boss", "password": PASSWORD}).cookies
+    assert api.post("/users", json={"username": "ed", "password": PASSWORD}, cookies=boss).status_code == 201
+    granted = api.put(f"/namespaces/{namespace}/members/ed", json={"role": "editor"}, cookies=boss)
+    assert granted.status_code == 204, granted.text
+    tokens = {}
+    for name in ("boss", "ed"):
+        cookies = api.post("/auth/login", json={"username": name, "password": PASSWORD}).cookies
+        tokens[name] = api.post("/tokens", json={"name": "cli"}, cookies=cookies).json()["token"]
+
+    def purge(who: str, *args: str):
+        env = {"LANNER_SERVER": str(api.base_url).removesuffix("/api/v1"), "LANNER_TOKEN": tokens[who]}
+        return CliRunner().invoke(main, ["purge", "--namespace", namespace, *args], env=env)
+
+    refused = purge("ed", "--older-than", "7d")
+    assert refused.exit_code == 1 and "admin" in refused.stderr and _exists(cluster.db, old)
+    bad = api.post(
+        "/executions/purge", params={"olderThan": "soon"}, headers={"Authorization": f"Bearer {tokens['boss']}"}
+    )
+    assert bad.status_code in (400, 422) and "--older-than" in bad.text
+    done = purge("boss", "--older-than", "7d")
+    assert done.exit_code == 0, done.output
+    assert done.stdout.strip() == "deleted 1 execution(s), 2 log line(s), 1 file(s)"
+    assert not _exists(cluster.db, old) and storage.files(namespace, flow_id, old) == []
+
+
+def test_a_flow_retention_is_a_duration_set_from_the_studio_form():
+    from studio import services  # the studio's editor: the flow settings form writes the YAML
+
+    text = "id: f\nnamespace: n\ntasks:\n  - {id: a, type: log, message: hi}\n"
+    assert "retention" in [f["name"] for f in services.flow_form(text)]
+    flow = load_flow_or_raise(services.set_flow_setting(text, "retention", "30d"))
+    assert flow.retention == dt.timedelta(days=30)
+    problems = load_flow(text.replace("tasks:", "retention: a month\ntasks:")).problems
+    assert problems and "retention" in str(problems[0]) and "not a duration" in str(problems[0])

@@ -3,11 +3,15 @@ own task run; a failing task fails the group; only worker tasks may be in it; th
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlmodel import Session
 
+from engine.core.states import State
 from engine.flows.graph import flow_graph
 from engine.flows.loader import load_flow, load_flow_or_raise
+from engine.services import commands
 from engine.store import executions as store
 from tests.support.ids import unique
 
@@ -95,3 +99,59 @@ def test_a_failing_task_fails_the_group_and_the_tasks_after_it_do_not_run(cluste
     assert (runs["write"].state, runs["read"].state, runs["folder"].state) == ("SUCCESS", "FAILED", "FAILED")
     assert "again" not in runs and "after" not in runs
     assert "task 'read' of working directory 'folder' failed" in runs["folder"].error
+
+
+def _group(tasks: str, group_extra: str = "") -> str:
+    return (
+        f"id: {unique('f')}\nnamespace: test\ntasks:\n  - id: folder\n    type: working-directory\n{group_extra}"
+        f"    tasks:\n{tasks}"
+    )
+
+
+@pytest.mark.slow
+def test_a_retry_or_a_restart_of_the_group_runs_its_tasks_again_in_a_fresh_folder_without_duplicates(cluster, tmp_path):
+    marker, restart_marker = tmp_path / "seen", tmp_path / "restarted"
+    tasks = (
+        "      - {id: write, type: shell, commands: ['test ! -f left.txt', 'touch left.txt']}\n"
+        f"      - {{id: flaky, type: shell, commands: ['if [ -f {marker} ]; then echo fine; "
+        f"else touch {marker}; exit 1; fi']}}\n"
+        f"      - {{id: gate, type: shell, commands: ['test -f {restart_marker}']}}\n"
+    )
+    execution_id = cluster.run(_group(tasks, "    retry: {type: constant, interval: 100ms, maxAttempts: 2}\n"))
+    assert cluster.wait(execution_id).state == "FAILED"
+    runs = cluster.runs(execution_id)
+    assert runs["folder"].attempt_count == 2  # the second attempt ran write again: left.txt was not there
+    assert (runs["write"].state, runs["flaky"].state, runs["gate"].state) == ("SUCCESS", "SUCCESS", "FAILED")
+    with Session(cluster.db) as session:
+        assert len(store.task_runs(session, execution_id)) == 4  # the first attempt's task runs are gone
+
+    restart_marker.touch()
+    cluster.kill("worker")  # to see what the restart queued before any worker takes it
+    commands.restart_execution(cluster.conn, execution_id)
+    runs = cluster.runs(execution_id)
+    assert (runs["folder"].state, runs["gate"].state) == ("QUEUED", "FAILED")  # the group's attempt reruns it
+    cluster.start_workers(2)
+    assert cluster.wait(execution_id).state == "SUCCESS"
+    runs = cluster.runs(execution_id)
+    assert runs["folder"].attempt_count == 3 and runs["gate"].state == "SUCCESS"
+    with Session(cluster.db) as session:
+        assert len(store.task_runs(session, execution_id)) == 4
+    workers = _attempt_workers(cluster, execution_id)
+    assert workers["write"] == workers["flaky"] == workers["gate"]
+
+
+@pytest.mark.slow
+def test_killing_the_execution_stops_the_running_task_of_the_group(cluster, tmp_path):
+    marker = tmp_path / "never"
+    tasks = (
+        f"      - {{id: long, type: shell, commands: ['sleep 30', 'touch {marker}']}}\n"
+        "      - {id: next, type: log, message: never}\n"
+    )
+    execution_id = cluster.run(_group(tasks))
+    cluster.wait_for_run(execution_id, "long", State.RUNNING)
+    time.sleep(0.3)
+    commands.kill_execution(cluster.conn, execution_id)
+    assert cluster.wait(execution_id, timeout=10).state == "KILLED"
+    runs = cluster.runs(execution_id)
+    assert (runs["long"].state, runs["folder"].state) == ("KILLED", "KILLED") and "next" not in runs
+    assert not marker.exists()
