@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 import uuid
 from pathlib import Path
 
@@ -273,3 +274,19 @@ def test_a_flow_retention_is_a_duration_set_from_the_studio_form():
     assert flow.retention == dt.timedelta(days=30)
     problems = load_flow(text.replace("tasks:", "retention: a month\ntasks:")).problems
     assert problems and "retention" in str(problems[0]) and "not a duration" in str(problems[0])
+
+
+def test_a_running_executor_purges_a_flow_s_runs_once_past_its_retention(cluster_factory):
+    cluster = cluster_factory()
+    cluster.env.update({"LANNER_PURGE_INTERVAL": "0.5", "LANNER_RETENTION": "1h"})  # read by `lanner executor`
+    cluster.start_executor()
+    cluster.start_workers(1)
+    short = f"id: {unique('f')}\nnamespace: acme\nretention: 1s\ntasks:\n  - {{id: a, type: log, message: hi}}\n"
+    kept = f"id: {unique('f')}\nnamespace: acme\ntasks:\n  - {{id: a, type: log, message: hi}}\n"
+    short_id, kept_id = cluster.run(short), cluster.run(kept)
+    assert cluster.wait(short_id).state == "SUCCESS" and cluster.wait(kept_id).state == "SUCCESS"
+    deadline = time.monotonic() + 15
+    while _exists(cluster.db, short_id) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _exists(cluster.db, short_id) and _rows(cluster.db, LogLine, short_id) == 0
+    assert _exists(cluster.db, kept_id)  # LANNER_RETENTION (1h) keeps the other flow's run
