@@ -116,6 +116,14 @@ def _purge(
     return report, True
 
 
+def _cutoff(now: dt.datetime, age: dt.timedelta) -> dt.datetime:
+    """``now - age``; for an age longer than the calendar goes back, the first day (nothing ended before it)."""
+    try:
+        return now - age
+    except OverflowError:
+        return now.replace(year=1, month=1, day=1)
+
+
 def retention_cutoffs(db: Engine, default: dt.timedelta | None, now: dt.datetime | None = None) -> Cutoffs:
     """The cutoffs the flows' own ``retention`` and the global ``default`` give at ``now``."""
     now = now or utcnow()
@@ -134,8 +142,8 @@ def retention_cutoffs(db: Engine, default: dt.timedelta | None, now: dt.datetime
                 log.warning("purge: flow %s/%s does not parse; the global retention applies", namespace, flow_id)
                 continue
             if flow.retention is not None:
-                per_flow[(namespace, flow_id)] = now - flow.retention
-    return Cutoffs(default=now - default if default else None, per_flow=per_flow)
+                per_flow[(namespace, flow_id)] = _cutoff(now, flow.retention)
+    return Cutoffs(default=_cutoff(now, default) if default else None, per_flow=per_flow)
 
 
 def purge_expired(
@@ -169,7 +177,7 @@ def purge(
     if not principal.is_admin:
         raise Forbidden("purging executions needs the admin role")
     age = older_than if isinstance(older_than, dt.timedelta) else parse_age(older_than)
-    cutoffs = Cutoffs(default=utcnow() - age)
+    cutoffs = Cutoffs(default=_cutoff(utcnow(), age))
     report, _ = _purge(
         db, cutoffs, namespace=namespace, flow_id=flow_id, dry_run=dry_run, batch_size=batch_size, storage=storage
     )

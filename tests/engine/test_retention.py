@@ -192,6 +192,8 @@ def test_purge_by_age_filters_namespace_and_flow_dry_run_deletes_nothing_and_nee
     assert (done.executions, done.logs, done.files) == (1, 2, 1)
     assert _exists(database, kept) and not _exists(database, purged) and _exists(database, elsewhere)
 
+    assert retention.purge(database, ADMIN, "1000000d", storage=storage).executions == 0  # before year 1: none
+
     with pytest.raises(PermissionError, match="admin"):
         retention.purge(database, Principal(name="ed", memberships={namespace: Role.EDITOR}), "7d", storage=storage)
     for bad in ("soon", "0s", ""):
@@ -223,7 +225,11 @@ def test_the_purge_command_prints_counts_and_refuses_a_bad_age(database, databas
     assert json.loads(done.stdout) == {"executions": 2, "logs": 4, "files": 2, "dryRun": False}
     assert not any(_exists(database, e) for e in old) and _exists(database, young)
 
-    for bad, message in (("thirty days", "'thirty days' is not a duration"), ("0s", "must be more than 0")):
+    for bad, message in (
+        ("thirty days", "'thirty days' is not a duration"),
+        ("0s", "must be more than 0"),
+        ("99999999999d", "too long a duration"),
+    ):
         refused = purge("--older-than", bad)
         assert refused.exit_code == 1 and refused.stdout == ""
         assert refused.stderr.startswith("error: --older-than") and message in refused.stderr
@@ -272,8 +278,9 @@ def test_a_flow_retention_is_a_duration_set_from_the_studio_form():
     assert "retention" in [f["name"] for f in services.flow_form(text)]
     flow = load_flow_or_raise(services.set_flow_setting(text, "retention", "30d"))
     assert flow.retention == dt.timedelta(days=30)
-    problems = load_flow(text.replace("tasks:", "retention: a month\ntasks:")).problems
-    assert problems and "retention" in str(problems[0]) and "not a duration" in str(problems[0])
+    for bad, message in (("a month", "not a duration"), ("99999999999d", "too long a duration")):
+        problems = load_flow(text.replace("tasks:", f"retention: {bad}\ntasks:")).problems
+        assert problems and "retention" in str(problems[0]) and message in str(problems[0])
 
 
 def test_a_running_executor_purges_a_flow_s_runs_once_past_its_retention(cluster_factory):

@@ -16,7 +16,7 @@ from fastapi.responses import StreamingResponse
 from engine.api.deps import Caller, actor, connections, current_principal
 from engine.api.errors import ApiError, label_filters
 from engine.api.guards import refuse_nul
-from engine.api.schemas import ERRORS, ExecutionOut, ExecutionPage, ExecutionRequest, ResumeRequest
+from engine.api.schemas import ERRORS, ExecutionOut, ExecutionPage, ExecutionRequest, PurgeOut, ResumeRequest
 from engine.config import load_settings
 from engine.core.states import State
 from engine.identity import authz
@@ -166,20 +166,20 @@ def get_execution(caller: Caller, execution_id: str) -> ExecutionOut:
     return execution_out(executions.get(connections().db, caller, execution_id))
 
 
-@router.post("/executions/purge", responses=ERRORS)
+@router.post("/executions/purge", response_model=PurgeOut, responses=ERRORS)
 def purge(
     caller: Caller,
     older_than: Annotated[str, Query(alias="olderThan", min_length=1)],
     namespace: str | None = None,
     flow_id: Annotated[str | None, Query(alias="flowId")] = None,
     dry_run: Annotated[bool, Query(alias="dryRun")] = False,
-) -> dict[str, Any]:
+) -> PurgeOut:
     """Delete ended executions that ended more than ``olderThan`` (e.g. 30d) ago, with their logs and files;
     administrators only. Returns how many executions, log lines and files were (with ``dryRun``: would be) deleted."""
     report = retention.purge(
         connections().db, caller, older_than, namespace=namespace, flow_id=flow_id, dry_run=dry_run
     )
-    return {"executions": report.executions, "logs": report.logs, "files": report.files, "dryRun": dry_run}
+    return PurgeOut(executions=report.executions, logs=report.logs, files=report.files, dry_run=dry_run)
 
 
 @router.delete("/executions/{execution_id}", status_code=204, responses=ERRORS)
