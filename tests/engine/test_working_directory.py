@@ -155,3 +155,20 @@ def test_killing_the_execution_stops_the_running_task_of_the_group(cluster, tmp_
     runs = cluster.runs(execution_id)
     assert (runs["long"].state, runs["folder"].state) == ("KILLED", "KILLED") and "next" not in runs
     assert not marker.exists()
+
+
+@pytest.mark.slow
+def test_each_foreach_iteration_gets_its_own_folder_and_reads_its_own_outputs(cluster):
+    source = (
+        f"id: {unique('f')}\nnamespace: test\ntasks:\n  - id: each\n    type: foreach\n    values: [a, b]\n"
+        "    concurrencyLimit: 0\n    tasks:\n      - id: folder\n        type: working-directory\n        tasks:\n"
+        "          - {id: write, type: shell, commands: ['test ! -f v.txt', 'echo {{ taskrun.value }} > v.txt']}\n"
+        "          - {id: read, type: shell, commands: ['cat v.txt']}\n"
+        "          - {id: both, type: return, value: '{{ taskrun.value }}-{{ outputs.read.exitCode }}'}\n"
+    )
+    execution_id = cluster.run(source)
+    assert cluster.wait(execution_id).state == "SUCCESS", cluster.runs(execution_id)
+    runs = cluster.runs(execution_id)
+    assert (runs["both[0]"].outputs, runs["both[1]"].outputs) == ({"value": "a-0"}, {"value": "b-0"})
+    lines = {(line.task_id, line.message) for line in cluster.logs(execution_id)}
+    assert {("read", "a"), ("read", "b")} <= lines
