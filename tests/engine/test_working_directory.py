@@ -3,6 +3,8 @@ own task run; a failing task fails the group; only worker tasks may be in it; th
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 
 import pytest
@@ -172,3 +174,16 @@ def test_each_foreach_iteration_gets_its_own_folder_and_reads_its_own_outputs(cl
     assert (runs["both[0]"].outputs, runs["both[1]"].outputs) == ({"value": "a-0"}, {"value": "b-0"})
     lines = {(line.task_id, line.message) for line in cluster.logs(execution_id)}
     assert {("read", "a"), ("read", "b")} <= lines
+
+
+@pytest.mark.slow
+def test_a_worker_that_dies_mid_group_fails_the_group_and_its_running_task(cluster):
+    tasks = "      - {id: long, type: shell, commands: ['sleep 60']}\n      - {id: next, type: log, message: never}\n"
+    execution_id = cluster.run(_group(tasks))
+    cluster.wait_for_run(execution_id, "long", State.RUNNING)
+    time.sleep(0.3)
+    os.kill(int(_attempt_workers(cluster, execution_id)["long"].rsplit(":", 1)[1]), signal.SIGKILL)
+    assert cluster.wait(execution_id, timeout=30).state == "FAILED"
+    runs = cluster.runs(execution_id)
+    assert (runs["folder"].state, runs["long"].state) == ("FAILED", "FAILED") and "next" not in runs
+    assert "stopped responding" in runs["long"].error
