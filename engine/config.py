@@ -7,12 +7,14 @@ a test's ``monkeypatch.setenv``) calls ``reset_settings()`` so the next ``load_s
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.core.durations import parse_duration
 from engine.identity.policy import SubflowReach
 
 _REACHES = tuple(reach.value for reach in SubflowReach)
@@ -50,6 +52,8 @@ class Settings:
     python_index_url: str | None = None
     python_extra_index_urls: tuple[str, ...] = ()
     npm_registry: str | None = None  # LANNER_NPM_REGISTRY: where node tasks' `dependencies` come from; None: npm's own
+    retention: dt.timedelta | None = None  # LANNER_RETENTION: ended executions older than this are purged; None: kept
+    purge_interval: float = 60.0  # LANNER_PURGE_INTERVAL: seconds between the executor's purges of expired executions
     test_pause_before_claim: str | None = None  # LANNER_TEST_PAUSE_BEFORE_CLAIM: a test hook (engine/runtime/worker.py)
 
     @property
@@ -83,6 +87,19 @@ def _whole_number(env: Mapping[str, str], name: str, default: int, what: str) ->
     if not text.isdigit() or int(text) < 1:
         raise ValueError(f"{name} must be a positive number of {what}, not {text!r}")
     return int(text)
+
+
+def _retention(env: Mapping[str, str]) -> dt.timedelta | None:
+    text = (env.get("LANNER_RETENTION") or "").strip()
+    if not text:
+        return None
+    try:
+        value = parse_duration(text)
+    except ValueError as exc:
+        raise ValueError(f"LANNER_RETENTION: {exc}") from None
+    if value <= dt.timedelta(0):
+        raise ValueError(f"LANNER_RETENTION must be more than 0, not {text!r}")
+    return value
 
 
 def read_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -124,6 +141,8 @@ def read_settings(environ: Mapping[str, str] | None = None) -> Settings:
         python_index_url=(env.get("LANNER_PYTHON_INDEX_URL") or "").strip() or None,
         python_extra_index_urls=tuple((env.get("LANNER_PYTHON_EXTRA_INDEX_URL") or "").split()),
         npm_registry=(env.get("LANNER_NPM_REGISTRY") or "").strip() or None,
+        retention=_retention(env),
+        purge_interval=_number(env, "LANNER_PURGE_INTERVAL", 60.0),
         test_pause_before_claim=env.get("LANNER_TEST_PAUSE_BEFORE_CLAIM") or None,
     )
 

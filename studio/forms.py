@@ -190,6 +190,12 @@ def flow_fields(raw: dict[str, Any]) -> list[dict[str, Any]]:
         ),
         _field("retry", "yaml", raw.get("retry"), language="yaml", help_text="Default retry of every task."),
         _field("timeout", "duration", raw.get("timeout"), help_text="The whole run fails after this long."),
+        _field(
+            "retention",
+            "duration",
+            raw.get("retention"),
+            help_text="Ended runs older than this are deleted with their logs and files (empty: LANNER_RETENTION).",
+        ),
         _field("disabled", "switch", bool(raw.get("disabled")), help_text="A disabled flow does not run."),
     ]
 

@@ -85,6 +85,15 @@ class ExecutionPage(Body):
     size: int
 
 
+class PurgeOut(Body):
+    """What a purge deleted (with ``dryRun``: would delete)."""
+
+    executions: int
+    logs: int
+    files: int
+    dry_run: bool
+
+
 class LogLineOut(views.LogLineView):
     pass
 

@@ -3,6 +3,7 @@
 - ``flows``: ``flow ...`` and ``task ...``        - ``executions``: ``run`` and ``execution ...``
 - ``triggers``: ``trigger ...``                   - ``namespaces``: ``secret ...`` and ``variable ...``
 - ``kv``: ``kv ...`` (a namespace's KV store)
+- ``retention``: ``purge``
 - ``users``: ``user ...`` and ``token ...``        - ``servers``: ``server``, ``studio``, ``api``, ``executor``,
                                                     ``worker``, ``scheduler``
 - ``target``: local database or a server (--server); ``output``: the views and their one printer;
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cli import executions, flows, kv, namespaces, servers, triggers, users
+from engine.cli import executions, flows, kv, namespaces, retention, servers, triggers, users
 from engine.cli.output import fail
 from engine.config import reset_settings
 
@@ -61,6 +62,7 @@ for command in (
     flows.flow,
     flows.task,
     executions.run_command,
+    retention.purge_command,
     executions.execution,
     triggers.trigger,
     namespaces.secret,

@@ -158,6 +158,17 @@ class Client:
     def execution(self, execution_id: str) -> dict[str, Any]:
         return self._request("GET", "/executions/" + _path(execution_id)).json()
 
+    def purge(
+        self, older_than: str, *, namespace: str | None = None, flow_id: str | None = None, dry_run: bool = False
+    ) -> dict[str, Any]:
+        """Delete (or with ``dry_run`` count) ended executions older than ``older_than``: how many of each."""
+        params: dict[str, Any] = {"olderThan": older_than, "dryRun": str(dry_run).lower()}
+        if namespace:
+            params["namespace"] = namespace
+        if flow_id:
+            params["flowId"] = flow_id
+        return self._request("POST", "/executions/purge", params=params).json()
+
     def kill(self, execution_id: str) -> dict[str, Any]:
         return self._request("POST", f"/executions/{_path(execution_id)}/kill").json()
 

@@ -28,7 +28,7 @@ def parse_duration(text: str) -> dt.timedelta:
         if not match or upper in ("P", "PT") or upper.endswith("T"):
             raise ValueError(f"'{text}' is not an ISO-8601 duration (for example PT2M or P1DT2H)")
         parts = {k: float(v) for k, v in match.groupdict().items() if v}
-        return dt.timedelta(**parts)
+        return _timedelta(text, **parts)
     position, seconds = 0, 0.0
     for match in _SHORT.finditer(value):
         if match.start() != position:
@@ -40,7 +40,14 @@ def parse_duration(text: str) -> dt.timedelta:
             f"'{text}' is not a duration: use a number and a unit (ms, s, m, h, d, w) "
             "such as 30s, 2m, 1h30m, or ISO-8601 such as PT2M"
         )
-    return dt.timedelta(seconds=seconds)
+    return _timedelta(text, seconds=seconds)
+
+
+def _timedelta(text: str, **parts: float) -> dt.timedelta:
+    try:
+        return dt.timedelta(**parts)
+    except OverflowError:  # past 999,999,999 days: a ValueError like any other wrong duration, not a crash
+        raise ValueError(f"'{text}' is too long a duration") from None
 
 
 def format_duration(value: dt.timedelta) -> str:

@@ -82,6 +82,9 @@ class Flow(Spec):
     """Limit how many executions of this flow run at once."""
     disabled: bool = False
     """A disabled flow cannot be started, and its triggers do not fire."""
+    retention: Duration | None = None
+    """How long ended executions are kept (e.g. 30d): older ones are deleted with their logs and files.
+    Unset: LANNER_RETENTION, else forever."""
 
     # Whether the flow's expressions can read a context name, by name: found once per parsed flow, which never
     # changes (engine/core/expression_context.py flow_reads).

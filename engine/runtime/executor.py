@@ -24,7 +24,7 @@ from engine.core.sandbox import time_budget
 from engine.runtime import events
 from engine.runtime.flow_triggers import fire_flow_triggers
 from engine.runtime.queue import enqueue_runs, requeue_runs, waiting_in_queue
-from engine.services import snapshots
+from engine.services import retention, snapshots
 from engine.store import executions as store
 from engine.store.database import session_scope
 from engine.store.tables import utcnow
@@ -32,6 +32,8 @@ from engine.store.tables import utcnow
 log = logging.getLogger("lanner.executor")
 #: All the expressions one advance renders share this many LANNER_EXPRESSION_TIMEOUTs (each has one at most).
 EXPRESSIONS_PER_ADVANCE = 5
+PURGE_KEY = "lanner:purge"  # held by the executor purging now; it expires after LANNER_PURGE_INTERVAL
+PURGE_BATCHES_PER_SWEEP = 4  # batches of retention.BATCH_SIZE per sweep: the rest waits for the next sweep
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
 
 
@@ -47,6 +49,8 @@ class Executor:
         stale_after: float = 10.0,
         claim_idle: float = 10.0,
         queued_recovery_after: float = 10.0,
+        retention: dt.timedelta | None = None,
+        purge_interval: float = 60.0,
     ) -> None:
         self.db, self.r = db, r
         self.name = name or events.consumer_name("executor")
@@ -57,6 +61,8 @@ class Executor:
         self._suspects: dict[str, float] = {}  # run id -> when its heartbeat was first seen missing
         self._unqueued: dict[tuple[str, int], float] = {}  # (run id, attempt) -> when first seen not waiting
         self._release = r.register_script(_RELEASE)
+        self.retention, self.purge_interval = retention, purge_interval  # LANNER_RETENTION, LANNER_PURGE_INTERVAL
+        self._next_purge = 0.0
 
     # --- one execution -------------------------------------------------------------------------
 
@@ -189,6 +195,9 @@ class Executor:
         if time.monotonic() >= self._next_stale_check:
             self._next_stale_check = time.monotonic() + self.stale_after
             self._revisit_stale_executions()
+        if time.monotonic() >= self._next_purge:
+            self._next_purge = time.monotonic() + self.purge_interval
+            self._purge_expired_executions()
 
     def _claim_abandoned_events(self) -> None:
         """Events read by an executor that died before acknowledging them."""
@@ -254,6 +263,20 @@ class Executor:
                 unqueued.pop(run)
         self._unqueued = unqueued
 
+    def _purge_expired_executions(self) -> None:
+        """Ended executions past their flow's retention (else the global one) are deleted with their logs and files
+        (engine/services/retention.py). One executor of the cluster does it per interval (a Redis key it sets
+        first), and a few batches at a time, so a large backlog never stalls advancing executions: when batches
+        are left, the next sweep continues."""
+        if not self.r.set(PURGE_KEY, self.name, nx=True, px=max(int(self.purge_interval * 1000), 1)):
+            return
+        report, more = retention.purge_expired(self.db, self.retention, max_batches=PURGE_BATCHES_PER_SWEEP)
+        if report.executions:
+            log.info("purged %d expired execution(s), %d log line(s), %d file(s)", *_counts(report))
+        if more:
+            self._next_purge = 0.0
+            self._release(keys=[PURGE_KEY], args=[self.name])
+
     def _revisit_stale_executions(self) -> None:
         """Executions not terminal and untouched for a while are advanced again (lost events or timers)."""
         older_than = utcnow() - dt.timedelta(seconds=self.stale_after)
@@ -264,3 +287,7 @@ class Executor:
                 for execution_id in stale:
                     events.publish_event(pipe, execution_id)
                 pipe.execute()
+
+
+def _counts(report: retention.PurgeReport) -> tuple[int, int, int]:
+    return report.executions, report.logs, report.files

@@ -27,6 +27,8 @@ def run_executor(settings: Settings, redis_url: str, stop: threading.Event | Non
         stale_after=settings.stale_after,
         claim_idle=settings.event_claim_idle,
         queued_recovery_after=settings.queued_recovery_after,
+        retention=settings.retention,
+        purge_interval=settings.purge_interval,
     )
     executor.run(stop)
 

@@ -33,6 +33,7 @@ from engine.flows.tree import find_task  # also importable from here, as before
 from engine.identity.crypto import DecryptionFailed, SecretKeyMissing
 from engine.runtime import events
 from engine.runtime.queue import TASK_QUEUE
+from engine.runtime.working_directory import GroupTasks
 from engine.services.snapshots import load_snapshot
 from engine.storage import Storage, StorageUnavailable, open_storage
 from engine.storage.base import UnusableStorage
@@ -49,6 +50,7 @@ from engine.tasks.context import (
     TaskTimedOut,
     oversized_output,
 )
+from engine.tasks.working_directory import WorkingDirectory
 from engine.workspace.kv import NamespaceKv
 
 _database = None
@@ -159,8 +161,9 @@ def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
     r = job.connection if job else redis.Redis()
     db = database()
     _pause_before_claim()
+    worker = events.consumer_name("worker")
     with session_scope(db) as session:  # a short write: SQLite has one writer at a time
-        run = store.claim_attempt(session, task_run_id, events.consumer_name("worker"), attempt)
+        run = store.claim_attempt(session, task_run_id, worker, attempt)
     if run is None:
         return
     with session_scope(db) as session:
@@ -195,6 +198,8 @@ def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
                 events.announce(r, run.execution_id, "logs")
 
         ctx.sink = write
+        if isinstance(task, WorkingDirectory):  # its tasks run here, in this folder, each as its own task run
+            ctx.run_child = GroupTasks(db, r, snapshot, run, ctx, worker, _execute, _Beat)
         beat = _Beat(r, run.id, ctx.flush_logs)
         with contextlib.suppress(redis.RedisError):
             beat.beat()

@@ -83,8 +83,13 @@ def restart_execution(engine: Connections, execution_id: str, *, actor: str = au
         runs = store.task_runs(session, execution_id)
         doomed = [r.id for r in runs if r.task_id in rerun]
         store.delete_task_runs(session, doomed)
+        # A working-directory group's tasks are run again by the group's next attempt, never queued on their own.
+        parents = {r.parent_task_run_id for r in runs}
+        grouped = {r.id for r in runs if r.kind == "worker" and r.id in parents}
         enqueue: list[tuple[str, int]] = []
         for run in runs:
+            if run.parent_task_run_id in grouped:
+                continue
             if run.id in doomed or run.state not in (State.FAILED.value, State.KILLED.value, State.CANCELLED.value):
                 continue
             target = State.QUEUED if run.kind == "worker" else State.RUNNING

@@ -26,7 +26,7 @@ from engine.services import commands
 from engine.services.connections import Connections
 from engine.services.execution_start import flow_at
 from engine.services.views import AttemptView, ExecutionPageView, ExecutionView, LogLineView
-from engine.storage import open_storage
+from engine.storage import Storage, open_storage
 from engine.store import executions as store
 from engine.store import flows as flow_store
 from engine.store import search as search_store
@@ -189,20 +189,24 @@ def delete(db: Engine, principal: Principal, execution_ids: list[str]) -> int:
     return deleted
 
 
-def delete_files(owners: list[tuple[str, str, str]]) -> None:
-    """Delete the stored files of executions (namespace, flow, id) already deleted; failures are logged."""
+def delete_files(owners: list[tuple[str, str, str]], storage: Storage | None = None) -> int:
+    """Delete the stored files of executions (namespace, flow, id) whose rows are already deleted: the one file
+    deletion path (the API's delete and the retention purge). Returns how many files went; failures are logged
+    (the rows are gone: an orphaned file is only space)."""
     if not owners:
-        return
+        return 0
     try:
-        storage = open_storage()
+        storage = storage or open_storage()
     except Exception:
         logger.exception("the files of %d deleted execution(s) stay: the storage cannot be opened", len(owners))
-        return
+        return 0
+    deleted = 0
     for namespace, flow_id, execution_id in owners:
         try:
-            storage.delete_execution(namespace, flow_id, execution_id)
+            deleted += storage.delete_execution(namespace, flow_id, execution_id)
         except Exception:
             logger.exception("the files of deleted execution %s could not be deleted from storage", execution_id)
+    return deleted
 
 
 def logs(

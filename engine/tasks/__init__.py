@@ -12,7 +12,17 @@ import importlib.metadata
 import warnings
 
 from engine.flows.model import Flow
-from engine.tasks import core, flowable, http, kv, languages, notify, scripts, sql  # noqa: F401 - importing registers them
+from engine.tasks import (  # noqa: F401 - importing registers them
+    core,
+    flowable,
+    http,
+    kv,
+    languages,
+    notify,
+    scripts,
+    sql,
+    working_directory,
+)
 from engine.tasks.base import FlowableTask, ListField, Task, child_lists, registry
 
 PLUGIN_GROUP = "lanner.tasks"

@@ -123,6 +123,9 @@ class RunContext:
     #: Writes a batch of lines where they are kept (the worker: the database); None keeps them in ``records``.
     sink: Callable[[list[LogRecord]], None] | None = None
     metrics: Metrics = field(default_factory=Metrics)  # what the script reported through engine.sdk counter/timer
+    #: Given by the worker to a working-directory group (engine/tasks/working_directory.py): runs one of its tasks
+    #: in this same folder, recorded as its own task run, and returns its end state.
+    run_child: Callable[[Any], Any] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _flushing: threading.Lock = field(default_factory=threading.Lock)
     _buffered_chars: int = 0

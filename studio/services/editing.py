@@ -39,7 +39,13 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
         "body": "Execution {{ execution.id }} is done.",
     },
 }
-_CHILD_LISTS = {"sequential": "tasks", "parallel": "tasks", "foreach": "tasks", "if": "then"}
+_CHILD_LISTS = {
+    "sequential": "tasks",
+    "parallel": "tasks",
+    "foreach": "tasks",
+    "if": "then",
+    "working-directory": "tasks",
+}
 
 
 def palette() -> list[dict[str, str]]:

@@ -16,13 +16,13 @@ from fastapi.responses import StreamingResponse
 from engine.api.deps import Caller, actor, connections, current_principal
 from engine.api.errors import ApiError, label_filters
 from engine.api.guards import refuse_nul
-from engine.api.schemas import ERRORS, ExecutionOut, ExecutionPage, ExecutionRequest, ResumeRequest
+from engine.api.schemas import ERRORS, ExecutionOut, ExecutionPage, ExecutionRequest, PurgeOut, ResumeRequest
 from engine.config import load_settings
 from engine.core.states import State
 from engine.identity import authz
 from engine.identity.policy import Action, Principal
 from engine.runtime.live import followers
-from engine.services import executions
+from engine.services import executions, retention
 from engine.services.executions import ExecutionFilter
 from engine.services.views import ExecutionView, LogLineView
 from engine.workspace import uploads
@@ -164,6 +164,22 @@ def search_executions(
 def get_execution(caller: Caller, execution_id: str) -> ExecutionOut:
     """An execution with its task runs."""
     return execution_out(executions.get(connections().db, caller, execution_id))
+
+
+@router.post("/executions/purge", response_model=PurgeOut, responses=ERRORS)
+def purge(
+    caller: Caller,
+    older_than: Annotated[str, Query(alias="olderThan", min_length=1)],
+    namespace: str | None = None,
+    flow_id: Annotated[str | None, Query(alias="flowId")] = None,
+    dry_run: Annotated[bool, Query(alias="dryRun")] = False,
+) -> PurgeOut:
+    """Delete ended executions that ended more than ``olderThan`` (e.g. 30d) ago, with their logs and files;
+    administrators only. Returns how many executions, log lines and files were (with ``dryRun``: would be) deleted."""
+    report = retention.purge(
+        connections().db, caller, older_than, namespace=namespace, flow_id=flow_id, dry_run=dry_run
+    )
+    return PurgeOut(executions=report.executions, logs=report.logs, files=report.files, dry_run=dry_run)
 
 
 @router.delete("/executions/{execution_id}", status_code=204, responses=ERRORS)
