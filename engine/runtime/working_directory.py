@@ -104,11 +104,16 @@ class GroupTasks:
             task_id=task.id,
             execution_id=row.execution_id,
             workdir=group_ctx.workdir,  # the one folder every task of the group shares
-            storage=load_settings().home / "storage" / row.execution_id / task.id,
+            storage=group_ctx.storage,
             is_killed=group_ctx.is_killed,
             deadline=deadline,
             min_level=task.log_level.value if isinstance(task.log_level, LogLevel) else "TRACE",
             secrets=group_ctx.secrets,  # one set: a secret a task sees is masked in the group's lines too
+            namespace=group_ctx.namespace,
+            flow_id=group_ctx.flow_id,
+            file_task=task.id if row.iteration is None else f"{task.id}.{row.iteration}",
+            attempt=group_ctx.attempt,  # the group's attempt: its tasks run again, with their files, when it does
+            kv=group_ctx.kv,
         )
 
         def write(records) -> None:
