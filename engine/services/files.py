@@ -24,6 +24,7 @@ from engine.identity.share_links import ShareKind
 from engine.services.views import View
 from engine.storage import Address, FileMissing, InvalidAddress, Storage, open_storage
 from engine.storage import preview as previews
+from engine.storage.address import SCHEME, execution_prefix
 from engine.store import executions as execution_store
 from engine.store.database import session_scope
 from engine.store.tables import Execution
@@ -35,6 +36,17 @@ class FileView(View):
     """One stored file of an execution."""
 
     address: str
+    task_id: str
+    attempt: int
+    name: str
+    size: int
+
+
+class SharedFileView(View):
+    """One stored file of a shared execution, named by its path inside the execution (``task/attempt/name``):
+    a link's visitor gets no id of anything, the execution's included."""
+
+    path: str
     task_id: str
     attempt: int
     name: str
@@ -127,6 +139,13 @@ def _own_address(execution: Execution, text: str) -> Address:
     return address
 
 
+def _shared_address(execution: Execution, path: str) -> str:
+    """The address of the file at ``path`` (``task/attempt/name``) inside ``execution``."""
+    if len(path) > MAX_ADDRESS:
+        raise InvalidInput(f"a path has at most {MAX_ADDRESS} characters")
+    return f"{SCHEME}{execution_prefix(execution.namespace, execution.flow_id, execution.id)}{path}"
+
+
 def _listing(execution: Execution) -> list[FileView]:
     stored = open_storage().files(execution.namespace, execution.flow_id, execution.id)
     return [_file_view(item.address, item.size) for item in stored]
@@ -183,14 +202,23 @@ def preview(db: Engine, principal: Principal, execution_id: str, address: str, r
     return _preview(_readable(db, principal, execution_id), address, rows)
 
 
-def shared_files(db: Engine, token: str) -> list[FileView]:
-    """The files of the execution a share link shows (read-only, as its page)."""
-    return _listing(_shared_execution(db, token))
+def shared_files(db: Engine, token: str) -> list[SharedFileView]:
+    """The files of the execution a share link shows (read-only, as its page), by path inside it."""
+    return [
+        SharedFileView(
+            path=f"{f.task_id}/{f.attempt}/{f.name}", task_id=f.task_id, attempt=f.attempt, name=f.name, size=f.size
+        )
+        for f in _listing(_shared_execution(db, token))
+    ]
 
 
-def shared_download(db: Engine, token: str, address: str) -> FileDownload:
-    return _download(_shared_execution(db, token), address)
+def shared_download(db: Engine, token: str, path: str) -> FileDownload:
+    """The file at ``path`` (``task/attempt/name``) of the shared execution."""
+    execution = _shared_execution(db, token)
+    return _download(execution, _shared_address(execution, path))
 
 
-def shared_preview(db: Engine, token: str, address: str, rows: int = 50) -> FilePreviewView:
-    return _preview(_shared_execution(db, token), address, rows)
+def shared_preview(db: Engine, token: str, path: str, rows: int = 50) -> FilePreviewView:
+    execution = _shared_execution(db, token)
+    shown = _preview(execution, _shared_address(execution, path), rows)
+    return shown.model_copy(update={"address": ""})  # no id of anything for a link's visitor

@@ -17,11 +17,14 @@ from engine.api.deps import Caller, connections
 from engine.api.errors import ApiError
 from engine.api.schemas import ERRORS
 from engine.services import files
-from engine.services.files import FileDownload, FilePreviewView, FileView
+from engine.services.files import FileDownload, FilePreviewView, FileView, SharedFileView
 from engine.storage.preview import MAX_ROWS
 
 router = APIRouter(tags=["files"])
 Address = Annotated[str, Query(min_length=1, max_length=files.MAX_ADDRESS, description="a lanner:// address")]
+FilePath = Annotated[
+    str, Query(min_length=1, max_length=files.MAX_ADDRESS, description="task/attempt/name inside the execution")
+]
 Rows = Annotated[int, Query(ge=1, le=MAX_ROWS, description="rows (or lines) to preview")]
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 DOWNLOAD_RESPONSES = {
@@ -37,6 +40,10 @@ class FileOut(FileView):
 
 
 class FilePreviewOut(FilePreviewView):
+    pass
+
+
+class SharedFileOut(SharedFileView):
     pass
 
 
@@ -106,17 +113,17 @@ def preview_file(caller: Caller, execution_id: str, address: Address, rows: Rows
     return files.preview(connections().db, caller, execution_id, address, rows)
 
 
-@router.get("/share/{token}/files", response_model=list[FileOut], responses=ERRORS)
-def list_shared_files(token: str) -> list[FileView]:
-    """The files of the execution a share link shows (no sign-in: the link is the key)."""
+@router.get("/share/{token}/files", response_model=list[SharedFileOut], responses=ERRORS)
+def list_shared_files(token: str) -> list[SharedFileView]:
+    """The files of the execution a share link shows (no sign-in: the link is the key), by ``path`` inside it."""
     return files.shared_files(connections().db, token)
 
 
 @router.get("/share/{token}/files/download", response_class=StreamingResponse, responses=DOWNLOAD_RESPONSES)
-def download_shared_file(token: str, address: Address, range: Annotated[str | None, Header()] = None) -> Response:
-    return _send(files.shared_download(connections().db, token, address), range)
+def download_shared_file(token: str, path: FilePath, range: Annotated[str | None, Header()] = None) -> Response:
+    return _send(files.shared_download(connections().db, token, path), range)
 
 
 @router.get("/share/{token}/files/preview", response_model=FilePreviewOut, responses=ERRORS)
-def preview_shared_file(token: str, address: Address, rows: Rows = 50) -> FilePreviewView:
-    return files.shared_preview(connections().db, token, address, rows)
+def preview_shared_file(token: str, path: FilePath, rows: Rows = 50) -> FilePreviewView:
+    return files.shared_preview(connections().db, token, path, rows)

@@ -156,16 +156,29 @@ def test_foreign_hostile_and_unreadable_requests_are_refused(api, stored):
 
 
 def test_a_share_link_reads_its_execution_files_only(api, stored):
-    mine, addresses = stored["mine"], stored["addresses"]
+    mine, other = stored["mine"], stored["other"]
     link = sharing.create_link(api.cluster.db, authz.LOCAL, "execution", "files.team", mine)
     token = link.path.rsplit("/", 1)[-1]
     anonymous = httpx.Client(base_url=api.base_url, timeout=60)
     listed = anonymous.get(f"/share/{token}/files")
     assert listed.status_code == 200 and len(listed.json()) == 5
-    got = anonymous.get(f"/share/{token}/files/download", params={"address": addresses["csv"]})
+    assert mine not in listed.text  # a link's visitor gets no id of anything
+    sales = next(f for f in listed.json() if f["name"] == "out/sales.csv")
+    assert sales == {"path": "make/1/out/sales.csv", "taskId": "make", "attempt": 1, "name": "out/sales.csv",
+                     "size": len(CSV)}  # fmt: skip
+    url = f"/share/{token}/files/download"
+    got = anonymous.get(url, params={"path": "make/1/out/sales.csv"})
     assert got.status_code == 200 and got.content == CSV
-    shown = anonymous.get(f"/share/{token}/files/preview", params={"address": addresses["parquet"]})
-    assert shown.json()["totalRows"] == 500
-    assert anonymous.get(f"/share/{token}/files/download", params={"address": addresses["foreign"]}).status_code == 404
+    part = anonymous.get(url, params={"path": "make/1/out/sales.csv"}, headers={"Range": "bytes=0-2"})
+    assert part.status_code == 206 and part.content == CSV[:3]
+    shown = anonymous.get(f"/share/{token}/files/preview", params={"path": "make/1/cities.parquet"})
+    assert shown.json()["totalRows"] == 500 and shown.json()["address"] == ""
+    for hostile in ("make/1/../../../" + other + "/make/1/secret.csv", "../x", "make/one/x", "make/1/", "/etc/passwd"):
+        answer = anonymous.get(url, params={"path": hostile})
+        assert answer.status_code == 422 and b"secret,data" not in answer.content, (hostile, answer.text)
+    assert anonymous.get(url, params={"path": "make/1/nothing.csv"}).status_code == 404
     assert anonymous.get("/share/lnr_nothing/files").status_code == 404
+    assert (
+        anonymous.get("/share/lnr_nothing/files/download", params={"path": "make/1/out/sales.csv"}).status_code == 404
+    )
     assert anonymous.get(f"/executions/{mine}/files").status_code == 401
