@@ -45,7 +45,8 @@ class FilePreview:
     note: str = ""  # how much is shown, or why nothing is
 
     @classmethod
-    def of(cls, view: stored_files.FilePreviewView) -> FilePreview:
+    def of(cls, view: stored_files.FilePreviewView, key: str = "") -> FilePreview:
+        """``key``: what the list names the file by, when not its address (a share link's path)."""
         if view.kind == "none":
             note = view.reason
         elif view.kind == "image":
@@ -56,7 +57,7 @@ class FilePreview:
             note = f"{shown} of {view.total_rows} {unit}" if view.total_rows is not None else f"first {shown} {unit}"
             note += " (more not shown)" if view.truncated and view.total_rows is None else ""
         return cls(
-            address=view.address,
+            address=key or view.address,
             name=view.name,
             kind=view.kind,
             columns=list(view.columns),

@@ -48,3 +48,22 @@ def task_files(principal: Principal, execution_id: str, task_id: str) -> list[di
 def file_preview(principal: Principal, execution_id: str, address: str, rows: int = PREVIEW_ROWS) -> FilePreviewView:
     """The file's first rows (or lines), or its thumbnail; ``kind == "none"`` with the reason otherwise."""
     return service.preview(database(), principal, execution_id, address, rows)
+
+
+def shared_files(token: str) -> list[dict[str, Any]]:
+    """The files of the execution a share link shows, each keyed by its path inside it (a visitor gets no id)."""
+    return [
+        {
+            "address": f.path,
+            "task_id": f.task_id,
+            "attempt": f.attempt,
+            "name": f.name,
+            "size": f.size,
+            "href": f"/api/v1/share/{token}/files/download?" + urlencode({"path": f.path}),
+        }
+        for f in service.shared_files(database(), token)
+    ]
+
+
+def shared_file_preview(token: str, path: str, rows: int = PREVIEW_ROWS) -> FilePreviewView:
+    return service.shared_preview(database(), token, path, rows)

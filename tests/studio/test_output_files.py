@@ -124,3 +124,28 @@ def test_the_editor_panel_shows_the_selected_tasks_files_of_the_run(studio, page
     assert [c.inner_text() for c in page.locator("#file-preview tbody td").all()] == ["1", "2"]
     page.locator(".react-flow__node[data-id='report']").click()  # another task stored no file
     page.wait_for_function("document.querySelectorAll('tr.output-file').length === 0", timeout=10_000)
+
+
+def test_a_share_links_visitor_previews_and_downloads_the_files(studio, page, browser, tmp_path):
+    execution_id = stored_execution(studio, tmp_path)
+    page.goto(f"{studio['url']}/executions/{execution_id}")
+    page.wait_for_function("document.querySelector('#execution-state')?.innerText === 'SUCCESS'", timeout=30_000)
+    page.click("#share-button")
+    page.click("#share-create")
+    page.locator("#share-url").wait_for(timeout=10_000)
+    link = page.locator("#share-url").inner_text().strip()
+    context = browser.new_context(viewport={"width": 1400, "height": 900})  # a stranger: no studio session
+    try:
+        visitor = context.new_page()
+        visitor.goto(link)
+        visitor.locator("#execution-state").wait_for(timeout=30_000)
+        visitor.click("#tab-outputs")
+        visitor.wait_for_function("document.querySelectorAll('tr.output-file').length === 3", timeout=15_000)
+        show(visitor, "cities.parquet", "table")
+        assert [h.inner_text() for h in visitor.locator("#file-preview th").all()] == ["city", "people"]
+        with visitor.expect_download(timeout=15_000) as download:
+            visitor.locator("tr.output-file[data-name='out/sales.csv']").get_by_role("link", name="Download").click()
+        assert Path(download.value.path()).read_bytes() == CSV
+        assert execution_id not in visitor.content()  # the execution's id is not given away
+    finally:
+        context.close()
