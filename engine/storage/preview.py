@@ -366,7 +366,15 @@ def _parquet(size: int, read: Reader, rows: int, kind: str) -> Preview:
         rows=[[_cell(record.get(name)) for name in columns] for record in values],
         truncated=metadata.num_rows > len(values) or len(columns) < len(schema.names),
         total_rows=metadata.num_rows,
+        reason=_left_out(schema.names[len(columns) :]),
     )
+
+
+def _left_out(names: list[str]) -> str:
+    if not names:
+        return ""
+    shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+    return f"columns too large to preview (or past the first {MAX_COLUMNS}): {shown}"
 
 
 def _image(size: int, read: Reader, rows: int, kind: str) -> Preview:

@@ -56,6 +56,7 @@ class FilePreview:
             shown = len(view.rows) if view.kind == "table" else len(view.text.splitlines())
             note = f"{shown} of {view.total_rows} {unit}" if view.total_rows is not None else f"first {shown} {unit}"
             note += " (more not shown)" if view.truncated and view.total_rows is None else ""
+            note += f"; {view.reason}" if view.reason else ""
         return cls(
             address=key or view.address,
             name=view.name,

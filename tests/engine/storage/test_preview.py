@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -144,3 +145,10 @@ def test_rows_are_bounded():
     data = b"n\n" + b"".join(f"{n}\n".encode() for n in range(5000))
     assert len(preview_bytes("n.csv", data, rows=10**9).rows) == 1000
     assert len(preview_bytes("n.csv", data, rows=-5).rows) == 1
+
+
+def test_a_parquet_column_too_large_to_preview_is_left_out_and_named():
+    table = pa.table({"id": [0, 1, 2], "blob": [os.urandom(3_000_000) for _ in range(3)]})
+    shown = preview_bytes("blobs.parquet", parquet_bytes(table, row_group_size=10))
+    assert shown.columns == ["id"] and shown.rows == [["0"], ["1"], ["2"]] and shown.truncated
+    assert "blob" in shown.reason
