@@ -51,6 +51,18 @@ def elapsed(millis: int | None) -> str:
     return f"{seconds:.1f} s" if seconds < 120 else f"{int(seconds // 60)} min {int(seconds % 60)} s"
 
 
+def size(count: int | None) -> str:
+    """A file's size: ``812 B``, ``4.2 KB``, ``13.0 MB``, ``1.5 GB`` (powers of 1024, one decimal from KB on)."""
+    if count is None:
+        return ""
+    value, unit = float(count), "B"
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1024 or unit == "TB":
+            break
+        value /= 1024
+    return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
+
+
 def node_elapsed(millis: int | None) -> str:
     """A canvas node's task run duration, kept short for the node: ``850 ms`` or ``12.5 s`` (nothing for 0)."""
     if not millis:

@@ -7,7 +7,19 @@ from starlette.types import Receive, Scope, Send
 
 from engine.api import errors
 from engine.api.guards import HttpMiddleware, RequestGuard, refuse
-from engine.api.routes import audit, auth, executions, flows, kv, logs, namespaces, triggers, webhooks, workspaces
+from engine.api.routes import (
+    audit,
+    auth,
+    executions,
+    files,
+    flows,
+    kv,
+    logs,
+    namespaces,
+    triggers,
+    webhooks,
+    workspaces,
+)
 from engine.workspace import uploads
 
 PREFIX = "/api/v1"
@@ -50,7 +62,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     errors.install(app)
-    routers = (auth, flows, executions, logs, namespaces, workspaces, kv, triggers, webhooks, audit)
+    routers = (auth, flows, executions, files, logs, namespaces, workspaces, kv, triggers, webhooks, audit)
     for router in (module.router for module in routers):
         app.include_router(router, prefix=PREFIX)
     app.add_middleware(RequestGuard)  # inside the body limit: it reads bodies the limit already bounds

@@ -56,3 +56,9 @@ def test_log_lines_and_canvas_nodes():
 
 def test_a_variable_reads_as_typed_in_yaml():
     assert [display.scalar(v) for v in ("eu", 42, True, [1, "a"])] == ["eu", "42", "true", '[1, "a"]']
+
+
+def test_file_sizes():
+    assert [display.size(n) for n in (0, 812, 1024, 4300, 13 * 1024**2, 3 * 1024**3 // 2, None)] == [
+        "0 B", "812 B", "1.0 KB", "4.2 KB", "13.0 MB", "1.5 GB", ""
+    ]  # fmt: skip

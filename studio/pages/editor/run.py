@@ -12,6 +12,7 @@ from engine.workspace import uploads
 from studio import display, live, services
 from studio.components.file_drop import read_chosen
 from studio.components.logs import LogLine, LogPanelState
+from studio.components.output_files import FilePreview, OutputFile, OutputFilesState
 from studio.pages.editor.state import EditorState
 from studio.services import executions as runs
 
@@ -31,7 +32,7 @@ class RunInput:
     description: str
 
 
-class RunState(LogPanelState, EditorState):
+class RunState(OutputFilesState, LogPanelState, EditorState):
     run_open: bool = False
     run_inputs: list[RunInput] = []
     run_values: dict[str, str] = {}
@@ -94,6 +95,7 @@ class RunState(LogPanelState, EditorState):
             self.run_errors = exc.errors
             return None
         self.run_open, self.log_lines, self._log_position = False, [], 0
+        self.files, self.preview = [], FilePreview()
         self._poll_run(self.principal())
         return RunState.follow_run
 
@@ -105,6 +107,7 @@ class RunState(LogPanelState, EditorState):
         self.task_outputs = {task_id: run["outputs"] for task_id, run in tasks.items() if run["outputs"]}
         self.nodes = [display.canvas_node({**n, **services.node_run_view(tasks.get(n["id"]))}) for n in self.nodes]
         self._add_lines([LogLine.of(row) for row in status["logs"]], KEEP_LINES)
+        self._read_files(principal, self.execution_id)
         return status["state"] in TERMINAL
 
     @rx.event(background=True)
@@ -144,6 +147,11 @@ class RunState(LogPanelState, EditorState):
     def selected_outputs(self) -> str:
         outputs = self.task_outputs.get(self.selected)
         return display.json_block(outputs) if outputs else ""
+
+    @rx.var
+    def selected_files(self) -> list[OutputFile]:
+        """The files the selected task stored in the run followed."""
+        return [f for f in self.files if f.task_id == self.selected]
 
     @rx.var
     def visible_logs(self) -> list[LogLine]:

@@ -4,6 +4,7 @@ import reflex as rx
 
 from studio.components.file_drop import file_drop
 from studio.components.logs import log_box, log_filters
+from studio.components.output_files import files_panel
 from studio.pages.editor.run import RunInput, RunState
 from studio.pages.editor.state import EditorState
 
@@ -139,6 +140,10 @@ def log_panel() -> rx.Component:
                 rx.code_block(RunState.selected_outputs, language="json", id="task-outputs", width="100%"),
                 width="100%",
             ),
+        ),
+        rx.cond(
+            RunState.selected_files.length() > 0,
+            files_panel(RunState.selected_files, RunState.preview, RunState.files_message, RunState.show_file),
         ),
         width="100%",
         margin_top="1em",

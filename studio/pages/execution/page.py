@@ -6,6 +6,7 @@ from studio.components.canvas import read_only_canvas
 from studio.components.file_drop import file_drop
 from studio.components.layout import callout_if, fact, page, sidebar
 from studio.components.logs import log_box, log_filters
+from studio.components.output_files import files_panel
 from studio.components.share_dialog import share_button_for, share_dialog
 from studio.pages.execution.state import ExecutionState, MetricRow, TaskOutput
 from studio.session import ALL_NAMESPACES, SessionState
@@ -145,6 +146,11 @@ def _output(item: rx.Var[TaskOutput]) -> rx.Component:
     )
 
 
+def _files() -> rx.Component:
+    state = ExecutionState
+    return files_panel(state.files, state.preview, state.files_message, state.show_file)
+
+
 def _actions() -> rx.Component:
     # Shown to those whose role allows them; the services check again whatever the page shows.
     may = ExecutionState.info
@@ -252,7 +258,8 @@ def execution_page() -> rx.Component:
                     rx.tabs.content(rx.plotly.basic(data=ExecutionState.gantt, id="gantt"), value="gantt"),
                     rx.tabs.content(_logs(), value="logs"),
                     rx.tabs.content(
-                        rx.vstack(rx.foreach(ExecutionState.outputs, _output), width="100%"), value="outputs"
+                        rx.vstack(_files(), rx.foreach(ExecutionState.outputs, _output), width="100%"),
+                        value="outputs",
                     ),
                     rx.tabs.content(_actions(), value="actions"),
                     default_value="topology",

@@ -18,6 +18,7 @@ from engine.workspace import uploads
 from studio import display, live, services
 from studio.components.file_drop import read_chosen
 from studio.components.logs import ALL_LEVELS, LogLine, LogPanelState
+from studio.components.output_files import FilePreview, OutputFilesState
 from studio.gantt import gantt_figure
 from studio.pages.executions.state import execution_row
 from studio.services import executions as runs
@@ -99,7 +100,7 @@ class TaskOutput:
     metrics: list[MetricRow] = field(default_factory=list)
 
 
-class ExecutionState(LogPanelState, SessionState):
+class ExecutionState(OutputFilesState, LogPanelState, SessionState):
     execution_id: str = ""
     info: ExecutionHeader = ExecutionHeader()
     nodes: list[dict[str, Any]] = []
@@ -131,6 +132,7 @@ class ExecutionState(LogPanelState, SessionState):
     def load(self):
         self.execution_id = self.router.page.params.get("execution_id", "")
         self.log_lines, self._log_position, self.message, self.missing = [], 0, "", ""
+        self.preview = FilePreview()
         self.log_task, self.log_level, self.log_search = ALL_TASKS, ALL_LEVELS, ""
         try:
             self._refresh(self.principal())
@@ -143,6 +145,7 @@ class ExecutionState(LogPanelState, SessionState):
     def _forget(self) -> None:
         """Nothing of the execution stays on screen once it may not be seen."""
         self.info, self.nodes, self.edges, self.outputs, self.log_lines = ExecutionHeader(), [], [], [], []
+        self.files, self.preview = [], FilePreview()
         self.gantt, self.resume_values, self.resume_files = go.Figure(), {}, {}
         self.missing = f"no execution {self.execution_id}"
 
@@ -162,6 +165,7 @@ class ExecutionState(LogPanelState, SessionState):
             for task_id, run in latest.items()
             if run["outputs"] or run.get("metrics")
         ]
+        self._read_files(principal, self.execution_id)
         self.resume_values = {i.id: self.resume_values.get(i.id, "") for i in self.info.resume_inputs}
         if lines:  # already read by the follower
             rows = [services.log_row(line) for line in lines]

@@ -5,6 +5,7 @@ import reflex as rx
 from studio.components.canvas import read_only_canvas
 from studio.components.layout import callout_if, fact
 from studio.components.logs import log_box
+from studio.components.output_files import files_panel
 from studio.pages.share.state import INVALID, SharedState
 
 
@@ -43,12 +44,17 @@ def _execution() -> rx.Component:
                 rx.tabs.trigger("Topology", value="topology", id="tab-topology"),
                 rx.tabs.trigger("Gantt", value="gantt", id="tab-gantt"),
                 rx.tabs.trigger("Logs", value="logs", id="tab-logs"),
+                rx.tabs.trigger("Outputs", value="outputs", id="tab-outputs"),
             ),
             rx.tabs.content(_canvas(), value="topology"),
             rx.tabs.content(rx.plotly.basic(data=SharedState.gantt, id="gantt"), value="gantt"),
             rx.tabs.content(
                 log_box(SharedState.log_lines, "60vh"),
                 value="logs",
+            ),
+            rx.tabs.content(
+                files_panel(SharedState.files, SharedState.preview, SharedState.files_message, SharedState.show_file),
+                value="outputs",
             ),
             default_value="topology",
             width="100%",

@@ -9,7 +9,9 @@ import reflex as rx
 
 from studio import display
 from studio.components.logs import LogLine
+from studio.components.output_files import FilePreview, OutputFile
 from studio.gantt import gantt_figure
+from studio.services import files as stored_files
 from studio.services import sharing
 
 INVALID = "This link has expired or was revoked"
@@ -39,13 +41,16 @@ class SharedState(rx.State):
     edges: list[dict[str, Any]] = []
     gantt: go.Figure = go.Figure()
     log_lines: list[LogLine] = []
+    files: list[OutputFile] = []  # of a shared execution, each named by its path inside it
+    preview: FilePreview = FilePreview()
+    files_message: str = ""
 
     @rx.event
     def load(self) -> None:
-        view = sharing.shared_view(self.router.page.params.get("token", ""))
+        view = sharing.shared_view(self._token())
         self.loaded = True
         self.kind, self.info, self.source, self.nodes, self.edges, self.log_lines = "", SharedTarget(), "", [], [], []
-        self.gantt = go.Figure()
+        self.gantt, self.files, self.preview, self.files_message = go.Figure(), [], FilePreview(), ""
         if view is None:
             return
         self.kind = view["kind"]
@@ -56,6 +61,7 @@ class SharedState(rx.State):
         if self.kind == "flow":
             self.source = view["source"]
         else:
+            self.files = [OutputFile.of(row) for row in stored_files.shared_files(self._token())]
             self.gantt = gantt_figure(view["spans"], dt.datetime.now(dt.UTC).replace(tzinfo=None))
             self.log_lines = [
                 LogLine(
@@ -66,3 +72,16 @@ class SharedState(rx.State):
                 )
                 for number, line in enumerate(view["logs"], 1)
             ]
+
+    def _token(self) -> str:
+        return self.router.page.params.get("token", "")
+
+    @rx.event
+    def show_file(self, path: str) -> None:
+        """The preview of one of the shared execution's files (the link is checked again)."""
+        try:
+            view = stored_files.shared_file_preview(self._token(), path)
+        except (ValueError, LookupError) as exc:  # the link was revoked, or the file deleted with its execution
+            self.preview, self.files_message = FilePreview(), str(exc)
+            return
+        self.preview, self.files_message = FilePreview.of(view, key=path), ""
