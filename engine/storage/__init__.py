@@ -8,6 +8,7 @@ machine (the default, under ``LANNER_HOME/storage``); ``s3`` in an S3-compatible
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from engine.config import load_settings
@@ -28,23 +29,36 @@ __all__ = [
 
 
 def open_storage(url: str | None = None) -> Storage:
-    """The backend of ``url`` (by default ``LANNER_STORAGE_URL``, else the folder ``LANNER_HOME/storage``)."""
+    """The backend of ``url`` (by default ``LANNER_STORAGE_URL``, else the folder ``LANNER_HOME/storage``); one per
+    process and setting, so a request or a task run does not build a new S3 client each time."""
     settings = load_settings()
-    url = url or settings.storage_url
+    return _opened(
+        url or settings.storage_url,
+        settings.home,
+        settings.storage_endpoint,
+        settings.storage_region,
+        settings.storage_access_key,
+        settings.storage_secret_key,
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _opened(
+    url: str | None,
+    home: Path,
+    endpoint: str | None,
+    region: str | None,
+    access_key: str | None,
+    secret_key: str | None,
+) -> Storage:
     if not url:
-        return LocalStorage(settings.home / "storage")
+        return LocalStorage(home / "storage")
     if url.startswith("file://"):
         return LocalStorage(Path(url[len("file://") :]))
     if url.startswith("s3://"):
         from engine.storage.s3 import S3Storage  # boto3 is loaded only by a process that uses it
 
-        return S3Storage.from_url(
-            url,
-            endpoint=settings.storage_endpoint,
-            region=settings.storage_region,
-            access_key=settings.storage_access_key,
-            secret_key=settings.storage_secret_key,
-        )
+        return S3Storage.from_url(url, endpoint=endpoint, region=region, access_key=access_key, secret_key=secret_key)
     raise StorageUnavailable(
         f"LANNER_STORAGE_URL '{url}' is not a storage this Lanner knows (file:///folder or s3://bucket/prefix)"
     )
