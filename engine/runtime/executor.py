@@ -24,7 +24,7 @@ from engine.core.sandbox import time_budget
 from engine.runtime import events
 from engine.runtime.flow_triggers import fire_flow_triggers
 from engine.runtime.queue import enqueue_runs, requeue_runs, waiting_in_queue
-from engine.services import retention, snapshots
+from engine.services import kv, retention, snapshots
 from engine.store import executions as store
 from engine.store.database import session_scope
 from engine.store.tables import utcnow
@@ -273,6 +273,8 @@ class Executor:
         report, more = retention.purge_expired(self.db, self.retention, max_batches=PURGE_BATCHES_PER_SWEEP)
         if report.executions:
             log.info("purged %d expired execution(s), %d log line(s), %d file(s)", *_counts(report))
+        if dropped := kv.drop_expired(self.db):  # expired KV entries already read as absent: free their rows
+            log.info("dropped %d expired KV entr%s", dropped, "y" if dropped == 1 else "ies")
         if more:
             self._next_purge = 0.0
             self._release(keys=[PURGE_KEY], args=[self.name])

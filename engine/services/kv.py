@@ -121,3 +121,10 @@ def delete_entry(db: Engine, principal: Principal, namespace: str, key: str, *, 
     _key(key)
     with session_scope(db) as session:
         return kv.delete_entry(session, namespace, key, actor=actor or principal.name)
+
+
+def drop_expired(db: Engine) -> int:
+    """Delete every expired entry of every namespace (they already read as absent: this only frees their rows); the
+    executor's periodic purge calls it. How many went."""
+    with session_scope(db) as session:
+        return kv.sweep_expired(session)

@@ -13,7 +13,9 @@ _FLOW_KEYS = (
     "triggers", "concurrency",
 )  # fmt: skip
 _RUN_NAMES = ("execution.id", "execution.startDate", "flow.id", "flow.namespace", "taskrun.value", "trigger.date")
-_EXPRESSION_ROOTS = ("inputs.", "outputs.", "vars.", "execution.", "trigger.", "taskrun.value", "flow.", "secret('')")
+_EXPRESSION_ROOTS = (
+    "inputs.", "outputs.", "vars.", "execution.", "trigger.", "taskrun.value", "flow.", "secret('')", "kv('')",
+)  # fmt: skip
 
 
 def expression_names(text: str, task_outputs: dict[str, Any] | None = None) -> list[dict[str, str]]:
@@ -35,6 +37,7 @@ def expression_names(text: str, task_outputs: dict[str, Any] | None = None) -> l
                 ]
     names += [{"label": label, "detail": "run"} for label in _RUN_NAMES]
     names.append({"label": "secret('NAME')", "detail": "secret"})
+    names.append({"label": "kv('KEY')", "detail": "KV store"})
     return names
 
 

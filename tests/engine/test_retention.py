@@ -23,7 +23,10 @@ from engine.runtime.executor import PURGE_KEY, Executor
 from engine.services import flows, retention
 from engine.storage import Address
 from engine.storage.local import LocalStorage
+from engine.store import kv as kv_store
+from engine.store.database import session_scope
 from engine.store.tables import Execution, LogLine, TaskRun, TaskRunAttempt, utcnow
+from engine.workspace import kv as workspace_kv
 from tests.support.ids import unique
 
 ADMIN = authz.LOCAL
@@ -172,6 +175,21 @@ def test_the_executor_sweep_purges_once_per_interval_across_executors(database, 
     again = _execution(database, storage, namespace, flow_id, ended_days_ago=2)
     second._purge_expired_executions()  # within the interval another executor purged: it leaves it for later
     assert _exists(database, again)
+    r.delete(PURGE_KEY)
+
+
+def test_the_executor_purge_also_drops_expired_kv_rows(database, redis_server):
+    namespace = unique("ns")
+    with session_scope(database) as session:
+        workspace_kv.set_entry(session, namespace, "short", 1, actor="ana", ttl="1s")
+        workspace_kv.set_entry(session, namespace, "long", 2, actor="ana", ttl="1h")
+    time.sleep(1.1)
+    r = connect(redis_server)
+    r.delete(PURGE_KEY)
+    Executor(database, r, name=unique("e"), purge_interval=60)._purge_expired_executions()
+    with session_scope(database) as session:
+        assert kv_store.entry(session, namespace, "short") is None  # the row itself is gone, not only hidden
+        assert kv_store.entry(session, namespace, "long") is not None
     r.delete(PURGE_KEY)
 
 

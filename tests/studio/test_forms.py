@@ -79,3 +79,4 @@ def test_expression_names_list_inputs_variables_and_task_outputs():
     )
     labels = [n["label"] for n in services.expression_names(text, {"q": {"value": 1, "extra": 2}})]
     assert {"inputs.day", "vars.table", "outputs.q.value", "outputs.q.extra", "execution.id"} <= set(labels)
+    assert {"secret('NAME')", "kv('KEY')"} <= set(labels)
