@@ -56,6 +56,8 @@ class Execution(SQLModel, table=True):
         # Run-history charts (engine/store/stats.py) group a time window by day, state and duration: carrying
         # state and duration_ms in the index lets them read the index alone, never the (wide, JSON) rows.
         Index("ix_execution_created_stats", "created_at", "state", "duration_ms"),
+        # The retention purge (engine/store/retention.py) reads the oldest ended executions first.
+        Index("ix_execution_ended", "ended_at"),
     )
 
     id: str = Field(primary_key=True, max_length=36)
