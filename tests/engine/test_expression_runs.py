@@ -83,6 +83,7 @@ def minimal_properties(type_name: str, task_id: str, *, url: str, smtp_port: int
         "kv.set": {"key": task_id, "value": {"a": 1}},
         "kv.get": {"key": task_id},
         "kv.delete": {"key": task_id},
+        "working-directory": {"tasks": _child(task_id)},
     }[type_name]
 
 
