@@ -35,7 +35,7 @@ ORDERS = [
     (3, "hats-001", "paris", Decimal("25.00"), "USD", DAY),
     (4, "shoes-003", "london", Decimal("100.00"), "GBP", DAY),
     (5, "hats-002", "london", Decimal("40.00"), "GBP", DAY),
-    (6, "hats-003", "london", Decimal("0.00"), "EUR", DAY),  # a test order: below min_amount, dropped
+    (6, "hats-003", "lab", Decimal("0.00"), "EUR", DAY),  # a test order (a store of its own): dropped
     (7, "shoes-004", "london", Decimal("10.00"), "USD", DAY),
     (8, "shoes-005", "paris", Decimal("999.00"), "EUR", OTHER_DAY),
     (9, "hats-004", "berlin", Decimal("50.00"), "USD", OTHER_DAY),
