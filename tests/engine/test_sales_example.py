@@ -175,7 +175,7 @@ def example_on(schema: str) -> str:
 
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # Lanner's own store: PostgreSQL is the shop
-def test_the_daily_sales_example_loads_a_day_replaces_it_on_a_rerun_and_defaults_to_yesterday(api, shop, slack):
+def test_the_daily_sales_example_loads_a_day_replaces_it_on_a_rerun_and_defaults_to_yesterday(shop, slack, api):
     admin, schema = shop
     deployed = api.post("/flows", content=example_on(schema), headers={"content-type": "application/x-yaml"})
     assert deployed.status_code == 200, deployed.text
