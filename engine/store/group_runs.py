@@ -19,10 +19,9 @@ def forget_children(session: Session, group_run_id: str) -> None:
     delete_task_runs(session, list(children))
 
 
-def start_child(session: Session, group: TaskRun, run_id: str, task_id: str, worker: str, **fields: Any) -> TaskRun:
-    """A RUNNING task run (attempt 1, on ``worker``) of ``task_id`` under the group's run."""
-    now = utcnow()
-    run = TaskRun(
+def _child(group: TaskRun, run_id: str, task_id: str, state: State, now: dt.datetime, **fields: Any) -> TaskRun:
+    """A task run of ``task_id`` under the group's run (same execution, loop value and iteration)."""
+    return TaskRun(
         id=run_id,
         execution_id=group.execution_id,
         namespace=group.namespace,
@@ -31,13 +30,17 @@ def start_child(session: Session, group: TaskRun, run_id: str, task_id: str, wor
         parent_task_run_id=group.id,
         value=group.value,
         iteration=group.iteration,
-        state=State.RUNNING.value,
+        state=state.value,
         kind="worker",
-        attempt_count=1,
         created_at=now,
-        started_at=now,
         **fields,
     )
+
+
+def start_child(session: Session, group: TaskRun, run_id: str, task_id: str, worker: str, **fields: Any) -> TaskRun:
+    """A RUNNING task run (attempt 1, on ``worker``) of ``task_id`` under the group's run."""
+    now = utcnow()
+    run = _child(group, run_id, task_id, State.RUNNING, now, attempt_count=1, started_at=now, **fields)
     session.add(run)
     session.flush()
     session.add(TaskRunAttempt(task_run_id=run.id, attempt=1, state=State.RUNNING.value, worker=worker, started_at=now))
@@ -50,22 +53,5 @@ def add_ended_child(
     session: Session, group: TaskRun, run_id: str, task_id: str, state: State, error: str | None = None
 ) -> None:
     """A task of the group that ended before running (skipped by ``disabled``/``runIf``, or failed rendering them)."""
-    now: dt.datetime = utcnow()
-    session.add(
-        TaskRun(
-            id=run_id,
-            execution_id=group.execution_id,
-            namespace=group.namespace,
-            flow_id=group.flow_id,
-            task_id=task_id,
-            parent_task_run_id=group.id,
-            value=group.value,
-            iteration=group.iteration,
-            state=state.value,
-            kind="worker",
-            error=error,
-            created_at=now,
-            ended_at=now,
-            duration_ms=0,
-        )
-    )
+    now = utcnow()
+    session.add(_child(group, run_id, task_id, state, now, error=error, ended_at=now, duration_ms=0))
