@@ -29,6 +29,9 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
     "foreach": {"values": ["a", "b"]},
     "subflow": {"namespace": "company", "flowId": "other"},
     "pause": {"delay": "1m"},
+    "kv.set": {"key": "last_run", "value": "{{ execution.startDate }}"},
+    "kv.get": {"key": "last_run"},
+    "kv.delete": {"key": "last_run"},
     "sql.query": {"url": "{{ secret('DATABASE_URL') }}", "sql": "SELECT 1 AS one"},
     "notify.slack": {"url": "{{ secret('SLACK_WEBHOOK') }}", "text": "Flow {{ flow.id }} finished"},
     "notify.email": {

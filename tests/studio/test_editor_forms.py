@@ -61,6 +61,9 @@ def test_task_form_widgets_write_the_yaml(studio, page):
     page.keyboard.type("/{{ inp")
     page.locator(".cm-tooltip-autocomplete").wait_for(timeout=10_000)
     assert "inputs.who" in page.locator(".cm-tooltip-autocomplete").inner_text()
+    # Enter takes the selected option: wait until it is the input (on a busy machine the list can still be filling)
+    selected = page.locator(".cm-tooltip-autocomplete li[aria-selected='true']", has_text="inputs.who")
+    selected.wait_for(timeout=10_000)
     page.keyboard.press("Enter")  # takes the completion
     page.keyboard.type(" }}")
     page.keyboard.press("Enter")  # reports the field
