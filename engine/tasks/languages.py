@@ -66,7 +66,7 @@ class Node(TaskFiles, Task):
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         node = _program("node", "node")
-        task = stage_inputs(self, ctx, ctx.workdir, ("script", "args", "env", "before_commands"))
+        task = stage_inputs(self, ctx, ctx.workdir, ("script", "file", "args", "env", "before_commands"))
         env = script_environment({**task.env, **output_dir_env(self, ctx.workdir)})
         modules = [str(NODE_SDK)]
         if self.dependencies:
@@ -75,8 +75,8 @@ class Node(TaskFiles, Task):
             env = with_path(env, environment.path / "node_modules" / ".bin")
         env["NODE_PATH"] = os.pathsep.join(filter(None, [*modules, env.get("NODE_PATH", "")]))
         run_before_commands(task.before_commands, ctx, env=env, cwd=ctx.workdir)
-        if self.file:
-            target = script_file(ctx, self.file)
+        if task.file:  # a path on the worker, in the working folder, or an address (a local copy by now)
+            target = script_file(ctx, task.file)
         else:
             target = ctx.workdir / "script.js"
             target.write_text(task.script or "", encoding="utf-8")

@@ -129,7 +129,7 @@ class Python(TaskFiles, Task):
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         # addresses in the script, its arguments, env and before commands become paths of local copies
-        task = stage_inputs(self, ctx, ctx.workdir, ("script", "args", "env", "before_commands"))
+        task = stage_inputs(self, ctx, ctx.workdir, ("script", "file", "args", "env", "before_commands"))
         interpreter = self.python or sys.executable
         env = script_environment({**task.env, **output_dir_env(self, ctx.workdir)})
         if self.dependencies:
@@ -141,8 +141,8 @@ class Python(TaskFiles, Task):
         run_before_commands(task.before_commands, ctx, env=env, cwd=ctx.workdir)
         if self.module:
             target = ["-m", self.module]
-        elif self.file:
-            target = [str(script_file(ctx, self.file))]
+        elif task.file:  # a path on the worker, in the working folder, or an address (a local copy by now)
+            target = [str(script_file(ctx, task.file))]
         else:
             script = ctx.workdir / "script.py"
             script.write_text(task.script or "", encoding="utf-8")

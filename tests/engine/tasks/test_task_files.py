@@ -65,6 +65,15 @@ def test_addresses_in_a_script_its_commands_and_env_become_paths_of_local_copies
     assert stored["where.txt"].startswith(str(context.workdir)) and stored["where.txt"].endswith("orders.csv")
 
 
+def test_a_script_file_given_by_address_runs_from_a_local_copy(run_task, context, tmp_path):
+    job = tmp_path / "job.py"
+    job.write_text("import sys\nfrom engine.sdk import outputs\noutputs({'args': sys.argv[1:]})\n")
+    address = "lanner://acme/flow/earlier/build/1/job.py"
+    context.storage.put(Address.parse(address), job)
+    outputs = run_task("python", file=address, args=["--day", "2026-11-28"])
+    assert outputs["vars"] == {"args": ["--day", "2026-11-28"]}
+
+
 def test_an_address_of_another_namespace_fails_the_task_and_reads_nothing(run_task, context, tmp_path):
     source = tmp_path / "secret.csv"
     source.write_text("other team's data")
