@@ -170,13 +170,13 @@ def test_a_chain_of_edits_on_the_sales_pipeline_leaves_untouched_tasks_byte_for_
     extract_block = source[source.index("  - id: extract") : source.index("  - id: transform")]
     header = source[: source.index("id: daily_sales")]
     text = yaml_edit.set_property(source, "notify", "timeout", "30s")
-    text = yaml_edit.insert_task(text, {"id": "audit", "type": "log", "message": "loaded {{ outputs.load }}"}, index=3)
+    text = yaml_edit.insert_task(text, {"id": "audit", "type": "log", "message": "loaded {{ outputs.load }}"}, index=4)
     text = yaml_edit.connect(text, "transform", "notify")
-    text = yaml_edit.move_task(text, "audit", index=4)
+    text = yaml_edit.move_task(text, "audit", index=5)
     text = yaml_edit.delete_task(text, "audit")
     flow = load_flow_or_raise(text)
-    assert [t.id for t in flow.tasks] == ["extract", "transform", "load", "notify"]
-    assert flow.tasks[3].depends_on == ["transform"] and flow.tasks[3].timeout.total_seconds() == 30
+    assert [t.id for t in flow.tasks] == ["day", "extract", "transform", "load", "notify"]
+    assert flow.tasks[4].depends_on == ["transform"] and flow.tasks[4].timeout.total_seconds() == 30
     assert extract_block in text and text.startswith(header) and text.endswith("timeout: 1h\n")
 
 
