@@ -5,7 +5,9 @@ Unlike the flowables of ``flowable.py`` (decided by the executor), the group is 
 takes it runs the tasks in order (``run`` below), each recorded as its own task run under the group's run, with its
 state, outputs and logs (``engine/runtime/working_directory.py`` records them); a later task's expressions read the
 earlier ones' outputs. A task that fails (without ``allowFailure``) fails the group and the tasks after it do not
-run; a retry of the group runs them all again, in a fresh folder.
+run; a retry of the group runs them all again, in a fresh folder. Like a script task, the group takes
+``inputFiles`` (written into the folder before its first task) and keeps the folder's chosen files at the end
+(``outputFiles`` names or globs, ``outputDir``) as ``outputs.<group>.outputFiles``.
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ from pydantic import Field, field_validator
 from engine.core.states import State
 from engine.tasks.base import Group, ListField, Task, registry
 from engine.tasks.context import RunContext, TaskFailed, TaskKilled
+from engine.tasks.files import TaskFiles, keep_outputs, stage_inputs
 
 if TYPE_CHECKING:
     AnyTask = Task
 
 
 @registry.register
-class WorkingDirectory(Task):
+class WorkingDirectory(TaskFiles, Task):
     type: Literal["working-directory"]
     tasks: Annotated[list[AnyTask], Field(min_length=1)]
     """The tasks run one after another in the same folder, on the same worker (no flowable tasks)."""
@@ -49,6 +52,7 @@ class WorkingDirectory(Task):
     def run(self, ctx: RunContext) -> dict[str, Any]:
         if ctx.run_child is None:
             raise TaskFailed(f"task '{self.id}': a working-directory group runs on a worker")
+        stage_inputs(self, ctx, ctx.workdir, ())
         for task in self.tasks:
             ctx.check()
             state = ctx.run_child(task)
@@ -58,4 +62,4 @@ class WorkingDirectory(Task):
                 raise TaskFailed(f"task '{task.id}' of working directory '{self.id}' failed")
             if state == State.WARNING:
                 ctx.warned = True
-        return {}
+        return {"outputFiles": keep_outputs(self, ctx, ctx.workdir)}

@@ -14,6 +14,8 @@ from engine.core.states import State
 from engine.flows.graph import flow_graph
 from engine.flows.loader import load_flow, load_flow_or_raise
 from engine.services import commands
+from engine.storage import Address
+from engine.storage.local import LocalStorage
 from engine.store import executions as store
 from tests.support.ids import unique
 
@@ -91,6 +93,26 @@ def test_a_file_written_by_the_first_task_is_read_by_the_second_on_the_same_work
     assert workers["write"] == workers["read"] == workers["again"] == workers["folder"]
     lines = [(line.task_id, line.message) for line in cluster.logs(execution_id)]
     assert ("read", "read: from the first task") in lines
+
+
+def test_the_group_takes_input_files_and_keeps_the_folder_s_chosen_files_at_the_end(cluster):
+    flow = (
+        f"id: {unique('f')}\nnamespace: test\ntasks:\n"
+        "  - id: folder\n    type: working-directory\n"
+        "    inputFiles: {seed.txt: 'seeded'}\n"
+        "    outputFiles: ['*.csv']\n"
+        "    tasks:\n"
+        "      - {id: one, type: shell, commands: ['cp seed.txt a.csv']}\n"
+        "      - {id: two, type: shell, commands: ['cat a.csv > b.csv', 'echo scratch > notes.txt']}\n"
+    )
+    execution_id = cluster.run(flow)
+    execution = cluster.wait(execution_id)
+    runs = cluster.runs(execution_id)
+    assert execution.state == "SUCCESS", {k: (r.state, r.error) for k, r in runs.items()}
+    kept = runs["folder"].outputs["outputFiles"]
+    assert sorted(kept) == ["a.csv", "b.csv"]  # notes.txt matched no pattern: not kept
+    storage = LocalStorage(cluster.home / "storage")
+    assert [storage.read(Address.parse(kept[name])) for name in ("a.csv", "b.csv")] == [b"seeded", b"seeded"]
 
 
 @pytest.mark.slow
