@@ -24,6 +24,7 @@ class Group(StrEnum):
     SCRIPTS = "Scripts"
     HTTP = "HTTP"
     DATABASES = "Databases"
+    DATA = "Data and files"
     NOTIFICATIONS = "Notifications"
 
 
