@@ -76,6 +76,8 @@ class Task(Spec):
     summary: ClassVar[str] = ""
     group: ClassVar[Group] = Group.CORE
     icon: ClassVar[str] = "box"
+    #: Ready-to-use property sets (as written in YAML, without id and type) shown in the task's help and schema.
+    examples: ClassVar[tuple[dict[str, Any], ...]] = ()
     #: "worker" tasks are run by workers; "executor" tasks are decided by the executor itself.
     runs_on: ClassVar[Literal["worker", "executor"]] = "worker"
     list_fields: ClassVar[tuple[ListField, ...]] = ()
@@ -192,6 +194,8 @@ class TaskRegistry:
             schema = {**schema["$defs"][name_in_defs], "$defs": schema["$defs"]}
         # Each type redeclares ``type`` as its own literal, which drops the docstring given on Task.
         schema["properties"]["type"].setdefault("description", Task.model_fields["type"].description)
+        if cls.examples:
+            schema["examples"] = [{"id": "my_task", "type": name, **example} for example in cls.examples]
         schema["x-lanner"] = {
             "type": name,
             "title": cls.title or name,
