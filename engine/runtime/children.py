@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
+import time
+import traceback
+from collections.abc import Callable
 
 
 def die_with_parent() -> None:
@@ -19,3 +23,67 @@ def spawn(argv: list[str], env: dict[str, str]) -> subprocess.Popen:
     """A part of Lanner in its own session (a terminal's Ctrl-C reaches only the parent, which stops it
     cleanly), that the kernel stops if the parent dies without doing so (even from SIGKILL)."""
     return subprocess.Popen(argv, env=env, start_new_session=True, preexec_fn=die_with_parent)
+
+
+class ForkedChild:
+    """A child made by ``fork_child``, watched as ``subprocess.Popen`` watches one (poll, wait, signals)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:  # already reaped
+                self.returncode = -1
+                return self.returncode
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"pid {self.pid}", timeout or 0)
+            time.sleep(0.05)
+        return self.returncode  # type: ignore[return-value]
+
+    def send_signal(self, sig: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, sig)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+def fork_child(run: Callable[[], None]) -> ForkedChild:
+    """Run ``run`` in a forked copy of this process, in its own session, stopped by the kernel with its parent.
+
+    A worker pool forks its workers instead of starting new interpreters: the engine is already imported here,
+    and importing it again costs each worker seconds of CPU at start. Only a parent that holds no connection,
+    thread or open transaction may fork (the worker pool's supervisor holds none)."""
+    parent = os.getpid()
+    pid = os.fork()
+    if pid:
+        return ForkedChild(pid)
+    code = 1
+    try:
+        os.setsid()
+        die_with_parent()
+        if os.getppid() != parent:  # the parent died before the kernel was asked to stop this child
+            os._exit(1)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, signal.SIG_DFL)
+        run()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)

@@ -12,7 +12,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -23,7 +22,7 @@ from typing import Any
 import redis
 from rq import SimpleWorker, get_current_job
 
-from engine.config import load_settings
+from engine.config import load_settings, reset_settings
 from engine.core.expressions import ExpressionError, render
 from engine.core.progress import context_for
 from engine.core.sandbox import time_budget
@@ -285,22 +284,29 @@ def work(redis_url: str, count: int = 1, *, burst: bool = False) -> None:
     """
     from engine.runtime.connection import connect
 
-    if count == 1:
+    def run_one() -> None:
         worker = worker_class()([TASK_QUEUE], connection=connect(redis_url))
         worker.work(burst=burst, logging_level="WARNING")
+
+    if count == 1:
+        run_one()
         return
-    env = {**os.environ, "LANNER_REDIS_URL": redis_url}
-    argv = [sys.executable, "-m", "engine", "worker", "-n", "1", *(["--burst"] if burst else [])]
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
-    from engine.runtime.children import spawn
+    from engine.runtime.children import fork_child
 
-    children = [spawn(argv, env) for _ in range(count)]
+    def run_child() -> None:
+        # As a worker started on its own would: its settings name the Redis this pool serves (maybe embedded).
+        os.environ["LANNER_REDIS_URL"] = redis_url
+        reset_settings()
+        run_one()
+
+    children = [fork_child(run_child) for _ in range(count)]
     while not stopping.is_set():
         for index, child in enumerate(children):
             if child.poll() is not None and not burst:
-                children[index] = spawn(argv, env)
+                children[index] = fork_child(run_child)
         if burst and all(child.poll() is not None for child in children):
             return
         stopping.wait(0.5)
