@@ -91,6 +91,8 @@ def test_discord_posts_content_username_and_embeds(run_task, webhook):
     )
     assert outputs == {"status": 200}
     assert webhook.bodies == [{"content": "Loaded", "username": "Lanner", "embeds": embeds}]
+    # Discord answers 204 No Content unless asked to wait
+    assert run_task("notify.discord", url=f"{webhook.url}/status/204", content="x") == {"status": 204}
     with pytest.raises(ValidationError, match="Discord takes 2,000"):
         run_task("notify.discord", url=f"{webhook.url}/x", content="x" * 2001)
 
@@ -170,6 +172,11 @@ def test_slack_and_email_summaries(run_task, webhook, smtp, summarized):
         "Task `load` failed: duplicate key &lt;order_id&gt; &amp; more; password ****\n"
         "Execution ex-42 · 1m5s"
     )
+    header = {"type": "header", "text": {"type": "plain_text", "text": "Nightly"}}
+    run_task("notify.slack", url=f"{webhook.url}/hook", blocks=[header], summary=True)  # Slack shows blocks, not text
+    blocks = webhook.bodies[1]["blocks"]
+    assert blocks[0] == header and blocks[1]["text"]["text"] == webhook.bodies[1]["text"]
+    assert webhook.bodies[1]["text"].startswith(":x: *<http://lanner.test/executions/ex-42|FAILED: acme.sales>*")
     run_task(
         "notify.email", host="127.0.0.1", port=smtp.port, to=["ops@acme.test"], summary=True, **{"from": "r@acme.test"}
     )
