@@ -39,11 +39,13 @@ def _column(values: list[Any], type_: Any = None) -> Any:
     first = next((v for v in values if v is not None), None)
     if isinstance(first, dict | list | tuple | uuid.UUID | memoryview | bytearray):
         values = [None if v is None else _plain(v) for v in values]
-    if type_ is not None and not pa.types.is_null(type_):
+    if type_ is not None and pa.types.is_decimal(type_):
+        # Decimals at the first batch's scale (inferring would give each batch the scale of its own values). Only
+        # them: Arrow would also take 3.5 as a date, silently; other types are inferred and the writer decides.
         try:
             return pa.array(values, type=type_)
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
-            pass  # the writer decides what a batch of another type becomes
+            pass
     try:
         array = pa.array(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
