@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -214,21 +218,31 @@ class DataTransform(Task):
     def run(self, ctx: RunContext) -> dict[str, Any]:
         import duckdb
 
-        folder = ctx.workdir / ".lanner-transform"
-        (folder / "spill").mkdir(parents=True, exist_ok=True)
+        # Its own folder (a working-directory group may run several transforms in one), removed at the end.
+        folder = Path(tempfile.mkdtemp(prefix=".lanner-transform-", dir=ctx.workdir))
+        (folder / "spill").mkdir()
         memory = os.environ.get("LANNER_TRANSFORM_MEMORY", MEMORY_LIMIT)
         config = {"threads": THREADS, "memory_limit": memory, "temp_directory": str(folder / "spill")}
-        try:
-            conn = duckdb.connect(":memory:", config=config)
+        try:  # a database file in the task's folder: inputs larger than the memory limit still fit
+            conn = duckdb.connect(str(folder / "transform.duckdb"), config=config)
         except duckdb.Error as exc:
+            shutil.rmtree(folder, ignore_errors=True)
             raise TaskFailed(f"DuckDB could not start (LANNER_TRANSFORM_MEMORY '{memory}'?): {exc}") from None
+        stop = threading.Event()
+        threading.Thread(target=_interrupt_when_stopped, args=(ctx, conn, stop), daemon=True).start()
         try:
             return self._run(ctx, conn, folder)
+        except TaskFailed:
+            ctx.check()  # an interrupted query: report the kill or the timeout, not DuckDB's message
+            raise
         finally:
+            stop.set()
             conn.close()
+            shutil.rmtree(folder, ignore_errors=True)
 
     def _run(self, ctx: RunContext, conn: Any, folder: Path) -> dict[str, Any]:
         import duckdb
+        import pyarrow as pa
 
         # Every file first, while DuckDB may still read files; then no snippet can read or write another one.
         _load(conn, "input", local_copy(ctx, self.from_, folder), self.input_format, "from")
@@ -265,12 +279,21 @@ class DataTransform(Task):
                     writer.write(batch)
                     ctx.check()
                 rows = writer.close(reader.schema)
-        except duckdb.Error as exc:
+        except (duckdb.Error, pa.ArrowException) as exc:  # an interrupted reader may raise Arrow's error
             raise TaskFailed(f"transform: {_first_line(exc)}") from None
         columns = list(reader.schema.names)
         uri = ctx.store_file(target, name)
         ctx.log("INFO", f"{rows:,} rows, {len(columns)} columns -> {uri}")
         return {"uri": uri, "rows": rows, "format": fmt.value, "columns": columns}
+
+
+def _interrupt_when_stopped(ctx: RunContext, conn: Any, stop: threading.Event) -> None:
+    """Interrupt DuckDB's running query once the execution is killed or the task's time is up (a long join or
+    group-by does not wait for its end to notice)."""
+    while not stop.wait(0.5):
+        if ctx.is_killed() or (ctx.deadline is not None and time.monotonic() > ctx.deadline):
+            conn.interrupt()
+            return
 
 
 def lock(conn: Any) -> None:

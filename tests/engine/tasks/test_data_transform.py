@@ -4,6 +4,7 @@ and output format, clear errors naming the step, and snippets that try to reach 
 from __future__ import annotations
 
 import json
+import time
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -14,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from engine.storage import Address
-from engine.tasks.context import TaskFailed
+from engine.tasks.context import TaskFailed, TaskTimedOut
 from engine.tasks.data import lock
 
 ORDERS = [
@@ -165,6 +166,23 @@ def test_a_join_column_clash_is_explained(run_task, context, tmp_path, orders):
         run_task("data.transform", **{"from": orders}, steps=[{"join": {"with": other, "on": ["customer_id"]}}])
     with pytest.raises(TaskFailed, match=r"step 1 \(join\): no column id in the joined file"):
         run_task("data.transform", **{"from": orders}, steps=[{"join": {"with": other, "on": {"customer_id": "id"}}}])
+
+
+def test_a_long_query_stops_at_the_tasks_timeout_and_leaves_no_files(run_task, context, tmp_path):
+    """A join of 100,000 rows with 100,000 rows on one key (10 billion pairs) is interrupted, not waited for."""
+    same = _put(context, tmp_path, "same.parquet", [{"k": 1, "v": i} for i in range(100_000)])
+    other = _put(context, tmp_path, "other.parquet", [{"k": 1, "w": i} for i in range(100_000)])
+    steps = [
+        {"join": {"with": other, "on": ["k"]}},
+        {"filter": "(v * w) % 7 = 3"},  # minutes of work: DuckDB cannot fold it into the join
+        {"groupBy": {"by": ["v"], "aggregate": {"n": {"count": "*"}, "s": {"sum": "w"}}}},
+    ]
+    context.deadline = time.monotonic() + 1.5
+    started = time.monotonic()
+    with pytest.raises(TaskTimedOut):
+        run_task("data.transform", **{"from": same}, steps=steps)
+    assert time.monotonic() - started < 10
+    assert not list(context.workdir.glob(".lanner-transform-*"))
 
 
 @pytest.mark.parametrize("source", ["orders.csv", "orders.jsonl", "orders.parquet"])
