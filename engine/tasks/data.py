@@ -93,13 +93,15 @@ class Step(Spec):
     """One step of a transform: give exactly one of its keys."""
 
     filter: str | None = None
-    """Keep the rows where this condition holds, e.g. amount >= 0.01 AND currency <> 'XXX'."""
+    """Keep the rows where this condition holds, written in DuckDB SQL over the current columns, e.g.
+    amount >= 0.01 AND currency <> 'XXX' (one condition: no ';', no SELECT)."""
     select: list[str] | None = None
     """Keep only these columns, in this order."""
     rename: dict[str, str] | None = None
     """Rename columns: old name -> new name."""
     compute: dict[str, str] | None = None
-    """New (or replaced) columns: name -> expression, e.g. {net: "amount - tax", day: "CAST(at AS DATE)"}."""
+    """New (or replaced) columns: name -> DuckDB SQL expression over the current columns, e.g.
+    {net: "amount - tax", day: "CAST(at AS DATE)"} (one expression each: no ';', no SELECT)."""
     group_by: GroupBy | None = None
     """Group rows and aggregate them, e.g. {by: [region], aggregate: {total: {sum: amount}}}."""
     join: Join | None = None

@@ -7,6 +7,9 @@ byte is read: a big file is for data.transform or a script's inputFiles, never h
 from __future__ import annotations
 
 import codecs
+import os
+import tempfile
+from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, Field
@@ -60,10 +63,14 @@ class FileWrite(Task):
             data = self.content.encode(self.encoding)
         except (UnicodeEncodeError, LookupError) as exc:
             raise TaskFailed(f"the content cannot be written as {self.encoding}: {exc}") from None
-        local = ctx.workdir / ".lanner-write"
-        local.write_bytes(data)
-        uri = ctx.store_file(local, self.file_name)
-        local.unlink()
+        handle, name = tempfile.mkstemp(prefix=".lanner-write-", dir=ctx.workdir)
+        local = Path(name)
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(data)
+            uri = ctx.store_file(local, self.file_name)
+        finally:
+            local.unlink(missing_ok=True)
         ctx.log("INFO", f"{len(data):,} bytes -> {uri}")
         return {"uri": uri, "size": len(data)}
 

@@ -1,11 +1,13 @@
-"""HTTP request task."""
+"""HTTP tasks: a request (whose body may be a stored file) and a download into a stored file, both streamed."""
 
 from __future__ import annotations
 
 import email.message
 import json
 import mimetypes
+import os
 import re
+import tempfile
 import urllib.parse
 from collections.abc import Iterator
 from enum import StrEnum
@@ -153,7 +155,9 @@ class HttpDownload(Task):
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         where = f"{self.method.value} {self.uri}"
-        local = ctx.workdir / ".lanner-download"
+        handle, temporary = tempfile.mkstemp(prefix=".lanner-download-", dir=ctx.workdir)
+        os.close(handle)
+        local = Path(temporary)
         try:
             size, name, outputs = self._fetch(ctx, local, where)
             uri = ctx.store_file(local, self.file_name or name)

@@ -262,3 +262,22 @@ def test_a_locked_connection_reads_and_writes_no_file_and_cannot_be_unlocked(tmp
     with pytest.raises(duckdb.Error):
         conn.execute(statement)
     assert not Path("/tmp/lanner-stolen.csv").exists() and not Path("/tmp/lanner-other.db").exists()
+
+
+def test_expressions_in_the_address_and_the_steps_are_rendered_first(context, tmp_path, orders):
+    from engine.runtime.worker import render_task
+    from engine.tasks import registry
+
+    task = registry.get("data.transform").model_validate(
+        {
+            "id": "task",
+            "type": "data.transform",
+            "from": "{{ outputs.extract.uri }}",
+            "steps": [{"filter": "amount >= {{ inputs.least }}"}, {"limit": "{{ inputs.top }}"}],
+            "format": "{{ inputs.format }}",
+        }
+    )
+    variables = {"outputs": {"extract": {"uri": orders}}, "inputs": {"least": 50, "top": 4, "format": "csv"}}
+    outputs = render_task(task, variables).run(context)
+    assert outputs["rows"] == 4 and outputs["format"] == "CSV"
+    assert all(row["amount"] >= 50 for row in _rows(context, tmp_path, outputs))
