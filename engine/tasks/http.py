@@ -83,8 +83,8 @@ class HttpRequest(Task):
                 ) as response,
             ):
                 content = _read_at_most(response, limit)
-        except httpx.HTTPError as exc:
-            raise TaskFailed(f"{self.method.value} {self.uri} failed: {exc}") from None
+        except (httpx.HTTPError, httpx.StreamError) as exc:  # StreamError: a redirection cannot resend a bodyFile
+            raise TaskFailed(f"{self.method.value} {self.uri} failed: {type(exc).__name__}: {exc}") from None
         ctx.log("INFO", f"{self.method.value} {self.uri} -> {response.status_code}")
         if content is None:  # the body alone is over the limit: it is never held whole in memory
             raise TaskFailed(

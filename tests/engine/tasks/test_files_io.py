@@ -49,3 +49,13 @@ def test_bad_names_and_addresses(run_task):
         run_task("file.read", **{"from": "lanner://other/flow/e/t/1/none.txt"})
     with pytest.raises(TaskFailed, match="is not a lanner:// address"):
         run_task("file.read", **{"from": "/etc/passwd"})
+
+
+@pytest.mark.parametrize("type_name", ["file.write", "file.read", "data.transform", "http.download"])
+def test_the_examples_shown_in_the_help_are_valid(type_name):
+    from engine.tasks import registry
+
+    model = registry.get(type_name)
+    assert model.examples
+    for example in model.examples:
+        model.model_validate({"id": "example", "type": type_name, **example})

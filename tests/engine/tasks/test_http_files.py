@@ -36,6 +36,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
+        if self.path == "/redirect":
+            self.send_response(307)
+            self.send_header("Location", "/upload")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         answer = json.dumps(
             {"size": len(body), "sha256": hashlib.sha256(body).hexdigest(), "type": self.headers["Content-Type"]}
         ).encode()
@@ -117,3 +123,13 @@ def test_a_body_file_is_checked(run_task, server):
         run_task("http.request", uri=server, method="POST", bodyFile="lanner://acme/f/e/t/1/a.csv")
     with pytest.raises(TaskFailed, match="reads only its own namespace"):
         run_task("http.request", uri=server, method="POST", bodyFile="lanner://other/f/e/t/1/a.csv")
+
+
+def test_a_body_file_is_not_resent_to_a_redirection(run_task, context, server, tmp_path):
+    """A streamed body cannot be read twice: a 307 answer fails the task with a message, not a traceback."""
+    source = tmp_path / "a.csv"
+    source.write_text("a\n1\n")
+    address = "lanner://acme/flow/earlier/extract/1/a.csv"
+    context.storage.put(Address.parse(address), source)
+    with pytest.raises(TaskFailed, match="failed: Stream"):
+        run_task("http.request", uri=f"{server}/redirect", method="POST", bodyFile=address)
