@@ -281,3 +281,15 @@ def test_expressions_in_the_address_and_the_steps_are_rendered_first(context, tm
     outputs = render_task(task, variables).run(context)
     assert outputs["rows"] == 4 and outputs["format"] == "CSV"
     assert all(row["amount"] >= 50 for row in _rows(context, tmp_path, outputs))
+
+
+@pytest.mark.parametrize("target", ["CSV", "JSONL", "PARQUET"])
+def test_no_row_left_gives_an_empty_file_with_the_columns(run_task, context, tmp_path, orders, target):
+    outputs = run_task("data.transform", **{"from": orders}, steps=[{"filter": "amount < 0"}], format=target)
+    assert outputs["rows"] == 0 and outputs["columns"] == list(ORDERS[0])
+    local = tmp_path / "empty"
+    context.storage.get(Address.parse(outputs["uri"]), local)
+    if target == "PARQUET":
+        assert pq.read_table(local).column_names == list(ORDERS[0])
+    elif target == "CSV":
+        assert local.read_text().splitlines() == ['"order_id","customer_id","region","amount","currency"']
