@@ -54,6 +54,25 @@ _CHILD_LISTS = {
 }
 
 
+def starting_values(task_type: str, previous: str | None = None) -> dict[str, Any]:
+    """What a task dropped from the palette starts with: the table above, else the required properties of the
+    type's first example (a connector's url, sql...), so the dropped task is valid and shows how it is filled."""
+    if task_type in _DEFAULTS:
+        return dict(_DEFAULTS[task_type])
+    schema = registry.json_schema(task_type) if registry.get(task_type) else {}
+    example = (schema.get("examples") or [{}])[0]
+    required = [name for name in schema.get("required", []) if name not in ("id", "type")]
+    values = {name: example[name] for name in required if name in example}
+    # An example reads another task's outputs (outputs.extract.uri): a dropped task reads the one before it.
+    return {
+        name: re.sub(r"outputs\.[A-Za-z0-9_-]+", f"outputs.{previous}", value)
+        if previous and isinstance(value, str)
+        else value
+        for name, value in values.items()
+        if previous or not (isinstance(value, str) and "outputs." in value)
+    }
+
+
 def palette() -> list[dict[str, str]]:
     """Every task type, in palette order: group, then title."""
     order = [g.value for g in Group]
@@ -82,7 +101,12 @@ def new_task(text: str, task_type: str) -> dict[str, Any]:
         taken.add(f"{prefix}_{number}")
         return f"{prefix}_{number}"
 
-    task: dict[str, Any] = {"id": fresh(base), "type": task_type, **_DEFAULTS.get(task_type, {})}
+    ids = re.findall(r"-\s+id:\s*['\"]?([A-Za-z0-9_-]+)", text)
+    task: dict[str, Any] = {
+        "id": fresh(base),
+        "type": task_type,
+        **starting_values(task_type, ids[-1] if ids else None),
+    }
     if task_type in _CHILD_LISTS:
         task[_CHILD_LISTS[task_type]] = [{"id": fresh("log"), "type": "log", "message": "inside"}]
     return task
