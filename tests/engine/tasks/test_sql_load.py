@@ -301,3 +301,34 @@ def test_a_load_killed_midway_leaves_the_table_as_it_was(run_task, context, tmp_
             **{"from": store(context, tmp_path, many, "parquet")},
         )
     assert select(url, f"SELECT id FROM {table}") == [(1,)]
+
+
+@pytest.mark.parametrize("binary", [False, True], ids=["text", "with-binary"])
+def test_nulls_empty_texts_and_awkward_characters_arrive_as_written(run_task, context, tmp_path, family, binary):
+    # On PostgreSQL a file without binary columns goes as CSV, one with them row by row: both keep every value.
+    kind, url = family
+    table = table_name()
+    fields = [("id", pa.int64()), ("note", pa.string()), ("at", pa.timestamp("us", tz="UTC"))]
+    notes = ["", None, 'say "hi", then\nleave; \\N \\.', "Zoé ✓"]
+    at = dt.datetime(2026, 11, 28, 9, 30, 15, 123456, tzinfo=dt.UTC)
+    rows = [{"id": n, "note": note, "at": at if n % 2 else None} for n, note in enumerate(notes)]
+    if binary:
+        fields.append(("data", pa.binary()))
+        rows = [{**row, "data": bytes([n, 0, 255]) if n % 2 else None} for n, row in enumerate(rows)]
+    address = store(context, tmp_path, rows, "parquet", pa.schema(fields))
+    assert run_task(f"{kind}.load", url=url, table=table, **{"from": address})["rows"] == 4
+    loaded = select(url, f"SELECT * FROM {table} ORDER BY id")
+    assert [row[1] for row in loaded] == notes
+    stamps = [row[2] for row in loaded]
+    assert stamps[0] is None and stamps[2] is None
+    if kind == "postgresql":
+        assert stamps[1] == at and stamps[3] == at
+    else:  # databases without zones keep the UTC wall time
+        assert str(stamps[1]).startswith("2026-11-28 09:30:15")
+    if binary:
+        assert [None if row[3] is None else bytes(row[3]) for row in loaded] == [
+            None,
+            bytes([1, 0, 255]),
+            None,
+            bytes([3, 0, 255]),
+        ]
