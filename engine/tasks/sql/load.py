@@ -122,7 +122,9 @@ class Load(Database):
                     rows += batch.num_rows
         except pa.ArrowInvalid as exc:
             writer.abort()
-            raise TaskFailed(f"could not read {path.name} as {fmt.value} (after {rows} rows): {exc}") from None
+            raise TaskFailed(
+                f"could not read {path.name} as {fmt.value} after {rows} rows, nothing was loaded: {exc}"
+            ) from None
         except BaseException:
             writer.abort()
             raise

@@ -277,9 +277,13 @@ def test_upsert_needs_keys_and_replace_where_needs_replace():
         registry.get("sqlite.load").model_validate({**base, "type": "sqlite.load", "mode": "UPSERT"})
     with pytest.raises(ValidationError, match="replaceWhere applies to mode REPLACE only"):
         registry.get("sqlite.load").model_validate({**base, "type": "sqlite.load", "replaceWhere": {"day": "x"}})
+    computed = {**base, "type": "sqlite.load", "mode": "{{ inputs.mode }}", "replaceWhere": {"day": "{{ inputs.day }}"}}
+    assert registry.get("sqlite.load").model_validate(computed).mode == "{{ inputs.mode }}"  # checked once rendered
     for name in ("sql.load", "postgresql.load", "mysql.load", "sqlite.load", "duckdb.load"):
         schema = registry.json_schema(name)
         assert "from" in schema["properties"] and schema["examples"]
+        for example in schema["examples"]:  # ready to use: each is a valid task
+            registry.get(name).model_validate(example)
 
 
 def test_a_load_killed_midway_leaves_the_table_as_it_was(run_task, context, tmp_path, family):
@@ -332,3 +336,37 @@ def test_nulls_empty_texts_and_awkward_characters_arrive_as_written(run_task, co
             None,
             bytes([3, 0, 255]),
         ]
+
+
+def test_a_file_unreadable_midway_fails_the_load_and_leaves_the_table_as_it_was(
+    run_task, context, tmp_path, family, monkeypatch
+):
+    from engine.tasks.tables import reader
+
+    kind, url = family
+    table = table_name()
+    run_task(f"{kind}.load", url=url, table=table, **{"from": store(context, tmp_path, [{"id": 1}], "parquet")})
+    # Small blocks: the types come from the first lines, as they would from the first 4 MB of a big file.
+    monkeypatch.setattr(reader, "BLOCK_BYTES", 64)
+    path = tmp_path / "late.csv"
+    path.write_text("id\n" + "".join(f"{n}\n" for n in range(2, 60)) + "not a number\n", encoding="utf-8")
+    address = context.store_file(path, path.name)
+    with pytest.raises(TaskFailed, match=r"could not read late\.csv as CSV after \d+ rows, nothing was loaded: "):
+        run_task(f"{kind}.load", url=url, table=table, mode="REPLACE", batchSize=5, **{"from": address})
+    assert select(url, f"SELECT id FROM {table}") == [(1,)]
+
+
+def test_json_lines_are_read_in_chunks_with_the_first_chunk_types(run_task, context, tmp_path):
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    lines = [{"id": 1, "note": None}, {"id": 2, "note": None}, {"id": 3, "note": "late"}, {"id": 4}]
+    path = tmp_path / "notes.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines) + "\n", encoding="utf-8")
+    address = context.store_file(path, path.name)
+    assert run_task("sqlite.load", url=url, table="notes", batchSize=2, **{"from": address})["rows"] == 4
+    assert select(url, "SELECT id, note FROM notes ORDER BY id") == [(1, None), (2, None), (3, "late"), (4, None)]
+    path = tmp_path / "more.jsonl"
+    path.write_text('{"id": 5}\n{"id": 6}\n{"id": 7, "extra": true}\n', encoding="utf-8")
+    address = context.store_file(path, path.name)
+    with pytest.raises(TaskFailed, match="field 'extra' appears after the first lines"):
+        run_task("sqlite.load", url=url, table="notes", batchSize=2, **{"from": address})
+    assert select(url, "SELECT COUNT(*) FROM notes") == [(4,)]
