@@ -3,8 +3,8 @@
 PostgreSQL (through psycopg) gets the rows by ``COPY ... FROM STDIN``, the other databases by batched inserts. The
 table is created from the file's column types when missing; REPLACE deletes the rows first (all of them, or those
 ``replaceWhere`` picks); UPSERT inserts or updates by ``keys``. Everything happens in one transaction, so a failure
-(a bad row, a lost connection, a kill) leaves the table as it was. MySQL commits a CREATE TABLE at once: there a
-table created by a failed load stays, empty.
+(a bad row, a lost connection, a kill) leaves the table as it was (or missing). MySQL commits a CREATE TABLE at
+once: there a table created by a failed load stays, empty.
 """
 
 from __future__ import annotations
@@ -105,6 +105,9 @@ class Load(Database):
         except pa.ArrowInvalid as exc:
             raise TaskFailed(f"could not read {path.name} as {fmt.value}: {exc}") from None
         dialect = connection.dialect.name
+        if dialect == "sqlite" and not connection.connection.driver_connection.in_transaction:
+            # Python's sqlite3 starts a transaction before an INSERT or DELETE only: begun here, CREATE TABLE is in it.
+            connection.exec_driver_sql("BEGIN")
         if self.mode == Mode.UPSERT and dialect not in ON_CONFLICT and dialect not in ("mysql", "mariadb"):
             raise ConfigurationError(f"mode UPSERT is not available on {dialect} databases; use APPEND or REPLACE")
         table, names = table_model(self.table, first.schema, dialect, self.keys, unique=bool(self.keys))

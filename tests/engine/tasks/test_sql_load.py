@@ -356,17 +356,35 @@ def test_a_file_unreadable_midway_fails_the_load_and_leaves_the_table_as_it_was(
     assert select(url, f"SELECT id FROM {table}") == [(1,)]
 
 
-def test_json_lines_are_read_in_chunks_with_the_first_chunk_types(run_task, context, tmp_path):
-    url = f"sqlite:///{tmp_path / 'shop.db'}"
+def test_json_lines_are_read_in_chunks_with_the_first_chunk_types(run_task, context, tmp_path, family):
+    kind, url = family
+    table = table_name()
     lines = [{"id": 1, "note": None}, {"id": 2, "note": None}, {"id": 3, "note": "late"}, {"id": 4}]
     path = tmp_path / "notes.jsonl"
     path.write_text("".join(json.dumps(line) + "\n" for line in lines) + "\n", encoding="utf-8")
     address = context.store_file(path, path.name)
-    assert run_task("sqlite.load", url=url, table="notes", batchSize=2, **{"from": address})["rows"] == 4
-    assert select(url, "SELECT id, note FROM notes ORDER BY id") == [(1, None), (2, None), (3, "late"), (4, None)]
+    assert run_task(f"{kind}.load", url=url, table=table, batchSize=2, **{"from": address})["rows"] == 4
+    assert select(url, f"SELECT id, note FROM {table} ORDER BY id") == [(1, None), (2, None), (3, "late"), (4, None)]
     path = tmp_path / "more.jsonl"
     path.write_text('{"id": 5}\n{"id": 6}\n{"id": 7, "extra": true}\n', encoding="utf-8")
     address = context.store_file(path, path.name)
     with pytest.raises(TaskFailed, match="field 'extra' appears after the first lines"):
-        run_task("sqlite.load", url=url, table="notes", batchSize=2, **{"from": address})
-    assert select(url, "SELECT COUNT(*) FROM notes") == [(4,)]
+        run_task(f"{kind}.load", url=url, table=table, batchSize=2, **{"from": address})
+    assert select(url, f"SELECT COUNT(*) FROM {table}") == [(4,)]
+
+
+def test_a_failed_first_load_creates_no_table(run_task, context, tmp_path, family):
+    kind, url = family
+    table = table_name()
+    bad = [{"id": 1, "store": "a", "amount": 1.0}, {"id": 1, "store": "b", "amount": 2.0}]
+    with pytest.raises(TaskFailed, match="nothing was loaded"):
+        run_task(f"{kind}.load", url=url, table=table, keys=["id"], **{"from": store(context, tmp_path, bad, "csv")})
+    engine = sa.create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            exists = engine.dialect.has_table(connection, table)
+    finally:
+        engine.dispose()
+    assert exists == (kind == "mysql")  # MySQL commits CREATE TABLE at once: there the table stays, empty
+    if exists:
+        assert select(url, f"SELECT COUNT(*) FROM {table}") == [(0,)]
