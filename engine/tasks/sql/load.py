@@ -150,6 +150,8 @@ class Load(Database):
         keys = self.keys if self.mode == Mode.UPSERT else None
         if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
             return _Copy(connection, table, names, keys, as_csv=_csv_writable(schema))
+        if connection.dialect.name == "duckdb":
+            return _DuckDbInserts(connection, table, names, keys)
         return _Inserts(connection, table, names, keys)
 
 
@@ -194,24 +196,32 @@ class _Inserts(_Writer):
         super().__init__(connection, table, names, keys)
         self.statement = self._statement()
 
-    def _statement(self) -> Any:
+    def _statement(self, source: Any = None) -> Any:
+        """The INSERT of the rows given at execution, or of those ``source`` (a SELECT) gives."""
         import sqlalchemy as sa
 
         dialect = self.connection.dialect.name
-        if self.keys is None:
-            return sa.insert(self.table)
-        others = [name for name in self.names if name not in self.keys]
-        if dialect in ("mysql", "mariadb"):
+        others = [name for name in self.names if name not in (self.keys or ())]
+        if self.keys is not None and dialect in ("mysql", "mariadb"):
             from sqlalchemy.dialects import mysql
 
             statement = mysql.insert(self.table)
             updates = {name: statement.inserted[name] for name in others or self.keys[:1]}
             return statement.on_duplicate_key_update(updates)
-        if ON_CONFLICT[dialect] == "sqlite":
+        if self.keys is None:
+            statement = sa.insert(self.table)
+        elif ON_CONFLICT[dialect] == "sqlite":
             from sqlalchemy.dialects.sqlite import insert
+
+            statement = insert(self.table)
         else:
             from sqlalchemy.dialects.postgresql import insert
-        statement = insert(self.table)
+
+            statement = insert(self.table)
+        if source is not None:
+            statement = statement.from_select([self.table.c[name] for name in self.names], source)
+        if self.keys is None:
+            return statement
         if not others:
             return statement.on_conflict_do_nothing(index_elements=self.keys)
         return statement.on_conflict_do_update(
@@ -220,6 +230,27 @@ class _Inserts(_Writer):
 
     def send(self, batch: Any) -> None:
         self.connection.execute(self.statement, batch.select(self.names).to_pylist())
+
+
+class _DuckDbInserts(_Inserts):
+    """DuckDB reads each batch as it is (an Arrow view) in one ``INSERT ... SELECT``: executemany through
+    duckdb-engine runs one statement per row (some 3,000 rows/s)."""
+
+    VIEW = "lanner_load_batch"
+
+    def _statement(self, source: Any = None) -> Any:
+        import sqlalchemy as sa
+
+        columns = [sa.column(identifier(name, "duckdb")) for name in self.names]
+        return super()._statement(sa.select(*columns).select_from(sa.table(self.VIEW)))
+
+    def send(self, batch: Any) -> None:
+        driver = self.connection.connection.driver_connection
+        driver.register(self.VIEW, batch.select(self.names))
+        try:
+            self.connection.execute(self.statement)
+        finally:
+            driver.unregister(self.VIEW)
 
 
 class _Copy(_Writer):
