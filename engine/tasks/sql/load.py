@@ -1,6 +1,7 @@
 """``<family>.load``: a stored CSV, JSON lines or Parquet file into a table, a batch at a time, in one transaction.
 
-PostgreSQL (through psycopg) gets the rows by ``COPY ... FROM STDIN``, the other databases by batched inserts. The
+PostgreSQL (through psycopg) gets the rows by ``COPY ... FROM STDIN``, DuckDB by ``INSERT ... SELECT`` from each
+Arrow batch, the other databases by batched inserts (executemany). The
 table is created from the file's column types when missing; REPLACE deletes the rows first (all of them, or those
 ``replaceWhere`` picks); UPSERT inserts or updates by ``keys``. Everything happens in one transaction, so a failure
 (a bad row, a lost connection, a kill) leaves the table as it was (or missing). MySQL commits a CREATE TABLE at
@@ -68,7 +69,7 @@ class Load(Database):
     def _mode_properties(self) -> Load:
         if self.mode == Mode.UPSERT and not self.keys:
             raise ValueError("mode UPSERT needs keys: the columns that identify a row")
-        if self.replace_where and self.mode not in (Mode.REPLACE,) and isinstance(self.mode, Mode):
+        if self.replace_where and isinstance(self.mode, Mode) and self.mode != Mode.REPLACE:
             raise ValueError("replaceWhere applies to mode REPLACE only")
         return self
 
