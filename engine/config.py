@@ -39,6 +39,7 @@ class Settings:
     stale_after: float = 10.0  # LANNER_STALE_AFTER: an execution untouched this long is looked at again
     event_claim_idle: float = 10.0  # LANNER_EVENT_CLAIM_IDLE: an event a dead executor held is taken over after it
     queued_recovery_after: float = 10.0  # LANNER_QUEUED_RECOVERY_AFTER: a queued run without a job gets a new one
+    transform_memory: str = "512MB"  # LANNER_TRANSFORM_MEMORY: DuckDB's memory for data.transform, past it spills
     worker_fork: bool = False  # LANNER_WORKER_FORK=1: RQ's forking worker (for comparison in bench/engine.py)
     storage_url: str | None = None  # LANNER_STORAGE_URL: where task files are kept (engine/storage); None: under home
     storage_endpoint: str | None = None  # LANNER_STORAGE_ENDPOINT: an S3-compatible server's URL; None: AWS
@@ -131,6 +132,7 @@ def read_settings(environ: Mapping[str, str] | None = None) -> Settings:
         stale_after=_number(env, "LANNER_STALE_AFTER", 10.0),
         event_claim_idle=_number(env, "LANNER_EVENT_CLAIM_IDLE", 10.0),
         queued_recovery_after=_number(env, "LANNER_QUEUED_RECOVERY_AFTER", 10.0),
+        transform_memory=(env.get("LANNER_TRANSFORM_MEMORY") or "").strip() or "512MB",
         worker_fork=env.get("LANNER_WORKER_FORK") == "1",
         storage_url=(env.get("LANNER_STORAGE_URL") or "").strip() or None,
         storage_endpoint=(env.get("LANNER_STORAGE_ENDPOINT") or "").strip() or None,

@@ -10,7 +10,6 @@ Arrow batches and written by ``TableWriter``, so no whole result sits in memory.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 import threading
@@ -20,13 +19,13 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from engine.config import load_settings
 from engine.flows.spec import Computed, Spec
 from engine.tasks.base import Group, Task, registry
 from engine.tasks.context import RunContext, TaskFailed
 from engine.tasks.files import local_copy
 from engine.tasks.tables import FileFormat, TableWriter, format_of
 
-MEMORY_LIMIT = "512MB"  # LANNER_TRANSFORM_MEMORY overrides: DuckDB spills to the task's folder past it
 THREADS = 2
 BATCH_ROWS = 50_000
 FUNCTIONS = ("sum", "count", "avg", "min", "max", "count_distinct")
@@ -223,7 +222,7 @@ class DataTransform(Task):
         # Its own folder (a working-directory group may run several transforms in one), removed at the end.
         folder = Path(tempfile.mkdtemp(prefix=".lanner-transform-", dir=ctx.workdir))
         (folder / "spill").mkdir()
-        memory = os.environ.get("LANNER_TRANSFORM_MEMORY", MEMORY_LIMIT)
+        memory = load_settings().transform_memory
         config = {"threads": THREADS, "memory_limit": memory, "temp_directory": str(folder / "spill")}
         try:  # a database file in the task's folder: inputs larger than the memory limit still fit
             conn = duckdb.connect(str(folder / "transform.duckdb"), config=config)

@@ -90,10 +90,12 @@ def readable(ctx: RunContext, text: str) -> Address:
     return address
 
 
-def local_copy(ctx: RunContext, text: str, folder: Path) -> Path:
-    """A local copy, under ``folder``, of the stored file at address ``text`` (for tasks that read a file whole,
-    such as data.transform)."""
-    return _Downloads(ctx, folder).path(text.strip())
+def local_copy(ctx: RunContext, text: str, folder: Path | None = None, *, max_bytes: int | None = None) -> Path:
+    """A local copy, under ``folder`` (default: the task's working folder), of the stored file at address ``text``
+    of the task's own namespace: for a task that reads a file itself (a transform, a load, a request body, an
+    attachment) rather than through a script's inputFiles. ``max_bytes``: ``FileTooBig`` before fetching a larger
+    file."""
+    return _Downloads(ctx, folder or ctx.workdir).path(text.strip(), max_bytes)
 
 
 class _Downloads:
@@ -136,12 +138,6 @@ class _Downloads:
 
 class FileTooBig(TaskFailed):
     """A file is larger than what the task that reads it accepts."""
-
-
-def fetch_file(ctx: RunContext, text: str, *, max_bytes: int | None = None) -> Path:
-    """A local copy (under the task's working folder) of the file at the ``lanner://`` address ``text``, of the
-    task's own namespace; ``max_bytes``: ``FileTooBig`` before fetching a larger file."""
-    return _Downloads(ctx, ctx.workdir).path(text, max_bytes)
 
 
 def stage_inputs(task: T, ctx: RunContext, cwd: Path, fields: tuple[str, ...]) -> T:
@@ -187,9 +183,3 @@ def keep_outputs(task: TaskFiles, ctx: RunContext, cwd: Path) -> dict[str, str]:
     for name, path in produced.items():
         kept[name] = ctx.store_file(path, name)
     return kept
-
-
-def local_copy(ctx: RunContext, text: str, cwd: Path) -> Path:
-    """A local copy, under ``cwd``, of the stored file a ``lanner://`` address names: for a task that reads one file
-    itself (a load, a request body) rather than through a script's inputFiles."""
-    return _Downloads(ctx, cwd).path(text)

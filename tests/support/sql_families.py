@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy
@@ -51,3 +52,12 @@ def family_database(family: str, folder: Path) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(sqlalchemy.text(drop))
         admin.dispose()
+
+
+def stored(context: Any, uri: str, folder: Path) -> Path:
+    """A local copy, in ``folder``, of the file a task kept at ``uri``."""
+    from engine.storage.address import Address
+
+    target = folder / Address.parse(uri).name
+    context.storage.get(Address.parse(uri), target)
+    return target

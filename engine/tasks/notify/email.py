@@ -10,7 +10,7 @@ from engine.flows.spec import Computed
 from engine.storage.address import Address
 from engine.tasks.base import registry
 from engine.tasks.context import RunContext, TaskFailed
-from engine.tasks.files import FileTooBig, fetch_file
+from engine.tasks.files import FileTooBig, local_copy
 from engine.tasks.notify.common import Notification, headline, summary_lines
 
 # Attachments in all: most mail servers refuse a message over 25 MB, and base64 makes files a third larger.
@@ -148,7 +148,7 @@ def _attach(message: Any, addresses: list[str], ctx: RunContext) -> None:
     left = MAX_ATTACHMENT_BYTES
     for text in addresses:
         try:
-            path = fetch_file(ctx, text.strip(), max_bytes=left)
+            path = local_copy(ctx, text, max_bytes=left)
         except FileTooBig:
             cap = MAX_ATTACHMENT_BYTES
             limit = f"{cap / (1024 * 1024):g} MB" if cap >= 1024 * 1024 else f"{cap:,} bytes"

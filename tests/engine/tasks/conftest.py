@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +11,7 @@ import pytest
 from engine.storage.local import LocalStorage
 from engine.tasks import registry
 from engine.tasks.context import RunContext
+from tests.support.sql_families import FAMILIES, family_database
 
 
 @pytest.fixture
@@ -37,3 +38,13 @@ def run_task(context: RunContext) -> Callable[..., dict[str, Any]]:
         return task.run(context)
 
     return run
+
+
+@pytest.fixture(
+    scope="module", params=[pytest.param(f, marks=pytest.mark.postgres) if f == "postgresql" else f for f in FAMILIES]
+)
+def sql_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """``(family, url)``: a private empty database of each SQL family, shared by a module's tests (which use
+    tables of their own); PostgreSQL and MariaDB on this machine's servers, SQLite and DuckDB files."""
+    with family_database(request.param, tmp_path_factory.mktemp("db")) as url:
+        yield request.param, url

@@ -10,27 +10,14 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
 
-from engine.storage.address import Address
 from engine.tasks.context import ConfigurationError, TaskFailed
-from tests.support.sql_families import FAMILIES, family_database
-
-
-@pytest.fixture(scope="module", params=FAMILIES)
-def db(request, tmp_path_factory):
-    with family_database(request.param, tmp_path_factory.mktemp("db")) as url:
-        yield request.param, url
+from tests.support.sql_families import family_database, stored
 
 
 @pytest.fixture(scope="module")
 def postgres(tmp_path_factory):
     with family_database("postgresql", tmp_path_factory.mktemp("pg")) as url:
         yield url
-
-
-def stored(context, uri: str, tmp_path):
-    target = tmp_path / Address.parse(uri).name
-    context.storage.get(Address.parse(uri), target)
-    return target
 
 
 def read(path, fmt: str) -> list[dict]:
@@ -43,8 +30,8 @@ def read(path, fmt: str) -> list[dict]:
 
 
 @pytest.mark.parametrize("fmt", ["CSV", "JSONL", "PARQUET"])
-def test_export_each_family_to_each_format(run_task, db, context, tmp_path, fmt):
-    family, url = db
+def test_export_each_family_to_each_format(run_task, sql_database, context, tmp_path, fmt):
+    family, url = sql_database
     table = f"exp_{fmt.lower()}"
     run_task(
         f"{family}.query",

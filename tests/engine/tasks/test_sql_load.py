@@ -7,7 +7,6 @@ import datetime as dt
 import decimal
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,52 +20,6 @@ from sqlalchemy.pool import NullPool
 
 from engine.tasks.context import ConfigurationError, RunContext, TaskFailed
 from tests.support.ids import unique
-from tests.support.postgres import POSTGRES_URL, postgres_admin
-
-MARIADB_URL = "mysql+pymysql://root@127.0.0.1:3306/test"
-FAMILIES = (pytest.param("postgresql", marks=pytest.mark.postgres), "mysql", "sqlite", "duckdb")
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    admin = postgres_admin()
-    if admin is None:
-        pytest.skip(f"no PostgreSQL server at {POSTGRES_URL}")
-    name = f"lanner_load_{unique()}".lower().replace("-", "_")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-@pytest.fixture(scope="module")
-def mariadb_url() -> Iterator[str]:
-    admin = sa.create_engine(MARIADB_URL, poolclass=NullPool, connect_args={"connect_timeout": 3})
-    try:
-        with admin.connect() as connection:
-            connection.execute(sa.text("SELECT 1"))
-    except Exception:
-        pytest.skip(f"no MariaDB/MySQL server at {MARIADB_URL}")
-    name = f"lanner_load_{unique()}".lower().replace("-", "_")
-    with admin.begin() as connection:
-        connection.execute(sa.text(f"CREATE DATABASE `{name}`"))
-    yield sa.make_url(MARIADB_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.begin() as connection:
-        connection.execute(sa.text(f"DROP DATABASE `{name}`"))
-    admin.dispose()
-
-
-@pytest.fixture(params=FAMILIES)
-def family(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
-    """``(family, url)`` of a database to load into; tables get unique names, so the servers' databases are shared."""
-    name = request.param
-    if name == "postgresql":
-        return name, request.getfixturevalue("postgres_url")
-    if name == "mysql":
-        return name, request.getfixturevalue("mariadb_url")
-    return name, f"{name}:///{tmp_path / ('shop.' + name)}"
 
 
 def select(url: str, sql: str) -> list[tuple[Any, ...]]:
@@ -99,8 +52,8 @@ SALES = pa.schema([("id", pa.int64()), ("store", pa.string()), ("amount", pa.flo
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
-def test_every_mode_from_every_format(run_task, context, tmp_path, family, fmt):
-    kind, url = family
+def test_every_mode_from_every_format(run_task, context, tmp_path, sql_database, fmt):
+    kind, url = sql_database
     table = table_name()
 
     def load(rows: list[dict[str, Any]], **properties: Any) -> dict[str, Any]:
@@ -138,8 +91,8 @@ TYPED = pa.schema(
 )
 
 
-def test_create_table_takes_the_file_types(run_task, context, tmp_path, family):
-    kind, url = family
+def test_create_table_takes_the_file_types(run_task, context, tmp_path, sql_database):
+    kind, url = sql_database
     table = table_name()
     row = {
         "id": 7,
@@ -189,8 +142,8 @@ def test_create_table_takes_the_file_types(run_task, context, tmp_path, family):
         assert loaded == (7, 0.5, "Zoé", row["day"], row["at"], True, decimal.Decimal("12.34"))
 
 
-def test_replace_where_deletes_only_the_rows_it_names(run_task, context, tmp_path, family):
-    kind, url = family
+def test_replace_where_deletes_only_the_rows_it_names(run_task, context, tmp_path, sql_database):
+    kind, url = sql_database
     table = table_name()
     schema = pa.schema([("day", pa.date32()), ("store", pa.string()), ("amount", pa.int64())])
     days = [
@@ -212,8 +165,8 @@ def test_replace_where_deletes_only_the_rows_it_names(run_task, context, tmp_pat
     assert select(url, f"SELECT store, amount FROM {table} ORDER BY amount") == [("paris", 1), ("paris", 20)]
 
 
-def test_a_bad_row_fails_the_load_and_leaves_the_table_as_it_was(run_task, context, tmp_path, family):
-    kind, url = family
+def test_a_bad_row_fails_the_load_and_leaves_the_table_as_it_was(run_task, context, tmp_path, sql_database):
+    kind, url = sql_database
     table = table_name()
     first = [{"id": 1, "store": "paris", "amount": 1.0}, {"id": 2, "store": "lyon", "amount": 2.0}]
     run_task(f"{kind}.load", url=url, table=table, keys=["id"], **{"from": store(context, tmp_path, first, "csv")})
@@ -286,10 +239,10 @@ def test_upsert_needs_keys_and_replace_where_needs_replace():
             registry.get(name).model_validate(example)
 
 
-def test_a_load_killed_midway_leaves_the_table_as_it_was(run_task, context, tmp_path, family):
+def test_a_load_killed_midway_leaves_the_table_as_it_was(run_task, context, tmp_path, sql_database):
     from engine.tasks.context import TaskKilled
 
-    kind, url = family
+    kind, url = sql_database
     table = table_name()
     run_task(f"{kind}.load", url=url, table=table, **{"from": store(context, tmp_path, [{"id": 1}], "parquet")})
     calls = iter(range(1_000))
@@ -308,9 +261,9 @@ def test_a_load_killed_midway_leaves_the_table_as_it_was(run_task, context, tmp_
 
 
 @pytest.mark.parametrize("binary", [False, True], ids=["text", "with-binary"])
-def test_nulls_empty_texts_and_awkward_characters_arrive_as_written(run_task, context, tmp_path, family, binary):
+def test_nulls_empty_texts_and_awkward_characters_arrive_as_written(run_task, context, tmp_path, sql_database, binary):
     # On PostgreSQL a file without binary columns goes as CSV, one with them row by row: both keep every value.
-    kind, url = family
+    kind, url = sql_database
     table = table_name()
     fields = [("id", pa.int64()), ("note", pa.string()), ("at", pa.timestamp("us", tz="UTC"))]
     notes = ["", None, 'say "hi", then\nleave; \\N \\.', "Zoé ✓"]
@@ -339,11 +292,11 @@ def test_nulls_empty_texts_and_awkward_characters_arrive_as_written(run_task, co
 
 
 def test_a_file_unreadable_midway_fails_the_load_and_leaves_the_table_as_it_was(
-    run_task, context, tmp_path, family, monkeypatch
+    run_task, context, tmp_path, sql_database, monkeypatch
 ):
     from engine.tasks.tables import reader
 
-    kind, url = family
+    kind, url = sql_database
     table = table_name()
     run_task(f"{kind}.load", url=url, table=table, **{"from": store(context, tmp_path, [{"id": 1}], "parquet")})
     # Small blocks: the types come from the first lines, as they would from the first 4 MB of a big file.
@@ -356,8 +309,8 @@ def test_a_file_unreadable_midway_fails_the_load_and_leaves_the_table_as_it_was(
     assert select(url, f"SELECT id FROM {table}") == [(1,)]
 
 
-def test_json_lines_are_read_in_chunks_with_the_first_chunk_types(run_task, context, tmp_path, family):
-    kind, url = family
+def test_json_lines_are_read_in_chunks_with_the_first_chunk_types(run_task, context, tmp_path, sql_database):
+    kind, url = sql_database
     table = table_name()
     lines = [{"id": 1, "note": None}, {"id": 2, "note": None}, {"id": 3, "note": "late"}, {"id": 4}]
     path = tmp_path / "notes.jsonl"
@@ -373,8 +326,8 @@ def test_json_lines_are_read_in_chunks_with_the_first_chunk_types(run_task, cont
     assert select(url, f"SELECT COUNT(*) FROM {table}") == [(4,)]
 
 
-def test_a_failed_first_load_creates_no_table(run_task, context, tmp_path, family):
-    kind, url = family
+def test_a_failed_first_load_creates_no_table(run_task, context, tmp_path, sql_database):
+    kind, url = sql_database
     table = table_name()
     bad = [{"id": 1, "store": "a", "amount": 1.0}, {"id": 1, "store": "b", "amount": 2.0}]
     with pytest.raises(TaskFailed, match="nothing was loaded"):

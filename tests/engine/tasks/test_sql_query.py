@@ -15,27 +15,14 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
 
-from engine.storage.address import Address
 from engine.tasks.context import ConfigurationError, TaskFailed
 from tests.support.ports import free_port
 from tests.support.postgres import POSTGRES_URL
-from tests.support.sql_families import FAMILIES, MARIADB_URL, family_database
+from tests.support.sql_families import MARIADB_URL, family_database, stored
 
 SALES = (
     "CREATE TABLE {t} (id INTEGER PRIMARY KEY, store VARCHAR(60), amount DECIMAL(10, 2), day DATE, note VARCHAR(40))"
 )
-
-
-@pytest.fixture(scope="module", params=FAMILIES)
-def db(request, tmp_path_factory):
-    with family_database(request.param, tmp_path_factory.mktemp("db")) as url:
-        yield request.param, url
-
-
-def stored(context, uri: str, tmp_path):
-    target = tmp_path / Address.parse(uri).name
-    context.storage.get(Address.parse(uri), target)
-    return target
 
 
 def read_csv(path) -> list[dict]:
@@ -61,8 +48,8 @@ def fill(run_task, family, url, table):
     )
 
 
-def test_each_fetch_mode_after_several_statements(run_task, db, context):
-    family, url = db
+def test_each_fetch_mode_after_several_statements(run_task, sql_database, context):
+    family, url = sql_database
     created = fill(run_task, family, url, "modes")
     assert created == {"rowcount": 3}
     every = run_task(
@@ -96,8 +83,8 @@ def test_each_fetch_mode_after_several_statements(run_task, db, context):
     assert cut == {"rows": [{"id": 1}, {"id": 2}], "size": 2} and context.warned
 
 
-def test_statements_run_in_one_transaction(run_task, db):
-    family, url = db
+def test_statements_run_in_one_transaction(run_task, sql_database):
+    family, url = sql_database
     fill(run_task, family, url, "atomic")
     with pytest.raises(TaskFailed, match="the SQL statement failed"):
         run_task(
@@ -109,8 +96,8 @@ def test_statements_run_in_one_transaction(run_task, db):
     assert run_task(f"{family}.query", url=url, sql="SELECT COUNT(*) AS n FROM atomic", fetch="ONE")["row"] == {"n": 3}
 
 
-def test_parameters_that_look_like_sql_stay_values(run_task, db):
-    family, url = db
+def test_parameters_that_look_like_sql_stay_values(run_task, sql_database):
+    family, url = sql_database
     evil = "x'; DROP TABLE guarded; --"
     run_task(
         f"{family}.query",
@@ -132,8 +119,8 @@ def test_parameters_that_look_like_sql_stay_values(run_task, db):
 
 
 @pytest.mark.parametrize("fmt", ["CSV", "jsonl", "PARQUET"])
-def test_store_writes_every_row_in_each_format(run_task, db, context, tmp_path, fmt):
-    family, url = db
+def test_store_writes_every_row_in_each_format(run_task, sql_database, context, tmp_path, fmt):
+    family, url = sql_database
     table = f"store_{fmt.lower()}"
     fill(run_task, family, url, table)
     outputs = run_task(f"{family}.query", url=url, sql=f"SELECT * FROM {table} ORDER BY id", fetch="STORE", format=fmt)
