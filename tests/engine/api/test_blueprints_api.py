@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import httpx
 import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
 
 pytestmark = pytest.mark.slow  # a real cluster and API with signed-in people: over 20 s on a shared machine
 PASSWORD = "correct horse battery"
@@ -17,7 +24,7 @@ def _bearer(api: httpx.Client, username: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def test_gallery_and_use_as_each_role(api):
+def test_gallery_and_use_as_each_role(api, tmp_path):
     assert api.post("/auth/setup", json={"username": "root", "password": PASSWORD}).status_code == 201
     api.cookies.clear()
     root = _bearer(api, "root")
@@ -49,3 +56,22 @@ def test_gallery_and_use_as_each_role(api):
     for bad in ({"namespace": "Acme", "id": "x"}, {"namespace": "acme", "id": "two words"}, {"namespace": "acme"}):
         assert api.post("/blueprints/hello_world/use", json=bad, headers=people["eddy"]).status_code == 422, bad
     assert api.post("/blueprints/nope/use", json=body, headers=people["eddy"]).status_code == 404
+
+    # ``lanner blueprint`` with --server goes through the same routes, as the token's person.
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LANNER_")} | {
+        "LANNER_HOME": str(tmp_path / "elsewhere"),  # an empty local home: only the server can answer
+        "LANNER_SERVER": str(api.base_url).removesuffix("/api/v1"),
+        "LANNER_TOKEN": people["eddy"]["Authorization"].removeprefix("Bearer "),
+        "PYTHONPATH": str(ROOT),
+    }
+
+    def lanner(*args: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "engine", "blueprint", *args]
+        return subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=90)
+
+    assert "kv_incremental_load" in lanner("list").stdout
+    made = lanner("use", "hello_world", "-n", "acme.team", "--id", "from_cli")
+    assert made.returncode == 0 and "created" in made.stdout, made.stderr
+    assert api.get("/flows/acme.team/from_cli", headers=people["vera"]).json()["updatedBy"] == "eddy"
+    again = lanner("use", "hello_world", "-n", "acme.team", "--id", "from_cli")
+    assert again.returncode == 1 and "already exists" in again.stderr and "Traceback" not in again.stderr
