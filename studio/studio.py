@@ -8,6 +8,8 @@ from studio.pages.account.page import account_page
 from studio.pages.account.state import AccountState
 from studio.pages.audit.page import audit_page
 from studio.pages.audit.state import AuditState
+from studio.pages.blueprints.page import blueprints_page
+from studio.pages.blueprints.state import BlueprintsState
 from studio.pages.dashboard.page import dashboard_page
 from studio.pages.dashboard.state import DashboardState
 from studio.pages.editor.page import editor_page
@@ -52,6 +54,7 @@ app.add_page(login_page, route="/login", title="Sign in · Lanner", on_load=Sign
 app.add_page(setup_page, route="/setup", title="Welcome · Lanner", on_load=SignInState.load_setup)
 signed_in_page(flows_page, "/", "Flows", FlowsState.open_page)
 signed_in_page(flows_page, "/flows", "Flows", FlowsState.open_page)
+signed_in_page(blueprints_page, "/blueprints", "Blueprints", BlueprintsState.load)
 signed_in_page(editor_page, "/flows/[namespace]/[flow_id]", "Editor", EditorState.load)
 signed_in_page(executions_page, "/executions", "Executions", ExecutionsState.load)
 signed_in_page(execution_page, "/executions/[execution_id]", "Execution", ExecutionState.load)

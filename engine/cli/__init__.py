@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cli import executions, flows, kv, namespaces, retention, servers, triggers, users
+from engine.cli import blueprints, executions, flows, kv, namespaces, retention, servers, triggers, users
 from engine.cli.output import fail
 from engine.config import reset_settings
 
@@ -60,6 +60,7 @@ def main(ctx: click.Context, server: str | None, token: str | None) -> None:
 
 for command in (
     flows.flow,
+    blueprints.blueprint,
     flows.task,
     executions.run_command,
     retention.purge_command,

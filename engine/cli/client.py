@@ -103,6 +103,15 @@ class Client:
         headers = {"content-type": "application/x-yaml"}
         return self._request("POST", "/flows", content=source.encode("utf-8"), headers=headers).json()
 
+    def blueprints(self) -> list[dict[str, Any]]:
+        """The server's blueprint gallery (without the YAML)."""
+        return self._request("GET", "/blueprints").json()
+
+    def use_blueprint(self, blueprint_id: str, namespace: str, flow_id: str) -> dict[str, Any]:
+        """Create ``namespace``/``flow_id`` from a blueprint; answers as ``deploy`` does."""
+        path = "/blueprints/" + _path(blueprint_id) + "/use"
+        return self._request("POST", path, json={"namespace": namespace, "id": flow_id}).json()
+
     def flows(self, namespace: str | None = None) -> list[dict[str, Any]]:
         """Every flow the token may read (of ``namespace`` and those below it), page by page."""
         found: list[dict[str, Any]] = []

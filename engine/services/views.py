@@ -177,3 +177,16 @@ class TriggerView(View):
     @property
     def enabled(self) -> bool:
         return self.enabled_by_person and not self.disabled_in_yaml
+
+
+class BlueprintView(View):
+    """A ready flow of the gallery; its YAML ``source`` only when one blueprint is asked for."""
+
+    id: str
+    title: str
+    summary: str
+    category: str
+    tags: list[str] = Field(default_factory=list)
+    secrets: list[str] = Field(default_factory=list)
+    task_types: list[str] = Field(default_factory=list)
+    source: str | None = None

@@ -9,6 +9,7 @@ from studio.session import SessionState
 
 NAVIGATION = [
     ("workflow", "Flows", "/flows"),
+    ("layout-template", "Blueprints", "/blueprints"),
     ("list-checks", "Executions", "/executions"),
     ("chart-column", "Dashboard", "/dashboard"),
     ("alarm-clock", "Triggers", "/triggers"),

@@ -81,7 +81,14 @@ def flows_page() -> rx.Component:
         rx.cond(
             FlowsState.rows.length() > 0,
             data_table(("Namespace", "Flow", "Revision", "Description", "Updated", ""), FlowsState.rows, _row),
-            rx.callout("No flows yet. Deploy some with: lanner flow deploy examples/", icon="info"),
+            rx.callout(
+                rx.text(
+                    "No flows yet. Start from a ",
+                    rx.link("blueprint", href="/blueprints", id="blueprints-link"),
+                    ", or deploy some with: lanner flow deploy examples/",
+                ),
+                icon="info",
+            ),
         ),
         rx.cond(
             FlowsState.opened != "",
