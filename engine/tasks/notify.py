@@ -29,6 +29,9 @@ class NotifySlack(Task):
     summary: ClassVar[str] = "Post a message to a Slack channel through an incoming webhook."
     group: ClassVar[Group] = Group.NOTIFICATIONS
     icon: ClassVar[str] = "send"
+    examples: ClassVar[tuple[dict[str, Any], ...]] = (
+        {"url": "{{ secret('SLACK_WEBHOOK') }}", "text": "Sales export done: {{ outputs.export.rows }} rows"},
+    )
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         import httpx
@@ -79,6 +82,19 @@ class NotifyEmail(Task):
     summary: ClassVar[str] = "Send an email through a mail server (SMTP)."
     group: ClassVar[Group] = Group.NOTIFICATIONS
     icon: ClassVar[str] = "mail"
+    examples: ClassVar[tuple[dict[str, Any], ...]] = (
+        {
+            "host": "smtp.office365.com",
+            "port": 587,
+            "startTls": True,
+            "username": "reports@acme.com",
+            "password": "{{ secret('SMTP_PASSWORD') }}",
+            "from": "reports@acme.com",
+            "to": ["sales@acme.com"],
+            "subject": "Daily sales",
+            "body": "The daily sales report is ready.",
+        },
+    )
 
     @model_validator(mode="after")
     def _one_encryption(self) -> NotifyEmail:

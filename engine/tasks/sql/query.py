@@ -58,6 +58,14 @@ class SqlQuery(Task):
     summary: ClassVar[str] = "Run a SQL statement on a database; outputs the rows it returns."
     group: ClassVar[Group] = Group.DATABASES
     icon: ClassVar[str] = "database"
+    examples: ClassVar[tuple[dict[str, Any], ...]] = (
+        {
+            "url": "{{ secret('SHOP_DSN') }}",
+            "sql": "SELECT id, total FROM orders WHERE day = :day",
+            "parameters": {"day": "{{ inputs.day }}"},
+            "fetch": "ALL",
+        },
+    )
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         import sqlalchemy
