@@ -10,6 +10,7 @@ from engine.api.guards import HttpMiddleware, RequestGuard, refuse
 from engine.api.routes import (
     audit,
     auth,
+    connections,
     executions,
     files,
     flows,
@@ -62,7 +63,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     errors.install(app)
-    routers = (auth, flows, executions, files, logs, namespaces, workspaces, kv, triggers, webhooks, audit)
+    routers = (auth, flows, executions, files, logs, namespaces, workspaces, kv, triggers, webhooks, audit, connections)
     for router in (module.router for module in routers):
         app.include_router(router, prefix=PREFIX)
     app.add_middleware(RequestGuard)  # inside the body limit: it reads bodies the limit already bounds
