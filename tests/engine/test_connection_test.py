@@ -36,7 +36,7 @@ def test_a_reachable_postgresql_answers_ok_naming_host_and_database(db, postgres
             "database": "test",
             "username": "postgres",
             "password": "{{ secret('PG_PASSWORD') }}",
-        },  # fmt: skip
+        },
     }
     result = connection_test.test_connection(db, ADMIN, "acme.sales", task)
     assert result.ok, result.message

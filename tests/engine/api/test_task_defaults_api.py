@@ -7,6 +7,8 @@ import time
 import httpx
 import pytest
 
+from tests.support.postgres import postgres_admin
+
 pytestmark = pytest.mark.slow  # a real cluster and API
 YAML = {"content-type": "application/x-yaml"}
 PASSWORD = "correct horse battery"
@@ -124,3 +126,19 @@ def test_who_may_read_and_change_them_follows_the_variables_policy(api, people):
         assert defaults.status_code == (200 if variable == 204 else variable), (name, defaults.text)
         read = api.get("/namespaces/acme.sales/variables", headers=who).status_code
         assert api.get("/namespaces/acme.sales/task-defaults", headers=who).status_code == read, name
+
+
+def test_connection_test_over_the_api(api, people):
+    if postgres_admin() is None:
+        pytest.skip("no PostgreSQL on 127.0.0.1:5432")
+    good = {"type": "postgresql.query", "url": "postgresql://postgres:pw-123456@127.0.0.1:5432/test"}
+    answer = api.post("/connections/test", json={"namespace": "acme.sales", "task": good}, headers=people["eddy"])
+    assert answer.status_code == 200 and answer.json()["ok"], answer.text
+    assert "127.0.0.1:5432/test" in answer.json()["message"] and "pw-123456" not in answer.text
+    wrong = {**good, "url": "postgresql://postgres:pw-123456@127.0.0.1:1/test"}
+    answer = api.post("/connections/test", json={"namespace": "acme.sales", "task": wrong}, headers=people["eddy"])
+    assert answer.status_code == 200 and not answer.json()["ok"], answer.text
+    assert "could not connect to" in answer.json()["message"] and "pw-123456" not in answer.text
+    # a viewer may not (testing runs a connection with the namespace's secrets)
+    denied = api.post("/connections/test", json={"namespace": "acme", "task": good}, headers=people["vera"])
+    assert denied.status_code == 403, denied.text
