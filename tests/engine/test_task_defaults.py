@@ -151,3 +151,14 @@ tasks:
     assert result.ok, result.problems
     assert result.flow.tasks[0].channel == "#all"
     assert result.flow.tasks[1].port == 2525
+
+
+def test_the_form_shows_flow_defaults_as_hints_not_values():
+    from studio.services.editor_forms import task_form
+
+    fields = {f["name"]: f for f in task_form(FLOW, "own")}
+    assert fields["url"]["text"] == "" and fields["url"]["placeholder"] == (
+        "from taskDefaults: https://hooks.example.com/one"
+    )
+    assert fields["channel"]["text"] == "#own"  # its own value, no hint
+    assert fields["username"]["placeholder"] == "from taskDefaults: lanner-bot"
