@@ -14,7 +14,7 @@ the task. A prefix default only gives a type the properties that type has (``fet
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import field_validator
 
@@ -167,3 +167,32 @@ def origin_of(path: Path, origins: dict[Path, Path]) -> Path | None:
         if origin is not None:
             return (*origin, *path[end:])
     return None
+
+
+def value_problems(default: dict) -> list[tuple[str, str]]:
+    """``(key, message)`` for each value of a default no type it applies to accepts (a namespace's defaults are
+    saved without a task to validate them with): an unknown property of an exact type, a value of the wrong type."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from engine.tasks.base import registry
+
+    pattern, values = default.get("type"), default.get("values")
+    if not isinstance(pattern, str) or not isinstance(values, dict):
+        return []
+    found: list[tuple[str, str]] = []
+    for key, value in values.items():
+        for type_name in matching_types(pattern):
+            model = registry.get(type_name)
+            field = next((f for n, f in model.model_fields.items() if (f.alias or n) == key), None)
+            if field is None:
+                if not pattern.endswith("."):
+                    found.append((key, f"unknown property '{key}' of {type_name}"))
+                continue
+            annotation = Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
+            try:
+                TypeAdapter(annotation).validate_python(value)
+            except ValidationError as exc:
+                first = exc.errors(include_url=False)[0]
+                found.append((key, f"{key}: {first['msg'].removeprefix('Value error, ')} (for {type_name})"))
+                break
+    return found

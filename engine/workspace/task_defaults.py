@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from engine.core.namespaces import lineage
 from engine.flows.problems import Problem
-from engine.flows.task_defaults import TaskDefault, unused_keys
+from engine.flows.task_defaults import TaskDefault, unused_keys, value_problems
 from engine.flows.yaml_source import dotted_path, parse_yaml
 from engine.identity import audit
 from engine.store.tables import NamespaceTaskDefaults, utcnow
@@ -55,6 +55,11 @@ def parse_defaults(text: str, filename: str = "<taskDefaults>") -> tuple[list[di
         path = (*prefix, index, "values", key)
         message = f"unknown property '{key}': no task type {data[index]['type']}* has it"
         problems.append(Problem(*positions.of_key(path), message, dotted_path(path), filename))
+    for index, default in enumerate(data):
+        for key, message in value_problems(default):
+            path = (*prefix, index, "values", key)
+            place = positions.of_key(path) if message.startswith("unknown") else positions.of_value(path)
+            problems.append(Problem(*place, message, dotted_path(path), filename))
     if problems:
         return [], sorted(problems)
     return [d.model_dump(mode="json", by_alias=True) for d in checked], []

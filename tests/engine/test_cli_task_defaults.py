@@ -15,6 +15,9 @@ def test_set_then_get_with_inheritance_and_a_clear_refusal(lanner, tmp_path):
     refused = lanner("namespace", "task-defaults", "set", "acme", str(bad), check=False)
     assert refused.returncode != 0
     assert b":4:3: unknown property 'colour'" in refused.stderr, refused.stderr
+    bad.write_text("- type: http.request\n  values:\n    followRedirects: perhaps\n")
+    refused = lanner("namespace", "task-defaults", "set", "acme", str(bad), check=False)
+    assert b":3:22: followRedirects: Input should be a valid boolean" in refused.stderr, refused.stderr
     assert lanner("namespace", "task-defaults", "get", "acme").stdout.decode() == good.read_text()  # unchanged
     empty = tmp_path / "empty.yml"
     empty.write_text("")

@@ -162,3 +162,14 @@ def test_the_form_shows_flow_defaults_as_hints_not_values():
     )
     assert fields["channel"]["text"] == "#own"  # its own value, no hint
     assert fields["username"]["placeholder"] == "from taskDefaults: lanner-bot"
+
+
+def test_namespace_defaults_text_is_checked_value_by_value():
+    from engine.workspace.task_defaults import parse_defaults
+
+    text = '- type: http.request\n  values:\n    followRedirects: perhaps\n    uri: "{{ vars.api }}"\n    nope: 1\n'
+    defaults, problems = parse_defaults(text)
+    assert defaults == []
+    assert [(p.line, p.column) for p in problems] == [(3, 22), (5, 5)], problems
+    good, none = parse_defaults("taskDefaults:\n  - type: notify.\n    values: {channel: '#x'}\n")
+    assert none == [] and good == [{"type": "notify.", "values": {"channel": "#x"}, "forced": False}]
