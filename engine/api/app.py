@@ -11,6 +11,7 @@ from engine.api.routes import (
     audit,
     auth,
     blueprints,
+    connections,
     executions,
     files,
     flows,
@@ -63,7 +64,10 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     errors.install(app)
-    routers = (auth, flows, blueprints, executions, files, logs, namespaces, workspaces, kv, triggers, webhooks, audit)
+    routers = (
+        *(auth, flows, blueprints, executions, files, logs, namespaces, workspaces, kv, triggers, webhooks, audit),
+        connections,
+    )
     for router in (module.router for module in routers):
         app.include_router(router, prefix=PREFIX)
     app.add_middleware(RequestGuard)  # inside the body limit: it reads bodies the limit already bounds

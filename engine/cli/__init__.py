@@ -1,7 +1,7 @@
 """The ``lanner`` command line: the root command here, one module per command group.
 
 - ``flows``: ``flow ...`` and ``task ...``        - ``executions``: ``run`` and ``execution ...``
-- ``triggers``: ``trigger ...``                   - ``namespaces``: ``secret ...`` and ``variable ...``
+- ``triggers``: ``trigger ...``                   - ``namespaces``: ``secret ...``, ``variable ...``, ``namespace ...``
 - ``kv``: ``kv ...`` (a namespace's KV store)
 - ``retention``: ``purge``
 - ``users``: ``user ...`` and ``token ...``        - ``servers``: ``server``, ``studio``, ``api``, ``executor``,
@@ -68,6 +68,7 @@ for command in (
     triggers.trigger,
     namespaces.secret,
     namespaces.variable,
+    namespaces.namespace,
     kv.kv,
     users.user,
     users.token,

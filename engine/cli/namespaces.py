@@ -144,3 +144,47 @@ def variable_list(namespace: str, as_json: bool) -> None:
 @click.argument("name")
 def variable_delete(namespace: str, name: str) -> None:
     _delete("variable", workspaces.delete_variable, namespace, name)
+
+
+@click.group()
+def namespace() -> None:
+    """Namespace settings shared by its flows and those of the namespaces below it."""
+
+
+@namespace.group("task-defaults")
+def task_defaults_group() -> None:
+    """Task defaults: property values for a task type or family, for every flow of the namespace."""
+
+
+@task_defaults_group.command("get")
+@click.argument("namespace")
+def task_defaults_get(namespace: str) -> None:
+    """Print the namespace's own task defaults as written (those it inherits follow as comments)."""
+    from engine.services import task_defaults
+
+    found = task_defaults.task_defaults_of(target.database(), MACHINE, namespace_name(namespace))
+    if found.source:
+        click.echo(found.source.rstrip("\n"))
+    for parent in found.inherited:
+        click.echo(f"# inherited from {parent['namespace']}:")
+        for line in parent["source"].rstrip("\n").splitlines():
+            click.echo(f"#   {line}")
+
+
+@task_defaults_group.command("set")
+@click.argument("namespace")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+def task_defaults_set(namespace: str, file) -> None:
+    """Replace the namespace's task defaults with FILE (a YAML list of {type, values, forced}; - for stdin;
+    an empty file removes them)."""
+    from engine.services import task_defaults
+    from engine.services.errors import InvalidInput
+
+    source = file.read()
+    try:
+        defaults = task_defaults.set_task_defaults(
+            target.database(), MACHINE, namespace_name(namespace), source, actor=target.author()
+        )
+    except InvalidInput as exc:
+        fail(str(exc))
+    click.echo(f"{len(defaults)} task default(s) set on {namespace}")

@@ -67,6 +67,8 @@ class Snapshot:
     secret_inputs: Callable[[], dict[str, str]] | None = None  # the execution's SECRET inputs, decrypted on use
     kv: Callable[..., Any] | None = None  # kv('key'[, default]): the namespace's KV store, read on use
     variables: dict[str, Any] = field(default_factory=dict)  # the namespaces' variables (engine/workspace/variables.py)
+    # The namespace lineage's task defaults, nearest first (engine/workspace/task_defaults.py): read by the worker.
+    task_defaults: list[list[dict[str, Any]]] = field(default_factory=list)
     subflow_reach: str = "root"  # LANNER_SUBFLOW_REACH: the namespaces this flow may start subflows in
     # Secret values the executor's own expressions resolved (outputs, conditions, subflow inputs): masked in
     # whatever it writes, as a worker masks what its task logs and returns.

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from engine.flows.checks import Finding, check_structure
 from engine.flows.model import Flow
 from engine.flows.problems import FlowInvalid, Problem
+from engine.flows.task_defaults import apply_flow_defaults, origin_of, unused_keys
 from engine.flows.yaml_source import Path, Positions, dotted_path, parse_yaml
 from engine.tasks import registry
 
@@ -47,10 +48,16 @@ def load_flow(text: str, filename: str = "<flow>") -> LoadResult:
         return LoadResult(None, sorted(problems), data, positions)
 
     flow: Flow | None = None
+    # taskDefaults are applied to a copy: the tasks are checked with them, the data (and the text) stay as written.
+    applied, origins = apply_flow_defaults(data)
     try:
-        flow = Flow.model_validate(data)
+        flow = Flow.model_validate(applied)
     except ValidationError as exc:
-        problems += _problems_from_validation(exc, data, positions, filename)
+        problems += _problems_from_validation(exc, applied, positions, filename, origins)
+    for index, key in unused_keys(data.get("taskDefaults") if isinstance(data.get("taskDefaults"), list) else []):
+        line, column = positions.of_key(("taskDefaults", index, "values", key))
+        message = f"unknown property '{key}': no task type {data['taskDefaults'][index]['type']}* has it"
+        problems.append(Problem(line, column, message, f"taskDefaults[{index}].values.{key}", filename))
     lines = text.splitlines()
     for finding in check_structure(data, positions):
         problems.append(_problem_from_finding(finding, data, positions, filename, lines))
@@ -167,7 +174,10 @@ def _message(error: dict, path: Path, value: Any, complete: bool, data: Any) -> 
     return f"{field_name}: {message}", False
 
 
-def _problems_from_validation(exc: ValidationError, data: Any, positions: Positions, filename: str) -> list[Problem]:
+def _problems_from_validation(
+    exc: ValidationError, data: Any, positions: Positions, filename: str, origins: dict[Path, Path] | None = None
+) -> list[Problem]:
+    """One problem per place; one in a value a taskDefault gave a task is reported at that default."""
     problems: list[Problem] = []
     seen_paths: set[Path] = set()
     for error in exc.errors(include_url=False):
@@ -184,6 +194,9 @@ def _problems_from_validation(exc: ValidationError, data: Any, positions: Positi
         owner = _owner(path, data)
         if owner:
             message = f"{owner}: {message}"
+        origin = origin_of(path, origins) if origins else None
+        if origin is not None:
+            message, path = f"{message} (from taskDefaults)", origin
         line, column = positions.of_key(path) if at_key else positions.of_value(path)
         problems.append(Problem(line, column, message, dotted_path(path), filename))
     return problems

@@ -11,6 +11,7 @@ from engine.core.durations import Duration
 from engine.core.retry import Retry
 from engine.flows.inputs import Input
 from engine.flows.spec import TASK_ID_PATTERN, Computed, FlowId, NamespaceName, Spec
+from engine.flows.task_defaults import TaskDefault
 from engine.flows.triggers import Trigger
 
 if TYPE_CHECKING:
@@ -74,6 +75,9 @@ class Flow(Spec):
     """Values the flow gives back when it ends."""
     triggers: list[Trigger] = Field(default_factory=list)
     """What starts the flow on its own: a schedule, a webhook, another flow ending."""
+    task_defaults: list[TaskDefault] = Field(default_factory=list)
+    """Property values set once for every task of a type (postgresql.query) or a family (postgresql.), e.g. the
+    connection; a task's own value wins unless the default is forced."""
     retry: Retry | None = None
     """Default retry for every task that does not set its own."""
     timeout: Computed[Duration] | None = None

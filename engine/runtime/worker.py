@@ -29,6 +29,7 @@ from engine.core.progress import context_for
 from engine.core.sandbox import time_budget
 from engine.core.states import State
 from engine.flows.rendered import RenderedMismatch, fit
+from engine.flows.task_defaults import apply_defaults
 from engine.flows.tree import find_task  # also importable from here, as before
 from engine.identity.crypto import DecryptionFailed, SecretKeyMissing
 from engine.runtime import events
@@ -52,6 +53,7 @@ from engine.tasks.context import (
 )
 from engine.tasks.working_directory import WorkingDirectory
 from engine.workspace.kv import NamespaceKv
+from engine.workspace.task_defaults import inherited_defaults
 
 _database = None
 _storage: Storage | None = None
@@ -75,11 +77,26 @@ def storage() -> Storage:
     return _storage
 
 
-def render_task(task: Task, context: dict[str, Any]) -> Task:
-    """The task with every expression in its properties rendered (task lists are left to the executor)."""
+def with_namespace_defaults(task: Task, raw: dict[str, Any], defaults: list[list[dict[str, Any]]]) -> dict[str, Any]:
+    """``raw`` (the task dumped) with its namespaces' task defaults for what the task, after its flow's own
+    defaults, does not set; nearest namespace first, so it wins over its parents."""
+    fields = type(task).model_fields
+    own_keys = {fields[name].alias or name for name in task.model_fields_set}
+    own = {key: value for key, value in raw.items() if key in own_keys}
+    own["type"] = task.type
+    for layer in defaults:
+        apply_defaults(own, [((), default) for default in layer])
+    return {**raw, **own}
+
+
+def render_task(task: Task, context: dict[str, Any], defaults: list[list[dict[str, Any]]] | None = None) -> Task:
+    """The task with every expression in its properties rendered (task lists are left to the executor), and its
+    namespaces' task defaults (``defaults``) for what it leaves unset."""
     # runIf was decided by the executor before the run was queued; its rendered value (true) is no text.
     skip = {"id", "type", "runIf", *(spec.name for spec in type(task).list_fields)}
     raw = task.model_dump(mode="json", by_alias=True, exclude_none=True)
+    if defaults:
+        raw = with_namespace_defaults(task, raw, defaults)
     rendered: dict[str, Any] = {}
     with time_budget():  # one LANNER_EXPRESSION_TIMEOUT for all of the task's properties
         for key, value in raw.items():
@@ -168,6 +185,7 @@ def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
         return
     with session_scope(db) as session:
         snapshot = load_snapshot(session, run.execution_id, run.started_at)
+        snapshot.task_defaults = inherited_defaults(session, snapshot.flow.namespace)  # one primary-key query
     view = snapshot.runs[run.id]
     flow = snapshot.flow
     task = find_task(flow, run.task_id)
@@ -247,7 +265,7 @@ def _execute(task: Task, ctx: RunContext, snapshot, view) -> tuple[State, dict[s
     timeout = task.timeout
     try:
         ctx.check()
-        rendered = render_task(task, context_for(snapshot, view))
+        rendered = render_task(task, context_for(snapshot, view), snapshot.task_defaults)
         if rendered.timeout != timeout:  # computed: known only now, counted from here
             timeout = rendered.timeout
             ctx.deadline = time.monotonic() + timeout.total_seconds() if timeout else None

@@ -306,3 +306,16 @@ class KvEntry(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
     updated_by: str | None = Field(default=None, max_length=200)
+
+
+class NamespaceTaskDefaults(SQLModel, table=True):
+    """Task defaults of a namespace (engine/workspace/task_defaults.py): the YAML as written, and its parsed list.
+    One row per namespace, read by primary key along the lineage by the worker for each task run."""
+
+    __tablename__ = "namespace_task_defaults"
+
+    namespace: str = Field(primary_key=True, max_length=150)
+    source: str = Field(sa_column=Column(Text, nullable=False))
+    defaults: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+    updated_by: str | None = Field(default=None, max_length=200)

@@ -61,6 +61,16 @@ class HttpRequest(Task):
     summary: ClassVar[str] = "Call a URL; outputs the status code, headers and body."
     group: ClassVar[Group] = Group.HTTP
     icon: ClassVar[str] = "globe"
+    examples: ClassVar[tuple[dict[str, Any], ...]] = (
+        {"uri": "https://api.example.com/orders?day={{ inputs.day }}"},
+        {
+            "uri": "https://api.example.com/orders",
+            "method": "POST",
+            "headers": {"Authorization": "Bearer {{ secret('API_TOKEN') }}"},
+            "json": {"day": "{{ inputs.day }}"},
+            "expectedStatus": [200, 201],
+        },
+    )
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         import httpx

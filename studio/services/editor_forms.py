@@ -3,6 +3,7 @@ and written into the flow's text (widgets and values: ``studio.forms``). Pure: n
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
@@ -19,7 +20,25 @@ def task_form(text: str, task_id: str) -> list[dict[str, Any]]:
     raw = raw_task(text, task_id)
     if raw is None or registry.get(raw.get("type")) is None:
         return []
-    return forms.task_fields(registry.json_schema(raw["type"]), raw)
+    fields = forms.task_fields(registry.json_schema(raw["type"]), raw)
+    defaulted = _flow_defaulted(text, raw)
+    for field in fields:  # shown as a hint, never as the task's own value (the YAML stays as written)
+        if field["name"] in defaulted and not field["text"]:
+            field["placeholder"] = f"from taskDefaults: {forms._as_text(defaulted[field['name']])}"[:200]
+    return fields
+
+
+def _flow_defaulted(text: str, raw: dict[str, Any]) -> dict[str, Any]:
+    """The properties the flow's ``taskDefaults`` give this task that it does not set itself."""
+    from engine.flows.task_defaults import apply_defaults
+
+    data = parse_yaml(text).data
+    defaults = data.get("taskDefaults") if isinstance(data, dict) else None
+    if not isinstance(defaults, list):
+        return {}
+    applied = copy.deepcopy(raw)
+    apply_defaults(applied, [((), d) for d in defaults if isinstance(d, dict)])
+    return {key: value for key, value in applied.items() if key not in raw}
 
 
 def flow_form(text: str) -> list[dict[str, Any]]:

@@ -41,3 +41,18 @@ def set_secret(principal: Principal, namespace: str, name: str, value: str) -> N
 
 def delete_secret(principal: Principal, namespace: str, name: str) -> None:
     workspaces.delete_secret(database(), principal, namespace, name)
+
+
+def task_defaults(principal: Principal, namespace: str) -> dict[str, Any]:
+    """The namespace's own task defaults as written, and those it inherits (nearest first)."""
+    from engine.services import task_defaults as service
+
+    found = service.task_defaults_of(database(), principal, namespace)
+    return {"source": found.source, "inherited": found.inherited}
+
+
+def set_task_defaults(principal: Principal, namespace: str, source: str) -> int:
+    """Replace them; raises ``ValueError`` (``InvalidInput``) listing each problem at its line and column."""
+    from engine.services import task_defaults as service
+
+    return len(service.set_task_defaults(database(), principal, namespace, source))

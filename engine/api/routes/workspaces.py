@@ -13,7 +13,7 @@ from engine.api.errors import ApiError
 from engine.api.schemas import ERRORS
 from engine.identity import lifetimes
 from engine.identity.policy import Role
-from engine.services import members, people, workspaces
+from engine.services import members, people, task_defaults, workspaces
 
 router = APIRouter(tags=["workspaces"])
 
@@ -132,6 +132,34 @@ def set_secret(caller: Caller, namespace: str, name: str, body: SecretIn) -> Res
 def delete_secret(caller: Caller, namespace: str, name: str) -> Response:
     done = workspaces.delete_secret(connections().db, caller, namespace, name, actor=actor(caller))
     return _no_content(done, f"no secret {name} in {namespace}")
+
+
+class TaskDefaultsIn(BaseModel):
+    source: str = Field(max_length=200_000)
+    """The YAML list of {type, values, forced}, as written (empty: none)."""
+
+
+class TaskDefaultsOut(BaseModel):
+    namespace: str
+    source: str
+    defaults: list[dict[str, Any]]
+    updated_by: str | None = None
+    inherited: list[dict[str, Any]] = []
+
+
+@router.get("/namespaces/{namespace}/task-defaults", response_model=TaskDefaultsOut, responses=ERRORS)
+def get_task_defaults(caller: Caller, namespace: str) -> TaskDefaultsOut:
+    """The namespace's own task defaults, and those it inherits (nearest first)."""
+    found = task_defaults.task_defaults_of(connections().db, caller, namespace)
+    return TaskDefaultsOut.model_validate(found, from_attributes=True)
+
+
+@router.put("/namespaces/{namespace}/task-defaults", response_model=TaskDefaultsOut, responses=ERRORS)
+def set_task_defaults(caller: Caller, namespace: str, body: TaskDefaultsIn) -> TaskDefaultsOut:
+    """Replace them; 422 with problems (line, column, message) when the YAML is wrong."""
+    db = connections().db
+    task_defaults.set_task_defaults(db, caller, namespace, body.source, actor=actor(caller))
+    return TaskDefaultsOut.model_validate(task_defaults.task_defaults_of(db, caller, namespace), from_attributes=True)
 
 
 @router.get("/tokens", response_model=list[TokenOut], responses=ERRORS)

@@ -154,6 +154,39 @@ class Database(Task):
         finally:
             engine.dispose()
 
+    #: Driver settings that bound how long opening a connection may wait, in seconds (``ping``).
+    connect_timeouts: ClassVar[dict[str, str]] = {
+        "postgresql": "connect_timeout",
+        "mysql": "connect_timeout",
+        "mariadb": "connect_timeout",
+    }
+
+    def ping(self, timeout: float = 5.0) -> str:
+        """Connect and run ``SELECT 1`` within ``timeout`` seconds (the studio's "Test connection"): the address
+        reached, without its password; ``TaskFailed``/``ConfigurationError`` saying what failed otherwise."""
+        import sqlalchemy
+        from sqlalchemy import exc as sa_exc
+        from sqlalchemy.pool import NullPool
+
+        url = self.sqlalchemy_url()
+        where = self.where(url)
+        argument = self.connect_timeouts.get(url.get_backend_name())
+        connect_args: dict[str, Any] = {argument: max(1, int(timeout))} if argument else {}
+        try:
+            engine = sqlalchemy.create_engine(url, poolclass=NullPool, connect_args=connect_args)
+        except (sa_exc.NoSuchModuleError, ImportError) as exc:
+            raise self.failure(url, f"no database driver for {url.drivername}", exc) from None
+        except sa_exc.ArgumentError as exc:
+            raise self.failure(url, f"invalid database URL {where}", exc) from None
+        try:
+            with engine.connect() as connection:
+                connection.execute(sqlalchemy.text("SELECT 1")).scalar()
+        except sa_exc.SQLAlchemyError as exc:
+            raise self.failure(url, f"could not connect to {where}", exc) from None
+        finally:
+            engine.dispose()
+        return where
+
     @staticmethod
     def where(url: Any) -> str:
         """The address as text without its password: what messages and logs name."""

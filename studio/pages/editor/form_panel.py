@@ -93,6 +93,27 @@ def _form_field(field: rx.Var[FormField]) -> rx.Component:
     )
 
 
+def _connection_test() -> rx.Component:
+    """For database tasks: connect with the address as written (and the defaults) and show the answer inline."""
+    return rx.vstack(
+        rx.button(
+            "Test connection", size="1", variant="soft", on_click=FormsState.test_connection, id="test-connection"
+        ),
+        rx.cond(
+            (FormsState.connection_answer != "") & (FormsState.connection_task == EditorState.selected),
+            rx.text(
+                FormsState.connection_answer,
+                color_scheme=rx.cond(FormsState.connection_ok, "green", "red"),
+                size="1",
+                id="connection-answer",
+                custom_attrs={"data-ok": rx.cond(FormsState.connection_ok, "true", "false")},
+            ),
+        ),
+        spacing="1",
+        width="100%",
+    )
+
+
 def form_panel(max_height: str) -> rx.Component:
     return rx.vstack(
         rx.hstack(
@@ -111,6 +132,7 @@ def form_panel(max_height: str) -> rx.Component:
         ),
         # For people who may not edit, the fields only show the values: a change is refused (EditorState._change).
         rx.foreach(FormsState.form, _form_field),
+        rx.cond(FormsState.is_database_task, _connection_test()),
         width="100%",
         padding="0.5em",
         border="1px solid var(--gray-5)",

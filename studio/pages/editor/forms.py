@@ -7,10 +7,32 @@ import reflex as rx
 from studio import services
 from studio.forms import FormField
 from studio.pages.editor.state import EditorState
+from studio.services import connection_check
 
 
 class FormsState(EditorState):
     """The form follows the text the base state last handed it (``form_text``) and the selected task."""
+
+    connection_answer: str = ""  # the last "Test connection" answer, for connection_task
+    connection_ok: bool = False
+    connection_task: str = ""
+
+    @rx.var
+    def is_database_task(self) -> bool:
+        return bool(self.form_text and self.selected) and connection_check.is_database_task(
+            self.form_text, self.selected
+        )
+
+    @rx.event
+    def test_connection(self) -> None:
+        """Connect with the selected task's url or connection (secrets of the flow's namespace) and show why not."""
+        try:
+            self.connection_ok, self.connection_answer = connection_check.test_task_connection(
+                self.principal(), self.form_text, self.selected
+            )
+        except ValueError as exc:  # a refusal: no right to test in that namespace, not a database task
+            self.connection_ok, self.connection_answer = False, str(exc)
+        self.connection_task = self.selected
 
     @rx.var
     def form(self) -> list[FormField]:

@@ -143,6 +143,48 @@ def _secrets() -> rx.Component:
     )
 
 
+def _task_defaults() -> rx.Component:
+    """The namespace's task defaults as YAML: a box to edit for those who manage variables, read-only otherwise."""
+    return rx.fragment(
+        rx.heading("Task defaults", size="4", margin_top="1em"),
+        rx.text(
+            "Property values for a task type (postgresql.query) or a family (postgresql.), e.g. a connection, "
+            "given to every task of this namespace and below that does not set them; a flow's own taskDefaults win.",
+            size="2",
+            color_scheme="gray",
+        ),
+        rx.text_area(
+            value=NamespaceState.task_defaults,
+            on_change=lambda v: NamespaceState.set_field("task_defaults", v),
+            placeholder="- type: postgresql.\n  values:\n    url: \"{{ secret('SHOP_DSN') }}\"",
+            read_only=~NamespaceState.can_manage_variables,
+            rows="8",
+            font_family="monospace",
+            width="100%",
+            id="task-defaults",
+        ),
+        rx.cond(
+            NamespaceState.defaults_problems != "",
+            rx.text(
+                NamespaceState.defaults_problems,
+                color_scheme="red",
+                size="2",
+                white_space="pre-wrap",
+                font_family="monospace",
+                id="task-defaults-problems",
+            ),
+        ),
+        rx.cond(
+            NamespaceState.inherited_defaults != "",
+            rx.code_block(NamespaceState.inherited_defaults, id="inherited-task-defaults", language="yaml"),
+        ),
+        rx.cond(
+            NamespaceState.can_manage_variables,
+            rx.button("Save task defaults", on_click=NamespaceState.save_task_defaults, id="save-task-defaults"),
+        ),
+    )
+
+
 def namespace_page() -> rx.Component:
     return page(
         sidebar(NamespaceState.namespaces, NamespaceState.namespace, NamespaceState.choose),
@@ -157,4 +199,5 @@ def namespace_page() -> rx.Component:
         _members(),
         _variables(),
         _secrets(),
+        _task_defaults(),
     )

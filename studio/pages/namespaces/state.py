@@ -14,7 +14,15 @@ from studio.services import members as membership
 from studio.services import namespace_settings as settings
 from studio.session import SessionState
 
-_FIELDS = {"new_variable", "new_value", "new_secret", "secret_value", "invite_username", "invite_role"}
+_FIELDS = {
+    "new_variable",
+    "new_value",
+    "new_secret",
+    "secret_value",
+    "invite_username",
+    "invite_role",
+    "task_defaults",
+}
 
 
 @dataclass
@@ -59,6 +67,10 @@ class NamespaceState(SessionState):
     secret_value: str = ""
     invite_username: str = ""
     invite_role: str = "viewer"
+    # Task defaults: the YAML as written, what the namespaces above set, and the problems of the last save.
+    task_defaults: str = ""
+    inherited_defaults: str = ""
+    defaults_problems: str = ""
     error: str = ""
     notice: str = ""
     # What the signed-in person may change here, set with each refresh (the services check again).
@@ -87,6 +99,11 @@ class NamespaceState(SessionState):
         self.variables = [Setting.of(row) for row in found["variables"]]
         self.secrets = [Setting.of(row) for row in found["secrets"]]
         self.members = [Member.of(row) for row in membership.members(principal, self.namespace)]
+        defaults = settings.task_defaults(principal, self.namespace)
+        self.task_defaults, self.defaults_problems = defaults["source"], ""
+        self.inherited_defaults = "\n".join(
+            f"# from {parent['namespace']}\n{parent['source'].rstrip()}" for parent in defaults["inherited"]
+        )
         self.can_manage_variables = can(principal, Action.MANAGE_VARIABLES, self.namespace)
         self.can_manage_secrets = can(principal, Action.MANAGE_SECRETS, self.namespace)
         self.can_manage_members = can(principal, Action.MANAGE_MEMBERS, self.namespace)
@@ -150,3 +167,12 @@ class NamespaceState(SessionState):
     @rx.event
     def delete_secret(self, name: str) -> None:
         self._do(lambda who: settings.delete_secret(who, self.namespace, name), f"secret {name} deleted")
+
+    @rx.event
+    def save_task_defaults(self) -> None:
+        try:
+            count = settings.set_task_defaults(self.principal(), self.namespace, self.task_defaults)
+        except ValueError as exc:  # each problem at its line and column, shown under the box
+            self.defaults_problems, self.notice = str(exc), ""
+            return
+        self.defaults_problems, self.error, self.notice = "", "", f"{count} task default(s) saved"
