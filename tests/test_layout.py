@@ -252,6 +252,7 @@ def test_the_store_imports_nothing_above_it():
         "engine.core.durations",
         "engine.core.retry",
         "engine.flows.spec",
+        "engine.flows.task_defaults",
         "engine.flows.triggers",
         "engine.core.errors",
         "engine.core.levels",

@@ -14,12 +14,14 @@ the task. A prefix default only gives a type the properties that type has (``fet
 from __future__ import annotations
 
 import copy
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import field_validator
 
 from engine.flows.spec import Spec
-from engine.flows.yaml_source import Path
+
+if TYPE_CHECKING:  # a type only: the flow model (which the store imports) must not load the YAML reader
+    from engine.flows.yaml_source import Path
 
 # engine.tasks imports the flow model, which holds TaskDefault: the registry and the tree walker are read late.
 

@@ -11,14 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from engine.core.namespaces import lineage
 from engine.flows.problems import Problem
 from engine.flows.task_defaults import TaskDefault, unused_keys, value_problems
 from engine.flows.yaml_source import dotted_path, parse_yaml
 from engine.identity import audit
-from engine.store.tables import NamespaceTaskDefaults, utcnow
+from engine.store import task_defaults as store
+from engine.store.tables import NamespaceTaskDefaults
 
 _LIST = TypeAdapter(list[TaskDefault])
 
@@ -67,7 +68,7 @@ def parse_defaults(text: str, filename: str = "<taskDefaults>") -> tuple[list[di
 
 def defaults_of(session: Session, namespace: str) -> NamespaceTaskDefaults | None:
     """The defaults set on this namespace itself (not inherited)."""
-    return session.get(NamespaceTaskDefaults, namespace)
+    return store.defaults_row(session, namespace)
 
 
 def set_defaults(session: Session, namespace: str, source: str, actor: str | None = None) -> list[dict[str, Any]]:
@@ -76,15 +77,7 @@ def set_defaults(session: Session, namespace: str, source: str, actor: str | Non
     defaults, problems = parse_defaults(source)
     if problems:
         raise DefaultsInvalid(problems)
-    row = session.get(NamespaceTaskDefaults, namespace)
-    if not defaults and not source.strip():
-        if row is not None:
-            session.delete(row)
-    elif row is None:
-        session.add(NamespaceTaskDefaults(namespace=namespace, source=source, defaults=defaults, updated_by=actor))
-    else:
-        row.source, row.defaults, row.updated_at, row.updated_by = source, defaults, utcnow(), actor
-        session.add(row)
+    store.save_defaults(session, namespace, source, defaults, actor)
     audit.record(session, actor or audit.SYSTEM, audit.AuditAction.CHANGED, namespace, "task defaults", namespace)
     return defaults
 
@@ -92,10 +85,7 @@ def set_defaults(session: Session, namespace: str, source: str, actor: str | Non
 def inherited_defaults(session: Session, namespace: str) -> list[list[dict[str, Any]]]:
     """The defaults of the namespace's lineage, nearest namespace first (one query on the primary key)."""
     chain = lineage(namespace)
-    statement = select(NamespaceTaskDefaults.namespace, NamespaceTaskDefaults.defaults).where(
-        col(NamespaceTaskDefaults.namespace).in_(chain)
-    )
-    found = {name: defaults for name, defaults in session.exec(statement) if defaults}
+    found = store.defaults_of_lineage(session, chain)
     return [found[name] for name in chain if name in found]
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.studio import open_flow
+
 pytestmark = pytest.mark.slow
 
 FORMS = """\
@@ -21,16 +23,6 @@ tasks:
     script: |
       print("one")
 """
-
-
-def open_flow(studio, page, source: str, flow_id: str) -> None:
-    # Deployed through the API with the page's own sign-in (its context's cookies).
-    answer = page.request.post(
-        f"{studio['url']}/api/v1/flows", data=source, headers={"content-type": "application/x-yaml"}
-    )
-    assert answer.ok, answer.text()
-    page.goto(f"{studio['url']}/flows/studio.tests/{flow_id}")
-    page.locator(".lanner-node").first.wait_for(timeout=60_000)
 
 
 def yaml_has(page, text: str) -> None:

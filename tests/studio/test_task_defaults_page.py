@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from engine.tasks import registry
-from tests.studio.test_editor_forms import open_flow
 from tests.support.postgres import postgres_admin
+from tests.support.studio import open_flow
 
 pytestmark = pytest.mark.slow
 

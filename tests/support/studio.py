@@ -73,3 +73,13 @@ def api(studio: dict, username: str = "", password: str = "") -> httpx.Client:
     """An HTTP client of the studio's API signed in (its cookie jar holds the session): the administrator
     unless told; one sign-in per person for the whole run."""
     return _api(studio["url"], *((username, password) if username else studio["admin"]))
+
+
+def open_flow(studio, page, source: str, flow_id: str) -> None:
+    # Deployed through the API with the page's own sign-in (its context's cookies).
+    answer = page.request.post(
+        f"{studio['url']}/api/v1/flows", data=source, headers={"content-type": "application/x-yaml"}
+    )
+    assert answer.ok, answer.text()
+    page.goto(f"{studio['url']}/flows/studio.tests/{flow_id}")
+    page.locator(".lanner-node").first.wait_for(timeout=60_000)
