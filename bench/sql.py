@@ -6,7 +6,9 @@ Sections (each prints its figures; nothing here asserts a threshold):
   numeric, date) as CSV and as Parquet, run in a fresh process each so its peak RSS is the task's; next to
   ``psql -c "\\copy (SELECT ...) TO file CSV"``, the physical reference (the server's own CSV, no Python), and
   ``postgresql.export`` CSV (COPY through psycopg).
-- ``load``: the ``<family>.load`` figures go here (helper A2's section).
+- ``load``: ``postgresql.load`` of the same number of rows (5 columns: int, text, date, float, int) from a stored CSV
+  and a stored Parquet file into a new table, in a fresh process each (its peak RSS), next to
+  ``psql -c "\\copy t FROM file CSV HEADER"`` on the same CSV.
 
 A private database is created on the server (``--url``, default the tests' PostgreSQL) and dropped at the end.
 
@@ -49,19 +51,22 @@ root = Path(tempfile.mkdtemp())
 ctx = RunContext(task_id="t", execution_id="e", workdir=root / "work", storage=LocalStorage(root / "s"),
                  is_killed=lambda: False)
 properties = json.loads(sys.argv[2])
+if len(sys.argv) > 3:  # a file the task reads, kept in storage first as an earlier task would have
+    properties["from"] = ctx.store_file(Path(sys.argv[3]), Path(sys.argv[3]).name)
 task = registry.get(properties["type"]).model_validate({"id": "t", **properties})
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 start = time.perf_counter()
 out = task.run(ctx)
 seconds = time.perf_counter() - start
 size = sum(p.stat().st_size for p in (root / "s").rglob("*") if p.is_file())
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"rows": out["rows"], "seconds": seconds, "peak_rss_mb": peak, "bytes": size}))
+print(json.dumps({"rows": out["rows"], "seconds": seconds, "peak_rss_mb": peak, "before_mb": before, "bytes": size}))
 """
 
 
-def run_task(properties: dict) -> dict:
+def run_task(properties: dict, stored: Path | None = None) -> dict:
     done = subprocess.run(
-        [sys.executable, "-c", TASK_SCRIPT, str(ROOT), json.dumps(properties)],
+        [sys.executable, "-c", TASK_SCRIPT, str(ROOT), json.dumps(properties), *([str(stored)] if stored else [])],
         capture_output=True,
         text=True,
         check=True,
@@ -82,7 +87,11 @@ def psql_copy(url: sqlalchemy.URL, sql: str) -> dict:
 
 def line(name: str, rows: int, figures: dict) -> None:
     rate = rows / figures["seconds"]
-    peak = f"{figures['peak_rss_mb']:7.0f} MB peak RSS" if "peak_rss_mb" in figures else " " * 20
+    peak = (
+        f"{figures['peak_rss_mb']:5.0f} MB peak RSS (+{figures['peak_rss_mb'] - figures['before_mb']:3.0f})"
+        if "peak_rss_mb" in figures
+        else " " * 26
+    )
     print(f"  {name:34s} {figures['seconds']:7.2f} s {rate:12,.0f} rows/s {peak} {figures['bytes'] / 1e6:8.1f} MB file")
 
 
@@ -100,8 +109,68 @@ def query_store(url: sqlalchemy.URL, rows: int) -> None:
     line("postgresql.export CSV (COPY)", rows, figures)
 
 
+def sales_files(folder: Path, rows: int) -> dict[str, Path]:
+    """``rows`` generated rows as CSV and as Parquet, written a chunk at a time."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+    import pyarrow.parquet as pq
+
+    schema = pa.schema(
+        [
+            ("id", pa.int64()),
+            ("store", pa.string()),
+            ("day", pa.date32()),
+            ("amount", pa.float64()),
+            ("qty", pa.int32()),
+        ]
+    )
+    paths = {"CSV": folder / "sales.csv", "PARQUET": folder / "sales.parquet"}
+    csv_writer, parquet_writer = pa_csv.CSVWriter(paths["CSV"], schema), pq.ParquetWriter(paths["PARQUET"], schema)
+    for start in range(0, rows, 100_000):
+        ids = list(range(start, min(start + 100_000, rows)))
+        batch = pa.RecordBatch.from_pydict(
+            {
+                "id": ids,
+                "store": [f"store {i % 97}" for i in ids],
+                "day": pa.array([i % 365 + 20_000 for i in ids], pa.int32()).cast(pa.date32()),
+                "amount": [i * 0.25 for i in ids],
+                "qty": [i % 17 for i in ids],
+            },
+            schema=schema,
+        )
+        csv_writer.write_batch(batch)
+        parquet_writer.write_batch(batch)
+    csv_writer.close()
+    parquet_writer.close()
+    return paths
+
+
 def load(url: sqlalchemy.URL, rows: int) -> None:
-    """The ``<family>.load`` figures: helper A2 fills this section in."""
+    """postgresql.load from a stored CSV and Parquet file next to psql's \\copy FROM the same CSV."""
+    dsn = url.render_as_string(hide_password=False)
+    print(f"load: {rows:,} rows")
+    with tempfile.TemporaryDirectory() as folder:
+        files = sales_files(Path(folder), rows)
+        engine = sqlalchemy.create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(
+                sqlalchemy.text("CREATE TABLE psql_copy (id BIGINT, store TEXT, day DATE, amount FLOAT8, qty INT)")
+            )
+        engine.dispose()
+        libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        start = time.perf_counter()
+        subprocess.run(
+            ["psql", libpq, "-q", "-c", f"\\copy psql_copy FROM '{files['CSV']}' CSV HEADER"],
+            check=True,
+            capture_output=True,
+        )
+        reference = {"seconds": time.perf_counter() - start, "bytes": files["CSV"].stat().st_size}
+        line("psql \\copy FROM (reference)", rows, reference)
+        for fmt, path in files.items():
+            properties = {"type": "postgresql.load", "url": dsn, "table": f"sales_{fmt.lower()}"}
+            figures = run_task(properties, stored=path) | {"bytes": path.stat().st_size}
+            assert figures["rows"] == rows, figures
+            line(f"postgresql.load {fmt}", rows, figures)
 
 
 def main() -> None:
