@@ -3,6 +3,7 @@ text operations (``engine.flows.yaml_edit``) and where a dropped task goes. Pure
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
@@ -79,10 +80,19 @@ def new_task(text: str, task_type: str) -> dict[str, Any]:
         taken.add(f"{prefix}_{number}")
         return f"{prefix}_{number}"
 
-    task: dict[str, Any] = {"id": fresh(base), "type": task_type, **_DEFAULTS.get(task_type, {})}
+    task: dict[str, Any] = {"id": fresh(base), "type": task_type, **_starting_properties(task_type)}
     if task_type in _CHILD_LISTS:
         task[_CHILD_LISTS[task_type]] = [{"id": fresh("log"), "type": "log", "message": "inside"}]
     return task
+
+
+def _starting_properties(task_type: str) -> dict[str, Any]:
+    """What a dropped task starts with so the flow stays valid and the form has something to edit: the studio's
+    own defaults, else the type's first example (a connector's ready property set: url, sql...)."""
+    if task_type in _DEFAULTS:
+        return copy.deepcopy(_DEFAULTS[task_type])
+    model = registry.get(task_type)
+    return copy.deepcopy(model.examples[0]) if model is not None and model.examples else {}
 
 
 def graph_of(text: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
