@@ -4,13 +4,14 @@ text operations (``engine.flows.yaml_edit``) and where a dropped task goes. Pure
 from __future__ import annotations
 
 import copy
+import json
 import re
 from typing import Any
 
 from engine.flows import yaml_edit
 from engine.flows.graph import flow_graph
 from engine.flows.loader import load_flow
-from engine.flows.tree import task_lists
+from engine.flows.tree import task_ids, task_lists
 from engine.flows.yaml_source import parse_yaml
 from engine.tasks import registry
 from engine.tasks.base import Group
@@ -80,19 +81,47 @@ def new_task(text: str, task_type: str) -> dict[str, Any]:
         taken.add(f"{prefix}_{number}")
         return f"{prefix}_{number}"
 
-    task: dict[str, Any] = {"id": fresh(base), "type": task_type, **_starting_properties(task_type)}
+    task: dict[str, Any] = {"id": fresh(base), "type": task_type}
     if task_type in _CHILD_LISTS:
         task[_CHILD_LISTS[task_type]] = [{"id": fresh("log"), "type": "log", "message": "inside"}]
-    return task
+    return {**task, **_starting_properties(text, task)}
 
 
-def _starting_properties(task_type: str) -> dict[str, Any]:
-    """What a dropped task starts with so the flow stays valid and the form has something to edit: the studio's
-    own defaults, else the type's first example (a connector's ready property set: url, sql...)."""
-    if task_type in _DEFAULTS:
-        return copy.deepcopy(_DEFAULTS[task_type])
-    model = registry.get(task_type)
-    return copy.deepcopy(model.examples[0]) if model is not None and model.examples else {}
+def _starting_properties(text: str, task: dict[str, Any]) -> dict[str, Any]:
+    """What a dropped task starts with so the flow stays valid (the canvas shows only a valid flow, and the form
+    needs the node): the studio's own defaults, else the first of the type's examples that fits this flow once
+    its expressions are adapted (``_fitted``), else its first example as it is."""
+    if task["type"] in _DEFAULTS:
+        return copy.deepcopy(_DEFAULTS[task["type"]])
+    model = registry.get(task["type"])
+    examples = list(model.examples) if model is not None else []
+    current = load_flow(text, "flow.yml")
+    if not examples or not current.ok:
+        return copy.deepcopy(examples[0]) if examples else {}
+    tasks = task_ids(current.flow)
+    inputs = {i.id for i in current.flow.inputs}
+    for example in examples:
+        fitted = _fitted(example, tasks[-1] if tasks else None, set(tasks), inputs)
+        if load_flow(yaml_edit.insert_task(text, {**task, **fitted}), "flow.yml").ok:
+            return fitted
+    return copy.deepcopy(examples[0])
+
+
+def _fitted(example: dict[str, Any], last: str | None, tasks: set[str], inputs: set[str]) -> dict[str, Any]:
+    """An example's properties for this flow: outputs of a task the flow lacks read the last task's instead (a
+    dropped transform reads the file of the query before it), and a property reading an input the flow does not
+    declare is left out (an example's optional parameters)."""
+    fitted = {}
+    for name, value in copy.deepcopy(example).items():
+        text = json.dumps(value)
+        if any(found not in inputs for found in re.findall(r"\binputs\.(\w+)", text)):
+            continue
+        for missing in {found for found in re.findall(r"\boutputs\.(\w+)", text) if found not in tasks}:
+            if last is None:
+                break
+            text = re.sub(rf"\boutputs\.{missing}\b", f"outputs.{last}", text)
+        fitted[name] = json.loads(text)
+    return fitted
 
 
 def graph_of(text: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:

@@ -80,8 +80,22 @@ def fill(page, field: str, text: str) -> None:
 
 
 def choose(page, field: str, option: str) -> None:
-    page.locator(f"#form-panel [data-field='{field}'] button[role='combobox']").click()
-    page.get_by_role("option", name=option, exact=True).click()
+    """Pick a property's value from its list, or type it where the form offers text (a value that may also be an
+    expression)."""
+    listed = page.locator(f"#form-panel .form-row[data-name='{field}'] button[role='combobox']")
+    if listed.count():
+        listed.click()
+        page.get_by_role("option", name=option, exact=True).click()
+    else:
+        fill(page, field, option)
+
+
+def clear_map(page, field: str) -> None:
+    """Remove every entry of a mapping property (the example the task started from), then leave the widget."""
+    entries = page.locator(f"#form-panel .kv-field[data-field='{field}'] .kv-remove")
+    while entries.count():
+        entries.first.click()
+    page.locator("#form-panel .code-field[data-field='description'] .cm-content").click()
 
 
 def yaml_has(page, text: str) -> None:
@@ -97,7 +111,11 @@ def yaml_has(page, text: str) -> None:
 
 def select(page, task_id: str) -> None:
     page.locator(f".react-flow__node[data-id='{task_id}']").click()
-    page.locator("#form-panel").wait_for(timeout=10_000)
+    try:
+        page.locator("#form-panel").wait_for(timeout=10_000)
+    except Exception:
+        page.screenshot(path="/tmp/lowcode-select.png")
+        raise
 
 
 @pytest.mark.timeout(600)
@@ -117,6 +135,7 @@ def test_a_pipeline_built_from_the_palette_and_forms_runs_and_its_file_is_previe
     select(page, query)
     fill(page, "url", f"sqlite:///{shop}")
     fill(page, "sql", "SELECT id, store, amount FROM orders ORDER BY id")
+    clear_map(page, "parameters")  # the example's :day parameter; this query has none
     choose(page, "fetch", "STORE")
     yaml_has(page, "fetch: STORE")
 
@@ -136,6 +155,7 @@ def test_a_pipeline_built_from_the_palette_and_forms_runs_and_its_file_is_previe
     notify = drop(page, "notify.webhook", 200, 420)
     select(page, notify)
     fill(page, "url", recorder.url)
+    clear_map(page, "headers")  # the example's Authorization header reads a secret this namespace lacks
     fill(page, "payload", f"{{rows: '{{{{ outputs.{transform}.rows }}}}', file: '{{{{ outputs.{transform}.uri }}}}'}}")
     yaml_has(page, recorder.url)
 
