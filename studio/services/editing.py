@@ -95,11 +95,11 @@ def _starting_properties(text: str, task: dict[str, Any]) -> dict[str, Any]:
         return copy.deepcopy(_DEFAULTS[task["type"]])
     model = registry.get(task["type"])
     examples = list(model.examples) if model is not None else []
-    current = load_flow(text, "flow.yml")
-    if not examples or not current.ok:
-        return copy.deepcopy(examples[0]) if examples else {}
-    tasks = task_ids(current.flow)
-    inputs = {i.id for i in current.flow.inputs}
+    if not examples:
+        return {}
+    current = load_flow(text, "flow.yml")  # not valid yet (no task at all, say): nothing to read from
+    tasks = task_ids(current.flow) if current.ok else []
+    inputs = {i.id for i in current.flow.inputs} if current.ok else set()
     for example in examples:
         fitted = _fitted(example, tasks[-1] if tasks else None, set(tasks), inputs)
         if load_flow(yaml_edit.insert_task(text, {**task, **fitted}), "flow.yml").ok:

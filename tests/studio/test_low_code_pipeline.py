@@ -127,11 +127,8 @@ def test_a_pipeline_built_from_the_palette_and_forms_runs_and_its_file_is_previe
     page.click("#create-flow")
     page.wait_for_url(f"**/flows/{NAMESPACE}/{FLOW}", timeout=15_000)
     page.locator(".react-flow__node[data-id='hello']").wait_for(timeout=30_000)
-    page.locator(".react-flow__node[data-id='hello']").click()
-    page.keyboard.press("Delete")  # the new flow's greeting goes: only the three tasks remain
-    page.wait_for_function("document.querySelectorAll('.react-flow__node').length === 0", timeout=10_000)
 
-    query = drop(page, "sqlite.query", 200, 100)
+    query = drop(page, "sqlite.query", 150, 40)
     select(page, query)
     fill(page, "url", f"sqlite:///{shop}")
     fill(page, "sql", "SELECT id, store, amount FROM orders ORDER BY id")
@@ -139,7 +136,7 @@ def test_a_pipeline_built_from_the_palette_and_forms_runs_and_its_file_is_previe
     choose(page, "fetch", "STORE")
     yaml_has(page, "fetch: STORE")
 
-    transform = drop(page, "data.transform", 200, 260)
+    transform = drop(page, "data.transform", 150, 160)
     select(page, transform)
     fill(page, "from", f"{{{{ outputs.{query}.uri }}}}")
     fill(
@@ -152,13 +149,16 @@ def test_a_pipeline_built_from_the_palette_and_forms_runs_and_its_file_is_previe
     choose(page, "format", "CSV")
     yaml_has(page, f"from: '{{{{ outputs.{query}.uri }}}}'")
 
-    notify = drop(page, "notify.webhook", 200, 420)
+    notify = drop(page, "notify.webhook", 150, 500)
     select(page, notify)
     fill(page, "url", recorder.url)
     clear_map(page, "headers")  # the example's Authorization header reads a secret this namespace lacks
     fill(page, "payload", f"{{rows: '{{{{ outputs.{transform}.rows }}}}', file: '{{{{ outputs.{transform}.uri }}}}'}}")
     yaml_has(page, recorder.url)
 
+    page.locator(".react-flow__node[data-id='hello']").click()
+    page.keyboard.press("Delete")  # the new flow's greeting goes: only the three tasks remain
+    page.wait_for_function("document.querySelectorAll('.react-flow__node').length === 3", timeout=10_000)
     page.click("#save-button")
     page.wait_for_function("document.querySelector('#editor-message').innerText.includes('revision')", timeout=10_000)
     saved = api(studio).get(
