@@ -111,11 +111,7 @@ def yaml_has(page, text: str) -> None:
 
 def select(page, task_id: str) -> None:
     page.locator(f".react-flow__node[data-id='{task_id}']").click()
-    try:
-        page.locator("#form-panel").wait_for(timeout=10_000)
-    except Exception:
-        page.screenshot(path="/tmp/lowcode-select.png")
-        raise
+    page.locator("#form-panel").wait_for(timeout=10_000)
 
 
 @pytest.mark.timeout(600)
@@ -184,4 +180,4 @@ def test_a_pipeline_built_from_the_palette_and_forms_runs_and_its_file_is_previe
     preview = page.locator("#file-preview")
     assert [h.inner_text() for h in preview.locator("th").all()] == ["store", "total"]
     cells = [[c.inner_text() for c in r.locator("td").all()] for r in preview.locator("tbody tr").all()]
-    assert cells == [["london", "10.0"], ["paris", "15.0"]], cells
+    assert cells == [["london", "10"], ["paris", "15"]], cells  # the lab's zero order filtered out
