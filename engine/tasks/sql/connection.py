@@ -94,9 +94,8 @@ class Database(Task):
                 url = sqlalchemy.make_url(self.url)
             except sa_exc.ArgumentError:
                 # The text may hold a password: say what is wrong without repeating it.
-                raise ConfigurationError(
-                    f"url is not a {self.family} database URL (e.g. {self.example_url()})"
-                ) from None
+                kind = "" if self.family == AnySql.family else f"{self.family} "
+                raise ConfigurationError(f"url is not a {kind}database URL (e.g. {self.example_url()})") from None
             if self.backends and url.get_backend_name() not in self.backends:
                 raise ConfigurationError(
                     f"url names a {url.get_backend_name()} database; a {self.type} task connects to {self.family} "
