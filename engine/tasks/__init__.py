@@ -14,6 +14,8 @@ import warnings
 from engine.flows.model import Flow
 from engine.tasks import (  # noqa: F401 - importing registers them
     core,
+    data,
+    files_io,
     flowable,
     http,
     kv,

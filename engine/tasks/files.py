@@ -73,6 +73,29 @@ def output_dir_env(task: TaskFiles, cwd: Path) -> dict[str, str]:
     return {"LANNER_OUTPUT_DIR": str(folder)}
 
 
+def readable(ctx: RunContext, text: str) -> Address:
+    """The address ``text`` names, once it is known to be one this task may read (its own namespace's, with a
+    storage to read it from); a clear TaskFailed otherwise."""
+    try:
+        address = Address.parse(text.strip() if isinstance(text, str) else text)
+    except InvalidAddress as exc:
+        raise TaskFailed(f"file address: {exc}") from None
+    if address.namespace != ctx.namespace:
+        raise TaskFailed(
+            f"{text} belongs to namespace '{address.namespace}': a task of '{ctx.namespace}' "
+            "reads only its own namespace's files"
+        )
+    if ctx.storage is None:
+        raise TaskFailed(f"{text}: this task has no file storage")
+    return address
+
+
+def local_copy(ctx: RunContext, text: str, folder: Path) -> Path:
+    """A local copy, under ``folder``, of the stored file at address ``text`` (for tasks that read a file whole,
+    such as data.transform)."""
+    return _Downloads(ctx, folder).path(text.strip())
+
+
 class _Downloads:
     """Local copies of the addresses one attempt reads, each fetched once, of its own namespace only."""
 
@@ -82,17 +105,7 @@ class _Downloads:
     def path(self, text: str) -> Path:
         if text in self.paths:
             return self.paths[text]
-        try:
-            address = Address.parse(text)
-        except InvalidAddress as exc:
-            raise TaskFailed(f"file address: {exc}") from None
-        if address.namespace != self.ctx.namespace:
-            raise TaskFailed(
-                f"{text} belongs to namespace '{address.namespace}': a task of '{self.ctx.namespace}' "
-                "reads only its own namespace's files"
-            )
-        if self.ctx.storage is None:
-            raise TaskFailed(f"{text}: this task has no file storage")
+        address = readable(self.ctx, text)
         # The address' key minus its namespace: two addresses never share a local path.
         local = self.folder / address.key.split("/", 1)[1]
         local.parent.mkdir(parents=True, exist_ok=True)

@@ -49,6 +49,9 @@ def _child(task_id: str) -> list[dict]:
     return [{"id": f"{task_id}-child", "type": "log", "message": "child ran"}]
 
 
+_written = "{{ outputs['file-write-true'].uri }}"  # the file file.write stored, read by file.read and data.transform
+
+
 def minimal_properties(type_name: str, task_id: str, *, url: str, smtp_port: int, database: Path) -> dict:
     """The least each task type needs to run here, against local servers only (a new type must be added)."""
     return {
@@ -62,6 +65,10 @@ def minimal_properties(type_name: str, task_id: str, *, url: str, smtp_port: int
         "node": {"script": "console.log('ran')", "allowFailure": shutil.which("node") is None},
         "script": {"interpreter": ["sh"], "script": "echo ran"},
         "http.request": {"uri": url, "method": "POST", "json": {"a": 1}},
+        "http.download": {"uri": url, "method": "POST", "fileName": "answer.json"},
+        "file.write": {"content": "a,b\n1,2\n", "fileName": "ran.csv"},
+        "file.read": {"from": _written, "dependsOn": ["file-write-true"]},
+        "data.transform": {"from": _written, "dependsOn": ["file-write-true"], "steps": [{"filter": "a = 1"}]},
         "sql.query": {"url": f"sqlite:///{database}", "sql": "select 1 as one"},
         "notify.slack": {"url": url, "text": "ran"},
         "notify.email": {
@@ -123,7 +130,7 @@ def test_run_if_true_runs_and_false_skips_every_task_type(cluster, recorder, smt
     assert ("log-true", "INFO", "ran") in [
         (line.task_id, line.level, line.message) for line in cluster.logs(execution_id)
     ]
-    assert len(recorder.bodies) == 2 and len(smtp.messages) == 1  # http.request and Slack; one email
+    assert len(recorder.bodies) == 3 and len(smtp.messages) == 1  # http.request, http.download, Slack; one email
 
 
 def _seconds(execution) -> float:
