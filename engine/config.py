@@ -54,6 +54,8 @@ class Settings:
     npm_registry: str | None = None  # LANNER_NPM_REGISTRY: where node tasks' `dependencies` come from; None: npm's own
     retention: dt.timedelta | None = None  # LANNER_RETENTION: ended executions older than this are purged; None: kept
     purge_interval: float = 60.0  # LANNER_PURGE_INTERVAL: seconds between the executor's purges of expired executions
+    # LANNER_PUBLIC_URL: the studio's address as people reach it, for links in notifications (execution pages)
+    public_url: str = "http://localhost:3000"
     test_pause_before_claim: str | None = None  # LANNER_TEST_PAUSE_BEFORE_CLAIM: a test hook (engine/runtime/worker.py)
 
     @property
@@ -143,6 +145,7 @@ def read_settings(environ: Mapping[str, str] | None = None) -> Settings:
         npm_registry=(env.get("LANNER_NPM_REGISTRY") or "").strip() or None,
         retention=_retention(env),
         purge_interval=_number(env, "LANNER_PURGE_INTERVAL", 60.0),
+        public_url=(env.get("LANNER_PUBLIC_URL") or "").strip().rstrip("/") or "http://localhost:3000",
         test_pause_before_claim=env.get("LANNER_TEST_PAUSE_BEFORE_CLAIM") or None,
     )
 

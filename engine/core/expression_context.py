@@ -1,23 +1,29 @@
 """What expressions see while the state machine decides: the context of an execution or of one of its task runs.
 
+``error`` (``{{ error.taskId }}``, ``{{ error.message }}``) names the task run that failed, for ``errors`` handlers;
+``execution_summary`` is the same facts, with the execution's state, duration and link, that notifications send.
+
 SECRET values opened here (inputs, a pause's answers, ``secret()``) are recorded on the snapshot, so that what the
 executor writes is masked as a worker masks what its task logs and returns.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from engine.core.durations import format_duration
 from engine.core.expressions import ExpressionError, reads_name
 from engine.core.snapshot import RunView, Snapshot
+from engine.core.states import State
 from engine.flows.computed import ComputedInvalid, resolve
 from engine.flows.model import Flow
 from engine.tasks.context import mask_value
 
 
 def context_for(snapshot: Snapshot, run: RunView | None = None) -> dict[str, Any]:
-    """What expressions see: inputs, vars, outputs, execution, flow, trigger, taskrun, labels, secret(), kv()."""
+    """What expressions see: inputs, vars, outputs, execution, flow, trigger, taskrun, labels, error, secret(), kv()."""
     execution, flow = snapshot.execution, snapshot.flow
     context: dict[str, Any] = {
         "inputs": _inputs_view(snapshot),
@@ -31,6 +37,7 @@ def context_for(snapshot: Snapshot, run: RunView | None = None) -> dict[str, Any
         },
         "flow": {"id": flow.id, "namespace": flow.namespace, "revision": execution.flow_revision},
         "outputs": _outputs_view(snapshot, run),
+        "error": _error_view(failed_run(snapshot)),
     }
     if run is not None:
         context["taskrun"] = {
@@ -45,6 +52,50 @@ def context_for(snapshot: Snapshot, run: RunView | None = None) -> dict[str, Any
     if snapshot.kv is not None:
         context["kv"] = snapshot.kv
     return context
+
+
+def failed_run(snapshot: Snapshot) -> RunView | None:
+    """The task run an ``errors`` handler is about: the last one that failed on its own (a group that failed
+    because a task inside it failed is not it), or None while nothing failed."""
+    failed = [run for run in snapshot.runs.values() if run.state == State.FAILED]
+    parents = {run.parent_id for run in failed}
+    leaves = [run for run in failed if run.id not in parents]
+    return max(leaves, key=lambda run: run.ended_at or snapshot.now, default=None)
+
+
+def _error_view(run: RunView | None) -> dict[str, Any] | None:
+    """``error`` in expressions: None while nothing failed (``{{ error.message if error else '' }}``)."""
+    if run is None:
+        return None
+    return {"taskId": run.task_id, "message": run.error or "", "runId": run.id, "value": run.value}
+
+
+def execution_summary(snapshot: Snapshot, public_url: str) -> dict[str, Any]:
+    """What notifications (``summary: true``) say about the execution: flow, id, state, the failed task and its
+    error, how long it has run, a link to its page in the studio. Built from the snapshot, no query of its own.
+
+    Its state is FAILED once a task failed (an ``errors`` handler runs while the execution is still RUNNING, and it
+    ends FAILED). Errors were masked when their runs stored them; masked again here with the secrets seen so far."""
+    execution, flow = snapshot.execution, snapshot.flow
+    failed = failed_run(snapshot)
+    started = execution.started_at or execution.created_at or snapshot.now
+    duration = max((execution.ended_at or snapshot.now) - started, dt.timedelta(0))
+    shown = duration if duration < dt.timedelta(seconds=1) else dt.timedelta(seconds=round(duration.total_seconds()))
+    state = State.FAILED if failed is not None and not execution.state.terminal else execution.state
+    summary = {
+        "flow": f"{flow.namespace}.{flow.id}",
+        "namespace": flow.namespace,
+        "flowId": flow.id,
+        "executionId": execution.id,
+        "state": str(state),
+        "failedTask": failed.task_id if failed else None,
+        "error": (failed.error or "") if failed else None,
+        "startDate": started.isoformat(),
+        "duration": format_duration(shown),
+        "seconds": round(duration.total_seconds(), 3),
+        "url": f"{public_url.rstrip('/')}/executions/{execution.id}",
+    }
+    return masked(snapshot, summary)
 
 
 def flow_reads(flow: Flow, name: str) -> bool:

@@ -24,6 +24,7 @@ import redis
 from rq import SimpleWorker, get_current_job
 
 from engine.config import load_settings
+from engine.core.expression_context import execution_summary
 from engine.core.expressions import ExpressionError, render
 from engine.core.progress import context_for
 from engine.core.sandbox import time_budget
@@ -189,6 +190,7 @@ def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
             file_task=run.task_id if run.iteration is None else f"{run.task_id}.{run.iteration}",
             attempt=run.attempt_count,
             kv=NamespaceKv(db, flow.namespace, actor=f"execution {run.execution_id}"),  # its own namespace only
+            execution_summary=execution_summary(snapshot, load_settings().public_url),  # for notify tasks' summary
         )
 
         def write(records) -> None:  # a batch, as the task logs (RunContext.log) and every beat

@@ -114,6 +114,7 @@ class GroupTasks:
             file_task=task.id if row.iteration is None else f"{task.id}.{row.iteration}",
             attempt=group_ctx.attempt,  # the group's attempt: its tasks run again, with their files, when it does
             kv=group_ctx.kv,
+            execution_summary=group_ctx.execution_summary,
         )
 
         def write(records) -> None:

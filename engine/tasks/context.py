@@ -126,6 +126,9 @@ class RunContext:
     #: Given by the worker to a working-directory group (engine/tasks/working_directory.py): runs one of its tasks
     #: in this same folder, recorded as its own task run, and returns its end state.
     run_child: Callable[[Any], Any] | None = None
+    #: What notifications say about the execution (engine/core/expression_context.py ``execution_summary``): flow,
+    #: execution id, state, the failed task and its error, duration, link; built by the worker from its snapshot.
+    execution_summary: dict[str, Any] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _flushing: threading.Lock = field(default_factory=threading.Lock)
     _buffered_chars: int = 0

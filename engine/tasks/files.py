@@ -102,7 +102,8 @@ class _Downloads:
     def __init__(self, ctx: RunContext, cwd: Path) -> None:
         self.ctx, self.folder, self.paths = ctx, cwd / DOWNLOADS, {}
 
-    def path(self, text: str) -> Path:
+    def path(self, text: str, max_bytes: int | None = None) -> Path:
+        """The local copy of the file at ``text``; ``max_bytes``: refuse a larger file before fetching it."""
         if text in self.paths:
             return self.paths[text]
         address = readable(self.ctx, text)
@@ -110,6 +111,8 @@ class _Downloads:
         local = self.folder / address.key.split("/", 1)[1]
         local.parent.mkdir(parents=True, exist_ok=True)
         try:
+            if max_bytes is not None and (size := self.ctx.storage.size(address)) > max_bytes:
+                raise FileTooBig(f"{text} is {size:,} bytes, more than the {max_bytes:,} allowed")
             self.ctx.storage.get(address, local)
         except FileMissing:
             raise TaskFailed(f"{text} does not exist (never written, or deleted with its execution)") from None
@@ -129,6 +132,16 @@ class _Downloads:
         if isinstance(value, dict):
             return {key: self.replace(item) for key, item in value.items()}  # type: ignore[return-value]
         return value
+
+
+class FileTooBig(TaskFailed):
+    """A file is larger than what the task that reads it accepts."""
+
+
+def fetch_file(ctx: RunContext, text: str, *, max_bytes: int | None = None) -> Path:
+    """A local copy (under the task's working folder) of the file at the ``lanner://`` address ``text``, of the
+    task's own namespace; ``max_bytes``: ``FileTooBig`` before fetching a larger file."""
+    return _Downloads(ctx, ctx.workdir).path(text, max_bytes)
 
 
 def stage_inputs(task: T, ctx: RunContext, cwd: Path, fields: tuple[str, ...]) -> T:

@@ -12,7 +12,10 @@ _FLOW_KEYS = (
     "id", "namespace", "description", "labels", "inputs", "variables", "tasks", "errors", "finally", "outputs",
     "triggers", "concurrency",
 )  # fmt: skip
-_RUN_NAMES = ("execution.id", "execution.startDate", "flow.id", "flow.namespace", "taskrun.value", "trigger.date")
+_RUN_NAMES = (
+    "execution.id", "execution.startDate", "flow.id", "flow.namespace", "taskrun.value", "trigger.date", "error.taskId",
+    "error.message",
+)  # fmt: skip
 _EXPRESSION_ROOTS = (
     "inputs.", "outputs.", "vars.", "execution.", "trigger.", "taskrun.value", "flow.", "secret('')", "kv('')",
 )  # fmt: skip

@@ -36,6 +36,9 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
     "kv.delete": {"key": "last_run"},
     "sql.query": {"url": "{{ secret('DATABASE_URL') }}", "sql": "SELECT 1 AS one"},
     "notify.slack": {"url": "{{ secret('SLACK_WEBHOOK') }}", "text": "Flow {{ flow.id }} finished"},
+    "notify.teams": {"url": "{{ secret('TEAMS_WEBHOOK') }}", "title": "Flow {{ flow.id }} finished"},
+    "notify.discord": {"url": "{{ secret('DISCORD_WEBHOOK') }}", "content": "Flow {{ flow.id }} finished"},
+    "notify.webhook": {"url": "{{ secret('WEBHOOK_URL') }}", "payload": {"flow": "{{ flow.id }}"}},
     "notify.email": {
         "host": "smtp.example.com",
         "from": "lanner@example.com",

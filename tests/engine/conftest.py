@@ -18,6 +18,7 @@ from tests.support import ROOT
 from tests.support.cluster import Cluster
 from tests.support.mail import Mailbox, smtp_server
 from tests.support.ports import free_port
+from tests.support.webhooks import Recorder, webhook_server
 
 
 @pytest.fixture
@@ -80,6 +81,13 @@ def smtp() -> Iterator[Mailbox]:
     """A real (tiny) SMTP server on a free port: its port, and the messages and sign-ins it received."""
     with smtp_server() as mailbox:
         yield mailbox
+
+
+@pytest.fixture
+def webhook() -> Iterator[Recorder]:
+    """A real HTTP server on a free port recording what is posted to it (tests/support/webhooks.py)."""
+    with webhook_server() as recorder:
+        yield recorder
 
 
 @pytest.fixture

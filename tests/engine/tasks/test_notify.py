@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import re
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from pydantic import ValidationError
@@ -18,59 +14,46 @@ from tests.support.ids import unique
 from tests.support.ports import free_port
 
 
-class _SlackHandler(BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        self.server.posted.append({"path": self.path, "json": body})
-        failing = self.path.endswith("/broken")
-        self.send_response(500 if failing else 200)
-        self.send_header("Content-Type", "text/plain")
-        self.end_headers()
-        self.wfile.write(b"internal_error" if failing else b"ok")
-
-    def log_message(self, *args):  # silence
-        pass
-
-
-@pytest.fixture
-def slack() -> Iterator[tuple[str, list[dict]]]:
-    """A webhook endpoint on a free port; returns its base URL and the requests it received."""
-    server = HTTPServer(("127.0.0.1", 0), _SlackHandler)
-    server.posted = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", server.posted
-    server.shutdown()
-    server.server_close()
-
-
-def test_slack_posts_the_message_as_json(run_task, slack):
-    base, posted = slack
+def test_slack_posts_the_message_as_json(run_task, webhook):
     outputs = run_task(
-        "notify.slack", url=f"{base}/services/T1/B2/x", text="Sales loaded", channel="#sales", iconEmoji=":robot_face:"
+        "notify.slack",
+        url=f"{webhook.url}/services/T1/B2/x",
+        text="Sales loaded",
+        channel="#sales",
+        iconEmoji=":robot_face:",
     )
     assert outputs == {"status": 200}
-    assert posted == [
-        {
-            "path": "/services/T1/B2/x",
-            "json": {"text": "Sales loaded", "channel": "#sales", "icon_emoji": ":robot_face:"},
-        }
+    (request,) = webhook.requests
+    assert request["method"] == "POST" and request["path"] == "/services/T1/B2/x"
+    assert request["headers"]["Content-Type"] == "application/json"
+    assert request["json"] == {"text": "Sales loaded", "channel": "#sales", "icon_emoji": ":robot_face:"}
+
+
+def test_slack_blocks_are_sent_as_they_are(run_task, webhook):
+    blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Sales"}},
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": "*Rows*\n1,234"}]},
     ]
+    run_task("notify.slack", url=f"{webhook.url}/hook", blocks=blocks)
+    assert webhook.bodies == [{"blocks": blocks}]
+    with pytest.raises(ValidationError, match="give a text, blocks or summary: true"):
+        run_task("notify.slack", url=f"{webhook.url}/hook")
 
 
-def test_slack_error_answer_fails_with_status_and_body(run_task, slack):
-    base, _ = slack
+def test_slack_error_answer_fails_with_status_and_body(run_task, webhook):
     with pytest.raises(TaskFailed) as failed:
-        run_task("notify.slack", url=f"{base}/broken", text="hi")
-    assert str(failed.value) == "Slack answered 500: internal_error"
+        run_task("notify.slack", url=f"{webhook.url}/status/500", text="hi")
+    assert str(failed.value) == "Slack answered 500: refused 500"
     assert failed.value.outputs == {"status": 500}
 
 
-def test_slack_unreachable_does_not_show_the_webhook_url(run_task):
+def test_slack_unreachable_does_not_show_the_webhook_url(run_task, context):
+    url = f"http://127.0.0.1:{free_port()}/services/T1/B2/s3cr3t"
     with pytest.raises(TaskFailed) as failed:
-        run_task("notify.slack", url=f"http://127.0.0.1:{free_port()}/services/T1/B2/s3cr3t", text="hi")
+        run_task("notify.slack", url=url, text="hi")
     assert str(failed.value).startswith("the Slack webhook could not be reached: ConnectError")
     assert "s3cr3t" not in str(failed.value)
+    assert context.mask(f"posting to {url}") == "posting to ****"  # the URL is masked in what the run logs
 
 
 def test_email_arrives_with_subject_recipients_and_both_bodies(run_task, smtp, context):
@@ -139,6 +122,52 @@ def test_email_unreachable_server_and_invalid_settings(run_task):
         )
 
 
+def _mail(smtp, **properties):
+    return {"host": "127.0.0.1", "port": smtp.port, "from": "r@acme.test", "to": ["ana@acme.test"], **properties}
+
+
+def test_email_attachments_arrive_with_their_names_types_and_bytes(run_task, smtp, context, tmp_path):
+    csv = tmp_path / "orders.csv"
+    csv.write_bytes(b"id,total\r\n1,12.50\r\n2,\xc3\xa9t\xc3\xa9\r\n")
+    blob = tmp_path / "blob"
+    blob.write_bytes(bytes(range(256)) * 40)
+    addresses = [context.store_file(csv, "orders.csv"), context.store_file(blob, "out/sales.parquet.gz")]
+    outputs = run_task("notify.email", **_mail(smtp, subject="Sales", body="Attached.", attachments=addresses))
+    assert outputs == {"recipients": 1}
+    message = smtp.messages[0]["message"]
+    assert message.get_body(("plain",)).get_content() == "Attached.\n"
+    parts = list(message.iter_attachments())
+    assert [(p.get_filename(), p.get_content_type()) for p in parts] == [
+        ("orders.csv", "text/csv"),
+        ("sales.parquet.gz", "application/octet-stream"),
+    ]
+    assert [p.get_payload(decode=True) for p in parts] == [csv.read_bytes(), blob.read_bytes()]
+    assert context.records[-1].message == "email 'Sales' sent to 1 recipient(s) with 2 attachment(s)"
+
+
+def test_email_attachments_too_big_missing_or_foreign_fail_clearly(run_task, smtp, context, tmp_path, monkeypatch):
+    from engine.tasks.notify import email
+
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"x" * 3000)
+    small = tmp_path / "small.csv"
+    small.write_bytes(b"y" * 1000)
+    first, second = context.store_file(small, "small.csv"), context.store_file(big, "big.csv")
+    monkeypatch.setattr(email, "MAX_ATTACHMENT_BYTES", 3500)
+    with pytest.raises(TaskFailed) as failed:  # 1,000 + 3,000 bytes: the second passes the cap, before it is fetched
+        run_task("notify.email", **_mail(smtp, subject="s", body="b", attachments=[first, second]))
+    assert str(failed.value) == (
+        f"attachment {second} would make the attachments more than 3,500 bytes in all, more than mail servers take: "
+        "send a link, or a smaller (compressed) file"
+    )
+    missing = "lanner://acme/flow/execution/task/1/gone.csv"
+    with pytest.raises(TaskFailed, match=re.escape(f"{missing} does not exist")):
+        run_task("notify.email", **_mail(smtp, subject="s", body="b", attachments=[missing]))
+    with pytest.raises(TaskFailed, match="reads only its own namespace's files"):
+        run_task("notify.email", **_mail(smtp, subject="s", body="b", attachments=[missing.replace("acme", "other")]))
+    assert not smtp.messages
+
+
 def test_schemas_mark_code_fields():
     properties = {name: registry.json_schema(name)["properties"] for name in ("sql.query", "notify.email", "python")}
     assert properties["sql.query"]["sql"]["x-lanner-code"] == "sql"
@@ -150,8 +179,8 @@ def test_schemas_mark_code_fields():
 
 
 @pytest.mark.slow
-def test_notifications_in_a_flow(cluster_factory, slack, smtp):
-    base, posted = slack
+def test_notifications_in_a_flow(cluster_factory, webhook, smtp):
+    base = webhook.url
     cluster = cluster_factory()
     cluster.env["LANNER_SECRET_SLACK_WEBHOOK"] = f"{base}/services/T1/B2/s3cr3t"
     cluster.start_executor()
@@ -164,13 +193,13 @@ def test_notifications_in_a_flow(cluster_factory, slack, smtp):
         " text: 'Sales: {{ inputs.total }} EUR'}\n"
         f"  - {{id: mail, type: notify.email, host: 127.0.0.1, port: {smtp.port}, from: r@acme.test,"
         " to: [ana@acme.test], subject: 'Sales: {{ inputs.total }} EUR', body: 'Status {{ outputs.slack.status }}'}\n"
-        f"  - {{id: broken, type: notify.slack, url: '{base}/broken', text: x}}\n",
+        f"  - {{id: broken, type: notify.slack, url: '{base}/status/500', text: x}}\n",
         {"total": 12.5},
     )
     assert cluster.wait(execution_id).state == State.FAILED.value
     runs = cluster.runs(execution_id)
     assert runs["slack"].outputs == {"status": 200} and runs["mail"].outputs == {"recipients": 1}
-    assert runs["broken"].error == "Slack answered 500: internal_error" and runs["broken"].outputs == {"status": 500}
-    assert posted[0]["json"] == {"text": "Sales: 12.5 EUR"}
+    assert runs["broken"].error == "Slack answered 500: refused 500" and runs["broken"].outputs == {"status": 500}
+    assert webhook.bodies[0] == {"text": "Sales: 12.5 EUR"}
     message = smtp.messages[0]["message"]
     assert message["Subject"] == "Sales: 12.5 EUR" and message.get_content() == "Status 200\n"
