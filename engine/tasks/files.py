@@ -187,9 +187,3 @@ def keep_outputs(task: TaskFiles, ctx: RunContext, cwd: Path) -> dict[str, str]:
     for name, path in produced.items():
         kept[name] = ctx.store_file(path, name)
     return kept
-
-
-def local_copy(ctx: RunContext, text: str, cwd: Path) -> Path:
-    """A local copy, under ``cwd``, of the stored file a ``lanner://`` address names: for a task that reads one file
-    itself (a load, a request body) rather than through a script's inputFiles."""
-    return _Downloads(ctx, cwd).path(text)
