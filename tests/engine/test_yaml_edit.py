@@ -179,7 +179,7 @@ def test_a_chain_of_edits_on_the_sales_pipeline_leaves_untouched_tasks_byte_for_
     flow = load_flow_or_raise(text)
     ids = ["day", "extract", "rates", "clean", "load_duckdb", "load_postgres", "totals", "slack", "teams"]
     assert [t.id for t in flow.tasks] == ids
-    assert flow.tasks[7].depends_on == ["clean"] and flow.tasks[7].timeout.total_seconds() == 30
+    assert flow.tasks[7].depends_on == ["totals", "clean"] and flow.tasks[7].timeout.total_seconds() == 30
     assert extract_block in text and text.startswith(header) and text.endswith("timeout: 1h\n")
 
 
