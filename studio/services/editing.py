@@ -3,13 +3,15 @@ text operations (``engine.flows.yaml_edit``) and where a dropped task goes. Pure
 
 from __future__ import annotations
 
+import copy
+import json
 import re
 from typing import Any
 
 from engine.flows import yaml_edit
 from engine.flows.graph import flow_graph
 from engine.flows.loader import load_flow
-from engine.flows.tree import task_lists
+from engine.flows.tree import task_ids, task_lists
 from engine.flows.yaml_source import parse_yaml
 from engine.tasks import registry
 from engine.tasks.base import Group
@@ -54,25 +56,6 @@ _CHILD_LISTS = {
 }
 
 
-def starting_values(task_type: str, previous: str | None = None) -> dict[str, Any]:
-    """What a task dropped from the palette starts with: the table above, else the required properties of the
-    type's first example (a connector's url, sql...), so the dropped task is valid and shows how it is filled."""
-    if task_type in _DEFAULTS:
-        return dict(_DEFAULTS[task_type])
-    schema = registry.json_schema(task_type) if registry.get(task_type) else {}
-    example = (schema.get("examples") or [{}])[0]
-    required = [name for name in schema.get("required", []) if name not in ("id", "type")]
-    values = {name: example[name] for name in required if name in example}
-    # An example reads another task's outputs (outputs.extract.uri): a dropped task reads the one before it.
-    return {
-        name: re.sub(r"outputs\.[A-Za-z0-9_-]+", f"outputs.{previous}", value)
-        if previous and isinstance(value, str)
-        else value
-        for name, value in values.items()
-        if previous or not (isinstance(value, str) and "outputs." in value)
-    }
-
-
 def palette() -> list[dict[str, str]]:
     """Every task type, in palette order: group, then title."""
     order = [g.value for g in Group]
@@ -101,15 +84,47 @@ def new_task(text: str, task_type: str) -> dict[str, Any]:
         taken.add(f"{prefix}_{number}")
         return f"{prefix}_{number}"
 
-    ids = re.findall(r"-\s+id:\s*['\"]?([A-Za-z0-9_-]+)", text)
-    task: dict[str, Any] = {
-        "id": fresh(base),
-        "type": task_type,
-        **starting_values(task_type, ids[-1] if ids else None),
-    }
+    task: dict[str, Any] = {"id": fresh(base), "type": task_type}
     if task_type in _CHILD_LISTS:
         task[_CHILD_LISTS[task_type]] = [{"id": fresh("log"), "type": "log", "message": "inside"}]
-    return task
+    return {**task, **_starting_properties(text, task)}
+
+
+def _starting_properties(text: str, task: dict[str, Any]) -> dict[str, Any]:
+    """What a dropped task starts with so the flow stays valid (the canvas shows only a valid flow, and the form
+    needs the node): the studio's own defaults, else the first of the type's examples that fits this flow once
+    its expressions are adapted (``_fitted``), else its first example as it is."""
+    if task["type"] in _DEFAULTS:
+        return copy.deepcopy(_DEFAULTS[task["type"]])
+    model = registry.get(task["type"])
+    examples = list(model.examples) if model is not None else []
+    if not examples:
+        return {}
+    current = load_flow(text, "flow.yml")  # not valid yet (no task at all, say): nothing to read from
+    tasks = task_ids(current.flow) if current.ok else []
+    inputs = {i.id for i in current.flow.inputs} if current.ok else set()
+    for example in examples:
+        fitted = _fitted(example, tasks[-1] if tasks else None, set(tasks), inputs)
+        if load_flow(yaml_edit.insert_task(text, {**task, **fitted}), "flow.yml").ok:
+            return fitted
+    return copy.deepcopy(examples[0])
+
+
+def _fitted(example: dict[str, Any], last: str | None, tasks: set[str], inputs: set[str]) -> dict[str, Any]:
+    """An example's properties for this flow: outputs of a task the flow lacks read the last task's instead (a
+    dropped transform reads the file of the query before it), and a property reading an input the flow does not
+    declare is left out (an example's optional parameters)."""
+    fitted = {}
+    for name, value in copy.deepcopy(example).items():
+        text = json.dumps(value)
+        if any(found not in inputs for found in re.findall(r"\binputs\.(\w+)", text)):
+            continue
+        for missing in {found for found in re.findall(r"\boutputs\.(\w+)", text) if found not in tasks}:
+            if last is None:
+                break
+            text = re.sub(rf"\boutputs\.{missing}\b", f"outputs.{last}", text)
+        fitted[name] = json.loads(text)
+    return fitted
 
 
 def graph_of(text: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:

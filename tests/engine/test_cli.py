@@ -71,12 +71,13 @@ def test_list_export_and_redeploy_export_is_unchanged(lanner, tmp_path: Path):
         ("acme.ops", "on_order"),
         ("acme.ops", "routing"),
         ("acme.sales", "daily_sales"),
+        ("acme.sales", "daily_sales_pandas"),
     ]
     lanner("flow", "export", "acme", str(tmp_path / "out"))
     exported = tmp_path / "out" / "acme.sales" / "daily_sales.yml"
     assert exported.read_bytes() == (ROOT / "examples" / "acme" / "daily_sales.yml").read_bytes()
     again = lanner("flow", "deploy", str(tmp_path / "out")).stdout.decode()
-    assert again.count("unchanged") == 4 and "updated" not in again
+    assert again.count("unchanged") == 5 and "updated" not in again
 
 
 def test_graph_prints_json(lanner):

@@ -54,4 +54,5 @@ def test_every_task_of_the_sales_example_loads_the_one_computed_day():
     assert render(day.value, manual) == "2026-11-28"
     others = [task.model_dump_json() for task in flow.tasks if task.id != "day"]
     assert all("inputs.day" not in text for text in others)
-    assert sum("outputs.day.value" in text for text in others) == 2  # extract and load
+    # extract, both loads, totals, slack and teams
+    assert sum("outputs.day.value" in text for text in others) == 6

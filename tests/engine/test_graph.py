@@ -47,6 +47,6 @@ def test_groups_branches_and_case_labels():
 def test_errors_list_hangs_from_the_last_tasks():
     flow = load_flow_or_raise(read_source(EXAMPLES / "acme" / "daily_sales.yml"))
     edges = _edges(flow_graph(flow))
-    assert ("notify", "$flow$errors", "error", None) in edges
-    assert ("extract", "transform", "dependency", None) not in edges
-    assert ("extract", "transform", "sequence", None) in edges
+    assert ("teams", "$flow$errors", "error", None) in edges
+    assert ("extract", "rates", "dependency", None) not in edges
+    assert ("extract", "rates", "sequence", None) in edges

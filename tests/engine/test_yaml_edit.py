@@ -167,16 +167,19 @@ def test_a_chain_of_edits_on_the_sales_pipeline_leaves_untouched_tasks_byte_for_
     from pathlib import Path
 
     source = (Path(__file__).resolve().parents[2] / "examples" / "acme" / "daily_sales.yml").read_text()
-    extract_block = source[source.index("  - id: extract") : source.index("  - id: transform")]
+    extract_block = source[source.index("  - id: extract") : source.index("  # The exchange rates")]
     header = source[: source.index("id: daily_sales")]
-    text = yaml_edit.set_property(source, "notify", "timeout", "30s")
-    text = yaml_edit.insert_task(text, {"id": "audit", "type": "log", "message": "loaded {{ outputs.load }}"}, index=4)
-    text = yaml_edit.connect(text, "transform", "notify")
+    text = yaml_edit.set_property(source, "slack", "timeout", "30s")
+    text = yaml_edit.insert_task(
+        text, {"id": "audit", "type": "log", "message": "loaded {{ outputs.totals }}"}, index=4
+    )
+    text = yaml_edit.connect(text, "clean", "slack")
     text = yaml_edit.move_task(text, "audit", index=5)
     text = yaml_edit.delete_task(text, "audit")
     flow = load_flow_or_raise(text)
-    assert [t.id for t in flow.tasks] == ["day", "extract", "transform", "load", "notify"]
-    assert flow.tasks[4].depends_on == ["transform"] and flow.tasks[4].timeout.total_seconds() == 30
+    ids = ["day", "extract", "rates", "clean", "load_duckdb", "load_postgres", "totals", "slack", "teams"]
+    assert [t.id for t in flow.tasks] == ids
+    assert flow.tasks[7].depends_on == ["totals", "clean"] and flow.tasks[7].timeout.total_seconds() == 30
     assert extract_block in text and text.startswith(header) and text.endswith("timeout: 1h\n")
 
 

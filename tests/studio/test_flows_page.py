@@ -20,10 +20,10 @@ def test_flows_page_lists_searches_and_shows_source(studio, page):
         assert flow_id in listed
 
     page.fill("#flow-search", "sales")
-    page.wait_for_function("document.querySelectorAll('tr.flow-row').length === 1", timeout=15_000)
-    assert "acme.sales" in rows.first.inner_text()
+    page.wait_for_function("document.querySelectorAll('tr.flow-row').length === 2", timeout=15_000)
+    assert "acme.sales" in rows.first.inner_text()  # daily_sales and its pandas variant
 
-    rows.first.get_by_text("daily_sales").click()
+    rows.get_by_text("daily_sales", exact=True).click()
     source = page.locator("#flow-source")
     source.wait_for(timeout=15_000)
     assert "extract the day's sales" in source.inner_text() or "pipeline that motivates Lanner" in source.inner_text()

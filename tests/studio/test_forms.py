@@ -80,3 +80,14 @@ def test_expression_names_list_inputs_variables_and_task_outputs():
     labels = [n["label"] for n in services.expression_names(text, {"q": {"value": 1, "extra": 2}})]
     assert {"inputs.day", "vars.table", "outputs.q.value", "outputs.q.extra", "execution.id"} <= set(labels)
     assert {"secret('NAME')", "kv('KEY')"} <= set(labels)
+
+
+def test_a_dropped_connector_starts_from_its_example_fitted_to_the_flow():
+    if registry.get("data.transform") is None or registry.get("sqlite.query") is None:
+        pytest.skip("data.transform and sqlite.query are not registered in this checkout")
+    text = "id: f\nnamespace: n\ntasks:\n  - {id: orders, type: sqlite.query, sql: SELECT 1 AS one, fetch: STORE}\n"
+    transform = services.new_task(text, "data.transform")
+    assert transform["from"] == "{{ outputs.orders.uri }}" and transform["steps"]  # reads the file before it
+    query = services.new_task(text, "sqlite.query")
+    assert "parameters" not in query and query["sql"]  # the example's :day reads an input this flow lacks
+    assert load_flow(services.edit(text, "insert_task", task=transform)).ok

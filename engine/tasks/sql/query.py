@@ -92,13 +92,42 @@ def batches(result: Any, ctx: RunContext) -> Iterator[list[Any]]:
 
 def store_result(result: Any, ctx: RunContext, fmt: FileFormat, path: Path) -> int:
     """Write a result's rows into ``path`` as ``fmt``, one batch in memory at a time; returns the rows written."""
-    import pyarrow as pa
-
     names = list(result.keys())
+    typed = empty_schema(result, names)  # now: the driver's cursor is gone once the rows are read
     with TableWriter(path, fmt) as writer:
         for rows in batches(result, ctx):
             writer.write(rows_to_batch(names, rows, writer.schema))
-        return writer.close(pa.schema([(name, pa.string()) for name in names]))
+        return writer.close(typed)
+
+
+#: PostgreSQL type OIDs -> Arrow types, for the columns of a stored result without rows (the driver says the types).
+_POSTGRES_TYPES = {
+    16: "bool_", 17: "binary", 20: "int64", 21: "int16", 23: "int32", 700: "float32", 701: "float64",
+    1082: "date32", 25: "string", 1043: "string", 1042: "string",
+}  # fmt: skip
+
+
+def empty_schema(result: Any, names: list[str]) -> Any:
+    """The columns of a result that returned no rows, typed where the driver tells (PostgreSQL: the type OIDs),
+    else text: an empty day's file must keep its numbers numbers, or the steps after it (a filter on an amount,
+    a load into a typed table) fail on text."""
+    import pyarrow as pa
+
+    dialect = getattr(getattr(getattr(result, "context", None), "dialect", None), "name", "")
+    description = (
+        (getattr(getattr(result, "cursor", None), "description", None) or []) if dialect == "postgresql" else []
+    )
+    types = []
+    for name, column in zip(names, [*description, *[None] * len(names)], strict=False):
+        code = getattr(column, "type_code", None)
+        if code == 1700 and getattr(column, "precision", None):
+            type_ = pa.decimal128(column.precision, column.scale or 0)
+        elif code in (1114, 1184):
+            type_ = pa.timestamp("us", tz="UTC" if code == 1184 else None)
+        else:
+            type_ = getattr(pa, _POSTGRES_TYPES.get(code, "string"))()
+        types.append((name, type_))
+    return pa.schema(types)
 
 
 class Query(Database):
