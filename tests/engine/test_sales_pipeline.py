@@ -10,12 +10,10 @@ import datetime as dt
 import json
 import random
 import re
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import httpx
@@ -26,6 +24,7 @@ from sqlalchemy import Engine
 from tests.support import ROOT
 from tests.support.ports import free_port
 from tests.support.postgres import POSTGRES_URL
+from tests.support.webhooks import Recorder
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -79,33 +78,8 @@ def approx(sales: dict[tuple[str, str], tuple[float, int]]) -> dict:
     return {key: (pytest.approx(total, rel=1e-9), count) for key, (total, count) in sales.items()}
 
 
-class _Recorder(BaseHTTPRequestHandler):
-    """Answers 200 to any POST, as Slack's and Teams' webhooks do, and keeps (path, JSON body) of each."""
-
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        self.server.received.append((self.path, body))
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"1")
-
-    def log_message(self, *args):  # silence
-        pass
-
-
-@pytest.fixture
-def webhooks() -> Iterator[HTTPServer]:
-    server = HTTPServer(("127.0.0.1", 0), _Recorder)
-    server.received = []
-    server.url = f"http://127.0.0.1:{server.server_address[1]}"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
-def posted(webhooks: HTTPServer, path: str) -> list[dict]:
-    return [body for where, body in webhooks.received if where == path]
+def posted(webhook: Recorder, path: str) -> list[dict]:
+    return [request["json"] for request in webhook.requests if request["path"] == path]
 
 
 @pytest.fixture(scope="module")
@@ -154,13 +128,13 @@ def cluster(cluster_factory, environments_dir):
 
 
 @pytest.fixture
-def deployed(api: httpx.Client, databases: tuple[str, str], webhooks: HTTPServer, tmp_path: Path) -> Path:
+def deployed(api: httpx.Client, databases: tuple[str, str], webhook: Recorder, tmp_path: Path) -> Path:
     """The example deployed unchanged, its secrets and variable set through the API; the DuckDB file's path."""
     shop_url, warehouse_url = databases
     response = api.post("/flows", content=EXAMPLE.read_text(), headers={"content-type": "application/x-yaml"})
     assert response.status_code == 200, response.text
     set_secrets(api, SHOP_DSN=shop_url, WAREHOUSE_DSN=warehouse_url)
-    set_secrets(api, SLACK_WEBHOOK=f"{webhooks.url}/slack", TEAMS_WEBHOOK=f"{webhooks.url}/teams")
+    set_secrets(api, SLACK_WEBHOOK=f"{webhook.url}/slack", TEAMS_WEBHOOK=f"{webhook.url}/teams")
     duckdb_file = tmp_path / "warehouse.duckdb"
     response = api.put(f"/namespaces/{NAMESPACE}/variables/warehouse_duckdb", json={"value": str(duckdb_file)})
     assert response.status_code == 204, response.text
@@ -230,7 +204,7 @@ def by_day(rows) -> dict[dt.date, dict[tuple[str, str], tuple[float, int]]]:
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # Lanner's own store: PostgreSQL is the shop
 def test_the_daily_sales_example_loads_both_warehouses_notifies_and_replaces_a_day_on_a_rerun(
-    api, databases, webhooks, deployed
+    api, databases, webhook, deployed
 ):
     _, warehouse_url = databases
     expected, other = expected_sales(DAY), expected_sales(OTHER_DAY)
@@ -254,10 +228,10 @@ def test_the_daily_sales_example_loads_both_warehouses_notifies_and_replaces_a_d
     assert row["stores"] == len(STORES)
     assert row["orders"] == sum(n for _, n in expected.values())
     assert first["outputs"]["total"] == pytest.approx(total, abs=0.01)
-    [slack] = posted(webhooks, "/slack")
+    [slack] = posted(webhook, "/slack")
     assert f"{row['total']} EUR across {len(STORES)} stores" in slack["text"], slack
     assert DAY.isoformat() in slack["text"]
-    [teams] = posted(webhooks, "/teams")
+    [teams] = posted(webhook, "/teams")
     assert str(row["total"]) in json.dumps(teams), teams
 
     other_run, _ = run_and_wait(api, {"day": OTHER_DAY.isoformat()})
@@ -268,7 +242,7 @@ def test_the_daily_sales_example_loads_both_warehouses_notifies_and_replaces_a_d
     both = {DAY: approx(expected), OTHER_DAY: approx(other)}
     assert postgres_warehouse(warehouse_url) == both
     assert duckdb_warehouse(deployed) == both
-    assert len(posted(webhooks, "/slack")) == len(posted(webhooks, "/teams")) == 3
+    assert len(posted(webhook, "/slack")) == len(posted(webhook, "/teams")) == 3
 
     # A scheduled run passes no day: it loads the day before its start (none of the seeded orders: zero rows).
     scheduled, _ = run_and_wait(api, {})
@@ -284,7 +258,7 @@ def test_the_daily_sales_example_loads_both_warehouses_notifies_and_replaces_a_d
 
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_a_failing_run_posts_the_summary_naming_the_failed_task_without_the_password(api, webhooks, deployed):
+def test_a_failing_run_posts_the_summary_naming_the_failed_task_without_the_password(api, webhook, deployed):
     # The shop's server is down: nothing listens on its port. Its password must not reach Slack.
     set_secrets(api, SHOP_DSN=f"postgresql://shop:s3cret-pw@127.0.0.1:{free_port()}/shop")
     # The example retries a stopped database for minutes: the test deploys it with a short retry, nothing else.
@@ -300,8 +274,8 @@ def test_a_failing_run_posts_the_summary_naming_the_failed_task_without_the_pass
     runs = task_runs(failed)
     assert runs["extract"]["state"] == "FAILED" and "could not connect" in runs["extract"]["error"]
     assert runs["alert"]["state"] == "SUCCESS", failure(api, failed)
-    assert "clean" not in runs and posted(webhooks, "/teams") == []
-    [summary] = posted(webhooks, "/slack")
+    assert "clean" not in runs and posted(webhook, "/teams") == []
+    [summary] = posted(webhook, "/slack")
     message = json.dumps(summary)
     assert "extract" in message and "could not connect" in message, summary
     assert failed["id"] in message and f"{NAMESPACE}.{FLOW}" in message, summary
@@ -313,7 +287,7 @@ PANDAS = ROOT / "examples" / "acme" / "daily_sales_pandas.yml"
 
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_the_pandas_variant_loads_the_same_figures(api, databases, webhooks, deployed):
+def test_the_pandas_variant_loads_the_same_figures(api, databases, webhook, deployed):
     _, warehouse_url = databases
     response = api.post("/flows", content=PANDAS.read_text(), headers={"content-type": "application/x-yaml"})
     assert response.status_code == 200, response.text
@@ -325,7 +299,7 @@ def test_the_pandas_variant_loads_the_same_figures(api, databases, webhooks, dep
         print(f"\npandas variant: {seconds:.1f} s")
     total = round(sum(amount for amount, _ in expected.values()), 2)
     assert done["outputs"]["total"] == pytest.approx(total, abs=0.01)
-    assert [f"{total} EUR across {len(STORES)} stores" in body["text"] for body in posted(webhooks, "/slack")] == [
+    assert [f"{total} EUR across {len(STORES)} stores" in body["text"] for body in posted(webhook, "/slack")] == [
         True,
         True,
     ]

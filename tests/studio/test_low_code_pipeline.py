@@ -4,42 +4,24 @@ recorder; saved, run, and the transformed file previewed in the execution's Outp
 
 from __future__ import annotations
 
-import json
 import sqlite3
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
 
 from tests.support.studio import api
+from tests.support.webhooks import Recorder, webhook_server
 
 pytestmark = pytest.mark.slow
 NAMESPACE, FLOW = "studio.lowcode", "pipeline"
 
 
-class _Recorder(BaseHTTPRequestHandler):
-    """Answers 200 to any POST and keeps its JSON body, as a webhook receiver would."""
-
-    def do_POST(self):
-        self.server.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args):  # silence
-        pass
-
-
 @pytest.fixture
-def recorder() -> Iterator[HTTPServer]:
-    server = HTTPServer(("127.0.0.1", 0), _Recorder)
-    server.received = []
-    server.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
+def recorder() -> Iterator[Recorder]:
+    """A local server standing in for the webhook the pipeline notifies (tests/support/webhooks.py)."""
+    with webhook_server() as server:
+        yield server
 
 
 @pytest.fixture
@@ -147,10 +129,10 @@ def test_a_pipeline_built_from_the_palette_and_forms_runs_and_its_file_is_previe
 
     notify = drop(page, "notify.webhook", 150, 500)
     select(page, notify)
-    fill(page, "url", recorder.url)
+    fill(page, "url", f"{recorder.url}/hook")
     clear_map(page, "headers")  # the example's Authorization header reads a secret this namespace lacks
     fill(page, "payload", f"{{rows: '{{{{ outputs.{transform}.rows }}}}', file: '{{{{ outputs.{transform}.uri }}}}'}}")
-    yaml_has(page, recorder.url)
+    yaml_has(page, f"{recorder.url}/hook")
 
     page.locator(".react-flow__node[data-id='hello']").click()
     page.keyboard.press("Delete")  # the new flow's greeting goes: only the three tasks remain
@@ -165,7 +147,7 @@ def test_a_pipeline_built_from_the_palette_and_forms_runs_and_its_file_is_previe
     page.click("#run-button")
     page.click("#start-run")
     page.wait_for_function("document.querySelector('#execution-state')?.innerText === 'SUCCESS'", timeout=120_000)
-    [message] = recorder.received
+    [message] = recorder.bodies
     assert message["rows"] in (2, "2") and message["file"].startswith("lanner://"), message
 
     found = api(studio).get(f"{studio['url']}/api/v1/executions", params={"namespace": NAMESPACE, "flowId": FLOW})
