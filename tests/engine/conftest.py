@@ -131,3 +131,18 @@ def key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
     monkeypatch.setenv("LANNER_SECRET_KEY", text)
     monkeypatch.setenv("LANNER_HOME", str(tmp_path))
     return text
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The ``lanner`` command's tests run on SQLite only: each of their calls starts a process (seconds each), and
+    the commands are thin clients of the services, whose every query the store, service and API tests run on
+    both SQLite and PostgreSQL."""
+    on_postgres = [
+        item
+        for item in items
+        if Path(str(item.fspath)).name.startswith("test_cli")
+        and getattr(getattr(item, "callspec", None), "params", {}).get("database_url") == "postgres"
+    ]
+    if on_postgres:
+        config.hook.pytest_deselected(items=on_postgres)
+        items[:] = [item for item in items if item not in on_postgres]
