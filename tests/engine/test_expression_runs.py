@@ -16,6 +16,8 @@ import yaml
 
 from engine.tasks import registry
 from tests.support.ids import unique
+from tests.support.postgres import POSTGRES_URL, postgres_admin
+from tests.support.sql_families import MARIADB_URL, mariadb_admin
 
 pytestmark = pytest.mark.slow
 
@@ -49,7 +51,26 @@ def _child(task_id: str) -> list[dict]:
     return [{"id": f"{task_id}-child", "type": "log", "message": "child ran"}]
 
 
+RUN = unique("t").replace("-", "_").lower()  # the loads' table, new for each run of this module
 _written = "{{ outputs['file-write-true'].uri }}"  # the file file.write stored, read by file.read and data.transform
+
+
+def _sql_properties(type_name: str, folder: Path) -> dict:
+    """The SQL task types' least: a file of its own for SQLite and DuckDB (DuckDB locks its file to one process),
+    the machine's servers for PostgreSQL and MariaDB, a table of this run for the loads."""
+    family, _, operation = type_name.partition(".")
+    if operation not in ("query", "export", "load"):
+        return {}
+    url = {
+        "sql": f"sqlite:///{folder}.db",
+        "sqlite": f"sqlite:///{folder}.db",
+        "duckdb": f"duckdb:///{folder}.duckdb",
+        "postgresql": POSTGRES_URL,
+        "mysql": MARIADB_URL,
+    }[family]
+    if operation == "load":
+        return {type_name: {"url": url, "from": _written, "dependsOn": ["file-write-true"], "table": f"runif_{RUN}"}}
+    return {type_name: {"url": url, "sql": "select 1 as one"}}
 
 
 def minimal_properties(type_name: str, task_id: str, *, url: str, smtp_port: int, database: Path) -> dict:
@@ -69,8 +90,11 @@ def minimal_properties(type_name: str, task_id: str, *, url: str, smtp_port: int
         "file.write": {"content": "a,b\n1,2\n", "fileName": "ran.csv"},
         "file.read": {"from": _written, "dependsOn": ["file-write-true"]},
         "data.transform": {"from": _written, "dependsOn": ["file-write-true"], "steps": [{"filter": "a = 1"}]},
-        "sql.query": {"url": f"sqlite:///{database}", "sql": "select 1 as one"},
+        **_sql_properties(type_name, database.parent / task_id),
         "notify.slack": {"url": url, "text": "ran"},
+        "notify.teams": {"url": url, "title": "ran"},
+        "notify.discord": {"url": url, "content": "ran"},
+        "notify.webhook": {"url": url, "payload": {"a": 1}},
         "notify.email": {
             "host": "127.0.0.1",
             "port": smtp_port,
@@ -96,6 +120,8 @@ def minimal_properties(type_name: str, task_id: str, *, url: str, smtp_port: int
 
 def test_run_if_true_runs_and_false_skips_every_task_type(cluster, recorder, smtp, tmp_path):
     """runIf is decided by the executor; a true one used to fail worker tasks when the worker re-validated it."""
+    if postgres_admin() is None or mariadb_admin() is None:
+        pytest.skip("the postgresql.* and mysql.* task types need the PostgreSQL and MariaDB servers")
     cluster.deploy("id: runif-child\nnamespace: test\ntasks:\n  - {id: c, type: log, message: child}\n")
     truths = ["{{ inputs.everything }}", "{{ 1 == 1 }}"]
     tasks = []
@@ -130,7 +156,8 @@ def test_run_if_true_runs_and_false_skips_every_task_type(cluster, recorder, smt
     assert ("log-true", "INFO", "ran") in [
         (line.task_id, line.level, line.message) for line in cluster.logs(execution_id)
     ]
-    assert len(recorder.bodies) == 3 and len(smtp.messages) == 1  # http.request, http.download, Slack; one email
+    # http.request, http.download, Slack, Teams, Discord and the webhook; one email
+    assert len(recorder.bodies) == 6 and len(smtp.messages) == 1
 
 
 def _seconds(execution) -> float:
