@@ -56,7 +56,7 @@ def test_task_form_widgets_write_the_yaml(studio, page):
     # Enter takes the selected option: wait until it is the input (on a busy machine the list can still be filling)
     selected = page.locator(".cm-tooltip-autocomplete li[aria-selected='true']", has_text="inputs.who")
     selected.wait_for(timeout=10_000)
-    page.keyboard.press("Enter")  # takes the completion
+    selected.click()  # takes the completion (a click picks this option, where Enter takes whichever is selected then)
     page.keyboard.type(" }}")
     page.keyboard.press("Enter")  # reports the field
     yaml_has(page, "uri: https://example.test/{{ inputs.who }}")
