@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 from engine.identity.crypto import generate_key
 from tests.support import ROOT
 from tests.support.cluster import Cluster
+from tests.support.forks import run_lanner
 from tests.support.mail import Mailbox, smtp_server
 from tests.support.ports import free_port
 from tests.support.webhooks import Recorder, webhook_server
@@ -69,7 +69,7 @@ def api(cluster: Cluster) -> Iterator[httpx.Client]:
         except httpx.TransportError:
             pass
         if time.monotonic() > deadline:
-            raise RuntimeError((cluster.home / "api.log").read_text())
+            raise RuntimeError(f"exit {cluster.processes['api'].poll()}: " + (cluster.home / "api.log").read_text())
         time.sleep(0.1)
     client.cluster = cluster
     yield client
@@ -110,15 +110,9 @@ def lanner(tmp_path: Path, database_url: str, lanner_env: dict[str, str]) -> Cal
     }
 
     def run(*args: str, stdin: str = "", check: bool = True, **extra: str) -> subprocess.CompletedProcess:
-        done = subprocess.run(
-            [sys.executable, "-m", "engine", *args],
-            cwd=tmp_path,
-            env={**env, **extra},
-            input=stdin.encode(),
-            capture_output=True,
-        )
+        done = run_lanner(list(args), {**env, **extra}, cwd=tmp_path, input=stdin.encode())
         if check and done.returncode != 0:
-            raise AssertionError(done.stderr.decode())
+            raise AssertionError(f"exit {done.returncode}: {done.stderr.decode()}{done.stdout.decode()[-2000:]}")
         return done
 
     return run

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -17,35 +19,64 @@ from tests.support.studio import api
 pytestmark = pytest.mark.slow
 
 NAMESPACE = "dash.tests"
-NOW = dt.datetime.now(dt.UTC)
-TODAY = NOW.replace(hour=0, minute=0, second=0, microsecond=0)
-EARLIER_TODAY = TODAY + (NOW - TODAY) / 2  # today, before now, whatever the hour
 
 
-def day(offset: int) -> str:
-    return (TODAY + dt.timedelta(days=offset)).date().isoformat()
+@dataclass(frozen=True)
+class Seeded:
+    """The history's days are counted from the moment it was seeded; the dashboard counts from its own today."""
+
+    now: dt.datetime
+    next_fire: dt.datetime
+
+    @property
+    def today(self) -> dt.datetime:
+        return self.now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+    @property
+    def earlier_today(self) -> dt.datetime:
+        return self.today + (self.now - self.today) / 2  # today, before now, whatever the hour
+
+    def day(self, offset: int) -> str:
+        return (self.today + dt.timedelta(days=offset)).date().isoformat()
+
+    def at(self, offset: int, hour: int = 10) -> dt.datetime:
+        return self.today + dt.timedelta(days=offset, hours=hour)
 
 
-def at(offset: int, hour: int = 10) -> dt.datetime:
-    return TODAY + dt.timedelta(days=offset, hours=hour)
+def _now_clear_of_midnight() -> dt.datetime:
+    """Seeding and looking must happen on the same day: a run that reaches this module just before midnight UTC
+    waits for the new day rather than straddle it (the module takes a couple of minutes)."""
+    now = dt.datetime.now(dt.UTC)
+    to_midnight = now.replace(hour=0, minute=0, second=0, microsecond=0) + dt.timedelta(days=1) - now
+    if to_midnight < dt.timedelta(minutes=10):
+        time.sleep(to_midnight.total_seconds() + 1)
+        now = dt.datetime.now(dt.UTC)
+    return now
 
 
-# id, flow, state, created, duration (s) or None
-EXECUTIONS = [
-    ("dash-old", "etl", "SUCCESS", at(-10), 60),  # in the 30-day window only
-    ("dash-w1", "etl", "SUCCESS", at(-3), 40),
-    ("dash-w2", "etl", "WARNING", at(-3, 11), 50),
-    ("dash-y1", "etl", "SUCCESS", at(-1), 10),
-    ("dash-y2", "etl", "SUCCESS", at(-1, 11), 20),
-    ("dash-y3", "etl", "FAILED", at(-1, 12), 30),
-    ("dash-t1", "report", "SUCCESS", EARLIER_TODAY, 5),
-    ("dash-t2", "etl", "RUNNING", EARLIER_TODAY, None),
-]
+def executions(seeded: Seeded) -> list[tuple[str, str, str, dt.datetime, int | None]]:
+    """id, flow, state, created, duration (s) or None."""
+    at = seeded.at
+    return [
+        ("dash-old", "etl", "SUCCESS", at(-10), 60),  # in the 30-day window only
+        ("dash-w1", "etl", "SUCCESS", at(-3), 40),
+        ("dash-w2", "etl", "WARNING", at(-3, 11), 50),
+        ("dash-y1", "etl", "SUCCESS", at(-1), 10),
+        ("dash-y2", "etl", "SUCCESS", at(-1, 11), 20),
+        ("dash-y3", "etl", "FAILED", at(-1, 12), 30),
+        ("dash-t1", "report", "SUCCESS", seeded.earlier_today, 5),
+        ("dash-t2", "etl", "RUNNING", seeded.earlier_today, None),
+    ]
+
+
 FLOW = "id: {id}\nnamespace: dash.tests\ntasks:\n  - {{id: extract, type: log, message: x}}\n  - {{id: load, type: log, message: y}}\n"
 
 
 @pytest.fixture(scope="module")
-def history(studio):
+def history(studio) -> Seeded:
+    now = _now_clear_of_midnight()
+    seeded = Seeded(now, (now + dt.timedelta(days=1)).replace(hour=6, minute=30, second=0, microsecond=0))
+    rows = executions(seeded)
     for flow_id in ("etl", "report"):
         response = api(studio).post(
             f"{studio['url']}/api/v1/flows",
@@ -56,7 +87,7 @@ def history(studio):
         assert response.status_code < 300, response.text
     engine = open_database(load_settings({"LANNER_HOME": str(studio["home"])}).database_url)
     with session_scope(engine) as session:
-        for execution_id, flow_id, state, created, seconds in EXECUTIONS:
+        for execution_id, flow_id, state, created, seconds in rows:
             session.add(
                 Execution(
                     id=execution_id,
@@ -69,11 +100,11 @@ def history(studio):
                     ended_at=None if seconds is None else created + dt.timedelta(seconds=seconds),
                     duration_ms=None if seconds is None else seconds * 1000,
                     # the executor advances not-ended executions untouched for a while: keep it off this fake one
-                    updated_at=NOW + dt.timedelta(days=1),
+                    updated_at=now + dt.timedelta(days=1),
                 )
             )
         session.flush()
-        for execution_id, flow_id, state, created, seconds in EXECUTIONS:
+        for execution_id, flow_id, state, created, seconds in rows:
             if seconds is None:
                 continue
             for task_id, share in (("extract", 0.2), ("load", 0.8)):
@@ -99,15 +130,16 @@ def history(studio):
                         flow_id="etl",
                         level=level,
                         message=f"line {number}",
-                        timestamp=EARLIER_TODAY if offset == 0 else at(offset, 13),
+                        timestamp=seeded.earlier_today if offset == 0 else seeded.at(offset, 13),
                     )
                 )
-        next_fire = (NOW + dt.timedelta(days=1)).replace(hour=6, minute=30, second=0, microsecond=0)
         session.add(
-            TriggerState(namespace=NAMESPACE, flow_id="etl", trigger_id="nightly", enabled=True, next_fire_at=next_fire)
+            TriggerState(
+                namespace=NAMESPACE, flow_id="etl", trigger_id="nightly", enabled=True, next_fire_at=seeded.next_fire
+            )
         )
     engine.dispose()
-    return next_fire
+    return seeded
 
 
 def traces(page, chart: str) -> list[dict]:
@@ -132,7 +164,7 @@ def kpi(page, name: str) -> str:
 
 def test_charts_and_kpis_show_the_seeded_history(studio, page, history):
     open_dashboard(page, studio, f"namespace={NAMESPACE}&window=7d")
-    days = [day(n) for n in range(-6, 1)]
+    days = [history.day(n) for n in range(-6, 1)]
     by_name = {t["name"]: t for t in traces(page, "chart-per-day")}
     assert list(by_name) == ["SUCCESS", "WARNING", "FAILED", "RUNNING", "avg duration (s)"]
     assert all(t["x"] == days for t in by_name.values())
@@ -155,7 +187,7 @@ def test_charts_and_kpis_show_the_seeded_history(studio, page, history):
     assert kpi(page, "success") == "66.7 %"  # 4 SUCCESS of 6 ended
     assert kpi(page, "failures") == "1"
     assert kpi(page, "running") == "1"
-    assert kpi(page, "next") == f"{history:%Y-%m-%d %H:%M} UTC"
+    assert kpi(page, "next") == f"{history.next_fire:%Y-%m-%d %H:%M} UTC"
     slowest = page.locator("#slowest-tasks .task-row").all_inner_texts()
     # etl's load (avg 24 s) and extract (6 s), then report's load (4 s) and extract (1 s)
     assert [tuple(row.split("\t")[1:3]) for row in slowest] == [
@@ -177,14 +209,14 @@ def test_changing_the_window_redraws_without_a_reload(studio, page, history):
         timeout=30_000,
     )
     success = next(t for t in traces(page, "chart-per-day") if t["name"] == "SUCCESS")
-    assert success["x"][0] == day(-29) and success["y"][success["x"].index(day(-10))] == 1
+    assert success["x"][0] == history.day(-29) and success["y"][success["x"].index(history.day(-10))] == 1
     assert sum(success["y"]) == 5
     assert kpi(page, "success") == "71.4 %"  # 5 of 7
     assert page.evaluate("window.__still_here") is True
 
     page.click("#window-custom")
-    page.locator("#date-from").fill(day(-3))
-    page.locator("#date-to").fill(day(-3))
+    page.locator("#date-from").fill(history.day(-3))
+    page.locator("#date-to").fill(history.day(-3))
     page.wait_for_function(
         "document.querySelector('#chart-per-day').data.find(t => t.name === 'SUCCESS')?.x.length === 1",
         timeout=30_000,
@@ -225,7 +257,9 @@ def test_clicking_a_bar_opens_its_executions(studio, page, history):
     spot = _center(page, "#chart-per-day .barlayer .trace", names.index("FAILED"), 5)
     page.mouse.click(spot["x"], spot["y"])
     page.wait_for_url("**/executions?*", timeout=30_000)
-    assert page.url.endswith(f"/executions?namespace={NAMESPACE}&state=FAILED&from={day(-1)}&to={day(-1)}")
+    assert page.url.endswith(
+        f"/executions?namespace={NAMESPACE}&state=FAILED&from={history.day(-1)}&to={history.day(-1)}"
+    )
 
 
 def test_clicking_a_point_opens_that_execution(studio, page, history):

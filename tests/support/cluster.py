@@ -6,7 +6,6 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from engine.services import commands
 from engine.services.flow_deploy import deploy_flow
 from engine.store import executions as store
 from engine.store.database import open_database, session_scope
+from tests.support.forks import ForkedProcess, start_lanner
 
 HEARTBEAT = {"LANNER_HEARTBEAT_INTERVAL": "0.3", "LANNER_HEARTBEAT_TIMEOUT": "2"}
 
@@ -38,24 +38,18 @@ class Cluster:
         self.redis = connect(redis_url)
         self.redis.flushdb()
         self.conn = commands.Connections(self.db, self.redis)
-        self.processes: dict[str, subprocess.Popen] = {}
+        self.processes: dict[str, ForkedProcess | subprocess.Popen] = {}
 
-    def start(self, name: str, *args: str) -> subprocess.Popen:
+    def start(self, name: str, *args: str) -> ForkedProcess | subprocess.Popen:
         log = open(self.home / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
-        process = subprocess.Popen(
-            [sys.executable, "-m", "engine", *args],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        process = start_lanner(list(args), self.env, stdout=log)
         self.processes[name] = process
         return process
 
-    def start_executor(self, name: str = "executor") -> subprocess.Popen:
+    def start_executor(self, name: str = "executor") -> ForkedProcess | subprocess.Popen:
         return self.start(name, "executor")
 
-    def start_workers(self, count: int = 2, name: str = "worker") -> subprocess.Popen:
+    def start_workers(self, count: int = 2, name: str = "worker") -> ForkedProcess | subprocess.Popen:
         return self.start(name, "worker", "-n", str(count))
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
