@@ -65,3 +65,13 @@ def page(browser, request):
     page = context.new_page()
     yield page
     context.close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """When the suite is spread over workers (``make test``: pytest-xdist, ``--dist loadgroup``), every test that
+    starts a studio or drives the browser runs on one worker: they share one studio server, whose build takes
+    minutes, and the machine's Chromium."""
+    for item in items:
+        starts_a_studio = hasattr(getattr(item, "module", None), "running_studio")
+        if starts_a_studio or {"studio", "browser", "page"} & set(item.fixturenames):
+            item.add_marker(pytest.mark.xdist_group("studio"))
