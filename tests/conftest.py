@@ -6,6 +6,7 @@ Helpers the tests import are in ``tests/support/``; this file and the other ``co
 from __future__ import annotations
 
 import os
+import urllib.parse
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,9 +55,13 @@ def database(database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """LANNER_TEST_REDIS_URL when set (CI may point at the machine's server), else an embedded Redis."""
+    """LANNER_TEST_REDIS_URL when set (CI may point at the machine's server), else an embedded Redis. Tests empty
+    their Redis database: with several pytest workers, each takes the next database number of the given URL."""
     if os.environ.get("LANNER_TEST_REDIS_URL"):
-        yield os.environ["LANNER_TEST_REDIS_URL"]
+        url = urllib.parse.urlsplit(os.environ["LANNER_TEST_REDIS_URL"])
+        worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+        number = int(url.path.strip("/") or 0) + worker
+        yield url._replace(path=f"/{number}").geturl()
         return
     with embedded_redis(tmp_path_factory.mktemp("redis")) as url:
         yield url
