@@ -54,7 +54,7 @@ class Cluster:
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         process = self.processes.pop(name)
-        os.killpg(process.pid, sig)
+        _signal_group(process, sig)
         process.wait(10)
 
     def stop(self, grace: float = 10.0) -> None:
@@ -65,15 +65,13 @@ class Cluster:
         stopping = list(self.processes.items())
         self.processes.clear()
         for _, process in stopping:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM if grace > 0 else signal.SIGKILL)
+            _signal_group(process, signal.SIGTERM if grace > 0 else signal.SIGKILL)
         deadline = time.monotonic() + (grace if grace > 0 else 5.0)
         for _, process in stopping:
             try:
                 process.wait(max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
+                _signal_group(process, signal.SIGKILL)
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     process.wait(5)
 
@@ -122,3 +120,11 @@ class Cluster:
 
         with Session(self.db) as session:
             return read_logs(session, execution_id, limit=100_000)
+
+
+def _signal_group(process: ForkedProcess | subprocess.Popen, sig: int) -> None:
+    """Signal the process's group unless the process has ended and been reaped (a test's own kill may have done
+    it): its pid, and so that group id, may already belong to another process, which would get the signal."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
