@@ -3,6 +3,7 @@ Playwright) for the page tests; a real database behind the studio's services for
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from sqlalchemy import Engine
 
 from studio import services
-from tests.support.studio import ADMIN, CHROMIUM, CHROMIUM_ARGS, api, running_studio, sign_in
+from tests.support.studio import ADMIN, CHROMIUM, CHROMIUM_ARGS, STUDIO_TESTS, api, running_studio, sign_in
 
 
 @pytest.fixture
@@ -68,10 +69,9 @@ def page(browser, request):
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """When the suite is spread over workers (``make test``: pytest-xdist, ``--dist loadgroup``), every test that
-    starts a studio or drives the browser runs on one worker: they share one studio server, whose build takes
-    minutes, and the machine's Chromium."""
-    for item in items:
-        starts_a_studio = hasattr(getattr(item, "module", None), "running_studio")
-        if starts_a_studio or {"studio", "browser", "page"} & set(item.fixturenames):
-            item.add_marker(pytest.mark.xdist_group("studio"))
+    """Spread over pytest-xdist workers (``make test``), the studio's tests, which all run on one worker
+    (``pytest_xdist_make_scheduler`` in tests/conftest.py), are handed out first: the other workers share the
+    rest of the suite meanwhile instead of waiting for that one group at the end."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        studio = [item for item in items if item.nodeid.startswith(STUDIO_TESTS)]
+        items[:] = studio + [item for item in items if not item.nodeid.startswith(STUDIO_TESTS)]
