@@ -144,11 +144,14 @@ def task_fields(schema: dict[str, Any], raw: dict[str, Any]) -> list[dict[str, A
             continue
         kind, language, options = widget_of(spec, defs, raw.get(name))
         help_text = spec.get("description") or _resolve(spec, defs).get("description", "")
+        value = raw.get(name)
+        if kind == "choice" and value is None:  # a select shows the value the task runs with, not a blank
+            value = spec.get("default", _resolve(spec, defs).get("default"))
         fields.append(
             _field(
                 name,
                 kind,
-                raw.get(name),
+                value,
                 language=language,
                 options=options,
                 required=name in required,

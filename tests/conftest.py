@@ -19,7 +19,6 @@ from engine.config import reset_settings
 from engine.runtime.connection import embedded_redis
 from engine.store.database import open_database
 from tests.support.postgres import POSTGRES_URL, postgres_admin
-from tests.support.studio import STUDIO_TESTS
 
 
 @pytest.fixture(scope="session")
@@ -98,15 +97,3 @@ def _fresh_settings() -> Iterator[None]:
     reset_settings()
     yield
     reset_settings()
-
-
-def pytest_xdist_make_scheduler(config: pytest.Config, log):
-    """``make test`` spreads the suite over pytest-xdist workers, one test at a time, except the studio's tests:
-    they all go to one worker, to share one studio server (a build of minutes) and the machine's Chromium."""
-    from xdist.scheduler import LoadScopeScheduling
-
-    class StudioOnOneWorker(LoadScopeScheduling):
-        def _split_scope(self, nodeid: str) -> str:
-            return STUDIO_TESTS if nodeid.startswith(STUDIO_TESTS) else nodeid
-
-    return StudioOnOneWorker(config, log)

@@ -120,6 +120,27 @@ def danger_button(label: str, on_click, **props) -> rx.Component:
     return rx.button(label, size="1", variant="soft", color_scheme="red", on_click=on_click, **props)
 
 
+def confirmed_danger_button(label: str, question: rx.Var[str] | str, on_confirm, **props) -> rx.Component:
+    """A danger button that asks first: ``question`` in a dialog, Cancel or ``label`` (``.confirm-action``)."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(rx.button(label, size="1", variant="soft", color_scheme="red", **props)),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(label + "?"),
+            rx.alert_dialog.description(question, size="2"),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray", class_name="cancel")),
+                rx.alert_dialog.action(
+                    rx.button(label, color_scheme="red", on_click=on_confirm, class_name="confirm-action")
+                ),
+                spacing="3",
+                justify="end",
+                margin_top="16px",
+            ),
+            max_width="440px",
+        ),
+    )
+
+
 def callout_if(message: rx.Var[str], id: str, **props) -> rx.Component:
     """A callout showing ``message`` while it is not empty (an error, a notice)."""
     return rx.cond(message != "", rx.callout(message, id=id, **props))

@@ -3,7 +3,6 @@ Playwright) for the page tests; a real database behind the studio's services for
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 from sqlalchemy import Engine
 
 from studio import services
-from tests.support.studio import ADMIN, CHROMIUM, CHROMIUM_ARGS, STUDIO_TESTS, api, running_studio, sign_in
+from tests.support.studio import ADMIN, CHROMIUM, CHROMIUM_ARGS, api, running_studio, sign_in
 
 
 @pytest.fixture
@@ -66,12 +65,3 @@ def page(browser, request):
     page = context.new_page()
     yield page
     context.close()
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Spread over pytest-xdist workers (``make test``), the studio's tests, which all run on one worker
-    (``pytest_xdist_make_scheduler`` in tests/conftest.py), are handed out first: the other workers share the
-    rest of the suite meanwhile instead of waiting for that one group at the end."""
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        studio = [item for item in items if item.nodeid.startswith(STUDIO_TESTS)]
-        items[:] = studio + [item for item in items if not item.nodeid.startswith(STUDIO_TESTS)]

@@ -49,5 +49,13 @@ def test_create_a_flow_open_it_in_the_editor_then_delete_it(studio, page):
     page.goto(studio["url"] + "/flows")
     row = page.locator("tr.flow-row", has_text="made_here")
     row.wait_for(timeout=30_000)
+    row.locator(".delete-flow").click()  # it asks first: Cancel keeps the flow
+    dialog = page.get_by_role("alertdialog")
+    dialog.wait_for(timeout=10_000)
+    assert "studio.made/made_here" in dialog.inner_text()
+    dialog.locator(".cancel").click()
+    dialog.wait_for(state="detached", timeout=10_000)
+    assert row.is_visible()
     row.locator(".delete-flow").click()
+    page.get_by_role("alertdialog").locator(".confirm-action").click()
     page.wait_for_function("!document.body.innerText.includes('made_here')", timeout=10_000)

@@ -31,6 +31,15 @@ def test_required_first_with_help_text_for_every_property():
     assert all(f["help"] for f in fields), [f["name"] for f in fields if not f["help"]]
 
 
+def test_a_choice_left_out_of_the_yaml_shows_its_default():
+    def choice(task_type: str, raw: dict) -> str:
+        fields = forms.task_fields(registry.json_schema(task_type), {"type": task_type, **raw})
+        return next(f["text"] for f in fields if f["name"] in ("level", "method"))
+
+    assert choice("log", {}) == "INFO" and choice("log", {"level": "ERROR"}) == "ERROR"
+    assert choice("http.request", {}) == "GET" and choice("http.request", {"method": "POST"}) == "POST"
+
+
 def test_form_values_become_yaml_values():
     assert forms.value_of("lines", "echo one\n\necho two\n") == ["echo one", "echo two"]
     assert forms.value_of("number", "3") == 3 and forms.value_of("number", "{{ inputs.n }}") == "{{ inputs.n }}"

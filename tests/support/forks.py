@@ -246,6 +246,7 @@ def _serve() -> None:
                     _child(request, streams, caches)
                 for fd in set(streams):
                     os.close(fd)
+                exits.pop(pid, None)  # an earlier child's code, kept under a pid the system has now given again
                 answer = {"pid": pid}
             elif request["op"] == "status":
                 answer = {"returncode": _reaped(request["pid"], exits)}

@@ -19,8 +19,6 @@ from tests.support import ROOT
 from tests.support.ports import free_port, wait_for_http
 
 ADMIN = ("admin", "admin password 123")
-# The studio's tests run on one pytest-xdist worker: one studio build, one Chromium (tests/conftest.py)
-STUDIO_TESTS = "tests/studio/"
 CHROMIUM = os.environ.get("LANNER_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]  # fmt: skip

@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from studio.components.layout import callout_if, danger_button, data_table, page, sidebar
+from studio.components.layout import callout_if, confirmed_danger_button, data_table, page, sidebar
 from studio.pages.flows.state import FlowRow, FlowsState
 
 
@@ -21,7 +21,12 @@ def _row(row: rx.Var[FlowRow]) -> rx.Component:
         rx.table.cell(
             rx.cond(
                 row.editable,
-                danger_button("Delete", FlowsState.delete_flow(row.namespace, row.id), class_name="delete-flow"),
+                confirmed_danger_button(
+                    "Delete",
+                    "Delete the flow " + row.namespace + "/" + row.id + "? Its revisions and executions are kept.",
+                    FlowsState.delete_flow(row.namespace, row.id),
+                    class_name="delete-flow",
+                ),
             )
         ),
         class_name="flow-row",
