@@ -22,43 +22,26 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 from typing import IO
 
+from engine.runtime.children import ForkedChild
 from tests.support import ROOT
 
 ENABLED = os.environ.get("LANNER_TEST_FORK_SERVER", "1") != "0"
 
 
-class ForkedProcess:
-    """What the tests use of ``subprocess.Popen``, for a child of the fork server."""
+class ForkedProcess(ForkedChild):
+    """What the tests use of ``subprocess.Popen``, for a child of the fork server (which reaps it when asked)."""
 
     def __init__(self, server: _ForkServer, pid: int, args: list[str]) -> None:
-        self._server, self.pid, self.args, self.returncode = server, pid, args, None
+        super().__init__(pid)
+        self._server, self.args = server, args
 
     def poll(self) -> int | None:
         if self.returncode is None:
             self.returncode = self._server.request({"op": "status", "pid": self.pid})["returncode"]
         return self.returncode
-
-    def wait(self, timeout: float | None = None) -> int:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self.poll() is None:
-            if deadline is not None and time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired(self.args, timeout)
-            time.sleep(0.01)
-        return self.returncode
-
-    def send_signal(self, sig: int) -> None:
-        if self.poll() is None:
-            os.kill(self.pid, sig)
-
-    def terminate(self) -> None:
-        self.send_signal(15)
-
-    def kill(self) -> None:
-        self.send_signal(9)
 
 
 class _ForkServer:
@@ -200,17 +183,6 @@ def _child(request: dict, streams: tuple[int, int, int], caches: list) -> None:
             os._exit(code)
 
 
-def _reaped(pid: int, exits: dict[int, int]) -> int | None:
-    """A child's exit code once it ended. Reaped only when asked, as ``Popen.poll`` does: until then its pid
-    stays taken, so a test that signals a process that has already ended cannot hit a newer one given its pid."""
-    if pid not in exits:
-        with contextlib.suppress(ChildProcessError):
-            ended, status = os.waitpid(pid, os.WNOHANG)
-            if ended:
-                exits[pid] = os.waitstatus_to_exitcode(status)
-    return exits.get(pid)
-
-
 def _open_streams(request: dict) -> tuple[int, int, int]:
     stdin = os.open(request["stdin"], os.O_RDONLY)
     stdout = os.open(request["stdout"], os.O_WRONLY | os.O_APPEND)
@@ -232,7 +204,9 @@ def _serve() -> None:
     caches = [obj for obj in gc.get_objects() if isinstance(obj, functools._lru_cache_wrapper)]
     gc.collect()
     gc.freeze()  # the children share these pages instead of copying them at their first collection
-    exits: dict[int, int] = {}
+    # reaped only when asked, as Popen.poll does: until then a pid stays taken, so a test that signals a process
+    # that has ended cannot hit a newer one given its pid; a new child replaces an ended one of the same pid
+    children: dict[int, ForkedChild] = {}
     requests, answers = sys.stdin, sys.stdout
     for line in requests:
         request = json.loads(line)
@@ -246,10 +220,11 @@ def _serve() -> None:
                     _child(request, streams, caches)
                 for fd in set(streams):
                     os.close(fd)
-                exits.pop(pid, None)  # an earlier child's code, kept under a pid the system has now given again
+                children[pid] = ForkedChild(pid)
                 answer = {"pid": pid}
             elif request["op"] == "status":
-                answer = {"returncode": _reaped(request["pid"], exits)}
+                child = children.get(request["pid"])
+                answer = {"returncode": child.poll() if child else None}
             else:
                 answer = {}
         except Exception as exc:
