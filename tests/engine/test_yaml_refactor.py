@@ -116,7 +116,9 @@ def test_editing_one_field_of_one_entry_keeps_every_other_byte():
     ]
     changed = yaml_refactor.set_flow_list(SETTINGS, "triggers", triggers)
     assert changed == SETTINGS.replace('cron: "0 9 * * *"', 'cron: "0 10 * * *"')
-    inline = yaml_refactor.set_flow_list(SETTINGS, "inputs", [inputs[0] | {"defaults": "Ana"}, inputs[1] | {"defaults": True}])
+    inline = yaml_refactor.set_flow_list(
+        SETTINGS, "inputs", [inputs[0] | {"defaults": "Ana"}, inputs[1] | {"defaults": True}]
+    )
     assert inline == SETTINGS.replace("defaults: false}", "defaults: true}")
 
 
