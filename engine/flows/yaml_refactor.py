@@ -72,7 +72,7 @@ def _scalars(node: Node) -> list[ScalarNode]:
         return [node]
     found: list[ScalarNode] = []
     if isinstance(node, MappingNode):
-        for key, value in node.value:
+        for _key, value in node.value:
             found += _scalars(value)
     elif isinstance(node, SequenceNode):
         for item in node.value:
