@@ -1,6 +1,6 @@
 // CodeMirror 6: the flow's YAML editor, and the code fields of the forms (python, shell, SQL, YAML,
 // or one line of text with completion of expression names inside {{ }}).
-import React, { useEffect, useMemo, useState } from "react";
+import React, { useEffect, useMemo, useRef, useState } from "react";
 import CodeMirror from "@uiw/react-codemirror";
 import { yaml } from "@codemirror/lang-yaml";
 import { python } from "@codemirror/lang-python";
@@ -12,14 +12,15 @@ import { EditorView, keymap } from "@codemirror/view";
 import { linter, lintGutter } from "@codemirror/lint";
 import { autocompletion, completeFromList, completionStatus } from "@codemirror/autocomplete";
 
-export function YamlEditor({ value, problems, onChange, height, dirty, completions, readOnly }) {
-  // Leaving the page with unsaved changes asks first.
-  useEffect(() => {
-    if (!dirty) return undefined;
-    const guard = (event) => { event.preventDefault(); event.returnValue = ""; };
-    window.addEventListener("beforeunload", guard);
-    return () => window.removeEventListener("beforeunload", guard);
-  }, [dirty]);
+export function YamlEditor({ value, problems, onChange, height, completions, readOnly, onSave }) {
+  // Ctrl+S saves the text as typed (typing reaches the server after a pause); the page's guard (editor_guard.jsx)
+  // asks before leaving with unsaved changes and saves from everywhere else.
+  const save = useRef(onSave);
+  save.current = onSave;
+  const saveKey = useMemo(() => Prec.highest(keymap.of([{ key: "Mod-s", preventDefault: true, run: (view) => {
+    if (save.current) save.current({ text: view.state.doc.toString() });
+    return true;
+  } }])), []);
   const complete = useMemo(() => autocompletion({ override: [completeFromList(
     (completions || []).map((c) => ({ label: c.label, type: c.kind, detail: c.detail })))] }), [completions]);
   const lint = useMemo(() => linter((view) => (problems || []).map((p) => {
@@ -28,7 +29,7 @@ export function YamlEditor({ value, problems, onChange, height, dirty, completio
     return { from, to: Math.max(from, line.to), severity: "error", message: p.message };
   }), { delay: 0 }), [problems]);
   const language = useMemo(() => [yaml(), lintGutter()], []);
-  const extensions = useMemo(() => [...language, lint, complete], [language, lint, complete]);
+  const extensions = useMemo(() => [...language, lint, complete, saveKey], [language, lint, complete, saveKey]);
   return (
     <CodeMirror value={value} height={height || "100%"} extensions={extensions} readOnly={!!readOnly}
       editable={!readOnly} onChange={(text) => onChange && onChange(text)}
@@ -54,7 +55,7 @@ const expressionNames = (names) => (context) => {
 
 // A form field edited with CodeMirror. It keeps its text locally and reports it when focus leaves
 // (or Enter in a one-line field), so typing sends nothing to the server.
-export function CodeField({ name, value, language, singleLine, names, onCommit, height }) {
+export function CodeField({ name, value, language, singleLine, names, onCommit, height, readOnly }) {
   const initial = value == null ? "" : String(value);
   const [text, setText] = useState(initial);
   useEffect(() => setText(initial), [initial]);
@@ -79,6 +80,7 @@ export function CodeField({ name, value, language, singleLine, names, onCommit, 
     <div className="code-field" data-field={name} data-language={language || "text"} style={{ width: "100%",
       minWidth: 0, overflow: "hidden", border: "1px solid var(--gray-6)", borderRadius: 4, fontSize: 12 }}>
       <CodeMirror value={text} onChange={setText} onBlur={commit} extensions={extensions}
+        readOnly={!!readOnly} editable={!readOnly}
         height={singleLine ? undefined : height || "140px"}
         basicSetup={{ lineNumbers: !singleLine, foldGutter: false, highlightActiveLine: !singleLine }} />
     </div>

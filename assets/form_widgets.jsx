@@ -27,7 +27,7 @@ function useServerValue(value, toLocal, setLocal) {
 const entriesOf = (value) => (value && typeof value === "object" && !Array.isArray(value)
   ? Object.entries(value).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]) : []);
 
-export function KeyValueField({ name, value, keyLabel, valueLabel, onCommit }) {
+export function KeyValueField({ name, value, keyLabel, valueLabel, onCommit, disabled }) {
   const [rows, setRows] = useState(entriesOf(value));
   const editing = useServerValue(value, entriesOf, setRows);
   const commit = (next) => {
@@ -43,22 +43,22 @@ export function KeyValueField({ name, value, keyLabel, valueLabel, onCommit }) {
       style={{ width: "100%" }}>
       {rows.map((row, index) => (
         <div key={index} style={{ display: "flex", gap: 4, marginBottom: 3 }}>
-          <input className="kv-key" style={cell} placeholder={keyLabel || "key"} value={row[0]}
+          <input className="kv-key" style={cell} disabled={!!disabled} placeholder={keyLabel || "key"} value={row[0]}
             onChange={(e) => set(index, 0, e.target.value)} />
-          <input className="kv-value" style={cell} placeholder={valueLabel || "value"} value={row[1]}
+          <input className="kv-value" style={cell} disabled={!!disabled} placeholder={valueLabel || "value"} value={row[1]}
             onChange={(e) => set(index, 1, e.target.value)} />
-          <button type="button" style={small} title="Remove" className="kv-remove"
-            onClick={() => { const next = rows.filter((_, i) => i !== index); setRows(next); commit(next); }}>×</button>
+          {!disabled && <button type="button" style={small} title="Remove" className="kv-remove"
+            onClick={() => { const next = rows.filter((_, i) => i !== index); setRows(next); commit(next); }}>×</button>}
         </div>
       ))}
-      <button type="button" style={small} className="kv-add" onClick={() => setRows([...rows, ["", ""]])}>+ add</button>
+      {!disabled && <button type="button" style={small} className="kv-add" onClick={() => setRows([...rows, ["", ""]])}>+ add</button>}
     </div>
   );
 }
 
 const itemsOf = (value) => (Array.isArray(value) ? value.map((v) => (typeof v === "string" ? v : JSON.stringify(v))) : []);
 
-export function ListField({ name, value, onCommit }) {
+export function ListField({ name, value, onCommit, disabled }) {
   const [items, setItems] = useState(itemsOf(value));
   const editing = useServerValue(value, itemsOf, setItems);
   const commit = (next) => {
@@ -71,20 +71,20 @@ export function ListField({ name, value, onCommit }) {
       style={{ width: "100%" }}>
       {items.map((item, index) => (
         <div key={index} style={{ display: "flex", gap: 4, marginBottom: 3 }}>
-          <input className="list-item" style={cell} value={item}
+          <input className="list-item" style={cell} disabled={!!disabled} value={item}
             onChange={(e) => setItems(items.map((v, i) => (i === index ? e.target.value : v)))} />
-          <button type="button" style={small} title="Remove"
-            onClick={() => { const next = items.filter((_, i) => i !== index); setItems(next); commit(next); }}>×</button>
+          {!disabled && <button type="button" style={small} title="Remove"
+            onClick={() => { const next = items.filter((_, i) => i !== index); setItems(next); commit(next); }}>×</button>}
         </div>
       ))}
-      <button type="button" style={small} className="list-add" onClick={() => setItems([...items, ""])}>+ add</button>
+      {!disabled && <button type="button" style={small} className="list-add" onClick={() => setItems([...items, ""])}>+ add</button>}
     </div>
   );
 }
 
 // Records such as a flow's inputs or triggers: one row per record, one cell per column. Keys a
 // column does not show (a trigger's conditions, say) are kept as they are.
-export function RecordListField({ name, value, columns, onCommit }) {
+export function RecordListField({ name, value, columns, onCommit, disabled }) {
   const [rows, setRows] = useState(Array.isArray(value) ? value : []);
   const editing = useServerValue(value, (v) => (Array.isArray(v) ? v : []), setRows);
   const commit = (next) => {
@@ -111,7 +111,7 @@ export function RecordListField({ name, value, columns, onCommit }) {
             const current = row[c.name];
             if (c.kind === "select") {
               return (
-                <select key={c.name} name={c.name} style={cell} value={current ?? ""}
+                <select key={c.name} name={c.name} style={cell} disabled={!!disabled} value={current ?? ""}
                   onChange={(e) => set(index, c.name, e.target.value, true)}>
                   {(c.options || []).map((o) => <option key={o} value={o}>{o}</option>)}
                 </select>
@@ -119,22 +119,22 @@ export function RecordListField({ name, value, columns, onCommit }) {
             }
             if (c.kind === "switch") {
               return (
-                <input key={c.name} name={c.name} type="checkbox" style={{ flex: "0 0 52px" }}
+                <input key={c.name} name={c.name} type="checkbox" disabled={!!disabled} style={{ flex: "0 0 52px" }}
                   checked={current === undefined ? Boolean(c.default) : Boolean(current)}
                   onChange={(e) => set(index, c.name, e.target.checked, true)} />
               );
             }
             return (
-              <input key={c.name} name={c.name} style={cell} placeholder={c.placeholder || ""}
+              <input key={c.name} name={c.name} style={cell} disabled={!!disabled} placeholder={c.placeholder || ""}
                 value={current == null ? "" : (typeof current === "string" ? current : JSON.stringify(current))}
                 onChange={(e) => set(index, c.name, e.target.value, false)} />
             );
           })}
-          <button type="button" style={small} title="Remove" className="record-remove"
-            onClick={() => { const next = rows.filter((_, i) => i !== index); setRows(next); commit(next); }}>×</button>
+          {!disabled && <button type="button" style={small} title="Remove" className="record-remove"
+            onClick={() => { const next = rows.filter((_, i) => i !== index); setRows(next); commit(next); }}>×</button>}
         </div>
       ))}
-      <button type="button" style={small} className="record-add" onClick={() => setRows([...rows, { ...blank }])}>+ add</button>
+      {!disabled && <button type="button" style={small} className="record-add" onClick={() => setRows([...rows, { ...blank }])}>+ add</button>}
     </div>
   );
 }

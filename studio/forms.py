@@ -161,6 +161,17 @@ def task_fields(schema: dict[str, Any], raw: dict[str, Any]) -> list[dict[str, A
     return sorted(fields, key=lambda f: (not f["required"], f["name"] in _COMMON))
 
 
+def id_field(task_id: str) -> dict[str, Any]:
+    """A task's id as a form field: renaming it renames every reference to it too."""
+    return _field(
+        "id",
+        "task-id",
+        task_id,
+        required=True,
+        help_text="Renaming updates the dependsOn lists and expressions (outputs.id...) that name it.",
+    )
+
+
 def flow_fields(raw: dict[str, Any]) -> list[dict[str, Any]]:
     """The flow-level settings form."""
     concurrency = raw.get("concurrency") if isinstance(raw.get("concurrency"), dict) else {}

@@ -34,6 +34,7 @@ class YamlEditor(_CodeMirror):
     read_only: rx.Var[bool]  # for people who may read the flow but not change it
 
     on_change: rx.EventHandler[text]
+    on_save: rx.EventHandler[payload]  # Ctrl+S inside the editor: ``{text}`` as typed
 
 
 class CodeField(_CodeMirror):
@@ -47,6 +48,7 @@ class CodeField(_CodeMirror):
     single_line: rx.Var[bool]
     names: rx.Var[list[dict[str, str]]]
     height: rx.Var[str]
+    read_only: rx.Var[bool]
 
     on_commit: rx.EventHandler[payload]
 

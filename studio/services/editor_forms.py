@@ -7,7 +7,7 @@ import copy
 import json
 from typing import Any
 
-from engine.flows import yaml_edit
+from engine.flows import yaml_edit, yaml_refactor
 from engine.flows.loader import load_flow
 from engine.flows.yaml_source import parse_yaml
 from engine.tasks import registry
@@ -20,7 +20,7 @@ def task_form(text: str, task_id: str) -> list[dict[str, Any]]:
     raw = raw_task(text, task_id)
     if raw is None or registry.get(raw.get("type")) is None:
         return []
-    fields = forms.task_fields(registry.json_schema(raw["type"]), raw)
+    fields = [forms.id_field(str(raw.get("id", ""))), *forms.task_fields(registry.json_schema(raw["type"]), raw)]
     defaulted = _flow_defaulted(text, raw)
     for field in fields:  # shown as a hint, never as the task's own value (the YAML stays as written)
         if field["name"] in defaulted and not field["text"]:
@@ -58,6 +58,30 @@ def set_flow_setting(text: str, name: str, value: Any) -> str:
     if key == "concurrency" and "limit" not in merged:
         merged = {}  # a behaviour without a limit means nothing
     return yaml_edit.set_flow_property(text, key, merged or None)
+
+
+def rename_task(text: str, old_id: str, new_id: str) -> str:
+    """Rename a task and every reference to it; ``yaml_edit.EditError`` names what is wrong with ``new_id``."""
+    return yaml_refactor.rename_task(text, old_id, new_id.strip())
+
+
+def set_flow_records(text: str, name: str, rows: list[dict[str, Any]] | None) -> str:
+    """Write the inputs or triggers a records widget reports, entry by entry: a row the person did not touch is
+    written back exactly as the YAML had it (its comments and layout stay), a changed one as the form cleans it."""
+    data = parse_yaml(text).data
+    current = data.get(name) if isinstance(data, dict) and isinstance(data.get(name), list) else []
+    cleaned = forms.value_of("records", rows, name) or []
+    kept = [row for row in rows or [] if str(row.get("id", "")).strip()]
+    items = []
+    for index, (row, clean) in enumerate(zip(kept, cleaned, strict=True)):
+        before = current[index] if index < len(current) else None
+        if isinstance(before, dict) and row == before:
+            items.append(before)
+        elif isinstance(before, dict):  # keys the person left alone keep their written value (required: true...)
+            items.append({**clean, **{k: v for k, v in before.items() if k in row and row[k] == v}})
+        else:
+            items.append(clean)
+    return yaml_refactor.set_flow_list(text, name, items)
 
 
 def form_value(kind: str, value: Any, name: str = "") -> Any:

@@ -6,6 +6,7 @@ from studio.components.code_editor import code_field
 from studio.components.form_widgets import key_value_field, list_field, record_list_field
 from studio.forms import FormField
 from studio.pages.editor.forms import FormsState
+from studio.pages.editor.problems_panel import details
 from studio.pages.editor.state import EditorState
 
 DURATION_PATTERN = r"^((\d+(\.\d+)?(ms|s|m|h|d|w))+|P.+|\{\{.*\}\})$"
@@ -20,6 +21,7 @@ def _code(field: rx.Var[FormField], language, single_line: bool) -> rx.Component
         single_line=single_line,
         names=FormsState.names,
         on_commit=FormsState.commit_field,
+        read_only=~EditorState.can_edit,
     )
 
 
@@ -38,6 +40,7 @@ def _text_input(field: rx.Var[FormField], **props) -> rx.Component:
         width="100%",
         name=name,
         class_name="form-field",
+        disabled=~EditorState.can_edit,  # a viewer sees the value and cannot type
         **props,
     )
 
@@ -46,14 +49,29 @@ def _data_field(widget, field: rx.Var[FormField], **props) -> rx.Component:
     """A map, list or records widget (plain React): it reports its whole value when focus leaves it."""
     name = field.name
     key = EditorState.selected + ":" + name
-    return widget(key=key, name=name, value=field.value, on_commit=FormsState.commit_field, **props)
+    return widget(
+        key=key,
+        name=name,
+        value=field.value,
+        on_commit=FormsState.commit_field,
+        disabled=~EditorState.can_edit,
+        **props,
+    )
 
 
 def _widget(field: rx.Var[FormField]) -> rx.Component:
     name = field.name
     return rx.match(
         field.kind,
-        ("switch", rx.switch(checked=field.value, on_change=lambda c: FormsState.set_field(name, c))),
+        (
+            "switch",
+            rx.switch(
+                checked=field.value,
+                on_change=lambda c: FormsState.set_field(name, c),
+                disabled=~EditorState.can_edit,
+                name=name,
+            ),
+        ),
         (
             "choice",
             rx.select(
@@ -62,6 +80,15 @@ def _widget(field: rx.Var[FormField]) -> rx.Component:
                 on_change=lambda v: FormsState.set_field(name, v),
                 size="1",
                 name=name,
+                disabled=~EditorState.can_edit,
+            ),
+        ),
+        (
+            "task-id",
+            _text_input(
+                field,
+                id="task-id-field",
+                custom_attrs={"aria-invalid": rx.cond(FormsState.field_error_for == "id", "true", "false")},
             ),
         ),
         ("number", _text_input(field, input_mode="decimal")),
@@ -85,6 +112,10 @@ def _form_field(field: rx.Var[FormField]) -> rx.Component:
             spacing="1",
         ),
         _widget(field),
+        rx.cond(
+            FormsState.field_error_for == field.name,
+            rx.text(FormsState.field_error, color_scheme="red", size="1", class_name="field-error", role="alert"),
+        ),
         rx.cond(field.help != "", rx.text(field.help, size="1", color_scheme="gray")),
         width="100%",
         spacing="1",
@@ -96,8 +127,11 @@ def _form_field(field: rx.Var[FormField]) -> rx.Component:
 def _connection_test() -> rx.Component:
     """For database tasks: connect with the address as written (and the defaults) and show the answer inline."""
     return rx.vstack(
-        rx.button(
-            "Test connection", size="1", variant="soft", on_click=FormsState.test_connection, id="test-connection"
+        rx.cond(
+            EditorState.can_edit,  # testing uses the namespace's secrets: for those who may edit the flow
+            rx.button(
+                "Test connection", size="1", variant="soft", on_click=FormsState.test_connection, id="test-connection"
+            ),
         ),
         rx.cond(
             (FormsState.connection_answer != "") & (FormsState.connection_task == EditorState.selected),
@@ -108,6 +142,10 @@ def _connection_test() -> rx.Component:
                 id="connection-answer",
                 custom_attrs={"data-ok": rx.cond(FormsState.connection_ok, "true", "false")},
             ),
+        ),
+        rx.cond(
+            (FormsState.connection_detail != "") & (FormsState.connection_task == EditorState.selected),
+            details(FormsState.connection_detail, "connection-details"),
         ),
         spacing="1",
         width="100%",

@@ -4,12 +4,14 @@ import reflex as rx
 
 from studio.components.canvas import flow_canvas, task_palette
 from studio.components.code_editor import yaml_editor
+from studio.components.editor_guard import editor_guard
 from studio.components.form_widgets import pane_splitter
 from studio.components.layout import choice_button, page, sidebar
 from studio.components.share_dialog import share_button, share_dialog
 from studio.pages.editor.form_panel import form_panel
 from studio.pages.editor.history import HistoryState
 from studio.pages.editor.history_panel import history_dialog
+from studio.pages.editor.problems_panel import problem_list
 from studio.pages.editor.run import RunState
 from studio.pages.editor.run_panel import log_panel, run_dialog
 from studio.pages.editor.state import EditorState
@@ -154,16 +156,14 @@ def _right_pane() -> rx.Component:
                         dirty=EditorState.dirty,
                         completions=EditorState.completions,
                         read_only=~EditorState.can_edit,
+                        on_save=EditorState.save_shortcut,
                     ),
                     width="100%",
                     id="yaml-editor",
                 ),
             ),
         ),
-        rx.foreach(
-            EditorState.problem_lines,
-            lambda line: rx.text(line, color_scheme="red", size="1", class_name="problem-line"),
-        ),
+        problem_list(),
         width="40%",
         flex="none",
         min_width="0",
@@ -179,6 +179,7 @@ def editor_page() -> rx.Component:
             EditorState.missing != "",
             rx.callout(EditorState.missing, color_scheme="red", id="flow-missing"),
             rx.fragment(
+                editor_guard(dirty=EditorState.dirty, on_save=EditorState.save_shortcut),
                 _toolbar(),
                 rx.hstack(
                     _palette(),

@@ -13,6 +13,7 @@ from engine.flows.yaml_edit import EditError
 from engine.identity.policy import Action, can, role_in
 from studio import services
 from studio.forms import FieldError
+from studio.services import messages
 from studio.session import SessionState
 
 
@@ -50,8 +51,13 @@ class EditorState(SessionState):
         return self.draft != self.saved
 
     @rx.var
-    def problem_lines(self) -> list[str]:
-        return [f"{p.line}:{p.column}: {p.message}" for p in self.problems]
+    def problem_notes(self) -> list[dict[str, str]]:
+        """The problems as people read them (``messages``), each with its raw wording when it was rewritten."""
+        notes = []
+        for problem in self.problems:
+            explained = messages.yaml_problem(problem.line, problem.column, problem.message)
+            notes.append({"text": explained.text, "raw": explained.raw if explained.rewritten else ""})
+        return notes
 
     @rx.var
     def visible_palette(self) -> list[dict[str, str]]:
@@ -199,7 +205,21 @@ class EditorState(SessionState):
         self.positions = {**self.positions, payload["id"]: {"x": payload["x"], "y": payload["y"]}}
 
     @rx.event
+    def save_shortcut(self, payload: dict[str, Any]) -> None:
+        """Ctrl+S (Cmd+S): from the YAML editor ``{text}`` is the text as typed, not yet sent (typing is debounced)."""
+        if not self.can_edit:
+            self.message = self.read_only_note
+            return
+        typed = payload.get("text")
+        if isinstance(typed, str) and typed != self.draft:
+            self.yaml_changed(typed)
+        self.save()
+
+    @rx.event
     def save(self) -> None:
+        if not self.can_edit:  # the service refuses too; this spares them the refusal's wording
+            self.message = self.read_only_note
+            return
         try:
             self.message = services.save_flow(self.principal(), self.draft)
             self.saved = self.draft
