@@ -194,9 +194,9 @@ def set_flow_list(text: str, key: str, items: list[Any] | None) -> str:
             return text[:start] + text[end:]
     if len(items) > len(old) and items[: len(old)] == old:
         dash_column = sequence.value[0].start_mark.column - 2
-        flow_items = sequence.value[-1].flow_style  # written like the entry above it
         at = yaml_edit._item_span(text, _item(sequence, len(old) - 1))[1]
-        block = "".join(yaml_edit._task_block(entry, dash_column, flow_items) for entry in items[len(old) :])
+        # A new entry is written one key a line, as the form has always written it (the others stay as they are).
+        block = "".join(yaml_edit._task_block(entry, dash_column, False) for entry in items[len(old) :])
         if at > 0 and text[at - 1] != "\n":
             block = "\n" + block
         return text[:at] + block + text[at:]

@@ -129,7 +129,7 @@ def test_adding_or_removing_an_entry_leaves_the_others_as_written():
         {"id": "times", "type": "INT", "defaults": 2},
     ]
     added = yaml_refactor.set_flow_list(SETTINGS, "inputs", inputs)
-    assert added == SETTINGS.replace("# inline\n", "# inline\n  - {id: times, type: INT, defaults: 2}\n")
+    assert added == SETTINGS.replace("# inline\n", "# inline\n  - id: times\n    type: INT\n    defaults: 2\n")
     removed = yaml_refactor.set_flow_list(SETTINGS, "triggers", [{"id": "hook", "type": "webhook", "key": "abc-12345"}])
     start = SETTINGS.index("  - id: morning")
     assert removed == SETTINGS[:start] + SETTINGS[SETTINGS.index("  - id: hook") :]

@@ -79,7 +79,7 @@ def wait_until(page, condition, seconds: float = 10) -> None:
         if condition():
             return
         page.wait_for_timeout(100)
-    raise AssertionError("the browser never asked")
+    raise AssertionError("waited in vain")
 
 
 def add_a_task(page) -> None:
@@ -127,13 +127,9 @@ def test_leaving_with_unsaved_changes_asks_first_by_link_and_by_back(studio, pag
 
 
 def test_ctrl_s_saves_from_the_canvas_the_form_and_the_yaml(studio, page):
-    open_flow(studio, page, GUARDED, "guarded_keys")
+    open_flow(studio, page, GUARDED.replace("id: guarded", "id: guarded_keys"), "guarded_keys")
     downloads: list[object] = []
-    page.on("download", downloads.append)
-    add_a_task(page)  # the focus is on the canvas
-    page.keyboard.press("Control+s")
-    wait_saved(page)
-    assert "id: log_1" in saved(studio, "guarded_keys")
+    page.on("download", lambda download: downloads.append(download))
     # In a form field: the field is written, then the flow saved.
     page.locator(".react-flow__node[data-id='first']").click()
     page.locator("#form-panel .code-field[data-field='message'] .cm-content").click()
@@ -147,14 +143,18 @@ def test_ctrl_s_saves_from_the_canvas_the_form_and_the_yaml(studio, page):
         timeout=10_000,
     )
     assert "message: hello there" in saved(studio, "guarded_keys")
+    # On the canvas.
+    add_a_task(page)  # the focus is on the canvas
+    page.keyboard.press("Control+s")
+    wait_saved(page)
+    assert "id: log_1" in saved(studio, "guarded_keys")
     # Inside CodeMirror, at once after typing (before the editor's pause sends the text).
     page.locator("#yaml-editor .cm-content").click()
     page.keyboard.press("Control+End")
     page.keyboard.insert_text("  - id: typed\n    type: log\n    message: typed then saved\n")
     page.keyboard.press("Control+s")
-    page.wait_for_function("() => !document.querySelector('#dirty-badge')", timeout=10_000)
-    page.wait_for_timeout(500)
-    assert "message: typed then saved" in saved(studio, "guarded_keys")
+    wait_until(page, lambda: "message: typed then saved" in saved(studio, "guarded_keys"))
+    wait_saved(page)
     assert page.locator("#dirty-badge").count() == 0 and not downloads  # no browser "Save as"
 
 
