@@ -33,7 +33,7 @@ _CONNECTION: list[tuple[str, str]] = [
         "Could not find the host {host} — check its spelling (and the network's DNS).",
     ),
     (
-        r"timed? ?out|Errno 110|no answer within",
+        r"timed out|timeout expired|Errno 110|no answer within",
         "No answer from {target} in time — check the host and port, and that a firewall lets you through.",
     ),
     (
@@ -49,7 +49,7 @@ _CONNECTION: list[tuple[str, str]] = [
         "The database {name} does not exist on {target} — check the name at the end of the address.",
     ),
     (
-        r"SSL|certificate verify failed|TLS",
+        r"SSL error|SSL:|SSL SYSCALL|certificate verify failed|TLS handshake",
         "The secure connection to {target} failed — check its certificate, or the address's sslmode.",
     ),
     (
@@ -103,6 +103,10 @@ def _where(address: str, raw: str) -> tuple[str, str]:
     return (name or "the service"), (name or "the server")
 
 
+# The engine's own "what failed, where" (``engine/tasks/sql/connection.py``): kept as the lead, the advice added.
+_ENGINE_LEAD = re.compile(r"^(could not connect to \S+?):? ")
+
+
 def explain(raw: str, address: str = "") -> Explained:
     """A connection or service error for people; ``address`` (a URL or host:port) says what was tried."""
     for pattern, text in _CONNECTION:
@@ -111,6 +115,9 @@ def explain(raw: str, address: str = "") -> Explained:
             target, host = _where(address, raw)
             name = next((g for g in match.groups() if g), "") if match.groups() else ""
             said = text.format(target=target, host=host, name=f"'{name}'" if name else "named")
+            lead = _ENGINE_LEAD.match(raw)
+            if lead and " — " in said:
+                said = f"{lead.group(1)} — {said.split(' — ', 1)[1]}"
             return Explained(said, raw)
     return Explained(raw, raw)
 

@@ -25,6 +25,11 @@ from studio.services import messages
         ),
         ('FATAL:  database "shop" does not exist', "postgresql://db.local/shop", "The database 'shop' does not exist"),
         ("no answer within 10 s", "", "No answer from the service in time"),
+        (  # the engine's own lead (what failed, where) is kept, the advice added
+            "could not connect to db.local:1: connection failed: Connection refused",
+            "postgresql://u:***@db.local:1/test",
+            "could not connect to db.local:1 — is the service running? Check the host and port.",
+        ),
     ],
 )
 def test_common_connection_errors_are_rewritten_and_keep_the_raw_error(raw, address, said):

@@ -229,3 +229,38 @@ def test_a_viewer_sees_the_editor_read_only(studio, browser):
         page.wait_for_function("document.querySelector('#editor-message').innerText.includes('read only')")
     finally:
         context.close()
+
+
+UNREACHABLE = """\
+id: unreachable
+namespace: studio.tests
+tasks:
+  - id: q
+    type: postgresql.query
+    url: postgresql://postgres:pw-24680@127.0.0.1:1/test
+    sql: SELECT 1
+"""
+
+
+def test_problems_and_connection_errors_read_for_people_with_the_raw_error_one_click_away(studio, page):
+    open_flow(studio, page, UNREACHABLE, "unreachable")
+    page.locator(".react-flow__node[data-id='q']").click()
+    page.click("#test-connection")
+    answer = page.locator("#connection-answer")
+    answer.wait_for(timeout=20_000)
+    assert "127.0.0.1:1 — is the service running?" in answer.inner_text()
+    details = page.locator("#form-panel .connection-details")
+    assert not details.locator("code").is_visible()  # the raw error waits behind "Details"
+    details.locator("summary").click()
+    raw = details.locator("code").inner_text()
+    assert "refused" in raw.lower() and "pw-24680" not in raw + answer.inner_text()
+    page.click("#pane-yaml")
+    page.locator("#yaml-editor .cm-content").click()
+    page.keyboard.press("Control+End")
+    page.keyboard.insert_text("description: time: 10:00\n")
+    line = page.locator(".problem-line").first
+    line.wait_for(timeout=10_000)
+    assert "YAML syntax error on line 8, column" in line.inner_text()
+    assert "a colon needs a space after it, or quote the value" in line.inner_text()
+    page.locator(".problem-details summary").first.click()
+    assert "mapping values are not allowed" in page.locator(".problem-details code").first.inner_text()
