@@ -103,8 +103,8 @@ def _where(address: str, raw: str) -> tuple[str, str]:
     return (name or "the service"), (name or "the server")
 
 
-# The engine's own "what failed, where" (``engine/tasks/sql/connection.py``): kept as the lead, the advice added.
-_ENGINE_LEAD = re.compile(r"^(could not connect to \S+?):? ")
+# The engine's own wording of what failed (``engine/tasks/sql/connection.py``): kept, naming host:port, not the URL.
+_ENGINE_LEAD = re.compile(r"^could not connect to ")
 
 
 def explain(raw: str, address: str = "") -> Explained:
@@ -117,7 +117,7 @@ def explain(raw: str, address: str = "") -> Explained:
             said = text.format(target=target, host=host, name=f"'{name}'" if name else "named")
             lead = _ENGINE_LEAD.match(raw)
             if lead and " — " in said:
-                said = f"{lead.group(1)} — {said.split(' — ', 1)[1]}"
+                said = f"could not connect to {target} — {said.split(' — ', 1)[1]}"
             return Explained(said, raw)
     return Explained(raw, raw)
 

@@ -26,7 +26,7 @@ from studio.services import messages
         ('FATAL:  database "shop" does not exist', "postgresql://db.local/shop", "The database 'shop' does not exist"),
         ("no answer within 10 s", "", "No answer from the service in time"),
         (  # the engine's own lead (what failed, where) is kept, the advice added
-            "could not connect to db.local:1: connection failed: Connection refused",
+            "could not connect to postgresql+psycopg://u:***@db.local:1/test: connection failed: Connection refused",
             "postgresql://u:***@db.local:1/test",
             "could not connect to db.local:1 — is the service running? Check the host and port.",
         ),
