@@ -43,12 +43,14 @@ def check_task_id(text: str, old_id: str, new_id: str) -> None:
 
 def _reference_patterns(old_id: str) -> list[tuple[re.Pattern[str], str]]:
     """How an expression names a task: ``outputs.t``, ``outputs['t']``/``outputs["t"]`` (quotes may be escaped
-    inside a double-quoted YAML text), and ``error.taskId == 't'`` (either side)."""
+    inside a double-quoted YAML text), ``'t' in outputs``, and ``error.taskId == 't'``
+    (either side)."""
     name = re.escape(old_id)
     quote = r"(\\?['\"])"
     return [
         (re.compile(rf"(\boutputs\s*\.\s*){name}(?![\w-])"), r"\1{new}"),
         (re.compile(rf"(\boutputs\s*\[\s*){quote}{name}\2"), r"\1\2{new}\2"),
+        (re.compile(rf"{quote}{name}\1(\s+(?:not\s+)?in\s+outputs\b)"), r"\1{new}\1\2"),
         (re.compile(rf"(\berror\s*\.\s*taskId\s*[!=]=\s*){quote}{name}\2"), r"\1\2{new}\2"),
         (re.compile(rf"{quote}{name}\1(\s*[!=]=\s*error\s*\.\s*taskId\b)"), r"\1{new}\1\2"),
     ]

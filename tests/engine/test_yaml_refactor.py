@@ -35,7 +35,7 @@ errors:
 finally:
   - id: last
     type: log
-    message: "{{ outputs.count }}"
+    message: "{{ outputs.count }} {{ outputs['fetch'].code if 'fetch' in outputs else 0 }}"
 outputs:
   - id: code
     type: STRING
@@ -54,6 +54,7 @@ def test_rename_changes_the_id_dependencies_and_expressions_and_nothing_else():
         .replace("outputs . fetch . code", "outputs . download . code")
         .replace("      - fetch    #", "      - download    #")
         .replace("error.taskId == 'fetch'", "error.taskId == 'download'")
+        .replace("if 'fetch' in outputs", "if 'download' in outputs")
     )
     assert renamed == expected
     assert "{{ outputs.fetch_all }} nor outputs.fetch\n" in renamed  # another task, and text outside {{ }}
