@@ -213,6 +213,9 @@ class EditorState(SessionState):
         typed = payload.get("text")
         if isinstance(typed, str) and typed != self.draft:
             self.yaml_changed(typed)
+        if self.draft == self.saved:
+            self.message = "nothing to save: no changes since the last save"
+            return
         self.save()
 
     @rx.event
