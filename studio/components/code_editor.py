@@ -29,7 +29,6 @@ class YamlEditor(_CodeMirror):
     value: rx.Var[str]
     problems: rx.Var[list[Problem]]
     height: rx.Var[str]
-    dirty: rx.Var[bool]
     completions: rx.Var[list[dict[str, str]]]
     read_only: rx.Var[bool]  # for people who may read the flow but not change it
 

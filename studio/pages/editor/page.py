@@ -153,7 +153,6 @@ def _right_pane() -> rx.Component:
                         problems=EditorState.problems,
                         on_change=EditorState.yaml_changed.debounce(350),
                         height=rx.cond(EditorState.selected != "", "42vh", "70vh"),
-                        dirty=EditorState.dirty,
                         completions=EditorState.completions,
                         read_only=~EditorState.can_edit,
                         on_save=EditorState.save_shortcut,
