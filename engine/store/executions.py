@@ -282,3 +282,14 @@ def fail_lost_attempt(session: Session, run_id: str, attempt: int, reason: str) 
 def attempts_of(session: Session, run_ids: Iterable[str]) -> list[TaskRunAttempt]:
     """Every attempt of these task runs (for timelines)."""
     return list(session.exec(select(TaskRunAttempt).where(col(TaskRunAttempt.task_run_id).in_(list(run_ids)))))
+
+
+def recent_executions(session: Session, namespace: str, flow_id: str, limit: int = 20) -> list[Execution]:
+    """The flow's newest executions, tests of one task aside (uses ix_execution_flow_created)."""
+    statement = (
+        select(Execution)
+        .where(Execution.namespace == namespace, Execution.flow_id == flow_id, col(Execution.test).is_(False))
+        .order_by(col(Execution.created_at).desc())
+        .limit(limit)
+    )
+    return list(session.exec(statement))
