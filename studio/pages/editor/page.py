@@ -7,6 +7,7 @@ from studio.components.code_editor import yaml_editor
 from studio.components.form_widgets import pane_splitter
 from studio.components.layout import choice_button, page, sidebar
 from studio.components.share_dialog import share_button, share_dialog
+from studio.pages.editor.clipboard import flow_clipboard
 from studio.pages.editor.form_panel import form_panel
 from studio.pages.editor.history import HistoryState
 from studio.pages.editor.history_panel import history_dialog
@@ -196,6 +197,7 @@ def editor_page() -> rx.Component:
                 ),
                 run_dialog(),
                 run_on_open(),
+                flow_clipboard(),
                 history_dialog(),
                 share_dialog(),
                 rx.cond(RunState.execution_id != "", log_panel()),
