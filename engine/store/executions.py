@@ -95,7 +95,8 @@ def children_of(session: Session, execution_id: str) -> list[str]:
 
 
 def count_active(session: Session, namespace: str, flow_id: str, *, besides: str) -> int:
-    """Executions of the flow that hold a concurrency slot (running, paused, being killed), ``besides`` aside."""
+    """Executions of the flow that hold a concurrency slot (running, paused, being killed), ``besides`` and tests
+    aside."""
     return session.exec(
         select(func.count())
         .select_from(Execution)
@@ -104,6 +105,7 @@ def count_active(session: Session, namespace: str, flow_id: str, *, besides: str
             Execution.flow_id == flow_id,
             col(Execution.state).in_([s.value for s in ACTIVE]),
             Execution.id != besides,
+            col(Execution.test).is_(False),  # a test of one task takes no slot of its flow (nor waits for one)
         )
     ).one()
 

@@ -121,3 +121,23 @@ def test_test_task_in_the_editor_with_pinned_upstream_outputs(studio, page):
     # On the canvas, the tested task alone shows a state: the others did not run.
     after = page.locator(".react-flow__node[data-id='after']").inner_text()
     assert "FAILED" not in after
+
+
+def test_the_flow_a_test_runs_is_the_task_alone_and_leaves_the_flow_as_it_was():
+    from engine.flows.loader import load_flow_or_raise
+    from engine.flows.single_task import pinned_outputs, single_task_flow, tested_task
+
+    flow = load_flow_or_raise(
+        "id: nested\nnamespace: t\ntasks:\n  - {id: first, type: log, message: a}\n"
+        "  - id: group\n    type: sequential\n    tasks:\n"
+        "      - {id: inner, type: return, value: x, dependsOn: []}\n"
+        "errors:\n  - {id: on_error, type: log, message: e}\n"
+    )
+    alone = single_task_flow(flow, "inner")
+    assert [t.id for t in alone.tasks] == ["inner"] and alone.errors == [] and alone.tasks[0].depends_on is None
+    assert [t.id for t in flow.tasks] == ["first", "group"] and [t.id for t in flow.errors] == ["on_error"]
+    with pytest.raises(LookupError):
+        single_task_flow(flow, "missing")
+    trigger = {"type": "test", "task": "inner", "outputs": {"first": {"value": 1}}}
+    assert tested_task(trigger) == "inner" and pinned_outputs(trigger) == {"first": {"value": 1}}
+    assert tested_task({"type": "api"}) is None and pinned_outputs({"type": "api", "outputs": {"x": {}}}) == {}
