@@ -115,6 +115,8 @@ def _json_object(text: str, what: str) -> dict[str, Any]:
         raise ValueError(f"{what} are not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
     if not isinstance(value, dict):
         raise ValueError(f'{what} must be a JSON object, e.g. {{"fetch": {{"body": "..."}}}}')
+    if "\\u0000" in json.dumps(value):  # no database stores a NUL character
+        raise ValueError(f"{what} hold a NUL character (\\u0000): remove it")
     return value
 
 
