@@ -73,17 +73,20 @@ def flows_page() -> rx.Component:
         rx.heading("Flows", size="6"),
         rx.hstack(
             rx.input(
-                placeholder="Search flows (ids, descriptions, YAML)",
+                placeholder="Search flows and their YAML",
                 value=FlowsState.search,
                 on_change=FlowsState.set_search.debounce(250),
-                width="320px",
+                width="280px",
                 id="flow-search",
+                aria_label="Search flows by id, namespace, description or YAML text",
             ),
             list_actions(),
             rx.spacer(),
             rx.cond(FlowsState.can_create, _create_controls()),
             width="100%",
             margin_y="1em",
+            wrap="wrap",  # at 1280 px the create controls go to a line of their own rather than over the buttons
+            row_gap="0.5em",
         ),
         callout_if(FlowsState.error, "flows-error", color_scheme="red", white_space="pre-wrap"),
         rx.cond(FlowActionsState.started == "", callout_if(FlowsState.notice, "flows-notice", color_scheme="green")),
