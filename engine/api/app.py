@@ -14,6 +14,7 @@ from engine.api.routes import (
     connections,
     executions,
     files,
+    flow_actions,
     flows,
     kv,
     logs,
@@ -67,6 +68,7 @@ def create_app() -> FastAPI:
     routers = (
         *(auth, flows, blueprints, executions, files, logs, namespaces, workspaces, kv, triggers, webhooks, audit),
         connections,
+        flow_actions,
     )
     for router in (module.router for module in routers):
         app.include_router(router, prefix=PREFIX)

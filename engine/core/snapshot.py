@@ -69,6 +69,9 @@ class Snapshot:
     variables: dict[str, Any] = field(default_factory=dict)  # the namespaces' variables (engine/workspace/variables.py)
     # The namespace lineage's task defaults, nearest first (engine/workspace/task_defaults.py): read by the worker.
     task_defaults: list[list[dict[str, Any]]] = field(default_factory=list)
+    # A test of one task (engine/flows/single_task.py): the other tasks' outputs it is given, by task id; the
+    # outputs of the execution's own runs come first.
+    pinned_outputs: dict[str, Any] = field(default_factory=dict)
     subflow_reach: str = "root"  # LANNER_SUBFLOW_REACH: the namespaces this flow may start subflows in
     # Secret values the executor's own expressions resolved (outputs, conditions, subflow inputs): masked in
     # whatever it writes, as a worker masks what its task logs and returns.

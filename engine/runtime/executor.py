@@ -99,6 +99,7 @@ class Executor:
                         flow_id=row.flow_id,
                         state=snapshot.execution.state.value,
                         outputs=snapshot.execution.outputs,
+                        test=row.test,
                     )
                     persisted.notify += fire_flow_triggers(session, ended)
             self._after_commit(snapshot, persisted, wakeup, parent_id)

@@ -50,6 +50,8 @@ def matches(trigger: FlowTrigger, namespace: str, flow_id: str, state: str) -> b
 def fire_flow_triggers(session: Session, ended: Execution) -> list[str]:
     """Executions started because ``ended`` ended; created in the caller's transaction (so exactly once)."""
     started: list[str] = []
+    if ended.test:  # a test of one task is not a run of its flow: nothing waits for it
+        return started
     details = {
         "executionId": ended.id,
         "namespace": ended.namespace,

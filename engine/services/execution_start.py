@@ -63,12 +63,14 @@ def create_execution(
     allow_disabled: bool = False,
     mask: Iterable[str] = (),
     inherited_files: Iterable[str] = (),
+    test: bool = False,
 ) -> Execution:
     """A new CREATED execution; inputs are checked against the flow's declarations first.
 
     SECRET inputs are stored encrypted and shown as ``****``; ``mask`` are secret values that must not appear
     in the other inputs either (a subflow's inputs rendered from its parent's secrets). A FILE input takes only a
     file uploaded for this flow, or one of ``inherited_files`` (its parent's FILE values, for a subflow).
+    ``test``: a test of one task (engine/services/task_tests.py), kept out of the flow's history and charts.
     """
     record = get_flow(session, namespace, flow_id)
     current = revision is None or revision == record.revision
@@ -96,11 +98,21 @@ def create_execution(
         parent_task_run_id=parent_task_run_id,
         created_at=now,
         updated_at=now,
+        test=test,
     )
     store.add_execution(session, execution)
     ran = audit.AuditAction.RAN
+    details = {"test": True} if test else {}
     audit.record(
-        session, run_actor(trigger), ran, namespace, "execution", execution.id, flow=flow_id, revision=revision
+        session,
+        run_actor(trigger),
+        ran,
+        namespace,
+        "execution",
+        execution.id,
+        flow=flow_id,
+        revision=revision,
+        **details,
     )
     return execution
 

@@ -33,16 +33,12 @@ __all__ = ["FlowNotFound"]  # a flow that never existed (``revisions``), for ada
 def search(
     db: Engine, principal: Principal, namespace: str | None = None, text: str = "", *, with_source: bool = False
 ) -> list[FlowView]:
-    """The flows ``principal`` may read (filtered in SQL), of ``namespace`` and below when given, whose
-    ``namespace/id description`` contains ``text`` (any case); ``with_source`` for an export."""
-    needle = text.strip().lower()
+    """The flows ``principal`` may read, of ``namespace`` and below when given, whose ``namespace/id``, description
+    or YAML source contains ``text`` (any case), all filtered in SQL; ``with_source`` for an export."""
+    readable = authz.readable(principal, FlowRecord.namespace)
     with session_scope(db) as session:
-        records = store.list_flows(session, namespace or None, where=authz.readable(principal, FlowRecord.namespace))
-        return [
-            FlowView.of(r, with_source=with_source)
-            for r in records
-            if not needle or needle in f"{r.namespace}/{r.flow_id} {r.description or ''}".lower()
-        ]
+        records = store.list_flows(session, namespace or None, where=readable, text=text)
+        return [FlowView.of(r, with_source=with_source) for r in records]
 
 
 def get(db: Engine, principal: Principal, namespace: str, flow_id: str) -> FlowView:

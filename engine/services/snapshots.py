@@ -17,6 +17,7 @@ from engine.core.expression_context import flow_reads
 from engine.core.progress import ExecutionView, RunView, Snapshot, StartSubflow
 from engine.core.states import TERMINAL, State
 from engine.flows.inputs import InputsInvalid
+from engine.flows.single_task import pinned_outputs, single_task_flow, tested_task
 from engine.services.execution_start import create_execution, flow_at
 from engine.store import executions as store
 from engine.store.executions import ExecutionChanged, ExecutionConflict
@@ -68,6 +69,9 @@ def load_snapshot(
     ``subflow_reach``: where its subflows may start (``LANNER_SUBFLOW_REACH`` when not given)."""
     row = store.get_execution(session, execution_id)
     flow = flow_at(session, row.namespace, row.flow_id, row.flow_revision)
+    tested = tested_task(row.trigger) if row.test else None
+    if tested:
+        flow = single_task_flow(flow, tested)
     runs = {r.id: _run_view(r) for r in store.task_runs(session, execution_id)}
     snapshot = Snapshot(
         flow,
@@ -78,6 +82,7 @@ def load_snapshot(
         kv=kv_reader(session, row.namespace),
         secret_inputs=SecretInputs(row.secret_inputs) if row.secret_inputs else None,
         subflow_reach=subflow_reach or load_settings().subflow_reach,
+        pinned_outputs=pinned_outputs(row.trigger) if tested else {},
     )
     if flow_reads(flow, "vars"):  # most flows do not: one query fewer on every advance and every task run
         snapshot.variables = inherited_variables(session, row.namespace)

@@ -26,6 +26,7 @@ class AuditAction(StrEnum):
     CHANGED = "changed"
     DEPLOYED = "deployed"
     DELETED = "deleted"
+    RESTORED = "restored"  # a deleted flow brought back
     RAN = "ran"
     KILLED = "killed"
     RESTARTED = "restarted"

@@ -95,7 +95,8 @@ def children_of(session: Session, execution_id: str) -> list[str]:
 
 
 def count_active(session: Session, namespace: str, flow_id: str, *, besides: str) -> int:
-    """Executions of the flow that hold a concurrency slot (running, paused, being killed), ``besides`` aside."""
+    """Executions of the flow that hold a concurrency slot (running, paused, being killed), ``besides`` and tests
+    aside."""
     return session.exec(
         select(func.count())
         .select_from(Execution)
@@ -104,6 +105,7 @@ def count_active(session: Session, namespace: str, flow_id: str, *, besides: str
             Execution.flow_id == flow_id,
             col(Execution.state).in_([s.value for s in ACTIVE]),
             Execution.id != besides,
+            col(Execution.test).is_(False),  # a test of one task takes no slot of its flow (nor waits for one)
         )
     ).one()
 
@@ -282,3 +284,14 @@ def fail_lost_attempt(session: Session, run_id: str, attempt: int, reason: str) 
 def attempts_of(session: Session, run_ids: Iterable[str]) -> list[TaskRunAttempt]:
     """Every attempt of these task runs (for timelines)."""
     return list(session.exec(select(TaskRunAttempt).where(col(TaskRunAttempt.task_run_id).in_(list(run_ids)))))
+
+
+def recent_executions(session: Session, namespace: str, flow_id: str, limit: int = 20) -> list[Execution]:
+    """The flow's newest executions, tests of one task aside (uses ix_execution_flow_created)."""
+    statement = (
+        select(Execution)
+        .where(Execution.namespace == namespace, Execution.flow_id == flow_id, col(Execution.test).is_(False))
+        .order_by(col(Execution.created_at).desc())
+        .limit(limit)
+    )
+    return list(session.exec(statement))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from engine.core.errors import NotFound
@@ -151,14 +152,17 @@ def list_revisions(session: Session, namespace: str, flow_id: str) -> list[FlowR
 
 
 def list_flows(
-    session: Session, namespace: str | None = None, *, children: bool = True, where: Any = None
+    session: Session, namespace: str | None = None, *, children: bool = True, where: Any = None, text: str = ""
 ) -> list[FlowRecord]:
     """Live flows, optionally of one namespace (and, by default, of the namespaces below it).
 
-    ``where``: an extra SQL condition, such as the namespaces a person may read (``engine.identity.authz.readable``)."""
+    ``where``: an extra SQL condition, such as the namespaces a person may read (``engine.identity.authz.readable``);
+    ``text``: only flows whose ``namespace/id``, description or YAML source contains it (any case)."""
     statement = select(FlowRecord).where(col(FlowRecord.deleted).is_(False))
     if where is not None:
         statement = statement.where(where)
+    if text.strip():
+        statement = statement.where(_contains(text.strip().lower()))
     if namespace:
         within = subtree_condition(FlowRecord.namespace, namespace) if children else FlowRecord.namespace == namespace
         statement = statement.where(within)
@@ -192,3 +196,35 @@ def delete_flow(session: Session, namespace: str, flow_id: str, *, author: str |
         session, author or audit.SYSTEM, audit.AuditAction.DELETED, namespace, "flow", flow_id, revision=revision
     )
     return revision
+
+
+def _contains(needle: str) -> Any:
+    """Flows whose ``namespace/id``, description or source holds ``needle`` (lower case): a task type, an URL..."""
+    name = func.lower(col(FlowRecord.namespace) + "/" + col(FlowRecord.flow_id))
+    return or_(
+        name.contains(needle, autoescape=True),
+        func.lower(func.coalesce(col(FlowRecord.description), "")).contains(needle, autoescape=True),
+        func.lower(col(FlowRecord.source)).contains(needle, autoescape=True),
+    )
+
+
+def list_deleted_flows(session: Session, *, where: Any = None, limit: int = 200) -> list[FlowRecord]:
+    """Deleted flows, most recently deleted first (``where``: as ``list_flows``)."""
+    statement = select(FlowRecord).where(col(FlowRecord.deleted).is_(True))
+    if where is not None:
+        statement = statement.where(where)
+    return list(session.exec(statement.order_by(col(FlowRecord.updated_at).desc()).limit(limit)))
+
+
+def deleted_flow(session: Session, namespace: str, flow_id: str) -> FlowRecord:
+    """A deleted flow (its record keeps the source it had when it was deleted); ``FlowNotFound`` otherwise."""
+    record = session.get(FlowRecord, (namespace, flow_id))
+    if record is None or not record.deleted:
+        raise FlowNotFound(f"no deleted flow {namespace}/{flow_id}")
+    return record
+
+
+def record_restore(session: Session, namespace: str, flow_id: str, revision: int, *, author: str | None) -> None:
+    audit.record(
+        session, author or audit.SYSTEM, audit.AuditAction.RESTORED, namespace, "flow", flow_id, revision=revision
+    )

@@ -36,11 +36,14 @@ class ExecutionFilter:
     text: str | None = None  # the start of an execution id, or part of a flow id
     start: dt.datetime | None = None  # created at or after
     end: dt.datetime | None = None  # created before
+    tests: bool = False  # tests of one task (the editor's "Test task") too; by default only real runs
     where: Any = None  # an extra SQL condition: the namespaces the asker may read (engine.identity.authz.readable)
 
 
 def _statement(wanted: ExecutionFilter):
     statement = select(Execution)
+    if not wanted.tests:
+        statement = statement.where(col(Execution.test).is_(False))
     if wanted.where is not None:
         statement = statement.where(wanted.where)
     if wanted.namespace:

@@ -97,6 +97,8 @@ def _where(
 ) -> list[ColumnElement[bool]]:
     # Equality on namespace/flow_id then a range on the time column: the order of the composite indexes.
     extra = [] if where is None else [where]
+    if table is Execution:  # tests of one task are not runs of the flow
+        extra.append(col(Execution.test).is_(False))
     return [*_scope(table, namespace, flow_id), time_column >= since, time_column < until, *extra]
 
 
@@ -205,7 +207,8 @@ def kpis(
         select(func.count()).where(*_where(Execution, col(Execution.created_at), today, now, namespace, flow_id, where))
     ).scalar_one()
     # uses ix_execution_state_created
-    running = select(func.count()).where(state.in_(NOT_ENDED), *_scope(Execution, namespace, flow_id), *extra)
+    real = col(Execution.test).is_(False)
+    running = select(func.count()).where(state.in_(NOT_ENDED), *_scope(Execution, namespace, flow_id), real, *extra)
     # Cheap: the scheduler keeps next_fire_at (indexed) current and clears it for disabled triggers.
     soonest = (
         select(func.min(col(TriggerState.next_fire_at)))

@@ -80,6 +80,9 @@ class Execution(SQLModel, table=True):
     duration_ms: int | None = None
     updated_at: dt.datetime = Field(default_factory=utcnow)
     held: bool = False  # paused by a person: no new task starts until resumed
+    # A test of one task (the editor's "Test task", engine/services/task_tests.py): kept out of the flow's history,
+    # its charts and its flow triggers.
+    test: bool = False
 
 
 class TaskRun(SQLModel, table=True):

@@ -1,5 +1,6 @@
-"""Flows for the studio: the flows list and namespace selector, a flow's text, and saving, creating, importing
-and deleting a flow, each through ``engine.services.flows`` (which decides access)."""
+"""Flows for the studio: the flows list and namespace selector, a flow's text, and saving, creating, importing,
+deleting, duplicating, exporting and restoring a flow, each through ``engine.services.flows`` and
+``engine.services.flow_actions`` (which decide access)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from engine.identity.policy import Principal
+from engine.services import flow_actions
 from engine.services import flows as flow_service
 from engine.services.connections import database
 from studio.services.access import reachable_namespaces
@@ -72,3 +74,40 @@ def import_flow(principal: Principal, source: bytes, filename: str) -> tuple[str
 
 def delete_flow(principal: Principal, namespace: str, flow_id: str) -> None:
     flow_service.delete(database(), principal, namespace, flow_id)
+
+
+def duplicate_flow(principal: Principal, namespace: str, flow_id: str, new_id: str, new_namespace: str = "") -> str:
+    """Save a copy of the flow as ``new_namespace/new_id`` (its own namespace when none is given), through the same
+    save path and checks as any flow; returns what happened. ``Conflict`` when it exists, ``FlowInvalid`` for a bad
+    id or namespace."""
+    copied = flow_actions.duplicate(database(), principal, namespace, flow_id, new_id, new_namespace or None)
+    return copied.message
+
+
+def export_flow(principal: Principal, namespace: str, flow_id: str) -> tuple[str, str]:
+    """(file name, YAML source byte for byte) of a flow the person may read."""
+    return flow_actions.export_name(namespace, flow_id), flow_source(principal, namespace, flow_id)
+
+
+def export_namespace(principal: Principal, namespace: str | None) -> tuple[str, bytes]:
+    """(file name, zip) of every flow of ``namespace`` and below (every namespace for None) the person may read."""
+    return flow_actions.zip_name(namespace or "flows"), flow_actions.namespace_zip(database(), principal, namespace)
+
+
+def deleted_flows(principal: Principal, namespace: str | None = None) -> list[FlowSummary]:
+    """Flows deleted lately that the person may restore (those of namespaces they may edit), newest first."""
+    return [
+        FlowSummary(r.namespace, r.id, r.revision, r.description, r.updated_at, r.disabled)
+        for r in flow_actions.deleted(database(), principal, namespace)
+    ]
+
+
+def restore_flow(principal: Principal, namespace: str, flow_id: str) -> str:
+    """Bring a deleted flow back with the source it had when it was deleted; returns what happened."""
+    restored = flow_actions.restore(database(), principal, namespace, flow_id)
+    return f"restored {namespace}/{flow_id} (revision {restored.revision})"
+
+
+def flow_has_inputs(principal: Principal, namespace: str, flow_id: str) -> bool:
+    """Whether a run of the flow asks for inputs (the list then opens the run dialog rather than start it)."""
+    return bool(flow_service.current_flow(database(), principal, namespace, flow_id).inputs)

@@ -11,6 +11,7 @@ from engine.config import load_settings
 from engine.identity import authz
 from engine.identity.policy import Action, Principal
 from engine.services import executions as execution_service
+from engine.services import task_tests
 from engine.services.connections import connections, database
 from engine.services.views import TaskRunView
 from engine.workspace import uploads
@@ -84,3 +85,34 @@ def node_run_view(run: dict[str, Any] | None) -> dict[str, Any]:
         "duration_ms": run["duration_ms"] or 0,
         "attempts": run["attempts"],
     }
+
+
+def start_task_test(
+    principal: Principal,
+    namespace: str,
+    flow_id: str,
+    task_id: str,
+    *,
+    inputs: dict[str, Any] | None = None,
+    outputs: dict[str, Any] | None = None,
+    from_execution: str = "",
+) -> str:
+    """Run one task alone with the other tasks' outputs pinned (``outputs``, over those of ``from_execution``);
+    returns the test execution's id. Only someone who may run the flow may; refused before Redis is needed."""
+    authz.require_flow(principal, Action.RUN, namespace, flow_id)
+    return task_tests.start_test(
+        connections(),
+        principal,
+        namespace,
+        flow_id,
+        task_id,
+        inputs=inputs,
+        outputs=outputs,
+        from_execution=from_execution or None,
+        actor=principal.name,
+    )
+
+
+def task_test_sources(principal: Principal, namespace: str, flow_id: str) -> list[dict[str, Any]]:
+    """The flow's latest executions (tests aside), newest first, whose task outputs a test may take."""
+    return task_tests.recent_sources(database(), principal, namespace, flow_id)

@@ -8,13 +8,16 @@ from studio.components.editor_guard import editor_guard
 from studio.components.form_widgets import pane_splitter
 from studio.components.layout import choice_button, page, sidebar
 from studio.components.share_dialog import share_button, share_dialog
+from studio.pages.editor.clipboard import flow_clipboard
 from studio.pages.editor.form_panel import form_panel
 from studio.pages.editor.history import HistoryState
 from studio.pages.editor.history_panel import history_dialog
 from studio.pages.editor.problems_panel import problem_list
 from studio.pages.editor.run import RunState
+from studio.pages.editor.run_on_open import run_on_open
 from studio.pages.editor.run_panel import log_panel, run_dialog
 from studio.pages.editor.state import EditorState
+from studio.pages.editor.task_test import task_test
 from studio.session import SessionState
 
 
@@ -66,6 +69,7 @@ def _toolbar() -> rx.Component:
         # Shown only to those who may: the services refuse the others anyway.
         rx.cond(EditorState.can_share, share_button("flow", EditorState.namespace, EditorState.flow_id)),
         rx.cond(EditorState.can_edit, rx.button("Save", on_click=EditorState.save, id="save-button")),
+        task_test(),
         rx.cond(
             EditorState.can_run,
             rx.button("Run", on_click=RunState.open_run, id="run-button", color_scheme="green"),
@@ -192,6 +196,8 @@ def editor_page() -> rx.Component:
                     margin_top="1em",
                 ),
                 run_dialog(),
+                run_on_open(),
+                flow_clipboard(),
                 history_dialog(),
                 share_dialog(),
                 rx.cond(RunState.execution_id != "", log_panel()),

@@ -3,6 +3,8 @@
 import reflex as rx
 
 from studio.components.layout import callout_if, confirmed_danger_button, data_table, page, sidebar
+from studio.pages.flows.actions import FlowActionsState
+from studio.pages.flows.actions_view import deleted_list, duplicate_dialog, list_actions, row_actions, started_notice
 from studio.pages.flows.state import FlowRow, FlowsState
 
 
@@ -18,6 +20,7 @@ def _row(row: rx.Var[FlowRow]) -> rx.Component:
         rx.table.cell(row.revision),
         rx.table.cell(row.description),
         rx.table.cell(row.updated),
+        rx.table.cell(row_actions(row)),
         rx.table.cell(
             rx.cond(
                 row.editable,
@@ -70,22 +73,31 @@ def flows_page() -> rx.Component:
         rx.heading("Flows", size="6"),
         rx.hstack(
             rx.input(
-                placeholder="Search flows",
+                placeholder="Search flows and their YAML",
                 value=FlowsState.search,
                 on_change=FlowsState.set_search.debounce(250),
-                width="320px",
+                width="280px",
                 id="flow-search",
+                aria_label="Search flows by id, namespace, description or YAML text",
             ),
+            list_actions(),
             rx.spacer(),
             rx.cond(FlowsState.can_create, _create_controls()),
             width="100%",
             margin_y="1em",
+            wrap="wrap",  # at 1280 px the create controls go to a line of their own rather than over the buttons
+            row_gap="0.5em",
         ),
         callout_if(FlowsState.error, "flows-error", color_scheme="red", white_space="pre-wrap"),
-        callout_if(FlowsState.notice, "flows-notice", color_scheme="green"),
+        rx.cond(FlowActionsState.started == "", callout_if(FlowsState.notice, "flows-notice", color_scheme="green")),
+        started_notice(),
+        deleted_list(),
+        duplicate_dialog(),
         rx.cond(
             FlowsState.rows.length() > 0,
-            data_table(("Namespace", "Flow", "Revision", "Description", "Updated", ""), FlowsState.rows, _row),
+            data_table(
+                ("Namespace", "Flow", "Revision", "Description", "Updated", "Actions", ""), FlowsState.rows, _row
+            ),
             rx.callout(
                 rx.text(
                     "No flows yet. Start from a ",

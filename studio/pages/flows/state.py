@@ -1,4 +1,5 @@
-"""Flows page: every deployed flow of the selected namespace, searchable, with its YAML source."""
+"""Flows page: every deployed flow of the selected namespace, searchable (ids, descriptions and YAML text), with its
+YAML source. Its actions on a flow (run, duplicate, export, restore) are in actions.py."""
 
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ class FlowRow:
     description: str
     updated: str
     editable: bool
+    runnable: bool
 
 
 class FlowsState(SessionState):
@@ -67,6 +69,7 @@ class FlowsState(SessionState):
                 description=display.first_line(f.description),
                 updated=display.when(f.updated_at, seconds=False),
                 editable=can(principal, Action.EDIT_FLOW, f.namespace),
+                runnable=can(principal, Action.RUN, f.namespace),
             )
             for f in services.list_flows(principal, chosen, self.search)
         ]
