@@ -31,6 +31,7 @@ class YamlEditor(_CodeMirror):
     height: rx.Var[str]
     dirty: rx.Var[bool]
     completions: rx.Var[list[dict[str, str]]]
+    names: rx.Var[list[dict[str, str]]]  # what {{ }} completes: inputs, variables, tasks' output fields
     read_only: rx.Var[bool]  # for people who may read the flow but not change it
 
     on_change: rx.EventHandler[text]

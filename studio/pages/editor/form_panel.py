@@ -5,6 +5,7 @@ import reflex as rx
 from studio.components.code_editor import code_field
 from studio.components.form_widgets import key_value_field, list_field, record_list_field
 from studio.forms import FormField
+from studio.pages.editor.docs import docs_section
 from studio.pages.editor.forms import FormsState
 from studio.pages.editor.state import EditorState
 
@@ -133,6 +134,7 @@ def form_panel(max_height: str) -> rx.Component:
         # For people who may not edit, the fields only show the values: a change is refused (EditorState._change).
         rx.foreach(FormsState.form, _form_field),
         rx.cond(FormsState.is_database_task, _connection_test()),
+        docs_section(),  # the selected task type's documentation
         width="100%",
         padding="0.5em",
         border="1px solid var(--gray-5)",
