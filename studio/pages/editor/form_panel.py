@@ -7,6 +7,7 @@ from studio.components.form_widgets import key_value_field, list_field, record_l
 from studio.forms import FormField
 from studio.pages.editor.docs import docs_section
 from studio.pages.editor.forms import FormsState
+from studio.pages.editor.schedules import schedules_section
 from studio.pages.editor.state import EditorState
 
 DURATION_PATTERN = r"^((\d+(\.\d+)?(ms|s|m|h|d|w))+|P.+|\{\{.*\}\})$"
@@ -87,6 +88,7 @@ def _form_field(field: rx.Var[FormField]) -> rx.Component:
         ),
         _widget(field),
         rx.cond(field.help != "", rx.text(field.help, size="1", color_scheme="gray")),
+        rx.cond(field.name == "triggers", schedules_section()),  # each schedule in words, and a cron builder
         width="100%",
         spacing="1",
         class_name="form-row",

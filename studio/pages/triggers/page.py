@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from studio.components.cron_builder import cron_words
 from studio.components.layout import callout_if, data_table, page, sidebar
 from studio.pages.triggers.state import TriggersState
 
@@ -81,7 +82,11 @@ def _row_view(row: rx.Var) -> rx.Component:
         ),
         rx.table.cell(rx.text(row["trigger_id"], weight="medium"), class_name="trigger-id"),
         rx.table.cell(rx.badge(row["type"], variant="surface")),
-        rx.table.cell(rx.code(row["description"], variant="ghost", size="1"), class_name="trigger-description"),
+        rx.table.cell(
+            rx.code(row["description"], variant="ghost", size="1"),
+            cron_words(row["words"]),  # a schedule in plain words
+            class_name="trigger-description",
+        ),
         rx.table.cell(_switch(row)),
         rx.table.cell(
             rx.vstack(
