@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from studio.components.empty_state import flows_empty_state
 from studio.components.layout import callout_if, confirmed_danger_button, data_table, page, sidebar
 from studio.pages.flows.state import FlowRow, FlowsState
 
@@ -86,14 +87,7 @@ def flows_page() -> rx.Component:
         rx.cond(
             FlowsState.rows.length() > 0,
             data_table(("Namespace", "Flow", "Revision", "Description", "Updated", ""), FlowsState.rows, _row),
-            rx.callout(
-                rx.text(
-                    "No flows yet. Start from a ",
-                    rx.link("blueprint", href="/blueprints", id="blueprints-link"),
-                    ", or deploy some with: lanner flow deploy examples/",
-                ),
-                icon="info",
-            ),
+            flows_empty_state(FlowsState),
         ),
         rx.cond(
             FlowsState.opened != "",

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from studio.components.cron_builder import cron_words
+from studio.components.empty_state import empty_state
 from studio.components.layout import callout_if, data_table, page, sidebar
 from studio.pages.triggers.state import TriggersState
 
@@ -188,7 +189,17 @@ def triggers_page() -> rx.Component:
                 TriggersState.rows,
                 _row_view,
             ),
-            rx.callout("No triggers here. Add one to a flow under triggers: (schedule, webhook or flow).", icon="info"),
+            empty_state(
+                "alarm-clock",
+                "No triggers yet",
+                "A trigger starts a flow on its own: on a schedule, when a web address is called (webhook), or when "
+                "another flow ends. Open a flow, choose Form, then Flow settings, and add one under Triggers: "
+                '"Add a schedule" writes the timing for you.',
+                rx.link(
+                    rx.button(rx.icon("workflow", size=14), "Open the flows"), href="/flows", id="empty-open-flows"
+                ),
+                id="triggers-empty",
+            ),
         ),
         _backfill_dialog(),
     )
