@@ -66,7 +66,10 @@ def test_a_text_that_does_not_parse_offers_the_run_names_only():
 
 
 @pytest.mark.slow
-def test_typing_outputs_in_the_yaml_editor_offers_the_tasks_output_fields(studio, page):
+def test_typing_outputs_in_the_yaml_editor_offers_the_tasks_output_fields(studio, page, admin_api):
+    admin_api.post("/flows", content=FLOW, headers={"content-type": "application/x-yaml"})  # the namespace exists
+    assert admin_api.put("/namespaces/studio.tests/secrets/SHOP_TOKEN", json={"value": "s3cret"}).is_success
+    assert admin_api.put("/namespaces/studio.tests/variables/region", json={"value": "eu"}).is_success
     open_flow(studio, page, FLOW, "completion_demo")
     editor = page.locator("#yaml-editor .cm-content")
     editor.click()
@@ -82,6 +85,15 @@ def test_typing_outputs_in_the_yaml_editor_offers_the_tasks_output_fields(studio
         "document.querySelector('#yaml-editor .cm-content').innerText.includes('{{ outputs.extract.rows')",
         timeout=10_000,
     )
+    # The namespace's secret names and variables complete too (never a secret's value).
+    page.keyboard.type(" }} {{ secr")
+    secrets = page.locator(".cm-tooltip-autocomplete", has_text="secret('SHOP_TOKEN')")
+    secrets.wait_for(timeout=10_000)
+    assert "s3cret" not in secrets.inner_text()
+    page.keyboard.press("Escape")
+    page.keyboard.type(" }} {{ vars.reg")
+    page.locator(".cm-tooltip-autocomplete", has_text="vars.region").wait_for(timeout=10_000)
+    page.keyboard.press("Escape")
     # Outside {{ }} the YAML words still complete.
     page.keyboard.type(' }}"\n  - id: more\n    type: http.req')
     page.locator(".cm-tooltip-autocomplete", has_text="http.request").wait_for(timeout=10_000)

@@ -7,6 +7,7 @@ from studio.components.form_widgets import key_value_field, list_field, record_l
 from studio.forms import FormField
 from studio.pages.editor.docs import docs_section
 from studio.pages.editor.forms import FormsState
+from studio.pages.editor.names import NamesState
 from studio.pages.editor.schedules import schedules_section
 from studio.pages.editor.state import EditorState
 
@@ -20,7 +21,7 @@ def _code(field: rx.Var[FormField], language, single_line: bool) -> rx.Component
         value=field.text,
         language=language,
         single_line=single_line,
-        names=FormsState.names,
+        names=NamesState.all_names,
         on_commit=FormsState.commit_field,
     )
 

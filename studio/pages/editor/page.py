@@ -8,9 +8,9 @@ from studio.components.form_widgets import pane_splitter
 from studio.components.layout import choice_button, page, sidebar
 from studio.components.share_dialog import share_button, share_dialog
 from studio.pages.editor.form_panel import form_panel
-from studio.pages.editor.forms import FormsState
 from studio.pages.editor.history import HistoryState
 from studio.pages.editor.history_panel import history_dialog
+from studio.pages.editor.names import NamesState
 from studio.pages.editor.run import RunState
 from studio.pages.editor.run_panel import log_panel, run_dialog
 from studio.pages.editor.state import EditorState
@@ -154,7 +154,8 @@ def _right_pane() -> rx.Component:
                         height=rx.cond(EditorState.selected != "", "42vh", "70vh"),
                         dirty=EditorState.dirty,
                         completions=EditorState.completions,
-                        names=FormsState.names,
+                        names=NamesState.all_names,
+                        on_mount=NamesState.load_namespace_names,
                         read_only=~EditorState.can_edit,
                     ),
                     width="100%",
