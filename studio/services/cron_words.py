@@ -26,25 +26,6 @@ DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sun
 _DAY_FIELDS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 
 
-# The five fields (a sixth, seconds, may come first) and the numbers each takes.
-_RANGES = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12), ("day of week", 0, 7))
-_FIELDS_HELP = "minute, hour, day of month, month, day of week; e.g. 0 9 * * MON-FRI is 09:00 on weekdays"
-
-
-def _out_of_range(text: str) -> str:
-    """The first number outside its field's range, said for people (croniter's own message is terse)."""
-    fields = text.split(" ")
-    if len(fields) == 6:
-        fields = fields[1:]
-    if len(fields) != 5:
-        return ""
-    for value, (name, low, high) in zip(fields, _RANGES, strict=True):
-        for part in re.split(r"[,\-]", value.split("/")[0]):
-            if part.isdigit() and not low <= int(part) <= high:
-                return f"the {name} field is {part}, but it must be from {low} to {high} (fields: {_FIELDS_HELP})"
-    return ""
-
-
 @dataclass(frozen=True)
 class Pattern:
     key: str
@@ -68,13 +49,7 @@ def cron_in_words(expression: str) -> str:
     text = " ".join(str(expression or "").split())
     if not text:
         raise ValueError("the schedule is empty: write a cron expression such as 0 9 * * MON-FRI, or use the builder")
-    problem = _out_of_range(text)
-    if problem:
-        raise ValueError(f"cron '{text}': {problem}")
-    try:
-        checked = check_cron(text)
-    except ValueError as exc:
-        raise ValueError(f"{exc}; its fields are: {_FIELDS_HELP}") from None
+    checked = check_cron(text)  # its messages say which field is wrong, and what the fields are
     options = Options()
     options.use_24hour_time_format = True
     options.casing_type = CasingTypeEnum.Sentence

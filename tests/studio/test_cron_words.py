@@ -39,6 +39,7 @@ def test_cron_in_words(cron, words):
     ("cron", "message"),
     [
         ("61 * * * *", "the minute field is 61, but it must be from 0 to 59"),
+        ("0 0 25 * * *", "the hour field is 25"),  # six fields: the seconds come first
         ("0 25 * * *", "the hour field is 25, but it must be from 0 to 23"),
         ("0 9 * 13 *", "the month field is 13"),
         ("0 9 * *", "has 4 fields; expected 5"),
@@ -182,17 +183,16 @@ def test_the_editor_says_each_schedule_in_words_and_builds_one(studio, page):
     )
     assert "nightly" in _yaml(page)
 
-    # An invalid cron typed in the YAML gets a clear message beside its trigger.
-    page.locator("#pane-form").click()
-    page.locator("#pane-yaml").click()
-    editor = page.locator("#yaml-editor .cm-content")
-    editor.click()
+    # An invalid cron typed in the YAML gets a clear message: in the problems and beside its trigger.
+    page.locator("#yaml-editor .cm-content").click()
     page.keyboard.press("Control+End")
-    page.keyboard.type("\n  - {id: typo, type: schedule, cron: '0 9 * 13 *'}")
+    page.keyboard.insert_text("  - {id: typo, type: schedule, cron: '0 9 * 13 *'}\n")
+    problem = page.locator(".problem-line", has_text="the month field is 13, but it must be from 1 to 12")
+    problem.wait_for(timeout=20_000)
     page.locator("#pane-form").click()
     typo = page.locator(".schedule-row[data-trigger='typo'] .cron-error")
     typo.wait_for(timeout=20_000)
-    assert "the month field is 13" in typo.inner_text()
+    assert "the month field is 13, but it must be from 1 to 12" in typo.inner_text()
 
 
 @pytest.mark.slow
