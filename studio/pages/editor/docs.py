@@ -16,7 +16,7 @@ class DocsState(EditorState):
         self.docs_shown = not self.docs_shown
 
     @rx.var
-    def task_doc(self) -> TaskDoc:
+    def selected_doc(self) -> TaskDoc:
         type_name = task_type_of(parse_yaml(self.form_text).data, self.selected) if self.form_text else ""
         try:
             doc = task_doc(type_name) if type_name else None
@@ -32,4 +32,4 @@ class DocsState(EditorState):
 
 
 def docs_section() -> rx.Component:
-    return task_docs(DocsState.task_doc, DocsState.docs_shown, DocsState.toggle_docs)
+    return task_docs(DocsState.selected_doc, DocsState.docs_shown, DocsState.toggle_docs)
