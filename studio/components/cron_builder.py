@@ -20,29 +20,23 @@ _SELECT_STYLE = {
 }
 
 
+def _line(icon: str, text: rx.Var[str], color: str, class_name: str, props: dict[str, Any]) -> rx.Component:
+    return rx.hstack(
+        rx.icon(icon, size=12, color=color, flex_shrink="0", aria_hidden="true"),
+        rx.text(text, size="1", color=color),
+        spacing="1",
+        align="center",
+        class_name=class_name,
+        **props,
+    )
+
+
 def cron_words(words: rx.Var[str], error: rx.Var[str] | None = None, **props: Any) -> rx.Component:
     """The expression in words, or why it is not one (in red): beside the field it explains."""
-    shown = rx.cond(
-        words != "",
-        rx.text(
-            rx.icon("clock", size=12), " ", words, size="1", color="var(--gray-11)", class_name="cron-words", **props
-        ),
-    )
+    shown = rx.cond(words != "", _line("clock", words, "var(--gray-11)", "cron-words", props))
     if error is None:
         return shown
-    return rx.cond(
-        error != "",
-        rx.text(
-            rx.icon("triangle-alert", size=12),
-            " ",
-            error,
-            size="1",
-            color="var(--red-11)",
-            class_name="cron-error",
-            **props,
-        ),
-        shown,
-    )
+    return rx.cond(error != "", _line("triangle-alert", error, "var(--red-11)", "cron-error", props), shown)
 
 
 def _labelled(label: str, control: rx.Component, field_id: str) -> rx.Component:

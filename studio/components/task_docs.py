@@ -85,16 +85,18 @@ def _example(text: rx.Var[str]) -> rx.Component:
             "whiteSpace": "pre",
             "width": "100%",
             "margin": 0,
+            "flexShrink": 0,
         },
     )
 
 
 def _heading(text: str) -> rx.Component:
-    return rx.text(text, size="2", weight="bold", margin_top="0.5em")
+    return rx.text(text, size="2", weight="bold", margin_top="0.75em", margin_bottom="0.25em")
 
 
 def _body(doc: rx.Var[TaskDoc]) -> rx.Component:
-    return rx.vstack(
+    # A block, not a flex column: with a capped height, flex items would shrink (examples squashed to a line).
+    return rx.box(
         rx.hstack(
             rx.text(doc.title, size="2", weight="bold"),
             rx.code(doc.type, size="1"),
@@ -108,7 +110,7 @@ def _body(doc: rx.Var[TaskDoc]) -> rx.Component:
         _heading("Outputs"),
         rx.cond(
             doc.outputs.length() > 0,
-            rx.vstack(rx.foreach(doc.outputs, _output), spacing="1", width="100%"),
+            rx.vstack(rx.foreach(doc.outputs, _output), spacing="1", width="100%", margin_y="0.25em"),
             rx.text("This task gives no outputs.", size="1", color="var(--gray-11)"),
         ),
         rx.text(
@@ -117,17 +119,21 @@ def _body(doc: rx.Var[TaskDoc]) -> rx.Component:
             color="var(--gray-11)",
         ),
         _heading("Examples"),
-        rx.foreach(doc.examples, _example),
+        rx.vstack(rx.foreach(doc.examples, _example), spacing="2", width="100%"),
         _heading("Properties"),
         rx.foreach(doc.properties, _property),
-        spacing="1",
         width="100%",
+        max_height="45vh",  # the form stays in reach below it
+        overflow_y="auto",
+        flex_shrink="0",  # in the form's column, a scrolling box would otherwise shrink to nothing
+        padding_right="0.25em",
         id="task-docs-body",
     )
 
 
 def task_docs(doc: rx.Var[TaskDoc], shown: rx.Var[bool], on_toggle: rx.EventHandler) -> rx.Component:
-    """A collapsible "Docs" section for ``doc`` (nothing when there is no task type to document)."""
+    """A collapsible "Docs" section for ``doc`` (nothing when there is no task type to document): one line at the
+    top of the form until opened."""
     return rx.cond(
         doc.type != "",
         rx.vstack(
@@ -144,8 +150,9 @@ def task_docs(doc: rx.Var[TaskDoc], shown: rx.Var[bool], on_toggle: rx.EventHand
             rx.cond(shown, _body(doc)),
             width="100%",
             spacing="2",
-            padding_top="0.5em",
-            border_top="1px solid var(--gray-5)",
+            padding_bottom="0.5em",
+            border_bottom="1px solid var(--gray-5)",
+            flex_shrink="0",
             id="task-docs",
         ),
     )

@@ -104,7 +104,10 @@ def test_the_docs_section_shows_the_selected_tasks_documentation(studio, page):
     assert "SQL query" in body.inner_text()
     assert body.locator(".doc-property[data-name='fetch']").inner_text().count("ALL") >= 1
     assert body.locator(".doc-output[data-name='rows']").count() == 1
-    assert "type: sql.query" in body.locator(".doc-example").first.inner_text()
+    example = body.locator(".doc-example").first
+    assert "type: sql.query" in example.inner_text()
+    example.scroll_into_view_if_needed()
+    assert example.bounding_box()["height"] > 60  # the whole example shows, not a squashed line
     # Another task selected: its own documentation.
     page.locator(".react-flow__node[data-id='inner']").click()
     page.wait_for_function(

@@ -131,13 +131,13 @@ def form_panel(max_height: str) -> rx.Component:
             ),
             width="100%",
         ),
+        docs_section(),  # the selected task type's documentation, collapsed until asked for
         rx.cond(
             EditorState.form_error != "", rx.text(EditorState.form_error, color_scheme="red", size="1", id="form-error")
         ),
         # For people who may not edit, the fields only show the values: a change is refused (EditorState._change).
         rx.foreach(FormsState.form, _form_field),
         rx.cond(FormsState.is_database_task, _connection_test()),
-        docs_section(),  # the selected task type's documentation
         width="100%",
         padding="0.5em",
         border="1px solid var(--gray-5)",
