@@ -12,7 +12,7 @@ import { EditorView, keymap } from "@codemirror/view";
 import { linter, lintGutter } from "@codemirror/lint";
 import { autocompletion, completeFromList, completionStatus } from "@codemirror/autocomplete";
 
-export function YamlEditor({ value, problems, onChange, height, completions, readOnly, onSave }) {
+export function YamlEditor({ value, problems, onChange, height, completions, names, readOnly, onSave }) {
   // Ctrl+S saves the text as typed (typing reaches the server after a pause); the page's guard (editor_guard.jsx)
   // asks before leaving with unsaved changes and saves from everywhere else.
   const save = useRef(onSave);
@@ -21,8 +21,13 @@ export function YamlEditor({ value, problems, onChange, height, completions, rea
     if (save.current) save.current({ text: view.state.doc.toString() });
     return true;
   } }])), []);
-  const complete = useMemo(() => autocompletion({ override: [completeFromList(
-    (completions || []).map((c) => ({ label: c.label, type: c.kind, detail: c.detail })))] }), [completions]);
+  // Inside {{ }} the flow's expression names (inputs, variables, each task's output fields); elsewhere YAML words.
+  const complete = useMemo(() => {
+    const words = completeFromList(
+      (completions || []).map((c) => ({ label: c.label, type: c.kind, detail: c.detail })));
+    const expressions = expressionNames(names);
+    return autocompletion({ override: [(context) => expressions(context) || words(context)] });
+  }, [completions, names]);
   const lint = useMemo(() => linter((view) => (problems || []).map((p) => {
     const line = view.state.doc.line(Math.min(Math.max(p.line, 1), view.state.doc.lines));
     const from = Math.min(line.from + Math.max(p.column - 1, 0), line.to);
@@ -49,7 +54,7 @@ const expressionNames = (names) => (context) => {
   if (!word || (word.from === word.to && !context.explicit)) return null;
   return {
     from: word.from, validFor: /^[\w.']*$/,
-    options: (names || []).map((n) => ({ label: n.label, type: "variable", detail: n.detail })),
+    options: (names || []).map((n) => ({ label: n.label, type: "variable", detail: n.detail, info: n.info || undefined })),
   };
 };
 

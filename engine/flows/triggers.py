@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -23,6 +24,11 @@ CRON_ALIASES = (
 )
 
 
+# The five fields (after optional leading seconds) and the numbers each takes: said to people when one is outside.
+_CRON_RANGES = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12), ("day of week", 0, 7))
+CRON_FIELDS = "minute, hour, day of month, month, day of week; e.g. 0 9 * * MON-FRI is 09:00 on weekdays"
+
+
 def check_cron(expression: str) -> str:
     """Accept 5 fields, 6 with seconds last-free (leading seconds as in Kestra), or an @alias."""
     text = " ".join(expression.split())
@@ -32,11 +38,17 @@ def check_cron(expression: str) -> str:
         return text
     fields = text.split(" ")
     if len(fields) not in (5, 6):
-        raise ValueError(f"cron '{expression}' has {len(fields)} fields; expected 5 (or 6 with seconds first)")
+        raise ValueError(
+            f"cron '{expression}' has {len(fields)} fields; expected 5 (or 6 with seconds first): {CRON_FIELDS}"
+        )
+    for value, (name, low, high) in zip(fields[-5:], _CRON_RANGES, strict=True):
+        for part in re.split(r"[,-]", value.split("/")[0]):
+            if part.isdigit() and not low <= int(part) <= high:
+                raise ValueError(f"cron '{text}': the {name} field is {part}, but it must be from {low} to {high}")
     try:
         croniter(_croniter_form(text), dt.datetime(2026, 1, 1))
     except (ValueError, KeyError) as exc:
-        raise ValueError(f"invalid cron '{expression}': {exc}") from None
+        raise ValueError(f"invalid cron '{expression}': {exc} (fields: {CRON_FIELDS})") from None
     return text
 
 

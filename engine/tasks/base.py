@@ -78,6 +78,8 @@ class Task(Spec):
     icon: ClassVar[str] = "box"
     #: Ready-to-use property sets (as written in YAML, without id and type) shown in the task's help and schema.
     examples: ClassVar[tuple[dict[str, Any], ...]] = ()
+    #: What the task gives later tasks (as ``outputs.<id>.<name>``): each output's name and what it holds.
+    output_fields: ClassVar[dict[str, str]] = {}
     #: "worker" tasks are run by workers; "executor" tasks are decided by the executor itself.
     runs_on: ClassVar[Literal["worker", "executor"]] = "worker"
     list_fields: ClassVar[tuple[ListField, ...]] = ()
@@ -204,6 +206,7 @@ class TaskRegistry:
             "icon": cls.icon,
             "runsOn": cls.runs_on,
             "taskLists": [f.name for f in cls.list_fields],
+            "outputs": dict(cls.output_fields),
         }
         return schema
 

@@ -23,6 +23,10 @@ class Log(Task):
     summary: ClassVar[str] = "Write one or more lines to the execution's logs."
     group: ClassVar[Group] = Group.CORE
     icon: ClassVar[str] = "scroll-text"
+    examples: ClassVar[tuple[dict[str, Any], ...]] = (
+        {"message": "Loading the orders of {{ inputs.day }}", "level": "INFO"},
+        {"message": ["Step 1 done", "{{ outputs.extract.rows }} rows read"]},
+    )
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         for line in [self.message] if isinstance(self.message, str) else self.message:
@@ -39,6 +43,8 @@ class Return(Task):
     title: ClassVar[str] = "Return a value"
     summary: ClassVar[str] = "Evaluate an expression and expose it as this task's output 'value'."
     icon: ClassVar[str] = "corner-down-left"
+    examples: ClassVar[tuple[dict[str, Any], ...]] = ({"value": "{{ outputs.extract.size > 0 }}"},)
+    output_fields: ClassVar[dict[str, str]] = {"value": "The value given, with its expressions evaluated."}
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         return {"value": self.value}
@@ -53,6 +59,7 @@ class Sleep(Task):
     title: ClassVar[str] = "Wait"
     summary: ClassVar[str] = "Pause this branch for a fixed duration."
     icon: ClassVar[str] = "hourglass"
+    examples: ClassVar[tuple[dict[str, Any], ...]] = ({"duration": "30s"},)
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         end = time.monotonic() + self.duration.total_seconds()
@@ -71,6 +78,9 @@ class Fail(Task):
     title: ClassVar[str] = "Fail"
     summary: ClassVar[str] = "Stop with an error message, e.g. when a check does not hold."
     icon: ClassVar[str] = "octagon-x"
+    examples: ClassVar[tuple[dict[str, Any], ...]] = (
+        {"message": "No orders for {{ inputs.day }}", "runIf": "{{ outputs.count.value == 0 }}"},
+    )
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         raise TaskFailed(self.message)

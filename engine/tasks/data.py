@@ -215,6 +215,12 @@ class DataTransform(Task):
             "fileName": "orders_with_names.csv",
         },
     )
+    output_fields: ClassVar[dict[str, str]] = {
+        "uri": "The lanner:// address of the result file.",
+        "rows": "How many rows it holds.",
+        "format": "Its format (CSV, JSONL or PARQUET).",
+        "columns": "The names of its columns.",
+    }
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         import duckdb

@@ -57,6 +57,10 @@ class FileWrite(Task):
     examples: ClassVar[tuple[dict[str, Any], ...]] = (
         {"content": "day,total\n{{ trigger.date }},{{ outputs.sum.row.total }}\n", "fileName": "summary.csv"},
     )
+    output_fields: ClassVar[dict[str, str]] = {
+        "uri": "The lanner:// address of the file written.",
+        "size": "Its size in bytes.",
+    }
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         try:
@@ -88,6 +92,7 @@ class FileRead(Task):
     group: ClassVar[Group] = Group.DATA
     icon: ClassVar[str] = "file"
     examples: ClassVar[tuple[dict[str, Any], ...]] = ({"from": "{{ outputs.report.uri }}"},)
+    output_fields: ClassVar[dict[str, str]] = {"content": "The file's content, as text.", "size": "Its size in bytes."}
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         address = readable(ctx, self.from_)

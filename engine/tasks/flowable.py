@@ -36,6 +36,14 @@ class Sequential(FlowableTask):
     summary: ClassVar[str] = "Run a group of tasks one after the other."
     icon: ClassVar[str] = "list-ordered"
     list_fields: ClassVar[tuple[ListField, ...]] = _GROUP_FIELDS
+    examples: ClassVar[tuple[dict[str, Any], ...]] = (
+        {
+            "tasks": [
+                {"id": "first", "type": "log", "message": "one"},
+                {"id": "second", "type": "log", "message": "two"},
+            ]
+        },
+    )
 
 
 @registry.register
@@ -53,6 +61,15 @@ class Parallel(FlowableTask):
         ListField("tasks", parallel=True),
         ERRORS_FIELD,
         FINALLY_FIELD,
+    )
+    examples: ClassVar[tuple[dict[str, Any], ...]] = (
+        {
+            "concurrency": 2,
+            "tasks": [
+                {"id": "eu", "type": "log", "message": "Europe"},
+                {"id": "us", "type": "log", "message": "America"},
+            ],
+        },
     )
 
 
@@ -75,6 +92,17 @@ class Switch(FlowableTask):
         ERRORS_FIELD,
         FINALLY_FIELD,
     )
+    examples: ClassVar[tuple[dict[str, Any], ...]] = (
+        {
+            "value": "{{ inputs.region }}",
+            "cases": {"eu": [{"id": "eu_report", "type": "log", "message": "Europe"}]},
+            "defaults": [{"id": "other_report", "type": "log", "message": "Elsewhere"}],
+        },
+    )
+    output_fields: ClassVar[dict[str, str]] = {
+        "case": "The case that ran (defaults when none matched).",
+        "value": "The value the case was chosen by.",
+    }
 
 
 @registry.register
@@ -96,6 +124,16 @@ class If(FlowableTask):
         ERRORS_FIELD,
         FINALLY_FIELD,
     )
+    examples: ClassVar[tuple[dict[str, Any], ...]] = (
+        {
+            "condition": "{{ inputs.amount > 100 }}",
+            "then": [{"id": "big", "type": "log", "message": "A big order"}],
+            "else": [{"id": "small", "type": "log", "message": "A small order"}],
+        },
+    )
+    output_fields: ClassVar[dict[str, str]] = {
+        "condition": "True when the condition held (then ran), false otherwise (else ran)."
+    }
 
 
 @registry.register
@@ -112,6 +150,14 @@ class ForEach(FlowableTask):
     summary: ClassVar[str] = "Run a group of tasks once per value (taskrun.value, taskrun.iteration)."
     icon: ClassVar[str] = "repeat"
     list_fields: ClassVar[tuple[ListField, ...]] = _GROUP_FIELDS
+    examples: ClassVar[tuple[dict[str, Any], ...]] = (
+        {
+            "values": ["eu", "us", "asia"],
+            "concurrencyLimit": 2,
+            "tasks": [{"id": "report", "type": "log", "message": "Region {{ taskrun.value }}"}],
+        },
+    )
+    output_fields: ClassVar[dict[str, str]] = {"values": "The list of values iterated over."}
 
 
 @registry.register
@@ -135,6 +181,14 @@ class Subflow(Task):
     group: ClassVar = FlowableTask.group
     icon: ClassVar[str] = "workflow"
     runs_on: ClassVar[Literal["worker", "executor"]] = "executor"
+    examples: ClassVar[tuple[dict[str, Any], ...]] = (
+        {"namespace": "acme.sales", "flowId": "daily_report", "inputs": {"day": "{{ inputs.day }}"}},
+    )
+    output_fields: ClassVar[dict[str, str]] = {
+        "executionId": "The id of the started execution.",
+        "state": "How the started flow ended (when waiting).",
+        "outputs": "The started flow's outputs (when waiting): outputs.<id>.outputs.<name>.",
+    }
 
 
 @registry.register
@@ -150,3 +204,11 @@ class Pause(Task):
     group: ClassVar = FlowableTask.group
     icon: ClassVar[str] = "circle-pause"
     runs_on: ClassVar[Literal["worker", "executor"]] = "executor"
+    examples: ClassVar[tuple[dict[str, Any], ...]] = (
+        {"delay": "10m"},
+        {"onResume": [{"id": "approved", "type": "BOOLEAN"}]},
+    )
+    output_fields: ClassVar[dict[str, str]] = {
+        "resumeAt": "When a pause with a delay resumes on its own (ISO date and time).",
+        "resumed": "The onResume answers given when resuming, by input id.",
+    }

@@ -71,6 +71,12 @@ class HttpRequest(Task):
             "expectedStatus": [200, 201],
         },
     )
+    output_fields: ClassVar[dict[str, str]] = {
+        "code": "The HTTP status code.",
+        "headers": "The answer's headers.",
+        "body": "The answer's body, as text.",
+        "json": "The body parsed as JSON (when the answer is JSON), else null.",
+    }
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         import httpx
@@ -162,6 +168,12 @@ class HttpDownload(Task):
             "fileName": "orders.jsonl",
         },
     )
+    output_fields: ClassVar[dict[str, str]] = {
+        "uri": "The lanner:// address of the stored file.",
+        "size": "Its size in bytes.",
+        "code": "The HTTP status code.",
+        "headers": "The answer's headers.",
+    }
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         where = f"{self.method.value} {self.uri}"

@@ -46,6 +46,14 @@ class KvSet(Task):
     summary: ClassVar[str] = "Store a value in the namespace's key-value store, read later with kv('key')."
     group: ClassVar[Group] = Group.CORE
     icon: ClassVar[str] = "key-round"
+    examples: ClassVar[tuple[dict[str, Any], ...]] = (
+        {"key": "last_run_day", "value": "{{ inputs.day }}"},
+        {"key": "token", "value": "{{ outputs.login.json.token }}", "ttl": "1h"},
+    )
+    output_fields: ClassVar[dict[str, str]] = {
+        "key": "The key written.",
+        "expiresAt": "When the entry expires (ISO date and time), or null without ttl.",
+    }
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         try:
@@ -68,6 +76,14 @@ class KvGet(Task):
     summary: ClassVar[str] = "Read a value of the namespace's key-value store as outputs.<id>.value."
     group: ClassVar[Group] = Group.CORE
     icon: ClassVar[str] = "key-round"
+    examples: ClassVar[tuple[dict[str, Any], ...]] = (
+        {"key": "last_run_day"},
+        {"key": "settings", "errorOnMissing": True},
+    )
+    output_fields: ClassVar[dict[str, str]] = {
+        "value": "The value stored under the key (null when missing).",
+        "found": "True when the key was there.",
+    }
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         try:
@@ -91,6 +107,8 @@ class KvDelete(Task):
     summary: ClassVar[str] = "Remove a key from the namespace's key-value store."
     group: ClassVar[Group] = Group.CORE
     icon: ClassVar[str] = "key-round"
+    examples: ClassVar[tuple[dict[str, Any], ...]] = ({"key": "token"},)
+    output_fields: ClassVar[dict[str, str]] = {"deleted": "True when the key was there and is now removed."}
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         try:

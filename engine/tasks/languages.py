@@ -15,6 +15,7 @@ from engine.tasks.environments import node_environment, node_requirements
 from engine.tasks.files import TaskFiles, output_dir_env, stage_inputs
 from engine.tasks.process import run_before_commands, run_process
 from engine.tasks.scripts import (
+    SCRIPT_OUTPUTS,
     BeforeCommands,
     exactly_one_source,
     script_environment,
@@ -58,6 +59,10 @@ class Node(TaskFiles, Task):
     summary: ClassVar[str] = "Run JavaScript with Node.js, with npm dependencies; it can emit outputs."
     group: ClassVar[Group] = Group.SCRIPTS
     icon: ClassVar[str] = "file-code"
+    examples: ClassVar[tuple[dict[str, Any], ...]] = (
+        {"script": "const lanner = require('lanner');\nlanner.outputs({ total: 42 });\n"},
+    )
+    output_fields: ClassVar[dict[str, str]] = SCRIPT_OUTPUTS
 
     @model_validator(mode="after")
     def _one_source(self) -> Node:
@@ -104,6 +109,10 @@ class Script(TaskFiles, Task):
     summary: ClassVar[str] = "Run a script with an interpreter installed on the worker (R, Ruby, Julia, Perl...)."
     group: ClassVar[Group] = Group.SCRIPTS
     icon: ClassVar[str] = "file-code"
+    examples: ClassVar[tuple[dict[str, Any], ...]] = (
+        {"interpreter": ["ruby"], "script": "puts 'Hello from Ruby'", "extension": ".rb"},
+    )
+    output_fields: ClassVar[dict[str, str]] = SCRIPT_OUTPUTS
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         program = _program(self.interpreter[0], "this script") if "/" not in self.interpreter[0] else None

@@ -59,6 +59,14 @@ def with_path(env: dict[str, str], folder: Path) -> dict[str, str]:
     return {**env, "PATH": os.pathsep.join(filter(None, [str(folder), env.get("PATH", os.defpath)]))}
 
 
+#: The outputs of every script task (what ``script_outputs`` gives).
+SCRIPT_OUTPUTS = {
+    "exitCode": "The exit code of the process (0 when it went well).",
+    "vars": "The values the script emitted (engine.sdk.outputs, require('lanner')) by name: outputs.<id>.vars.<name>.",
+    "outputFiles": "The files kept (outputFiles, outputDir) by name: their lanner:// addresses for later tasks.",
+}
+
+
 def script_outputs(task: TaskFiles, ctx: RunContext, code: int, emitted: dict[str, Any], cwd: Path) -> dict[str, Any]:
     outputs = {"exitCode": code, "vars": emitted, "outputFiles": keep_outputs(task, ctx, cwd)}
     if code != 0:
@@ -82,6 +90,11 @@ class Shell(TaskFiles, Task):
     summary: ClassVar[str] = "Run shell commands; their output becomes log lines."
     group: ClassVar[Group] = Group.SCRIPTS
     icon: ClassVar[str] = "terminal"
+    examples: ClassVar[tuple[dict[str, Any], ...]] = (
+        {"commands": ["echo 'Hello from {{ flow.id }}'", "ls -l"]},
+        {"commands": ["wc -l orders.csv"], "inputFiles": {"orders.csv": "{{ outputs.download.uri }}"}},
+    )
+    output_fields: ClassVar[dict[str, str]] = SCRIPT_OUTPUTS
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         cwd = Path(self.working_directory) if self.working_directory else ctx.workdir
@@ -121,6 +134,11 @@ class Python(TaskFiles, Task):
     summary: ClassVar[str] = "Run Python (inline, a file or a module) with its own dependencies; it can emit outputs."
     group: ClassVar[Group] = Group.SCRIPTS
     icon: ClassVar[str] = "file-code"
+    examples: ClassVar[tuple[dict[str, Any], ...]] = (
+        {"script": "from engine.sdk import outputs\n\ntotal = 40 + 2\noutputs({'total': total})\n"},
+        {"script": "import pandas\nprint(pandas.__version__)\n", "dependencies": ["pandas"]},
+    )
+    output_fields: ClassVar[dict[str, str]] = SCRIPT_OUTPUTS
 
     @model_validator(mode="after")
     def _one_source(self) -> Python:

@@ -36,6 +36,18 @@ class WorkingDirectory(TaskFiles, Task):
     group: ClassVar[Group] = Group.FLOW_CONTROL
     icon: ClassVar[str] = "folder-open"
     list_fields: ClassVar[tuple[ListField, ...]] = (ListField("tasks"),)
+    examples: ClassVar[tuple[dict[str, Any], ...]] = (
+        {
+            "tasks": [
+                {"id": "fetch", "type": "shell", "commands": ["echo 'a,b' > data.csv"]},
+                {"id": "count", "type": "shell", "commands": ["wc -l data.csv"]},
+            ],
+            "outputFiles": ["data.csv"],
+        },
+    )
+    output_fields: ClassVar[dict[str, str]] = {
+        "outputFiles": "The files kept (outputFiles, outputDir), by name: their lanner:// addresses."
+    }
 
     @field_validator("tasks")
     @classmethod

@@ -30,6 +30,7 @@ class YamlEditor(_CodeMirror):
     problems: rx.Var[list[Problem]]
     height: rx.Var[str]
     completions: rx.Var[list[dict[str, str]]]
+    names: rx.Var[list[dict[str, str]]]  # what {{ }} completes: inputs, variables, tasks' output fields
     read_only: rx.Var[bool]  # for people who may read the flow but not change it
 
     on_change: rx.EventHandler[text]

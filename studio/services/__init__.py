@@ -13,7 +13,8 @@ page's disabled buttons are only a courtesy, those checks are the guard.
 - ``revisions``: a flow's revisions and the diff of two
 - ``runs``: running from the editor (start, kill, status, input files)
 - beside them, imported by their module name: ``executions``, ``history``, ``triggers``, ``audit_trail``,
-  ``access``, ``members``, ``namespace_settings``, ``people``, ``sharing``
+  ``access``, ``members``, ``namespace_settings``, ``people``, ``sharing``, ``task_docs`` (a task type's
+  documentation from its schema), ``cron_words`` (cron in plain words, and the schedule builder)
 
 ``database()`` and ``connections()`` are the process' own (``engine.services.connections``).
 """

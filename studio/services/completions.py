@@ -22,7 +22,7 @@ _EXPRESSION_ROOTS = (
 
 
 def expression_names(text: str, task_outputs: dict[str, Any] | None = None) -> list[dict[str, str]]:
-    """What a form's text field completes inside ``{{ }}``: this flow's inputs, variables, task outputs."""
+    """What ``{{ }}`` completes (a form's text field, the YAML editor): the flow's inputs, variables, task outputs."""
     data = parse_yaml(text).data
     data = data if isinstance(data, dict) else {}
     names = [
@@ -34,14 +34,26 @@ def expression_names(text: str, task_outputs: dict[str, Any] | None = None) -> l
     for found in task_lists(data):
         for task in found.tasks:
             if isinstance(task, dict) and task.get("id"):
-                keys = sorted((task_outputs or {}).get(task["id"], {})) or ["value"]
-                names += [
-                    {"label": f"outputs.{task['id']}.{key}", "detail": f"output of {task.get('type')}"} for key in keys
-                ]
+                names += _task_output_names(task, (task_outputs or {}).get(task["id"]) or {})
     names += [{"label": label, "detail": "run"} for label in _RUN_NAMES]
     names.append({"label": "secret('NAME')", "detail": "secret"})
     names.append({"label": "kv('KEY')", "detail": "KV store"})
     return names
+
+
+def _task_output_names(task: dict[str, Any], seen: dict[str, Any]) -> list[dict[str, str]]:
+    """``outputs.<id>.<field>`` for what the task's type declares it gives (with what each holds), and for what a
+    followed run's task gave besides (a script's own names, say)."""
+    model = registry.get(task.get("type")) if isinstance(task.get("type"), str) else None
+    declared = dict(model.output_fields) if model else {}
+    if model is None and not seen:  # a type not known here: its outputs cannot be told, value is the usual one
+        declared = {"value": ""}
+    type_name = task.get("type")
+    found = {key: declared.get(key, "") for key in sorted(seen)} | declared
+    return [
+        {"label": f"outputs.{task['id']}.{key}", "detail": f"output of {type_name}", "info": what}
+        for key, what in found.items()
+    ]
 
 
 def completions() -> list[dict[str, str]]:

@@ -31,6 +31,10 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
     "foreach": {"values": ["a", "b"]},
     "subflow": {"namespace": "company", "flowId": "other"},
     "pause": {"delay": "1m"},
+    # Groups start with one fresh task of their own (_CHILD_LISTS), not their example's (whose ids could clash).
+    "sequential": {},
+    "parallel": {},
+    "working-directory": {},
     "kv.set": {"key": "last_run", "value": "{{ execution.startDate }}"},
     "kv.get": {"key": "last_run"},
     "kv.delete": {"key": "last_run"},

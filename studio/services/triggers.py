@@ -18,6 +18,7 @@ from engine.identity import authz
 from engine.identity.policy import Action, Principal, can
 from engine.services import triggers as service
 from engine.services.connections import database
+from studio.services.cron_words import cron_hint
 
 WEBHOOK_PATH = "/api/v1/webhooks/{namespace}/{flow_id}/{key}"  # engine/api/routes/webhooks.py under /api/v1
 
@@ -69,6 +70,7 @@ class TriggerRow:
     secret_inputs: list[str] = field(default_factory=list)  # typed in a password field in the backfill dialog
     may_edit: bool = False  # the person may flip the switch
     may_backfill: bool = False
+    schedule_words: str = ""  # a schedule's cron in plain words (cron_words)
 
     @property
     def enabled(self) -> bool:
@@ -134,6 +136,7 @@ def list_triggers(
                 secret_inputs=found.secret_inputs,
                 may_edit=can(principal, Action.EDIT_TRIGGER, found.namespace),
                 may_backfill=can(principal, Action.BACKFILL, found.namespace),
+                schedule_words=cron_hint(found.declared.cron)["words"] if scheduled else "",
             )
         )
     return rows

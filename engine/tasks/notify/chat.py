@@ -54,6 +54,7 @@ class NotifyTeams(Notification):
         },
         {"url": "{{ secret('TEAMS_WEBHOOK') }}", "summary": True},
     )
+    output_fields: ClassVar[dict[str, str]] = {"status": "The HTTP status code the service answered."}
 
     @model_validator(mode="after")
     def _something_to_say(self) -> NotifyTeams:
@@ -121,6 +122,7 @@ class NotifyDiscord(Notification):
         {"url": "{{ secret('DISCORD_WEBHOOK') }}", "content": "Sales loaded: {{ outputs.load.rows }} rows"},
         {"url": "{{ secret('DISCORD_WEBHOOK') }}", "summary": True, "username": "Lanner"},
     )
+    output_fields: ClassVar[dict[str, str]] = {"status": "The HTTP status code the service answered."}
 
     @model_validator(mode="after")
     def _something_to_say(self) -> NotifyDiscord:

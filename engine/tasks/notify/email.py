@@ -70,6 +70,7 @@ class NotifyEmail(Notification):
             "summary": True,
         },
     )
+    output_fields: ClassVar[dict[str, str]] = {"recipients": "The addresses the message was sent to."}
 
     @model_validator(mode="after")
     def _one_encryption(self) -> NotifyEmail:

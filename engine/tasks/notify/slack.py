@@ -34,6 +34,7 @@ class NotifySlack(Notification):
         {"url": "{{ secret('SLACK_WEBHOOK') }}", "text": "Sales loaded: {{ outputs.load.rows }} rows"},
         {"url": "{{ secret('SLACK_WEBHOOK') }}", "summary": True},
     )
+    output_fields: ClassVar[dict[str, str]] = {"status": "The HTTP status code the service answered."}
 
     @model_validator(mode="after")
     def _something_to_say(self) -> NotifySlack:

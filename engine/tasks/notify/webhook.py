@@ -49,6 +49,10 @@ class NotifyWebhook(Notification):
         },
         {"url": "{{ secret('ALERTS_URL') }}", "summary": True},
     )
+    output_fields: ClassVar[dict[str, str]] = {
+        "status": "The HTTP status code the service answered.",
+        "body": "The answer's body (its first 64 KB).",
+    }
 
     @model_validator(mode="after")
     def _something_to_send(self) -> NotifyWebhook:

@@ -33,6 +33,11 @@ class Export(Database):
     """The stored file's name (default export.csv, export.jsonl or export.parquet)."""
 
     summary: ClassVar[str] = "Export a query's rows to a CSV, JSON lines or Parquet file."
+    output_fields: ClassVar[dict[str, str]] = {
+        "uri": "The lanner:// address of the exported file.",
+        "rows": "How many rows it holds.",
+        "format": "Its format.",
+    }
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         from sqlalchemy import exc as sa_exc

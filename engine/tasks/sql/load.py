@@ -64,6 +64,10 @@ class Load(Database):
     """Create the table when it does not exist, with column types from the file."""
     batch_size: Computed[Annotated[int, Field(ge=1, le=1_000_000)]] = 10_000
     """Rows read from the file and sent at once."""
+    output_fields: ClassVar[dict[str, str]] = {
+        "rows": "How many rows were loaded.",
+        "table": "The table they were loaded into.",
+    }
 
     @model_validator(mode="after")
     def _mode_properties(self) -> Load:

@@ -150,6 +150,14 @@ class Query(Database):
     """With fetch STORE: the file's format, CSV, JSONL (one JSON object a line) or PARQUET."""
 
     summary: ClassVar[str] = "Run SQL statements on a database; outputs the rows they return, or a file of them."
+    output_fields: ClassVar[dict[str, str]] = {
+        "rows": "With fetch ALL: the rows (a list of column→value maps); with STORE: how many rows the file holds.",
+        "row": "With fetch ONE: the first row (column→value), or null.",
+        "size": "How many rows were returned.",
+        "uri": "With fetch STORE: the lanner:// address of the file of rows.",
+        "format": "With fetch STORE: the file's format.",
+        "rowcount": "When no statement returned rows: how many rows were changed (-1 when unknown).",
+    }
 
     def run(self, ctx: RunContext) -> dict[str, Any]:
         from sqlalchemy import exc as sa_exc

@@ -43,6 +43,9 @@ class BlueprintsState(SessionState):
         if self.namespace not in self.namespaces:
             self.namespace = self.namespaces[0] if self.namespaces else ""
         self.refresh()
+        wanted = self.router.page.params.get("use", "")  # "Use" from the Flows page's empty state
+        if wanted in {card.id for card in self.cards}:
+            self.start_use(wanted)
 
     def refresh(self) -> None:
         found = service.gallery(None if self.category == ALL else self.category, self.search)

@@ -5,8 +5,11 @@ import reflex as rx
 from studio.components.code_editor import code_field
 from studio.components.form_widgets import key_value_field, list_field, record_list_field
 from studio.forms import FormField
+from studio.pages.editor.docs import docs_section
 from studio.pages.editor.forms import FormsState
+from studio.pages.editor.names import NamesState
 from studio.pages.editor.problems_panel import details
+from studio.pages.editor.schedules import schedules_section
 from studio.pages.editor.state import EditorState
 
 DURATION_PATTERN = r"^((\d+(\.\d+)?(ms|s|m|h|d|w))+|P.+|\{\{.*\}\})$"
@@ -19,7 +22,7 @@ def _code(field: rx.Var[FormField], language, single_line: bool) -> rx.Component
         value=field.text,
         language=language,
         single_line=single_line,
-        names=FormsState.names,
+        names=NamesState.all_names,
         on_commit=FormsState.commit_field,
         read_only=~EditorState.can_edit,
     )
@@ -117,6 +120,7 @@ def _form_field(field: rx.Var[FormField]) -> rx.Component:
             rx.text(FormsState.field_error, color_scheme="red", size="1", class_name="field-error", role="alert"),
         ),
         rx.cond(field.help != "", rx.text(field.help, size="1", color_scheme="gray")),
+        rx.cond(field.name == "triggers", schedules_section()),  # each schedule in words, and a cron builder
         width="100%",
         spacing="1",
         class_name="form-row",
@@ -165,6 +169,7 @@ def form_panel(max_height: str) -> rx.Component:
             ),
             width="100%",
         ),
+        docs_section(),  # the selected task type's documentation, collapsed until asked for
         rx.cond(
             EditorState.form_error != "", rx.text(EditorState.form_error, color_scheme="red", size="1", id="form-error")
         ),

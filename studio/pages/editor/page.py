@@ -12,6 +12,7 @@ from studio.pages.editor.clipboard import flow_clipboard
 from studio.pages.editor.form_panel import form_panel
 from studio.pages.editor.history import HistoryState
 from studio.pages.editor.history_panel import history_dialog
+from studio.pages.editor.names import NamesState
 from studio.pages.editor.problems_panel import problem_list
 from studio.pages.editor.run import RunState
 from studio.pages.editor.run_on_open import run_on_open
@@ -158,6 +159,8 @@ def _right_pane() -> rx.Component:
                         on_change=EditorState.yaml_changed.debounce(350),
                         height=rx.cond(EditorState.selected != "", "42vh", "70vh"),
                         completions=EditorState.completions,
+                        names=NamesState.all_names,
+                        on_mount=NamesState.load_namespace_names,
                         read_only=~EditorState.can_edit,
                         on_save=EditorState.save_shortcut,
                     ),

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from studio.components.empty_state import empty_state
 from studio.components.layout import error_and_notice, page, sidebar
 from studio.pages.executions.state import COLUMNS, ExecutionsState
 
@@ -163,5 +164,18 @@ def executions_page() -> rx.Component:
             ),
             rx.table.body(rx.foreach(ExecutionsState.rows, _row)),
             width="100%",
+        ),
+        rx.cond(
+            ExecutionsState.total == 0,
+            empty_state(
+                "list-checks",
+                "No executions to show",
+                "An execution is one run of a flow: press Run in a flow's editor or on the Flows page, or let a "
+                "trigger start it. With filters set above, loosen them to see more.",
+                rx.link(
+                    rx.button(rx.icon("workflow", size=14), "Open the flows"), href="/flows", id="empty-open-flows"
+                ),
+                id="executions-empty",
+            ),
         ),
     )

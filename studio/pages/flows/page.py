@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from studio.components.empty_state import flows_empty_state
 from studio.components.layout import callout_if, confirmed_danger_button, data_table, page, sidebar
 from studio.pages.flows.actions import FlowActionsState
 from studio.pages.flows.actions_view import deleted_list, duplicate_dialog, list_actions, row_actions, started_notice
@@ -98,14 +99,7 @@ def flows_page() -> rx.Component:
             data_table(
                 ("Namespace", "Flow", "Revision", "Description", "Updated", "Actions", ""), FlowsState.rows, _row
             ),
-            rx.callout(
-                rx.text(
-                    "No flows yet. Start from a ",
-                    rx.link("blueprint", href="/blueprints", id="blueprints-link"),
-                    ", or deploy some with: lanner flow deploy examples/",
-                ),
-                icon="info",
-            ),
+            flows_empty_state(FlowsState),
         ),
         rx.cond(
             FlowsState.opened != "",

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from studio.components.empty_state import empty_state
 from studio.components.layout import danger_button, data_table, error_and_notice, page, sidebar
 from studio.pages.kv.state import Entry, KvState
 
@@ -60,6 +61,20 @@ def kv_page() -> rx.Component:
         ),
         *error_and_notice(KvState.error, KvState.notice, "kv"),
         data_table(["Key", "Type", "Value", "Expires", "Set on", "Updated", ""], KvState.entries, _entry_row),
+        rx.cond(
+            (KvState.entries.length() == 0) & (KvState.namespace != ""),
+            empty_state(
+                "database",
+                "No entries yet",
+                rx.cond(
+                    KvState.can_manage_kv,
+                    "Save one with the fields below (a key and a value), or let a flow write one with a "
+                    "\"Set a KV entry\" task; flows read it back with kv('key').",
+                    'Flows of this namespace write entries with a "Set a KV entry" task; they show up here.',
+                ),
+                id="kv-empty",
+            ),
+        ),
         rx.cond(
             KvState.can_manage_kv,
             rx.hstack(

@@ -85,6 +85,11 @@ def _field(name: str, placeholder: str, **props) -> rx.Component:
     )
 
 
+def _empty_note(rows: rx.Var, text: str) -> rx.Component:
+    """Under an empty table: what would be listed and how to add one (the controls follow it)."""
+    return rx.cond(rows.length() == 0, rx.text(text, size="2", color="var(--gray-11)", class_name="empty-note"))
+
+
 def _section(title: str, note: str, table: rx.Component, may_change: rx.Var, controls: rx.Component) -> rx.Component:
     """A heading, what it holds, its table, and the controls to add to it for those who may."""
     return rx.fragment(
@@ -119,7 +124,10 @@ def _variables() -> rx.Component:
     return _section(
         "Variables",
         "",
-        data_table(["Name", "Value", "Set on", ""], NamespaceState.variables, _variable_row),
+        rx.fragment(
+            data_table(["Name", "Value", "Set on", ""], NamespaceState.variables, _variable_row),
+            _empty_note(NamespaceState.variables, "No variables yet. Add one below; flows read it as {{ vars.NAME }}."),
+        ),
         NamespaceState.can_manage_variables,
         rx.hstack(
             _field("new_variable", "name"),
@@ -133,7 +141,12 @@ def _secrets() -> rx.Component:
     return _section(
         "Secrets",
         "Stored encrypted; a value is never shown again, and is masked as **** in logs and outputs.",
-        data_table(["Name", "Value", "Set on", ""], NamespaceState.secrets, _secret_row),
+        rx.fragment(
+            data_table(["Name", "Value", "Set on", ""], NamespaceState.secrets, _secret_row),
+            _empty_note(
+                NamespaceState.secrets, "No secrets yet. Add one below; flows read it as {{ secret('NAME') }}."
+            ),
+        ),
         NamespaceState.can_manage_secrets,
         rx.hstack(
             _field("new_secret", "NAME"),

@@ -2,6 +2,8 @@
 
 import reflex as rx
 
+from studio.components.cron_builder import cron_words
+from studio.components.empty_state import empty_state
 from studio.components.layout import callout_if, data_table, page, sidebar
 from studio.pages.triggers.state import TriggersState
 
@@ -81,7 +83,11 @@ def _row_view(row: rx.Var) -> rx.Component:
         ),
         rx.table.cell(rx.text(row["trigger_id"], weight="medium"), class_name="trigger-id"),
         rx.table.cell(rx.badge(row["type"], variant="surface")),
-        rx.table.cell(rx.code(row["description"], variant="ghost", size="1"), class_name="trigger-description"),
+        rx.table.cell(
+            rx.code(row["description"], variant="ghost", size="1"),
+            cron_words(row["words"]),  # a schedule in plain words
+            class_name="trigger-description",
+        ),
         rx.table.cell(_switch(row)),
         rx.table.cell(
             rx.vstack(
@@ -183,7 +189,17 @@ def triggers_page() -> rx.Component:
                 TriggersState.rows,
                 _row_view,
             ),
-            rx.callout("No triggers here. Add one to a flow under triggers: (schedule, webhook or flow).", icon="info"),
+            empty_state(
+                "alarm-clock",
+                "No triggers yet",
+                "A trigger starts a flow on its own: on a schedule, when a web address is called (webhook), or when "
+                "another flow ends. Open a flow, choose Form, then Flow settings, and add one under Triggers: "
+                '"Add a schedule" writes the timing for you.',
+                rx.link(
+                    rx.button(rx.icon("workflow", size=14), "Open the flows"), href="/flows", id="empty-open-flows"
+                ),
+                id="triggers-empty",
+            ),
         ),
         _backfill_dialog(),
     )

@@ -33,6 +33,7 @@ def trigger_row(t: trigger_service.TriggerRow) -> dict[str, str]:
         "trigger_id": t.trigger_id,
         "type": t.type,
         "description": t.description,
+        "words": t.schedule_words,
         "enabled": display.yes(t.enabled_by_person),
         "yaml_disabled": display.yes(t.disabled_in_yaml),
         "state": "enabled" if t.enabled else "disabled",
