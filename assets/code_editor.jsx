@@ -1,6 +1,7 @@
 // CodeMirror 6: the flow's YAML editor, and the code fields of the forms (python, shell, SQL, YAML,
 // or one line of text with completion of expression names inside {{ }}).
-import React, { useEffect, useMemo, useState } from "react";
+import React, { useContext, useEffect, useMemo, useState } from "react";
+import { ColorModeContext } from "$/utils/context-registry";
 import CodeMirror from "@uiw/react-codemirror";
 import { yaml } from "@codemirror/lang-yaml";
 import { python } from "@codemirror/lang-python";
@@ -12,7 +13,12 @@ import { EditorView, keymap } from "@codemirror/view";
 import { linter, lintGutter } from "@codemirror/lint";
 import { autocompletion, completeFromList, completionStatus } from "@codemirror/autocomplete";
 
-export function YamlEditor({ value, problems, onChange, height, dirty, completions, readOnly }) {
+// CodeMirror's own dark theme when the studio is dark (its light theme paints a white editor the page's light
+// text would be unreadable on).
+const useEditorTheme = () => (useContext(ColorModeContext).resolvedColorMode === "dark" ? "dark" : "light");
+
+export function YamlEditor({ value, problems, onChange, height, dirty, completions, readOnly, label }) {
+  const theme = useEditorTheme();
   // Leaving the page with unsaved changes asks first.
   useEffect(() => {
     if (!dirty) return undefined;
@@ -27,10 +33,11 @@ export function YamlEditor({ value, problems, onChange, height, dirty, completio
     const from = Math.min(line.from + Math.max(p.column - 1, 0), line.to);
     return { from, to: Math.max(from, line.to), severity: "error", message: p.message };
   }), { delay: 0 }), [problems]);
-  const language = useMemo(() => [yaml(), lintGutter()], []);
+  const language = useMemo(() => [yaml(), lintGutter(),
+    EditorView.contentAttributes.of({ "aria-label": label || "Flow YAML" })], [label]);
   const extensions = useMemo(() => [...language, lint, complete], [language, lint, complete]);
   return (
-    <CodeMirror value={value} height={height || "100%"} extensions={extensions} readOnly={!!readOnly}
+    <CodeMirror value={value} height={height || "100%"} extensions={extensions} readOnly={!!readOnly} theme={theme}
       editable={!readOnly} onChange={(text) => onChange && onChange(text)}
       basicSetup={{ lineNumbers: true, foldGutter: true }} />
   );
@@ -54,12 +61,15 @@ const expressionNames = (names) => (context) => {
 
 // A form field edited with CodeMirror. It keeps its text locally and reports it when focus leaves
 // (or Enter in a one-line field), so typing sends nothing to the server.
-export function CodeField({ name, value, language, singleLine, names, onCommit, height }) {
+export function CodeField({ name, value, language, singleLine, names, onCommit, height, label }) {
+  const theme = useEditorTheme();
   const initial = value == null ? "" : String(value);
   const [text, setText] = useState(initial);
   useEffect(() => setText(initial), [initial]);
   const extensions = useMemo(() => {
-    const list = [autocompletion({ override: [expressionNames(names)] })];
+    // The editable element is the field's input: it carries the field's label for screen readers.
+    const list = [autocompletion({ override: [expressionNames(names)] }),
+      EditorView.contentAttributes.of({ "aria-label": label || name || "" })];
     if (LANGUAGES[language]) list.push(LANGUAGES[language]());
     else list.push(EditorView.lineWrapping);  // prose (a description) wraps; code scrolls
     if (singleLine) {
@@ -73,12 +83,12 @@ export function CodeField({ name, value, language, singleLine, names, onCommit, 
       list.push(Prec.high(keymap.of([{ key: "Enter", run: report }])));
     }
     return list;
-  }, [language, singleLine, names]);
+  }, [language, singleLine, names, label, name]);
   const commit = () => { if (text !== initial && onCommit) onCommit({ name, value: text }); };
   return (
     <div className="code-field" data-field={name} data-language={language || "text"} style={{ width: "100%",
       minWidth: 0, overflow: "hidden", border: "1px solid var(--gray-6)", borderRadius: 4, fontSize: 12 }}>
-      <CodeMirror value={text} onChange={setText} onBlur={commit} extensions={extensions}
+      <CodeMirror value={text} onChange={setText} onBlur={commit} extensions={extensions} theme={theme}
         height={singleLine ? undefined : height || "140px"}
         basicSetup={{ lineNumbers: !singleLine, foldGutter: false, highlightActiveLine: !singleLine }} />
     </div>

@@ -18,6 +18,7 @@ from engine.api.routes import (
     kv,
     logs,
     namespaces,
+    preferences,
     triggers,
     webhooks,
     workspaces,
@@ -67,6 +68,7 @@ def create_app() -> FastAPI:
     routers = (
         *(auth, flows, blueprints, executions, files, logs, namespaces, workspaces, kv, triggers, webhooks, audit),
         connections,
+        preferences,
     )
     for router in (module.router for module in routers):
         app.include_router(router, prefix=PREFIX)

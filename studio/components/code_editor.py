@@ -32,6 +32,7 @@ class YamlEditor(_CodeMirror):
     dirty: rx.Var[bool]
     completions: rx.Var[list[dict[str, str]]]
     read_only: rx.Var[bool]  # for people who may read the flow but not change it
+    label: rx.Var[str]  # the editor's accessible name ("Flow YAML" unless told)
 
     on_change: rx.EventHandler[text]
 
@@ -47,6 +48,7 @@ class CodeField(_CodeMirror):
     single_line: rx.Var[bool]
     names: rx.Var[list[dict[str, str]]]
     height: rx.Var[str]
+    label: rx.Var[str]  # the field's accessible name (its name unless told)
 
     on_commit: rx.EventHandler[payload]
 

@@ -17,6 +17,7 @@ class KeyValueField(_Widget):
     value: rx.Var[Any]
     key_label: rx.Var[str]
     value_label: rx.Var[str]
+    label: rx.Var[str]  # the field's name for screen readers: each cell is "<label> <column> <row>"
     on_commit: rx.EventHandler[payload]
 
 
@@ -24,6 +25,7 @@ class ListField(_Widget):
     tag = "ListField"
     name: rx.Var[str]
     value: rx.Var[Any]
+    label: rx.Var[str]
     on_commit: rx.EventHandler[payload]
 
 
@@ -34,6 +36,7 @@ class RecordListField(_Widget):
     name: rx.Var[str]
     value: rx.Var[Any]
     columns: rx.Var[list[dict[str, Any]]]
+    label: rx.Var[str]
     on_commit: rx.EventHandler[payload]
 
 

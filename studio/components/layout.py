@@ -5,6 +5,7 @@ from collections.abc import Callable, Sequence
 import reflex as rx
 
 from studio.components.plain_form import plain_form
+from studio.components.theme import theme_switch
 from studio.session import SessionState
 
 NAVIGATION = [
@@ -53,7 +54,7 @@ FORGET_TAB = rx.Var("() => window.sessionStorage.removeItem('token')")
 
 
 def account_box() -> rx.Component:
-    """Who is signed in, and the way out: a plain form, so the server clears the HttpOnly cookie itself."""
+    """Who is signed in, their theme, and the way out: a plain form, so the server clears the HttpOnly cookie itself."""
     return rx.vstack(
         rx.hstack(
             rx.icon("circle-user", size=16),
@@ -61,6 +62,7 @@ def account_box() -> rx.Component:
             rx.cond(SessionState.signed_in_admin, rx.badge("admin", color_scheme="purple")),
             align="center",
         ),
+        theme_switch(),
         plain_form(
             rx.el.button(
                 rx.hstack(rx.icon("log-out", size=14), rx.text("Sign out", size="2")),

@@ -20,6 +20,7 @@ def _code(field: rx.Var[FormField], language, single_line: bool) -> rx.Component
         single_line=single_line,
         names=FormsState.names,
         on_commit=FormsState.commit_field,
+        label=field.label,
     )
 
 
@@ -38,6 +39,7 @@ def _text_input(field: rx.Var[FormField], **props) -> rx.Component:
         width="100%",
         name=name,
         class_name="form-field",
+        aria_label=field.label,
         **props,
     )
 
@@ -46,14 +48,17 @@ def _data_field(widget, field: rx.Var[FormField], **props) -> rx.Component:
     """A map, list or records widget (plain React): it reports its whole value when focus leaves it."""
     name = field.name
     key = EditorState.selected + ":" + name
-    return widget(key=key, name=name, value=field.value, on_commit=FormsState.commit_field, **props)
+    return widget(key=key, name=name, value=field.value, on_commit=FormsState.commit_field, label=field.label, **props)
 
 
 def _widget(field: rx.Var[FormField]) -> rx.Component:
     name = field.name
     return rx.match(
         field.kind,
-        ("switch", rx.switch(checked=field.value, on_change=lambda c: FormsState.set_field(name, c))),
+        (
+            "switch",
+            rx.switch(checked=field.value, on_change=lambda c: FormsState.set_field(name, c), aria_label=field.label),
+        ),
         (
             "choice",
             rx.select(
@@ -62,6 +67,7 @@ def _widget(field: rx.Var[FormField]) -> rx.Component:
                 on_change=lambda v: FormsState.set_field(name, v),
                 size="1",
                 name=name,
+                custom_attrs={"aria-label": field.label},
             ),
         ),
         ("number", _text_input(field, input_mode="decimal")),

@@ -7,6 +7,7 @@ from studio.components.code_editor import yaml_editor
 from studio.components.form_widgets import pane_splitter
 from studio.components.layout import choice_button, page, sidebar
 from studio.components.share_dialog import share_button, share_dialog
+from studio.components.state_badge import state_badge
 from studio.pages.editor.form_panel import form_panel
 from studio.pages.editor.history import HistoryState
 from studio.pages.editor.history_panel import history_dialog
@@ -71,7 +72,7 @@ def _toolbar() -> rx.Component:
         rx.cond(
             RunState.execution_id != "",
             rx.hstack(
-                rx.badge(RunState.execution_state, id="execution-state"),
+                state_badge(RunState.execution_state, id="execution-state"),
                 rx.button(
                     "Kill",
                     on_click=RunState.kill_run,

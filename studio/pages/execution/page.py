@@ -8,6 +8,7 @@ from studio.components.layout import callout_if, fact, page, sidebar
 from studio.components.logs import log_box, log_filters
 from studio.components.output_files import files_panel
 from studio.components.share_dialog import share_button_for, share_dialog
+from studio.components.state_badge import state_badge
 from studio.pages.execution.state import ExecutionState, MetricRow, TaskOutput
 from studio.session import ALL_NAMESPACES, SessionState
 
@@ -18,7 +19,7 @@ def _header() -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.heading("Execution " + info.short, size="5"),
-            rx.badge(info.state, id="execution-state", size="2"),
+            state_badge(info.state, id="execution-state", size="2"),
             rx.spacer(),
             rx.text(ExecutionState.message, size="2", id="execution-message"),
             share_button_for(info.may_share, "execution", info.namespace, ExecutionState.execution_id),

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from studio.components.layout import error_and_notice, page, sidebar
+from studio.components.state_badge import state_badge
 from studio.pages.executions.state import COLUMNS, ExecutionsState
 
 
@@ -11,20 +12,6 @@ def _header(column: str, label: str) -> rx.Component:
     return rx.table.column_header_cell(
         rx.link(label + arrow, on_click=ExecutionsState.sort_by(column), cursor="pointer", id=f"sort-{column}")
     )
-
-
-def _state_badge(state) -> rx.Component:
-    colour = rx.match(
-        state,
-        ("SUCCESS", "green"),
-        ("FAILED", "red"),
-        ("RUNNING", "blue"),
-        ("WARNING", "orange"),
-        ("KILLED", "gray"),
-        ("PAUSED", "cyan"),
-        "gray",
-    )
-    return rx.badge(state, color_scheme=colour, class_name="state-badge")
 
 
 def _row(row: dict) -> rx.Component:
@@ -39,7 +26,7 @@ def _row(row: dict) -> rx.Component:
         rx.table.cell(rx.link(row["short"], href="/executions/" + row["id"], class_name="execution-link")),
         rx.table.cell(row["created"]),
         rx.table.cell(row["namespace"] + "/" + row["flow"]),
-        rx.table.cell(_state_badge(row["state"])),
+        rx.table.cell(state_badge(row["state"], class_name="state-badge")),
         rx.table.cell(row["duration"]),
         rx.table.cell(row["trigger"]),
         rx.table.cell(row["labels"]),
