@@ -42,6 +42,7 @@ app = rx.App(
     api_transformer=create_app(),
     backend_exception_handler=on_backend_error,
     head_components=[rx.el.style(css_variables())],
+    stylesheets=["/themes.css"],  # the dark theme of widgets that paint their own colours (the canvas)
 )
 app.add_middleware(ForgetOtherSignIns())  # one person's page states are never shown to the next
 

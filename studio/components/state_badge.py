@@ -15,4 +15,6 @@ def state_colour_scheme(state: rx.Var[str]) -> rx.Var[str]:
 
 def state_badge(state: rx.Var[str], **props) -> rx.Component:
     """``state`` on a badge of its colour; ``data-state`` names it for tests and styles."""
-    return rx.badge(state, color_scheme=state_colour_scheme(state), custom_attrs={"data-state": state}, **props)
+    return rx.badge(
+        state, color_scheme=state_colour_scheme(state), high_contrast=True, custom_attrs={"data-state": state}, **props
+    )

@@ -46,9 +46,7 @@ def blocking_violations(page) -> list[str]:
     for violation in result["violations"]:
         if violation["impact"] not in BLOCKING:
             continue
-        targets = [" ".join(map(str, node["target"])) + ": " + node["failureSummary"].replace("\n", " ")
-                   for node in violation["nodes"][:5]]  # fmt: skip
-        lines.append(
-            f"{violation['id']} ({violation['impact']}, {len(violation['nodes'])} nodes): " + " | ".join(targets)
-        )
+        targets = [" ".join(map(str, node["target"])) for node in violation["nodes"]]
+        why = " ".join(violation["nodes"][0]["failureSummary"].split())[:300]
+        lines.append(f"{violation['id']} ({violation['impact']}): {', '.join(targets)} -- {why}")
     return lines

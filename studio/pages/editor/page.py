@@ -101,6 +101,7 @@ def _palette_list() -> rx.Component:
             value=EditorState.search,
             on_change=EditorState.set_search,
             id="palette-search",
+            aria_label="Search tasks",
         ),
         task_palette(items=EditorState.visible_palette),
         width="230px",

@@ -78,6 +78,7 @@ def _logs() -> rx.Component:
                 on_change=ExecutionState.set_log_task,
                 size="1",
                 name="log-task",
+                custom_attrs={"aria-label": "Task of the logs"},
             ),
             log_filters(
                 ExecutionState.log_level,
@@ -198,6 +199,7 @@ def _replay() -> rx.Component:
             value=ExecutionState.replay_task,
             on_change=ExecutionState.set_replay_task,
             name="replay-task",
+            custom_attrs={"aria-label": "Replay from"},
         ),
         rx.button("Replay", on_click=ExecutionState.replay, variant="soft", id="replay-button"),
         align="center",
@@ -222,6 +224,7 @@ def _resume() -> rx.Component:
                         value=ExecutionState.resume_values[item.id],
                         on_change=lambda v: ExecutionState.set_resume_value(item.id, v),
                         name=item.id,
+                        aria_label=item.id,
                     ),
                 ),
                 align="center",

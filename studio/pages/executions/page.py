@@ -21,6 +21,7 @@ def _row(row: dict) -> rx.Component:
                 checked=ExecutionsState.picked.contains(row["id"]),
                 on_change=lambda picked: ExecutionsState.toggle(row["id"], picked),
                 class_name="pick",
+                aria_label="Select execution " + row["short"],
             )
         ),
         rx.table.cell(rx.link(row["short"], href="/executions/" + row["id"], class_name="execution-link")),
@@ -36,9 +37,10 @@ def _row(row: dict) -> rx.Component:
 
 
 def _filters() -> rx.Component:
-    def text_filter(name: str, placeholder: str, width: str, **props) -> rx.Component:
+    def text_filter(name: str, placeholder: str, width: str, label: str, **props) -> rx.Component:
         return rx.input(
             placeholder=placeholder,
+            aria_label=label,
             value=getattr(ExecutionsState, name),
             on_change=lambda v: ExecutionsState.set_filter(name, v).debounce(300),
             width=width,
@@ -52,21 +54,23 @@ def _filters() -> rx.Component:
             value=ExecutionsState.namespace,
             on_change=lambda v: ExecutionsState.set_filter("namespace", v),
             name="namespace",
+            custom_attrs={"aria-label": "Namespace"},
         ),
-        text_filter("flow_id", "flow id", "140px"),
+        text_filter("flow_id", "flow id", "140px", "Flow id"),
         rx.select(
             ExecutionsState.states,
             value=ExecutionsState.state,
             on_change=lambda v: ExecutionsState.set_filter("state", v),
             name="state",
             id="state-filter",
+            custom_attrs={"aria-label": "State"},
         ),
-        text_filter("labels", "labels key:value, ...", "180px"),
-        text_filter("text", "id or flow contains", "160px"),
+        text_filter("labels", "labels key:value, ...", "180px", "Labels"),
+        text_filter("text", "id or flow contains", "160px", "Id or flow contains"),
         rx.text("from", size="1"),
-        text_filter("day_from", "", "140px", type="date"),
+        text_filter("day_from", "", "140px", "From day", type="date"),
         rx.text("to", size="1"),
-        text_filter("day_to", "", "140px", type="date"),
+        text_filter("day_to", "", "140px", "To day", type="date"),
         wrap="wrap",
         align="center",
         width="100%",

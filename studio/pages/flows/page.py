@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from studio.components.file_drop import label_file_input
 from studio.components.layout import callout_if, confirmed_danger_button, data_table, page, sidebar
 from studio.pages.flows.state import FlowRow, FlowsState
 
@@ -42,6 +43,7 @@ def _create_controls() -> rx.Component:
             on_change=FlowsState.set_new_namespace,
             name="new-namespace",
             width="180px",
+            aria_label="Namespace of the new flow",
         ),
         rx.input(
             placeholder="flow id",
@@ -49,17 +51,21 @@ def _create_controls() -> rx.Component:
             on_change=FlowsState.set_new_id,
             name="new-id",
             width="160px",
+            aria_label="Id of the new flow",
         ),
         rx.button("New flow", on_click=FlowsState.create_flow, id="create-flow"),
-        rx.upload.root(
-            rx.button(rx.icon("upload", size=14), "Import YAML", variant="soft", type="button"),
-            id="import-upload",
-            accept={"application/x-yaml": [".yml", ".yaml"], "text/yaml": [".yml", ".yaml"]},
-            multiple=True,
-            no_drag=False,
-            on_drop=FlowsState.import_files(rx.upload_files(upload_id="import-upload")),
-            border="none",
-            padding="0",
+        label_file_input(
+            rx.upload.root(
+                rx.button(rx.icon("upload", size=14), "Import YAML", variant="soft", type="button"),
+                id="import-upload",
+                accept={"application/x-yaml": [".yml", ".yaml"], "text/yaml": [".yml", ".yaml"]},
+                multiple=True,
+                no_drag=False,
+                on_drop=FlowsState.import_files(rx.upload_files(upload_id="import-upload")),
+                border="none",
+                padding="0",
+            ),
+            "Flow YAML files to import",
         ),
     )
 
@@ -75,6 +81,7 @@ def flows_page() -> rx.Component:
                 on_change=FlowsState.set_search.debounce(250),
                 width="320px",
                 id="flow-search",
+                aria_label="Search flows",
             ),
             rx.spacer(),
             rx.cond(FlowsState.can_create, _create_controls()),

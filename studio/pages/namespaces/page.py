@@ -59,6 +59,7 @@ def _member_row(row: rx.Var[Member]) -> rx.Component:
                     on_change=lambda role: NamespaceState.change_role(row.username, role),
                     size="1",
                     name="member-role",
+                    custom_attrs={"aria-label": "Role of " + row.username},
                 ),
                 rx.badge(row.role, class_name="member-role"),
             )
@@ -75,9 +76,10 @@ def _member_row(row: rx.Var[Member]) -> rx.Component:
     )
 
 
-def _field(name: str, placeholder: str, **props) -> rx.Component:
+def _field(name: str, placeholder: str, label: str, **props) -> rx.Component:
     return rx.input(
         placeholder=placeholder,
+        aria_label=label,
         value=getattr(NamespaceState, name),
         on_change=lambda v: NamespaceState.set_field(name, v),
         name=name,
@@ -102,12 +104,13 @@ def _members() -> rx.Component:
         data_table(["User", "Role", "Granted on", ""], NamespaceState.members, _member_row),
         NamespaceState.can_manage_members,
         rx.hstack(
-            _field("invite_username", "username"),
+            _field("invite_username", "username", "Username to invite"),
             rx.select(
                 membership.ROLES,
                 value=NamespaceState.invite_role,
                 on_change=lambda v: NamespaceState.set_field("invite_role", v),
                 name="invite_role",
+                custom_attrs={"aria-label": "Role to give"},
             ),
             rx.button("Invite", on_click=NamespaceState.invite, id="invite-member"),
             id="invite-controls",
@@ -122,8 +125,8 @@ def _variables() -> rx.Component:
         data_table(["Name", "Value", "Set on", ""], NamespaceState.variables, _variable_row),
         NamespaceState.can_manage_variables,
         rx.hstack(
-            _field("new_variable", "name"),
-            _field("new_value", "value (text, 42, true...)"),
+            _field("new_variable", "name", "Variable name"),
+            _field("new_value", "value (text, 42, true...)", "Variable value"),
             rx.button("Save variable", on_click=NamespaceState.save_variable, id="save-variable"),
         ),
     )
@@ -136,8 +139,8 @@ def _secrets() -> rx.Component:
         data_table(["Name", "Value", "Set on", ""], NamespaceState.secrets, _secret_row),
         NamespaceState.can_manage_secrets,
         rx.hstack(
-            _field("new_secret", "NAME"),
-            _field("secret_value", "value", type="password"),
+            _field("new_secret", "NAME", "Secret name"),
+            _field("secret_value", "value", "Secret value", type="password"),
             rx.button("Save secret", on_click=NamespaceState.save_secret, id="save-secret"),
         ),
     )
@@ -158,6 +161,7 @@ def _task_defaults() -> rx.Component:
             on_change=lambda v: NamespaceState.set_field("task_defaults", v),
             placeholder="- type: postgresql.\n  values:\n    url: \"{{ secret('SHOP_DSN') }}\"",
             read_only=~NamespaceState.can_manage_variables,
+            aria_label="Task defaults (YAML)",
             rows="8",
             font_family="monospace",
             width="100%",
