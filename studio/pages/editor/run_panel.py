@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from studio.components.code_view import code_view
 from studio.components.file_drop import file_drop
 from studio.components.logs import log_box, log_filters
 from studio.components.output_files import files_panel
@@ -158,7 +159,7 @@ def log_panel() -> rx.Component:
             RunState.selected_outputs != "",
             rx.vstack(
                 rx.text("Outputs of " + EditorState.selected, weight="bold", size="2"),
-                rx.code_block(RunState.selected_outputs, language="json", id="task-outputs", width="100%"),
+                code_view(RunState.selected_outputs, language="json", id="task-outputs", width="100%"),
                 width="100%",
             ),
         ),

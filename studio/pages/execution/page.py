@@ -3,6 +3,7 @@
 import reflex as rx
 
 from studio.components.canvas import read_only_canvas
+from studio.components.code_view import code_view
 from studio.components.file_drop import file_drop
 from studio.components.layout import callout_if, fact, page, sidebar
 from studio.components.logs import log_box, log_filters
@@ -53,12 +54,12 @@ def _header() -> rx.Component:
         rx.grid(
             rx.vstack(
                 rx.text("Inputs", size="1", weight="bold"),
-                rx.code_block(info.inputs_json, language="json", width="100%"),
+                code_view(info.inputs_json, language="json", width="100%"),
                 width="100%",
             ),
             rx.vstack(
                 rx.text("Outputs", size="1", weight="bold"),
-                rx.code_block(info.outputs_json, language="json", width="100%"),
+                code_view(info.outputs_json, language="json", width="100%"),
                 width="100%",
             ),
             columns="2",
@@ -141,7 +142,7 @@ def _output(item: rx.Var[TaskOutput]) -> rx.Component:
             rx.text(item.task_id, weight="bold", size="2"),
             rx.button("Copy", size="1", variant="soft", on_click=rx.set_clipboard(item.json_text)),
         ),
-        rx.cond(item.json_text != "", rx.code_block(item.json_text, language="json", width="100%")),
+        rx.cond(item.json_text != "", code_view(item.json_text, language="json", width="100%")),
         _metrics(item),
         width="100%",
         class_name="task-output",

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from studio.components.code_view import code_view
 from studio.components.file_drop import label_file_input
 from studio.components.layout import callout_if, confirmed_danger_button, data_table, page, sidebar
 from studio.pages.flows.state import FlowRow, FlowsState
@@ -106,7 +107,7 @@ def flows_page() -> rx.Component:
             FlowsState.opened != "",
             rx.vstack(
                 rx.heading(FlowsState.opened, size="4", margin_top="1.5em"),
-                rx.code_block(FlowsState.source, language="yaml", width="100%", id="flow-source"),
+                code_view(FlowsState.source, language="yaml", width="100%", id="flow-source"),
                 width="100%",
             ),
         ),

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from studio.components.code_view import code_view
 from studio.components.layout import danger_button, data_table, error_and_notice, page, sidebar
 from studio.pages.namespaces.state import Member, NamespaceState, Setting
 from studio.services import members as membership
@@ -180,7 +181,7 @@ def _task_defaults() -> rx.Component:
         ),
         rx.cond(
             NamespaceState.inherited_defaults != "",
-            rx.code_block(NamespaceState.inherited_defaults, id="inherited-task-defaults", language="yaml"),
+            code_view(NamespaceState.inherited_defaults, id="inherited-task-defaults", language="yaml"),
         ),
         rx.cond(
             NamespaceState.can_manage_variables,
