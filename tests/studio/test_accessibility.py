@@ -92,25 +92,28 @@ def scheme(request) -> str:
     return request.param
 
 
-def test_every_signed_in_page_passes_axe(studio, browser, seeded, scheme):
+@pytest.mark.parametrize("name", PAGES)
+def test_every_signed_in_page_passes_axe(studio, browser, seeded, scheme, name):
     context = browser.new_context(viewport={"width": 1400, "height": 900}, color_scheme=scheme)
     sign_in(context, studio["url"], *studio["admin"])
     page = context.new_page()
     try:
-        found = []
-        for path, ready in PAGES.values():
-            found += check(page, studio["url"] + path.format(**seeded), ready, scheme == "dark")
+        path, ready = PAGES[name]
+        found = check(page, studio["url"] + path.format(**seeded), ready, scheme == "dark")
         assert not found, "\n".join(found)
     finally:
         context.close()
 
 
-def test_public_pages_pass_axe(studio, browser, seeded, scheme):
+@pytest.mark.parametrize("name", ["login", "share"])
+def test_public_pages_pass_axe(studio, browser, seeded, scheme, name):
     context = browser.new_context(viewport={"width": 1400, "height": 900}, color_scheme=scheme)
     page = context.new_page()
     try:
-        found = check(page, f"{studio['url']}/login", "#sign-in-submit", scheme == "dark")
-        found += check(page, f"{studio['url']}/share/{seeded['share']}", ".lanner-node", scheme == "dark")
+        if name == "login":
+            found = check(page, f"{studio['url']}/login", "#sign-in-submit", scheme == "dark")
+        else:
+            found = check(page, f"{studio['url']}/share/{seeded['share']}", ".lanner-node", scheme == "dark")
         assert not found, "\n".join(found)
     finally:
         context.close()
@@ -154,3 +157,23 @@ def test_the_setup_page_passes_axe(fresh_studio, browser, scheme):
         assert not found, "\n".join(found)
     finally:
         context.close()
+
+
+def test_question_mark_opens_the_keyboard_shortcut_help(studio, page, seeded):
+    page.goto(f"{studio['url']}/flows/{NAMESPACE}/checked")
+    settle(page, ".lanner-node")
+    page.locator("#palette-search").press("?")  # typing a ? in a field is text, not the shortcut
+    page.wait_for_timeout(500)
+    assert page.locator("#shortcut-help").count() == 0
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("?")
+    help_dialog = page.locator("#shortcut-help")
+    help_dialog.wait_for(timeout=10_000)
+    text = help_dialog.inner_text()
+    for keys in ("Ctrl+S", "Ctrl+Z", "Shift+Ctrl+Z", "Delete", "Ctrl+C", "Ctrl+V", "Arrow keys", "?"):
+        assert keys in text, keys
+    assert not blocking_violations(page)  # the dialog itself is accessible
+    page.keyboard.press("Escape")
+    help_dialog.wait_for(state="detached", timeout=10_000)
+    page.click("#shortcut-help-button")  # also offered in the account box
+    help_dialog.wait_for(timeout=10_000)

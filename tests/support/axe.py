@@ -46,7 +46,12 @@ def blocking_violations(page) -> list[str]:
     for violation in result["violations"]:
         if violation["impact"] not in BLOCKING:
             continue
-        targets = [" ".join(map(str, node["target"])) for node in violation["nodes"]]
-        why = " ".join(violation["nodes"][0]["failureSummary"].split())[:300]
-        lines.append(f"{violation['id']} ({violation['impact']}): {', '.join(targets)} -- {why}")
+        # One line per distinct reason (a contrast's colours, a missing name), naming the elements it holds for.
+        reasons: dict[str, list[str]] = {}
+        for node in violation["nodes"]:
+            why = " ".join(node["failureSummary"].split()).removeprefix("Fix any of the following: ")[:240]
+            reasons.setdefault(why, []).append(" ".join(map(str, node["target"])))
+        for why, targets in reasons.items():
+            shown = ", ".join(targets[:6]) + (f" (+{len(targets) - 6} more)" if len(targets) > 6 else "")
+            lines.append(f"{violation['id']} ({violation['impact']}): {shown} -- {why}")
     return lines

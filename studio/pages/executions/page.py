@@ -142,6 +142,7 @@ def executions_page() -> rx.Component:
                             & (ExecutionsState.picked.length() == ExecutionsState.rows.length()),
                             on_change=ExecutionsState.toggle_all,
                             id="pick-all",
+                            aria_label="Select all executions",
                         )
                     ),
                     rx.table.column_header_cell("Execution"),
