@@ -6,16 +6,42 @@ import CodeMirror from "@uiw/react-codemirror";
 import { yaml } from "@codemirror/lang-yaml";
 import { python } from "@codemirror/lang-python";
 import { sql } from "@codemirror/lang-sql";
-import { StreamLanguage } from "@codemirror/language";
+import { HighlightStyle, StreamLanguage, syntaxHighlighting } from "@codemirror/language";
+import { tags } from "@lezer/highlight";
 import { shell } from "@codemirror/legacy-modes/mode/shell";
 import { EditorState, Prec } from "@codemirror/state";
 import { EditorView, keymap } from "@codemirror/view";
 import { linter, lintGutter } from "@codemirror/lint";
 import { autocompletion, completeFromList, completionStatus } from "@codemirror/autocomplete";
 
-// CodeMirror's own dark theme when the studio is dark (its light theme paints a white editor the page's light
-// text would be unreadable on).
-const useEditorTheme = () => (useContext(ColorModeContext).resolvedColorMode === "dark" ? "dark" : "light");
+// A dark theme when the studio is dark (CodeMirror's light one paints a white editor the page's light text is
+// unreadable on): the page's own Radix greys, and token colours of at least 4.5:1 contrast on them (the usual
+// one-dark theme has keys and line numbers under it).
+const DARK = [
+  EditorView.theme({
+    "&": { backgroundColor: "var(--gray-2)", color: "var(--gray-12)" },
+    ".cm-content": { caretColor: "var(--gray-12)" },
+    ".cm-cursor, .cm-dropCursor": { borderLeftColor: "var(--gray-12)" },
+    ".cm-gutters": { backgroundColor: "var(--gray-3)", color: "var(--gray-11)", border: "none" },
+    ".cm-activeLine": { backgroundColor: "var(--gray-3)" },
+    ".cm-activeLineGutter": { backgroundColor: "var(--gray-4)", color: "var(--gray-12)" },
+    "&.cm-focused > .cm-scroller > .cm-selectionLayer .cm-selectionBackground, .cm-selectionBackground, ::selection":
+      { backgroundColor: "var(--accent-6)" },
+    ".cm-tooltip": { backgroundColor: "var(--gray-3)", color: "var(--gray-12)", border: "1px solid var(--gray-6)" },
+    ".cm-tooltip-autocomplete > ul > li[aria-selected]": { backgroundColor: "var(--accent-5)", color: "var(--gray-12)" },
+    ".cm-panels": { backgroundColor: "var(--gray-3)", color: "var(--gray-12)" },
+  }, { dark: true }),
+  syntaxHighlighting(HighlightStyle.define([
+    { tag: [tags.propertyName, tags.definition(tags.propertyName)], color: "#8cc4ff" },
+    { tag: [tags.string, tags.special(tags.string)], color: "#a8dba0" },
+    { tag: [tags.number, tags.bool, tags.null, tags.atom], color: "#f0b879" },
+    { tag: [tags.keyword, tags.operator, tags.typeName], color: "#d7a8ff" },
+    { tag: [tags.comment, tags.lineComment, tags.blockComment], color: "#a3a9b4", fontStyle: "italic" },
+    { tag: [tags.meta, tags.punctuation, tags.separator, tags.bracket], color: "#c8ccd4" },
+    { tag: tags.invalid, color: "#ff9a9a" },
+  ])),
+];
+const useEditorTheme = () => (useContext(ColorModeContext).resolvedColorMode === "dark" ? DARK : "light");
 
 export function YamlEditor({ value, problems, onChange, height, dirty, completions, readOnly, label }) {
   const theme = useEditorTheme();

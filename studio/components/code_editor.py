@@ -20,6 +20,7 @@ class _CodeMirror(rx.Component):
         "@codemirror/view@6.43.15",
         "@codemirror/lint@6.8.5",
         "@codemirror/autocomplete@6.18.6",
+        "@lezer/highlight@1.2.5",  # the token tags of the dark theme's colours
     ]
 
 

@@ -1,7 +1,7 @@
 """Read-only code (a flow's YAML, outputs as JSON): highlighted in colours readable in the light and dark theme.
 
 Reflex's default code themes (one-light, one-dark) draw some tokens under the 4.5:1 contrast small text needs;
-Visual Studio's light theme and the a11y dark theme keep every token readable."""
+the Coldark themes (made for WCAG contrast) keep every token readable, in both."""
 
 from __future__ import annotations
 
@@ -10,4 +10,4 @@ from reflex_components_code.code import Theme
 
 
 def code_view(text: rx.Var[str] | str, **props) -> rx.Component:
-    return rx.code_block(text, theme=rx.color_mode_cond(light=Theme.vs, dark=Theme.a11y_dark), **props)
+    return rx.code_block(text, theme=rx.color_mode_cond(light=Theme.coldark_cold, dark=Theme.coldark_dark), **props)
