@@ -4,9 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PORT   ?= 3000
+AXE_VERSION := 4.10.3
+AXE    := .tools/node_modules/axe-core/axe.min.js
 TEST_WORKERS ?= 2
 
-.PHONY: run test install browser lint bench clean
+.PHONY: run test install browser axe lint bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Lanner needs Python 3.11 or newer" >&2; exit 1; }
@@ -27,8 +29,14 @@ browser:
 	  && (apt-get install -y -qq chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)); } \
 	  || echo "note: no Chromium and no way to install it here; browser tests will be skipped" >&2
 
+# The accessibility tests inject axe-core (from the npm registry) into the studio's pages; beside bun in .tools.
+axe:
+	@test -f $(AXE) || { command -v npm >/dev/null 2>&1 \
+	  && npm install --prefix .tools --no-audit --no-fund --silent --save-exact axe-core@$(AXE_VERSION); } \
+	  || echo "note: no npm here; the accessibility tests will be skipped" >&2
+
 ## Install everything and run the whole test suite (lint included)
-test: install browser
+test: install browser axe
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)

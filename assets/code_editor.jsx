@@ -1,18 +1,50 @@
 // CodeMirror 6: the flow's YAML editor, and the code fields of the forms (python, shell, SQL, YAML,
 // or one line of text with completion of expression names inside {{ }}).
-import React, { useEffect, useMemo, useRef, useState } from "react";
+import React, { useContext, useEffect, useMemo, useRef, useState } from "react";
+import { ColorModeContext } from "$/utils/context-registry";
 import CodeMirror from "@uiw/react-codemirror";
 import { yaml } from "@codemirror/lang-yaml";
 import { python } from "@codemirror/lang-python";
 import { sql } from "@codemirror/lang-sql";
-import { StreamLanguage } from "@codemirror/language";
+import { HighlightStyle, StreamLanguage, syntaxHighlighting } from "@codemirror/language";
+import { tags } from "@lezer/highlight";
 import { shell } from "@codemirror/legacy-modes/mode/shell";
 import { EditorState, Prec } from "@codemirror/state";
 import { EditorView, keymap } from "@codemirror/view";
 import { linter, lintGutter } from "@codemirror/lint";
 import { autocompletion, completeFromList, completionStatus } from "@codemirror/autocomplete";
 
-export function YamlEditor({ value, problems, onChange, height, completions, names, readOnly, onSave }) {
+// A dark theme when the studio is dark (CodeMirror's light one paints a white editor the page's light text is
+// unreadable on): the page's own Radix greys, and token colours of at least 4.5:1 contrast on them (the usual
+// one-dark theme has keys and line numbers under it).
+const DARK = [
+  EditorView.theme({
+    "&": { backgroundColor: "var(--gray-2)", color: "var(--gray-12)" },
+    ".cm-content": { caretColor: "var(--gray-12)" },
+    ".cm-cursor, .cm-dropCursor": { borderLeftColor: "var(--gray-12)" },
+    ".cm-gutters": { backgroundColor: "var(--gray-3)", color: "var(--gray-11)", border: "none" },
+    ".cm-activeLine": { backgroundColor: "var(--gray-3)" },
+    ".cm-activeLineGutter": { backgroundColor: "var(--gray-4)", color: "var(--gray-12)" },
+    "&.cm-focused > .cm-scroller > .cm-selectionLayer .cm-selectionBackground, .cm-selectionBackground, ::selection":
+      { backgroundColor: "var(--accent-6)" },
+    ".cm-tooltip": { backgroundColor: "var(--gray-3)", color: "var(--gray-12)", border: "1px solid var(--gray-6)" },
+    ".cm-tooltip-autocomplete > ul > li[aria-selected]": { backgroundColor: "var(--accent-5)", color: "var(--gray-12)" },
+    ".cm-panels": { backgroundColor: "var(--gray-3)", color: "var(--gray-12)" },
+  }, { dark: true }),
+  syntaxHighlighting(HighlightStyle.define([
+    { tag: [tags.propertyName, tags.definition(tags.propertyName)], color: "#8cc4ff" },
+    { tag: [tags.string, tags.special(tags.string)], color: "#a8dba0" },
+    { tag: [tags.number, tags.bool, tags.null, tags.atom], color: "#f0b879" },
+    { tag: [tags.keyword, tags.operator, tags.typeName], color: "#d7a8ff" },
+    { tag: [tags.comment, tags.lineComment, tags.blockComment], color: "#a3a9b4", fontStyle: "italic" },
+    { tag: [tags.meta, tags.punctuation, tags.separator, tags.bracket], color: "#c8ccd4" },
+    { tag: tags.invalid, color: "#ff9a9a" },
+  ])),
+];
+const useEditorTheme = () => (useContext(ColorModeContext).resolvedColorMode === "dark" ? DARK : "light");
+
+export function YamlEditor({ value, problems, onChange, height, completions, names, readOnly, onSave, label }) {
+  const theme = useEditorTheme();
   // Ctrl+S saves the text as typed (typing reaches the server after a pause); the page's guard (editor_guard.jsx)
   // asks before leaving with unsaved changes and saves from everywhere else.
   const save = useRef(onSave);
@@ -33,10 +65,11 @@ export function YamlEditor({ value, problems, onChange, height, completions, nam
     const from = Math.min(line.from + Math.max(p.column - 1, 0), line.to);
     return { from, to: Math.max(from, line.to), severity: "error", message: p.message };
   }), { delay: 0 }), [problems]);
-  const language = useMemo(() => [yaml(), lintGutter()], []);
+  const language = useMemo(() => [yaml(), lintGutter(),
+    EditorView.contentAttributes.of({ "aria-label": label || "Flow YAML" })], [label]);
   const extensions = useMemo(() => [...language, lint, complete, saveKey], [language, lint, complete, saveKey]);
   return (
-    <CodeMirror value={value} height={height || "100%"} extensions={extensions} readOnly={!!readOnly}
+    <CodeMirror value={value} height={height || "100%"} extensions={extensions} readOnly={!!readOnly} theme={theme}
       editable={!readOnly} onChange={(text) => onChange && onChange(text)}
       basicSetup={{ lineNumbers: true, foldGutter: true }} />
   );
@@ -60,12 +93,15 @@ const expressionNames = (names) => (context) => {
 
 // A form field edited with CodeMirror. It keeps its text locally and reports it when focus leaves
 // (or Enter in a one-line field), so typing sends nothing to the server.
-export function CodeField({ name, value, language, singleLine, names, onCommit, height, readOnly }) {
+export function CodeField({ name, value, language, singleLine, names, onCommit, height, readOnly, label }) {
+  const theme = useEditorTheme();
   const initial = value == null ? "" : String(value);
   const [text, setText] = useState(initial);
   useEffect(() => setText(initial), [initial]);
   const extensions = useMemo(() => {
-    const list = [autocompletion({ override: [expressionNames(names)] })];
+    // The editable element is the field's input: it carries the field's label for screen readers.
+    const list = [autocompletion({ override: [expressionNames(names)] }),
+      EditorView.contentAttributes.of({ "aria-label": label || name || "" })];
     if (LANGUAGES[language]) list.push(LANGUAGES[language]());
     else list.push(EditorView.lineWrapping);  // prose (a description) wraps; code scrolls
     if (singleLine) {
@@ -79,12 +115,12 @@ export function CodeField({ name, value, language, singleLine, names, onCommit, 
       list.push(Prec.high(keymap.of([{ key: "Enter", run: report }])));
     }
     return list;
-  }, [language, singleLine, names]);
+  }, [language, singleLine, names, label, name]);
   const commit = () => { if (text !== initial && onCommit) onCommit({ name, value: text }); };
   return (
     <div className="code-field" data-field={name} data-language={language || "text"} style={{ width: "100%",
       minWidth: 0, overflow: "hidden", border: "1px solid var(--gray-6)", borderRadius: 4, fontSize: 12 }}>
-      <CodeMirror value={text} onChange={setText} onBlur={commit} extensions={extensions}
+      <CodeMirror value={text} onChange={setText} onBlur={commit} extensions={extensions} theme={theme}
         readOnly={!!readOnly} editable={!readOnly}
         height={singleLine ? undefined : height || "140px"}
         basicSetup={{ lineNumbers: !singleLine, foldGutter: false, highlightActiveLine: !singleLine }} />

@@ -27,7 +27,10 @@ function useServerValue(value, toLocal, setLocal) {
 const entriesOf = (value) => (value && typeof value === "object" && !Array.isArray(value)
   ? Object.entries(value).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]) : []);
 
-export function KeyValueField({ name, value, keyLabel, valueLabel, onCommit, disabled }) {
+// Each cell's accessible name: the field's label (its name unless told), the column, and the row's number.
+const cellLabel = (label, name, column, index) => `${label || name || ""} ${column} ${index + 1}`.trim();
+
+export function KeyValueField({ name, value, keyLabel, valueLabel, label, onCommit, disabled }) {
   const [rows, setRows] = useState(entriesOf(value));
   const editing = useServerValue(value, entriesOf, setRows);
   const commit = (next) => {
@@ -44,10 +47,12 @@ export function KeyValueField({ name, value, keyLabel, valueLabel, onCommit, dis
       {rows.map((row, index) => (
         <div key={index} style={{ display: "flex", gap: 4, marginBottom: 3 }}>
           <input className="kv-key" style={cell} disabled={!!disabled} placeholder={keyLabel || "key"} value={row[0]}
+            aria-label={cellLabel(label, name, keyLabel || "key", index)}
             onChange={(e) => set(index, 0, e.target.value)} />
           <input className="kv-value" style={cell} disabled={!!disabled} placeholder={valueLabel || "value"} value={row[1]}
+            aria-label={cellLabel(label, name, valueLabel || "value", index)}
             onChange={(e) => set(index, 1, e.target.value)} />
-          {!disabled && <button type="button" style={small} title="Remove" className="kv-remove"
+          {!disabled && <button type="button" style={small} title="Remove" aria-label={`Remove row ${index + 1}`} className="kv-remove"
             onClick={() => { const next = rows.filter((_, i) => i !== index); setRows(next); commit(next); }}>×</button>}
         </div>
       ))}
@@ -58,7 +63,7 @@ export function KeyValueField({ name, value, keyLabel, valueLabel, onCommit, dis
 
 const itemsOf = (value) => (Array.isArray(value) ? value.map((v) => (typeof v === "string" ? v : JSON.stringify(v))) : []);
 
-export function ListField({ name, value, onCommit, disabled }) {
+export function ListField({ name, value, label, onCommit, disabled }) {
   const [items, setItems] = useState(itemsOf(value));
   const editing = useServerValue(value, itemsOf, setItems);
   const commit = (next) => {
@@ -71,9 +76,9 @@ export function ListField({ name, value, onCommit, disabled }) {
       style={{ width: "100%" }}>
       {items.map((item, index) => (
         <div key={index} style={{ display: "flex", gap: 4, marginBottom: 3 }}>
-          <input className="list-item" style={cell} disabled={!!disabled} value={item}
+          <input className="list-item" style={cell} disabled={!!disabled} value={item} aria-label={cellLabel(label, name, "item", index)}
             onChange={(e) => setItems(items.map((v, i) => (i === index ? e.target.value : v)))} />
-          {!disabled && <button type="button" style={small} title="Remove"
+          {!disabled && <button type="button" style={small} title="Remove" aria-label={`Remove item ${index + 1}`}
             onClick={() => { const next = items.filter((_, i) => i !== index); setItems(next); commit(next); }}>×</button>}
         </div>
       ))}
@@ -84,7 +89,7 @@ export function ListField({ name, value, onCommit, disabled }) {
 
 // Records such as a flow's inputs or triggers: one row per record, one cell per column. Keys a
 // column does not show (a trigger's conditions, say) are kept as they are.
-export function RecordListField({ name, value, columns, onCommit, disabled }) {
+export function RecordListField({ name, value, columns, label, onCommit, disabled }) {
   const [rows, setRows] = useState(Array.isArray(value) ? value : []);
   const editing = useServerValue(value, (v) => (Array.isArray(v) ? v : []), setRows);
   const commit = (next) => {
@@ -112,6 +117,7 @@ export function RecordListField({ name, value, columns, onCommit, disabled }) {
             if (c.kind === "select") {
               return (
                 <select key={c.name} name={c.name} style={cell} disabled={!!disabled} value={current ?? ""}
+                  aria-label={cellLabel(label, name, c.label || c.name, index)}
                   onChange={(e) => set(index, c.name, e.target.value, true)}>
                   {(c.options || []).map((o) => <option key={o} value={o}>{o}</option>)}
                 </select>
@@ -120,17 +126,19 @@ export function RecordListField({ name, value, columns, onCommit, disabled }) {
             if (c.kind === "switch") {
               return (
                 <input key={c.name} name={c.name} type="checkbox" disabled={!!disabled} style={{ flex: "0 0 52px" }}
+                  aria-label={cellLabel(label, name, c.label || c.name, index)}
                   checked={current === undefined ? Boolean(c.default) : Boolean(current)}
                   onChange={(e) => set(index, c.name, e.target.checked, true)} />
               );
             }
             return (
               <input key={c.name} name={c.name} style={cell} disabled={!!disabled} placeholder={c.placeholder || ""}
+                aria-label={cellLabel(label, name, c.label || c.name, index)}
                 value={current == null ? "" : (typeof current === "string" ? current : JSON.stringify(current))}
                 onChange={(e) => set(index, c.name, e.target.value, false)} />
             );
           })}
-          {!disabled && <button type="button" style={small} title="Remove" className="record-remove"
+          {!disabled && <button type="button" style={small} title="Remove" aria-label={`Remove row ${index + 1}`} className="record-remove"
             onClick={() => { const next = rows.filter((_, i) => i !== index); setRows(next); commit(next); }}>×</button>}
         </div>
       ))}
@@ -167,7 +175,8 @@ export function PaneSplitter({ target, storageKey }) {
     window.addEventListener("pointerup", up);
   };
   return (
-    <div id="pane-splitter" title="Drag to resize" onPointerDown={onPointerDown}
+    <div id="pane-splitter" title="Drag to resize" role="separator" aria-orientation="vertical"
+      aria-label="Resize the side pane" onPointerDown={onPointerDown}
       style={{ width: 6, cursor: "col-resize", alignSelf: "stretch", background: "var(--gray-4)", borderRadius: 3,
         flex: "0 0 6px" }} />
   );

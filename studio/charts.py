@@ -32,8 +32,14 @@ def _ordered(names: set[str], order: list[str]) -> list[str]:
     return sorted(names, key=lambda name: (order.index(name) if name in order else len(order), name))
 
 
+# The studio draws a figure with plotly's light or dark template as its theme is (rx.plotly follows the colour
+# mode); the backgrounds stay transparent so the card's own (light or dark) background shows through.
+TRANSPARENT = {"paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)"}
+
+
 def _layout(figure: go.Figure, **extra: Any) -> go.Figure:
     figure.update_layout(
+        **TRANSPARENT,
         margin={"l": 50, "r": 50, "t": 60, "b": 40},
         height=320,
         legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "font": {"size": 11}},
@@ -73,7 +79,7 @@ def per_day_figure(per_day: dict[str, Any], days: list[str]) -> go.Figure:
         y=[averages.get(day) for day in days],
         mode="lines+markers",
         yaxis="y2",
-        line={"color": "#0f172a", "width": 2},
+        line={"color": ACCENT_COLOUR, "width": 2},  # readable on light and dark
         connectgaps=False,
         customdata=[[day, ""] for day in days],
         hovertemplate="%{customdata[0]}<br>average %{y:.2f} s<extra></extra>",

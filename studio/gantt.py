@@ -8,6 +8,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from engine.core.palette import state_colour
+from studio.charts import TRANSPARENT
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:
@@ -37,6 +38,7 @@ def gantt_figure(spans: list[dict[str, Any]], now: dt.datetime) -> go.Figure:
             hovertemplate="%{y}<br>%{base|%H:%M:%S.%L} + %{x:.0f} ms<extra>" + state + "</extra>",
         )
     figure.update_layout(
+        **TRANSPARENT,  # the theme's background shows through (the template follows the studio's theme)
         barmode="overlay",
         height=max(160, 40 + 28 * len(order)),
         margin={"l": 10, "r": 10, "t": 10, "b": 30},

@@ -4,6 +4,7 @@ import reflex as rx
 
 from engine.api import create_app
 from engine.core.palette import css_variables
+from studio.components.theme import ThemeState
 from studio.pages.account.page import account_page
 from studio.pages.account.state import AccountState
 from studio.pages.audit.page import audit_page
@@ -41,13 +42,16 @@ app = rx.App(
     api_transformer=create_app(),
     backend_exception_handler=on_backend_error,
     head_components=[rx.el.style(css_variables())],
+    stylesheets=["/themes.css"],  # the dark theme of widgets that paint their own colours (the canvas)
 )
 app.add_middleware(ForgetOtherSignIns())  # one person's page states are never shown to the next
 
 
 def signed_in_page(component, route: str, title: str, load) -> None:
-    """A page for signed-in people: ``SessionState.enter`` runs first and sends anyone else away."""
-    app.add_page(component, route=route, title=f"{title} · Lanner", on_load=[SessionState.enter, load])
+    """A page for signed-in people: ``SessionState.enter`` runs first and sends anyone else away; then the person's
+    saved theme is applied."""
+    on_load = [SessionState.enter, ThemeState.load, load]
+    app.add_page(component, route=route, title=f"{title} · Lanner", on_load=on_load)
 
 
 app.add_page(login_page, route="/login", title="Sign in · Lanner", on_load=SignInState.load_login)

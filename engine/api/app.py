@@ -19,6 +19,7 @@ from engine.api.routes import (
     kv,
     logs,
     namespaces,
+    preferences,
     triggers,
     webhooks,
     workspaces,
@@ -69,6 +70,7 @@ def create_app() -> FastAPI:
         *(auth, flows, blueprints, executions, files, logs, namespaces, workspaces, kv, triggers, webhooks, audit),
         connections,
         flow_actions,
+        preferences,
     )
     for router in (module.router for module in routers):
         app.include_router(router, prefix=PREFIX)

@@ -24,6 +24,24 @@ STATE_COLOURS: dict[State, str] = {
     State.CANCELLED: "#737373",
     State.SKIPPED: "#a3a3a3",
 }
+#: The same colours by name, for widgets drawn from a named scale (the studio's state badges: Radix Themes'
+#: colour scales, which keep their contrast in the light and the dark theme).
+STATE_COLOUR_NAMES: dict[State, str] = {
+    State.CREATED: "gray",
+    State.QUEUED: "gray",
+    State.RUNNING: "blue",
+    State.PAUSED: "sky",
+    State.RETRYING: "purple",
+    State.SUCCESS: "green",
+    State.WARNING: "amber",
+    State.FAILED: "red",
+    State.KILLING: "gray",
+    State.KILLED: "gray",
+    State.CANCELLED: "gray",
+    State.SKIPPED: "gray",
+}
+#: What a state no table knows is named.
+OTHER_COLOUR_NAME = "indigo"
 LEVEL_COLOURS: dict[LogLevel, str] = {
     LogLevel.TRACE: "#cbd5e1",
     LogLevel.DEBUG: "#94a3b8",
@@ -39,6 +57,10 @@ OTHER_COLOUR = ACCENT_COLOUR
 
 def state_colour(state: str) -> str:
     return STATE_COLOURS.get(state, OTHER_COLOUR)  # type: ignore[call-overload]  # a StrEnum key matches its str
+
+
+def state_colour_name(state: str) -> str:
+    return STATE_COLOUR_NAMES.get(state, OTHER_COLOUR_NAME)  # type: ignore[call-overload]
 
 
 def level_colour(level: str) -> str:

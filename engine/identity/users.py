@@ -122,6 +122,22 @@ def set_disabled(session: Session, user: User, disabled: bool, *, actor: str) ->
     audit.record_about_user(session, actor, action, user.username)
 
 
+#: The studio's themes a person may choose: the system's preference (the default), or always light or dark.
+THEMES = ("system", "light", "dark")
+
+
+def set_theme(session: Session, user: User, theme: str) -> None:
+    """Remember the person's studio theme (a preference: not audited)."""
+    if theme not in THEMES:
+        raise UserError(f"'{theme}' is not a theme: use one of {', '.join(THEMES)}")
+    user.theme = None if theme == "system" else theme
+    store.save_user(session, user)
+
+
+def theme_of(user: User) -> str:
+    return user.theme or "system"
+
+
 def memberships(session: Session, user: User) -> dict[str, Role]:
     return {row.namespace: Role(row.role) for row in store.memberships_of(session, user.id)}
 

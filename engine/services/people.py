@@ -136,6 +136,20 @@ def change_password(db: Engine, principal: Principal, current: str, new: str) ->
         users.set_password(session, user, new, actor=principal.name)
 
 
+def theme(db: Engine, principal: Principal) -> str:
+    """The caller's studio theme: ``system`` (the default), ``light`` or ``dark``; ``system`` without users."""
+    if principal is authz.LOCAL:
+        return "system"
+    with session_scope(db) as session:
+        return users.theme_of(_me(session, principal))
+
+
+def set_theme(db: Engine, principal: Principal, theme: str) -> None:
+    """Remember the caller's studio theme (``users.THEMES``); a wrong name is refused."""
+    with session_scope(db) as session:
+        users.set_theme(session, _me(session, principal), theme)
+
+
 def tokens_of(db: Engine, principal: Principal, username: str | None = None) -> list[TokenView]:
     """The caller's own tokens (or ``username``'s, for a user administrator), oldest first, revoked and expired
     ones included (never their values)."""

@@ -197,6 +197,7 @@ class User(SQLModel, table=True):
     disabled: bool = False
     created_at: dt.datetime = Field(default_factory=utcnow)
     last_login_at: dt.datetime | None = None
+    theme: str | None = Field(default=None, max_length=10)  # the studio's light/dark choice; None: the system's
 
 
 class ApiToken(SQLModel, table=True):

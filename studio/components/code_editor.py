@@ -20,6 +20,7 @@ class _CodeMirror(rx.Component):
         "@codemirror/view@6.43.15",
         "@codemirror/lint@6.8.5",
         "@codemirror/autocomplete@6.18.6",
+        "@lezer/highlight@1.2.5",  # the token tags of the dark theme's colours
     ]
 
 
@@ -32,6 +33,7 @@ class YamlEditor(_CodeMirror):
     completions: rx.Var[list[dict[str, str]]]
     names: rx.Var[list[dict[str, str]]]  # what {{ }} completes: inputs, variables, tasks' output fields
     read_only: rx.Var[bool]  # for people who may read the flow but not change it
+    label: rx.Var[str]  # the editor's accessible name ("Flow YAML" unless told)
 
     on_change: rx.EventHandler[text]
     on_save: rx.EventHandler[payload]  # Ctrl+S inside the editor: ``{text}`` as typed
@@ -49,6 +51,7 @@ class CodeField(_CodeMirror):
     names: rx.Var[list[dict[str, str]]]
     height: rx.Var[str]
     read_only: rx.Var[bool]
+    label: rx.Var[str]  # the field's accessible name (its name unless told)
 
     on_commit: rx.EventHandler[payload]
 

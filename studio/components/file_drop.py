@@ -8,6 +8,17 @@ from reflex.event import EventSpec
 from engine.workspace import uploads
 
 
+def label_file_input(upload: rx.Component, label: rx.Var[str] | str) -> rx.Component:
+    """Name the (visually hidden) file input an ``rx.upload`` draws, for screen readers: Reflex offers no prop for
+    it, so the input is found among the upload's children."""
+    for child in upload.children:
+        if getattr(child, "tag", None) == "input":
+            child.custom_attrs["aria-label"] = label
+            return upload
+        label_file_input(child, label)
+    return upload
+
+
 def file_drop(
     id_prefix: str,
     input_id: rx.Var[str],
@@ -20,7 +31,7 @@ def file_drop(
     item is not outside its loop."""
     upload_id = id_prefix + input_id
     chosen = rx.cond(chosen_names.contains(input_id), chosen_names[input_id], "")
-    return rx.upload(
+    picker = rx.upload(
         rx.hstack(
             rx.button("Choose a file", type="button", size="1", variant="soft"),
             rx.text(rx.cond(chosen != "", chosen, "no file chosen"), size="1", class_name="file-name"),
@@ -34,6 +45,7 @@ def file_drop(
         class_name="file-drop",
         width="100%",
     )
+    return label_file_input(picker, "File for " + input_id)
 
 
 async def read_chosen(files: list[rx.UploadFile]) -> tuple[str, bytes] | None:

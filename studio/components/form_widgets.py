@@ -18,6 +18,7 @@ class KeyValueField(_Widget):
     key_label: rx.Var[str]
     value_label: rx.Var[str]
     disabled: rx.Var[bool]  # shown, not editable (a viewer's form)
+    label: rx.Var[str]  # the field's name for screen readers: each cell is "<label> <column> <row>"
     on_commit: rx.EventHandler[payload]
 
 
@@ -26,6 +27,7 @@ class ListField(_Widget):
     name: rx.Var[str]
     value: rx.Var[Any]
     disabled: rx.Var[bool]  # shown, not editable (a viewer's form)
+    label: rx.Var[str]
     on_commit: rx.EventHandler[payload]
 
 
@@ -37,6 +39,7 @@ class RecordListField(_Widget):
     value: rx.Var[Any]
     columns: rx.Var[list[dict[str, Any]]]
     disabled: rx.Var[bool]  # shown, not editable (a viewer's form)
+    label: rx.Var[str]
     on_commit: rx.EventHandler[payload]
 
 

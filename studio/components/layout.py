@@ -5,6 +5,8 @@ from collections.abc import Callable, Sequence
 import reflex as rx
 
 from studio.components.plain_form import plain_form
+from studio.components.shortcuts import shortcut_help
+from studio.components.theme import theme_switch
 from studio.session import SessionState
 
 NAVIGATION = [
@@ -35,6 +37,7 @@ def sidebar(namespaces: rx.Var, selected: rx.Var, on_select) -> rx.Component:
             placeholder="all namespaces",
             width="100%",
             id="namespace-select",
+            custom_attrs={"aria-label": "Namespace"},
         ),
         *[_link(icon, label, href) for icon, label, href in NAVIGATION],
         rx.cond(SessionState.signed_in_admin, _link("users", "Users", "/users")),  # the page refuses others anyway
@@ -53,7 +56,8 @@ FORGET_TAB = rx.Var("() => window.sessionStorage.removeItem('token')")
 
 
 def account_box() -> rx.Component:
-    """Who is signed in, and the way out: a plain form, so the server clears the HttpOnly cookie itself."""
+    """Who is signed in, their theme, the shortcut help (``?``), and the way out: a plain form, so the server
+    clears the HttpOnly cookie itself."""
     return rx.vstack(
         rx.hstack(
             rx.icon("circle-user", size=16),
@@ -61,6 +65,8 @@ def account_box() -> rx.Component:
             rx.cond(SessionState.signed_in_admin, rx.badge("admin", color_scheme="purple")),
             align="center",
         ),
+        theme_switch(),
+        shortcut_help(),
         plain_form(
             rx.el.button(
                 rx.hstack(rx.icon("log-out", size=14), rx.text("Sign out", size="2")),

@@ -80,10 +80,20 @@ def log_filters(level, on_level, search, on_search, shown) -> rx.Component:
     """The level select, the search box (typing settles for 200 ms before filtering) and the count shown."""
     return rx.fragment(
         rx.select(
-            [ALL_LEVELS, *at_or_above(LogLevel.DEBUG)], value=level, on_change=on_level, size="1", name="log-level"
+            [ALL_LEVELS, *at_or_above(LogLevel.DEBUG)],
+            value=level,
+            on_change=on_level,
+            size="1",
+            name="log-level",
+            custom_attrs={"aria-label": "Log level"},
         ),
         rx.input(
-            placeholder="Search the logs", value=search, on_change=on_search.debounce(200), size="1", id="log-search"
+            placeholder="Search the logs",
+            value=search,
+            on_change=on_search.debounce(200),
+            size="1",
+            id="log-search",
+            aria_label="Search the logs",
         ),
         rx.text(shown.length().to(str) + " lines", size="1", color_scheme="gray"),
     )

@@ -10,6 +10,7 @@ from typing import Any
 import reflex as rx
 
 from studio import display
+from studio.components.code_view import code_view
 from studio.services import files as stored_files
 
 
@@ -135,7 +136,7 @@ def file_preview(shown: rx.Var[FilePreview]) -> rx.Component:
             rx.match(
                 shown.kind,
                 ("table", rx.box(table, overflow="auto", max_height="60vh", width="100%")),
-                ("text", rx.code_block(shown.text, width="100%", id="file-preview-text")),
+                ("text", code_view(shown.text, width="100%", id="file-preview-text")),
                 ("image", rx.image(src=shown.image, alt=shown.name, id="file-preview-image")),
                 rx.fragment(),
             ),

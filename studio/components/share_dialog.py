@@ -158,6 +158,7 @@ def share_dialog() -> rx.Component:
                         max=365,
                         width="6em",
                         id="share-days",
+                        aria_label="Expires in (days)",
                     ),
                     rx.text("days", size="2"),
                     rx.button("Create link", on_click=ShareDialogState.create, id="share-create"),

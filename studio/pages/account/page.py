@@ -48,7 +48,14 @@ def _new_token_callout() -> rx.Component:
 
 
 def _password(name: str, placeholder: str, complete: str) -> rx.Component:
-    return rx.input(name=name, type="password", placeholder=placeholder, auto_complete=complete, id=f"{name}-password")
+    return rx.input(
+        name=name,
+        type="password",
+        placeholder=placeholder,
+        auto_complete=complete,
+        id=f"{name}-password",
+        aria_label=placeholder,
+    )
 
 
 def account_page() -> rx.Component:
@@ -67,8 +74,15 @@ def account_page() -> rx.Component:
         rx.cond(AccountState.new_token != "", _new_token_callout()),
         rx.form(
             rx.hstack(
-                rx.input(name="name", placeholder="name", id="token-name"),
-                rx.input(name="days", type="number", min=1, placeholder="expires in days (optional)", id="token-days"),
+                rx.input(name="name", placeholder="name", id="token-name", aria_label="Token name"),
+                rx.input(
+                    name="days",
+                    type="number",
+                    min=1,
+                    placeholder="expires in days (optional)",
+                    id="token-days",
+                    aria_label="Expires in days (optional)",
+                ),
                 rx.button("Create token", type="submit", id="create-token"),
             ),
             on_submit=AccountState.create_token,

@@ -47,9 +47,15 @@ def _use_dialog() -> rx.Component:
                     on_change=BlueprintsState.set_namespace,
                     width="100%",
                     id="use-namespace",
+                    custom_attrs={"aria-label": "Namespace"},
                 ),
                 rx.text("Flow id", size="2"),
-                rx.input(value=BlueprintsState.flow_id, on_change=BlueprintsState.set_flow_id, id="use-flow-id"),
+                rx.input(
+                    value=BlueprintsState.flow_id,
+                    on_change=BlueprintsState.set_flow_id,
+                    id="use-flow-id",
+                    aria_label="Flow id",
+                ),
                 callout_if(BlueprintsState.error, "use-error", color_scheme="red", white_space="pre-wrap"),
                 rx.hstack(
                     rx.dialog.close(rx.button("Cancel", variant="soft")),
@@ -73,7 +79,11 @@ def blueprints_page() -> rx.Component:
         rx.text("Ready flows to start from: pick one, choose where it goes, and edit it.", color_scheme="gray"),
         rx.hstack(
             rx.select(
-                CATEGORIES, value=BlueprintsState.category, on_change=BlueprintsState.set_category, id="category"
+                CATEGORIES,
+                value=BlueprintsState.category,
+                on_change=BlueprintsState.set_category,
+                id="category",
+                custom_attrs={"aria-label": "Category"},
             ),
             rx.input(
                 placeholder="Search blueprints",
@@ -81,6 +91,7 @@ def blueprints_page() -> rx.Component:
                 on_change=BlueprintsState.set_search.debounce(250),
                 width="320px",
                 id="blueprint-search",
+                aria_label="Search blueprints",
             ),
             margin_y="1em",
         ),

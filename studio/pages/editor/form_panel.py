@@ -25,6 +25,7 @@ def _code(field: rx.Var[FormField], language, single_line: bool) -> rx.Component
         names=NamesState.all_names,
         on_commit=FormsState.commit_field,
         read_only=~EditorState.can_edit,
+        label=field.label,
     )
 
 
@@ -44,6 +45,7 @@ def _text_input(field: rx.Var[FormField], **props) -> rx.Component:
         name=name,
         class_name="form-field",
         disabled=~EditorState.can_edit,  # a viewer sees the value and cannot type
+        aria_label=field.label,
         **props,
     )
 
@@ -58,6 +60,7 @@ def _data_field(widget, field: rx.Var[FormField], **props) -> rx.Component:
         value=field.value,
         on_commit=FormsState.commit_field,
         disabled=~EditorState.can_edit,
+        label=field.label,
         **props,
     )
 
@@ -73,6 +76,7 @@ def _widget(field: rx.Var[FormField]) -> rx.Component:
                 on_change=lambda c: FormsState.set_field(name, c),
                 disabled=~EditorState.can_edit,
                 name=name,
+                aria_label=field.label,
             ),
         ),
         (
@@ -84,6 +88,7 @@ def _widget(field: rx.Var[FormField]) -> rx.Component:
                 size="1",
                 name=name,
                 disabled=~EditorState.can_edit,
+                custom_attrs={"aria-label": field.label},
             ),
         ),
         (

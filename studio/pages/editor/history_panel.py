@@ -46,6 +46,7 @@ def history_dialog() -> rx.Component:
                         on_change=HistoryState.set_compare_with,
                         size="1",
                         id="compare-with",
+                        custom_attrs={"aria-label": "Diff compares with"},
                     ),
                     align="center",
                 ),

@@ -9,6 +9,7 @@ from studio.components.form_widgets import pane_splitter
 from studio.components.layout import choice_button, page, sidebar
 from studio.components.share_dialog import share_button, share_dialog
 from studio.pages.editor.clipboard import flow_clipboard
+from studio.components.state_badge import state_badge
 from studio.pages.editor.form_panel import form_panel
 from studio.pages.editor.history import HistoryState
 from studio.pages.editor.history_panel import history_dialog
@@ -78,7 +79,7 @@ def _toolbar() -> rx.Component:
         rx.cond(
             RunState.execution_id != "",
             rx.hstack(
-                rx.badge(RunState.execution_state, id="execution-state"),
+                state_badge(RunState.execution_state, id="execution-state"),
                 rx.button(
                     "Kill",
                     on_click=RunState.kill_run,
@@ -107,6 +108,7 @@ def _palette_list() -> rx.Component:
             value=EditorState.search,
             on_change=EditorState.set_search,
             id="palette-search",
+            aria_label="Search tasks",
         ),
         task_palette(items=EditorState.visible_palette),
         width="230px",

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from studio.components.code_view import code_view
 from studio.components.file_drop import file_drop
 from studio.components.logs import log_box, log_filters
 from studio.components.output_files import files_panel
@@ -9,9 +10,15 @@ from studio.pages.editor.run import RunInput, RunState
 from studio.pages.editor.state import EditorState
 
 
+def _field_id(input_id: rx.Var[str]) -> rx.Var[str]:
+    """The id of an input's widget, which its label names (``for``)."""
+    return "run-input-" + input_id
+
+
 def _input_widget(item: rx.Var[RunInput]) -> rx.Component:
     input_id = item.id
     value = RunState.run_values[input_id]
+    field_id = _field_id(input_id)
 
     def typed(kind: str, **props) -> rx.Component:
         return rx.input(
@@ -19,6 +26,7 @@ def _input_widget(item: rx.Var[RunInput]) -> rx.Component:
             on_change=lambda v: RunState.set_run_value(input_id, v),
             type=kind,
             name=input_id,
+            id=field_id,
             class_name="run-input",
             width="100%",
             **props,
@@ -28,7 +36,12 @@ def _input_widget(item: rx.Var[RunInput]) -> rx.Component:
         item.widget,
         (
             "switch",
-            rx.switch(checked=value == "true", on_change=lambda c: RunState.set_run_value(input_id, c), name=input_id),
+            rx.switch(
+                checked=value == "true",
+                on_change=lambda c: RunState.set_run_value(input_id, c),
+                name=input_id,
+                id=field_id,
+            ),
         ),
         (
             "select",
@@ -37,6 +50,7 @@ def _input_widget(item: rx.Var[RunInput]) -> rx.Component:
                 value=value,
                 on_change=lambda v: RunState.set_run_value(input_id, v),
                 name=input_id,
+                id=field_id,
             ),
         ),
         (
@@ -51,6 +65,9 @@ def _input_widget(item: rx.Var[RunInput]) -> rx.Component:
                     ),
                 ),
                 wrap="wrap",
+                role="group",
+                id=field_id,
+                aria_label=input_id,
             ),
         ),
         ("file", file_picker(input_id=input_id)),
@@ -66,6 +83,7 @@ def _input_widget(item: rx.Var[RunInput]) -> rx.Component:
                 value=value,
                 on_change=lambda v: RunState.set_run_value(input_id, v),
                 name=input_id,
+                id=field_id,
                 class_name="run-input",
                 width="100%",
                 font_family="monospace",
@@ -83,7 +101,11 @@ def file_picker(input_id: rx.Var[str]) -> rx.Component:
 def _input_field(item: rx.Var[RunInput]) -> rx.Component:
     input_id = item.id
     return rx.vstack(
-        rx.text(input_id + " (" + item.type + ")", size="2", weight="bold"),
+        rx.el.label(
+            rx.text(input_id + " (" + item.type + ")", size="2", weight="bold"),
+            html_for=_field_id(input_id),
+            class_name="run-input-label",
+        ),
         _input_widget(item),
         rx.cond(
             RunState.run_errors.contains(input_id),
@@ -137,7 +159,7 @@ def log_panel() -> rx.Component:
             RunState.selected_outputs != "",
             rx.vstack(
                 rx.text("Outputs of " + EditorState.selected, weight="bold", size="2"),
-                rx.code_block(RunState.selected_outputs, language="json", id="task-outputs", width="100%"),
+                code_view(RunState.selected_outputs, language="json", id="task-outputs", width="100%"),
                 width="100%",
             ),
         ),

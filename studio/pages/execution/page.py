@@ -3,11 +3,13 @@
 import reflex as rx
 
 from studio.components.canvas import read_only_canvas
+from studio.components.code_view import code_view
 from studio.components.file_drop import file_drop
 from studio.components.layout import callout_if, fact, page, sidebar
 from studio.components.logs import log_box, log_filters
 from studio.components.output_files import files_panel
 from studio.components.share_dialog import share_button_for, share_dialog
+from studio.components.state_badge import state_badge
 from studio.pages.execution.state import ExecutionState, MetricRow, TaskOutput
 from studio.session import ALL_NAMESPACES, SessionState
 
@@ -18,7 +20,7 @@ def _header() -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.heading("Execution " + info.short, size="5"),
-            rx.badge(info.state, id="execution-state", size="2"),
+            state_badge(info.state, id="execution-state", size="2"),
             rx.spacer(),
             rx.text(ExecutionState.message, size="2", id="execution-message"),
             share_button_for(info.may_share, "execution", info.namespace, ExecutionState.execution_id),
@@ -52,12 +54,12 @@ def _header() -> rx.Component:
         rx.grid(
             rx.vstack(
                 rx.text("Inputs", size="1", weight="bold"),
-                rx.code_block(info.inputs_json, language="json", width="100%"),
+                code_view(info.inputs_json, language="json", width="100%"),
                 width="100%",
             ),
             rx.vstack(
                 rx.text("Outputs", size="1", weight="bold"),
-                rx.code_block(info.outputs_json, language="json", width="100%"),
+                code_view(info.outputs_json, language="json", width="100%"),
                 width="100%",
             ),
             columns="2",
@@ -77,6 +79,7 @@ def _logs() -> rx.Component:
                 on_change=ExecutionState.set_log_task,
                 size="1",
                 name="log-task",
+                custom_attrs={"aria-label": "Task of the logs"},
             ),
             log_filters(
                 ExecutionState.log_level,
@@ -139,7 +142,7 @@ def _output(item: rx.Var[TaskOutput]) -> rx.Component:
             rx.text(item.task_id, weight="bold", size="2"),
             rx.button("Copy", size="1", variant="soft", on_click=rx.set_clipboard(item.json_text)),
         ),
-        rx.cond(item.json_text != "", rx.code_block(item.json_text, language="json", width="100%")),
+        rx.cond(item.json_text != "", code_view(item.json_text, language="json", width="100%")),
         _metrics(item),
         width="100%",
         class_name="task-output",
@@ -197,6 +200,7 @@ def _replay() -> rx.Component:
             value=ExecutionState.replay_task,
             on_change=ExecutionState.set_replay_task,
             name="replay-task",
+            custom_attrs={"aria-label": "Replay from"},
         ),
         rx.button("Replay", on_click=ExecutionState.replay, variant="soft", id="replay-button"),
         align="center",
@@ -221,6 +225,7 @@ def _resume() -> rx.Component:
                         value=ExecutionState.resume_values[item.id],
                         on_change=lambda v: ExecutionState.set_resume_value(item.id, v),
                         name=item.id,
+                        aria_label=item.id,
                     ),
                 ),
                 align="center",

@@ -4,6 +4,7 @@ import reflex as rx
 
 from studio.components.empty_state import empty_state
 from studio.components.layout import error_and_notice, page, sidebar
+from studio.components.state_badge import state_badge
 from studio.pages.executions.state import COLUMNS, ExecutionsState
 
 
@@ -14,20 +15,6 @@ def _header(column: str, label: str) -> rx.Component:
     )
 
 
-def _state_badge(state) -> rx.Component:
-    colour = rx.match(
-        state,
-        ("SUCCESS", "green"),
-        ("FAILED", "red"),
-        ("RUNNING", "blue"),
-        ("WARNING", "orange"),
-        ("KILLED", "gray"),
-        ("PAUSED", "cyan"),
-        "gray",
-    )
-    return rx.badge(state, color_scheme=colour, class_name="state-badge")
-
-
 def _row(row: dict) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
@@ -35,12 +22,13 @@ def _row(row: dict) -> rx.Component:
                 checked=ExecutionsState.picked.contains(row["id"]),
                 on_change=lambda picked: ExecutionsState.toggle(row["id"], picked),
                 class_name="pick",
+                aria_label="Select execution " + row["short"],
             )
         ),
         rx.table.cell(rx.link(row["short"], href="/executions/" + row["id"], class_name="execution-link")),
         rx.table.cell(row["created"]),
         rx.table.cell(row["namespace"] + "/" + row["flow"]),
-        rx.table.cell(_state_badge(row["state"])),
+        rx.table.cell(state_badge(row["state"], class_name="state-badge")),
         rx.table.cell(row["duration"]),
         rx.table.cell(row["trigger"]),
         rx.table.cell(row["labels"]),
@@ -50,9 +38,10 @@ def _row(row: dict) -> rx.Component:
 
 
 def _filters() -> rx.Component:
-    def text_filter(name: str, placeholder: str, width: str, **props) -> rx.Component:
+    def text_filter(name: str, placeholder: str, width: str, label: str, **props) -> rx.Component:
         return rx.input(
             placeholder=placeholder,
+            aria_label=label,
             value=getattr(ExecutionsState, name),
             on_change=lambda v: ExecutionsState.set_filter(name, v).debounce(300),
             width=width,
@@ -66,21 +55,23 @@ def _filters() -> rx.Component:
             value=ExecutionsState.namespace,
             on_change=lambda v: ExecutionsState.set_filter("namespace", v),
             name="namespace",
+            custom_attrs={"aria-label": "Namespace"},
         ),
-        text_filter("flow_id", "flow id", "140px"),
+        text_filter("flow_id", "flow id", "140px", "Flow id"),
         rx.select(
             ExecutionsState.states,
             value=ExecutionsState.state,
             on_change=lambda v: ExecutionsState.set_filter("state", v),
             name="state",
             id="state-filter",
+            custom_attrs={"aria-label": "State"},
         ),
-        text_filter("labels", "labels key:value, ...", "180px"),
-        text_filter("text", "id or flow contains", "160px"),
+        text_filter("labels", "labels key:value, ...", "180px", "Labels"),
+        text_filter("text", "id or flow contains", "160px", "Id or flow contains"),
         rx.text("from", size="1"),
-        text_filter("day_from", "", "140px", type="date"),
+        text_filter("day_from", "", "140px", "From day", type="date"),
         rx.text("to", size="1"),
-        text_filter("day_to", "", "140px", type="date"),
+        text_filter("day_to", "", "140px", "To day", type="date"),
         wrap="wrap",
         align="center",
         width="100%",
@@ -152,6 +143,7 @@ def executions_page() -> rx.Component:
                             & (ExecutionsState.picked.length() == ExecutionsState.rows.length()),
                             on_change=ExecutionsState.toggle_all,
                             id="pick-all",
+                            aria_label="Select all executions",
                         )
                     ),
                     rx.table.column_header_cell("Execution"),

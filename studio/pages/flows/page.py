@@ -3,6 +3,8 @@
 import reflex as rx
 
 from studio.components.empty_state import flows_empty_state
+from studio.components.code_view import code_view
+from studio.components.file_drop import label_file_input
 from studio.components.layout import callout_if, confirmed_danger_button, data_table, page, sidebar
 from studio.pages.flows.actions import FlowActionsState
 from studio.pages.flows.actions_view import deleted_list, duplicate_dialog, list_actions, row_actions, started_notice
@@ -46,6 +48,7 @@ def _create_controls() -> rx.Component:
             on_change=FlowsState.set_new_namespace,
             name="new-namespace",
             width="180px",
+            aria_label="Namespace of the new flow",
         ),
         rx.input(
             placeholder="flow id",
@@ -53,17 +56,21 @@ def _create_controls() -> rx.Component:
             on_change=FlowsState.set_new_id,
             name="new-id",
             width="160px",
+            aria_label="Id of the new flow",
         ),
         rx.button("New flow", on_click=FlowsState.create_flow, id="create-flow"),
-        rx.upload.root(
-            rx.button(rx.icon("upload", size=14), "Import YAML", variant="soft", type="button"),
-            id="import-upload",
-            accept={"application/x-yaml": [".yml", ".yaml"], "text/yaml": [".yml", ".yaml"]},
-            multiple=True,
-            no_drag=False,
-            on_drop=FlowsState.import_files(rx.upload_files(upload_id="import-upload")),
-            border="none",
-            padding="0",
+        label_file_input(
+            rx.upload.root(
+                rx.button(rx.icon("upload", size=14), "Import YAML", variant="soft", type="button"),
+                id="import-upload",
+                accept={"application/x-yaml": [".yml", ".yaml"], "text/yaml": [".yml", ".yaml"]},
+                multiple=True,
+                no_drag=False,
+                on_drop=FlowsState.import_files(rx.upload_files(upload_id="import-upload")),
+                border="none",
+                padding="0",
+            ),
+            "Flow YAML files to import",
         ),
     )
 
@@ -105,7 +112,7 @@ def flows_page() -> rx.Component:
             FlowsState.opened != "",
             rx.vstack(
                 rx.heading(FlowsState.opened, size="4", margin_top="1.5em"),
-                rx.code_block(FlowsState.source, language="yaml", width="100%", id="flow-source"),
+                code_view(FlowsState.source, language="yaml", width="100%", id="flow-source"),
                 width="100%",
             ),
         ),

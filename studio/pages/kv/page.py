@@ -42,6 +42,7 @@ def _entry_row(row: rx.Var[Entry]) -> rx.Component:
 def _field(name: str, placeholder: str, **props) -> rx.Component:
     return rx.input(
         placeholder=placeholder,
+        aria_label=placeholder,
         value=getattr(KvState, name),
         on_change=lambda v: KvState.set_field(name, v),
         name=name,

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from studio.components.code_view import code_view
 from studio.components.layout import danger_button, data_table, error_and_notice, page, sidebar
 from studio.pages.namespaces.state import Member, NamespaceState, Setting
 from studio.services import members as membership
@@ -59,6 +60,7 @@ def _member_row(row: rx.Var[Member]) -> rx.Component:
                     on_change=lambda role: NamespaceState.change_role(row.username, role),
                     size="1",
                     name="member-role",
+                    custom_attrs={"aria-label": "Role of " + row.username},
                 ),
                 rx.badge(row.role, class_name="member-role"),
             )
@@ -75,9 +77,10 @@ def _member_row(row: rx.Var[Member]) -> rx.Component:
     )
 
 
-def _field(name: str, placeholder: str, **props) -> rx.Component:
+def _field(name: str, placeholder: str, label: str, **props) -> rx.Component:
     return rx.input(
         placeholder=placeholder,
+        aria_label=label,
         value=getattr(NamespaceState, name),
         on_change=lambda v: NamespaceState.set_field(name, v),
         name=name,
@@ -107,12 +110,13 @@ def _members() -> rx.Component:
         data_table(["User", "Role", "Granted on", ""], NamespaceState.members, _member_row),
         NamespaceState.can_manage_members,
         rx.hstack(
-            _field("invite_username", "username"),
+            _field("invite_username", "username", "Username to invite"),
             rx.select(
                 membership.ROLES,
                 value=NamespaceState.invite_role,
                 on_change=lambda v: NamespaceState.set_field("invite_role", v),
                 name="invite_role",
+                custom_attrs={"aria-label": "Role to give"},
             ),
             rx.button("Invite", on_click=NamespaceState.invite, id="invite-member"),
             id="invite-controls",
@@ -130,8 +134,8 @@ def _variables() -> rx.Component:
         ),
         NamespaceState.can_manage_variables,
         rx.hstack(
-            _field("new_variable", "name"),
-            _field("new_value", "value (text, 42, true...)"),
+            _field("new_variable", "name", "Variable name"),
+            _field("new_value", "value (text, 42, true...)", "Variable value"),
             rx.button("Save variable", on_click=NamespaceState.save_variable, id="save-variable"),
         ),
     )
@@ -149,8 +153,8 @@ def _secrets() -> rx.Component:
         ),
         NamespaceState.can_manage_secrets,
         rx.hstack(
-            _field("new_secret", "NAME"),
-            _field("secret_value", "value", type="password"),
+            _field("new_secret", "NAME", "Secret name"),
+            _field("secret_value", "value", "Secret value", type="password"),
             rx.button("Save secret", on_click=NamespaceState.save_secret, id="save-secret"),
         ),
     )
@@ -171,6 +175,7 @@ def _task_defaults() -> rx.Component:
             on_change=lambda v: NamespaceState.set_field("task_defaults", v),
             placeholder="- type: postgresql.\n  values:\n    url: \"{{ secret('SHOP_DSN') }}\"",
             read_only=~NamespaceState.can_manage_variables,
+            aria_label="Task defaults (YAML)",
             rows="8",
             font_family="monospace",
             width="100%",
@@ -189,7 +194,7 @@ def _task_defaults() -> rx.Component:
         ),
         rx.cond(
             NamespaceState.inherited_defaults != "",
-            rx.code_block(NamespaceState.inherited_defaults, id="inherited-task-defaults", language="yaml"),
+            code_view(NamespaceState.inherited_defaults, id="inherited-task-defaults", language="yaml"),
         ),
         rx.cond(
             NamespaceState.can_manage_variables,

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from studio.components.canvas import read_only_canvas
+from studio.components.code_view import code_view
 from studio.components.layout import callout_if, fact
 from studio.components.logs import log_box
 from studio.components.output_files import files_panel
@@ -19,7 +20,7 @@ def _flow() -> rx.Component:
         rx.heading("Flow " + SharedState.info.namespace + "/" + SharedState.info.flow, size="5"),
         rx.text("revision " + SharedState.info.revision, size="2", color_scheme="gray"),
         _canvas(),
-        rx.code_block(SharedState.source, language="yaml", width="100%", id="shared-yaml"),
+        code_view(SharedState.source, language="yaml", width="100%", id="shared-yaml"),
         width="100%",
     )
 

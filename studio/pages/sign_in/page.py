@@ -8,7 +8,7 @@ from studio.pages.sign_in.state import SignInState
 
 def _field(label: str, name: str, kind: str = "text", **props) -> rx.Component:
     return rx.vstack(
-        rx.text(label, size="2", weight="medium"),
+        rx.el.label(rx.text(label, size="2", weight="medium"), html_for=f"{name}-field"),
         rx.el.input(
             name=name,
             type=kind,

@@ -15,6 +15,7 @@ def _switch(row: rx.Var) -> rx.Component:
             disabled=row["may_edit"] != "yes",
             on_change=lambda value: TriggersState.toggle(row["namespace"], row["flow_id"], row["trigger_id"], value),
             class_name="trigger-switch",
+            aria_label="Enabled: " + row["flow_id"] + " " + row["trigger_id"],
         ),
         rx.cond(
             row["yaml_disabled"] == "yes",
@@ -136,10 +137,15 @@ def _backfill_dialog() -> rx.Component:
                     value=TriggersState.start,
                     on_change=TriggersState.set_start,
                     id="backfill-start",
+                    aria_label="From (UTC)",
                 ),
                 rx.text("To (UTC)", size="2", weight="medium"),
                 rx.input(
-                    type="datetime-local", value=TriggersState.end, on_change=TriggersState.set_end, id="backfill-end"
+                    type="datetime-local",
+                    value=TriggersState.end,
+                    on_change=TriggersState.set_end,
+                    id="backfill-end",
+                    aria_label="To (UTC)",
                 ),
                 rx.cond(
                     TriggersState.inputs.length() > 0,
@@ -155,6 +161,7 @@ def _backfill_dialog() -> rx.Component:
                             on_change=lambda value: TriggersState.set_input(item["id"], value),
                             name="backfill-input-" + item["id"],
                             class_name="backfill-input",
+                            aria_label=item["id"],
                             flex="1",
                         ),
                         align="center",

@@ -41,7 +41,11 @@ def _inline_form(on_submit, username, *fields: rx.Component, label: str, class_n
 
 def _user_card(user: UserRow) -> rx.Component:
     role_select = rx.el.select(
-        *[rx.el.option(role, value=role) for role in people.ROLES], name="role", default_value="viewer"
+        *[rx.el.option(role, value=role) for role in people.ROLES],
+        name="role",
+        default_value="viewer",
+        aria_label="Role",
+        style={"background": "var(--color-panel-solid)", "color": "var(--gray-12)"},
     )
     return rx.card(
         rx.vstack(
@@ -74,7 +78,7 @@ def _user_card(user: UserRow) -> rx.Component:
                 _inline_form(
                     UsersState.grant,
                     user.username,
-                    rx.input(name="namespace", placeholder="namespace", size="1"),
+                    rx.input(name="namespace", placeholder="namespace", size="1", aria_label="Namespace"),
                     role_select,
                     label="Grant",
                     class_name="grant-form",
@@ -82,7 +86,13 @@ def _user_card(user: UserRow) -> rx.Component:
                 _inline_form(
                     UsersState.reset_password,
                     user.username,
-                    rx.input(name="password", type="password", placeholder="new password", size="1"),
+                    rx.input(
+                        name="password",
+                        type="password",
+                        placeholder="new password",
+                        size="1",
+                        aria_label="New password",
+                    ),
                     label="Reset password",
                     class_name="reset-form",
                 ),
@@ -100,10 +110,19 @@ def _user_card(user: UserRow) -> rx.Component:
 def _create_form() -> rx.Component:
     return rx.form(
         rx.hstack(
-            rx.input(name="username", placeholder="username", id="new-username"),
-            rx.input(name="password", type="password", placeholder="password (10+ characters)", id="new-password"),
-            rx.hstack(
-                rx.switch(name="is_admin", id="new-is-admin"), rx.text("administrator", size="2"), align="center"
+            rx.input(name="username", placeholder="username", id="new-username", aria_label="Username"),
+            rx.input(
+                name="password",
+                type="password",
+                placeholder="password (10+ characters)",
+                id="new-password",
+                aria_label="Password",
+            ),
+            rx.el.label(
+                rx.switch(name="is_admin", id="new-is-admin"),
+                rx.text("administrator", size="2"),
+                html_for="new-is-admin",
+                style={"display": "flex", "gap": "8px", "align-items": "center"},
             ),
             rx.button("Create user", type="submit", id="create-user"),
             align="center",
