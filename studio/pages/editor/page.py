@@ -8,8 +8,8 @@ from studio.components.editor_guard import editor_guard
 from studio.components.form_widgets import pane_splitter
 from studio.components.layout import choice_button, page, sidebar
 from studio.components.share_dialog import share_button, share_dialog
-from studio.pages.editor.clipboard import flow_clipboard
 from studio.components.state_badge import state_badge
+from studio.pages.editor.clipboard import flow_clipboard
 from studio.pages.editor.form_panel import form_panel
 from studio.pages.editor.history import HistoryState
 from studio.pages.editor.history_panel import history_dialog

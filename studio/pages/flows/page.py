@@ -2,8 +2,8 @@
 
 import reflex as rx
 
-from studio.components.empty_state import flows_empty_state
 from studio.components.code_view import code_view
+from studio.components.empty_state import flows_empty_state
 from studio.components.file_drop import label_file_input
 from studio.components.layout import callout_if, confirmed_danger_button, data_table, page, sidebar
 from studio.pages.flows.actions import FlowActionsState
