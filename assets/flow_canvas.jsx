@@ -2,8 +2,8 @@
 // (drop, connect, delete, drag stop, select), so dragging sends nothing until the drop.
 import React, { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import {
-  ReactFlow, ReactFlowProvider, Background, Controls, MiniMap, Panel, applyNodeChanges, useReactFlow,
-  MarkerType, Handle, Position,
+  ReactFlow, ReactFlowProvider, Background, ControlButton, Controls, MiniMap, applyNodeChanges, useReactFlow,
+  MarkerType, Handle, Position, useStore,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import { icons } from "lucide-react";
@@ -24,8 +24,23 @@ function stateColour(state) {
 
 const LIVE = new Set(["RUNNING", "RETRYING"]);
 
+// Zoomed far out (a big flow fitted in view) a node is a plain box of its state's colour: hundreds of names and
+// icons too small to read cost more to draw than they tell. The selector changes only when the threshold is crossed.
+const FAR = 0.3;
+const farAway = (s) => s.transform[2] < FAR;
+
 function TaskNode({ data, selected }) {
   const colour = stateColour(data.state);
+  const far = useStore(farAway);
+  if (far) {
+    return (
+      <div className="lanner-node lanner-node-far" data-task-id={data.id} data-state={data.state || ""} title={data.id}
+        style={{ width: 170, height: 48, borderRadius: 8, border: `2px solid ${data.error ? stateColour("FAILED") : colour}`,
+          background: selected ? "var(--accent-5)" : "var(--gray-4)" }}>
+        <Handle type="target" position={Position.Top} />
+        <Handle type="source" position={Position.Bottom} />
+      </div>);
+  }
   return (
     <div className="lanner-node" data-task-id={data.id} data-state={data.state || ""}
       style={{ border: `2px solid ${data.error ? stateColour("FAILED") : colour}`, borderRadius: 8, padding: "6px 10px",
@@ -255,25 +270,22 @@ function Canvas({ nodes, edges, positions, readOnly, flowKey, onDropTask, onConn
         deleteKeyCode={readOnly ? null : ["Backspace", "Delete"]} disableKeyboardA11y
         onlyRenderVisibleElements={list.length >= BIG} minZoom={0.02} maxZoom={2}>
         <Background />
-        <Controls />
+        <Controls>
+          <ControlButton id="minimap-toggle" onClick={toggleMinimap} aria-pressed={minimap}
+            title={minimap ? "Hide the minimap" : "Show the minimap"} aria-label={minimap ? "Hide the minimap" : "Show the minimap"}>
+            <TaskIcon name="map" size={12} />
+          </ControlButton>
+        </Controls>
         {minimap ? (
           <MiniMap pannable zoomable style={{ width: 140, height: 90 }} className="lanner-minimap"
             nodeColor="var(--gray-8)" maskColor="var(--black-a3)" />) : null}
-        <Panel position="bottom-right" style={{ margin: minimap ? "0 8px 104px 0" : "0 8px 8px 0" }}>
-          <button type="button" id="minimap-toggle" onClick={toggleMinimap} aria-pressed={minimap}
-            title={minimap ? "Hide the minimap" : "Show the minimap"}
-            style={{ fontSize: 11, padding: "2px 6px", border: "1px solid var(--gray-6)", borderRadius: 4,
-              background: "var(--color-panel-solid)", color: "var(--gray-12)", cursor: "pointer" }}>
-            {minimap ? "Hide map" : "Map"}
-          </button>
-        </Panel>
       </ReactFlow>
     </div>
   );
 }
 
 // While a palette item is dragged over the canvas the minimap lets it through: a drop is never refused there.
-const CSS = `.lanner-dropping .react-flow__minimap, .lanner-dropping .react-flow__panel { pointer-events: none; opacity: 0.3; }
+const CSS = `.lanner-dropping .react-flow__minimap { pointer-events: none; opacity: 0.3; }
 .react-flow__node:focus-visible { outline: 2px solid var(--accent-9); outline-offset: 2px; border-radius: 8px; }`;
 
 export function FlowCanvas(props) {

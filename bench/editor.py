@@ -37,6 +37,7 @@ ARGS = [
 ]
 DEBOUNCE_MS = 350
 SECONDS = 2.0
+ADMIN = ("bench", "bench-password-1")
 
 # Frame timestamps: each requestAnimationFrame callback's time, between start() and stop().
 FRAMES_JS = """() => {
@@ -75,15 +76,26 @@ def main() -> None:
             check=True,
             capture_output=True,
         )
+    subprocess.run(
+        [sys.executable, "-m", "engine", "user", "create", ADMIN[0], "--admin", "--password-stdin"],
+        env=env,
+        check=True,
+        capture_output=True,
+        input=f"{ADMIN[1]}\n",
+        text=True,
+    )
+    log = open(home / "server.log", "w")  # noqa: SIM115 - open while the server runs
     server = subprocess.Popen(
         [sys.executable, "-m", "engine", "server", "--port", str(port)],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     try:
         for _ in range(900):
+            if server.poll() is not None:
+                raise SystemExit(f"the server stopped; see {home / 'server.log'}")
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=1)
                 break
@@ -93,6 +105,7 @@ def main() -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(30)
+        log.close()
     print(json.dumps(results, indent=2))
     print(table(results))
 
@@ -156,7 +169,10 @@ def ready(page: Page) -> None:
 def measure(url: str, count: int) -> dict:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        context = browser.new_context(viewport={"width": 1280, "height": 720})
+        answer = context.request.post(f"{url}/api/v1/auth/login", data={"username": ADMIN[0], "password": ADMIN[1]})
+        assert answer.ok, answer.text()
+        page = context.new_page()
         page.goto(url + "/flows")  # warm the bundle once, as a returning user would
         page.wait_for_load_state("networkidle")
         started = time.perf_counter()
