@@ -134,7 +134,8 @@ function Canvas({ nodes, edges, positions, readOnly, flowKey, onDropTask, onConn
           initialWidth: NODE_WIDTH, initialHeight: NODE_HEIGHT, ariaLabel: `${n.id}: ${n.title}` };
       });
       if (added && !readOnly) remember(flowKey, next);
-      return next;
+      const unchanged = next.length === previous.length && next.every((n, i) => n === previous[i]);
+      return unchanged ? shown : next;
     });
   }, [nodes, positions, auto, readOnly, flowKey]);
 
@@ -183,15 +184,29 @@ function Canvas({ nodes, edges, positions, readOnly, flowKey, onDropTask, onConn
   // Edges move only on the path a live run is taking: into the tasks running now. An animated edge redraws
   // every frame, and hundreds of them took the idle page down to 5 frames a second.
   const live = useMemo(() => list.filter((n) => LIVE.has(n.state)).map((n) => n.id).join(" "), [nodes]);
+  const edgeKey = useMemo(() => JSON.stringify(links.map((e) => [e.source, e.target, e.relation, e.label])), [edges]);
+  const drawnEdges = useRef(new Map());  // by id: an edge that did not change keeps its object (no redraw)
   const flowEdges = useMemo(() => {
     const running = new Set(live.split(" "));
-    return links.map((e) => ({
-      id: `${e.source}->${e.target}`, source: e.source, target: e.target, label: e.label || undefined,
-      animated: running.has(e.target), markerEnd: { type: MarkerType.ArrowClosed },
-      style: e.relation === "error" ? { stroke: stateColour("FAILED"), strokeDasharray: "4 2" } : undefined,
-      data: e, deletable: !readOnly && e.relation === "dependency",
-    }));
-  }, [edges, readOnly, live]);
+    const drawn = new Map();
+    const result = links.map((e) => {
+      const id = `${e.source}->${e.target}`;
+      const animated = running.has(e.target);
+      const deletable = !readOnly && e.relation === "dependency";
+      const old = drawnEdges.current.get(id);
+      const edge = old && old.animated === animated && old.deletable === deletable && old.data.relation === e.relation
+        && old.data.label === e.label ? old : {
+          id, source: e.source, target: e.target, label: e.label || undefined, animated,
+          markerEnd: { type: MarkerType.ArrowClosed },
+          style: e.relation === "error" ? { stroke: stateColour("FAILED"), strokeDasharray: "4 2" } : undefined,
+          data: e, deletable,
+        };
+      drawn.set(id, edge);
+      return edge;
+    });
+    drawnEdges.current = drawn;
+    return result;
+  }, [edgeKey, readOnly, live]);
 
   const onNodesChange = useCallback((changes) => setLocal((n) => applyNodeChanges(changes, n)), []);
   const onDragOver = useCallback((event) => {
