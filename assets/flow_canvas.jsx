@@ -101,6 +101,9 @@ function Canvas({ nodes, edges, positions, readOnly, flowKey, onDropTask, onConn
   const [local, setLocal] = useState([]);
   const [dragging, setDragging] = useState(false);  // a palette item over the canvas: the minimap lets it through
   const fitted = useRef("");
+  const [ready, setReady] = useState(false);  // React Flow's viewport answers only after onInit
+  const onInit = useCallback(() => setReady(true), []);
+  const initialFit = useRef(true);
   const shownKey = useRef(flowKey);
   const list = nodes || [];
   const links = edges || [];
@@ -149,11 +152,14 @@ function Canvas({ nodes, edges, positions, readOnly, flowKey, onDropTask, onConn
     });
   }, [fitBounds, getViewport, setCenter]);
   useEffect(() => {
-    if (!local.length || fitted.current === flowKey) return;
+    if (!ready || !local.length || fitted.current === flowKey) return;
     fitted.current = flowKey;
+    const first = initialFit.current;
+    initialFit.current = false;
+    if (first && local.length < BIG) return;  // React Flow's fitView did it, once the nodes were measured
     const t = setTimeout(() => fit(local), 30);
     return () => clearTimeout(t);
-  }, [local, flowKey, fit]);
+  }, [ready, local, flowKey, fit]);
 
   // "Tidy up" (a toolbar button sends the event): lay the flow out again and forget the remembered positions.
   useEffect(() => {
@@ -224,9 +230,9 @@ function Canvas({ nodes, edges, positions, readOnly, flowKey, onDropTask, onConn
     const point = screenToFlowPosition({ x: event.clientX, y: event.clientY });
     const under = event.target.closest && event.target.closest(".react-flow__node");
     const parent = under ? under.getAttribute("data-id") : "";
-    // Dropped just under the selected node (or under any node): it runs after that one, one row below it.
-    const selected = local.filter((n) => n.selected);
-    const anchor = !parent && ([...selected, ...local].find((n) => inDropZone(point, n)));
+    // Dropped just under the selected node (or the last one): it runs after that one, one row below it.
+    const candidates = [...local.filter((n) => n.selected), local[local.length - 1]].filter(Boolean);
+    const anchor = !parent && candidates.find((n) => inDropZone(point, n));
     const at = anchor ? spotBelow(anchor.position, local.map((n) => n.position)) : point;
     onDropTask && onDropTask({ type, x: at.x, y: at.y, parent, after: anchor ? anchor.id : "" });
   }, [screenToFlowPosition, onDropTask, readOnly, local]);
@@ -283,7 +289,8 @@ function Canvas({ nodes, edges, positions, readOnly, flowKey, onDropTask, onConn
         onNodeDragStop={onNodeDragStop} onNodeClick={onNodeClick}
         onDrop={onDrop} onDragOver={onDragOver} onDragLeave={onDragLeave}
         deleteKeyCode={readOnly ? null : ["Backspace", "Delete"]} disableKeyboardA11y
-        onlyRenderVisibleElements={list.length >= BIG} minZoom={0.02} maxZoom={2}>
+        onlyRenderVisibleElements={list.length >= BIG} minZoom={0.02} maxZoom={2} onInit={onInit}
+        fitView={list.length < BIG} fitViewOptions={FIT}>
         <Background />
         <Controls>
           <ControlButton id="minimap-toggle" onClick={toggleMinimap} aria-pressed={minimap}
@@ -300,11 +307,11 @@ function Canvas({ nodes, edges, positions, readOnly, flowKey, onDropTask, onConn
 }
 
 // While a palette item is dragged over the canvas the minimap lets it through: a drop is never refused there.
-const CSS = `.lanner-dropping .react-flow__minimap { pointer-events: none; opacity: 0.3; }
+const STYLE = `.lanner-dropping .react-flow__minimap { pointer-events: none; opacity: 0.3; }
 .react-flow__node:focus-visible { outline: 2px solid var(--accent-9); outline-offset: 2px; border-radius: 8px; }`;
 
 export function FlowCanvas(props) {
-  return <ReactFlowProvider><style>{CSS}</style><Canvas {...props} /></ReactFlowProvider>;
+  return <ReactFlowProvider><style>{STYLE}</style><Canvas {...props} /></ReactFlowProvider>;
 }
 
 // Tab reaches every item; Enter (or Space) adds the task after the selected node, as a drop under it would.
