@@ -38,7 +38,7 @@ def sidebar(
     full = _full_sidebar(namespaces, selected, on_select, on_toggle)
     if on_toggle is None:
         return full
-    return rx.cond(collapsed, _narrow_sidebar(on_toggle), full)
+    return rx.cond(collapsed, _narrow_sidebar(namespaces, selected, on_select, on_toggle), full)
 
 
 def _toggle(on_toggle, icon: str, label: str) -> rx.Component:
@@ -47,12 +47,34 @@ def _toggle(on_toggle, icon: str, label: str) -> rx.Component:
     )
 
 
-def _narrow_sidebar(on_toggle) -> rx.Component:
+def _narrow_sidebar(namespaces: rx.Var, selected: rx.Var, on_select, on_toggle) -> rx.Component:
+    """Icons, a small namespace selector and who is signed in: what the full sidebar offers, in 52 px."""
     return rx.vstack(
         rx.icon("bird", size=22),
         _toggle(on_toggle, "panel-left-open", "Show the navigation"),
+        rx.select(
+            namespaces,
+            value=selected,
+            on_change=on_select,
+            placeholder="all",
+            size="1",
+            width="44px",
+            id="namespace-select",
+            aria_label="Namespace",
+        ),
         *[_icon_link(icon, label, href) for icon, label, href in NAVIGATION],
         rx.cond(SessionState.signed_in_admin, _icon_link("users", "Users", "/users")),
+        rx.spacer(),
+        rx.text(
+            SessionState.signed_in_as,
+            id="signed-in-as",
+            size="1",
+            max_width="48px",
+            overflow="hidden",
+            text_overflow="ellipsis",
+            white_space="nowrap",
+            title=SessionState.signed_in_as,
+        ),
         width="52px",
         flex="none",
         min_height="100vh",
