@@ -1,17 +1,19 @@
 // The flow canvas: React Flow keeps node positions in the browser; only coarse events reach the server
 // (drop, connect, delete, drag stop, select), so dragging sends nothing until the drop.
-import React, { useCallback, useEffect, useMemo, useState } from "react";
+import React, { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import {
-  ReactFlow, ReactFlowProvider, Background, Controls, MiniMap, applyNodeChanges, useReactFlow,
-  MarkerType, Handle, Position,
+  ReactFlow, ReactFlowProvider, Background, ControlButton, Controls, MiniMap, applyNodeChanges, useReactFlow,
+  MarkerType, Handle, Position, useStore,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
-import dagre from "@dagrejs/dagre";
 import { icons } from "lucide-react";
+import {
+  NODE_HEIGHT, NODE_WIDTH, boundsOf, inDropZone, layout, neighbour, placeNew, spotBelow,
+} from "./flow_layout.js";
 
 function TaskIcon({ name, size }) {
   const Icon = icons[(name || "box").split("-").map((p) => p[0].toUpperCase() + p.slice(1)).join("")] || icons.Box;
-  return <Icon size={size || 14} style={{ verticalAlign: "middle", marginRight: 4 }} />;
+  return <Icon size={size || 14} style={{ verticalAlign: "middle", marginRight: 4 }} aria-hidden="true" />;
 }
 
 // State colours come from engine/core/palette.py as CSS variables the studio puts on :root (never hard-coded here),
@@ -20,19 +22,37 @@ function stateColour(state) {
   return state ? `var(--lanner-state-${state.toLowerCase()}, var(--lanner-state-other))` : "var(--lanner-state-other)";
 }
 
+const LIVE = new Set(["RUNNING", "RETRYING"]);
+
+// Zoomed far out (a big flow fitted in view) a node is a plain box of its state's colour: hundreds of names and
+// icons too small to read cost more to draw than they tell. The selector changes only when the threshold is crossed.
+const FAR = 0.3;
+const farAway = (s) => s.transform[2] < FAR;
+
 function TaskNode({ data, selected }) {
   const colour = stateColour(data.state);
+  const far = useStore(farAway);
+  if (far) {
+    return (
+      <div className="lanner-node lanner-node-far" data-task-id={data.id} data-state={data.state || ""} title={data.id}
+        style={{ width: 170, height: 48, borderRadius: 8, border: `2px solid ${data.error ? stateColour("FAILED") : colour}`,
+          background: selected ? "var(--accent-5)" : "var(--gray-4)" }}>
+        <Handle type="target" position={Position.Top} />
+        <Handle type="source" position={Position.Bottom} />
+      </div>);
+  }
   return (
     <div className="lanner-node" data-task-id={data.id} data-state={data.state || ""}
       style={{ border: `2px solid ${data.error ? stateColour("FAILED") : colour}`, borderRadius: 8, padding: "6px 10px",
-        background: selected ? "#eef2ff" : "white", minWidth: 150, fontSize: 12 }}>
+        background: selected ? "var(--accent-3)" : "var(--color-panel-solid)", color: "var(--gray-12)",
+        minWidth: 150, fontSize: 12 }}>
       <Handle type="target" position={Position.Top} />
       <div style={{ fontWeight: 600 }}><TaskIcon name={data.icon} />{data.id.startsWith("$") ? data.title : data.id}</div>
-      <div style={{ color: "#6b7280" }}>{data.title}</div>
+      <div style={{ color: "var(--gray-11)" }}>{data.title}</div>
       {data.state ? (
         <div className="lanner-node-state" style={{ color: colour, display: "flex", gap: 6 }}>
           <span>{data.state}</span>
-          {data.duration ? <span className="lanner-node-duration" style={{ color: "#6b7280" }}>{data.duration}</span> : null}
+          {data.duration ? <span className="lanner-node-duration" style={{ color: "var(--gray-11)" }}>{data.duration}</span> : null}
           {data.attempts ? <span className="lanner-node-attempts" style={{ color: stateColour("RETRYING") }}>{data.attempts}</span> : null}
         </div>) : null}
       {data.error ? <div className="lanner-node-error" title={data.error} style={{ color: stateColour("FAILED") }}>⚠ {data.error}</div> : null}
@@ -42,77 +62,119 @@ function TaskNode({ data, selected }) {
 }
 
 // Nodes re-render only when what they show changes (the server sends fresh objects on every update).
-const sameNode = (a, b) => a.selected === b.selected && a.data.state === b.data.state && a.data.error === b.data.error
-  && a.data.icon === b.data.icon && a.data.duration === b.data.duration && a.data.attempts === b.data.attempts
-  && a.data.id === b.data.id && a.data.title === b.data.title;
-const nodeTypes = { task: React.memo(TaskNode, sameNode) };
+const sameData = (a, b) => a.state === b.state && a.error === b.error && a.icon === b.icon && a.duration === b.duration
+  && a.attempts === b.attempts && a.id === b.id && a.title === b.title;
+const nodeTypes = { task: React.memo(TaskNode, (a, b) => a.selected === b.selected && sameData(a.data, b.data)) };
 
-// Layered layout in linear time: a node's row is its longest path from a start. dagre draws nicer
-// graphs but long edges make it quadratic (4 s for 200 tasks with far-reaching dependsOn).
-function quickLayout(nodes, edges) {
-  const preds = Object.fromEntries(nodes.map((n) => [n.id, []]));
-  edges.forEach((e) => { if (preds[e.target] && preds[e.source]) preds[e.target].push(e.source); });
-  const depth = {};
-  const visiting = new Set();
-  const rankOf = (id) => {
-    if (depth[id] !== undefined) return depth[id];
-    if (visiting.has(id)) return 0;
-    visiting.add(id);
-    let best = -1;
-    for (const p of preds[id]) best = Math.max(best, rankOf(p));
-    visiting.delete(id);
-    depth[id] = best + 1;
-    return depth[id];
-  };
-  const perRow = {};
-  return Object.fromEntries(nodes.map((n) => {
-    const row = rankOf(n.id);
-    perRow[row] = (perRow[row] || 0) + 1;
-    return [n.id, { x: (perRow[row] - 1) * 220, y: row * 110 }];
-  }));
-}
-
-function layout(nodes, edges) {
-  if (nodes.length > 60 || edges.length > 120) return quickLayout(nodes, edges);
-  const graph = new dagre.graphlib.Graph();
-  graph.setGraph({ rankdir: "TB", nodesep: 40, ranksep: 60 });
-  graph.setDefaultEdgeLabel(() => ({}));
-  nodes.forEach((n) => graph.setNode(n.id, { width: 180, height: 60 }));
-  edges.forEach((e) => graph.setEdge(e.source, e.target));
-  dagre.layout(graph);
-  return Object.fromEntries(nodes.map((n) => {
-    const p = graph.node(n.id);
-    return [n.id, { x: p.x - 90, y: p.y - 30 }];
-  }));
-}
+const BIG = 150;  // from this many nodes on, only what is in view is drawn
+const FIT = { padding: 0.1, maxZoom: 1.1 };
+const positionsKey = (flowKey) => `lanner.positions.${flowKey}`;
 
 function storedPositions(flowKey) {
   if (!flowKey || typeof window === "undefined") return {};
-  try { return JSON.parse(window.localStorage.getItem(`lanner.positions.${flowKey}`) || "{}"); } catch { return {}; }
+  try { return JSON.parse(window.localStorage.getItem(positionsKey(flowKey)) || "{}"); } catch { return {}; }
+}
+
+// Positions are remembered for this flow, in this browser, never in the YAML: every node's, once the person has
+// changed the drawing (drag, drop), so a reload shows it as they left it.
+function remember(flowKey, nodes) {
+  if (!flowKey) return;
+  const saved = Object.fromEntries(nodes.map((n) => [n.id, { x: Math.round(n.position.x), y: Math.round(n.position.y) }]));
+  try { window.localStorage.setItem(positionsKey(flowKey), JSON.stringify(saved)); } catch { /* storage full: forget */ }
+}
+
+function useMinimap(count) {
+  const [open, setOpen] = useState(null);
+  useEffect(() => { setOpen(window.localStorage.getItem("lanner:minimap")); }, []);
+  const shown = open === null ? count <= 300 : open === "open";  // a big flow's minimap costs frames while dragging
+  const toggle = useCallback(() => {
+    const next = shown ? "closed" : "open";
+    window.localStorage.setItem("lanner:minimap", next);
+    setOpen(next);
+  }, [shown]);
+  return [shown, toggle];
 }
 
 function Canvas({ nodes, edges, positions, readOnly, flowKey, onDropTask, onConnectTasks, onDeleteTasks,
-  onDeleteEdge, onMoveTask, onSelectTask, onUndo, onRedo }) {
-  const { screenToFlowPosition, fitView } = useReactFlow();
+  onDeleteEdge, onMoveTask, onSelectTask, onFocusTask, onOpenTask, onUndo, onRedo }) {
+  const { screenToFlowPosition, fitBounds, getViewport, setCenter } = useReactFlow();
   const [local, setLocal] = useState([]);
-  const structure = useMemo(() => JSON.stringify([(nodes || []).map((n) => n.id),
-    (edges || []).map((e) => [e.source, e.target])]), [nodes, edges]);
-  const auto = useMemo(() => layout(nodes || [], edges || []), [structure]);
-  // Positions a user dragged are remembered for this flow, in this browser, never in the YAML.
-  const remembered = useMemo(() => storedPositions(flowKey), [flowKey]);
+  const [dragging, setDragging] = useState(false);  // a palette item over the canvas: the minimap lets it through
+  const fitted = useRef("");
+  const [ready, setReady] = useState(false);  // React Flow's viewport answers only after onInit
+  const onInit = useCallback(() => setReady(true), []);
+  const initialFit = useRef(true);
+  const shownKey = useRef(flowKey);
+  const list = nodes || [];
+  const links = edges || [];
+  const structure = useMemo(() => JSON.stringify([list.map((n) => n.id), links.map((e) => [e.source, e.target])]),
+    [nodes, edges]);
+  const auto = useMemo(() => layout(list, links), [structure]);
+  const [minimap, toggleMinimap] = useMinimap(list.length);
 
   useEffect(() => {
-    // Merge what the server sends (ids, labels, states) and keep the positions the browser knows.
+    // Merge what the server sends (ids, labels, states) and keep the positions the browser knows; a node that did
+    // not change keeps its object, so React Flow redraws only what changed.
     window.__lannerTimes = { ...(window.__lannerTimes || {}), nodes: performance.now() };
-    setLocal((previous) => {
+    setLocal((shown) => {
+      const previous = shownKey.current === flowKey ? shown : [];  // another flow opened: nothing of the last one
+      shownKey.current = flowKey;
       const known = Object.fromEntries(previous.map((n) => [n.id, n]));
-      return (nodes || []).map((n) => ({
-        id: n.id, type: "task", data: n,
-        position: known[n.id]?.position || remembered[n.id] || (positions || {})[n.id] || auto[n.id] || { x: 0, y: 0 },
-        draggable: !readOnly, connectable: !readOnly,
-      }));
+      const remembered = previous.length ? {} : storedPositions(flowKey);
+      const opening = !previous.length;
+      const placed = Object.fromEntries(previous.map((n) => [n.id, n.position]));
+      let added = false;
+      const next = list.map((n) => {
+        const old = known[n.id];
+        if (old && sameData(old.data, n) && old.draggable === !readOnly) return old;
+        if (old) return { ...old, data: n, draggable: !readOnly, connectable: !readOnly };
+        added = !opening;
+        const position = remembered[n.id] || (positions || {})[n.id]
+          || (opening && !Object.keys(remembered).length ? auto[n.id] : placeNew(n.id, links, placed))
+          || auto[n.id] || { x: 0, y: 0 };
+        placed[n.id] = position;
+        return { id: n.id, type: "task", data: n, position, draggable: !readOnly, connectable: !readOnly,
+          initialWidth: NODE_WIDTH, initialHeight: NODE_HEIGHT, ariaLabel: `${n.id}: ${n.title}` };
+      });
+      if (added && !readOnly) remember(flowKey, next);
+      const unchanged = next.length === previous.length && next.every((n, i) => n === previous[i]);
+      return unchanged ? shown : next;
     });
-  }, [nodes, positions, auto, readOnly, remembered]);
+  }, [nodes, positions, auto, readOnly, flowKey]);
+
+  // The whole flow in view when it opens (without waiting for every node to be measured: big flows draw only
+  // what is in view), and again after a tidy-up.
+  const fit = useCallback((current) => {
+    const bounds = boundsOf(current);
+    if (bounds) Promise.resolve(fitBounds(bounds, { padding: FIT.padding })).then(() => {
+      const { zoom } = getViewport();
+      if (zoom > FIT.maxZoom) setCenter(bounds.x + bounds.width / 2, bounds.y + bounds.height / 2, { zoom: FIT.maxZoom });
+    });
+  }, [fitBounds, getViewport, setCenter]);
+  useEffect(() => {
+    if (!ready || !local.length || fitted.current === flowKey) return;
+    fitted.current = flowKey;
+    const first = initialFit.current;
+    initialFit.current = false;
+    if (first && local.length < BIG) return;  // React Flow's fitView did it, once the nodes were measured
+    const t = setTimeout(() => fit(local), 30);
+    return () => clearTimeout(t);
+  }, [ready, local, flowKey, fit]);
+
+  // "Tidy up" (a toolbar button sends the event): lay the flow out again and forget the remembered positions.
+  useEffect(() => {
+    const tidy = () => {
+      if (flowKey) window.localStorage.removeItem(positionsKey(flowKey));
+      const fresh = layout(list, links);
+      setLocal((previous) => {
+        const next = previous.map((n) => ({ ...n, position: fresh[n.id] || n.position }));
+        setTimeout(() => fit(next), 30);
+        return next;
+      });
+    };
+    window.addEventListener("lanner:tidy", tidy);
+    return () => window.removeEventListener("lanner:tidy", tidy);
+  }, [structure, flowKey, fit]);
 
   useEffect(() => {
     const onKey = (event) => {
@@ -125,79 +187,163 @@ function Canvas({ nodes, edges, positions, readOnly, flowKey, onDropTask, onConn
     return () => window.removeEventListener("keydown", onKey);
   }, [readOnly, onUndo, onRedo]);
 
-  useEffect(() => { const t = setTimeout(() => fitView({ padding: 0.2, maxZoom: 1.1 }), 50); return () => clearTimeout(t); },
-    [(nodes || []).length]);
-
-  const flowEdges = useMemo(() => (edges || []).map((e) => ({
-    id: `${e.source}->${e.target}`, source: e.source, target: e.target, label: e.label || undefined,
-    animated: e.relation === "dependency", markerEnd: { type: MarkerType.ArrowClosed },
-    style: e.relation === "error" ? { stroke: stateColour("FAILED"), strokeDasharray: "4 2" } : undefined,
-    data: e, deletable: !readOnly && e.relation === "dependency",
-  })), [edges, readOnly]);
+  // Edges move only on the path a live run is taking: into the tasks running now. An animated edge redraws
+  // every frame, and hundreds of them took the idle page down to 5 frames a second.
+  const live = useMemo(() => list.filter((n) => LIVE.has(n.state)).map((n) => n.id).join(" "), [nodes]);
+  const edgeKey = useMemo(() => JSON.stringify(links.map((e) => [e.source, e.target, e.relation, e.label])), [edges]);
+  const drawnEdges = useRef(new Map());  // by id: an edge that did not change keeps its object (no redraw)
+  const flowEdges = useMemo(() => {
+    const running = new Set(live.split(" "));
+    const drawn = new Map();
+    const result = links.map((e) => {
+      const id = `${e.source}->${e.target}`;
+      const animated = running.has(e.target);
+      const deletable = !readOnly && e.relation === "dependency";
+      const old = drawnEdges.current.get(id);
+      const edge = old && old.animated === animated && old.deletable === deletable && old.data.relation === e.relation
+        && old.data.label === e.label ? old : {
+          id, source: e.source, target: e.target, label: e.label || undefined, animated,
+          markerEnd: { type: MarkerType.ArrowClosed },
+          style: e.relation === "error" ? { stroke: stateColour("FAILED"), strokeDasharray: "4 2" } : undefined,
+          data: e, deletable,
+        };
+      drawn.set(id, edge);
+      return edge;
+    });
+    drawnEdges.current = drawn;
+    return result;
+  }, [edgeKey, readOnly, live]);
 
   const onNodesChange = useCallback((changes) => setLocal((n) => applyNodeChanges(changes, n)), []);
-  const onDragOver = useCallback((event) => { event.preventDefault(); event.dataTransfer.dropEffect = "move"; }, []);
+  const onDragOver = useCallback((event) => {
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "move";
+    setDragging(true);
+  }, []);
+  const onDragLeave = useCallback(() => setDragging(false), []);
   const onDrop = useCallback((event) => {
     event.preventDefault();
+    setDragging(false);
     const type = event.dataTransfer.getData("application/lanner-task");
     if (!type || readOnly) return;
     window.__lannerTimes = { ...(window.__lannerTimes || {}), drop: performance.now() };  // for bench/editor.py
-    const position = screenToFlowPosition({ x: event.clientX, y: event.clientY });
+    const point = screenToFlowPosition({ x: event.clientX, y: event.clientY });
     const under = event.target.closest && event.target.closest(".react-flow__node");
     const parent = under ? under.getAttribute("data-id") : "";
-    onDropTask && onDropTask({ type, x: position.x, y: position.y, parent });
-  }, [screenToFlowPosition, onDropTask, readOnly]);
+    // Dropped just under the selected node (or the last one): it runs after that one, one row below it.
+    const candidates = [...local.filter((n) => n.selected), local[local.length - 1]].filter(Boolean);
+    const anchor = !parent && candidates.find((n) => inDropZone(point, n));
+    const at = anchor ? spotBelow(anchor.position, local.map((n) => n.position)) : point;
+    onDropTask && onDropTask({ type, x: at.x, y: at.y, parent, after: anchor ? anchor.id : "" });
+  }, [screenToFlowPosition, onDropTask, readOnly, local]);
+
+  const onConnect = useCallback((c) => onConnectTasks && onConnectTasks({ source: c.source, target: c.target }),
+    [onConnectTasks]);
+  const onNodesDelete = useCallback((deleted) => onDeleteTasks && onDeleteTasks({ ids: deleted.map((n) => n.id) }),
+    [onDeleteTasks]);
+  const onEdgesDelete = useCallback((deleted) => deleted.forEach((e) => onDeleteEdge
+    && onDeleteEdge({ source: e.source, target: e.target })), [onDeleteEdge]);
+  const onNodeDragStop = useCallback((_, node) => {
+    setLocal((current) => { if (!readOnly) remember(flowKey, current); return current; });
+    onMoveTask && onMoveTask({ id: node.id, x: node.position.x, y: node.position.y });
+  }, [flowKey, onMoveTask, readOnly]);
+  const onNodeClick = useCallback((_, node) => onSelectTask && onSelectTask({ id: node.id }), [onSelectTask]);
+
+  // Keyboard: Tab reaches the nodes (React Flow makes them focusable), a focused node is the selected one, arrow
+  // keys move the selection to the nearest node that way, Enter opens its form.
+  const select = useCallback((id) => {
+    setLocal((current) => current.map((n) => (n.selected === (n.id === id) ? n : { ...n, selected: n.id === id })));
+    onFocusTask && onFocusTask({ id });
+  }, [onFocusTask]);
+  const focusNode = useCallback((target) => {
+    const element = () => document.querySelector(`.react-flow__node[data-id="${CSS.escape(target.id)}"]`);
+    if (element()) { element().focus(); return; }
+    setCenter(target.position.x + 90, target.position.y + 30, { zoom: Math.max(getViewport().zoom, 0.6) });
+    setTimeout(() => element() && element().focus(), 80);  // drawn once in view (big flows draw only that)
+  }, [setCenter, getViewport]);
+  const onFocus = useCallback((event) => {
+    const element = event.target.closest && event.target.closest(".react-flow__node");
+    const id = element && element.getAttribute("data-id");
+    // Only keyboard focus selects: a click focuses the node too, and selects it through onNodeClick.
+    if (id && element.matches(":focus-visible") && !local.find((n) => n.id === id)?.selected) select(id);
+  }, [local, select]);
+  const onKeyDown = useCallback((event) => {
+    const element = event.target.closest && event.target.closest(".react-flow__node");
+    const current = element && local.find((n) => n.id === element.getAttribute("data-id"));
+    if (!current) return;
+    if (event.key === "Enter") {
+      event.preventDefault();
+      onOpenTask && onOpenTask({ id: current.id });
+    } else if (event.key.startsWith("Arrow")) {
+      event.preventDefault();
+      const next = neighbour(current, local, event.key);
+      if (next) focusNode(next);
+    }
+  }, [local, onOpenTask, focusNode]);
 
   return (
-    <ReactFlow nodes={local} edges={flowEdges} nodeTypes={nodeTypes} onNodesChange={onNodesChange}
-      onConnect={(c) => onConnectTasks && onConnectTasks({ source: c.source, target: c.target })}
-      onNodesDelete={(deleted) => onDeleteTasks && onDeleteTasks({ ids: deleted.map((n) => n.id) })}
-      onEdgesDelete={(deleted) => deleted.forEach((e) => onDeleteEdge && onDeleteEdge({ source: e.source, target: e.target }))}
-      onNodeDragStop={(_, node) => {
-        if (flowKey) {
-          const saved = storedPositions(flowKey);
-          saved[node.id] = node.position;
-          window.localStorage.setItem(`lanner.positions.${flowKey}`, JSON.stringify(saved));
-        }
-        onMoveTask && onMoveTask({ id: node.id, x: node.position.x, y: node.position.y });
-      }}
-      onNodeClick={(_, node) => onSelectTask && onSelectTask({ id: node.id })}
-      onDrop={onDrop} onDragOver={onDragOver} deleteKeyCode={readOnly ? null : ["Backspace", "Delete"]}
-      fitView fitViewOptions={{ padding: 0.2, maxZoom: 1.1 }}>
-      <Background />
-      <Controls />
-      <MiniMap pannable zoomable />
-    </ReactFlow>
-  );
-}
-
-export function FlowCanvas(props) {
-  return (
-    <div style={{ width: "100%", height: "100%" }} className="lanner-canvas">
-      <ReactFlowProvider><Canvas {...props} /></ReactFlowProvider>
+    <div style={{ width: "100%", height: "100%" }} className={dragging ? "lanner-canvas lanner-dropping" : "lanner-canvas"}
+      onFocus={onFocus} onKeyDown={onKeyDown}>
+      <ReactFlow nodes={local} edges={flowEdges} nodeTypes={nodeTypes} onNodesChange={onNodesChange}
+        onConnect={onConnect} onNodesDelete={onNodesDelete} onEdgesDelete={onEdgesDelete}
+        onNodeDragStop={onNodeDragStop} onNodeClick={onNodeClick}
+        onDrop={onDrop} onDragOver={onDragOver} onDragLeave={onDragLeave}
+        deleteKeyCode={readOnly ? null : ["Backspace", "Delete"]} disableKeyboardA11y
+        onlyRenderVisibleElements={list.length >= BIG} minZoom={0.02} maxZoom={2} onInit={onInit}
+        fitView={list.length < BIG} fitViewOptions={FIT}>
+        <Background />
+        <Controls>
+          <ControlButton id="minimap-toggle" onClick={toggleMinimap} aria-pressed={minimap}
+            title={minimap ? "Hide the minimap" : "Show the minimap"} aria-label={minimap ? "Hide the minimap" : "Show the minimap"}>
+            <TaskIcon name="map" size={12} />
+          </ControlButton>
+        </Controls>
+        {minimap ? (
+          <MiniMap pannable zoomable style={{ width: 140, height: 90 }} className="lanner-minimap"
+            nodeColor="var(--gray-8)" maskColor="var(--black-a3)" />) : null}
+      </ReactFlow>
     </div>
   );
 }
 
-export function TaskPalette({ items }) {
+// While a palette item is dragged over the canvas the minimap lets it through: a drop is never refused there.
+const STYLE = `.lanner-dropping .react-flow__minimap { pointer-events: none; opacity: 0.3; }
+.react-flow__node:focus-visible { outline: 2px solid var(--accent-9); outline-offset: 2px; border-radius: 8px; }`;
+
+export function FlowCanvas(props) {
+  return <ReactFlowProvider><style>{STYLE}</style><Canvas {...props} /></ReactFlowProvider>;
+}
+
+// Tab reaches every item; Enter (or Space) adds the task after the selected node, as a drop under it would.
+export function TaskPalette({ items, collapsed, onAddTask }) {
   let group = null;
   const rows = [];
   (items || []).forEach((entry) => {
-    if (entry.group !== group) {
+    if (entry.group !== group && !collapsed) {
       group = entry.group;
-      rows.push(<div key={`g-${group}`} className="palette-group" style={{ fontSize: 11, color: "#6b7280",
+      rows.push(<div key={`g-${group}`} className="palette-group" style={{ fontSize: 11, color: "var(--gray-11)",
         textTransform: "uppercase", marginTop: 8 }}>{group}</div>);
     }
     rows.push(
-      <div key={entry.type} className="palette-item" data-type={entry.type} draggable
+      <div key={entry.type} className="palette-item" data-type={entry.type} draggable tabIndex={0} role="button"
+        aria-label={`Add ${entry.title}: ${entry.summary}`}
         onDragStart={(event) => { event.dataTransfer.setData("application/lanner-task", entry.type);
           event.dataTransfer.effectAllowed = "move"; }}
-        title={entry.summary}
-        style={{ border: "1px solid #e5e7eb", borderRadius: 6, padding: 6, margin: "4px 0", cursor: "grab",
-          background: "white", fontSize: 12 }}>
-        <div style={{ fontWeight: 600 }}><TaskIcon name={entry.icon} />{entry.title}</div>
-        <div style={{ color: "#6b7280" }}>{entry.summary}</div>
+        onKeyDown={(event) => {
+          if (event.key !== "Enter" && event.key !== " ") return;
+          event.preventDefault();
+          onAddTask && onAddTask({ type: entry.type });
+        }}
+        title={collapsed ? `${entry.title}: ${entry.summary}` : entry.summary}
+        style={{ border: "1px solid var(--gray-6)", borderRadius: 6, padding: collapsed ? "6px 0" : 6, margin: "4px 0",
+          cursor: "grab", background: "var(--color-panel-solid)", color: "var(--gray-12)", fontSize: 12,
+          textAlign: collapsed ? "center" : "left" }}>
+        {collapsed ? <TaskIcon name={entry.icon} size={18} /> : (
+          <>
+            <div style={{ fontWeight: 600 }}><TaskIcon name={entry.icon} />{entry.title}</div>
+            <div style={{ color: "var(--gray-11)" }}>{entry.summary}</div>
+          </>)}
       </div>);
   });
-  return <div className="lanner-palette">{rows}</div>;
+  return <div className={collapsed ? "lanner-palette lanner-palette-collapsed" : "lanner-palette"}>{rows}</div>;
 }

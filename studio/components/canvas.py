@@ -24,6 +24,8 @@ class FlowCanvas(rx.Component):
     on_delete_edge: rx.EventHandler[payload]
     on_move_task: rx.EventHandler[payload]
     on_select_task: rx.EventHandler[payload]
+    on_focus_task: rx.EventHandler[payload]  # the keyboard moved the selection to a node
+    on_open_task: rx.EventHandler[payload]  # Enter on a node: its form
     on_undo: rx.EventHandler[payload]
     on_redo: rx.EventHandler[payload]
 
@@ -33,7 +35,7 @@ flow_canvas = FlowCanvas.create
 
 def read_only_canvas(nodes: rx.Var, edges: rx.Var, flow_key: rx.Var, **props: Any) -> rx.Component:
     """A flow drawn without editing (an execution's, a shared one); ``on_select_task`` goes to the canvas."""
-    events = {name: props.pop(name) for name in ("on_select_task",) if name in props}
+    events = {name: props.pop(name) for name in ("on_select_task", "on_focus_task") if name in props}
     return rx.box(
         flow_canvas(nodes=nodes, edges=edges, positions={}, read_only=True, flow_key=flow_key, **events),
         height="60vh",
@@ -52,6 +54,8 @@ class TaskPalette(rx.Component):
     lib_dependencies: list[str] = ["@xyflow/react@12.10.1", "@dagrejs/dagre@1.1.4"]
 
     items: rx.Var[list[dict[str, str]]]
+    collapsed: rx.Var[bool]  # icons only
+    on_add_task: rx.EventHandler[payload]  # Enter on an item: the task added after the selected node
 
 
 task_palette = TaskPalette.create

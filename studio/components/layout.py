@@ -26,9 +26,78 @@ def _link(icon: str, label: str, href: str) -> rx.Component:
     return rx.link(rx.hstack(rx.icon(icon, size=16), rx.text(label)), href=href, class_name="nav-link")
 
 
-def sidebar(namespaces: rx.Var, selected: rx.Var, on_select) -> rx.Component:
+def _icon_link(icon: str, label: str, href: str) -> rx.Component:
+    return rx.tooltip(
+        rx.link(rx.icon(icon, size=18), href=href, class_name="nav-link", aria_label=label), content=label, side="right"
+    )
+
+
+def sidebar(
+    namespaces: rx.Var, selected: rx.Var, on_select, collapsed: rx.Var[bool] | bool = False, on_toggle=None
+) -> rx.Component:
+    """The app's navigation. With ``on_toggle`` (the editor, where the canvas needs the room) it can be collapsed
+    to a narrow column of icons, ``collapsed`` saying which is shown."""
+    full = _full_sidebar(namespaces, selected, on_select, on_toggle)
+    if on_toggle is None:
+        return full
+    return rx.cond(collapsed, _narrow_sidebar(namespaces, selected, on_select, on_toggle), full)
+
+
+def _toggle(on_toggle, icon: str, label: str) -> rx.Component:
+    return rx.icon_button(
+        rx.icon(icon, size=16), on_click=on_toggle, variant="ghost", id="sidebar-toggle", aria_label=label, title=label
+    )
+
+
+def _narrow_sidebar(namespaces: rx.Var, selected: rx.Var, on_select, on_toggle) -> rx.Component:
+    """Icons, a small namespace selector and who is signed in: what the full sidebar offers, in 52 px."""
     return rx.vstack(
-        rx.hstack(rx.icon("bird", size=22), rx.heading("Lanner", size="5"), align="center"),
+        rx.icon("bird", size=22),
+        _toggle(on_toggle, "panel-left-open", "Show the navigation"),
+        rx.select(
+            namespaces,
+            value=selected,
+            on_change=on_select,
+            placeholder="all",
+            size="1",
+            width="44px",
+            id="namespace-select",
+            aria_label="Namespace",
+        ),
+        *[_icon_link(icon, label, href) for icon, label, href in NAVIGATION],
+        rx.cond(SessionState.signed_in_admin, _icon_link("users", "Users", "/users")),
+        rx.spacer(),
+        rx.text(
+            SessionState.signed_in_as,
+            id="signed-in-as",
+            size="1",
+            max_width="48px",
+            overflow="hidden",
+            text_overflow="ellipsis",
+            white_space="nowrap",
+            title=SessionState.signed_in_as,
+        ),
+        width="52px",
+        flex="none",
+        min_height="100vh",
+        padding="1em 0",
+        border_right="1px solid var(--gray-5)",
+        spacing="3",
+        align="center",
+        id="app-sidebar",
+        data_collapsed="true",
+    )
+
+
+def _full_sidebar(namespaces: rx.Var, selected: rx.Var, on_select, on_toggle) -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.icon("bird", size=22),
+            rx.heading("Lanner", size="5"),
+            *([rx.spacer(), _toggle(on_toggle, "panel-left-close", "Collapse the navigation")] if on_toggle else []),
+            align="center",
+            width="100%",
+        ),
         rx.text("Namespace", size="1", color_scheme="gray", margin_top="1em"),
         rx.select(
             namespaces,
@@ -44,10 +113,12 @@ def sidebar(namespaces: rx.Var, selected: rx.Var, on_select) -> rx.Component:
         rx.spacer(),
         account_box(),
         width="220px",
+        flex="none",
         min_height="100vh",
         padding="1em",
         border_right="1px solid var(--gray-5)",
         spacing="3",
+        id="app-sidebar",
     )
 
 

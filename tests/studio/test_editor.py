@@ -194,6 +194,7 @@ def test_history_lists_diffs_and_restores_revisions(editor):
     editor.wait_for_function("document.querySelectorAll('.lanner-node').length === 2", timeout=10_000)
     editor.click("#save-button")
     editor.wait_for_function("document.querySelector('#editor-message').innerText.includes('revision')", timeout=10_000)
+    editor.click("#more-menu")  # a secondary action: in the toolbar's menu
     editor.click("#history-button")
     editor.locator(".revision-row").nth(1).wait_for(timeout=10_000)
     older = editor.locator(".revision-row").nth(1)

@@ -74,6 +74,7 @@ def test_task_form_widgets_write_the_yaml(studio, page):
 
 def test_flow_settings_form_adds_labels_and_inputs(studio, page):
     open_flow(studio, page, FORMS.replace("forms_demo", "settings_demo"), "settings_demo")
+    page.click("#more-menu")  # a secondary action: in the toolbar's menu
     page.click("#flow-settings-button")
     assert page.locator("#form-panel").inner_text().startswith("Flow settings")
     assert page.locator("#yaml-editor").count() == 0  # the form took the YAML's place

@@ -1,11 +1,13 @@
-"""The editor's run dialog (one widget per input type) and the log panel of the run followed."""
+"""The editor's run dialog (one widget per input type) and the log drawer of the run followed."""
 
 import reflex as rx
 
 from studio.components.code_view import code_view
+from studio.components.editor_layout import drawer_splitter
 from studio.components.file_drop import file_drop
 from studio.components.logs import log_box, log_filters
 from studio.components.output_files import files_panel
+from studio.pages.editor.layout_state import EditorLayout
 from studio.pages.editor.run import RunInput, RunState
 from studio.pages.editor.state import EditorState
 
@@ -141,7 +143,10 @@ def run_dialog() -> rx.Component:
 
 
 def log_panel() -> rx.Component:
+    """The run's logs in a bottom drawer: drag its top edge to resize it, or fold it down to its header."""
+    open_ = EditorLayout.drawer == "open"
     return rx.vstack(
+        drawer_splitter(target="log-drawer-body", storage_key="lanner:drawer-height"),
         rx.hstack(
             rx.text("Logs", weight="bold"),
             rx.cond(EditorState.selected != "", rx.badge("task " + EditorState.selected)),
@@ -152,24 +157,44 @@ def log_panel() -> rx.Component:
                 RunState.set_log_search,
                 RunState.visible_logs,
             ),
-            align="center",
-        ),
-        log_box(RunState.visible_logs, "25vh"),
-        rx.cond(
-            RunState.selected_outputs != "",
-            rx.vstack(
-                rx.text("Outputs of " + EditorState.selected, weight="bold", size="2"),
-                code_view(RunState.selected_outputs, language="json", id="task-outputs", width="100%"),
-                width="100%",
+            rx.spacer(),
+            rx.icon_button(
+                rx.icon(rx.cond(open_, "chevron-down", "chevron-up"), size=16),
+                on_click=EditorLayout.toggle_drawer,
+                variant="ghost",
+                id="drawer-toggle",
+                aria_label=rx.cond(open_, "Fold the logs", "Show the logs"),
+                aria_expanded=rx.cond(open_, "true", "false"),
             ),
+            align="center",
+            width="100%",
         ),
-        rx.cond(
-            RunState.selected_files.length() > 0,
-            files_panel(RunState.selected_files, RunState.preview, RunState.files_message, RunState.show_file),
+        rx.vstack(
+            log_box(RunState.visible_logs, "none"),
+            rx.cond(
+                RunState.selected_outputs != "",
+                rx.vstack(
+                    rx.text("Outputs of " + EditorState.selected, weight="bold", size="2"),
+                    code_view(RunState.selected_outputs, language="json", id="task-outputs", width="100%"),
+                    width="100%",
+                ),
+            ),
+            rx.cond(
+                RunState.selected_files.length() > 0,
+                files_panel(RunState.selected_files, RunState.preview, RunState.files_message, RunState.show_file),
+            ),
+            # Folded, it stays in the page (hidden), so the height it was given is kept.
+            display=rx.cond(open_, "flex", "none"),
+            height="26vh",
+            overflow_y="auto",
+            width="100%",
+            id="log-drawer-body",
         ),
         width="100%",
-        margin_top="1em",
-        padding="0.5em",
+        flex="none",
+        padding="0 0.5em 0.5em",
         border="1px solid var(--gray-5)",
         border_radius="8px",
+        spacing="1",
+        id="log-drawer",
     )

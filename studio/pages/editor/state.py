@@ -13,7 +13,7 @@ from engine.flows.yaml_edit import EditError
 from engine.identity.policy import Action, can, role_in
 from studio import services
 from studio.forms import FieldError
-from studio.services import messages
+from studio.services import messages, placement
 from studio.session import SessionState
 
 
@@ -185,7 +185,40 @@ class EditorState(SessionState):
     def drop_task(self, payload: dict[str, Any]) -> None:
         task = services.new_task(self.draft, payload["type"])
         self.positions = {**self.positions, task["id"]: {"x": payload.get("x", 0), "y": payload.get("y", 0)}}
+        after = "" if payload.get("parent") else payload.get("after") or ""
+        if after:  # dropped just under a node: it runs after that one
+            self._change(lambda text: placement.insert_after(text, task, after))
+            return
         self._edit("insert_task", task=task, **services.drop_target(self.draft, payload.get("parent") or ""))
+
+    @rx.event
+    def add_task_after_selected(self, payload: dict[str, Any]) -> None:
+        """A palette item chosen with the keyboard: the task follows the selected one (or the last), and is
+        selected in turn, so Enter after Enter builds a sequence."""
+        task = services.new_task(self.draft, payload["type"])
+        task_ids = {node["id"] for node in self.nodes}
+        anchor = self.selected if self.selected in task_ids and "$" not in self.selected else ""
+        anchor = anchor or placement.last_task(self.draft)
+        if anchor:
+            self._change(lambda text: placement.insert_after(text, task, anchor))
+        else:
+            self._edit("insert_task", task=task)
+        if any(node["id"] == task["id"] for node in self.nodes):
+            self.selected = task["id"]
+            self._refresh_form()
+
+    @rx.event
+    def focus_task(self, payload: dict[str, Any]) -> None:
+        """The keyboard moved the selection to a node (a click toggles it: ``select_task``)."""
+        self.selected = payload.get("id", "")
+        self.form_error = ""
+        self._refresh_form()
+
+    @rx.event
+    def open_task_form(self, payload: dict[str, Any]) -> None:
+        """Enter on a node: its form."""
+        self.selected, self.pane, self.form_error = payload.get("id", ""), "form", ""
+        self._refresh_form()
 
     @rx.event
     def connect_tasks(self, payload: dict[str, Any]) -> None:
