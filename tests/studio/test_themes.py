@@ -3,6 +3,9 @@ on the server; readable text in the dark theme on the editor (palette, nodes, YA
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from engine.core.errors import InvalidInput
@@ -186,6 +189,10 @@ def test_the_editor_is_readable_in_the_dark(studio, browser, person):
         # CodeMirror itself is dark, not a white editor.
         editor = page.evaluate(COLOURS, "#yaml-editor .cm-editor")
         assert _luminance(editor["background"]) < 0.1, editor
+        if os.environ.get("LANNER_SCREENSHOTS"):  # the README's dark screenshot
+            page.set_viewport_size({"width": 1280, "height": 720})
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(Path(__file__).resolve().parents[2] / "docs" / "editor-dark.png"))
     finally:
         context.close()
 
