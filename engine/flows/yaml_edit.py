@@ -11,6 +11,7 @@ reading them side by side is how a reviewer checks that each edit touches only i
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +37,10 @@ class TaskNode:
     key_node: ScalarNode | None = None
 
 
+@functools.lru_cache(maxsize=4)
 def _compose(text: str) -> MappingNode:
+    """The text's node tree. Cached: one edit composes its text several times (checks, then the edit), and the
+    next edit starts from this one's result; callers only read the nodes, never change them."""
     parsed = parse_yaml(text)
     if parsed.refused:  # the limits every reader of flows has: an alias bomb is never walked
         raise EditError(str(parsed.problems[0].message))
