@@ -16,8 +16,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("execution", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("test", sa.Boolean(), nullable=False, server_default=sa.false()))
+    # A plain ADD COLUMN: SQLite's batch mode would copy the table and drop the old one, which task runs and logs
+    # reference (with foreign keys on, an install that has executions could not migrate).
+    op.add_column("execution", sa.Column("test", sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:

@@ -1,7 +1,7 @@
 """user theme: the studio's light/dark choice of each person (none: follow the system's preference)
 
 Revision ID: 0017
-Revises: 0015 (0016 once the actions branch is merged)
+Revises: 0016
 Create Date: 2026-11-30
 """
 
@@ -16,8 +16,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("user") as batch:
-        batch.add_column(sa.Column("theme", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=True))
+    # A plain ADD COLUMN (SQLite's batch mode would copy and drop a table other tables reference).
+    op.add_column("user", sa.Column("theme", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=True))
 
 
 def downgrade() -> None:
