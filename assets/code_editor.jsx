@@ -65,7 +65,9 @@ export function YamlEditor({ value, problems, onChange, height, completions, nam
     const from = Math.min(line.from + Math.max(p.column - 1, 0), line.to);
     return { from, to: Math.max(from, line.to), severity: "error", message: p.message };
   }), { delay: 0 }), [problems]);
-  const language = useMemo(() => [yaml(), lintGutter(),
+  // Long lines wrap: the pane is narrow beside the canvas (and a sideways-scrolling region is one a keyboard
+  // cannot reach).
+  const language = useMemo(() => [yaml(), lintGutter(), EditorView.lineWrapping,
     EditorView.contentAttributes.of({ "aria-label": label || "Flow YAML" })], [label]);
   const extensions = useMemo(() => [...language, lint, complete, saveKey], [language, lint, complete, saveKey]);
   return (

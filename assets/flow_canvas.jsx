@@ -1,6 +1,7 @@
 // The flow canvas: React Flow keeps node positions in the browser; only coarse events reach the server
 // (drop, connect, delete, drag stop, select), so dragging sends nothing until the drop.
-import React, { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import React, { useCallback, useContext, useEffect, useMemo, useRef, useState } from "react";
+import { ColorModeContext } from "$/utils/context-registry";
 import {
   ReactFlow, ReactFlowProvider, Background, ControlButton, Controls, MiniMap, applyNodeChanges, useReactFlow,
   MarkerType, Handle, Position, useStore,
@@ -98,6 +99,9 @@ function useMinimap(count) {
 function Canvas({ nodes, edges, positions, readOnly, flowKey, onDropTask, onConnectTasks, onDeleteTasks,
   onDeleteEdge, onMoveTask, onSelectTask, onFocusTask, onOpenTask, onUndo, onRedo }) {
   const { screenToFlowPosition, fitBounds, getViewport, setCenter } = useReactFlow();
+  // React Flow marks its container .light unless told, and Radix's colour scales follow that class: in the dark
+  // theme the nodes' text would stay the light theme's near-black.
+  const colorMode = useContext(ColorModeContext).resolvedColorMode === "dark" ? "dark" : "light";
   const [local, setLocal] = useState([]);
   const [dragging, setDragging] = useState(false);  // a palette item over the canvas: the minimap lets it through
   const fitted = useRef("");
@@ -284,7 +288,7 @@ function Canvas({ nodes, edges, positions, readOnly, flowKey, onDropTask, onConn
   return (
     <div style={{ width: "100%", height: "100%" }} className={dragging ? "lanner-canvas lanner-dropping" : "lanner-canvas"}
       onFocus={onFocus} onKeyDown={onKeyDown}>
-      <ReactFlow nodes={local} edges={flowEdges} nodeTypes={nodeTypes} onNodesChange={onNodesChange}
+      <ReactFlow colorMode={colorMode} nodes={local} edges={flowEdges} nodeTypes={nodeTypes} onNodesChange={onNodesChange}
         onConnect={onConnect} onNodesDelete={onNodesDelete} onEdgesDelete={onEdgesDelete}
         onNodeDragStop={onNodeDragStop} onNodeClick={onNodeClick}
         onDrop={onDrop} onDragOver={onDragOver} onDragLeave={onDragLeave}

@@ -62,7 +62,7 @@ def _narrow_sidebar(namespaces: rx.Var, selected: rx.Var, on_select, on_toggle) 
             size="1",
             width="44px",
             id="namespace-select",
-            aria_label="Namespace",
+            custom_attrs={"aria-label": "Namespace"},
         ),
         *[_icon_link(icon, label, href) for icon, label, href in NAVIGATION],
         rx.cond(SessionState.signed_in_admin, _icon_link("users", "Users", "/users")),
@@ -77,6 +77,8 @@ def _narrow_sidebar(namespaces: rx.Var, selected: rx.Var, on_select, on_toggle) 
             white_space="nowrap",
             title=SessionState.signed_in_as,
         ),
+        shortcut_help(compact=True),
+        sign_out_form(rx.icon("log-out", size=16), aria_label="Sign out", title="Sign out"),
         width="52px",
         flex="none",
         min_height="100vh",
@@ -126,6 +128,16 @@ def _full_sidebar(namespaces: rx.Var, selected: rx.Var, on_select, on_toggle) ->
 FORGET_TAB = rx.Var("() => window.sessionStorage.removeItem('token')")
 
 
+def sign_out_form(*content: rx.Component, **props) -> rx.Component:
+    """The way out: a plain form, so the server clears the HttpOnly cookie itself."""
+    return plain_form(
+        rx.el.button(*content, type="submit", id="sign-out", style={"cursor": "pointer"}, **props),
+        action="/api/v1/auth/logout",
+        method="post",
+        custom_attrs={"onSubmit": FORGET_TAB},
+    )
+
+
 def account_box() -> rx.Component:
     """Who is signed in, their theme, the shortcut help (``?``), and the way out: a plain form, so the server
     clears the HttpOnly cookie itself."""
@@ -138,17 +150,7 @@ def account_box() -> rx.Component:
         ),
         theme_switch(),
         shortcut_help(),
-        plain_form(
-            rx.el.button(
-                rx.hstack(rx.icon("log-out", size=14), rx.text("Sign out", size="2")),
-                type="submit",
-                id="sign-out",
-                style={"cursor": "pointer"},
-            ),
-            action="/api/v1/auth/logout",
-            method="post",
-            custom_attrs={"onSubmit": FORGET_TAB},
-        ),
+        sign_out_form(rx.hstack(rx.icon("log-out", size=14), rx.text("Sign out", size="2"))),
         spacing="2",
         padding_top="1em",
         border_top="1px solid var(--gray-5)",

@@ -46,15 +46,16 @@ def _row(keys: str, action: str, where: str) -> rx.Component:
     )
 
 
-def shortcut_help() -> rx.Component:
-    """The ``?`` listener, a button opening the help, and the help dialog itself."""
+def shortcut_help(compact: bool = False) -> rx.Component:
+    """The ``?`` listener, a button opening the help, and the help dialog itself (``compact``: the button is an
+    icon, for the editor's narrow sidebar)."""
     return rx.fragment(
         ShortcutKeys.create(on_help=ShortcutHelpState.show),
         rx.dialog.root(
             rx.dialog.trigger(
                 rx.button(
                     rx.icon("keyboard", size=14),
-                    "Shortcuts",
+                    *([] if compact else ["Shortcuts"]),
                     variant="ghost",
                     size="1",
                     color_scheme="gray",

@@ -19,7 +19,7 @@ def test_flows_page_lists_searches_and_shows_source(studio, page):
     for flow_id in ("daily_sales", "fan_out", "routing", "on_order", "hello"):
         assert flow_id in listed
 
-    page.fill("#flow-search", "sales")
+    page.fill("#flow-search", "daily_sales")  # ids, descriptions and the YAML text are searched
     page.wait_for_function("document.querySelectorAll('tr.flow-row').length === 2", timeout=15_000)
     assert "acme.sales" in rows.first.inner_text()  # daily_sales and its pandas variant
 

@@ -187,6 +187,7 @@ def test_renaming_a_task_renames_its_dependencies_and_expressions(studio, page):
 
 def test_a_form_edit_of_one_input_keeps_every_other_byte(studio, page):
     open_flow(studio, page, COMMENTED, "commented")
+    page.click("#more-menu")  # a secondary action: in the toolbar's menu
     page.click("#flow-settings-button")
     inputs = page.locator("#form-panel .record-field[data-field='inputs']")
     inputs.locator(".record-row").first.locator("input[name='defaults']").fill("Bea")
@@ -216,6 +217,7 @@ def test_a_viewer_sees_the_editor_read_only(studio, browser):
         assert page.locator("#task-id-field").is_disabled()
         message = page.locator("#form-panel .code-field[data-field='message'] .cm-content")
         assert message.get_attribute("contenteditable") == "false"
+        page.click("#more-menu")
         page.click("#flow-settings-button")
         rows = page.locator("#form-panel .record-field[data-field='inputs']")
         rows.locator("input[name='defaults']").first.wait_for(timeout=10_000)
