@@ -216,6 +216,12 @@ def test_changing_the_window_redraws_without_a_reload(studio, page, history):
 
     page.click("#window-custom")
     page.locator("#date-from").fill(history.day(-3))
+    # The first pick is applied (day -3 to today) before the second: a reply to the first re-renders both
+    # fields, and a second pick typed while it is in flight would be overwritten (no person is that fast).
+    page.wait_for_function(
+        "document.querySelector('#chart-per-day').data.find(t => t.name === 'SUCCESS')?.x.length === 4",
+        timeout=30_000,
+    )
     page.locator("#date-to").fill(history.day(-3))
     page.wait_for_function(
         "document.querySelector('#chart-per-day').data.find(t => t.name === 'SUCCESS')?.x.length === 1",
