@@ -14,8 +14,10 @@ import contextlib
 import fcntl
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +28,7 @@ PROJECT = Path(__file__).resolve().parents[2]  # engine/runtime/launcher.py -> t
 TOOLS = PROJECT / ".tools"
 BUN_VERSION = "1.4.4"
 BUILD_FOLDERS = 8  # studios running at once from one checkout
+BUILD_ATTEMPTS = 2  # a build that fails before serving is tried once more (see _serve)
 
 
 def bun_path() -> Path:
@@ -118,9 +121,27 @@ def _serve(settings: Settings, build_folder: dict[str, str], *, host: str, port:
     ]
     folder = build_folder.get("REFLEX_WEB_WORKDIR", ".web")
     print(f"Lanner studio on http://localhost:{port}  (data in {settings.home}, build in {folder})", file=sys.stderr)
-    process = subprocess.Popen(command, cwd=PROJECT, env=env, preexec_fn=die_with_parent)
-    try:
-        return process.wait()
-    except KeyboardInterrupt:
-        process.terminate()
-        return process.wait()
+    for attempt in range(1, BUILD_ATTEMPTS + 1):
+        process = subprocess.Popen(command, cwd=PROJECT, env=env, preexec_fn=die_with_parent)
+        try:
+            served = _wait_serving_or_exit(process, host, port)
+            status = process.wait()
+        except KeyboardInterrupt:
+            process.terminate()
+            return process.wait()
+        if status == 0 or served or attempt == BUILD_ATTEMPTS:
+            return status
+        # React Router renders each page once while building, with a fixed 10 s limit per page: on a loaded
+        # machine the first render can miss it. The second build reuses the first one's work and usually passes.
+        print("the studio's build failed before it served a page; building it once more", file=sys.stderr)
+    return status
+
+
+def _wait_serving_or_exit(process: subprocess.Popen, host: str, port: int) -> bool:
+    """Whether the studio came to accept connections before its process ended (a build that failed did not)."""
+    address = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - where to knock, not to bind
+    while process.poll() is None:
+        with contextlib.suppress(OSError), socket.create_connection((address, port), timeout=1):
+            return True
+        time.sleep(1)
+    return False

@@ -7,6 +7,7 @@ from typing import Any
 
 import reflex as rx
 
+from studio.components.layout import labelled
 from studio.services.cron_words import DAYS, PATTERNS
 
 # A native select (labels tie to it by id), in the theme's colours.
@@ -39,14 +40,11 @@ def cron_words(words: rx.Var[str], error: rx.Var[str] | None = None, **props: An
     return rx.cond(error != "", _line("triangle-alert", error, "var(--red-11)", "cron-error", props), shown)
 
 
-def _labelled(label: str, control: rx.Component, field_id: str) -> rx.Component:
-    return rx.vstack(rx.el.label(label, html_for=field_id, style={"fontSize": "12px"}), control, spacing="1")
-
-
 def _input(state: Any, name: str, label: str, placeholder: str, **props: Any) -> rx.Component:
     field_id = f"cron-builder-{name}"
-    return _labelled(
+    return labelled(
         label,
+        field_id,
         rx.input(
             value=getattr(state, f"builder_{name}"),
             on_change=lambda v: state.set_builder_field(name, v),
@@ -56,7 +54,6 @@ def _input(state: Any, name: str, label: str, placeholder: str, **props: Any) ->
             name=field_id,
             **props,
         ),
-        field_id,
     )
 
 
@@ -76,8 +73,9 @@ def cron_builder(state: Any) -> rx.Component:
         return condition
 
     return rx.vstack(
-        _labelled(
+        labelled(
             "Repeat",
+            "cron-builder-pattern",
             rx.el.select(
                 *[rx.el.option(p.label, value=p.key) for p in PATTERNS],
                 value=state.builder_pattern,
@@ -86,15 +84,15 @@ def cron_builder(state: Any) -> rx.Component:
                 name="cron-builder-pattern",
                 style=_SELECT_STYLE,
             ),
-            "cron-builder-pattern",
         ),
         rx.hstack(
             rx.cond(shown_for("every"), _input(state, "every", "Every (minutes)", "15", input_mode="numeric")),
             rx.cond(shown_for("minute"), _input(state, "minute", "At minute", "0", input_mode="numeric")),
             rx.cond(
                 shown_for("day"),
-                _labelled(
+                labelled(
                     "Day",
+                    "cron-builder-day",
                     rx.el.select(
                         *[rx.el.option(day, value=day) for day in DAYS],
                         value=state.builder_day,
@@ -103,7 +101,6 @@ def cron_builder(state: Any) -> rx.Component:
                         name="cron-builder-day",
                         style=_SELECT_STYLE,
                     ),
-                    "cron-builder-day",
                 ),
             ),
             rx.cond(

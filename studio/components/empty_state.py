@@ -66,42 +66,9 @@ def _gallery() -> rx.Component:
     )
 
 
-def flows_empty_state(state: Any) -> rx.Component:
-    """What the Flows page shows with no flow to list. ``state`` is the page's (FlowsState): its search, whether the
-    person may create flows, the new flow's namespace and id, ``create_flow`` and ``import_files``."""
-    creating = rx.hstack(
-        rx.el.label("Namespace", html_for="empty-new-namespace", style={"fontSize": "13px"}),
-        rx.input(
-            placeholder="e.g. acme.sales",
-            value=state.new_namespace,
-            on_change=state.set_new_namespace,
-            id="empty-new-namespace",
-            name="empty-new-namespace",
-            width="170px",
-        ),
-        rx.el.label("Flow id", html_for="empty-new-id", style={"fontSize": "13px"}),
-        rx.input(
-            placeholder="e.g. daily_report",
-            value=state.new_id,
-            on_change=state.set_new_id,
-            id="empty-new-id",
-            name="empty-new-id",
-            width="160px",
-        ),
-        rx.button(rx.icon("plus", size=14), "New flow", on_click=state.create_flow, id="empty-new-flow"),
-        rx.upload.root(
-            rx.button(rx.icon("upload", size=14), "Import a YAML file", variant="soft", type="button"),
-            id="empty-import-upload",
-            accept={"application/x-yaml": [".yml", ".yaml"], "text/yaml": [".yml", ".yaml"]},
-            multiple=True,
-            on_drop=state.import_files(rx.upload_files(upload_id="empty-import-upload")),
-            border="none",
-            padding="0",
-        ),
-        spacing="2",
-        wrap="wrap",
-        align="center",
-    )
+def flows_empty_state(state: Any, create: rx.Component) -> rx.Component:
+    """What the Flows page shows with no flow to list. ``state`` is the page's (FlowsState): its search and whether
+    the person may create flows; ``create`` is the page's own New flow and Import controls."""
     return rx.cond(
         state.search != "",
         empty_state(
@@ -121,7 +88,7 @@ def flows_empty_state(state: Any) -> rx.Component:
                 "There is no flow you can see yet. An editor of your namespace can create one; meanwhile, browse the "
                 "blueprints to see what flows can do.",
             ),
-            rx.cond(state.can_create, creating),
+            rx.cond(state.can_create, create),
             footer=_gallery(),
             id="flows-empty",
         ),

@@ -174,6 +174,13 @@ def page(sidebar_component: rx.Component, *body: rx.Component) -> rx.Component:
     )
 
 
+def labelled(label: str, field_id: str, control: rx.Component, size: str = "var(--font-size-1)") -> rx.Component:
+    """A control under its visible label, tied to it (``for``/``id``) so a screen reader names the control."""
+    return rx.vstack(
+        rx.el.label(label, html_for=field_id, style={"font_size": size}), control, spacing="1", width="100%"
+    )
+
+
 def fact(label: str, value, **props) -> rx.Component:
     """A small grey label above its value: the facts in an execution's header."""
     return rx.vstack(rx.text(label, size="1", color_scheme="gray"), rx.text(value, size="2", **props), spacing="0")

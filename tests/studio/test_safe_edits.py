@@ -118,11 +118,19 @@ def test_leaving_with_unsaved_changes_asks_first_by_link_and_by_back(studio, pag
     page.wait_for_timeout(300)
     assert page.url == editor_url and "id: log_1" in yaml_text(page)
     assert page.locator("#dirty-badge").count() == 1
+    # A reload (or closing the tab) asks through the browser's own prompt; staying keeps the edit.
+    kinds: list[str] = []
+    page.once("dialog", lambda dialog: (kinds.append(dialog.type), asked.append(""), dialog.dismiss()))
+    page.evaluate("setTimeout(() => location.reload(), 0)")
+    wait_until(page, lambda: len(asked) == 3)
+    page.wait_for_timeout(300)
+    assert kinds == ["beforeunload"]
+    assert page.url == editor_url and "id: log_1" in yaml_text(page)
     # Confirming leaves.
     page.once("dialog", answer(True))
     page.locator(".nav-link[href='/dashboard']").click()
     page.wait_for_url("**/dashboard*", timeout=10_000)
-    assert len(asked) == 3
+    assert len(asked) == 4
     assert "log_1" not in saved(studio, "guarded")  # nothing was saved on the way out
 
 

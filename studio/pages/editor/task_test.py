@@ -14,6 +14,7 @@ import reflex as rx
 from engine.core.errors import InvalidInput, NotFound
 from engine.identity import authz
 from studio import display
+from studio.components.layout import labelled
 from studio.components.output_files import FilePreview
 from studio.pages.editor.run import RunState
 from studio.pages.editor.state import EditorState
@@ -120,15 +121,6 @@ def _json_object(text: str, what: str) -> dict[str, Any]:
     return value
 
 
-def _labelled(label: str, field_id: str, field: rx.Component) -> rx.Component:
-    return rx.vstack(
-        rx.el.label(label, html_for=field_id, style={"font_weight": "bold", "font_size": "var(--font-size-2)"}),
-        field,
-        spacing="1",
-        width="100%",
-    )
-
-
 def _result() -> rx.Component:
     return rx.vstack(
         rx.hstack(
@@ -166,7 +158,7 @@ def _dialog() -> rx.Component:
                 size="2",
             ),
             rx.vstack(
-                _labelled(
+                labelled(
                     "Outputs from execution",
                     "test-source",
                     rx.el.select(
@@ -178,7 +170,7 @@ def _dialog() -> rx.Component:
                         style={"width": "100%", "padding": "4px", "background": "var(--color-panel-solid)"},
                     ),
                 ),
-                _labelled(
+                labelled(
                     "Pinned outputs (JSON, by task id)",
                     "test-outputs",
                     rx.text_area(
@@ -190,7 +182,7 @@ def _dialog() -> rx.Component:
                         rows="5",
                     ),
                 ),
-                _labelled(
+                labelled(
                     "Inputs (JSON; empty: those of the execution above, or the defaults)",
                     "test-inputs",
                     rx.text_area(

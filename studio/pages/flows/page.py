@@ -39,39 +39,52 @@ def _row(row: rx.Var[FlowRow]) -> rx.Component:
     )
 
 
-def _create_controls() -> rx.Component:
-    """New flow and Import: only for people who may edit flows somewhere."""
+def _create_controls(prefix: str = "", button_id: str = "create-flow", labels: bool = False) -> rx.Component:
+    """New flow and Import: only for people who may edit flows somewhere. The toolbar's names its fields for screen
+    readers; the empty page's (``prefix="empty-"``) shows the labels, for someone who has never made a flow."""
+
+    def field(name: str, label: str, example: str, width: str, value: rx.Var, on_change) -> list[rx.Component]:
+        field_id = f"{prefix}{name}"
+        shown = [rx.el.label(label, html_for=field_id, style={"fontSize": "13px"})] if labels else []
+        control = rx.input(
+            placeholder=example if labels else label.lower(),
+            value=value,
+            on_change=on_change,
+            id=field_id,
+            name=field_id,
+            width=width,
+            aria_label=f"{label} of the new flow",
+        )
+        return [*shown, control]
+
+    upload_id = f"{prefix}import-upload"
     return rx.hstack(
-        rx.input(
-            placeholder="namespace",
-            value=FlowsState.new_namespace,
-            on_change=FlowsState.set_new_namespace,
-            name="new-namespace",
-            width="180px",
-            aria_label="Namespace of the new flow",
+        *field(
+            "new-namespace",
+            "Namespace",
+            "e.g. acme.sales",
+            "180px",
+            FlowsState.new_namespace,
+            FlowsState.set_new_namespace,
         ),
-        rx.input(
-            placeholder="flow id",
-            value=FlowsState.new_id,
-            on_change=FlowsState.set_new_id,
-            name="new-id",
-            width="160px",
-            aria_label="Id of the new flow",
-        ),
-        rx.button("New flow", on_click=FlowsState.create_flow, id="create-flow"),
+        *field("new-id", "Flow id", "e.g. daily_report", "160px", FlowsState.new_id, FlowsState.set_new_id),
+        rx.button(rx.icon("plus", size=14), "New flow", on_click=FlowsState.create_flow, id=button_id),
         label_file_input(
             rx.upload.root(
                 rx.button(rx.icon("upload", size=14), "Import YAML", variant="soft", type="button"),
-                id="import-upload",
+                id=upload_id,
                 accept={"application/x-yaml": [".yml", ".yaml"], "text/yaml": [".yml", ".yaml"]},
                 multiple=True,
                 no_drag=False,
-                on_drop=FlowsState.import_files(rx.upload_files(upload_id="import-upload")),
+                on_drop=FlowsState.import_files(rx.upload_files(upload_id=upload_id)),
                 border="none",
                 padding="0",
             ),
             "Flow YAML files to import",
         ),
+        spacing="2",
+        wrap="wrap",
+        align="center",
     )
 
 
@@ -106,7 +119,7 @@ def flows_page() -> rx.Component:
             data_table(
                 ("Namespace", "Flow", "Revision", "Description", "Updated", "Actions", ""), FlowsState.rows, _row
             ),
-            flows_empty_state(FlowsState),
+            flows_empty_state(FlowsState, _create_controls("empty-", "empty-new-flow", labels=True)),
         ),
         rx.cond(
             FlowsState.opened != "",
