@@ -99,6 +99,9 @@ def _where(
     extra = [] if where is None else [where]
     if table is Execution:  # tests of one task are not runs of the flow
         extra.append(col(Execution.test).is_(False))
+    else:  # nor are their task runs and log lines (a lookup by primary key per row)
+        tested = select(Execution.id).where(Execution.id == table.execution_id, col(Execution.test))
+        extra.append(~tested.exists())
     return [*_scope(table, namespace, flow_id), time_column >= since, time_column < until, *extra]
 
 

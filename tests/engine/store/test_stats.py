@@ -102,6 +102,40 @@ def history(database):
                     execution_id="e1", namespace="acme", flow_id=flow_id, level=level, message="m", timestamp=timestamp
                 )
             )
+        # A test of one task (the editor's "Test this task"): in the window, slow, failing, logging an error; no
+        # figure above may count it, so every exact answer below also checks that it is left out.
+        session.add(
+            Execution(
+                id="tested",
+                namespace="acme",
+                flow_id="etl",
+                flow_revision=1,
+                state="FAILED",
+                test=True,
+                created_at=at(19, 7),
+                started_at=at(19, 7),
+                ended_at=at(19, 8),
+                duration_ms=60_000,
+            )
+        )
+        session.flush()
+        session.add(
+            TaskRun(
+                id="t-tested",
+                execution_id="tested",
+                namespace="acme",
+                flow_id="etl",
+                task_id="extract",
+                state="FAILED",
+                created_at=at(19, 7),
+                duration_ms=900_000,
+            )
+        )
+        session.add(
+            LogLine(
+                execution_id="tested", namespace="acme", flow_id="etl", level="ERROR", message="m", timestamp=at(19, 7)
+            )
+        )
         for flow_id, deleted in (("etl", False), ("gone", True)):
             session.add(FlowRecord(namespace="acme", flow_id=flow_id, revision=1, source="", deleted=deleted))
         for flow_id, trigger_id, enabled, next_fire_at in (
