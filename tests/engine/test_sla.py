@@ -6,12 +6,22 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlmodel import SQLModel
 
 from engine.core.progress import next_wakeup
 from engine.core.states import State
 from engine.flows.loader import load_flow
 from engine.flows.sla import AssertionSla, MaxDurationSla, SlaBehavior
+from engine.services import execution_start
+from engine.services.flow_deploy import deploy_flow
+from engine.services.snapshots import load_snapshot
 from engine.services.views import ExecutionView
+from engine.store import executions as store
+from engine.store.database import alembic_config, session_scope
 from tests.support.simulation import T0, Sim
 
 SLEEP = "tasks:\n  - {id: a, type: sleep, duration: 10s}\n"
@@ -153,3 +163,20 @@ def test_the_api_view_reads_breaches_and_rows_older_than_the_column():
     breach = {"id": "b", "slaId": "fast", "type": "maxDuration", "behavior": "fail", "labels": {}, "at": T0.isoformat(), "reason": "r"}  # fmt: skip
     view = ExecutionView.model_validate({**base, "sla_breaches": [breach]})
     assert view.model_dump(mode="json", by_alias=True)["slaBreaches"][0]["slaId"] == "fast"
+
+
+def test_the_migration_adds_the_column_and_an_older_execution_reads_as_without_breaches(database):
+    url = database.url.render_as_string(hide_password=False)
+    with database.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    assert [d for d in diff if "sla_breaches" in str(d)] == []
+    with session_scope(database) as session:
+        deploy_flow(session, "id: f\nnamespace: t\ntasks:\n  - {id: a, type: log, message: hi}\n")
+        execution_id = execution_start.create_execution(session, "t", "f").id
+    command.downgrade(alembic_config(url), "0017")
+    assert "sla_breaches" not in {c["name"] for c in sa.inspect(database).get_columns("execution")}
+    command.upgrade(alembic_config(url), "head")
+    with session_scope(database) as session:
+        row = store.get_execution(session, execution_id)
+        assert row.sla_breaches is None and ExecutionView.of(row).sla_breaches == []
+        assert load_snapshot(session, execution_id, T0).execution.sla_breaches == []
