@@ -15,6 +15,7 @@ from sqlmodel import SQLModel
 from engine.core.progress import next_wakeup
 from engine.core.states import State
 from engine.flows.loader import load_flow
+from engine.flows.single_task import single_task_flow
 from engine.flows.sla import AssertionSla, MaxDurationSla, SlaBehavior
 from engine.services import execution_start
 from engine.services.flow_deploy import deploy_flow
@@ -180,3 +181,10 @@ def test_the_migration_adds_the_column_and_an_older_execution_reads_as_without_b
         row = store.get_execution(session, execution_id)
         assert row.sla_breaches is None and ExecutionView.of(row).sla_breaches == []
         assert load_snapshot(session, execution_id, T0).execution.sla_breaches == []
+
+
+def test_a_test_of_one_task_is_not_judged_by_the_flows_slas():
+    sim = Sim(flow("  - {id: rows, type: assertion, assert: '{{ outputs.a.value > 5 }}'}\n", RETURN))
+    sim.s.flow = single_task_flow(sim.flow, "a")
+    sim.finish("a", outputs={"value": 3})
+    assert sim.state == State.SUCCESS and sim.s.execution.sla_breaches == []
