@@ -28,6 +28,8 @@ INPUT_TYPES = [
     "FILE",
 ]
 TRIGGER_TYPES = ["schedule", "webhook", "flow"]
+SLA_TYPES = ["maxDuration", "assertion"]
+SLA_BEHAVIORS = ["fail", "cancel", "none"]
 _COMMON = {"description", "timeout", "disabled", "allowFailure", "runIf", "logLevel", "retry", "dependsOn"}
 
 
@@ -202,6 +204,14 @@ def flow_fields(raw: dict[str, Any]) -> list[dict[str, Any]]:
             label="when over the limit",
             options=["queue", "cancel", "fail"],
         ),
+        _field(
+            "sla",
+            "records",
+            raw.get("sla") or [],
+            label="SLAs",
+            help_text="A run must end within a duration (maxDuration) or satisfy an assertion at its end; "
+            "a breach fails it, cancels it or is only recorded.",
+        ),
         _field("retry", "yaml", raw.get("retry"), language="yaml", help_text="Default retry of every task."),
         _field("timeout", "duration", raw.get("timeout"), help_text="The whole run fails after this long."),
         _field(
@@ -229,6 +239,13 @@ RECORD_COLUMNS: dict[str, list[dict[str, Any]]] = {
         {"name": "timezone", "label": "time zone", "kind": "text", "placeholder": "UTC"},
         {"name": "key", "label": "key (webhook)", "kind": "text"},
         {"name": "disabled", "label": "off", "kind": "switch", "default": False},
+    ],
+    "sla": [
+        {"name": "id", "label": "id", "kind": "text"},
+        {"name": "type", "label": "type", "kind": "select", "options": SLA_TYPES, "default": "maxDuration"},
+        {"name": "duration", "label": "duration (maxDuration)", "kind": "text", "placeholder": "30m"},
+        {"name": "assert", "label": "assert (assertion)", "kind": "text", "placeholder": "{{ outputs.load.rows > 0 }}"},
+        {"name": "behavior", "label": "behavior", "kind": "select", "options": SLA_BEHAVIORS, "default": "fail"},
     ],
 }
 

@@ -254,6 +254,7 @@ def test_the_store_imports_nothing_above_it():
         "engine.flows.spec",
         "engine.flows.task_defaults",
         "engine.flows.triggers",
+        "engine.flows.sla",
         "engine.core.errors",
         "engine.core.levels",
         "engine.core.namespaces",

@@ -17,6 +17,7 @@ import datetime as dt
 from dataclasses import replace
 from typing import Any
 
+from engine.core import sla
 from engine.core.evaluator import Evaluator, SubflowRefused
 from engine.core.expression_context import context_for, masked, resolved
 from engine.core.expressions import ExpressionError, render
@@ -25,6 +26,7 @@ from engine.core.snapshot import (
     Action,
     CreateRun,
     ExecutionView,
+    RecordBreach,
     RunView,
     SetExecution,
     Snapshot,
@@ -39,6 +41,7 @@ __all__ = [
     "Action",
     "CreateRun",
     "ExecutionView",
+    "RecordBreach",
     "RunView",
     "SetExecution",
     "Snapshot",
@@ -72,6 +75,8 @@ def decide(snapshot: Snapshot) -> list[Action]:
     state = execution.state
     if state.terminal:
         return []
+    if breach := sla.duration_breach(snapshot):  # before anything else: a breach may end the execution
+        return breach
     if state in (State.CREATED, State.QUEUED):
         return _admit(snapshot)
     if state == State.KILLING:
@@ -91,7 +96,7 @@ def decide(snapshot: Snapshot) -> list[Action]:
     if status.terminal:
         if state == State.PAUSED:  # resumed as the very last thing: running again, then finished
             return [SetExecution(State.RUNNING)]
-        return [script_outputs(snapshot, status)]
+        return sla.at_end(snapshot, script_outputs(snapshot, status))
     paused = _all_waiting_on_pause(snapshot)
     if paused and state == State.RUNNING:
         return [SetExecution(State.PAUSED)]
@@ -176,13 +181,15 @@ def apply(snapshot: Snapshot, action: Action) -> None:
             run.state = action.state
         for key, value in action.changes.items():
             setattr(run, key, value)
+    elif isinstance(action, RecordBreach):
+        sla.apply_breach(snapshot, action)
     elif isinstance(action, StartSubflow):
         run = snapshot.runs[action.run_id]
         run.outputs = {**run.outputs, "executionId": action.execution_id}
 
 
 def next_wakeup(snapshot: Snapshot) -> dt.datetime | None:
-    """When the execution must be looked at again even if nothing reports: retries, pauses, timeout."""
+    """When the execution must be looked at again even if nothing reports: retries, pauses, timeout, SLAs."""
     times: list[dt.datetime] = []
     for run in snapshot.runs.values():
         if run.state == State.RETRYING and run.next_attempt_at:
@@ -195,4 +202,6 @@ def next_wakeup(snapshot: Snapshot) -> dt.datetime | None:
         timeout = _flow_timeout(snapshot)
         if timeout and execution.started_at and not execution.state.terminal:
             times.append(execution.started_at + timeout)
+    if deadline := sla.next_deadline(snapshot):
+        times.append(deadline)
     return min(times) if times else None

@@ -50,6 +50,7 @@ class ExecutionView:
     error: str | None = None
     held: bool = False
     flow_revision: int = 1
+    sla_breaches: list[dict[str, Any]] = field(default_factory=list)  # engine/core/sla.py; replaced, never mutated
     created_at: dt.datetime | None = None
     started_at: dt.datetime | None = None
     ended_at: dt.datetime | None = None
@@ -114,4 +115,11 @@ class StartSubflow:
     given_inputs: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # what the child gets
 
 
-Action = SetExecution | CreateRun | UpdateRun | StartSubflow
+@dataclass(frozen=True)
+class RecordBreach:
+    """An SLA of the flow is breached (engine/core/sla.py): recorded on the execution, its labels added to it."""
+
+    breach: dict[str, Any]  # id, slaId, type, behavior, labels, at, reason
+
+
+Action = SetExecution | CreateRun | UpdateRun | StartSubflow | RecordBreach

@@ -38,7 +38,8 @@ _S = State
 
 EXECUTION_TRANSITIONS: dict[State, frozenset[State]] = {
     _S.CREATED: frozenset({_S.RUNNING, _S.QUEUED, _S.CANCELLED, _S.FAILED, _S.KILLED}),
-    _S.QUEUED: frozenset({_S.RUNNING, _S.CANCELLED, _S.KILLED}),  # waiting for a concurrency slot
+    # waiting for a concurrency slot; FAILED: an SLA with behavior fail breached while it waited (engine/core/sla.py)
+    _S.QUEUED: frozenset({_S.RUNNING, _S.CANCELLED, _S.KILLED, _S.FAILED}),
     _S.RUNNING: frozenset({_S.PAUSED, _S.SUCCESS, _S.WARNING, _S.FAILED, _S.KILLING}),
     _S.PAUSED: frozenset({_S.RUNNING, _S.KILLING, _S.FAILED}),
     _S.KILLING: frozenset({_S.KILLED, _S.FAILED}),

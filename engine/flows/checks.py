@@ -47,8 +47,10 @@ def check_structure(data: dict, positions: Positions) -> list[Finding]:
     findings += _check_unique(data, "inputs", "input")
     findings += _check_unique(data, "outputs", "output")
     findings += _check_unique(data, "triggers", "trigger")
+    findings += _check_unique(data, "sla", "SLA")
     findings += _check_trigger_inputs(data)
     findings += _check_expressions(data, positions, set(every_id))
+    findings += _check_assertions(data)
     return findings
 
 
@@ -136,6 +138,18 @@ def _check_trigger_inputs(data: dict) -> list[Finding]:
     return findings
 
 
+def _check_assertions(data: dict) -> list[Finding]:
+    """An SLA's ``assert`` is an expression: a plain text would be always true (or always false), never checked."""
+    entries = data.get("sla")
+    findings: list[Finding] = []
+    for index, entry in enumerate(entries if isinstance(entries, list) else []):
+        text = entry.get("assert") if isinstance(entry, dict) else None
+        if isinstance(text, str) and not is_template(text):
+            message = "assert: an assertion is an expression such as {{ outputs.load.rows > 0 }}"
+            findings.append(Finding(("sla", index, "assert"), message))
+    return findings
+
+
 def _strings(value: Any, path: Path) -> Iterator[tuple[Path, str]]:
     if isinstance(value, str):
         yield path, value
@@ -150,7 +164,7 @@ def _strings(value: Any, path: Path) -> Iterator[tuple[Path, str]]:
 def _check_expressions(data: dict, positions: Positions, task_ids: set[str]) -> list[Finding]:
     declared = _declared_inputs(data)
     findings: list[Finding] = []
-    for key in ("tasks", "errors", "finally", "outputs", "triggers", "variables"):
+    for key in ("tasks", "errors", "finally", "outputs", "triggers", "variables", "sla"):
         for path, text in _strings(data.get(key), (key,)):
             if not is_template(text):
                 continue

@@ -99,7 +99,7 @@ def _walk(loc: tuple, data: Any) -> tuple[Path, Any, bool]:
     return tuple(path), current, complete
 
 
-_OWNER_NOUNS = {"inputs": "input", "outputs": "output", "triggers": "trigger"}
+_OWNER_NOUNS = {"inputs": "input", "outputs": "output", "triggers": "trigger", "sla": "SLA"}
 
 
 def _owner(path: Path, data: Any) -> str | None:

@@ -10,6 +10,7 @@ from pydantic import Field, PrivateAttr
 from engine.core.durations import Duration
 from engine.core.retry import Retry
 from engine.flows.inputs import Input
+from engine.flows.sla import Sla
 from engine.flows.spec import TASK_ID_PATTERN, Computed, FlowId, NamespaceName, Spec
 from engine.flows.task_defaults import TaskDefault
 from engine.flows.triggers import Trigger
@@ -84,6 +85,9 @@ class Flow(Spec):
     """Fail the execution when it runs longer than this."""
     concurrency: Concurrency | None = None
     """Limit how many executions of this flow run at once."""
+    sla: list[Sla] = Field(default_factory=list)
+    """Service level agreements: a longest duration (maxDuration) or an assertion checked at the end; a breach is
+    recorded on the execution and fails it, cancels it or only records it (behavior)."""
     disabled: bool = False
     """A disabled flow cannot be started, and its triggers do not fire."""
     retention: Duration | None = None

@@ -2,7 +2,8 @@
 
 A test execution is an execution of the real flow revision (its inputs, variables, namespace and access), whose
 snapshot swaps the flow for this one: the tested task alone, lifted to the top wherever it is nested, without its
-``dependsOn``, and without the flow's error and finally handlers, outputs, triggers and concurrency limit. What the
+``dependsOn``, and without the flow's error and finally handlers, outputs, triggers, concurrency limit and SLAs (a
+test of one task is not a run of the flow: it promises nothing). What the
 task reads of other tasks (``outputs.<task>``) comes from the outputs pinned on the execution
 (``engine.core.snapshot.Snapshot.pinned_outputs``), so nothing else runs.
 """
@@ -22,7 +23,15 @@ def single_task_flow(flow: Flow, task_id: str) -> Flow:
     task = find_task(flow, task_id)
     alone = task.model_copy(update={"depends_on": None})
     reduced = flow.model_copy(
-        update={"tasks": [alone], "errors": [], "finally_": [], "outputs": [], "triggers": [], "concurrency": None}
+        update={
+            "tasks": [alone],
+            "errors": [],
+            "finally_": [],
+            "outputs": [],
+            "triggers": [],
+            "concurrency": None,
+            "sla": [],
+        }
     )
     reduced._reads = {}  # what its expressions read is worked out again for the one task (never shared with ``flow``)
     return reduced

@@ -124,10 +124,11 @@ class FlowTrigger(_TriggerBase):
     type: Literal["flow"]
     conditions: Annotated[list[FlowCondition], Field(min_length=1)]
     """Which flows, when they end, start this one."""
-    states: list[Literal["SUCCESS", "WARNING", "FAILED", "KILLED", "CANCELLED"]] = Field(
+    states: list[Literal["SUCCESS", "WARNING", "FAILED", "KILLED", "CANCELLED", "SLA_BREACHED"]] = Field(
         default_factory=lambda: ["SUCCESS"]
     )
-    """End states of the watched flows that start this one."""
+    """End states of the watched flows that start this one; SLA_BREACHED starts it when a watched execution breaks
+    one of its SLAs (the breach is trigger.sla: id, type, behavior, reason, labels)."""
     inputs: dict[str, Any] = Field(default_factory=dict)
     """Input values given to the started execution."""
 

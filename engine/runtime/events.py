@@ -51,7 +51,7 @@ def kill_key(execution_id: str) -> str:
     return f"lanner:kill:{execution_id}"
 
 
-def request_kill(r: redis.Redis, execution_id: str) -> None:
+def request_kill(r: redis.Redis | redis.client.Pipeline, execution_id: str) -> None:
     r.set(kill_key(execution_id), b"1", ex=86_400)
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 
 from engine.core import progress
 from engine.core.sandbox import time_budget
-from engine.runtime import events
+from engine.runtime import events, sla_breaches
 from engine.runtime.flow_triggers import fire_flow_triggers
 from engine.runtime.queue import enqueue_runs, requeue_runs, waiting_in_queue
 from engine.services import kv, retention, snapshots
@@ -89,6 +89,8 @@ class Executor:
                     session.rollback()
                     return False  # the caller looks again shortly, at the execution as it is now
                 wakeup = progress.next_wakeup(snapshot)
+                if persisted.breaches:
+                    persisted.notify += sla_breaches.record(session, snapshot, persisted.breaches)
                 parent_id = None
                 if persisted.ended:
                     row = store.get_execution(session, execution_id)
@@ -116,7 +118,10 @@ class Executor:
     ) -> None:
         enqueue_runs(self.r, persisted.enqueue)
         execution_id = snapshot.execution.id
+        sla_breaches.announce(snapshot, persisted.breaches)
         with self.r.pipeline(transaction=False) as pipe:
+            if persisted.kill:  # a timeout or an SLA stops the execution: its running tasks are told to stop
+                events.request_kill(pipe, execution_id)
             if wakeup is not None and not snapshot.execution.state.terminal:
                 events.schedule_wakeup(pipe, execution_id, wakeup)
             for other in persisted.notify:

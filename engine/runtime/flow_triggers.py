@@ -10,6 +10,7 @@ from sqlmodel import Session
 from engine.config import load_settings
 from engine.core.expressions import ExpressionError, render
 from engine.flows.inputs import InputsInvalid
+from engine.flows.sla import SLA_BREACHED
 from engine.flows.triggers import FlowTrigger
 from engine.identity.policy import may_start_subflow
 from engine.services.execution_start import create_execution, flow_at
@@ -42,13 +43,15 @@ def trigger_enabled(session: Session, namespace: str, flow_id: str, trigger_id: 
 
 
 def matches(trigger: FlowTrigger, namespace: str, flow_id: str, state: str) -> bool:
+    """Whether ``trigger`` waits for ``state`` (an end state, or ``SLA_BREACHED``) of ``namespace``/``flow_id``."""
     if trigger.disabled or state not in trigger.states:
         return False
     return any(c.namespace == namespace and (c.flow_id is None or c.flow_id == flow_id) for c in trigger.conditions)
 
 
-def fire_flow_triggers(session: Session, ended: Execution) -> list[str]:
-    """Executions started because ``ended`` ended; created in the caller's transaction (so exactly once)."""
+def fire_flow_triggers(session: Session, ended: Execution, *, sla: dict[str, Any] | None = None) -> list[str]:
+    """Executions started because ``ended`` ended, or breached the SLA ``sla`` (engine/runtime/sla_breaches.py,
+    read as ``trigger.sla``); created in the caller's transaction (so exactly once)."""
     started: list[str] = []
     if ended.test:  # a test of one task is not a run of its flow: nothing waits for it
         return started
@@ -59,6 +62,10 @@ def fire_flow_triggers(session: Session, ended: Execution) -> list[str]:
         "state": ended.state,
         "outputs": ended.outputs,
     }
+    if sla is not None:
+        details["sla"] = sla
+    # Each end and each breach fires a trigger once: the fire's key is what it reacted to.
+    state, key = (SLA_BREACHED, sla["breachId"]) if sla is not None else (ended.state, ended.id)
     reach = load_settings().subflow_reach
     for namespace, flow_id, revision, source in _flows_with_flow_triggers(session):
         # A flow trigger reads the watched run's outputs: it may only watch what its namespace may reach, as
@@ -67,9 +74,7 @@ def fire_flow_triggers(session: Session, ended: Execution) -> list[str]:
             continue
         flow = flow_at(session, namespace, flow_id, revision, source)
         for trigger in flow.triggers:
-            if not isinstance(trigger, FlowTrigger) or not matches(
-                trigger, ended.namespace, ended.flow_id, ended.state
-            ):
+            if not isinstance(trigger, FlowTrigger) or not matches(trigger, ended.namespace, ended.flow_id, state):
                 continue
             try:
                 inputs = render(trigger.inputs, {"trigger": details})
@@ -79,6 +84,6 @@ def fire_flow_triggers(session: Session, ended: Execution) -> list[str]:
             except (ExpressionError, InputsInvalid, store.ExecutionConflict) as exc:
                 log.warning("flow trigger %s of %s/%s did not start: %s", trigger.id, namespace, flow_id, exc)
                 continue
-            trigger_store.add_trigger_fire(session, namespace, flow_id, trigger.id, ended.id, execution.id)
+            trigger_store.add_trigger_fire(session, namespace, flow_id, trigger.id, key, execution.id)
             started.append(execution.id)
     return started

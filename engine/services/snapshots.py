@@ -58,7 +58,8 @@ def _run_view(row: TaskRun) -> RunView:
 
 
 def _execution_view(row: Execution) -> ExecutionView:
-    return ExecutionView(**_columns(row, _EXECUTION_COLUMNS), state=State(row.state))
+    breaches = list(row.sla_breaches or [])  # NULL in rows older than the column
+    return ExecutionView(**_columns(row, _EXECUTION_COLUMNS), state=State(row.state), sla_breaches=breaches)
 
 
 def load_snapshot(
@@ -105,6 +106,8 @@ class Persisted:
     notify: list[str] = field(default_factory=list)  # executions with new work to decide on
     ended: bool = False
     changed: bool = False
+    kill: bool = False  # the execution went to KILLING: its running tasks are told to stop
+    breaches: list[dict[str, Any]] = field(default_factory=list)  # SLA breaches recorded by this advance
 
 
 def copy_snapshot(snapshot: Snapshot) -> Snapshot:
@@ -128,6 +131,8 @@ def persist(session: Session, before: Snapshot, after: Snapshot, actions: list) 
             "held": execution.held,
             "updated_at": now,
         }
+        if execution.sla_breaches != before.execution.sla_breaches:  # a breach adds its labels too
+            values.update(labels=execution.labels, sla_breaches=execution.sla_breaches)
         if execution.state in TERMINAL and execution.started_at and execution.ended_at:
             values["duration_ms"] = int((execution.ended_at - execution.started_at).total_seconds() * 1000)
         if not store.change_execution_if(session, execution.id, before.execution.state, values):
@@ -135,6 +140,8 @@ def persist(session: Session, before: Snapshot, after: Snapshot, actions: list) 
             raise ExecutionChanged(f"execution {execution.id} changed while it was being advanced")
         result.ended = execution.state in TERMINAL
         result.changed = True
+        result.kill = execution.state == State.KILLING and before.execution.state != State.KILLING
+        result.breaches = execution.sla_breaches[len(before.execution.sla_breaches) :]
     for run_id, run in after.runs.items():
         old = before.runs.get(run_id)
         if old == run:

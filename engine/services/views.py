@@ -65,6 +65,18 @@ class LogLineView(View):
     timestamp: dt.datetime
 
 
+class SlaBreachView(View):
+    """An SLA of the flow the execution breached (engine/core/sla.py), as recorded when it happened."""
+
+    id: str
+    sla_id: str
+    type: str  # maxDuration or assertion
+    behavior: str  # fail, cancel or none
+    labels: JsonObject = Field(default_factory=dict)
+    at: dt.datetime
+    reason: str
+
+
 class ExecutionView(View):
     id: str
     namespace: str
@@ -82,6 +94,10 @@ class ExecutionView(View):
     started_at: dt.datetime | None = None
     ended_at: dt.datetime | None = None
     duration_ms: int | None = None
+    # NULL in rows older than the column
+    sla_breaches: Annotated[list[SlaBreachView], BeforeValidator(lambda value: value or [])] = Field(
+        default_factory=list
+    )
     task_runs: list[TaskRunView] | None = None  # None when not asked for (lists)
 
     @property

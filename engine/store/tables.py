@@ -83,6 +83,9 @@ class Execution(SQLModel, table=True):
     # A test of one task (the editor's "Test task", engine/services/task_tests.py): kept out of the flow's history,
     # its charts and its flow triggers.
     test: bool = False
+    # The flow's SLAs this execution breached (engine/core/sla.py): id, slaId, type, behavior, labels, at, reason.
+    # NULL in rows older than the column. Read and written with the execution, so a JSON list, not a table.
+    sla_breaches: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class TaskRun(SQLModel, table=True):

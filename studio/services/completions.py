@@ -10,7 +10,7 @@ from engine.tasks import registry
 
 _FLOW_KEYS = (
     "id", "namespace", "description", "labels", "inputs", "variables", "tasks", "errors", "finally", "outputs",
-    "triggers", "concurrency",
+    "triggers", "concurrency", "sla",
 )  # fmt: skip
 _RUN_NAMES = (
     "execution.id", "execution.startDate", "flow.id", "flow.namespace", "taskrun.value", "trigger.date", "error.taskId",

@@ -156,6 +156,7 @@ def detail_with_runs(
         "inputs": execution.inputs or {},
         "outputs": execution.outputs or {},
         "error": execution.error or "",
+        "sla_breaches": [breach.model_dump() for breach in execution.sla_breaches],
         "held": execution.held,
         "paused": bool(ran.paused_tasks),
         "source": ran.source,

@@ -141,3 +141,19 @@ def test_running_rows_follow_live_and_bulk_kill(studio, page):
         f"document.querySelector(\"tr.execution-row[data-id='{long['id']}']\")?.getAttribute('data-state') === 'KILLED'",
         timeout=30_000,
     )
+
+
+def test_a_breached_sla_is_shown_on_the_execution_page(studio, page):
+    flow = (
+        "id: rows_sla\nnamespace: exec.sla\ntasks:\n  - {id: count, type: return, value: 3}\n"
+        "sla:\n  - {id: enough_rows, type: assertion, assert: '{{ outputs.count.value > 5 }}', behavior: fail}\n"
+    )
+    failed = deploy_and_run(studio, flow, "exec.sla", "rows_sla")[0]
+    assert failed["state"] == "FAILED" and [b["slaId"] for b in failed["slaBreaches"]] == ["enough_rows"]
+    page.goto(f"{studio['url']}/executions/{failed['id']}")
+    banner = page.locator(".sla-breach")
+    banner.wait_for(timeout=15_000)
+    assert banner.locator(".sla-breach-id").inner_text() == "SLA enough_rows"
+    assert "(assertion, fail)" in banner.inner_text()
+    assert banner.locator(".sla-breach-reason").inner_text() == "the assertion {{ outputs.count.value > 5 }} is false"
+    assert "SLA 'enough_rows' breached" in page.locator("#execution-error").inner_text()

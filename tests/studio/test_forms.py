@@ -7,6 +7,7 @@ import pytest
 from engine.flows.loader import load_flow, load_flow_or_raise
 from engine.tasks import registry
 from studio import forms, services
+from studio.services import editor_forms
 
 
 def kinds(task_type: str) -> dict[str, tuple[str, str]]:
@@ -100,3 +101,21 @@ def test_a_dropped_connector_starts_from_its_example_fitted_to_the_flow():
     query = services.new_task(text, "sqlite.query")
     assert "parameters" not in query and query["sql"]  # the example's :day reads an input this flow lacks
     assert load_flow(services.edit(text, "insert_task", task=transform)).ok
+
+
+def test_flow_settings_form_edits_the_sla_list_entry_by_entry():
+    text = (
+        "id: f\nnamespace: n\ntasks:\n  - {id: load, type: return, value: 3}\n"
+        "sla:\n  - id: by_7am  # the morning report\n    type: MAX_DURATION\n    duration: PT45M\n"
+        "    labels: {sla: missed}\n"
+    )
+    (field,) = [f for f in services.flow_form(text) if f["name"] == "sla"]
+    assert [c["name"] for c in field["columns"]] == ["id", "type", "duration", "assert", "behavior"]
+    rows = [*field["value"], {"id": "rows", "type": "assertion", "assert": "{{ outputs.load.value > 1 }}", "behavior": "none", "duration": ""}]  # fmt: skip
+    text = editor_forms.set_flow_records(text, "sla", rows)
+    flow = load_flow_or_raise(text)
+    assert [(s.id, s.kind.value, s.behavior.value) for s in flow.sla] == [
+        ("by_7am", "maxDuration", "fail"),
+        ("rows", "assertion", "none"),
+    ]
+    assert "# the morning report" in text and flow.sla[0].labels == {"sla": "missed"}  # an untouched entry stays

@@ -10,7 +10,7 @@ from studio.components.logs import log_box, log_filters
 from studio.components.output_files import files_panel
 from studio.components.share_dialog import share_button_for, share_dialog
 from studio.components.state_badge import state_badge
-from studio.pages.execution.state import ExecutionState, MetricRow, TaskOutput
+from studio.pages.execution.state import ExecutionState, MetricRow, SlaBreachRow, TaskOutput
 from studio.session import ALL_NAMESPACES, SessionState
 
 
@@ -51,6 +51,7 @@ def _header() -> rx.Component:
             wrap="wrap",
         ),
         callout_if(info.error, "execution-error", color_scheme="red", width="100%"),
+        rx.foreach(info.sla_breaches, _sla_breach),
         rx.grid(
             rx.vstack(
                 rx.text("Inputs", size="1", weight="bold"),
@@ -66,6 +67,21 @@ def _header() -> rx.Component:
             spacing="3",
             width="100%",
         ),
+        width="100%",
+    )
+
+
+def _sla_breach(breach: SlaBreachRow) -> rx.Component:
+    """A banner per SLA the execution breached (the flow's ``sla``): which one, why, when, and what it did."""
+    return rx.callout.root(
+        rx.callout.icon(rx.icon("alarm-clock")),
+        rx.callout.text(
+            rx.badge("SLA " + breach.sla_id, color_scheme="amber", class_name="sla-breach-id"),
+            " breached (" + breach.kind + ", " + breach.behavior + ") at " + breach.at + ": ",
+            rx.text.span(breach.reason, class_name="sla-breach-reason"),
+        ),
+        color_scheme="amber",
+        class_name="sla-breach",
         width="100%",
     )
 

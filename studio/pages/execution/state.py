@@ -37,6 +37,21 @@ class ResumeInput:
 
 
 @dataclass
+class SlaBreachRow:
+    """An SLA of the flow the execution breached, as its banner says it."""
+
+    sla_id: str = ""
+    kind: str = ""  # maxDuration or assertion
+    behavior: str = ""
+    reason: str = ""
+    at: str = ""
+
+    @classmethod
+    def of(cls, breach: dict[str, Any]) -> "SlaBreachRow":
+        return cls(breach["sla_id"], breach["type"], breach["behavior"], breach["reason"], display.when(breach["at"]))
+
+
+@dataclass
 class ExecutionHeader:
     """The execution as the header and the actions show it, and what the person may do with it."""
 
@@ -59,6 +74,7 @@ class ExecutionHeader:
     held: bool = False
     task_ids: list[str] = field(default_factory=list)
     resume_inputs: list[ResumeInput] = field(default_factory=list)
+    sla_breaches: list[SlaBreachRow] = field(default_factory=list)
     may_kill: bool = False
     may_restart: bool = False
     may_resume: bool = False
@@ -75,11 +91,13 @@ class ExecutionHeader:
             "inputs_json": display.json_block(info["inputs"]),
             "outputs_json": display.json_block(info["outputs"]),
         }
-        plain = {name: texts[name] for name in cls.__dataclass_fields__ if name not in ("running", "resume_inputs")}
+        typed = ("running", "resume_inputs", "sla_breaches")
+        plain = {name: texts[name] for name in cls.__dataclass_fields__ if name not in typed}
         return cls(
             **plain,
             running=bool(info["running"]),
             resume_inputs=[ResumeInput(id=i["id"], type=i["type"]) for i in info["resume_inputs"]],
+            sla_breaches=[SlaBreachRow.of(breach) for breach in info.get("sla_breaches", [])],
         )
 
 
