@@ -1,0 +1,72 @@
+"""A worker told to stop (SIGTERM, as Kubernetes does in a rolling update) finishes its task run within its grace
+period, or hands it back to another worker: real executor and worker processes, nothing recorded as failed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+from sqlmodel import Session, select
+
+from engine.core.states import State
+from engine.runtime.handover import HANDED_BACK
+from engine.store.tables import TaskRunAttempt
+from tests.support.ids import unique
+
+pytestmark = pytest.mark.slow
+
+
+def _attempts(engine, run_id: str) -> list[TaskRunAttempt]:
+    with Session(engine.db) as session:
+        found = session.exec(select(TaskRunAttempt).where(TaskRunAttempt.task_run_id == run_id))
+        return sorted(found, key=lambda a: a.attempt)
+
+
+def _pid(attempt: TaskRunAttempt) -> int:
+    return int(attempt.worker.rsplit(":", 1)[1])
+
+
+def _start_long_task(engine, seconds: int, grace: float) -> tuple[str, object, object]:
+    """A run of a ``seconds``-long task held by a first worker, a second worker idle beside it."""
+    engine.env["LANNER_WORKER_GRACE_PERIOD"] = str(grace)
+    engine.start_executor()
+    first = engine.start_workers(1, name="first")
+    retry = "    retry: {type: constant, interval: 100ms, maxAttempts: 3}\n"  # a failure would be retried: none may be
+    execution_id = engine.run(
+        f"id: {unique()}\nnamespace: rolling\ntasks:\n  - id: long\n    type: shell\n{retry}"
+        f"    commands: ['sleep {seconds}', 'echo done']\n"
+    )
+    run = engine.wait_for_run(execution_id, "long", State.RUNNING)
+    assert [_pid(a) for a in _attempts(engine, run.id)] == [first.pid]
+    second = engine.start_workers(1, name="second")
+    return execution_id, first, second
+
+
+def test_a_worker_told_to_stop_finishes_its_task_within_the_grace_period(cluster_factory):
+    engine = cluster_factory()
+    execution_id, first, _ = _start_long_task(engine, seconds=3, grace=25)
+    time.sleep(0.5)
+    os.kill(first.pid, signal.SIGTERM)
+    assert engine.wait(execution_id, timeout=30).state == "SUCCESS"
+    run = engine.runs(execution_id)["long"]
+    assert [(a.state, _pid(a)) for a in _attempts(engine, run.id)] == [("SUCCESS", first.pid)]
+    assert run.attempt_count == 1
+    first.wait(10)  # and then it stopped, without taking another job
+
+
+def test_a_task_outliving_the_grace_period_is_handed_back_and_completed_by_another_worker(cluster_factory):
+    engine = cluster_factory()
+    execution_id, first, second = _start_long_task(engine, seconds=4, grace=1)
+    time.sleep(0.5)
+    os.kill(first.pid, signal.SIGTERM)
+    stopped_at = time.monotonic()
+    first.wait(15)  # it gave the run back and left
+    assert time.monotonic() - stopped_at < 1 + 2 + 3  # grace, the task's stop, the process' exit
+    assert engine.wait(execution_id, timeout=30).state == "SUCCESS"
+    run = engine.runs(execution_id)["long"]
+    assert [(a.state, _pid(a)) for a in _attempts(engine, run.id)] == [("SUCCESS", second.pid)]
+    assert run.attempt_count == 1  # the handed-back attempt counts for nothing
+    messages = [line.message for line in engine.logs(execution_id)]
+    assert HANDED_BACK in messages and "done" in messages
