@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session, select
 
 from engine.core.states import State
-from engine.runtime.handover import HANDED_BACK
+from engine.runtime.handover import FORCE_AFTER, HANDED_BACK
 from engine.store.tables import TaskRunAttempt
 from tests.support.ids import unique
 
@@ -63,7 +63,7 @@ def test_a_task_outliving_the_grace_period_is_handed_back_and_completed_by_anoth
     os.kill(first.pid, signal.SIGTERM)
     stopped_at = time.monotonic()
     first.wait(15)  # it gave the run back and left
-    assert time.monotonic() - stopped_at < 1 + 2 + 3  # grace, the task's stop, the process' exit
+    assert time.monotonic() - stopped_at < 1 + FORCE_AFTER + 5  # grace, the task's stop, the process' exit
     assert engine.wait(execution_id, timeout=30).state == "SUCCESS"
     run = engine.runs(execution_id)["long"]
     assert [(a.state, _pid(a)) for a in _attempts(engine, run.id)] == [("SUCCESS", second.pid)]
