@@ -70,3 +70,19 @@ def test_a_task_outliving_the_grace_period_is_handed_back_and_completed_by_anoth
     assert run.attempt_count == 1  # the handed-back attempt counts for nothing
     messages = [line.message for line in engine.logs(execution_id)]
     assert HANDED_BACK in messages and "done" in messages
+
+
+def test_a_second_sigterm_ends_the_grace_period_at_once(cluster_factory):
+    """RQ would stop the task where it stands on a second signal (a cold shutdown, the run lost until its heartbeat
+    expires): Lanner hands the run back instead, at once."""
+    engine = cluster_factory()
+    execution_id, first, second = _start_long_task(engine, seconds=6, grace=60)
+    os.kill(first.pid, signal.SIGTERM)
+    time.sleep(1.5)  # a second signal within a second is the same stop sent twice (a pool and a terminal)
+    assert first.poll() is None  # still finishing its task, as the long grace period allows
+    os.kill(first.pid, signal.SIGTERM)
+    first.wait(15)
+    assert engine.wait(execution_id, timeout=30).state == "SUCCESS"
+    run = engine.runs(execution_id)["long"]
+    assert [(a.state, _pid(a)) for a in _attempts(engine, run.id)] == [("SUCCESS", second.pid)]
+    assert HANDED_BACK in [line.message for line in engine.logs(execution_id)]
