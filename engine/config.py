@@ -57,6 +57,11 @@ class Settings:
     purge_interval: float = 60.0  # LANNER_PURGE_INTERVAL: seconds between the executor's purges of expired executions
     # LANNER_PUBLIC_URL: the studio's address as people reach it, for links in notifications (execution pages)
     public_url: str = "http://localhost:3000"
+    # LANNER_WORKER_GRACE_PERIOD: seconds a worker told to stop (SIGTERM) lets its running task run finish before
+    # handing it back to the queue; under Kubernetes' default 30 s termination grace period
+    worker_grace_period: float = 25.0
+    # LANNER_METRICS_PORT: the management port of executor, worker and scheduler processes (/metrics, /health/*)
+    metrics_port: int | None = None
     test_pause_before_claim: str | None = None  # LANNER_TEST_PAUSE_BEFORE_CLAIM: a test hook (engine/runtime/worker.py)
 
     @property
@@ -148,6 +153,8 @@ def read_settings(environ: Mapping[str, str] | None = None) -> Settings:
         retention=_retention(env),
         purge_interval=_number(env, "LANNER_PURGE_INTERVAL", 60.0),
         public_url=(env.get("LANNER_PUBLIC_URL") or "").strip().rstrip("/") or "http://localhost:3000",
+        worker_grace_period=_number(env, "LANNER_WORKER_GRACE_PERIOD", 25.0),
+        metrics_port=_whole_number(env, "LANNER_METRICS_PORT", 1, "port") if env.get("LANNER_METRICS_PORT") else None,
         test_pause_before_claim=env.get("LANNER_TEST_PAUSE_BEFORE_CLAIM") or None,
     )
 

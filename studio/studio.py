@@ -11,6 +11,8 @@ from studio.pages.audit.page import audit_page
 from studio.pages.audit.state import AuditState
 from studio.pages.blueprints.page import blueprints_page
 from studio.pages.blueprints.state import BlueprintsState
+from studio.pages.cluster.page import cluster_page
+from studio.pages.cluster.state import ClusterState
 from studio.pages.dashboard.page import dashboard_page
 from studio.pages.dashboard.state import DashboardState
 from studio.pages.editor.page import editor_page
@@ -68,6 +70,7 @@ signed_in_page(namespace_page, "/namespace", "Namespace", NamespaceState.load)
 signed_in_page(kv_page, "/kv", "KV store", KvState.load)
 signed_in_page(audit_page, "/audit", "Audit", AuditState.load)
 signed_in_page(users_page, "/users", "Users", UsersState.load)
+signed_in_page(cluster_page, "/cluster", "Cluster", ClusterState.load)
 signed_in_page(account_page, "/account", "Account", AccountState.load)
 # A share link's page: public, read-only, and showing only the link's target.
 app.add_page(share_page, route="/share/[token]", title="Shared · Lanner", on_load=SharedState.load)

@@ -11,6 +11,7 @@ from engine.api.routes import (
     audit,
     auth,
     blueprints,
+    cluster,
     connections,
     executions,
     files,
@@ -71,6 +72,7 @@ def create_app() -> FastAPI:
         connections,
         flow_actions,
         preferences,
+        cluster,
     )
     for router in (module.router for module in routers):
         app.include_router(router, prefix=PREFIX)

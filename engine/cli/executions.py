@@ -20,7 +20,6 @@ from engine.flows.inputs import InputsInvalid
 from engine.flows.loader import read_source
 from engine.flows.model import Flow
 from engine.identity.authz import LOCAL
-from engine.runtime import events
 from engine.runtime.follow import follow
 from engine.services import flows
 from engine.services.errors import Conflict, NotFound
@@ -93,9 +92,11 @@ def run_flow(asked: RunAsked, *, as_json: bool, timeout: float | None, workers: 
         except (InputsInvalid, Conflict, uploads.UploadRefused) as exc:
             uploads.discard(folder)
             fail(str(exc))
+        from engine.runtime import cluster  # loads RQ: only for a local run
+
         own_engine = (
             contextlib.nullcontext()
-            if events.executors_running(conn.redis)
+            if cluster.running(conn.redis, cluster.ProcessKind.EXECUTOR)
             else _server_runtime().background_engine(settings, url, workers=workers)
         )
         with own_engine:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from dataclasses import replace
@@ -41,6 +42,14 @@ def _api_serving() -> tuple[ModuleType, ModuleType]:
     from engine import api
 
     return uvicorn, api
+
+
+def _present(url: str, kind: str) -> contextlib.AbstractContextManager:
+    """This process shows on the Cluster page (its heartbeat in Redis) while it serves."""
+    from engine.runtime import cluster  # loads RQ: only in the commands that serve
+    from engine.runtime.connection import connect
+
+    return cluster.present(connect(url), cluster.ProcessKind(kind))
 
 
 def _require_secret_key() -> None:
@@ -92,7 +101,8 @@ def api_command(port: int, host: str) -> None:
     with redis_url(settings) as url:
         os.environ["LANNER_REDIS_URL"] = url
         reset_settings()  # the app reads the settings again, with this URL
-        uvicorn.run(api.create_app(), host=host, port=port, log_level="warning")
+        with _present(url, "api"):
+            uvicorn.run(api.create_app(), host=host, port=port, log_level="warning")
 
 
 @click.command("studio")
@@ -102,7 +112,7 @@ def studio_command(port: int, host: str) -> None:
     """Run only the studio (a cluster runs executors and workers as their own services)."""
     settings = load_settings()
     open_database(settings.database_url)
-    with redis_url(settings) as url:
+    with redis_url(settings) as url, _present(url, "studio"):
         status = run_studio(replace(settings, redis_url=url), host=host, port=port)
     sys.exit(status)
 
@@ -129,7 +139,8 @@ def server_command(port: int, host: str, workers: int) -> None:
             for part, *extra in (("executor",), ("scheduler",), ("worker", "-n", str(workers)))
         ]
         try:
-            status = run_studio(replace(settings, redis_url=url), host=host, port=port)
+            with _present(url, "studio"):
+                status = run_studio(replace(settings, redis_url=url), host=host, port=port)
         finally:
             for part in parts:
                 server.stop_process(part)

@@ -99,7 +99,8 @@ USER_ACTIONS: Mapping[UserAction, UserActionRule] = MappingProxyType(
 TASK_RUN_TRANSITIONS: dict[State, frozenset[State]] = {
     _S.CREATED: frozenset({_S.QUEUED, _S.RUNNING, _S.SKIPPED, _S.PAUSED, _S.KILLED}),
     _S.QUEUED: frozenset({_S.RUNNING, _S.KILLED, _S.CANCELLED}),
-    _S.RUNNING: frozenset({_S.SUCCESS, _S.WARNING, _S.FAILED, _S.KILLED, _S.KILLING}),
+    # QUEUED: handed back by a worker told to stop before its task ended (engine/runtime/handover.py)
+    _S.RUNNING: frozenset({_S.SUCCESS, _S.WARNING, _S.FAILED, _S.KILLED, _S.KILLING, _S.QUEUED}),
     _S.KILLING: frozenset({_S.KILLED, _S.FAILED, _S.SUCCESS, _S.WARNING}),
     _S.PAUSED: frozenset({_S.SUCCESS, _S.KILLED, _S.FAILED}),
     _S.RETRYING: frozenset({_S.QUEUED, _S.KILLED}),

@@ -63,6 +63,7 @@ def principal_from(session: Session, *, bearer: str | None = None, cookie: str |
 # What a person without a global role is told for actions asked of the whole installation (no namespace).
 _GLOBAL_REFUSALS = {
     Action.MANAGE_USERS: "only administrators manage users",
+    Action.READ_CLUSTER: "the cluster's processes are for administrators",
     Action.READ_AUDIT: (
         "the whole audit trail is for global administrators; a namespace's trail (?namespace=NAME) "
         "needs the admin role on that namespace"

@@ -74,6 +74,7 @@ class Action(StrEnum):
     MANAGE_KV = "manage_kv"  # set and delete KV entries by hand (flows write them with kv.set whoever runs them)
     MANAGE_MEMBERS = "manage_members"
     MANAGE_USERS = "manage_users"  # create, disable users and their tokens: not tied to a namespace
+    READ_CLUSTER = "read_cluster"  # the processes of the installation, queue depth, database and Redis status
 
 
 # The least role that allows each action. None: global administrators only.
@@ -101,6 +102,7 @@ MINIMUM_ROLE: Mapping[Action, Role | None] = MappingProxyType(
         Action.READ_KV: Role.VIEWER,
         Action.MANAGE_KV: Role.EDITOR,
         Action.MANAGE_USERS: None,
+        Action.READ_CLUSTER: None,  # hosts, pids and every namespace's running task runs: the operators' view
     }
 )
 

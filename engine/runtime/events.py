@@ -74,11 +74,3 @@ CHANGES_CHANNEL = "lanner:changes"
 
 def announce_change(r: redis.Redis | redis.client.Pipeline, execution_id: str) -> None:
     r.publish(CHANGES_CHANNEL, execution_id)
-
-
-def executor_alive_key(name: str) -> str:
-    return f"lanner:executor:{name}"
-
-
-def executors_running(r: redis.Redis) -> bool:
-    return next(r.scan_iter(match="lanner:executor:*", count=100), None) is not None

@@ -169,7 +169,6 @@ class Executor:
             events.publish_event(self.r, execution_id)
         if time.monotonic() >= self._next_sweep:
             self._next_sweep = time.monotonic() + self.sweep_interval
-            self.r.set(events.executor_alive_key(self.name), b"1", ex=max(int(self.sweep_interval * 5), 5))
             self.sweep()
 
     def run(self, stop: threading.Event) -> None:
@@ -190,7 +189,6 @@ class Executor:
             except Exception:  # the loop must survive anything; each failure is logged
                 log.exception("executor loop error")
                 time.sleep(0.5)
-        self.r.delete(events.executor_alive_key(self.name))
 
     # --- recovery ------------------------------------------------------------------------------
 

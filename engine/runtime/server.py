@@ -11,7 +11,9 @@ import threading
 from collections.abc import Iterator
 
 from engine.config import Settings
+from engine.runtime import cluster
 from engine.runtime.children import spawn
+from engine.runtime.cluster import ProcessKind
 from engine.runtime.connection import connect
 from engine.runtime.executor import Executor
 from engine.store.database import open_database
@@ -30,14 +32,17 @@ def run_executor(settings: Settings, redis_url: str, stop: threading.Event | Non
         retention=settings.retention,
         purge_interval=settings.purge_interval,
     )
-    executor.run(stop)
+    with cluster.present(executor.r, ProcessKind.EXECUTOR):
+        executor.run(stop)
 
 
 def run_scheduler(settings: Settings, redis_url: str, stop: threading.Event | None = None) -> None:
     from engine.runtime.scheduler import Scheduler
 
     stop = stop or _stop_on_signals()
-    Scheduler(open_database(settings.database_url), connect(redis_url)).run(stop)
+    scheduler = Scheduler(open_database(settings.database_url), connect(redis_url))
+    with cluster.present(scheduler.r, ProcessKind.SCHEDULER):
+        scheduler.run(stop)
 
 
 def _stop_on_signals() -> threading.Event:

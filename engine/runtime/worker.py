@@ -21,6 +21,7 @@ from typing import Any
 
 import redis
 from rq import SimpleWorker, get_current_job
+from rq.utils import now as rq_now
 
 from engine.config import load_settings, reset_settings
 from engine.core.expression_context import execution_summary
@@ -32,7 +33,8 @@ from engine.flows.rendered import RenderedMismatch, fit
 from engine.flows.task_defaults import apply_defaults
 from engine.flows.tree import find_task  # also importable from here, as before
 from engine.identity.crypto import DecryptionFailed, SecretKeyMissing
-from engine.runtime import events
+from engine.runtime import cluster, events
+from engine.runtime.handover import FORCE_AFTER, HANDED_BACK, HANDOVER
 from engine.runtime.queue import TASK_QUEUE
 from engine.runtime.working_directory import GroupTasks
 from engine.services.snapshots import load_snapshot
@@ -183,6 +185,7 @@ def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
         run = store.claim_attempt(session, task_run_id, worker, attempt)
     if run is None:
         return
+    HANDOVER.hold(run.id, run.attempt_count)
     with session_scope(db) as session:
         snapshot = load_snapshot(session, run.execution_id, run.started_at)
         snapshot.task_defaults = inherited_defaults(session, snapshot.flow.namespace)  # one primary-key query
@@ -197,7 +200,8 @@ def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
             execution_id=run.execution_id,
             workdir=Path(workdir),
             storage=storage(),
-            is_killed=lambda: _kill_requested(r, run.execution_id),
+            # a worker told to stop asks its task to stop as a kill would, once its grace period is over
+            is_killed=lambda: _kill_requested(r, run.execution_id) or HANDOVER.should_hand_back(),
             deadline=time.monotonic() + timeout.total_seconds() if timeout else None,
             min_level=(task.log_level.value if isinstance(task.log_level, LogLevel) else "TRACE"),
             secrets=snapshot.seen_secrets,  # secret inputs decrypted to render the task are masked like secrets
@@ -227,17 +231,26 @@ def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
             state, outputs, error, retryable = _execute(task, ctx, snapshot, view)
         finally:
             beat.stop()
+        stopped = state is State.KILLED and HANDOVER.should_hand_back()
+        handing_back = stopped and not _kill_requested(r, run.execution_id)  # a kill asked meanwhile wins
+        if handing_back:
+            ctx.log("WARN", HANDED_BACK)
         too_big = oversized_output(outputs, load_settings().max_output_bytes)
         if too_big:  # never stored: the executor and the API would load it whole
             state, outputs, error = State.FAILED, {}, f"{error}; {too_big}" if error else too_big
         if error:
             ctx.log("ERROR", error)
         ctx.flush_logs()
+    if handing_back:
+        with HANDOVER.ending:
+            HANDOVER.hand_back(run.id, run.execution_id, run.attempt_count)
+        return
     outputs = ctx.mask_value(json.loads(json.dumps(outputs, default=str)))  # stored and shown as JSON
-    with session_scope(db) as session:
+    with HANDOVER.ending, session_scope(db) as session:  # never while a forced hand-back runs (handover.py)
         error = ctx.mask(error) if error else None
         metrics = ctx.mask_value(ctx.metrics.as_list())  # names and tags are the script's texts
         store.finish_attempt(session, run, state, outputs=outputs, error=error, retryable=retryable, metrics=metrics)
+        HANDOVER.ended()
     try:
         with r.pipeline(transaction=False) as pipe:
             events.publish_event(pipe, run.execution_id)
@@ -284,7 +297,25 @@ def _execute(task: Task, ctx: RunContext, snapshot, view) -> tuple[State, dict[s
 
 
 class LannerWorker(SimpleWorker):
-    """An RQ worker that runs jobs in its own process (no fork per task)."""
+    """An RQ worker that runs jobs in its own process (no fork per task). Told to stop (SIGTERM, SIGINT), it
+    takes no new job and gives its running task run LANNER_WORKER_GRACE_PERIOD to end, then hands it back
+    (engine/runtime/handover.py)."""
+
+    def execute_job(self, job, queue) -> None:
+        with cluster.holding(str(job.args[0]) if job.args else job.id):
+            super().execute_job(job, queue)
+        HANDOVER.job_finished(self.connection)
+
+    def handle_warm_shutdown_request(self) -> None:
+        super().handle_warm_shutdown_request()
+        HANDOVER.stop_requested(database, self.connection, load_settings().worker_grace_period)
+
+    def request_force_stop(self, signum, frame) -> None:
+        """A second signal ends the grace period now (RQ would stop the task where it stands, losing it)."""
+        if HANDOVER.held is None:
+            super().request_force_stop(signum, frame)
+        elif self._shutdown_requested_date and rq_now() - self._shutdown_requested_date > dt.timedelta(seconds=1):
+            HANDOVER.stop_now()  # within a second: the same stop sent twice (a pool and the terminal), ignored
 
 
 def worker_class() -> type:
@@ -305,8 +336,10 @@ def work(redis_url: str, count: int = 1, *, burst: bool = False) -> None:
     from engine.runtime.connection import connect
 
     def run_one() -> None:
-        worker = worker_class()([TASK_QUEUE], connection=connect(redis_url))
-        worker.work(burst=burst, logging_level="WARNING")
+        connection = connect(redis_url)
+        worker = worker_class()([TASK_QUEUE], connection=connection)
+        with cluster.present(connection, cluster.ProcessKind.WORKER):
+            worker.work(burst=burst, logging_level="WARNING")
 
     if count == 1:
         run_one()
@@ -333,8 +366,9 @@ def work(redis_url: str, count: int = 1, *, burst: bool = False) -> None:
     for child in children:
         if child.poll() is None:
             child.send_signal(signal.SIGTERM)
+    stop_by = time.monotonic() + load_settings().worker_grace_period + FORCE_AFTER + 3
     for child in children:
         try:
-            child.wait(30)
+            child.wait(max(stop_by - time.monotonic(), 0.1))
         except subprocess.TimeoutExpired:
             child.kill()

@@ -95,3 +95,13 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def unreachable(engine: Engine) -> str | None:
+    """Why the database does not answer ``SELECT 1`` (the driver's message, first line), or None when it does."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1")).scalar()
+    except Exception as exc:  # any driver's failure is an answer here, not an error of the caller
+        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return None

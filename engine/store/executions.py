@@ -193,6 +193,7 @@ def queued_worker_runs(session: Session, limit: int = 5000) -> list[tuple[str, i
 # import, so a change to the table cannot drift from them.
 check_transition(TASK_RUN_TRANSITIONS, State.QUEUED, State.RUNNING, "a claimed task run")
 check_transition(TASK_RUN_TRANSITIONS, State.RUNNING, State.FAILED, "a task run whose worker vanished")
+check_transition(TASK_RUN_TRANSITIONS, State.RUNNING, State.QUEUED, "a task run its stopping worker hands back")
 
 
 def claim_attempt(session: Session, task_run_id: str, worker: str, attempt: int | None = None) -> TaskRun | None:
@@ -278,6 +279,34 @@ def fail_lost_attempt(session: Session, run_id: str, attempt: int, reason: str) 
         .where(col(TaskRunAttempt.task_run_id) == run_id, col(TaskRunAttempt.attempt) == attempt)
         .values(state=State.FAILED.value, error=reason, ended_at=now)
     )
+    return bool(done)
+
+
+def runs_by_id(session: Session, run_ids: Iterable[str]) -> list[TaskRun]:
+    """These task runs (the ones a worker holds, for the Cluster page); missing ids are left out."""
+    return list(session.exec(select(TaskRun).where(col(TaskRun.id).in_(list(run_ids)))))
+
+
+def hand_back_attempt(session: Session, run_id: str, attempt: int) -> bool:
+    """A worker told to stop could not finish attempt ``attempt`` within its grace period: the run waits in the
+    queue again as if the attempt had never started (its attempt row goes, the attempt count steps back), so
+    another worker runs it and the retry policy counts nothing. False when the run is no longer at that attempt."""
+    done = session.execute(
+        update(TaskRun)
+        .where(
+            col(TaskRun.id) == run_id,
+            col(TaskRun.state) == State.RUNNING.value,
+            col(TaskRun.attempt_count) == attempt,
+            col(TaskRun.kind) == "worker",
+        )
+        .values(state=State.QUEUED.value, attempt_count=attempt - 1, started_at=None)
+    ).rowcount
+    if done:
+        session.execute(
+            delete(TaskRunAttempt).where(
+                col(TaskRunAttempt.task_run_id) == run_id, col(TaskRunAttempt.attempt) == attempt
+            )
+        )
     return bool(done)
 
 

@@ -66,6 +66,7 @@ def _narrow_sidebar(namespaces: rx.Var, selected: rx.Var, on_select, on_toggle) 
         ),
         *[_icon_link(icon, label, href) for icon, label, href in NAVIGATION],
         rx.cond(SessionState.signed_in_admin, _icon_link("users", "Users", "/users")),
+        rx.cond(SessionState.signed_in_admin, _icon_link("server", "Cluster", "/cluster")),
         rx.spacer(),
         rx.text(
             SessionState.signed_in_as,
@@ -112,6 +113,7 @@ def _full_sidebar(namespaces: rx.Var, selected: rx.Var, on_select, on_toggle) ->
         ),
         *[_link(icon, label, href) for icon, label, href in NAVIGATION],
         rx.cond(SessionState.signed_in_admin, _link("users", "Users", "/users")),  # the page refuses others anyway
+        rx.cond(SessionState.signed_in_admin, _link("server", "Cluster", "/cluster")),
         rx.spacer(),
         account_box(),
         width="220px",

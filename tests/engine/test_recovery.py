@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from engine.core.states import State
 from engine.runtime import events
+from engine.runtime.cluster import PREFIX
 from engine.runtime.connection import redis_server_binary
 from engine.runtime.queue import job_id, task_queue, waiting_in_queue
 from engine.store.tables import TaskRunAttempt
@@ -201,9 +202,7 @@ def test_a_job_taken_by_a_worker_that_died_before_claiming_its_run_is_sent_again
 
     del cluster.env["LANNER_TEST_PAUSE_BEFORE_CLAIM"]
     executor = cluster.start_executor("executor2")
-    _wait_for_key(
-        cluster, events.executor_alive_key(events.consumer_name("executor").rsplit(":", 1)[0] + f":{executor.pid}")
-    )
+    _wait_for_key(cluster, f"{PREFIX}{events.consumer_name('executor').rsplit(':', 1)[0]}:{executor.pid}")
     alive_at = time.monotonic()
     while (
         cluster.runs(execution_id)["work"].state == State.QUEUED

@@ -51,6 +51,7 @@ PAGES = {
     "audit": ("/audit", ".nav-link"),
     "account": ("/account", ".nav-link"),
     "users": ("/users", ".nav-link"),
+    "cluster": ("/cluster", ".cluster-process"),
 }
 
 

@@ -1,0 +1,1 @@
+"""The Cluster page: the installation's processes and health, for administrators."""
