@@ -225,7 +225,7 @@ def dotted_path(path: Path) -> str:
 
 # The last texts parsed: the editor reads one text several times (its canvas, its form, the next edit on it), and the
 # text an edit makes is the one the next edit starts from.
-_RECENT: OrderedDict[tuple[str, str], ParsedYaml] = OrderedDict()
+_RECENT: OrderedDict[str, ParsedYaml] = OrderedDict()
 _RECENT_LIMIT = 8
 _RECENT_LOCK = threading.Lock()
 
@@ -233,20 +233,21 @@ _RECENT_LOCK = threading.Lock()
 def parse_yaml(text: str, filename: str = "<flow>") -> ParsedYaml:
     """Parse one YAML document; syntax errors come back as problems, never as exceptions.
 
-    A text parsed lately is not parsed again; each caller gets its own copy of the data and of the problems (a
-    caller may change them), while the positions are shared and only read."""
-    key = (text, filename)
+    A text parsed lately is not parsed again (whatever file name it is read under: the problems are given
+    ``filename``); each caller gets its own copy of the data and of the problems (a caller may change them), while
+    the positions and the node tree are shared and only read."""
     with _RECENT_LOCK:
-        parsed = _RECENT.get(key)
+        parsed = _RECENT.get(text)
         if parsed is not None:
-            _RECENT.move_to_end(key)
+            _RECENT.move_to_end(text)
     if parsed is None:
-        parsed = _parse(text, filename)
+        parsed = _parse(text, "<flow>")
         with _RECENT_LOCK:
-            _RECENT[key] = parsed
+            _RECENT[text] = parsed
             while len(_RECENT) > _RECENT_LIMIT:
                 _RECENT.popitem(last=False)
-    return replace(parsed, data=_copied(parsed.data), problems=list(parsed.problems))
+    problems = [replace(problem, file=filename) for problem in parsed.problems]
+    return replace(parsed, data=_copied(parsed.data), problems=problems)
 
 
 def _copied(value: Any) -> Any:
