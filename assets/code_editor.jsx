@@ -49,6 +49,9 @@ export function YamlEditor({ value, problems, onChange, height, completions, nam
   // asks before leaving with unsaved changes and saves from everywhere else.
   const save = useRef(onSave);
   save.current = onSave;
+  useEffect(() => {  // when the text last came from the server, for bench/editor.py
+    window.__lannerTimes = { ...(window.__lannerTimes || {}), yaml: performance.now() };
+  }, [value]);
   const saveKey = useMemo(() => Prec.highest(keymap.of([{ key: "Mod-s", preventDefault: true, run: (view) => {
     if (save.current) save.current({ text: view.state.doc.toString() });
     return true;

@@ -201,18 +201,23 @@ def measure(url: str, count: int) -> dict:
             page.wait_for_timeout(500)
 
         def drop() -> None:
-            before = page.evaluate("(window.__lannerTimes || {}).nodes || 0")
+            before = page.evaluate("window.__lannerTimes || {}")
             started = time.perf_counter()
             page.drag_and_drop(
                 ".palette-item[data-type='log']", ".react-flow__pane", target_position={"x": 30, "y": 30}, force=True
             )
-            page.wait_for_function(f"(window.__lannerTimes || {{}}).nodes > {before}")
+            page.wait_for_function(
+                f"(window.__lannerTimes || {{}}).nodes > {before.get('nodes', 0)}"
+                f" && window.__lannerTimes.yaml > {before.get('yaml', 0)}"
+            )
             drop_wall = time.perf_counter() - started
             times = page.evaluate("window.__lannerTimes")
-            # From the drop event in the page to the new nodes there (the YAML and the canvas come in one state
-            # update); the second figure adds Playwright's own drag-and-drop steps.
-            result["drop_to_yaml_in_page_ms"] = round(times["nodes"] - times["drop"])
-            result["drop_to_yaml_with_drag_ms"] = round(drop_wall * 1000)
+            # From the drop event in the page to the new text in the YAML editor, and to the new nodes on the
+            # canvas (the text is sent first, the canvas once the new text is checked); the last figure adds
+            # Playwright's own drag-and-drop steps.
+            result["drop_to_yaml_in_page_ms"] = round(times["yaml"] - times["drop"])
+            result["drop_to_canvas_in_page_ms"] = round(times["nodes"] - times["drop"])
+            result["drop_to_canvas_with_drag_ms"] = round(drop_wall * 1000)
 
         def typed() -> None:
             page.locator("#yaml-editor .cm-content").click()
@@ -240,7 +245,8 @@ def table(results: list[dict]) -> str:
     rows = [
         ("interactive (s)", lambda r: r["interactive_s"]),
         ("drop -> YAML in page (ms)", lambda r: r["drop_to_yaml_in_page_ms"]),
-        ("drop -> YAML with drag (ms)", lambda r: r["drop_to_yaml_with_drag_ms"]),
+        ("drop -> canvas in page (ms)", lambda r: r["drop_to_canvas_in_page_ms"]),
+        ("drop -> canvas with drag (ms)", lambda r: r["drop_to_canvas_with_drag_ms"]),
         ("YAML edit -> canvas (ms)", lambda r: r["yaml_edit_to_canvas_after_pause_ms"]),
         ("idle fps", lambda r: r["idle"]["fps"]),
         ("idle median / worst frame (ms)", lambda r: f"{r['idle']['median_ms']} / {r['idle']['worst_ms']}"),

@@ -1,5 +1,7 @@
 """The Lanner studio app: pages are registered here; each page lives in its own module."""
 
+import asyncio
+
 import reflex as rx
 
 from engine.api import create_app
@@ -35,6 +37,7 @@ from studio.pages.triggers.page import triggers_page
 from studio.pages.triggers.state import TriggersState
 from studio.pages.users.page import users_page
 from studio.pages.users.state import UsersState
+from studio.services.editor_warm_up import warm_up
 from studio.session import ForgetOtherSignIns, SessionState, on_backend_error
 
 # The REST API (engine/api) is served by the studio's backend under /api/v1. Refused access raised by any event
@@ -47,6 +50,14 @@ app = rx.App(
     stylesheets=["/themes.css"],  # the dark theme of widgets that paint their own colours (the canvas)
 )
 app.add_middleware(ForgetOtherSignIns())  # one person's page states are never shown to the next
+
+
+async def warm_up_editor() -> None:
+    """The editor's first open finds the task schemas and its code paths ready (studio.services.editor_warm_up)."""
+    await asyncio.to_thread(warm_up)
+
+
+app.register_lifespan_task(warm_up_editor)
 
 
 def signed_in_page(component, route: str, title: str, load) -> None:

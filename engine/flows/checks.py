@@ -58,6 +58,7 @@ def _check_dependencies(task_list: TaskList, every_id: dict[str, Path]) -> list[
     findings: list[Finding] = []
     entries: list[tuple[str, list[str] | None]] = []
     local_ids = [t.get("id") for t in task_list.tasks if isinstance(t, dict) and isinstance(t.get("id"), str)]
+    local = set(local_ids)  # looked up once per dependsOn entry: a list would make a 1,000-task flow quadratic
     for index, task in enumerate(task_list.tasks):
         if not isinstance(task, dict) or not isinstance(task.get("id"), str):
             continue
@@ -67,7 +68,7 @@ def _check_dependencies(task_list: TaskList, every_id: dict[str, Path]) -> list[
             where = (*task_list.path, index, "dependsOn", position)
             if name == task["id"]:
                 findings.append(Finding(where, f"task '{name}' cannot depend on itself"))
-            elif name not in local_ids:
+            elif name not in local:
                 if name in every_id:
                     message = (
                         f"dependsOn '{name}': that task is in another task list; "
@@ -81,7 +82,7 @@ def _check_dependencies(task_list: TaskList, every_id: dict[str, Path]) -> list[
         entries.append(
             (
                 task["id"],
-                [d for d in depends if d in local_ids and d != task["id"]] if depends else depends,
+                [d for d in depends if d in local and d != task["id"]] if depends else depends,
             )
         )
     order = dag.predecessors(entries, parallel=task_list.parallel)

@@ -41,13 +41,15 @@ class TaskNode:
 def _compose(text: str) -> MappingNode:
     """The text's node tree. Cached: one edit composes its text several times (checks, then the edit), and the
     next edit starts from this one's result; callers only read the nodes, never change them."""
-    parsed = parse_yaml(text)
+    parsed = parse_yaml(text)  # read once for the canvas and the checks too (parse_yaml remembers recent texts)
     if parsed.refused:  # the limits every reader of flows has: an alias bomb is never walked
         raise EditError(str(parsed.problems[0].message))
-    try:
-        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        raise EditError(f"the YAML does not parse: {exc}") from None
+    root = parsed.root
+    if root is None:  # a syntax error, or merge keys (reading resolved them in its tree): the tree as written
+        try:
+            root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        except yaml.YAMLError as exc:
+            raise EditError(f"the YAML does not parse: {exc}") from None
     if not isinstance(root, MappingNode):
         raise EditError("a flow must be a mapping")
     return root

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import yaml
@@ -57,15 +59,22 @@ class _CountingLoader(_Loader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.values = 0
+        self._tags: dict[tuple, str] = {}  # a flow repeats its keys and values (id, type, dependsOn, log...)
 
     def resolve(self, kind: type, value: Any, implicit: Any) -> str:
         self.values += 1
         if self.values > MAX_YAML_VALUES:
             raise _TooLarge
-        return super().resolve(kind, value, implicit)
+        key = (kind, value, implicit)
+        tag = self._tags.get(key)
+        if tag is None:
+            tag = self._tags[key] = super().resolve(kind, value, implicit)
+        return tag
 
 
 _DECIMAL = re.compile(r"^[-+]?[0-9]+$")
+_STR = "tag:yaml.org,2002:str"
+_FLATTENED = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")  # keys flatten_mapping rewrites in place
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
@@ -109,6 +118,9 @@ class ParsedYaml:
     problems: list[Problem]
     #: the text exceeds a limit (size, nesting, alias expansion) and was not read: hostile, not merely wrong
     refused: bool = False
+    #: the node tree as written, for text edits (``engine.flows.yaml_edit``) to read, never change; None when
+    #: reading changed it (merge keys are resolved in place)
+    root: Node | None = field(default=None, compare=False, repr=False)
 
 
 def _mark(node: Node) -> tuple[int, int]:
@@ -124,6 +136,7 @@ class _Builder:
         self._built: set[int] = set()  # ids of the nodes built once: building one again is an alias' expansion
         self._expanded = 0
         self._outside_alias: tuple[int, int] = (1, 1)  # the innermost container written out, not reached by alias
+        self.changed_nodes = False  # a merge key (<<) was resolved: the node tree no longer matches the text
 
     def problem(self, where: tuple[int, int], message: str, path: Path) -> None:
         self.problems.append(Problem(where[0], where[1], message, dotted_path(path), self.filename))
@@ -159,6 +172,8 @@ class _Builder:
             self._outside_alias = _mark(node)
 
     def _scalar(self, node: ScalarNode, path: Path) -> Any:
+        if node.tag == _STR:  # most values and every key: the constructor would return the text as it is
+            return node.value
         if node.tag == "tag:yaml.org,2002:int" and _DECIMAL.match(node.value):
             return int(node.value, 10)  # YAML 1.2: 010 is ten, not octal eight
         try:
@@ -173,6 +188,7 @@ class _Builder:
 
     def _mapping(self, node: MappingNode, path: Path, in_alias: bool) -> dict:
         own_keys = {id(key) for key, _ in node.value}  # keys merged in with << may be overridden
+        self.changed_nodes = self.changed_nodes or any(key.tag in _FLATTENED for key, _ in node.value)
         try:
             self._scalars.flatten_mapping(node)  # resolves YAML merge keys (<<)
         except ConstructorError as exc:
@@ -207,8 +223,45 @@ def dotted_path(path: Path) -> str:
     return out
 
 
+# The last texts parsed: the editor reads one text several times (its canvas, its form, the next edit on it), and the
+# text an edit makes is the one the next edit starts from.
+_RECENT: OrderedDict[str, ParsedYaml] = OrderedDict()
+_RECENT_LIMIT = 8
+_RECENT_LOCK = threading.Lock()
+
+
 def parse_yaml(text: str, filename: str = "<flow>") -> ParsedYaml:
-    """Parse one YAML document; syntax errors come back as problems, never as exceptions."""
+    """Parse one YAML document; syntax errors come back as problems, never as exceptions.
+
+    A text parsed lately is not parsed again (whatever file name it is read under: the problems are given
+    ``filename``); each caller gets its own copy of the data and of the problems (a caller may change them), while
+    the positions and the node tree are shared and only read."""
+    with _RECENT_LOCK:
+        parsed = _RECENT.get(text)
+        if parsed is not None:
+            _RECENT.move_to_end(text)
+    if parsed is None:
+        parsed = _parse(text, "<flow>")
+        with _RECENT_LOCK:
+            _RECENT[text] = parsed
+            while len(_RECENT) > _RECENT_LIMIT:
+                _RECENT.popitem(last=False)
+    problems = [replace(problem, file=filename) for problem in parsed.problems]
+    return replace(parsed, data=_copied(parsed.data), problems=problems)
+
+
+def _copied(value: Any) -> Any:
+    """A copy of parsed data (mappings, lists and immutable scalars), far quicker than ``copy.deepcopy``."""
+    if isinstance(value, dict):
+        return {key: _copied(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copied(item) for item in value]
+    if isinstance(value, set):  # !!set
+        return set(value)
+    return value
+
+
+def _parse(text: str, filename: str) -> ParsedYaml:
     builder = _Builder(filename)
     if len(text) > MAX_YAML_CHARS:
         message = f"the document is larger than {MAX_YAML_CHARS} characters"
@@ -241,4 +294,4 @@ def parse_yaml(text: str, filename: str = "<flow>") -> ParsedYaml:
         data = builder.build(node, ())
     except _TooLarge:
         return ParsedYaml(None, builder.positions, builder.problems, refused=True)
-    return ParsedYaml(data, builder.positions, builder.problems)
+    return ParsedYaml(data, builder.positions, builder.problems, root=None if builder.changed_nodes else node)

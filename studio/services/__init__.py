@@ -14,7 +14,8 @@ page's disabled buttons are only a courtesy, those checks are the guard.
 - ``runs``: running from the editor (start, kill, status, input files)
 - beside them, imported by their module name: ``executions``, ``history``, ``triggers``, ``audit_trail``,
   ``access``, ``members``, ``namespace_settings``, ``people``, ``sharing``, ``task_docs`` (a task type's
-  documentation from its schema), ``cron_words`` (cron in plain words, and the schedule builder)
+  documentation from its schema), ``cron_words`` (cron in plain words, and the schedule builder),
+  ``editor_warm_up`` (what the editor's first open needs, built when the studio starts)
 
 ``database()`` and ``connections()`` are the process' own (``engine.services.connections``).
 """

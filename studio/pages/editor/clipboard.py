@@ -26,7 +26,7 @@ class FlowClipboard(rx.Component):
 class ClipboardState(EditorState):
     @rx.event
     def copy_nodes(self, given: dict[str, Any]):
-        copied = clipboard.copy_tasks(self.draft, [str(i) for i in given.get("ids", [])])
+        copied = clipboard.copy_tasks(self._draft, [str(i) for i in given.get("ids", [])])
         if not copied:
             return None
         count = copied.count("\n- id:") + copied.startswith("- id:")

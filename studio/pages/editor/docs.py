@@ -17,7 +17,7 @@ class DocsState(EditorState):
 
     @rx.var
     def selected_doc(self) -> TaskDoc:
-        type_name = task_type_of(parse_yaml(self.form_text).data, self.selected) if self.form_text else ""
+        type_name = task_type_of(parse_yaml(self._form_text).data, self.selected) if self._form_text else ""
         try:
             doc = task_doc(type_name) if type_name else None
         except LookupError:  # a type the YAML names but no one registered: the form says so already

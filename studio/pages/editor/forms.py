@@ -13,7 +13,7 @@ from studio.services.editing import raw_task
 
 
 class FormsState(EditorState):
-    """The form follows the text the base state last handed it (``form_text``) and the selected task."""
+    """The form follows the text the base state last handed it (``_form_text``) and the selected task."""
 
     connection_answer: str = ""  # the last "Test connection" answer, for connection_task
     connection_detail: str = ""  # the raw error behind a rewritten answer ("Details")
@@ -24,8 +24,8 @@ class FormsState(EditorState):
 
     @rx.var
     def is_database_task(self) -> bool:
-        return bool(self.form_text and self.selected) and connection_check.is_database_task(
-            self.form_text, self.selected
+        return bool(self._form_text and self.selected) and connection_check.is_database_task(
+            self._form_text, self.selected
         )
 
     @rx.event
@@ -33,30 +33,30 @@ class FormsState(EditorState):
         """Connect with the selected task's url or connection (secrets of the flow's namespace) and show why not."""
         try:
             self.connection_ok, self.connection_answer = connection_check.test_task_connection(
-                self.principal(), self.form_text, self.selected
+                self.principal(), self._form_text, self.selected
             )
         except ValueError as exc:  # a refusal: no right to test in that namespace, not a database task
             self.connection_ok, self.connection_answer = False, str(exc)
         self.connection_task, self.connection_detail = self.selected, ""
         if not self.connection_ok:
-            explained = messages.explain(self.connection_answer, _address(raw_task(self.form_text, self.selected)))
+            explained = messages.explain(self.connection_answer, _address(raw_task(self._form_text, self.selected)))
             self.connection_answer = explained.text
             self.connection_detail = explained.raw if explained.rewritten else ""
 
     @rx.var
     def form(self) -> list[FormField]:
-        if not self.form_text:  # no flow loaded (the state is also computed on other pages)
+        if not self._form_text:  # no flow loaded (the state is also computed on other pages)
             return []
         if self.selected:
-            fields = services.task_form(self.form_text, self.selected)
+            fields = services.task_form(self._form_text, self.selected)
         else:
-            fields = services.flow_form(self.form_text)
+            fields = services.flow_form(self._form_text)
         return [FormField(**given) for given in fields]
 
     @rx.var
     def names(self) -> list[dict[str, str]]:
         """What the code fields complete: inputs, variables, tasks and the outputs of the run followed."""
-        return services.expression_names(self.form_text, self.task_outputs) if self.form_text else []
+        return services.expression_names(self._form_text, self.task_outputs) if self._form_text else []
 
     @rx.event
     def set_field(self, name: str, value: Any) -> None:
@@ -86,7 +86,7 @@ class FormsState(EditorState):
             self.message = self.read_only_note
             return
         try:
-            renamed = editor_forms.rename_task(self.draft, old_id, new_id)
+            renamed = editor_forms.rename_task(self._draft, old_id, new_id)
         except EditError as exc:
             self.field_error, self.field_error_for = str(exc).removeprefix("id: "), "id"
             return

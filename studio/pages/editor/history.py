@@ -69,7 +69,7 @@ class HistoryState(EditorState):
         principal = self.principal()
         source = services.revision_source(principal, self.namespace, self.flow_id, int(revision))
         if self.compare_with == EDITOR_TEXT:
-            other, name = self.draft, "the editor"
+            other, name = self._draft, "the editor"
         else:
             name = self.compare_with
             number = int(name.removeprefix("revision "))
@@ -84,7 +84,7 @@ class HistoryState(EditorState):
             self.message = self.read_only_note
             return
         source = services.revision_source(self.principal(), self.namespace, self.flow_id, int(revision))
-        self.undo_stack = [*self.undo_stack[-49:], self.draft]
+        self._remember_for_undo()
         self._show(source)
         self.history_open = False
         self.message = f"revision {revision} restored in the editor: save to keep it"

@@ -78,12 +78,8 @@ def _toolbar() -> rx.Component:
         rx.cond(
             EditorState.can_edit,
             rx.hstack(
-                _icon_button(
-                    "undo-2", "Undo", EditorState.undo, "undo-button", disabled=EditorState.undo_stack.length() == 0
-                ),
-                _icon_button(
-                    "redo-2", "Redo", EditorState.redo, "redo-button", disabled=EditorState.redo_stack.length() == 0
-                ),
+                _icon_button("undo-2", "Undo", EditorState.undo, "undo-button", disabled=~EditorState.can_undo),
+                _icon_button("redo-2", "Redo", EditorState.redo, "redo-button", disabled=~EditorState.can_redo),
                 spacing="1",
             ),
         ),

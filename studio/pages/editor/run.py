@@ -44,7 +44,7 @@ class RunState(OutputFilesState, LogPanelState, EditorState):
 
     @rx.event
     def open_run(self) -> None:
-        self.run_inputs = [RunInput(**given) for given in services.flow_inputs(self.draft)]
+        self.run_inputs = [RunInput(**given) for given in services.flow_inputs(self._draft)]
         self.run_values = {given.id: given.default for given in self.run_inputs}
         self.run_error, self.run_errors, self.run_files, self.run_open = "", {}, {}, True
 

@@ -16,4 +16,4 @@ class RunOnOpenState(RunState):
 
 def run_on_open() -> rx.Component:
     """Nothing to see: mounted once the flow is loaded (its text is known), it opens the Run dialog if asked."""
-    return rx.cond(EditorState.saved != "", rx.box(on_mount=RunOnOpenState.open_if_asked, display="none"))
+    return rx.cond(EditorState.text != "", rx.box(on_mount=RunOnOpenState.open_if_asked, display="none"))

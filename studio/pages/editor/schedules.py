@@ -39,7 +39,7 @@ class SchedulesState(FormsState):
     @rx.var
     def schedules(self) -> list[Schedule]:
         found = []
-        for trigger in _triggers(self.form_text):
+        for trigger in _triggers(self._form_text):
             if isinstance(trigger, dict) and trigger.get("type", "schedule") == "schedule" and "key" not in trigger:
                 cron = "" if trigger.get("cron") is None else str(trigger.get("cron"))
                 found.append(Schedule(id=str(trigger.get("id", "")), cron=cron, **cron_hint(cron)))
@@ -86,7 +86,7 @@ class SchedulesState(FormsState):
         cron = self.built
         if not cron or not self.builder_target:
             return
-        rows = [dict(t) if isinstance(t, dict) else t for t in _triggers(self.form_text)]
+        rows = [dict(t) if isinstance(t, dict) else t for t in _triggers(self._form_text)]
         if self.builder_target == NEW:
             taken = {str(t.get("id")) for t in rows if isinstance(t, dict)}
             number = 1

@@ -3,7 +3,7 @@
 Its substates hold the rest: the forms (forms.py), the revision history (history.py), the run (run.py)."""
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import reflex as rx
@@ -21,8 +21,10 @@ class EditorState(SessionState):
     namespace: str = ""
     flow_id: str = ""
     text: str = ""  # what the editor shows: written when the canvas changes the flow
-    draft: str = ""  # what the user typed last
-    saved: str = ""
+    # The draft, the saved text and the form's text (below) stay on the server: each is the whole flow (~80 KB at
+    # 1,000 tasks) and the page shows only ``text`` and whether they differ (``dirty``).
+    _draft: str = ""  # what the user typed last
+    _saved: str = ""
     problems: list[Problem] = []
     nodes: list[dict[str, Any]] = []
     edges: list[dict[str, Any]] = []
@@ -31,13 +33,17 @@ class EditorState(SessionState):
     search: str = ""
     message: str = ""
     selected: str = ""
-    form_text: str = ""  # the text the form shows: the draft, as of the last edit that parsed
+    _form_text: str = ""  # the text the form shows: the draft, as of the last edit that parsed
     form_error: str = ""
     task_outputs: dict[str, Any] = {}  # of the run followed (run.py): the forms complete them, the log panel shows them
     completions: list[dict[str, str]] = []
     pane: str = "yaml"  # the right pane shows the YAML, the form, or nothing
-    undo_stack: list[str] = []
-    redo_stack: list[str] = []
+    # The texts to undo and redo stay on the server (a 1,000-task flow's text is ~80 KB, and every edit would send
+    # them all again); the page only needs to know whether there are any.
+    _undo_stack: list[str] = []
+    _redo_stack: list[str] = []
+    can_undo: bool = False
+    can_redo: bool = False
     # What the signed-in person may do here, set at load: the page hides what they may not (the services
     # check again on every call, so these only spare them a refusal).
     can_edit: bool = False
@@ -48,7 +54,7 @@ class EditorState(SessionState):
 
     @rx.var
     def dirty(self) -> bool:
-        return self.draft != self.saved
+        return self._draft != self._saved
 
     @rx.var
     def problem_notes(self) -> list[dict[str, str]]:
@@ -73,7 +79,7 @@ class EditorState(SessionState):
         self.namespace, self.flow_id = params.get("namespace", ""), params.get("flow_id", "")
         principal = self.principal()
         try:
-            self.saved = services.flow_source(principal, self.namespace, self.flow_id)
+            self._saved = services.flow_source(principal, self.namespace, self.flow_id)
         except LookupError:  # a missing flow, or one of a namespace the person may not read (NotVisible)
             self.missing = f"no flow {self.namespace}/{self.flow_id}"
             return
@@ -84,20 +90,20 @@ class EditorState(SessionState):
         self.read_only_note = "" if self.can_edit else f"read only — you are {_a(role)} of {self.namespace}"
         self.palette = services.palette()
         self.completions = services.completions()
-        self.undo_stack, self.redo_stack = [], []
+        self._set_stacks([], [])
         self.positions, self.message, self.selected, self.form_error = {}, "", "", ""
         self.task_outputs = {}
-        self._show(self.saved)
+        self._show(self._saved)
         revision = params.get("revision", "")
         if revision.isdigit():  # the revision an execution ran, opened from its page
-            self.undo_stack = [self.draft]
+            self._set_stacks([self._draft], [])
             self._show(services.revision_source(principal, self.namespace, self.flow_id, int(revision)))
             self.message = f"revision {revision} shown" + (": save to make it the newest" if self.can_edit else "")
         self._refresh_form()
 
     def _show(self, text: str) -> None:
         """The canvas follows ``text``; when it does not parse, the canvas stays as it was."""
-        self.text = self.draft = text
+        self.text = self._draft = text
         self._regraph(text)
 
     def _regraph(self, text: str) -> None:
@@ -122,50 +128,71 @@ class EditorState(SessionState):
     def yaml_changed(self, text: str) -> None:
         if not self.can_edit:  # the editor is read-only for them; nothing typed is kept
             return
-        self.draft = text
+        self._draft = text
         self._regraph(text)
         if not self.problems:
             self._refresh_form()
 
-    def _edit(self, operation: str, **arguments: Any) -> None:
-        self._change(lambda text: services.edit(text, operation, **arguments))
-
     def _change(self, change: Callable[[str], str]) -> None:
         """Apply one canvas or form edit to the text; it can be undone."""
+        if self._change_text(change):
+            self._follow_text()
+
+    def _change_in_steps(self, change: Callable[[str], str]) -> Iterator[None]:
+        """``_change`` for the canvas' edits, in two updates: the new text goes to the page at once, the canvas
+        and the form once it is checked (on a 1,000-task flow reading and checking take a few hundred ms)."""
+        if self._change_text(change):
+            yield
+            self._follow_text()
+
+    def _change_text(self, change: Callable[[str], str]) -> bool:
+        """The text after ``change`` (remembered for undo); False when refused or unchanged. ``_follow_text``
+        brings the canvas and the form to it."""
         if not self.can_edit:
             self.message = self.read_only_note
-            return
+            return False
         try:
-            changed = change(self.draft)
+            changed = change(self._draft)
         except (EditError, FieldError) as exc:
             self.message = self.form_error = str(exc)
-            return
-        if changed == self.draft:
-            return
-        self.undo_stack = [*self.undo_stack[-49:], self.draft]
-        self.redo_stack = []
-        self._show(changed)
+            return False
+        if changed == self._draft:
+            return False
+        self._remember_for_undo()
+        self.text = self._draft = changed
         self.message = self.form_error = ""
+        return True
+
+    def _follow_text(self) -> None:
+        self._regraph(self._draft)
         self._refresh_form()
+
+    def _remember_for_undo(self) -> None:
+        """The text as it is now is what Undo brings back (a new change forgets what Redo had)."""
+        self._set_stacks([*self._undo_stack[-49:], self._draft], [])
+
+    def _set_stacks(self, undo: list[str], redo: list[str]) -> None:
+        self._undo_stack, self._redo_stack = undo, redo
+        self.can_undo, self.can_redo = bool(undo), bool(redo)
 
     def _refresh_form(self) -> None:
         """The form (forms.py) follows the text: the selected task's properties, or the flow's settings."""
-        self.form_text = self.draft
+        self._form_text = self._draft
 
     @rx.event
     def undo(self, _: dict[str, Any] | None = None) -> None:
         """Undo the last canvas or form edit (typing in the YAML has the editor's own undo)."""
-        if self.undo_stack:
-            self.redo_stack = [*self.redo_stack, self.draft]
-            previous, self.undo_stack = self.undo_stack[-1], self.undo_stack[:-1]
+        if self._undo_stack:
+            previous = self._undo_stack[-1]
+            self._set_stacks(self._undo_stack[:-1], [*self._redo_stack, self._draft])
             self._show(previous)
             self._refresh_form()
 
     @rx.event
     def redo(self, _: dict[str, Any] | None = None) -> None:
-        if self.redo_stack:
-            self.undo_stack = [*self.undo_stack, self.draft]
-            following, self.redo_stack = self.redo_stack[-1], self.redo_stack[:-1]
+        if self._redo_stack:
+            following = self._redo_stack[-1]
+            self._set_stacks([*self._undo_stack, self._draft], self._redo_stack[:-1])
             self._show(following)
             self._refresh_form()
 
@@ -182,27 +209,28 @@ class EditorState(SessionState):
         self._refresh_form()
 
     @rx.event
-    def drop_task(self, payload: dict[str, Any]) -> None:
-        task = services.new_task(self.draft, payload["type"])
+    def drop_task(self, payload: dict[str, Any]) -> Iterator[None]:
+        task = services.new_task(self._draft, payload["type"])
         self.positions = {**self.positions, task["id"]: {"x": payload.get("x", 0), "y": payload.get("y", 0)}}
         after = "" if payload.get("parent") else payload.get("after") or ""
         if after:  # dropped just under a node: it runs after that one
-            self._change(lambda text: placement.insert_after(text, task, after))
+            yield from self._change_in_steps(lambda text: placement.insert_after(text, task, after))
             return
-        self._edit("insert_task", task=task, **services.drop_target(self.draft, payload.get("parent") or ""))
+        target = services.drop_target(self._draft, payload.get("parent") or "")
+        yield from self._change_in_steps(lambda text: services.edit(text, "insert_task", task=task, **target))
 
     @rx.event
-    def add_task_after_selected(self, payload: dict[str, Any]) -> None:
+    def add_task_after_selected(self, payload: dict[str, Any]) -> Iterator[None]:
         """A palette item chosen with the keyboard: the task follows the selected one (or the last), and is
         selected in turn, so Enter after Enter builds a sequence."""
-        task = services.new_task(self.draft, payload["type"])
+        task = services.new_task(self._draft, payload["type"])
         task_ids = {node["id"] for node in self.nodes}
         anchor = self.selected if self.selected in task_ids and "$" not in self.selected else ""
-        anchor = anchor or placement.last_task(self.draft)
+        anchor = anchor or placement.last_task(self._draft)
         if anchor:
-            self._change(lambda text: placement.insert_after(text, task, anchor))
+            yield from self._change_in_steps(lambda text: placement.insert_after(text, task, anchor))
         else:
-            self._edit("insert_task", task=task)
+            yield from self._change_in_steps(lambda text: services.edit(text, "insert_task", task=task))
         if any(node["id"] == task["id"] for node in self.nodes):
             self.selected = task["id"]
             self._refresh_form()
@@ -221,17 +249,28 @@ class EditorState(SessionState):
         self._refresh_form()
 
     @rx.event
-    def connect_tasks(self, payload: dict[str, Any]) -> None:
-        self._edit("connect", source_id=payload["source"], target_id=payload["target"])
+    def connect_tasks(self, payload: dict[str, Any]) -> Iterator[None]:
+        source, target = payload["source"], payload["target"]
+        yield from self._change_in_steps(
+            lambda text: services.edit(text, "connect", source_id=source, target_id=target)
+        )
 
     @rx.event
-    def delete_tasks(self, payload: dict[str, Any]) -> None:
-        for task_id in payload.get("ids", []):
-            self._edit("delete_task", task_id=task_id)
+    def delete_tasks(self, payload: dict[str, Any]) -> Iterator[None]:
+        changed = [
+            self._change_text(lambda text, i=task_id: services.edit(text, "delete_task", task_id=i))
+            for task_id in payload.get("ids", [])
+        ]  # one undo step each, as before
+        if any(changed):
+            yield
+            self._follow_text()
 
     @rx.event
-    def delete_edge(self, payload: dict[str, Any]) -> None:
-        self._edit("disconnect", source_id=payload["source"], target_id=payload["target"])
+    def delete_edge(self, payload: dict[str, Any]) -> Iterator[None]:
+        source, target = payload["source"], payload["target"]
+        yield from self._change_in_steps(
+            lambda text: services.edit(text, "disconnect", source_id=source, target_id=target)
+        )
 
     @rx.event
     def move_task(self, payload: dict[str, Any]) -> None:
@@ -244,9 +283,9 @@ class EditorState(SessionState):
             self.message = self.read_only_note
             return
         typed = payload.get("text")
-        if isinstance(typed, str) and typed != self.draft:
+        if isinstance(typed, str) and typed != self._draft:
             self.yaml_changed(typed)
-        if self.draft == self.saved:
+        if self._draft == self._saved:
             self.message = "nothing to save: no changes since the last save"
             return
         self.save()
@@ -257,8 +296,8 @@ class EditorState(SessionState):
             self.message = self.read_only_note
             return
         try:
-            self.message = services.save_flow(self.principal(), self.draft)
-            self.saved = self.draft
+            self.message = services.save_flow(self.principal(), self._draft)
+            self._saved = self._draft
         except FlowInvalid as exc:
             self.problems = list(exc.problems)
             self.message = f"not saved: {len(exc.problems)} problem(s)"
