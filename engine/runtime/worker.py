@@ -32,6 +32,8 @@ from engine.flows.rendered import RenderedMismatch, fit
 from engine.flows.task_defaults import apply_defaults
 from engine.flows.tree import find_task  # also importable from here, as before
 from engine.identity.crypto import DecryptionFailed, SecretKeyMissing
+from engine.metrics import record
+from engine.metrics.log_format import bind_log_context
 from engine.runtime import events
 from engine.runtime.queue import TASK_QUEUE
 from engine.runtime.working_directory import GroupTasks
@@ -189,6 +191,8 @@ def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
     view = snapshot.runs[run.id]
     flow = snapshot.flow
     task = find_task(flow, run.task_id)
+    bind_log_context(run.execution_id, run.id)  # this process' log lines name the run until its next job
+    record.attempt_started(run, task.type, worker)
     # A computed timeout or log level (still an expression here) is set once the task is rendered (_execute).
     timeout = task.timeout if isinstance(task.timeout, dt.timedelta) else None
     with tempfile.TemporaryDirectory(prefix="lanner-") as workdir:
@@ -238,6 +242,7 @@ def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
         error = ctx.mask(error) if error else None
         metrics = ctx.mask_value(ctx.metrics.as_list())  # names and tags are the script's texts
         store.finish_attempt(session, run, state, outputs=outputs, error=error, retryable=retryable, metrics=metrics)
+    record.attempt_ended(run, task.type, state, worker, metrics)
     try:
         with r.pipeline(transaction=False) as pipe:
             events.publish_event(pipe, run.execution_id)
