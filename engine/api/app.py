@@ -80,6 +80,6 @@ def create_app() -> FastAPI:
     app.include_router(monitoring.router)  # /metrics and /health/*: at the root, for Prometheus and probes
     app.add_middleware(RequestGuard)  # inside the body limit: it reads bodies the limit already bounds
     app.add_middleware(BodyLimit)
-    app.add_middleware(RequestMetrics)  # outermost: refused requests are counted too
+    app.add_middleware(RequestMetrics, prefix=PREFIX)  # outermost: refused requests are counted too
     start_process("api")
     return app

@@ -12,8 +12,10 @@ from engine.metrics.labels import OTHER
 
 
 class RequestMetrics:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    """``prefix``: where the API's routers are included (FastAPI keeps a route's own path, without it)."""
+
+    def __init__(self, app: ASGIApp, prefix: str = "") -> None:
+        self.app, self.prefix = app, prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not record.ENABLED:
@@ -31,4 +33,6 @@ class RequestMetrics:
             await self.app(scope, receive, sending)
         finally:
             route = getattr(scope.get("route"), "path", None) or OTHER  # set by FastAPI once a route matched
+            if route != OTHER and scope["path"].startswith(f"{self.prefix}/") and not route.startswith(self.prefix):
+                route = self.prefix + route
             record.api_request(scope["method"], route, status, time.perf_counter() - started)

@@ -20,6 +20,7 @@ ENABLED = True
 labels = FlowLabels(100, 500, 2000, 200)
 _NOT_STARTED = frozenset({State.CREATED, State.QUEUED})
 _NEVER_RAN = frozenset({State.CREATED, State.QUEUED, State.KILLED, State.CANCELLED})
+_USUAL_ENDS = (State.SUCCESS.value, State.FAILED.value)
 try:
     VERSION = importlib.metadata.version("lanner")
 except importlib.metadata.PackageNotFoundError:  # a checkout run without being installed
@@ -68,6 +69,8 @@ def execution_advanced(before: State, snapshot: Any) -> None:
     namespace, flow = labels.flow(snapshot.flow.namespace, snapshot.flow.id)
     if before in _NOT_STARTED and after not in _NEVER_RAN:
         m.EXECUTIONS_STARTED.labels(namespace, flow).inc()
+        for state in _USUAL_ENDS:  # exported at 0 from now: a first failure shows as an increase, not a new series
+            m.EXECUTIONS_ENDED.labels(namespace, flow, state)
     if after.terminal and not before.terminal:
         state = after.value
         m.EXECUTIONS_ENDED.labels(namespace, flow, state).inc()
