@@ -201,3 +201,7 @@ def test_promtool_checks_the_rules():
     done = subprocess.run([PROMTOOL, "check", "rules", str(MONITORING / "alerts.yml")], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "SUCCESS: 6 rules found" in done.stdout
+    config = subprocess.run(
+        [PROMTOOL, "check", "config", str(MONITORING / "prometheus.yml")], capture_output=True, text=True
+    )
+    assert config.returncode == 0, config.stdout + config.stderr  # docker compose's scrape jobs, rules beside them
