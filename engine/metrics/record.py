@@ -58,6 +58,14 @@ def process_started(process: str) -> None:
     m.PROCESS_START.labels(process).set(time.time())
 
 
+def process_ended(pid: int) -> None:
+    """A process of the shared folder died (a worker the pool replaces): its live gauges stop being exported."""
+    if ENABLED and m.folder() is not None:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid, str(m.folder()))
+
+
 def execution_advanced(before: State, snapshot: Any) -> None:
     """After an advance committed: count an execution that started or ended, with its duration."""
     if not ENABLED:

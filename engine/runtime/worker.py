@@ -331,6 +331,7 @@ def work(redis_url: str, count: int = 1, *, burst: bool = False) -> None:
     while not stopping.is_set():
         for index, child in enumerate(children):
             if child.poll() is not None and not burst:
+                record.process_ended(child.pid)
                 children[index] = fork_child(run_child)
         if burst and all(child.poll() is not None for child in children):
             return

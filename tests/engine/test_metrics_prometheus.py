@@ -18,7 +18,9 @@ from sqlmodel import Session, select
 
 from engine.store import triggers as trigger_store
 from engine.store.tables import Execution
+from tests.support import ROOT
 from tests.support.cluster import Cluster
+from tests.support.dashboard_render import render_dashboard
 from tests.support.ids import unique
 from tests.support.ports import free_port
 from tests.support.prometheus import (
@@ -45,8 +47,8 @@ def _flow(flow_id: str, tasks: str, extra: str = "") -> str:
 
 
 class Scenario:
-    def __init__(self, cluster: Cluster, prom: Prometheus, api_port: int, ids: dict[str, str]) -> None:
-        self.cluster, self.prom, self.api_port, self.ids = cluster, prom, api_port, ids
+    def __init__(self, cluster: Cluster, prom: Prometheus, ids: dict[str, str], since: float) -> None:
+        self.cluster, self.prom, self.ids, self.since = cluster, prom, ids, since
 
 
 def _wait_ready(url: str, process: subprocess.Popen, seconds: float = 30) -> None:
@@ -74,6 +76,7 @@ def scenario(tmp_path_factory, redis_server) -> Iterator[Scenario]:
         since = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=3)).isoformat()
         trigger_store.ensure_trigger_state(session, NS, ids["scheduled"], "every", {"lastSlot": since})
     targets = {f"lanner-{part}": f"127.0.0.1:{port}" for part, port in ports.items()}
+    since = time.time()
     with prometheus(home / "prometheus", targets) as prom:
         processes = {
             "api": cluster.start("api", "api", "--port", str(ports["api"])),
@@ -108,7 +111,7 @@ def scenario(tmp_path_factory, redis_server) -> Iterator[Scenario]:
             prom.wait_for(f'sum(lanner_executions_ended_total{{flow="{ids["fails"]}",state="FAILED"}})', ROUNDS)
             prom.wait_for(f'sum(lanner_scheduler_fires_total{{flow="{ids["scheduled"]}"}}) > 0', 1.0)
             time.sleep(2)  # a few more scrapes of the last values
-            yield Scenario(cluster, prom, ports["api"], ids)
+            yield Scenario(cluster, prom, ids, since)
         finally:
             cluster.stop(grace=10)  # gracefully: the worker pool removes its metrics folder
             cluster.db.dispose()
@@ -181,6 +184,13 @@ def test_every_alert_reads_series_that_exist_and_fires_only_on_failing_flows(sce
     for quiet in ("LannerQueueStuck", "LannerNoWorkerAlive", "LannerSchedulerLate", "LannerSchedulerStalled"):
         assert prom.query(rules[quiet]) == [], quiet
     assert prom.query(rules["LannerApiErrors"]) == []
+
+
+@pytest.mark.skipif(not os.environ.get("LANNER_SCREENSHOTS"), reason="LANNER_SCREENSHOTS=1 renders docs/monitoring.png")
+def test_render_the_dashboard_for_the_readme(scenario: Scenario):
+    chromium = os.environ.get("LANNER_TEST_CHROMIUM", "/usr/bin/chromium")
+    render_dashboard(scenario.prom, scenario.since, ROOT / "docs" / "monitoring.png", chromium)
+    assert (ROOT / "docs" / "monitoring.png").stat().st_size > 10_000
 
 
 def test_no_worker_alive_fires_once_the_workers_stop(scenario: Scenario):
