@@ -37,7 +37,7 @@ def _after(conn, cursor, statement, parameters, context, executemany) -> None:
     if not starts:  # began before the listeners were installed
         return
     started = starts.pop()
-    first = statement.lstrip()[:8].split(None, 1)
+    first = statement[:16].lstrip().split(None, 1)  # the first word, without copying a long statement
     operation = first[0].upper() if first else OTHER
     child = _database_children.get(operation)
     if child is None:
