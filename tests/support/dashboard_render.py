@@ -3,6 +3,7 @@ monitoring screenshot, docs/monitoring.png, from the same queries as monitoring/
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from pathlib import Path
@@ -55,7 +56,7 @@ def render_dashboard(prom: Prometheus, since: float, target: Path, chromium: str
                 if points:
                     figure.add_trace(
                         go.Scatter(
-                            x=[time.strftime("%H:%M:%S", time.gmtime(t)) for t, _ in points],
+                            x=[dt.datetime.fromtimestamp(t, dt.UTC) for t, _ in points],
                             y=[v for _, v in points],
                             mode="lines",
                             name=_legend(target_["legendFormat"], series["metric"])[:40],
