@@ -12,6 +12,7 @@ from engine.core.expressions import ExpressionError, render
 from engine.flows.inputs import InputsInvalid
 from engine.flows.triggers import FlowTrigger
 from engine.identity.policy import may_start_subflow
+from engine.metrics import record
 from engine.services.execution_start import create_execution, flow_at
 from engine.store import executions as store
 from engine.store import triggers as trigger_store
@@ -78,6 +79,7 @@ def fire_flow_triggers(session: Session, ended: Execution) -> list[str]:
                 )
             except (ExpressionError, InputsInvalid, store.ExecutionConflict) as exc:
                 log.warning("flow trigger %s of %s/%s did not start: %s", trigger.id, namespace, flow_id, exc)
+                record.trigger_failed(namespace, flow_id, "flow")
                 continue
             trigger_store.add_trigger_fire(session, namespace, flow_id, trigger.id, ended.id, execution.id)
             started.append(execution.id)

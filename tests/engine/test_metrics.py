@@ -196,3 +196,12 @@ def test_settings_of_monitoring():
         read_settings({"LANNER_LOG_FORMAT": "xml"})
     with pytest.raises(ValueError, match="LANNER_METRICS_MAX_FLOWS"):
         read_settings({"LANNER_METRICS_MAX_FLOWS": "0"})
+
+
+def test_trigger_errors_and_sla_breaches_are_counted_by_flow():
+    namespace = unique("ns")
+    record.trigger_failed(namespace, "f", "flow")
+    record.sla_breached(namespace, "f", "cancel")
+    labels = {"namespace": namespace, "flow": "f"}
+    assert REGISTRY.get_sample_value("lanner_trigger_errors_total", {**labels, "trigger": "flow"}) == 1
+    assert REGISTRY.get_sample_value("lanner_sla_breaches_total", {**labels, "behaviour": "cancel"}) == 1
