@@ -18,6 +18,16 @@ from engine.metrics.labels import FlowLabels
 
 ENABLED = True
 labels = FlowLabels(100, 500, 2000, 200)
+_bound: dict[tuple[Any, tuple[str, ...]], Any] = {}  # (metric, label values) -> its child: labels() costs more
+
+
+def _child(metric: Any, *values: str) -> Any:
+    child = _bound.get((metric, values))
+    if child is None:
+        child = _bound[(metric, values)] = metric.labels(*values)
+    return child
+
+
 _NOT_STARTED = frozenset({State.CREATED, State.QUEUED})
 _NEVER_RAN = frozenset({State.CREATED, State.QUEUED, State.KILLED, State.CANCELLED})
 _USUAL_ENDS = (State.SUCCESS.value, State.FAILED.value)
@@ -38,6 +48,7 @@ def configure(settings: Settings) -> None:
         settings.metrics_max_task_metrics,
     )
     m.use_folder(settings.metrics_dir if settings.metrics else None)
+    _bound.clear()  # children of the metrics as they were
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:
@@ -54,8 +65,8 @@ def process_started(process: str) -> None:
     """The process' info and start time (``process``: api, executor, worker, scheduler, server)."""
     if not ENABLED:
         return
-    m.PROCESS_INFO.labels(process, VERSION).set(1)
-    m.PROCESS_START.labels(process).set(time.time())
+    _child(m.PROCESS_INFO, process, VERSION).set(1)
+    _child(m.PROCESS_START, process).set(time.time())
 
 
 def process_ended(pid: int) -> None:
@@ -76,15 +87,15 @@ def execution_advanced(before: State, snapshot: Any) -> None:
         return
     namespace, flow = labels.flow(snapshot.flow.namespace, snapshot.flow.id)
     if before in _NOT_STARTED and after not in _NEVER_RAN:
-        m.EXECUTIONS_STARTED.labels(namespace, flow).inc()
+        _child(m.EXECUTIONS_STARTED, namespace, flow).inc()
         for state in _USUAL_ENDS:  # exported at 0 from now: a first failure shows as an increase, not a new series
-            m.EXECUTIONS_ENDED.labels(namespace, flow, state)
+            _child(m.EXECUTIONS_ENDED, namespace, flow, state)
     if after.terminal and not before.terminal:
         state = after.value
-        m.EXECUTIONS_ENDED.labels(namespace, flow, state).inc()
+        _child(m.EXECUTIONS_ENDED, namespace, flow, state).inc()
         took = _seconds(execution.started_at or execution.created_at, execution.ended_at)
         if took is not None:
-            m.EXECUTION_DURATION.labels(namespace, flow, state).observe(took)
+            _child(m.EXECUTION_DURATION, namespace, flow, state).observe(took)
 
 
 def attempt_started(run: Any, task_type: str, worker: str) -> None:
@@ -95,22 +106,22 @@ def attempt_started(run: Any, task_type: str, worker: str) -> None:
     due = run.next_attempt_at if run.attempt_count > 1 and run.next_attempt_at else run.created_at
     waited = _seconds(due, run.started_at)
     if waited is not None:
-        m.QUEUE_WAIT.labels(namespace).observe(waited)
+        _child(m.QUEUE_WAIT, namespace).observe(waited)
     if run.attempt_count > 1:
-        m.RETRIES.labels(namespace, flow, task_type).inc()
-    m.WORKER_TASKS_RUNNING.labels(worker).inc()
+        _child(m.RETRIES, namespace, flow, task_type).inc()
+    _child(m.WORKER_TASKS_RUNNING, worker).inc()
 
 
 def attempt_ended(run: Any, task_type: str, state: State, worker: str, reported: list[dict[str, Any]]) -> None:
     """The attempt ended in ``state`` after running since ``run.started_at``; ``reported``: its task metrics."""
     if not ENABLED:
         return
-    m.WORKER_TASKS_RUNNING.labels(worker).dec()
+    _child(m.WORKER_TASKS_RUNNING, worker).dec()
     namespace, flow, task = labels.task(run.namespace, run.flow_id, run.task_id)
-    m.TASK_RUNS_ENDED.labels(namespace, flow, task, task_type, state.value).inc()
+    _child(m.TASK_RUNS_ENDED, namespace, flow, task, task_type, state.value).inc()
     took = _seconds(run.started_at, dt.datetime.now(dt.UTC))
     if took is not None:
-        m.TASK_RUN_DURATION.labels(namespace, flow, task_type, state.value).observe(took)
+        _child(m.TASK_RUN_DURATION, namespace, flow, task_type, state.value).observe(took)
     for entry in reported:
         _task_metric(namespace, flow, task, entry)
 
@@ -121,10 +132,10 @@ def _task_metric(namespace: str, flow: str, task: str, entry: dict[str, Any]) ->
     if entry.get("type") == "counter":
         value = float(entry.get("value") or 0)
         if value >= 0:  # a Prometheus counter only goes up; a negative sum is kept on the attempt only
-            m.TASK_METRIC_COUNTER.labels(namespace, flow, task, name).inc(value)
+            _child(m.TASK_METRIC_COUNTER, namespace, flow, task, name).inc(value)
     elif entry.get("type") == "timer":
-        m.TASK_METRIC_TIMER_SECONDS.labels(namespace, flow, task, name).inc(float(entry.get("total") or 0))
-        m.TASK_METRIC_TIMER_COUNT.labels(namespace, flow, task, name).inc(int(entry.get("count") or 0))
+        _child(m.TASK_METRIC_TIMER_SECONDS, namespace, flow, task, name).inc(float(entry.get("total") or 0))
+        _child(m.TASK_METRIC_TIMER_COUNT, namespace, flow, task, name).inc(int(entry.get("count") or 0))
 
 
 def advance_took(seconds: float) -> None:
@@ -140,7 +151,7 @@ def events_read(count: int) -> None:
 def queue_seen(queue: str, depth: int) -> None:
     """Jobs waiting in one RQ queue, as the executor saw them (engine/metrics/queues.py)."""
     if ENABLED:
-        m.QUEUE_DEPTH.labels(queue).set(depth)
+        _child(m.QUEUE_DEPTH, queue).set(depth)
 
 
 def workers_seen(alive: int) -> None:
@@ -152,9 +163,9 @@ def schedule_fired(namespace: str, flow: str, *, slot: dt.datetime, now: dt.date
     if not ENABLED:
         return
     namespace, flow = labels.flow(namespace, flow)
-    m.SCHEDULER_FIRES.labels(namespace, flow, "backfill" if backfill else "schedule").inc()
+    _child(m.SCHEDULER_FIRES, namespace, flow, "backfill" if backfill else "schedule").inc()
     if not backfill:  # a backfill's slots are in the past on purpose
-        m.SCHEDULER_LATENESS.labels(namespace, flow).observe(max((now - slot).total_seconds(), 0.0))
+        _child(m.SCHEDULER_LATENESS, namespace, flow).observe(max((now - slot).total_seconds(), 0.0))
 
 
 def scheduler_ticked() -> None:
@@ -165,19 +176,19 @@ def scheduler_ticked() -> None:
 def trigger_failed(namespace: str, flow: str, trigger: str) -> None:
     """A trigger (``trigger``: its kind, schedule, webhook, flow...) that could not start an execution."""
     if ENABLED:
-        m.TRIGGER_ERRORS.labels(*labels.flow(namespace, flow), trigger).inc()
+        _child(m.TRIGGER_ERRORS, *labels.flow(namespace, flow), trigger).inc()
 
 
 def sla_breached(namespace: str, flow: str, behaviour: str) -> None:
     """A flow's SLA breached; ``behaviour``: fail, cancel or none."""
     if ENABLED:
-        m.SLA_BREACHES.labels(*labels.flow(namespace, flow), behaviour).inc()
+        _child(m.SLA_BREACHES, *labels.flow(namespace, flow), behaviour).inc()
 
 
 def api_request(method: str, route: str, status: int, seconds: float) -> None:
     if ENABLED:
-        m.API_REQUESTS.labels(method, route, str(status)).inc()
-        m.API_DURATION.labels(method, route).observe(seconds)
+        _child(m.API_REQUESTS, method, route, str(status)).inc()
+        _child(m.API_DURATION, method, route).observe(seconds)
 
 
 configure(load_settings())  # start_process configures again with the settings of the process as it starts

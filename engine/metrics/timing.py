@@ -29,14 +29,13 @@ _installed = False
 
 
 def _before(conn, cursor, statement, parameters, context, executemany) -> None:
-    conn.info.setdefault("lanner_query_start", []).append(time.perf_counter())
+    context._lanner_started = time.perf_counter()  # the execution context lives for this one statement
 
 
 def _after(conn, cursor, statement, parameters, context, executemany) -> None:
-    starts = conn.info.get("lanner_query_start")
-    if not starts:  # began before the listeners were installed
+    started = getattr(context, "_lanner_started", None)
+    if started is None:  # began before the listeners were installed
         return
-    started = starts.pop()
     first = statement[:16].lstrip().split(None, 1)  # the first word, without copying a long statement
     operation = first[0].upper() if first else OTHER
     child = _database_children.get(operation)
@@ -44,12 +43,6 @@ def _after(conn, cursor, statement, parameters, context, executemany) -> None:
         operation = operation if operation in _OPERATIONS else OTHER
         child = _database_children[operation] = m.DATABASE_DURATION.labels(operation)
     child.observe(time.perf_counter() - started)
-
-
-def _failed(context) -> None:
-    starts = context.connection.info.get("lanner_query_start") if context.connection is not None else None
-    if starts:
-        starts.pop()  # the failed statement is not timed, and its start must not be paired with the next one's end
 
 
 def time_database() -> None:
@@ -60,7 +53,6 @@ def time_database() -> None:
             return
         event.listen(Engine, "before_cursor_execute", _before)
         event.listen(Engine, "after_cursor_execute", _after)
-        event.listen(Engine, "handle_error", _failed)
         _installed = True
 
 
