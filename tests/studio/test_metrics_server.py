@@ -54,7 +54,8 @@ def test_one_scrape_of_the_studio_port_gives_every_part(studio, admin_api, tmp_p
 
     ids = {name: unique(name) for name in ("ok", "fails", "retry")}
     tasks = {
-        "ok": "  - {id: hello, type: log, message: hi}\n",
+        "ok": "  - {id: hello, type: log, message: hi}\n  - id: load\n    type: shell\n    commands:\n      - >-\n"
+        """        echo '::lanner::{"metric":{"type":"counter","name":"rows","value":5}}'\n""",
         "fails": "  - {id: boom, type: fail, message: on purpose}\n",
         "retry": "  - {id: flaky, type: fail, message: again, retry: {type: constant, interval: 100ms, maxAttempts: 2}}\n",
     }
@@ -65,12 +66,14 @@ def test_one_scrape_of_the_studio_port_gives_every_part(studio, admin_api, tmp_p
             assert {name: _wait_ended(admin_api, e) for name, e in started.items()} == {
                 "ok": "SUCCESS", "fails": "FAILED", "retry": "FAILED"
             }  # fmt: skip
+            assert admin_api.get(f"/executions/{unique('nothing')}").status_code == 404  # an API error
             if round_ < ROUNDS - 1:
                 time.sleep(3)  # scraped between the rounds: rate() and increase() see the second one grow
         prom.wait_for(f'sum(lanner_executions_ended_total{{flow="{ids["fails"]}",state="FAILED"}})', ROUNDS)
         time.sleep(2)
         assert prom.value(f'sum(lanner_executions_ended_total{{flow="{ids["ok"]}",state="SUCCESS"}})') == ROUNDS
         assert prom.value(f'sum(lanner_task_run_retries_total{{flow="{ids["retry"]}"}})') == ROUNDS
+        assert prom.value(f'sum(lanner_task_metric_counter_total{{flow="{ids["ok"]}",metric="rows"}})') == 5 * ROUNDS
         assert prom.value(f'sum(lanner_task_runs_ended_total{{flow="{ids["retry"]}",state="FAILED"}})') == 2 * ROUNDS
         empty = [f"{title}: {expr}" for title, expr in dashboard_queries()
                  if title not in NOT_CAUSED_HERE and not prom.query(expr)]  # fmt: skip
