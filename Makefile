@@ -8,7 +8,7 @@ AXE_VERSION := 4.10.3
 AXE    := .tools/node_modules/axe-core/axe.min.js
 TEST_WORKERS ?= 2
 
-.PHONY: run test install browser axe lint bench clean
+.PHONY: run test install browser axe prometheus lint bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Lanner needs Python 3.11 or newer" >&2; exit 1; }
@@ -35,8 +35,16 @@ axe:
 	  && npm install --prefix .tools --no-audit --no-fund --silent --save-exact axe-core@$(AXE_VERSION); } \
 	  || echo "note: no npm here; the accessibility tests will be skipped" >&2
 
+# The monitoring tests scrape Lanner with a real Prometheus (and check the alert rules with promtool): Debian's
+# package, fetched with apt-get where we may, else those tests skip. No service is started: the tests run their own.
+prometheus:
+	@command -v prometheus >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && (apt-get install -y -qq --no-install-recommends prometheus >/dev/null 2>&1 \
+	      || (apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus >/dev/null)); } \
+	  || echo "note: no Prometheus and no way to install it here; the monitoring tests will be skipped" >&2
+
 ## Install everything and run the whole test suite (lint included)
-test: install browser axe
+test: install browser axe prometheus
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)

@@ -19,6 +19,8 @@ from engine.identity.policy import SubflowReach
 
 _REACHES = tuple(reach.value for reach in SubflowReach)
 _YES = ("1", "true", "yes")
+_NO = ("0", "false", "no", "off")
+_LOG_FORMATS = ("text", "json")
 
 
 @dataclass(frozen=True)
@@ -60,9 +62,20 @@ class Settings:
     # LANNER_WORKER_GRACE_PERIOD: seconds a worker told to stop (SIGTERM) lets its running task run finish before
     # handing it back to the queue; under Kubernetes' default 30 s termination grace period
     worker_grace_period: float = 25.0
-    # LANNER_METRICS_PORT: the management port of executor, worker and scheduler processes (/metrics, /health/*)
-    metrics_port: int | None = None
     test_pause_before_claim: str | None = None  # LANNER_TEST_PAUSE_BEFORE_CLAIM: a test hook (engine/runtime/worker.py)
+    # Monitoring (engine/metrics): LANNER_METRICS=0 switches the Prometheus metrics off (the hooks do nothing)
+    metrics: bool = True
+    metrics_port: int | None = None  # LANNER_METRICS_PORT: the management port of an executor, worker or scheduler
+    # LANNER_METRICS_DIR: prometheus_client's multiprocess folder, shared by the processes of one `lanner server`
+    # (or one `lanner worker -n N`) so one port serves them all; set by those commands, per run
+    metrics_dir: Path | None = None
+    # LANNER_METRICS_MAX_NAMESPACES / _FLOWS / _TASKS / _TASK_METRICS: distinct label values a process exports
+    # before it puts the next ones under "other" (engine/metrics/labels.py)
+    metrics_max_namespaces: int = 100
+    metrics_max_flows: int = 500
+    metrics_max_tasks: int = 2000
+    metrics_max_task_metrics: int = 200
+    log_format: str = "text"  # LANNER_LOG_FORMAT: "json" prints the processes' logs as one JSON object per line
 
     @property
     def production(self) -> bool:
@@ -95,6 +108,22 @@ def _whole_number(env: Mapping[str, str], name: str, default: int, what: str) ->
     if not text.isdigit() or int(text) < 1:
         raise ValueError(f"{name} must be a positive number of {what}, not {text!r}")
     return int(text)
+
+
+def _port(env: Mapping[str, str], name: str) -> int | None:
+    text = (env.get(name) or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ValueError(f"{name} must be a port number (1 to 65535), not {text!r}")
+    return int(text)
+
+
+def _log_format(env: Mapping[str, str]) -> str:
+    text = (env.get("LANNER_LOG_FORMAT") or "text").strip().lower()
+    if text not in _LOG_FORMATS:
+        raise ValueError(f"LANNER_LOG_FORMAT must be one of {', '.join(_LOG_FORMATS)}, not {text!r}")
+    return text
 
 
 def _retention(env: Mapping[str, str]) -> dt.timedelta | None:
@@ -154,8 +183,17 @@ def read_settings(environ: Mapping[str, str] | None = None) -> Settings:
         purge_interval=_number(env, "LANNER_PURGE_INTERVAL", 60.0),
         public_url=(env.get("LANNER_PUBLIC_URL") or "").strip().rstrip("/") or "http://localhost:3000",
         worker_grace_period=_number(env, "LANNER_WORKER_GRACE_PERIOD", 25.0),
-        metrics_port=_whole_number(env, "LANNER_METRICS_PORT", 1, "port") if env.get("LANNER_METRICS_PORT") else None,
         test_pause_before_claim=env.get("LANNER_TEST_PAUSE_BEFORE_CLAIM") or None,
+        metrics=(env.get("LANNER_METRICS") or "1").strip().lower() not in _NO,
+        metrics_port=_port(env, "LANNER_METRICS_PORT"),
+        metrics_dir=Path(env["LANNER_METRICS_DIR"]).expanduser().resolve()
+        if (env.get("LANNER_METRICS_DIR") or "").strip()
+        else None,
+        metrics_max_namespaces=_whole_number(env, "LANNER_METRICS_MAX_NAMESPACES", 100, "label values"),
+        metrics_max_flows=_whole_number(env, "LANNER_METRICS_MAX_FLOWS", 500, "label values"),
+        metrics_max_tasks=_whole_number(env, "LANNER_METRICS_MAX_TASKS", 2000, "label values"),
+        metrics_max_task_metrics=_whole_number(env, "LANNER_METRICS_MAX_TASK_METRICS", 200, "label values"),
+        log_format=_log_format(env),
     )
 
 

@@ -19,12 +19,15 @@ from engine.api.routes import (
     flows,
     kv,
     logs,
+    monitoring,
     namespaces,
     preferences,
     triggers,
     webhooks,
     workspaces,
 )
+from engine.metrics.asgi import RequestMetrics
+from engine.metrics.process import start_process
 from engine.workspace import uploads
 
 PREFIX = "/api/v1"
@@ -76,6 +79,9 @@ def create_app() -> FastAPI:
     )
     for router in (module.router for module in routers):
         app.include_router(router, prefix=PREFIX)
+    app.include_router(monitoring.router)  # /metrics and /health/*: at the root, for Prometheus and probes
     app.add_middleware(RequestGuard)  # inside the body limit: it reads bodies the limit already bounds
     app.add_middleware(BodyLimit)
+    app.add_middleware(RequestMetrics, prefix=PREFIX)  # outermost: refused requests are counted too
+    start_process("api")
     return app

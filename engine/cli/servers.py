@@ -13,6 +13,7 @@ import click
 from engine.cli.output import fail
 from engine.config import load_settings, reset_settings
 from engine.identity.crypto import SecretKeyMissing, load_key
+from engine.metrics.folder import shared_metrics_folder
 from engine.runtime.children import spawn
 from engine.runtime.connection import redis_url
 from engine.runtime.launcher import run_studio
@@ -52,6 +53,21 @@ def _present(url: str, kind: str) -> contextlib.AbstractContextManager:
     return cluster.present(connect(url), cluster.ProcessKind(kind))
 
 
+def _monitor(process: str, redis: str, port: int | None) -> None:
+    """Metrics and health of this process on its management port (--metrics-port, else LANNER_METRICS_PORT)."""
+    from engine.metrics.process import start_process  # after the metrics folder is chosen (lanner server)
+
+    start_process(process, redis_url=redis, port=port)
+
+
+METRICS_PORT = click.option(
+    "--metrics-port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Serve /metrics, /health/live and /health/ready on this port (default: LANNER_METRICS_PORT, else none).",
+)
+
+
 def _require_secret_key() -> None:
     """Refuse to start a process that runs flows when namespace secrets could not be decrypted."""
     try:
@@ -63,30 +79,37 @@ def _require_secret_key() -> None:
 @click.command("worker")
 @click.option("--workers", "-n", default=1, show_default=True, help="Worker processes to run.")
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
-def worker_command(workers: int, burst: bool) -> None:
+@METRICS_PORT
+def worker_command(workers: int, burst: bool, metrics_port: int | None) -> None:
     """Run task workers (RQ) on LANNER_REDIS_URL (or the embedded Redis)."""
     _require_secret_key()
     settings = load_settings()
     open_database(settings.database_url)
-    with redis_url(settings) as url:
+    pool = workers > 1 and bool(metrics_port or settings.metrics_port)  # one port for the pool's processes
+    with redis_url(settings) as url, shared_metrics_folder() if pool else contextlib.nullcontext():
+        _monitor("worker", url, metrics_port)
         _worker().work(url, workers, burst=burst)
 
 
 @click.command("executor")
-def executor_command() -> None:
+@METRICS_PORT
+def executor_command(metrics_port: int | None) -> None:
     """Run an executor: it advances executions as their tasks report."""
     _require_secret_key()
     settings = load_settings()
     with redis_url(settings) as url:
+        _monitor("executor", url, metrics_port)
         _engine_server().run_executor(settings, url)
 
 
 @click.command("scheduler")
-def scheduler_command() -> None:
+@METRICS_PORT
+def scheduler_command(metrics_port: int | None) -> None:
     """Run the scheduler: schedule triggers and backfills (safe to run more than one)."""
     settings = load_settings()
     open_database(settings.database_url)
     with redis_url(settings) as url:
+        _monitor("scheduler", url, metrics_port)
         _engine_server().run_scheduler(settings, url)
 
 
@@ -126,13 +149,17 @@ def studio_command(port: int, host: str) -> None:
     show_default=True,
 )
 def server_command(port: int, host: str, workers: int) -> None:
-    """Run all of Lanner on one machine: studio, executor and workers (SQLite + embedded Redis by default)."""
-    server = _engine_server()
+    """Run all of Lanner on one machine: studio, executor and workers (SQLite + embedded Redis by default).
+
+    Their metrics are shared in one folder for the run: the studio's port serves them all on /metrics."""
     _require_secret_key()
     settings = load_settings()
     open_database(settings.database_url)  # migrate before anything serves
-    with redis_url(settings) as url:
+    with shared_metrics_folder(), redis_url(settings) as url:
+        server = _engine_server()
+        settings = load_settings()
         env = server.child_environment(settings, url)
+        env.pop("LANNER_METRICS_PORT", None)  # the parts are scraped through the studio's port, not each on one
         server.stop_on_sigterm()
         parts = [
             spawn([sys.executable, "-m", "engine", part, *extra], env)

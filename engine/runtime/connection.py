@@ -15,8 +15,10 @@ from engine.runtime.children import die_with_parent
 
 
 def connect(url: str) -> redis.Redis:
+    from engine.metrics.timing import redis_class  # loaded by the processes that connect, not by `lanner --help`
+
     # RQ stores pickled payloads: responses must stay bytes.
-    return redis.Redis.from_url(url, health_check_interval=30)
+    return redis_class().from_url(url, health_check_interval=30)
 
 
 def redis_server_binary() -> str:

@@ -21,6 +21,8 @@ from sqlalchemy import Engine
 
 from engine.core import progress
 from engine.core.sandbox import time_budget
+from engine.metrics import queues, record
+from engine.metrics.log_format import log_context
 from engine.runtime import events, sla_breaches
 from engine.runtime.flow_triggers import fire_flow_triggers
 from engine.runtime.queue import enqueue_runs, requeue_runs, waiting_in_queue
@@ -105,6 +107,7 @@ class Executor:
                     )
                     persisted.notify += fire_flow_triggers(session, ended)
             self._after_commit(snapshot, persisted, wakeup, parent_id)
+            record.execution_advanced(before.execution.state, snapshot)
             return True
         finally:
             self._release(keys=[lock_key], args=[token])
@@ -153,9 +156,14 @@ class Executor:
         if not entries:
             return 0
         execution_ids = list(dict.fromkeys(fields[b"e"].decode() for _, fields in entries))
+        record.events_read(len(entries))
         for execution_id in execution_ids:
             try:
-                if not self.advance(execution_id):
+                started = time.perf_counter()
+                with log_context(execution_id):
+                    advanced = self.advance(execution_id)
+                record.advance_took(time.perf_counter() - started)
+                if not advanced:
                     events.publish_event(self.r, execution_id)  # held elsewhere: look again shortly
             except Exception:
                 log.exception("advancing execution %s failed; it will be retried", execution_id)
@@ -170,6 +178,7 @@ class Executor:
         if time.monotonic() >= self._next_sweep:
             self._next_sweep = time.monotonic() + self.sweep_interval
             self.sweep()
+            queues.look(self.r)
 
     def run(self, stop: threading.Event) -> None:
         events.ensure_group(self.r)

@@ -13,6 +13,7 @@ from engine.flows.inputs import InputsInvalid
 from engine.flows.sla import SLA_BREACHED
 from engine.flows.triggers import FlowTrigger
 from engine.identity.policy import may_start_subflow
+from engine.metrics import record
 from engine.services.execution_start import create_execution, flow_at
 from engine.store import executions as store
 from engine.store import triggers as trigger_store
@@ -83,6 +84,7 @@ def fire_flow_triggers(session: Session, ended: Execution, *, sla: dict[str, Any
                 )
             except (ExpressionError, InputsInvalid, store.ExecutionConflict) as exc:
                 log.warning("flow trigger %s of %s/%s did not start: %s", trigger.id, namespace, flow_id, exc)
+                record.trigger_failed(namespace, flow_id, "flow")
                 continue
             trigger_store.add_trigger_fire(session, namespace, flow_id, trigger.id, key, execution.id)
             started.append(execution.id)

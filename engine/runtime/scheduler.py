@@ -23,6 +23,7 @@ from engine.flows.inputs import InputsInvalid
 from engine.flows.model import Flow
 from engine.flows.triggers import ScheduleTrigger
 from engine.identity import audit
+from engine.metrics import record
 from engine.runtime import events
 from engine.services.execution_start import create_execution, flow_at
 from engine.store import executions as store
@@ -68,6 +69,8 @@ class Scheduler:
                 started += self._backfill(flow, trigger)
             except Exception:
                 log.exception("trigger %s of %s/%s", trigger.id, flow.namespace, flow.id)
+                record.trigger_failed(flow.namespace, flow.id, "schedule")
+        record.scheduler_ticked()
         if started:
             with self.r.pipeline(transaction=False) as pipe:
                 for execution_id in started:
@@ -109,6 +112,7 @@ class Scheduler:
                 state.next_fire_at = next_fire(trigger, max(now, slot))
                 trigger_store.save_trigger_state(session, state)
             if execution_id:
+                record.schedule_fired(flow.namespace, flow.id, slot=slot, now=utcnow(), backfill=False)
                 started.append(execution_id)
                 if not trigger.allow_concurrent:
                     break  # the next slot waits until this run has ended
@@ -152,6 +156,7 @@ class Scheduler:
             return None  # another scheduler (or an earlier run) fired this slot
         except (ExpressionError, InputsInvalid, store.ExecutionConflict) as exc:
             log.warning("slot %s of %s/%s not started: %s", slot, flow.namespace, flow.id, exc)
+            record.trigger_failed(flow.namespace, flow.id, "schedule")
             return None
 
     def _backfill(self, flow: Flow, trigger: ScheduleTrigger) -> list[str]:
@@ -177,6 +182,7 @@ class Scheduler:
             execution_id = self._fire(flow, trigger, slot, backfill=True, inputs=inputs, secret_values=secret_values)
             cursor = slot
             if execution_id:
+                record.schedule_fired(flow.namespace, flow.id, slot=slot, now=utcnow(), backfill=True)
                 backfill["fired"] = backfill.get("fired", 0) + 1
                 backfill["lastExecutionId"] = execution_id
                 started.append(execution_id)

@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from engine.core.levels import LogLevel
 from engine.core.snapshot import Snapshot
+from engine.metrics import record as metrics
 from engine.runtime.flow_triggers import fire_flow_triggers
 from engine.store import executions as store
 from engine.store.logs import write_execution_log
@@ -59,10 +60,4 @@ def announce(snapshot: Snapshot, breaches: list[dict[str, Any]]) -> None:
     flow = snapshot.flow
     for breach in breaches:
         log.warning("execution %s of %s/%s: %s", snapshot.execution.id, flow.namespace, flow.id, describe(breach))
-        _count(flow.namespace, flow.id, breach["behavior"])
-
-
-def _count(namespace: str, flow_id: str, behavior: str) -> None:
-    """METRICS (issue 17): the one place a breach is counted. Wire ``engine.metrics.sla_breached(namespace, flow,
-    behaviour)`` here when the metrics module lands (branch i17-metrics); until then there is nothing to count into."""
-    return None
+        metrics.sla_breached(flow.namespace, flow.id, breach["behavior"])

@@ -33,6 +33,8 @@ from engine.flows.rendered import RenderedMismatch, fit
 from engine.flows.task_defaults import apply_defaults
 from engine.flows.tree import find_task  # also importable from here, as before
 from engine.identity.crypto import DecryptionFailed, SecretKeyMissing
+from engine.metrics import record
+from engine.metrics.log_format import bind_log_context
 from engine.runtime import cluster, events
 from engine.runtime.handover import FORCE_AFTER, HANDED_BACK, HANDOVER
 from engine.runtime.queue import TASK_QUEUE
@@ -192,6 +194,8 @@ def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
     view = snapshot.runs[run.id]
     flow = snapshot.flow
     task = find_task(flow, run.task_id)
+    bind_log_context(run.execution_id, run.id)  # this process' log lines name the run until its next job
+    record.attempt_started(run, task.type, worker)
     # A computed timeout or log level (still an expression here) is set once the task is rendered (_execute).
     timeout = task.timeout if isinstance(task.timeout, dt.timedelta) else None
     with tempfile.TemporaryDirectory(prefix="lanner-") as workdir:
@@ -244,6 +248,7 @@ def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
     if handing_back:
         with HANDOVER.ending:
             HANDOVER.hand_back(run.id, run.execution_id, run.attempt_count)
+        record.attempt_handed_back(worker)
         return
     outputs = ctx.mask_value(json.loads(json.dumps(outputs, default=str)))  # stored and shown as JSON
     with HANDOVER.ending, session_scope(db) as session:  # never while a forced hand-back runs (handover.py)
@@ -251,6 +256,7 @@ def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
         metrics = ctx.mask_value(ctx.metrics.as_list())  # names and tags are the script's texts
         store.finish_attempt(session, run, state, outputs=outputs, error=error, retryable=retryable, metrics=metrics)
         HANDOVER.ended()
+    record.attempt_ended(run, task.type, state, worker, metrics)
     try:
         with r.pipeline(transaction=False) as pipe:
             events.publish_event(pipe, run.execution_id)
@@ -359,6 +365,7 @@ def work(redis_url: str, count: int = 1, *, burst: bool = False) -> None:
     while not stopping.is_set():
         for index, child in enumerate(children):
             if child.poll() is not None and not burst:
+                record.process_ended(child.pid)
                 children[index] = fork_child(run_child)
         if burst and all(child.poll() is not None for child in children):
             return

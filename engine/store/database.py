@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import functools
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,6 +11,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, event, text
 from sqlmodel import Session, create_engine
 
@@ -104,4 +107,24 @@ def unreachable(engine: Engine) -> str | None:
             connection.execute(text("SELECT 1")).scalar()
     except Exception as exc:  # any driver's failure is an answer here, not an error of the caller
         return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return None
+
+
+@functools.cache
+def _head_revisions() -> frozenset[str]:
+    """The newest migrations this code knows (read from the scripts once per process)."""
+    return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+
+
+def schema_problem(engine: Engine) -> str | None:
+    """Why the database is not ready for this code (unreachable, or migrations not at head), or None."""
+    if why := unreachable(engine):
+        return f"the database is unreachable: {why[:200]}"
+    try:
+        with engine.connect() as connection:
+            current = frozenset(MigrationContext.configure(connection).get_current_heads())
+    except Exception as exc:  # any driver's error: the readiness answer says which
+        return f"the database is unreachable: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+    if current != _head_revisions():
+        return f"the database schema is at {sorted(current) or 'nothing'}, not at {sorted(_head_revisions())}"
     return None

@@ -1,0 +1,38 @@
+"""/metrics, /health/live and /health/ready of the API process, at the root of its port (outside /api/v1):
+for Prometheus and for probes, so without authentication; they show no data of any namespace."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from engine.api.deps import connections
+from engine.metrics.exposition import CONTENT_TYPE_LATEST, health_answer, metrics_text, readiness
+
+router = APIRouter(include_in_schema=False)
+
+
+def _problems() -> list[str]:
+    try:
+        opened = connections()
+    except Exception as exc:  # no Redis configured, or the database cannot be opened at all
+        return [f"the API's connections cannot be opened: {exc}"]
+    return readiness(opened.db, opened.redis)
+
+
+@router.get("/metrics")
+async def metrics() -> Response:
+    return Response(await run_in_threadpool(metrics_text), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/health/live")
+async def live() -> JSONResponse:
+    status, body = health_answer("/health/live", _problems)
+    return JSONResponse(body, status_code=status)
+
+
+@router.get("/health/ready")
+async def ready() -> JSONResponse:
+    status, body = await run_in_threadpool(health_answer, "/health/ready", _problems)
+    return JSONResponse(body, status_code=status)

@@ -1,0 +1,100 @@
+"""The three monitoring paths every process serves: ``/metrics`` (Prometheus' text format), ``/health/live``
+(the process answers) and ``/health/ready`` (database reachable with its migrations at head, Redis reachable;
+503 with the reasons otherwise).
+
+The API serves them on its own port (``routes()``, outside /api/v1, without authentication); an executor, a
+worker pool or a scheduler on a management port (``serve_management``, from LANNER_METRICS_PORT or
+``--metrics-port``), from a thread of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import redis
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+from sqlalchemy import Engine
+
+from engine.metrics import registry
+from engine.store.database import schema_problem
+
+log = logging.getLogger("lanner.metrics")
+PATHS = ("/metrics", "/health/live", "/health/ready")
+Readiness = Callable[[], list[str]]
+
+
+def metrics_text() -> bytes:
+    """This process' metrics; in a shared folder (``lanner server``), those of every process writing to it."""
+    folder = registry.folder()
+    if folder is None:
+        return generate_latest(REGISTRY)
+    shared = CollectorRegistry()
+    MultiProcessCollector(shared, path=str(folder))
+    return generate_latest(shared)
+
+
+def readiness(db: Engine, r: redis.Redis) -> list[str]:
+    """What keeps this process from doing its work: empty when ready."""
+    problems = []
+    if problem := schema_problem(db):
+        problems.append(problem)
+    try:
+        r.ping()
+    except redis.RedisError as exc:
+        problems.append(f"Redis is unreachable: {type(exc).__name__}: {str(exc)[:200]}")
+    return problems
+
+
+def health_answer(path: str, ready: Readiness) -> tuple[int, dict]:
+    """The status and JSON body of ``/health/live`` or ``/health/ready``."""
+    if path == "/health/live":
+        return 200, {"status": "live"}
+    problems = ready()
+    if problems:
+        return 503, {"status": "not ready", "reasons": problems}
+    return 200, {"status": "ready"}
+
+
+class ManagementServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], ready: Readiness) -> None:
+        super().__init__(address, _Handler)
+        self.ready = ready
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: ManagementServer
+
+    def do_GET(self) -> None:
+        path = self.path.split("?", 1)[0]
+        if path == "/metrics":
+            self._send(200, metrics_text(), CONTENT_TYPE_LATEST)
+        elif path in PATHS:
+            status, body = health_answer(path, self.server.ready)
+            self._send(status, json.dumps(body).encode(), "application/json")
+        else:
+            self._send(404, json.dumps({"detail": f"no such path: {path}"}).encode(), "application/json")
+
+    def _send(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def serve_management(port: int, ready: Readiness, host: str = "0.0.0.0") -> ManagementServer:  # noqa: S104 - scraped from elsewhere
+    """Serve the monitoring paths on ``port`` from a daemon thread until the process ends."""
+    server = ManagementServer((host, port), ready)
+    threading.Thread(target=server.serve_forever, name="lanner-metrics", daemon=True).start()
+    log.info("metrics and health on http://%s:%d/metrics", host, server.server_address[1])
+    return server
