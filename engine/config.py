@@ -57,6 +57,9 @@ class Settings:
     purge_interval: float = 60.0  # LANNER_PURGE_INTERVAL: seconds between the executor's purges of expired executions
     # LANNER_PUBLIC_URL: the studio's address as people reach it, for links in notifications (execution pages)
     public_url: str = "http://localhost:3000"
+    # LANNER_NAMESPACE_TASK_RUNS_IN_FLIGHT: task runs one namespace may have queued or running at once (its fair share;
+    # a namespace's own max running task runs lowers it), engine/runtime/fair_share.py
+    namespace_task_runs_in_flight: int = 32
     test_pause_before_claim: str | None = None  # LANNER_TEST_PAUSE_BEFORE_CLAIM: a test hook (engine/runtime/worker.py)
 
     @property
@@ -148,6 +151,7 @@ def read_settings(environ: Mapping[str, str] | None = None) -> Settings:
         retention=_retention(env),
         purge_interval=_number(env, "LANNER_PURGE_INTERVAL", 60.0),
         public_url=(env.get("LANNER_PUBLIC_URL") or "").strip().rstrip("/") or "http://localhost:3000",
+        namespace_task_runs_in_flight=_whole_number(env, "LANNER_NAMESPACE_TASK_RUNS_IN_FLIGHT", 32, "task runs"),
         test_pause_before_claim=env.get("LANNER_TEST_PAUSE_BEFORE_CLAIM") or None,
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import replace
 from types import ModuleType
@@ -11,6 +12,7 @@ import click
 
 from engine.cli.output import fail
 from engine.config import load_settings, reset_settings
+from engine.flows.spec import WORKER_GROUP_PATTERN
 from engine.identity.crypto import SecretKeyMissing, load_key
 from engine.runtime.children import spawn
 from engine.runtime.connection import redis_url
@@ -51,16 +53,30 @@ def _require_secret_key() -> None:
         fail(str(exc))
 
 
+def _check_groups(_context: click.Context, _parameter: click.Parameter, groups: tuple[str, ...]) -> tuple[str, ...]:
+    for group in groups:
+        if not re.match(WORKER_GROUP_PATTERN, group) or len(group) > 64:
+            raise click.BadParameter(f"'{group}' is not a group name (lowercase letters, digits, - and _)")
+    return tuple(dict.fromkeys(groups))
+
+
 @click.command("worker")
 @click.option("--workers", "-n", default=1, show_default=True, help="Worker processes to run.")
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
-def worker_command(workers: int, burst: bool) -> None:
+@click.option(
+    "--group",
+    "groups",
+    multiple=True,
+    callback=_check_groups,
+    help="Serve this worker group's task runs (repeatable); without it, those that name no group.",
+)
+def worker_command(workers: int, burst: bool, groups: tuple[str, ...]) -> None:
     """Run task workers (RQ) on LANNER_REDIS_URL (or the embedded Redis)."""
     _require_secret_key()
     settings = load_settings()
     open_database(settings.database_url)
     with redis_url(settings) as url:
-        _worker().work(url, workers, burst=burst)
+        _worker().work(url, workers, burst=burst, groups=groups)
 
 
 @click.command("executor")

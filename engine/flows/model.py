@@ -10,7 +10,7 @@ from pydantic import Field, PrivateAttr
 from engine.core.durations import Duration
 from engine.core.retry import Retry
 from engine.flows.inputs import Input
-from engine.flows.spec import TASK_ID_PATTERN, Computed, FlowId, NamespaceName, Spec
+from engine.flows.spec import TASK_ID_PATTERN, Computed, FlowId, NamespaceName, Spec, WorkerGroup
 from engine.flows.task_defaults import TaskDefault
 from engine.flows.triggers import Trigger
 
@@ -84,6 +84,9 @@ class Flow(Spec):
     """Fail the execution when it runs longer than this."""
     concurrency: Concurrency | None = None
     """Limit how many executions of this flow run at once."""
+    worker_group: WorkerGroup | None = None
+    """The worker group its tasks run on unless a task names its own (`lanner worker --group NAME`); unset: the
+    namespace's, else any worker without a group."""
     disabled: bool = False
     """A disabled flow cannot be started, and its triggers do not fire."""
     retention: Duration | None = None

@@ -21,11 +21,12 @@ from sqlalchemy import Engine
 
 from engine.core import progress
 from engine.core.sandbox import time_budget
-from engine.runtime import events
+from engine.runtime import events, fair_share, worker_groups
 from engine.runtime.flow_triggers import fire_flow_triggers
 from engine.runtime.queue import enqueue_runs, requeue_runs, waiting_in_queue
 from engine.services import kv, retention, snapshots
 from engine.store import executions as store
+from engine.store import namespace_settings
 from engine.store.database import session_scope
 from engine.store.tables import utcnow
 
@@ -63,6 +64,7 @@ class Executor:
         self._release = r.register_script(_RELEASE)
         self.retention, self.purge_interval = retention, purge_interval  # LANNER_RETENTION, LANNER_PURGE_INTERVAL
         self._next_purge = 0.0
+        self._holding: set[str] = set()  # namespaces that may hold task runs back (fair_share), refreshed each sweep
 
     # --- one execution -------------------------------------------------------------------------
 
@@ -88,6 +90,7 @@ class Executor:
                 except store.ExecutionChanged:
                     session.rollback()
                     return False  # the caller looks again shortly, at the execution as it is now
+                self._share(session, snapshot.flow.namespace, persisted)
                 wakeup = progress.next_wakeup(snapshot)
                 parent_id = None
                 if persisted.ended:
@@ -114,7 +117,7 @@ class Executor:
         wakeup: dt.datetime | None,
         parent_id: str | None,
     ) -> None:
-        enqueue_runs(self.r, persisted.enqueue)
+        self._send_runs(persisted)
         execution_id = snapshot.execution.id
         with self.r.pipeline(transaction=False) as pipe:
             if wakeup is not None and not snapshot.execution.state.terminal:
@@ -127,14 +130,30 @@ class Executor:
                 events.announce(pipe, execution_id, "state")
                 events.announce_change(pipe, execution_id)
             pipe.execute()
-        if persisted.ended and snapshot.flow.concurrency:
-            self._admit_next(snapshot.flow.namespace, snapshot.flow.id)
+        if persisted.ended:
+            self._admit_next(snapshot.flow.namespace, snapshot.flow.id if snapshot.flow.concurrency else None)
 
-    def _admit_next(self, namespace: str, flow_id: str) -> None:
+    def _admit_next(self, namespace: str, flow_id: str | None) -> None:
+        """An execution ended: the one waiting longest for its flow's slot (``flow_id``, when the flow limits its
+        executions) and the one waiting longest for its namespace's are looked at again."""
         with session_scope(self.db) as session:
-            waiting = store.oldest_queued(session, namespace, flow_id)
-        if waiting:
-            events.publish_event(self.r, waiting)
+            waiting = {namespace_settings.oldest_queued_in_namespace(session, namespace)}
+            if flow_id:
+                waiting.add(store.oldest_queued(session, namespace, flow_id))
+        for execution_id in waiting - {None}:
+            events.publish_event(self.r, execution_id)
+
+    def _share(self, session, namespace: str, persisted: snapshots.Persisted) -> None:
+        """Hold back the runs this advance queued past the namespace's fair share, or fill its free slots with
+        runs it held back (engine/runtime/fair_share.py), in the advance's transaction."""
+        if not persisted.enqueue and namespace not in self._holding:
+            return
+        admitted = fair_share.admit(session, namespace, persisted.enqueue)
+        persisted.enqueue, persisted.released = admitted.enqueue, admitted.released
+        if admitted.holding:
+            self._holding.add(namespace)
+        else:
+            self._holding.discard(namespace)
 
     # --- the loop ------------------------------------------------------------------------------
 
@@ -193,6 +212,7 @@ class Executor:
         self._claim_abandoned_events()
         self._fail_lost_attempts()
         self._requeue_lost_jobs()
+        self._release_held_runs()
         if time.monotonic() >= self._next_stale_check:
             self._next_stale_check = time.monotonic() + self.stale_after
             self._revisit_stale_executions()
@@ -249,7 +269,7 @@ class Executor:
         """
         with session_scope(self.db) as session:
             queued = store.queued_worker_runs(session, limit=5000)
-        runs = [(run_id, attempts + 1) for run_id, attempts in queued]
+        runs = [(run_id, attempts + 1, group) for run_id, attempts, group in queued]
         now = time.monotonic()
         unqueued = {
             run: self._unqueued.get(run, now)
@@ -263,6 +283,28 @@ class Executor:
             for run in lost:
                 unqueued.pop(run)
         self._unqueued = unqueued
+
+    def _release_held_runs(self) -> None:
+        """Runs held back for a namespace's slot are queued when it has room, even if no event comes (the executor
+        that held them died, or the slots freed while this one advanced nothing of the namespace)."""
+        with session_scope(self.db) as session:
+            self._holding = set(namespace_settings.namespaces_holding(session))
+        for namespace in sorted(self._holding):
+            persisted = snapshots.Persisted()
+            with session_scope(self.db) as session:
+                self._share(session, namespace, persisted)
+            self._send_runs(persisted)
+
+    def _send_runs(self, persisted: snapshots.Persisted) -> None:
+        """After the commit: the queued runs' jobs, a warning on those whose worker group has no live worker, and
+        a word to the pages following executions whose held runs were queued."""
+        enqueue_runs(self.r, persisted.enqueue)
+        worker_groups.warn_unserved(self.db, self.r, persisted.enqueue)
+        if persisted.released:
+            with self.r.pipeline(transaction=False) as pipe:
+                for execution_id in persisted.released:
+                    events.announce(pipe, execution_id, "state")
+                pipe.execute()
 
     def _purge_expired_executions(self) -> None:
         """Ended executions past their flow's retention (else the global one) are deleted with their logs and files

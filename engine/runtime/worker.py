@@ -33,7 +33,7 @@ from engine.flows.task_defaults import apply_defaults
 from engine.flows.tree import find_task  # also importable from here, as before
 from engine.identity.crypto import DecryptionFailed, SecretKeyMissing
 from engine.runtime import events
-from engine.runtime.queue import TASK_QUEUE
+from engine.runtime.queue import queue_name
 from engine.runtime.working_directory import GroupTasks
 from engine.services.snapshots import load_snapshot
 from engine.storage import Storage, StorageUnavailable, open_storage
@@ -296,8 +296,9 @@ def worker_class() -> type:
     return LannerWorker
 
 
-def work(redis_url: str, count: int = 1, *, burst: bool = False) -> None:
-    """Run ``count`` worker processes until stopped (``burst``: until the queue is empty).
+def work(redis_url: str, count: int = 1, *, burst: bool = False, groups: tuple[str, ...] = ()) -> None:
+    """Run ``count`` worker processes until stopped (``burst``: until the queue is empty), serving the queues of
+    ``groups`` (none: the default queue, for task runs that name no worker group).
 
     One worker runs in this process; several run as child processes that this one supervises
     (restarting any that dies), so each can be stopped, or killed, on its own.
@@ -305,7 +306,8 @@ def work(redis_url: str, count: int = 1, *, burst: bool = False) -> None:
     from engine.runtime.connection import connect
 
     def run_one() -> None:
-        worker = worker_class()([TASK_QUEUE], connection=connect(redis_url))
+        queues = [queue_name(group) for group in groups] or [queue_name(None)]
+        worker = worker_class()(queues, connection=connect(redis_url))
         worker.work(burst=burst, logging_level="WARNING")
 
     if count == 1:
