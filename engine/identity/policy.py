@@ -74,6 +74,7 @@ class Action(StrEnum):
     MANAGE_KV = "manage_kv"  # set and delete KV entries by hand (flows write them with kv.set whoever runs them)
     MANAGE_MEMBERS = "manage_members"
     MANAGE_USERS = "manage_users"  # create, disable users and their tokens: not tied to a namespace
+    MANAGE_RESOURCES = "manage_resources"  # a namespace's limits of running executions and task runs
 
 
 # The least role that allows each action. None: global administrators only.
@@ -101,6 +102,8 @@ MINIMUM_ROLE: Mapping[Action, Role | None] = MappingProxyType(
         Action.READ_KV: Role.VIEWER,
         Action.MANAGE_KV: Role.EDITOR,
         Action.MANAGE_USERS: None,
+        # Limits share the installation's workers between teams: set by those who run it, not by the team limited.
+        Action.MANAGE_RESOURCES: None,
     }
 )
 

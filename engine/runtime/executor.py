@@ -167,15 +167,27 @@ class Executor:
         if not entries:
             return 0
         execution_ids = list(dict.fromkeys(fields[b"e"].decode() for _, fields in entries))
-        for execution_id in execution_ids:
-            try:
-                if not self.advance(execution_id):
-                    events.publish_event(self.r, execution_id)  # held elsewhere: look again shortly
-            except Exception:
-                log.exception("advancing execution %s failed; it will be retried", execution_id)
-                events.schedule_wakeup(self.r, execution_id, utcnow() + dt.timedelta(seconds=2))
-        self.r.xack(events.EVENTS, events.EXECUTORS_GROUP, *[entry_id for entry_id, _ in entries])
-        return len(execution_ids)
+        with session_scope(self.db) as session:
+            rounds = fair_share.take_turns(session, execution_ids)  # one execution of each namespace per round
+        deadline, later, advanced = time.monotonic() + fair_share.TURN_SECONDS, [], 0
+        for turn in rounds:
+            if advanced and time.monotonic() > deadline:
+                later += turn  # its turn comes again behind the events that came since
+                continue
+            advanced += len(turn)
+            for execution_id in turn:
+                try:
+                    if not self.advance(execution_id):
+                        events.publish_event(self.r, execution_id)  # held elsewhere: look again shortly
+                except Exception:
+                    log.exception("advancing execution %s failed; it will be retried", execution_id)
+                    events.schedule_wakeup(self.r, execution_id, utcnow() + dt.timedelta(seconds=2))
+        with self.r.pipeline(transaction=False) as pipe:  # sent again before the acknowledgement: none is lost
+            for execution_id in later:
+                events.publish_event(pipe, execution_id)
+            pipe.xack(events.EVENTS, events.EXECUTORS_GROUP, *[entry_id for entry_id, _ in entries])
+            pipe.execute()
+        return advanced
 
     def tick(self) -> None:
         """Timers that are due, and now and then a sweep for what was lost."""

@@ -5,6 +5,10 @@ The bound of a namespace is LANNER_NAMESPACE_TASK_RUNS_IN_FLIGHT (32), or its ow
 lower (engine/workspace/resources.py). Workers take jobs from a queue in order, so a run of another namespace
 waits behind at most the bound of each busy namespace, not behind everything one namespace enqueued.
 
+The executor takes turns between namespaces too: it advances the executions named in one batch of events one of
+each namespace in turn, for at most ``TURN_SECONDS``, and sends the events of the others again (behind the events
+that came since), so one namespace starting 1,000 executions does not hold back the start of another's.
+
 The database is the source of truth. The executor decides in the same transaction as the advance that queued the
 runs: runs past the bound go back to CREATED before any job exists (``hold``), and when a namespace has room again
 its runs held longest are queued (``release``); their jobs are sent after the commit. A crash between the commit
@@ -14,7 +18,9 @@ runs are released by whichever executor next advances an execution of their name
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import zip_longest
 
 from sqlmodel import Session
 
@@ -22,6 +28,8 @@ from engine.config import load_settings
 from engine.runtime.queue import Run
 from engine.store import namespace_settings as store
 from engine.workspace.resources import limits_of
+
+TURN_SECONDS = 0.5  # a batch of events is advanced round by round for this long; the rounds left wait their turn
 
 
 @dataclass
@@ -58,3 +66,16 @@ def admit(session: Session, namespace: str, queued: list[Run]) -> Admitted:
         released={execution_id for _, execution_id, _, _ in released},
         holding=len(released) == room,
     )
+
+
+def take_turns(session: Session, execution_ids: list[str]) -> list[list[str]]:
+    """The executions named in a batch of events in rounds, each round one execution of each namespace still
+    having some: the executor advances round after round for at most ``TURN_SECONDS`` and sends the events of the
+    rounds left again, behind the events that came since."""
+    if len(execution_ids) < 2:
+        return [execution_ids]
+    namespaces = store.namespaces_of(session, execution_ids)
+    by_namespace: dict[str | None, list[str]] = defaultdict(list)
+    for execution_id in execution_ids:
+        by_namespace[namespaces.get(execution_id)].append(execution_id)
+    return [[e for e in turn if e is not None] for turn in zip_longest(*by_namespace.values())]

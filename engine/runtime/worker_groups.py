@@ -28,14 +28,11 @@ def warn_unserved(db: Engine, r: redis.Redis, runs: list[Run]) -> None:
             write_task_run_log(session, run, "WARN", no_worker_message(unserved[run.id]))
 
 
-def waiting_reason(r: redis.Redis, run, in_flight_bound: int | None = None) -> str | None:
-    """Why a worker run has not started yet, or None: held back for a slot of its namespace (CREATED), or queued
-    for a group no live worker serves."""
-    if run.kind != "worker":
-        return None
-    if run.state == State.CREATED.value:
-        bound = f" ({in_flight_bound})" if in_flight_bound else ""
-        return f"waiting for a slot: namespace '{run.namespace}' has its most task runs in flight{bound}"
-    if run.state == State.QUEUED.value and run.worker_group and not live_workers(r, run.worker_group):
-        return no_worker_message(run.worker_group)
+def waiting_reason(r: redis.Redis, state: str, worker_group: str | None, namespace: str) -> str | None:
+    """Why a task run has not started yet, or None: held back for a slot of its namespace (a worker run is CREATED
+    only then), or queued for a group no live worker serves."""
+    if state == State.CREATED.value:
+        return f"waiting for a slot: namespace '{namespace}' has as many task runs in flight as it may"
+    if state == State.QUEUED.value and worker_group and not live_workers(r, worker_group):
+        return no_worker_message(worker_group)
     return None

@@ -111,6 +111,12 @@ def running_executions(session: Session, namespace: str, *, besides: str) -> int
     ).one()
 
 
+def namespaces_of(session: Session, execution_ids: list[str]) -> dict[str, str]:
+    """The namespace of each of these executions that exists."""
+    statement = select(Execution.id, Execution.namespace).where(col(Execution.id).in_(execution_ids))
+    return dict(session.exec(statement).all())
+
+
 def oldest_queued_in_namespace(session: Session, namespace: str) -> str | None:
     """The execution of the namespace waiting longest for a slot."""
     return session.exec(

@@ -28,7 +28,7 @@ ALLOWED = {
         Action.BACKFILL,
         Action.SHARE,
     },
-    A: set(Action) - {Action.MANAGE_USERS},
+    A: set(Action) - {Action.MANAGE_USERS, Action.MANAGE_RESOURCES},
 }
 
 

@@ -51,6 +51,7 @@ def _header() -> rx.Component:
             wrap="wrap",
         ),
         callout_if(info.error, "execution-error", color_scheme="red", width="100%"),
+        callout_if(info.waiting, "execution-waiting", color_scheme="amber", icon="triangle_alert", width="100%"),
         rx.grid(
             rx.vstack(
                 rx.text("Inputs", size="1", weight="bold"),
