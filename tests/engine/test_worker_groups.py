@@ -10,8 +10,9 @@ from sqlmodel import Session
 
 from engine.core.states import State
 from engine.identity import authz
-from engine.services import resources
+from engine.services import executions, resources
 from engine.store import executions as store
+from studio.services.runs import waiting_text
 from tests.support.ids import unique
 
 pytestmark = pytest.mark.slow
@@ -55,6 +56,8 @@ def test_a_gpu_task_waits_visibly_for_a_gpu_worker_then_runs_only_on_it(api):
     body = api.get(f"/executions/{execution_id}").json()
     (train,) = [r for r in body["taskRuns"] if r["taskId"] == "train"]
     assert train["workerGroup"] == "gpu" and "no live worker serves worker group 'gpu'" in train["waiting"]
+    shown = waiting_text(executions.with_waiting(cluster.redis, executions.read(cluster.db, execution_id)))
+    assert shown.startswith("train: waiting: no live worker serves worker group 'gpu'")  # the studio's notice
 
     gpu = cluster.start("gpu-worker", "worker", "--group", "gpu")
     assert cluster.wait(execution_id, timeout=60).state == State.SUCCESS.value
