@@ -184,3 +184,13 @@ def test_an_execution_over_its_namespace_limit_waits_queued():
     unlimited = _snapshot(None, 50)
     advance(unlimited)
     assert unlimited.execution.state == State.RUNNING
+
+
+def test_the_executor_takes_turns_between_namespaces_in_a_batch_of_events(database):
+    with session_scope(database) as session:
+        flood = [_execution(session, "team.a") for _ in range(4)]
+        other = _execution(session, "team.b")
+    with Session(database) as session:
+        rounds = fair_share.take_turns(session, [*flood, other, "gone"])  # "gone": an execution deleted since
+        assert rounds == [[flood[0], other, "gone"], [flood[1]], [flood[2]], [flood[3]]]
+        assert fair_share.take_turns(session, [other]) == [[other]]
