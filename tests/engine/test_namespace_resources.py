@@ -23,6 +23,7 @@ from engine.store import namespace_settings
 from engine.store.database import session_scope
 from engine.store.tables import Execution, TaskRun, utcnow
 from engine.workspace.resources import worker_group_for, worker_group_of
+from engine.workspace.task_defaults import parse_defaults
 
 ADMIN = authz.LOCAL
 
@@ -194,3 +195,13 @@ def test_the_executor_takes_turns_between_namespaces_in_a_batch_of_events(databa
         rounds = fair_share.take_turns(session, [*flood, other, "gone"])  # "gone": an execution deleted since
         assert rounds == [[flood[0], other, "gone"], [flood[1]], [flood[2]], [flood[3]]]
         assert fair_share.take_turns(session, [other]) == [[other]]
+
+
+def test_a_namespace_task_default_cannot_name_a_worker_group():
+    # The worker applies namespace task defaults to the task it already took from a queue: the namespace's own
+    # worker group is the way to route its task runs, and saying so beats a setting that would do nothing.
+    _, problems = parse_defaults("- type: shell\n  values:\n    workerGroup: gpu\n")
+    assert [(p.line, p.column) for p in problems] == [(3, 5)]
+    assert "set the namespace's worker group instead" in problems[0].message
+    flow = load_flow(_flow("taskDefaults:\n  - {type: log, values: {workerGroup: gpu}}\n")).flow
+    assert flow.tasks[0].worker_group == "gpu"  # a flow's own task defaults are applied when it is loaded
