@@ -65,6 +65,7 @@ class Executor:
         self.retention, self.purge_interval = retention, purge_interval  # LANNER_RETENTION, LANNER_PURGE_INTERVAL
         self._next_purge = 0.0
         self._holding: set[str] = set()  # namespaces that may hold task runs back (fair_share), refreshed each sweep
+        self._waiting_turn: dict[str, list[bytes]] = {}  # execution id -> its events read, not yet acknowledged
 
     # --- one execution -------------------------------------------------------------------------
 
@@ -159,22 +160,26 @@ class Executor:
 
     def process(self, block_ms: int = 100, count: int = 500) -> int:
         """Read a batch of events and advance each execution named in it once; returns how many."""
-        answer = self.r.xreadgroup(events.EXECUTORS_GROUP, self.name, {events.EVENTS: ">"}, count=count, block=block_ms)
+        block = None if self._waiting_turn else block_ms  # executions waiting their turn: do not wait for more
+        answer = self.r.xreadgroup(events.EXECUTORS_GROUP, self.name, {events.EVENTS: ">"}, count=count, block=block)
         entries = answer[0][1] if answer else []
         return self._handle(entries)
 
     def _handle(self, entries: list) -> int:
-        if not entries:
+        """Advance the executions the events name, with those still waiting their turn, one of each namespace per
+        round for at most fair_share.TURN_SECONDS. The events of those advanced are acknowledged; the others stay
+        pending, and waiting here with the next batch's (another executor claims them if this one dies)."""
+        for entry_id, fields in entries:
+            self._waiting_turn.setdefault(fields[b"e"].decode(), []).append(entry_id)
+        if not self._waiting_turn:
             return 0
-        execution_ids = list(dict.fromkeys(fields[b"e"].decode() for _, fields in entries))
         with session_scope(self.db) as session:
-            rounds = fair_share.take_turns(session, execution_ids)  # one execution of each namespace per round
-        deadline, later, advanced = time.monotonic() + fair_share.TURN_SECONDS, [], 0
+            rounds = fair_share.take_turns(session, list(self._waiting_turn))  # one of each namespace per round
+        deadline, advanced = time.monotonic() + fair_share.TURN_SECONDS, 0
         for turn in rounds:
             if advanced and time.monotonic() > deadline:
-                later += turn  # its turn comes again behind the events that came since
-                continue
-            advanced += len(turn)
+                break
+            done: list[bytes] = []
             for execution_id in turn:
                 try:
                     if not self.advance(execution_id):
@@ -182,11 +187,9 @@ class Executor:
                 except Exception:
                     log.exception("advancing execution %s failed; it will be retried", execution_id)
                     events.schedule_wakeup(self.r, execution_id, utcnow() + dt.timedelta(seconds=2))
-        with self.r.pipeline(transaction=False) as pipe:  # sent again before the acknowledgement: none is lost
-            for execution_id in later:
-                events.publish_event(pipe, execution_id)
-            pipe.xack(events.EVENTS, events.EXECUTORS_GROUP, *[entry_id for entry_id, _ in entries])
-            pipe.execute()
+                done += self._waiting_turn.pop(execution_id)
+                advanced += 1
+            self.r.xack(events.EVENTS, events.EXECUTORS_GROUP, *done)
         return advanced
 
     def tick(self) -> None:

@@ -5,9 +5,10 @@ The bound of a namespace is LANNER_NAMESPACE_TASK_RUNS_IN_FLIGHT (32), or its ow
 lower (engine/workspace/resources.py). Workers take jobs from a queue in order, so a run of another namespace
 waits behind at most the bound of each busy namespace, not behind everything one namespace enqueued.
 
-The executor takes turns between namespaces too: it advances the executions named in one batch of events one of
-each namespace in turn, for at most ``TURN_SECONDS``, and sends the events of the others again (behind the events
-that came since), so one namespace starting 1,000 executions does not hold back the start of another's.
+The executor takes turns between namespaces too: it advances the executions named in the events it read one of
+each namespace in turn, for at most ``TURN_SECONDS``; the others wait their turn with the next batch's events (theirs
+stay pending, unacknowledged, until they are advanced), so one namespace starting 1,000 executions does not hold back
+the start of another's.
 
 The database is the source of truth. The executor decides in the same transaction as the advance that queued the
 runs: runs past the bound go back to CREATED before any job exists (``hold``), and when a namespace has room again
@@ -29,7 +30,7 @@ from engine.runtime.queue import Run
 from engine.store import namespace_settings as store
 from engine.workspace.resources import limits_of
 
-TURN_SECONDS = 0.5  # a batch of events is advanced round by round for this long; the rounds left wait their turn
+TURN_SECONDS = 0.5  # executions are advanced round by round for this long; the rounds left wait for the next batch
 
 
 @dataclass
@@ -69,9 +70,8 @@ def admit(session: Session, namespace: str, queued: list[Run]) -> Admitted:
 
 
 def take_turns(session: Session, execution_ids: list[str]) -> list[list[str]]:
-    """The executions named in a batch of events in rounds, each round one execution of each namespace still
-    having some: the executor advances round after round for at most ``TURN_SECONDS`` and sends the events of the
-    rounds left again, behind the events that came since."""
+    """The executions named in the events read in rounds, each round one execution of each namespace still having
+    some: the executor advances round after round for at most ``TURN_SECONDS``; the rounds left wait for the next."""
     if len(execution_ids) < 2:
         return [execution_ids]
     namespaces = store.namespaces_of(session, execution_ids)
