@@ -62,6 +62,9 @@ class Settings:
     # LANNER_WORKER_GRACE_PERIOD: seconds a worker told to stop (SIGTERM) lets its running task run finish before
     # handing it back to the queue; under Kubernetes' default 30 s termination grace period
     worker_grace_period: float = 25.0
+    # LANNER_NAMESPACE_TASK_RUNS_IN_FLIGHT: task runs one namespace may have queued or running at once (its fair share;
+    # a namespace's own max running task runs lowers it), engine/runtime/fair_share.py
+    namespace_task_runs_in_flight: int = 32
     test_pause_before_claim: str | None = None  # LANNER_TEST_PAUSE_BEFORE_CLAIM: a test hook (engine/runtime/worker.py)
     # Monitoring (engine/metrics): LANNER_METRICS=0 switches the Prometheus metrics off (the hooks do nothing)
     metrics: bool = True
@@ -183,6 +186,7 @@ def read_settings(environ: Mapping[str, str] | None = None) -> Settings:
         purge_interval=_number(env, "LANNER_PURGE_INTERVAL", 60.0),
         public_url=(env.get("LANNER_PUBLIC_URL") or "").strip().rstrip("/") or "http://localhost:3000",
         worker_grace_period=_number(env, "LANNER_WORKER_GRACE_PERIOD", 25.0),
+        namespace_task_runs_in_flight=_whole_number(env, "LANNER_NAMESPACE_TASK_RUNS_IN_FLIGHT", 32, "task runs"),
         test_pause_before_claim=env.get("LANNER_TEST_PAUSE_BEFORE_CLAIM") or None,
         metrics=(env.get("LANNER_METRICS") or "1").strip().lower() not in _NO,
         metrics_port=_port(env, "LANNER_METRICS_PORT"),

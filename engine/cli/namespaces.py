@@ -188,3 +188,59 @@ def task_defaults_set(namespace: str, file) -> None:
     except InvalidInput as exc:
         fail(str(exc))
     click.echo(f"{len(defaults)} task default(s) set on {namespace}")
+
+
+@namespace.group("resources")
+def resources_group() -> None:
+    """The worker group of a namespace's task runs, and its limits of running executions and task runs."""
+
+
+@resources_group.command("get")
+@click.argument("namespace")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def resources_get(namespace: str, as_json: bool) -> None:
+    from dataclasses import asdict
+
+    from engine.services import resources
+
+    found = asdict(resources.resources_of(target.database(), MACHINE, namespace_name(namespace)))
+    if as_json:
+        print_json(found)
+        return
+    inherited = found.pop("inherited_worker_group")
+    for name, value in found.items():
+        shown = f"{inherited} (inherited)" if name == "worker_group" and value is None and inherited else value
+        click.echo(f"{name}: {'none' if shown is None else shown}")
+
+
+def _setting(kind: type) -> Callable[[click.Context, click.Parameter, str | None], object]:
+    """An option's text as the setting: ``none`` clears it; unset options are left out."""
+
+    def convert(_context: click.Context, parameter: click.Parameter, text: str | None) -> object:
+        if text is None or text.strip().lower() == "none":
+            return None if text is None else "none"
+        if kind is int and not text.strip().isdigit():
+            raise click.BadParameter(f"a whole number, or none for no limit (not {text!r})")
+        return kind(text.strip())
+
+    return convert
+
+
+@resources_group.command("set")
+@click.argument("namespace")
+@click.option("--worker-group", callback=_setting(str), help="The group its task runs go to (none: inherited).")
+@click.option("--max-running-executions", callback=_setting(int), help="Executions running at once (none: no limit).")
+@click.option("--max-running-task-runs", callback=_setting(int), help="Task runs in flight (none: the default).")
+def resources_set(namespace: str, **options: object) -> None:
+    """Change the settings given; the others are kept."""
+    from engine.services import resources
+    from engine.services.errors import InvalidInput
+
+    values = {name: None if value == "none" else value for name, value in options.items() if value is not None}
+    if not values:
+        fail("give at least one of --worker-group, --max-running-executions, --max-running-task-runs")
+    try:
+        resources.set_resources(target.database(), MACHINE, namespace_name(namespace), values, actor=target.author())
+    except InvalidInput as exc:
+        fail(str(exc))
+    click.echo(f"resources of {namespace} changed: " + ", ".join(f"{k}={v}" for k, v in values.items()))

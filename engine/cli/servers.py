@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 from dataclasses import replace
 from types import ModuleType
@@ -12,6 +13,7 @@ import click
 
 from engine.cli.output import fail
 from engine.config import load_settings, reset_settings
+from engine.flows.spec import WORKER_GROUP_PATTERN
 from engine.identity.crypto import SecretKeyMissing, load_key
 from engine.metrics.folder import shared_metrics_folder
 from engine.runtime.children import spawn
@@ -76,11 +78,25 @@ def _require_secret_key() -> None:
         fail(str(exc))
 
 
+def _check_groups(_context: click.Context, _parameter: click.Parameter, groups: tuple[str, ...]) -> tuple[str, ...]:
+    for group in groups:
+        if not re.match(WORKER_GROUP_PATTERN, group) or len(group) > 64:
+            raise click.BadParameter(f"'{group}' is not a group name (lowercase letters, digits, - and _)")
+    return tuple(dict.fromkeys(groups))
+
+
 @click.command("worker")
 @click.option("--workers", "-n", default=1, show_default=True, help="Worker processes to run.")
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@click.option(
+    "--group",
+    "groups",
+    multiple=True,
+    callback=_check_groups,
+    help="Serve this worker group's task runs (repeatable); without it, those that name no group.",
+)
 @METRICS_PORT
-def worker_command(workers: int, burst: bool, metrics_port: int | None) -> None:
+def worker_command(workers: int, burst: bool, groups: tuple[str, ...], metrics_port: int | None) -> None:
     """Run task workers (RQ) on LANNER_REDIS_URL (or the embedded Redis)."""
     _require_secret_key()
     settings = load_settings()
@@ -88,7 +104,7 @@ def worker_command(workers: int, burst: bool, metrics_port: int | None) -> None:
     pool = workers > 1 and bool(metrics_port or settings.metrics_port)  # one port for the pool's processes
     with redis_url(settings) as url, shared_metrics_folder() if pool else contextlib.nullcontext():
         _monitor("worker", url, metrics_port)
-        _worker().work(url, workers, burst=burst)
+        _worker().work(url, workers, burst=burst, groups=groups)
 
 
 @click.command("executor")

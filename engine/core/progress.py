@@ -120,6 +120,8 @@ def _admit(snapshot: Snapshot) -> list[Action]:
             error = f"the flow's concurrency limit ({limit.limit}) is reached"
             return [SetExecution(State.FAILED, {"error": error, "ended_at": snapshot.now})]
         return [] if snapshot.execution.state == State.QUEUED else [SetExecution(State.QUEUED)]
+    if snapshot.namespace_limit and snapshot.namespace_running >= snapshot.namespace_limit:  # waits for a slot
+        return [] if snapshot.execution.state == State.QUEUED else [SetExecution(State.QUEUED)]
     return [SetExecution(State.RUNNING, {"started_at": snapshot.now})]
 
 

@@ -34,6 +34,7 @@ class RunView:
     ended_at: dt.datetime | None = None
     next_attempt_at: dt.datetime | None = None
     retryable: bool = True  # False after a ConfigurationError: the retry policy does not apply
+    worker_group: str | None = None  # the queue a worker run goes to, chosen when it is first written (None: default)
     # SECRET values among its outputs (a pause's onResume answers), decrypted on use, by output: ``outputs`` shows
     # ``****`` for them, expressions read the values, which are then masked in what is written
     secret_outputs: dict[str, Callable[[], dict[str, str]]] = field(default_factory=dict, repr=False, compare=False)
@@ -63,6 +64,9 @@ class Snapshot:
     runs: dict[str, RunView]
     now: dt.datetime
     flow_running: int = 0  # other executions of this flow holding a concurrency slot
+    # The namespace's max running executions (engine/workspace/resources.py) and how many others hold a slot of it
+    namespace_limit: int | None = None
+    namespace_running: int = 0
     subflows: dict[str, tuple[State, dict[str, Any]]] = field(default_factory=dict)  # run id -> child result
     secret: Callable[[str], str] | None = None
     secret_inputs: Callable[[], dict[str, str]] | None = None  # the execution's SECRET inputs, decrypted on use

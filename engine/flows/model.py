@@ -11,7 +11,7 @@ from engine.core.durations import Duration
 from engine.core.retry import Retry
 from engine.flows.inputs import Input
 from engine.flows.sla import Sla
-from engine.flows.spec import TASK_ID_PATTERN, Computed, FlowId, NamespaceName, Spec
+from engine.flows.spec import TASK_ID_PATTERN, Computed, FlowId, NamespaceName, Spec, WorkerGroup
 from engine.flows.task_defaults import TaskDefault
 from engine.flows.triggers import Trigger
 
@@ -88,6 +88,9 @@ class Flow(Spec):
     sla: list[Sla] = Field(default_factory=list)
     """Service level agreements: a longest duration (maxDuration) or an assertion checked at the end; a breach is
     recorded on the execution and fails it, cancels it or only records it (behavior)."""
+    worker_group: WorkerGroup | None = None
+    """The worker group its tasks run on unless a task names its own (`lanner worker --group NAME`); unset: the
+    namespace's, else any worker without a group."""
     disabled: bool = False
     """A disabled flow cannot be started, and its triggers do not fire."""
     retention: Duration | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, WrapSerializer, WrapValidator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WrapSerializer, WrapValidator
 from pydantic.alias_generators import to_camel
 
 FLOW_ID_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$"
@@ -14,6 +14,23 @@ TASK_ID_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$"
 FlowId = Annotated[str, Field(pattern=FLOW_ID_PATTERN, max_length=100)]
 NamespaceName = Annotated[str, Field(pattern=NAMESPACE_PATTERN, max_length=150)]
 TaskId = Annotated[str, Field(pattern=TASK_ID_PATTERN, max_length=100)]
+WORKER_GROUP_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+
+
+def _group_key(value: Any) -> Any:
+    """``workerGroup: gpu``, or Kestra's ``workerGroup: {key: gpu}``: the group's name either way."""
+    if isinstance(value, dict):
+        if set(value) != {"key"}:
+            unknown = sorted(set(value) - {"key"})
+            raise ValueError(f"unknown property '{unknown[0]}'" if unknown else "missing required property 'key'")
+        return value["key"]
+    return value
+
+
+WorkerGroupName = Annotated[str, Field(pattern=WORKER_GROUP_PATTERN, max_length=64)]
+WorkerGroup = Annotated[WorkerGroupName, BeforeValidator(_group_key)]
+"""The worker group task runs go to (``lanner worker --group NAME`` serves it): a name (lowercase letters, digits,
+``-`` and ``_``), written as is or as ``{key: NAME}``."""
 
 T = TypeVar("T")
 

@@ -75,6 +75,7 @@ class Action(StrEnum):
     MANAGE_MEMBERS = "manage_members"
     MANAGE_USERS = "manage_users"  # create, disable users and their tokens: not tied to a namespace
     READ_CLUSTER = "read_cluster"  # the processes of the installation, queue depth, database and Redis status
+    MANAGE_RESOURCES = "manage_resources"  # a namespace's limits of running executions and task runs
 
 
 # The least role that allows each action. None: global administrators only.
@@ -103,6 +104,8 @@ MINIMUM_ROLE: Mapping[Action, Role | None] = MappingProxyType(
         Action.MANAGE_KV: Role.EDITOR,
         Action.MANAGE_USERS: None,
         Action.READ_CLUSTER: None,  # hosts, pids and every namespace's running task runs: the operators' view
+        # Limits share the installation's workers between teams: set by those who run it, not by the team limited.
+        Action.MANAGE_RESOURCES: None,
     }
 )
 

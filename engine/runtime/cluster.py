@@ -184,6 +184,11 @@ def _with_rq_state(record: ProcessRecord, rq_state: str | None) -> ProcessRecord
     return ProcessRecord(**{**record.__dict__, "state": str(rq_state)})
 
 
+def workers_alive(r: redis.Redis) -> int:
+    """How many workers' heartbeats have not expired (one key each, counted without reading them)."""
+    return sum(1 for _ in r.scan_iter(match=f"{PREFIX}{ProcessKind.WORKER.value}:*", count=500))
+
+
 def running(r: redis.Redis, kind: ProcessKind) -> bool:
     """Whether some process of ``kind`` is alive (``lanner run`` starts its own engine when no executor is)."""
     return next(r.scan_iter(match=f"{PREFIX}{kind.value}:*", count=500), None) is not None

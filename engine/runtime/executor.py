@@ -23,11 +23,12 @@ from engine.core import progress
 from engine.core.sandbox import time_budget
 from engine.metrics import queues, record
 from engine.metrics.log_format import log_context
-from engine.runtime import events, sla_breaches
+from engine.runtime import events, fair_share, sla_breaches, worker_groups
 from engine.runtime.flow_triggers import fire_flow_triggers
 from engine.runtime.queue import enqueue_runs, requeue_runs, waiting_in_queue
 from engine.services import kv, retention, snapshots
 from engine.store import executions as store
+from engine.store import namespace_settings
 from engine.store.database import session_scope
 from engine.store.tables import utcnow
 
@@ -65,6 +66,8 @@ class Executor:
         self._release = r.register_script(_RELEASE)
         self.retention, self.purge_interval = retention, purge_interval  # LANNER_RETENTION, LANNER_PURGE_INTERVAL
         self._next_purge = 0.0
+        self._holding: set[str] = set()  # namespaces that may hold task runs back (fair_share), refreshed each sweep
+        self._waiting_turn: dict[str, list[bytes]] = {}  # execution id -> its events read, not yet acknowledged
 
     # --- one execution -------------------------------------------------------------------------
 
@@ -90,6 +93,7 @@ class Executor:
                 except store.ExecutionChanged:
                     session.rollback()
                     return False  # the caller looks again shortly, at the execution as it is now
+                self._share(session, snapshot.flow.namespace, persisted)
                 wakeup = progress.next_wakeup(snapshot)
                 if persisted.breaches:
                     persisted.notify += sla_breaches.record(session, snapshot, persisted.breaches)
@@ -119,7 +123,7 @@ class Executor:
         wakeup: dt.datetime | None,
         parent_id: str | None,
     ) -> None:
-        enqueue_runs(self.r, persisted.enqueue)
+        self._send_runs(persisted)
         execution_id = snapshot.execution.id
         sla_breaches.announce(snapshot, persisted.breaches)
         with self.r.pipeline(transaction=False) as pipe:
@@ -135,41 +139,71 @@ class Executor:
                 events.announce(pipe, execution_id, "state")
                 events.announce_change(pipe, execution_id)
             pipe.execute()
-        if persisted.ended and snapshot.flow.concurrency:
-            self._admit_next(snapshot.flow.namespace, snapshot.flow.id)
+        if persisted.ended:
+            self._admit_next(snapshot.flow.namespace, snapshot.flow.id if snapshot.flow.concurrency else None)
 
-    def _admit_next(self, namespace: str, flow_id: str) -> None:
+    def _admit_next(self, namespace: str, flow_id: str | None) -> None:
+        """An execution ended: the one waiting longest for its flow's slot (``flow_id``, when the flow limits its
+        executions) and the one waiting longest for its namespace's are looked at again."""
         with session_scope(self.db) as session:
-            waiting = store.oldest_queued(session, namespace, flow_id)
-        if waiting:
-            events.publish_event(self.r, waiting)
+            waiting = {namespace_settings.oldest_queued_in_namespace(session, namespace)}
+            if flow_id:
+                waiting.add(store.oldest_queued(session, namespace, flow_id))
+        for execution_id in waiting - {None}:
+            events.publish_event(self.r, execution_id)
+
+    def _share(self, session, namespace: str, persisted: snapshots.Persisted) -> None:
+        """Hold back the runs this advance queued past the namespace's fair share, or fill its free slots with
+        runs it held back (engine/runtime/fair_share.py), in the advance's transaction."""
+        if not persisted.enqueue and namespace not in self._holding:
+            return
+        admitted = fair_share.admit(session, namespace, persisted.enqueue)
+        persisted.enqueue, persisted.released = admitted.enqueue, admitted.released
+        if admitted.holding:
+            self._holding.add(namespace)
+        else:
+            self._holding.discard(namespace)
 
     # --- the loop ------------------------------------------------------------------------------
 
     def process(self, block_ms: int = 100, count: int = 500) -> int:
         """Read a batch of events and advance each execution named in it once; returns how many."""
-        answer = self.r.xreadgroup(events.EXECUTORS_GROUP, self.name, {events.EVENTS: ">"}, count=count, block=block_ms)
+        block = None if self._waiting_turn else block_ms  # executions waiting their turn: do not wait for more
+        answer = self.r.xreadgroup(events.EXECUTORS_GROUP, self.name, {events.EVENTS: ">"}, count=count, block=block)
         entries = answer[0][1] if answer else []
         return self._handle(entries)
 
     def _handle(self, entries: list) -> int:
-        if not entries:
-            return 0
-        execution_ids = list(dict.fromkeys(fields[b"e"].decode() for _, fields in entries))
+        """Advance the executions the events name, with those still waiting their turn, one of each namespace per
+        round for at most fair_share.TURN_SECONDS. The events of those advanced are acknowledged; the others stay
+        pending, and waiting here with the next batch's (another executor claims them if this one dies)."""
         record.events_read(len(entries))
-        for execution_id in execution_ids:
-            try:
-                started = time.perf_counter()
-                with log_context(execution_id):
-                    advanced = self.advance(execution_id)
-                record.advance_took(time.perf_counter() - started)
-                if not advanced:
-                    events.publish_event(self.r, execution_id)  # held elsewhere: look again shortly
-            except Exception:
-                log.exception("advancing execution %s failed; it will be retried", execution_id)
-                events.schedule_wakeup(self.r, execution_id, utcnow() + dt.timedelta(seconds=2))
-        self.r.xack(events.EVENTS, events.EXECUTORS_GROUP, *[entry_id for entry_id, _ in entries])
-        return len(execution_ids)
+        for entry_id, fields in entries:
+            self._waiting_turn.setdefault(fields[b"e"].decode(), []).append(entry_id)
+        if not self._waiting_turn:
+            return 0
+        with session_scope(self.db) as session:
+            rounds = fair_share.take_turns(session, list(self._waiting_turn))  # one of each namespace per round
+        deadline, advanced = time.monotonic() + fair_share.TURN_SECONDS, 0
+        for turn in rounds:
+            if advanced and time.monotonic() > deadline:
+                break
+            done: list[bytes] = []
+            for execution_id in turn:
+                try:
+                    started = time.perf_counter()
+                    with log_context(execution_id):
+                        moved = self.advance(execution_id)
+                    record.advance_took(time.perf_counter() - started)
+                    if not moved:
+                        events.publish_event(self.r, execution_id)  # held elsewhere: look again shortly
+                except Exception:
+                    log.exception("advancing execution %s failed; it will be retried", execution_id)
+                    events.schedule_wakeup(self.r, execution_id, utcnow() + dt.timedelta(seconds=2))
+                done += self._waiting_turn.pop(execution_id)
+                advanced += 1
+            self.r.xack(events.EVENTS, events.EXECUTORS_GROUP, *done)
+        return advanced
 
     def tick(self) -> None:
         """Timers that are due, and now and then a sweep for what was lost."""
@@ -205,6 +239,7 @@ class Executor:
         self._claim_abandoned_events()
         self._fail_lost_attempts()
         self._requeue_lost_jobs()
+        self._release_held_runs()
         if time.monotonic() >= self._next_stale_check:
             self._next_stale_check = time.monotonic() + self.stale_after
             self._revisit_stale_executions()
@@ -261,7 +296,7 @@ class Executor:
         """
         with session_scope(self.db) as session:
             queued = store.queued_worker_runs(session, limit=5000)
-        runs = [(run_id, attempts + 1) for run_id, attempts in queued]
+        runs = [(run_id, attempts + 1, group) for run_id, attempts, group in queued]
         now = time.monotonic()
         unqueued = {
             run: self._unqueued.get(run, now)
@@ -275,6 +310,28 @@ class Executor:
             for run in lost:
                 unqueued.pop(run)
         self._unqueued = unqueued
+
+    def _release_held_runs(self) -> None:
+        """Runs held back for a namespace's slot are queued when it has room, even if no event comes (the executor
+        that held them died, or the slots freed while this one advanced nothing of the namespace)."""
+        with session_scope(self.db) as session:
+            self._holding = set(namespace_settings.namespaces_holding(session))
+        for namespace in sorted(self._holding):
+            persisted = snapshots.Persisted()
+            with session_scope(self.db) as session:
+                self._share(session, namespace, persisted)
+            self._send_runs(persisted)
+
+    def _send_runs(self, persisted: snapshots.Persisted) -> None:
+        """After the commit: the queued runs' jobs, a warning on those whose worker group has no live worker, and
+        a word to the pages following executions whose held runs were queued."""
+        enqueue_runs(self.r, persisted.enqueue)
+        worker_groups.warn_unserved(self.db, self.r, persisted.enqueue)
+        if persisted.released:
+            with self.r.pipeline(transaction=False) as pipe:
+                for execution_id in persisted.released:
+                    events.announce(pipe, execution_id, "state")
+                pipe.execute()
 
     def _purge_expired_executions(self) -> None:
         """Ended executions past their flow's retention (else the global one) are deleted with their logs and files

@@ -37,7 +37,7 @@ from engine.metrics import record
 from engine.metrics.log_format import bind_log_context
 from engine.runtime import cluster, events
 from engine.runtime.handover import FORCE_AFTER, HANDED_BACK, HANDOVER
-from engine.runtime.queue import TASK_QUEUE
+from engine.runtime.queue import queue_name
 from engine.runtime.working_directory import GroupTasks
 from engine.services.snapshots import load_snapshot
 from engine.storage import Storage, StorageUnavailable, open_storage
@@ -333,8 +333,9 @@ def worker_class() -> type:
     return LannerWorker
 
 
-def work(redis_url: str, count: int = 1, *, burst: bool = False) -> None:
-    """Run ``count`` worker processes until stopped (``burst``: until the queue is empty).
+def work(redis_url: str, count: int = 1, *, burst: bool = False, groups: tuple[str, ...] = ()) -> None:
+    """Run ``count`` worker processes until stopped (``burst``: until the queue is empty), serving the queues of
+    ``groups`` (none: the default queue, for task runs that name no worker group).
 
     One worker runs in this process; several run as child processes that this one supervises
     (restarting any that dies), so each can be stopped, or killed, on its own.
@@ -343,7 +344,8 @@ def work(redis_url: str, count: int = 1, *, burst: bool = False) -> None:
 
     def run_one() -> None:
         connection = connect(redis_url)
-        worker = worker_class()([TASK_QUEUE], connection=connection)
+        queues = [queue_name(group) for group in groups] or [queue_name(None)]
+        worker = worker_class()(queues, connection=connection)
         with cluster.present(connection, cluster.ProcessKind.WORKER):
             worker.work(burst=burst, logging_level="WARNING")
 

@@ -86,7 +86,7 @@ def restart_execution(engine: Connections, execution_id: str, *, actor: str = au
         # A working-directory group's tasks are run again by the group's next attempt, never queued on their own.
         parents = {r.parent_task_run_id for r in runs}
         grouped = {r.id for r in runs if r.kind == "worker" and r.id in parents}
-        enqueue: list[tuple[str, int]] = []
+        enqueue: list[tuple[str, int, str | None]] = []  # on their groups' queues (restarts bypass the fair share)
         for run in runs:
             if run.parent_task_run_id in grouped:
                 continue
@@ -98,7 +98,7 @@ def restart_execution(engine: Connections, execution_id: str, *, actor: str = au
                 session, run.id, {"state": target.value, "error": None, "ended_at": None, "next_attempt_at": None}
             )
             if run.kind == "worker":
-                enqueue.append((run.id, run.attempt_count + 1))
+                enqueue.append((run.id, run.attempt_count + 1, run.worker_group))
         execution.state, execution.ended_at, execution.error = target_state.value, None, None
         execution.updated_at = utcnow()
         store.save_execution(session, execution)

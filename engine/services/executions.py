@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import redis
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -22,6 +23,7 @@ from engine.flows.inputs import Input
 from engine.flows.tree import find_task, task_ids
 from engine.identity import authz
 from engine.identity.policy import Action, Principal
+from engine.runtime.worker_groups import waiting_reason
 from engine.services import commands
 from engine.services.connections import Connections
 from engine.services.execution_start import flow_at
@@ -64,6 +66,19 @@ def get(db: Engine, principal: Principal, execution_id: str) -> ExecutionView:
     with Session(db) as session:
         _allowed(session, principal, Action.READ, execution_id)
         return _view(session, execution_id)
+
+
+def with_waiting(r: redis.Redis, execution: ExecutionView) -> ExecutionView:
+    """The execution with the reason each of its task runs not started yet waits (its namespace's fair share, or no
+    live worker in its group); without them when Redis cannot be asked."""
+    try:
+        runs = [
+            run.model_copy(update={"waiting": waiting_reason(r, run.state, run.worker_group, execution.namespace)})
+            for run in execution.task_runs or []
+        ]
+    except redis.RedisError:
+        return execution
+    return execution.model_copy(update={"task_runs": runs}) if execution.task_runs is not None else execution
 
 
 def require(db: Engine, principal: Principal, action: Action, execution_id: str) -> ExecutionView:

@@ -7,6 +7,7 @@ The executor advances an execution with these; a worker reads a snapshot to rend
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -18,13 +19,16 @@ from engine.core.progress import ExecutionView, RunView, Snapshot, StartSubflow
 from engine.core.states import TERMINAL, State
 from engine.flows.inputs import InputsInvalid
 from engine.flows.single_task import pinned_outputs, single_task_flow, tested_task
+from engine.flows.tree import find_task
 from engine.services.execution_start import create_execution, flow_at
 from engine.store import executions as store
+from engine.store import namespace_settings
 from engine.store.executions import ExecutionChanged, ExecutionConflict
 from engine.store.flows import FlowNotFound
 from engine.store.tables import Execution, TaskRun, utcnow
 from engine.tasks.context import mask_text
 from engine.workspace.kv import kv_reader
+from engine.workspace.resources import limits_of, worker_group_for, worker_group_of
 from engine.workspace.secrets import SecretInputs, secret_resolver
 from engine.workspace.variables import inherited_variables
 
@@ -34,7 +38,7 @@ __all__ = ["ExecutionChanged", "Persisted", "copy_snapshot", "load_snapshot", "p
 # The columns the executor's views take as they are; the others are converted below.
 _RUN_COLUMNS = (
     "id", "task_id", "kind", "iteration", "value", "error", "created_at", "started_at", "ended_at",
-    "next_attempt_at", "retryable",
+    "next_attempt_at", "retryable", "worker_group",
 )  # fmt: skip
 _EXECUTION_COLUMNS = (
     "id", "inputs", "labels", "trigger", "outputs", "error", "held", "flow_revision", "created_at", "started_at",
@@ -89,6 +93,10 @@ def load_snapshot(
         snapshot.variables = inherited_variables(session, row.namespace)
     if flow.concurrency and row.state in (State.CREATED, State.QUEUED):
         snapshot.flow_running = store.count_active(session, row.namespace, row.flow_id, besides=row.id)
+    if row.state in (State.CREATED, State.QUEUED) and not row.test:
+        snapshot.namespace_limit, _ = limits_of(session, row.namespace)
+        if snapshot.namespace_limit:
+            snapshot.namespace_running = namespace_settings.running_executions(session, row.namespace, besides=row.id)
     for run in runs.values():
         child_id = run.outputs.get("executionId") if run.kind == "executor" else None
         if child_id and not run.state.terminal:
@@ -102,8 +110,11 @@ def load_snapshot(
 class Persisted:
     """What the executor must do after the database transaction commits."""
 
-    enqueue: list[tuple[str, int]] = field(default_factory=list)  # (task run id, attempt about to start)
+    # (task run id, attempt about to start, worker group): runs to send to a queue, once the namespace's fair share
+    # allows (engine/runtime/fair_share.py)
+    enqueue: list[tuple[str, int, str | None]] = field(default_factory=list)
     notify: list[str] = field(default_factory=list)  # executions with new work to decide on
+    released: set[str] = field(default_factory=set)  # other executions whose held runs were queued (fair share)
     ended: bool = False
     changed: bool = False
     kill: bool = False  # the execution went to KILLING: its running tasks are told to stop
@@ -120,6 +131,7 @@ def persist(session: Session, before: Snapshot, after: Snapshot, actions: list) 
     """Write the difference between two snapshots of one execution, and start requested subflows."""
     result = Persisted()
     now = utcnow()
+    namespace_group = functools.cache(lambda: worker_group_of(session, after.flow.namespace))
     execution = after.execution
     if execution != before.execution:
         values: dict[str, Any] = {
@@ -158,6 +170,8 @@ def persist(session: Session, before: Snapshot, after: Snapshot, actions: list) 
         if run.ended_at and run.started_at:
             fields["duration_ms"] = int((run.ended_at - run.started_at).total_seconds() * 1000)
         if old is None:
+            if run.kind == "worker":
+                run.worker_group = worker_group_for(after.flow, find_task(after.flow, run.task_id), namespace_group)
             store.add_task_run(
                 session,
                 TaskRun(
@@ -172,13 +186,14 @@ def persist(session: Session, before: Snapshot, after: Snapshot, actions: list) 
                     attempt_count=run.attempts,
                     created_at=run.created_at or now,
                     value=run.value,
+                    worker_group=run.worker_group,
                     **fields,
                 ),
             )
         else:
             store.change_task_run(session, run_id, fields)
         if run.kind == "worker" and run.state == State.QUEUED and (old is None or old.state != State.QUEUED):
-            result.enqueue.append((run.id, run.attempts + 1))
+            result.enqueue.append((run.id, run.attempts + 1, run.worker_group))
     for action in actions:
         if isinstance(action, StartSubflow):
             _start_subflow(session, after, action, result)

@@ -43,6 +43,8 @@ class TaskRunView(View):
     started_at: dt.datetime | None = None
     ended_at: dt.datetime | None = None
     duration_ms: int | None = None
+    worker_group: str | None = None  # the group whose workers run it (None: any worker without a group)
+    waiting: str | None = None  # why it has not started yet, when asked (engine/services/executions.with_waiting)
 
 
 class AttemptView(View):

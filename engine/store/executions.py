@@ -141,6 +141,10 @@ def change_execution_if(session: Session, execution_id: str, expected: State, va
     return bool(changed)
 
 
+def task_runs_by_id(session: Session, run_ids: list[str]) -> list[TaskRun]:
+    return list(session.exec(select(TaskRun).where(col(TaskRun.id).in_(run_ids))))
+
+
 def add_task_run(session: Session, run: TaskRun) -> None:
     session.add(run)
 
@@ -178,11 +182,11 @@ def running_worker_runs(session: Session, started_before: dt.datetime) -> list[t
     )
 
 
-def queued_worker_runs(session: Session, limit: int = 5000) -> list[tuple[str, int]]:
-    """(run id, attempts so far) of worker runs waiting in the queue."""
+def queued_worker_runs(session: Session, limit: int = 5000) -> list[tuple[str, int, str | None]]:
+    """(run id, attempts so far, worker group) of worker runs waiting in their group's queue."""
     return list(
         session.exec(
-            select(TaskRun.id, TaskRun.attempt_count)
+            select(TaskRun.id, TaskRun.attempt_count, TaskRun.worker_group)
             .where(TaskRun.state == State.QUEUED.value, TaskRun.kind == "worker")
             .limit(limit)
         ).all()

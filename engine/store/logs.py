@@ -42,6 +42,22 @@ def write_execution_log(session: Session, execution, level: str, message: str) -
     )
 
 
+def write_task_run_log(session: Session, run, level: str, message: str) -> None:
+    """A line from the engine itself about a task run (its attempt to come)."""
+    session.add(
+        LogLine(
+            execution_id=run.execution_id,
+            namespace=run.namespace,
+            flow_id=run.flow_id,
+            task_id=run.task_id,
+            task_run_id=run.id,
+            attempt=run.attempt_count + 1,
+            level=level,
+            message=message,
+        )
+    )
+
+
 def read_logs(
     session: Session,
     execution_id: str,

@@ -94,6 +94,8 @@ class TaskRun(SQLModel, table=True):
         # Covering for per-task statistics (counts, durations, failures): see ix_execution_created_stats.
         Index("ix_task_run_flow_task_stats", "namespace", "flow_id", "task_id", "created_at", "state", "duration_ms"),
         Index("ix_task_run_state", "state"),
+        # Task runs a namespace has in flight, and those held back for it (engine/runtime/fair_share.py).
+        Index("ix_task_run_namespace_state", "namespace", "state"),
     )
 
     id: str = Field(primary_key=True, max_length=36)
@@ -106,6 +108,8 @@ class TaskRun(SQLModel, table=True):
     iteration: int | None = None
     state: str = Field(max_length=16)
     kind: str = Field(default="worker", max_length=8)  # "worker", or "executor" for flowables
+    # The worker group whose queue the run goes to (task, else flow, else namespace setting); None: the default
+    worker_group: str | None = Field(default=None, max_length=64)
     attempt_count: int = 0
     next_attempt_at: dt.datetime | None = None
     retryable: bool = True  # False: the last attempt failed for a reason no retry cures (runtime.ConfigurationError)
@@ -324,5 +328,19 @@ class NamespaceTaskDefaults(SQLModel, table=True):
     namespace: str = Field(primary_key=True, max_length=150)
     source: str = Field(sa_column=Column(Text, nullable=False))
     defaults: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+    updated_by: str | None = Field(default=None, max_length=200)
+
+
+class NamespaceSettings(SQLModel, table=True):
+    """A namespace's resources (engine/workspace/resources.py): the worker group its task runs go to (inherited by
+    the namespaces below unless they name their own) and its limits of running executions and task runs."""
+
+    __tablename__ = "namespace_settings"
+
+    namespace: str = Field(primary_key=True, max_length=150)
+    worker_group: str | None = Field(default=None, max_length=64)
+    max_running_executions: int | None = None  # None: no limit
+    max_running_task_runs: int | None = None  # None: LANNER_NAMESPACE_TASK_RUNS_IN_FLIGHT, the fair-share bound
     updated_at: dt.datetime = Field(default_factory=utcnow)
     updated_by: str | None = Field(default=None, max_length=200)

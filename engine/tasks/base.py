@@ -13,7 +13,7 @@ from pydantic import Field
 from engine.core.durations import Duration
 from engine.core.levels import LogLevel
 from engine.core.retry import Retry
-from engine.flows.spec import Computed, Spec, TaskId
+from engine.flows.spec import Computed, Spec, TaskId, WorkerGroup
 
 
 class Group(StrEnum):
@@ -71,6 +71,9 @@ class Task(Spec):
     """Run the task only when this expression is true; otherwise it is skipped."""
     log_level: Computed[LogLevel] | None = None
     """Drop log lines below this level."""
+    worker_group: WorkerGroup | None = None
+    """Run on the workers of this group only (started with `lanner worker --group NAME`), e.g. gpu; unset: the
+    flow's, else the namespace's, else any worker without a group."""
 
     title: ClassVar[str] = ""
     summary: ClassVar[str] = ""

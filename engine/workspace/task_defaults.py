@@ -57,6 +57,10 @@ def parse_defaults(text: str, filename: str = "<taskDefaults>") -> tuple[list[di
         message = f"unknown property '{key}': no task type {data[index]['type']}* has it"
         problems.append(Problem(*positions.of_key(path), message, dotted_path(path), filename))
     for index, default in enumerate(data):
+        if "workerGroup" in (default.get("values") or {}):  # applied by the worker: too late to choose its queue
+            path = (*prefix, index, "values", "workerGroup")
+            message = "workerGroup cannot be a namespace task default: set the namespace's worker group instead"
+            problems.append(Problem(*positions.of_key(path), message, dotted_path(path), filename))
         for key, message in value_problems(default):
             path = (*prefix, index, "values", key)
             place = positions.of_key(path) if message.startswith("unknown") else positions.of_value(path)

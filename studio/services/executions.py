@@ -20,7 +20,7 @@ from engine.services.executions import ExecutionFilter
 from engine.services.views import AttemptView, ExecutionView, TaskRunView
 from studio.services.editing import graph_of
 from studio.services.logs import log_row
-from studio.services.runs import keep_input_file, node_run_view, run_view
+from studio.services.runs import keep_input_file, node_run_view, run_view, waiting_text, with_waiting
 
 STATES = [s.value for s in State]
 
@@ -148,6 +148,7 @@ def detail_with_runs(
     """``detail``, ``task_runs``'s latest runs and Gantt spans: the header and the nodes read as of one instant."""
     ran = service.ran_flow(database(), principal, execution_id)
     execution = ran.execution
+    execution = with_waiting(execution)
     latest, spans = _runs_and_spans(execution.task_runs or [], service.read_attempts(database(), execution_id))
     info = {
         **_row(execution),
@@ -158,6 +159,7 @@ def detail_with_runs(
         "error": execution.error or "",
         "sla_breaches": [breach.model_dump() for breach in execution.sla_breaches],
         "held": execution.held,
+        "waiting": waiting_text(execution),
         "paused": bool(ran.paused_tasks),
         "source": ran.source,
         "task_ids": ran.task_ids,

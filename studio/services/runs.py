@@ -13,7 +13,7 @@ from engine.identity.policy import Action, Principal
 from engine.services import executions as execution_service
 from engine.services import task_tests
 from engine.services.connections import connections, database
-from engine.services.views import TaskRunView
+from engine.services.views import ExecutionView, TaskRunView
 from engine.workspace import uploads
 from studio.services.logs import log_row
 
@@ -50,16 +50,33 @@ def kill_run(principal: Principal, execution_id: str) -> None:
 
 def run_status(principal: Principal, execution_id: str, after: int) -> dict[str, Any]:
     """The execution's state, each task's latest run (state, attempts, duration) and log lines after ``after``."""
-    execution = execution_service.get(database(), principal, execution_id)
+    execution = with_waiting(execution_service.get(database(), principal, execution_id))
     lines = execution_service.read_log_lines(database(), execution_id, after=after, limit=500)
     tasks = {run.task_id: run_view(run) for run in execution.task_runs or []}  # the latest run of each task wins
     return {
         "state": execution.state,
         "error": execution.error or "",
+        "waiting": waiting_text(execution),
         "outputs": execution.outputs,
         "tasks": tasks,
         "logs": [log_row(line) for line in lines],
     }
+
+
+def with_waiting(execution: ExecutionView) -> ExecutionView:
+    """The execution with why its task runs not started yet wait (a studio without Redis shows no reasons)."""
+    if execution.ended or not load_settings().redis_url:
+        return execution
+    return execution_service.with_waiting(connections().redis, execution)
+
+
+def waiting_text(execution: ExecutionView) -> str:
+    """Why its task runs not started yet wait, one line per reason with the tasks it holds ('' when none do)."""
+    tasks: dict[str, list[str]] = {}
+    for run in execution.task_runs or []:
+        if run.waiting:
+            tasks.setdefault(run.waiting, []).append(run.task_id)
+    return "\n".join(f"{', '.join(dict.fromkeys(ids))}: {reason}" for reason, ids in tasks.items())
 
 
 def run_view(run: TaskRunView) -> dict[str, Any]:

@@ -28,7 +28,7 @@ ALLOWED = {
         Action.BACKFILL,
         Action.SHARE,
     },
-    A: set(Action) - {Action.MANAGE_USERS, Action.READ_CLUSTER},
+    A: set(Action) - {Action.MANAGE_USERS, Action.READ_CLUSTER, Action.MANAGE_RESOURCES},
 }
 
 

@@ -206,7 +206,7 @@ def test_a_job_taken_by_a_worker_that_died_before_claiming_its_run_is_sent_again
     alive_at = time.monotonic()
     while (
         cluster.runs(execution_id)["work"].state == State.QUEUED
-        and not waiting_in_queue(cluster.redis, [(run.id, 1)])[0]
+        and not waiting_in_queue(cluster.redis, [(run.id, 1, None)])[0]
     ):
         assert time.monotonic() - alive_at < 1 + 4, "the job was not sent again"  # recovery after 1 s, sweeps 0.3 s
         time.sleep(0.05)

@@ -162,8 +162,9 @@ def search_executions(
 
 @router.get("/executions/{execution_id}", response_model=ExecutionOut, responses=ERRORS)
 def get_execution(caller: Caller, execution_id: str) -> ExecutionOut:
-    """An execution with its task runs."""
-    return execution_out(executions.get(connections().db, caller, execution_id))
+    """An execution with its task runs; each run not started yet says why it waits (``waiting``)."""
+    conn = connections()
+    return execution_out(executions.with_waiting(conn.redis, executions.get(conn.db, caller, execution_id)))
 
 
 @router.post("/executions/purge", response_model=PurgeOut, responses=ERRORS)

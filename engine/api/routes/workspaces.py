@@ -13,7 +13,7 @@ from engine.api.errors import ApiError
 from engine.api.schemas import ERRORS
 from engine.identity import lifetimes
 from engine.identity.policy import Role
-from engine.services import members, people, task_defaults, workspaces
+from engine.services import members, people, resources, task_defaults, workspaces
 
 router = APIRouter(tags=["workspaces"])
 
@@ -160,6 +160,41 @@ def set_task_defaults(caller: Caller, namespace: str, body: TaskDefaultsIn) -> T
     db = connections().db
     task_defaults.set_task_defaults(db, caller, namespace, body.source, actor=actor(caller))
     return TaskDefaultsOut.model_validate(task_defaults.task_defaults_of(db, caller, namespace), from_attributes=True)
+
+
+class ResourcesOut(BaseModel):
+    namespace: str
+    worker_group: str | None
+    """Set on the namespace itself; ``inherited_worker_group`` is the nearest parent's when it sets none."""
+    inherited_worker_group: str | None
+    max_running_executions: int | None
+    max_running_task_runs: int | None
+    updated_by: str | None = None
+
+
+class ResourcesIn(BaseModel):
+    """The settings to change (the others are kept); null clears one."""
+
+    model_config = {"extra": "forbid"}
+    worker_group: str | None = Field(default=None, max_length=64)
+    max_running_executions: int | None = None
+    max_running_task_runs: int | None = None
+
+
+@router.get("/namespaces/{namespace}/resources", response_model=ResourcesOut, responses=ERRORS)
+def get_resources(caller: Caller, namespace: str) -> ResourcesOut:
+    """The namespace's worker group and limits."""
+    found = resources.resources_of(connections().db, caller, namespace)
+    return ResourcesOut.model_validate(found, from_attributes=True)
+
+
+@router.patch("/namespaces/{namespace}/resources", response_model=ResourcesOut, responses=ERRORS)
+def set_resources(caller: Caller, namespace: str, body: ResourcesIn) -> ResourcesOut:
+    """Change the settings the body names: the worker group needs the namespace's admin role, limits a global
+    administrator; 422 naming a wrong value."""
+    values = body.model_dump(exclude_unset=True)
+    found = resources.set_resources(connections().db, caller, namespace, values, actor=actor(caller))
+    return ResourcesOut.model_validate(found, from_attributes=True)
 
 
 @router.get("/tokens", response_model=list[TokenOut], responses=ERRORS)

@@ -100,6 +100,13 @@ def _toolbar() -> rx.Component:
             RunState.execution_id != "",
             rx.hstack(
                 state_badge(RunState.execution_state, id="execution-state"),
+                rx.cond(
+                    RunState.run_waiting != "",
+                    rx.tooltip(
+                        rx.badge(rx.icon("triangle_alert", size=14), "waiting", color_scheme="amber", id="run-waiting"),
+                        content=RunState.run_waiting,
+                    ),
+                ),
                 rx.button(
                     "Kill",
                     on_click=RunState.kill_run,

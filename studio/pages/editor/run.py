@@ -41,6 +41,7 @@ class RunState(OutputFilesState, LogPanelState, EditorState):
     run_files: dict[str, str] = {}  # FILE input -> the name of the file chosen for it (its value is the stored path)
     execution_id: str = ""
     execution_state: str = ""
+    run_waiting: str = ""  # why its task runs not started yet wait (no live worker in their group...)
 
     @rx.event
     def open_run(self) -> None:
@@ -102,7 +103,7 @@ class RunState(OutputFilesState, LogPanelState, EditorState):
     def _poll_run(self, principal: Any) -> bool:
         """The badge, the nodes, the outputs and new log lines, all from one read of the run; True once it ended."""
         status = services.run_status(principal, self.execution_id, self._log_position)
-        self.execution_state = status["state"]
+        self.execution_state, self.run_waiting = status["state"], status["waiting"]
         tasks = status["tasks"]
         self.task_outputs = {task_id: run["outputs"] for task_id, run in tasks.items() if run["outputs"]}
         self.nodes = [display.canvas_node({**n, **services.node_run_view(tasks.get(n["id"]))}) for n in self.nodes]

@@ -52,6 +52,7 @@ def _header() -> rx.Component:
         ),
         callout_if(info.error, "execution-error", color_scheme="red", width="100%"),
         rx.foreach(info.sla_breaches, _sla_breach),
+        callout_if(info.waiting, "execution-waiting", color_scheme="amber", icon="triangle_alert", width="100%"),
         rx.grid(
             rx.vstack(
                 rx.text("Inputs", size="1", weight="bold"),

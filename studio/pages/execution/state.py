@@ -72,6 +72,7 @@ class ExecutionHeader:
     running: bool = False
     paused: bool = False
     held: bool = False
+    waiting: str = ""  # why task runs not started yet wait (no live worker in their group, the namespace's share)
     task_ids: list[str] = field(default_factory=list)
     resume_inputs: list[ResumeInput] = field(default_factory=list)
     sla_breaches: list[SlaBreachRow] = field(default_factory=list)

@@ -1,0 +1,127 @@
+"""A namespace's resources as stored (one row per namespace), and the counts that enforce them: executions running,
+task runs in flight (queued for a worker or running), task runs held back (engine/runtime/fair_share.py).
+
+A task run held back by its namespace's fair share is a worker run in state CREATED: the state machine never leaves
+a worker run CREATED (it queues it at once), so the state alone tells a held run, and the executor's recovery
+sweep (which re-enqueues QUEUED runs whose job is lost) never mistakes one for a lost job.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, text, update
+from sqlmodel import Session, col, select
+
+from engine.core.states import State
+from engine.store.executions import ACTIVE
+from engine.store.tables import Execution, NamespaceSettings, TaskRun, utcnow
+
+IN_FLIGHT = (State.QUEUED.value, State.RUNNING.value)
+
+
+def settings_row(session: Session, namespace: str) -> NamespaceSettings | None:
+    """The settings of this namespace itself (not inherited)."""
+    return session.get(NamespaceSettings, namespace)
+
+
+def save_settings(session: Session, namespace: str, values: dict[str, Any], actor: str | None) -> NamespaceSettings:
+    row = session.get(NamespaceSettings, namespace) or NamespaceSettings(namespace=namespace)
+    for name, value in values.items():
+        setattr(row, name, value)
+    row.updated_at, row.updated_by = utcnow(), actor
+    session.add(row)
+    return row
+
+
+def worker_groups_of_lineage(session: Session, chain: list[str]) -> dict[str, str]:
+    """The worker group set on each namespace of ``chain`` that sets one (one query on the primary key)."""
+    statement = select(NamespaceSettings.namespace, NamespaceSettings.worker_group).where(
+        col(NamespaceSettings.namespace).in_(chain), col(NamespaceSettings.worker_group).is_not(None)
+    )
+    return dict(session.exec(statement).all())
+
+
+def lock_namespace(session: Session, namespace: str) -> None:
+    """Serialise, until the transaction ends, whoever counts and changes the namespace's task runs in flight.
+    PostgreSQL: a transaction advisory lock on the name. SQLite: the database's one write lock, taken now (a
+    transaction that read first could not write once another had)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"lanner-ns:{namespace}"})
+    else:
+        session.execute(update(NamespaceSettings).where(col(NamespaceSettings.namespace) == "").values(namespace=""))
+
+
+def task_runs_in_flight(session: Session, namespace: str) -> int:
+    """Worker runs of the namespace queued for a worker or running."""
+    return session.exec(
+        select(func.count())
+        .select_from(TaskRun)
+        .where(TaskRun.namespace == namespace, col(TaskRun.state).in_(IN_FLIGHT), TaskRun.kind == "worker")
+    ).one()
+
+
+def hold_runs(session: Session, run_ids: list[str]) -> None:
+    """Queued runs no worker has seen yet go back to waiting for a slot of their namespace."""
+    session.execute(
+        update(TaskRun)
+        .where(col(TaskRun.id).in_(run_ids), TaskRun.state == State.QUEUED.value)
+        .values(state=State.CREATED.value)
+    )
+
+
+def release_held(session: Session, namespace: str, count: int) -> list[tuple[str, str, int, str | None]]:
+    """Queue the ``count`` runs of the namespace held longest: (run id, execution id, attempt, worker group)."""
+    oldest = list(
+        session.exec(
+            select(TaskRun.id)
+            .where(TaskRun.namespace == namespace, TaskRun.state == State.CREATED.value, TaskRun.kind == "worker")
+            .order_by(col(TaskRun.created_at))
+            .limit(count)
+        )
+    )
+    if not oldest:
+        return []
+    released = session.execute(
+        update(TaskRun)
+        .where(col(TaskRun.id).in_(oldest), TaskRun.state == State.CREATED.value)  # a kill may have come first
+        .values(state=State.QUEUED.value)
+        .returning(TaskRun.id, TaskRun.execution_id, TaskRun.attempt_count, TaskRun.worker_group)
+    ).all()
+    return [(run_id, execution_id, attempts + 1, group) for run_id, execution_id, attempts, group in released]
+
+
+def namespaces_holding(session: Session) -> list[str]:
+    """Namespaces with task runs held back for a slot."""
+    statement = select(TaskRun.namespace).where(TaskRun.state == State.CREATED.value, TaskRun.kind == "worker")
+    return list(session.exec(statement.distinct()))
+
+
+def running_executions(session: Session, namespace: str, *, besides: str) -> int:
+    """Executions of the namespace that hold a slot of its limit (running, paused, being killed), tests aside."""
+    return session.exec(
+        select(func.count())
+        .select_from(Execution)
+        .where(
+            Execution.namespace == namespace,
+            col(Execution.state).in_([s.value for s in ACTIVE]),
+            Execution.id != besides,
+            col(Execution.test).is_(False),
+        )
+    ).one()
+
+
+def namespaces_of(session: Session, execution_ids: list[str]) -> dict[str, str]:
+    """The namespace of each of these executions that exists."""
+    statement = select(Execution.id, Execution.namespace).where(col(Execution.id).in_(execution_ids))
+    return dict(session.exec(statement).all())
+
+
+def oldest_queued_in_namespace(session: Session, namespace: str) -> str | None:
+    """The execution of the namespace waiting longest for a slot."""
+    return session.exec(
+        select(Execution.id)
+        .where(Execution.namespace == namespace, Execution.state == State.QUEUED.value)
+        .order_by(col(Execution.created_at))
+        .limit(1)
+    ).first()
