@@ -59,6 +59,7 @@ class ProcessRecord:
     metrics_port: int | None = None
     state: str = "running"  # workers: RQ's state (idle, busy...), or "stopping" once told to stop
     task_runs: tuple[str, ...] = ()  # ids of the task runs a worker holds now
+    queues: tuple[str, ...] = ()  # the RQ queues a worker serves (its groups')
 
     @property
     def name(self) -> str:
@@ -91,7 +92,7 @@ def mark_stopping() -> None:
 class Presence(threading.Thread):
     """The heartbeat of one process: a hash that expires unless refreshed."""
 
-    def __init__(self, r: redis.Redis, kind: ProcessKind) -> None:
+    def __init__(self, r: redis.Redis, kind: ProcessKind, queues: tuple[str, ...] = ()) -> None:
         super().__init__(daemon=True, name=f"lanner-presence-{kind.value}")
         settings = load_settings()
         self.r, self.kind = r, kind
@@ -104,6 +105,7 @@ class Presence(threading.Thread):
             "version": version(),
             "started_at": dt.datetime.now(dt.UTC).isoformat(),  # when it began to serve
             "metrics_port": settings.metrics_port or "",
+            "queues": json.dumps(list(queues)),
         }
         self.stopped = threading.Event()
 
@@ -132,9 +134,10 @@ class Presence(threading.Thread):
 
 
 @contextlib.contextmanager
-def present(r: redis.Redis, kind: ProcessKind) -> Iterator[Presence]:
-    """This process shows as alive (``kind``) for the duration of the block; it leaves at once when the block ends."""
-    presence = Presence(r, kind)
+def present(r: redis.Redis, kind: ProcessKind, queues: tuple[str, ...] = ()) -> Iterator[Presence]:
+    """This process shows as alive (``kind``; a worker with the ``queues`` it serves) for the duration of the block;
+    it leaves at once when the block ends."""
+    presence = Presence(r, kind, queues)
     with contextlib.suppress(redis.RedisError):
         presence.beat()  # visible at once, not after the first interval
     presence.start()
@@ -157,6 +160,7 @@ def _record(fields: dict[bytes, bytes]) -> ProcessRecord | None:
             metrics_port=int(text["metrics_port"]) if text.get("metrics_port") else None,
             state=text.get("state", "running"),
             task_runs=tuple(json.loads(text.get("runs") or "[]")),
+            queues=tuple(json.loads(text.get("queues") or "[]")),
         )
     except (KeyError, ValueError):  # written by another version, or half-written: skipped, not fatal
         return None
@@ -187,6 +191,17 @@ def _with_rq_state(record: ProcessRecord, rq_state: str | None) -> ProcessRecord
 def workers_alive(r: redis.Redis) -> int:
     """How many workers' heartbeats have not expired (one key each, counted without reading them)."""
     return sum(1 for _ in r.scan_iter(match=f"{PREFIX}{ProcessKind.WORKER.value}:*", count=500))
+
+
+def workers_serving(r: redis.Redis, queue: str) -> int:
+    """How many live workers serve ``queue`` (by their heartbeats: a worker killed mid-job drops out within the
+    heartbeat timeout, where RQ's registry keeps it for the job's timeout)."""
+    keys = list(r.scan_iter(match=f"{PREFIX}{ProcessKind.WORKER.value}:*", count=500))
+    with r.pipeline(transaction=False) as pipe:
+        for key in keys:
+            pipe.hget(key, "queues")
+        answers = pipe.execute()
+    return sum(1 for served in answers if served and queue in json.loads(served))
 
 
 def running(r: redis.Redis, kind: ProcessKind) -> bool:

@@ -7,19 +7,17 @@ queue. ``queue_name`` is the one way to name a group's queue.
 from __future__ import annotations
 
 import contextlib
-import time
 from collections import defaultdict
 from collections.abc import Iterable
 
 import redis
-from rq import Queue, Worker
+from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
 TASK_QUEUE = "lanner-tasks"  # the default queue: task runs without a worker group, workers without --group
 JOB_FUNCTION = "engine.runtime.worker.run_attempt"
 DEFAULT_TIMEOUT = 24 * 3600  # the task's own timeout is enforced by the worker
-LIVE_WORKERS_TTL = 5.0  # seconds a count of a queue's live workers is reused (RQ reads one key per worker)
 
 #: (task run id, attempt about to start, worker group or None for the default queue)
 Run = tuple[str, int, str | None]
@@ -100,17 +98,3 @@ def requeue_runs(connection: redis.Redis, runs: list[Run]) -> None:
         with contextlib.suppress(NoSuchJobError):
             Job.fetch(stale, connection=connection).delete()
     enqueue_runs(connection, runs)
-
-
-_live: dict[str | None, tuple[float, int]] = {}  # group -> (when counted, live workers), per process
-
-
-def live_workers(connection: redis.Redis, group: str | None) -> int:
-    """How many workers serve the group's queue (RQ's worker registry), counted at most every LIVE_WORKERS_TTL
-    seconds per process: the executor asks for every run it enqueues."""
-    counted = _live.get(group)
-    if counted and time.monotonic() - counted[0] < LIVE_WORKERS_TTL:
-        return counted[1]
-    count = len(Worker.all(queue=task_queue(connection, group)))
-    _live[group] = (time.monotonic(), count)
-    return count

@@ -346,7 +346,7 @@ def work(redis_url: str, count: int = 1, *, burst: bool = False, groups: tuple[s
         connection = connect(redis_url)
         queues = [queue_name(group) for group in groups] or [queue_name(None)]
         worker = worker_class()(queues, connection=connection)
-        with cluster.present(connection, cluster.ProcessKind.WORKER):
+        with cluster.present(connection, cluster.ProcessKind.WORKER, tuple(queues)):
             worker.work(burst=burst, logging_level="WARNING")
 
     if count == 1:

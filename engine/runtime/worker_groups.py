@@ -3,14 +3,30 @@ says so (a WARNING line in its execution's logs, and its waiting reason, ``waiti
 
 from __future__ import annotations
 
+import time
+
 import redis
 from sqlalchemy import Engine
 
 from engine.core.states import State
-from engine.runtime.queue import Run, live_workers
+from engine.runtime.cluster import workers_serving
+from engine.runtime.queue import Run, queue_name
 from engine.store import executions as store
 from engine.store.database import session_scope
 from engine.store.logs import write_task_run_log
+
+LIVE_WORKERS_TTL = 5.0  # seconds a count of a group's live workers is reused: the executor asks for every run it sends
+_live: dict[str, tuple[float, int]] = {}  # group -> (when counted, live workers), per process
+
+
+def live_workers(r: redis.Redis, group: str) -> int:
+    """How many live workers serve the group's queue (their heartbeats), counted at most every LIVE_WORKERS_TTL s."""
+    counted = _live.get(group)
+    if counted and time.monotonic() - counted[0] < LIVE_WORKERS_TTL:
+        return counted[1]
+    count = workers_serving(r, queue_name(group))
+    _live[group] = (time.monotonic(), count)
+    return count
 
 
 def no_worker_message(group: str) -> str:
@@ -19,7 +35,7 @@ def no_worker_message(group: str) -> str:
 
 def warn_unserved(db: Engine, r: redis.Redis, runs: list[Run]) -> None:
     """A WARNING line for each run just queued for a group without a live worker (counted at most every few
-    seconds, queue.LIVE_WORKERS_TTL); the run waits in the group's queue until a worker of the group starts."""
+    seconds, LIVE_WORKERS_TTL); the run waits in the group's queue until a worker of the group starts."""
     unserved = {run_id: group for run_id, _, group in runs if group is not None and not live_workers(r, group)}
     if not unserved:
         return
