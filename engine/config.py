@@ -69,6 +69,9 @@ class Settings:
     # Monitoring (engine/metrics): LANNER_METRICS=0 switches the Prometheus metrics off (the hooks do nothing)
     metrics: bool = True
     metrics_port: int | None = None  # LANNER_METRICS_PORT: the management port of an executor, worker or scheduler
+    # LANNER_METRICS_TOKEN: the bearer token a scraper sends for /metrics; unset, only this machine may scrape (the
+    # series name namespaces, flows and tasks: not for anyone who can reach the port)
+    metrics_token: str | None = None
     # LANNER_METRICS_DIR: prometheus_client's multiprocess folder, shared by the processes of one `lanner server`
     # (or one `lanner worker -n N`) so one port serves them all; set by those commands, per run
     metrics_dir: Path | None = None
@@ -190,6 +193,7 @@ def read_settings(environ: Mapping[str, str] | None = None) -> Settings:
         test_pause_before_claim=env.get("LANNER_TEST_PAUSE_BEFORE_CLAIM") or None,
         metrics=(env.get("LANNER_METRICS") or "1").strip().lower() not in _NO,
         metrics_port=_port(env, "LANNER_METRICS_PORT"),
+        metrics_token=(env.get("LANNER_METRICS_TOKEN") or "").strip() or None,
         metrics_dir=Path(env["LANNER_METRICS_DIR"]).expanduser().resolve()
         if (env.get("LANNER_METRICS_DIR") or "").strip()
         else None,

@@ -2,13 +2,16 @@
 (the process answers) and ``/health/ready`` (database reachable with its migrations at head, Redis reachable;
 503 with the reasons otherwise).
 
-The API serves them on its own port (``routes()``, outside /api/v1, without authentication); an executor, a
-worker pool or a scheduler on a management port (``serve_management``, from LANNER_METRICS_PORT or
-``--metrics-port``), from a thread of its own.
+The API serves them on its own port (``routes()``, outside /api/v1); an executor, a worker pool or a scheduler on
+a management port (``serve_management``, from LANNER_METRICS_PORT or ``--metrics-port``), from a thread of its own.
+The health paths answer anyone (probes). ``/metrics`` names namespaces, flows and tasks, so it answers a scraper
+with the bearer token LANNER_METRICS_TOKEN, or, with no token set, only a scraper on this machine (``may_scrape``).
 """
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import json
 import logging
 import threading
@@ -20,6 +23,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import Engine
 
+from engine.config import load_settings
 from engine.metrics import registry
 from engine.store.database import schema_problem
 
@@ -36,6 +40,23 @@ def metrics_text() -> bytes:
     shared = CollectorRegistry()
     MultiProcessCollector(shared, path=str(folder))
     return generate_latest(shared)
+
+
+SCRAPE_REFUSED = (
+    "the metrics name namespaces, flows and tasks: send LANNER_METRICS_TOKEN as a bearer token "
+    "(Authorization: Bearer ...), or scrape from this machine when no token is set"
+)
+
+
+def may_scrape(client_host: str | None, authorization: str | None) -> bool:
+    """Whether a request for /metrics is answered: with the token when one is set, else from a loopback address."""
+    token = load_settings().metrics_token
+    if token:
+        return hmac.compare_digest((authorization or "").encode(), f"Bearer {token}".encode())
+    try:
+        return client_host is not None and ipaddress.ip_address(client_host.split("%")[0]).is_loopback
+    except ValueError:  # not an address (a test client's name): not this machine
+        return False
 
 
 def readiness(db: Engine, r: redis.Redis) -> list[str]:
@@ -73,7 +94,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
-        if path == "/metrics":
+        if path == "/metrics" and not may_scrape(self.client_address[0], self.headers.get("Authorization")):
+            self._send(401, json.dumps({"detail": SCRAPE_REFUSED}).encode(), "application/json")
+        elif path == "/metrics":
             self._send(200, metrics_text(), CONTENT_TYPE_LATEST)
         elif path in PATHS:
             status, body = health_answer(path, self.server.ready)

@@ -15,10 +15,10 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import text
 
-from engine.config import load_settings, read_settings
+from engine.config import load_settings, read_settings, reset_settings
 from engine.core.states import State
 from engine.metrics import record, registry, timing
-from engine.metrics.exposition import metrics_text
+from engine.metrics.exposition import may_scrape, metrics_text
 from engine.metrics.labels import OTHER, FlowLabels
 from engine.metrics.log_format import JsonFormatter, log_context
 from engine.runtime.connection import connect
@@ -205,3 +205,21 @@ def test_trigger_errors_and_sla_breaches_are_counted_by_flow():
     labels = {"namespace": namespace, "flow": "f"}
     assert REGISTRY.get_sample_value("lanner_trigger_errors_total", {**labels, "trigger": "flow"}) == 1
     assert REGISTRY.get_sample_value("lanner_sla_breaches_total", {**labels, "behaviour": "cancel"}) == 1
+
+
+def test_metrics_are_read_from_this_machine_or_with_the_token(monkeypatch):
+    """The series name namespaces, flows and tasks: not for whoever reaches the port."""
+    try:
+        monkeypatch.delenv("LANNER_METRICS_TOKEN", raising=False)
+        reset_settings()
+        assert may_scrape("127.0.0.1", None) and may_scrape("::1", None)
+        assert not any(may_scrape(host, None) for host in ("10.1.2.3", "192.168.0.7", "testclient", None))
+        monkeypatch.setenv("LANNER_METRICS_TOKEN", "s3cret")
+        reset_settings()
+        assert may_scrape("10.1.2.3", "Bearer s3cret")
+        assert not may_scrape("127.0.0.1", None)
+        assert not may_scrape("127.0.0.1", "Bearer wrong")
+        assert not may_scrape("10.1.2.3", "s3cret")
+    finally:
+        monkeypatch.delenv("LANNER_METRICS_TOKEN", raising=False)
+        reset_settings()

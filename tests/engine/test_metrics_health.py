@@ -50,6 +50,7 @@ def test_ready_turns_503_when_redis_stops_and_live_stays_200(tmp_path: Path):
         "LANNER_HOME": str(tmp_path / "home"),
         "LANNER_DATABASE_URL": f"sqlite:///{tmp_path / 'lanner.db'}",
         "LANNER_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "LANNER_METRICS_TOKEN": "token-of-this-test",
     }
     with open(tmp_path / "api.log", "ab") as api_log, open(tmp_path / "executor.log", "ab") as executor_log:
         processes = [
@@ -61,7 +62,11 @@ def test_ready_turns_503_when_redis_stops_and_live_stays_200(tmp_path: Path):
         for base in bases:
             assert _eventually(f"{base}/health/ready", 200) == {"status": "ready"}
             assert _answer(f"{base}/health/live") == (200, {"status": "live"})
-            assert "lanner_process_info" in httpx.get(f"{base}/metrics").text
+            # The series name namespaces and flows: with a token set, even this machine must send it.
+            assert httpx.get(f"{base}/metrics").status_code == 401
+            assert httpx.get(f"{base}/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+            scraped = httpx.get(f"{base}/metrics", headers={"Authorization": "Bearer token-of-this-test"})
+            assert scraped.status_code == 200 and "lanner_process_info" in scraped.text
         redis.terminate()
         redis.wait(10)
         for base in bases:
