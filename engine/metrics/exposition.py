@@ -71,13 +71,14 @@ def readiness(db: Engine, r: redis.Redis) -> list[str]:
     return problems
 
 
-def health_answer(path: str, ready: Readiness) -> tuple[int, dict]:
-    """The status and JSON body of ``/health/live`` or ``/health/ready``."""
+def health_answer(path: str, ready: Readiness, detailed: bool = True) -> tuple[int, dict]:
+    """The status and JSON body of ``/health/live`` or ``/health/ready``. The reasons of a 503 quote the drivers
+    (hosts, users): only ``detailed`` for whom may also scrape the metrics; a probe needs the status alone."""
     if path == "/health/live":
         return 200, {"status": "live"}
     problems = ready()
     if problems:
-        return 503, {"status": "not ready", "reasons": problems}
+        return 503, {"status": "not ready", **({"reasons": problems} if detailed else {})}
     return 200, {"status": "ready"}
 
 
@@ -99,7 +100,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/metrics":
             self._send(200, metrics_text(), CONTENT_TYPE_LATEST)
         elif path in PATHS:
-            status, body = health_answer(path, self.server.ready)
+            detailed = may_scrape(self.client_address[0], self.headers.get("Authorization"))
+            status, body = health_answer(path, self.server.ready, detailed)
             self._send(status, json.dumps(body).encode(), "application/json")
         else:
             self._send(404, json.dumps({"detail": f"no such path: {path}"}).encode(), "application/json")

@@ -43,6 +43,7 @@ async def live() -> JSONResponse:
 
 
 @router.get("/health/ready")
-async def ready() -> JSONResponse:
-    status, body = await run_in_threadpool(health_answer, "/health/ready", _problems)
+async def ready(request: Request) -> JSONResponse:
+    detailed = may_scrape(request.client.host if request.client else None, request.headers.get("authorization"))
+    status, body = await run_in_threadpool(health_answer, "/health/ready", _problems, detailed)
     return JSONResponse(body, status_code=status)
