@@ -93,5 +93,5 @@ def _held_runs(db: Engine, run_ids: list[str]) -> dict[str, HeldRun]:
     if not run_ids:
         return {}
     with session_scope(db) as session:
-        runs = store.runs_by_id(session, run_ids)
+        runs = store.task_runs_by_id(session, run_ids)
     return {run.id: HeldRun(run.id, run.execution_id, run.namespace, run.flow_id, run.task_id) for run in runs}

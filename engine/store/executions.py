@@ -142,6 +142,7 @@ def change_execution_if(session: Session, execution_id: str, expected: State, va
 
 
 def task_runs_by_id(session: Session, run_ids: list[str]) -> list[TaskRun]:
+    """These task runs (those a worker holds, those just sent to a group); missing ids are left out."""
     return list(session.exec(select(TaskRun).where(col(TaskRun.id).in_(run_ids))))
 
 
@@ -284,11 +285,6 @@ def fail_lost_attempt(session: Session, run_id: str, attempt: int, reason: str) 
         .values(state=State.FAILED.value, error=reason, ended_at=now)
     )
     return bool(done)
-
-
-def runs_by_id(session: Session, run_ids: Iterable[str]) -> list[TaskRun]:
-    """These task runs (the ones a worker holds, for the Cluster page); missing ids are left out."""
-    return list(session.exec(select(TaskRun).where(col(TaskRun.id).in_(list(run_ids)))))
 
 
 def hand_back_attempt(session: Session, run_id: str, attempt: int) -> bool:
