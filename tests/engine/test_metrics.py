@@ -141,7 +141,8 @@ def test_processes_sharing_a_folder_are_read_in_one_scrape(configured, tmp_path)
     assert f'namespace="{namespace}"' not in metrics_text().decode()  # back in memory, where none was counted
 
 
-def test_database_statements_and_redis_commands_are_timed(tmp_path, redis_server):
+def test_database_statements_and_redis_commands_are_timed(configured, tmp_path, redis_server):
+    configured(metrics=True)  # whatever an earlier test of this process left
     timing.time_database()
     engine = create_database_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
     before = REGISTRY.get_sample_value("lanner_database_query_duration_seconds_count", {"operation": "SELECT"}) or 0

@@ -57,7 +57,9 @@ def test_a_flow_that_reads_no_variable_and_no_secret_queries_neither(database):
     snapshot, seen = _snapshot(database, "plain")
     render("{{ inputs | length }}", context_for(snapshot))
     assert not [s for s in seen if "namespace_variable" in s or "namespace_secret" in s]
-    assert len(seen) == 2  # the execution, then its task runs: nothing else
+    limits = [s for s in seen if "FROM namespace_settings" in s]
+    assert len(limits) == 1  # it waits to start: its namespace's limit of running executions (worker groups)
+    assert len(seen) == 3  # the execution, then its task runs, and that limit: nothing else
 
 
 def test_a_flow_that_reads_them_sees_the_inherited_variable_and_secret(database):

@@ -70,7 +70,8 @@ def test_copy_nodes_in_one_flow_and_paste_them_into_another(studio, page, admin_
     page.wait_for_function(
         "document.querySelector('#editor-message')?.innerText.includes('copied 2 task(s)')", timeout=15_000
     )
-    assert "fetched" in page.evaluate("window.localStorage.getItem('lanner:clipboard')")
+    # The message and the script that stores the copy come in one reply; the script may run a moment later.
+    page.wait_for_function("(localStorage.getItem('lanner:clipboard') || '').includes('fetched')", timeout=10_000)
 
     page.goto(f"{studio['url']}/flows/studio.tests/clip_target")
     page.locator(".react-flow__node[data-id='fetch']").wait_for(timeout=60_000)

@@ -45,7 +45,7 @@ def test_the_execution_header_reads_the_detail_the_service_returns():
         "error": "", "inputs": {"n": 1}, "outputs": {}, "running": True, "paused": True,
         "held": False, "task_ids": ["a", "b"], "resume_inputs": [{"id": "approve", "type": "BOOLEAN"}],
         "may_kill": True, "may_restart": False, "may_resume": True, "may_share": False,
-        "id": "abcdef1234", "source": "id: etl",  # read by the state, not shown as such
+        "waiting": "", "id": "abcdef1234", "source": "id: etl",  # read by the state, not shown as such
     }  # fmt: skip
     header = ExecutionHeader.of(info)
     assert header.running is True and header.task_ids == ["a", "b"]

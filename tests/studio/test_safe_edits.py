@@ -174,8 +174,12 @@ def test_renaming_a_task_renames_its_dependencies_and_expressions(studio, page):
     for refused, said in (("bad id", "not a valid task id"), ("second", "another task is already called 'second'")):
         field.fill(refused)
         field.press("Tab")
-        page.locator("#form-panel .field-error").wait_for(timeout=10_000)
-        assert said in page.locator("#form-panel .field-error").inner_text()
+        # The previous refusal stays shown until the server answers this one: wait for this one's words.
+        page.wait_for_function(
+            "said => document.querySelector('#form-panel .field-error')?.innerText.includes(said)",
+            arg=said,
+            timeout=10_000,
+        )
         assert page.locator("#dirty-badge").count() == 0  # the flow is as it was
     field.fill("greeting")
     field.press("Tab")

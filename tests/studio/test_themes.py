@@ -145,7 +145,8 @@ def test_the_switch_persists_across_reloads_and_browsers(studio, browser, person
         page.reload()
         page.locator("#theme-select").wait_for(timeout=60_000)
         assert is_dark(page)  # from localStorage, before the server answers: no flash of light
-        assert page.locator("#theme-select").input_value() == "dark"
+        # The switch shows the person's choice once the server has said it (after the page's first load event).
+        page.wait_for_function("document.querySelector('#theme-select')?.value === 'dark'", timeout=30_000)
     finally:
         context.close()
     # Another browser (nothing in its localStorage), light system: the person's saved choice wins.
