@@ -49,6 +49,9 @@ def configure(settings: Settings) -> None:
     )
     m.use_folder(settings.metrics_dir if settings.metrics else None)
     _bound.clear()  # children of the metrics as they were
+    from engine.metrics import timing  # it imports this module
+
+    timing.forget_children()  # its children too: the metrics may have been made again
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:
