@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.metadata
+import sys
 import time
 from typing import Any
 
@@ -49,9 +50,9 @@ def configure(settings: Settings) -> None:
     )
     m.use_folder(settings.metrics_dir if settings.metrics else None)
     _bound.clear()  # children of the metrics as they were
-    from engine.metrics import timing  # it imports this module
-
-    timing.forget_children()  # its children too: the metrics may have been made again
+    timing = sys.modules.get("engine.metrics.timing")  # it imports this module; not loaded yet: nothing cached
+    if timing is not None and hasattr(timing, "forget_children"):
+        timing.forget_children()  # its children too: the metrics may have been made again
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:
