@@ -25,6 +25,16 @@ def spawn(argv: list[str], env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen(argv, env=env, start_new_session=True, preexec_fn=die_with_parent)
 
 
+def terminate(process: subprocess.Popen, grace: float = 10.0) -> None:
+    """Ask a child to stop (SIGTERM), and kill it if it has not within ``grace`` seconds."""
+    process.terminate()
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 class ForkedChild:
     """A child made by ``fork_child``, watched as ``subprocess.Popen`` watches one (poll, wait, signals)."""
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import redis
 
 from engine.config import Settings
-from engine.runtime.children import die_with_parent
+from engine.runtime.children import die_with_parent, terminate
 
 
 def connect(url: str) -> redis.Redis:
@@ -81,11 +81,7 @@ def embedded_redis(home: Path, *, timeout: float = 10.0) -> Iterator[str]:
             time.sleep(0.02)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        terminate(process)
 
 
 @contextlib.contextmanager

@@ -266,17 +266,22 @@ def finish_attempt(
     return bool(done)
 
 
+def _running_on_a_worker_at(run_id: str, attempt: int) -> tuple:
+    """The run still at this attempt on a worker: what a sweep or a hand-back may change, and nothing newer."""
+    return (
+        col(TaskRun.id) == run_id,
+        col(TaskRun.state) == State.RUNNING.value,
+        col(TaskRun.attempt_count) == attempt,
+        col(TaskRun.kind) == "worker",
+    )
+
+
 def fail_lost_attempt(session: Session, run_id: str, attempt: int, reason: str) -> bool:
     """A worker vanished mid-attempt: the attempt fails, and the executor applies the retry policy."""
     now = utcnow()
     done = session.execute(
         update(TaskRun)
-        .where(
-            col(TaskRun.id) == run_id,
-            col(TaskRun.state) == State.RUNNING.value,
-            col(TaskRun.attempt_count) == attempt,
-            col(TaskRun.kind) == "worker",
-        )
+        .where(*_running_on_a_worker_at(run_id, attempt))
         .values(state=State.FAILED.value, error=reason, ended_at=now)
     ).rowcount
     session.execute(
@@ -293,12 +298,7 @@ def hand_back_attempt(session: Session, run_id: str, attempt: int) -> bool:
     another worker runs it and the retry policy counts nothing. False when the run is no longer at that attempt."""
     done = session.execute(
         update(TaskRun)
-        .where(
-            col(TaskRun.id) == run_id,
-            col(TaskRun.state) == State.RUNNING.value,
-            col(TaskRun.attempt_count) == attempt,
-            col(TaskRun.kind) == "worker",
-        )
+        .where(*_running_on_a_worker_at(run_id, attempt))
         .values(state=State.QUEUED.value, attempt_count=attempt - 1, started_at=None)
     ).rowcount
     if done:

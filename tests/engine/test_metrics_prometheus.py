@@ -40,6 +40,7 @@ NS = "metrics"
 ROUNDS = 2  # each flow runs twice, with scrapes between: rate() and increase() see the second round grow
 # Panels whose series only exist once something happens that this cluster does not do.
 MAY_BE_EMPTY = {"SLA breaches"}  # counted by flows' SLAs (engine.metrics.record.sla_breached)
+TASK_RUNS_PER_ROUND = 6  # hello, boom, flaky's three attempts and load
 
 
 def _flow(flow_id: str, tasks: str, extra: str = "") -> str:
@@ -106,8 +107,13 @@ def scenario(tmp_path_factory, redis_server) -> Iterator[Scenario]:
                     cluster.wait(execution_id, timeout=60)
                 missing = httpx.get(f"http://127.0.0.1:{ports['api']}/api/v1/executions/{unique('nothing')}")
                 assert missing.status_code == 404
-                if round_ < ROUNDS - 1:
-                    time.sleep(3)  # scraped between the rounds
+                # Scraped between the rounds, whatever the machine's load: increase() needs a sample of each
+                # round, and a counter first seen already at its final value would show no increase.
+                prom.wait_for(
+                    f'sum(lanner_task_runs_ended_total{{namespace="{NS}",flow!="{ids["scheduled"]}"}})',
+                    TASK_RUNS_PER_ROUND * (round_ + 1),
+                    seconds=60,
+                )
             prom.wait_for(f'sum(lanner_executions_ended_total{{flow="{ids["fails"]}",state="FAILED"}})', ROUNDS)
             prom.wait_for(f'sum(lanner_scheduler_fires_total{{flow="{ids["scheduled"]}"}}) > 0', 1.0)
             time.sleep(2)  # a few more scrapes of the last values

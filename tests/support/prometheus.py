@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import yaml
 
+from engine.runtime.children import terminate
 from tests.support import ROOT
 from tests.support.ports import free_port
 
@@ -95,11 +96,7 @@ def prometheus(folder: Path, targets: dict[str, str]) -> Iterator[Prometheus]:
             time.sleep(0.2)
         yield Prometheus(url)
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        terminate(process)
         log.close()
 
 
