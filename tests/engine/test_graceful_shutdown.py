@@ -18,6 +18,8 @@ from engine.store.tables import TaskRunAttempt
 from tests.support.ids import unique
 
 pytestmark = pytest.mark.slow
+# Tests of signals and processes: the hand-back's writes are tested on both databases by the others.
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 def _attempts(engine, run_id: str) -> list[TaskRunAttempt]:
@@ -72,6 +74,7 @@ def test_a_task_outliving_the_grace_period_is_handed_back_and_completed_by_anoth
     assert HANDED_BACK in messages and "done" in messages
 
 
+@SQLITE_ONLY
 def test_a_second_sigterm_ends_the_grace_period_at_once(cluster_factory):
     """RQ would stop the task where it stands on a second signal (a cold shutdown, the run lost until its heartbeat
     expires): Lanner hands the run back instead, at once."""
@@ -108,6 +111,7 @@ def slow_server():
     server.shutdown()
 
 
+@SQLITE_ONLY
 def test_a_task_that_does_not_stop_when_asked_is_handed_back_and_its_worker_leaves(cluster_factory, slow_server):
     """An HTTP request waiting for its answer does not look at kill requests: FORCE_AFTER seconds after the grace
     period, the worker hands the run back from another thread and exits at once."""
