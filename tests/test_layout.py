@@ -400,7 +400,7 @@ def test_the_engine_is_read_in_one_hop():
     packages = sorted(p.name for p in engine.iterdir() if (p / "__init__.py").exists())
     assert modules == ["__init__.py", "__main__.py", "config.py", "sdk.py"]
     assert packages == [
-        "api", "blueprints", "cli", "core", "flows", "identity", "metrics", "migrations", "runtime", "services", "storage", "store",
+        "api", "blueprints", "cli", "core", "flows", "identity", "messaging", "metrics", "migrations", "runtime", "services", "storage", "store",
         "tasks",
         "workspace",
     ]  # fmt: skip
