@@ -20,6 +20,7 @@ from engine.tasks import (  # noqa: F401 - importing registers them
     http,
     kv,
     languages,
+    messaging,
     notify,
     scripts,
     sql,

@@ -26,6 +26,7 @@ class Group(StrEnum):
     DATABASES = "Databases"
     DATA = "Data and files"
     NOTIFICATIONS = "Notifications"
+    MESSAGING = "Messaging"
 
 
 @dataclass(frozen=True)
