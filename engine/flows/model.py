@@ -13,9 +13,9 @@ from engine.flows.inputs import Input
 from engine.flows.sla import Sla
 from engine.flows.spec import TASK_ID_PATTERN, Computed, FlowId, NamespaceName, Spec, WorkerGroup
 from engine.flows.task_defaults import TaskDefault
-from engine.flows.triggers import Trigger
 
 if TYPE_CHECKING:
+    from engine.flows.triggers import Trigger as AnyTrigger
     from engine.tasks.base import Task as AnyTask
 
 
@@ -74,7 +74,7 @@ class Flow(Spec):
     """Tasks run at the end, whether the flow failed or not."""
     outputs: list[Output] = Field(default_factory=list)
     """Values the flow gives back when it ends."""
-    triggers: list[Trigger] = Field(default_factory=list)
+    triggers: list[AnyTrigger] = Field(default_factory=list)
     """What starts the flow on its own: a schedule, a webhook, another flow ending."""
     task_defaults: list[TaskDefault] = Field(default_factory=list)
     """Property values set once for every task of a type (postgresql.query) or a family (postgresql.), e.g. the

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import typing
 import zoneinfo
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -133,4 +134,31 @@ class FlowTrigger(_TriggerBase):
     """Input values given to the started execution."""
 
 
+BUILT_IN_TRIGGERS: tuple[type[_TriggerBase], ...] = (ScheduleTrigger, WebhookTrigger, FlowTrigger)
 Trigger = Annotated[ScheduleTrigger | WebhookTrigger | FlowTrigger, Field(discriminator="type")]
+"""The built-in triggers; a flow's ``triggers`` also take the types registered in ``trigger_types``."""
+
+
+class TriggerTypes:
+    """Triggers defined beside the tasks they share settings with (a broker's realtime trigger beside its consume
+    task, engine/tasks/messaging), registered like task types; ``engine.tasks.base.Registry.finish`` builds the
+    union a flow's ``triggers`` take."""
+
+    def __init__(self) -> None:
+        self._types: dict[str, type[_TriggerBase]] = {}
+
+    def register(self, cls: type[_TriggerBase]) -> type[_TriggerBase]:
+        name = cls.model_fields["type"].annotation.__args__[0]  # type: ignore[union-attr]  # its Literal
+        if name in self._types and self._types[name] is not cls:
+            raise ValueError(f"trigger type '{name}' is registered twice")
+        self._types[name] = cls
+        return cls
+
+    def models(self) -> list[type[_TriggerBase]]:
+        return [*BUILT_IN_TRIGGERS, *(self._types[name] for name in sorted(self._types))]
+
+    def union(self) -> Any:
+        return Annotated[typing.Union[tuple(self.models())], Field(discriminator="type")]  # noqa: UP007
+
+
+trigger_types = TriggerTypes()

@@ -179,7 +179,9 @@ class TaskRegistry:
         """Build the task union from what is registered and resolve models that refer to it."""
         union = typing.Union[tuple(self.models())]  # noqa: UP007 - built at run time
         self.union = Annotated[union, Field(discriminator="type")]
-        namespace = {"AnyTask": self.union}
+        from engine.flows.triggers import trigger_types
+
+        namespace = {"AnyTask": self.union, "AnyTrigger": trigger_types.union()}
         for model in (*self.models(), *dependants):
             model.model_rebuild(force=True, _types_namespace=namespace)
         self._schemas.clear()
