@@ -78,6 +78,7 @@ for command in (
     servers.executor_command,
     servers.worker_command,
     servers.scheduler_command,
+    servers.trigger_listener_command,
 ):
     main.add_command(command)
 

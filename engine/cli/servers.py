@@ -1,4 +1,5 @@
-"""The long-running processes: ``lanner server``, ``studio``, ``api``, ``executor``, ``worker`` and ``scheduler``."""
+"""The long-running processes: ``lanner server``, ``studio``, ``api``, ``executor``, ``worker``, ``scheduler`` and
+``trigger-listener``."""
 
 from __future__ import annotations
 
@@ -129,6 +130,19 @@ def scheduler_command(metrics_port: int | None) -> None:
         _engine_server().run_scheduler(settings, url)
 
 
+@click.command("trigger-listener")
+@METRICS_PORT
+def trigger_listener_command(metrics_port: int | None) -> None:
+    """Run the realtime triggers (RabbitMQ, MQTT, NATS, Redis, Kafka): one execution per message, acknowledged once
+    it is committed; several listeners share the triggers (safe to run more than one)."""
+    _require_secret_key()
+    settings = load_settings()
+    open_database(settings.database_url)
+    with redis_url(settings) as url:
+        _monitor("trigger-listener", url, metrics_port)
+        _engine_server().run_trigger_listener(settings, url)
+
+
 @click.command("api")
 @click.option("--port", default=8080, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -179,7 +193,7 @@ def server_command(port: int, host: str, workers: int) -> None:
         server.stop_on_sigterm()
         parts = [
             spawn([sys.executable, "-m", "engine", part, *extra], env)
-            for part, *extra in (("executor",), ("scheduler",), ("worker", "-n", str(workers)))
+            for part, *extra in (("executor",), ("scheduler",), ("trigger-listener",), ("worker", "-n", str(workers)))
         ]
         try:
             with _present(url, "studio"):

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from croniter import croniter
 from pydantic import Field, field_validator
 
+from engine.core.durations import Duration
 from engine.flows.spec import TASK_ID_PATTERN, FlowId, NamespaceName, Spec
 
 CRON_ALIASES = (
@@ -132,6 +133,38 @@ class FlowTrigger(_TriggerBase):
     one of its SLAs (the breach is trigger.sla: id, type, behavior, reason, labels)."""
     inputs: dict[str, Any] = Field(default_factory=dict)
     """Input values given to the started execution."""
+
+
+class RealtimeTrigger(_TriggerBase):
+    """A trigger that listens to a broker (``<broker>.realtime``): one execution per message, or per batch when
+    ``maxRecords`` or ``maxDuration`` is set. Run by ``lanner trigger-listener`` (engine/runtime/trigger_listener.py);
+    a message is acknowledged once its execution is committed (at least once; a redelivered message with the
+    broker's id is recognised and starts nothing new). Each broker's subclass (engine/tasks/messaging) says how to
+    subscribe."""
+
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    """Input values given to each started execution; they may read the message, e.g. {{ trigger.json.orderId }}."""
+    max_records: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    """Batch: start one execution for up to this many messages, kept as a file (trigger.uri, trigger.count)."""
+    max_duration: Duration | None = None
+    """Batch: start one execution with the messages received within this time (e.g. 30s), when any came."""
+    max_queued: Annotated[int, Field(ge=1, le=100_000)] = 1000
+    """Stop taking messages while this many executions of the flow wait to run (the flow's concurrency limit,
+    or a busy cluster): they stay in the broker instead of filling the database."""
+
+    @property
+    def batched(self) -> bool:
+        return self.max_records is not None or self.max_duration is not None
+
+    def subscribe(self, name: str, consumer: str) -> Any:
+        """An ``engine.messaging.base.Subscription`` of this trigger. ``name`` is the same for this trigger whichever
+        listener runs it (a durable consumer, a consumer group, an MQTT client id); ``consumer`` names this
+        listener (a consumer group's member)."""
+        raise NotImplementedError
+
+    def where(self) -> str:
+        """The broker and the queue/topic/subject listened to, for people (no password)."""
+        raise NotImplementedError
 
 
 BUILT_IN_TRIGGERS: tuple[type[_TriggerBase], ...] = (ScheduleTrigger, WebhookTrigger, FlowTrigger)

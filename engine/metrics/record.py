@@ -189,6 +189,18 @@ def trigger_failed(namespace: str, flow: str, trigger: str) -> None:
         _child(m.TRIGGER_ERRORS, *labels.flow(namespace, flow), trigger).inc()
 
 
+def trigger_messages(namespace: str, flow: str, trigger: str, outcome: str, count: int) -> None:
+    """``count`` messages a realtime trigger (``trigger``: its type) took: started, duplicate or refused."""
+    if ENABLED:
+        _child(m.TRIGGER_MESSAGES, *labels.flow(namespace, flow), trigger, outcome).inc(count)
+
+
+def trigger_connected(namespace: str, flow: str, trigger: str, connected: bool) -> None:
+    """A realtime trigger (its id) connected to its broker, or not any more."""
+    if ENABLED:
+        _child(m.TRIGGER_CONNECTED, *labels.flow(namespace, flow), trigger).set(1 if connected else 0)
+
+
 def sla_breached(namespace: str, flow: str, behaviour: str) -> None:
     """A flow's SLA breached; ``behaviour``: fail, cancel or none."""
     if ENABLED:

@@ -86,6 +86,17 @@ SCHEDULER_TICK = Gauge(
     multiprocess_mode="max",
 )
 TRIGGER_ERRORS = Counter("lanner_trigger_errors", "Triggers that could not start an execution.", (*FLOW, "trigger"))
+TRIGGER_MESSAGES = Counter(
+    "lanner_trigger_messages",
+    "Messages realtime triggers took, by what they did: started an execution, duplicate (seen before), refused.",
+    (*FLOW, "trigger", "outcome"),
+)
+TRIGGER_CONNECTED = Gauge(
+    "lanner_trigger_connected",
+    "1 while a realtime trigger's listener is connected to its broker.",
+    (*FLOW, "trigger"),
+    multiprocess_mode="livemax",
+)
 
 # --- API, database, Redis, process ----------------------------------------------------------------------------
 API_REQUESTS = Counter("lanner_api_requests", "API requests, by route and status.", ("method", "route", "status"))

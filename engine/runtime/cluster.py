@@ -37,6 +37,7 @@ class ProcessKind(StrEnum):
     EXECUTOR = "executor"
     SCHEDULER = "scheduler"
     WORKER = "worker"
+    TRIGGER_LISTENER = "trigger-listener"
 
 
 def version() -> str:

@@ -45,6 +45,13 @@ def run_scheduler(settings: Settings, redis_url: str, stop: threading.Event | No
         scheduler.run(stop)
 
 
+def run_trigger_listener(settings: Settings, redis_url: str, stop: threading.Event | None = None) -> None:
+    from engine.runtime.trigger_listener import TriggerListener
+
+    stop = stop or _stop_on_signals()
+    TriggerListener(open_database(settings.database_url), connect(redis_url)).run(stop)
+
+
 def _stop_on_signals() -> threading.Event:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -110,6 +110,19 @@ def count_active(session: Session, namespace: str, flow_id: str, *, besides: str
     ).one()
 
 
+def count_waiting(session: Session, namespace: str, flow_id: str) -> int:
+    """Executions of the flow created or queued but not yet running (a realtime trigger's backlog)."""
+    return session.exec(
+        select(func.count())
+        .select_from(Execution)
+        .where(
+            Execution.namespace == namespace,
+            Execution.flow_id == flow_id,
+            col(Execution.state).in_([State.CREATED.value, State.QUEUED.value]),
+        )
+    ).one()
+
+
 def oldest_queued(session: Session, namespace: str, flow_id: str) -> str | None:
     """The execution of the flow waiting longest for a concurrency slot."""
     return session.exec(

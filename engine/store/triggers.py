@@ -40,6 +40,14 @@ def trigger_states_of(session: Session, namespace: str, flow_id: str) -> dict[st
     return {state.trigger_id: state for state in session.exec(statement)}
 
 
+def disabled_triggers(session: Session) -> set[str]:
+    """``namespace/flow/trigger`` of every trigger someone disabled (``lanner trigger disable``, the API...)."""
+    statement = select(TriggerState.namespace, TriggerState.flow_id, TriggerState.trigger_id).where(
+        col(TriggerState.enabled).is_(False)
+    )
+    return {f"{namespace}/{flow_id}/{trigger_id}" for namespace, flow_id, trigger_id in session.exec(statement)}
+
+
 def ensure_trigger_state(
     session: Session, namespace: str, flow_id: str, trigger_id: str, data: dict[str, Any]
 ) -> TriggerState:

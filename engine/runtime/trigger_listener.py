@@ -1,0 +1,128 @@
+"""``lanner trigger-listener``: runs the realtime triggers of the deployed flows (also inside ``lanner server``).
+
+Several listeners share the work: each trigger is run by the one listener holding its lease in Redis (renewed
+every second, lost five seconds after its holder dies), and a listener holds no more than its share (triggers /
+listeners alive, from their heartbeats), giving back the rest. Every second a listener reads what flows want: a
+flow deployed, changed, disabled or deleted, or a trigger disabled, starts, restarts or stops its consumer there
+and then, without a restart of anything.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import re
+import socket
+import threading
+import uuid
+import zlib
+
+import redis
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from engine.flows.triggers import RealtimeTrigger
+from engine.runtime import cluster
+from engine.runtime.cluster import ProcessKind
+from engine.runtime.realtime import RECEIVE_SECONDS, Consumer, Listening
+from engine.services.execution_start import flow_at
+from engine.store import triggers as trigger_store
+from engine.store.database import session_scope
+
+log = logging.getLogger("lanner.triggers")
+LEASE_PREFIX = "lanner:trigger-lease:"
+REFRESH_SECONDS = 1.0
+LEASE_SECONDS = 5.0
+STOP_SECONDS = RECEIVE_SECONDS + 10.0  # a consumer ends the message in hand (its execution, its acknowledgement)
+
+# Lua: renew or release a lease only while this listener still holds it.
+_RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0"
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+
+
+def subscription_name(key: str) -> str:
+    """A name for the trigger's subscription that every broker accepts and that stays the same across listeners
+    (a durable consumer, a consumer group, an MQTT client id): what one listener left, the next one continues."""
+    readable = re.sub(r"[^A-Za-z0-9_-]", "_", key)[:40]
+    return f"lanner_{readable}_{zlib.crc32(key.encode()):08x}"
+
+
+class RealtimeIndex:
+    """The enabled realtime triggers of live flows; flows parsed again only when one changed."""
+
+    def __init__(self) -> None:
+        self._version: object = None
+        self._found: dict[str, Listening] = {}
+
+    def wanted(self, session: Session) -> dict[str, Listening]:
+        version = trigger_store.flows_version(session)
+        if version != self._version:
+            found = {}
+            for namespace, flow_id, revision, source in trigger_store.live_flow_sources(session, enabled_only=True):
+                try:
+                    flow = flow_at(session, namespace, flow_id, revision, source)
+                except Exception:  # a flow stored before a trigger type changed: the others still run
+                    log.exception("flow %s/%s could not be read", namespace, flow_id)
+                    continue
+                for trigger in flow.triggers:
+                    if isinstance(trigger, RealtimeTrigger) and not trigger.disabled:
+                        listening = Listening(namespace, flow_id, revision, trigger)
+                        found[listening.key] = listening
+            self._version, self._found = version, found
+        disabled = trigger_store.disabled_triggers(session)
+        return {key: listening for key, listening in self._found.items() if key not in disabled}
+
+
+class TriggerListener:
+    def __init__(self, db: Engine, r: redis.Redis) -> None:
+        self.db, self.r = db, r
+        self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.index = RealtimeIndex()
+        self.consumers: dict[str, Consumer] = {}
+        self._renew = r.register_script(_RENEW)
+        self._release = r.register_script(_RELEASE)
+
+    def tick(self) -> None:
+        with session_scope(self.db) as session:
+            wanted = self.index.wanted(session)
+        for key, consumer in list(self.consumers.items()):
+            if wanted.get(key) != consumer.listening:
+                self._stop(key)  # gone, disabled or changed: a changed one starts again below, as it is now
+            elif not self._renew(keys=[LEASE_PREFIX + key], args=[self.id, int(LEASE_SECONDS * 1000)]):
+                log.warning("lost the lease of trigger %s; another listener runs it", key)
+                self._stop(key, release=False)
+        listeners = sum(1 for p in cluster.alive(self.r) if p.kind == ProcessKind.TRIGGER_LISTENER)
+        share = math.ceil(len(wanted) / max(listeners, 1))
+        for key in list(self.consumers)[share:]:  # more than my share: give some back for others to take
+            self._stop(key)
+        for key in sorted(wanted, key=lambda k: zlib.crc32(f"{self.id}{k}".encode())):  # listeners start apart
+            if len(self.consumers) >= share:
+                break
+            if key not in self.consumers and self.r.set(LEASE_PREFIX + key, self.id, nx=True,
+                                                        px=int(LEASE_SECONDS * 1000)):  # fmt: skip
+                consumer = Consumer(self.db, self.r, wanted[key], self.id, subscription_name(key))
+                self.consumers[key] = consumer
+                consumer.start()
+
+    def _stop(self, key: str, *, release: bool = True) -> None:
+        consumer = self.consumers.pop(key)
+        consumer.stop.set()
+        consumer.join(STOP_SECONDS)
+        if release:
+            self._release(keys=[LEASE_PREFIX + key], args=[self.id])
+
+    def run(self, stop: threading.Event) -> None:
+        with cluster.present(self.r, ProcessKind.TRIGGER_LISTENER):
+            try:
+                while not stop.is_set():
+                    try:
+                        self.tick()
+                    except Exception:  # the database or Redis away for a moment: the consumers go on
+                        log.exception("trigger listener tick failed")
+                    stop.wait(REFRESH_SECONDS)
+            finally:
+                for consumer in self.consumers.values():
+                    consumer.stop.set()
+                for key in list(self.consumers):
+                    self._stop(key)
