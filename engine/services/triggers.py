@@ -13,16 +13,17 @@ import hmac
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import redis
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from engine.core.errors import InvalidInput, NotFound
 from engine.core.schedule import backfill_slots, minute_utc
 from engine.flows.model import Flow
-from engine.flows.triggers import ScheduleTrigger, WebhookTrigger
+from engine.flows.triggers import RealtimeTrigger, ScheduleTrigger, WebhookTrigger
 from engine.identity import authz
 from engine.identity.policy import Action, Principal
-from engine.runtime import scheduler
+from engine.runtime import scheduler, trigger_health
 from engine.runtime.flow_triggers import trigger_enabled
 from engine.services.execution_start import flow_at
 from engine.services.views import TriggerView
@@ -34,8 +35,11 @@ BACKFILL_FLAGS = {"pause": {"paused": True}, "resume": {"paused": False}, "cance
 Result = TypeVar("Result")
 
 
-def list_triggers(db: Engine, principal: Principal, namespace: str | None = None) -> list[TriggerView]:
-    """Every trigger of every live flow ``principal`` may read (of ``namespace`` and those below it, if given)."""
+def list_triggers(
+    db: Engine, principal: Principal, namespace: str | None = None, r: redis.Redis | None = None
+) -> list[TriggerView]:
+    """Every trigger of every live flow ``principal`` may read (of ``namespace`` and those below it, if given); with
+    ``r``, realtime triggers come with their listener's health."""
     found: list[TriggerView] = []
     with Session(db) as session:
         readable = authz.readable(principal, FlowRecord.namespace)
@@ -66,6 +70,13 @@ def list_triggers(db: Engine, principal: Principal, namespace: str | None = None
                         declared=declared,
                     )
                 )
+    if r is not None:
+        keys = [f"{v.namespace}/{v.flow_id}/{v.id}" for v in found if isinstance(v.declared, RealtimeTrigger)]
+        health = trigger_health.read_health(r, keys)
+        found = [
+            view.model_copy(update={"health": health.get(f"{view.namespace}/{view.flow_id}/{view.id}")})
+            for view in found
+        ]
     return found
 
 

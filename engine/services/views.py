@@ -14,11 +14,12 @@ from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from engine.core.states import TERMINAL, State
-from engine.flows.triggers import FlowTrigger, ScheduleTrigger, WebhookTrigger
+from engine.flows.triggers import FlowTrigger, RealtimeTrigger, ScheduleTrigger, WebhookTrigger
+from engine.runtime.trigger_health import TriggerHealth
 from engine.store.flows import DeployResult, DeployStatus
 from engine.store.tables import Execution, TaskRun
 
-AnyTrigger = ScheduleTrigger | WebhookTrigger | FlowTrigger
+AnyTrigger = ScheduleTrigger | WebhookTrigger | FlowTrigger | RealtimeTrigger
 # A JSON object column: NULL (or a missing key) reads as {}, as the API has always sent it.
 JsonObject = Annotated[dict[str, Any], BeforeValidator(lambda value: {} if value is None else value)]
 JsonList = Annotated[list[dict[str, Any]], BeforeValidator(lambda value: [] if value is None else value)]
@@ -191,6 +192,7 @@ class TriggerView(View):
     inputs: list[str] = Field(default_factory=list)  # the flow's input ids
     secret_inputs: list[str] = Field(default_factory=list)
     declared: AnyTrigger = Field(exclude=True)  # the trigger as the flow declares it
+    health: TriggerHealth | None = None  # a realtime trigger's listener: connected, counts, last error
 
     @property
     def enabled(self) -> bool:

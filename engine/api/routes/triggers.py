@@ -15,6 +15,22 @@ from engine.services.views import TriggerView
 router = APIRouter(tags=["triggers"])
 
 
+class TriggerHealthOut(Body):
+    """A realtime trigger as its listener last told: connected to where (since when), what it took, what failed."""
+
+    connected: bool
+    where: str | None = None
+    consumer: str | None = None
+    since: str | None = None
+    last_message_at: str | None = None
+    received: int = 0
+    started: int = 0
+    duplicates: int = 0
+    last_execution_id: str | None = None
+    last_error: str | None = None
+    last_error_at: str | None = None
+
+
 class TriggerOut(Body):
     namespace: str
     flow_id: str
@@ -25,6 +41,7 @@ class TriggerOut(Body):
     last_fire_at: dt.datetime | None = None
     last_execution_id: str | None = None
     backfill: dict[str, Any] | None = None
+    health: TriggerHealthOut | None = None
 
     @classmethod
     def of(cls, view: TriggerView) -> TriggerOut:
@@ -40,7 +57,9 @@ class BackfillRequest(Body):
 
 @router.get("/triggers", response_model=list[TriggerOut])
 def list_triggers(caller: Caller, namespace: str | None = None) -> list[TriggerOut]:
-    return [TriggerOut.of(view) for view in triggers.list_triggers(connections().db, caller, namespace)]
+    """Every trigger the caller may read; realtime ones with their listener's health."""
+    opened = connections()
+    return [TriggerOut.of(view) for view in triggers.list_triggers(opened.db, caller, namespace, opened.redis)]
 
 
 @router.post("/triggers/{namespace}/{flow_id}/{trigger_id}/enable", status_code=204, responses=ERRORS)
