@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.core.schedule import next_fire
-from engine.flows.triggers import FlowTrigger, ScheduleTrigger, WebhookTrigger
+from engine.flows.triggers import FlowTrigger, RealtimeTrigger, ScheduleTrigger, WebhookTrigger
 from engine.identity import authz
 from engine.identity.policy import Action, Principal, can
+from engine.runtime.trigger_health import TriggerHealth
 from engine.services import triggers as service
-from engine.services.connections import database
+from engine.services.connections import connections, database
 from studio.services.cron_words import cron_hint
 
 WEBHOOK_PATH = "/api/v1/webhooks/{namespace}/{flow_id}/{key}"  # engine/api/routes/webhooks.py under /api/v1
@@ -71,14 +72,24 @@ class TriggerRow:
     may_edit: bool = False  # the person may flip the switch
     may_backfill: bool = False
     schedule_words: str = ""  # a schedule's cron in plain words (cron_words)
+    realtime: bool = False  # run by a trigger listener: ``health`` is its last word (None: never run yet)
+    health: TriggerHealth | None = None
 
     @property
     def enabled(self) -> bool:
         return self.enabled_by_person and not self.disabled_in_yaml
 
 
-def describe(namespace: str, flow_id: str, trigger: ScheduleTrigger | WebhookTrigger | FlowTrigger) -> str:
+def describe(
+    namespace: str, flow_id: str, trigger: ScheduleTrigger | WebhookTrigger | FlowTrigger | RealtimeTrigger
+) -> str:
     """One line saying when the trigger starts the flow ``namespace/flow_id``."""
+    if isinstance(trigger, RealtimeTrigger):
+        batch = [f"up to {trigger.max_records} messages"] if trigger.max_records else []
+        batch += [f"within {trigger.max_duration}"] if trigger.max_duration else []
+        return (
+            f"each message of {trigger.where()}" if not batch else f"batches ({', '.join(batch)}) of {trigger.where()}"
+        )
     if isinstance(trigger, ScheduleTrigger):
         return f"cron {trigger.cron} ({trigger.timezone})"
     if isinstance(trigger, WebhookTrigger):
@@ -111,7 +122,8 @@ def list_triggers(
     """Every trigger of every live flow the person may read (of ``namespace`` and the ones below it, if given)."""
     now = now or dt.datetime.now(dt.UTC)
     rows: list[TriggerRow] = []
-    for found in service.list_triggers(database(), principal, namespace or None):
+    opened = connections()
+    for found in service.list_triggers(opened.db, principal, namespace or None, opened.redis):
         # The newer of the fire the scheduler recorded and its own mark, with the execution that fire started.
         last_at = max((t for t in (found.last_fired_at, found.last_fire_at) if t), default=None)
         fired_last = found.last_fired_at is not None and last_at == found.last_fired_at
@@ -137,6 +149,8 @@ def list_triggers(
                 may_edit=can(principal, Action.EDIT_TRIGGER, found.namespace),
                 may_backfill=can(principal, Action.BACKFILL, found.namespace),
                 schedule_words=cron_hint(found.declared.cron)["words"] if scheduled else "",
+                realtime=isinstance(found.declared, RealtimeTrigger),
+                health=found.health,
             )
         )
     return rows

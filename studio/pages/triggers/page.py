@@ -76,6 +76,26 @@ def _backfill_cell(row: rx.Var) -> rx.Component:
     )
 
 
+def _listener(row: rx.Var) -> rx.Component:
+    """A realtime trigger's listener: connected or not, its counts, its last error."""
+    return rx.cond(
+        row["listener"] != "",
+        rx.vstack(
+            rx.text(
+                row["listener"],
+                size="1",
+                color_scheme=rx.match(row["listener_state"], ("connected", "grass"), ("down", "red"), "gray"),
+                class_name="trigger-listener",
+            ),
+            rx.cond(
+                row["listener_error"] != "",
+                rx.text(row["listener_error"], size="1", color_scheme="red", class_name="trigger-listener-error"),
+            ),
+            spacing="0",
+        ),
+    )
+
+
 def _row_view(row: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.cell(row["namespace"]),
@@ -87,6 +107,7 @@ def _row_view(row: rx.Var) -> rx.Component:
         rx.table.cell(
             rx.code(row["description"], variant="ghost", size="1"),
             cron_words(row["words"]),  # a schedule in plain words
+            _listener(row),
             class_name="trigger-description",
         ),
         rx.table.cell(_switch(row)),

@@ -4,6 +4,8 @@
 Only triggers of namespaces the signed-in person may read are listed; the switch and the backfill buttons
 show for editors (the services check again on every click, and the live refresh asks who is watching)."""
 
+import datetime as dt
+
 import reflex as rx
 
 from engine.identity import authz
@@ -47,7 +49,29 @@ def trigger_row(t: trigger_service.TriggerRow) -> dict[str, str]:
         "secret_inputs": ",".join(t.secret_inputs),
         "may_edit": display.yes(t.may_edit),
         "may_backfill": display.yes(t.may_backfill),
+        **listener_texts(t),
     }
+
+
+def listener_texts(t: trigger_service.TriggerRow) -> dict[str, str]:
+    """A realtime trigger's listener in words: ``listener`` (connected or not, counts, last message) and
+    ``listener_error`` (its last error); empty for the other triggers."""
+    if not t.realtime:
+        return {"listener": "", "listener_state": "", "listener_error": ""}
+    health = t.health
+    if health is None:
+        return {"listener": "no listener has run it yet", "listener_state": "waiting", "listener_error": ""}
+    last = dt.datetime.fromisoformat(health.last_message_at) if health.last_message_at else None
+    counts = f"{health.received} received, {health.started} started, {health.duplicates} duplicates"
+    words = f"{'connected' if health.connected else 'not connected'}; {counts}"
+    if last:
+        words += f"; last message {display.when(last)}"
+    error = (
+        f"{health.last_error} ({display.when(dt.datetime.fromisoformat(health.last_error_at))})"
+        if (health.last_error and health.last_error_at)
+        else (health.last_error or "")
+    )
+    return {"listener": words, "listener_state": "connected" if health.connected else "down", "listener_error": error}
 
 
 class TriggersState(SessionState):
@@ -65,11 +89,12 @@ class TriggersState(SessionState):
     _watching: bool = False
 
     def _refresh(self) -> bool:
-        """Reload the rows; True while some backfill still has slots to fire."""
+        """Reload the rows; True while some backfill still has slots to fire, or a realtime trigger is listed."""
         chosen = None if self.namespace == ALL else self.namespace
         found = trigger_service.list_triggers(self.principal(), chosen)
         self.rows = [trigger_row(t) for t in found]
-        return any(t.backfill and t.backfill.running for t in found)
+        # Realtime triggers' counts move with every message: followed while any is listed.
+        return any((t.backfill and t.backfill.running) or t.realtime for t in found)
 
     @rx.event
     def load(self):
