@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import typing
 import zoneinfo
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -135,26 +136,21 @@ class FlowTrigger(_TriggerBase):
     """Input values given to the started execution."""
 
 
-class RealtimeTrigger(_TriggerBase):
-    """A trigger that listens to a broker (``<broker>.realtime``): one execution per message, or per batch when
-    ``maxRecords`` or ``maxDuration`` is set. Run by ``lanner trigger-listener`` (engine/runtime/trigger_listener.py);
-    a message is acknowledged once its execution is committed (at least once; a redelivered message with the
-    broker's id is recognised and starts nothing new). Each broker's subclass (engine/tasks/messaging) says how to
-    subscribe."""
+class ListenedTrigger(_TriggerBase):
+    """A trigger run by ``lanner trigger-listener`` (engine/runtime/trigger_listener.py): a broker's realtime
+    trigger, or a polling one (a SQL query, a URL). Its subscription hands out messages (a broker's, or what a poll
+    found); each starts an execution, and is acknowledged (to the broker; for a SQL poll, its transaction commits)
+    only once that execution is committed. Subclasses say how to subscribe."""
 
     inputs: dict[str, Any] = Field(default_factory=dict)
-    """Input values given to each started execution; they may read the message, e.g. {{ trigger.json.orderId }}."""
-    max_records: Annotated[int, Field(ge=1, le=100_000)] | None = None
-    """Batch: start one execution for up to this many messages, kept as a file (trigger.uri, trigger.count)."""
-    max_duration: Duration | None = None
-    """Batch: start one execution with the messages received within this time (e.g. 30s), when any came."""
+    """Input values given to each started execution; they may read what started it, e.g. {{ trigger.json.id }}."""
     max_queued: Annotated[int, Field(ge=1, le=100_000)] = 1000
     """Stop taking messages while this many executions of the flow wait to run (the flow's concurrency limit,
     or a busy cluster): they stay in the broker instead of filling the database."""
 
     @property
     def batched(self) -> bool:
-        return self.max_records is not None or self.max_duration is not None
+        return False
 
     def subscribe(self, name: str, consumer: str) -> Any:
         """An ``engine.messaging.base.Subscription`` of this trigger. ``name`` is the same for this trigger whichever
@@ -163,8 +159,45 @@ class RealtimeTrigger(_TriggerBase):
         raise NotImplementedError
 
     def where(self) -> str:
-        """The broker and the queue/topic/subject listened to, for people (no password)."""
+        """The broker and the queue/topic/subject listened to, or what is polled, for people (no password)."""
         raise NotImplementedError
+
+    def details(self, batch: list[Any], keep: Callable[[list[dict[str, Any]]], str]) -> dict[str, Any]:
+        """What the started execution reads as ``trigger.*`` besides its type and id: the message's fields, or for
+        a batch its count and the stored file of its messages (``keep`` stores records as JSON lines and gives
+        the file's lanner:// address)."""
+        if self.batched:
+            return {"count": len(batch), "uri": keep([message.as_output() for message in batch])}
+        return batch[0].as_output()
+
+
+class RealtimeTrigger(ListenedTrigger):
+    """A trigger that listens to a broker (``<broker>.realtime``): one execution per message, or per batch when
+    ``maxRecords`` or ``maxDuration`` is set. At least once: a message is acknowledged once its execution is
+    committed, and a redelivered message with the broker's id is recognised and starts nothing new."""
+
+    max_records: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    """Batch: start one execution for up to this many messages, kept as a file (trigger.uri, trigger.count)."""
+    max_duration: Duration | None = None
+    """Batch: start one execution with the messages received within this time (e.g. 30s), when any came."""
+
+    @property
+    def batched(self) -> bool:
+        return self.max_records is not None or self.max_duration is not None
+
+
+class PollingTrigger(ListenedTrigger):
+    """A trigger that looks every ``interval`` (a SQL query, a URL) and starts an execution when it finds something."""
+
+    interval: Duration = dt.timedelta(seconds=60)
+    """How often to look, e.g. 30s or 5m."""
+
+    @field_validator("interval")
+    @classmethod
+    def _not_too_often(cls, value: dt.timedelta) -> dt.timedelta:
+        if value < dt.timedelta(milliseconds=100):
+            raise ValueError("interval must be at least 100ms")
+        return value
 
 
 BUILT_IN_TRIGGERS: tuple[type[_TriggerBase], ...] = (ScheduleTrigger, WebhookTrigger, FlowTrigger)

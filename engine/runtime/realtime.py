@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.core.expressions import ExpressionError, render
 from engine.flows.inputs import InputsInvalid
-from engine.flows.triggers import RealtimeTrigger
+from engine.flows.triggers import ListenedTrigger
 from engine.messaging.base import BrokerUnavailable, Message, Subscription
 from engine.metrics import record
 from engine.runtime import events
@@ -36,6 +36,7 @@ from engine.storage.address import Address
 from engine.store import executions as store
 from engine.store import triggers as trigger_store
 from engine.store.database import session_scope
+from engine.tasks.context import mask_text
 from engine.workspace.secrets import secret_resolver
 
 log = logging.getLogger("lanner.triggers")
@@ -51,7 +52,7 @@ class Listening:
     namespace: str
     flow_id: str
     revision: int
-    trigger: RealtimeTrigger
+    trigger: ListenedTrigger
 
     @property
     def key(self) -> str:
@@ -94,13 +95,14 @@ class Consumer(threading.Thread):
         self.stop = threading.Event()
         self.health = Health(r, listening.key)
         self._backlog_checked, self._backlogged = 0.0, False
+        self._secrets: set[str] = set()
 
     def run(self) -> None:
         backoff = Backoff()
-        trigger = self.listening.trigger
         while not self.stop.is_set():
             subscription: Subscription | None = None
             try:
+                trigger = self._with_secrets()
                 subscription = trigger.subscribe(self.subscription, self.consumer)
                 self.health.connected(trigger.where(), self.consumer)
                 backoff.reset()
@@ -117,7 +119,24 @@ class Consumer(threading.Thread):
                     _close_quietly(subscription)
         self.health.disconnected()
 
+    def _with_secrets(self) -> ListenedTrigger:
+        """The trigger with its settings' expressions rendered, e.g. a password from {{ secret('MQ_PASSWORD') }}
+        (read again at each connection, so a changed secret is used at the next one); ``inputs`` are rendered
+        for each message instead. Values read are masked in what the health shows."""
+        trigger = self.listening.trigger
+        with session_scope(self.db) as session:
+            resolve = secret_resolver(session, self.listening.namespace)
+
+            def secret(name: str) -> str:
+                value = resolve(name)
+                self._secrets.add(value)
+                return value
+
+            settings = render(trigger.model_dump(by_alias=True, exclude={"inputs"}), {"secret": secret})
+        return type(trigger).model_validate({**settings, "inputs": trigger.inputs})
+
     def _failed(self, error: str) -> None:
+        error = mask_text(error, self._secrets)
         self.health.failed(error)
         record.trigger_failed(self.listening.namespace, self.listening.flow_id, self.listening.trigger.type)
 
@@ -173,10 +192,7 @@ class Consumer(threading.Thread):
         key = fire_key(batch)
         execution_id = str(uuid.uuid4())
         details = {"type": trigger.type, "id": trigger.id}
-        if trigger.batched:
-            details |= {"count": len(batch), "uri": self._store_batch(execution_id, batch)}
-        else:
-            details |= batch[0].as_output()
+        details |= trigger.details(batch, lambda records: self._keep(execution_id, records))
         try:
             with session_scope(self.db) as session:
                 resolve, read = secret_resolver(session, listening.namespace), set()
@@ -204,13 +220,14 @@ class Consumer(threading.Thread):
         self.health.started(execution_id)
         return "started"
 
-    def _store_batch(self, execution_id: str, batch: list[Message]) -> str:
+    def _keep(self, execution_id: str, records: list[dict]) -> str:
+        """``records`` as a file of JSON lines the execution reads (its lanner:// address)."""
         address = Address(self.listening.namespace, self.listening.flow_id, execution_id, "trigger", 1, BATCH_FILE)
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / BATCH_FILE
             with path.open("w", encoding="utf-8") as out:
-                for message in batch:
-                    out.write(json.dumps(message.as_output(), ensure_ascii=False, default=str) + "\n")
+                for record_ in records:
+                    out.write(json.dumps(record_, ensure_ascii=False, default=str) + "\n")
             open_storage().put(address, path)
         return str(address)
 

@@ -22,7 +22,7 @@ import redis
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from engine.flows.triggers import RealtimeTrigger
+from engine.flows.triggers import ListenedTrigger
 from engine.runtime import cluster
 from engine.runtime.cluster import ProcessKind
 from engine.runtime.realtime import RECEIVE_SECONDS, Consumer, Listening
@@ -66,7 +66,7 @@ class RealtimeIndex:
                     log.exception("flow %s/%s could not be read", namespace, flow_id)
                     continue
                 for trigger in flow.triggers:
-                    if isinstance(trigger, RealtimeTrigger) and not trigger.disabled:
+                    if isinstance(trigger, ListenedTrigger) and not trigger.disabled:
                         listening = Listening(namespace, flow_id, revision, trigger)
                         found[listening.key] = listening
             self._version, self._found = version, found

@@ -20,7 +20,7 @@ from sqlmodel import Session
 from engine.core.errors import InvalidInput, NotFound
 from engine.core.schedule import backfill_slots, minute_utc
 from engine.flows.model import Flow
-from engine.flows.triggers import RealtimeTrigger, ScheduleTrigger, WebhookTrigger
+from engine.flows.triggers import ListenedTrigger, ScheduleTrigger, WebhookTrigger
 from engine.identity import authz
 from engine.identity.policy import Action, Principal
 from engine.runtime import scheduler, trigger_health
@@ -71,7 +71,7 @@ def list_triggers(
                     )
                 )
     if r is not None:
-        keys = [f"{v.namespace}/{v.flow_id}/{v.id}" for v in found if isinstance(v.declared, RealtimeTrigger)]
+        keys = [f"{v.namespace}/{v.flow_id}/{v.id}" for v in found if isinstance(v.declared, ListenedTrigger)]
         health = trigger_health.read_health(r, keys)
         found = [
             view.model_copy(update={"health": health.get(f"{view.namespace}/{view.flow_id}/{view.id}")})

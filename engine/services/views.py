@@ -14,12 +14,12 @@ from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from engine.core.states import TERMINAL, State
-from engine.flows.triggers import FlowTrigger, RealtimeTrigger, ScheduleTrigger, WebhookTrigger
+from engine.flows.triggers import FlowTrigger, ListenedTrigger, ScheduleTrigger, WebhookTrigger
 from engine.runtime.trigger_health import TriggerHealth
 from engine.store.flows import DeployResult, DeployStatus
 from engine.store.tables import Execution, TaskRun
 
-AnyTrigger = ScheduleTrigger | WebhookTrigger | FlowTrigger | RealtimeTrigger
+AnyTrigger = ScheduleTrigger | WebhookTrigger | FlowTrigger | ListenedTrigger
 # A JSON object column: NULL (or a missing key) reads as {}, as the API has always sent it.
 JsonObject = Annotated[dict[str, Any], BeforeValidator(lambda value: {} if value is None else value)]
 JsonList = Annotated[list[dict[str, Any]], BeforeValidator(lambda value: [] if value is None else value)]

@@ -12,8 +12,16 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.core.durations import format_duration
 from engine.core.schedule import next_fire
-from engine.flows.triggers import FlowTrigger, RealtimeTrigger, ScheduleTrigger, WebhookTrigger
+from engine.flows.triggers import (
+    FlowTrigger,
+    ListenedTrigger,
+    PollingTrigger,
+    RealtimeTrigger,
+    ScheduleTrigger,
+    WebhookTrigger,
+)
 from engine.identity import authz
 from engine.identity.policy import Action, Principal, can
 from engine.runtime.trigger_health import TriggerHealth
@@ -81,15 +89,15 @@ class TriggerRow:
 
 
 def describe(
-    namespace: str, flow_id: str, trigger: ScheduleTrigger | WebhookTrigger | FlowTrigger | RealtimeTrigger
+    namespace: str, flow_id: str, trigger: ScheduleTrigger | WebhookTrigger | FlowTrigger | ListenedTrigger
 ) -> str:
     """One line saying when the trigger starts the flow ``namespace/flow_id``."""
+    if isinstance(trigger, PollingTrigger):
+        return f"every {format_duration(trigger.interval)}: {trigger.where()}"
     if isinstance(trigger, RealtimeTrigger):
         batch = [f"up to {trigger.max_records} messages"] if trigger.max_records else []
-        batch += [f"within {trigger.max_duration}"] if trigger.max_duration else []
-        return (
-            f"each message of {trigger.where()}" if not batch else f"batches ({', '.join(batch)}) of {trigger.where()}"
-        )
+        batch += [f"within {format_duration(trigger.max_duration)}"] if trigger.max_duration else []
+        return f"batches ({', '.join(batch)}) of {trigger.where()}" if batch else f"each message of {trigger.where()}"
     if isinstance(trigger, ScheduleTrigger):
         return f"cron {trigger.cron} ({trigger.timezone})"
     if isinstance(trigger, WebhookTrigger):
@@ -149,7 +157,7 @@ def list_triggers(
                 may_edit=can(principal, Action.EDIT_TRIGGER, found.namespace),
                 may_backfill=can(principal, Action.BACKFILL, found.namespace),
                 schedule_words=cron_hint(found.declared.cron)["words"] if scheduled else "",
-                realtime=isinstance(found.declared, RealtimeTrigger),
+                realtime=isinstance(found.declared, ListenedTrigger),
                 health=found.health,
             )
         )
