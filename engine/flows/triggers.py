@@ -8,7 +8,7 @@ import typing
 import zoneinfo
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from croniter import croniter
 from pydantic import Field, field_validator
@@ -147,6 +147,9 @@ class ListenedTrigger(_TriggerBase):
     max_queued: Annotated[int, Field(ge=1, le=100_000)] = 1000
     """Stop taking messages while this many executions of the flow wait to run (the flow's concurrency limit,
     or a busy cluster): they stay in the broker instead of filling the database."""
+
+    #: Settings holding expressions on what a message brings (rendered for each one, not when connecting).
+    rendered_later: ClassVar[frozenset[str]] = frozenset({"inputs"})
 
     @property
     def batched(self) -> bool:

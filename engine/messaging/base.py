@@ -8,6 +8,7 @@ import base64
 import binascii
 import datetime as dt
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -102,3 +103,33 @@ class Subscription(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class Poller:
+    """A ``Subscription`` whose messages come from looking every ``interval`` seconds (a SQL query, a URL):
+    ``poll`` says what it found, or None. Acknowledging does nothing unless a subclass holds something open."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval, self.next_poll = interval, time.monotonic()
+
+    def receive(self, timeout: float) -> Message | None:
+        wait = self.next_poll - time.monotonic()
+        if wait > timeout:
+            time.sleep(timeout)
+            return None
+        if wait > 0:
+            time.sleep(wait)
+        self.next_poll = time.monotonic() + self.interval
+        return self.poll()
+
+    def poll(self) -> Message | None:
+        raise NotImplementedError
+
+    def ack(self, message: Message) -> None:
+        pass
+
+    def nack(self, message: Message) -> None:
+        pass
+
+    def close(self) -> None:
+        pass

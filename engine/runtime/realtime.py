@@ -121,8 +121,8 @@ class Consumer(threading.Thread):
 
     def _with_secrets(self) -> ListenedTrigger:
         """The trigger with its settings' expressions rendered, e.g. a password from {{ secret('MQ_PASSWORD') }}
-        (read again at each connection, so a changed secret is used at the next one); ``inputs`` are rendered
-        for each message instead. Values read are masked in what the health shows."""
+        (read again at each connection, so a changed secret is used at the next one); ``rendered_later`` ones
+        (``inputs``...) are rendered for each message instead. Values read are masked in what the health shows."""
         trigger = self.listening.trigger
         with session_scope(self.db) as session:
             resolve = secret_resolver(session, self.listening.namespace)
@@ -132,8 +132,9 @@ class Consumer(threading.Thread):
                 self._secrets.add(value)
                 return value
 
-            settings = render(trigger.model_dump(by_alias=True, exclude={"inputs"}), {"secret": secret})
-        return type(trigger).model_validate({**settings, "inputs": trigger.inputs})
+            later = {name: getattr(trigger, name) for name in trigger.rendered_later}
+            settings = render(trigger.model_dump(exclude=set(later)), {"secret": secret})
+        return type(trigger).model_validate({**settings, **later})
 
     def _failed(self, error: str) -> None:
         error = mask_text(error, self._secrets)

@@ -18,6 +18,7 @@ from engine.tasks import (  # noqa: F401 - importing registers them
     files_io,
     flowable,
     http,
+    http_trigger,
     kv,
     languages,
     messaging,

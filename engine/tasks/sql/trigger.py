@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
 from engine.flows.triggers import PollingTrigger, trigger_types
-from engine.messaging.base import BrokerUnavailable, Message
+from engine.messaging.base import BrokerUnavailable, Message, Poller
 from engine.tasks.context import TaskFailed
 from engine.tasks.sql.connection import Connection, Database, json_safe
 from engine.tasks.sql.query import MySqlQuery, PostgresQuery, SqliteQuery, SqlQuery, SqlText
@@ -39,14 +38,15 @@ class RowsFound(Message):
         return {"count": len(rows), "rows": rows if len(rows) <= INLINE_ROWS else None, "where": self.topic}
 
 
-class SqlPoll:
-    """A ``Subscription`` whose messages are polls that returned rows. ``receive`` runs the query (and afterSql)
-    in a new transaction when the interval has passed; ``ack`` commits it, ``nack`` and ``close`` roll it back."""
+class SqlPoll(Poller):
+    """Polls that returned rows, as messages: each poll runs the query (and afterSql) in a new transaction, which
+    ``ack`` commits, and ``nack`` and ``close`` roll back."""
 
     def __init__(self, trigger: SqlTrigger) -> None:
         import sqlalchemy
         from sqlalchemy.pool import NullPool
 
+        super().__init__(trigger.interval.total_seconds())
         self.trigger, self.database = trigger, trigger.database()
         self.url = self.database.sqlalchemy_url()
         self.where = self.database.where(self.url)
@@ -55,18 +55,11 @@ class SqlPoll:
         self.engine = sqlalchemy.create_engine(self.url, poolclass=NullPool, **options)
         self.connection: Any = None
         self.transaction: Any = None
-        self.next_poll = time.monotonic()
 
-    def receive(self, timeout: float) -> Message | None:
+    def poll(self) -> Message | None:
         from sqlalchemy import exc as sa_exc
         from sqlalchemy import text
 
-        wait = self.next_poll - time.monotonic()
-        if wait > 0:
-            time.sleep(min(wait, timeout))
-            if wait > timeout:
-                return None
-        self.next_poll = time.monotonic() + self.trigger.interval.total_seconds()
         try:
             self.connection = self.engine.connect()
             self.transaction = self.connection.begin()
