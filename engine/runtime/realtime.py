@@ -16,7 +16,7 @@ import tempfile
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
@@ -51,7 +51,7 @@ class Listening:
 
     namespace: str
     flow_id: str
-    revision: int
+    revision: int = field(compare=False)  # another change of the flow keeps the trigger's connection
     trigger: ListenedTrigger
 
     @property
