@@ -58,7 +58,9 @@ class EventLoopThread:
         future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
         try:
             return future.result(timeout)
-        except concurrent.futures.TimeoutError:
+        except concurrent.futures.TimeoutError:  # since Python 3.11 also asyncio's: the coroutine's own
+            if future.done():
+                raise
             future.cancel()
             raise TimeoutError(f"no answer within {timeout:.1f}s") from None
 

@@ -146,11 +146,11 @@ class NatsConnection:
             return TaskFailed(f"{what}: NATS at {self.where} answered: {error.description or detail}")
         if self.client is None:
             return BrokerUnavailable(f"could not connect to NATS at {self.where}: {detail}")
+        if isinstance(error, asyncio.TimeoutError | TimeoutError) and not self.closed:  # TimeoutError is an OSError
+            return TaskFailed(f"{what}: no answer from NATS at {self.where} within {timeout or 0:g}s")
         gone = (nats.errors.ConnectionClosedError, nats.errors.StaleConnectionError, nats.errors.NoServersError)
-        if isinstance(error, gone | OSError) or self.closed:
+        if isinstance(error, (*gone, OSError)) or self.closed:
             return BrokerUnavailable(f"{what}: lost the connection to NATS at {self.where} ({detail})")
-        if isinstance(error, asyncio.TimeoutError | TimeoutError) and timeout is not None:
-            return TaskFailed(f"{what}: no answer from NATS at {self.where} within {timeout:g}s")
         return TaskFailed(f"{what}: NATS at {self.where}: {detail}")
 
     def close(self) -> None:
@@ -283,11 +283,10 @@ class CoreSubscription:
         return None if msg is None else message_of(msg)
 
     async def _next(self, wait: float) -> Any:
-        import nats.errors
 
         try:
             return await self._sub.next_msg(timeout=wait)
-        except nats.errors.TimeoutError:
+        except TimeoutError:  # nats-py's own is one
             return None
 
     def ack(self, message: Message) -> None:
@@ -359,11 +358,10 @@ class JetStreamSubscription:
         return message_of(self._buffer.popleft()) if self._buffer else None
 
     async def _fetch(self, wait: float) -> list[Any]:
-        import nats.errors
 
         try:
             fetched = await self._sub.fetch(self.batch, timeout=wait)
-        except nats.errors.TimeoutError:
+        except TimeoutError:  # nats-py raises its own (a subclass) or, from some paths, asyncio's
             return []
         for msg in fetched:
             self._held[msg.metadata.sequence.stream] = msg

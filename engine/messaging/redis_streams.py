@@ -159,13 +159,15 @@ class Heartbeat:
             self._thread.join(self._interval + 1)
 
 
-def _wait_slices(timeout: float) -> Iterator[float]:
-    """The waits of one receive: ``timeout`` in slices of at most BLOCK_SECONDS (Redis takes 0 as forever)."""
+def _wait_slices(timeout: float, longest: float) -> Iterator[float]:
+    """The waits of one receive: ``timeout`` in slices of at most ``longest`` and BLOCK_SECONDS, so that what
+    must happen between two waits (taking over a dead consumer's messages) does (Redis takes 0 as forever)."""
     deadline = time.monotonic() + timeout
+    longest = min(longest, BLOCK_SECONDS)
     while True:
         left = deadline - time.monotonic()
-        yield max(min(left, BLOCK_SECONDS), 0.01)
-        if left <= BLOCK_SECONDS:
+        yield max(min(left, longest), 0.01)
+        if left <= longest:
             return
 
 
@@ -226,9 +228,9 @@ class ListSubscription:
 
     def receive(self, timeout: float) -> Message | None:
         with talking_to(self.server, f"receiving from {self.key}"):
-            if time.monotonic() - self._rescued_at > self.lease / 2:
-                self._rescue()
-            for wait in _wait_slices(timeout):
+            for wait in _wait_slices(timeout, self.lease / 2):
+                if time.monotonic() - self._rescued_at > self.lease / 2:
+                    self._rescue()
                 body = self._client.blmove(self.key, self._processing, wait, "LEFT", "LEFT")
                 if body is not None:
                     return Message(body=body, topic=self.key, receipt=body)
@@ -356,16 +358,18 @@ class StreamSubscription:
 
     def receive(self, timeout: float) -> Message | None:
         with talking_to(self.server, f"receiving from {self.key}"):
-            if not self._buffer and time.monotonic() - self._claimed_at > self.claim_idle / 2:
-                self._take(self._claim())
-            if not self._buffer:
-                for wait in _wait_slices(timeout):
-                    answer = self._client.xreadgroup(
-                        self.group, self.consumer, {self.key: ">"}, count=self.batch, block=int(wait * 1000) or 1
-                    )
-                    if answer:
-                        self._take(answer[0][1])
+            for wait in _wait_slices(timeout, self.claim_idle / 2):
+                if self._buffer:
+                    break
+                if time.monotonic() - self._claimed_at > self.claim_idle / 2:
+                    self._take(self._claim())
+                    if self._buffer:
                         break
+                answer = self._client.xreadgroup(
+                    self.group, self.consumer, {self.key: ">"}, count=self.batch, block=int(wait * 1000) or 1
+                )
+                if answer:
+                    self._take(answer[0][1])
         return self._buffer.popleft() if self._buffer else None
 
     def ack(self, message: Message) -> None:
