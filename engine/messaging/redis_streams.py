@@ -24,7 +24,7 @@ import socket
 import threading
 import time
 import uuid
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
@@ -191,6 +191,7 @@ class ListSubscription:
         self._client = server.client()
         self._processing = self._processing_key(self.consumer)
         self._rescued_at = 0.0
+        self._handed_out: Counter[bytes] = Counter()  # bodies received and not yet acknowledged nor given back
         with talking_to(server, f"subscribing to {key}"):
             self._beat()  # alive before it is registered: nobody ever takes it for dead
             self._client.sadd(self._consumers_key, self.consumer)
@@ -218,13 +219,18 @@ class ListSubscription:
         return moved
 
     def _rescue(self) -> None:
-        """Put back what subscriptions whose lease ran out (their process died) were holding."""
+        """Put back what subscriptions whose lease ran out (their process died) were holding, and what this one
+        holds without having handed it out (a BLMOVE whose answer was lost with the connection: redis-py sent it
+        again on a new one)."""
         self._rescued_at = time.monotonic()
         for member in self._client.smembers(self._consumers_key):
             consumer = member.decode()
             if consumer != self.consumer and not self._client.exists(self._alive_key(consumer)):
                 self._requeue(consumer)
                 self._client.srem(self._consumers_key, consumer)
+        unknown = Counter(self._client.lrange(self._processing, 0, -1)) - self._handed_out
+        for body in unknown.elements():
+            self._give_back(keys=[self._processing, self.key], args=[body])
 
     def receive(self, timeout: float) -> Message | None:
         with talking_to(self.server, f"receiving from {self.key}"):
@@ -233,16 +239,24 @@ class ListSubscription:
                     self._rescue()
                 body = self._client.blmove(self.key, self._processing, wait, "LEFT", "LEFT")
                 if body is not None:
+                    self._handed_out[body] += 1
                     return Message(body=body, topic=self.key, receipt=body)
         return None
 
     def ack(self, message: Message) -> None:
         with talking_to(self.server, f"acknowledging a message of {self.key}"):
             self._client.lrem(self._processing, 1, message.receipt)
+        self._settled(message.receipt)
 
     def nack(self, message: Message) -> None:
         with talking_to(self.server, f"giving back a message of {self.key}"):
             self._give_back(keys=[self._processing, self.key], args=[message.receipt])
+        self._settled(message.receipt)
+
+    def _settled(self, body: bytes) -> None:
+        self._handed_out[body] -= 1
+        if self._handed_out[body] <= 0:
+            del self._handed_out[body]
 
     def close(self) -> None:
         """Put back what it holds (at the queue's head, in order) and leave."""

@@ -158,6 +158,23 @@ def test_a_list_subscription_gives_back_what_it_did_not_acknowledge(redis_url, c
     assert client.lrange(key, 0, -1) == [b"two", b"three"] and held.body == b"two"
 
 
+def test_a_list_subscription_hands_out_what_a_lost_answer_left_in_its_hands(redis_url, client):
+    """A BLMOVE done by the server whose answer the connection lost (redis-py then sent it again): the message
+    sits in the subscription's processing list without ever having been handed out."""
+    key = unique("lanner:test:")
+    server = redis_streams.RedisServer(url=redis_url)
+    redis_streams.list_push(server, key, [b"lost answer"])
+    subscription = redis_streams.ListSubscription(server, key)
+    try:
+        client.lmove(key, f"{key}:lanner:processing:{subscription.consumer}", "LEFT", "LEFT")
+        message = subscription.receive(1)
+        assert message is not None and message.body == b"lost answer"
+        subscription.ack(message)
+        assert subscription.receive(0.2) is None and client.llen(key) == 0
+    finally:
+        subscription.close()
+
+
 def test_a_stream_subscription_gives_back_what_it_did_not_acknowledge(redis_url):
     key = unique("lanner:test:")
     server = redis_streams.RedisServer(url=redis_url)
