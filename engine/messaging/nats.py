@@ -72,14 +72,16 @@ class NatsConnection:
         self.client: Any = None
         self._errors: list[BaseException] = []
         self._loop = EventLoopThread(f"nats {self.where}")
-        wait = self._connect_seconds() * 2 + 1  # two tries per server, half a second apart
+        wait = self.connect_seconds() * 2 + 1  # two tries per server, half a second apart
         try:
             self.client = self._loop.run(self._connect(), wait * len(server.servers()) + MARGIN_SECONDS)
         except BaseException as exc:
             self._loop.close()
+            if not isinstance(exc, Exception):  # an interrupt stays one
+                raise
             raise self.failure(exc, "connecting") from None
 
-    def _connect_seconds(self) -> float:
+    def connect_seconds(self) -> float:
         return max(self.server.connect_timeout.total_seconds(), 0.1)
 
     async def _connect(self) -> Any:
@@ -93,7 +95,7 @@ class NatsConnection:
             user=self.server.username,
             password=self.server.password,
             token=self.server.token,
-            connect_timeout=self._connect_seconds(),
+            connect_timeout=self.connect_seconds(),
             # Two tries per server (nats-py's default is 60, two minutes on a closed port), and no reconnection
             # later: the owner of the connection decides what to do when it drops.
             max_reconnect_attempts=1,
@@ -266,7 +268,7 @@ class CoreSubscription:
         self._connection = NatsConnection(server)
         try:
             self._sub = self._connection.run(
-                self._subscribe(queue or ""), self._connection._connect_seconds(), f"subscribing to {subject}"
+                self._subscribe(queue or ""), self._connection.connect_seconds(), f"subscribing to {subject}"
             )
         except BaseException:
             self._connection.close()
@@ -323,7 +325,7 @@ class JetStreamSubscription:
         try:
             self._sub = self._connection.run(
                 self._subscribe(stream, deliver_policy),
-                self._connection._connect_seconds() * 2,
+                self._connection.connect_seconds() * 2,
                 f"subscribing to {subject} with the durable consumer {durable}",
             )
         except BaseException:
@@ -369,17 +371,17 @@ class JetStreamSubscription:
 
     def ack(self, message: Message) -> None:
         """Acknowledged, and the server confirmed it: it will not be delivered again."""
-        self._connection.run(self._settle(message, ack=True), self._connection._connect_seconds(), "acknowledging")
+        self._connection.run(self._settle(message, ack=True), self._connection.connect_seconds(), "acknowledging")
 
     def nack(self, message: Message) -> None:
         """Given back: the server delivers it again at once (to this or another consumer)."""
-        self._connection.run(self._settle(message, ack=False), self._connection._connect_seconds(), "nacking")
+        self._connection.run(self._settle(message, ack=False), self._connection.connect_seconds(), "nacking")
 
     async def _settle(self, message: Message, ack: bool) -> None:
         msg = message.receipt
         self._held.pop(msg.metadata.sequence.stream, None)
         if ack:
-            await msg.ack_sync(timeout=self._connection._connect_seconds())
+            await msg.ack_sync(timeout=self._connection.connect_seconds())
         else:
             await msg.nak()
 
@@ -387,7 +389,7 @@ class JetStreamSubscription:
         """Give back what was fetched and not acknowledged, then close; the durable consumer stays on the server."""
         if not self._connection.closed:
             with contextlib.suppress(TaskFailed):  # the connection is gone: the server redelivers after ack_wait
-                self._connection.run(self._give_back(), self._connection._connect_seconds(), "closing")
+                self._connection.run(self._give_back(), self._connection.connect_seconds(), "closing")
         self._buffer.clear()
         self._connection.close()
 

@@ -142,6 +142,8 @@ def test_jetstream_round_trip_with_headers_duplicates_dropped_and_sequences_as_i
     jetstream_publish(run_task, stream, "bin", bodyBase64=base64.b64encode(BINARY).decode())
     assert first == {"stream": stream, "sequence": 1, "duplicate": False}
     assert again == {"stream": stream, "sequence": 1, "duplicate": True}
+    with pytest.raises(TaskFailed, match="expected stream does not match"):
+        jetstream_publish(run_task, stream, body="elsewhere?", stream="SOME_OTHER_STREAM")
     with pytest.raises(TaskFailed, match="no JetStream stream takes that subject"):
         run_task("nats.jetstream.publish", url=NATS_URL, subject=unique("lanner.nostream."), body="x")
 
