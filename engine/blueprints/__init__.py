@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-CATEGORIES = ("Getting started", "Databases", "Data", "Notifications", "HTTP", "Files")
+CATEGORIES = ("Getting started", "Databases", "Data", "Notifications", "HTTP", "Files", "Messaging")
 #: Keys of a flow or task whose lists hold no tasks (their items may have a ``type`` too).
 _NOT_TASKS = {"inputs", "outputs", "triggers", "taskDefaults", "labels", "variables", "conditions"}
 

@@ -9,6 +9,7 @@ import binascii
 import datetime as dt
 import json
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -77,6 +78,21 @@ def body_bytes(body: Any) -> bytes:
     if isinstance(body, str):
         return body.encode("utf-8")
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def without_password(url: str) -> str:
+    """A broker URL as messages and logs name it: ``amqp://guest@host:5672/vhost``, the password left out (and
+    the whole user part when the URL cannot be read, so a malformed one never leaks it)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return url.rsplit("@", 1)[-1]
+    if ":" in host:  # an IPv6 address keeps its brackets
+        host = f"[{host}]"
+    user = f"{urllib.parse.unquote(parts.username)}@" if parts.username else ""
+    return urllib.parse.urlunsplit((parts.scheme, f"{user}{host}{port}", parts.path, "", ""))
 
 
 def decode_base64(text: str) -> bytes:

@@ -40,12 +40,17 @@ def _literal_name(name: str) -> str:
     return name
 
 
+StoredName = Annotated[str, AfterValidator(_literal_name)]
+"""The name a task gives a file it stores (may hold folders: reports/day.csv), checked to stay inside its folder
+unless it is an expression (checked once rendered, when the file is stored)."""
+
+
 @registry.register
 class FileWrite(Task):
     type: Literal["file.write"]
     content: Annotated[str, Field(json_schema_extra={"x-lanner-code": "text"})]
     """The text to keep in the file (an expression may build it, e.g. from outputs of earlier tasks)."""
-    file_name: Annotated[str, AfterValidator(_literal_name)] = "file.txt"
+    file_name: StoredName = "file.txt"
     """Name of the stored file, e.g. report.csv (may hold folders: reports/day.csv)."""
     encoding: Encoding = "utf-8"
     """How the text is written as bytes: utf-8, latin-1, utf-16..."""

@@ -7,6 +7,7 @@ import json
 import shutil
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -14,7 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from engine.messaging import nats as nats_broker
 from engine.tasks import registry
+from tests.support.brokers import NATS_URL, reachable
 from tests.support.ids import unique
 from tests.support.postgres import POSTGRES_URL, postgres_admin
 from tests.support.sql_families import MARIADB_URL, mariadb_admin
@@ -73,9 +76,47 @@ def _sql_properties(type_name: str, folder: Path) -> dict:
     return {type_name: {"url": url, "sql": "select 1 as one"}}
 
 
-def minimal_properties(type_name: str, task_id: str, *, url: str, smtp_port: int, database: Path) -> dict:
+def _broker_properties(type_name: str, task_id: str, redis_url: str) -> dict:
+    """The broker task types' least: NATS subjects of this run (its JetStream stream is ``nats_stream``'s), keys
+    of the cluster's own Redis; consumes end after a moment with nothing."""
+    subject = f"lanner.runif.{RUN}.{task_id}"
+    nats = {"url": NATS_URL, "subject": subject}
+    redis = {"url": redis_url, "key": f"runif:{RUN}:{task_id}"}
+    least = {
+        "nats.publish": {**nats, "body": "ran"},
+        "nats.consume": {**nats, "maxDuration": "100ms"},
+        "nats.jetstream.publish": {**nats, "body": "ran"},
+        "nats.jetstream.consume": {**nats, "durable": task_id, "maxDuration": "100ms"},
+        "redis.list.push": {**redis, "body": "ran"},
+        "redis.list.pop": {**redis, "maxDuration": "100ms"},
+        "redis.stream.add": {**redis, "body": "ran"},
+        "redis.stream.read": {**redis, "consumerGroup": "runif", "maxDuration": "100ms"},
+        "redis.publish": {"url": redis_url, "channel": subject, "body": "ran"},
+    }
+    return {type_name: least[type_name]} if type_name in least else {}
+
+
+@pytest.fixture
+def nats_stream() -> Iterator[str]:
+    """The JetStream stream taking this run's subjects, deleted afterwards."""
+    address = urllib.parse.urlsplit(NATS_URL)
+    if not reachable(address.hostname or "127.0.0.1", address.port or 4222):
+        pytest.skip(f"the nats.* task types need the NATS server at {NATS_URL}")
+    server = nats_broker.NatsServer(url=NATS_URL)
+    name = f"LANNER_RUNIF_{RUN}".upper()
+    with nats_broker.NatsConnection(server) as connection:
+        manager = connection.client.jetstream()
+        connection.run(manager.add_stream(name=name, subjects=[f"lanner.runif.{RUN}.>"]), 5, "creating a stream")
+        yield name
+        connection.run(manager.delete_stream(name), 5, "deleting the stream")
+
+
+def minimal_properties(
+    type_name: str, task_id: str, *, url: str, smtp_port: int, database: Path, redis_url: str
+) -> dict:
     """The least each task type needs to run here, against local servers only (a new type must be added)."""
     return {
+        **_broker_properties(type_name, task_id, redis_url),
         "log": {"message": "ran"},
         "return": {"value": 1},
         "sleep": {"duration": "10ms"},
@@ -118,7 +159,7 @@ def minimal_properties(type_name: str, task_id: str, *, url: str, smtp_port: int
     }[type_name]
 
 
-def test_run_if_true_runs_and_false_skips_every_task_type(cluster, recorder, smtp, tmp_path):
+def test_run_if_true_runs_and_false_skips_every_task_type(cluster, recorder, smtp, tmp_path, nats_stream):
     """runIf is decided by the executor; a true one used to fail worker tasks when the worker re-validated it."""
     if postgres_admin() is None or mariadb_admin() is None:
         pytest.skip("the postgresql.* and mysql.* task types need the PostgreSQL and MariaDB servers")
@@ -129,7 +170,12 @@ def test_run_if_true_runs_and_false_skips_every_task_type(cluster, recorder, smt
         for outcome, run_if in (("true", truths[index % 2]), ("false", "{{ 1 == 2 }}")):
             task_id = f"{type_name.replace('.', '-')}-{outcome}"
             properties = minimal_properties(
-                type_name, task_id, url=recorder.url, smtp_port=smtp.port, database=tmp_path / "q.db"
+                type_name,
+                task_id,
+                url=recorder.url,
+                smtp_port=smtp.port,
+                database=tmp_path / "q.db",
+                redis_url=cluster.redis_url,
             )
             tasks.append({"id": task_id, "type": type_name, "runIf": run_if, **properties})
     source = yaml.safe_dump(

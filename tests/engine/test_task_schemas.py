@@ -8,7 +8,7 @@ import pytest
 from engine.tasks import registry
 from engine.tasks.base import Group
 
-NEEDS_EXAMPLES = {Group.DATABASES, Group.DATA, Group.NOTIFICATIONS, Group.HTTP}
+NEEDS_EXAMPLES = {Group.DATABASES, Group.DATA, Group.NOTIFICATIONS, Group.HTTP, Group.MESSAGING}
 
 
 @pytest.mark.parametrize("name", registry.names())

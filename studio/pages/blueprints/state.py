@@ -10,7 +10,7 @@ from studio.services import blueprints as service
 from studio.session import SessionState
 
 ALL = "All"
-CATEGORIES = [ALL, "Getting started", "Databases", "Data", "Notifications", "HTTP", "Files"]
+CATEGORIES = [ALL, "Getting started", "Databases", "Data", "Notifications", "HTTP", "Files", "Messaging"]
 
 
 @dataclass
