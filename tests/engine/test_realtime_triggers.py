@@ -1,0 +1,202 @@
+"""Realtime triggers on real brokers, run by real ``lanner trigger-listener`` processes: no message lost and none
+started twice while listeners are SIGKILLed and the broker connection is cut; a disabled or deleted flow stops
+consuming within seconds; a flow deployed later is picked up without a restart."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from sqlmodel import Session, func, select
+
+from engine.identity.policy import Principal
+from engine.runtime.connection import connect
+from engine.runtime.trigger_health import TriggerHealth, read_health
+from engine.services import flows as flow_service
+from engine.store import triggers as trigger_store
+from engine.store.tables import Execution
+from tests.support.brokers import NATS_URL, needs_nats
+from tests.support.cluster import Cluster
+from tests.support.ids import unique
+
+pytestmark = [pytest.mark.slow, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
+MESSAGES = 1000
+ADMIN = Principal("root", is_admin=True)
+
+
+@dataclass
+class Broker:
+    """One broker as the tests drive it: the trigger's YAML, publishing numbered bodies, cutting the connection."""
+
+    trigger: Callable[[str], str]  # the trigger's YAML (its id: listen) for a channel name
+    publish: Callable[[str, list[bytes]], None]
+    cut: Callable[[], int] | None  # closes the listeners' connections from the broker's side; how many
+    prepare: Callable[[str], None] = lambda channel: None  # what a user makes first (a JetStream stream)
+
+
+def _redis(cluster: Cluster) -> Broker:
+    r = connect(cluster.redis_url)
+
+    def publish(key: str, bodies: list[bytes]) -> None:
+        with r.pipeline(transaction=False) as pipe:
+            for body in bodies:
+                pipe.xadd(key, {"body": body})
+            pipe.execute()
+
+    def cut() -> int:  # the listeners' broker connections are named "lanner" (RedisServer.client)
+        clients = [c for c in r.client_list() if c.get("name") == "lanner"]
+        for client in clients:
+            r.client_kill_filter(_id=client["id"])
+        return len(clients)
+
+    return Broker(
+        trigger=lambda key: (
+            f"{{id: listen, type: redis.realtime, url: '{cluster.redis_url}', key: {key}, "
+            "claimIdle: 1s, maxQueued: 100000}"
+        ),
+        publish=publish,
+        cut=cut,
+    )
+
+
+def _nats(cluster: Cluster) -> Broker:
+    import asyncio
+
+    import nats as nats_client
+
+    stream = unique("S").replace("-", "_")
+
+    async def _publish(subject: str, bodies: list[bytes]) -> None:
+        client = await nats_client.connect(NATS_URL)
+        for body in bodies:
+            await client.jetstream().publish(subject, body)
+        await client.close()
+
+    async def _prepare(subject: str) -> None:
+        client = await nats_client.connect(NATS_URL)
+        await client.jetstream().add_stream(name=stream, subjects=[subject])
+        await client.close()
+
+    return Broker(
+        trigger=lambda subject: (
+            f"{{id: listen, type: nats.realtime, url: '{NATS_URL}', subject: {subject}, "
+            "ackWait: 2s, maxQueued: 100000}"
+        ),
+        publish=lambda subject, bodies: asyncio.run(_publish(subject, bodies)),
+        cut=None,
+        prepare=lambda subject: asyncio.run(_prepare(subject)),
+    )
+
+
+BROKERS = {"redis": _redis, "nats": pytest.param(_nats, marks=needs_nats)}
+
+
+def _count(cluster: Cluster, flow_id: str) -> int:
+    with Session(cluster.db) as session:
+        return session.exec(select(func.count()).select_from(Execution).where(Execution.flow_id == flow_id)).one()
+
+
+def _bodies(cluster: Cluster, flow_id: str) -> list[str]:
+    with Session(cluster.db) as session:
+        return [e.trigger["body"] for e in session.exec(select(Execution).where(Execution.flow_id == flow_id))]
+
+
+def _health(cluster: Cluster, key: str) -> TriggerHealth | None:
+    return read_health(cluster.redis, [key]).get(key)
+
+
+def _wait(check: Callable[[], object], seconds: float, what: str):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if found := check():
+            return found
+        time.sleep(0.05)
+    raise AssertionError(what)
+
+
+def _flow(flow_id: str, trigger: str) -> str:
+    return f"id: {flow_id}\nnamespace: events\ntasks:\n  - {{id: t, type: log, message: x}}\ntriggers:\n  - {trigger}\n"
+
+
+@pytest.mark.parametrize("make_broker", BROKERS.values(), ids=BROKERS.keys())
+def test_a_thousand_messages_make_a_thousand_executions_through_kills_and_a_cut(cluster_factory, make_broker):
+    cluster = cluster_factory()
+    broker = make_broker(cluster)
+    listeners = [cluster.start("listener-a", "trigger-listener"), cluster.start("listener-b", "trigger-listener")]
+    flow_id, channel = unique("orders"), unique("orders").replace("-", "_")
+    key = f"events/{flow_id}/listen"
+    broker.prepare(channel)
+    cluster.deploy(_flow(flow_id, broker.trigger(channel)))
+    _wait(lambda: (h := _health(cluster, key)) and h.connected, 30, "no listener connected")
+
+    def publish_all() -> None:  # 50 at a time, 10 times a second: the listeners are killed mid-stream
+        for first in range(0, MESSAGES, 50):
+            broker.publish(channel, [str(n).encode() for n in range(first, first + 50)])
+            time.sleep(0.1)
+
+    publisher = threading.Thread(target=publish_all)
+    publisher.start()
+    killed = 0
+    for at in (200, 600):  # the listener holding the trigger dies with messages in hand, twice
+        _wait(lambda at=at: _count(cluster, flow_id) >= at, 60, f"fewer than {at} executions")
+        holder = int(_health(cluster, key).consumer.split(":")[1])
+        name = next(n for n, p in cluster.processes.items() if p.pid == holder)
+        os.kill(holder, signal.SIGKILL)
+        cluster.processes.pop(name).wait(10)
+        listeners.append(cluster.start(f"{name}-again", "trigger-listener"))
+        killed += 1
+        if at == 200 and broker.cut is not None:
+            _wait(lambda: _count(cluster, flow_id) >= 400, 60, "fewer than 400 executions")
+            assert broker.cut() >= 1, "no listener connection to cut"
+    publisher.join()
+    _wait(lambda: _count(cluster, flow_id) >= MESSAGES, 90, "messages were lost")
+    time.sleep(3)  # what a dead listener held is redelivered (claimIdle/ackWait): recognised, not started again
+    bodies = _bodies(cluster, flow_id)
+    assert sorted(bodies, key=int) == [str(n) for n in range(MESSAGES)], "each message exactly one execution"
+    health = _health(cluster, key)
+    # Counted in Redis by whichever listener ran the trigger (a killed one may not have counted its last message).
+    assert killed == 2 and health.received >= MESSAGES
+    print(f"received {health.received}, started {health.started}, duplicates recognised {health.duplicates}")
+
+
+@pytest.mark.parametrize("make_broker", BROKERS.values(), ids=BROKERS.keys())
+def test_disabled_or_deleted_flows_stop_consuming_and_new_ones_start_without_a_restart(cluster_factory, make_broker):
+    cluster = cluster_factory()
+    broker = make_broker(cluster)
+    cluster.start("listener", "trigger-listener")
+    flow_id, channel = unique("late"), unique("late").replace("-", "_")
+    key = f"events/{flow_id}/listen"
+    time.sleep(1)  # the listener runs before the flow exists
+    broker.prepare(channel)
+    cluster.deploy(_flow(flow_id, broker.trigger(channel)))
+    _wait(lambda: (h := _health(cluster, key)) and h.connected, 10, "a flow deployed later was not picked up")
+    broker.publish(channel, [b"1"])
+    _wait(lambda: _count(cluster, flow_id) == 1, 10, "the message started nothing")
+
+    with Session(cluster.db) as session:
+        state = trigger_store.ensure_trigger_state(session, "events", flow_id, "listen", {})
+        state.enabled = False
+        session.add(state)
+        session.commit()
+    _wait(lambda: not _health(cluster, key).connected, 5, "a disabled trigger kept its connection")
+    broker.publish(channel, [b"2"])
+    time.sleep(2)
+    assert _count(cluster, flow_id) == 1, "a disabled trigger started the flow"
+
+    with Session(cluster.db) as session:
+        state = trigger_store.get_trigger_state(session, "events", flow_id, "listen")
+        state.enabled = True
+        session.add(state)
+        session.commit()
+    _wait(lambda: _count(cluster, flow_id) == 2, 10, "the message sent while disabled was lost")
+
+    flow_service.delete(cluster.db, ADMIN, "events", flow_id)
+    _wait(lambda: not _health(cluster, key).connected, 5, "a deleted flow's trigger kept its connection")
+    broker.publish(channel, [b"3"])
+    time.sleep(2)
+    assert _count(cluster, flow_id) == 2
