@@ -94,7 +94,7 @@ class Consumer(threading.Thread):
         self.consumer, self.subscription = consumer, subscription
         self.stop = threading.Event()
         self.health = Health(r, listening.key)
-        self._backlog_checked, self._backlogged = 0.0, False
+        self._backlog_checked, self._waiting = 0.0, 0
         self._secrets: set[str] = set()
 
     def run(self) -> None:
@@ -179,13 +179,14 @@ class Consumer(threading.Thread):
         return batch
 
     def _is_backlogged(self) -> bool:
+        """Whether ``max_queued`` executions of the flow wait to run. Counted in the database every
+        BACKLOG_CHECK_SECONDS, and between two counts each start adds one: never more than the bound wait."""
         now = time.monotonic()
-        if now - self._backlog_checked >= BACKLOG_CHECK_SECONDS:
+        if now - self._backlog_checked >= BACKLOG_CHECK_SECONDS or self._waiting >= self.listening.trigger.max_queued:
             self._backlog_checked = now
             with session_scope(self.db) as session:
-                waiting = store.count_waiting(session, self.listening.namespace, self.listening.flow_id)
-            self._backlogged = waiting >= self.listening.trigger.max_queued
-        return self._backlogged
+                self._waiting = store.count_waiting(session, self.listening.namespace, self.listening.flow_id)
+        return self._waiting >= self.listening.trigger.max_queued
 
     def _start(self, batch: list[Message]) -> str:
         """'started', 'duplicate' or 'refused' (the trigger's inputs did not render or were refused)."""
@@ -218,6 +219,7 @@ class Consumer(threading.Thread):
             self._failed(f"a message did not start the flow: {exc}")
             return "refused"
         events.publish_event(self.r, execution_id)
+        self._waiting += 1
         self.health.started(execution_id)
         return "started"
 

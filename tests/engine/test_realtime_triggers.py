@@ -200,3 +200,30 @@ def test_disabled_or_deleted_flows_stop_consuming_and_new_ones_start_without_a_r
     broker.publish(channel, [b"3"])
     time.sleep(2)
     assert _count(cluster, flow_id) == 2
+
+
+def test_a_busy_flow_leaves_messages_in_the_broker_instead_of_queueing_executions(cluster_factory):
+    cluster = cluster_factory()
+    broker = _redis(cluster)
+    cluster.start_executor()
+    cluster.start_workers(1)
+    cluster.start("listener", "trigger-listener")
+    flow_id, channel = unique("busy"), unique("busy")
+    cluster.deploy(
+        f"id: {flow_id}\nnamespace: events\nconcurrency: {{limit: 1}}\n"
+        "tasks:\n  - {id: slow, type: shell, commands: ['sleep 0.3']}\n"
+        f"triggers:\n  - {{id: listen, type: redis.realtime, url: '{cluster.redis_url}', key: {channel}, maxQueued: 3}}\n"
+    )
+    key = f"events/{flow_id}/listen"
+    _wait(lambda: (h := _health(cluster, key)) and h.connected, 30, "no listener connected")
+    broker.publish(channel, [str(n).encode() for n in range(12)])
+    most_waiting, deadline = 0, time.monotonic() + 90
+    while time.monotonic() < deadline:
+        with Session(cluster.db) as session:
+            states = [e.state for e in session.exec(select(Execution).where(Execution.flow_id == flow_id))]
+        most_waiting = max(most_waiting, sum(s in ("CREATED", "QUEUED") for s in states))
+        if len(states) == 12 and all(s == "SUCCESS" for s in states):
+            break
+        time.sleep(0.05)
+    assert len(states) == 12 and set(states) == {"SUCCESS"}, states
+    assert 1 <= most_waiting <= 3, f"{most_waiting} executions waited at once; maxQueued is 3"
