@@ -4,6 +4,7 @@ consuming within seconds; a flow deployed later is picked up without a restart."
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
@@ -227,3 +228,33 @@ def test_a_busy_flow_leaves_messages_in_the_broker_instead_of_queueing_execution
         time.sleep(0.05)
     assert len(states) == 12 and set(states) == {"SUCCESS"}, states
     assert 1 <= most_waiting <= 3, f"{most_waiting} executions waited at once; maxQueued is 3"
+
+
+def test_a_batch_trigger_starts_one_execution_per_batch_with_its_messages_in_a_file(cluster_factory):
+    from engine.storage.address import Address
+    from engine.storage.local import LocalStorage
+
+    cluster = cluster_factory()
+    broker = _redis(cluster)
+    cluster.start("listener", "trigger-listener")
+    flow_id, channel = unique("batch"), unique("batch")
+    cluster.deploy(
+        _flow(
+            flow_id,
+            f"{{id: listen, type: redis.realtime, url: '{cluster.redis_url}', key: {channel}, "
+            "maxRecords: 10, maxDuration: 2s}",
+        )  # fmt: skip
+    )
+    key = f"events/{flow_id}/listen"
+    _wait(lambda: (h := _health(cluster, key)) and h.connected, 30, "no listener connected")
+    broker.publish(channel, [str(n).encode() for n in range(25)])
+    _wait(lambda: _count(cluster, flow_id) == 3, 20, "25 messages did not make three batches")
+    with Session(cluster.db) as session:
+        batches = [e.trigger for e in session.exec(select(Execution).where(Execution.flow_id == flow_id))]
+    assert sorted(b["count"] for b in batches) == [5, 10, 10]
+    storage, bodies = LocalStorage(cluster.home / "storage"), []
+    for batch in batches:
+        lines = storage.read(Address.parse(batch["uri"])).decode().splitlines()
+        assert len(lines) == batch["count"]
+        bodies += [json.loads(line)["body"] for line in lines]
+    assert sorted(bodies, key=int) == [str(n) for n in range(25)]
