@@ -243,7 +243,7 @@ def test_a_batch_trigger_starts_one_execution_per_batch_with_its_messages_in_a_f
             flow_id,
             f"{{id: listen, type: redis.realtime, url: '{cluster.redis_url}', key: {channel}, "
             "maxRecords: 10, maxDuration: 2s}",
-        )  # fmt: skip
+        )
     )
     key = f"events/{flow_id}/listen"
     _wait(lambda: (h := _health(cluster, key)) and h.connected, 30, "no listener connected")
