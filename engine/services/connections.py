@@ -48,3 +48,8 @@ def connections() -> Connections:
     if not settings.redis_url:
         raise RuntimeError("running, killing and restarting need LANNER_REDIS_URL (lanner server sets it)")
     return Connections(database(), connect(settings.redis_url))
+
+
+def redis_if_configured() -> redis.Redis | None:
+    """The process' Redis when one is configured, else None (a reader that can do without it: a trigger's health)."""
+    return connections().redis if load_settings().redis_url else None

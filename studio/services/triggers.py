@@ -26,7 +26,7 @@ from engine.identity import authz
 from engine.identity.policy import Action, Principal, can
 from engine.runtime.trigger_health import TriggerHealth
 from engine.services import triggers as service
-from engine.services.connections import connections, database
+from engine.services.connections import database, redis_if_configured
 from studio.services.cron_words import cron_hint
 
 WEBHOOK_PATH = "/api/v1/webhooks/{namespace}/{flow_id}/{key}"  # engine/api/routes/webhooks.py under /api/v1
@@ -130,8 +130,7 @@ def list_triggers(
     """Every trigger of every live flow the person may read (of ``namespace`` and the ones below it, if given)."""
     now = now or dt.datetime.now(dt.UTC)
     rows: list[TriggerRow] = []
-    opened = connections()
-    for found in service.list_triggers(opened.db, principal, namespace or None, opened.redis):
+    for found in service.list_triggers(database(), principal, namespace or None, redis_if_configured()):
         # The newer of the fire the scheduler recorded and its own mark, with the execution that fire started.
         last_at = max((t for t in (found.last_fired_at, found.last_fire_at) if t), default=None)
         fired_last = found.last_fired_at is not None and last_at == found.last_fired_at

@@ -165,3 +165,41 @@ def test_required_inputs_may_come_from_the_trigger(db):
     assert started.total == 2
     with pytest.raises(LookupError, match="no schedule trigger 'hook'"):
         triggers.start_backfill(ADMIN, "trig.other", "others", "hook", "2026-01-01T00:00", "2026-01-02T00:00", {})
+
+
+LISTENED = """\
+id: listened
+namespace: trig.events
+tasks:
+  - {id: r, type: return, value: '{{ trigger.body }}'}
+triggers:
+  - {id: orders, type: redis.realtime, url: 'redis://:s3cret@broker:6379/0', key: orders, maxRecords: 50}
+  - {id: poll, type: http.trigger, uri: 'https://api.example.com/status', interval: 30s}
+"""
+
+
+def test_realtime_and_polling_triggers_say_what_they_listen_to_and_how_their_listener_does(
+    db, redis_server, monkeypatch
+):
+    from engine.runtime.connection import connect
+    from engine.runtime.trigger_health import Health
+
+    monkeypatch.setenv("LANNER_REDIS_URL", redis_server)
+    with session_scope(db) as session:
+        deploy_flow(session, LISTENED, author="test")
+    r = connect(redis_server)
+    r.flushdb()
+    health = Health(r, "trig.events/listened/orders")
+    health.connected("Redis stream orders at redis://broker:6379/0", "host:1:abc")
+    health.received(3)
+    health.started("e1")
+    health.duplicate(1)
+    health.failed("Redis at redis://broker:6379/0 is unreachable (Connection refused)")
+    rows = by_id(triggers.list_triggers(ADMIN, "trig.events", now=NOW))
+    orders, poll = trigger_row(rows["listened.orders"]), trigger_row(rows["listened.poll"])
+    assert orders["description"] == "batches (up to 50 messages) of Redis stream orders at redis://broker:6379/0"
+    assert "s3cret" not in str(orders)
+    assert orders["listener"].startswith("not connected; 3 received, 1 started, 1 duplicates")
+    assert orders["listener_state"] == "down" and "unreachable (Connection refused)" in orders["listener_error"]
+    assert poll["description"] == "every 30s: GET https://api.example.com/status"
+    assert (poll["listener"], poll["listener_state"]) == ("no listener has run it yet", "waiting")
