@@ -2,6 +2,7 @@
 
 from engine.tasks.messaging import (  # noqa: F401 - importing registers the task types
     nats,
+    rabbitmq,
     realtime,
     redis_streams,
 )

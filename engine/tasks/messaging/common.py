@@ -34,6 +34,8 @@ from engine.tasks.files_io import StoredName
 POLL_SECONDS = 0.5
 #: Room left in the ``messages`` output for the rest of the outputs' JSON.
 OUTPUT_MARGIN = 1024
+#: Most messages an inline consume without maxRecords holds unacknowledged (its outputs hold ~1 MB anyway).
+INLINE_UNACKED = 10_000
 
 
 class ConsumeOutput(StrEnum):
@@ -137,7 +139,7 @@ class PublishTask(Task):
     """What to send: text as is, any other value (a mapping, a list, a number) as JSON; give body or bodyBase64
     (neither: an empty message)."""
     body_base64: str | None = None
-    """Binary content to send, base64-encoded (e.g. {{ read(outputs.image.uri) | b64encode }}); give body or
+    """Binary content to send, base64-encoded (e.g. 3q2+7w== for the bytes DE AD BE EF); give body or
     bodyBase64."""
 
     group: ClassVar[Group] = Group.MESSAGING
@@ -155,7 +157,7 @@ class PublishTask(Task):
             return decode_base64(self.body_base64)
         return b"" if self.body is None else body_bytes(self.body)
 
-    def content_type(self) -> str | None:
+    def default_content_type(self) -> str | None:
         """What the body is, when the task is not told: JSON for a structured value, text for text."""
         if self.body_base64 is not None or self.body is None:
             return None
@@ -196,6 +198,13 @@ class ConsumeTask(Task):
     def bounds(self) -> Bounds:
         duration = self.max_duration.total_seconds() if self.max_duration is not None else None
         return Bounds(self.max_records, duration)
+
+    def unacked_limit(self) -> int | None:
+        """How many messages this consume may hold unacknowledged at once (a broker's prefetch or receive
+        maximum), None for no limit: it acknowledges only at the end, so a lower limit would stall it."""
+        if self.max_records is not None:
+            return self.max_records
+        return INLINE_UNACKED if self.output == ConsumeOutput.INLINE else None
 
     def consume_from(self, subscription: Subscription, ctx: RunContext) -> dict[str, Any]:
         """``consume`` with this task's bounds and output; the subscription is closed afterwards whatever happens
