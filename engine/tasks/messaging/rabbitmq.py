@@ -28,6 +28,8 @@ class RabbitMqTask(Task):
     """The broker's address in parts (host, port, virtualHost, username, password, tls); give either url or
     connection."""
 
+    icon: ClassVar[str] = "rabbit"
+
     @model_validator(mode="after")
     def _one_address(self) -> RabbitMqTask:
         if self.url is not None and self.connection is not None:
