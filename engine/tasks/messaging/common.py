@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import tempfile
 import time
 from contextlib import suppress
@@ -205,10 +206,21 @@ class ConsumeTask(Task):
         return INLINE_UNACKED if self.output == ConsumeOutput.INLINE else None
 
     def consume_from(self, subscription: Subscription, ctx: RunContext) -> dict[str, Any]:
-        """``consume`` with this task's bounds and output; the subscription is closed afterwards whatever happens
-        (what was not acknowledged is delivered again)."""
+        """``consume`` with this task's bounds and output, then close the subscription (what was not acknowledged
+        is delivered again). A close that fails after a good consume fails the task: some brokers make the
+        acknowledgements certain only then (Kafka's final commit)."""
         try:
-            return consume(subscription, self.bounds(), ctx, output=self.output, file_name=self.file_name)
-        finally:
-            with suppress(Exception):  # a connection already lost has nothing more to give back
+            outputs = consume(subscription, self.bounds(), ctx, output=self.output, file_name=self.file_name)
+        except BaseException:
+            with suppress(Exception):  # the error that stopped the consume is the one to tell
                 subscription.close()
+            raise
+        subscription.close()
+        return outputs
+
+
+def consumer_name(ctx: RunContext) -> str:
+    """lanner-<namespace>-<flow>-<task>: a consumer's name at the broker (an MQTT client id, a Kafka consumer
+    group) that stays the same run after run, so each run takes up where the last one stopped, and differs
+    between tasks."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "-", f"lanner-{ctx.namespace}-{ctx.flow_id}-{ctx.task_id}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
@@ -14,7 +13,7 @@ from engine.messaging import mqtt
 from engine.messaging.mqtt import MqttBroker, MqttConnection, MqttVersion
 from engine.tasks.base import Task, registry
 from engine.tasks.context import RunContext
-from engine.tasks.messaging.common import ConsumeTask, PublishTask
+from engine.tasks.messaging.common import ConsumeTask, PublishTask, consumer_name
 
 URL_EXAMPLE = "{{ secret('MQTT_URL') }}"
 Qos = Annotated[int, Field(ge=0, le=2)]
@@ -141,7 +140,7 @@ class MqttSubscribe(ConsumeTask, MqttTopics):
     def run(self, ctx: RunContext) -> dict[str, Any]:
         broker = self.broker()
         topics = [self.topic] if isinstance(self.topic, str) else list(self.topic)
-        client_id = self.client_id or default_client_id(ctx)
+        client_id = self.client_id or consumer_name(ctx)
         ctx.check()
         subscription = mqtt.subscribe(
             broker,
@@ -153,8 +152,3 @@ class MqttSubscribe(ConsumeTask, MqttTopics):
         )
         ctx.log("INFO", f"subscribed to {', '.join(topics)} on {broker.where} as {client_id}")
         return self.consume_from(subscription, ctx)
-
-
-def default_client_id(ctx: RunContext) -> str:
-    """lanner-<namespace>-<flow>-<task>: the same session run after run, distinct per task."""
-    return re.sub(r"[^A-Za-z0-9_.-]", "-", f"lanner-{ctx.namespace}-{ctx.flow_id}-{ctx.task_id}")
