@@ -81,11 +81,12 @@ def consume(
     local = Path(temporary)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as lines:
-            received = _receive(subscription, bounds, ctx, started, lines if output == ConsumeOutput.FILE else None)
+            to_file = lines if output == ConsumeOutput.FILE else None
+            received, shown = _receive(subscription, bounds, ctx, started, to_file)
         if output == ConsumeOutput.FILE:
             outputs: dict[str, Any] = {"uri": ctx.store_file(local, file_name), "count": len(received)}
         else:
-            outputs = {"messages": [message.as_output() for message in received], "count": len(received)}
+            outputs = {"messages": shown, "count": len(received)}
     finally:
         local.unlink(missing_ok=True)
     for message in received:  # kept: only now may the broker forget them
@@ -95,10 +96,13 @@ def consume(
     return outputs
 
 
-def _receive(subscription: Subscription, bounds: Bounds, ctx: RunContext, started: float, lines: Any) -> list[Message]:
-    """The messages received within ``bounds``: written to ``lines`` as they come (and then kept without their
-    bodies: acknowledging needs only the receipt), or kept whole for the inline outputs."""
+def _receive(
+    subscription: Subscription, bounds: Bounds, ctx: RunContext, started: float, lines: Any
+) -> tuple[list[Message], list[dict[str, Any]]]:
+    """The messages received within ``bounds``, kept without their bodies (acknowledging needs only the receipt),
+    and, when there is no file to write them to as they come (``lines``), each one as the inline outputs show it."""
     received: list[Message] = []
+    shown: list[dict[str, Any]] = []
     inline_bytes, limit = 0, load_settings().max_output_bytes - OUTPUT_MARGIN
     while bounds.max_records is None or len(received) < bounds.max_records:
         ctx.check()
@@ -111,11 +115,12 @@ def _receive(subscription: Subscription, bounds: Bounds, ctx: RunContext, starte
         message = subscription.receive(wait)
         if message is None:
             continue
+        as_output = message.as_output()
         if lines is not None:
-            lines.write(json.dumps(message.as_output(), ensure_ascii=False, separators=(",", ":")) + "\n")
+            lines.write(json.dumps(as_output, ensure_ascii=False, separators=(",", ":")) + "\n")
             received.append(dataclasses.replace(message, body=b""))
             continue
-        size = output_size(message.as_output()) + 1
+        size = output_size(as_output) + 1
         if inline_bytes + size > limit:
             subscription.nack(message)
             if not received:
@@ -129,8 +134,9 @@ def _receive(subscription: Subscription, bounds: Bounds, ctx: RunContext, starte
             )
             break
         inline_bytes += size
-        received.append(message)
-    return received
+        received.append(dataclasses.replace(message, body=b""))
+        shown.append(as_output)
+    return received, shown
 
 
 class PublishTask(Task):
