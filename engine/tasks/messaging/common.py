@@ -67,7 +67,7 @@ def consume(
     ctx: RunContext,
     *,
     output: ConsumeOutput = ConsumeOutput.INLINE,
-    file_name: str = "messages.jsonl",
+    file_name: str = "messages.ndjson",
 ) -> dict[str, Any]:
     """Take messages from ``subscription`` until ``bounds`` is reached, keep them, then acknowledge them.
 
@@ -77,7 +77,7 @@ def consume(
     WARNING with what it has. The caller closes the subscription: whatever was received and not acknowledged
     (the task killed or timed out, the file not stored) is delivered again."""
     started = time.monotonic()
-    handle, temporary = tempfile.mkstemp(prefix=".lanner-messages-", suffix=".jsonl", dir=ctx.workdir)
+    handle, temporary = tempfile.mkstemp(prefix=".lanner-messages-", suffix=".ndjson", dir=ctx.workdir)
     local = Path(temporary)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as lines:
@@ -182,7 +182,7 @@ class ConsumeTask(Task):
     """inline: the messages in output 'messages' (up to LANNER_MAX_OUTPUT_BYTES in all; the task ends in WARNING
     and leaves the rest on the broker past that); file: all of them in a stored file, one JSON message a line
     ('uri')."""
-    file_name: StoredName = "messages.jsonl"
+    file_name: StoredName = "messages.ndjson"
     """With output file: the stored file's name."""
 
     group: ClassVar[Group] = Group.MESSAGING
