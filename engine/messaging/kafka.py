@@ -65,6 +65,17 @@ class KafkaConnection(Spec):
     """Other librdkafka settings, e.g. ssl.ca.location: /etc/ssl/certs/acme.pem or client.id: lanner."""
 
 
+class KafkaServer(Spec):
+    """Where a task or trigger finds its Kafka cluster."""
+
+    connection: KafkaConnection | None = None
+    """The cluster's brokers (bootstrapServers) and how to sign in (securityProtocol, saslMechanism, username,
+    password); set it once for every kafka.* task with taskDefaults."""
+
+    def broker(self) -> KafkaBroker:
+        return KafkaBroker.of(self.connection)
+
+
 @dataclass(frozen=True)
 class KafkaBroker:
     """librdkafka's settings for a cluster, and its address as messages name it (without the password)."""

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from engine.flows.spec import Computed, Spec
 from engine.messaging.base import BrokerUnavailable, Message, without_password
@@ -66,6 +66,27 @@ class MqttConnection(Spec):
     """The account's password; keep it in a secret: {{ secret('MQTT_PASSWORD') }}."""
     tls: Computed[bool] = False
     """Connect over TLS (mqtts), checking the broker's certificate against the system's authorities."""
+
+
+class MqttServer(Spec):
+    """Where a task or trigger finds its MQTT broker: ``url`` or a ``connection`` block, and the protocol."""
+
+    url: str | None = None
+    """The broker's address in one line, mqtt://user:password@host:1883 (mqtts:// for TLS); keep it in a secret:
+    {{ secret('MQTT_URL') }}. Give either url or connection."""
+    connection: MqttConnection | None = None
+    """The broker's address in parts (host, port, username, password, tls); give either url or connection."""
+    version: Computed[MqttVersion] = MqttVersion.V5
+    """The protocol version: 5 (headers, expiry, large in-flight windows) or 3.1.1 for brokers without 5."""
+
+    @model_validator(mode="after")
+    def _one_address(self) -> MqttServer:
+        if self.url is not None and self.connection is not None:
+            raise ValueError("give url or connection, not both")
+        return self
+
+    def broker(self) -> MqttBroker:
+        return MqttBroker.of(self.url, self.connection, self.version)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from engine.flows.spec import Computed, Spec
 from engine.messaging.base import BrokerUnavailable, Message, without_password
@@ -45,6 +45,26 @@ class RabbitMqConnection(Spec):
     """The account's password; keep it in a secret: {{ secret('RABBITMQ_PASSWORD') }}."""
     tls: Computed[bool] = False
     """Connect over TLS (amqps), checking the broker's certificate against the system's authorities."""
+
+
+class RabbitMqServer(Spec):
+    """Where a task or trigger finds its RabbitMQ broker: ``url`` or a ``connection`` block."""
+
+    url: str | None = None
+    """The broker's address in one line, amqp://user:password@host:5672/vhost (amqps:// for TLS); keep it in a
+    secret: {{ secret('RABBITMQ_URL') }}. Give either url or connection."""
+    connection: RabbitMqConnection | None = None
+    """The broker's address in parts (host, port, virtualHost, username, password, tls); give either url or
+    connection."""
+
+    @model_validator(mode="after")
+    def _one_address(self) -> RabbitMqServer:
+        if self.url is not None and self.connection is not None:
+            raise ValueError("give url or connection, not both")
+        return self
+
+    def broker(self) -> RabbitMqBroker:
+        return RabbitMqBroker.of(self.url, self.connection)
 
 
 @dataclass(frozen=True)

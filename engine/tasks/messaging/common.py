@@ -150,6 +150,7 @@ class PublishTask(Task):
     bodyBase64."""
 
     group: ClassVar[Group] = Group.MESSAGING
+    icon: ClassVar[str] = "send"
 
     @model_validator(mode="after")
     def _one_body(self) -> PublishTask:
@@ -186,6 +187,7 @@ class ConsumeTask(Task):
     """With output file: the stored file's name."""
 
     group: ClassVar[Group] = Group.MESSAGING
+    icon: ClassVar[str] = "inbox"
     output_fields: ClassVar[dict[str, str]] = {
         "count": "How many messages were taken (and acknowledged).",
         "messages": "With output inline: the messages, each with body (text), json (the body parsed when it is "

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from engine.flows.spec import Computed
 from engine.messaging import kafka
-from engine.messaging.kafka import KafkaBroker, KafkaConnection
+from engine.messaging.kafka import KafkaServer
 from engine.tasks.base import Task, registry
 from engine.tasks.context import RunContext
 from engine.tasks.messaging.common import ConsumeTask, PublishTask, consumer_name
@@ -24,17 +24,8 @@ CONNECTION_EXAMPLE = {
 Topic = Annotated[str, Field(min_length=1)]
 
 
-class KafkaTask(Task):
+class KafkaTask(KafkaServer, Task):
     """A task that talks to a Kafka cluster."""
-
-    connection: KafkaConnection | None = None
-    """The cluster's brokers (bootstrapServers) and how to sign in (securityProtocol, saslMechanism, username,
-    password); set it once for every kafka.* task with taskDefaults."""
-
-    icon: ClassVar[str] = "layers"
-
-    def broker(self) -> KafkaBroker:
-        return KafkaBroker.of(self.connection)
 
 
 @registry.register

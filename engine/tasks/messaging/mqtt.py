@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from engine.core.durations import Duration
 from engine.flows.spec import Computed
 from engine.messaging import mqtt
-from engine.messaging.mqtt import MqttBroker, MqttConnection, MqttVersion
+from engine.messaging.mqtt import MqttServer, MqttVersion
 from engine.tasks.base import Task, registry
 from engine.tasks.context import RunContext
 from engine.tasks.messaging.common import ConsumeTask, PublishTask, consumer_name
@@ -19,27 +19,8 @@ URL_EXAMPLE = "{{ secret('MQTT_URL') }}"
 Qos = Annotated[int, Field(ge=0, le=2)]
 
 
-class MqttTask(Task):
+class MqttTask(MqttServer, Task):
     """A task that talks to an MQTT broker, named by ``url`` or by a ``connection`` block."""
-
-    url: str | None = None
-    """The broker's address in one line, mqtt://user:password@host:1883 (mqtts:// for TLS); keep it in a secret:
-    {{ secret('MQTT_URL') }}. Give either url or connection."""
-    connection: MqttConnection | None = None
-    """The broker's address in parts (host, port, username, password, tls); give either url or connection."""
-    version: Computed[MqttVersion] = MqttVersion.V5
-    """The protocol version: 5 (headers, expiry, large in-flight windows) or 3.1.1 for brokers without 5."""
-
-    icon: ClassVar[str] = "radio-tower"
-
-    @model_validator(mode="after")
-    def _one_address(self) -> MqttTask:
-        if self.url is not None and self.connection is not None:
-            raise ValueError("give url or connection, not both")
-        return self
-
-    def broker(self) -> MqttBroker:
-        return MqttBroker.of(self.url, self.connection, self.version)
 
 
 @registry.register

@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 from engine.core.durations import Duration
 from engine.flows.spec import Computed
 from engine.messaging import rabbitmq
-from engine.messaging.rabbitmq import RabbitMqBroker, RabbitMqConnection
+from engine.messaging.rabbitmq import RabbitMqServer
 from engine.tasks.base import Task, registry
 from engine.tasks.context import RunContext
 from engine.tasks.messaging.common import ConsumeTask, PublishTask
@@ -18,26 +18,8 @@ from engine.tasks.messaging.common import ConsumeTask, PublishTask
 URL_EXAMPLE = "{{ secret('RABBITMQ_URL') }}"
 
 
-class RabbitMqTask(Task):
+class RabbitMqTask(RabbitMqServer, Task):
     """A task that talks to a RabbitMQ broker, named by ``url`` or by a ``connection`` block."""
-
-    url: str | None = None
-    """The broker's address in one line, amqp://user:password@host:5672/vhost (amqps:// for TLS); keep it in a
-    secret: {{ secret('RABBITMQ_URL') }}. Give either url or connection."""
-    connection: RabbitMqConnection | None = None
-    """The broker's address in parts (host, port, virtualHost, username, password, tls); give either url or
-    connection."""
-
-    icon: ClassVar[str] = "rabbit"
-
-    @model_validator(mode="after")
-    def _one_address(self) -> RabbitMqTask:
-        if self.url is not None and self.connection is not None:
-            raise ValueError("give url or connection, not both")
-        return self
-
-    def broker(self) -> RabbitMqBroker:
-        return RabbitMqBroker.of(self.url, self.connection)
 
 
 @registry.register
