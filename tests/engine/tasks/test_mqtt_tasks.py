@@ -39,15 +39,19 @@ class Session:
         return mqtt.subscribe(BROKER, [f"{self.topic}/#"], client_id=self.client_id, **options)
 
 
+def forget_session(client_id: str) -> None:
+    """A clean start with no expiry makes the broker forget the session and what it still held."""
+    client = BROKER.connect(client_id)
+    client.disconnect()
+    client.loop_stop()
+
+
 @pytest.fixture
 def session() -> Iterator[Session]:
     made = Session()
     made.subscribe().close()
     yield made
-    # A clean start with no expiry makes the broker forget the session and what it still held.
-    client = BROKER.connect(made.client_id)
-    client.disconnect()
-    client.loop_stop()
+    forget_session(made.client_id)
 
 
 def publish(run_task, topic: str, **properties) -> dict:
@@ -107,14 +111,18 @@ def test_topic_filters_and_output_file(run_task, session, context, tmp_path):
     for line in range(1, 4):
         publish(run_task, f"{session.topic}/plant/line-{line}/temperature", body={"line": line})
     publish(run_task, f"{session.topic}/plant/line-1/pressure", body={"line": 1})
-    taken = run_task(
-        "mqtt.subscribe",
-        url=MQTT_URL,
-        topic=[f"{session.topic}/plant/+/temperature"],
-        clientId=unique("lanner-test-"),
-        maxDuration="1s",
-        output="file",
-    )
+    newcomer = unique("lanner-test-")
+    try:
+        taken = run_task(
+            "mqtt.subscribe",
+            url=MQTT_URL,
+            topic=[f"{session.topic}/plant/+/temperature"],
+            clientId=newcomer,
+            maxDuration="1s",
+            output="file",
+        )
+    finally:
+        forget_session(newcomer)
     assert taken["count"] == 0  # a new session: what was published before it existed is not kept for it
     taken = subscribe(run_task, session, maxDuration="1s", output="file", fileName="readings.jsonl")
     lines = [json.loads(line) for line in stored(context, taken["uri"], tmp_path).read_text().splitlines()]
@@ -127,15 +135,16 @@ def test_topic_filters_and_output_file(run_task, session, context, tmp_path):
 
 def test_a_retained_message_reaches_a_new_subscription_once(run_task):
     topic = f"{unique('lanner-test/')}/setpoint"
+    client_id = unique("lanner-test-")
     publish(run_task, topic, body={"celsius": 19}, retain=True)
     try:
-        client_id = unique("lanner-test-")
         first = run_task("mqtt.subscribe", url=MQTT_URL, topic=topic, clientId=client_id, maxRecords=1)
         assert first["messages"][0]["json"] == {"celsius": 19} and first["messages"][0]["properties"]["retain"]
         again = run_task("mqtt.subscribe", url=MQTT_URL, topic=topic, clientId=client_id, maxDuration="500ms")
         assert again["count"] == 0  # the session resumed: its subscription exists, the retained value is not resent
     finally:
         publish(run_task, topic, body="", retain=True)  # an empty retained message clears it
+        forget_session(client_id)
 
 
 def test_subscription_redelivers_what_was_received_but_not_acknowledged(run_task, session):
