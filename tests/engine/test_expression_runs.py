@@ -17,7 +17,7 @@ import yaml
 
 from engine.messaging import nats as nats_broker
 from engine.tasks import registry
-from tests.support.brokers import NATS_URL, reachable
+from tests.support.brokers import KAFKA_SERVERS, MQTT_URL, NATS_URL, RABBITMQ_URL, reachable
 from tests.support.ids import unique
 from tests.support.postgres import POSTGRES_URL, postgres_admin
 from tests.support.sql_families import MARIADB_URL, mariadb_admin
@@ -78,11 +78,26 @@ def _sql_properties(type_name: str, folder: Path) -> dict:
 
 def _broker_properties(type_name: str, task_id: str, redis_url: str) -> dict:
     """The broker task types' least: NATS subjects of this run (its JetStream stream is ``nats_stream``'s), keys
-    of the cluster's own Redis; consumes end after a moment with nothing."""
+    of the cluster's own Redis, ``rabbitmq_queue``'s queue, MQTT sessions that expire at once; consumes end after
+    a moment with nothing. Kafka where a cluster is reachable, else a closed port: the task runs and fails."""
     subject = f"lanner.runif.{RUN}.{task_id}"
     nats = {"url": NATS_URL, "subject": subject}
     redis = {"url": redis_url, "key": f"runif:{RUN}:{task_id}"}
+    rabbitmq = {"url": RABBITMQ_URL}
+    mqtt = {"url": MQTT_URL, "topic": f"lanner/runif/{RUN}/{task_id}"}
+    kafka = {"connection": {"bootstrapServers": KAFKA_SERVERS if KAFKA_UP else "127.0.0.1:1"}, "topic": subject}
     least = {
+        "rabbitmq.publish": {**rabbitmq, "routingKey": RABBITMQ_QUEUE, "body": "ran"},
+        "rabbitmq.consume": {**rabbitmq, "queue": RABBITMQ_QUEUE, "maxDuration": "100ms"},
+        "mqtt.publish": {**mqtt, "body": "ran"},
+        "mqtt.subscribe": {
+            **mqtt,
+            "clientId": f"lanner-runif-{RUN}-{task_id}",
+            "sessionExpiry": "1s",
+            "maxDuration": "100ms",
+        },
+        "kafka.produce": {**kafka, "body": "ran", "allowFailure": not KAFKA_UP},
+        "kafka.consume": {**kafka, "maxDuration": "100ms", "allowFailure": not KAFKA_UP},
         "nats.publish": {**nats, "body": "ran"},
         "nats.consume": {**nats, "maxDuration": "100ms"},
         "nats.jetstream.publish": {**nats, "body": "ran"},
@@ -94,6 +109,32 @@ def _broker_properties(type_name: str, task_id: str, redis_url: str) -> dict:
         "redis.publish": {"url": redis_url, "channel": subject, "body": "ran"},
     }
     return {type_name: least[type_name]} if type_name in least else {}
+
+
+def _up(url: str, default_port: int) -> bool:
+    address = urllib.parse.urlsplit(url)
+    return reachable(address.hostname or "127.0.0.1", address.port or default_port)
+
+
+KAFKA_UP = _up(f"kafka://{KAFKA_SERVERS.split(',')[0]}", 9092)
+RABBITMQ_QUEUE = f"lanner.runif.{RUN}"
+
+
+@pytest.fixture
+def rabbitmq_queue() -> Iterator[str]:
+    """The RabbitMQ queue of this run, deleted afterwards; the MQTT broker checked."""
+    import pika
+
+    if not _up(RABBITMQ_URL, 5672) or not _up(MQTT_URL, 1883):
+        pytest.skip(
+            f"the rabbitmq.* and mqtt.* task types need RabbitMQ at {RABBITMQ_URL.rsplit('@', 1)[-1]} and "
+            f"an MQTT broker at {MQTT_URL}"
+        )
+    connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL))
+    connection.channel().queue_declare(RABBITMQ_QUEUE)
+    yield RABBITMQ_QUEUE
+    connection.channel().queue_delete(RABBITMQ_QUEUE)
+    connection.close()
 
 
 @pytest.fixture
@@ -159,7 +200,9 @@ def minimal_properties(
     }[type_name]
 
 
-def test_run_if_true_runs_and_false_skips_every_task_type(cluster, recorder, smtp, tmp_path, nats_stream):
+def test_run_if_true_runs_and_false_skips_every_task_type(
+    cluster, recorder, smtp, tmp_path, nats_stream, rabbitmq_queue
+):
     """runIf is decided by the executor; a true one used to fail worker tasks when the worker re-validated it."""
     if postgres_admin() is None or mariadb_admin() is None:
         pytest.skip("the postgresql.* and mysql.* task types need the PostgreSQL and MariaDB servers")
@@ -193,8 +236,11 @@ def test_run_if_true_runs_and_false_skips_every_task_type(cluster, recorder, smt
     for type_name in registry.names():
         prefix = type_name.replace(".", "-")
         ran, skipped = runs[f"{prefix}-true"], runs[f"{prefix}-false"]
-        expected = "FAILED" if type_name == "fail" else "SUCCESS"
+        unreachable = type_name.startswith("kafka.") and not KAFKA_UP  # it ran: it failed on connecting
+        expected = "FAILED" if type_name == "fail" or unreachable else "SUCCESS"
         if ran.state != expected or (type_name == "fail" and ran.error != "Failed on purpose"):
+            wrong[f"{prefix}-true"] = (ran.state, ran.error)
+        if unreachable and "cannot be reached" not in (ran.error or ""):
             wrong[f"{prefix}-true"] = (ran.state, ran.error)
         if skipped.state != "SKIPPED" or f"{prefix}-false-child" in runs:
             wrong[f"{prefix}-false"] = (skipped.state, skipped.error)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import tempfile
 import time
 from contextlib import suppress
@@ -34,6 +35,8 @@ from engine.tasks.files_io import StoredName
 POLL_SECONDS = 0.5
 #: Room left in the ``messages`` output for the rest of the outputs' JSON.
 OUTPUT_MARGIN = 1024
+#: Most messages an inline consume without maxRecords holds unacknowledged (its outputs hold ~1 MB anyway).
+INLINE_UNACKED = 10_000
 
 
 class ConsumeOutput(StrEnum):
@@ -64,7 +67,7 @@ def consume(
     ctx: RunContext,
     *,
     output: ConsumeOutput = ConsumeOutput.INLINE,
-    file_name: str = "messages.jsonl",
+    file_name: str = "messages.ndjson",
 ) -> dict[str, Any]:
     """Take messages from ``subscription`` until ``bounds`` is reached, keep them, then acknowledge them.
 
@@ -74,15 +77,16 @@ def consume(
     WARNING with what it has. The caller closes the subscription: whatever was received and not acknowledged
     (the task killed or timed out, the file not stored) is delivered again."""
     started = time.monotonic()
-    handle, temporary = tempfile.mkstemp(prefix=".lanner-messages-", suffix=".jsonl", dir=ctx.workdir)
+    handle, temporary = tempfile.mkstemp(prefix=".lanner-messages-", suffix=".ndjson", dir=ctx.workdir)
     local = Path(temporary)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as lines:
-            received = _receive(subscription, bounds, ctx, started, lines if output == ConsumeOutput.FILE else None)
+            to_file = lines if output == ConsumeOutput.FILE else None
+            received, shown = _receive(subscription, bounds, ctx, started, to_file)
         if output == ConsumeOutput.FILE:
             outputs: dict[str, Any] = {"uri": ctx.store_file(local, file_name), "count": len(received)}
         else:
-            outputs = {"messages": [message.as_output() for message in received], "count": len(received)}
+            outputs = {"messages": shown, "count": len(received)}
     finally:
         local.unlink(missing_ok=True)
     for message in received:  # kept: only now may the broker forget them
@@ -92,10 +96,13 @@ def consume(
     return outputs
 
 
-def _receive(subscription: Subscription, bounds: Bounds, ctx: RunContext, started: float, lines: Any) -> list[Message]:
-    """The messages received within ``bounds``: written to ``lines`` as they come (and then kept without their
-    bodies: acknowledging needs only the receipt), or kept whole for the inline outputs."""
+def _receive(
+    subscription: Subscription, bounds: Bounds, ctx: RunContext, started: float, lines: Any
+) -> tuple[list[Message], list[dict[str, Any]]]:
+    """The messages received within ``bounds``, kept without their bodies (acknowledging needs only the receipt),
+    and, when there is no file to write them to as they come (``lines``), each one as the inline outputs show it."""
     received: list[Message] = []
+    shown: list[dict[str, Any]] = []
     inline_bytes, limit = 0, load_settings().max_output_bytes - OUTPUT_MARGIN
     while bounds.max_records is None or len(received) < bounds.max_records:
         ctx.check()
@@ -108,11 +115,12 @@ def _receive(subscription: Subscription, bounds: Bounds, ctx: RunContext, starte
         message = subscription.receive(wait)
         if message is None:
             continue
+        as_output = message.as_output()
         if lines is not None:
-            lines.write(json.dumps(message.as_output(), ensure_ascii=False, separators=(",", ":")) + "\n")
+            lines.write(json.dumps(as_output, ensure_ascii=False, separators=(",", ":")) + "\n")
             received.append(dataclasses.replace(message, body=b""))
             continue
-        size = output_size(message.as_output()) + 1
+        size = output_size(as_output) + 1
         if inline_bytes + size > limit:
             subscription.nack(message)
             if not received:
@@ -126,8 +134,9 @@ def _receive(subscription: Subscription, bounds: Bounds, ctx: RunContext, starte
             )
             break
         inline_bytes += size
-        received.append(message)
-    return received
+        received.append(dataclasses.replace(message, body=b""))
+        shown.append(as_output)
+    return received, shown
 
 
 class PublishTask(Task):
@@ -137,7 +146,7 @@ class PublishTask(Task):
     """What to send: text as is, any other value (a mapping, a list, a number) as JSON; give body or bodyBase64
     (neither: an empty message)."""
     body_base64: str | None = None
-    """Binary content to send, base64-encoded (e.g. {{ read(outputs.image.uri) | b64encode }}); give body or
+    """Binary content to send, base64-encoded (e.g. 3q2+7w== for the bytes DE AD BE EF); give body or
     bodyBase64."""
 
     group: ClassVar[Group] = Group.MESSAGING
@@ -155,7 +164,7 @@ class PublishTask(Task):
             return decode_base64(self.body_base64)
         return b"" if self.body is None else body_bytes(self.body)
 
-    def content_type(self) -> str | None:
+    def default_content_type(self) -> str | None:
         """What the body is, when the task is not told: JSON for a structured value, text for text."""
         if self.body_base64 is not None or self.body is None:
             return None
@@ -174,7 +183,7 @@ class ConsumeTask(Task):
     """inline: the messages in output 'messages' (up to LANNER_MAX_OUTPUT_BYTES in all; the task ends in WARNING
     and leaves the rest on the broker past that); file: all of them in a stored file, one JSON message a line
     ('uri')."""
-    file_name: StoredName = "messages.jsonl"
+    file_name: StoredName = "messages.ndjson"
     """With output file: the stored file's name."""
 
     group: ClassVar[Group] = Group.MESSAGING
@@ -197,11 +206,29 @@ class ConsumeTask(Task):
         duration = self.max_duration.total_seconds() if self.max_duration is not None else None
         return Bounds(self.max_records, duration)
 
+    def unacked_limit(self) -> int | None:
+        """How many messages this consume may hold unacknowledged at once (a broker's prefetch or receive
+        maximum), None for no limit: it acknowledges only at the end, so a lower limit would stall it."""
+        if self.max_records is not None:
+            return self.max_records
+        return INLINE_UNACKED if self.output == ConsumeOutput.INLINE else None
+
     def consume_from(self, subscription: Subscription, ctx: RunContext) -> dict[str, Any]:
-        """``consume`` with this task's bounds and output; the subscription is closed afterwards whatever happens
-        (what was not acknowledged is delivered again)."""
+        """``consume`` with this task's bounds and output, then close the subscription (what was not acknowledged
+        is delivered again). A close that fails after a good consume fails the task: some brokers make the
+        acknowledgements certain only then (Kafka's final commit)."""
         try:
-            return consume(subscription, self.bounds(), ctx, output=self.output, file_name=self.file_name)
-        finally:
-            with suppress(Exception):  # a connection already lost has nothing more to give back
+            outputs = consume(subscription, self.bounds(), ctx, output=self.output, file_name=self.file_name)
+        except BaseException:
+            with suppress(Exception):  # the error that stopped the consume is the one to tell
                 subscription.close()
+            raise
+        subscription.close()
+        return outputs
+
+
+def consumer_name(ctx: RunContext) -> str:
+    """lanner-<namespace>-<flow>-<task>: a consumer's name at the broker (an MQTT client id, a Kafka consumer
+    group) that stays the same run after run, so each run takes up where the last one stopped, and differs
+    between tasks."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "-", f"lanner-{ctx.namespace}-{ctx.flow_id}-{ctx.task_id}")
