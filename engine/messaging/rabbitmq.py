@@ -110,13 +110,18 @@ class RabbitMqBroker:
         parameters.blocked_connection_timeout = 60
         return cls(parameters, where)
 
-    def connect(self) -> Any:
-        """An open ``pika.BlockingConnection``; ``BrokerUnavailable`` saying why not."""
+    def connect(self, name: str = "lanner") -> Any:
+        """An open ``pika.BlockingConnection`` named ``name`` in the broker's connection list (what an operator
+        sees in the management UI); ``BrokerUnavailable`` saying why not."""
+        import copy
+
         import pika
         from pika import exceptions
 
+        parameters = copy.copy(self.parameters)
+        parameters.client_properties = {"connection_name": name}
         try:
-            return pika.BlockingConnection(self.parameters)
+            return pika.BlockingConnection(parameters)
         except exceptions.ProbableAuthenticationError:
             raise BrokerUnavailable(
                 f"RabbitMQ at {self.where} refused the sign-in: check username and password"
@@ -215,7 +220,7 @@ def subscribe(
     (0: no limit); ``declare`` creates the queue first when it does not exist."""
     from pika import exceptions
 
-    connection = broker.connect()
+    connection = broker.connect(f"lanner consumer of {queue}")
     try:
         channel = connection.channel()
         if declare:

@@ -4,9 +4,12 @@ consuming within seconds; a flow deployed later is picked up without a restart."
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import signal
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -18,10 +21,11 @@ from sqlmodel import Session, func, select
 from engine.identity.policy import Principal
 from engine.runtime.connection import connect
 from engine.runtime.trigger_health import TriggerHealth, read_health
+from engine.runtime.trigger_listener import subscription_name
 from engine.services import flows as flow_service
 from engine.store import triggers as trigger_store
 from engine.store.tables import Execution
-from tests.support.brokers import NATS_URL, needs_nats
+from tests.support.brokers import MQTT_URL, NATS_URL, RABBITMQ_URL, needs_mqtt, needs_nats, needs_rabbitmq
 from tests.support.cluster import Cluster
 from tests.support.ids import unique
 
@@ -36,8 +40,10 @@ class Broker:
 
     trigger: Callable[[str], str]  # the trigger's YAML (its id: listen) for a channel name
     publish: Callable[[str, list[bytes]], None]
-    cut: Callable[[], int] | None  # closes the listeners' connections from the broker's side; how many
+    cut: Callable[[str, str], int] | None  # (trigger key, channel): closes the listener's connection; how many
     prepare: Callable[[str], None] = lambda channel: None  # what a user makes first (a JetStream stream)
+    exact: bool = True  # the broker gives message ids: a redelivery is recognised (else it may start again)
+    cleanup: Callable[[str, str], None] = lambda key, channel: None  # removes what the test left on the broker
 
 
 def _redis(cluster: Cluster) -> Broker:
@@ -49,7 +55,7 @@ def _redis(cluster: Cluster) -> Broker:
                 pipe.xadd(key, {"body": body})
             pipe.execute()
 
-    def cut() -> int:  # the listeners' broker connections are named "lanner" (RedisServer.client)
+    def cut(key: str, channel: str) -> int:  # the listeners' broker connections are named "lanner"
         clients = [c for c in r.client_list() if c.get("name") == "lanner"]
         for client in clients:
             r.client_kill_filter(_id=client["id"])
@@ -78,6 +84,12 @@ def _nats(cluster: Cluster) -> Broker:
             await client.jetstream().publish(subject, body)
         await client.close()
 
+    async def _delete() -> None:
+        client = await nats_client.connect(NATS_URL)
+        with contextlib.suppress(Exception):  # never made: the test failed before
+            await client.jetstream().delete_stream(stream)
+        await client.close()
+
     async def _prepare(subject: str) -> None:
         client = await nats_client.connect(NATS_URL)
         await client.jetstream().add_stream(name=stream, subjects=[subject])
@@ -91,10 +103,92 @@ def _nats(cluster: Cluster) -> Broker:
         publish=lambda subject, bodies: asyncio.run(_publish(subject, bodies)),
         cut=None,
         prepare=lambda subject: asyncio.run(_prepare(subject)),
+        cleanup=lambda key, subject: asyncio.run(_delete()),
     )
 
 
-BROKERS = {"redis": _redis, "nats": pytest.param(_nats, marks=needs_nats)}
+def _delete_queue(queue: str) -> None:
+    import pika
+
+    with pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL)) as connection:
+        connection.channel().queue_delete(queue)
+
+
+def _rabbitmq(cluster: Cluster) -> Broker:
+    import pika
+
+    def publish(queue: str, bodies: list[bytes]) -> None:
+        with pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL)) as connection:
+            channel = connection.channel()
+            channel.confirm_delivery()
+            for body in bodies:
+                properties = pika.BasicProperties(message_id=body.decode(), delivery_mode=2)
+                channel.basic_publish("", queue, body, properties)
+
+    def prepare(queue: str) -> None:
+        with pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL)) as connection:
+            connection.channel().queue_declare(queue, durable=True)
+
+    def cut(key: str, queue: str) -> int:  # the listener's connection is named after its queue
+        command = ["rabbitmqctl", "-q", "list_connections", "pid", "client_properties"]
+        listed = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True).stdout
+        named = f'{{"connection_name","lanner consumer of {queue}"}}'
+        mine = [line.split("\t")[0] for line in listed.splitlines() if named in line]
+        for pid in mine:
+            subprocess.run(["rabbitmqctl", "-q", "close_connection", pid, "cut by a test"], timeout=60, check=True)
+        return len(mine)
+
+    return Broker(
+        trigger=lambda queue: (
+            f"{{id: listen, type: rabbitmq.realtime, url: '{RABBITMQ_URL}', queue: {queue}, maxQueued: 100000}}"
+        ),
+        publish=publish,
+        cut=cut if shutil.which("rabbitmqctl") else None,
+        prepare=prepare,
+        cleanup=lambda key, queue: _delete_queue(queue),
+    )
+
+
+def _mqtt(cluster: Cluster) -> Broker:
+    from engine.messaging.mqtt import MqttBroker
+
+    broker = MqttBroker.of(MQTT_URL, None)
+
+    def publish(topic: str, bodies: list[bytes]) -> None:
+        client = broker.connect(unique("publisher"))
+        for body in bodies:
+            client.publish(topic, body, qos=1).wait_for_publish(10)
+        client.disconnect()
+        client.loop_stop()
+
+    def forget(client_id: str) -> None:  # a clean start with no expiry: the broker forgets the session
+        client = broker.connect(client_id)
+        client.disconnect()
+        client.loop_stop()
+
+    def cut(key: str, topic: str) -> int:  # a client taking over the trigger's session throws the listener off
+        client = broker.connect(subscription_name(key), session_expiry=7 * 86_400)  # the session is kept
+        client.disconnect()
+        client.loop_stop()
+        return 1
+
+    return Broker(
+        trigger=lambda topic: (
+            f"{{id: listen, type: mqtt.realtime, url: '{MQTT_URL}', topics: ['{topic}'], maxQueued: 100000}}"
+        ),
+        publish=publish,
+        cut=cut,
+        exact=False,
+        cleanup=lambda key, topic: forget(subscription_name(key)),
+    )
+
+
+BROKERS = {
+    "redis": _redis,
+    "nats": pytest.param(_nats, marks=needs_nats),
+    "rabbitmq": pytest.param(_rabbitmq, marks=needs_rabbitmq),
+    "mqtt": pytest.param(_mqtt, marks=needs_mqtt),
+}
 
 
 def _count(cluster: Cluster, flow_id: str) -> int:
@@ -125,12 +219,13 @@ def _flow(flow_id: str, trigger: str) -> str:
 
 
 @pytest.mark.parametrize("make_broker", BROKERS.values(), ids=BROKERS.keys())
-def test_a_thousand_messages_make_a_thousand_executions_through_kills_and_a_cut(cluster_factory, make_broker):
+def test_a_thousand_messages_make_a_thousand_executions_through_kills_and_a_cut(cluster_factory, make_broker, request):
     cluster = cluster_factory()
     broker = make_broker(cluster)
     listeners = [cluster.start("listener-a", "trigger-listener"), cluster.start("listener-b", "trigger-listener")]
     flow_id, channel = unique("orders"), unique("orders").replace("-", "_")
     key = f"events/{flow_id}/listen"
+    request.addfinalizer(lambda: broker.cleanup(key, channel))
     broker.prepare(channel)
     cluster.deploy(_flow(flow_id, broker.trigger(channel)))
     _wait(lambda: (h := _health(cluster, key)) and h.connected, 30, "no listener connected")
@@ -153,12 +248,16 @@ def test_a_thousand_messages_make_a_thousand_executions_through_kills_and_a_cut(
         killed += 1
         if at == 200 and broker.cut is not None:
             _wait(lambda: _count(cluster, flow_id) >= 400, 60, "fewer than 400 executions")
-            assert broker.cut() >= 1, "no listener connection to cut"
+            assert broker.cut(key, channel) >= 1, "no listener connection to cut"
     publisher.join()
     _wait(lambda: _count(cluster, flow_id) >= MESSAGES, 90, "messages were lost")
     time.sleep(3)  # what a dead listener held is redelivered (claimIdle/ackWait): recognised, not started again
     bodies = _bodies(cluster, flow_id)
-    assert sorted(bodies, key=int) == [str(n) for n in range(MESSAGES)], "each message exactly one execution"
+    assert set(bodies) == {str(n) for n in range(MESSAGES)}, "a message was lost"
+    if broker.exact:
+        assert len(bodies) == MESSAGES, "a redelivered message started a second execution"
+    else:  # no message id: what a killed listener had started but not acknowledged is started again
+        print(f"{len(bodies) - MESSAGES} messages started twice (the broker gives no id to recognise them)")
     health = _health(cluster, key)
     # Counted in Redis by whichever listener ran the trigger (a killed one may not have counted its last message).
     assert killed == 2 and health.received >= MESSAGES
@@ -166,12 +265,15 @@ def test_a_thousand_messages_make_a_thousand_executions_through_kills_and_a_cut(
 
 
 @pytest.mark.parametrize("make_broker", BROKERS.values(), ids=BROKERS.keys())
-def test_disabled_or_deleted_flows_stop_consuming_and_new_ones_start_without_a_restart(cluster_factory, make_broker):
+def test_disabled_or_deleted_flows_stop_consuming_and_new_ones_start_without_a_restart(
+    cluster_factory, make_broker, request
+):
     cluster = cluster_factory()
     broker = make_broker(cluster)
     cluster.start("listener", "trigger-listener")
     flow_id, channel = unique("late"), unique("late").replace("-", "_")
     key = f"events/{flow_id}/listen"
+    request.addfinalizer(lambda: broker.cleanup(key, channel))
     time.sleep(1)  # the listener runs before the flow exists
     broker.prepare(channel)
     cluster.deploy(_flow(flow_id, broker.trigger(channel)))

@@ -17,11 +17,16 @@ from pydantic import Field
 
 from engine.core.durations import Duration
 from engine.flows.triggers import RealtimeTrigger, trigger_types
-from engine.messaging import nats, redis_streams
+from engine.messaging import kafka, mqtt, nats, rabbitmq, redis_streams
+from engine.messaging.kafka import KafkaServer
+from engine.messaging.mqtt import MqttServer
 from engine.messaging.nats import NatsServer
+from engine.messaging.rabbitmq import RabbitMqServer
 from engine.messaging.redis_streams import RedisServer
 
 Name = Annotated[str, Field(min_length=1)]
+#: Messages a broker may hand a listener ahead of their acknowledgement (given back if the listener dies).
+PREFETCH = 50
 
 
 class RedisSource(StrEnum):
@@ -90,3 +95,61 @@ class NatsRealtime(NatsServer, RealtimeTrigger):
 
     def where(self) -> str:
         return f"NATS {'JetStream' if self.jetstream else 'core'} {self.subject} at {self.server().where()}"
+
+
+@trigger_types.register
+class RabbitMqRealtime(RabbitMqServer, RealtimeTrigger):
+    """Start the flow for each message of a RabbitMQ queue."""
+
+    type: Literal["rabbitmq.realtime"]
+    queue: Name
+    """The queue to consume, e.g. orders (bind it to an exchange in RabbitMQ, or let declareQueue create it)."""
+    declare_queue: bool = False
+    """Create the queue (durable) when it does not exist."""
+
+    def subscribe(self, name: str, consumer: str) -> Any:
+        return rabbitmq.subscribe(self.broker(), self.queue, prefetch=PREFETCH, declare=self.declare_queue)
+
+    def where(self) -> str:
+        return f"RabbitMQ queue {self.queue} at {self.broker().where}"
+
+
+@trigger_types.register
+class MqttRealtime(MqttServer, RealtimeTrigger):
+    """Start the flow for each message on MQTT topics (QoS 1 on a persistent session: what arrives while the
+    listener is away waits for it)."""
+
+    type: Literal["mqtt.realtime"]
+    topics: Annotated[list[Name], Field(min_length=1)]
+    """Topic filters to subscribe to, e.g. [plant/+/temperature, alarms/#]."""
+
+    def subscribe(self, name: str, consumer: str) -> Any:
+        return mqtt.subscribe(self.broker(), self.topics, client_id=name, qos=1, receive_maximum=PREFETCH)
+
+    def where(self) -> str:
+        return f"MQTT {', '.join(self.topics)} at {self.broker().where}"
+
+
+class KafkaStart(StrEnum):
+    EARLIEST = "earliest"
+    LATEST = "latest"
+
+
+@trigger_types.register
+class KafkaRealtime(KafkaServer, RealtimeTrigger):
+    """Start the flow for each record of Kafka topics (a consumer group: offsets committed once started)."""
+
+    type: Literal["kafka.realtime"]
+    topics: Annotated[list[Name], Field(min_length=1)]
+    """The topics to consume."""
+    consumer_group: str | None = None
+    """The consumer group; by default one of the trigger's own."""
+    start_from: KafkaStart = KafkaStart.LATEST
+    """Where a new consumer group starts: latest (records from now on) or earliest (the whole topic)."""
+
+    def subscribe(self, name: str, consumer: str) -> Any:
+        group = self.consumer_group or name
+        return kafka.subscribe(self.broker(), self.topics, group_id=group, start=self.start_from.value)
+
+    def where(self) -> str:
+        return f"Kafka {', '.join(self.topics)} at {self.broker().where}"
