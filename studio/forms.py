@@ -13,6 +13,9 @@ from typing import Any
 
 import yaml
 
+import engine.tasks  # noqa: F401 - registers the trigger types
+from engine.flows.triggers import trigger_types
+
 INPUT_TYPES = [
     "STRING",
     "INT",
@@ -27,7 +30,9 @@ INPUT_TYPES = [
     "SECRET",
     "FILE",
 ]
-TRIGGER_TYPES = ["schedule", "webhook", "flow"]
+# The built-in ones first, then those registered beside their tasks (realtime, polling); their settings (url,
+# queue, sql...) are written in the YAML.
+TRIGGER_TYPES = trigger_types.names()
 SLA_TYPES = ["maxDuration", "assertion"]
 SLA_BEHAVIORS = ["fail", "cancel", "none"]
 _COMMON = {"description", "timeout", "disabled", "allowFailure", "runIf", "logLevel", "retry", "dependsOn"}
@@ -188,7 +193,8 @@ def flow_fields(raw: dict[str, Any]) -> list[dict[str, Any]]:
             "triggers",
             "records",
             raw.get("triggers") or [],
-            help_text="Schedules (cron), webhooks (key) and flow triggers start runs.",
+            help_text="Schedules (cron), webhooks (key), flow, realtime (a broker's messages) and polling triggers "
+            "(a query, a URL) start runs.",
         ),
         _field(
             "concurrency.limit",

@@ -216,8 +216,12 @@ class TriggerTypes:
     def __init__(self) -> None:
         self._types: dict[str, type[_TriggerBase]] = {}
 
+    @staticmethod
+    def name_of(cls: type[_TriggerBase]) -> str:
+        return cls.model_fields["type"].annotation.__args__[0]  # type: ignore[union-attr]  # its Literal
+
     def register(self, cls: type[_TriggerBase]) -> type[_TriggerBase]:
-        name = cls.model_fields["type"].annotation.__args__[0]  # type: ignore[union-attr]  # its Literal
+        name = self.name_of(cls)
         if name in self._types and self._types[name] is not cls:
             raise ValueError(f"trigger type '{name}' is registered twice")
         self._types[name] = cls
@@ -225,6 +229,10 @@ class TriggerTypes:
 
     def models(self) -> list[type[_TriggerBase]]:
         return [*BUILT_IN_TRIGGERS, *(self._types[name] for name in sorted(self._types))]
+
+    def names(self) -> list[str]:
+        """Every trigger type, the built-in ones first."""
+        return [self.name_of(model) for model in self.models()]
 
     def union(self) -> Any:
         return Annotated[typing.Union[tuple(self.models())], Field(discriminator="type")]  # noqa: UP007
