@@ -15,7 +15,7 @@ import {
 
 function TaskIcon({ name, size }) {
   const Icon = icons[(name || "box").split("-").map((p) => p[0].toUpperCase() + p.slice(1)).join("")] || icons.Box;
-  return <Icon size={size || 14} style={{ verticalAlign: "middle", marginRight: 4 }} aria-hidden="true" />;
+  return <Icon size={size || 14} style={{ display: "inline-block", verticalAlign: "middle", marginRight: 4 }} aria-hidden="true" />;
 }
 
 // State colours come from engine/core/palette.py as CSS variables the studio puts on :root (never hard-coded here),
@@ -51,21 +51,35 @@ function TaskNode({ data, selected }) {
       <Handle type="target" position={Position.Top} />
       <div style={{ fontWeight: 600, ...ONE_LINE }}><TaskIcon name={data.icon} />{nameOf(data)}</div>
       <div style={{ color: "var(--gray-11)", ...ONE_LINE }}>{data.title}</div>
-      {data.state ? (
-        <div className="lanner-node-state" style={{ color: colour, display: "flex", gap: 6 }}>
-          <span>{data.state}</span>
-          {data.duration ? <span className="lanner-node-duration" style={{ color: "var(--gray-11)" }}>{data.duration}</span> : null}
-          {data.attempts ? <span className="lanner-node-attempts" style={{ color: stateColour("RETRYING") }}>{data.attempts}</span> : null}
-        </div>) : null}
-      {data.error ? <div className="lanner-node-error" title={data.error} style={{ color: stateColour("FAILED"), ...ONE_LINE }}>⚠ {data.error}</div> : null}
+      <StatusLine data={data} colour={colour} />
       <Handle type="source" position={Position.Bottom} />
     </div>
   );
 }
 
-// A task's line: its name shortened with an ellipsis, so every task is NODE_WIDTH wide, as the layout counts it.
+// Every line of a node is one line, shortened with an ellipsis: a task is NODE_WIDTH wide and at most three lines
+// high whatever it shows, as the layout and the group boxes count it (the full text is in the title).
 const ONE_LINE = { whiteSpace: "nowrap", overflow: "hidden", textOverflow: "ellipsis" };
 const nameOf = (data) => (data.id.startsWith("$") ? data.title : data.id);
+
+// A run's state, duration and attempts, and a problem's message, on one line.
+function StatusLine({ data, colour }) {
+  if (!data.state && !data.error) return null;
+  return (
+    <div style={{ display: "flex", gap: 6, whiteSpace: "nowrap", minWidth: 0 }}>
+      {data.state ? (
+        <span className="lanner-node-state" style={{ color: colour, display: "flex", gap: 6 }}>
+          <span>{data.state}</span>
+          {data.duration ? <span className="lanner-node-duration" style={{ color: "var(--gray-11)" }}>{data.duration}</span> : null}
+          {data.attempts ? <span className="lanner-node-attempts" style={{ color: stateColour("RETRYING") }}>{data.attempts}</span> : null}
+        </span>) : null}
+      {data.error ? (
+        <span className="lanner-node-error" title={data.error} style={{ color: stateColour("FAILED"), minWidth: 0, ...ONE_LINE }}>
+          ⚠ {data.error}
+        </span>) : null}
+    </div>
+  );
+}
 
 // A flowable task (parallel, if, switch, foreach, ...; the errors and finally lists) is a box holding its tasks:
 // React Flow draws its children inside it (parentId) and its size comes from them (flow_layout.js fitGroups).
@@ -88,14 +102,7 @@ function GroupNode({ data, selected }) {
             <TaskIcon name={data.icon} /><span style={{ fontWeight: 600 }}>{nameOf(data)}</span>
             {data.id.startsWith("$") ? null : <span style={{ color: "var(--gray-11)" }}> · {data.title}</span>}
           </div>
-          {data.error ? (
-            <div className="lanner-node-error" title={data.error} style={{ color: stateColour("FAILED"), ...ONE_LINE }}>⚠ {data.error}</div>
-          ) : data.state ? (
-            <div className="lanner-node-state" style={{ color: colour, display: "flex", gap: 6 }}>
-              <span>{data.state}</span>
-              {data.duration ? <span className="lanner-node-duration" style={{ color: "var(--gray-11)" }}>{data.duration}</span> : null}
-              {data.attempts ? <span className="lanner-node-attempts" style={{ color: stateColour("RETRYING") }}>{data.attempts}</span> : null}
-            </div>) : null}
+          <StatusLine data={data} colour={colour} />
         </div>)}
       <Handle type="source" position={Position.Bottom} />
       <Handle type="source" position={Position.Bottom} id="inner" isConnectable={false}
