@@ -237,7 +237,9 @@ function Canvas({ nodes, edges, positions, readOnly, flowKey, onDropTask, onConn
         }
         added = added || !opening;
         const parent = n.parent || "";
-        const position = remembered[n.id] || (positions || {})[n.id]
+        // A node that changed groups (typed in the YAML) starts afresh: what was remembered was in its old box.
+        const kept = old ? null : remembered[n.id] || (positions || {})[n.id];
+        const position = kept
           || (laidOut || created.has(parent) ? auto[n.id] : spotFor(n, parent))
           || auto[n.id] || { x: 0, y: 0 };
         const node = flowNode(n, position, readOnly);

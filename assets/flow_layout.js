@@ -180,33 +180,49 @@ export function layout(nodes, edges) {
 }
 
 // Each group box sized to hold its children where they are now (after a drag, a drop, a node added): React Flow
-// nodes, each parent before its children as React Flow wants them. Nodes whose size did not change keep their
-// object (no redraw); the same array comes back when none changed.
+// nodes, each parent before its children as React Flow wants them. A child left past its box's left or top edge
+// (a nested box React Flow moved out while growing it) moves the box out to it, the children staying where they
+// are in the flow. Nodes that did not change keep their object (no redraw); the same array comes back when none did.
 export function fitGroups(nodes) {
-  const reach = new Map();
+  const reach = new Map();  // group id: how far its children reach, relative to its box
+  const children = new Map();
   const sizes = new Map();
+  const moved = new Map();
+  const positionOf = (n) => moved.get(n.id) || n.position;
   for (let i = nodes.length - 1; i >= 0; i -= 1) {  // children before their parent
     const n = nodes[i];
     let width = NODE_WIDTH;
     let height = NODE_HEIGHT;
     if (n.data && n.data.kind === "group") {
-      const r = reach.get(n.id) || { right: 0, bottom: 0 };
-      ({ width, height } = boxAround(r.right, r.bottom));
+      const r = reach.get(n.id) || { left: 0, top: 0, right: 0, bottom: 0 };
+      const dx = Math.min(0, r.left);
+      const dy = Math.min(0, r.top);
+      if (dx || dy) {
+        moved.set(n.id, { x: n.position.x + dx, y: n.position.y + dy });
+        (children.get(n.id) || []).forEach((child) => {
+          const at = positionOf(child);
+          moved.set(child.id, { x: at.x - dx, y: at.y - dy });
+        });
+      }
+      ({ width, height } = boxAround(r.right - dx, r.bottom - dy));
       sizes.set(n.id, { width, height });
     }
     if (n.parentId) {
-      const r = reach.get(n.parentId) || { right: 0, bottom: 0 };
-      reach.set(n.parentId, {
-        right: Math.max(r.right, n.position.x + width), bottom: Math.max(r.bottom, n.position.y + height),
-      });
+      const at = positionOf(n);
+      const r = reach.get(n.parentId) || { left: 0, top: 0, right: 0, bottom: 0 };
+      reach.set(n.parentId, { left: Math.min(r.left, at.x), top: Math.min(r.top, at.y),
+        right: Math.max(r.right, at.x + width), bottom: Math.max(r.bottom, at.y + height) });
+      if (!children.has(n.parentId)) children.set(n.parentId, []);
+      children.get(n.parentId).push(n);
     }
   }
   let changed = false;
   const next = nodes.map((n) => {
     const size = sizes.get(n.id);
-    if (!size || (n.width === size.width && n.height === size.height)) return n;
+    const resized = size && (n.width !== size.width || n.height !== size.height);
+    if (!resized && !moved.has(n.id)) return n;
     changed = true;
-    return { ...n, width: size.width, height: size.height };
+    return { ...n, ...(resized ? size : {}), ...(moved.has(n.id) ? { position: moved.get(n.id) } : {}) };
   });
   return changed ? next : nodes;
 }
