@@ -156,7 +156,20 @@ def test_groups_are_boxes_holding_their_tasks_after_a_drag_a_tidy_up_and_a_reloa
     assert_close(offsets(page), moved)
     assert sizes(page) == laid_out_sizes
 
-    page.click("#tidy-button")  # laid out again: the drag forgotten, every box fits its children
+    # a child pushed past the bottom of its box grows the box (and the boxes around it), which stays grown
+    two, fan = box(page, "two"), box(page, "fan")
+    page.mouse.move(two["x"] + 30, two["y"] + 15)
+    page.mouse.down()
+    page.mouse.move(two["x"] + 30, fan["y"] + fan["height"] + 40, steps=10)
+    page.mouse.up()
+    page.wait_for_timeout(300)
+    pushed = sizes(page)
+    assert pushed["fan"][1] > laid_out_sizes["fan"][1] + 40 and pushed["inner"] == laid_out_sizes["inner"]
+    assert inside(box(page, "two"), box(page, "fan"))
+    reload(page)
+    assert sizes(page) == pushed and inside(box(page, "two"), box(page, "fan"))
+
+    page.click("#tidy-button")  # laid out again: the drags forgotten, every box fits its children
     x, y = laid_out_offsets["one"]
     page.wait_for_function(
         "([x, y]) => { const at = (id) => document.querySelector(`.react-flow__node[data-id='${id}']`)"
