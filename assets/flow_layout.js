@@ -1,5 +1,6 @@
-// Where the canvas puts nodes: a layered layout for a whole flow, a spot for one new node after the ones it
-// waits for, and the neighbour an arrow key moves the selection to. Plain functions of positions, no React.
+// Where the canvas puts nodes: a layered layout for a whole flow (each group a box its tasks are laid out in), the
+// size of each box, a spot for one new node after the ones it waits for, and the neighbour an arrow key moves the
+// selection to. Plain functions of positions, no React.
 import dagre from "@dagrejs/dagre";
 
 export const NODE_WIDTH = 180;
@@ -26,7 +27,7 @@ function predecessorsOf(nodes, edges) {
 }
 
 // Layered layout in n log n: a node's row is its longest path from a start (iteratively, no recursion limit);
-// in each row nodes are ordered by the mean centre of what they wait for, so a group's children sit under it.
+// in each row nodes are ordered by the mean centre of what they wait for, so a node sits under what it waits for.
 // dagre draws nicer graphs but long edges make it quadratic (4 s for 200 tasks with far-reaching dependsOn).
 function quickLayout(nodes, edges, sizeOf) {
   const preds = predecessorsOf(nodes, edges);
