@@ -1,7 +1,7 @@
 """Editor performance on big flows (200 and 1,000 tasks by default), in a real browser against a real
 ``lanner server``; prints JSON, then a table.
 
-Run: .venv/bin/python bench/editor.py [--tasks 200,1000]   (needs Debian's chromium at /usr/bin/chromium)
+Run: .venv/bin/python bench/editor.py [--tasks 200,1000] [--groups]   (needs Debian's chromium at /usr/bin/chromium)
 Measures, at a 1280x720 viewport: time until the editor is interactive, a drop from the palette reaching the
 YAML, a YAML edit reaching the canvas after the typing pause, and frame times (requestAnimationFrame
 timestamps collected in the page) while idle for 2 s and while a node is dragged for 2 s.
@@ -57,10 +57,25 @@ def big_flow(count: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def grouped_flow(count: int) -> str:
+    """About ``count`` tasks in groups of 11, one after another: a parallel holding 7 logs and a sequential of 2
+    (each group a box on the canvas, with a box nested in it)."""
+    lines = [f"id: big_{count}", "namespace: bench", "tasks:"]
+    for group in range(max(1, round(count / 11))):
+        lines += [f"  - id: g{group}", "    type: parallel", "    tasks:"]
+        lines += [f"      - {{id: g{group}t{index}, type: log, message: m}}" for index in range(7)]
+        lines += [f"      - id: g{group}s", "        type: sequential", "        tasks:"]
+        lines += [f"          - {{id: g{group}s{index}, type: log, message: m}}" for index in range(2)]
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", default="200,1000", help="comma-separated task counts (default: 200,1000)")
-    counts = [int(c) for c in parser.parse_args().tasks.split(",") if c.strip()]
+    parser.add_argument("--groups", action="store_true", help="tasks in parallel groups holding a nested group")
+    options = parser.parse_args()
+    counts = [int(c) for c in options.tasks.split(",") if c.strip()]
+    flow = grouped_flow if options.groups else big_flow
     home = Path(tempfile.mkdtemp(prefix="lanner-editor-bench-"))
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -69,7 +84,7 @@ def main() -> None:
     env.pop("LANNER_DATABASE_URL", None)
     env.pop("LANNER_REDIS_URL", None)
     for count in counts:
-        (home / f"big_{count}.yml").write_text(big_flow(count))
+        (home / f"big_{count}.yml").write_text(flow(count))
         subprocess.run(
             [sys.executable, "-m", "engine", "flow", "deploy", str(home / f"big_{count}.yml")],
             env=env,
