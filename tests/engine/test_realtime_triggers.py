@@ -4,28 +4,30 @@ consuming within seconds; a flow deployed later is picked up without a restart."
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import shutil
 import signal
-import subprocess
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import pytest
 from sqlmodel import Session, func, select
 
 from engine.identity.policy import Principal
-from engine.runtime.connection import connect
 from engine.runtime.trigger_health import TriggerHealth, read_health
-from engine.runtime.trigger_listener import subscription_name
 from engine.services import flows as flow_service
 from engine.store import triggers as trigger_store
 from engine.store.tables import Execution
-from tests.support.brokers import MQTT_URL, NATS_URL, RABBITMQ_URL, needs_mqtt, needs_nats, needs_rabbitmq
+from tests.support.brokers import (
+    mqtt_broker,
+    nats_broker,
+    needs_mqtt,
+    needs_nats,
+    needs_rabbitmq,
+    rabbitmq_broker,
+    redis_broker,
+)
 from tests.support.cluster import Cluster
 from tests.support.ids import unique
 
@@ -34,160 +36,11 @@ MESSAGES = 1000
 ADMIN = Principal("root", is_admin=True)
 
 
-@dataclass
-class Broker:
-    """One broker as the tests drive it: the trigger's YAML, publishing numbered bodies, cutting the connection."""
-
-    trigger: Callable[[str], str]  # the trigger's YAML (its id: listen) for a channel name
-    publish: Callable[[str, list[bytes]], None]
-    cut: Callable[[str, str], int] | None  # (trigger key, channel): closes the listener's connection; how many
-    prepare: Callable[[str], None] = lambda channel: None  # what a user makes first (a JetStream stream)
-    exact: bool = True  # the broker gives message ids: a redelivery is recognised (else it may start again)
-    cleanup: Callable[[str, str], None] = lambda key, channel: None  # removes what the test left on the broker
-
-
-def _redis(cluster: Cluster) -> Broker:
-    r = connect(cluster.redis_url)
-
-    def publish(key: str, bodies: list[bytes]) -> None:
-        with r.pipeline(transaction=False) as pipe:
-            for body in bodies:
-                pipe.xadd(key, {"body": body})
-            pipe.execute()
-
-    def cut(key: str, channel: str) -> int:  # the listeners' broker connections are named "lanner"
-        clients = [c for c in r.client_list() if c.get("name") == "lanner"]
-        for client in clients:
-            r.client_kill_filter(_id=client["id"])
-        return len(clients)
-
-    return Broker(
-        trigger=lambda key: (
-            f"{{id: listen, type: redis.realtime, url: '{cluster.redis_url}', key: {key}, "
-            "claimIdle: 1s, maxQueued: 100000}"
-        ),
-        publish=publish,
-        cut=cut,
-    )
-
-
-def _nats(cluster: Cluster) -> Broker:
-    import asyncio
-
-    import nats as nats_client
-
-    stream = unique("S").replace("-", "_")
-
-    async def _publish(subject: str, bodies: list[bytes]) -> None:
-        client = await nats_client.connect(NATS_URL)
-        for body in bodies:
-            await client.jetstream().publish(subject, body)
-        await client.close()
-
-    async def _delete() -> None:
-        client = await nats_client.connect(NATS_URL)
-        with contextlib.suppress(Exception):  # never made: the test failed before
-            await client.jetstream().delete_stream(stream)
-        await client.close()
-
-    async def _prepare(subject: str) -> None:
-        client = await nats_client.connect(NATS_URL)
-        await client.jetstream().add_stream(name=stream, subjects=[subject])
-        await client.close()
-
-    return Broker(
-        trigger=lambda subject: (
-            f"{{id: listen, type: nats.realtime, url: '{NATS_URL}', subject: {subject}, "
-            "ackWait: 2s, maxQueued: 100000}"
-        ),
-        publish=lambda subject, bodies: asyncio.run(_publish(subject, bodies)),
-        cut=None,
-        prepare=lambda subject: asyncio.run(_prepare(subject)),
-        cleanup=lambda key, subject: asyncio.run(_delete()),
-    )
-
-
-def _delete_queue(queue: str) -> None:
-    import pika
-
-    with pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL)) as connection:
-        connection.channel().queue_delete(queue)
-
-
-def _rabbitmq(cluster: Cluster) -> Broker:
-    import pika
-
-    def publish(queue: str, bodies: list[bytes]) -> None:
-        with pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL)) as connection:
-            channel = connection.channel()
-            channel.confirm_delivery()
-            for body in bodies:
-                properties = pika.BasicProperties(message_id=body.decode(), delivery_mode=2)
-                channel.basic_publish("", queue, body, properties)
-
-    def prepare(queue: str) -> None:
-        with pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL)) as connection:
-            connection.channel().queue_declare(queue, durable=True)
-
-    def cut(key: str, queue: str) -> int:  # the listener's connection is named after its queue
-        command = ["rabbitmqctl", "-q", "list_connections", "pid", "client_properties"]
-        listed = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True).stdout
-        named = f'{{"connection_name","lanner consumer of {queue}"}}'
-        mine = [line.split("\t")[0] for line in listed.splitlines() if named in line]
-        for pid in mine:
-            subprocess.run(["rabbitmqctl", "-q", "close_connection", pid, "cut by a test"], timeout=60, check=True)
-        return len(mine)
-
-    return Broker(
-        trigger=lambda queue: (
-            f"{{id: listen, type: rabbitmq.realtime, url: '{RABBITMQ_URL}', queue: {queue}, maxQueued: 100000}}"
-        ),
-        publish=publish,
-        cut=cut if shutil.which("rabbitmqctl") else None,
-        prepare=prepare,
-        cleanup=lambda key, queue: _delete_queue(queue),
-    )
-
-
-def _mqtt(cluster: Cluster) -> Broker:
-    from engine.messaging.mqtt import MqttBroker
-
-    broker = MqttBroker.of(MQTT_URL, None)
-
-    def publish(topic: str, bodies: list[bytes]) -> None:
-        client = broker.connect(unique("publisher"))
-        for body in bodies:
-            client.publish(topic, body, qos=1).wait_for_publish(10)
-        client.disconnect()
-        client.loop_stop()
-
-    def forget(client_id: str) -> None:  # a clean start with no expiry: the broker forgets the session
-        client = broker.connect(client_id)
-        client.disconnect()
-        client.loop_stop()
-
-    def cut(key: str, topic: str) -> int:  # a client taking over the trigger's session throws the listener off
-        client = broker.connect(subscription_name(key), session_expiry=7 * 86_400)  # the session is kept
-        client.disconnect()
-        client.loop_stop()
-        return 1
-
-    return Broker(
-        trigger=lambda topic: (
-            f"{{id: listen, type: mqtt.realtime, url: '{MQTT_URL}', topics: ['{topic}'], maxQueued: 100000}}"
-        ),
-        publish=publish,
-        cut=cut,
-        exact=False,
-        cleanup=lambda key, topic: forget(subscription_name(key)),
-    )
-
-
 BROKERS = {
-    "redis": _redis,
-    "nats": pytest.param(_nats, marks=needs_nats),
-    "rabbitmq": pytest.param(_rabbitmq, marks=needs_rabbitmq),
-    "mqtt": pytest.param(_mqtt, marks=needs_mqtt),
+    "redis": redis_broker,
+    "nats": pytest.param(nats_broker, marks=needs_nats),
+    "rabbitmq": pytest.param(rabbitmq_broker, marks=needs_rabbitmq),
+    "mqtt": pytest.param(mqtt_broker, marks=needs_mqtt),
 }
 
 
@@ -307,7 +160,7 @@ def test_disabled_or_deleted_flows_stop_consuming_and_new_ones_start_without_a_r
 
 def test_a_busy_flow_leaves_messages_in_the_broker_instead_of_queueing_executions(cluster_factory):
     cluster = cluster_factory()
-    broker = _redis(cluster)
+    broker = redis_broker(cluster)
     cluster.start_executor()
     cluster.start_workers(1)
     cluster.start("listener", "trigger-listener")
@@ -337,7 +190,7 @@ def test_a_batch_trigger_starts_one_execution_per_batch_with_its_messages_in_a_f
     from engine.storage.local import LocalStorage
 
     cluster = cluster_factory()
-    broker = _redis(cluster)
+    broker = redis_broker(cluster)
     cluster.start("listener", "trigger-listener")
     flow_id, channel = unique("batch"), unique("batch")
     cluster.deploy(
