@@ -165,10 +165,10 @@ class ListenedTrigger(_TriggerBase):
         """The broker and the queue/topic/subject listened to, or what is polled, for people (no password)."""
         raise NotImplementedError
 
-    def details(self, batch: list[Any], keep: Callable[[list[dict[str, Any]]], str]) -> dict[str, Any]:
+    def details(self, batch: list[Any], keep: Callable[[Any], str]) -> dict[str, Any]:
         """What the started execution reads as ``trigger.*`` besides its type and id: the message's fields, or for
-        a batch its count and the stored file of its messages (``keep`` stores records as JSON lines and gives
-        the file's lanner:// address)."""
+        a batch its count and the stored file of its messages (``keep`` stores records as JSON lines, or a file
+        given by its path, for the execution, and gives the file's lanner:// address)."""
         if self.batched:
             return {"count": len(batch), "uri": keep([message.as_output() for message in batch])}
         return batch[0].as_output()

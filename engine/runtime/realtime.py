@@ -223,13 +223,19 @@ class Consumer(threading.Thread):
         self.health.started(execution_id)
         return "started"
 
-    def _keep(self, execution_id: str, records: list[dict]) -> str:
-        """``records`` as a file of JSON lines the execution reads (its lanner:// address)."""
-        address = Address(self.listening.namespace, self.listening.flow_id, execution_id, "trigger", 1, BATCH_FILE)
+    def _keep(self, execution_id: str, content: list[dict] | Path) -> str:
+        """``content`` kept for the execution (its lanner:// address): records as a file of JSON lines, or a file
+        as it is (a file trigger's arrival)."""
+        listening = self.listening
+        if isinstance(content, Path):
+            address = Address(listening.namespace, listening.flow_id, execution_id, "trigger", 1, content.name)
+            open_storage().put(address, content)
+            return str(address)
+        address = Address(listening.namespace, listening.flow_id, execution_id, "trigger", 1, BATCH_FILE)
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / BATCH_FILE
             with path.open("w", encoding="utf-8") as out:
-                for record_ in records:
+                for record_ in content:
                     out.write(json.dumps(record_, ensure_ascii=False, default=str) + "\n")
             open_storage().put(address, path)
         return str(address)

@@ -16,6 +16,7 @@ from engine.tasks import (  # noqa: F401 - importing registers them
     core,
     data,
     files_io,
+    files_trigger,
     flowable,
     http,
     http_trigger,
