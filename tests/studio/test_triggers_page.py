@@ -158,3 +158,53 @@ def api_backfill(studio) -> dict:
         .json()
     )
     return next(t for t in found if t["id"] == "every_hour")["backfill"]
+
+
+def test_a_polling_trigger_shows_its_listener_live(studio, page):
+    """``lanner server`` runs a trigger listener: a URL that answers shows connected with its counts, one that does
+    not shows its error, both updating on the open page."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.support.ports import free_port
+
+    class Ok(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Ok)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    up, down = f"http://127.0.0.1:{server.server_address[1]}/ok", f"http://127.0.0.1:{free_port()}/nothing"
+    flow = (
+        f"id: polled\nnamespace: {NAMESPACE}.poll\ntasks:\n  - {{id: t, type: log, message: x}}\ntriggers:\n"
+        f"  - {{id: up, type: http.trigger, uri: '{up}', interval: 1s, onChange: true}}\n"
+        f"  - {{id: down, type: http.trigger, uri: '{down}', interval: 1s}}\n"
+    )
+    response = api(studio).post(
+        f"{studio['url']}/api/v1/flows", content=flow, headers={"content-type": "application/x-yaml"}, timeout=30
+    )
+    assert response.status_code < 300, response.text
+    page.goto(f"{studio['url']}/triggers")
+    up_row = page.locator(".trigger-row[data-flow='polled'][data-trigger='up']")
+    down_row = page.locator(".trigger-row[data-flow='polled'][data-trigger='down']")
+    up_row.wait_for(timeout=60_000)
+    assert f"every 1s: GET {up}" in up_row.inner_text()
+    # Connected; the same answer polled again every second is recognised: one run, the others duplicates.
+    page.wait_for_function(
+        "(t => t && t.startsWith('connected;') && t.includes(' received, 1 started, '))"
+        "(document.querySelector(\".trigger-row[data-trigger='up'] .trigger-listener\")?.innerText)",
+        timeout=60_000,
+    )
+    page.wait_for_function(
+        "document.querySelector(\".trigger-row[data-trigger='down'] .trigger-listener-error\")?.innerText"
+        ".includes('ConnectError')",
+        timeout=60_000,
+    )
+    assert "not connected" in down_row.locator(".trigger-listener").inner_text()
+    server.shutdown()
