@@ -44,6 +44,7 @@ class HttpPoll(Poller):
 
         super().__init__(trigger.interval.total_seconds())
         self.trigger = trigger
+        self._last: str | None = None  # the answer last started for (onChange: the same one again is skipped here)
         self.client = httpx.Client(timeout=trigger.timeout.total_seconds(), follow_redirects=True)
 
     def poll(self) -> Message | None:
@@ -63,12 +64,17 @@ class HttpPoll(Poller):
         if not holds or (isinstance(holds, str) and holds.strip().lower() in ("false", "0", "")):
             return None
         fingerprint = hashlib.sha256(json.dumps([answer["code"], answer["body"]]).encode()).hexdigest()
+        if trigger.on_change and fingerprint == self._last:
+            return None
         return Answer(
             body=b"",
             topic=trigger.uri,
             message_id=f"answer:{fingerprint}" if trigger.on_change else None,
             properties=answer,
         )
+
+    def ack(self, message: Message) -> None:
+        self._last = (message.message_id or "").removeprefix("answer:") or None
 
     def close(self) -> None:
         self.client.close()
