@@ -125,15 +125,10 @@ class Consumer(threading.Thread):
         (``inputs``...) are rendered for each message instead. Values read are masked in what the health shows."""
         trigger = self.listening.trigger
         with session_scope(self.db) as session:
-            resolve = secret_resolver(session, self.listening.namespace)
-
-            def secret(name: str) -> str:
-                value = resolve(name)
-                self._secrets.add(value)
-                return value
-
+            secret = secret_resolver(session, self.listening.namespace)
             later = {name: getattr(trigger, name) for name in trigger.rendered_later}
             settings = render(trigger.model_dump(exclude=set(later)), {"secret": secret})
+            self._secrets |= secret.values_read
         return type(trigger).model_validate({**settings, **later})
 
     def _failed(self, error: str) -> None:
@@ -197,17 +192,11 @@ class Consumer(threading.Thread):
         details |= trigger.details(batch, lambda records: self._keep(execution_id, records))
         try:
             with session_scope(self.db) as session:
-                resolve, read = secret_resolver(session, listening.namespace), set()
-
-                def secret(name: str) -> str:
-                    value = resolve(name)
-                    read.add(value)
-                    return value
-
+                secret = secret_resolver(session, listening.namespace)
                 inputs = render(trigger.inputs, {"trigger": details, "secret": secret})
                 create_execution(
                     session, listening.namespace, listening.flow_id, inputs=inputs, trigger=details,
-                    execution_id=execution_id, mask=read,
+                    execution_id=execution_id, mask=secret.values_read,
                 )  # fmt: skip
                 trigger_store.add_trigger_fire(session, listening.namespace, listening.flow_id, trigger.id, key,
                                                execution_id)  # fmt: skip

@@ -136,17 +136,11 @@ class Scheduler:
         details = {"type": "schedule", "id": trigger.id, "date": slot.isoformat(), "backfill": backfill}
         try:
             with session_scope(self.db) as session:
-                resolve, read = secret_resolver(session, flow.namespace), set()
-
-                def secret(name: str) -> str:
-                    value = resolve(name)
-                    read.add(value)
-                    return value
-
+                secret = secret_resolver(session, flow.namespace)
                 context = {"trigger": details, "secret": secret}
                 rendered = {**render({**trigger.inputs, **(inputs or {})}, context), **(secret_values or {})}
                 execution = create_execution(
-                    session, flow.namespace, flow.id, inputs=rendered, trigger=details, mask=read
+                    session, flow.namespace, flow.id, inputs=rendered, trigger=details, mask=secret.values_read
                 )
                 trigger_store.add_trigger_fire(
                     session, flow.namespace, flow.id, trigger.id, slot.isoformat(), execution.id, backfill=backfill

@@ -94,33 +94,29 @@ def children_of(session: Session, execution_id: str) -> list[str]:
     return list(session.exec(select(Execution.id).where(Execution.parent_execution_id == execution_id)))
 
 
-def count_active(session: Session, namespace: str, flow_id: str, *, besides: str) -> int:
-    """Executions of the flow that hold a concurrency slot (running, paused, being killed), ``besides`` and tests
-    aside."""
+def _count_of_flow(session: Session, namespace: str, flow_id: str, states: Iterable[State], besides: str = "") -> int:
+    """Executions of the flow in ``states``, ``besides`` and tests of one task aside."""
     return session.exec(
         select(func.count())
         .select_from(Execution)
         .where(
             Execution.namespace == namespace,
             Execution.flow_id == flow_id,
-            col(Execution.state).in_([s.value for s in ACTIVE]),
+            col(Execution.state).in_([s.value for s in states]),
             Execution.id != besides,
             col(Execution.test).is_(False),  # a test of one task takes no slot of its flow (nor waits for one)
         )
     ).one()
 
 
+def count_active(session: Session, namespace: str, flow_id: str, *, besides: str) -> int:
+    """Executions of the flow that hold a concurrency slot (running, paused, being killed)."""
+    return _count_of_flow(session, namespace, flow_id, ACTIVE, besides)
+
+
 def count_waiting(session: Session, namespace: str, flow_id: str) -> int:
     """Executions of the flow created or queued but not yet running (a realtime trigger's backlog)."""
-    return session.exec(
-        select(func.count())
-        .select_from(Execution)
-        .where(
-            Execution.namespace == namespace,
-            Execution.flow_id == flow_id,
-            col(Execution.state).in_([State.CREATED.value, State.QUEUED.value]),
-        )
-    ).one()
+    return _count_of_flow(session, namespace, flow_id, (State.CREATED, State.QUEUED))
 
 
 def oldest_queued(session: Session, namespace: str, flow_id: str) -> str | None:

@@ -207,6 +207,11 @@ class SecretResolver:
         self._values[name] = value
         return value
 
+    @property
+    def values_read(self) -> set[str]:
+        """The values expressions asked for so far: what must be masked wherever they might show."""
+        return set(self._values.values())
+
 
 def secret_resolver(session: Session, namespace: str) -> SecretResolver:
     """The resolver of ``namespace``; its rows are read on first use, in a session of its own on the same

@@ -15,18 +15,10 @@ from engine.runtime.cluster import ProcessKind
 from engine.services.cluster import cluster_view
 from engine.services.errors import Forbidden
 from tests.support.ids import unique
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 ADMIN = Principal("root", is_admin=True)
-
-
-def _wait_until(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if found := check():
-            return found
-        time.sleep(0.05)
-    raise AssertionError(what)
 
 
 def _kinds(r) -> dict[int, ProcessKind]:
@@ -37,7 +29,7 @@ def test_processes_show_while_alive_and_a_killed_worker_leaves_within_its_heartb
     engine = cluster_factory()  # heartbeats every 0.3 s, silent for 2 s = gone (tests/support/cluster.py)
     executor, scheduler = engine.start_executor(), engine.start("scheduler", "scheduler")
     workers = engine.start_workers(1)
-    _wait_until(
+    wait_until(
         lambda: {executor.pid, scheduler.pid, workers.pid} <= set(_kinds(engine.redis)), 30, "never all three alive"
     )
     kinds = _kinds(engine.redis)
@@ -49,7 +41,7 @@ def test_processes_show_while_alive_and_a_killed_worker_leaves_within_its_heartb
         f"id: {unique()}\nnamespace: live\ntasks:\n  - {{id: nap, type: shell, commands: [sleep 30]}}\n"
     )
     run = engine.wait_for_run(execution_id, "nap", State.RUNNING)
-    view = _wait_until(
+    view = wait_until(
         lambda: (v := cluster_view(ADMIN, engine.db, engine.redis)) and any(p.task_runs for p in v.processes) and v,
         10,
         "the worker never showed its task run",
@@ -65,7 +57,7 @@ def test_processes_show_while_alive_and_a_killed_worker_leaves_within_its_heartb
 
     os.kill(workers.pid, signal.SIGKILL)  # no chance to say goodbye: only the heartbeat's expiry tells
     killed_at = time.monotonic()
-    _wait_until(lambda: workers.pid not in _kinds(engine.redis), 10, "the killed worker stayed listed")
+    wait_until(lambda: workers.pid not in _kinds(engine.redis), 10, "the killed worker stayed listed")
     gone_after = time.monotonic() - killed_at
     assert gone_after <= 2 + 0.5, f"listed {gone_after:.1f}s after its death; the heartbeat timeout is 2 s"
     assert {executor.pid, scheduler.pid} <= set(_kinds(engine.redis))

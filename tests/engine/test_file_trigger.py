@@ -12,6 +12,7 @@ from engine.storage.address import Address
 from engine.storage.local import LocalStorage
 from engine.store.tables import Execution
 from tests.support.ids import unique
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
@@ -19,15 +20,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.parametrize("database_url", ["sqlite
 def _started(cluster, flow_id: str) -> list[Execution]:
     with Session(cluster.db) as session:
         return list(session.exec(select(Execution).where(Execution.flow_id == flow_id)))
-
-
-def _wait(check, seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if found := check():
-            return found
-        time.sleep(0.05)
-    raise AssertionError(what)
 
 
 def test_each_file_that_arrives_starts_one_execution_once_complete(cluster_factory, tmp_path):
@@ -50,7 +42,9 @@ def test_each_file_that_arrives_starts_one_execution_once_complete(cluster_facto
         time.sleep(1.0)
         assert {e.trigger["name"] for e in _started(cluster, flow_id)} <= {"small.csv"}
         out.write("2,20\n")
-    started = _wait(lambda: (s := _started(cluster, flow_id)) and len(s) == 2 and s, 20, "the files started nothing")
+    started = wait_until(
+        lambda: (s := _started(cluster, flow_id)) and len(s) == 2 and s, 20, "the files started nothing"
+    )
     storage = LocalStorage(cluster.home / "storage")
     contents = {e.trigger["name"]: storage.read(Address.parse(e.trigger["uri"])).decode() for e in started}
     assert contents == {"big.csv": "id,amount\n1,10\n2,20\n", "small.csv": "id,amount\n7,70\n"}

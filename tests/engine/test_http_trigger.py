@@ -16,6 +16,7 @@ from engine.runtime.trigger_health import read_health
 from engine.store.tables import Execution
 from tests.support.ids import unique
 from tests.support.ports import free_port
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -41,15 +42,6 @@ def _started(engine, flow_id: str) -> list[Execution]:
         return list(session.exec(statement))
 
 
-def _wait(check, seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if found := check():
-            return found
-        time.sleep(0.05)
-    raise AssertionError(what)
-
-
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_url_starts_the_flow_once_per_ready_answer(cluster_factory):
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Status)
@@ -73,21 +65,27 @@ def test_a_url_starts_the_flow_once_per_ready_answer(cluster_factory):
         f"triggers:\n  - {{id: gone, type: http.trigger, uri: '{dead}', interval: 100ms}}\n"
     )
     key = f"data/{flow_id}/ready"
-    _wait(lambda: (h := read_health(engine.redis, [key]).get(key)) and h.connected, 30, "the listener never polled")
+    wait_until(
+        lambda: (h := read_health(engine.redis, [key]).get(key)) and h.connected, 30, "the listener never polled"
+    )
     time.sleep(0.5)
     assert _started(engine, flow_id) == [], "no run while the condition does not hold"
 
     _Status.answer = {"status": "ready", "file": "a.csv"}
-    first = _wait(lambda: _started(engine, flow_id), 10, "a ready answer started nothing")
+    first = wait_until(lambda: _started(engine, flow_id), 10, "a ready answer started nothing")
     time.sleep(0.6)  # six more polls of the same answer
     assert len(_started(engine, flow_id)) == 1, "the same answer started the flow again"
     _Status.answer = {"status": "ready", "file": "b.csv"}
-    both = _wait(lambda: (s := _started(engine, flow_id)) and len(s) == 2 and s, 10, "a new answer started nothing")
+    both = wait_until(
+        lambda: (s := _started(engine, flow_id)) and len(s) == 2 and s, 10, "a new answer started nothing"
+    )
     assert [engine.wait(e.id).state for e in both] == ["SUCCESS", "SUCCESS"]
     assert [engine.runs(e.id)["file"].outputs["value"] for e in both] == ["a.csv", "b.csv"]
     assert first[0].trigger["code"] == 200 and first[0].trigger["type"] == "http.trigger"
 
     gone = f"data/{dead_id}/gone"
-    health = _wait(lambda: (h := read_health(engine.redis, [gone]).get(gone)) and h.last_error and h, 15, "no error")
+    health = wait_until(
+        lambda: (h := read_health(engine.redis, [gone]).get(gone)) and h.last_error and h, 15, "no error"
+    )
     assert not health.connected and dead in health.last_error and "ConnectError" in health.last_error
     server.shutdown()

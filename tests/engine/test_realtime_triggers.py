@@ -9,7 +9,6 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
 
 import pytest
 from sqlmodel import Session, func, select
@@ -30,6 +29,7 @@ from tests.support.brokers import (
 )
 from tests.support.cluster import Cluster
 from tests.support.ids import unique
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 MESSAGES = 1000
@@ -58,15 +58,6 @@ def _health(cluster: Cluster, key: str) -> TriggerHealth | None:
     return read_health(cluster.redis, [key]).get(key)
 
 
-def _wait(check: Callable[[], object], seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if found := check():
-            return found
-        time.sleep(0.05)
-    raise AssertionError(what)
-
-
 def _flow(flow_id: str, trigger: str) -> str:
     return f"id: {flow_id}\nnamespace: events\ntasks:\n  - {{id: t, type: log, message: x}}\ntriggers:\n  - {trigger}\n"
 
@@ -81,7 +72,7 @@ def test_a_thousand_messages_make_a_thousand_executions_through_kills_and_a_cut(
     request.addfinalizer(lambda: broker.cleanup(key, channel))
     broker.prepare(channel)
     cluster.deploy(_flow(flow_id, broker.trigger(channel)))
-    _wait(lambda: (h := _health(cluster, key)) and h.connected, 30, "no listener connected")
+    wait_until(lambda: (h := _health(cluster, key)) and h.connected, 30, "no listener connected")
 
     def publish_all() -> None:  # 50 at a time, 10 times a second: the listeners are killed mid-stream
         for first in range(0, MESSAGES, 50):
@@ -92,7 +83,7 @@ def test_a_thousand_messages_make_a_thousand_executions_through_kills_and_a_cut(
     publisher.start()
     killed = 0
     for at in (200, 600):  # the listener holding the trigger dies with messages in hand, twice
-        _wait(lambda at=at: _count(cluster, flow_id) >= at, 60, f"fewer than {at} executions")
+        wait_until(lambda at=at: _count(cluster, flow_id) >= at, 60, f"fewer than {at} executions")
         holder = int(_health(cluster, key).consumer.split(":")[1])
         name = next(n for n, p in cluster.processes.items() if p.pid == holder)
         os.kill(holder, signal.SIGKILL)
@@ -100,10 +91,10 @@ def test_a_thousand_messages_make_a_thousand_executions_through_kills_and_a_cut(
         listeners.append(cluster.start(f"{name}-again", "trigger-listener"))
         killed += 1
         if at == 200 and broker.cut is not None:
-            _wait(lambda: _count(cluster, flow_id) >= 400, 60, "fewer than 400 executions")
+            wait_until(lambda: _count(cluster, flow_id) >= 400, 60, "fewer than 400 executions")
             assert broker.cut(key, channel) >= 1, "no listener connection to cut"
     publisher.join()
-    _wait(lambda: _count(cluster, flow_id) >= MESSAGES, 90, "messages were lost")
+    wait_until(lambda: _count(cluster, flow_id) >= MESSAGES, 90, "messages were lost")
     time.sleep(3)  # what a dead listener held is redelivered (claimIdle/ackWait): recognised, not started again
     bodies = _bodies(cluster, flow_id)
     assert set(bodies) == {str(n) for n in range(MESSAGES)}, "a message was lost"
@@ -130,16 +121,16 @@ def test_disabled_or_deleted_flows_stop_consuming_and_new_ones_start_without_a_r
     time.sleep(1)  # the listener runs before the flow exists
     broker.prepare(channel)
     cluster.deploy(_flow(flow_id, broker.trigger(channel)))
-    _wait(lambda: (h := _health(cluster, key)) and h.connected, 10, "a flow deployed later was not picked up")
+    wait_until(lambda: (h := _health(cluster, key)) and h.connected, 10, "a flow deployed later was not picked up")
     broker.publish(channel, [b"1"])
-    _wait(lambda: _count(cluster, flow_id) == 1, 10, "the message started nothing")
+    wait_until(lambda: _count(cluster, flow_id) == 1, 10, "the message started nothing")
 
     with Session(cluster.db) as session:
         state = trigger_store.ensure_trigger_state(session, "events", flow_id, "listen", {})
         state.enabled = False
         session.add(state)
         session.commit()
-    _wait(lambda: not _health(cluster, key).connected, 5, "a disabled trigger kept its connection")
+    wait_until(lambda: not _health(cluster, key).connected, 5, "a disabled trigger kept its connection")
     broker.publish(channel, [b"2"])
     time.sleep(2)
     assert _count(cluster, flow_id) == 1, "a disabled trigger started the flow"
@@ -149,10 +140,10 @@ def test_disabled_or_deleted_flows_stop_consuming_and_new_ones_start_without_a_r
         state.enabled = True
         session.add(state)
         session.commit()
-    _wait(lambda: _count(cluster, flow_id) == 2, 10, "the message sent while disabled was lost")
+    wait_until(lambda: _count(cluster, flow_id) == 2, 10, "the message sent while disabled was lost")
 
     flow_service.delete(cluster.db, ADMIN, "events", flow_id)
-    _wait(lambda: not _health(cluster, key).connected, 5, "a deleted flow's trigger kept its connection")
+    wait_until(lambda: not _health(cluster, key).connected, 5, "a deleted flow's trigger kept its connection")
     broker.publish(channel, [b"3"])
     time.sleep(2)
     assert _count(cluster, flow_id) == 2
@@ -171,7 +162,7 @@ def test_a_busy_flow_leaves_messages_in_the_broker_instead_of_queueing_execution
         f"triggers:\n  - {{id: listen, type: redis.realtime, url: '{cluster.redis_url}', key: {channel}, maxQueued: 3}}\n"
     )
     key = f"events/{flow_id}/listen"
-    _wait(lambda: (h := _health(cluster, key)) and h.connected, 30, "no listener connected")
+    wait_until(lambda: (h := _health(cluster, key)) and h.connected, 30, "no listener connected")
     broker.publish(channel, [str(n).encode() for n in range(12)])
     most_waiting, deadline = 0, time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -201,9 +192,9 @@ def test_a_batch_trigger_starts_one_execution_per_batch_with_its_messages_in_a_f
         )
     )
     key = f"events/{flow_id}/listen"
-    _wait(lambda: (h := _health(cluster, key)) and h.connected, 30, "no listener connected")
+    wait_until(lambda: (h := _health(cluster, key)) and h.connected, 30, "no listener connected")
     broker.publish(channel, [str(n).encode() for n in range(25)])
-    _wait(lambda: _count(cluster, flow_id) == 3, 20, "25 messages did not make three batches")
+    wait_until(lambda: _count(cluster, flow_id) == 3, 20, "25 messages did not make three batches")
     with Session(cluster.db) as session:
         batches = [e.trigger for e in session.exec(select(Execution).where(Execution.flow_id == flow_id))]
     assert sorted(b["count"] for b in batches) == [5, 10, 10]
