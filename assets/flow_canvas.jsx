@@ -119,6 +119,22 @@ const nodeTypes = { task: React.memo(TaskNode, sameNode), taskGroup: React.memo(
 const typeOf = (n) => (n.kind === "group" ? "taskGroup" : "task");
 
 const BIG = 150;  // from this many nodes on, only what is in view is drawn
+// Where a node's handles are until React Flow has measured it. React Flow draws every node it has not measured
+// (to measure it), even off screen: a 1,000-task flow's first render drew all 1,000. With a guess it draws only
+// those in view; the guess goes once the node is measured (keptMeasured), or it would hide the real places.
+const GUESSED_HANDLES = [
+  { type: "target", position: Position.Top, x: NODE_WIDTH / 2 - 3, y: -3, width: 6, height: 6 },
+  { type: "source", position: Position.Bottom, x: NODE_WIDTH / 2 - 3, y: NODE_HEIGHT - 3, width: 6, height: 6 },
+];
+function keptMeasured(nodes, changes) {
+  const measured = new Set(changes.filter((c) => c.type === "dimensions").map((c) => c.id));
+  if (!measured.size) return nodes;
+  return nodes.map((n) => {
+    if (!n.handles || !measured.has(n.id)) return n;
+    const { handles, ...rest } = n;
+    return rest;
+  });
+}
 const FIT = { padding: 0.1, maxZoom: 1.1 };
 const positionsKey = (flowKey) => `lanner.positions.${flowKey}`;
 
@@ -150,7 +166,7 @@ function remember(flowKey, nodes) {
 function flowNode(n, position, readOnly) {
   const node = { id: n.id, type: typeOf(n), data: n, position, draggable: !readOnly,
     connectable: !readOnly, ariaLabel: `${n.id}: ${n.title}` };
-  if (n.kind !== "group") Object.assign(node, { initialWidth: NODE_WIDTH, initialHeight: NODE_HEIGHT });
+  if (n.kind !== "group") Object.assign(node, { initialWidth: NODE_WIDTH, initialHeight: NODE_HEIGHT, handles: GUESSED_HANDLES });
   if (n.parent) Object.assign(node, { parentId: n.parent, extent: "parent", expandParent: true });
   return node;
 }
@@ -330,7 +346,7 @@ function Canvas({ nodes, edges, positions, readOnly, flowKey, onDropTask, onConn
     return result;
   }, [edgeKey, readOnly, live, parents]);
 
-  const onNodesChange = useCallback((changes) => setLocal((n) => applyNodeChanges(changes, n)), []);
+  const onNodesChange = useCallback((changes) => setLocal((n) => keptMeasured(applyNodeChanges(changes, n), changes)), []);
   const onDragOver = useCallback((event) => {
     event.preventDefault();
     event.dataTransfer.dropEffect = "move";
