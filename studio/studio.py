@@ -37,7 +37,7 @@ from studio.pages.triggers.page import triggers_page
 from studio.pages.triggers.state import TriggersState
 from studio.pages.users.page import users_page
 from studio.pages.users.state import UsersState
-from studio.services.editor_warm_up import warm_up
+from studio.services.editor_warm_up import collect_less, warm_up
 from studio.session import ForgetOtherSignIns, SessionState, on_backend_error
 
 # The REST API (engine/api) is served by the studio's backend under /api/v1. Refused access raised by any event
@@ -53,8 +53,10 @@ app.add_middleware(ForgetOtherSignIns())  # one person's page states are never s
 
 
 async def warm_up_editor() -> None:
-    """The editor's first open finds the task schemas and its code paths ready (studio.services.editor_warm_up)."""
+    """The editor's first open finds the task schemas and its code paths ready (studio.services.editor_warm_up);
+    then the garbage collector leaves what the studio holds for good alone (``collect_less``)."""
     await asyncio.to_thread(warm_up)
+    await asyncio.to_thread(collect_less)
 
 
 app.register_lifespan_task(warm_up_editor)
