@@ -11,7 +11,7 @@ import { tags } from "@lezer/highlight";
 import { shell } from "@codemirror/legacy-modes/mode/shell";
 import { EditorState, Prec } from "@codemirror/state";
 import { EditorView, keymap } from "@codemirror/view";
-import { linter, lintGutter } from "@codemirror/lint";
+import { forceLinting, linter, lintGutter } from "@codemirror/lint";
 import { autocompletion, completeFromList, completionStatus } from "@codemirror/autocomplete";
 
 // A dark theme when the studio is dark (CodeMirror's light one paints a white editor the page's light text is
@@ -58,8 +58,7 @@ function smallestChange(shown, wanted) {
 // whole document: on a 1,000-task flow CodeMirror then parsed and drew all 4,000 lines again (~100 ms per drop).
 // It runs before react-codemirror's own effect, which then finds the text already shown; while the person types
 // (their last key under 200 ms ago) it does nothing and react-codemirror waits for the pause, as it did.
-function useSmallestChanges(value) {
-  const view = useRef(null);
+function useSmallestChanges(value, view) {
   const typed = useRef(0);
   const typing = useMemo(() => EditorView.updateListener.of((update) => {
     if (update.docChanged && !update.transactions.some((tr) => tr.annotation(ExternalChange))) typed.current = Date.now();
@@ -70,13 +69,14 @@ function useSmallestChanges(value) {
     const text = shown.state.doc.toString();
     if (text !== value) shown.dispatch({ changes: smallestChange(text, value), annotations: [ExternalChange.of(true)] });
   }, [value]);
-  const onCreateEditor = useRef((created) => { view.current = created; }).current;
-  return [typing, onCreateEditor];
+  return typing;
 }
 
 export function YamlEditor({ value, problems, onChange, height, completions, names, readOnly, onSave, label }) {
   const theme = useEditorTheme();
-  const [typing, onCreateEditor] = useSmallestChanges(value);
+  const view = useRef(null);
+  const onCreateEditor = useRef((created) => { view.current = created; }).current;
+  const typing = useSmallestChanges(value, view);
   // Ctrl+S saves the text as typed (typing reaches the server after a pause); the page's guard (editor_guard.jsx)
   // asks before leaving with unsaved changes and saves from everywhere else.
   const save = useRef(onSave);
@@ -88,18 +88,24 @@ export function YamlEditor({ value, problems, onChange, height, completions, nam
     if (save.current) save.current({ text: view.state.doc.toString() });
     return true;
   } }])), []);
+  // The extensions read the latest problems, names and change handler from here, so they stay the same objects:
+  // react-codemirror reconfigures the whole editor whenever one changes, and the page renders it on every update
+  // (a canvas edit's, a live run's).
+  const words = useMemo(() => completeFromList(
+    (completions || []).map((c) => ({ label: c.label, type: c.kind, detail: c.detail }))), [completions]);
+  const latest = useRef({});
+  latest.current = { problems, names, onChange, words };
   // Inside {{ }} the flow's expression names (inputs, variables, each task's output fields); elsewhere YAML words.
-  const complete = useMemo(() => {
-    const words = completeFromList(
-      (completions || []).map((c) => ({ label: c.label, type: c.kind, detail: c.detail })));
-    const expressions = expressionNames(names);
-    return autocompletion({ override: [(context) => expressions(context) || words(context)] });
-  }, [completions, names]);
-  const lint = useMemo(() => linter((view) => (problems || []).map((p) => {
-    const line = view.state.doc.line(Math.min(Math.max(p.line, 1), view.state.doc.lines));
+  const complete = useMemo(() => autocompletion({ override: [
+    (context) => expressionNames(latest.current.names)(context) || latest.current.words(context)] }), []);
+  const lint = useMemo(() => linter((shown) => (latest.current.problems || []).map((p) => {
+    const line = shown.state.doc.line(Math.min(Math.max(p.line, 1), shown.state.doc.lines));
     const from = Math.min(line.from + Math.max(p.column - 1, 0), line.to);
     return { from, to: Math.max(from, line.to), severity: "error", message: p.message };
-  }), { delay: 0 }), [problems]);
+  }), { delay: 0 }), []);
+  const problemsShown = JSON.stringify(problems || []);  // every update sends them anew, mostly the same
+  useEffect(() => { if (view.current) forceLinting(view.current); }, [problemsShown]);
+  const change = useMemo(() => (text) => latest.current.onChange && latest.current.onChange(text), []);
   // Long lines wrap: the pane is narrow beside the canvas (and a sideways-scrolling region is one a keyboard
   // cannot reach).
   const language = useMemo(() => [yaml(), lintGutter(), EditorView.lineWrapping,
@@ -108,7 +114,7 @@ export function YamlEditor({ value, problems, onChange, height, completions, nam
     [language, lint, complete, saveKey, typing]);
   return (
     <CodeMirror value={value} height={height || "100%"} extensions={extensions} readOnly={!!readOnly} theme={theme}
-      editable={!readOnly} onChange={(text) => onChange && onChange(text)} onCreateEditor={onCreateEditor}
+      editable={!readOnly} onChange={change} onCreateEditor={onCreateEditor}
       basicSetup={{ lineNumbers: true, foldGutter: true }} />
   );
 }

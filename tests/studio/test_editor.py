@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from tests.support.studio import open_flow
 
@@ -166,6 +167,35 @@ def test_undo_and_redo_canvas_edits(editor):
     editor.keyboard.press("Control+Shift+Z")  # redo, from the keyboard
     editor.wait_for_function("document.querySelectorAll('.lanner-node').length === 2", timeout=10_000)
     assert "id: log_1" in yaml_text(editor)
+
+
+def test_a_canvas_edit_changes_only_what_differs_in_the_yaml(editor, admin_api):
+    """The YAML editor is not given a whole new document on a canvas edit: the cursor stays where the person left
+    it, and after drops, a delete in the middle and its undo it shows byte for byte the text the server holds (and
+    the canvas that text's tasks)."""
+    editor.locator("#yaml-editor .cm-line", has_text="id: editor_demo").click()
+    for count, spot in ((2, {"x": 200, "y": 300}), (3, {"x": 40, "y": 60})):
+        editor.drag_and_drop(".palette-item[data-type='log']", ".react-flow__pane", target_position=spot)
+        editor.wait_for_function(f"document.querySelectorAll('.lanner-node').length === {count}", timeout=10_000)
+    editor.locator(".react-flow__node[data-id='log_1']").click()
+    editor.keyboard.press("Delete")  # a block in the middle of the text goes...
+    editor.wait_for_function("document.querySelectorAll('.lanner-node').length === 2", timeout=10_000)
+    editor.click("#undo-button")  # ...and comes back
+    editor.wait_for_function("document.querySelectorAll('.lanner-node').length === 3", timeout=10_000)
+    assert editor.locator("#yaml-editor .cm-content .cm-activeLine").inner_text() == "id: editor_demo"
+    editor.locator(".react-flow__pane").click(position={"x": 20, "y": 20})
+    editor.keyboard.press("Control+s")  # from the canvas: saves the text the server holds
+    editor.wait_for_function("!document.querySelector('#dirty-badge')", timeout=10_000)
+    held = admin_api.get("/flows/studio.tests/editor_demo", headers={"accept": "application/x-yaml"}).text
+    assert "# Keep this comment" in held and "id: log_1" in held and "id: log_2" in held
+    editor.locator("#yaml-editor .cm-content").click()
+    editor.keyboard.press("Control+s")  # from the YAML editor: saves the text it shows, were it any different
+    editor.wait_for_function(
+        "document.querySelector('#editor-message').innerText.includes('nothing to save')", timeout=10_000
+    )
+    assert admin_api.get("/flows/studio.tests/editor_demo", headers={"accept": "application/x-yaml"}).text == held
+    shown = editor.locator(".react-flow__node").evaluate_all("nodes => nodes.map((n) => n.dataset.id)")
+    assert sorted(shown) == sorted(task["id"] for task in yaml.safe_load(held)["tasks"])
 
 
 def test_drop_onto_a_group_adds_the_task_inside_it(studio, page):
