@@ -5,6 +5,9 @@ a run colours the boxes by state. Every check reads the page's DOM (React Flow's
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -244,3 +247,5 @@ def test_a_run_colours_the_boxes_by_state(studio, page):
     assert group.evaluate("n => getComputedStyle(n).borderTopColor") == "rgb(22, 163, 74)"  # the SUCCESS colour
     assert "SUCCESS" in page.locator(".react-flow__node[data-id='fan'] .lanner-group-header").inner_text()
     assert_boxes_hold_their_children(page)
+    if os.environ.get("LANNER_SCREENSHOTS"):  # the README's picture of groups as boxes
+        page.screenshot(path=str(Path(__file__).resolve().parents[2] / "docs" / "editor-groups.png"))
