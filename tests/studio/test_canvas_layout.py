@@ -56,6 +56,18 @@ def node_position(page, task_id: str) -> tuple[float, float]:
     return float(x), float(y)
 
 
+def settled_box(page, selector: str) -> dict:
+    """The element's box once it stopped moving (the same at two looks 200 ms apart)."""
+    box = page.locator(selector).bounding_box()
+    for _ in range(50):
+        page.wait_for_timeout(200)
+        again = page.locator(selector).bounding_box()
+        if again == box:
+            return box
+        box = again
+    raise AssertionError(f"{selector} kept moving")
+
+
 def width_share(page) -> float:
     return page.evaluate("document.querySelector('#canvas').getBoundingClientRect().width / window.innerWidth")
 
@@ -230,13 +242,17 @@ def test_only_the_edge_into_the_running_task_moves(studio, laptop):
     assert laptop.locator("#canvas").bounding_box()["y"] + laptop.locator("#canvas").bounding_box()["height"] <= (
         drawer.bounding_box()["y"] + 1
     )
+    handle = settled_box(laptop, "#drawer-splitter")  # the drawer has just opened: grab it where it stays
     body = laptop.locator("#log-drawer-body").bounding_box()["height"]
-    handle = laptop.locator("#drawer-splitter").bounding_box()
     laptop.mouse.move(handle["x"] + 50, handle["y"] + 3)
     laptop.mouse.down()
     laptop.mouse.move(handle["x"] + 50, handle["y"] - 60, steps=5)
     laptop.mouse.up()
-    assert abs(laptop.locator("#log-drawer-body").bounding_box()["height"] - body - 63) < 10
+    laptop.wait_for_function(  # 60 px more (and the 3 px React Flow ignores), once the page has drawn it
+        "h => Math.abs(document.querySelector('#log-drawer-body').getBoundingClientRect().height - h) < 10",
+        arg=body + 63,
+        timeout=10_000,
+    )
     canvas_height = laptop.locator("#canvas").bounding_box()["height"]
     laptop.click("#drawer-toggle")
     laptop.wait_for_function("!document.querySelector('#log-drawer-body').checkVisibility()", timeout=10_000)

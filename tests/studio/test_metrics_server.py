@@ -48,7 +48,7 @@ def test_one_scrape_of_the_studio_port_gives_every_part(studio, admin_api, tmp_p
         if family.name == "lanner_process_info"
         for sample in family.samples
     }
-    assert processes == {"api", "executor", "scheduler", "worker"}  # each part, in one scrape
+    assert processes == {"api", "executor", "scheduler", "trigger-listener", "worker"}  # each part, in one scrape
     assert httpx.get(f"{studio['url']}/health/live").json() == {"status": "live"}
     assert httpx.get(f"{studio['url']}/health/ready").json() == {"status": "ready"}
 
