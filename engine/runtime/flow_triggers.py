@@ -14,27 +14,14 @@ from engine.flows.sla import SLA_BREACHED
 from engine.flows.triggers import FlowTrigger
 from engine.identity.policy import may_start_subflow
 from engine.metrics import record
-from engine.services.execution_start import create_execution, flow_at
+from engine.runtime.trigger_index import TriggerIndex
+from engine.services.execution_start import create_execution
 from engine.store import executions as store
 from engine.store import triggers as trigger_store
 from engine.store.tables import Execution
 
 log = logging.getLogger("lanner.triggers")
-_index: dict[str, Any] = {"version": None, "flows": []}
-
-
-def _flows_with_flow_triggers(session: Session) -> list[tuple[str, str, int, str]]:
-    """(namespace, id, revision, source) of live flows that declare a flow trigger; re-read when flows change."""
-    version = trigger_store.flows_version(session)
-    if version != _index["version"]:
-        rows = trigger_store.live_flow_sources(session, enabled_only=True)
-        found = []
-        for namespace, flow_id, revision, source in rows:
-            flow = flow_at(session, namespace, flow_id, revision, source)
-            if any(isinstance(t, FlowTrigger) for t in flow.triggers):
-                found.append((namespace, flow_id, revision, source))
-        _index.update(version=version, flows=found)
-    return _index["flows"]
+_index = TriggerIndex(FlowTrigger)
 
 
 def trigger_enabled(session: Session, namespace: str, flow_id: str, trigger_id: str) -> bool:
@@ -68,14 +55,13 @@ def fire_flow_triggers(session: Session, ended: Execution, *, sla: dict[str, Any
     # Each end and each breach fires a trigger once: the fire's key is what it reacted to.
     state, key = (SLA_BREACHED, sla["breachId"]) if sla is not None else (ended.state, ended.id)
     reach = load_settings().subflow_reach
-    for namespace, flow_id, revision, source in _flows_with_flow_triggers(session):
+    for namespace, flow_id, _, _, triggers in _index.flows(session):
         # A flow trigger reads the watched run's outputs: it may only watch what its namespace may reach, as
         # for subflows (otherwise an editor of one team could read another team's results).
         if not may_start_subflow(namespace, ended.namespace, reach):
             continue
-        flow = flow_at(session, namespace, flow_id, revision, source)
-        for trigger in flow.triggers:
-            if not isinstance(trigger, FlowTrigger) or not matches(trigger, ended.namespace, ended.flow_id, state):
+        for trigger in triggers:
+            if not matches(trigger, ended.namespace, ended.flow_id, state):
                 continue
             try:
                 inputs = render(trigger.inputs, {"trigger": details})

@@ -26,7 +26,7 @@ from engine.flows.triggers import ListenedTrigger
 from engine.runtime import cluster
 from engine.runtime.cluster import ProcessKind
 from engine.runtime.realtime import RECEIVE_SECONDS, Consumer, Listening
-from engine.services.execution_start import flow_at
+from engine.runtime.trigger_index import TriggerIndex
 from engine.store import triggers as trigger_store
 from engine.store.database import session_scope
 
@@ -49,29 +49,20 @@ def subscription_name(key: str) -> str:
 
 
 class RealtimeIndex:
-    """The enabled realtime triggers of live flows; flows parsed again only when one changed."""
+    """The enabled realtime and polling triggers of live flows, by ``namespace/flow/trigger``."""
 
     def __init__(self) -> None:
-        self._version: object = None
-        self._found: dict[str, Listening] = {}
+        self._flows = TriggerIndex(ListenedTrigger)
 
     def wanted(self, session: Session) -> dict[str, Listening]:
-        version = trigger_store.flows_version(session)
-        if version != self._version:
-            found = {}
-            for namespace, flow_id, revision, source in trigger_store.live_flow_sources(session, enabled_only=True):
-                try:
-                    flow = flow_at(session, namespace, flow_id, revision, source)
-                except Exception:  # a flow stored before a trigger type changed: the others still run
-                    log.exception("flow %s/%s could not be read", namespace, flow_id)
-                    continue
-                for trigger in flow.triggers:
-                    if isinstance(trigger, ListenedTrigger) and not trigger.disabled:
-                        listening = Listening(namespace, flow_id, revision, trigger)
-                        found[listening.key] = listening
-            self._version, self._found = version, found
         disabled = trigger_store.disabled_triggers(session)
-        return {key: listening for key, listening in self._found.items() if key not in disabled}
+        found = {}
+        for namespace, flow_id, revision, _, triggers in self._flows.flows(session):
+            for trigger in triggers:
+                listening = Listening(namespace, flow_id, revision, trigger)
+                if listening.key not in disabled:
+                    found[listening.key] = listening
+        return found
 
 
 class TriggerListener:
