@@ -17,6 +17,7 @@ from engine.api.routes import (
     files,
     flow_actions,
     flows,
+    inbox,
     kv,
     logs,
     monitoring,
@@ -72,6 +73,7 @@ def create_app() -> FastAPI:
     errors.install(app)
     routers = (
         *(auth, flows, blueprints, executions, files, logs, namespaces, workspaces, kv, triggers, webhooks, audit),
+        inbox,
         connections,
         flow_actions,
         preferences,

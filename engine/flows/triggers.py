@@ -155,10 +155,10 @@ class ListenedTrigger(_TriggerBase):
     def batched(self) -> bool:
         return False
 
-    def subscribe(self, name: str, consumer: str) -> Any:
+    def subscribe(self, name: str, consumer: str, namespace: str) -> Any:
         """An ``engine.messaging.base.Subscription`` of this trigger. ``name`` is the same for this trigger whichever
         listener runs it (a durable consumer, a consumer group, an MQTT client id); ``consumer`` names this
-        listener (a consumer group's member)."""
+        listener (a consumer group's member); ``namespace`` is the flow's (what it may reach of internal storage)."""
         raise NotImplementedError
 
     def where(self) -> str:

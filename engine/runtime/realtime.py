@@ -103,7 +103,7 @@ class Consumer(threading.Thread):
             subscription: Subscription | None = None
             try:
                 trigger = self._with_secrets()
-                subscription = trigger.subscribe(self.subscription, self.consumer)
+                subscription = trigger.subscribe(self.subscription, self.consumer, self.listening.namespace)
                 self.health.connected(trigger.where(), self.consumer)
                 backoff.reset()
                 self._consume(subscription)

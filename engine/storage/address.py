@@ -74,6 +74,17 @@ class Address:
         return cls(namespace, flow_id, execution_id, task_id, int(attempt), name)
 
 
+INBOX = ".inbox"  # no namespace starts with a dot: the inbox area never meets an execution's files
+
+
+def inbox_key(namespace: str, name: str = "") -> str:
+    """The key of ``name`` in the namespace's inbox (files dropped there start flows with a ``storage.trigger``);
+    with no name, the prefix of the whole inbox (ending in a slash)."""
+    if not _PART.match(namespace or ""):
+        raise InvalidAddress(f"namespace '{str(namespace)[:80]}' is not a name")
+    return f"{INBOX}/{namespace}/" + (check_name(name) if name else "")
+
+
 def execution_prefix(namespace: str, flow_id: str, execution_id: str) -> str:
     """The key prefix under which every file of one execution lies (deleted with it)."""
     return f"{namespace}/{flow_id}/{execution_id}/"

@@ -29,6 +29,16 @@ class StoredFile:
     size: int
 
 
+@dataclass(frozen=True)
+class InboxFile:
+    """A file in a namespace's inbox: ``name`` is its path there (``orders/2026-11-30.csv``); ``modified`` is
+    when it was written (seconds since the epoch)."""
+
+    name: str
+    size: int
+    modified: float
+
+
 class Storage(Protocol):
     """Files written once, read by address, deleted with their execution."""
 
@@ -58,6 +68,27 @@ class Storage(Protocol):
 
     def delete_execution(self, namespace: str, flow_id: str, execution_id: str) -> int:
         """Delete every file of one execution; returns how many there were."""
+        ...
+
+    # A namespace's inbox: files people or other systems drop (the API, any S3 client) for a storage.trigger.
+    def inbox_files(self, namespace: str, folder: str = "") -> list[InboxFile]:
+        """Every file under ``folder`` of the namespace's inbox (its sub-folders too), by name."""
+        ...
+
+    def inbox_put(self, namespace: str, name: str, source: Path) -> InboxFile:
+        """Copy the local file ``source`` into the inbox as ``name`` (``FileExists`` if one is there)."""
+        ...
+
+    def inbox_get(self, namespace: str, name: str, target: Path) -> None:
+        """Copy the inbox file ``name`` to the local path ``target`` (``FileMissing`` if none)."""
+        ...
+
+    def inbox_move(self, namespace: str, name: str, new_name: str) -> None:
+        """Rename an inbox file (``FileMissing`` if none; ``FileExists`` if ``new_name`` is taken)."""
+        ...
+
+    def inbox_delete(self, namespace: str, name: str) -> bool:
+        """Delete an inbox file; whether there was one."""
         ...
 
 

@@ -19,8 +19,8 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
-from engine.storage.address import Address, execution_prefix
-from engine.storage.base import FileExists, FileMissing, StorageUnavailable, StoredFile
+from engine.storage.address import Address, execution_prefix, inbox_key
+from engine.storage.base import FileExists, FileMissing, InboxFile, StorageUnavailable, StoredFile
 
 MULTIPART_THRESHOLD = 16 * 1024 * 1024  # below it a file is one PUT (checked with If-None-Match at the server)
 PART_SIZE = 16 * 1024 * 1024
@@ -133,9 +133,12 @@ class S3Storage:
 
     def put(self, address: Address, source: Path) -> StoredFile:
         self._ready()
-        key, size = self._key(address), source.stat().st_size
+        return StoredFile(address, self._put_once(self._key(address), source, str(address)))
+
+    def _put_once(self, key: str, source: Path, what: str) -> int:
+        size = source.stat().st_size
         if self._exists(key):
-            raise FileExists(f"{address} was already written")
+            raise FileExists(f"{what} was already written")
         try:
             if size < MULTIPART_THRESHOLD:
                 with source.open("rb") as body:
@@ -144,17 +147,20 @@ class S3Storage:
                 self.client.upload_file(str(source), self.bucket, key, Config=self.transfer)
         except ClientError as exc:
             if _code(exc) in ("PreconditionFailed", "412", "ConditionalRequestConflict", "409"):
-                raise FileExists(f"{address} was already written") from None
+                raise FileExists(f"{what} was already written") from None
             raise
-        return StoredFile(address, size)
+        return size
 
     def get(self, address: Address, target: Path) -> None:
         self._ready()
+        self._download(self._key(address), target, f"no file at {address}")
+
+    def _download(self, key: str, target: Path, missing: str) -> None:
         try:
-            self.client.download_file(self.bucket, self._key(address), str(target), Config=self.transfer)
+            self.client.download_file(self.bucket, key, str(target), Config=self.transfer)
         except ClientError as exc:
             if _missing(exc):
-                raise FileMissing(f"no file at {address}") from None
+                raise FileMissing(missing) from None
             raise
 
     def size(self, address: Address) -> int:
@@ -212,3 +218,50 @@ class S3Storage:
             batch = [{"Key": key} for key in keys[start : start + 1000]]
             self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
         return len(keys)
+
+    def _inbox(self, namespace: str, name: str = "") -> str:
+        key = inbox_key(namespace, name)
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def inbox_files(self, namespace: str, folder: str = "") -> list[InboxFile]:
+        self._ready()
+        top = self._inbox(namespace)
+        prefix = self._inbox(namespace, folder).rstrip("/") + "/" if folder else top
+        return [
+            InboxFile(item["Key"][len(top) :], int(item["Size"]), item["LastModified"].timestamp())
+            for item in self._objects(prefix)
+            if not item["Key"].endswith("/")  # a "folder" some S3 consoles make
+        ]
+
+    def inbox_put(self, namespace: str, name: str, source: Path) -> InboxFile:
+        self._ready()
+        key = self._inbox(namespace, name)
+        size = self._put_once(key, source, f"inbox file {name}")
+        modified = self.client.head_object(Bucket=self.bucket, Key=key)["LastModified"].timestamp()
+        return InboxFile(name, size, modified)
+
+    def inbox_get(self, namespace: str, name: str, target: Path) -> None:
+        self._ready()
+        self._download(self._inbox(namespace, name), target, f"no file {name} in the inbox of {namespace}")
+
+    def inbox_move(self, namespace: str, name: str, new_name: str) -> None:
+        self._ready()
+        source, target = self._inbox(namespace, name), self._inbox(namespace, new_name)
+        if self._exists(target):
+            raise FileExists(f"inbox file {new_name} was already written")
+        try:  # S3 has no rename: a server-side copy, then the original deleted
+            self.client.copy(CopySource={"Bucket": self.bucket, "Key": source}, Bucket=self.bucket, Key=target,
+                             Config=self.transfer)  # fmt: skip
+        except ClientError as exc:
+            if _missing(exc):
+                raise FileMissing(f"no file {name} in the inbox of {namespace}") from None
+            raise
+        self.client.delete_object(Bucket=self.bucket, Key=source)
+
+    def inbox_delete(self, namespace: str, name: str) -> bool:
+        self._ready()
+        key = self._inbox(namespace, name)
+        if not self._exists(key):
+            return False
+        self.client.delete_object(Bucket=self.bucket, Key=key)
+        return True

@@ -103,7 +103,7 @@ class HttpTrigger(PollingTrigger):
 
     rendered_later: ClassVar[frozenset[str]] = frozenset({"inputs", "condition"})
 
-    def subscribe(self, name: str, consumer: str) -> HttpPoll:
+    def subscribe(self, name: str, consumer: str, namespace: str) -> HttpPoll:
         return HttpPoll(self)
 
     def where(self) -> str:

@@ -114,6 +114,13 @@ def scenario(tmp_path_factory, redis_server) -> Iterator[Scenario]:
                     TASK_RUNS_PER_ROUND * (round_ + 1),
                     seconds=60,
                 )
+                # The executor is another target, scraped on its own beat: without this wait its first sample of a
+                # flow's series could already hold both rounds, and the failure-rate alert would read 0 / 0.
+                prom.wait_for(
+                    f'sum(lanner_executions_ended_total{{namespace="{NS}",flow!="{ids["scheduled"]}"}})',
+                    len(flows) * (round_ + 1),
+                    seconds=60,
+                )
             prom.wait_for(f'sum(lanner_executions_ended_total{{flow="{ids["fails"]}",state="FAILED"}})', ROUNDS)
             prom.wait_for(f'sum(lanner_scheduler_fires_total{{flow="{ids["scheduled"]}"}}) > 0', 1.0)
             time.sleep(2)  # a few more scrapes of the last values

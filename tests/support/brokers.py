@@ -22,6 +22,7 @@ from engine.runtime.connection import connect
 from engine.runtime.trigger_listener import subscription_name
 from tests.support.cluster import Cluster
 from tests.support.ids import unique
+from tests.support.tcp_proxy import TcpProxy
 
 RABBITMQ_URL = os.environ.get("LANNER_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
 MQTT_URL = os.environ.get("LANNER_TEST_MQTT_URL", "mqtt://127.0.0.1:1883")
@@ -93,7 +94,9 @@ def redis_broker(cluster: Cluster) -> Broker:
     )
 
 
-def nats_broker(cluster: Cluster) -> Broker:
+def nats_broker(cluster: Cluster, *, cuttable: bool = True) -> Broker:
+    """NATS JetStream; with ``cuttable`` the listeners reach it through a proxy that can cut their connections (the
+    server has no way to drop one client), which a benchmark leaves out."""
     import nats as nats_client
 
     stream = unique("S").replace("-", "_")
@@ -115,15 +118,24 @@ def nats_broker(cluster: Cluster) -> Broker:
         await client.jetstream().add_stream(name=stream, subjects=[subject])
         await client.close()
 
+    parts = urllib.parse.urlsplit(NATS_URL)
+    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 4222) if cuttable else None
+    listened = f"nats://127.0.0.1:{proxy.port}" if proxy else NATS_URL
+
+    def cleanup(key: str, subject: str) -> None:
+        if proxy:
+            proxy.close()
+        asyncio.run(_delete())
+
     return Broker(
         trigger=lambda subject: (
-            f"{{id: listen, type: nats.realtime, url: '{NATS_URL}', subject: {subject}, "
+            f"{{id: listen, type: nats.realtime, url: '{listened}', subject: {subject}, "
             "ackWait: 2s, maxQueued: 100000}"
         ),
         publish=lambda subject, bodies: asyncio.run(_publish(subject, bodies)),
-        cut=None,
+        cut=(lambda key, subject: proxy.cut()) if proxy else None,
         prepare=lambda subject: asyncio.run(_prepare(subject)),
-        cleanup=lambda key, subject: asyncio.run(_delete()),
+        cleanup=cleanup,
     )
 
 

@@ -53,7 +53,7 @@ class RedisRealtime(RedisServer, RealtimeTrigger):
     def server(self) -> RedisServer:
         return RedisServer.model_validate({name: getattr(self, name) for name in RedisServer.model_fields})
 
-    def subscribe(self, name: str, consumer: str) -> Any:
+    def subscribe(self, name: str, consumer: str, namespace: str) -> Any:
         if self.source == RedisSource.LIST:
             return redis_streams.ListSubscription(self.server(), self.key)
         if self.source == RedisSource.CHANNEL:
@@ -86,7 +86,7 @@ class NatsRealtime(NatsServer, RealtimeTrigger):
     def server(self) -> NatsServer:
         return NatsServer.model_validate({name: getattr(self, name) for name in NatsServer.model_fields})
 
-    def subscribe(self, name: str, consumer: str) -> Any:
+    def subscribe(self, name: str, consumer: str, namespace: str) -> Any:
         if not self.jetstream:
             return nats.subscribe(self.server(), self.subject, queue=name)
         return nats.subscribe_jetstream(
@@ -107,7 +107,7 @@ class RabbitMqRealtime(RabbitMqServer, RealtimeTrigger):
     declare_queue: bool = False
     """Create the queue (durable) when it does not exist."""
 
-    def subscribe(self, name: str, consumer: str) -> Any:
+    def subscribe(self, name: str, consumer: str, namespace: str) -> Any:
         return rabbitmq.subscribe(self.broker(), self.queue, prefetch=PREFETCH, declare=self.declare_queue)
 
     def where(self) -> str:
@@ -123,7 +123,7 @@ class MqttRealtime(MqttServer, RealtimeTrigger):
     topics: Annotated[list[Name], Field(min_length=1)]
     """Topic filters to subscribe to, e.g. [plant/+/temperature, alarms/#]."""
 
-    def subscribe(self, name: str, consumer: str) -> Any:
+    def subscribe(self, name: str, consumer: str, namespace: str) -> Any:
         return mqtt.subscribe(self.broker(), self.topics, client_id=name, qos=1, receive_maximum=PREFETCH)
 
     def where(self) -> str:
@@ -147,7 +147,7 @@ class KafkaRealtime(KafkaServer, RealtimeTrigger):
     start_from: KafkaStart = KafkaStart.LATEST
     """Where a new consumer group starts: latest (records from now on) or earliest (the whole topic)."""
 
-    def subscribe(self, name: str, consumer: str) -> Any:
+    def subscribe(self, name: str, consumer: str, namespace: str) -> Any:
         group = self.consumer_group or name
         return kafka.subscribe(self.broker(), self.topics, group_id=group, start=self.start_from.value)
 

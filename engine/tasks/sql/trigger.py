@@ -131,7 +131,7 @@ class SqlTrigger(PollingTrigger):
         """The family's query task with this address: it builds, checks and names the address like the tasks do."""
         return self.query_type.model_construct(url=self.url, connection=self.connection)
 
-    def subscribe(self, name: str, consumer: str) -> SqlPoll:
+    def subscribe(self, name: str, consumer: str, namespace: str) -> SqlPoll:
         try:
             return SqlPoll(self)
         except TaskFailed as exc:

@@ -5,6 +5,7 @@ leave its folder is refused before any file is touched."""
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 
 import pytest
@@ -125,3 +126,47 @@ def test_the_default_storage_is_a_folder_under_lanner_home(tmp_path, monkeypatch
             open_storage("ftp://nowhere")
     finally:
         reset_settings()
+
+
+def test_a_namespace_inbox_lists_gets_moves_and_deletes_its_files(storage, tmp_path):
+    source = tmp_path / "day.csv"
+    source.write_text("id,amount\n1,10\n")
+    before = time.time() - 5  # the object store's clock and ours may differ a little
+    added = storage.inbox_put("acme.sales", "orders/day.csv", source)
+    storage.inbox_put("acme.sales", "top.csv", source)
+    storage.inbox_put("globex", "orders/theirs.csv", source)
+    assert added.name == "orders/day.csv" and added.size == 15 and added.modified >= before
+    assert [f.name for f in storage.inbox_files("acme.sales")] == ["orders/day.csv", "top.csv"]
+    assert [f.name for f in storage.inbox_files("acme.sales", "orders")] == ["orders/day.csv"]
+    assert storage.inbox_files("acme.sales", "nothing") == []
+    with pytest.raises(FileExists):
+        storage.inbox_put("acme.sales", "orders/day.csv", source)
+    storage.inbox_get("acme.sales", "orders/day.csv", tmp_path / "back.csv")
+    assert (tmp_path / "back.csv").read_text() == "id,amount\n1,10\n"
+
+    storage.inbox_move("acme.sales", "orders/day.csv", "orders/.lanner-done/day.csv")
+    assert [f.name for f in storage.inbox_files("acme.sales", "orders")] == ["orders/.lanner-done/day.csv"]
+    with pytest.raises(FileMissing):
+        storage.inbox_move("acme.sales", "orders/day.csv", "orders/again.csv")
+    storage.inbox_put("acme.sales", "orders/day.csv", source)
+    with pytest.raises(FileExists):  # a move never replaces a file
+        storage.inbox_move("acme.sales", "orders/day.csv", "orders/.lanner-done/day.csv")
+    assert storage.inbox_delete("acme.sales", "orders/day.csv") is True
+    assert storage.inbox_delete("acme.sales", "orders/day.csv") is False
+    with pytest.raises(FileMissing):
+        storage.inbox_get("acme.sales", "orders/day.csv", tmp_path / "gone.csv")
+    # The inbox is apart from executions' files: deleting an execution of a flow named like a folder keeps it.
+    storage.put(Address("acme.sales", "orders", "x1", "t", 1, "day.csv"), source)
+    assert storage.delete_execution("acme.sales", "orders", "x1") == 1
+    assert [f.name for f in storage.inbox_files("acme.sales")] == ["orders/.lanner-done/day.csv", "top.csv"]
+    assert [f.name for f in storage.inbox_files("globex")] == ["orders/theirs.csv"]
+
+
+@pytest.mark.parametrize("name", ["../x.csv", "a/../../b", "/etc/passwd", "a//b", "back\\slash", ""])
+def test_an_inbox_name_that_leaves_its_folder_is_refused(storage, tmp_path, name):
+    source = tmp_path / "x"
+    source.write_text("x")
+    with pytest.raises(InvalidAddress):
+        storage.inbox_put("acme.sales", name or ".", source)
+    with pytest.raises(InvalidAddress):
+        storage.inbox_files("../acme")
