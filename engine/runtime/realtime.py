@@ -201,16 +201,23 @@ class Consumer(threading.Thread):
                 trigger_store.add_trigger_fire(session, listening.namespace, listening.flow_id, trigger.id, key,
                                                execution_id)  # fmt: skip
         except IntegrityError:
+            self._forget_kept(execution_id, details)
             self.health.duplicate(len(batch))
             return "duplicate"
         except (ExpressionError, InputsInvalid, store.ExecutionConflict) as exc:
             # Acknowledged all the same: the same message would be refused again, forever.
+            self._forget_kept(execution_id, details)
             self._failed(f"a message did not start the flow: {exc}")
             return "refused"
         events.publish_event(self.r, execution_id)
         self._waiting += 1
         self.health.started(execution_id)
         return "started"
+
+    def _forget_kept(self, execution_id: str, details: dict) -> None:
+        """Delete what ``_keep`` stored for an execution that was not created (a duplicate, a refusal)."""
+        if "uri" in details:
+            open_storage().delete_execution(self.listening.namespace, self.listening.flow_id, execution_id)
 
     def _keep(self, execution_id: str, content: list[dict] | Path) -> str:
         """``content`` kept for the execution (its lanner:// address): records as a file of JSON lines, or a file
