@@ -78,14 +78,18 @@ def run_flow(asked: RunAsked, *, as_json: bool, timeout: float | None, workers: 
             # The machine's operator names local files: copied into the flow's uploads, the one place a FILE
             # input may point to, as the API stores what it is sent.
             folder, stored = uploads.store_local(settings.home, namespace, flow_id, local_files(declared, asked.inputs))
-            execution_id = _service().start(
-                conn,
-                LOCAL,
-                namespace,
-                flow_id,
-                inputs={**asked.inputs, **stored},
-                labels=asked.labels,
-                trigger={"type": "cli"},
+            execution_id = (
+                _service()
+                .start(
+                    conn,
+                    LOCAL,
+                    namespace,
+                    flow_id,
+                    inputs={**asked.inputs, **stored},
+                    labels=asked.labels,
+                    trigger={"type": "cli"},
+                )
+                .id
             )
         except NotFound as exc:
             fail(str(exc))

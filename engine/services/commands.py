@@ -22,6 +22,7 @@ from engine.runtime import events
 from engine.runtime.queue import enqueue_runs
 from engine.services.connections import Connections
 from engine.services.execution_start import create_execution, flow_at
+from engine.services.views import ExecutionView
 from engine.store import executions as store
 from engine.store.database import session_scope
 from engine.store.tables import Execution, TaskRun, utcnow
@@ -32,11 +33,18 @@ from engine.workspace.secrets import open_inputs, seal_inputs
 
 def start_execution(engine: Connections, namespace: str, flow_id: str, **options: Any) -> str:
     """Create an execution (inputs checked) and hand it to the executors; returns its id."""
+    return started_execution(engine, namespace, flow_id, **options).id
+
+
+def started_execution(engine: Connections, namespace: str, flow_id: str, **options: Any) -> ExecutionView:
+    """``start_execution``, giving the execution as committed (no task runs yet): an adapter answers with it
+    without reading it back."""
     with session_scope(engine.db) as session:
         execution = create_execution(session, namespace, flow_id, **options)
-        execution_id = execution.id
-    events.publish_event(engine.redis, execution_id)
-    return execution_id
+        session.flush()  # the database's defaults, as a read would give them
+        view = ExecutionView.of(execution, [])
+    events.publish_event(engine.redis, view.id)
+    return view
 
 
 def kill_execution(engine: Connections, execution_id: str, *, actor: str = audit.SYSTEM) -> None:

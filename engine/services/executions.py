@@ -124,10 +124,12 @@ def start(
     inputs: dict[str, Any] | None = None,
     labels: dict[str, str] | None = None,
     trigger: dict[str, Any],
-) -> str:
-    """Start an execution (inputs checked: ``InputsInvalid`` names each bad one); returns its id."""
+) -> ExecutionView:
+    """Start an execution (inputs checked: ``InputsInvalid`` names each bad one); the execution as created."""
     authz.require_flow(principal, Action.RUN, namespace, flow_id)
-    return commands.start_execution(conn, namespace, flow_id, inputs=inputs or {}, labels=labels or {}, trigger=trigger)
+    return commands.started_execution(
+        conn, namespace, flow_id, inputs=inputs or {}, labels=labels or {}, trigger=trigger
+    )
 
 
 def _change(

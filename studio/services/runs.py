@@ -23,7 +23,7 @@ def start_run(principal: Principal, namespace: str, flow_id: str, inputs: dict[s
     authz.require_flow(principal, Action.RUN, namespace, flow_id)  # refused before Redis is needed
     given = {k: v for k, v in inputs.items() if v not in ("", None)}
     trigger = {"type": "studio", "actor": principal.name}  # the audit trail names the person (store._actor)
-    return execution_service.start(connections(), principal, namespace, flow_id, inputs=given, trigger=trigger)
+    return execution_service.start(connections(), principal, namespace, flow_id, inputs=given, trigger=trigger).id
 
 
 def store_run_file(principal: Principal, namespace: str, flow_id: str, field: str, name: str, data: bytes) -> str:

@@ -48,7 +48,7 @@ def _execution(conn: Connections, state: State, *, held: bool = False, paused_ta
     """An execution of a fresh flow, put in ``state`` by hand (no executor runs: the state stays put)."""
     flow_id = unique("f")
     flows.save(conn.db, ADMIN, FLOW.format(id=flow_id))
-    execution_id = executions.start(conn, ADMIN, "acme", flow_id, trigger={"type": "test"})
+    execution_id = executions.start(conn, ADMIN, "acme", flow_id, trigger={"type": "test"}).id
     with Session(conn.db) as session:
         row = session.get(Execution, execution_id)
         row.state, row.held = state.value, held

@@ -105,8 +105,8 @@ async def create_execution(
     timeout: Annotated[float, Query(gt=0, le=3600)] = 300,
 ) -> ExecutionOut:
     """Start an execution with inputs (JSON, or multipart for FILE inputs); ``wait=true`` returns at its end."""
-    # 403/404 before a byte of the body is stored
-    await run_in_threadpool(executions.check_may_run, connections().db, caller, namespace, flow_id)
+    if request.headers.get("content-type", "").startswith("multipart/"):  # 403/404 before a file is stored
+        await run_in_threadpool(executions.check_may_run, connections().db, caller, namespace, flow_id)
     try:
         folder = uploads.upload_folder(load_settings().home, namespace, flow_id)
     except uploads.UploadRefused as exc:
@@ -114,7 +114,7 @@ async def create_execution(
     try:
         inputs, labels = await _request_body(request, folder)
         # Loading the flow and checking inputs is blocking work: never on the event loop.
-        execution_id = await run_in_threadpool(
+        started = await run_in_threadpool(
             executions.start,
             connections(),
             caller,
@@ -128,8 +128,9 @@ async def create_execution(
         uploads.discard(folder)  # refused inputs, a bad file name, a disabled flow: no orphan files
         raise
     if wait:
-        await _wait_for_end(execution_id, timeout)
-    return await run_in_threadpool(_read, execution_id)
+        await _wait_for_end(started.id, timeout)
+        return await run_in_threadpool(_read, started.id)
+    return execution_out(started)  # as committed: no read back
 
 
 @router.get("/executions", response_model=ExecutionPage, responses=ERRORS)
