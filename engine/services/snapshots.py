@@ -50,7 +50,8 @@ def _columns(row: Any, names: tuple[str, ...]) -> dict[str, Any]:
     return {name: getattr(row, name) for name in names}
 
 
-def _run_view(row: TaskRun) -> RunView:
+def _run_view(row: Any) -> RunView:
+    """A task run (a row, or anything with its columns as attributes) as the executor sees it."""
     return RunView(
         **_columns(row, _RUN_COLUMNS),
         state=State(row.state),
@@ -77,7 +78,7 @@ def load_snapshot(
     tested = tested_task(row.trigger) if row.test else None
     if tested:
         flow = single_task_flow(flow, tested)
-    runs = {r.id: _run_view(r) for r in store.task_runs(session, execution_id)}
+    runs = {r.id: _run_view(r) for r in store.task_run_rows(session, execution_id)}
     snapshot = Snapshot(
         flow,
         _execution_view(row),
@@ -133,6 +134,7 @@ def persist(session: Session, before: Snapshot, after: Snapshot, actions: list) 
     now = utcnow()
     namespace_group = functools.cache(lambda: worker_group_of(session, after.flow.namespace))
     execution = after.execution
+    changed: dict[str, dict[str, Any]] = {}  # run id -> its new values, written together below
     if execution != before.execution:
         values: dict[str, Any] = {
             "state": execution.state.value,
@@ -191,9 +193,10 @@ def persist(session: Session, before: Snapshot, after: Snapshot, actions: list) 
                 ),
             )
         else:
-            store.change_task_run(session, run_id, fields)
+            changed[run_id] = fields
         if run.kind == "worker" and run.state == State.QUEUED and (old is None or old.state != State.QUEUED):
             result.enqueue.append((run.id, run.attempts + 1, run.worker_group))
+    store.change_task_runs_each(session, changed)
     for action in actions:
         if isinstance(action, StartSubflow):
             _start_subflow(session, after, action, result)

@@ -11,7 +11,8 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import Row, bindparam, delete, func, update
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from engine.core.errors import Conflict, NotFound
@@ -58,6 +59,16 @@ def save_execution(session: Session, execution: Execution) -> None:
 def task_runs(session: Session, execution_id: str) -> list[TaskRun]:
     statement = select(TaskRun).where(TaskRun.execution_id == execution_id).order_by(col(TaskRun.created_at))
     return list(session.exec(statement))
+
+
+_RUN_ROWS = core_select(TaskRun.__table__).where(TaskRun.__table__.c.execution_id == bindparam("execution_id"))
+
+
+def task_run_rows(session: Session, execution_id: str) -> list[Row]:
+    """The execution's task runs as plain rows (columns by attribute), oldest first: what the executor and the
+    workers read on every step, without building an ORM object per run."""
+    statement = _RUN_ROWS.order_by(TaskRun.__table__.c.created_at)
+    return list(session.connection().execute(statement, {"execution_id": execution_id}))
 
 
 def execution_with_runs(session: Session, execution_id: str) -> tuple[Execution, list[TaskRun]]:
@@ -163,6 +174,23 @@ def change_task_run(session: Session, run_id: str, values: dict[str, Any]) -> No
     session.execute(update(TaskRun).where(col(TaskRun.id) == run_id).values(**values))
 
 
+def change_task_runs_each(session: Session, changes: dict[str, dict[str, Any]]) -> None:
+    """Set each run's own values (run id -> values): one executemany per set of columns, not one statement per run.
+    No run is held by the session (the executor reads plain rows), so none is brought up to date."""
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for run_id, values in changes.items():
+        # A parameter may not share its column's name in SET: each value goes as "new_<column>".
+        by_columns.setdefault(tuple(sorted(values)), []).append(
+            {"run_id": run_id, **{f"new_{name}": value for name, value in values.items()}}
+        )
+    table = TaskRun.__table__
+    for columns, rows in by_columns.items():
+        statement = update(table).where(table.c.id == bindparam("run_id")).values(
+            {name: bindparam(f"new_{name}") for name in columns}
+        )
+        session.connection().execute(statement, rows)
+
+
 def delete_task_runs(session: Session, run_ids: list[str]) -> None:
     """Delete these task runs with their attempts (a restart runs them again from scratch)."""
     if run_ids:
@@ -223,6 +251,7 @@ def claim_attempt(session: Session, task_run_id: str, worker: str, attempt: int 
         .where(*waiting)
         .values(state=State.RUNNING.value, attempt_count=TaskRun.attempt_count + 1, started_at=now, retryable=True)
         .returning(TaskRun)
+        .execution_options(synchronize_session=False)  # the session holds no run: nothing to bring up to date
     ).first()
     if run is None:
         return None
@@ -266,11 +295,13 @@ def finish_attempt(
             retryable=retryable,
             metrics=metrics or None,
         )
+        .execution_options(synchronize_session=False)  # ``run`` comes from another session: nothing to update here
     ).rowcount
     session.execute(
         update(TaskRunAttempt)
         .where(col(TaskRunAttempt.task_run_id) == run.id, col(TaskRunAttempt.attempt) == run.attempt_count)
         .values(state=state.value, error=error, ended_at=now, metrics=metrics or None)
+        .execution_options(synchronize_session=False)
     )
     return bool(done)
 
