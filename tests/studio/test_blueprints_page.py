@@ -48,7 +48,7 @@ def test_filter_the_gallery_and_use_a_blueprint(studio, page, admin_api):
     page.wait_for_url("**/flows/bpui.team/greet", timeout=15_000)
     page.locator(".react-flow__node[data-id='say']").wait_for(timeout=30_000)
     page.wait_for_function(
-        "document.querySelector('#yaml-editor .cm-content').innerText.includes('The smallest useful flow')",
+        "(document.querySelector('#yaml-editor .cm-content')?.innerText ?? '').includes('The smallest useful flow')",
         timeout=10_000,
     )
     flow = admin_api.get("/flows/bpui.team/greet").json()

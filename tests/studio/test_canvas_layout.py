@@ -260,7 +260,9 @@ def test_only_the_edge_into_the_running_task_moves(studio, laptop):
     laptop.click("#drawer-toggle")
     laptop.locator("#log-drawer-body").wait_for(state="visible", timeout=10_000)
     laptop.click("#kill-button")
-    laptop.wait_for_function("document.querySelector('#execution-state').innerText === 'KILLED'", timeout=15_000)
+    laptop.wait_for_function(
+        "(document.querySelector('#execution-state')?.innerText ?? '') === 'KILLED'", timeout=15_000
+    )
     laptop.wait_for_function("document.querySelectorAll('.react-flow__edge.animated').length === 0", timeout=10_000)
 
 

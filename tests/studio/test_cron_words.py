@@ -179,7 +179,8 @@ def test_the_editor_says_each_schedule_in_words_and_builds_one(studio, page):
     )
     page.locator("#pane-yaml").click()
     page.wait_for_function(
-        "document.querySelector('#yaml-editor .cm-content').innerText.includes('30 17 * * FRI')", timeout=10_000
+        "(document.querySelector('#yaml-editor .cm-content')?.innerText ?? '').includes('30 17 * * FRI')",
+        timeout=10_000,
     )
     assert "nightly" in _yaml(page)
 

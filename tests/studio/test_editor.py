@@ -56,7 +56,7 @@ def test_connect_two_nodes_sets_depends_on(editor):
     editor.mouse.move(target["x"] + target["width"] / 2, target["y"] + target["height"] / 2, steps=10)
     editor.mouse.up()
     editor.wait_for_function(
-        "document.querySelector('#yaml-editor .cm-content').innerText.includes('dependsOn')", timeout=10_000
+        "(document.querySelector('#yaml-editor .cm-content')?.innerText ?? '').includes('dependsOn')", timeout=10_000
     )
     assert "dependsOn: [log_1, first]" in yaml_text(editor)
     assert editor.locator(".react-flow__edge").count() >= 2
@@ -80,7 +80,9 @@ def test_save_creates_a_revision(editor, studio, admin_api):
     editor.wait_for_function("document.querySelectorAll('.lanner-node').length === 2", timeout=10_000)
     assert editor.locator("#dirty-badge").count() == 1
     editor.click("#save-button")
-    editor.wait_for_function("document.querySelector('#editor-message').innerText.includes('revision')", timeout=10_000)
+    editor.wait_for_function(
+        "(document.querySelector('#editor-message')?.innerText ?? '').includes('revision')", timeout=10_000
+    )
     revisions = admin_api.get("/flows/studio.tests/editor_demo/revisions").json()
     assert len(revisions) >= 2 and revisions[-1]["author"] == "admin"  # the person signed in, in the history
     saved = admin_api.get("/flows/studio.tests/editor_demo", headers={"accept": "application/x-yaml"}).text
@@ -114,7 +116,9 @@ def test_run_with_an_input_and_watch_every_node_succeed(studio, page):
     page.wait_for_function(
         "document.querySelectorAll('.lanner-node[data-state=\"SUCCESS\"]').length === 2", timeout=30_000
     )
-    page.wait_for_function("document.querySelector('#execution-state').innerText === 'SUCCESS'", timeout=10_000)
+    page.wait_for_function(
+        "(document.querySelector('#execution-state')?.innerText ?? '') === 'SUCCESS'", timeout=10_000
+    )
     # the state's colour comes from engine/core/palette.py through a CSS variable the studio puts on :root
     node = page.locator('.lanner-node[data-state="SUCCESS"]').first
     assert node.evaluate("n => getComputedStyle(n).borderTopColor") == "rgb(22, 163, 74)"  # #16a34a
@@ -137,7 +141,7 @@ def test_kill_a_long_run(studio, page):
     page.click("#start-run")
     page.wait_for_function("document.querySelector('.lanner-node[data-state=\"RUNNING\"]') !== null", timeout=30_000)
     page.click("#kill-button")
-    page.wait_for_function("document.querySelector('#execution-state').innerText === 'KILLED'", timeout=15_000)
+    page.wait_for_function("(document.querySelector('#execution-state')?.innerText ?? '') === 'KILLED'", timeout=15_000)
     assert page.locator(".lanner-node[data-state='KILLED']").count() == 1
 
 
@@ -151,7 +155,8 @@ def test_edit_a_property_in_the_form_and_see_the_yaml_change(editor):
     editor.keyboard.type("changed from the form")
     editor.keyboard.press("Enter")  # a one-line field: Enter reports it
     editor.wait_for_function(
-        "document.querySelector('#yaml-editor .cm-content').innerText.includes('changed from the form')", timeout=10_000
+        "(document.querySelector('#yaml-editor .cm-content')?.innerText ?? '').includes('changed from the form')",
+        timeout=10_000,
     )
     text = yaml_text(editor)
     assert "message: changed from the form   # and this one" in text and "# Keep this comment" in text
@@ -191,7 +196,7 @@ def test_a_canvas_edit_changes_only_what_differs_in_the_yaml(editor, admin_api):
     editor.locator("#yaml-editor .cm-content").click()
     editor.keyboard.press("Control+s")  # from the YAML editor: saves the text it shows, were it any different
     editor.wait_for_function(
-        "document.querySelector('#editor-message').innerText.includes('nothing to save')", timeout=10_000
+        "(document.querySelector('#editor-message')?.innerText ?? '').includes('nothing to save')", timeout=10_000
     )
     assert admin_api.get("/flows/studio.tests/editor_demo", headers={"accept": "application/x-yaml"}).text == held
     shown = editor.locator(".react-flow__node").evaluate_all("nodes => nodes.map((n) => n.dataset.id)")
@@ -223,7 +228,9 @@ def test_history_lists_diffs_and_restores_revisions(editor):
     editor.drag_and_drop(".palette-item[data-type='fail']", ".react-flow__pane", target_position={"x": 200, "y": 300})
     editor.wait_for_function("document.querySelectorAll('.lanner-node').length === 2", timeout=10_000)
     editor.click("#save-button")
-    editor.wait_for_function("document.querySelector('#editor-message').innerText.includes('revision')", timeout=10_000)
+    editor.wait_for_function(
+        "(document.querySelector('#editor-message')?.innerText ?? '').includes('revision')", timeout=10_000
+    )
     editor.click("#more-menu")  # a secondary action: in the toolbar's menu
     editor.click("#history-button")
     editor.locator(".revision-row").nth(1).wait_for(timeout=10_000)
@@ -244,6 +251,7 @@ def test_history_lists_diffs_and_restores_revisions(editor):
     assert "type: fail" in editor.locator("#diff-view").inner_text()
     older.get_by_text("Restore").click()
     editor.wait_for_function(
-        "!document.querySelector('#yaml-editor .cm-content').innerText.includes('type: fail')", timeout=10_000
+        "(t => t !== undefined && !t.includes('type: fail'))(document.querySelector('#yaml-editor .cm-content')?.innerText)",
+        timeout=10_000,
     )
     assert editor.locator("#dirty-badge").count() == 1

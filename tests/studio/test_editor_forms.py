@@ -28,7 +28,9 @@ tasks:
 def yaml_has(page, text: str) -> None:
     try:
         page.wait_for_function(
-            "t => document.querySelector('#yaml-editor .cm-content').innerText.includes(t)", arg=text, timeout=10_000
+            "t => (document.querySelector('#yaml-editor .cm-content')?.innerText ?? '').includes(t)",
+            arg=text,
+            timeout=10_000,
         )
     except Exception:
         shown = page.locator("#yaml-editor .cm-content").inner_text() if page.locator("#yaml-editor").count() else ""

@@ -82,7 +82,7 @@ def test_typing_outputs_in_the_yaml_editor_offers_the_tasks_output_fields(studio
     assert "log" not in shown.split()  # inside {{ }} only expression names, not task types
     tooltip.locator("li", has_text="outputs.extract.rows").click()
     page.wait_for_function(
-        "document.querySelector('#yaml-editor .cm-content').innerText.includes('{{ outputs.extract.rows')",
+        "(document.querySelector('#yaml-editor .cm-content')?.innerText ?? '').includes('{{ outputs.extract.rows')",
         timeout=10_000,
     )
     # The namespace's secret names and variables complete too (never a secret's value).

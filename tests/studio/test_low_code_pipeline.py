@@ -138,7 +138,9 @@ def test_a_pipeline_built_from_the_palette_and_forms_runs_and_its_file_is_previe
     page.keyboard.press("Delete")  # the new flow's greeting goes: only the three tasks remain
     page.wait_for_function("document.querySelectorAll('.react-flow__node').length === 3", timeout=10_000)
     page.click("#save-button")
-    page.wait_for_function("document.querySelector('#editor-message').innerText.includes('revision')", timeout=10_000)
+    page.wait_for_function(
+        "(document.querySelector('#editor-message')?.innerText ?? '').includes('revision')", timeout=10_000
+    )
     saved = api(studio).get(
         f"{studio['url']}/api/v1/flows/{NAMESPACE}/{FLOW}", headers={"accept": "application/x-yaml"}
     )

@@ -63,7 +63,7 @@ def test_the_editors_kill_is_disabled_and_the_badge_ended_once_the_nodes_are_don
     page.click("#start-run")
     page.locator("#kill-button").wait_for(timeout=15_000)
     page.wait_for_function(ALL_DONE, timeout=30_000)
-    page.wait_for_function("document.querySelector('#execution-state').innerText === 'SUCCESS'", timeout=3_000)
+    page.wait_for_function("(document.querySelector('#execution-state')?.innerText ?? '') === 'SUCCESS'", timeout=3_000)
     assert page.locator("#kill-button").is_disabled()
 
 
@@ -72,6 +72,6 @@ def test_the_execution_pages_badge_and_kill_follow_the_nodes(studio, page, ended
     page.goto(f"{studio['url']}/executions/{execution['id']}")
     page.locator(".lanner-node").first.wait_for(timeout=60_000)
     page.wait_for_function(ALL_DONE, timeout=30_000)
-    page.wait_for_function("document.querySelector('#execution-state').innerText === 'SUCCESS'", timeout=3_000)
+    page.wait_for_function("(document.querySelector('#execution-state')?.innerText ?? '') === 'SUCCESS'", timeout=3_000)
     page.click("#tab-actions")
     assert page.locator("#kill-button").is_disabled()

@@ -144,10 +144,10 @@ def test_ctrl_s_saves_from_the_canvas_the_form_and_the_yaml(studio, page):
     page.keyboard.press("End")
     page.keyboard.type(" there")
     page.keyboard.press("Control+s")
-    page.wait_for_function("() => document.querySelector('#editor-message').innerText.includes('revision')")
+    page.wait_for_function("() => (document.querySelector('#editor-message')?.innerText ?? '').includes('revision')")
     page.wait_for_function(
         "() => !document.querySelector('#dirty-badge')"
-        " && document.querySelector('#yaml-editor .cm-content').innerText.includes('hello there')",
+        " && (document.querySelector('#yaml-editor .cm-content')?.innerText ?? '').includes('hello there')",
         timeout=10_000,
     )
     assert "message: hello there" in saved(studio, "guarded_keys")
@@ -240,7 +240,7 @@ def test_a_viewer_sees_the_editor_read_only(studio, browser):
         # Ctrl+S tells them why nothing is saved.
         page.locator(".react-flow__pane").click()
         page.keyboard.press("Control+s")
-        page.wait_for_function("document.querySelector('#editor-message').innerText.includes('read only')")
+        page.wait_for_function("(document.querySelector('#editor-message')?.innerText ?? '').includes('read only')")
     finally:
         context.close()
 
