@@ -185,8 +185,10 @@ def change_task_runs_each(session: Session, changes: dict[str, dict[str, Any]]) 
         )
     table = TaskRun.__table__
     for columns, rows in by_columns.items():
-        statement = update(table).where(table.c.id == bindparam("run_id")).values(
-            {name: bindparam(f"new_{name}") for name in columns}
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("run_id"))
+            .values({name: bindparam(f"new_{name}") for name in columns})
         )
         session.connection().execute(statement, rows)
 
