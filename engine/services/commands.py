@@ -41,7 +41,7 @@ def started_execution(engine: Connections, namespace: str, flow_id: str, **optio
     without reading it back."""
     with session_scope(engine.db) as session:
         execution = create_execution(session, namespace, flow_id, **options)
-        session.flush()  # the database's defaults, as a read would give them
+        store.flush(session)  # the database's defaults, as a read would give them
         view = ExecutionView.of(execution, [])
     events.publish_event(engine.redis, view.id)
     return view
