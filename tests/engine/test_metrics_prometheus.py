@@ -122,7 +122,9 @@ def scenario(tmp_path_factory, redis_server) -> Iterator[Scenario]:
                     seconds=60,
                 )
             prom.wait_for(f'sum(lanner_executions_ended_total{{flow="{ids["fails"]}",state="FAILED"}})', ROUNDS)
-            prom.wait_for(f'sum(lanner_scheduler_fires_total{{flow="{ids["scheduled"]}"}}) > 0', 1.0)
+            prom.wait_for(
+                f'sum(lanner_scheduler_fires_total{{flow="{ids["scheduled"]}"}}) > bool 0', 1.0
+            )  # bool: 1 once it fired, however often
             time.sleep(2)  # a few more scrapes of the last values
             yield Scenario(cluster, prom, ids, since)
         finally:
