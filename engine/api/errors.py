@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from engine.flows.problems import FlowInvalid
 from engine.identity.authz import Unauthenticated
 from engine.services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from engine.services.inbox import StorageDown
 
 
 class ApiError(Exception):
@@ -59,6 +60,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Forbidden)
     async def forbidden(_: Request, exc: Forbidden) -> JSONResponse:
         return JSONResponse(_body(str(exc)), status_code=403)
+
+    @app.exception_handler(StorageDown)
+    async def _storage_down(_: Request, exc: StorageDown) -> JSONResponse:
+        return JSONResponse(_body(f"the internal storage cannot be reached: {exc}"), status_code=503)
 
     @app.exception_handler(Conflict)
     async def conflict(_: Request, exc: Conflict) -> JSONResponse:

@@ -66,7 +66,7 @@ class DropArea(Protocol):
 
 def _done_name(name: str) -> str:
     path = PurePosixPath(name)
-    return str(path.parent / DONE_FOLDER / path.name) if str(path.parent) != "." else f"{DONE_FOLDER}/{path.name}"
+    return str(path.parent / DONE_FOLDER / path.name)  # a top-level file's parent "." drops out
 
 
 class Folder:

@@ -5,36 +5,28 @@ to keep it under, else the file's own name), delete one. A file added starts the
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
 from engine.api.deps import Caller, actor, connections
 from engine.api.errors import ApiError
 from engine.api.guards import refuse_nul
 from engine.api.schemas import ERRORS
 from engine.services import inbox
-from engine.services.inbox import InboxFileView, StorageDown
+from engine.services.inbox import InboxFileView
 from engine.workspace import uploads
 
 router = APIRouter(tags=["inbox"])
 Folder = Annotated[str, Query(max_length=1024, description="a folder inside the inbox (empty: all of it)")]
-T = TypeVar("T")
-
-
-def _reached(call: Callable[[], T]) -> T:
-    try:
-        return call()
-    except StorageDown as exc:
-        raise ApiError(503, f"the internal storage cannot be reached: {exc}") from None
 
 
 @router.get("/namespaces/{namespace}/inbox", response_model=list[InboxFileView], responses=ERRORS)
 def list_inbox(caller: Caller, namespace: str, folder: Folder = "") -> list[InboxFileView]:
     """The files waiting in the namespace's inbox (those taken by a storage.trigger are under .lanner-done/)."""
-    return _reached(lambda: inbox.files(caller, namespace, folder))
+    return inbox.files(caller, namespace, folder)
 
 
 @router.post(
@@ -72,12 +64,11 @@ async def add_to_inbox(caller: Caller, namespace: str, request: Request) -> Inbo
     with tempfile.TemporaryDirectory() as folder:
         local = Path(folder) / "upload"
         local.write_bytes(data)
-        who = actor(caller)
-        return _reached(lambda: inbox.add(connections().db, caller, namespace, name, local, actor=who))
+        # Writing to the storage (maybe S3) blocks: never on the event loop.
+        return await run_in_threadpool(inbox.add, connections().db, caller, namespace, name, local, actor=actor(caller))
 
 
 @router.delete("/namespaces/{namespace}/inbox/{name:path}", status_code=204, responses=ERRORS)
 def delete_from_inbox(caller: Caller, namespace: str, name: str) -> Response:
-    who = actor(caller)
-    _reached(lambda: inbox.remove(connections().db, caller, namespace, name, actor=who))
+    inbox.remove(connections().db, caller, namespace, name, actor=actor(caller))
     return Response(status_code=204)
