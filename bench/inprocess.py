@@ -7,7 +7,7 @@ the one before, so one checkout can be compared with another: cd to each and run
 --profile OUT writes cProfile stats of the advances (OUT.advance) and of the attempts (OUT.worker).
 GCOFF=1 disables the garbage collector after start-up; ONLY=w1 runs one workload.
 
-Run: cd CHECKOUT && PYTHON bench/inprocess.py [--repeat 3] [--profile OUT]
+Run: cd CHECKOUT && PYTHON bench/inprocess.py [--repeat 3] [--profile OUT] [--w1-tasks 40]
 """
 
 # ruff: noqa: E402 - the environment is set before the engine is imported
@@ -53,9 +53,10 @@ from engine.store.tables import Execution
 p = argparse.ArgumentParser()
 p.add_argument("--profile")
 p.add_argument("--repeat", type=int, default=3)
+p.add_argument("--w1-tasks", type=int, default=40, help="tasks of W1 (the cost per task should not grow with it)")
 args = p.parse_args()
 W1 = "id: w1\nnamespace: bench\ntasks:\n  - {id: t0, type: return, value: 1}\n" + "".join(
-    f"  - {{id: t{i}, type: return, value: '{{{{ outputs.t{i - 1}.value + 1 }}}}'}}\n" for i in range(1, 40)
+    f"  - {{id: t{i}, type: return, value: '{{{{ outputs.t{i - 1}.value + 1 }}}}'}}\n" for i in range(1, args.w1_tasks)
 )
 W2 = (
     "id: w2\nnamespace: bench\ntasks:\n  - id: fan\n    type: parallel\n    tasks:\n"

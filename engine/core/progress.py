@@ -33,7 +33,14 @@ from engine.core.snapshot import (
     StartSubflow,
     UpdateRun,
 )
-from engine.core.states import EXECUTION_TRANSITIONS, TASK_RUN_TRANSITIONS, State, check_transition
+from engine.core.states import (
+    EXECUTION_TRANSITIONS,
+    SETTLED,
+    TASK_RUN_TRANSITIONS,
+    InvalidTransition,
+    State,
+    check_transition,
+)
 from engine.flows.computed import ComputedInvalid
 from engine.tasks.context import mask_text
 
@@ -178,6 +185,8 @@ def apply(snapshot: Snapshot, action: Action) -> None:
         snapshot.runs[action.run.id] = replace(action.run)
     elif isinstance(action, UpdateRun):
         run = snapshot.runs[action.run_id]
+        if run.state in SETTLED:  # snapshots share settled runs (engine/services/snapshots.py): never changed
+            raise InvalidTransition(f"task run {run.task_id} has settled ({run.state}); it cannot change")
         if action.state is not None:
             check_transition(TASK_RUN_TRANSITIONS, run.state, action.state, f"task run {run.task_id}")
             run.state = action.state

@@ -112,6 +112,9 @@ TASK_RUN_TRANSITIONS: dict[State, frozenset[State]] = {
     _S.CANCELLED: frozenset({_S.QUEUED, _S.RUNNING}),  # restart (a run cancelled by a failure runs again)
 }
 
+#: Task-run states no transition leaves: a run in one never changes again (engine/services/snapshots.py keeps them).
+SETTLED = frozenset(state for state, targets in TASK_RUN_TRANSITIONS.items() if not targets)
+
 
 class InvalidTransition(Conflict):
     """A change of state the transition tables do not allow."""

@@ -100,6 +100,8 @@ class Flow(Spec):
     # Whether the flow's expressions can read a context name, by name: found once per parsed flow, which never
     # changes (engine/core/expression_context.py flow_reads).
     _reads: dict[str, bool] = PrivateAttr(default_factory=dict)
+    # Its tasks by id, at any depth: built on the first lookup (engine/flows/tree.py find_task).
+    _tasks_by_id: dict[str, Any] | None = PrivateAttr(default=None)
 
     @property
     def key(self) -> tuple[str, str]:

@@ -97,8 +97,17 @@ def handler_task_ids(flow_or_tasks: Any) -> set[str]:
 
 
 def find_task(flow: Any, task_id: str) -> Any:
-    """The task ``task_id`` of a loaded flow, wherever it is nested; LookupError when the flow has none."""
-    for placed in walk(flow):
-        if placed.task.id == task_id:
-            return placed.task
-    raise LookupError(f"task '{task_id}' is not in flow {flow.namespace}/{flow.id}")
+    """The task ``task_id`` of a loaded flow, wherever it is nested; LookupError when the flow has none.
+
+    A parsed flow never changes, so its tasks are indexed by id on the first lookup: every advance and every task
+    run looks tasks up, and walking a flow of thousands of tasks each time would cost as much as the rest."""
+    index = flow._tasks_by_id
+    if index is None:
+        index = {}
+        for placed in walk(flow):
+            index.setdefault(placed.task.id, placed.task)  # the first written wins, as the walk found it
+        flow._tasks_by_id = index
+    try:
+        return index[task_id]
+    except KeyError:
+        raise LookupError(f"task '{task_id}' is not in flow {flow.namespace}/{flow.id}") from None

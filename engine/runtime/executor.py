@@ -68,6 +68,7 @@ class Executor:
         self._next_purge = 0.0
         self._holding: set[str] = set()  # namespaces that may hold task runs back (fair_share), refreshed each sweep
         self._waiting_turn: dict[str, list[bytes]] = {}  # execution id -> its events read, not yet acknowledged
+        self._settled = snapshots.SettledRuns()  # so an advance reads only the runs that may have changed
 
     # --- one execution -------------------------------------------------------------------------
 
@@ -80,7 +81,7 @@ class Executor:
         try:
             with session_scope(self.db) as session:
                 try:
-                    snapshot = snapshots.load_snapshot(session, execution_id, utcnow())
+                    snapshot = snapshots.load_snapshot(session, execution_id, utcnow(), settled=self._settled)
                 except store.ExecutionNotFound:
                     return True
                 before = snapshots.copy_snapshot(snapshot)

@@ -39,7 +39,7 @@ from engine.runtime import cluster, events
 from engine.runtime.handover import FORCE_AFTER, HANDED_BACK, HANDOVER
 from engine.runtime.queue import queue_name
 from engine.runtime.working_directory import GroupTasks
-from engine.services.snapshots import load_snapshot
+from engine.services.snapshots import SettledRuns, load_snapshot
 from engine.storage import Storage, StorageUnavailable, open_storage
 from engine.storage.base import UnusableStorage
 from engine.store import executions as store
@@ -61,6 +61,7 @@ from engine.workspace.task_defaults import inherited_defaults
 
 _database = None
 _storage: Storage | None = None
+_settled = SettledRuns()  # the settled runs this process has read: a task run reads only the others' rows
 
 
 def database():
@@ -189,7 +190,7 @@ def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
         return
     HANDOVER.hold(run.id, run.attempt_count)
     with session_scope(db) as session:
-        snapshot = load_snapshot(session, run.execution_id, run.started_at)
+        snapshot = load_snapshot(session, run.execution_id, run.started_at, settled=_settled)
         snapshot.task_defaults = inherited_defaults(session, snapshot.flow.namespace)  # one primary-key query
     view = snapshot.runs[run.id]
     flow = snapshot.flow

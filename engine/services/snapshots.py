@@ -6,9 +6,11 @@ The executor advances an execution with these; a worker reads a snapshot to rend
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
-from dataclasses import dataclass, field, replace
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import Session
@@ -16,7 +18,7 @@ from sqlmodel import Session
 from engine.config import load_settings
 from engine.core.expression_context import flow_reads
 from engine.core.progress import ExecutionView, RunView, Snapshot, StartSubflow
-from engine.core.states import TERMINAL, State
+from engine.core.states import SETTLED, TERMINAL, State
 from engine.flows.inputs import InputsInvalid
 from engine.flows.single_task import pinned_outputs, single_task_flow, tested_task
 from engine.flows.tree import find_task
@@ -25,14 +27,14 @@ from engine.store import executions as store
 from engine.store import namespace_settings
 from engine.store.executions import ExecutionChanged, ExecutionConflict
 from engine.store.flows import FlowNotFound
-from engine.store.tables import Execution, TaskRun, utcnow
+from engine.store.tables import utcnow
 from engine.tasks.context import mask_text
 from engine.workspace.kv import kv_reader
 from engine.workspace.resources import limits_of, worker_group_for, worker_group_of
 from engine.workspace.secrets import SecretInputs, secret_resolver
 from engine.workspace.variables import inherited_variables
 
-__all__ = ["ExecutionChanged", "Persisted", "copy_snapshot", "load_snapshot", "persist"]
+__all__ = ["ExecutionChanged", "Persisted", "SettledRuns", "copy_snapshot", "load_snapshot", "persist"]
 
 
 # The columns the executor's views take as they are; the others are converted below.
@@ -62,23 +64,76 @@ def _run_view(row: Any) -> RunView:
     )
 
 
-def _execution_view(row: Execution) -> ExecutionView:
+def _execution_view(row: Any) -> ExecutionView:
     breaches = list(row.sla_breaches or [])  # NULL in rows older than the column
     return ExecutionView(**_columns(row, _EXECUTION_COLUMNS), state=State(row.state), sla_breaches=breaches)
 
 
+class SettledRuns:
+    """The views of settled task runs (SUCCESS, WARNING, SKIPPED: states no transition leaves), kept by one process
+    between the snapshots it reads. Such a run's row never changes again, so a snapshot reads the ids and states of
+    the execution's runs, and the rows of those not kept here only: an advance or a task run then reads what changed
+    since, not the whole execution. Runs with SECRET outputs are not kept (a key rotation seals them again).
+
+    The views are shared between snapshots: nothing changes a RunView in place (``progress.apply`` replaces it)."""
+
+    def __init__(self, capacity: int = 20_000) -> None:
+        self.capacity = capacity
+        self._views: OrderedDict[str, RunView] = OrderedDict()  # least recently used first
+
+    def get(self, run_id: str) -> RunView | None:
+        view = self._views.get(run_id)
+        if view is not None:
+            self._views.move_to_end(run_id)
+        return view
+
+    def keep(self, view: RunView) -> None:
+        if view.state in SETTLED and not view.secret_outputs:
+            self._views[view.id] = view
+            self._views.move_to_end(view.id)
+            if len(self._views) > self.capacity:
+                self._views.popitem(last=False)
+
+
+_SETTLED_VALUES = frozenset(state.value for state in SETTLED)
+
+
+def _runs(session: Session, execution_id: str, settled: SettledRuns | None) -> dict[str, RunView]:
+    """The execution's task runs, oldest first; with ``settled``, only the rows of runs it does not hold are read."""
+    if settled is None:
+        return {row.id: _run_view(row) for row in store.task_run_rows(session, execution_id)}
+    listed = store.task_run_states(session, execution_id)
+    kept = {run_id: view for run_id, state in listed if state in _SETTLED_VALUES and (view := settled.get(run_id))}
+    missing = [run_id for run_id, _ in listed if run_id not in kept]
+    if len(missing) * 2 > len(listed):  # mostly unknown (a first read): the execution's rows in one statement
+        rows = [row for row in store.task_run_rows(session, execution_id) if row.id not in kept]
+    else:
+        rows = store.task_run_rows_by_id(session, missing)
+    fresh = {row.id: _run_view(row) for row in rows}
+    for view in fresh.values():
+        settled.keep(view)
+    # A run created after the list was read is left for the next snapshot; one deleted since is left out.
+    return {run_id: view for run_id, _ in listed if (view := kept.get(run_id) or fresh.get(run_id)) is not None}
+
+
 def load_snapshot(
-    session: Session, execution_id: str, now: dt.datetime, *, subflow_reach: str | None = None
+    session: Session,
+    execution_id: str,
+    now: dt.datetime,
+    *,
+    subflow_reach: str | None = None,
+    settled: SettledRuns | None = None,
 ) -> Snapshot:
     """The execution, its flow, its task runs and what its expressions may read (secrets, variables).
 
-    ``subflow_reach``: where its subflows may start (``LANNER_SUBFLOW_REACH`` when not given)."""
-    row = store.get_execution(session, execution_id)
+    ``subflow_reach``: where its subflows may start (``LANNER_SUBFLOW_REACH`` when not given). ``settled``: the
+    settled runs the caller keeps between snapshots (the executor's, a worker's), read only when not kept."""
+    row = store.execution_row(session, execution_id)
     flow = flow_at(session, row.namespace, row.flow_id, row.flow_revision)
     tested = tested_task(row.trigger) if row.test else None
     if tested:
         flow = single_task_flow(flow, tested)
-    runs = {r.id: _run_view(r) for r in store.task_run_rows(session, execution_id)}
+    runs = _runs(session, execution_id, settled)
     snapshot = Snapshot(
         flow,
         _execution_view(row),
@@ -123,9 +178,10 @@ class Persisted:
 
 
 def copy_snapshot(snapshot: Snapshot) -> Snapshot:
-    return replace(
-        snapshot, execution=replace(snapshot.execution), runs={k: replace(v) for k, v in snapshot.runs.items()}
-    )
+    """The snapshot as it is now, for ``persist`` to compare with once it advanced. Settled runs are shared, not
+    copied: nothing changes them (``progress.apply`` refuses to), and most runs of a long execution are settled."""
+    runs = {run_id: run if run.state in SETTLED else dataclasses.replace(run) for run_id, run in snapshot.runs.items()}
+    return dataclasses.replace(snapshot, execution=dataclasses.replace(snapshot.execution), runs=runs)
 
 
 def persist(session: Session, before: Snapshot, after: Snapshot, actions: list) -> Persisted:
@@ -135,6 +191,7 @@ def persist(session: Session, before: Snapshot, after: Snapshot, actions: list) 
     namespace_group = functools.cache(lambda: worker_group_of(session, after.flow.namespace))
     execution = after.execution
     changed: dict[str, dict[str, Any]] = {}  # run id -> its new values, written together below
+    created: list[dict[str, Any]] = []  # the new runs' rows, inserted together below
     if execution != before.execution:
         values: dict[str, Any] = {
             "state": execution.state.value,
@@ -158,7 +215,7 @@ def persist(session: Session, before: Snapshot, after: Snapshot, actions: list) 
         result.breaches = execution.sla_breaches[len(before.execution.sla_breaches) :]
     for run_id, run in after.runs.items():
         old = before.runs.get(run_id)
-        if old == run:
+        if old is run or old == run:  # the same object: a settled run, shared by both snapshots
             continue
         result.changed = True
         fields = dict(
@@ -174,9 +231,8 @@ def persist(session: Session, before: Snapshot, after: Snapshot, actions: list) 
         if old is None:
             if run.kind == "worker":
                 run.worker_group = worker_group_for(after.flow, find_task(after.flow, run.task_id), namespace_group)
-            store.add_task_run(
-                session,
-                TaskRun(
+            created.append(
+                dict(
                     id=run.id,
                     execution_id=execution.id,
                     namespace=after.flow.namespace,
@@ -189,13 +245,17 @@ def persist(session: Session, before: Snapshot, after: Snapshot, actions: list) 
                     created_at=run.created_at or now,
                     value=run.value,
                     worker_group=run.worker_group,
-                    **fields,
-                ),
+                    retryable=True,
+                    secret_outputs=None,
+                    metrics=None,
+                    **{"duration_ms": None, **fields},
+                )
             )
         else:
             changed[run_id] = fields
         if run.kind == "worker" and run.state == State.QUEUED and (old is None or old.state != State.QUEUED):
             result.enqueue.append((run.id, run.attempts + 1, run.worker_group))
+    store.add_task_runs(session, created)
     store.change_task_runs_each(session, changed)
     for action in actions:
         if isinstance(action, StartSubflow):

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, func, update
+from sqlalchemy import Row, bindparam, delete, func, insert, update
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -47,6 +47,18 @@ def get_execution(session: Session, execution_id: str) -> Execution:
     return execution
 
 
+_EXECUTION_ROW = core_select(Execution.__table__).where(Execution.__table__.c.id == bindparam("execution_id"))
+
+
+def execution_row(session: Session, execution_id: str) -> Row:
+    """The execution as a plain row (columns by attribute), without an ORM object: what every advance and every task
+    run reads first."""
+    row = session.connection().execute(_EXECUTION_ROW, {"execution_id": execution_id}).first()
+    if row is None:
+        raise ExecutionNotFound(f"no execution {execution_id}")
+    return row
+
+
 def find_execution(session: Session, execution_id: str) -> Execution | None:
     return session.get(Execution, execution_id)
 
@@ -69,6 +81,31 @@ def task_run_rows(session: Session, execution_id: str) -> list[Row]:
     workers read on every step, without building an ORM object per run."""
     statement = _RUN_ROWS.order_by(TaskRun.__table__.c.created_at)
     return list(session.connection().execute(statement, {"execution_id": execution_id}))
+
+
+_RUN_STATES = (
+    core_select(TaskRun.__table__.c.id, TaskRun.__table__.c.state)
+    .where(TaskRun.__table__.c.execution_id == bindparam("execution_id"))
+    .order_by(TaskRun.__table__.c.created_at)
+)
+_RUNS_BY_ID = core_select(TaskRun.__table__).where(TaskRun.__table__.c.id.in_(bindparam("ids", expanding=True)))
+_IDS_PER_STATEMENT = 500  # well under every database's limit of parameters
+
+
+def task_run_states(session: Session, execution_id: str) -> list[tuple[str, str]]:
+    """(id, state) of the execution's task runs, oldest first: two short columns, to tell which rows to read."""
+    return [
+        (run_id, state) for run_id, state in session.connection().execute(_RUN_STATES, {"execution_id": execution_id})
+    ]
+
+
+def task_run_rows_by_id(session: Session, run_ids: list[str]) -> list[Row]:
+    """These task runs as plain rows, in no particular order; missing ids are left out."""
+    rows: list[Row] = []
+    for start in range(0, len(run_ids), _IDS_PER_STATEMENT):
+        ids = run_ids[start : start + _IDS_PER_STATEMENT]
+        rows += session.connection().execute(_RUNS_BY_ID, {"ids": ids})
+    return rows
 
 
 def execution_with_runs(session: Session, execution_id: str) -> tuple[Execution, list[TaskRun]]:
@@ -168,6 +205,12 @@ def task_runs_by_id(session: Session, run_ids: list[str]) -> list[TaskRun]:
 
 def add_task_run(session: Session, run: TaskRun) -> None:
     session.add(run)
+
+
+def add_task_runs(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert new task runs, each given every column, in one executemany (no ORM object per run)."""
+    if rows:
+        session.connection().execute(insert(TaskRun.__table__), rows)
 
 
 def change_task_run(session: Session, run_id: str, values: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ from engine.core.progress import (
     CreateRun,
     SetExecution,
     StartSubflow,
+    UpdateRun,
     advance,
     apply,
     next_wakeup,
@@ -228,6 +229,15 @@ def test_the_transition_table_refuses_what_it_does_not_list():
     with pytest.raises(InvalidTransition):
         apply(sim.s, SetExecution(State.RUNNING))
     assert all(isinstance(a, CreateRun | SetExecution) for a in sim.actions)
+
+
+def test_a_settled_run_is_never_changed_so_snapshots_may_share_it():
+    sim = Sim(flow("  - {id: a, type: return, value: 1}\n  - {id: b, type: return, value: 2}\n"))
+    sim.finish("a", outputs={"value": 1})
+    settled = sim.run("a")
+    with pytest.raises(InvalidTransition, match="settled"):
+        apply(sim.s, UpdateRun(settled.id, None, {"outputs": {"value": 99}}))
+    assert settled.outputs == {"value": 1}
 
 
 def test_a_flowable_runs_its_own_errors_and_finally_and_fails():

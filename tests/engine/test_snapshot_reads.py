@@ -3,6 +3,7 @@ and secrets only when the flow can use them, and still gives them to every flow 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -10,10 +11,13 @@ from sqlalchemy import event
 
 from engine.core.expression_context import context_for, flow_reads
 from engine.core.expressions import reads_name, render
+from engine.core.snapshot import RunView
+from engine.core.states import State
 from engine.services.execution_start import create_execution
 from engine.services.flow_deploy import deploy_flow
-from engine.services.snapshots import load_snapshot
+from engine.services.snapshots import SettledRuns, load_snapshot
 from engine.store.database import open_database, session_scope
+from engine.store.executions import add_task_runs, change_task_run
 from engine.store.tables import utcnow
 from engine.workspace.secrets import set_secret
 from engine.workspace.variables import set_variable
@@ -88,3 +92,64 @@ def test_reads_name_finds_every_way_to_read_vars(text, reads):
 def test_flow_reads_looks_into_every_task_list(database):
     snapshot, _ = _snapshot(database, "uses")
     assert flow_reads(snapshot.flow, "vars") and not flow_reads(snapshot.flow, "outputs")
+
+
+CHAIN = "id: chain\nnamespace: acme.sales\ntasks:\n" + "".join(
+    f"  - {{id: t{i}, type: return, value: {i}}}\n" for i in range(6)
+)
+
+
+def _finish(database, execution_id: str, count: int, state: str = "SUCCESS") -> list[str]:
+    """Write ``count`` runs of the chain's tasks in ``state``, as workers would have left them."""
+    with session_scope(database) as session:
+        snapshot = load_snapshot(session, execution_id, utcnow())
+        ids = [str(uuid.uuid4()) for _ in range(count)]
+        add_task_runs(
+            session,
+            [
+                dict(id=run_id, execution_id=execution_id, namespace="acme.sales", flow_id="chain", task_id=f"t{i}",
+                     parent_task_run_id=None, iteration=None, kind="worker", attempt_count=1,
+                     created_at=utcnow(), value=None, worker_group=None, retryable=True, secret_outputs=None,
+                     metrics=None, duration_ms=None, state=state, outputs={"value": i}, error=None,
+                     started_at=None, ended_at=None, next_attempt_at=None)
+                for i, run_id in enumerate(ids, start=len(snapshot.runs))
+            ],
+        )  # fmt: skip
+    return ids
+
+
+def test_a_snapshot_reads_again_only_the_runs_that_have_not_settled(database):
+    with session_scope(database) as session:
+        deploy_flow(session, CHAIN)
+        execution_id = create_execution(session, "acme.sales", "chain").id
+    done = _finish(database, execution_id, 4)
+    failed = _finish(database, execution_id, 1, state="FAILED")
+    settled = SettledRuns()
+    with session_scope(database) as session:
+        first = load_snapshot(session, execution_id, utcnow(), settled=settled)
+    assert list(first.runs) == done + failed
+    seen = _statements(database)
+    with session_scope(database) as session:
+        second = load_snapshot(session, execution_id, utcnow(), settled=settled)
+    rows_read = [s for s in seen if "FROM task_run" in s and "task_run.outputs" in s]
+    assert len(rows_read) == 1 and "task_run.id IN" in rows_read[0]  # the failed run's row, not the settled ones
+    assert all(second.runs[run_id] is first.runs[run_id] for run_id in done)  # kept, shared, never re-read
+    assert second.runs[failed[0]] is not first.runs[failed[0]]
+    # A FAILED run may change (a retry, a restart): the next snapshot sees it as it is now.
+    with session_scope(database) as session:
+        change_task_run(session, failed[0], {"state": "QUEUED", "error": None})
+    with session_scope(database) as session:
+        third = load_snapshot(session, execution_id, utcnow(), settled=settled)
+    assert third.runs[failed[0]].state == State.QUEUED and list(third.runs) == done + failed
+
+
+def test_runs_with_secret_outputs_are_read_again_every_time():
+    keeper = SettledRuns(capacity=2)
+    plain = [RunView(id=f"r{i}", task_id=f"t{i}", state=State.SUCCESS) for i in range(3)]
+    for view in plain:
+        keeper.keep(view)
+    assert keeper.get("r0") is None and keeper.get("r2") is plain[2]  # the least recently used goes first
+    sealed = RunView(id="s", task_id="p", state=State.SUCCESS, secret_outputs={"resumed": lambda: {}})
+    keeper.keep(sealed)  # a key rotation seals its outputs again: never kept
+    keeper.keep(RunView(id="q", task_id="q", state=State.QUEUED))  # may change: never kept
+    assert keeper.get("s") is None and keeper.get("q") is None
