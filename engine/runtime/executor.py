@@ -158,7 +158,7 @@ class Executor:
         runs it held back (engine/runtime/fair_share.py), in the advance's transaction."""
         if not persisted.enqueue and namespace not in self._holding:
             return
-        admitted = fair_share.admit(session, namespace, persisted.enqueue)
+        admitted = fair_share.admit(session, namespace, persisted.enqueue, holding=namespace in self._holding)
         persisted.enqueue, persisted.released = admitted.enqueue, admitted.released
         if admitted.holding:
             self._holding.add(namespace)

@@ -47,9 +47,12 @@ def bound(session: Session, namespace: str) -> int:
     return min(own, shared) if own else shared
 
 
-def admit(session: Session, namespace: str, queued: list[Run]) -> Admitted:
+def admit(session: Session, namespace: str, queued: list[Run], *, holding: bool = True) -> Admitted:
     """Within the caller's transaction, after ``queued`` (runs of the namespace just set QUEUED) were written: hold
-    those past the namespace's bound, or fill its free slots with the runs it holds. Serialised per namespace."""
+    those past the namespace's bound, or fill its free slots with the runs it holds. Serialised per namespace.
+
+    ``holding`` False: the caller knows the namespace held no run when it last looked (the executor's sweep looks
+    every second), so there is none to release and the query looking for them is spared."""
     store.lock_namespace(session, namespace)
     limit = bound(session, namespace)
     in_flight = store.task_runs_in_flight(session, namespace)
@@ -60,6 +63,8 @@ def admit(session: Session, namespace: str, queued: list[Run]) -> Admitted:
         return Admitted(queued[:keep], holding=True)
     if in_flight == limit:
         return Admitted(queued, holding=True)
+    if not holding:
+        return Admitted(queued)
     room = limit - in_flight
     released = store.release_held(session, namespace, room)
     return Admitted(

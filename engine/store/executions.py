@@ -283,25 +283,29 @@ check_transition(TASK_RUN_TRANSITIONS, State.RUNNING, State.FAILED, "a task run 
 check_transition(TASK_RUN_TRANSITIONS, State.RUNNING, State.QUEUED, "a task run its stopping worker hands back")
 
 
-def claim_attempt(session: Session, task_run_id: str, worker: str, attempt: int | None = None) -> TaskRun | None:
+_RUNS, _ATTEMPTS = TaskRun.__table__, TaskRunAttempt.__table__
+
+
+def claim_attempt(session: Session, task_run_id: str, worker: str, attempt: int | None = None) -> Row | None:
     """Start attempt ``attempt`` (None: the next one) of a queued run, as one compare-and-set: the single
     guard against running an attempt twice. None when the run does not wait for that attempt (a duplicate
-    job, a job for an attempt already claimed, or a killed run)."""
+    job, a job for an attempt already claimed, or a killed run). The run comes back as a plain row (columns by
+    attribute): a worker claims once per task run, so no ORM object is built for it."""
     now = utcnow()
-    waiting = [col(TaskRun.id) == task_run_id, col(TaskRun.state) == State.QUEUED.value]
+    waiting = [_RUNS.c.id == task_run_id, _RUNS.c.state == State.QUEUED.value]
     if attempt is not None:
-        waiting.append(col(TaskRun.attempt_count) == attempt - 1)
-    run = session.scalars(
-        update(TaskRun)
+        waiting.append(_RUNS.c.attempt_count == attempt - 1)
+    connection = session.connection()
+    run = connection.execute(
+        update(_RUNS)
         .where(*waiting)
-        .values(state=State.RUNNING.value, attempt_count=TaskRun.attempt_count + 1, started_at=now, retryable=True)
-        .returning(TaskRun)
-        .execution_options(synchronize_session=False)  # the session holds no run: nothing to bring up to date
+        .values(state=State.RUNNING.value, attempt_count=_RUNS.c.attempt_count + 1, started_at=now, retryable=True)
+        .returning(*_RUNS.c)
     ).first()
     if run is None:
         return None
-    session.add(
-        TaskRunAttempt(
+    connection.execute(
+        insert(_ATTEMPTS).values(
             task_run_id=run.id, attempt=run.attempt_count, state=State.RUNNING.value, worker=worker, started_at=now
         )
     )
@@ -310,7 +314,7 @@ def claim_attempt(session: Session, task_run_id: str, worker: str, attempt: int 
 
 def finish_attempt(
     session: Session,
-    run: TaskRun,
+    run: Any,
     state: State,
     *,
     outputs: dict[str, Any],
@@ -318,18 +322,20 @@ def finish_attempt(
     retryable: bool = True,
     metrics: list[dict[str, Any]] | None = None,
 ) -> bool:
-    """Record the end of the running attempt; False if the run was no longer RUNNING (lost, then retried).
-    ``retryable`` False: the attempt failed for a reason no retry cures, so the retry policy does not apply.
-    ``metrics``: what the attempt reported (engine/tasks/metrics.py), kept on the attempt and on the run."""
+    """Record the end of the running attempt of ``run`` (a row or a TaskRun); False if the run was no longer
+    RUNNING (lost, then retried). ``retryable`` False: the attempt failed for a reason no retry cures, so the retry
+    policy does not apply. ``metrics``: what the attempt reported (engine/tasks/metrics.py), kept on the attempt
+    and on the run."""
     check_transition(TASK_RUN_TRANSITIONS, State.RUNNING, state, f"task run {run.task_id}")
     now = utcnow()
     duration = int((now - run.started_at).total_seconds() * 1000) if run.started_at else None
-    done = session.execute(
-        update(TaskRun)
+    connection = session.connection()
+    done = connection.execute(
+        update(_RUNS)
         .where(
-            col(TaskRun.id) == run.id,
-            col(TaskRun.state) == State.RUNNING.value,
-            col(TaskRun.attempt_count) == run.attempt_count,
+            _RUNS.c.id == run.id,
+            _RUNS.c.state == State.RUNNING.value,
+            _RUNS.c.attempt_count == run.attempt_count,
         )
         .values(
             state=state.value,
@@ -340,13 +346,11 @@ def finish_attempt(
             retryable=retryable,
             metrics=metrics or None,
         )
-        .execution_options(synchronize_session=False)  # ``run`` comes from another session: nothing to update here
     ).rowcount
-    session.execute(
-        update(TaskRunAttempt)
-        .where(col(TaskRunAttempt.task_run_id) == run.id, col(TaskRunAttempt.attempt) == run.attempt_count)
+    connection.execute(
+        update(_ATTEMPTS)
+        .where(_ATTEMPTS.c.task_run_id == run.id, _ATTEMPTS.c.attempt == run.attempt_count)
         .values(state=state.value, error=error, ended_at=now, metrics=metrics or None)
-        .execution_options(synchronize_session=False)
     )
     return bool(done)
 
