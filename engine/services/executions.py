@@ -72,12 +72,17 @@ def with_waiting(r: redis.Redis, execution: ExecutionView) -> ExecutionView:
     """The execution with the reason each of its task runs not started yet waits (its namespace's fair share, or no
     live worker in its group); without them when Redis cannot be asked."""
     try:
-        runs = [
-            run.model_copy(update={"waiting": waiting_reason(r, run.state, run.worker_group, execution.namespace)})
-            for run in execution.task_runs or []
+        reasons = [
+            waiting_reason(r, run.state, run.worker_group, execution.namespace) for run in execution.task_runs or []
         ]
     except redis.RedisError:
         return execution
+    if not any(reasons):  # nothing waits (most runs have started or ended): the runs as they are
+        return execution
+    runs = [
+        run if reason is None else run.model_copy(update={"waiting": reason})
+        for run, reason in zip(execution.task_runs or [], reasons, strict=True)
+    ]
     return execution.model_copy(update={"task_runs": runs}) if execution.task_runs is not None else execution
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Row, bindparam, delete, func, insert, update
@@ -108,23 +109,34 @@ def task_run_rows_by_id(session: Session, run_ids: list[str]) -> list[Row]:
     return rows
 
 
-def execution_with_runs(session: Session, execution_id: str) -> tuple[Execution, list[TaskRun]]:
-    """The execution and its task runs as of one instant: one statement, so one snapshot on every database.
+_EXECUTIONS = Execution.__table__
+_WITH_RUNS = (
+    core_select(_EXECUTIONS, TaskRun.__table__)
+    .select_from(_EXECUTIONS.outerjoin(TaskRun.__table__, TaskRun.__table__.c.execution_id == _EXECUTIONS.c.id))
+    .where(_EXECUTIONS.c.id == bindparam("execution_id"))
+    .order_by(TaskRun.__table__.c.created_at)
+)
+_EXECUTION_NAMES = [column.key for column in _EXECUTIONS.c]
+_RUN_NAMES = [column.key for column in TaskRun.__table__.c]
+
+
+def execution_with_runs(session: Session, execution_id: str) -> tuple[SimpleNamespace, list[SimpleNamespace]]:
+    """The execution and its task runs as of one instant: one statement, so one snapshot on every database. Plain
+    values with the columns as attributes (what pages and API answers are built from), no ORM object per run.
 
     Read apart, a run that ends between the two reads shows an execution older than its task runs (a badge saying
     RUNNING above finished nodes) or, read the other way round, an ended execution above running nodes, after which
     a page that stops following once the execution ended keeps the stale nodes for good.
     """
-    statement = (
-        select(Execution, TaskRun)
-        .outerjoin(TaskRun, col(TaskRun.execution_id) == col(Execution.id))
-        .where(col(Execution.id) == execution_id)
-        .order_by(col(TaskRun.created_at))
-    )
-    rows = list(session.exec(statement))
+    rows = list(session.connection().execute(_WITH_RUNS, {"execution_id": execution_id}))
     if not rows:
         raise ExecutionNotFound(f"no execution {execution_id}")
-    return rows[0][0], [run for _, run in rows if run is not None]
+    split = len(_EXECUTION_NAMES)
+    execution = SimpleNamespace(**dict(zip(_EXECUTION_NAMES, rows[0][:split], strict=True)))
+    runs = [
+        SimpleNamespace(**dict(zip(_RUN_NAMES, row[split:], strict=True))) for row in rows if row[split] is not None
+    ]
+    return execution, runs
 
 
 def task_run_attempts(session: Session, execution_id: str) -> list[TaskRunAttempt]:

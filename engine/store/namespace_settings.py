@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, text, update
+from sqlalchemy import bindparam, func, text, update
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from engine.core.states import State
@@ -34,12 +35,33 @@ def save_settings(session: Session, namespace: str, values: dict[str, Any], acto
     return row
 
 
+# Statements the executor runs on every advance, built once (building one costs more than running it on SQLite).
+_SETTINGS, _RUNS = NamespaceSettings.__table__, TaskRun.__table__
+_GROUPS_OF_LINEAGE = core_select(_SETTINGS.c.namespace, _SETTINGS.c.worker_group).where(
+    _SETTINGS.c.namespace.in_(bindparam("chain", expanding=True)), _SETTINGS.c.worker_group.is_not(None)
+)
+_IN_FLIGHT = (
+    core_select(func.count())
+    .select_from(_RUNS)
+    .where(_RUNS.c.namespace == bindparam("namespace"), _RUNS.c.state.in_(IN_FLIGHT), _RUNS.c.kind == "worker")
+)
+_TAKE_WRITE_LOCK = update(_SETTINGS).where(_SETTINGS.c.namespace == "").values(namespace="")
+
+
+_LIMITS = core_select(_SETTINGS.c.max_running_executions, _SETTINGS.c.max_running_task_runs).where(
+    _SETTINGS.c.namespace == bindparam("namespace")
+)
+
+
+def own_limits(session: Session, namespace: str) -> tuple[int | None, int | None]:
+    """(max running executions, max running task runs) set on the namespace itself, None where it sets none."""
+    row = session.connection().execute(_LIMITS, {"namespace": namespace}).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
 def worker_groups_of_lineage(session: Session, chain: list[str]) -> dict[str, str]:
     """The worker group set on each namespace of ``chain`` that sets one (one query on the primary key)."""
-    statement = select(NamespaceSettings.namespace, NamespaceSettings.worker_group).where(
-        col(NamespaceSettings.namespace).in_(chain), col(NamespaceSettings.worker_group).is_not(None)
-    )
-    return dict(session.exec(statement).all())
+    return dict(session.connection().execute(_GROUPS_OF_LINEAGE, {"chain": chain}).all())
 
 
 def lock_namespace(session: Session, namespace: str) -> None:
@@ -49,16 +71,12 @@ def lock_namespace(session: Session, namespace: str) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"lanner-ns:{namespace}"})
     else:
-        session.execute(update(NamespaceSettings).where(col(NamespaceSettings.namespace) == "").values(namespace=""))
+        session.connection().execute(_TAKE_WRITE_LOCK)
 
 
 def task_runs_in_flight(session: Session, namespace: str) -> int:
     """Worker runs of the namespace queued for a worker or running."""
-    return session.exec(
-        select(func.count())
-        .select_from(TaskRun)
-        .where(TaskRun.namespace == namespace, col(TaskRun.state).in_(IN_FLIGHT), TaskRun.kind == "worker")
-    ).one()
+    return session.connection().execute(_IN_FLIGHT, {"namespace": namespace}).scalar_one()
 
 
 def hold_runs(session: Session, run_ids: list[str]) -> None:

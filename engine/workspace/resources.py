@@ -79,8 +79,7 @@ def worker_group_of(session: Session, namespace: str) -> str | None:
 
 def limits_of(session: Session, namespace: str) -> tuple[int | None, int | None]:
     """(max running executions, max running task runs) set on the namespace, None where it sets none."""
-    row = store.settings_row(session, namespace)
-    return (row.max_running_executions, row.max_running_task_runs) if row else (None, None)
+    return store.own_limits(session, namespace)
 
 
 def worker_group_for(flow: Any, task: Any, namespace_group: Callable[[], str | None]) -> str | None:
