@@ -9,14 +9,15 @@ Two protocols:
 
 Workloads: W1 40 sequential ``return`` tasks, each adding 1; W2 100 parallel + a join; W3 50 one-task runs
 triggered at once (runs/s from the first trigger call to the last seen finished, trigger calls included); W4 a
-foreach over 100; W5 a 2-task flow at 1,000/min (latency percentiles).
+foreach over 100; W5 a 2-task flow at 1,000/min (latency percentiles); W6 a mixed flow (parallel, foreach, a retry,
+a script logging lines) at 600/min, sustained or not (the backlog left when the triggering stops).
 
 Curves (``--curves``): W1 with 40, 400 and 4,000 tasks (cost per task); W3 with 50 and 1,000 runs; W1 with 0 and
 100,000 executions already in history; W2 with 1, 2 and 4 workers. ``--curves w1-tasks,w3-runs`` picks some;
 ``--sizes`` trims them (``--sizes w1-tasks=40,400``).
 
 Run: .venv/bin/python bench/engine.py [--protocol api|direct] [--quick] [--workers N] [--database-url URL]
-     [--only w1,w2,w3,w4,w5] [--curves all|w1-tasks,w3-runs,history,w2-workers]
+     [--only w1,w2,w3,w4,w5,w6] [--curves all|w1-tasks,w3-runs,history,w2-workers]
 """
 
 from __future__ import annotations
@@ -244,12 +245,59 @@ def w5(cluster, driver, duration: float, per_minute: int = 1000) -> dict:
         ids = [future.result() for future in futures]
     times, _ = Direct(cluster).finished(ids, start)  # latency inside the engine: created to ended
     latencies = sorted(t * 1000 for t in times)
-
-    def pct(p: float) -> float:
-        return round(latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))], 1)
-
-    return {"runs": len(ids), "rate_per_min": per_minute, "p50_ms": pct(50), "p90_ms": pct(90), "p99_ms": pct(99),
+    return {"runs": len(ids), "rate_per_min": per_minute, "p50_ms": _pct(latencies, 50),
+            "p90_ms": _pct(latencies, 90), "p99_ms": _pct(latencies, 99),
             "max_ms": round(latencies[-1], 1)}  # fmt: skip
+
+
+MIXED = """id: w6
+namespace: bench
+tasks:
+  - id: fan
+    type: parallel
+    tasks:
+      - {id: a, type: return, value: 1}
+      - {id: b, type: return, value: 2}
+  - id: each
+    type: foreach
+    values: [1, 2, 3]
+    tasks:
+      - {id: r, type: return, value: '{{ taskrun.value }}'}
+  - id: flaky
+    type: shell
+    retry: {type: constant, interval: 10ms, maxAttempts: 2}
+    commands:
+      - 'echo "attempt {{ taskrun.attempt }}"'
+      - '[ {{ taskrun.attempt }} -gt 1 ] || exit 3'
+  - id: script
+    type: shell
+    commands: ['echo one', 'echo two', 'echo "sum {{ outputs.a.value + outputs.b.value }}"']
+"""
+
+
+def w6(cluster, driver, duration: float, per_minute: int = 600) -> dict:
+    """The mixed flow (parallel, foreach, a retry, a script logging lines) triggered at ``per_minute`` for
+    ``duration`` seconds: sustained when every run has ended soon after the last trigger (no backlog built up)."""
+    namespace, flow_id = cluster.deploy(MIXED)
+    driver.finished([driver.trigger(namespace, flow_id)], time.perf_counter())  # warm-up
+    interval = 60.0 / per_minute
+    start = time.perf_counter()
+    with ThreadPoolExecutor(4) as pool:
+        futures = []
+        while time.perf_counter() - start < duration:
+            time.sleep(max(0.0, start + len(futures) * interval - time.perf_counter()))
+            futures.append(pool.submit(driver.trigger, namespace, flow_id))
+        ids = [future.result() for future in futures]
+    triggered = time.perf_counter() - start
+    times, _ = Direct(cluster).finished(ids, start)
+    drained = time.perf_counter() - start  # when the last run was seen ended
+    latencies = sorted(t * 1000 for t in times)
+    return {"runs": len(ids), "rate_per_min": per_minute, "sustained_per_min": round(len(ids) / drained * 60),
+            "backlog_s": round(drained - triggered, 2), "p50_ms": _pct(latencies, 50), "p99_ms": _pct(latencies, 99)}  # fmt: skip
+
+
+def _pct(sorted_values: list[float], p: float) -> float:
+    return round(sorted_values[min(len(sorted_values) - 1, int(p / 100 * len(sorted_values)))], 1)
 
 
 def seed_history(cluster: Cluster, executions: int) -> dict:
@@ -290,6 +338,10 @@ def table(results: dict) -> str:
         lines.append(f"| W3 | {w3_['runs_per_s']} runs/s ({w3_['ms_per_trigger']} ms per trigger call) |")
     if "w5" in results:
         lines.append(f"| W5 p50 / p99 | {results['w5']['p50_ms']} / {results['w5']['p99_ms']} ms |")
+    if "w6" in results:
+        w6_ = results["w6"]
+        lines.append(f"| W6 mixed at {w6_['rate_per_min']}/min | {w6_['sustained_per_min']}/min sustained, "
+                     f"backlog {w6_['backlog_s']} s, p50 / p99 {w6_['p50_ms']} / {w6_['p99_ms']} ms |")  # fmt: skip
     for name, points in results.get("curves", {}).items():
         for point in points:
             key = {"w1-tasks": "tasks", "w3-runs": "runs", "history": "history", "w2-workers": "workers"}[name]
@@ -304,10 +356,10 @@ def table(results: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--protocol", choices=["api", "direct"], default="api")
-    parser.add_argument("--quick", action="store_true", help="W5 for 15 s instead of 60 s")
+    parser.add_argument("--quick", action="store_true", help="W5 and W6 for 15 s instead of 60 s")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--database-url", default=None)
-    parser.add_argument("--only", default="w1,w2,w3,w4,w5", help="workloads; empty for none")
+    parser.add_argument("--only", default="w1,w2,w3,w4,w5,w6", help="workloads; empty for none")
     parser.add_argument("--curves", default="", help="all, or some of " + ",".join(CURVES))
     parser.add_argument("--sizes", default="", help="e.g. w1-tasks=40,400;w3-runs=50")
     args = parser.parse_args()
@@ -330,6 +382,8 @@ def main() -> None:
                     print(json.dumps({name: results[name]}), file=sys.stderr)
             if "w5" in chosen:
                 results["w5"] = w5(cluster, driver, 15 if args.quick else 60)
+            if "w6" in chosen:
+                results["w6"] = w6(cluster, driver, 15 if args.quick else 60)
             if chosen_curves:
                 results["curves"] = curves(cluster, driver, chosen_curves, sizes)
             print(json.dumps(results, indent=2))
