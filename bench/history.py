@@ -27,8 +27,11 @@ from sqlmodel import Session
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from engine.identity import authz  # noqa: E402
+from engine.identity.policy import Principal, Role  # noqa: E402
 from engine.store import stats  # noqa: E402
 from engine.store.database import open_database  # noqa: E402
+from engine.store.search import ExecutionFilter, search_executions  # noqa: E402
 from engine.store.tables import Execution, LogLine, TaskRun  # noqa: E402
 
 BATCH = 10_000
@@ -36,6 +39,7 @@ DAYS = 30
 FLOWS = [(f"bench.team{n % 4}", f"flow{n}") for n in range(20)]
 STATES = ["SUCCESS"] * 80 + ["FAILED"] * 10 + ["WARNING"] * 5 + ["KILLED"] * 2 + ["RUNNING"] * 2 + ["QUEUED"]
 LEVELS = ["INFO"] * 6 + ["DEBUG"] * 2 + ["WARN", "ERROR"]
+VIEWER = Principal(name="viewer", memberships={"bench.team1": Role.VIEWER})  # a quarter of the history
 
 
 def _batches(rows, size: int = BATCH):
@@ -149,10 +153,14 @@ def measure(engine, now: dt.datetime) -> dict:
         "kpis": lambda s: stats.kpis(s, since, now, now),
         "kpis_flow": lambda s: stats.kpis(s, since, now, now, **one),
         "task_durations_flow": lambda s: stats.task_durations(s, since, now, **one),
-        "slowest_tasks": lambda s: stats.slowest_tasks(s, since, now, limit=10),
-        "most_failing_tasks": lambda s: stats.most_failing_tasks(s, since, now, limit=10),
+        "slowest_tasks": lambda s: stats.top_tasks(s, since, now, by="slowest", limit=10),
+        "most_failing_tasks": lambda s: stats.top_tasks(s, since, now, by="failing", limit=10),
         "log_lines_per_day": lambda s: stats.log_lines_per_day(s, since, now),
         "log_lines_per_day_flow": lambda s: stats.log_lines_per_day(s, since, now, **one),
+        # The executions page of a viewer of one team's namespaces: 25 rows and the count, access pushed into SQL.
+        "executions_page_viewer": lambda s: search_executions(
+            s, ExecutionFilter(where=authz.readable(VIEWER, Execution.namespace)), sort="created", size=25
+        ),
     }
     results = {}
     for name, function in cases.items():
