@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,26 +76,34 @@ class SettledRuns:
     the execution's runs, and the rows of those not kept here only: an advance or a task run then reads what changed
     since, not the whole execution. Runs with SECRET outputs are not kept (a key rotation seals them again).
 
-    The views are shared between snapshots: nothing changes a RunView in place (``progress.apply`` replaces it)."""
+    Bounded by the size of what it holds (outputs may reach LANNER_MAX_OUTPUT_BYTES each), least recently used out
+    first. The views are shared between snapshots: nothing changes a settled run (``progress.apply`` refuses to)."""
 
-    def __init__(self, capacity: int = 20_000) -> None:
-        self.capacity = capacity
-        self._views: OrderedDict[str, RunView] = OrderedDict()  # least recently used first
+    def __init__(self, budget_bytes: int = 64 * 1024 * 1024) -> None:
+        self.budget_bytes, self.held_bytes = budget_bytes, 0
+        self._views: OrderedDict[str, tuple[RunView, int]] = OrderedDict()  # least recently used first
 
     def get(self, run_id: str) -> RunView | None:
-        view = self._views.get(run_id)
-        if view is not None:
-            self._views.move_to_end(run_id)
-        return view
+        kept = self._views.get(run_id)
+        if kept is None:
+            return None
+        self._views.move_to_end(run_id)
+        return kept[0]
 
     def keep(self, view: RunView) -> None:
-        if view.state in SETTLED and not view.secret_outputs:
-            self._views[view.id] = view
-            self._views.move_to_end(view.id)
-            if len(self._views) > self.capacity:
-                self._views.popitem(last=False)
+        if view.state not in SETTLED or view.secret_outputs or view.id in self._views:
+            return
+        size = _SIZE_OF_A_VIEW + len(json.dumps([view.outputs, view.value, view.error], default=str))
+        if size > self.budget_bytes // 8:  # one huge output would push out everything else: read it each time
+            return
+        self._views[view.id] = (view, size)
+        self.held_bytes += size
+        while self.held_bytes > self.budget_bytes:
+            _, (_, dropped) = self._views.popitem(last=False)
+            self.held_bytes -= dropped
 
 
+_SIZE_OF_A_VIEW = 1_000  # bytes a RunView and its short fields take, besides its outputs, value and error
 _SETTLED_VALUES = frozenset(state.value for state in SETTLED)
 
 

@@ -143,12 +143,18 @@ def test_a_snapshot_reads_again_only_the_runs_that_have_not_settled(database):
     assert third.runs[failed[0]].state == State.QUEUED and list(third.runs) == done + failed
 
 
-def test_runs_with_secret_outputs_are_read_again_every_time():
-    keeper = SettledRuns(capacity=2)
-    plain = [RunView(id=f"r{i}", task_id=f"t{i}", state=State.SUCCESS) for i in range(3)]
-    for view in plain:
+def test_settled_runs_are_kept_within_a_budget_and_never_with_secret_outputs():
+    keeper = SettledRuns(budget_bytes=8 * 1_030)  # eight small views (about 1,000 bytes each)
+    plain = [RunView(id=f"r{i}", task_id=f"t{i}", state=State.SUCCESS, outputs={"value": i}) for i in range(9)]
+    for view in plain[:8]:
         keeper.keep(view)
-    assert keeper.get("r0") is None and keeper.get("r2") is plain[2]  # the least recently used goes first
+    assert keeper.get("r0") is plain[0]  # used: the least recently used is now r1
+    keeper.keep(plain[8])
+    assert keeper.get("r1") is None and keeper.get("r0") is plain[0] and keeper.get("r8") is plain[8]
+    assert keeper.held_bytes <= keeper.budget_bytes
+    huge = RunView(id="h", task_id="h", state=State.SUCCESS, outputs={"text": "x" * 1_200})
+    keeper.keep(huge)  # over an eighth of the budget: read again each time rather than push the others out
+    assert keeper.get("h") is None and keeper.get("r8") is plain[8]
     sealed = RunView(id="s", task_id="p", state=State.SUCCESS, secret_outputs={"resumed": lambda: {}})
     keeper.keep(sealed)  # a key rotation seals its outputs again: never kept
     keeper.keep(RunView(id="q", task_id="q", state=State.QUEUED))  # may change: never kept
