@@ -27,7 +27,7 @@ from engine.flows.problems import Problem
 Path = tuple[str | int, ...]
 
 MAX_YAML_CHARS = 1_000_000  # real flows are a few kB; the API, files and the studio are all held to it
-MAX_YAML_VALUES = 20_000  # keys, scalars, lists and mappings: a big flow holds a few thousand
+MAX_YAML_VALUES = 50_000  # keys, scalars, lists and mappings: a flow of 4,000 plain tasks holds about 30,000
 MAX_YAML_DEPTH = 100  # flows nest a few levels; Python's own recursion limit is about 1,000 frames
 MAX_ALIAS_EXPANSION = 10_000  # values built again because an alias (*name) repeats an anchored node
 
