@@ -82,7 +82,7 @@ class Evaluator:
         """One task list, following the ordering rule; RUNNING until every task has ended."""
         parent_id = parent.id if parent else None
         runs = self.children.get((parent_id, iteration), {})
-        order = dag.predecessors([(t.id, t.depends_on) for t in tasks], parallel=parallel)
+        order = self.order(tasks, parallel)
         status: dict[str, str] = {}
         warning = False
         for task in tasks:
@@ -111,6 +111,16 @@ class Evaluator:
         if len(status) == len(tasks) and all(v == "ok" for v in status.values()):
             return State.WARNING if warning else State.SUCCESS
         return State.RUNNING
+
+    def order(self, tasks: list[Task], parallel: bool) -> dict[str, list[str]]:
+        """What each task of the list waits for: worked out once per parsed flow, which never changes (each pass of
+        each advance asks again, and a list of thousands of tasks costs milliseconds to work out)."""
+        key = (id(tasks), parallel)
+        known = self.s.flow._orders.get(key)
+        if known is None or known[0] is not tasks:  # held with the list, so its id is not another list's
+            known = (tasks, dag.predecessors([(t.id, t.depends_on) for t in tasks], parallel=parallel))
+            self.s.flow._orders[key] = known
+        return known[1]
 
     def create(self, task: Task, parent: RunView | None, iteration: int | None, value: Any) -> str:
         s = self.s
