@@ -33,7 +33,8 @@ def single_task_flow(flow: Flow, task_id: str) -> Flow:
             "sla": [],
         }
     )
-    reduced._reads = {}  # what its expressions read is worked out again for the one task (never shared with ``flow``)
+    # What is worked out once per parsed flow is worked out again for the one task (a copy would share ``flow``'s).
+    reduced._reads, reduced._tasks_by_id, reduced._orders = {}, None, {}
     return reduced
 
 

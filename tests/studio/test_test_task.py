@@ -126,6 +126,7 @@ def test_test_task_in_the_editor_with_pinned_upstream_outputs(studio, page):
 def test_the_flow_a_test_runs_is_the_task_alone_and_leaves_the_flow_as_it_was():
     from engine.flows.loader import load_flow_or_raise
     from engine.flows.single_task import pinned_outputs, single_task_flow, tested_task
+    from engine.flows.tree import find_task
 
     flow = load_flow_or_raise(
         "id: nested\nnamespace: t\ntasks:\n  - {id: first, type: log, message: a}\n"
@@ -136,6 +137,10 @@ def test_the_flow_a_test_runs_is_the_task_alone_and_leaves_the_flow_as_it_was():
     alone = single_task_flow(flow, "inner")
     assert [t.id for t in alone.tasks] == ["inner"] and alone.errors == [] and alone.tasks[0].depends_on is None
     assert [t.id for t in flow.tasks] == ["first", "group"] and [t.id for t in flow.errors] == ["on_error"]
+    # Lookups worked out for the whole flow are not the reduced flow's: it finds its own copy, and only it.
+    assert find_task(alone, "inner") is alone.tasks[0] and find_task(flow, "inner") is not alone.tasks[0]
+    with pytest.raises(LookupError):
+        find_task(alone, "first")
     with pytest.raises(LookupError):
         single_task_flow(flow, "missing")
     trigger = {"type": "test", "task": "inner", "outputs": {"first": {"value": 1}}}
