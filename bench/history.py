@@ -112,16 +112,17 @@ def seed(engine, executions: int, tasks_per: int, logs_per: int, now: dt.datetim
             ]
             yield execution, runs, logs
 
-    # One transaction: executions first in each batch (task runs reference them).
-    with engine.begin() as connection:
-        for batch in _batches(rows(), BATCH // max(tasks_per, 1)):
+    # One transaction per batch, executions first (task runs reference them): at a million executions a single
+    # transaction grows SQLite's WAL past 4 GB and slows every insert after.
+    for batch in _batches(rows(), BATCH // max(tasks_per, 1)):
+        with engine.begin() as connection:
             connection.execute(insert(Execution), [e for e, _, _ in batch])
             connection.execute(insert(TaskRun), [r for _, runs, _ in batch for r in runs])
             if logs_per:
                 connection.execute(insert(LogLine), [line for _, _, logs in batch for line in logs])
-            counts["executions"] += len(batch)
-            counts["task_runs"] += sum(len(runs) for _, runs, _ in batch)
-            counts["log_lines"] += sum(len(logs) for _, _, logs in batch)
+        counts["executions"] += len(batch)
+        counts["task_runs"] += sum(len(runs) for _, runs, _ in batch)
+        counts["log_lines"] += sum(len(logs) for _, _, logs in batch)
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(sqlalchemy.text("ANALYZE"))
