@@ -48,7 +48,9 @@ def get_execution(session: Session, execution_id: str) -> Execution:
     return execution
 
 
-_EXECUTION_ROW = core_select(Execution.__table__).where(Execution.__table__.c.id == bindparam("execution_id"))
+# The tables, for the statements the executor and the workers run on every step (plain rows, no ORM objects).
+_EXECUTIONS, _RUNS, _ATTEMPTS = Execution.__table__, TaskRun.__table__, TaskRunAttempt.__table__
+_EXECUTION_ROW = core_select(_EXECUTIONS).where(_EXECUTIONS.c.id == bindparam("execution_id"))
 
 
 def execution_row(session: Session, execution_id: str) -> Row:
@@ -74,22 +76,22 @@ def task_runs(session: Session, execution_id: str) -> list[TaskRun]:
     return list(session.exec(statement))
 
 
-_RUN_ROWS = core_select(TaskRun.__table__).where(TaskRun.__table__.c.execution_id == bindparam("execution_id"))
+_RUN_ROWS = core_select(_RUNS).where(_RUNS.c.execution_id == bindparam("execution_id"))
 
 
 def task_run_rows(session: Session, execution_id: str) -> list[Row]:
     """The execution's task runs as plain rows (columns by attribute), oldest first: what the executor and the
     workers read on every step, without building an ORM object per run."""
-    statement = _RUN_ROWS.order_by(TaskRun.__table__.c.created_at)
+    statement = _RUN_ROWS.order_by(_RUNS.c.created_at)
     return list(session.connection().execute(statement, {"execution_id": execution_id}))
 
 
 _RUN_STATES = (
-    core_select(TaskRun.__table__.c.id, TaskRun.__table__.c.state)
-    .where(TaskRun.__table__.c.execution_id == bindparam("execution_id"))
-    .order_by(TaskRun.__table__.c.created_at)
+    core_select(_RUNS.c.id, _RUNS.c.state)
+    .where(_RUNS.c.execution_id == bindparam("execution_id"))
+    .order_by(_RUNS.c.created_at)
 )
-_RUNS_BY_ID = core_select(TaskRun.__table__).where(TaskRun.__table__.c.id.in_(bindparam("ids", expanding=True)))
+_RUNS_BY_ID = core_select(_RUNS).where(_RUNS.c.id.in_(bindparam("ids", expanding=True)))
 _IDS_PER_STATEMENT = 500  # well under every database's limit of parameters
 
 
@@ -109,15 +111,14 @@ def task_run_rows_by_id(session: Session, run_ids: list[str]) -> list[Row]:
     return rows
 
 
-_EXECUTIONS = Execution.__table__
 _WITH_RUNS = (
-    core_select(_EXECUTIONS, TaskRun.__table__)
-    .select_from(_EXECUTIONS.outerjoin(TaskRun.__table__, TaskRun.__table__.c.execution_id == _EXECUTIONS.c.id))
+    core_select(_EXECUTIONS, _RUNS)
+    .select_from(_EXECUTIONS.outerjoin(_RUNS, _RUNS.c.execution_id == _EXECUTIONS.c.id))
     .where(_EXECUTIONS.c.id == bindparam("execution_id"))
-    .order_by(TaskRun.__table__.c.created_at)
+    .order_by(_RUNS.c.created_at)
 )
 _EXECUTION_NAMES = [column.key for column in _EXECUTIONS.c]
-_RUN_NAMES = [column.key for column in TaskRun.__table__.c]
+_RUN_NAMES = [column.key for column in _RUNS.c]
 
 
 def execution_with_runs(session: Session, execution_id: str) -> tuple[SimpleNamespace, list[SimpleNamespace]]:
@@ -222,7 +223,7 @@ def add_task_run(session: Session, run: TaskRun) -> None:
 def add_task_runs(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert new task runs, each given every column, in one executemany (no ORM object per run)."""
     if rows:
-        session.connection().execute(insert(TaskRun.__table__), rows)
+        session.connection().execute(insert(_RUNS), rows)
 
 
 def change_task_run(session: Session, run_id: str, values: dict[str, Any]) -> None:
@@ -238,7 +239,7 @@ def change_task_runs_each(session: Session, changes: dict[str, dict[str, Any]]) 
         by_columns.setdefault(tuple(sorted(values)), []).append(
             {"run_id": run_id, **{f"new_{name}": value for name, value in values.items()}}
         )
-    table = TaskRun.__table__
+    table = _RUNS
     for columns, rows in by_columns.items():
         statement = (
             update(table)
@@ -293,9 +294,6 @@ def queued_worker_runs(session: Session, limit: int = 5000) -> list[tuple[str, i
 check_transition(TASK_RUN_TRANSITIONS, State.QUEUED, State.RUNNING, "a claimed task run")
 check_transition(TASK_RUN_TRANSITIONS, State.RUNNING, State.FAILED, "a task run whose worker vanished")
 check_transition(TASK_RUN_TRANSITIONS, State.RUNNING, State.QUEUED, "a task run its stopping worker hands back")
-
-
-_RUNS, _ATTEMPTS = TaskRun.__table__, TaskRunAttempt.__table__
 
 
 def claim_attempt(session: Session, task_run_id: str, worker: str, attempt: int | None = None) -> Row | None:
