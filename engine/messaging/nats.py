@@ -9,7 +9,8 @@ Guarantees:
   there is nothing to acknowledge (``ack`` and ``nack`` do nothing; a message received and not handled is lost);
 - JetStream stores messages in a stream; a durable pull consumer hands each one out until it is acknowledged
   (explicit ack). A message received and not acknowledged is delivered again after ``ack_wait`` when its consumer
-  died, at once when it is nacked or its subscription closed (``close`` gives back what it holds); while a live
+  died, at once when it is nacked or its subscription closed (``close`` gives back what it holds; see
+  ``PULL_REQUEST_SLACK`` for the one case where "at once" waits a moment); while a live
   subscription holds it, "in progress" signals keep the server from handing it to another consumer. Its id is
   the stream sequence, its delivery count the server's. Publishing waits for the server's acknowledgement, and a
   ``Nats-Msg-Id`` header makes the server drop a copy published again within the stream's duplicate window.
@@ -20,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import time
 from collections import deque
 from typing import Annotated, Any
 
@@ -38,6 +40,11 @@ MSG_ID_HEADER = "Nats-Msg-Id"
 DEFAULT_URL = "nats://localhost:4222"
 #: The shortest wait nats-py accepts for a message (it refuses 0).
 SHORTEST_WAIT = 0.01
+#: How long past its client-side wait a pull request may stay open at the server, which counts its expiry from
+#: when the request arrives. A message given back while a request of ours is open there is delivered to that
+#: request at once, and so to nobody once we close: it would only come again after ``ack_wait``. What we give back
+#: is therefore redelivered after the last request we made has surely expired.
+PULL_REQUEST_SLACK = 0.5
 
 
 class NatsServer(Spec):
@@ -306,7 +313,8 @@ class JetStreamSubscription:
 
     Messages are fetched ``batch`` at a time; every message fetched and not yet acknowledged is "held": a
     background task tells the server it is in progress every third of ``ack_wait`` so that no other consumer gets
-    it while this subscription lives, and ``close`` nacks them all so that they are delivered again at once."""
+    it while this subscription lives, and ``close`` nacks them all so that they are delivered again at once
+    (within ``PULL_REQUEST_SLACK`` of the last fetch that waited its whole time)."""
 
     def __init__(
         self,
@@ -321,6 +329,7 @@ class JetStreamSubscription:
         self.subject, self.durable, self.batch, self.ack_wait = subject, durable, max(batch, 1), ack_wait
         self._buffer: deque[Any] = deque()
         self._held: dict[int, Any] = {}  # stream sequence -> message; touched only on the loop's thread
+        self._requests_open_until = 0.0  # monotonic: when the last pull request we made has surely expired
         self._connection = NatsConnection(server)
         try:
             self._sub = self._connection.run(
@@ -356,8 +365,26 @@ class JetStreamSubscription:
     def receive(self, timeout: float) -> Message | None:
         if not self._buffer:
             wait = max(timeout, SHORTEST_WAIT * 10)  # a shorter fetch gives the server no time to answer
-            self._buffer.extend(self._connection.run(self._fetch(wait), wait, f"receiving from {self.subject}"))
+            asked = time.monotonic()
+            try:
+                self._buffer.extend(self._connection.run(self._fetch(wait), wait, f"receiving from {self.subject}"))
+            finally:
+                # A fetch that ended early was answered in full (a batch, or "no messages"). One that waited its
+                # whole time leaves its pull request open at the server a little longer.
+                if time.monotonic() - asked >= wait - SHORTEST_WAIT:
+                    self.asked_until(asked + wait)
         return message_of(self._buffer.popleft()) if self._buffer else None
+
+    def asked_until(self, expires: float) -> None:
+        """Note a pull request made for this subscription that the server keeps open until ``expires``
+        (monotonic), as far as the client can tell."""
+        self._requests_open_until = max(self._requests_open_until, expires + PULL_REQUEST_SLACK)
+
+    def _redelivery_delay(self) -> float | None:
+        """How long the server should wait before it delivers again what we give back: until no pull request of
+        ours can still be open there (None: at once)."""
+        left = self._requests_open_until - time.monotonic()
+        return left if left > 0 else None
 
     async def _fetch(self, wait: float) -> list[Any]:
 
@@ -383,7 +410,7 @@ class JetStreamSubscription:
         if ack:
             await msg.ack_sync(timeout=self._connection.connect_seconds())
         else:
-            await msg.nak()
+            await msg.nak(delay=self._redelivery_delay())
 
     def close(self) -> None:
         """Give back what was fetched and not acknowledged, then close; the durable consumer stays on the server."""
@@ -395,8 +422,9 @@ class JetStreamSubscription:
 
     async def _give_back(self) -> None:
         held, self._held = list(self._held.values()), {}
+        delay = self._redelivery_delay()
         for msg in held:
-            await msg.nak()
+            await msg.nak(delay=delay)
         await self._connection.client.flush()
 
 

@@ -226,6 +226,36 @@ def test_a_subscription_redelivers_what_it_received_and_did_not_acknowledge(stre
         second.close()
 
 
+def leave_a_pull_request_open(subscription: nats.JetStreamSubscription, seconds: float) -> None:
+    """What a fetch that timed out on a loaded machine leaves: the server counts a pull request's expiry from
+    when it arrives, so it can outlive the client's wait. Made here on purpose, on the subscription's own inbox,
+    and noted as ``receive`` notes its own."""
+    pull = subscription._sub  # nats-py's PullSubscription: its request subject and its inbox
+    request = json.dumps({"batch": 5, "expires": int(seconds * 1e9)}).encode()
+    client = subscription._connection.client
+    subscription._connection.run(client.publish(pull._nms, request, pull._deliver), 5, "asking")
+    subscription._connection.run(client.flush(), 5, "flushing")
+    subscription.asked_until(time.monotonic() + seconds)
+
+
+def test_what_a_closing_subscription_gives_back_does_not_go_to_its_own_pull_request_still_open(stream):
+    for number in range(3):
+        nats.jetstream_publish(SERVER, f"{stream}.orders", json.dumps({"n": number}).encode())
+    first = nats.subscribe_jetstream(SERVER, f"{stream}.>", "listener", ack_wait=30)
+    assert [first.receive(5).message_id for _ in range(3)] == ["1", "2", "3"]
+    leave_a_pull_request_open(first, 1.5)
+    first.close()  # gives the three back: delivered to that open request, they would reach nobody for 30 s
+
+    second = nats.subscribe_jetstream(SERVER, f"{stream}.>", "listener", ack_wait=30)
+    try:
+        started = time.monotonic()
+        again = [second.receive(5) for _ in range(3)]
+        assert [m and (m.message_id, m.delivery_count) for m in again] == [("1", 2), ("2", 2), ("3", 2)]
+        assert time.monotonic() - started < 5  # once that request expired, not after ack_wait
+    finally:
+        second.close()
+
+
 HOLDER = """
 import sys, time
 from engine.messaging import nats
