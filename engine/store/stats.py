@@ -99,9 +99,8 @@ def _where(
     extra = [] if where is None else [where]
     if table is Execution:  # tests of one task are not runs of the flow
         extra.append(col(Execution.test).is_(False))
-    else:  # nor are their task runs and log lines (a lookup by primary key per row)
-        tested = select(Execution.id).where(Execution.id == table.execution_id, col(Execution.test))
-        extra.append(~tested.exists())
+    else:  # nor are their task runs and log lines: their few ids are read once (ix_execution_test)
+        extra.append(col(table.execution_id).not_in(select(Execution.id).where(col(Execution.test))))
     return [*_scope(table, namespace, flow_id), time_column >= since, time_column < until, *extra]
 
 

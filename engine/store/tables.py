@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text
+from sqlalchemy import JSON, Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 
@@ -55,7 +55,10 @@ class Execution(SQLModel, table=True):
         Index("ix_execution_state_created", "state", "created_at"),
         # Run-history charts (engine/store/stats.py) group a time window by day, state and duration: carrying
         # state and duration_ms in the index lets them read the index alone, never the (wide, JSON) rows.
-        Index("ix_execution_created_stats", "created_at", "state", "duration_ms"),
+        # ``test`` too: the charts leave tests of one task out (engine/store/stats.py).
+        Index("ix_execution_created_stats", "created_at", "state", "duration_ms", "test"),
+        # The few tests of one task, which the charts of task runs and log lines leave out.
+        Index("ix_execution_test", "id", sqlite_where=text("test"), postgresql_where=text("test")),
         # The retention purge (engine/store/retention.py) reads the oldest ended executions first.
         Index("ix_execution_ended", "ended_at"),
     )
@@ -91,8 +94,12 @@ class Execution(SQLModel, table=True):
 class TaskRun(SQLModel, table=True):
     __tablename__ = "task_run"
     __table_args__ = (
-        # Covering for per-task statistics (counts, durations, failures): see ix_execution_created_stats.
-        Index("ix_task_run_flow_task_stats", "namespace", "flow_id", "task_id", "created_at", "state", "duration_ms"),
+        # Covering for per-task statistics (counts, durations, failures): see ix_execution_created_stats. Its
+        # execution_id tells the runs of tests of one task apart without reading the row.
+        Index(
+            "ix_task_run_flow_task_stats",
+            *("namespace", "flow_id", "task_id", "created_at", "state", "duration_ms", "execution_id"),
+        ),
         Index("ix_task_run_state", "state"),
         # Task runs a namespace has in flight, and those held back for it (engine/runtime/fair_share.py).
         Index("ix_task_run_namespace_state", "namespace", "state"),
@@ -143,8 +150,9 @@ class LogLine(SQLModel, table=True):
     __tablename__ = "log_line"
     __table_args__ = (
         Index("ix_log_line_execution", "execution_id", "id"),
-        Index("ix_log_line_namespace_time", "namespace", "timestamp"),
-        Index("ix_log_line_time_level", "timestamp", "level"),  # log lines per day and level, from the index
+        # Log lines per day and level, from the index (execution_id: see ix_task_run_flow_task_stats).
+        Index("ix_log_line_namespace_time", "namespace", "timestamp", "level", "execution_id"),
+        Index("ix_log_line_time_level", "timestamp", "level", "execution_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

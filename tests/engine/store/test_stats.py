@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import sqlalchemy
 
 from engine.identity import authz
 from engine.identity.policy import Principal, Role
@@ -343,3 +344,32 @@ def test_where_counts_only_the_namespaces_a_person_may_read(history):
     assert [(t["task_id"], t["failures"]) for t in failing] == [("load", 1), ("x", 1)]
     assert {"day": "2026-11-20", "level": "ERROR", "count": 1} not in logs and len(logs) == 5
     assert (nothing.runs_today, nothing.ended, nothing.running_now) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_charts_of_the_whole_history_read_their_indexes_alone(history):
+    """At a million executions a chart that reads each row (or looks its execution up, to leave tests of one task
+    out) takes seconds: these statements must be answered from an index alone. EXPLAIN QUERY PLAN on SQLite."""
+    statements: list[tuple[str, object]] = []
+
+    def record(_connection, _cursor, statement, parameters, _context, _many):
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, parameters))
+
+    sqlalchemy.event.listen(history, "before_cursor_execute", record)
+    with session_scope(history) as session:
+        stats.executions_per_day(session, SINCE, NOW)
+        stats.top_tasks(session, SINCE, NOW, by="slowest")
+        stats.top_tasks(session, SINCE, NOW, by="failing")
+        stats.log_lines_per_day(session, SINCE, NOW)
+        stats.log_lines_per_day(session, SINCE, NOW, namespace="acme")
+    sqlalchemy.event.remove(history, "before_cursor_execute", record)
+    assert len(statements) == 6
+    with history.connect() as connection:
+        for statement, parameters in statements:
+            plan = list(connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters))
+            # The ids of the test executions are read once (a list subquery): on a tiny table, by a scan.
+            once = {step_id for step_id, _, _, detail in plan if detail.startswith("LIST SUBQUERY")}
+            reads = [d for _, parent, _, d in plan if d.startswith(("SCAN", "SEARCH")) and parent not in once]
+            assert [d for d in reads if "COVERING INDEX" not in d] == [], (statement, plan)
+            assert not any("CORRELATED" in d for *_, d in plan), (statement, plan)
