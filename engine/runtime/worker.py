@@ -37,6 +37,7 @@ from engine.metrics import record
 from engine.metrics.log_format import bind_log_context
 from engine.runtime import cluster, events
 from engine.runtime.handover import FORCE_AFTER, HANDED_BACK, HANDOVER
+from engine.runtime.pulse import PULSE
 from engine.runtime.queue import queue_name
 from engine.runtime.working_directory import GroupTasks
 from engine.services.snapshots import SettledRuns, load_snapshot
@@ -118,43 +119,6 @@ def render_task(task: Task, context: dict[str, Any], defaults: list[list[dict[st
         raise TaskFailed(f"task '{task.id}': after rendering, {exc}") from None
 
 
-class _Beat(threading.Thread):
-    """Keeps the run's heartbeat alive while the task runs; a second thread ships the log lines waiting,
-    so a slow database write never holds up the heartbeat."""
-
-    def __init__(self, r: redis.Redis, run_id: str, flush) -> None:
-        super().__init__(daemon=True)
-        self.r, self.key, self.flush = r, events.heartbeat_key(run_id), flush
-        self.stopped = threading.Event()
-        self.shipper = threading.Thread(target=self.ship, daemon=True)
-
-    def beat(self) -> None:
-        self.r.set(self.key, b"1", px=int(load_settings().heartbeat_timeout * 1000))
-
-    def ship(self) -> None:
-        while not self.stopped.wait(0.2):
-            with contextlib.suppress(Exception):  # lines of a failed write stay buffered for the next try
-                self.flush()
-
-    def run(self) -> None:
-        self.shipper.start()
-        next_beat = 0.0
-        while not self.stopped.wait(0.2):
-            try:
-                if time.monotonic() >= next_beat:
-                    self.beat()
-                    next_beat = time.monotonic() + load_settings().heartbeat_interval
-            except Exception:  # noqa: S110 - a blip must not kill the task; the next beat retries
-                pass
-
-    def stop(self) -> None:
-        self.stopped.set()
-        self.join(5)
-        self.shipper.join(5)
-        with contextlib.suppress(redis.RedisError):
-            self.r.delete(self.key)
-
-
 def _kill_requested(r: redis.Redis, execution_id: str) -> bool:
     try:
         return bool(r.exists(events.kill_key(execution_id)))
@@ -227,15 +191,9 @@ def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
 
         ctx.sink = write
         if isinstance(task, WorkingDirectory):  # its tasks run here, in this folder, each as its own task run
-            ctx.run_child = GroupTasks(db, r, snapshot, run, ctx, worker, _execute, _Beat)
-        beat = _Beat(r, run.id, ctx.flush_logs)
-        with contextlib.suppress(redis.RedisError):
-            beat.beat()
-        beat.start()
-        try:
+            ctx.run_child = GroupTasks(db, r, snapshot, run, ctx, worker, _execute, PULSE.keep)
+        with PULSE.keep(r, run.id, ctx.flush_logs):
             state, outputs, error, retryable = _execute(task, ctx, snapshot, view)
-        finally:
-            beat.stop()
         stopped = state is State.KILLED and HANDOVER.should_hand_back()
         handing_back = stopped and not _kill_requested(r, run.execution_id)  # a kill asked meanwhile wins
         if handing_back:

@@ -13,6 +13,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import redis
@@ -50,7 +51,7 @@ class GroupTasks:
         group_ctx: RunContext,
         worker: str,
         execute: Execute,
-        heartbeat: Callable[[redis.Redis, str, Callable[[], None]], Any],
+        heartbeat: Callable[[redis.Redis, str, Callable[[], None]], AbstractContextManager[None]],
     ) -> None:
         self.db, self.r, self.snapshot, self.group, self.group_ctx = db, r, snapshot, group, group_ctx
         self.worker, self.execute, self.heartbeat = worker, execute, heartbeat
@@ -124,14 +125,8 @@ class GroupTasks:
                 events.announce(self.r, row.execution_id, "logs")
 
         ctx.sink = write
-        beat = self.heartbeat(self.r, row.id, ctx.flush_logs)
-        with contextlib.suppress(redis.RedisError):
-            beat.beat()
-        beat.start()
-        try:
+        with self.heartbeat(self.r, row.id, ctx.flush_logs):
             state, outputs, error, _ = self.execute(task, ctx, self.snapshot, view)
-        finally:
-            beat.stop()
         too_big = oversized_output(outputs, load_settings().max_output_bytes)
         if too_big:
             state, outputs, error = State.FAILED, {}, f"{error}; {too_big}" if error else too_big
