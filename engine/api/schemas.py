@@ -77,6 +77,12 @@ class ExecutionOut(views.ExecutionView):
     held: bool = Field(default=False, exclude=True)  # the studio's; not part of the API's document
     task_runs: list[TaskRunOut] | None = None
 
+    @classmethod
+    def of_view(cls, view: views.ExecutionView) -> ExecutionOut:
+        # From a dict of its fields: read from attributes, each camelCase alias is tried first and fails on the
+        # view (about 250 exceptions for an execution of 40 task runs, 0.5 ms of a poll's answer).
+        return cls.model_validate(view.model_dump())
+
 
 class ExecutionPage(Body):
     results: list[ExecutionOut]

@@ -97,8 +97,13 @@ def require_execution(session: Session, principal: Principal, action: Action, ex
     execution = execution_store.find_execution(session, execution_id)
     if execution is None:
         raise NotVisible(f"no execution {execution_id}")
-    require(principal, action, execution.namespace, what=f"execution {execution_id}")
+    require_execution_in(principal, action, execution_id, execution.namespace)
     return execution
+
+
+def require_execution_in(principal: Principal, action: Action, execution_id: str, namespace: str) -> None:
+    """``require_execution`` for an execution already read, in ``namespace``."""
+    require(principal, action, namespace, what=f"execution {execution_id}")
 
 
 def _needed_role(action: Action) -> str:

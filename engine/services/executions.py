@@ -64,8 +64,10 @@ def read(db: Engine, execution_id: str) -> ExecutionView:
 def get(db: Engine, principal: Principal, execution_id: str) -> ExecutionView:
     """An execution with its task runs; ``NotFound`` alike for a missing one and one the caller may not read."""
     with Session(db) as session:
-        _allowed(session, principal, Action.READ, execution_id)
-        return _view(session, execution_id)
+        view = _view(session, execution_id)  # a missing one: the same NotFound as one the caller may not read
+    # Read first, shown only once allowed: one read of the execution, not one to decide and one to show.
+    authz.require_execution_in(principal, Action.READ, execution_id, view.namespace)
+    return view
 
 
 def with_waiting(r: redis.Redis, execution: ExecutionView) -> ExecutionView:

@@ -8,6 +8,7 @@ the studio's states fill from them; the CLI prints them, whether it read them lo
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 from typing import Annotated, Any
 
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
@@ -27,6 +28,12 @@ JsonList = Annotated[list[dict[str, Any]], BeforeValidator(lambda value: [] if v
 
 class View(BaseModel):
     model_config = ConfigDict(frozen=True, from_attributes=True, alias_generator=to_camel, populate_by_name=True)
+
+
+def _fields(row: Any) -> Any:
+    """Plain rows (engine/store's SimpleNamespace) as a dict: read from attributes, each camelCase alias is tried
+    first and raises AttributeError."""
+    return vars(row) if isinstance(row, SimpleNamespace) else row
 
 
 class TaskRunView(View):
@@ -110,10 +117,10 @@ class ExecutionView(View):
     @classmethod
     def of(cls, row: Execution, runs: list[TaskRun] | None = None) -> ExecutionView:
         """The execution (a row, or anything with its fields) with ``runs``, its task runs, when given."""
-        view = cls.model_validate(row)
+        view = cls.model_validate(_fields(row))
         if runs is None:
             return view
-        return view.model_copy(update={"task_runs": [TaskRunView.model_validate(r) for r in runs]})
+        return view.model_copy(update={"task_runs": [TaskRunView.model_validate(_fields(r)) for r in runs]})
 
 
 class ExecutionPageView(View):

@@ -111,33 +111,33 @@ def task_run_rows_by_id(session: Session, run_ids: list[str]) -> list[Row]:
     return rows
 
 
-_WITH_RUNS = (
-    core_select(_EXECUTIONS, _RUNS)
-    .select_from(_EXECUTIONS.outerjoin(_RUNS, _RUNS.c.execution_id == _EXECUTIONS.c.id))
-    .where(_EXECUTIONS.c.id == bindparam("execution_id"))
-    .order_by(_RUNS.c.created_at)
+_EXECUTION_BY_ID = core_select(_EXECUTIONS).where(_EXECUTIONS.c.id == bindparam("execution_id"))
+_EXECUTION_VERSION = core_select(_EXECUTIONS.c.state, _EXECUTIONS.c.updated_at).where(
+    _EXECUTIONS.c.id == bindparam("execution_id")
 )
-_EXECUTION_NAMES = [column.key for column in _EXECUTIONS.c]
-_RUN_NAMES = [column.key for column in _RUNS.c]
+_RUNS_OF = core_select(_RUNS).where(_RUNS.c.execution_id == bindparam("execution_id")).order_by(_RUNS.c.created_at)
+_READS_BEFORE_GIVING_UP = 5  # an execution changing between every pair of reads: its runs are at most a step ahead
 
 
 def execution_with_runs(session: Session, execution_id: str) -> tuple[SimpleNamespace, list[SimpleNamespace]]:
-    """The execution and its task runs as of one instant: one statement, so one snapshot on every database. Plain
-    values with the columns as attributes (what pages and API answers are built from), no ORM object per run.
+    """The execution and its task runs as of one instant. Plain values with the columns as attributes (what pages
+    and API answers are built from), no ORM object per run.
 
-    Read apart, a run that ends between the two reads shows an execution older than its task runs (a badge saying
-    RUNNING above finished nodes) or, read the other way round, an ended execution above running nodes, after which
-    a page that stops following once the execution ended keeps the stale nodes for good.
+    The execution is read, then its runs, then the execution's state and last change again: when they moved in
+    between, all is read again. Otherwise a run that ends between the two reads could show an ended execution
+    above running nodes, after which a page that stops following once the execution ended keeps the stale nodes
+    for good. (One join would repeat, and decode, the execution's JSON columns once per task run.)
     """
-    rows = list(session.connection().execute(_WITH_RUNS, {"execution_id": execution_id}))
-    if not rows:
-        raise ExecutionNotFound(f"no execution {execution_id}")
-    split = len(_EXECUTION_NAMES)
-    execution = SimpleNamespace(**dict(zip(_EXECUTION_NAMES, rows[0][:split], strict=True)))
-    runs = [
-        SimpleNamespace(**dict(zip(_RUN_NAMES, row[split:], strict=True))) for row in rows if row[split] is not None
-    ]
-    return execution, runs
+    connection = session.connection()
+    key = {"execution_id": execution_id}
+    for _ in range(_READS_BEFORE_GIVING_UP):
+        execution = connection.execute(_EXECUTION_BY_ID, key).first()
+        if execution is None:
+            raise ExecutionNotFound(f"no execution {execution_id}")
+        runs = list(connection.execute(_RUNS_OF, key))
+        if connection.execute(_EXECUTION_VERSION, key).first() == (execution.state, execution.updated_at):
+            break
+    return SimpleNamespace(**execution._mapping), [SimpleNamespace(**run._mapping) for run in runs]
 
 
 def task_run_attempts(session: Session, execution_id: str) -> list[TaskRunAttempt]:

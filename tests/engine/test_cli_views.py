@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from engine.api.routes.executions import execution_out
+from engine.api.schemas import ExecutionOut
 from engine.cli import main
 from engine.cli.output import print_execution, print_execution_row, run_document
 from engine.services import executions as execution_service
@@ -27,7 +27,7 @@ def _ended(cluster, namespace: str) -> str:
 def test_the_database_and_the_api_give_the_same_document_and_the_same_lines(cluster, capsys):
     execution_id = _ended(cluster, "cli")
     local = execution_service.read(cluster.db, execution_id)  # what the CLI reads from the local database
-    served = execution_out(local)  # what the API sends
+    served = ExecutionOut.of_view(local)  # what the API sends
     remote = ExecutionView.model_validate(served.model_dump(by_alias=True, mode="json"))
     assert run_document(local) == run_document(remote)
     assert {r["taskId"]: r["outputs"] for r in run_document(local)["taskRuns"]} == {"a": {"value": 7}, "b": {}}

@@ -31,16 +31,12 @@ router = APIRouter(tags=["executions"])
 RECHECK_SECONDS = 5.0  # a live stream re-reads who is watching this often: revoked access ends it
 
 
-def execution_out(view: ExecutionView) -> ExecutionOut:
-    return ExecutionOut.model_validate(view, from_attributes=True)
-
-
 def allowed_execution(caller: Principal, action: Action, execution_id: str) -> ExecutionView:
     return executions.require(connections().db, caller, action, execution_id)
 
 
 def _read(execution_id: str) -> ExecutionOut:
-    return execution_out(executions.read(connections().db, execution_id))
+    return ExecutionOut.of_view(executions.read(connections().db, execution_id))
 
 
 def _ended(execution_id: str) -> bool:
@@ -130,7 +126,7 @@ async def create_execution(
     if wait:
         await _wait_for_end(started.id, timeout)
         return await run_in_threadpool(_read, started.id)
-    return execution_out(started)  # as committed: no read back
+    return ExecutionOut.of_view(started)  # as committed: no read back
 
 
 @router.get("/executions", response_model=ExecutionPage, responses=ERRORS)
@@ -158,14 +154,16 @@ def search_executions(
         end=end,
     )
     found = executions.search(connections().db, caller, wanted, page=page, size=size)
-    return ExecutionPage(results=[execution_out(r) for r in found.results], total=found.total, page=page, size=size)
+    return ExecutionPage(
+        results=[ExecutionOut.of_view(r) for r in found.results], total=found.total, page=page, size=size
+    )
 
 
 @router.get("/executions/{execution_id}", response_model=ExecutionOut, responses=ERRORS)
 def get_execution(caller: Caller, execution_id: str) -> ExecutionOut:
     """An execution with its task runs; each run not started yet says why it waits (``waiting``)."""
     conn = connections()
-    return execution_out(executions.with_waiting(conn.redis, executions.get(conn.db, caller, execution_id)))
+    return ExecutionOut.of_view(executions.with_waiting(conn.redis, executions.get(conn.db, caller, execution_id)))
 
 
 @router.post("/executions/purge", response_model=PurgeOut, responses=ERRORS)
@@ -192,12 +190,12 @@ def delete_execution(caller: Caller, execution_id: str) -> None:
 
 @router.post("/executions/{execution_id}/kill", response_model=ExecutionOut, responses=ERRORS)
 def kill(caller: Caller, execution_id: str) -> ExecutionOut:
-    return execution_out(executions.kill(connections(), caller, execution_id, actor=actor(caller)))
+    return ExecutionOut.of_view(executions.kill(connections(), caller, execution_id, actor=actor(caller)))
 
 
 @router.post("/executions/{execution_id}/restart", response_model=ExecutionOut, responses=ERRORS)
 def restart(caller: Caller, execution_id: str) -> ExecutionOut:
-    return execution_out(executions.restart(connections(), caller, execution_id, actor=actor(caller)))
+    return ExecutionOut.of_view(executions.restart(connections(), caller, execution_id, actor=actor(caller)))
 
 
 @router.post("/executions/{execution_id}/replay", response_model=ExecutionOut, status_code=201, responses=ERRORS)
@@ -205,19 +203,19 @@ def replay(
     caller: Caller, execution_id: str, task_id: Annotated[str, Query(alias="taskId", min_length=1)]
 ) -> ExecutionOut:
     """A new execution that keeps what ran before ``taskId``."""
-    return execution_out(executions.replay(connections(), caller, execution_id, task_id, actor=actor(caller)))
+    return ExecutionOut.of_view(executions.replay(connections(), caller, execution_id, task_id, actor=actor(caller)))
 
 
 @router.post("/executions/{execution_id}/pause", response_model=ExecutionOut, responses=ERRORS)
 def pause(caller: Caller, execution_id: str) -> ExecutionOut:
     """Hold the execution: running tasks finish, no new task starts until it is resumed."""
-    return execution_out(executions.pause(connections(), caller, execution_id, actor=actor(caller)))
+    return ExecutionOut.of_view(executions.pause(connections(), caller, execution_id, actor=actor(caller)))
 
 
 @router.post("/executions/{execution_id}/resume", response_model=ExecutionOut, responses=ERRORS)
 def resume(caller: Caller, execution_id: str, body: ResumeRequest | None = None) -> ExecutionOut:
     inputs = body.inputs if body else {}
-    return execution_out(executions.resume(connections(), caller, execution_id, inputs, actor=actor(caller)))
+    return ExecutionOut.of_view(executions.resume(connections(), caller, execution_id, inputs, actor=actor(caller)))
 
 
 def _log_event(line: LogLineView) -> str:

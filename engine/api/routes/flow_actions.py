@@ -38,7 +38,7 @@ def test_task(caller: Caller, namespace: str, flow_id: str, task_id: str, body: 
         from_execution=body.from_execution,
         actor=actor(caller),
     )
-    return ExecutionOut.model_validate(executions.read(connections().db, execution_id), from_attributes=True)
+    return ExecutionOut.of_view(executions.read(connections().db, execution_id))
 
 
 @router.get(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import sqlalchemy
 from sqlalchemy import or_
 from sqlmodel import select
 
@@ -104,3 +105,33 @@ def test_one_lookup_finds_every_kind_of_hashed_token(database):
         assert hashed_tokens.find_by_token(session, ShareLink, "lns_a").target_id == "f"
         assert hashed_tokens.find_by_token(session, ApiToken, "lnr_b") is None
         assert hashed_tokens.find_by_token(session, ApiToken, "lss_a") is None  # a session token is no API token
+
+
+def test_an_execution_and_its_runs_read_while_it_advances_agree(database):
+    """The executor ends a run and the execution between the reads of the execution and of its runs: the answer is
+    read again, never the old RUNNING execution above an ended run (nor an ended execution above running runs)."""
+    with session_scope(database) as session:
+        session.add(Execution(id="e", namespace="n", flow_id="f", flow_revision=1, state="RUNNING"))
+        session.flush()
+        session.add(TaskRun(id="r", execution_id="e", namespace="n", flow_id="f", task_id="t", state="RUNNING"))
+    advanced = []
+
+    def advance_meanwhile(connection, _cursor, statement, _parameters, _context, _many):
+        if advanced or "FROM task_run" not in statement or connection is not advancing:
+            return
+        advanced.append(statement)
+        with session_scope(database) as other:  # another process' commit, between the two reads
+            other.get(TaskRun, "r").state = "SUCCESS"
+            execution = other.get(Execution, "e")
+            execution.state, execution.updated_at = "SUCCESS", utcnow()
+
+    advancing = None
+    sqlalchemy.event.listen(database, "before_cursor_execute", advance_meanwhile)
+    try:
+        with session_scope(database) as session:
+            advancing = session.connection()  # only the reader's statements advance the execution
+            execution, runs = executions.execution_with_runs(session, "e")
+    finally:
+        sqlalchemy.event.remove(database, "before_cursor_execute", advance_meanwhile)
+    assert advanced  # the advance did happen between the reads
+    assert (execution.state, [run.state for run in runs]) == ("SUCCESS", ["SUCCESS"])
