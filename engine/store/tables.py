@@ -51,7 +51,9 @@ class FlowRevision(SQLModel, table=True):
 
 class Execution(SQLModel, table=True):
     __table_args__ = (
-        Index("ix_execution_flow_created", "namespace", "flow_id", "created_at"),
+        # A flow's executions newest first; with test, state and duration, also a flow's charts and the count of an
+        # executions page filtered by namespace, from the index alone.
+        Index("ix_execution_flow_created", "namespace", "flow_id", "created_at", "test", "state", "duration_ms"),
         Index("ix_execution_state_created", "state", "created_at"),
         # Run-history charts (engine/store/stats.py) group a time window by day, state and duration: carrying
         # state and duration_ms in the index lets them read the index alone, never the (wide, JSON) rows.

@@ -3,7 +3,8 @@
 Tests of one task (0016) are kept out of the charts. Checking that per row read the execution row (task runs and
 log lines looked it up by primary key, executions read their own row): 3.8 s for the slowest tasks over 1,000,000
 task runs. The chart indexes now carry what that check needs (the execution's ``test`` flag, the task run's and
-log line's ``execution_id``), and the few test executions have a partial index of their own.
+log line's ``execution_id``), and the few test executions have a partial index of their own. A flow's executions
+carry test, state and duration too: its charts, and the count of a page filtered by namespace, read only it.
 
 Revision ID: 0020
 Revises: 0019
@@ -18,10 +19,13 @@ down_revision = "0019"
 branch_labels = None
 depends_on = None
 
+FLOW_CREATED = ["namespace", "flow_id", "created_at"]
 TASK_RUN_STATS = ["namespace", "flow_id", "task_id", "created_at", "state", "duration_ms"]
 
 
 def upgrade() -> None:
+    op.drop_index("ix_execution_flow_created", table_name="execution")
+    op.create_index("ix_execution_flow_created", "execution", [*FLOW_CREATED, "test", "state", "duration_ms"])
     op.drop_index("ix_execution_created_stats", table_name="execution")
     op.create_index("ix_execution_created_stats", "execution", ["created_at", "state", "duration_ms", "test"])
     op.create_index(
@@ -45,3 +49,5 @@ def downgrade() -> None:
     op.drop_index("ix_execution_test", table_name="execution")
     op.drop_index("ix_execution_created_stats", table_name="execution")
     op.create_index("ix_execution_created_stats", "execution", ["created_at", "state", "duration_ms"])
+    op.drop_index("ix_execution_flow_created", table_name="execution")
+    op.create_index("ix_execution_flow_created", "execution", FLOW_CREATED)
