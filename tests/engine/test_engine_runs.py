@@ -8,9 +8,12 @@ import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+from rq import Worker
+from rq.registry import FailedJobRegistry, StartedJobRegistry
 
 from engine.core.states import State
 from engine.flows.inputs import InputsInvalid
+from engine.runtime.queue import task_queue
 from engine.services import commands
 from engine.workspace import uploads
 from tests.support.ids import unique
@@ -386,3 +389,27 @@ def test_shell_working_directory_and_a_failing_subflow(cluster, tmp_path):
     assert ("cwd", "found") in [(line.task_id, line.message) for line in cluster.logs(execution_id)]
     assert runs["tolerant"].state == "SUCCESS" and runs["tolerant"].outputs["state"] == "FAILED"
     assert runs["strict"].state == "FAILED"
+
+
+def test_finished_jobs_leave_nothing_behind_in_rq(cluster):
+    """The worker ends each job itself (engine/runtime/worker.py ``LannerWorker.execute_job``): no job record, no
+    started or failed entry, nothing in the intermediate list, and the workers idle again."""
+    tasks = "".join(f"  - {{id: t{i}, type: return, value: {i}}}\n" for i in range(5))
+    execution_id = cluster.run(
+        flow("  - id: all\n    type: parallel\n    tasks:\n" + tasks.replace("  - ", "      - "))
+    )
+    assert cluster.wait(execution_id).state == "SUCCESS"
+    queue = task_queue(cluster.redis)
+    deadline = time.monotonic() + 10
+    while True:  # the last job's pipeline lands just after the run's result
+        left = {
+            "jobs": [k for k in cluster.redis.keys("rq:job:*") if not k.endswith(b":dependents")],
+            "started": StartedJobRegistry(queue=queue).get_job_ids(),
+            "failed": FailedJobRegistry(queue=queue).get_job_ids(),
+            "intermediate": cluster.redis.lrange(queue.intermediate_queue_key, 0, -1),
+            "busy": [w.name for w in Worker.all(connection=cluster.redis) if w.get_state() != "idle"],
+        }
+        if not any(left.values()) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert left == {"jobs": [], "started": [], "failed": [], "intermediate": [], "busy": []}
