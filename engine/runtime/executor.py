@@ -124,10 +124,10 @@ class Executor:
         wakeup: dt.datetime | None,
         parent_id: str | None,
     ) -> None:
-        self._send_runs(persisted)
         execution_id = snapshot.execution.id
         sla_breaches.announce(snapshot, persisted.breaches)
-        with self.r.pipeline(transaction=False) as pipe:
+        with self.r.pipeline(transaction=False) as pipe:  # one round trip: the jobs and the words after the commit
+            self._send_runs(persisted, pipe)
             if persisted.kill:  # a timeout or an SLA stops the execution: its running tasks are told to stop
                 events.request_kill(pipe, execution_id)
             if wakeup is not None and not snapshot.execution.state.terminal:
@@ -321,18 +321,17 @@ class Executor:
             persisted = snapshots.Persisted()
             with session_scope(self.db) as session:
                 self._share(session, namespace, persisted)
-            self._send_runs(persisted)
-
-    def _send_runs(self, persisted: snapshots.Persisted) -> None:
-        """After the commit: the queued runs' jobs, a warning on those whose worker group has no live worker, and
-        a word to the pages following executions whose held runs were queued."""
-        enqueue_runs(self.r, persisted.enqueue)
-        worker_groups.warn_unserved(self.db, self.r, persisted.enqueue)
-        if persisted.released:
             with self.r.pipeline(transaction=False) as pipe:
-                for execution_id in persisted.released:
-                    events.announce(pipe, execution_id, "state")
+                self._send_runs(persisted, pipe)
                 pipe.execute()
+
+    def _send_runs(self, persisted: snapshots.Persisted, pipe: redis.client.Pipeline) -> None:
+        """After the commit, added to ``pipe``: the queued runs' jobs and a word to the pages following executions
+        whose held runs were queued. A warning goes now on runs whose worker group has no live worker."""
+        enqueue_runs(self.r, persisted.enqueue, pipe)
+        worker_groups.warn_unserved(self.db, self.r, persisted.enqueue)
+        for execution_id in persisted.released:
+            events.announce(pipe, execution_id, "state")
 
     def _purge_expired_executions(self) -> None:
         """Ended executions past their flow's retention (else the global one) are deleted with their logs and files

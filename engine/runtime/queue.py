@@ -55,11 +55,13 @@ def _by_group(runs: Iterable[Run]) -> dict[str | None, list[Run]]:
     return grouped
 
 
-def enqueue_runs(connection: redis.Redis, runs: list[Run]) -> None:
-    """Enqueue runs on their groups' queues in one round trip."""
+def enqueue_runs(connection: redis.Redis, runs: list[Run], pipeline: redis.client.Pipeline | None = None) -> None:
+    """Enqueue runs on their groups' queues in one round trip (added to ``pipeline`` when given: its caller
+    sends it)."""
     if not runs:
         return
-    with connection.pipeline() as pipe:
+    with contextlib.ExitStack() as stack:
+        pipe = pipeline if pipeline is not None else stack.enter_context(connection.pipeline())
         for group, of_group in _by_group(runs).items():
             queue = task_queue(connection, group)
             for run_id, attempt, _ in of_group:
@@ -71,7 +73,8 @@ def enqueue_runs(connection: redis.Redis, runs: list[Run]) -> None:
                     failure_ttl=3600,
                     pipeline=pipe,
                 )
-        pipe.execute()
+        if pipeline is None:
+            pipe.execute()
 
 
 def waiting_in_queue(connection: redis.Redis, runs: list[Run]) -> list[bool]:
