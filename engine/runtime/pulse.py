@@ -2,8 +2,9 @@
 per attempt.
 
 While a run is kept (``PULSE.keep``), its heartbeat key is set every LANNER_HEARTBEAT_INTERVAL (the executor's
-sweep takes a RUNNING run without one for lost) and its buffered log lines are written every
-``SHIP_SECONDS``. Beating and shipping have a thread each, so a slow database write never holds up a heartbeat.
+sweep takes a RUNNING run started longer than LANNER_HEARTBEAT_TIMEOUT ago without one for lost) and its buffered
+log lines are written every ``SHIP_SECONDS``. Beating and shipping have a thread each, so a slow database write
+never holds up a heartbeat.
 Starting two threads per attempt and joining them at its end cost about a millisecond of a task's few.
 """
 
@@ -30,6 +31,7 @@ class _Kept:
     flush: Callable[[], None]
     next_beat: float = 0.0
     live: bool = True
+    beaten: bool = False  # its key was set: dropped at the end (most tasks end before their first beat)
     beating: threading.Lock = field(default_factory=threading.Lock)  # a beat never lands after the release
 
 
@@ -41,10 +43,13 @@ class Pulse:
 
     @contextlib.contextmanager
     def keep(self, r: redis.Redis, run_id: str, flush: Callable[[], None]) -> Iterator[None]:
-        """Beat for ``run_id`` now and until the block ends, and ship its log lines meanwhile (``flush``);
-        then drop its heartbeat key. The caller flushes what is left."""
+        """Beat for ``run_id`` until the block ends, and ship its log lines meanwhile (``flush``); then drop its
+        heartbeat key. The caller flushes what is left.
+
+        The first beat comes from the beat thread, within ``SHIP_SECONDS``: the executor looks for heartbeats only
+        of runs started longer than LANNER_HEARTBEAT_TIMEOUT ago, so a task that ends sooner costs no Redis
+        round trip here at all."""
         kept = _Kept(r, events.heartbeat_key(run_id), flush)
-        self._beat(kept)
         with self._lock:
             self._kept[run_id] = kept
             self._start()
@@ -55,8 +60,9 @@ class Pulse:
                 self._kept.pop(run_id, None)
             with kept.beating:
                 kept.live = False
-            with contextlib.suppress(redis.RedisError):
-                r.delete(kept.key)
+            if kept.beaten:
+                with contextlib.suppress(redis.RedisError):
+                    r.delete(kept.key)
 
     def _start(self) -> None:
         """The two threads, once per process (after a fork too: a child has none of its parent's threads)."""
@@ -77,6 +83,7 @@ class Pulse:
     def _beat(kept: _Kept) -> None:
         with kept.beating, contextlib.suppress(redis.RedisError):  # a blip: the next beat retries
             if kept.live:
+                kept.beaten = True  # before the SET: a beat that fails half-way may still have set the key
                 kept.r.set(kept.key, b"1", px=int(load_settings().heartbeat_timeout * 1000))
                 kept.next_beat = time.monotonic() + load_settings().heartbeat_interval
 
