@@ -127,6 +127,26 @@ def _kill_requested(r: redis.Redis, execution_id: str) -> bool:
         return False
 
 
+KILL_CHECK_SECONDS = 0.05  # how often a task's checks ask Redis whether its execution is being killed
+
+
+class KillWatch:
+    """Whether a run's execution is being killed, for its task's checks (``RunContext.is_killed``).
+
+    The execution's state read with the snapshot, just before the task starts, is the first answer; Redis is
+    asked again at most every ``KILL_CHECK_SECONDS``, however often a task checks. A kill sets the execution's
+    state before the Redis key (engine/services/commands.py, the executor)."""
+
+    def __init__(self, r: redis.Redis, execution_id: str, killed_at_start: bool) -> None:
+        self.r, self.execution_id = r, execution_id
+        self.killed, self.asked = killed_at_start, time.monotonic()
+
+    def __call__(self) -> bool:
+        if not self.killed and time.monotonic() - self.asked >= KILL_CHECK_SECONDS:
+            self.killed, self.asked = _kill_requested(self.r, self.execution_id), time.monotonic()
+        return self.killed or HANDOVER.should_hand_back()
+
+
 def _pause_before_claim() -> None:
     """Test hook: with LANNER_TEST_PAUSE_BEFORE_CLAIM=FILE, the first worker to get here writes its pid to FILE
     and waits, holding a job RQ handed it but not the run, so a test can kill it at that moment."""
@@ -171,7 +191,7 @@ def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
             workdir=Path(workdir),
             storage=storage(),
             # a worker told to stop asks its task to stop as a kill would, once its grace period is over
-            is_killed=lambda: _kill_requested(r, run.execution_id) or HANDOVER.should_hand_back(),
+            is_killed=KillWatch(r, run.execution_id, snapshot.execution.state in (State.KILLING, State.KILLED)),
             deadline=time.monotonic() + timeout.total_seconds() if timeout else None,
             min_level=(task.log_level.value if isinstance(task.log_level, LogLevel) else "TRACE"),
             secrets=snapshot.seen_secrets,  # secret inputs decrypted to render the task are masked like secrets
