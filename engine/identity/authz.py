@@ -39,8 +39,20 @@ class NotVisible(errors.NotFound):
     """The person may not even see it: 404, worded like a missing thing so nothing leaks about its existence."""
 
 
+# The databases (by URL) known to hold accounts. Accounts are never deleted (only disabled), so once a database has
+# one, sign-in stays required there: asked once per process, not on every request.
+_with_accounts: set[str] = set()
+
+
 def sign_in_required(session: Session) -> bool:
-    return user_store.any_user(session)
+    """Whether anybody has an account yet (before the first one, the engine runs without sign-in)."""
+    database = session.get_bind().url.render_as_string(hide_password=False)
+    if database in _with_accounts:
+        return True
+    if user_store.any_user(session):
+        _with_accounts.add(database)
+        return True
+    return False
 
 
 def principal_from(session: Session, *, bearer: str | None = None, cookie: str | None = None) -> Principal:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import sqlalchemy
 from sqlmodel import select
 
 from engine.identity import authz, login_limit, tokens, users
@@ -29,6 +30,18 @@ def test_before_the_first_user_everyone_is_the_local_administrator(database):
             authz.principal_from(session)
         with pytest.raises(authz.Unauthenticated):
             authz.principal_from(session, bearer="lnr_forged", cookie="lss_forged")
+
+
+def test_once_a_database_has_an_account_sign_in_is_known_required_without_asking_it_again(database):
+    with session_scope(database) as session:
+        users.create_user(session, "ana", PASSWORD, actor="test")
+    with session_scope(database) as session:
+        assert authz.sign_in_required(session)  # asked: accounts are never deleted
+    statements = []
+    sqlalchemy.event.listen(database, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    with session_scope(database) as session:
+        assert authz.sign_in_required(session)
+    assert statements == []
 
 
 def test_tokens_and_sessions_name_their_user_with_their_roles(database):
