@@ -21,7 +21,7 @@ from engine.flows.model import Flow
 from engine.identity import audit
 from engine.store import executions as store
 from engine.store.executions import ExecutionConflict
-from engine.store.flows import get_flow, get_revision
+from engine.store.flows import current_revision, get_revision
 from engine.store.tables import Execution, utcnow
 from engine.tasks.context import mask_value
 from engine.workspace import uploads
@@ -72,10 +72,9 @@ def create_execution(
     file uploaded for this flow, or one of ``inherited_files`` (its parent's FILE values, for a subflow).
     ``test``: a test of one task (engine/services/task_tests.py), kept out of the flow's history and charts.
     """
-    record = get_flow(session, namespace, flow_id)
-    current = revision is None or revision == record.revision
-    revision = revision or record.revision
-    flow = flow_at(session, namespace, flow_id, revision, record.source if current else None)
+    current = current_revision(session, namespace, flow_id)  # FlowNotFound for a missing or deleted flow
+    flow = flow_at(session, namespace, flow_id, revision or current)  # its source read only when not parsed yet
+    revision = revision or current
     if flow.disabled and not allow_disabled:
         raise ExecutionConflict(f"flow {namespace}/{flow_id} is disabled")
     uploaded = uploads.accept_uploads(load_settings().home, namespace, flow_id, inherited_files)

@@ -135,6 +135,18 @@ def get_flow(session: Session, namespace: str, flow_id: str) -> FlowRecord:
     return record
 
 
+def current_revision(session: Session, namespace: str, flow_id: str) -> int:
+    """The flow's current revision number, read alone (its source is in the parsed flows' cache most times)."""
+    revision = session.execute(
+        select(FlowRecord.revision).where(
+            FlowRecord.namespace == namespace, FlowRecord.flow_id == flow_id, col(FlowRecord.deleted).is_(False)
+        )
+    ).scalar_one_or_none()
+    if revision is None:
+        raise FlowNotFound(f"no flow {namespace}/{flow_id}")
+    return revision
+
+
 def get_revision(session: Session, namespace: str, flow_id: str, revision: int) -> FlowRevision:
     found = session.get(FlowRevision, (namespace, flow_id, revision))
     if found is None or found.deleted:
