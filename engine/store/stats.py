@@ -17,7 +17,8 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from sqlalchemy import Date, Integer, and_, case, cast, func, literal
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 from sqlmodel import Session, col, select
 
 from engine.core.states import TERMINAL, State
@@ -171,11 +172,19 @@ def duration_points(
         ).one()
     else:
         # SQLite has no percentile function: count, then read the (at most two) ranked values each
-        # percentile needs with ORDER BY ... LIMIT 2 OFFSET k; the sort happens in SQLite, no rows come back.
+        # percentile needs with ORDER BY ... LIMIT 2 OFFSET k, walking ix_execution_duration in duration order
+        # (no sort, no rows come back). The time range is written +created_at so that SQLite does not range over
+        # the creation index and sort instead: 1.2 s against 0.05 s at 1,000,000 executions.
         n = session.execute(select(func.count()).where(*conditions)).scalar_one()
+        created = col(Execution.created_at)
+        unindexed = UnaryExpression(created, operator=operators.custom_op("+"), type_=created.type)
+        in_order = [
+            *_where(Execution, unindexed, since, until, namespace, flow_id, where),
+            duration.is_not(None),
+        ]
         values = []
         for p in PERCENTILES:
-            ranked = select(duration).where(*conditions).order_by(duration).offset(int(p * max(n - 1, 0))).limit(2)
+            ranked = select(duration).where(*in_order).order_by(duration).offset(int(p * max(n - 1, 0))).limit(2)
             pair = [*session.execute(ranked).scalars(), None, None]  # fewer rows if some went meanwhile
             values.append(None if pair[0] is None else _interpolate(p, n, pair[0], pair[1]))
     p50, p95 = (_seconds(v) for v in values)

@@ -59,6 +59,8 @@ class Execution(SQLModel, table=True):
         # state and duration_ms in the index lets them read the index alone, never the (wide, JSON) rows.
         # ``test`` too: the charts leave tests of one task out (engine/store/stats.py).
         Index("ix_execution_created_stats", "created_at", "state", "duration_ms", "test"),
+        # Duration percentiles on SQLite read the durations in order from here (engine/store/stats.py).
+        Index("ix_execution_duration", "duration_ms", "created_at", "test", "namespace", "flow_id"),
         # The few tests of one task, which the charts of task runs and log lines leave out.
         Index("ix_execution_test", "id", sqlite_where=text("test"), postgresql_where=text("test")),
         # The retention purge (engine/store/retention.py) reads the oldest ended executions first.
