@@ -364,11 +364,40 @@ def log_lines_per_day(
     flow_id: str | None = None,
     where: ColumnElement[bool] | None = None,
 ) -> list[dict[str, Any]]:
-    day = _day(session, col(LogLine.timestamp)).label("day")
+    timestamp = col(LogLine.timestamp)
+    days = _utc_days(since, until)
+    if _dialect(session) == "sqlite" and len(days) <= SQLITE_DAYS_APART:
+        # A day at a time, along ix_log_line_time_level: grouping every line by day and level at once sorts them
+        # all (1.7 s at 3,000,000 lines), grouping one day's by level does not (0.7 s).
+        found = []
+        for start, end in days:
+            per_level = session.execute(
+                select(LogLine.level, func.count())
+                .where(*_where(LogLine, timestamp, start, end, namespace, flow_id, where))
+                .group_by(LogLine.level)
+                .order_by(LogLine.level)
+            )
+            found += [{"day": start.date().isoformat(), "level": level, "count": n} for level, n in per_level]
+        return found
+    day = _day(session, timestamp).label("day")
     rows = session.execute(
         select(day, LogLine.level, func.count())
-        .where(*_where(LogLine, col(LogLine.timestamp), since, until, namespace, flow_id, where))
+        .where(*_where(LogLine, timestamp, since, until, namespace, flow_id, where))
         .group_by(day, LogLine.level)
         .order_by(day, LogLine.level)
     )
     return [{"day": _iso(d), "level": level, "count": n} for d, level, n in rows]
+
+
+SQLITE_DAYS_APART = 400  # past this many days, one statement costs SQLite less than one per day
+
+
+def _utc_days(since: dt.datetime, until: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
+    """[since, until) cut at UTC midnights: each piece lies within one UTC day."""
+    start, end = (t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC) for t in (since, until))
+    pieces = []
+    while start < end:
+        midnight = start.replace(hour=0, minute=0, second=0, microsecond=0) + dt.timedelta(days=1)
+        pieces.append((start, min(midnight, end)))
+        start = midnight
+    return pieces

@@ -61,8 +61,9 @@ class Execution(SQLModel, table=True):
         Index("ix_execution_created_stats", "created_at", "state", "duration_ms", "test"),
         # Duration percentiles on SQLite read the durations in order from here (engine/store/stats.py).
         Index("ix_execution_duration", "duration_ms", "created_at", "test", "namespace", "flow_id"),
-        # The few tests of one task, which the charts of task runs and log lines leave out.
-        Index("ix_execution_test", "id", sqlite_where=text("test"), postgresql_where=text("test")),
+        # The few tests of one task, which the charts of task runs and log lines leave out. On SQLite the condition
+        # is written as SQLAlchemy writes it (test = 1): SQLite uses a partial index only for the same term.
+        Index("ix_execution_test", "id", sqlite_where=text("test = 1"), postgresql_where=text("test")),
         # The retention purge (engine/store/retention.py) reads the oldest ended executions first.
         Index("ix_execution_ended", "ended_at"),
     )

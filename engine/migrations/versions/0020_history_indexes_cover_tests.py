@@ -31,7 +31,7 @@ def upgrade() -> None:
     op.create_index("ix_execution_created_stats", "execution", ["created_at", "state", "duration_ms", "test"])
     op.create_index("ix_execution_duration", "execution", ["duration_ms", "created_at", "test", "namespace", "flow_id"])
     op.create_index(
-        "ix_execution_test", "execution", ["id"], sqlite_where=sa.text("test"), postgresql_where=sa.text("test")
+        "ix_execution_test", "execution", ["id"], sqlite_where=sa.text("test = 1"), postgresql_where=sa.text("test")
     )
     op.drop_index("ix_task_run_flow_task_stats", table_name="task_run")
     op.create_index("ix_task_run_flow_task_stats", "task_run", [*TASK_RUN_STATS, "execution_id"])
