@@ -297,9 +297,11 @@ class LannerWorker(SimpleWorker):
         with cluster.holding(str(job.args[0]) if job.args else job.id):
             execution = self.prepare_execution(job)
             self.prepare_job_execution(job, remove_from_intermediate_queue=len(self.queues) == 1)
+            job.started_at = rq_now()
             try:
                 job.perform()
             except Exception:
+                job.ended_at = rq_now()
                 self.handle_job_failure(job, queue, exc_string=traceback.format_exc(), execution=execution)
                 self.set_state(WorkerStatus.IDLE)
             else:
