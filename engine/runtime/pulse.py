@@ -66,7 +66,7 @@ class Pulse:
 
     def _start(self) -> None:
         """The two threads, once per process (after a fork too: a child has none of its parent's threads)."""
-        if all(thread.is_alive() for thread in self._threads) and self._threads:
+        if self._threads and all(thread.is_alive() for thread in self._threads):
             return
         self._threads = [
             threading.Thread(target=self._beats, name="lanner-heartbeats", daemon=True),

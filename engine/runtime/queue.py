@@ -60,21 +60,22 @@ def enqueue_runs(connection: redis.Redis, runs: list[Run], pipeline: redis.clien
     sends it)."""
     if not runs:
         return
-    with contextlib.ExitStack() as stack:
-        pipe = pipeline if pipeline is not None else stack.enter_context(connection.pipeline())
-        for group, of_group in _by_group(runs).items():
-            queue = task_queue(connection, group)
-            for run_id, attempt, _ in of_group:
-                queue.enqueue_call(
-                    JOB_FUNCTION,
-                    args=(run_id, attempt),
-                    job_id=job_id(run_id, attempt),
-                    result_ttl=0,
-                    failure_ttl=3600,
-                    pipeline=pipe,
-                )
-        if pipeline is None:
+    if pipeline is None:
+        with connection.pipeline() as pipe:
+            enqueue_runs(connection, runs, pipe)
             pipe.execute()
+        return
+    for group, of_group in _by_group(runs).items():
+        queue = task_queue(connection, group)
+        for run_id, attempt, _ in of_group:
+            queue.enqueue_call(
+                JOB_FUNCTION,
+                args=(run_id, attempt),
+                job_id=job_id(run_id, attempt),
+                result_ttl=0,
+                failure_ttl=3600,
+                pipeline=pipeline,
+            )
 
 
 def waiting_in_queue(connection: redis.Redis, runs: list[Run]) -> list[bool]:

@@ -212,7 +212,7 @@ def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
 
         ctx.sink = write
         if isinstance(task, WorkingDirectory):  # its tasks run here, in this folder, each as its own task run
-            ctx.run_child = GroupTasks(db, r, snapshot, run, ctx, worker, _execute, PULSE.keep)
+            ctx.run_child = GroupTasks(db, r, snapshot, run, ctx, worker, _execute)
         with PULSE.keep(r, run.id, ctx.flush_logs):
             state, outputs, error, retryable = _execute(task, ctx, snapshot, view)
         stopped = state is State.KILLED and HANDOVER.should_hand_back()

@@ -13,7 +13,6 @@ import json
 import time
 import uuid
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from typing import Any
 
 import redis
@@ -25,6 +24,7 @@ from engine.core.expressions import ExpressionError, render, render_text, truthy
 from engine.core.snapshot import RunView, Snapshot
 from engine.core.states import State
 from engine.runtime import events
+from engine.runtime.pulse import PULSE
 from engine.store import executions as store
 from engine.store import group_runs
 from engine.store.database import session_scope
@@ -51,10 +51,9 @@ class GroupTasks:
         group_ctx: RunContext,
         worker: str,
         execute: Execute,
-        heartbeat: Callable[[redis.Redis, str, Callable[[], None]], AbstractContextManager[None]],
     ) -> None:
         self.db, self.r, self.snapshot, self.group, self.group_ctx = db, r, snapshot, group, group_ctx
-        self.worker, self.execute, self.heartbeat = worker, execute, heartbeat
+        self.worker, self.execute = worker, execute
         with session_scope(db) as session:
             group_runs.forget_children(session, group.id)
         for stale in [v.id for v in snapshot.runs.values() if v.parent_id == group.id]:
@@ -125,7 +124,7 @@ class GroupTasks:
                 events.announce(self.r, row.execution_id, "logs")
 
         ctx.sink = write
-        with self.heartbeat(self.r, row.id, ctx.flush_logs):
+        with PULSE.keep(self.r, row.id, ctx.flush_logs):
             state, outputs, error, _ = self.execute(task, ctx, self.snapshot, view)
         too_big = oversized_output(outputs, load_settings().max_output_bytes)
         if too_big:

@@ -111,7 +111,6 @@ def task_run_rows_by_id(session: Session, run_ids: list[str]) -> list[Row]:
     return rows
 
 
-_EXECUTION_BY_ID = core_select(_EXECUTIONS).where(_EXECUTIONS.c.id == bindparam("execution_id"))
 _EXECUTION_VERSION = core_select(_EXECUTIONS.c.state, _EXECUTIONS.c.updated_at).where(
     _EXECUTIONS.c.id == bindparam("execution_id")
 )
@@ -131,7 +130,7 @@ def execution_with_runs(session: Session, execution_id: str) -> tuple[SimpleName
     connection = session.connection()
     key = {"execution_id": execution_id}
     for _ in range(_READS_BEFORE_GIVING_UP):
-        execution = connection.execute(_EXECUTION_BY_ID, key).first()
+        execution = connection.execute(_EXECUTION_ROW, key).first()
         if execution is None:
             raise ExecutionNotFound(f"no execution {execution_id}")
         runs = list(connection.execute(_RUNS_OF, key))

@@ -25,6 +25,7 @@ from engine.core.states import TERMINAL, State
 from engine.store.tables import Execution, FlowRecord, LogLine, TaskRun, TriggerState
 
 PERCENTILES = (0.5, 0.95)
+SQLITE_DAYS_APART = 400  # log lines per day: past this many days, one statement costs SQLite less than one per day
 ENDED = tuple(s.value for s in TERMINAL)
 NOT_ENDED = tuple(s.value for s in State if s not in TERMINAL)  # CREATED, QUEUED, RUNNING, PAUSED, KILLING...
 
@@ -387,9 +388,6 @@ def log_lines_per_day(
         .order_by(day, LogLine.level)
     )
     return [{"day": _iso(d), "level": level, "count": n} for d, level, n in rows]
-
-
-SQLITE_DAYS_APART = 400  # past this many days, one statement costs SQLite less than one per day
 
 
 def _utc_days(since: dt.datetime, until: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
