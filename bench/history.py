@@ -1,4 +1,4 @@
-"""Run-history aggregations (engine/store/stats.py) on a large seeded history, printing JSON.
+"""Run-history aggregations (engine/store/stats.py) on a large seeded history, printing JSON and a table.
 
 Seeds N executions (default 100,000) spread over 30 days, 10 task runs each and a few log lines each, with
 bulk inserts in batches of 10,000, into a fresh SQLite file (and a throwaway PostgreSQL database when
@@ -215,6 +215,17 @@ def main() -> None:
                 connection.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
     print(json.dumps(results, indent=2))
+    print(table(results))
+
+
+def table(results: dict) -> str:
+    """The seconds of each aggregation, one column per database (as JSON above, for a note or a page)."""
+    databases = [name for name in ("sqlite", "postgresql") if name in results]
+    lines = [f"| aggregation ({results['executions']:,} executions) | " + " | ".join(databases) + " |"]
+    lines.append("|---|" + "---|" * len(databases))
+    for case in results[databases[0]]["seconds"] if databases else []:
+        lines.append(f"| {case} | " + " | ".join(f"{results[d]['seconds'][case]} s" for d in databases) + " |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
