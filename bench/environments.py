@@ -39,7 +39,7 @@ def run_task(requirements: list[str], workdir: Path) -> float:
         {"id": "bench", "type": "python", "dependencies": requirements, "script": imports}
     )
     context = RunContext(
-        task_id="bench", execution_id="bench", workdir=workdir, storage=workdir / "storage", is_killed=lambda: False
+        task_id="bench", execution_id="bench", folder=workdir, storage=workdir / "storage", is_killed=lambda: False
     )
     started = time.perf_counter()
     outputs = task.run(context)

@@ -48,7 +48,7 @@ from engine.tasks.context import RunContext
 
 root = Path(tempfile.mkdtemp())
 (root / "work").mkdir()
-ctx = RunContext(task_id="t", execution_id="e", workdir=root / "work", storage=LocalStorage(root / "s"),
+ctx = RunContext(task_id="t", execution_id="e", folder=root / "work", storage=LocalStorage(root / "s"),
                  is_killed=lambda: False)
 properties = json.loads(sys.argv[2])
 if len(sys.argv) > 3:  # a file the task reads, kept in storage first as an earlier task would have

@@ -12,11 +12,9 @@ import json
 import os
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 import traceback
-from pathlib import Path
 from typing import Any
 
 import redis
@@ -55,6 +53,7 @@ from engine.tasks.context import (
     TaskFailed,
     TaskKilled,
     TaskTimedOut,
+    WorkFolder,
     oversized_output,
 )
 from engine.tasks.working_directory import WorkingDirectory
@@ -184,11 +183,12 @@ def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
     record.attempt_started(run, task.type, worker)
     # A computed timeout or log level (still an expression here) is set once the task is rendered (_execute).
     timeout = task.timeout if isinstance(task.timeout, dt.timedelta) else None
-    with tempfile.TemporaryDirectory(prefix="lanner-") as workdir:
+    folder = WorkFolder()
+    try:
         ctx = RunContext(
             task_id=task.id,
             execution_id=run.execution_id,
-            workdir=Path(workdir),
+            folder=folder,
             storage=storage(),
             # a worker told to stop asks its task to stop as a kill would, once its grace period is over
             is_killed=KillWatch(r, run.execution_id, snapshot.execution.state in (State.KILLING, State.KILLED)),
@@ -225,6 +225,8 @@ def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
         if error:
             ctx.log("ERROR", error)
         ctx.flush_logs()
+    finally:
+        folder.remove()
     if handing_back:
         with HANDOVER.ending:
             HANDOVER.hand_back(run.id, run.execution_id, run.attempt_count)

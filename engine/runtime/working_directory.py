@@ -103,7 +103,7 @@ class GroupTasks:
         ctx = RunContext(
             task_id=task.id,
             execution_id=row.execution_id,
-            workdir=group_ctx.workdir,  # the one folder every task of the group shares
+            folder=group_ctx.workdir,  # the one folder every task of the group shares
             storage=group_ctx.storage,
             is_killed=group_ctx.is_killed,
             deadline=deadline,

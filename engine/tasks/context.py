@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -97,6 +99,33 @@ def oversized_output(outputs: dict[str, Any], limit: int, prefix: str = "") -> s
     return None
 
 
+class WorkFolder:
+    """An attempt's working folder, made on first use: most attempts (a `return`, a log line, a query whose rows
+    go back as outputs) never touch it, and making and removing a folder was a tenth of such an attempt."""
+
+    def __init__(self, prefix: str = "lanner-") -> None:
+        self.prefix = prefix
+        self._path: Path | None = None
+        self._lock = threading.Lock()  # a task's own threads may ask for it at once
+
+    @property
+    def path(self) -> Path:
+        with self._lock:
+            if self._path is None:
+                self._path = Path(tempfile.mkdtemp(prefix=self.prefix))
+            return self._path
+
+    @property
+    def made(self) -> bool:
+        return self._path is not None
+
+    def remove(self) -> None:
+        with self._lock:
+            if self._path is not None:
+                shutil.rmtree(self._path, ignore_errors=True)
+                self._path = None
+
+
 @dataclass
 class LogRecord:
     level: str
@@ -108,7 +137,8 @@ class LogRecord:
 class RunContext:
     task_id: str
     execution_id: str
-    workdir: Path
+    #: The folder a task works in (``workdir``): a path, or the worker's folder made on first use.
+    folder: Path | WorkFolder
     #: Where the files tasks pass on are kept (engine/storage); None: this task may not keep or read files.
     storage: Storage | None
     is_killed: Callable[[], bool]
@@ -137,6 +167,10 @@ class RunContext:
     flow_id: str = "flow"
     file_task: str = ""  # the task id, with ``.<iteration>`` for one iteration of a loop ("" : task_id)
     attempt: int = 1
+
+    @property
+    def workdir(self) -> Path:
+        return self.folder if isinstance(self.folder, Path) else self.folder.path
 
     def log(self, level: str, message: str) -> None:
         level = level.upper()

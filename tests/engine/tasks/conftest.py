@@ -21,7 +21,7 @@ def context(tmp_path: Path) -> RunContext:
     return RunContext(
         task_id="task",
         execution_id="execution",
-        workdir=workdir,
+        folder=workdir,
         storage=LocalStorage(tmp_path / "storage"),
         is_killed=lambda: False,
         namespace="acme",

@@ -209,7 +209,7 @@ MEMORY_SCRIPT = textwrap.dedent(
     url, fmt = sys.argv[1], sys.argv[2]
     root = Path(tempfile.mkdtemp())
     (root / "work").mkdir()
-    ctx = RunContext(task_id="t", execution_id="e", workdir=root / "work", storage=LocalStorage(root / "s"),
+    ctx = RunContext(task_id="t", execution_id="e", folder=root / "work", storage=LocalStorage(root / "s"),
                      is_killed=lambda: False)
     task = registry.get("postgresql.query").model_validate({"id": "t", "type": "postgresql.query", "url": url,
         "sql": "SELECT 1", "fetch": "STORE", "format": fmt})
