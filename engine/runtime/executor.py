@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from types import SimpleNamespace
 
 import redis
@@ -35,9 +36,26 @@ from engine.store.tables import utcnow
 log = logging.getLogger("lanner.executor")
 #: All the expressions one advance renders share this many LANNER_EXPRESSION_TIMEOUTs (each has one at most).
 EXPRESSIONS_PER_ADVANCE = 5
+#: Executions advanced in one transaction when their events pile up, in the order of their turns (fair_share).
+ADVANCES_PER_TRANSACTION = 20
 PURGE_KEY = "lanner:purge"  # held by the executor purging now; it expires after LANNER_PURGE_INTERVAL
 PURGE_BATCHES_PER_SWEEP = 4  # batches of retention.BATCH_SIZE per sweep: the rest waits for the next sweep
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
+
+
+@dataclass
+class _Advanced:
+    """One execution's advance, persisted in a transaction: what to do once it is committed."""
+
+    before: progress.Snapshot
+    snapshot: progress.Snapshot
+    persisted: snapshots.Persisted
+    wakeup: dt.datetime | None
+    parent_id: str | None
+
+
+def _lock_key(execution_id: str) -> str:
+    return f"lanner:lock:{execution_id}"
 
 
 class Executor:
@@ -75,73 +93,115 @@ class Executor:
     def advance(self, execution_id: str) -> bool:
         """Decide and persist what happens next for one execution. False to look again: another executor holds
         it, or its state changed (a kill) while this one decided."""
-        lock_key, token = f"lanner:lock:{execution_id}", uuid.uuid4().hex
-        if not self.r.set(lock_key, token, nx=True, px=30_000):
-            return False
+        outcome = self.advance_together([execution_id])[execution_id]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def advance_together(self, execution_ids: list[str]) -> dict[str, bool | Exception]:
+        """``advance`` for several executions in one transaction, their words sent after its commit in one round
+        trip: when events pile up (many executions started at once), the commit, the locks and the words cost one
+        round each per batch instead of per execution. If one of them changed meanwhile or failed, nothing of the
+        batch is kept and each is advanced alone, as ``advance`` would: True, False (look again) or the error."""
+        tokens = self._lock(execution_ids)
+        outcomes: dict[str, bool | Exception] = {execution_id: False for execution_id in execution_ids}
+        try:
+            held = [execution_id for execution_id in execution_ids if execution_id in tokens]
+            if len(held) > 1 and self._advance_in_one_transaction(held):
+                return {**outcomes, **dict.fromkeys(held, True)}
+            for execution_id in held:
+                outcomes[execution_id] = self._advance_alone(execution_id)
+            return outcomes
+        finally:
+            with self.r.pipeline(transaction=False) as pipe:
+                for execution_id, token in tokens.items():
+                    self._release(keys=[_lock_key(execution_id)], args=[token], client=pipe)
+                pipe.execute()
+
+    def _lock(self, execution_ids: list[str]) -> dict[str, str]:
+        """The executions this executor now holds (another may be advancing the others), with their tokens."""
+        tokens = {execution_id: uuid.uuid4().hex for execution_id in execution_ids}
+        with self.r.pipeline(transaction=False) as pipe:
+            for execution_id, token in tokens.items():
+                pipe.set(_lock_key(execution_id), token, nx=True, px=30_000)
+            taken = pipe.execute()
+        return {execution_id: token for (execution_id, token), ok in zip(tokens.items(), taken, strict=True) if ok}
+
+    def _advance_in_one_transaction(self, execution_ids: list[str]) -> bool:
         try:
             with session_scope(self.db) as session:
-                try:
-                    snapshot = snapshots.load_snapshot(session, execution_id, utcnow(), settled=self._settled)
-                except store.ExecutionNotFound:
-                    return True
-                before = snapshots.copy_snapshot(snapshot)
-                with time_budget(EXPRESSIONS_PER_ADVANCE):  # one execution's expressions never hold the loop long
-                    actions = progress.advance(snapshot)
-                try:
-                    persisted = (
-                        snapshots.persist(session, before, snapshot, actions) if actions else snapshots.Persisted()
-                    )
-                except store.ExecutionChanged:
-                    session.rollback()
-                    return False  # the caller looks again shortly, at the execution as it is now
-                self._share(session, snapshot.flow.namespace, persisted)
-                wakeup = progress.next_wakeup(snapshot)
-                if persisted.breaches:
-                    persisted.notify += sla_breaches.record(session, snapshot, persisted.breaches)
-                parent_id = None
-                if persisted.ended:
-                    row = store.get_execution(session, execution_id)
-                    parent_id = row.parent_execution_id
-                    ended = SimpleNamespace(
-                        id=execution_id,
-                        namespace=row.namespace,
-                        flow_id=row.flow_id,
-                        state=snapshot.execution.state.value,
-                        outputs=snapshot.execution.outputs,
-                        test=row.test,
-                    )
-                    persisted.notify += fire_flow_triggers(session, ended)
-            self._after_commit(snapshot, persisted, wakeup, parent_id)
-            record.execution_advanced(before.execution.state, snapshot)
-            return True
-        finally:
-            self._release(keys=[lock_key], args=[token])
+                decided = [self._decide(session, execution_id) for execution_id in execution_ids]
+        except Exception:
+            log.debug("a batch of %d advances rolled back: each goes alone", len(execution_ids), exc_info=True)
+            return False
+        self._after_commit([advanced for advanced in decided if advanced is not None])
+        return True
 
-    def _after_commit(
-        self,
-        snapshot: progress.Snapshot,
-        persisted: snapshots.Persisted,
-        wakeup: dt.datetime | None,
-        parent_id: str | None,
-    ) -> None:
-        execution_id = snapshot.execution.id
-        sla_breaches.announce(snapshot, persisted.breaches)
-        with self.r.pipeline(transaction=False) as pipe:  # one round trip: the jobs and the words after the commit
-            self._send_runs(persisted, pipe)
-            if persisted.kill:  # a timeout or an SLA stops the execution: its running tasks are told to stop
-                events.request_kill(pipe, execution_id)
-            if wakeup is not None and not snapshot.execution.state.terminal:
-                events.schedule_wakeup(pipe, execution_id, wakeup)
-            for other in persisted.notify:
-                events.publish_event(pipe, other)
-            if parent_id:
-                events.publish_event(pipe, parent_id)
-            if persisted.changed:
-                events.announce(pipe, execution_id, "state")
-                events.announce_change(pipe, execution_id)
-            pipe.execute()
+    def _advance_alone(self, execution_id: str) -> bool | Exception:
+        try:
+            with session_scope(self.db) as session:
+                advanced = self._decide(session, execution_id)
+        except store.ExecutionChanged:
+            return False  # the caller looks again shortly, at the execution as it is now
+        except Exception as exc:  # the caller logs it and tries this one again later
+            return exc
+        if advanced is not None:
+            self._after_commit([advanced])
+        return True
+
+    def _decide(self, session, execution_id: str) -> _Advanced | None:
+        """One execution's next step, persisted in ``session`` (not committed); None if it is gone."""
+        try:
+            snapshot = snapshots.load_snapshot(session, execution_id, utcnow(), settled=self._settled)
+        except store.ExecutionNotFound:
+            return None
+        before = snapshots.copy_snapshot(snapshot)
+        with time_budget(EXPRESSIONS_PER_ADVANCE):  # one execution's expressions never hold the loop long
+            actions = progress.advance(snapshot)
+        persisted = snapshots.persist(session, before, snapshot, actions) if actions else snapshots.Persisted()
+        self._share(session, snapshot.flow.namespace, persisted)
+        wakeup = progress.next_wakeup(snapshot)
+        if persisted.breaches:
+            persisted.notify += sla_breaches.record(session, snapshot, persisted.breaches)
+        parent_id = None
         if persisted.ended:
-            self._admit_next(snapshot.flow.namespace, snapshot.flow.id if snapshot.flow.concurrency else None)
+            row = store.get_execution(session, execution_id)
+            parent_id = row.parent_execution_id
+            ended = SimpleNamespace(
+                id=execution_id,
+                namespace=row.namespace,
+                flow_id=row.flow_id,
+                state=snapshot.execution.state.value,
+                outputs=snapshot.execution.outputs,
+                test=row.test,
+            )
+            persisted.notify += fire_flow_triggers(session, ended)
+        return _Advanced(before, snapshot, persisted, wakeup, parent_id)
+
+    def _after_commit(self, batch: list[_Advanced]) -> None:
+        with self.r.pipeline(transaction=False) as pipe:  # one round trip: the jobs and the words after the commit
+            for advanced in batch:
+                snapshot, persisted = advanced.snapshot, advanced.persisted
+                execution_id = snapshot.execution.id
+                sla_breaches.announce(snapshot, persisted.breaches)
+                self._send_runs(persisted, pipe)
+                if persisted.kill:  # a timeout or an SLA stops the execution: its running tasks are told to stop
+                    events.request_kill(pipe, execution_id)
+                if advanced.wakeup is not None and not snapshot.execution.state.terminal:
+                    events.schedule_wakeup(pipe, execution_id, advanced.wakeup)
+                for other in persisted.notify:
+                    events.publish_event(pipe, other)
+                if advanced.parent_id:
+                    events.publish_event(pipe, advanced.parent_id)
+                if persisted.changed:
+                    events.announce(pipe, execution_id, "state")
+                    events.announce_change(pipe, execution_id)
+            pipe.execute()
+        for advanced in batch:
+            snapshot = advanced.snapshot
+            if advanced.persisted.ended:
+                self._admit_next(snapshot.flow.namespace, snapshot.flow.id if snapshot.flow.concurrency else None)
+            record.execution_advanced(advanced.before.execution.state, snapshot)
 
     def _admit_next(self, namespace: str, flow_id: str | None) -> None:
         """An execution ended: the one waiting longest for its flow's slot (``flow_id``, when the flow limits its
@@ -186,23 +246,26 @@ class Executor:
         with session_scope(self.db) as session:
             rounds = fair_share.take_turns(session, list(self._waiting_turn))  # one of each namespace per round
         deadline, advanced = time.monotonic() + fair_share.TURN_SECONDS, 0
-        for turn in rounds:
+        in_turn = [execution_id for turn in rounds for execution_id in turn]
+        for first in range(0, len(in_turn), ADVANCES_PER_TRANSACTION):
             if advanced and time.monotonic() > deadline:
                 break
+            batch = in_turn[first : first + ADVANCES_PER_TRANSACTION]
+            started = time.perf_counter()
+            with log_context(batch[0] if len(batch) == 1 else None):
+                outcomes = self.advance_together(batch)
+            took = (time.perf_counter() - started) / len(batch)
             done: list[bytes] = []
-            for execution_id in turn:
-                try:
-                    started = time.perf_counter()
+            for execution_id, outcome in outcomes.items():
+                record.advance_took(took)
+                if isinstance(outcome, Exception):
                     with log_context(execution_id):
-                        moved = self.advance(execution_id)
-                    record.advance_took(time.perf_counter() - started)
-                    if not moved:
-                        events.publish_event(self.r, execution_id)  # held elsewhere: look again shortly
-                except Exception:
-                    log.exception("advancing execution %s failed; it will be retried", execution_id)
+                        log.error("advancing execution %s failed; it will be retried", execution_id, exc_info=outcome)
                     events.schedule_wakeup(self.r, execution_id, utcnow() + dt.timedelta(seconds=2))
+                elif not outcome:
+                    events.publish_event(self.r, execution_id)  # held elsewhere: look again shortly
                 done += self._waiting_turn.pop(execution_id)
-                advanced += 1
+            advanced += len(batch)
             self.r.xack(events.EVENTS, events.EXECUTORS_GROUP, *done)
         return advanced
 

@@ -1,0 +1,101 @@
+"""When events pile up, the executor advances several executions in one transaction and sends their words in one
+round trip (engine/runtime/executor.py ``advance_together``); one that fails fails alone. Real Redis, real
+SQLite and PostgreSQL, the executor driven in this process."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from rq import Queue
+from sqlalchemy import event
+from sqlmodel import select
+
+from engine.core import progress
+from engine.runtime import events
+from engine.runtime.connection import connect
+from engine.runtime.executor import Executor
+from engine.runtime.queue import TASK_QUEUE
+from engine.services import commands
+from engine.services.connections import Connections
+from engine.services.flow_deploy import deploy_flow
+from engine.store.database import session_scope
+from engine.store.tables import TaskRun
+from tests.support.ids import unique
+
+
+@pytest.fixture
+def setup(database, redis_server):
+    r = connect(redis_server)
+    r.flushdb()
+    events.ensure_group(r)
+    namespace = unique("ns")
+    with session_scope(database) as session:
+        deploy_flow(session, f"id: one\nnamespace: {namespace}\ntasks:\n  - {{id: only, type: return, value: 1}}\n")
+    executor = Executor(database, r, name=unique("executor"))
+    yield database, r, Connections(database, r), namespace, executor
+    r.flushdb()
+
+
+def _commits(database) -> list[int]:
+    counted = [0]
+
+    def commit(_connection) -> None:
+        counted[0] += 1
+
+    event.listen(database, "commit", commit)
+    return counted
+
+
+def _runs(database, execution_ids: list[str]) -> dict[str, list[TaskRun]]:
+    with session_scope(database) as session:
+        rows = list(session.exec(select(TaskRun).where(TaskRun.execution_id.in_(execution_ids))))
+    return {execution_id: [row for row in rows if row.execution_id == execution_id] for execution_id in execution_ids}
+
+
+def test_executions_started_together_are_advanced_in_one_transaction(setup):
+    database, r, connections, namespace, executor = setup
+    started = [commands.start_execution(connections, namespace, "one") for _ in range(6)]
+    commits = _commits(database)
+    assert executor.process(block_ms=10) == 6
+    # one for the turns (fair_share.take_turns reads), one for the six advances
+    assert commits[0] <= 2
+    runs = _runs(database, started)
+    assert all(len(found) == 1 and found[0].state == "QUEUED" for found in runs.values())
+    assert len(Queue(TASK_QUEUE, connection=r)) == 6  # the jobs, sent after the commit
+    assert r.xpending(events.EVENTS, events.EXECUTORS_GROUP)["pending"] == 0  # every event acknowledged
+
+
+def test_one_advance_that_fails_leaves_the_others_advanced_and_is_tried_again(setup, monkeypatch, caplog):
+    database, r, connections, namespace, executor = setup
+    started = [commands.start_execution(connections, namespace, "one") for _ in range(4)]
+    broken = started[2]
+    real_advance = progress.advance
+
+    def advance(snapshot):
+        if snapshot.execution.id == broken:
+            raise RuntimeError("a fault in this one execution")
+        return real_advance(snapshot)
+
+    monkeypatch.setattr(progress, "advance", advance)
+    with caplog.at_level(logging.ERROR, logger="lanner.executor"):
+        assert executor.process(block_ms=10) == 4
+    runs = _runs(database, started)
+    assert [len(runs[execution_id]) for execution_id in started] == [1, 1, 0, 1]
+    assert any(broken in record.getMessage() and record.exc_info for record in caplog.records)
+    assert r.zscore(events.TIMERS, broken) is not None  # looked at again in two seconds
+
+    monkeypatch.setattr(progress, "advance", real_advance)  # the fault is gone: its wake-up advances it
+    assert executor.advance(broken) is True
+    assert len(_runs(database, [broken])[broken]) == 1
+
+
+def test_an_execution_another_executor_holds_is_looked_at_again_and_the_rest_advance(setup):
+    database, r, connections, namespace, executor = setup
+    started = [commands.start_execution(connections, namespace, "one") for _ in range(3)]
+    r.set(f"lanner:lock:{started[1]}", "another executor", px=30_000)
+    outcomes = executor.advance_together(started)
+    assert outcomes == {started[0]: True, started[1]: False, started[2]: True}
+    assert r.get(f"lanner:lock:{started[1]}") == b"another executor"  # not released by this one
+    assert not r.exists(f"lanner:lock:{started[0]}") and not r.exists(f"lanner:lock:{started[2]}")
+    assert [len(found) for found in _runs(database, started).values()] == [1, 0, 1]
