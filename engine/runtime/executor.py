@@ -129,7 +129,7 @@ class Executor:
 
     def _advance_in_one_transaction(self, execution_ids: list[str]) -> bool:
         try:
-            with session_scope(self.db) as session:
+            with session_scope(self.db, recoverable=True) as session:
                 decided = [self._decide(session, execution_id) for execution_id in execution_ids]
         except Exception:
             log.debug("a batch of %d advances rolled back: each goes alone", len(execution_ids), exc_info=True)
@@ -139,7 +139,7 @@ class Executor:
 
     def _advance_alone(self, execution_id: str) -> bool | Exception:
         try:
-            with session_scope(self.db) as session:
+            with session_scope(self.db, recoverable=True) as session:
                 advanced = self._decide(session, execution_id)
         except store.ExecutionChanged:
             return False  # the caller looks again shortly, at the execution as it is now

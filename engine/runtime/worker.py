@@ -168,7 +168,7 @@ def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
     db = database()
     _pause_before_claim()
     worker = events.consumer_name("worker")
-    with session_scope(db) as session:  # a short write: SQLite has one writer at a time
+    with session_scope(db, recoverable=True) as session:  # a short write: SQLite has one writer at a time
         run = store.claim_attempt(session, task_run_id, worker, attempt)
     if run is None:
         return

@@ -89,11 +89,19 @@ def open_database(url: str) -> Engine:
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session that commits when the block ends cleanly and rolls back otherwise."""
+def session_scope(engine: Engine, *, recoverable: bool = False) -> Iterator[Session]:
+    """A session that commits when the block ends cleanly and rolls back otherwise.
+
+    ``recoverable``: the engine redoes this transaction by itself if a crash of the database server loses it (an
+    executor's advance: its events are looked at again; a worker's claim: the run is queued again). On PostgreSQL
+    its commit then does not wait for the WAL to reach the disk (``synchronous_commit`` off for it alone), as every
+    commit on SQLite (WAL with ``synchronous=NORMAL``) already does not; it is still atomic, and seen by everyone at
+    once. Never for what such a crash would lose for good: a task's result, its log lines, what people save."""
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
+            if recoverable and engine.dialect.name == "postgresql" and session.in_transaction():
+                session.execute(text("SET LOCAL synchronous_commit TO OFF"))
             session.commit()
         except BaseException:
             session.rollback()

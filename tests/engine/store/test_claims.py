@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, select, update
 
 from engine.core.states import InvalidTransition, State
 from engine.store import executions as store
@@ -57,3 +57,29 @@ def test_an_attempt_ends_only_in_a_state_the_transition_table_allows(database):
         assert store.finish_attempt(session, session.get(TaskRun, run_id), State.SUCCESS, outputs={}, error=None)
     with session_scope(database) as session:
         assert session.get(TaskRun, run_id).state == State.SUCCESS.value
+
+
+def test_only_recoverable_transactions_commit_without_waiting_for_the_disk(database):
+    """On PostgreSQL a recoverable transaction (an advance, a claim) commits with synchronous_commit off, for itself
+    alone; every other commit waits for the WAL flush. SQLite is left as it is (WAL, synchronous=NORMAL)."""
+    seen: list[str] = []
+
+    def at_commit(connection) -> None:
+        if connection.dialect.name == "postgresql":
+            seen.append(connection.exec_driver_sql("SHOW synchronous_commit").scalar())
+        else:
+            seen.append(str(connection.exec_driver_sql("PRAGMA synchronous").scalar()))
+
+    event.listen(database, "commit", at_commit)
+    try:
+        for recoverable in (True, False, True):
+            with session_scope(database, recoverable=recoverable) as session:
+                session.execute(select(1))
+        with session_scope(database) as session:  # a plain one after them: the setting did not stay
+            session.execute(select(1))
+    finally:
+        event.remove(database, "commit", at_commit)
+    if database.dialect.name == "postgresql":
+        assert seen == ["off", "on", "off", "on"]
+    else:
+        assert seen == ["1"] * 4  # NORMAL
