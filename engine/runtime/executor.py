@@ -180,11 +180,11 @@ class Executor:
 
     def _after_commit(self, batch: list[_Advanced]) -> None:
         with self.r.pipeline(transaction=False) as pipe:  # one round trip: the jobs and the words after the commit
+            self._send_runs([advanced.persisted for advanced in batch], pipe)
             for advanced in batch:
                 snapshot, persisted = advanced.snapshot, advanced.persisted
                 execution_id = snapshot.execution.id
                 sla_breaches.announce(snapshot, persisted.breaches)
-                self._send_runs(persisted, pipe)
                 if persisted.kill:  # a timeout or an SLA stops the execution: its running tasks are told to stop
                     events.request_kill(pipe, execution_id)
                 if advanced.wakeup is not None and not snapshot.execution.state.terminal:
@@ -385,15 +385,17 @@ class Executor:
             with session_scope(self.db) as session:
                 self._share(session, namespace, persisted)
             with self.r.pipeline(transaction=False) as pipe:
-                self._send_runs(persisted, pipe)
+                self._send_runs([persisted], pipe)
                 pipe.execute()
 
-    def _send_runs(self, persisted: snapshots.Persisted, pipe: redis.client.Pipeline) -> None:
-        """After the commit, added to ``pipe``: the queued runs' jobs and a word to the pages following executions
-        whose held runs were queued. A warning goes now on runs whose worker group has no live worker."""
-        enqueue_runs(self.r, persisted.enqueue, pipe)
-        worker_groups.warn_unserved(self.db, self.r, persisted.enqueue)
-        for execution_id in persisted.released:
+    def _send_runs(self, persisted: list[snapshots.Persisted], pipe: redis.client.Pipeline) -> None:
+        """After the commit, added to ``pipe``: the queued runs' jobs, first (RQ turns the pipeline into a MULTI
+        before its first job), and a word to the pages following executions whose held runs were queued. A
+        warning goes now on runs whose worker group has no live worker."""
+        queued = [run for each in persisted for run in each.enqueue]
+        enqueue_runs(self.r, queued, pipe)
+        worker_groups.warn_unserved(self.db, self.r, queued)
+        for execution_id in (released for each in persisted for released in each.released):
             events.announce(pipe, execution_id, "state")
 
     def _purge_expired_executions(self) -> None:

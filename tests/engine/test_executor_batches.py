@@ -12,6 +12,7 @@ from sqlalchemy import event
 from sqlmodel import select
 
 from engine.core import progress
+from engine.core.states import State
 from engine.runtime import events
 from engine.runtime.connection import connect
 from engine.runtime.executor import Executor
@@ -19,6 +20,7 @@ from engine.runtime.queue import TASK_QUEUE
 from engine.services import commands
 from engine.services.connections import Connections
 from engine.services.flow_deploy import deploy_flow
+from engine.store import executions as store
 from engine.store.database import session_scope
 from engine.store.tables import TaskRun
 from tests.support.ids import unique
@@ -99,3 +101,22 @@ def test_an_execution_another_executor_holds_is_looked_at_again_and_the_rest_adv
     assert r.get(f"lanner:lock:{started[1]}") == b"another executor"  # not released by this one
     assert not r.exists(f"lanner:lock:{started[0]}") and not r.exists(f"lanner:lock:{started[2]}")
     assert [len(found) for found in _runs(database, started).values()] == [1, 0, 1]
+
+
+def test_a_batch_that_ends_one_execution_and_starts_another_sends_both(setup):
+    """The words of an execution that ends come before the job of the next one in the batch's one pipeline."""
+    database, r, connections, namespace, executor = setup
+    ending = commands.start_execution(connections, namespace, "one")
+    assert executor.process(block_ms=10) == 1
+    run = _runs(database, [ending])[ending][0]
+    with session_scope(database) as session:
+        claimed = store.claim_attempt(session, run.id, "a worker", 1)
+        store.finish_attempt(session, claimed, State.SUCCESS, outputs={"value": 1}, error=None)
+    Queue(TASK_QUEUE, connection=r).empty()
+    events.publish_event(r, ending)
+    starting = commands.start_execution(connections, namespace, "one")
+    assert executor.process(block_ms=10) == 2
+    with session_scope(database) as session:
+        assert store.get_execution(session, ending).state == "SUCCESS"
+    assert [len(found) for found in _runs(database, [starting]).values()] == [1]
+    assert Queue(TASK_QUEUE, connection=r).job_ids == [f"{_runs(database, [starting])[starting][0].id}_1"]
