@@ -197,19 +197,23 @@ class Executor:
                     events.announce(pipe, execution_id, "state")
                     events.announce_change(pipe, execution_id)
             pipe.execute()
+        ended = {(a.snapshot.flow.namespace, a.snapshot.flow.id if a.snapshot.flow.concurrency else None)
+                 for a in batch if a.persisted.ended}  # fmt: skip
+        if ended:
+            self._admit_next(ended)
         for advanced in batch:
-            snapshot = advanced.snapshot
-            if advanced.persisted.ended:
-                self._admit_next(snapshot.flow.namespace, snapshot.flow.id if snapshot.flow.concurrency else None)
-            record.execution_advanced(advanced.before.execution.state, snapshot)
+            record.execution_advanced(advanced.before.execution.state, advanced.snapshot)
 
-    def _admit_next(self, namespace: str, flow_id: str | None) -> None:
-        """An execution ended: the one waiting longest for its flow's slot (``flow_id``, when the flow limits its
-        executions) and the one waiting longest for its namespace's are looked at again."""
+    def _admit_next(self, ended: set[tuple[str, str | None]]) -> None:
+        """Executions ended in these (namespace, flow id when the flow limits its executions): the one waiting
+        longest for each flow's slot and the one waiting longest for each namespace's are looked at again."""
+        waiting: set[str | None] = set()
         with session_scope(self.db) as session:
-            waiting = {namespace_settings.oldest_queued_in_namespace(session, namespace)}
-            if flow_id:
-                waiting.add(store.oldest_queued(session, namespace, flow_id))
+            for namespace in {namespace for namespace, _ in ended}:
+                waiting.add(namespace_settings.oldest_queued_in_namespace(session, namespace))
+            for namespace, flow_id in ended:
+                if flow_id:
+                    waiting.add(store.oldest_queued(session, namespace, flow_id))
         for execution_id in waiting - {None}:
             events.publish_event(self.r, execution_id)
 
