@@ -38,6 +38,7 @@ log = logging.getLogger("lanner.executor")
 EXPRESSIONS_PER_ADVANCE = 5
 #: Executions advanced in one transaction when their events pile up, in the order of their turns (fair_share).
 ADVANCES_PER_TRANSACTION = 20
+TRANSACTION_SECONDS = 0.005  # and no more executions join a transaction open this long
 PURGE_KEY = "lanner:purge"  # held by the executor purging now; it expires after LANNER_PURGE_INTERVAL
 PURGE_BATCHES_PER_SWEEP = 4  # batches of retention.BATCH_SIZE per sweep: the rest waits for the next sweep
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
@@ -106,10 +107,11 @@ class Executor:
         tokens = self._lock(execution_ids)
         outcomes: dict[str, bool | Exception] = {execution_id: False for execution_id in execution_ids}
         try:
-            held = [execution_id for execution_id in execution_ids if execution_id in tokens]
-            if len(held) > 1 and self._advance_in_one_transaction(held):
-                return {**outcomes, **dict.fromkeys(held, True)}
-            for execution_id in held:
+            left = [execution_id for execution_id in execution_ids if execution_id in tokens]
+            while len(left) > 1 and (done := self._advance_in_one_transaction(left)):
+                outcomes.update(dict.fromkeys(left[:done], True))
+                left = left[done:]
+            for execution_id in left:
                 outcomes[execution_id] = self._advance_alone(execution_id)
             return outcomes
         finally:
@@ -127,15 +129,23 @@ class Executor:
             taken = pipe.execute()
         return {execution_id: token for (execution_id, token), ok in zip(tokens.items(), taken, strict=True) if ok}
 
-    def _advance_in_one_transaction(self, execution_ids: list[str]) -> bool:
+    def _advance_in_one_transaction(self, execution_ids: list[str]) -> int:
+        """How many of ``execution_ids``, from the first, were advanced in one transaction (0: none, it rolled
+        back). It takes no more after TRANSACTION_SECONDS: it holds SQLite's one write lock, which the API's
+        writes and the workers' wait for."""
+        decided: list[_Advanced | None] = []
+        closing = time.monotonic() + TRANSACTION_SECONDS
         try:
             with session_scope(self.db, recoverable=True) as session:
-                decided = [self._decide(session, execution_id) for execution_id in execution_ids]
+                for execution_id in execution_ids:
+                    decided.append(self._decide(session, execution_id))
+                    if time.monotonic() > closing:
+                        break
         except Exception:
             log.debug("a batch of %d advances rolled back: each goes alone", len(execution_ids), exc_info=True)
-            return False
+            return 0
         self._after_commit([advanced for advanced in decided if advanced is not None])
-        return True
+        return len(decided)
 
     def _advance_alone(self, execution_id: str) -> bool | Exception:
         try:

@@ -14,6 +14,7 @@ from sqlmodel import select
 from engine.core import progress
 from engine.core.states import State
 from engine.runtime import events
+from engine.runtime import executor as executor_module
 from engine.runtime.connection import connect
 from engine.runtime.executor import Executor
 from engine.runtime.queue import TASK_QUEUE
@@ -55,8 +56,9 @@ def _runs(database, execution_ids: list[str]) -> dict[str, list[TaskRun]]:
     return {execution_id: [row for row in rows if row.execution_id == execution_id] for execution_id in execution_ids}
 
 
-def test_executions_started_together_are_advanced_in_one_transaction(setup):
+def test_executions_started_together_are_advanced_in_one_transaction(setup, monkeypatch):
     database, r, connections, namespace, executor = setup
+    monkeypatch.setattr(executor_module, "TRANSACTION_SECONDS", 60.0)  # however slow this machine is now
     started = [commands.start_execution(connections, namespace, "one") for _ in range(6)]
     commits = _commits(database)
     assert executor.process(block_ms=10) == 6
@@ -66,6 +68,17 @@ def test_executions_started_together_are_advanced_in_one_transaction(setup):
     assert all(len(found) == 1 and found[0].state == "QUEUED" for found in runs.values())
     assert len(Queue(TASK_QUEUE, connection=r)) == 6  # the jobs, sent after the commit
     assert r.xpending(events.EVENTS, events.EXECUTORS_GROUP)["pending"] == 0  # every event acknowledged
+
+
+def test_a_transaction_takes_no_more_executions_once_open_its_time(setup, monkeypatch):
+    """It holds SQLite's one write lock: the API and the workers wait for it."""
+    database, _r, connections, namespace, executor = setup
+    monkeypatch.setattr(executor_module, "TRANSACTION_SECONDS", 0.0)
+    started = [commands.start_execution(connections, namespace, "one") for _ in range(4)]
+    commits = _commits(database)
+    assert executor.process(block_ms=10) == 4
+    assert commits[0] == 1 + 4  # the turns, then one transaction each
+    assert all(len(found) == 1 for found in _runs(database, started).values())
 
 
 def test_one_advance_that_fails_leaves_the_others_advanced_and_is_tried_again(setup, monkeypatch, caplog):
