@@ -5,7 +5,8 @@ Executor.advance and in run_attempt (thread CPU time, steadier than wall time on
 It runs the code of the current directory (imports follow the working directory), in the layout of issue 13 or
 the one before, so one checkout can be compared with another: cd to each and run this file with one venv.
 --profile OUT writes cProfile stats of the advances (OUT.advance) and of the attempts (OUT.worker).
-GCOFF=1 disables the garbage collector after start-up; ONLY=w1 runs one workload.
+GCOFF=1 disables the garbage collector after start-up; ONLY=w1 runs one workload; DATABASE_URL=... another database
+than a new SQLite file (an empty PostgreSQL database, say). Statements sent to the database are counted too.
 
 Run: cd CHECKOUT && PYTHON bench/inprocess.py [--repeat 3] [--profile OUT] [--w1-tasks 40]
 """
@@ -24,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, os.getcwd())
 home = Path(tempfile.mkdtemp(prefix="lanner-inproc-"))
 os.environ["LANNER_HOME"] = str(home)
-os.environ["LANNER_DATABASE_URL"] = f"sqlite:///{home / 'lanner.db'}"
+os.environ["LANNER_DATABASE_URL"] = os.environ.get("DATABASE_URL") or f"sqlite:///{home / 'lanner.db'}"
 os.environ["LANNER_REDIS_URL"] = f"unix://{home}/redis/redis.sock?db=0"
 try:
     from engine.runtime import events
@@ -44,6 +45,7 @@ except ImportError:
     from engine.store.flows import deploy_flow
 
     NEW = False
+import sqlalchemy
 from rq.job import Job
 
 import engine
@@ -70,30 +72,43 @@ with embedded_redis(home) as redis_url:
     conn = commands.Connections(db, r)
     events.ensure_group(r)
     ex = Executor(db, r)
+    statements = {"advance": 0, "worker": 0, "other": 0}
+    phase = ["other"]
+
+    def count_statement(*_args) -> None:
+        statements[phase[0]] += 1
+
+    sqlalchemy.event.listen(sqlalchemy.engine.Engine, "before_cursor_execute", count_statement)  # the worker has its own
     adv_time = [0.0]
     adv_n = [0]
     work_time = [0.0]
     adv_cpu = [0.0]
     work_cpu = [0.0]
-    orig = ex.advance
+    together = hasattr(ex, "advance_together")  # since round 4 the loop advances executions in batches
+    orig = ex.advance_together if together else ex.advance
     prof = cProfile.Profile() if args.profile else None
     wprof = cProfile.Profile()
 
-    def timed(eid):
+    def timed(ids):
         t = time.perf_counter()
         c = time.thread_time()
         if prof:
             prof.enable()
+        phase[0] = "advance"
         try:
-            return orig(eid)
+            return orig(ids)
         finally:
+            phase[0] = "other"
             if prof:
                 prof.disable()
             adv_time[0] += time.perf_counter() - t
-            adv_n[0] += 1
+            adv_n[0] += len(ids) if together else 1
             adv_cpu[0] += time.thread_time() - c
 
-    ex.advance = timed
+    if together:
+        ex.advance_together = timed
+    else:
+        ex.advance = timed
 
     def run(yaml):
         with session_scope(db) as s:
@@ -108,7 +123,9 @@ with embedded_redis(home) as redis_url:
                 c = time.thread_time()
                 if prof:
                     wprof.enable()
+                phase[0] = "worker"
                 run_attempt(*job.args)
+                phase[0] = "other"
                 if prof:
                     wprof.disable()
                 work_time[0] += time.perf_counter() - t
@@ -144,6 +161,7 @@ with embedded_redis(home) as redis_url:
             wprof.__init__()
         adv_time[0] = work_time[0] = adv_cpu[0] = work_cpu[0] = 0.0
         adv_n[0] = 0
+        statements.update(advance=0, worker=0)
         t = time.process_time()
         gcs["t"] = 0.0
         gcs["n"] = [0, 0, 0]
@@ -158,6 +176,10 @@ with embedded_redis(home) as redis_url:
             "worker_cpu_ms_per_exec": round(work_cpu[0] * 1000 / args.repeat, 1),
             "worker_ms_per_exec": round(work_time[0] * 1000 / args.repeat, 1),
             "cpu_s_per_exec": round((time.process_time() - t) / args.repeat, 3),
+            "statements_per_advance": round(statements["advance"] / max(adv_n[0], 1), 1),
+            "statements_per_attempt": round(
+                statements["worker"] / args.repeat / (args.w1_tasks if name == "w1" else 101), 1
+            ),
         }
     print(out)
     if prof:

@@ -127,6 +127,7 @@ def _kill_requested(r: redis.Redis, execution_id: str) -> bool:
 
 
 KILL_CHECK_SECONDS = 0.05  # how often a task's checks ask Redis whether its execution is being killed
+RQ_BEAT_SECONDS = 10.0  # RQ's beat for a worker, outside a job's start: its key lives worker_ttl + 60 s (480 s)
 
 
 class KillWatch:
@@ -313,6 +314,23 @@ class LannerWorker(SimpleWorker):
                     self.set_state(WorkerStatus.IDLE, pipeline=pipe)
                     pipe.execute()
         HANDOVER.job_finished(self.connection)
+
+    _next_beat = 0.0  # when RQ's own beat for this worker is next sent (time.monotonic)
+
+    def heartbeat(self, timeout: int | None = None, pipeline: redis.client.Pipeline | None = None) -> None:
+        """RQ beats for the worker before and after each job it takes, three round trips each time. With the
+        default lifetime (RQ's worker_ttl + 60 s) and outside a pipeline, once every RQ_BEAT_SECONDS is enough."""
+        if timeout is None and pipeline is None:
+            if time.monotonic() < self._next_beat:
+                return
+            self._next_beat = time.monotonic() + RQ_BEAT_SECONDS
+        super().heartbeat(timeout, pipeline)
+
+    def set_state(self, state: str, pipeline: redis.client.Pipeline | None = None) -> None:
+        """Written when it changes: RQ's loop sets IDLE again before each job, which the job's end already wrote."""
+        if pipeline is None and state == self._state:
+            return
+        super().set_state(state, pipeline)
 
     def handle_warm_shutdown_request(self) -> None:
         super().handle_warm_shutdown_request()

@@ -301,28 +301,70 @@ check_transition(TASK_RUN_TRANSITIONS, State.RUNNING, State.FAILED, "a task run 
 check_transition(TASK_RUN_TRANSITIONS, State.RUNNING, State.QUEUED, "a task run its stopping worker hands back")
 
 
+# A worker's statements, built once: an attempt's claim and end, twice per task, were mostly building them.
+# (Their parameters are named b_*: SQLAlchemy keeps the columns' own names for itself.)
+_WAITING = (_RUNS.c.id == bindparam("b_run_id"), _RUNS.c.state == State.QUEUED.value)
+_CLAIM_NEXT = (
+    update(_RUNS)
+    .where(*_WAITING)
+    .values(
+        state=State.RUNNING.value,
+        attempt_count=_RUNS.c.attempt_count + 1,
+        started_at=bindparam("b_now", type_=_RUNS.c.started_at.type),
+        retryable=True,
+    )
+    .returning(*_RUNS.c)
+)
+_CLAIM_ATTEMPT = _CLAIM_NEXT.where(_RUNS.c.attempt_count == bindparam("b_before"))
+_START_ATTEMPT = insert(_ATTEMPTS).values(
+    task_run_id=bindparam("b_run_id"),
+    attempt=bindparam("b_attempt"),
+    state=State.RUNNING.value,
+    worker=bindparam("b_worker"),
+    started_at=bindparam("b_now", type_=_ATTEMPTS.c.started_at.type),
+)
+_FINISH_RUN = (
+    update(_RUNS)
+    .where(
+        _RUNS.c.id == bindparam("b_run_id"),
+        _RUNS.c.state == State.RUNNING.value,
+        _RUNS.c.attempt_count == bindparam("b_attempt"),
+    )
+    .values(
+        state=bindparam("b_new_state"),
+        outputs=bindparam("b_outputs", type_=_RUNS.c.outputs.type),
+        error=bindparam("b_error", type_=_RUNS.c.error.type),
+        ended_at=bindparam("b_now", type_=_RUNS.c.ended_at.type),
+        duration_ms=bindparam("b_duration", type_=_RUNS.c.duration_ms.type),
+        retryable=bindparam("b_retryable", type_=_RUNS.c.retryable.type),
+        metrics=bindparam("b_metrics", type_=_RUNS.c.metrics.type),
+    )
+)
+_FINISH_ATTEMPT = (
+    update(_ATTEMPTS)
+    .where(_ATTEMPTS.c.task_run_id == bindparam("b_run_id"), _ATTEMPTS.c.attempt == bindparam("b_attempt"))
+    .values(
+        state=bindparam("b_new_state"),
+        error=bindparam("b_error", type_=_ATTEMPTS.c.error.type),
+        ended_at=bindparam("b_now", type_=_ATTEMPTS.c.ended_at.type),
+        metrics=bindparam("b_metrics", type_=_ATTEMPTS.c.metrics.type),
+    )
+)
+
+
 def claim_attempt(session: Session, task_run_id: str, worker: str, attempt: int | None = None) -> Row | None:
     """Start attempt ``attempt`` (None: the next one) of a queued run, as one compare-and-set: the single
     guard against running an attempt twice. None when the run does not wait for that attempt (a duplicate
     job, a job for an attempt already claimed, or a killed run). The run comes back as a plain row (columns by
     attribute): a worker claims once per task run, so no ORM object is built for it."""
     now = utcnow()
-    waiting = [_RUNS.c.id == task_run_id, _RUNS.c.state == State.QUEUED.value]
-    if attempt is not None:
-        waiting.append(_RUNS.c.attempt_count == attempt - 1)
     connection = session.connection()
-    run = connection.execute(
-        update(_RUNS)
-        .where(*waiting)
-        .values(state=State.RUNNING.value, attempt_count=_RUNS.c.attempt_count + 1, started_at=now, retryable=True)
-        .returning(*_RUNS.c)
-    ).first()
+    claim = _CLAIM_NEXT if attempt is None else _CLAIM_ATTEMPT
+    run = connection.execute(claim, {"b_run_id": task_run_id, "b_before": (attempt or 1) - 1, "b_now": now}).first()
     if run is None:
         return None
     connection.execute(
-        insert(_ATTEMPTS).values(
-            task_run_id=run.id, attempt=run.attempt_count, state=State.RUNNING.value, worker=worker, started_at=now
-        )
+        _START_ATTEMPT, {"b_run_id": run.id, "b_attempt": run.attempt_count, "b_worker": worker, "b_now": now}
     )
     return run
 
@@ -344,29 +386,25 @@ def finish_attempt(
     check_transition(TASK_RUN_TRANSITIONS, State.RUNNING, state, f"task run {run.task_id}")
     now = utcnow()
     duration = int((now - run.started_at).total_seconds() * 1000) if run.started_at else None
+    values = {
+        "b_run_id": run.id,
+        "b_attempt": run.attempt_count,
+        "b_now": now,
+        "b_new_state": state.value,
+        "b_error": error,
+    }
     connection = session.connection()
     done = connection.execute(
-        update(_RUNS)
-        .where(
-            _RUNS.c.id == run.id,
-            _RUNS.c.state == State.RUNNING.value,
-            _RUNS.c.attempt_count == run.attempt_count,
-        )
-        .values(
-            state=state.value,
-            outputs=outputs,
-            error=error,
-            ended_at=now,
-            duration_ms=duration,
-            retryable=retryable,
-            metrics=metrics or None,
-        )
+        _FINISH_RUN,
+        {
+            **values,
+            "b_outputs": outputs,
+            "b_duration": duration,
+            "b_retryable": retryable,
+            "b_metrics": metrics or None,
+        },
     ).rowcount
-    connection.execute(
-        update(_ATTEMPTS)
-        .where(_ATTEMPTS.c.task_run_id == run.id, _ATTEMPTS.c.attempt == run.attempt_count)
-        .values(state=state.value, error=error, ended_at=now, metrics=metrics or None)
-    )
+    connection.execute(_FINISH_ATTEMPT, {**values, "b_metrics": metrics or None})
     return bool(done)
 
 
