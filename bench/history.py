@@ -179,10 +179,20 @@ def run(url: str, args: argparse.Namespace, now: dt.datetime) -> dict:
     engine = open_database(url)
     try:
         figures = seed(engine, args.executions, args.tasks, args.logs, now)
+        figures.update(summarize(engine, now))  # as the executor's sweep does on a running installation
         figures["seconds"] = measure(engine, now)
         return figures
     finally:
         engine.dispose()
+
+
+def summarize(engine, now: dt.datetime) -> dict:
+    """The closed days' task-run summaries (engine/store/task_summaries.py), once, timed."""
+    started = time.perf_counter()
+    days = task_summaries.summarize_closed_days(engine, now)
+    figures = {"summarize_s": round(time.perf_counter() - started, 2), "summarized_days": len(days)}
+    print(json.dumps(figures), file=sys.stderr)
+    return figures
 
 
 def reuse(path: str) -> dict:
@@ -192,11 +202,7 @@ def reuse(path: str) -> dict:
     figures: dict = {"migrate_s": round(time.perf_counter() - started, 2)}
     try:
         now = dt.datetime.now(dt.UTC)
-        started = time.perf_counter()
-        summarized = task_summaries.summarize_closed_days(engine, now)
-        figures["summarize_s"] = round(time.perf_counter() - started, 2)
-        figures["summarized_days"] = len(summarized)
-        print(json.dumps({k: figures[k] for k in ("migrate_s", "summarize_s", "summarized_days")}), file=sys.stderr)
+        figures.update(summarize(engine, now))
         figures["seconds"] = measure(engine, now)
         return figures
     finally:

@@ -32,6 +32,10 @@ DONE, PENDING, STALE = "done", "pending", "stale"
 HORIZON_DAYS = 400  # days older than this are never summarized (retention has usually removed them)
 DAYS_PER_SWEEP = 31  # a sweep summarizes at most this many days, newest first: a month's window at once
 DAY = dt.timedelta(days=1)
+# A day is summarized once it ended a day and this long ago: on PostgreSQL, yesterday's runs (which the hot path
+# still ends after midnight) do not lock a marker (migration 0021), so a write to a day must not begin before its
+# day was "yesterday" for the database and commit after a sweep read it; an hour of margin also covers clocks apart.
+SETTLE = dt.timedelta(hours=1)
 FIGURES = ("runs", "ended", "sum_ms", "min_ms", "max_ms", "failures")  # the totals of a task_run_day row
 
 
@@ -277,20 +281,22 @@ def summarize_closed_days(
     """Summarize up to ``max_days`` closed days (ended a full day before ``now``, within ``horizon_days``) that
     have no current summary, newest first; returns the days marked done.
 
-    Race-free, on PostgreSQL (READ COMMITTED) as on SQLite, in three steps:
-    1. mark the days "pending" and commit. The triggers write the marker of every day whose task runs they see
-       written, so this upsert waits for any transaction that wrote such a run and has not committed yet.
-    2. read the days' totals, in a snapshot taken after step 1 committed: every write whose trigger ran before
-       step 1 is committed and seen.
-    3. per day, ``UPDATE marker SET state='done' WHERE state='pending'``, with its rows, in one transaction. A
+    Race-free, on PostgreSQL (READ COMMITTED) as on SQLite, in three steps, a transaction per day and step (the
+    sweep never holds two markers' locks, so it never deadlocks with a writer):
+    1. mark the day "pending" and commit. The triggers upsert the marker of every summarizable day whose task runs
+       they see written, so this upsert waits for any transaction that wrote such a run and has not committed.
+    2. read the day's totals, in a snapshot taken after step 1 committed: every write whose trigger ran before
+       step 1 is committed, and seen.
+    3. ``UPDATE marker SET state='done' WHERE state='pending'``, and replace the day's rows, in one transaction. A
        write whose trigger ran after step 1 left the marker "stale" (or holds its lock until it commits, and the
-       update waits and then finds it stale): the update changes nothing, the day's rows are left alone, and it
-       stays to be summarized by a next sweep. A write after step 3 marks the day stale again.
-    (The triggers upsert "stale" rather than delete the marker: deleting a marker that does not exist yet takes no
-    lock, and a write begun before step 1 and committed after step 2's snapshot would then go unseen.)
-    Step 2 reads outside the write transaction: on SQLite the writers (the engine) are never held up by it.
+       update waits, then finds it stale): the update changes nothing, the day's rows are left alone, and a next
+       sweep summarizes it. A write after step 3 marks the day stale again.
+    The triggers upsert "stale" rather than delete the marker: deleting a marker that does not exist yet takes no
+    lock, and a write begun before step 1 and committed after step 2's snapshot would go unseen. (On PostgreSQL,
+    writes to yesterday's runs only update an existing marker, see ``SETTLE``.) Step 2 reads outside any write
+    transaction: on SQLite the writers (the engine) are never held up by it.
     """
-    today = _midnight(_utc(now)).date()
+    today = _midnight(_utc(now) - SETTLE).date()
     newest, oldest = today - 2 * DAY, today - dt.timedelta(days=horizon_days)  # yesterday is not closed a day ago
     with Session(db) as session:
         done = set(
@@ -308,10 +314,10 @@ def summarize_closed_days(
         day -= DAY
     if not days:
         return []
-    with Session(db) as session:  # step 1
-        for day in days:
+    for day in days:  # step 1, a transaction per day: the sweep never holds two markers' locks (no deadlock)
+        with Session(db) as session:
             session.execute(_upsert(session, day, PENDING))
-        session.commit()
+            session.commit()
     rows: dict[dt.date, list[dict[str, Any]]] = {day: [] for day in days}
     with Session(db) as session:  # step 2: a day at a time, each task's runs of the day along the index
         for day in days:
@@ -325,8 +331,8 @@ def summarize_closed_days(
                 }
                 rows[day].append(row)
     summarized = []
-    with Session(db) as session:  # step 3
-        for day in days:
+    for day in days:  # step 3, a transaction per day too
+        with Session(db) as session:
             marked = session.execute(
                 update(TaskRunDaySummary)
                 .where(col(TaskRunDaySummary.day) == day, TaskRunDaySummary.state == PENDING)
@@ -337,8 +343,8 @@ def summarize_closed_days(
             session.execute(delete(TaskRunDay).where(col(TaskRunDay.day) == day))
             if rows[day]:
                 session.execute(insert(TaskRunDay), rows[day])
+            session.commit()
             summarized.append(day)
-        session.commit()
     return summarized
 
 

@@ -55,18 +55,26 @@ PG_DAY = "(({value}) AT TIME ZONE 'UTC')::date"
 PG_TODAY = "(date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')"  # today's UTC midnight
 PG_UPSERT = "ON CONFLICT (day) DO UPDATE SET state = 'stale'"
 PG_TRIGGERS = [
+    # A day the sweep may summarize (before yesterday) has its marker upserted: the writer holds its lock until it
+    # commits. Yesterday's runs, which the hot path still ends after midnight, only update a marker that exists,
+    # which it never does yet (the sweep waits a day and an hour): no lock, so no contention on one marker row.
+    f"""CREATE FUNCTION task_run_day_stale(stale_day date) RETURNS void LANGUAGE plpgsql AS $$
+    BEGIN
+        IF stale_day < ({PG_TODAY} - interval '1 day')::date THEN
+            INSERT INTO task_run_day_summary (day, state) VALUES (stale_day, 'stale') {PG_UPSERT};
+        ELSE
+            UPDATE task_run_day_summary SET state = 'stale' WHERE task_run_day_summary.day = stale_day;
+        END IF;
+    END $$""",
     f"""CREATE FUNCTION task_run_day_stale_row() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         IF TG_OP <> 'INSERT' THEN
-            INSERT INTO task_run_day_summary (day, state) VALUES ({PG_DAY.format(value="OLD.created_at")}, 'stale')
-            {PG_UPSERT};
+            PERFORM task_run_day_stale({PG_DAY.format(value="OLD.created_at")});
         END IF;
         IF TG_OP = 'INSERT' THEN
-            INSERT INTO task_run_day_summary (day, state) VALUES ({PG_DAY.format(value="NEW.created_at")}, 'stale')
-            {PG_UPSERT};
+            PERFORM task_run_day_stale({PG_DAY.format(value="NEW.created_at")});
         ELSIF {PG_DAY.format(value="NEW.created_at")} <> {PG_DAY.format(value="OLD.created_at")} THEN
-            INSERT INTO task_run_day_summary (day, state) VALUES ({PG_DAY.format(value="NEW.created_at")}, 'stale')
-            {PG_UPSERT};
+            PERFORM task_run_day_stale({PG_DAY.format(value="NEW.created_at")});
         END IF;
         RETURN NULL;
     END $$""",
@@ -78,18 +86,20 @@ PG_TRIGGERS = [
     # Deletions come in bulk (an execution's runs, retention purges): once per statement, over the deleted rows.
     f"""CREATE FUNCTION task_run_day_stale_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        INSERT INTO task_run_day_summary (day, state)
-        SELECT DISTINCT {PG_DAY.format(value="created_at")}, 'stale' FROM deleted_runs WHERE created_at < {PG_TODAY}
-        {PG_UPSERT};
+        PERFORM task_run_day_stale(day) FROM (
+            SELECT DISTINCT {PG_DAY.format(value="created_at")} AS day FROM deleted_runs WHERE created_at < {PG_TODAY}
+            ORDER BY 1
+        ) AS days;  -- in day order, as every statement's: two writers never lock two markers in opposite orders
         RETURN NULL;
     END $$""",
     """CREATE TRIGGER task_run_day_stale_delete AFTER DELETE ON task_run REFERENCING OLD TABLE AS deleted_runs
     FOR EACH STATEMENT EXECUTE FUNCTION task_run_day_stale_deleted()""",
     f"""CREATE FUNCTION task_run_day_stale_test() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        INSERT INTO task_run_day_summary (day, state)
-        SELECT DISTINCT {PG_DAY.format(value="created_at")}, 'stale' FROM task_run WHERE execution_id = NEW.id
-        {PG_UPSERT};
+        PERFORM task_run_day_stale(day) FROM (
+            SELECT DISTINCT {PG_DAY.format(value="created_at")} AS day FROM task_run WHERE execution_id = NEW.id
+            ORDER BY 1
+        ) AS days;
         RETURN NULL;
     END $$""",
     """CREATE TRIGGER task_run_day_stale_test AFTER UPDATE OF test ON execution FOR EACH ROW
@@ -103,6 +113,7 @@ PG_DROP = [
     "DROP FUNCTION IF EXISTS task_run_day_stale_test()",
     "DROP FUNCTION IF EXISTS task_run_day_stale_deleted()",
     "DROP FUNCTION IF EXISTS task_run_day_stale_row()",
+    "DROP FUNCTION IF EXISTS task_run_day_stale(date)",
 ]
 SQLITE_DROP = [
     "DROP TRIGGER IF EXISTS task_run_day_stale_test",

@@ -26,6 +26,7 @@ UTC = dt.UTC
 NOW = dt.datetime.now(UTC)
 TODAY = NOW.replace(hour=0, minute=0, second=0, microsecond=0)
 DAYS_BACK = 8
+SWEEP = TODAY + task_summaries.SETTLE  # a sweep's time for which today's date is TODAY's, whatever the hour
 CLOSED = [(TODAY - dt.timedelta(days=n)).date() for n in range(2, DAYS_BACK + 1)]  # days a sweep may summarize
 TASKS = [("acme", "etl", "extract"), ("acme", "etl", "load"), ("acme.sub", "etl", "load"), ("beta", "etl", "load")]
 VIEWER = Principal("viewer", memberships={"acme": Role.VIEWER})  # acme and acme.sub, never beta
@@ -138,7 +139,7 @@ def test_the_charts_give_the_raw_answer_from_summaries(history):
     raw, raw_viewer = _raw_charts(history), _raw_charts(history, where_viewer=True)
     assert raw[0] and raw[3], "the history has tasks in the window"
 
-    summarized = task_summaries.summarize_closed_days(history, NOW)
+    summarized = task_summaries.summarize_closed_days(history, SWEEP)
 
     assert sorted(summarized)[-len(CLOSED) :] == sorted(CLOSED)  # yesterday and today never
     assert (TODAY - dt.timedelta(days=1)).date() not in summarized
@@ -153,7 +154,7 @@ def test_the_charts_give_the_raw_answer_from_summaries(history):
 
 
 def test_a_viewer_never_sees_another_namespaces_tasks_in_summaries(history):
-    task_summaries.summarize_closed_days(history, NOW)
+    task_summaries.summarize_closed_days(history, SWEEP)
     charts = _charts(history, where_viewer=True)
     assert all(charts[:3]) and {row["namespace"] for rows in charts for row in rows} == {"acme", "acme.sub"}
     with Session(history) as session:
@@ -210,7 +211,7 @@ def _make_an_execution_a_test(database) -> None:
     [_update_an_old_run, _delete_an_execution, _purge_by_retention, _insert_a_late_run, _make_an_execution_a_test],
 )
 def test_a_write_to_a_summarized_day_takes_its_summary_out_of_use(history, write, tmp_path):
-    task_summaries.summarize_closed_days(history, NOW)
+    task_summaries.summarize_closed_days(history, SWEEP)
     assert all(_states(history)[day] == "done" for day in CLOSED)
     before = _charts(history)
 
@@ -221,13 +222,13 @@ def test_a_write_to_a_summarized_day_takes_its_summary_out_of_use(history, write
     after = _charts(history)
     assert after != before  # the write changed a closed day's figures ...
     assert after == _raw_charts(history)  # ... and the charts show it
-    task_summaries.summarize_closed_days(history, NOW)  # summarized again: still the raw answer
+    task_summaries.summarize_closed_days(history, SWEEP)  # summarized again: still the raw answer
     assert all(_states(history)[day] == "done" for day in CLOSED)
     assert _charts(history) == _raw_charts(history)
 
 
 def test_todays_runs_never_touch_a_summary(history):
-    task_summaries.summarize_closed_days(history, NOW)
+    task_summaries.summarize_closed_days(history, SWEEP)
     with session_scope(history) as session:
         session.execute(update(TaskRun).where(TaskRun.created_at >= TODAY).values(state="FAILED"))
         session.execute(delete(TaskRun).where(TaskRun.created_at >= TODAY))
@@ -247,12 +248,12 @@ def test_a_write_between_reading_a_day_and_marking_it_done_leaves_it_unsummarize
 
     sqlalchemy.event.listen(history, "after_cursor_execute", write_once)
     try:
-        summarized = task_summaries.summarize_closed_days(history, NOW, max_days=1)
+        summarized = task_summaries.summarize_closed_days(history, SWEEP, max_days=1)
     finally:
         sqlalchemy.event.remove(history, "after_cursor_execute", write_once)
     assert written and summarized == [] and _states(history)[day] == "stale"
     assert _charts(history) == _raw_charts(history)
-    assert task_summaries.summarize_closed_days(history, NOW, max_days=1) == [day]
+    assert task_summaries.summarize_closed_days(history, SWEEP, max_days=1) == [day]
     assert _charts(history) == _raw_charts(history)
 
 
@@ -271,7 +272,9 @@ def test_a_write_begun_before_the_sweep_and_committed_during_it_is_counted(histo
     writer = history.connect()
     writer.execute(update(TaskRun).where(TaskRun.created_at == _at(2, 11)).values(duration_ms=4_444_444))
     done: list = []
-    sweep = threading.Thread(target=lambda: done.append(task_summaries.summarize_closed_days(history, NOW, max_days=1)))
+    sweep = threading.Thread(
+        target=lambda: done.append(task_summaries.summarize_closed_days(history, SWEEP, max_days=1))
+    )
     sweep.start()
     time.sleep(0.5)
     writer.commit()
