@@ -10,8 +10,10 @@ import time
 
 import pytest
 import sqlalchemy
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import delete, update
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
 from engine.identity import authz
 from engine.identity.policy import Principal, Role
@@ -285,3 +287,9 @@ def test_a_write_begun_before_the_sweep_and_committed_during_it_is_counted(histo
         maxima = session.execute(select(TaskRunDay.max_ms).where(TaskRunDay.day == day)).scalars().all()
     assert 4_444_444 in maxima
     assert _charts(history) == _raw_charts(history)
+
+
+def test_the_migration_creates_the_tables_and_index_as_the_models_declare(database):
+    with database.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    assert [d for d in diff if "task_run" in str(d)] == []
