@@ -60,7 +60,7 @@ PG_TRIGGERS = [
     # which it never does yet (the sweep waits a day and an hour): no lock, so no contention on one marker row.
     f"""CREATE FUNCTION task_run_day_stale(stale_day date) RETURNS void LANGUAGE plpgsql AS $$
     BEGIN
-        IF stale_day < ({PG_TODAY} - interval '1 day')::date THEN
+        IF stale_day < (now() AT TIME ZONE 'UTC')::date - 1 THEN  -- before yesterday, in UTC whatever TimeZone
             INSERT INTO task_run_day_summary (day, state) VALUES (stale_day, 'stale') {PG_UPSERT};
         ELSE
             UPDATE task_run_day_summary SET state = 'stale' WHERE task_run_day_summary.day = stale_day;

@@ -293,3 +293,15 @@ def test_the_migration_creates_the_tables_and_index_as_the_models_declare(databa
     with database.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
     assert [d for d in diff if "task_run" in str(d)] == []
+
+
+@pytest.mark.parametrize("database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+def test_yesterdays_runs_ending_after_midnight_lock_no_marker_on_postgresql(history):
+    """The hot path still ends runs created before midnight: on PostgreSQL they must not all queue on one marker
+    row (the sweep only summarizes days before yesterday, after an hour more)."""
+    yesterday = (TODAY - dt.timedelta(days=1)).date()
+    with session_scope(history) as session:
+        session.execute(delete(TaskRunDaySummary))
+        session.execute(update(TaskRun).where(TaskRun.created_at == _at(1, 11)).values(state="FAILED"))
+        session.execute(update(TaskRun).where(TaskRun.created_at == _at(2, 11)).values(state="FAILED"))
+    assert _states(history) == {CLOSED[0]: "stale"} and yesterday not in _states(history)
