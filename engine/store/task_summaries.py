@@ -226,7 +226,7 @@ def window_totals(
     last = _midnight(until)  # ... and the midnight ending its last one
     done: list[dt.date] = []
     if first < last:
-        # The done days first, then their rows by day: a day marked stale between the two reads keeps its last
+        # The done days first, then their rows: a day marked stale between the two reads keeps its last
         # totals (its rows are replaced whole, in one transaction), so no day is counted twice or missed.
         marker = col(TaskRunDaySummary.day)
         done = sorted(
