@@ -29,7 +29,7 @@ from engine.runtime.flow_triggers import fire_flow_triggers
 from engine.runtime.queue import enqueue_runs, requeue_runs, waiting_in_queue
 from engine.services import kv, retention, snapshots
 from engine.store import executions as store
-from engine.store import namespace_settings
+from engine.store import namespace_settings, task_summaries
 from engine.store.database import session_scope
 from engine.store.tables import utcnow
 
@@ -424,6 +424,8 @@ class Executor:
             log.info("purged %d expired execution(s), %d log line(s), %d file(s)", *_counts(report))
         if dropped := kv.drop_expired(self.db):  # expired KV entries already read as absent: free their rows
             log.info("dropped %d expired KV entr%s", dropped, "y" if dropped == 1 else "ies")
+        if summarized := task_summaries.summarize_closed_days(self.db, utcnow()):  # run-history charts read them
+            log.info("summarized the task runs of %d closed day(s)", len(summarized))
         if more:
             self._next_purge = 0.0
             self._release(keys=[PURGE_KEY], args=[self.name])

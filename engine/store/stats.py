@@ -16,12 +16,13 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Date, Integer, and_, case, cast, func, literal
+from sqlalchemy import Date, and_, case, cast, func
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 from sqlmodel import Session, col, select
 
 from engine.core.states import TERMINAL, State
+from engine.store import task_summaries
 from engine.store.tables import Execution, FlowRecord, LogLine, TaskRun, TriggerState
 
 PERCENTILES = (0.5, 0.95)
@@ -241,72 +242,52 @@ def kpis(
     )
 
 
-def _task_stats(where: list[ColumnElement[bool]]):
-    duration = col(TaskRun.duration_ms)
-    return (
-        select(
-            TaskRun.namespace,
-            TaskRun.flow_id,
-            TaskRun.task_id,
-            func.count().label("count"),
-            func.avg(duration).label("avg_ms"),
-            func.min(duration).label("min_ms"),
-            func.max(duration).label("max_ms"),
-            func.count(case((col(TaskRun.state) == State.FAILED.value, 1))).label("failures"),
-        )
-        .where(*where)
-        .group_by(TaskRun.namespace, TaskRun.flow_id, TaskRun.task_id)
-    )
-
-
-def _task_row(row: Any) -> dict[str, Any]:
-    item = dict(row._mapping)
-    for name in ("avg", "min", "max"):
-        item[f"{name}_s"] = _seconds(item.pop(f"{name}_ms"))
-    return item
+def _task_row(key: task_summaries.Key, totals: task_summaries.Totals) -> dict[str, Any]:
+    namespace, flow_id, task_id = key
+    return {
+        "namespace": namespace,
+        "flow_id": flow_id,
+        "task_id": task_id,
+        "count": totals.runs,
+        "failures": totals.failures,
+        "avg_s": _seconds(totals.avg_ms),
+        "min_s": _seconds(totals.min_ms),
+        "max_s": _seconds(totals.max_ms),
+    }
 
 
 def _task_percentiles(
-    session: Session, where: list[ColumnElement[bool]]
-) -> dict[tuple[str, str, str], list[float | None]]:
-    """p50/p95 of task-run durations per (namespace, flow, task id), in SQL."""
+    session: Session,
+    since: dt.datetime,
+    until: dt.datetime,
+    key: task_summaries.Key,
+    n: int,
+    where: ColumnElement[bool] | None,
+) -> list[float | None]:
+    """p50/p95 of one task's durations in the window; ``n`` is how many it has (its ended runs)."""
+    if not n:
+        return [None, None]
+    namespace, flow_id, task_id = key
     duration = col(TaskRun.duration_ms)
-    where = [*where, duration.is_not(None)]
-    key = (col(TaskRun.namespace), col(TaskRun.flow_id), col(TaskRun.task_id))
+    created = col(TaskRun.created_at)
+    one_task = [TaskRun.task_id == task_id, duration.is_not(None)]
     if _dialect(session) == "postgresql":
-        rows = session.execute(
-            select(*key, *(func.percentile_cont(p).within_group(duration) for p in PERCENTILES))
-            .where(*where)
-            .group_by(*key)
-        )
-        return {(ns, flow, task): [_seconds(v) for v in values] for ns, flow, task, *values in rows}
-    # SQLite: rank the durations of each task with window functions, then keep per task only the two ranked
-    # values each percentile interpolates between (one aggregated row per task comes back).
-    ranked = (
-        select(
-            *key,
-            duration.label("ms"),
-            (func.row_number().over(partition_by=key, order_by=duration) - 1).label("rank"),
-            func.count().over(partition_by=key).label("n"),
-        )
-        .where(*where)
-        .subquery()
-    )
-    group = (ranked.c.namespace, ranked.c.flow_id, ranked.c.task_id)
-    picks = []
+        conditions = _where(TaskRun, created, since, until, namespace, flow_id, where)
+        values = session.execute(
+            select(*(func.percentile_cont(p).within_group(duration) for p in PERCENTILES)).where(*conditions, *one_task)
+        ).one()
+        return [_seconds(v) for v in values]
+    # SQLite has no percentile function: as duration_points does, read the (at most two) ranked values each
+    # percentile needs with ORDER BY duration LIMIT 2 OFFSET k, walking ix_task_run_task_duration (namespace, flow,
+    # task, duration) in duration order: no sort of the task's runs. +created_at keeps SQLite off the time index.
+    unindexed = UnaryExpression(created, operator=operators.custom_op("+"), type_=created.type)
+    in_order = [*_where(TaskRun, unindexed, since, until, namespace, flow_id, where), *one_task]
+    values = []
     for p in PERCENTILES:
-        low = cast(literal(p) * (ranked.c.n - 1), Integer)  # floor: the value is never negative
-        picks += [
-            func.max(case((ranked.c.rank == low, ranked.c.ms))),
-            func.max(case((ranked.c.rank == low + 1, ranked.c.ms))),
-        ]
-    rows = session.execute(select(*group, func.max(ranked.c.n), *picks).group_by(*group))
-    result = {}
-    for ns, flow, task, n, *values in rows:
-        result[(ns, flow, task)] = [
-            _seconds(_interpolate(p, n, values[2 * i], values[2 * i + 1])) for i, p in enumerate(PERCENTILES)
-        ]
-    return result
+        ranked = select(duration).where(*in_order).order_by(duration).offset(int(p * (n - 1))).limit(2)
+        pair = [*session.execute(ranked).scalars(), None, None]  # fewer rows if some went meanwhile
+        values.append(None if pair[0] is None else _seconds(_interpolate(p, n, pair[0], pair[1])))
+    return values
 
 
 def task_durations(
@@ -319,13 +300,13 @@ def task_durations(
     where: ColumnElement[bool] | None = None,
 ) -> list[dict[str, Any]]:
     """Per task id of one flow: runs, avg/min/max/p50/p95 duration of the ended ones, failed runs.
-    Give the namespace too when known: it is the first column of ix_task_run_flow_task_stats."""
-    conditions = _where(TaskRun, col(TaskRun.created_at), since, until, namespace, flow_id, where)
-    percentiles = _task_percentiles(session, conditions)
+    Totals from the day summaries and raw runs (engine/store/task_summaries.py); percentiles per task."""
+    window = task_summaries.window_totals(session, since, until, namespace=namespace, flow_id=flow_id, where=where)
     rows = []
-    for row in session.execute(_task_stats(conditions).order_by(TaskRun.task_id)):
-        item = _task_row(row)
-        item["p50_s"], item["p95_s"] = percentiles.get((row.namespace, row.flow_id, row.task_id), [None, None])
+    for key in sorted(window.totals, key=lambda k: (k[2], k[0], k[1])):
+        totals = window.totals[key]
+        item = _task_row(key, totals)
+        item["p50_s"], item["p95_s"] = _task_percentiles(session, since, until, key, totals.ended, where)
         rows.append(item)
     return rows
 
@@ -345,15 +326,15 @@ def top_tasks(
     where: ColumnElement[bool] | None = None,
 ) -> list[dict[str, Any]]:
     """Tasks (namespace, flow, task id) ranked ``by`` "slowest", the highest average duration first, or by
-    "failing", the most FAILED runs first (those with none are left out)."""
-    conditions = _where(TaskRun, col(TaskRun.created_at), since, until, namespace, flow_id, where)
+    "failing", the most FAILED runs first (those with none are left out). Totals from the day summaries and raw
+    runs (engine/store/task_summaries.py): ranked here, among a few hundred tasks."""
+    window = task_summaries.window_totals(session, since, until, namespace=namespace, flow_id=flow_id, where=where)
+    items = window.totals.items()
     if by == "slowest":
-        ranking = func.avg(col(TaskRun.duration_ms))
-        kept = func.count(col(TaskRun.duration_ms))
+        ranked = sorted(((k, t) for k, t in items if t.ended), key=lambda kt: (-(kt[1].avg_ms or 0), kt[0][2], kt[0]))
     else:
-        ranking = kept = func.count(case((col(TaskRun.state) == State.FAILED.value, 1)))
-    statement = _task_stats(conditions).having(kept > 0).order_by(ranking.desc(), TaskRun.task_id).limit(limit)
-    return [_task_row(row) for row in session.execute(statement)]
+        ranked = sorted(((k, t) for k, t in items if t.failures), key=lambda kt: (-kt[1].failures, kt[0][2], kt[0]))
+    return [_task_row(key, totals) for key, totals in ranked[:limit]]
 
 
 def log_lines_per_day(

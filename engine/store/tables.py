@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, text
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 
@@ -106,6 +106,10 @@ class TaskRun(SQLModel, table=True):
             *("namespace", "flow_id", "task_id", "created_at", "state", "duration_ms", "execution_id"),
         ),
         Index("ix_task_run_state", "state"),
+        # One task's durations in order, for exact percentiles without a sort (engine/store/task_summaries.py).
+        Index(
+            "ix_task_run_task_duration", "namespace", "flow_id", "task_id", "duration_ms", "created_at", "execution_id"
+        ),
         # Task runs a namespace has in flight, and those held back for it (engine/runtime/fair_share.py).
         Index("ix_task_run_namespace_state", "namespace", "state"),
     )
@@ -136,6 +140,35 @@ class TaskRun(SQLModel, table=True):
     started_at: dt.datetime | None = None
     ended_at: dt.datetime | None = None
     duration_ms: int | None = None
+
+
+class TaskRunDay(SQLModel, table=True):
+    """Per-task totals of the task runs created on one closed UTC day (tests of one task left out), for the
+    run-history charts (engine/store/task_summaries.py). Only read for days whose ``TaskRunDaySummary`` is done."""
+
+    __tablename__ = "task_run_day"
+
+    day: dt.date = Field(primary_key=True)
+    namespace: str = Field(primary_key=True, max_length=150)
+    flow_id: str = Field(primary_key=True, max_length=100)
+    task_id: str = Field(primary_key=True, max_length=100)
+    runs: int
+    ended: int  # runs with a duration_ms
+    sum_ms: int = Field(sa_column=Column(BigInteger, nullable=False))  # a day of a busy task passes 2**31 ms
+    min_ms: int | None = None
+    max_ms: int | None = None
+    failures: int  # runs in state FAILED
+
+
+class TaskRunDaySummary(SQLModel, table=True):
+    """Whether a day's ``TaskRunDay`` rows are current: "done"; "pending" while computed; "stale" once a database
+    trigger saw a task run of that day written (migration 0021)."""
+
+    __tablename__ = "task_run_day_summary"
+
+    day: dt.date = Field(primary_key=True)
+    state: str = Field(max_length=8)
+    computed_at: dt.datetime | None = None
 
 
 class TaskRunAttempt(SQLModel, table=True):

@@ -354,7 +354,7 @@ def test_the_charts_of_the_whole_history_read_their_indexes_alone(history):
     statements: list[tuple[str, object]] = []
 
     def record(_connection, _cursor, statement, parameters, _context, _many):
-        if statement.lstrip().upper().startswith("SELECT"):
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
             statements.append((statement, parameters))
 
     sqlalchemy.event.listen(history, "before_cursor_execute", record)
@@ -362,6 +362,7 @@ def test_the_charts_of_the_whole_history_read_their_indexes_alone(history):
         stats.executions_per_day(session, SINCE, NOW)
         stats.top_tasks(session, SINCE, NOW, by="slowest")
         stats.top_tasks(session, SINCE, NOW, by="failing")
+        stats.task_durations(session, SINCE, NOW, namespace="acme", flow_id="etl")
         stats.log_lines_per_day(session, SINCE, NOW)
         stats.log_lines_per_day(session, SINCE, NOW, namespace="acme")
         stats.executions_per_day(session, SINCE, NOW, namespace="acme", flow_id="etl")
@@ -374,7 +375,30 @@ def test_the_charts_of_the_whole_history_read_their_indexes_alone(history):
         del statements[before_points]  # the 5,000 newest points: their rows are read, newest first
         percentiles = statements[-2:]  # p50 and p95: read in duration order, never sorted
     sqlalchemy.event.remove(history, "before_cursor_execute", record)
-    assert len(statements) == 10 + 2 * 4  # log lines a day at a time: the 17th to the 20th
+    # Task charts (engine/store/task_summaries.py): which days are summarized (a small table), then each task's runs
+    # of the rest of the window, one range read each; task_durations' percentiles: two reads in duration order.
+    markers = [s for s in statements if "task_run_day_summary" in s[0]]
+    walks = [s for s in statements if s[0].lstrip().upper().startswith("WITH")]
+    ranked = [s for s in statements if "ORDER BY task_run.duration_ms" in s[0]]
+    assert (len(markers), len(walks), len(ranked)) == (3, 3, 2 * 2)
+    with history.connect() as connection:
+        for statement, parameters in walks + ranked:
+            plan = [d for *_, d in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)]
+            assert not any("TEMP B-TREE" in d for d in plan), (statement, plan)
+            reads = [d for d in plan if d.startswith(("SCAN task_run", "SEARCH task_run"))]
+            assert all("COVERING INDEX" in d for d in reads), (statement, plan)
+            if (statement, parameters) in ranked:
+                assert any(
+                    "ix_task_run_task_duration (namespace=? AND flow_id=? AND task_id=? AND duration_ms>?)" in d
+                    for d in reads
+                ), plan
+                continue
+            # The first key's three reads stop at their first entry; every other one is a seek.
+            assert len([d for d in reads if d.startswith("SCAN")]) == 3, (statement, plan)
+            per_task = "ix_task_run_flow_task_stats (namespace=? AND flow_id=? AND task_id=? AND created_at>? AND created_at<?)"
+            assert any(per_task in d for d in reads), (statement, plan)
+    statements = [s for s in statements if s not in markers + walks + ranked]
+    assert len(statements) == 10 + 2 * 4 - 2  # log lines a day at a time: the 17th to the 20th
     with history.connect() as connection:
         for statement, parameters in statements:
             plan = list(connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters))
