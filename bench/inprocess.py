@@ -78,7 +78,8 @@ with embedded_redis(home) as redis_url:
     def count_statement(*_args) -> None:
         statements[phase[0]] += 1
 
-    sqlalchemy.event.listen(sqlalchemy.engine.Engine, "before_cursor_execute", count_statement)  # the worker has its own
+    # on every engine: the worker opens its own
+    sqlalchemy.event.listen(sqlalchemy.engine.Engine, "before_cursor_execute", count_statement)
     adv_time = [0.0]
     adv_n = [0]
     work_time = [0.0]
