@@ -18,7 +18,7 @@ from engine.core import dag
 from engine.core.expression_context import context_for, masked, resolved
 from engine.core.expressions import ExpressionError, render, render_text, truthy
 from engine.core.snapshot import Action, CreateRun, RunView, Snapshot, StartSubflow, UpdateRun
-from engine.core.states import State
+from engine.core.states import SETTLED, State
 from engine.flows.computed import ComputedInvalid
 from engine.flows.spec import FlowId, NamespaceName
 from engine.identity.policy import may_start_subflow, subflow_reach_rule
@@ -87,16 +87,17 @@ class Evaluator:
         warning = False
         for task in tasks:
             run = runs.get(task.id)
-            if run is not None:
-                status[task.id] = self.run_status(task, run)
-                warning = (
-                    warning
-                    or run.state == State.WARNING
-                    or (run.state == State.FAILED and self.allowed_to_fail(task, run))
-                )
+            if run is None:
+                continue
+            if run.state in SETTLED:  # most runs of a long list: no call, no action (a pass walks them all)
+                status[task.id] = "ok"
+                warning = warning or run.state == State.WARNING
+                continue
+            status[task.id] = self.run_status(task, run)
+            warning = warning or (run.state == State.FAILED and self.allowed_to_fail(task, run))
         failed = "failed" in status.values()
         active = sum(1 for v in status.values() if v == "running")
-        if not failed:
+        if not failed and len(status) < len(tasks):
             for task in tasks:
                 if task.id in status or not all(status.get(p) == "ok" for p in order[task.id]):
                     continue
@@ -211,7 +212,7 @@ class Evaluator:
     def run_status(self, task: Task, run: RunView) -> str:
         """'ok', 'failed' or 'running', taking the actions the run's state calls for."""
         s, state = self.s, run.state
-        if state in (State.SUCCESS, State.WARNING, State.SKIPPED):
+        if state in SETTLED:
             return "ok"
         if state == State.FAILED:
             retry = self._retry(task, run) if run.kind == "worker" else None

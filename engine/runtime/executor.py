@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -38,6 +39,7 @@ log = logging.getLogger("lanner.executor")
 EXPRESSIONS_PER_ADVANCE = 5
 #: Executions advanced in one transaction when their events pile up, in the order of their turns (fair_share).
 ADVANCES_PER_TRANSACTION = 20
+TIMER_SECONDS = 0.02  # how often due timers (retries, pause delays, timeouts) are looked for
 TRANSACTION_SECONDS = 0.005  # and no more executions join a transaction open this long
 PURGE_KEY = "lanner:purge"  # held by the executor purging now; it expires after LANNER_PURGE_INTERVAL
 PURGE_BATCHES_PER_SWEEP = 4  # batches of retention.BATCH_SIZE per sweep: the rest waits for the next sweep
@@ -78,7 +80,7 @@ class Executor:
         self.name = name or events.consumer_name("executor")
         self.heartbeat_timeout = heartbeat_timeout
         self.sweep_interval, self.stale_after, self.claim_idle = sweep_interval, stale_after, claim_idle
-        self._next_sweep = self._next_stale_check = 0.0
+        self._next_sweep = self._next_stale_check = self._next_timers = 0.0
         self.queued_recovery_after = queued_recovery_after
         self._suspects: dict[str, float] = {}  # run id -> when its heartbeat was first seen missing
         self._unqueued: dict[tuple[str, int], float] = {}  # (run id, attempt) -> when first seen not waiting
@@ -99,13 +101,17 @@ class Executor:
             raise outcome
         return outcome
 
-    def advance_together(self, execution_ids: list[str]) -> dict[str, bool | Exception]:
+    def advance_together(
+        self, execution_ids: list[str], acknowledge: Sequence[bytes] = ()
+    ) -> dict[str, bool | Exception]:
         """``advance`` for several executions in one transaction, their words sent after its commit in one round
         trip: when events pile up (many executions started at once), the commit, the locks and the words cost one
         round each per batch instead of per execution. If one of them changed meanwhile or failed, nothing of the
-        batch is kept and each is advanced alone, as ``advance`` would: True, False (look again) or the error."""
+        batch is kept and each is advanced alone, as ``advance`` would: True, False (look again) or the error.
+        The events ``acknowledge`` names are acknowledged with the locks' release, once all is done."""
         tokens = self._lock(execution_ids)
         outcomes: dict[str, bool | Exception] = {execution_id: False for execution_id in execution_ids}
+        done = False
         try:
             left = [execution_id for execution_id in execution_ids if execution_id in tokens]
             while len(left) > 1 and (done := self._advance_in_one_transaction(left)):
@@ -113,11 +119,14 @@ class Executor:
                 left = left[done:]
             for execution_id in left:
                 outcomes[execution_id] = self._advance_alone(execution_id)
+            done = True
             return outcomes
         finally:
             with self.r.pipeline(transaction=False) as pipe:
                 for execution_id, token in tokens.items():
                     self._release(keys=[_lock_key(execution_id)], args=[token], client=pipe)
+                if done and acknowledge:  # an error on the way leaves them pending: claimed again later
+                    pipe.xack(events.EVENTS, events.EXECUTORS_GROUP, *acknowledge)
                 pipe.execute()
 
     def _lock(self, execution_ids: list[str]) -> dict[str, str]:
@@ -265,11 +274,11 @@ class Executor:
             if advanced and time.monotonic() > deadline:
                 break
             batch = in_turn[first : first + ADVANCES_PER_TRANSACTION]
+            entries = [entry for execution_id in batch for entry in self._waiting_turn[execution_id]]
             started = time.perf_counter()
             with log_context(batch[0] if len(batch) == 1 else None):
-                outcomes = self.advance_together(batch)
+                outcomes = self.advance_together(batch, acknowledge=entries)
             took = (time.perf_counter() - started) / len(batch)
-            done: list[bytes] = []
             for execution_id, outcome in outcomes.items():
                 record.advance_took(took)
                 if isinstance(outcome, Exception):
@@ -278,15 +287,16 @@ class Executor:
                     events.schedule_wakeup(self.r, execution_id, utcnow() + dt.timedelta(seconds=2))
                 elif not outcome:
                     events.publish_event(self.r, execution_id)  # held elsewhere: look again shortly
-                done += self._waiting_turn.pop(execution_id)
+                self._waiting_turn.pop(execution_id)
             advanced += len(batch)
-            self.r.xack(events.EVENTS, events.EXECUTORS_GROUP, *done)
         return advanced
 
     def tick(self) -> None:
         """Timers that are due, and now and then a sweep for what was lost."""
-        for execution_id in events.due_wakeups(self.r, utcnow()):
-            events.publish_event(self.r, execution_id)
+        if time.monotonic() >= self._next_timers:  # not after every event: one round trip each time
+            self._next_timers = time.monotonic() + TIMER_SECONDS
+            for execution_id in events.due_wakeups(self.r, utcnow()):
+                events.publish_event(self.r, execution_id)
         if time.monotonic() >= self._next_sweep:
             self._next_sweep = time.monotonic() + self.sweep_interval
             self.sweep()
