@@ -40,7 +40,7 @@ EXPRESSIONS_PER_ADVANCE = 5
 #: Executions advanced in one transaction when their events pile up, in the order of their turns (fair_share).
 ADVANCES_PER_TRANSACTION = 20
 TIMER_SECONDS = 0.02  # how often due timers (retries, pause delays, timeouts) are looked for
-TRANSACTION_SECONDS = 0.005  # and no more executions join a transaction open this long
+TRANSACTION_SECONDS = 0.002  # and no more executions join a transaction open this long
 PURGE_KEY = "lanner:purge"  # held by the executor purging now; it expires after LANNER_PURGE_INTERVAL
 PURGE_BATCHES_PER_SWEEP = 4  # batches of retention.BATCH_SIZE per sweep: the rest waits for the next sweep
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
