@@ -90,14 +90,14 @@ with embedded_redis(home) as redis_url:
     prof = cProfile.Profile() if args.profile else None
     wprof = cProfile.Profile()
 
-    def timed(ids):
+    def timed(ids, **options):
         t = time.perf_counter()
         c = time.thread_time()
         if prof:
             prof.enable()
         phase[0] = "advance"
         try:
-            return orig(ids)
+            return orig(ids, **options)
         finally:
             phase[0] = "other"
             if prof:
