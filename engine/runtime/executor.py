@@ -114,9 +114,9 @@ class Executor:
         done = False
         try:
             left = [execution_id for execution_id in execution_ids if execution_id in tokens]
-            while len(left) > 1 and (done := self._advance_in_one_transaction(left)):
-                outcomes.update(dict.fromkeys(left[:done], True))
-                left = left[done:]
+            while len(left) > 1 and (together := self._advance_in_one_transaction(left)):
+                outcomes.update(dict.fromkeys(left[:together], True))
+                left = left[together:]
             for execution_id in left:
                 outcomes[execution_id] = self._advance_alone(execution_id)
             done = True

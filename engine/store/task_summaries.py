@@ -73,11 +73,12 @@ class Window:
     summarized: list[dt.date] = field(default_factory=list)
 
 
-def _utc(t: dt.datetime) -> dt.datetime:
+def utc(t: dt.datetime) -> dt.datetime:
+    """``t`` in UTC (a naive time is taken as UTC, as the store writes them)."""
     return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)
 
 
-def _midnight(t: dt.datetime) -> dt.datetime:
+def midnight(t: dt.datetime) -> dt.datetime:
     return t.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
@@ -221,9 +222,9 @@ def window_totals(
 ) -> Window:
     """Totals per task of the real task runs created in [since, until): summaries for the window's whole days
     marked done, raw task runs for the rest."""
-    since, until = _utc(since), _utc(until)
-    first = since if since == _midnight(since) else _midnight(since) + DAY  # the window's first whole day
-    last = _midnight(until)  # ... and the midnight ending its last one
+    since, until = utc(since), utc(until)
+    first = since if since == midnight(since) else midnight(since) + DAY  # the window's first whole day
+    last = midnight(until)  # ... and the midnight ending its last one
     done: list[dt.date] = []
     if first < last:
         # The done days first, then their rows: a day marked stale between the two reads keeps its last
@@ -296,7 +297,7 @@ def summarize_closed_days(
     writes to yesterday's runs only update an existing marker, see ``SETTLE``.) Step 2 reads outside any write
     transaction: on SQLite the writers (the engine) are never held up by it.
     """
-    today = _midnight(_utc(now) - SETTLE).date()
+    today = midnight(utc(now) - SETTLE).date()
     newest, oldest = today - 2 * DAY, today - dt.timedelta(days=horizon_days)  # yesterday is not closed a day ago
     with Session(db) as session:
         done = set(
@@ -336,7 +337,7 @@ def summarize_closed_days(
             marked = session.execute(
                 update(TaskRunDaySummary)
                 .where(col(TaskRunDaySummary.day) == day, TaskRunDaySummary.state == PENDING)
-                .values(state=DONE, computed_at=_utc(now))
+                .values(state=DONE, computed_at=utc(now))
             )
             if marked.rowcount != 1:  # a task run of that day was written meanwhile: its totals may be stale
                 continue
