@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -17,7 +19,7 @@ from pydantic import TypeAdapter, ValidationError
 from engine.core import dag
 from engine.core.expression_context import context_for, masked, resolved
 from engine.core.expressions import ExpressionError, render, render_text, truthy
-from engine.core.snapshot import Action, CreateRun, RunView, Snapshot, StartSubflow, UpdateRun
+from engine.core.snapshot import Action, CreateRun, RunView, Snapshot, StartSubflow, UpdateRun, run_scopes
 from engine.core.states import SETTLED, State
 from engine.flows.computed import ComputedInvalid
 from engine.flows.spec import FlowId, NamespaceName
@@ -25,6 +27,16 @@ from engine.identity.policy import may_start_subflow, subflow_reach_rule
 from engine.tasks import Task
 from engine.tasks.context import mask_text
 from engine.tasks.flowable import ForEach, If, Parallel, Pause, Sequential, Subflow, Switch
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A task list's ordering, worked out once per parsed flow."""
+
+    tasks: list[Task]
+    waits_for: dict[str, list[str]]  # each task's predecessors in the list
+    position: dict[str, int]
+    chain: bool  # each task waits for the one before it, and only for it
 
 
 class SubflowRefused(PermissionError):
@@ -37,9 +49,7 @@ class Evaluator:
     def __init__(self, snapshot: Snapshot) -> None:
         self.s = snapshot
         self.actions: list[Action] = []
-        self.children: dict[tuple[str | None, int | None], dict[str, RunView]] = {}
-        for run in snapshot.runs.values():
-            self.children.setdefault((run.parent_id, run.iteration), {})[run.task_id] = run
+        self.children = run_scopes(snapshot)
 
     def block(
         self,
@@ -79,17 +89,23 @@ class Evaluator:
         parallel: bool = False,
         limit: int = 0,
     ) -> State:
-        """One task list, following the ordering rule; RUNNING until every task has ended."""
+        """One task list, following the ordering rule; RUNNING until every task has ended.
+
+        Its leading tasks whose runs have settled are not walked again (``_settled_prefix``); in a chain (each task
+        waits for the one before it), neither are the tasks after the first without a run: a pass costs what is
+        in flight, not the length of the list."""
         parent_id = parent.id if parent else None
         runs = self.children.get((parent_id, iteration), {})
-        order = self.order(tasks, parallel)
+        plan = self.plan(tasks, parallel)
+        done, warning = self._settled_prefix(tasks, runs, parent_id, iteration)
         status: dict[str, str] = {}
-        warning = False
-        for task in tasks:
+        for task in islice(tasks, done, None):
             run = runs.get(task.id)
             if run is None:
+                if plan.chain:  # a chain's runs are a prefix of it: none after the first task without one
+                    break
                 continue
-            if run.state in SETTLED:  # most runs of a long list: no call, no action (a pass walks them all)
+            if run.state in SETTLED:
                 status[task.id] = "ok"
                 warning = warning or run.state == State.WARNING
                 continue
@@ -97,9 +113,13 @@ class Evaluator:
             warning = warning or (run.state == State.FAILED and self.allowed_to_fail(task, run))
         failed = "failed" in status.values()
         active = sum(1 for v in status.values() if v == "running")
-        if not failed and len(status) < len(tasks):
-            for task in tasks:
-                if task.id in status or not all(status.get(p) == "ok" for p in order[task.id]):
+        walked = done + len(status)
+        if not failed and walked < len(tasks):
+            # In a chain only the task after the last with a run may start; otherwise any whose predecessors ended.
+            for task in islice(tasks, walked if plan.chain else done, walked + 1 if plan.chain else None):
+                if task.id in status or not all(
+                    plan.position.get(p, len(tasks)) < done or status.get(p) == "ok" for p in plan.waits_for[task.id]
+                ):
                     continue
                 if limit and active >= limit:
                     break
@@ -109,19 +129,36 @@ class Evaluator:
             return State.RUNNING
         if "failed" in status.values():
             return State.FAILED
-        if len(status) == len(tasks) and all(v == "ok" for v in status.values()):
+        if done + len(status) == len(tasks) and all(v == "ok" for v in status.values()):
             return State.WARNING if warning else State.SUCCESS
         return State.RUNNING
 
-    def order(self, tasks: list[Task], parallel: bool) -> dict[str, list[str]]:
+    def _settled_prefix(
+        self, tasks: list[Task], runs: dict[str, RunView], parent_id: str | None, iteration: int | None
+    ) -> tuple[int, bool]:
+        """How many leading tasks of the list have settled runs, and whether one is WARNING: what the snapshot's
+        earlier passes (and earlier snapshots of the execution) found, extended by the runs settled since."""
+        if not tasks:
+            return 0, False
+        key = (parent_id, iteration, tasks[0].id)
+        done, warning = self.s.settled_prefixes.get(key, (0, False))
+        while done < len(tasks) and (run := runs.get(tasks[done].id)) is not None and run.state in SETTLED:
+            warning = warning or run.state == State.WARNING
+            done += 1
+        self.s.settled_prefixes[key] = (done, warning)
+        return done, warning
+
+    def plan(self, tasks: list[Task], parallel: bool) -> _Plan:
         """What each task of the list waits for: worked out once per parsed flow, which never changes (each pass of
         each advance asks again, and a list of thousands of tasks costs milliseconds to work out)."""
         key = (id(tasks), parallel)
         known = self.s.flow._orders.get(key)
-        if known is None or known[0] is not tasks:  # held with the list, so its id is not another list's
-            known = (tasks, dag.predecessors([(t.id, t.depends_on) for t in tasks], parallel=parallel))
+        if known is None or known.tasks is not tasks:  # held with the list, so its id is not another list's
+            waits_for = dag.predecessors([(t.id, t.depends_on) for t in tasks], parallel=parallel)
+            chain = all(waits_for[t.id] == ([tasks[i - 1].id] if i else []) for i, t in enumerate(tasks))
+            known = _Plan(tasks, waits_for, {t.id: i for i, t in enumerate(tasks)}, chain)
             self.s.flow._orders[key] = known
-        return known[1]
+        return known
 
     def create(self, task: Task, parent: RunView | None, iteration: int | None, value: Any) -> str:
         s = self.s

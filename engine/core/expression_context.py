@@ -15,7 +15,7 @@ from typing import Any
 
 from engine.core.durations import format_duration
 from engine.core.expressions import ExpressionError, reads_name
-from engine.core.snapshot import RunView, Snapshot
+from engine.core.snapshot import RunView, Snapshot, changing_runs
 from engine.core.states import State
 from engine.flows.computed import ComputedInvalid, resolve
 from engine.flows.model import Flow
@@ -57,7 +57,7 @@ def context_for(snapshot: Snapshot, run: RunView | None = None) -> dict[str, Any
 def failed_run(snapshot: Snapshot) -> RunView | None:
     """The task run an ``errors`` handler is about: the last one that failed on its own (a group that failed
     because a task inside it failed is not it), or None while nothing failed."""
-    failed = [run for run in snapshot.runs.values() if run.state == State.FAILED]
+    failed = [run for run in changing_runs(snapshot) if run.state == State.FAILED]
     parents = {run.parent_id for run in failed}
     leaves = [run for run in failed if run.id not in parents]
     return max(leaves, key=lambda run: run.ended_at or snapshot.now, default=None)
@@ -132,10 +132,16 @@ def masked(snapshot: Snapshot, value: Any) -> Any:
 
 
 def _outputs_view(snapshot: Snapshot, run: RunView | None) -> dict[str, Any]:
-    by_task: dict[str, list[RunView]] = {}
-    for candidate in snapshot.runs.values():
-        by_task.setdefault(candidate.task_id, []).append(candidate)
     view: dict[str, Any] = dict(snapshot.pinned_outputs)  # a test of one task: what the others would have given
+    kept = snapshot.settled_outputs
+    by_task: dict[str, list[RunView]] = {}
+    for candidate in changing_runs(snapshot):
+        by_task.setdefault(candidate.task_id, []).append(candidate)
+    if kept is not None:  # the settled runs alone of their task, as kept; a task with others too is built below
+        view.update(kept.outputs)
+        for task_id, runs in by_task.items():
+            if (lone := kept.runs.get(task_id)) is not None:
+                runs.insert(0, lone)
     for task_id, runs in by_task.items():
         if len(runs) == 1:
             view[task_id] = _run_outputs(snapshot, runs[0])

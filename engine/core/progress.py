@@ -32,6 +32,7 @@ from engine.core.snapshot import (
     Snapshot,
     StartSubflow,
     UpdateRun,
+    changing_runs,
 )
 from engine.core.states import (
     EXECUTION_TRANSITIONS,
@@ -134,7 +135,7 @@ def _admit(snapshot: Snapshot) -> list[Action]:
 
 def _kill(snapshot: Snapshot) -> list[Action]:
     actions: list[Action] = []
-    for run in snapshot.runs.values():
+    for run in changing_runs(snapshot):
         if run.state.terminal:
             continue
         waiting = run.state in (State.QUEUED, State.RETRYING, State.CREATED, State.PAUSED)
@@ -142,7 +143,7 @@ def _kill(snapshot: Snapshot) -> list[Action]:
             actions.append(UpdateRun(run.id, State.KILLED, {"ended_at": snapshot.now}))
     if actions:
         return actions
-    if all(run.state.terminal for run in snapshot.runs.values()):
+    if all(run.state.terminal for run in changing_runs(snapshot)):
         final = State.FAILED if snapshot.execution.error else State.KILLED
         return [SetExecution(final, {"ended_at": snapshot.now})]
     return []  # worker runs are being stopped; their workers report back
@@ -165,8 +166,9 @@ def script_outputs(snapshot: Snapshot, status: State) -> SetExecution:
 
 
 def _all_waiting_on_pause(snapshot: Snapshot) -> bool:
-    open_leaves = [r for r in snapshot.runs.values() if not r.state.terminal and r.kind == "worker"]
-    paused = [r for r in snapshot.runs.values() if r.state == State.PAUSED]
+    runs = list(changing_runs(snapshot))
+    open_leaves = [r for r in runs if not r.state.terminal and r.kind == "worker"]
+    paused = [r for r in runs if r.state == State.PAUSED]
     return bool(paused) and not open_leaves
 
 
@@ -182,7 +184,11 @@ def apply(snapshot: Snapshot, action: Action) -> None:
         for key, value in action.changes.items():
             setattr(execution, key, value)
     elif isinstance(action, CreateRun):
-        snapshot.runs[action.run.id] = replace(action.run)
+        run = snapshot.runs[action.run.id] = replace(action.run)
+        if snapshot.scopes is not None:
+            snapshot.scopes.setdefault((run.parent_id, run.iteration), {})[run.task_id] = run
+        if snapshot.settled_outputs is not None:
+            snapshot.settled_outputs.others.append(run)
     elif isinstance(action, UpdateRun):
         run = snapshot.runs[action.run_id]
         if run.state in SETTLED:  # snapshots share settled runs (engine/services/snapshots.py): never changed
@@ -202,7 +208,7 @@ def apply(snapshot: Snapshot, action: Action) -> None:
 def next_wakeup(snapshot: Snapshot) -> dt.datetime | None:
     """When the execution must be looked at again even if nothing reports: retries, pauses, timeout, SLAs."""
     times: list[dt.datetime] = []
-    for run in snapshot.runs.values():
+    for run in changing_runs(snapshot):
         if run.state == State.RETRYING and run.next_attempt_at:
             times.append(run.next_attempt_at)
         if run.state == State.PAUSED and run.outputs.get("resumeAt"):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,6 +85,43 @@ class Snapshot:
     # property): a computed one is rendered once per advance however often the passes read it.
     computed: dict[tuple[str, str], Any] = field(default_factory=dict)
     new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
+    # The runs by the task list they belong to, (parent run id, iteration) -> task id -> run: built on first use
+    # (``run_scopes``), kept up to date by ``progress.apply``; whoever reads the snapshot may hand one over.
+    scopes: dict[tuple[str | None, int | None], dict[str, RunView]] | None = None
+    # How many leading tasks of each task list have settled runs, and whether one of them is WARNING, by (parent run
+    # id, iteration, first task id): settled runs never change, so a pass over the list starts after them. Kept
+    # between the snapshots of one execution by whoever keeps its runs (engine/services/snapshots.py).
+    settled_prefixes: dict[tuple[str | None, int | None, str], tuple[int, bool]] = field(default_factory=dict)
+    runs_generation: int = 0  # the execution's, when its runs were read (engine/store/tables.py)
+    settled_outputs: SettledOutputs | None = None  # set when the runs were read from what an earlier snapshot kept
+
+
+@dataclass
+class SettledOutputs:
+    """The outputs of the settled runs that alone are their task's, kept between the snapshots of one execution
+    (engine/services/snapshots.py): they never change, so expressions' ``outputs`` (and ``error``) start from a copy
+    of them and walk only ``others``, not every run."""
+
+    outputs: dict[str, Any]  # task id -> the outputs of its one settled run
+    runs: dict[str, RunView]  # task id -> that run
+    others: list[RunView]  # every other run of the snapshot (``progress.apply`` adds those it creates)
+
+
+def changing_runs(snapshot: Snapshot) -> Iterable[RunView]:
+    """Every run of the snapshot that may not have settled (and maybe some that have): all of them, unless its runs
+    were read from what an earlier snapshot kept, whose settled ones alone of their task are left out."""
+    kept = snapshot.settled_outputs
+    return kept.others if kept is not None else snapshot.runs.values()
+
+
+def run_scopes(snapshot: Snapshot) -> dict[tuple[str | None, int | None], dict[str, RunView]]:
+    """The snapshot's runs by the task list they belong to (built once, then kept up to date by ``apply``)."""
+    if snapshot.scopes is None:
+        scopes: dict[tuple[str | None, int | None], dict[str, RunView]] = {}
+        for run in snapshot.runs.values():
+            scopes.setdefault((run.parent_id, run.iteration), {})[run.task_id] = run
+        snapshot.scopes = scopes
+    return snapshot.scopes
 
 
 # --- actions ----------------------------------------------------------------------------------

@@ -102,8 +102,8 @@ class Flow(Spec):
     _reads: dict[str, bool] = PrivateAttr(default_factory=dict)
     # Its tasks by id, at any depth: built on the first lookup (engine/flows/tree.py find_task).
     _tasks_by_id: dict[str, Any] | None = PrivateAttr(default=None)
-    # The ordering rule of each of its task lists, by (id of the list, parallel): engine/core/evaluator.py.
-    _orders: dict[tuple[int, bool], tuple[list[Any], dict[str, list[str]]]] = PrivateAttr(default_factory=dict)
+    # The ordering rule of each of its task lists, by (id of the list, parallel): engine/core/evaluator.py plan.
+    _orders: dict[tuple[int, bool], Any] = PrivateAttr(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, str]:

@@ -198,6 +198,8 @@ class Executor:
         return _Advanced(before, snapshot, persisted, wakeup, parent_id)
 
     def _after_commit(self, batch: list[_Advanced]) -> None:
+        for advanced in batch:  # committed: the next advance of each reads again only the runs that may change
+            self._settled.keep(advanced.snapshot)
         with self.r.pipeline(transaction=False) as pipe:  # one round trip: the jobs and the words after the commit
             self._send_runs([advanced.persisted for advanced in batch], pipe)
             for advanced in batch:

@@ -176,6 +176,7 @@ def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
     HANDOVER.hold(run.id, run.attempt_count)
     with session_scope(db) as session:
         snapshot = load_snapshot(session, run.execution_id, run.started_at, settled=_settled)
+        _settled.keep(snapshot)  # as read: the next task run of the execution reads again only what may change
         snapshot.task_defaults = inherited_defaults(session, snapshot.flow.namespace)  # one primary-key query
     view = snapshot.runs[run.id]
     flow = snapshot.flow

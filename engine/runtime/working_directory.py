@@ -58,6 +58,7 @@ class GroupTasks:
             group_runs.forget_children(session, group.id)
         for stale in [v.id for v in snapshot.runs.values() if v.parent_id == group.id]:
             snapshot.runs.pop(stale)
+        snapshot.settled_outputs = None  # the group's tasks change its runs: expressions walk them all
 
     def __call__(self, task: Task) -> State:
         group_view = self.snapshot.runs[self.group.id]

@@ -11,7 +11,9 @@ import datetime as dt
 import functools
 import json
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from sqlmodel import Session
@@ -19,6 +21,7 @@ from sqlmodel import Session
 from engine.config import load_settings
 from engine.core.expression_context import flow_reads
 from engine.core.progress import ExecutionView, RunView, Snapshot, StartSubflow
+from engine.core.snapshot import SettledOutputs, changing_runs, run_scopes
 from engine.core.states import SETTLED, TERMINAL, State
 from engine.flows.inputs import InputsInvalid
 from engine.flows.single_task import pinned_outputs, single_task_flow, tested_task
@@ -70,59 +73,140 @@ def _execution_view(row: Any) -> ExecutionView:
     return ExecutionView(**_columns(row, _EXECUTION_COLUMNS), state=State(row.state), sla_breaches=breaches)
 
 
-class SettledRuns:
-    """The views of settled task runs (SUCCESS, WARNING, SKIPPED: states no transition leaves), kept by one process
-    between the snapshots it reads. Such a run's row never changes again, so a snapshot reads the ids and states of
-    the execution's runs, and the rows of those not kept here only: an advance or a task run then reads what changed
-    since, not the whole execution. Runs with SECRET outputs are not kept (a key rotation seals them again).
+@dataclass
+class _Kept:
+    """One execution's runs as a process last saw them, with what its snapshots worked out about them."""
 
-    Bounded by the size of what it holds (outputs may reach LANNER_MAX_OUTPUT_BYTES each), least recently used out
-    first. The views are shared between snapshots: nothing changes a settled run (``progress.apply`` refuses to)."""
+    generation: int
+    runs: dict[str, RunView]  # oldest first: the settled ones shared between snapshots, the others read again
+    scopes: dict[tuple[str | None, int | None], dict[str, RunView]]
+    prefixes: dict[tuple[str | None, int | None, str], tuple[int, bool]]
+    settled: int  # how many of ``runs`` had settled
+    unsettled: frozenset[str]  # the ids of those that had not
+    sealed: tuple[str, ...]  # settled runs with SECRET outputs: read again each time (a key rotation seals them anew)
+    newest: dt.datetime | None  # when the newest of ``runs`` was created
+    lone: SettledOutputs  # its ``others``: the settled runs of tasks with several runs (foreach iterations)
+    size: int
+
+
+class SettledRuns:
+    """The task runs of the executions one process advances (or runs tasks of), as it last saw them, so that the
+    next snapshot of each reads again only the runs that may have changed: SUCCESS, WARNING and SKIPPED are states no
+    transition leaves, so a settled run's row never changes again. What is kept is trusted while the execution's runs
+    generation has not changed (deleting runs raises it) and the database counts as many settled runs as the
+    snapshot has (one created and settled by another process, with a clock behind: the execution is read again).
+
+    Bounded by the size of what it holds (outputs may reach LANNER_MAX_OUTPUT_BYTES each), the least recently used
+    execution out first. Settled views are shared between snapshots: nothing changes them (``progress.apply``
+    refuses to)."""
 
     def __init__(self, budget_bytes: int = 64 * 1024 * 1024) -> None:
         self.budget_bytes, self.held_bytes = budget_bytes, 0
-        self._views: OrderedDict[str, tuple[RunView, int]] = OrderedDict()  # least recently used first
+        self._kept: OrderedDict[str, _Kept] = OrderedDict()  # least recently used first
+        self._read_from: dict[str, _Kept | None] = {}  # what the last snapshot of each execution was built on
 
-    def get(self, run_id: str) -> RunView | None:
-        kept = self._views.get(run_id)
-        if kept is None:
-            return None
-        self._views.move_to_end(run_id)
-        return kept[0]
+    def read(self, session: Session, snapshot: Snapshot) -> Iterable[RunView]:
+        """The execution's runs into ``snapshot``, oldest first, reading again only those that may have changed
+        since they were kept; with what earlier snapshots worked out about the settled ones (the runs by task list,
+        the settled prefixes, the settled outputs). Returns the runs read (the others have settled)."""
+        execution_id = snapshot.execution.id
+        kept = self._kept.get(execution_id)
+        self._read_from[execution_id] = None
+        if kept is None or kept.generation != snapshot.runs_generation or kept.newest is None:
+            snapshot.runs = _all_runs(session, execution_id)
+            return snapshot.runs.values()
+        self._kept.move_to_end(execution_id)
+        rows, settled_count = store.changed_task_runs(
+            session, execution_id, [*kept.unsettled, *kept.sealed], kept.newest
+        )
+        runs, settled = dict(kept.runs), kept.settled
+        scopes = {key: dict(inner) for key, inner in kept.scopes.items()}
+        fresh = [_run_view(row) for row in rows]
+        for view in fresh:
+            settled += view.state in SETTLED and (view.id in kept.unsettled or view.id not in runs)
+            runs[view.id] = view
+            scopes.setdefault((view.parent_id, view.iteration), {})[view.task_id] = view
+        if settled != settled_count:  # settled runs created by a process whose clock is behind: read them all
+            snapshot.runs = _all_runs(session, execution_id)
+            return snapshot.runs.values()
+        snapshot.runs, snapshot.scopes, snapshot.settled_prefixes = runs, scopes, dict(kept.prefixes)
+        lone = kept.lone
+        snapshot.settled_outputs = SettledOutputs(lone.outputs, lone.runs, [*lone.others, *fresh])
+        self._read_from[execution_id] = kept
+        return fresh
 
-    def keep(self, view: RunView) -> None:
-        if view.state not in SETTLED or view.secret_outputs or view.id in self._views:
+    def keep(self, snapshot: Snapshot) -> None:
+        """Keep the runs of a snapshot ``read`` gave (as they are committed now) for the next snapshot of its
+        execution. Only the runs not settled before are looked at: the others were counted then."""
+        execution = snapshot.execution
+        earlier = self._read_from.pop(execution.id, None)
+        self.forget(execution.id)
+        if execution.state.terminal:
             return
-        size = _SIZE_OF_A_VIEW + len(json.dumps([view.outputs, view.value, view.error], default=str))
-        if size > self.budget_bytes // 8:  # one huge output would push out everything else: read it each time
+        runs = snapshot.runs
+        if earlier is None:
+            looked_at, settled, size, newest = list(runs.values()), 0, 0, None
+            lone = SettledOutputs({}, {}, [])
+        else:  # the runs new since (at the end: runs are only added) and those that were not settled
+            added = len(runs) - len(earlier.runs)
+            looked_at = [runs[run_id] for run_id in (*earlier.unsettled, *earlier.sealed) if run_id in runs]
+            looked_at += [runs[run_id] for run_id in islice(reversed(runs), added)] if added > 0 else []
+            settled, size, newest = earlier.settled, earlier.size, earlier.newest
+            lone = SettledOutputs(dict(earlier.lone.outputs), dict(earlier.lone.runs), list(earlier.lone.others))
+        unsettled, sealed, several = [], [], {other.task_id for other in lone.others}
+        for view in looked_at:
+            if view.created_at and (newest is None or view.created_at > newest):
+                newest = view.created_at
+            if view.state not in SETTLED:
+                unsettled.append(view.id)
+                continue
+            if earlier is not None and view.id in earlier.sealed:
+                sealed.append(view.id)
+                continue
+            settled += 1
+            size += _SIZE_OF_A_VIEW + len(json.dumps([view.outputs, view.value, view.error], default=str))
+            if view.secret_outputs:
+                sealed.append(view.id)
+            else:
+                _add_settled(lone, several, view)
+        if size > self.budget_bytes // 8:  # one huge execution would push out everything else: read it each time
             return
-        self._views[view.id] = (view, size)
+        scopes = {key: dict(inner) for key, inner in run_scopes(snapshot).items()}
+        self._kept[execution.id] = _Kept(
+            snapshot.runs_generation, dict(runs), scopes, dict(snapshot.settled_prefixes), settled,
+            frozenset(unsettled), tuple(sealed), newest, lone, size,
+        )  # fmt: skip
         self.held_bytes += size
         while self.held_bytes > self.budget_bytes:
-            _, (_, dropped) = self._views.popitem(last=False)
-            self.held_bytes -= dropped
+            _, dropped = self._kept.popitem(last=False)
+            self.held_bytes -= dropped.size
+
+    def forget(self, execution_id: str) -> None:
+        self._read_from.pop(execution_id, None)
+        dropped = self._kept.pop(execution_id, None)
+        if dropped is not None:
+            self.held_bytes -= dropped.size
+
+
+def _add_settled(lone: SettledOutputs, several: set[str], view: RunView) -> None:
+    """A newly settled run among the kept outputs: alone of its task, or with the task's other runs (``several``:
+    the tasks of ``lone.others``)."""
+    earlier = lone.runs.pop(view.task_id, None)
+    if earlier is None and view.task_id not in several:
+        lone.runs[view.task_id], lone.outputs[view.task_id] = view, view.outputs
+        return
+    if earlier is not None:
+        del lone.outputs[view.task_id]
+        lone.others.append(earlier)
+    several.add(view.task_id)
+    lone.others.append(view)
 
 
 _SIZE_OF_A_VIEW = 1_000  # bytes a RunView and its short fields take, besides its outputs, value and error
-_SETTLED_VALUES = frozenset(state.value for state in SETTLED)
 
 
-def _runs(session: Session, execution_id: str, settled: SettledRuns | None) -> dict[str, RunView]:
-    """The execution's task runs, oldest first; with ``settled``, only the rows of runs it does not hold are read."""
-    if settled is None:
-        return {row.id: _run_view(row) for row in store.task_run_rows(session, execution_id)}
-    listed = store.task_run_states(session, execution_id)
-    kept = {run_id: view for run_id, state in listed if state in _SETTLED_VALUES and (view := settled.get(run_id))}
-    missing = [run_id for run_id, _ in listed if run_id not in kept]
-    if len(missing) * 2 > len(listed):  # mostly unknown (a first read): the execution's rows in one statement
-        rows = [row for row in store.task_run_rows(session, execution_id) if row.id not in kept]
-    else:
-        rows = store.task_run_rows_by_id(session, missing)
-    fresh = {row.id: _run_view(row) for row in rows}
-    for view in fresh.values():
-        settled.keep(view)
-    # A run created after the list was read is left for the next snapshot; one deleted since is left out.
-    return {run_id: view for run_id, _ in listed if (view := kept.get(run_id) or fresh.get(run_id)) is not None}
+def _all_runs(session: Session, execution_id: str) -> dict[str, RunView]:
+    return {row.id: _run_view(row) for row in store.task_run_rows(session, execution_id)}
 
 
 def load_snapshot(
@@ -142,18 +226,21 @@ def load_snapshot(
     tested = tested_task(row.trigger) if row.test else None
     if tested:
         flow = single_task_flow(flow, tested)
-    runs = _runs(session, execution_id, settled)
     snapshot = Snapshot(
         flow,
         _execution_view(row),
-        runs,
+        {},
         now,
+        runs_generation=row.runs_generation,
         secret=secret_resolver(session, row.namespace),
         kv=kv_reader(session, row.namespace),
         secret_inputs=SecretInputs(row.secret_inputs) if row.secret_inputs else None,
         subflow_reach=subflow_reach or load_settings().subflow_reach,
         pinned_outputs=pinned_outputs(row.trigger) if tested else {},
     )
+    if settled is None:
+        snapshot.runs = _all_runs(session, execution_id)
+    read = settled.read(session, snapshot) if settled else snapshot.runs.values()
     if flow_reads(flow, "vars"):  # most flows do not: one query fewer on every advance and every task run
         snapshot.variables = inherited_variables(session, row.namespace)
     if flow.concurrency and row.state in (State.CREATED, State.QUEUED):
@@ -162,7 +249,7 @@ def load_snapshot(
         snapshot.namespace_limit, _ = limits_of(session, row.namespace)
         if snapshot.namespace_limit:
             snapshot.namespace_running = namespace_settings.running_executions(session, row.namespace, besides=row.id)
-    for run in runs.values():
+    for run in read:  # the settled runs not read again have ended
         child_id = run.outputs.get("executionId") if run.kind == "executor" else None
         if child_id and not run.state.terminal:
             child = store.find_execution(session, child_id)
@@ -189,8 +276,14 @@ class Persisted:
 def copy_snapshot(snapshot: Snapshot) -> Snapshot:
     """The snapshot as it is now, for ``persist`` to compare with once it advanced. Settled runs are shared, not
     copied: nothing changes them (``progress.apply`` refuses to), and most runs of a long execution are settled."""
-    runs = {run_id: run if run.state in SETTLED else dataclasses.replace(run) for run_id, run in snapshot.runs.items()}
-    return dataclasses.replace(snapshot, execution=dataclasses.replace(snapshot.execution), runs=runs)
+    runs = dict(snapshot.runs)
+    for run in changing_runs(snapshot):
+        if run.state not in SETTLED:
+            runs[run.id] = dataclasses.replace(run)
+    execution = dataclasses.replace(snapshot.execution)
+    return dataclasses.replace(
+        snapshot, execution=execution, runs=runs, scopes=None, settled_prefixes={}, settled_outputs=None
+    )
 
 
 def persist(session: Session, before: Snapshot, after: Snapshot, actions: list) -> Persisted:
@@ -222,8 +315,8 @@ def persist(session: Session, before: Snapshot, after: Snapshot, actions: list) 
         result.changed = True
         result.kill = execution.state == State.KILLING and before.execution.state != State.KILLING
         result.breaches = execution.sla_breaches[len(before.execution.sla_breaches) :]
-    for run_id, run in after.runs.items():
-        old = before.runs.get(run_id)
+    for run in changing_runs(after):  # the others are settled runs, shared by both snapshots
+        run_id, old = run.id, before.runs.get(run.id)
         if old is run or old == run:  # the same object: a settled run, shared by both snapshots
             continue
         result.changed = True

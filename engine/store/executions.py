@@ -12,12 +12,12 @@ from collections.abc import Iterable
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, func, insert, update
+from sqlalchemy import Row, bindparam, delete, func, insert, literal_column, union_all, update
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from engine.core.errors import Conflict, NotFound
-from engine.core.states import TASK_RUN_TRANSITIONS, TERMINAL, State, check_transition
+from engine.core.states import SETTLED, TASK_RUN_TRANSITIONS, TERMINAL, State, check_transition
 from engine.store.tables import Execution, TaskRun, TaskRunAttempt, utcnow
 
 ACTIVE = (State.RUNNING, State.PAUSED, State.KILLING)
@@ -86,29 +86,45 @@ def task_run_rows(session: Session, execution_id: str) -> list[Row]:
     return list(session.connection().execute(statement, {"execution_id": execution_id}))
 
 
-_RUN_STATES = (
-    core_select(_RUNS.c.id, _RUNS.c.state)
-    .where(_RUNS.c.execution_id == bindparam("execution_id"))
-    .order_by(_RUNS.c.created_at)
-)
-_RUNS_BY_ID = core_select(_RUNS).where(_RUNS.c.id.in_(bindparam("ids", expanding=True)))
 _IDS_PER_STATEMENT = 500  # well under every database's limit of parameters
+# Written into the statements (no parameters to expand on each call); by equality, so each is a range of the index.
+_SETTLED_IN = [literal_column(f"'{state.value}'") for state in SETTLED]
+_UNSETTLED_IN = [literal_column(f"'{state.value}'") for state in State if state not in SETTLED]
+# The runs of an execution that may have changed since its last snapshot, each part found by the index of an
+# execution's runs by state and creation, without reading the others' rows: those not settled; those settled since
+# among the runs that snapshot saw not settled; those settled and created since the newest run it saw (by another
+# process: a worker sees runs the executor created and another worker ran). A run may come twice.
+_CHANGED_RUNS = union_all(
+    core_select(_RUNS).where(_RUNS.c.execution_id == bindparam("execution_id"), _RUNS.c.state.in_(_UNSETTLED_IN)),
+    core_select(_RUNS).where(_RUNS.c.id.in_(bindparam("ids", expanding=True)), _RUNS.c.state.in_(_SETTLED_IN)),
+    core_select(_RUNS).where(
+        _RUNS.c.execution_id == bindparam("execution_id"),
+        _RUNS.c.state.in_(_SETTLED_IN),
+        _RUNS.c.created_at >= bindparam("since"),
+    ),
+)
+_SETTLED_COUNT = core_select(func.count()).where(
+    _RUNS.c.execution_id == bindparam("execution_id"), _RUNS.c.state.in_(_SETTLED_IN)
+)
 
 
-def task_run_states(session: Session, execution_id: str) -> list[tuple[str, str]]:
-    """(id, state) of the execution's task runs, oldest first: two short columns, to tell which rows to read."""
-    return [
-        (run_id, state) for run_id, state in session.connection().execute(_RUN_STATES, {"execution_id": execution_id})
-    ]
-
-
-def task_run_rows_by_id(session: Session, run_ids: list[str]) -> list[Row]:
-    """These task runs as plain rows, in no particular order; missing ids are left out."""
-    rows: list[Row] = []
-    for start in range(0, len(run_ids), _IDS_PER_STATEMENT):
-        ids = run_ids[start : start + _IDS_PER_STATEMENT]
-        rows += session.connection().execute(_RUNS_BY_ID, {"ids": ids})
-    return rows
+def changed_task_runs(
+    session: Session, execution_id: str, maybe_settled: list[str], since: dt.datetime
+) -> tuple[list[Row], int]:
+    """The rows of the execution's runs that have not settled, of those of ``maybe_settled`` that have, and of
+    those settled and created at or after ``since``, oldest first; with how many of its runs have settled (SUCCESS,
+    WARNING, SKIPPED: states no transition leaves). What a snapshot reads again when it holds the others from an
+    earlier one (engine/services/snapshots.py)."""
+    connection = session.connection()
+    found: dict[str, Row] = {}
+    for start in range(0, max(len(maybe_settled), 1), _IDS_PER_STATEMENT):
+        ids = maybe_settled[start : start + _IDS_PER_STATEMENT]
+        found.update(
+            (row.id, row)
+            for row in connection.execute(_CHANGED_RUNS, {"execution_id": execution_id, "ids": ids, "since": since})
+        )
+    rows = sorted(found.values(), key=lambda row: row.created_at)
+    return rows, connection.execute(_SETTLED_COUNT, {"execution_id": execution_id}).scalar_one()
 
 
 _EXECUTION_VERSION = core_select(_EXECUTIONS.c.state, _EXECUTIONS.c.updated_at).where(
@@ -255,8 +271,13 @@ def change_task_runs_each(session: Session, changes: dict[str, dict[str, Any]]) 
 
 
 def delete_task_runs(session: Session, run_ids: list[str]) -> None:
-    """Delete these task runs with their attempts (a restart runs them again from scratch)."""
+    """Delete these task runs with their attempts (a restart runs them again from scratch). Their executions' runs
+    generation goes up: a snapshot kept from before is read again whole (engine/services/snapshots.py)."""
     if run_ids:
+        owners = core_select(_RUNS.c.execution_id).where(_RUNS.c.id.in_(run_ids)).distinct()
+        session.execute(
+            update(Execution).where(col(Execution.id).in_(owners)).values(runs_generation=Execution.runs_generation + 1)
+        )
         session.execute(delete(TaskRunAttempt).where(col(TaskRunAttempt.task_run_id).in_(run_ids)))
         session.execute(delete(TaskRun).where(col(TaskRun.id).in_(run_ids)))
 

@@ -94,6 +94,9 @@ class Execution(SQLModel, table=True):
     # The flow's SLAs this execution breached (engine/core/sla.py): id, slaId, type, behavior, labels, at, reason.
     # NULL in rows older than the column. Read and written with the execution, so a JSON list, not a table.
     sla_breaches: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
+    # Goes up whenever task runs of the execution are deleted (store/executions.delete_task_runs): a snapshot kept
+    # from an older generation is read again whole (engine/services/snapshots.py).
+    runs_generation: int = 0
 
 
 class TaskRun(SQLModel, table=True):
@@ -106,6 +109,9 @@ class TaskRun(SQLModel, table=True):
             *("namespace", "flow_id", "task_id", "created_at", "state", "duration_ms", "execution_id"),
         ),
         Index("ix_task_run_state", "state"),
+        # An execution's runs by state and creation: those not settled, those settled since a time, and how many
+        # have (engine/services/snapshots.py).
+        Index("ix_task_run_execution_state", "execution_id", "state", "created_at"),
         # One task's durations in order, for exact percentiles without a sort (engine/store/task_summaries.py).
         Index(
             "ix_task_run_task_duration", "namespace", "flow_id", "task_id", "duration_ms", "created_at", "execution_id"
@@ -115,7 +121,7 @@ class TaskRun(SQLModel, table=True):
     )
 
     id: str = Field(primary_key=True, max_length=36)
-    execution_id: str = Field(max_length=36, index=True, foreign_key="execution.id")
+    execution_id: str = Field(max_length=36, foreign_key="execution.id")
     namespace: str = Field(max_length=150)
     flow_id: str = Field(max_length=100)
     task_id: str = Field(max_length=100)

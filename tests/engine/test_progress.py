@@ -271,3 +271,27 @@ def test_a_held_execution_starts_nothing_new_until_released():
     sim.s.execution.held = False
     sim.later(0)
     assert sim.state == State.RUNNING and sim.queued() == ["b"]
+
+
+class _CountedLookups(dict):
+    """A task list's runs, counting how many a pass looks up."""
+
+    looked_up = 0
+
+    def get(self, key, default=None):
+        self.looked_up += 1
+        return super().get(key, default)
+
+
+def test_a_pass_over_a_long_chain_looks_only_at_what_is_in_flight():
+    sim = Sim(flow("".join(f"  - {{id: t{i}, type: return, value: {i}}}\n" for i in range(2000))))
+    for i in range(1999):  # each ends as a worker would leave it; the next one starts
+        sim.s.scopes[(None, None)][f"t{i}"].state = State.SUCCESS
+        sim.actions = advance(sim.s)
+        assert [a.run.task_id for a in sim.actions if isinstance(a, CreateRun)] == [f"t{i + 1}"]
+    assert sim.s.settled_prefixes[(None, None, "t0")] == (1999, False)
+    runs = sim.s.scopes[(None, None)] = _CountedLookups(sim.s.scopes[(None, None)])
+    assert advance(sim.s) == [] and runs.looked_up <= 2  # not the 1,999 settled runs before it
+    runs["t1999"].state = State.WARNING
+    advance(sim.s)
+    assert sim.state == State.WARNING and runs.looked_up <= 6

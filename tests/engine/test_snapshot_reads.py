@@ -11,13 +11,13 @@ from sqlalchemy import event
 
 from engine.core.expression_context import context_for, flow_reads
 from engine.core.expressions import reads_name, render
-from engine.core.snapshot import RunView
+from engine.core.progress import advance
 from engine.core.states import State
 from engine.services.execution_start import create_execution
 from engine.services.flow_deploy import deploy_flow
-from engine.services.snapshots import SettledRuns, load_snapshot
+from engine.services.snapshots import SettledRuns, copy_snapshot, load_snapshot, persist
 from engine.store.database import open_database, session_scope
-from engine.store.executions import add_task_runs, change_task_run
+from engine.store.executions import add_task_runs, change_task_run, delete_task_runs
 from engine.store.tables import utcnow
 from engine.workspace.secrets import set_secret
 from engine.workspace.variables import set_variable
@@ -118,44 +118,144 @@ def _finish(database, execution_id: str, count: int, state: str = "SUCCESS") -> 
     return ids
 
 
-def test_a_snapshot_reads_again_only_the_runs_that_have_not_settled(database):
+def _chain_execution(database) -> str:
     with session_scope(database) as session:
         deploy_flow(session, CHAIN)
-        execution_id = create_execution(session, "acme.sales", "chain").id
+        return create_execution(session, "acme.sales", "chain").id
+
+
+def _read(database, execution_id: str, settled: SettledRuns):
+    """A snapshot as the executor reads it, kept (as committed) for the next one."""
+    with session_scope(database) as session:
+        snapshot = load_snapshot(session, execution_id, utcnow(), settled=settled)
+    settled.keep(snapshot)
+    return snapshot
+
+
+def _rows_read(seen: list[str]) -> list[str]:
+    return [s for s in seen if "FROM task_run" in s and "task_run.outputs" in s]
+
+
+def test_a_snapshot_reads_again_only_the_runs_that_have_not_settled(database):
+    execution_id = _chain_execution(database)
     done = _finish(database, execution_id, 4)
     failed = _finish(database, execution_id, 1, state="FAILED")
     settled = SettledRuns()
-    with session_scope(database) as session:
-        first = load_snapshot(session, execution_id, utcnow(), settled=settled)
+    first = _read(database, execution_id, settled)
     assert list(first.runs) == done + failed
     seen = _statements(database)
-    with session_scope(database) as session:
-        second = load_snapshot(session, execution_id, utcnow(), settled=settled)
-    rows_read = [s for s in seen if "FROM task_run" in s and "task_run.outputs" in s]
-    assert len(rows_read) == 1 and "task_run.id IN" in rows_read[0]  # the failed run's row, not the settled ones
+    second = _read(database, execution_id, settled)
+    (rows_read,) = _rows_read(seen)
+    assert "UNION ALL" in rows_read  # the runs not settled (by the index), not the settled rows
+    assert [s for s in seen if "count(*)" in s]  # and how many have settled, to know none was missed
     assert all(second.runs[run_id] is first.runs[run_id] for run_id in done)  # kept, shared, never re-read
     assert second.runs[failed[0]] is not first.runs[failed[0]]
-    # A FAILED run may change (a retry, a restart): the next snapshot sees it as it is now.
+    # A FAILED run may change (a retry, a restart): the next snapshot sees it as it is now, then settled.
     with session_scope(database) as session:
         change_task_run(session, failed[0], {"state": "QUEUED", "error": None})
-    with session_scope(database) as session:
-        third = load_snapshot(session, execution_id, utcnow(), settled=settled)
+    third = _read(database, execution_id, settled)
     assert third.runs[failed[0]].state == State.QUEUED and list(third.runs) == done + failed
+    with session_scope(database) as session:
+        change_task_run(session, failed[0], {"state": "SUCCESS", "outputs": {"value": 4}})
+    fourth = _read(database, execution_id, settled)
+    assert fourth.runs[failed[0]].outputs == {"value": 4} and list(fourth.runs) == done + failed
+    assert fourth.settled_prefixes == {} and fourth.scopes[(None, None)]["t4"] is fourth.runs[failed[0]]
 
 
-def test_settled_runs_are_kept_within_a_budget_and_never_with_secret_outputs():
-    keeper = SettledRuns(budget_bytes=8 * 1_030)  # eight small views (about 1,000 bytes each)
-    plain = [RunView(id=f"r{i}", task_id=f"t{i}", state=State.SUCCESS, outputs={"value": i}) for i in range(9)]
-    for view in plain[:8]:
-        keeper.keep(view)
-    assert keeper.get("r0") is plain[0]  # used: the least recently used is now r1
-    keeper.keep(plain[8])
-    assert keeper.get("r1") is None and keeper.get("r0") is plain[0] and keeper.get("r8") is plain[8]
-    assert keeper.held_bytes <= keeper.budget_bytes
-    huge = RunView(id="h", task_id="h", state=State.SUCCESS, outputs={"text": "x" * 1_200})
-    keeper.keep(huge)  # over an eighth of the budget: read again each time rather than push the others out
-    assert keeper.get("h") is None and keeper.get("r8") is plain[8]
-    sealed = RunView(id="s", task_id="p", state=State.SUCCESS, secret_outputs={"resumed": lambda: {}})
-    keeper.keep(sealed)  # a key rotation seals its outputs again: never kept
-    keeper.keep(RunView(id="q", task_id="q", state=State.QUEUED))  # may change: never kept
-    assert keeper.get("s") is None and keeper.get("q") is None
+def test_runs_another_process_created_and_settled_since_are_read(database):
+    execution_id = _chain_execution(database)
+    done = _finish(database, execution_id, 2)
+    settled = SettledRuns()
+    first = _read(database, execution_id, settled)
+    added = _finish(database, execution_id, 1)  # by the executor, then run by another worker
+    seen = _statements(database)
+    second = _read(database, execution_id, settled)
+    assert list(second.runs) == done + added and second.runs[done[0]] is first.runs[done[0]]
+    assert all("UNION ALL" in s for s in _rows_read(seen))  # created since the newest seen: no others
+    # One whose creation time is older than the newest seen (another machine's clock behind): the database counts
+    # one settled run more than the snapshot has, so the execution is read again whole.
+    late = _finish(database, execution_id, 1)
+    with session_scope(database) as session:
+        change_task_run(session, late[0], {"created_at": first.runs[done[0]].created_at})
+    seen.clear()
+    third = _read(database, execution_id, settled)
+    assert set(third.runs) == {*done, *added, *late}
+    assert any("UNION ALL" not in s for s in _rows_read(seen))
+
+
+def test_runs_deleted_since_are_gone_even_when_as_many_have_settled(database):
+    execution_id = _chain_execution(database)
+    done = _finish(database, execution_id, 3)
+    settled = SettledRuns()
+    _read(database, execution_id, settled)
+    with session_scope(database) as session:
+        delete_task_runs(session, done[-1:])  # a restart runs its handlers again, a group's new attempt its tasks
+    again = _finish(database, execution_id, 1)  # ...and one settles again: the count is the same as kept
+    snapshot = _read(database, execution_id, settled)
+    assert list(snapshot.runs) == done[:-1] + again and snapshot.runs_generation == 1
+
+
+def test_what_is_kept_stays_within_a_budget_and_ended_executions_are_forgotten(database):
+    settled = SettledRuns(budget_bytes=8 * 3 * 1_030)  # an eighth: about three small runs per execution
+    first, second = _chain_execution(database), _chain_execution(database)
+    _finish(database, first, 2)
+    _finish(database, second, 2)
+    _read(database, first, settled)
+    _read(database, second, settled)
+    assert settled.held_bytes <= settled.budget_bytes and len(settled._kept) == 2
+    _finish(database, first, 2)  # four settled runs: over an eighth of the budget, read whole each time
+    _read(database, first, settled)
+    assert list(settled._kept) == [second]
+    with session_scope(database) as session:
+        snapshot = load_snapshot(session, second, utcnow(), settled=settled)
+    snapshot.execution.state = State.SUCCESS
+    settled.keep(snapshot)
+    assert not settled._kept and settled.held_bytes == 0
+
+
+def test_settled_runs_with_secret_outputs_are_read_each_time(database):
+    execution_id = _chain_execution(database)
+    (sealed,) = _finish(database, execution_id, 1)
+    with session_scope(database) as session:
+        change_task_run(session, sealed, {"secret_outputs": {"answer": "sealed-text"}})
+    settled = SettledRuns()
+    first = _read(database, execution_id, settled)
+    second = _read(database, execution_id, settled)
+    assert second.runs[sealed] is not first.runs[sealed] and second.runs[sealed].secret_outputs
+
+
+FOREACH = (
+    "id: each\nnamespace: acme.sales\ntasks:\n  - {id: first, type: return, value: 1}\n"
+    "  - id: loop\n    type: foreach\n    values: [a, b]\n    tasks:\n      - {id: inner, type: return, value: x}\n"
+)
+
+
+def _advance(database, execution_id: str, settled: SettledRuns):
+    """One advance, as the executor does it: read, decide, write, commit, keep."""
+    with session_scope(database) as session:
+        snapshot = load_snapshot(session, execution_id, utcnow(), settled=settled)
+        before = copy_snapshot(snapshot)
+        persist(session, before, snapshot, advance(snapshot))
+    settled.keep(snapshot)
+    return snapshot
+
+
+def test_advances_and_expressions_see_the_same_from_kept_runs_as_from_all_of_them(database):
+    with session_scope(database) as session:
+        deploy_flow(session, FOREACH)
+        execution_id = create_execution(session, "acme.sales", "each").id
+    executor, worker = SettledRuns(), SettledRuns()
+    for step in range(20):  # first, then the foreach and its iterations' runs, ending one by one
+        advanced = _advance(database, execution_id, executor)
+        if advanced.execution.state == State.SUCCESS:
+            break
+        seen = _read(database, execution_id, worker)
+        with session_scope(database) as session:
+            whole = load_snapshot(session, execution_id, utcnow())
+        assert seen.runs == whole.runs  # runs created together (the iterations) come in either order
+        assert context_for(seen)["outputs"] == context_for(whole)["outputs"]
+        queued = [r for r in whole.runs.values() if r.state == State.QUEUED]
+        with session_scope(database) as session:
+            change_task_run(session, queued[0].id, {"state": "SUCCESS", "outputs": {"value": f"v{step}"}})
+    assert advanced.execution.state == State.SUCCESS and step == 3  # first, then two iterations
+    assert context_for(whole)["outputs"]["inner"].keys() == {"a", "b"}
