@@ -3,7 +3,9 @@
 Two protocols:
 - ``--protocol api`` (the peers' protocol, the default): ``lanner api`` + one executor + ``lanner worker -n N``;
   each run is triggered through the REST API and polled (GET every 5 ms) until seen finished; the time is the
-  client's wall clock from the trigger call to the answer that shows it ended. One warm-up, median of 3.
+  client's wall clock from the trigger call to the answer that shows it ended. One warm-up, median of 3. The poll
+  asks for the execution alone (``?taskRuns=false``), as the peers' clients ask for a run's state; ``--poll full``
+  asks for every task run too, as rounds 1-4 did (at 4,000 tasks that poll alone takes most of a core).
 - ``--protocol direct``: runs started in this process (``commands.start_execution``); times from the database
   (an execution's created_at to its ended_at).
 
@@ -16,7 +18,7 @@ Curves (``--curves``): W1 with 40, 400 and 4,000 tasks (cost per task); W3 with 
 100,000 executions already in history; W2 with 1, 2 and 4 workers. ``--curves w1-tasks,w3-runs`` picks some;
 ``--sizes`` trims them (``--sizes w1-tasks=40,400``).
 
-Run: .venv/bin/python bench/engine.py [--protocol api|direct] [--quick] [--workers N] [--database-url URL]
+Run: .venv/bin/python bench/engine.py [--protocol api|direct] [--poll state|full] [--quick] [--workers N] [--database-url URL]
      [--only w1,w2,w3,w4,w5,w6] [--curves all|w1-tasks,w3-runs,history,w2-workers]
 """
 
@@ -133,9 +135,10 @@ class Direct:
 class Api:
     """Runs triggered through the REST API and polled until seen finished; client wall-clock times."""
 
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: Cluster, poll: str = "state") -> None:
         self.client = cluster.client
         self.sent: dict[str, float] = {}
+        self.poll = {"taskRuns": "false"} if poll == "state" else {}
 
     def trigger(self, namespace: str, flow_id: str) -> str:
         sent = time.perf_counter()
@@ -152,7 +155,7 @@ class Api:
             for execution_id in ids:
                 if execution_id in ended:
                     continue
-                body = self.client.get(f"/executions/{execution_id}").json()
+                body = self.client.get(f"/executions/{execution_id}", params=self.poll).json()
                 if body["state"] in TERMINAL:
                     if body["state"] != "SUCCESS":
                         raise RuntimeError(f"{execution_id} ended {body['state']}: {body.get('error')}")
@@ -358,6 +361,7 @@ def main() -> None:
     parser.add_argument("--protocol", choices=["api", "direct"], default="api")
     parser.add_argument("--quick", action="store_true", help="W5 and W6 for 15 s instead of 60 s")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--poll", choices=["state", "full"], default="state", help="what the API protocol polls")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--only", default="w1,w2,w3,w4,w5,w6", help="workloads; empty for none")
     parser.add_argument("--curves", default="", help="all, or some of " + ",".join(CURVES))
@@ -371,9 +375,9 @@ def main() -> None:
              for name, _, values in (part.partition("=") for part in args.sizes.split(";") if part)}  # fmt: skip
     with embedded_redis(home) as redis_url:
         cluster = Cluster(home, database_url, redis_url, args.workers, api=args.protocol == "api")
-        driver: Callable = Api(cluster) if args.protocol == "api" else Direct(cluster)
+        driver: Callable = Api(cluster, args.poll) if args.protocol == "api" else Direct(cluster)
         try:
-            results: dict = {"protocol": args.protocol, "workers": args.workers,
+            results: dict = {"protocol": args.protocol, "workers": args.workers, "poll": args.poll,
                              "database": database_url.split(":")[0]}  # fmt: skip
             chosen = [w for w in args.only.split(",") if w]
             for name, run in (("w1", w1), ("w2", w2), ("w3", w3), ("w4", w4)):

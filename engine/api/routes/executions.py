@@ -160,9 +160,15 @@ def search_executions(
 
 
 @router.get("/executions/{execution_id}", response_model=ExecutionOut, responses=ERRORS)
-def get_execution(caller: Caller, execution_id: str) -> ExecutionOut:
-    """An execution with its task runs; each run not started yet says why it waits (``waiting``)."""
+def get_execution(
+    caller: Caller, execution_id: str, task_runs: Annotated[bool, Query(alias="taskRuns")] = True
+) -> ExecutionOut:
+    """An execution with its task runs; each run not started yet says why it waits (``waiting``). With
+    ``taskRuns=false``, the execution alone (``taskRuns`` null): what a client polling for its end needs, at the
+    same cost however many task runs it has."""
     conn = connections()
+    if not task_runs:
+        return ExecutionOut.of_view(allowed_execution(caller, Action.READ, execution_id))
     return ExecutionOut.of_view(executions.with_waiting(conn.redis, executions.get(conn.db, caller, execution_id)))
 
 

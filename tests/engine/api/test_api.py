@@ -66,6 +66,12 @@ def test_execution_wait_outputs_search_and_logs(api):
     execution = done.json()
     assert execution["state"] == "SUCCESS" and execution["outputs"] == {"greeting": "Hello, Ana"}
     assert {r["taskId"] for r in execution["taskRuns"]} == {"greet", "greeting"}
+    alone = api.get(f"/executions/{execution['id']}", params={"taskRuns": "false"}).json()
+    assert alone["taskRuns"] is None and {k: v for k, v in alone.items() if k != "taskRuns"} == {
+        k: v for k, v in execution.items() if k != "taskRuns"
+    }
+    assert api.get("/executions/nope", params={"taskRuns": "false"}).status_code == 404
+    assert api.get(f"/executions/{execution['id']}", params={"taskRuns": "maybe"}).status_code == 422
     bad = api.post("/executions/trigger/tutorial/hello", json={"inputs": {"nme": "x"}})
     assert bad.status_code == 422 and "unknown input 'nme'" in bad.json()["message"]
     assert api.post("/executions/trigger/tutorial/nope", json={}).status_code == 404

@@ -146,6 +146,8 @@ def test_an_outsider_sees_nothing_of_a_namespace_and_cannot_tell_it_exists(api, 
     for path in (f"/executions/{acme_run}", f"/logs/{acme_run}", f"/logs/{acme_run}/download"):
         assert api.get(path, headers=otto).status_code == 404, path
     assert api.get(f"/executions/{acme_run}/follow", headers=otto).status_code == 404
+    alone = api.get(f"/executions/{acme_run}", params={"taskRuns": "false"}, headers=otto)
+    assert alone.status_code == 404 and alone.json() == {"message": f"no execution {acme_run}"}
     # Lists, searches and counts: empty, not filtered after the fact.
     assert api.get("/flows", headers=otto).json()["total"] == 0
     assert api.get("/flows", params={"q": "report"}, headers=otto).json()["results"] == []
