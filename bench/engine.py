@@ -18,8 +18,8 @@ Curves (``--curves``): W1 with 40, 400 and 4,000 tasks (cost per task); W3 with 
 100,000 executions already in history; W2 with 1, 2 and 4 workers. ``--curves w1-tasks,w3-runs`` picks some;
 ``--sizes`` trims them (``--sizes w1-tasks=40,400``).
 
-Run: .venv/bin/python bench/engine.py [--protocol api|direct] [--poll state|full] [--quick] [--workers N] [--database-url URL]
-     [--only w1,w2,w3,w4,w5,w6] [--curves all|w1-tasks,w3-runs,history,w2-workers]
+Run: .venv/bin/python bench/engine.py [--protocol api|direct] [--poll state|full] [--quick] [--workers N]
+     [--database-url URL] [--only w1,w2,w3,w4,w5,w6] [--curves all|w1-tasks,w3-runs,history,w2-workers]
 """
 
 from __future__ import annotations
