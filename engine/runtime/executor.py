@@ -198,8 +198,6 @@ class Executor:
         return _Advanced(before, snapshot, persisted, wakeup, parent_id)
 
     def _after_commit(self, batch: list[_Advanced]) -> None:
-        for advanced in batch:  # committed: the next advance of each reads again only the runs that may change
-            self._settled.keep(advanced.snapshot)
         with self.r.pipeline(transaction=False) as pipe:  # one round trip: the jobs and the words after the commit
             self._send_runs([advanced.persisted for advanced in batch], pipe)
             for advanced in batch:
@@ -224,6 +222,8 @@ class Executor:
             self._admit_next(ended)
         for advanced in batch:
             record.execution_advanced(advanced.before.execution.state, advanced.snapshot)
+            # Committed, and done with: the next advance of each reads again only the runs that may have changed.
+            self._settled.keep(advanced.snapshot, reuse=True)
 
     def _admit_next(self, ended: set[tuple[str, str | None]]) -> None:
         """Executions ended in these (namespace, flow id when the flow limits its executions): the one waiting

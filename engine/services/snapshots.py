@@ -135,9 +135,10 @@ class SettledRuns:
         self._read_from[execution_id] = kept
         return fresh
 
-    def keep(self, snapshot: Snapshot) -> None:
+    def keep(self, snapshot: Snapshot, *, reuse: bool = False) -> None:
         """Keep the runs of a snapshot ``read`` gave (as they are committed now) for the next snapshot of its
-        execution. Only the runs not settled before are looked at: the others were counted then."""
+        execution. Only the runs not settled before are looked at: the others were counted then. ``reuse``: the
+        caller is done with the snapshot, whose dictionaries are then kept as they are instead of copied."""
         execution = snapshot.execution
         earlier = self._read_from.pop(execution.id, None)
         self.forget(execution.id)
@@ -151,8 +152,9 @@ class SettledRuns:
             added = len(runs) - len(earlier.runs)
             looked_at = [runs[run_id] for run_id in (*earlier.unsettled, *earlier.sealed) if run_id in runs]
             looked_at += [runs[run_id] for run_id in islice(reversed(runs), added)] if added > 0 else []
-            settled, size, newest = earlier.settled, earlier.size, earlier.newest
-            lone = SettledOutputs(dict(earlier.lone.outputs), dict(earlier.lone.runs), list(earlier.lone.others))
+            settled, size, newest, lone = earlier.settled, earlier.size, earlier.newest, earlier.lone
+            if not reuse:  # the snapshot's expressions read these: a copy for what is kept
+                lone = SettledOutputs(dict(lone.outputs), dict(lone.runs), list(lone.others))
         unsettled, sealed, several = [], [], {other.task_id for other in lone.others}
         for view in looked_at:
             if view.created_at and (newest is None or view.created_at > newest):
@@ -171,10 +173,13 @@ class SettledRuns:
                 _add_settled(lone, several, view)
         if size > self.budget_bytes // 8:  # one huge execution would push out everything else: read it each time
             return
-        scopes = {key: dict(inner) for key, inner in run_scopes(snapshot).items()}
+        scopes, prefixes = run_scopes(snapshot), snapshot.settled_prefixes
+        if not reuse:
+            runs, prefixes = dict(runs), dict(prefixes)
+            scopes = {key: dict(inner) for key, inner in scopes.items()}
         self._kept[execution.id] = _Kept(
-            snapshot.runs_generation, dict(runs), scopes, dict(snapshot.settled_prefixes), settled,
-            frozenset(unsettled), tuple(sealed), newest, lone, size,
+            snapshot.runs_generation, runs, scopes, prefixes, settled, frozenset(unsettled), tuple(sealed), newest,
+            lone, size,
         )  # fmt: skip
         self.held_bytes += size
         while self.held_bytes > self.budget_bytes:

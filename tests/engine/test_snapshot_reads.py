@@ -236,7 +236,7 @@ def _advance(database, execution_id: str, settled: SettledRuns):
         snapshot = load_snapshot(session, execution_id, utcnow(), settled=settled)
         before = copy_snapshot(snapshot)
         persist(session, before, snapshot, advance(snapshot))
-    settled.keep(snapshot)
+    settled.keep(snapshot, reuse=True)  # done with it: kept as it is, not copied
     return snapshot
 
 
