@@ -35,9 +35,11 @@ def started_by(cluster, flow_id: str, count: int, timeout: float = 30) -> list[E
 def test_max_duration_fails_cancels_or_records_while_tasks_run_and_the_api_shows_it(api):
     cluster, namespace = api.cluster, unique("sla")
     sleep = "  - {id: wait, type: sleep, duration: 30s}\n"
+    # 3 s: long enough for its task to have started on a worker on a loaded 2-core machine (the breach is counted
+    # from the execution's creation, and must stop a running task), well short of the 30 s sleep.
     started = {}
     for behavior in ("fail", "cancel"):
-        sla = f"  - {{id: fast, type: MAX_DURATION, duration: PT1S, behavior: {behavior.upper()}, labels: {{sla: missed}}}}\n"  # fmt: skip
+        sla = f"  - {{id: fast, type: MAX_DURATION, duration: PT3S, behavior: {behavior.upper()}, labels: {{sla: missed}}}}\n"  # fmt: skip
         assert api.post("/flows", content=sla_flow(namespace, behavior, sla, sleep), headers=YAML).is_success
         started[behavior] = api.post(f"/executions/trigger/{namespace}/{behavior}", json={}).json()["id"]
     noted = sla_flow(namespace, "none", "  - {id: quick, type: maxDuration, duration: 300ms, behavior: none}\n",
@@ -47,7 +49,7 @@ def test_max_duration_fails_cancels_or_records_while_tasks_run_and_the_api_shows
 
     failed = cluster.wait(started["fail"], timeout=20)
     assert (
-        failed.state == State.FAILED.value and failed.error == "SLA 'fast' breached: the execution ran longer than 1s"
+        failed.state == State.FAILED.value and failed.error == "SLA 'fast' breached: the execution ran longer than 3s"
     )
     assert failed.labels == {"sla": "missed"}
     assert cluster.runs(started["fail"])["wait"].state == State.KILLED.value  # its worker was told to stop
@@ -64,11 +66,11 @@ def test_max_duration_fails_cancels_or_records_while_tasks_run_and_the_api_shows
         "type": "maxDuration",
         "behavior": "fail",
         "labels": {"sla": "missed"},
-        "reason": "the execution ran longer than 1s",
+        "reason": "the execution ran longer than 3s",
     }
     assert [b["behavior"] for b in api.get(f"/executions/{started['none']}").json()["slaBreaches"]] == ["none"]
     lines = [line["message"] for line in api.get(f"/logs/{started['cancel']}").json()]
-    assert "SLA 'fast' breached (maxDuration, behavior cancel): the execution ran longer than 1s" in lines
+    assert "SLA 'fast' breached (maxDuration, behavior cancel): the execution ran longer than 3s" in lines
 
 
 def test_assertions_at_the_end_and_a_breach_starts_a_flow_that_notifies(cluster, webhook):
