@@ -92,15 +92,16 @@ _SETTLED_IN = [literal_column(f"'{state.value}'") for state in SETTLED]
 _UNSETTLED_IN = [literal_column(f"'{state.value}'") for state in State if state not in SETTLED]
 # The runs of an execution that may have changed since its last snapshot, each part found by the index of an
 # execution's runs by state and creation, without reading the others' rows: those not settled; those settled since
-# among the runs that snapshot saw not settled; those settled and created since the newest run it saw (by another
-# process: a worker sees runs the executor created and another worker ran). A run may come twice.
+# among the runs that snapshot saw not settled; those settled and created after the newest run it saw (by another
+# process: a worker sees runs the executor created and another worker ran; the runs created with that one, in the
+# same commit, it saw too). A run may come twice.
 _CHANGED_RUNS = union_all(
     core_select(_RUNS).where(_RUNS.c.execution_id == bindparam("execution_id"), _RUNS.c.state.in_(_UNSETTLED_IN)),
     core_select(_RUNS).where(_RUNS.c.id.in_(bindparam("ids", expanding=True)), _RUNS.c.state.in_(_SETTLED_IN)),
     core_select(_RUNS).where(
         _RUNS.c.execution_id == bindparam("execution_id"),
         _RUNS.c.state.in_(_SETTLED_IN),
-        _RUNS.c.created_at >= bindparam("since"),
+        _RUNS.c.created_at > bindparam("since"),
     ),
 )
 _SETTLED_COUNT = core_select(func.count()).where(
@@ -112,7 +113,7 @@ def changed_task_runs(
     session: Session, execution_id: str, maybe_settled: list[str], since: dt.datetime
 ) -> tuple[list[Row], int]:
     """The rows of the execution's runs that have not settled, of those of ``maybe_settled`` that have, and of
-    those settled and created at or after ``since``, oldest first; with how many of its runs have settled (SUCCESS,
+    those settled and created after ``since``, oldest first; with how many of its runs have settled (SUCCESS,
     WARNING, SKIPPED: states no transition leaves). What a snapshot reads again when it holds the others from an
     earlier one (engine/services/snapshots.py)."""
     connection = session.connection()

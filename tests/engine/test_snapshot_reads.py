@@ -94,6 +94,7 @@ def test_flow_reads_looks_into_every_task_list(database):
     assert flow_reads(snapshot.flow, "vars") and not flow_reads(snapshot.flow, "outputs")
 
 
+T_CREATED = utcnow()
 CHAIN = "id: chain\nnamespace: acme.sales\ntasks:\n" + "".join(
     f"  - {{id: t{i}, type: return, value: {i}}}\n" for i in range(6)
 )
@@ -259,3 +260,15 @@ def test_advances_and_expressions_see_the_same_from_kept_runs_as_from_all_of_the
             change_task_run(session, queued[0].id, {"state": "SUCCESS", "outputs": {"value": f"v{step}"}})
     assert advanced.execution.state == State.SUCCESS and step == 3  # first, then two iterations
     assert context_for(whole)["outputs"]["inner"].keys() == {"a", "b"}
+
+
+def test_runs_created_together_are_not_read_again_once_settled(database):
+    execution_id = _chain_execution(database)
+    together = _finish(database, execution_id, 3)  # a foreach's iterations: created in one advance, at one instant
+    with session_scope(database) as session:
+        for run_id in together:
+            change_task_run(session, run_id, {"created_at": T_CREATED})
+    settled = SettledRuns()
+    first = _read(database, execution_id, settled)
+    second = _read(database, execution_id, settled)
+    assert all(second.runs[run_id] is first.runs[run_id] for run_id in together)
