@@ -32,6 +32,7 @@ from engine.core.snapshot import (
     Snapshot,
     StartSubflow,
     UpdateRun,
+    add_to_scopes,
     changing_runs,
 )
 from engine.core.states import (
@@ -186,7 +187,7 @@ def apply(snapshot: Snapshot, action: Action) -> None:
     elif isinstance(action, CreateRun):
         run = snapshot.runs[action.run.id] = replace(action.run)
         if snapshot.scopes is not None:
-            snapshot.scopes.setdefault((run.parent_id, run.iteration), {})[run.task_id] = run
+            add_to_scopes(snapshot.scopes, run)
         if snapshot.settled_outputs is not None:
             snapshot.settled_outputs.others.append(run)
     elif isinstance(action, UpdateRun):

@@ -119,9 +119,14 @@ def run_scopes(snapshot: Snapshot) -> dict[tuple[str | None, int | None], dict[s
     if snapshot.scopes is None:
         scopes: dict[tuple[str | None, int | None], dict[str, RunView]] = {}
         for run in snapshot.runs.values():
-            scopes.setdefault((run.parent_id, run.iteration), {})[run.task_id] = run
+            add_to_scopes(scopes, run)
         snapshot.scopes = scopes
     return snapshot.scopes
+
+
+def add_to_scopes(scopes: dict[tuple[str | None, int | None], dict[str, RunView]], run: RunView) -> None:
+    """``run`` in the runs by task list (a later run of the same task in the same list replaces an earlier one)."""
+    scopes.setdefault((run.parent_id, run.iteration), {})[run.task_id] = run
 
 
 # --- actions ----------------------------------------------------------------------------------

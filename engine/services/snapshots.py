@@ -21,7 +21,7 @@ from sqlmodel import Session
 from engine.config import load_settings
 from engine.core.expression_context import flow_reads
 from engine.core.progress import ExecutionView, RunView, Snapshot, StartSubflow
-from engine.core.snapshot import SettledOutputs, changing_runs, run_scopes
+from engine.core.snapshot import SettledOutputs, add_to_scopes, changing_runs, run_scopes
 from engine.core.states import SETTLED, TERMINAL, State
 from engine.flows.inputs import InputsInvalid
 from engine.flows.single_task import pinned_outputs, single_task_flow, tested_task
@@ -125,7 +125,7 @@ class SettledRuns:
         for view in fresh:
             settled += view.state in SETTLED and (view.id in kept.unsettled or view.id not in runs)
             runs[view.id] = view
-            scopes.setdefault((view.parent_id, view.iteration), {})[view.task_id] = view
+            add_to_scopes(scopes, view)
         if settled != settled_count:  # settled runs created by a process whose clock is behind: read them all
             snapshot.runs = _all_runs(session, execution_id)
             return snapshot.runs.values()
