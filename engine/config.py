@@ -43,6 +43,7 @@ class Settings:
     queued_recovery_after: float = 10.0  # LANNER_QUEUED_RECOVERY_AFTER: a queued run without a job gets a new one
     transform_memory: str = "512MB"  # LANNER_TRANSFORM_MEMORY: DuckDB's memory for data.transform, past it spills
     worker_fork: bool = False  # LANNER_WORKER_FORK=1: RQ's forking worker (for comparison in bench/engine.py)
+    worker_prefetch: bool = True  # LANNER_WORKER_PREFETCH=0: no next job taken as an attempt ends (prefetch.py)
     storage_url: str | None = None  # LANNER_STORAGE_URL: where task files are kept (engine/storage); None: under home
     storage_endpoint: str | None = None  # LANNER_STORAGE_ENDPOINT: an S3-compatible server's URL; None: AWS
     storage_region: str | None = None  # LANNER_STORAGE_REGION; None: AWS_REGION / ~/.aws, as boto3 finds it
@@ -174,6 +175,7 @@ def read_settings(environ: Mapping[str, str] | None = None) -> Settings:
         queued_recovery_after=_number(env, "LANNER_QUEUED_RECOVERY_AFTER", 10.0),
         transform_memory=(env.get("LANNER_TRANSFORM_MEMORY") or "").strip() or "512MB",
         worker_fork=env.get("LANNER_WORKER_FORK") == "1",
+        worker_prefetch=(env.get("LANNER_WORKER_PREFETCH") or "1").strip().lower() not in _NO,
         storage_url=(env.get("LANNER_STORAGE_URL") or "").strip() or None,
         storage_endpoint=(env.get("LANNER_STORAGE_ENDPOINT") or "").strip() or None,
         storage_region=(env.get("LANNER_STORAGE_REGION") or "").strip() or None,

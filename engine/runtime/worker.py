@@ -36,6 +36,7 @@ from engine.metrics import record
 from engine.metrics.log_format import bind_log_context
 from engine.runtime import cluster, events
 from engine.runtime.handover import FORCE_AFTER, HANDED_BACK, HANDOVER
+from engine.runtime.prefetch import PREFETCH
 from engine.runtime.pulse import PULSE
 from engine.runtime.queue import queue_name
 from engine.runtime.working_directory import GroupTasks
@@ -167,10 +168,12 @@ def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
     job = get_current_job()
     r = job.connection if job else redis.Redis()
     db = database()
-    _pause_before_claim()
     worker = events.consumer_name("worker")
-    with session_scope(db, recoverable=True) as session:  # a short write: SQLite has one writer at a time
-        run = store.claim_attempt(session, task_run_id, worker, attempt)
+    claimed, run = PREFETCH.claimed_run(task_run_id, attempt)  # with the end of the attempt before it
+    if not claimed:
+        _pause_before_claim()
+        with session_scope(db, recoverable=True) as session:  # a short write: SQLite has one writer at a time
+            run = store.claim_attempt(session, task_run_id, worker, attempt)
     if run is None:
         return
     HANDOVER.hold(run.id, run.attempt_count)
@@ -235,11 +238,14 @@ def run_attempt(task_run_id: str, attempt: int | None = None) -> None:
         record.attempt_handed_back(worker)
         return
     outputs = ctx.mask_value(json.loads(json.dumps(outputs, default=str)))  # stored and shown as JSON
+    upcoming = PREFETCH.take()  # the next job waiting, if any: its run is claimed in the same transaction
     with HANDOVER.ending, session_scope(db) as session:  # never while a forced hand-back runs (handover.py)
         error = ctx.mask(error) if error else None
         metrics = ctx.mask_value(ctx.metrics.as_list())  # names and tags are the script's texts
         store.finish_attempt(session, run, state, outputs=outputs, error=error, retryable=retryable, metrics=metrics)
+        PREFETCH.claim(session, upcoming, worker)
         HANDOVER.ended()
+    PREFETCH.committed(upcoming)
     record.attempt_ended(run, task.type, state, worker, metrics)
     try:
         with r.pipeline(transaction=False) as pipe:
@@ -315,6 +321,18 @@ class LannerWorker(SimpleWorker):
                     self.set_state(WorkerStatus.IDLE, pipeline=pipe)
                     pipe.execute()
         HANDOVER.job_finished(self.connection)
+
+    def work(self, *args, **kwargs) -> bool:
+        PREFETCH.attach(self)
+        return super().work(*args, **kwargs)
+
+    def dequeue_job_and_maintain_ttl(self, timeout: int | None, max_idle_time: int | None = None):
+        """The job taken as the last attempt ended (engine/runtime/prefetch.py), or RQ's next one."""
+        return PREFETCH.pop() or super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
+
+    def teardown(self) -> None:
+        PREFETCH.give_back(database)  # told to stop with a job taken and not run
+        super().teardown()
 
     _next_beat = 0.0  # when RQ's own beat for this worker is next sent (time.monotonic)
 

@@ -27,10 +27,16 @@ class UploadRefused(ValueError):
     """The files cannot be stored there (a bad namespace, flow id or file name)."""
 
 
-def upload_folder(home: Path, namespace: str, flow_id: str) -> Path:
-    """A new, not yet created, folder for one request's files."""
+def check_names(namespace: str, flow_id: str) -> None:
+    """Refuse a request whose URL names no possible namespace and flow id (no file system call: every trigger
+    call asks, the folder is made only for a request that sends files)."""
     if not re.match(NAMESPACE_PATTERN, namespace) or not re.match(FLOW_ID_PATTERN, flow_id):
         raise UploadRefused(f"'{namespace}/{flow_id}' is not a namespace and a flow id")
+
+
+def upload_folder(home: Path, namespace: str, flow_id: str) -> Path:
+    """A new, not yet created, folder for one request's files."""
+    check_names(namespace, flow_id)
     root = (home / "uploads").resolve()
     folder = (root / namespace / flow_id / uuid.uuid4().hex).resolve()
     if not folder.is_relative_to(root):  # a symlink under uploads pointing elsewhere
@@ -72,10 +78,10 @@ def discard(folder: Path | None) -> None:
 def accept_uploads(home: Path, namespace: str, flow_id: str, inherited: Iterable[str] = ()) -> Callable[[str], str]:
     """The check ``resolve_inputs`` applies to a FILE value: a file stored for this flow, or one of ``inherited``
     (the FILE values of the run that starts this one as a subflow, themselves checked when it started)."""
-    root = (home / "uploads" / namespace / flow_id).resolve()
     passed_on = set(inherited)
 
     def uploaded(value: str) -> str:
+        root = (home / "uploads" / namespace / flow_id).resolve()  # only for a FILE input: not on every run
         path = Path(value).resolve()  # `..` and symlinks resolved before asking where it is
         if (path.is_relative_to(root) or value in passed_on) and path.is_file():
             return str(path)

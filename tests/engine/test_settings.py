@@ -31,6 +31,7 @@ def test_the_tunables_come_from_the_environment():
             "LANNER_EXPRESSION_MAX_SIZE": "1_000",
             "LANNER_COOKIE_SECURE": "Yes",
             "LANNER_WORKER_FORK": "1",
+            "LANNER_WORKER_PREFETCH": "off",
             "LANNER_TEST_PAUSE_BEFORE_CLAIM": "/tmp/marker",
         }
     )
@@ -38,6 +39,7 @@ def test_the_tunables_come_from_the_environment():
     assert (settings.stale_after, settings.event_claim_idle, settings.queued_recovery_after) == (3.0, 4.0, 5.0)
     assert (settings.expression_timeout, settings.expression_max_size) == (0.2, 1000)
     assert settings.cookie_secure and settings.worker_fork and settings.test_pause_before_claim == "/tmp/marker"
+    assert not settings.worker_prefetch and read_settings({}).worker_prefetch
 
 
 @pytest.mark.parametrize(

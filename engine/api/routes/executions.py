@@ -51,10 +51,11 @@ async def _wait_for_end(execution_id: str, timeout: float) -> None:
         await asyncio.sleep(0.05)
 
 
-async def _request_body(request: Request, folder: Path) -> tuple[dict[str, Any], dict[str, str]]:
-    """Inputs and labels; the files of a multipart body go into ``folder`` (created for the first one)."""
+async def _request_body(request: Request, folder: Path | None) -> tuple[dict[str, Any], dict[str, str]]:
+    """Inputs and labels; the files of a multipart body go into ``folder`` (created for the first one; None
+    for a body that is not multipart)."""
     content_type = request.headers.get("content-type", "")
-    if content_type.startswith("multipart/form-data"):
+    if content_type.startswith("multipart/form-data") and folder is not None:
         form = await request.form()
         inputs: dict[str, Any] = {}
         labels: dict[str, str] = {}
@@ -101,10 +102,12 @@ async def create_execution(
     timeout: Annotated[float, Query(gt=0, le=3600)] = 300,
 ) -> ExecutionOut:
     """Start an execution with inputs (JSON, or multipart for FILE inputs); ``wait=true`` returns at its end."""
-    if request.headers.get("content-type", "").startswith("multipart/"):  # 403/404 before a file is stored
+    multipart = request.headers.get("content-type", "").startswith("multipart/")
+    if multipart:  # 403/404 before a file is stored
         await run_in_threadpool(executions.check_may_run, connections().db, caller, namespace, flow_id)
     try:
-        folder = uploads.upload_folder(load_settings().home, namespace, flow_id)
+        uploads.check_names(namespace, flow_id)
+        folder = uploads.upload_folder(load_settings().home, namespace, flow_id) if multipart else None
     except uploads.UploadRefused as exc:
         raise ApiError(400, str(exc)) from None
     try:
