@@ -93,6 +93,7 @@ class Snapshot:
     # between the snapshots of one execution by whoever keeps its runs (engine/services/snapshots.py).
     settled_prefixes: dict[tuple[str | None, int | None, str], tuple[int, bool]] = field(default_factory=dict)
     runs_generation: int = 0  # the execution's, when its runs were read (engine/store/tables.py)
+    runs_created: int = 0  # the execution's count of runs created, read before its runs (engine/store/tables.py)
     settled_outputs: SettledOutputs | None = None  # set when the runs were read from what an earlier snapshot kept
 
 

@@ -81,7 +81,9 @@ class _Kept:
     runs: dict[str, RunView]  # oldest first: the settled ones shared between snapshots, the others read again
     scopes: dict[tuple[str | None, int | None], dict[str, RunView]]
     prefixes: dict[tuple[str | None, int | None, str], tuple[int, bool]]
-    settled: int  # how many of ``runs`` had settled
+    # Runs the database counted as created (``runs_created``) that ``runs`` does not hold: deleted ones, those
+    # created before the count began. Only differences are compared.
+    offset: int
     unsettled: frozenset[str]  # the ids of those that had not
     sealed: tuple[str, ...]  # settled runs with SECRET outputs: read again each time (a key rotation seals them anew)
     newest: dt.datetime | None  # when the newest of ``runs`` was created
@@ -93,8 +95,9 @@ class SettledRuns:
     """The task runs of the executions one process advances (or runs tasks of), as it last saw them, so that the
     next snapshot of each reads again only the runs that may have changed: SUCCESS, WARNING and SKIPPED are states no
     transition leaves, so a settled run's row never changes again. What is kept is trusted while the execution's runs
-    generation has not changed (deleting runs raises it) and the database counts as many settled runs as the
-    snapshot has (one created and settled by another process, with a clock behind: the execution is read again).
+    generation has not changed (deleting runs raises it) and the runs the database counted as created grew by as
+    many as the snapshot holds (one created and settled by another process with a clock behind, or committed late,
+    would be missed: the execution is read again whole).
 
     Bounded by the size of what it holds (outputs may reach LANNER_MAX_OUTPUT_BYTES each), the least recently used
     execution out first. Settled views are shared between snapshots: nothing changes them (``progress.apply``
@@ -104,6 +107,7 @@ class SettledRuns:
         self.budget_bytes, self.held_bytes = budget_bytes, 0
         self._kept: OrderedDict[str, _Kept] = OrderedDict()  # least recently used first
         self._read_from: dict[str, _Kept | None] = {}  # what the last snapshot of each execution was built on
+        self._offsets: dict[str, int] = {}  # each execution's ``_Kept.offset`` as its last snapshot was read
 
     def read(self, session: Session, snapshot: Snapshot) -> Iterable[RunView]:
         """The execution's runs into ``snapshot``, oldest first, reading again only those that may have changed
@@ -113,27 +117,32 @@ class SettledRuns:
         kept = self._kept.get(execution_id)
         self._read_from[execution_id] = None
         if kept is None or kept.generation != snapshot.runs_generation or kept.newest is None:
-            snapshot.runs = _all_runs(session, execution_id)
-            return snapshot.runs.values()
+            return self._read_whole(session, snapshot, snapshot.runs_created)
         self._kept.move_to_end(execution_id)
-        rows, settled_count = store.changed_task_runs(
-            session, execution_id, [*kept.unsettled, *kept.sealed], kept.newest
-        )
-        runs, settled = dict(kept.runs), kept.settled
+        rows, created = store.changed_task_runs(session, execution_id, [*kept.unsettled, *kept.sealed], kept.newest)
+        runs = dict(kept.runs)
         scopes = {key: dict(inner) for key, inner in kept.scopes.items()}
         fresh = [_run_view(row) for row in rows]
         for view in fresh:
-            settled += view.state in SETTLED and (view.id in kept.unsettled or view.id not in runs)
             runs[view.id] = view
             add_to_scopes(scopes, view)
-        if settled != settled_count:  # settled runs created by a process whose clock is behind: read them all
-            snapshot.runs = _all_runs(session, execution_id)
-            return snapshot.runs.values()
+        # The count is read after the runs: a run it counts that they do not show was missed (or created between
+        # the two statements): the execution is read again whole, from a count read before that read.
+        if len(runs) + kept.offset != created:
+            return self._read_whole(session, snapshot, created)
+        self._offsets[execution_id] = kept.offset
         snapshot.runs, snapshot.scopes, snapshot.settled_prefixes = runs, scopes, dict(kept.prefixes)
         lone = kept.lone
         snapshot.settled_outputs = SettledOutputs(lone.outputs, lone.runs, [*lone.others, *fresh])
         self._read_from[execution_id] = kept
         return fresh
+
+    def _read_whole(self, session: Session, snapshot: Snapshot, created_before: int) -> Iterable[RunView]:
+        """Every run of the execution; ``created_before``: its count of runs created, read before them (a run
+        created in between makes the next snapshot read whole again, never one missed)."""
+        snapshot.runs = _all_runs(session, snapshot.execution.id)
+        self._offsets[snapshot.execution.id] = created_before - len(snapshot.runs)
+        return snapshot.runs.values()
 
     def keep(self, snapshot: Snapshot, *, reuse: bool = False) -> None:
         """Keep the runs of a snapshot ``read`` gave (as they are committed now) for the next snapshot of its
@@ -141,18 +150,19 @@ class SettledRuns:
         caller is done with the snapshot, whose dictionaries are then kept as they are instead of copied."""
         execution = snapshot.execution
         earlier = self._read_from.pop(execution.id, None)
+        offset = self._offsets.pop(execution.id, None)  # runs it adds itself were counted by the database too
         self.forget(execution.id)
-        if execution.state.terminal:
+        if execution.state.terminal or offset is None:
             return
         runs = snapshot.runs
         if earlier is None:
-            looked_at, settled, size, newest = list(runs.values()), 0, 0, None
+            looked_at, size, newest = list(runs.values()), 0, None
             lone = SettledOutputs({}, {}, [])
         else:  # the runs new since (at the end: runs are only added) and those that were not settled
             added = len(runs) - len(earlier.runs)
             looked_at = [runs[run_id] for run_id in (*earlier.unsettled, *earlier.sealed) if run_id in runs]
             looked_at += [runs[run_id] for run_id in islice(reversed(runs), added)] if added > 0 else []
-            settled, size, newest, lone = earlier.settled, earlier.size, earlier.newest, earlier.lone
+            size, newest, lone = earlier.size, earlier.newest, earlier.lone
             if not reuse:  # the snapshot's expressions read these: a copy for what is kept
                 lone = SettledOutputs(dict(lone.outputs), dict(lone.runs), list(lone.others))
         unsettled, sealed, several = [], [], {other.task_id for other in lone.others}
@@ -165,7 +175,6 @@ class SettledRuns:
             if earlier is not None and view.id in earlier.sealed:
                 sealed.append(view.id)
                 continue
-            settled += 1
             size += _SIZE_OF_A_VIEW + len(json.dumps([view.outputs, view.value, view.error], default=str))
             if view.secret_outputs:
                 sealed.append(view.id)
@@ -178,7 +187,7 @@ class SettledRuns:
             runs, prefixes = dict(runs), dict(prefixes)
             scopes = {key: dict(inner) for key, inner in scopes.items()}
         self._kept[execution.id] = _Kept(
-            snapshot.runs_generation, runs, scopes, prefixes, settled, frozenset(unsettled), tuple(sealed), newest,
+            snapshot.runs_generation, runs, scopes, prefixes, offset, frozenset(unsettled), tuple(sealed), newest,
             lone, size,
         )  # fmt: skip
         self.held_bytes += size
@@ -188,6 +197,7 @@ class SettledRuns:
 
     def forget(self, execution_id: str) -> None:
         self._read_from.pop(execution_id, None)
+        self._offsets.pop(execution_id, None)
         dropped = self._kept.pop(execution_id, None)
         if dropped is not None:
             self.held_bytes -= dropped.size
@@ -237,6 +247,7 @@ def load_snapshot(
         {},
         now,
         runs_generation=row.runs_generation,
+        runs_created=row.runs_created,
         secret=secret_resolver(session, row.namespace),
         kv=kv_reader(session, row.namespace),
         secret_inputs=SecretInputs(row.secret_inputs) if row.secret_inputs else None,

@@ -104,18 +104,16 @@ _CHANGED_RUNS = union_all(
         _RUNS.c.created_at > bindparam("since"),
     ),
 )
-_SETTLED_COUNT = core_select(func.count()).where(
-    _RUNS.c.execution_id == bindparam("execution_id"), _RUNS.c.state.in_(_SETTLED_IN)
-)
+_RUNS_CREATED = core_select(_EXECUTIONS.c.runs_created).where(_EXECUTIONS.c.id == bindparam("execution_id"))
 
 
 def changed_task_runs(
     session: Session, execution_id: str, maybe_settled: list[str], since: dt.datetime
 ) -> tuple[list[Row], int]:
     """The rows of the execution's runs that have not settled, of those of ``maybe_settled`` that have, and of
-    those settled and created after ``since``, oldest first; with how many of its runs have settled (SUCCESS,
-    WARNING, SKIPPED: states no transition leaves). What a snapshot reads again when it holds the others from an
-    earlier one (engine/services/snapshots.py)."""
+    those settled (SUCCESS, WARNING, SKIPPED: states no transition leaves) and created after ``since``, oldest
+    first; with the execution's count of runs created, read after them (a run created meanwhile is counted, never
+    missed). What a snapshot reads again when it holds the others from an earlier one (engine/services/snapshots.py)."""
     connection = session.connection()
     found: dict[str, Row] = {}
     for start in range(0, max(len(maybe_settled), 1), _IDS_PER_STATEMENT):
@@ -125,7 +123,7 @@ def changed_task_runs(
             for row in connection.execute(_CHANGED_RUNS, {"execution_id": execution_id, "ids": ids, "since": since})
         )
     rows = sorted(found.values(), key=lambda row: row.created_at)
-    return rows, connection.execute(_SETTLED_COUNT, {"execution_id": execution_id}).scalar_one()
+    return rows, connection.execute(_RUNS_CREATED, {"execution_id": execution_id}).scalar_one()
 
 
 _EXECUTION_VERSION = core_select(_EXECUTIONS.c.state, _EXECUTIONS.c.updated_at).where(

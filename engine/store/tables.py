@@ -97,6 +97,9 @@ class Execution(SQLModel, table=True):
     # Goes up whenever task runs of the execution are deleted (store/executions.delete_task_runs): a snapshot kept
     # from an older generation is read again whole (engine/services/snapshots.py).
     runs_generation: int = 0
+    # Task runs created for the execution, counted by a trigger on every insert whoever makes it (migration 0023):
+    # a snapshot that reads again only the runs that may have changed compares its growth with the runs it holds.
+    runs_created: int = 0
 
 
 class TaskRun(SQLModel, table=True):

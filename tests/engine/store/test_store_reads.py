@@ -135,3 +135,27 @@ def test_an_execution_and_its_runs_read_while_it_advances_agree(database):
         sqlalchemy.event.remove(database, "before_cursor_execute", advance_meanwhile)
     assert advanced  # the advance did happen between the reads
     assert (execution.state, [run.state for run in runs]) == ("SUCCESS", ["SUCCESS"])
+
+
+def test_the_database_counts_the_task_runs_created_for_an_execution_whoever_inserts_them(database):
+    """What a snapshot compares with the runs it holds (engine/services/snapshots.py): the trigger counts runs
+    inserted in bulk (the executor), one by one through the ORM (a working-directory group, a restart's copies), for
+    each execution apart; deleting runs leaves the count (a snapshot compares growth) and raises the generation."""
+    with session_scope(database) as session:
+        for execution_id in ("e", "other"):
+            session.add(Execution(id=execution_id, namespace="n", flow_id="f", flow_revision=1, state="RUNNING"))
+        session.flush()
+        row = dict(namespace="n", flow_id="f", task_id="t", state="SUCCESS", kind="worker", attempt_count=1,
+                   retryable=True, created_at=utcnow(), outputs={})  # fmt: skip
+        executions.add_task_runs(session, [{**row, "id": f"r{i}", "execution_id": "e"} for i in range(3)])
+        executions.add_task_runs(session, [{**row, "id": "o1", "execution_id": "other"}])
+        executions.add_task_run(
+            session, TaskRun(id="r3", execution_id="e", namespace="n", flow_id="f", task_id="u", state="QUEUED")
+        )
+        session.flush()
+    with session_scope(database) as session:
+        executions.delete_task_runs(session, ["r0"])
+    with session_scope(database) as session:
+        e, other = (executions.execution_row(session, execution_id) for execution_id in ("e", "other"))
+        assert (e.runs_created, e.runs_generation, other.runs_created, other.runs_generation) == (4, 1, 1, 0)
+        assert executions.changed_task_runs(session, "e", [], utcnow())[1] == 4
