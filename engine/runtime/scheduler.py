@@ -187,7 +187,7 @@ class Scheduler:
         backfill["cursor"] = cursor.isoformat()
         backfill["done"] = not [s for s in remaining if s > cursor]
         with session_scope(self.db) as session:
-            state = trigger_store.get_trigger_state(session, flow.namespace, flow.id, trigger.id)
+            state = trigger_store.lock_trigger_state(session, flow.namespace, flow.id, trigger.id)
             current = dict(state.data.get("backfill") or {})
             if current.get("cancelled") or current.get("start") != backfill.get("start"):
                 return started  # cancelled or replaced meanwhile: keep what the user asked
@@ -263,7 +263,7 @@ def backfill_view(backfill: dict[str, Any], secret_inputs: Iterable[str] = ()) -
 def set_backfill_flag(db: Engine, namespace: str, flow_id: str, trigger_id: str, **flags: bool) -> dict[str, Any]:
     """Pause, resume or cancel a backfill."""
     with session_scope(db) as session:
-        state = trigger_store.get_trigger_state(session, namespace, flow_id, trigger_id)
+        state = trigger_store.lock_trigger_state(session, namespace, flow_id, trigger_id)
         backfill = dict((state.data if state else {}).get("backfill") or {})
         if not backfill:
             raise LookupError(f"no backfill for {namespace}/{flow_id} trigger '{trigger_id}'")

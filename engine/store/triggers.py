@@ -8,7 +8,7 @@ import contextlib
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -34,6 +34,25 @@ def get_trigger_state(session: Session, namespace: str, flow_id: str, trigger_id
     return session.get(TriggerState, (namespace, flow_id, trigger_id))
 
 
+def lock_trigger_state(session: Session, namespace: str, flow_id: str, trigger_id: str) -> TriggerState | None:
+    """The trigger's state read afresh for a change, which nobody else can make until this transaction ends.
+
+    The scheduler's tick, a user's backfill, pause or enable all rewrite the same row (its ``data`` whole): one
+    that wrote back what it had read before another's change would undo it (a backfill asked for between a tick's
+    read and its write was lost). PostgreSQL: the row locked. SQLite: the database's one write lock, taken by
+    a write to the row before reading it (a transaction that read first could not write once another had)."""
+    key = (namespace, flow_id, trigger_id)
+    if session.get_bind().dialect.name == "sqlite":
+        table = TriggerState.__table__
+        session.connection().execute(
+            update(table)
+            .where(table.c.namespace == namespace, table.c.flow_id == flow_id, table.c.trigger_id == trigger_id)
+            .values(namespace=table.c.namespace)
+        )
+        return session.get(TriggerState, key, populate_existing=True)
+    return session.get(TriggerState, key, with_for_update=True, populate_existing=True)
+
+
 def trigger_states_of(session: Session, namespace: str, flow_id: str) -> dict[str, TriggerState]:
     """The stored state of each trigger of a flow, by trigger id; a trigger never seen by the scheduler has none."""
     statement = select(TriggerState).where(TriggerState.namespace == namespace, TriggerState.flow_id == flow_id)
@@ -51,16 +70,14 @@ def disabled_triggers(session: Session) -> set[str]:
 def ensure_trigger_state(
     session: Session, namespace: str, flow_id: str, trigger_id: str, data: dict[str, Any]
 ) -> TriggerState:
-    """The trigger's state, created with ``data`` the first time. The creation commits in its own transaction,
-    since another scheduler may be creating the same row at this very moment (then its row is the one)."""
-    key = (namespace, flow_id, trigger_id)
-    state = session.get(TriggerState, key)
-    if state is None:
+    """The trigger's state, created with ``data`` the first time, locked for a change (``lock_trigger_state``).
+    The creation commits in its own transaction, since another scheduler may be creating the same row at this
+    very moment (then its row is the one)."""
+    if session.get(TriggerState, (namespace, flow_id, trigger_id)) is None:
         with contextlib.suppress(IntegrityError), Session(session.get_bind()) as own:
             own.add(TriggerState(namespace=namespace, flow_id=flow_id, trigger_id=trigger_id, data=data))
             own.commit()
-        state = session.get(TriggerState, key)
-    return state
+    return lock_trigger_state(session, namespace, flow_id, trigger_id)
 
 
 def save_trigger_state(session: Session, state: TriggerState) -> None:
