@@ -106,8 +106,11 @@ async def create_execution(
     if multipart:  # 403/404 before a file is stored
         await run_in_threadpool(executions.check_may_run, connections().db, caller, namespace, flow_id)
     try:
-        uploads.check_names(namespace, flow_id)
-        folder = uploads.upload_folder(load_settings().home, namespace, flow_id) if multipart else None
+        if multipart:
+            folder = uploads.upload_folder(load_settings().home, namespace, flow_id)
+        else:
+            folder = None
+            uploads.check_names(namespace, flow_id)
     except uploads.UploadRefused as exc:
         raise ApiError(400, str(exc)) from None
     try:
