@@ -124,7 +124,8 @@ class Executor:
         finally:
             with self.r.pipeline(transaction=False) as pipe:
                 for execution_id, token in tokens.items():
-                    self._release(keys=[_lock_key(execution_id)], args=[token], client=pipe)
+                    # EVAL, not the registered script: in a pipeline that asks SCRIPT EXISTS first, a round trip more
+                    pipe.eval(_RELEASE, 1, _lock_key(execution_id), token)
                 if done and acknowledge:  # an error on the way leaves them pending: claimed again later
                     pipe.xack(events.EVENTS, events.EXECUTORS_GROUP, *acknowledge)
                 pipe.execute()

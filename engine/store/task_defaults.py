@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import bindparam
+from sqlalchemy import select as core_select
+from sqlmodel import Session
 
 from engine.store.tables import NamespaceTaskDefaults, utcnow
+
+# Every attempt of every task run reads it: built once (building it cost more than running it on SQLite).
+_DEFAULTS = NamespaceTaskDefaults.__table__
+_DEFAULTS_OF_LINEAGE = core_select(_DEFAULTS.c.namespace, _DEFAULTS.c.defaults).where(
+    _DEFAULTS.c.namespace.in_(bindparam("chain", expanding=True))
+)
 
 
 def defaults_row(session: Session, namespace: str) -> NamespaceTaskDefaults | None:
@@ -31,7 +39,5 @@ def save_defaults(
 
 def defaults_of_lineage(session: Session, chain: list[str]) -> dict[str, list[dict[str, Any]]]:
     """The non-empty defaults of each namespace of ``chain`` that has some (one query on the primary key)."""
-    statement = select(NamespaceTaskDefaults.namespace, NamespaceTaskDefaults.defaults).where(
-        col(NamespaceTaskDefaults.namespace).in_(chain)
-    )
-    return {name: defaults for name, defaults in session.exec(statement) if defaults}
+    rows = session.connection().execute(_DEFAULTS_OF_LINEAGE, {"chain": chain})
+    return {name: defaults for name, defaults in rows if defaults}
