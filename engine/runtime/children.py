@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import errno
+import functools
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
 
 
 def die_with_parent() -> None:
@@ -19,10 +24,57 @@ def die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+@functools.cache
+def _setpriv() -> str | None:
+    found = shutil.which("setpriv") if sys.platform.startswith("linux") else None
+    return os.path.realpath(found) if found else None  # as /proc/PID/exe names it
+
+
+def _check_runnable(program: str, env: Mapping[str, str] | None, cwd: str | os.PathLike | None) -> None:
+    """Raise what ``subprocess.Popen`` would for a program that cannot be run (one started through ``setpriv``
+    would instead fail in the child, with exit code 127)."""
+    if os.sep in program:
+        path = Path(cwd or ".") / program  # exec looks for it in the child's folder
+        if path.is_file() and os.access(path, os.X_OK):
+            return
+        if path.exists():
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), program)
+    elif shutil.which(program, path=os.pathsep.join(os.get_exec_path(env))):
+        return
+    raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), program)
+
+
+def popen_dying_with_parent(argv: list[str], **options: Any) -> subprocess.Popen:
+    """``subprocess.Popen(argv, **options)`` for a child the kernel stops (SIGTERM) when this process dies, even
+    from SIGKILL (Linux). Through util-linux's ``setpriv --pdeathsig``, which then execs the program (same pid)
+    where there is one: a Python function run between fork and exec (``die_with_parent``, the other way) makes
+    Python fork the whole worker, 14 ms for a 150 MB process under no load, against 2 ms this way; a shell
+    task of three ``echo`` spent three quarters of its time there."""
+    if setpriv := _setpriv():
+        _check_runnable(argv[0], options.get("env"), options.get("cwd"))
+        process = subprocess.Popen([setpriv, "--pdeathsig", "TERM", "--", *argv], **options)
+        _wait_armed(process, setpriv)
+        return process
+    return subprocess.Popen(argv, preexec_fn=die_with_parent, **options)
+
+
+def _wait_armed(process: subprocess.Popen, setpriv: str) -> None:
+    """Until ``setpriv`` has set the signal and become the program (a fraction of a millisecond): a parent killed
+    before that would leave the program running, which ``die_with_parent`` never did."""
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:
+        try:
+            if os.readlink(f"/proc/{process.pid}/exe") != setpriv:
+                return
+        except OSError:
+            return  # ended already, or no /proc to look at
+        time.sleep(0.0002)
+
+
 def spawn(argv: list[str], env: dict[str, str]) -> subprocess.Popen:
     """A part of Lanner in its own session (a terminal's Ctrl-C reaches only the parent, which stops it
     cleanly), that the kernel stops if the parent dies without doing so (even from SIGKILL)."""
-    return subprocess.Popen(argv, env=env, start_new_session=True, preexec_fn=die_with_parent)
+    return popen_dying_with_parent(argv, env=env, start_new_session=True)
 
 
 def terminate(process: subprocess.Popen, grace: float = 10.0) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import redis
 
 from engine.config import Settings
-from engine.runtime.children import die_with_parent, terminate
+from engine.runtime.children import popen_dying_with_parent, terminate
 
 
 def connect(url: str) -> redis.Redis:
@@ -69,9 +69,7 @@ def embedded_redis(home: Path, *, timeout: float = 10.0) -> Iterator[str]:
         "--logfile",
         str(folder / "redis.log"),
     ]
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent
-    )
+    process = popen_dying_with_parent(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + timeout
         while not _answers(socket_path):

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from engine.config import Settings
-from engine.runtime.children import die_with_parent
+from engine.runtime.children import popen_dying_with_parent
 
 PROJECT = Path(__file__).resolve().parents[2]  # engine/runtime/launcher.py -> the checkout
 TOOLS = PROJECT / ".tools"
@@ -122,7 +122,7 @@ def _serve(settings: Settings, build_folder: dict[str, str], *, host: str, port:
     folder = build_folder.get("REFLEX_WEB_WORKDIR", ".web")
     print(f"Lanner studio on http://localhost:{port}  (data in {settings.home}, build in {folder})", file=sys.stderr)
     for attempt in range(1, BUILD_ATTEMPTS + 1):
-        process = subprocess.Popen(command, cwd=PROJECT, env=env, preexec_fn=die_with_parent)
+        process = popen_dying_with_parent(command, cwd=PROJECT, env=env)
         try:
             served = _wait_serving_or_exit(process, host, port)
             status = process.wait()

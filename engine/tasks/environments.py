@@ -35,8 +35,9 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from engine.config import load_settings
-from engine.runtime.children import die_with_parent
+from engine.runtime.children import popen_dying_with_parent
 from engine.tasks.context import TaskFailed
+from engine.tasks.process import wait_checking
 
 COMPLETE = ".lanner-complete"  # written last inside a built folder: a folder without it is never used
 LOCK_POLL = 0.2
@@ -306,7 +307,7 @@ def _run(argv: list[str], env: dict[str, str], cwd: Path, check: Check | None) -
     """Run an installer; its output (stdout and stderr together); ``EnvironmentFailed`` with its end if it fails."""
     with tempfile.TemporaryFile() as captured:
         try:
-            process = subprocess.Popen(
+            process = popen_dying_with_parent(
                 argv,
                 cwd=cwd,
                 env=env,
@@ -314,15 +315,11 @@ def _run(argv: list[str], env: dict[str, str], cwd: Path, check: Check | None) -
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
-                preexec_fn=die_with_parent,
             )
         except OSError as exc:
             raise EnvironmentFailed(f"{Path(argv[0]).name} cannot be run: {exc}") from None
         try:
-            while process.poll() is None:
-                if check:
-                    check()
-                time.sleep(0.05)
+            wait_checking(process, check)
         except BaseException:  # a kill or timeout of the task: stop the installer and everything it started
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
