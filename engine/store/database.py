@@ -13,10 +13,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, event, text, update
 from sqlmodel import Session, create_engine
 
-from engine.store import tables  # noqa: F401 - registers the tables on SQLModel.metadata
+from engine.store import tables
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 _migrated: set[str] = set()
@@ -86,6 +86,18 @@ def open_database(url: str) -> Engine:
     engine = create_database_engine(url)
     migrate(engine)
     return engine
+
+
+# A write that changes nothing: it takes SQLite's one write lock all the same.
+_TAKE_WRITE_LOCK = (
+    update(tables.NamespaceSettings.__table__).where(tables.NamespaceSettings.namespace == "").values(namespace="")
+)
+
+
+def take_sqlite_write_lock(session: Session) -> None:
+    """Take SQLite's one write lock now, held until the transaction ends: what the transaction reads next nobody
+    changes meanwhile (a transaction that read first could not write once another had)."""
+    session.connection().execute(_TAKE_WRITE_LOCK)
 
 
 @contextmanager

@@ -15,6 +15,7 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from engine.core.states import State
+from engine.store.database import take_sqlite_write_lock
 from engine.store.executions import ACTIVE
 from engine.store.tables import Execution, NamespaceSettings, TaskRun, utcnow
 
@@ -45,7 +46,6 @@ _IN_FLIGHT = (
     .select_from(_RUNS)
     .where(_RUNS.c.namespace == bindparam("namespace"), _RUNS.c.state.in_(IN_FLIGHT), _RUNS.c.kind == "worker")
 )
-_TAKE_WRITE_LOCK = update(_SETTINGS).where(_SETTINGS.c.namespace == "").values(namespace="")
 
 
 _LIMITS = core_select(_SETTINGS.c.max_running_executions, _SETTINGS.c.max_running_task_runs).where(
@@ -71,7 +71,7 @@ def lock_namespace(session: Session, namespace: str) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"lanner-ns:{namespace}"})
     else:
-        session.connection().execute(_TAKE_WRITE_LOCK)
+        take_sqlite_write_lock(session)
 
 
 def task_runs_in_flight(session: Session, namespace: str) -> int:

@@ -8,10 +8,11 @@ import contextlib
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from engine.store.database import take_sqlite_write_lock
 from engine.store.tables import FlowRecord, TriggerFire, TriggerState
 
 
@@ -39,16 +40,11 @@ def lock_trigger_state(session: Session, namespace: str, flow_id: str, trigger_i
 
     The scheduler's tick, a user's backfill, pause or enable all rewrite the same row (its ``data`` whole): one
     that wrote back what it had read before another's change would undo it (a backfill asked for between a tick's
-    read and its write was lost). PostgreSQL: the row locked. SQLite: the database's one write lock, taken by
-    a write to the row before reading it (a transaction that read first could not write once another had)."""
+    read and its write was lost). PostgreSQL: the row locked. SQLite: the database's one write lock, taken before
+    reading it."""
     key = (namespace, flow_id, trigger_id)
     if session.get_bind().dialect.name == "sqlite":
-        table = TriggerState.__table__
-        session.connection().execute(
-            update(table)
-            .where(table.c.namespace == namespace, table.c.flow_id == flow_id, table.c.trigger_id == trigger_id)
-            .values(namespace=table.c.namespace)
-        )
+        take_sqlite_write_lock(session)
         return session.get(TriggerState, key, populate_existing=True)
     return session.get(TriggerState, key, with_for_update=True, populate_existing=True)
 
