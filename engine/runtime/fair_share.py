@@ -28,7 +28,6 @@ from sqlmodel import Session
 from engine.config import load_settings
 from engine.runtime.queue import Run
 from engine.store import namespace_settings as store
-from engine.workspace.resources import limits_of
 
 TURN_SECONDS = 0.5  # executions are advanced round by round for this long; the rounds left wait for the next batch
 
@@ -40,9 +39,8 @@ class Admitted:
     holding: bool = False  # the namespace may still hold runs back
 
 
-def bound(session: Session, namespace: str) -> int:
-    """How many task runs the namespace may have in flight."""
-    _, own = limits_of(session, namespace)
+def bound(own: int | None) -> int:
+    """How many task runs a namespace may have in flight, ``own``: the most it sets for itself (None: none)."""
     shared = load_settings().namespace_task_runs_in_flight
     return min(own, shared) if own else shared
 
@@ -53,9 +51,9 @@ def admit(session: Session, namespace: str, queued: list[Run], *, holding: bool 
 
     ``holding`` False: the caller knows the namespace held no run when it last looked (the executor's sweep looks
     every second), so there is none to release and the query looking for them is spared."""
-    store.lock_namespace(session, namespace)
-    limit = bound(session, namespace)
-    in_flight = store.task_runs_in_flight(session, namespace)
+    store.lock_namespace(session, namespace, wrote=bool(queued))  # setting them QUEUED was a write
+    in_flight, own = store.task_runs_in_flight(session, namespace)
+    limit = bound(own)
     if in_flight > limit:
         keep = max(len(queued) - (in_flight - limit), 0)
         if keep < len(queued):

@@ -90,21 +90,23 @@ _IDS_PER_STATEMENT = 500  # well under every database's limit of parameters
 # Written into the statements (no parameters to expand on each call); by equality, so each is a range of the index.
 _SETTLED_IN = [literal_column(f"'{state.value}'") for state in SETTLED]
 _UNSETTLED_IN = [literal_column(f"'{state.value}'") for state in State if state not in SETTLED]
+_RUNS_CREATED = core_select(_EXECUTIONS.c.runs_created).where(_EXECUTIONS.c.id == bindparam("execution_id"))
 # The runs of an execution that may have changed since its last snapshot, each part found by the index of an
 # execution's runs by state and creation, without reading the others' rows: those not settled; those settled since
 # among the runs that snapshot saw not settled; those settled and created after the newest run it saw (by another
 # process: a worker sees runs the executor created and another worker ran; the runs created with that one, in the
-# same commit, it saw too). A run may come twice.
+# same commit, it saw too). A run may come twice. Each row carries the execution's count of runs created, read in
+# the same statement (so as of the same moment, on every database) instead of in one more.
+_CHANGED_RUN = core_select(_RUNS, _RUNS_CREATED.scalar_subquery().label("runs_created_now"))
 _CHANGED_RUNS = union_all(
-    core_select(_RUNS).where(_RUNS.c.execution_id == bindparam("execution_id"), _RUNS.c.state.in_(_UNSETTLED_IN)),
-    core_select(_RUNS).where(_RUNS.c.id.in_(bindparam("ids", expanding=True)), _RUNS.c.state.in_(_SETTLED_IN)),
-    core_select(_RUNS).where(
+    _CHANGED_RUN.where(_RUNS.c.execution_id == bindparam("execution_id"), _RUNS.c.state.in_(_UNSETTLED_IN)),
+    _CHANGED_RUN.where(_RUNS.c.id.in_(bindparam("ids", expanding=True)), _RUNS.c.state.in_(_SETTLED_IN)),
+    _CHANGED_RUN.where(
         _RUNS.c.execution_id == bindparam("execution_id"),
         _RUNS.c.state.in_(_SETTLED_IN),
         _RUNS.c.created_at > bindparam("since"),
     ),
 )
-_RUNS_CREATED = core_select(_EXECUTIONS.c.runs_created).where(_EXECUTIONS.c.id == bindparam("execution_id"))
 
 
 def changed_task_runs(
@@ -112,18 +114,20 @@ def changed_task_runs(
 ) -> tuple[list[Row], int]:
     """The rows of the execution's runs that have not settled, of those of ``maybe_settled`` that have, and of
     those settled (SUCCESS, WARNING, SKIPPED: states no transition leaves) and created after ``since``, oldest
-    first; with the execution's count of runs created, read after them (a run created meanwhile is counted, never
-    missed). What a snapshot reads again when it holds the others from an earlier one (engine/services/snapshots.py)."""
+    first; with the execution's count of runs created, read with the last of them or after them (a run created
+    meanwhile is counted, never missed). What a snapshot reads again when it holds the others from an earlier one
+    (engine/services/snapshots.py)."""
     connection = session.connection()
     found: dict[str, Row] = {}
+    created: int | None = None
     for start in range(0, max(len(maybe_settled), 1), _IDS_PER_STATEMENT):
         ids = maybe_settled[start : start + _IDS_PER_STATEMENT]
-        found.update(
-            (row.id, row)
-            for row in connection.execute(_CHANGED_RUNS, {"execution_id": execution_id, "ids": ids, "since": since})
-        )
-    rows = sorted(found.values(), key=lambda row: row.created_at)
-    return rows, connection.execute(_RUNS_CREATED, {"execution_id": execution_id}).scalar_one()
+        rows = connection.execute(_CHANGED_RUNS, {"execution_id": execution_id, "ids": ids, "since": since}).all()
+        found.update((row.id, row) for row in rows)
+        created = rows[0].runs_created_now if rows else None
+    if created is None:  # the last statement found no run to carry the count
+        created = connection.execute(_RUNS_CREATED, {"execution_id": execution_id}).scalar_one()
+    return sorted(found.values(), key=lambda row: row.created_at), created
 
 
 _EXECUTION_VERSION = core_select(_EXECUTIONS.c.state, _EXECUTIONS.c.updated_at).where(

@@ -46,10 +46,15 @@ _IN_FLIGHT = (
     .select_from(_RUNS)
     .where(_RUNS.c.namespace == bindparam("namespace"), _RUNS.c.state.in_(IN_FLIGHT), _RUNS.c.kind == "worker")
 )
-
-
 _LIMITS = core_select(_SETTINGS.c.max_running_executions, _SETTINGS.c.max_running_task_runs).where(
     _SETTINGS.c.namespace == bindparam("namespace")
+)
+# Both in one statement: the fair share reads them on every advance that queues a run.
+_IN_FLIGHT_AND_LIMIT = core_select(
+    _IN_FLIGHT.scalar_subquery(),
+    core_select(_SETTINGS.c.max_running_task_runs)
+    .where(_SETTINGS.c.namespace == bindparam("namespace"))
+    .scalar_subquery(),
 )
 
 
@@ -64,19 +69,22 @@ def worker_groups_of_lineage(session: Session, chain: list[str]) -> dict[str, st
     return dict(session.connection().execute(_GROUPS_OF_LINEAGE, {"chain": chain}).all())
 
 
-def lock_namespace(session: Session, namespace: str) -> None:
+def lock_namespace(session: Session, namespace: str, *, wrote: bool = False) -> None:
     """Serialise, until the transaction ends, whoever counts and changes the namespace's task runs in flight.
     PostgreSQL: a transaction advisory lock on the name. SQLite: the database's one write lock, taken now (a
-    transaction that read first could not write once another had)."""
+    transaction that read first could not write once another had); ``wrote``: the transaction already holds it,
+    having written (SQLite keeps its write lock from a transaction's first write to its end)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"lanner-ns:{namespace}"})
-    else:
+    elif not wrote:
         take_sqlite_write_lock(session)
 
 
-def task_runs_in_flight(session: Session, namespace: str) -> int:
-    """Worker runs of the namespace queued for a worker or running."""
-    return session.connection().execute(_IN_FLIGHT, {"namespace": namespace}).scalar_one()
+def task_runs_in_flight(session: Session, namespace: str) -> tuple[int, int | None]:
+    """Worker runs of the namespace queued for a worker or running, with the most it sets for itself (None: it
+    sets none), read together."""
+    in_flight, own_limit = session.connection().execute(_IN_FLIGHT_AND_LIMIT, {"namespace": namespace}).one()
+    return in_flight, own_limit
 
 
 def hold_runs(session: Session, run_ids: list[str]) -> None:
