@@ -274,3 +274,30 @@ def test_runs_created_together_are_not_read_again_once_settled(database):
     first = _read(database, execution_id, settled)
     second = _read(database, execution_id, settled)
     assert all(second.runs[run_id] is first.runs[run_id] for run_id in together)
+
+
+def _counts_read_alone(seen: list[str]) -> list[str]:
+    return [s for s in seen if s.startswith("SELECT execution.runs_created")]
+
+
+def test_the_count_of_runs_created_comes_with_the_changed_runs_or_alone_when_none_changed(database):
+    execution_id = _chain_execution(database)
+    done = _finish(database, execution_id, 2)
+    failed = _finish(database, execution_id, 1, state="FAILED")  # not settled: read again each time
+    settled = SettledRuns()
+    _read(database, execution_id, settled)
+    seen = _statements(database)
+    _read(database, execution_id, settled)
+    assert not _counts_read_alone(seen)  # it came with the runs read again, in the same statement
+    with session_scope(database) as session:
+        change_task_run(session, failed[0], {"state": "SUCCESS"})
+    _read(database, execution_id, settled)  # now every run has settled: the next read finds no run
+    seen.clear()
+    _read(database, execution_id, settled)
+    assert len(_counts_read_alone(seen)) == 1
+    # Read alone, it still tells a run missed: one settled, created before the newest seen (a clock behind).
+    late = _finish(database, execution_id, 1)
+    with session_scope(database) as session:
+        change_task_run(session, late[0], {"created_at": utcnow().replace(year=2000)})
+    snapshot = _read(database, execution_id, settled)
+    assert set(snapshot.runs) == {*done, *failed, *late}
