@@ -299,7 +299,9 @@ class Executor:
         if time.monotonic() >= self._next_timers:  # not after every event: one round trip each time
             self._next_timers = time.monotonic() + TIMER_SECONDS
             for execution_id in events.due_wakeups(self.r, utcnow()):
-                events.publish_event(self.r, execution_id)
+                # Advanced next, ahead of the events still in the stream: a retry or a pause's delay never waits
+                # behind a backlog. Lost with this executor before its advance, it is found by the stale sweep.
+                self._waiting_turn.setdefault(execution_id, [])
         if time.monotonic() >= self._next_sweep:
             self._next_sweep = time.monotonic() + self.sweep_interval
             self.sweep()

@@ -23,7 +23,7 @@ from engine.services.connections import Connections
 from engine.services.flow_deploy import deploy_flow
 from engine.store import executions as store
 from engine.store.database import session_scope
-from engine.store.tables import TaskRun
+from engine.store.tables import TaskRun, utcnow
 from tests.support.ids import unique
 
 
@@ -133,3 +133,26 @@ def test_a_batch_that_ends_one_execution_and_starts_another_sends_both(setup):
         assert store.get_execution(session, ending).state == "SUCCESS"
     assert [len(found) for found in _runs(database, [starting]).values()] == [1]
     assert Queue(TASK_QUEUE, connection=r).job_ids == [f"{_runs(database, [starting])[starting][0].id}_1"]
+
+
+def test_a_timer_due_is_advanced_ahead_of_the_events_waiting_in_the_stream(setup, monkeypatch):
+    """A retry's or a pause's timer does not join the end of a backlog: it is advanced in the next round."""
+    database, r, connections, namespace, _ = setup
+    monkeypatch.setattr(executor_module, "TIMER_SECONDS", 0.0)
+    executor = Executor(database, r, name=unique("executor"), sweep_interval=3600)
+    executor.tick()  # its first sweep, now: the next is an hour away
+    waking = commands.start_execution(connections, namespace, "one")
+    assert executor.process(block_ms=10) == 1
+    run = _runs(database, [waking])[waking][0]
+    with session_scope(database) as session:  # its task ended, and no event said so: only its timer will
+        claimed = store.claim_attempt(session, run.id, "a worker", 1)
+        store.finish_attempt(session, claimed, State.SUCCESS, outputs={"value": 1}, error=None)
+    backlog = [commands.start_execution(connections, namespace, "one") for _ in range(3)]
+    events.schedule_wakeup(r, waking, utcnow())
+    executor.tick()
+    assert r.zscore(events.TIMERS, waking) is None  # taken
+    assert executor.process(block_ms=10, count=1) == 2  # the timer's execution, then one event of the backlog
+    with session_scope(database) as session:
+        assert store.get_execution(session, waking).state == "SUCCESS"
+    assert [len(found) for found in _runs(database, backlog).values()] == [1, 0, 0]  # the rest wait their turn
+    assert executor.process(block_ms=10) == 2
