@@ -61,6 +61,23 @@ def _lock_key(execution_id: str) -> str:
     return f"lanner:lock:{execution_id}"
 
 
+@dataclass
+class _Release:
+    """The locks ``advance_together`` took and the events it acknowledges once all is done: sent with the words of
+    its last commit (one round trip fewer per advance), else on their own as it ends."""
+
+    tokens: dict[str, str]
+    acknowledge: Sequence[bytes]
+    sent: bool = False
+
+    def add_to(self, pipe: redis.client.Pipeline, *, done: bool) -> None:
+        for execution_id, token in self.tokens.items():
+            # EVAL, not the registered script: in a pipeline that asks SCRIPT EXISTS first, a round trip more
+            pipe.eval(_RELEASE, 1, _lock_key(execution_id), token)
+        if done and self.acknowledge:  # an error on the way leaves them pending: claimed again later
+            pipe.xack(events.EVENTS, events.EXECUTORS_GROUP, *self.acknowledge)
+
+
 class Executor:
     def __init__(
         self,
@@ -109,26 +126,25 @@ class Executor:
         round each per batch instead of per execution. If one of them changed meanwhile or failed, nothing of the
         batch is kept and each is advanced alone, as ``advance`` would: True, False (look again) or the error.
         The events ``acknowledge`` names are acknowledged with the locks' release, once all is done."""
-        tokens = self._lock(execution_ids)
+        release = _Release(self._lock(execution_ids), acknowledge)
         outcomes: dict[str, bool | Exception] = {execution_id: False for execution_id in execution_ids}
         done = False
         try:
-            left = [execution_id for execution_id in execution_ids if execution_id in tokens]
-            while len(left) > 1 and (together := self._advance_in_one_transaction(left)):
+            left = [execution_id for execution_id in execution_ids if execution_id in release.tokens]
+            while len(left) > 1 and (together := self._advance_in_one_transaction(left, release)):
                 outcomes.update(dict.fromkeys(left[:together], True))
                 left = left[together:]
             for execution_id in left:
-                outcomes[execution_id] = self._advance_alone(execution_id)
+                outcomes[execution_id] = self._advance_alone(
+                    execution_id, release if execution_id == left[-1] else None
+                )
             done = True
             return outcomes
         finally:
-            with self.r.pipeline(transaction=False) as pipe:
-                for execution_id, token in tokens.items():
-                    # EVAL, not the registered script: in a pipeline that asks SCRIPT EXISTS first, a round trip more
-                    pipe.eval(_RELEASE, 1, _lock_key(execution_id), token)
-                if done and acknowledge:  # an error on the way leaves them pending: claimed again later
-                    pipe.xack(events.EVENTS, events.EXECUTORS_GROUP, *acknowledge)
-                pipe.execute()
+            if not release.sent:
+                with self.r.pipeline(transaction=False) as pipe:
+                    release.add_to(pipe, done=done)
+                    pipe.execute()
 
     def _lock(self, execution_ids: list[str]) -> dict[str, str]:
         """The executions this executor now holds (another may be advancing the others), with their tokens."""
@@ -139,10 +155,10 @@ class Executor:
             taken = pipe.execute()
         return {execution_id: token for (execution_id, token), ok in zip(tokens.items(), taken, strict=True) if ok}
 
-    def _advance_in_one_transaction(self, execution_ids: list[str]) -> int:
+    def _advance_in_one_transaction(self, execution_ids: list[str], release: _Release) -> int:
         """How many of ``execution_ids``, from the first, were advanced in one transaction (0: none, it rolled
         back). It takes no more after TRANSACTION_SECONDS: it holds SQLite's one write lock, which the API's
-        writes and the workers' wait for."""
+        writes and the workers' wait for. ``release`` goes with its words if it advanced them all."""
         decided: list[_Advanced | None] = []
         closing = time.monotonic() + TRANSACTION_SECONDS
         try:
@@ -154,10 +170,12 @@ class Executor:
         except Exception:
             log.debug("a batch of %d advances rolled back: each goes alone", len(execution_ids), exc_info=True)
             return 0
-        self._after_commit([advanced for advanced in decided if advanced is not None])
+        last = release if len(decided) == len(execution_ids) else None
+        self._after_commit([advanced for advanced in decided if advanced is not None], last)
         return len(decided)
 
-    def _advance_alone(self, execution_id: str) -> bool | Exception:
+    def _advance_alone(self, execution_id: str, release: _Release | None) -> bool | Exception:
+        """``release``: sent with its words (the last execution of ``advance_together``)."""
         try:
             with session_scope(self.db, recoverable=True) as session:
                 advanced = self._decide(session, execution_id)
@@ -166,7 +184,7 @@ class Executor:
         except Exception as exc:  # the caller logs it and tries this one again later
             return exc
         if advanced is not None:
-            self._after_commit([advanced])
+            self._after_commit([advanced], release)
         return True
 
     def _decide(self, session, execution_id: str) -> _Advanced | None:
@@ -198,8 +216,9 @@ class Executor:
             persisted.notify += fire_flow_triggers(session, ended)
         return _Advanced(before, snapshot, persisted, wakeup, parent_id)
 
-    def _after_commit(self, batch: list[_Advanced]) -> None:
-        with self.r.pipeline(transaction=False) as pipe:  # one round trip: the jobs and the words after the commit
+    def _after_commit(self, batch: list[_Advanced], release: _Release | None = None) -> None:
+        """The jobs and the words of a commit, in one round trip, with ``release`` when it is the last commit."""
+        with self.r.pipeline(transaction=False) as pipe:
             self._send_runs([advanced.persisted for advanced in batch], pipe)
             for advanced in batch:
                 snapshot, persisted = advanced.snapshot, advanced.persisted
@@ -216,7 +235,11 @@ class Executor:
                 if persisted.changed:
                     events.announce(pipe, execution_id, "state")
                     events.announce_change(pipe, execution_id)
+            if release is not None:
+                release.add_to(pipe, done=True)
             pipe.execute()
+            if release is not None:
+                release.sent = True
         ended = {(a.snapshot.flow.namespace, a.snapshot.flow.id if a.snapshot.flow.concurrency else None)
                  for a in batch if a.persisted.ended}  # fmt: skip
         if ended:

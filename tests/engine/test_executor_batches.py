@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+import redis
 from rq import Queue
 from sqlalchemy import event
 from sqlmodel import select
@@ -156,3 +157,24 @@ def test_a_timer_due_is_advanced_ahead_of_the_events_waiting_in_the_stream(setup
         assert store.get_execution(session, waking).state == "SUCCESS"
     assert [len(found) for found in _runs(database, backlog).values()] == [1, 0, 0]  # the rest wait their turn
     assert executor.process(block_ms=10) == 2
+
+
+def test_an_advance_sends_its_jobs_words_and_lock_release_in_one_round_trip(setup, monkeypatch):
+    """After the lock, one round trip per commit: the last carries the release and the acknowledgement too."""
+    _database, r, connections, namespace, executor = setup
+    started = commands.start_execution(connections, namespace, "one")
+    sent: list[list[str]] = []  # the commands of each pipeline, as they go
+    send = redis.client.Pipeline.execute
+
+    def execute(pipe, *args, **kwargs):
+        sent.append([str(command[0][0]).upper() for command in pipe.command_stack])
+        return send(pipe, *args, **kwargs)
+
+    monkeypatch.setattr(redis.client.Pipeline, "execute", execute)
+    assert executor.process(block_ms=10) == 1
+    lock, words = sent
+    assert set(lock) == {"SET"}
+    assert "HSET" in words and words[-2:] == ["EVAL", "XACK"]  # the job, then the release and the acknowledgement
+    assert not r.exists(f"lanner:lock:{started}")
+    assert r.xpending(events.EVENTS, events.EXECUTORS_GROUP)["pending"] == 0
+    assert len(Queue(TASK_QUEUE, connection=r)) == 1
