@@ -34,6 +34,8 @@ class State(StrEnum):
 
 
 TERMINAL = frozenset({State.SUCCESS, State.WARNING, State.FAILED, State.KILLED, State.CANCELLED, State.SKIPPED})
+#: An execution in these holds a slot of its flow's concurrency and of its namespace's limit of running executions.
+ACTIVE = (State.RUNNING, State.PAUSED, State.KILLING)
 _S = State
 
 EXECUTION_TRANSITIONS: dict[State, frozenset[State]] = {

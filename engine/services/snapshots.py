@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from engine.config import load_settings
 from engine.core.expression_context import flow_reads
+from engine.core.namespaces import lineage
 from engine.core.progress import ExecutionView, RunView, Snapshot, StartSubflow
 from engine.core.snapshot import SettledOutputs, add_to_scopes, changing_runs, run_scopes
 from engine.core.states import SETTLED, TERMINAL, State
@@ -119,7 +120,11 @@ class SettledRuns:
         if kept is None or kept.generation != snapshot.runs_generation or kept.newest is None:
             return self._read_whole(session, snapshot, snapshot.runs_created)
         self._kept.move_to_end(execution_id)
-        rows, created = store.changed_task_runs(session, execution_id, [*kept.unsettled, *kept.sealed], kept.newest)
+        maybe_settled, namespace = [*kept.unsettled, *kept.sealed], snapshot.flow.namespace
+        rows, created, group = store.changed_task_runs(
+            session, execution_id, maybe_settled, kept.newest, lineage(namespace)
+        )
+        snapshot.namespace_worker_group = lambda: group
         runs = dict(kept.runs)
         scopes = {key: dict(inner) for key, inner in kept.scopes.items()}
         fresh = [_run_view(row) for row in rows]
@@ -248,6 +253,7 @@ def load_snapshot(
         now,
         runs_generation=row.runs_generation,
         runs_created=row.runs_created,
+        namespace_worker_group=functools.cache(lambda: worker_group_of(session, row.namespace)),
         secret=secret_resolver(session, row.namespace),
         kv=kv_reader(session, row.namespace),
         secret_inputs=SecretInputs(row.secret_inputs) if row.secret_inputs else None,
@@ -306,7 +312,6 @@ def persist(session: Session, before: Snapshot, after: Snapshot, actions: list) 
     """Write the difference between two snapshots of one execution, and start requested subflows."""
     result = Persisted()
     now = utcnow()
-    namespace_group = functools.cache(lambda: worker_group_of(session, after.flow.namespace))
     execution = after.execution
     changed: dict[str, dict[str, Any]] = {}  # run id -> its new values, written together below
     created: list[dict[str, Any]] = []  # the new runs' rows, inserted together below
@@ -348,7 +353,8 @@ def persist(session: Session, before: Snapshot, after: Snapshot, actions: list) 
             fields["duration_ms"] = int((run.ended_at - run.started_at).total_seconds() * 1000)
         if old is None:
             if run.kind == "worker":
-                run.worker_group = worker_group_for(after.flow, find_task(after.flow, run.task_id), namespace_group)
+                task = find_task(after.flow, run.task_id)
+                run.worker_group = worker_group_for(after.flow, task, after.namespace_worker_group)
             created.append(
                 dict(
                     id=run.id,

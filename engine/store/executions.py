@@ -17,10 +17,9 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from engine.core.errors import Conflict, NotFound
-from engine.core.states import SETTLED, TASK_RUN_TRANSITIONS, TERMINAL, State, check_transition
+from engine.core.states import ACTIVE, SETTLED, TASK_RUN_TRANSITIONS, TERMINAL, State, check_transition
+from engine.store.namespace_settings import nearest_worker_group
 from engine.store.tables import Execution, TaskRun, TaskRunAttempt, utcnow
-
-ACTIVE = (State.RUNNING, State.PAUSED, State.KILLING)
 
 
 class ExecutionNotFound(NotFound):
@@ -91,13 +90,17 @@ _IDS_PER_STATEMENT = 500  # well under every database's limit of parameters
 _SETTLED_IN = [literal_column(f"'{state.value}'") for state in SETTLED]
 _UNSETTLED_IN = [literal_column(f"'{state.value}'") for state in State if state not in SETTLED]
 _RUNS_CREATED = core_select(_EXECUTIONS.c.runs_created).where(_EXECUTIONS.c.id == bindparam("execution_id"))
+_NEAREST_GROUP = nearest_worker_group(bindparam("lineage", expanding=True))
 # The runs of an execution that may have changed since its last snapshot, each part found by the index of an
 # execution's runs by state and creation, without reading the others' rows: those not settled; those settled since
 # among the runs that snapshot saw not settled; those settled and created after the newest run it saw (by another
 # process: a worker sees runs the executor created and another worker ran; the runs created with that one, in the
 # same commit, it saw too). A run may come twice. Each row carries the execution's count of runs created, read in
-# the same statement (so as of the same moment, on every database) instead of in one more.
-_CHANGED_RUN = core_select(_RUNS, _RUNS_CREATED.scalar_subquery().label("runs_created_now"))
+# the same statement (so as of the same moment, on every database) instead of in one more, and the worker group
+# its namespace inherits, which an advance creating runs needs (by primary key: one lookup per level).
+_CHANGED_RUN = core_select(
+    _RUNS, _RUNS_CREATED.scalar_subquery().label("runs_created_now"), _NEAREST_GROUP.label("namespace_worker_group")
+)
 _CHANGED_RUNS = union_all(
     _CHANGED_RUN.where(_RUNS.c.execution_id == bindparam("execution_id"), _RUNS.c.state.in_(_UNSETTLED_IN)),
     _CHANGED_RUN.where(_RUNS.c.id.in_(bindparam("ids", expanding=True)), _RUNS.c.state.in_(_SETTLED_IN)),
@@ -109,25 +112,36 @@ _CHANGED_RUNS = union_all(
 )
 
 
+_RUNS_CREATED_AND_GROUP = core_select(_EXECUTIONS.c.runs_created, _NEAREST_GROUP).where(
+    _EXECUTIONS.c.id == bindparam("execution_id")
+)
+
+
 def changed_task_runs(
-    session: Session, execution_id: str, maybe_settled: list[str], since: dt.datetime
-) -> tuple[list[Row], int]:
+    session: Session, execution_id: str, maybe_settled: list[str], since: dt.datetime, lineage: list[str]
+) -> tuple[list[Row], int, str | None]:
     """The rows of the execution's runs that have not settled, of those of ``maybe_settled`` that have, and of
     those settled (SUCCESS, WARNING, SKIPPED: states no transition leaves) and created after ``since``, oldest
     first; with the execution's count of runs created, read with the last of them or after them (a run created
-    meanwhile is counted, never missed). What a snapshot reads again when it holds the others from an earlier one
-    (engine/services/snapshots.py)."""
+    meanwhile is counted, never missed), and the worker group of the nearest namespace of ``lineage`` (its
+    namespace's, nearest first) that sets one. What a snapshot reads again when it holds the others from an
+    earlier one (engine/services/snapshots.py)."""
     connection = session.connection()
     found: dict[str, Row] = {}
-    created: int | None = None
+    last: Row | None = None
     for start in range(0, max(len(maybe_settled), 1), _IDS_PER_STATEMENT):
         ids = maybe_settled[start : start + _IDS_PER_STATEMENT]
-        rows = connection.execute(_CHANGED_RUNS, {"execution_id": execution_id, "ids": ids, "since": since}).all()
+        values = {"execution_id": execution_id, "ids": ids, "since": since, "lineage": lineage}
+        rows = connection.execute(_CHANGED_RUNS, values).all()
         found.update((row.id, row) for row in rows)
-        created = rows[0].runs_created_now if rows else None
-    if created is None:  # the last statement found no run to carry the count
-        created = connection.execute(_RUNS_CREATED, {"execution_id": execution_id}).scalar_one()
-    return sorted(found.values(), key=lambda row: row.created_at), created
+        last = rows[0] if rows else None
+    if last is None:  # the last statement found no run to carry the count
+        created, group = connection.execute(
+            _RUNS_CREATED_AND_GROUP, {"execution_id": execution_id, "lineage": lineage}
+        ).one()
+    else:
+        created, group = last.runs_created_now, last.namespace_worker_group
+    return sorted(found.values(), key=lambda row: row.created_at), created, group
 
 
 _EXECUTION_VERSION = core_select(_EXECUTIONS.c.state, _EXECUTIONS.c.updated_at).where(

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, func, text, update
+from sqlalchemy import BindParameter, ScalarSelect, bindparam, func, text, update
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-from engine.core.states import State
+from engine.core.states import ACTIVE, State
 from engine.store.database import take_sqlite_write_lock
-from engine.store.executions import ACTIVE
 from engine.store.tables import Execution, NamespaceSettings, TaskRun, utcnow
 
 IN_FLIGHT = (State.QUEUED.value, State.RUNNING.value)
@@ -38,9 +37,6 @@ def save_settings(session: Session, namespace: str, values: dict[str, Any], acto
 
 # Statements the executor runs on every advance, built once (building one costs more than running it on SQLite).
 _SETTINGS, _RUNS = NamespaceSettings.__table__, TaskRun.__table__
-_GROUPS_OF_LINEAGE = core_select(_SETTINGS.c.namespace, _SETTINGS.c.worker_group).where(
-    _SETTINGS.c.namespace.in_(bindparam("chain", expanding=True)), _SETTINGS.c.worker_group.is_not(None)
-)
 _IN_FLIGHT = (
     core_select(func.count())
     .select_from(_RUNS)
@@ -58,15 +54,31 @@ _IN_FLIGHT_AND_LIMIT = core_select(
 )
 
 
+def nearest_worker_group(lineage: BindParameter) -> ScalarSelect:
+    """The worker group set on the nearest namespace of ``lineage`` (an expanding parameter: a namespace and those
+    above it) that sets one, as a scalar subquery: by primary key, one lookup per namespace. The nearest is the
+    one with the longest name (engine/workspace/resources.py)."""
+    return (
+        core_select(_SETTINGS.c.worker_group)
+        .where(_SETTINGS.c.namespace.in_(lineage), _SETTINGS.c.worker_group.is_not(None))
+        .order_by(func.length(_SETTINGS.c.namespace).desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+_NEAREST_WORKER_GROUP = core_select(nearest_worker_group(bindparam("lineage", expanding=True)))
+
+
 def own_limits(session: Session, namespace: str) -> tuple[int | None, int | None]:
     """(max running executions, max running task runs) set on the namespace itself, None where it sets none."""
     row = session.connection().execute(_LIMITS, {"namespace": namespace}).first()
     return (row[0], row[1]) if row else (None, None)
 
 
-def worker_groups_of_lineage(session: Session, chain: list[str]) -> dict[str, str]:
-    """The worker group set on each namespace of ``chain`` that sets one (one query on the primary key)."""
-    return dict(session.connection().execute(_GROUPS_OF_LINEAGE, {"chain": chain}).all())
+def inherited_worker_group(session: Session, lineage: list[str]) -> str | None:
+    """The worker group set on the nearest namespace of ``lineage`` (a namespace and those above it) that sets one."""
+    return session.connection().execute(_NEAREST_WORKER_GROUP, {"lineage": lineage}).scalar()
 
 
 def lock_namespace(session: Session, namespace: str, *, wrote: bool = False) -> None:

@@ -72,9 +72,7 @@ def set_resources(session: Session, namespace: str, values: dict[str, Any], acto
 
 def worker_group_of(session: Session, namespace: str) -> str | None:
     """The worker group of the namespace, or of the nearest namespace above it that sets one."""
-    chain = lineage(namespace)
-    found = store.worker_groups_of_lineage(session, chain)
-    return next((found[name] for name in chain if name in found), None)
+    return store.inherited_worker_group(session, lineage(namespace))
 
 
 def limits_of(session: Session, namespace: str) -> tuple[int | None, int | None]:
@@ -83,6 +81,6 @@ def limits_of(session: Session, namespace: str) -> tuple[int | None, int | None]
 
 
 def worker_group_for(flow: Any, task: Any, namespace_group: Callable[[], str | None]) -> str | None:
-    """The worker group a task's runs go to: the task's own, else its flow's, else its namespace's (inherited,
-    ``worker_group_of``: asked for only when needed)."""
+    """The worker group a task's runs go to: the task's own, else its flow's, else its namespace's (inherited:
+    ``namespace_group`` is asked only when needed)."""
     return task.worker_group or flow.worker_group or namespace_group()

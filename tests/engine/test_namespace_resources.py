@@ -61,8 +61,15 @@ def test_a_wrong_worker_group_is_refused_at_its_line_and_column(text, message):
 
 def test_the_most_specific_worker_group_wins(database):
     resources.set_resources(database, ADMIN, "acme", {"worker_group": "team"})
+    resources.set_resources(database, ADMIN, "acme.sales", {"worker_group": "sales"})
+    resources.set_resources(database, ADMIN, "acme.sales.eu.fr", {"max_running_executions": 3})  # sets no group
     with Session(database) as session:
-        assert worker_group_of(session, "acme.sales.eu") == "team"  # inherited from the nearest namespace setting one
+        assert worker_group_of(session, "acme.sales.eu") == "sales"  # inherited from the nearest namespace setting one
+        assert worker_group_of(session, "acme.sales.eu.fr") == "sales"
+        assert worker_group_of(session, "acme.sales") == "sales"
+        assert worker_group_of(session, "acme.salesforce") == "team"  # a name beginning alike is not above it
+        assert worker_group_of(session, "acme") == "team"
+        assert worker_group_of(session, "acmex") is None
         assert worker_group_of(session, "other") is None
     flow = load_flow(_flow("workerGroup: flowgroup\n", ", workerGroup: taskgroup")).flow
     bare = load_flow(_flow()).flow

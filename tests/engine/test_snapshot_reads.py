@@ -17,7 +17,8 @@ from engine.services.execution_start import create_execution
 from engine.services.flow_deploy import deploy_flow
 from engine.services.snapshots import SettledRuns, copy_snapshot, load_snapshot, persist
 from engine.store.database import open_database, session_scope
-from engine.store.executions import add_task_runs, change_task_run, delete_task_runs
+from engine.store.executions import add_task_runs, change_task_run, delete_task_runs, task_run_rows
+from engine.store.namespace_settings import save_settings
 from engine.store.tables import utcnow
 from engine.workspace.secrets import set_secret
 from engine.workspace.variables import set_variable
@@ -301,3 +302,35 @@ def test_the_count_of_runs_created_comes_with_the_changed_runs_or_alone_when_non
         change_task_run(session, late[0], {"created_at": utcnow().replace(year=2000)})
     snapshot = _read(database, execution_id, settled)
     assert set(snapshot.runs) == {*done, *failed, *late}
+
+
+def _queued_groups(snapshot) -> list[str | None]:
+    return [run.worker_group for run in snapshot.runs.values() if run.state == State.QUEUED]
+
+
+def test_the_inherited_worker_group_comes_with_the_runs_read_again(database):
+    with session_scope(database) as session:
+        save_settings(session, "acme", {"worker_group": "plant"}, "ada")
+    execution_id, settled = _chain_execution(database), SettledRuns()
+    # its first read: every run, then the group by a statement of its own
+    assert _queued_groups(_advance(database, execution_id, settled)) == ["plant"]
+    _finish_queued(database, execution_id)
+    with session_scope(database) as session:
+        save_settings(session, "acme.sales", {"worker_group": "sales"}, "ada")  # nearer: it wins from now on
+    seen = _statements(database)
+    assert _queued_groups(_advance(database, execution_id, settled)) == ["sales"]
+    groups_read = [s for s in seen if "namespace_settings.worker_group" in s]
+    assert len(groups_read) == 1 and "FROM task_run" in groups_read[0]  # in the statement reading the runs
+    _finish_queued(database, execution_id)
+    with session_scope(database) as session:
+        save_settings(session, "acme.sales", {"worker_group": None}, "ada")
+    seen.clear()  # the run the worker ended comes with the group: nothing else is read for it
+    assert _queued_groups(_advance(database, execution_id, settled)) == ["plant"]
+    assert len([s for s in seen if "namespace_settings" in s]) == 1
+
+
+def _finish_queued(database, execution_id: str) -> None:
+    with session_scope(database) as session:
+        for run in task_run_rows(session, execution_id):
+            if run.state == "QUEUED":
+                change_task_run(session, run.id, {"state": "SUCCESS", "outputs": {"value": 1}})

@@ -158,4 +158,4 @@ def test_the_database_counts_the_task_runs_created_for_an_execution_whoever_inse
     with session_scope(database) as session:
         e, other = (executions.execution_row(session, execution_id) for execution_id in ("e", "other"))
         assert (e.runs_created, e.runs_generation, other.runs_created, other.runs_generation) == (4, 1, 1, 0)
-        assert executions.changed_task_runs(session, "e", [], utcnow())[1] == 4
+        assert executions.changed_task_runs(session, "e", [], utcnow(), ["n"])[1] == 4
