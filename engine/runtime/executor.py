@@ -106,7 +106,8 @@ class Executor:
         self._next_purge = 0.0
         self._holding: set[str] = set()  # namespaces that may hold task runs back (fair_share), refreshed each sweep
         self._waiting_turn: dict[str, list[bytes]] = {}  # execution id -> its events read, not yet acknowledged
-        self._settled = snapshots.SettledRuns()  # so an advance reads only the runs that may have changed
+        # so an advance reads only the runs that may have changed (with the worker group of the runs it creates)
+        self._settled = snapshots.SettledRuns(worker_group=True)
 
     # --- one execution -------------------------------------------------------------------------
 

@@ -104,8 +104,11 @@ class SettledRuns:
     execution out first. Settled views are shared between snapshots: nothing changes them (``progress.apply``
     refuses to)."""
 
-    def __init__(self, budget_bytes: int = 64 * 1024 * 1024) -> None:
+    def __init__(self, budget_bytes: int = 64 * 1024 * 1024, *, worker_group: bool = False) -> None:
+        """``worker_group``: the runs read again come with the worker group the namespace inherits, which an
+        advance creating runs needs (the executor's); a worker's snapshots go without."""
         self.budget_bytes, self.held_bytes = budget_bytes, 0
+        self.worker_group = worker_group
         self._kept: OrderedDict[str, _Kept] = OrderedDict()  # least recently used first
         self._read_from: dict[str, _Kept | None] = {}  # what the last snapshot of each execution was built on
         self._offsets: dict[str, int] = {}  # each execution's ``_Kept.offset`` as its last snapshot was read
@@ -120,11 +123,12 @@ class SettledRuns:
         if kept is None or kept.generation != snapshot.runs_generation or kept.newest is None:
             return self._read_whole(session, snapshot, snapshot.runs_created)
         self._kept.move_to_end(execution_id)
-        maybe_settled, namespace = [*kept.unsettled, *kept.sealed], snapshot.flow.namespace
+        chain = lineage(snapshot.flow.namespace) if self.worker_group else None
         rows, created, group = store.changed_task_runs(
-            session, execution_id, maybe_settled, kept.newest, lineage(namespace)
+            session, execution_id, [*kept.unsettled, *kept.sealed], kept.newest, chain
         )
-        snapshot.namespace_worker_group = lambda: group
+        if chain is not None:
+            snapshot.namespace_worker_group = lambda: group
         runs = dict(kept.runs)
         scopes = {key: dict(inner) for key, inner in kept.scopes.items()}
         fresh = [_run_view(row) for row in rows]

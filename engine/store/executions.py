@@ -91,56 +91,65 @@ _SETTLED_IN = [literal_column(f"'{state.value}'") for state in SETTLED]
 _UNSETTLED_IN = [literal_column(f"'{state.value}'") for state in State if state not in SETTLED]
 _RUNS_CREATED = core_select(_EXECUTIONS.c.runs_created).where(_EXECUTIONS.c.id == bindparam("execution_id"))
 _NEAREST_GROUP = nearest_worker_group(bindparam("lineage", expanding=True))
+
+
 # The runs of an execution that may have changed since its last snapshot, each part found by the index of an
 # execution's runs by state and creation, without reading the others' rows: those not settled; those settled since
 # among the runs that snapshot saw not settled; those settled and created after the newest run it saw (by another
 # process: a worker sees runs the executor created and another worker ran; the runs created with that one, in the
 # same commit, it saw too). A run may come twice. Each row carries the execution's count of runs created, read in
-# the same statement (so as of the same moment, on every database) instead of in one more, and the worker group
-# its namespace inherits, which an advance creating runs needs (by primary key: one lookup per level).
-_CHANGED_RUN = core_select(
-    _RUNS, _RUNS_CREATED.scalar_subquery().label("runs_created_now"), _NEAREST_GROUP.label("namespace_worker_group")
-)
-_CHANGED_RUNS = union_all(
-    _CHANGED_RUN.where(_RUNS.c.execution_id == bindparam("execution_id"), _RUNS.c.state.in_(_UNSETTLED_IN)),
-    _CHANGED_RUN.where(_RUNS.c.id.in_(bindparam("ids", expanding=True)), _RUNS.c.state.in_(_SETTLED_IN)),
-    _CHANGED_RUN.where(
-        _RUNS.c.execution_id == bindparam("execution_id"),
-        _RUNS.c.state.in_(_SETTLED_IN),
-        _RUNS.c.created_at > bindparam("since"),
-    ),
-)
+# the same statement (so as of the same moment, on every database) instead of in one more, and, for an advance,
+# which may create runs, the worker group its namespace inherits (by primary key: one lookup per level).
+def _changed_runs(*extra: Any) -> Any:
+    changed_run = core_select(_RUNS, _RUNS_CREATED.scalar_subquery().label("runs_created_now"), *extra)
+    return union_all(
+        changed_run.where(_RUNS.c.execution_id == bindparam("execution_id"), _RUNS.c.state.in_(_UNSETTLED_IN)),
+        changed_run.where(_RUNS.c.id.in_(bindparam("ids", expanding=True)), _RUNS.c.state.in_(_SETTLED_IN)),
+        changed_run.where(
+            _RUNS.c.execution_id == bindparam("execution_id"),
+            _RUNS.c.state.in_(_SETTLED_IN),
+            _RUNS.c.created_at > bindparam("since"),
+        ),
+    )
 
 
-_RUNS_CREATED_AND_GROUP = core_select(_EXECUTIONS.c.runs_created, _NEAREST_GROUP).where(
+_CHANGED_RUNS = _changed_runs()
+_CHANGED_RUNS_AND_GROUP = _changed_runs(_NEAREST_GROUP.label("namespace_worker_group"))
+_RUNS_CREATED_AND_GROUP = core_select(_EXECUTIONS.c.runs_created, _NEAREST_GROUP.label("namespace_worker_group")).where(
     _EXECUTIONS.c.id == bindparam("execution_id")
 )
 
 
 def changed_task_runs(
-    session: Session, execution_id: str, maybe_settled: list[str], since: dt.datetime, lineage: list[str]
+    session: Session,
+    execution_id: str,
+    maybe_settled: list[str],
+    since: dt.datetime,
+    lineage: list[str] | None = None,
 ) -> tuple[list[Row], int, str | None]:
     """The rows of the execution's runs that have not settled, of those of ``maybe_settled`` that have, and of
     those settled (SUCCESS, WARNING, SKIPPED: states no transition leaves) and created after ``since``, oldest
     first; with the execution's count of runs created, read with the last of them or after them (a run created
-    meanwhile is counted, never missed), and the worker group of the nearest namespace of ``lineage`` (its
-    namespace's, nearest first) that sets one. What a snapshot reads again when it holds the others from an
+    meanwhile is counted, never missed), and, given its namespace's ``lineage`` (nearest first), the worker group
+    of the nearest that sets one (else None). What a snapshot reads again when it holds the others from an
     earlier one (engine/services/snapshots.py)."""
     connection = session.connection()
+    grouped = lineage is not None
+    statement, alone = (_CHANGED_RUNS_AND_GROUP, _RUNS_CREATED_AND_GROUP) if grouped else (_CHANGED_RUNS, _RUNS_CREATED)
     found: dict[str, Row] = {}
     last: Row | None = None
     for start in range(0, max(len(maybe_settled), 1), _IDS_PER_STATEMENT):
         ids = maybe_settled[start : start + _IDS_PER_STATEMENT]
         values = {"execution_id": execution_id, "ids": ids, "since": since, "lineage": lineage}
-        rows = connection.execute(_CHANGED_RUNS, values).all()
+        rows = connection.execute(statement, values).all()
         found.update((row.id, row) for row in rows)
         last = rows[0] if rows else None
     if last is None:  # the last statement found no run to carry the count
-        created, group = connection.execute(
-            _RUNS_CREATED_AND_GROUP, {"execution_id": execution_id, "lineage": lineage}
-        ).one()
+        last = connection.execute(alone, {"execution_id": execution_id, "lineage": lineage}).one()
+        created = last.runs_created
     else:
-        created, group = last.runs_created_now, last.namespace_worker_group
+        created = last.runs_created_now
+    group = last.namespace_worker_group if grouped else None
     return sorted(found.values(), key=lambda row: row.created_at), created, group
 
 

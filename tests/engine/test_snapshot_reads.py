@@ -311,7 +311,7 @@ def _queued_groups(snapshot) -> list[str | None]:
 def test_the_inherited_worker_group_comes_with_the_runs_read_again(database):
     with session_scope(database) as session:
         save_settings(session, "acme", {"worker_group": "plant"}, "ada")
-    execution_id, settled = _chain_execution(database), SettledRuns()
+    execution_id, settled = _chain_execution(database), SettledRuns(worker_group=True)
     # its first read: every run, then the group by a statement of its own
     assert _queued_groups(_advance(database, execution_id, settled)) == ["plant"]
     _finish_queued(database, execution_id)
@@ -327,6 +327,11 @@ def test_the_inherited_worker_group_comes_with_the_runs_read_again(database):
     seen.clear()  # the run the worker ended comes with the group: nothing else is read for it
     assert _queued_groups(_advance(database, execution_id, settled)) == ["plant"]
     assert len([s for s in seen if "namespace_settings" in s]) == 1
+    worker = SettledRuns()  # a worker's snapshots need no worker group: theirs go without
+    _read(database, execution_id, worker)
+    seen.clear()
+    _read(database, execution_id, worker)
+    assert not [s for s in seen if "namespace_settings" in s]
 
 
 def _finish_queued(database, execution_id: str) -> None:
