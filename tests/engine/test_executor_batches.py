@@ -5,6 +5,8 @@ SQLite and PostgreSQL, the executor driven in this process."""
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
 import pytest
 import redis
@@ -19,7 +21,7 @@ from engine.runtime import executor as executor_module
 from engine.runtime.connection import connect
 from engine.runtime.executor import Executor
 from engine.runtime.queue import TASK_QUEUE
-from engine.services import commands
+from engine.services import commands, retention
 from engine.services.connections import Connections
 from engine.services.flow_deploy import deploy_flow
 from engine.store import executions as store
@@ -157,6 +159,7 @@ def test_a_timer_due_is_advanced_ahead_of_the_events_waiting_in_the_stream(setup
         assert store.get_execution(session, waking).state == "SUCCESS"
     assert [len(found) for found in _runs(database, backlog).values()] == [1, 0, 0]  # the rest wait their turn
     assert executor.process(block_ms=10) == 2
+    executor.close()  # its first sweep's purge
 
 
 def test_an_advance_sends_its_jobs_words_and_lock_release_in_one_round_trip(setup, monkeypatch):
@@ -178,3 +181,29 @@ def test_an_advance_sends_its_jobs_words_and_lock_release_in_one_round_trip(setu
     assert not r.exists(f"lanner:lock:{started}")
     assert r.xpending(events.EVENTS, events.EXECUTORS_GROUP)["pending"] == 0
     assert len(Queue(TASK_QUEUE, connection=r)) == 1
+
+
+def test_a_slow_purge_runs_beside_the_loop_one_at_a_time(setup, monkeypatch):
+    """Expired executions and closed days' summaries never hold up advancing executions."""
+    _database, r, connections, namespace, _ = setup
+    r.delete(executor_module.PURGE_KEY)
+    executor = Executor(_database, r, name=unique("executor"), purge_interval=0)  # due at every sweep
+    go_on, purges = threading.Event(), []
+    purge = retention.purge_expired
+
+    def slow_purge(*args, **kwargs):
+        purges.append(threading.current_thread().name)
+        go_on.wait(30)
+        return purge(*args, **kwargs)
+
+    monkeypatch.setattr(retention, "purge_expired", slow_purge)
+    began = time.monotonic()
+    executor.sweep()
+    executor.sweep()  # the first purge still runs: no second beside it
+    started = commands.start_execution(connections, namespace, "one")
+    assert executor.process(block_ms=10) == 1  # advanced while the purge waits
+    assert time.monotonic() - began < 10
+    assert [len(found) for found in _runs(_database, [started]).values()] == [1]
+    go_on.set()
+    executor.close()
+    assert purges == ["lanner-purge"]
