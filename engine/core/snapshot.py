@@ -66,10 +66,10 @@ class Snapshot:
     flow_running: int = 0  # other executions of this flow holding a concurrency slot
     # The namespace's max running executions (engine/workspace/resources.py) and how many others hold a slot of it
     namespace_limit: int | None = None
+    namespace_running: int = 0
     # The worker group its new worker runs go to when neither their task nor the flow names one: its namespace's,
     # else the nearest namespace above's (engine/workspace/resources.py). Read on use, or with the runs read again.
     namespace_worker_group: Callable[[], str | None] = field(default=lambda: None, repr=False, compare=False)
-    namespace_running: int = 0
     subflows: dict[str, tuple[State, dict[str, Any]]] = field(default_factory=dict)  # run id -> child result
     secret: Callable[[str], str] | None = None
     secret_inputs: Callable[[], dict[str, str]] | None = None  # the execution's SECRET inputs, decrypted on use
