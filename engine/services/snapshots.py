@@ -69,9 +69,31 @@ def _run_view(row: Any) -> RunView:
     )
 
 
+def _copy(view: RunView) -> RunView:
+    """A shallow copy of a view (its fields as they are; what an advance changes it replaces, never edits), made
+    without the dataclass machinery: a snapshot copies every unsettled run it did not read again."""
+    copy = object.__new__(RunView)
+    copy.__dict__.update(view.__dict__)
+    return copy
+
+
+def _creation(view: RunView) -> dt.datetime:
+    return view.created_at or dt.datetime.min
+
+
 def _execution_view(row: Any) -> ExecutionView:
     breaches = list(row.sla_breaches or [])  # NULL in rows older than the column
     return ExecutionView(**_columns(row, _EXECUTION_COLUMNS), state=State(row.state), sla_breaches=breaches)
+
+
+@dataclass
+class _Read:
+    """What the last snapshot of one execution was read from: what was kept (None: nothing, or read whole), the
+    count of runs the database had that it did not hold (``_Kept.offset``), the version of each run as read."""
+
+    kept: _Kept | None
+    offset: int
+    versions: dict[str, int]
 
 
 @dataclass
@@ -85,7 +107,9 @@ class _Kept:
     # Runs the database counted as created (``runs_created``) that ``runs`` does not hold: deleted ones, those
     # created before the count began. Only differences are compared.
     offset: int
-    unsettled: frozenset[str]  # the ids of those that had not
+    # The runs that had not settled, each with the version of its row as read (-1: not read, one the snapshot
+    # created): read again only once their version differs.
+    unsettled: dict[str, int]
     sealed: tuple[str, ...]  # settled runs with SECRET outputs: read again each time (a key rotation seals them anew)
     newest: dt.datetime | None  # when the newest of ``runs`` was created
     lone: SettledOutputs  # its ``others``: the settled runs of tasks with several runs (foreach iterations)
@@ -110,8 +134,7 @@ class SettledRuns:
         self.budget_bytes, self.held_bytes = budget_bytes, 0
         self.worker_group = worker_group
         self._kept: OrderedDict[str, _Kept] = OrderedDict()  # least recently used first
-        self._read_from: dict[str, _Kept | None] = {}  # what the last snapshot of each execution was built on
-        self._offsets: dict[str, int] = {}  # each execution's ``_Kept.offset`` as its last snapshot was read
+        self._reads: dict[str, _Read] = {}  # what the last snapshot of each execution was read from
 
     def read(self, session: Session, snapshot: Snapshot) -> Iterable[RunView]:
         """The execution's runs into ``snapshot``, oldest first, reading again only those that may have changed
@@ -119,38 +142,46 @@ class SettledRuns:
         the settled prefixes, the settled outputs). Returns the runs read (the others have settled)."""
         execution_id = snapshot.execution.id
         kept = self._kept.get(execution_id)
-        self._read_from[execution_id] = None
+        self._reads.pop(execution_id, None)
         if kept is None or kept.generation != snapshot.runs_generation or kept.newest is None:
             return self._read_whole(session, snapshot, snapshot.runs_created)
         self._kept.move_to_end(execution_id)
         chain = lineage(snapshot.flow.namespace) if self.worker_group else None
+        known = [(run_id, version) for run_id, version in kept.unsettled.items() if version >= 0]
         rows, created, group = store.changed_task_runs(
-            session, execution_id, [*kept.unsettled, *kept.sealed], kept.newest, chain
+            session, execution_id, [*kept.unsettled, *kept.sealed], kept.newest, chain, known
         )
         if chain is not None:
             snapshot.namespace_worker_group = lambda: group
         runs = dict(kept.runs)
         scopes = {key: dict(inner) for key, inner in kept.scopes.items()}
-        fresh = [_run_view(row) for row in rows]
-        for view in fresh:
+        versions = {row.id: row.version for row in rows}
+        # Unsettled runs still at the version kept: copies, which an advance may change (if it then fails, what is
+        # kept must still be what the database holds).
+        current = [_copy(runs[run_id]) for run_id in kept.unsettled if run_id not in versions and run_id in runs]
+        current += [_run_view(row) for row in rows]
+        current.sort(key=_creation)  # a later run of a task in the same task list replaces an earlier one in scopes
+        for view in current:
             runs[view.id] = view
             add_to_scopes(scopes, view)
+            versions.setdefault(view.id, kept.unsettled.get(view.id, -1))
         # The count is read after the runs: a run it counts that they do not show was missed (or created between
         # the two statements): the execution is read again whole, from a count read before that read.
         if len(runs) + kept.offset != created:
             return self._read_whole(session, snapshot, created)
-        self._offsets[execution_id] = kept.offset
         snapshot.runs, snapshot.scopes, snapshot.settled_prefixes = runs, scopes, dict(kept.prefixes)
         lone = kept.lone
-        snapshot.settled_outputs = SettledOutputs(lone.outputs, lone.runs, [*lone.others, *fresh])
-        self._read_from[execution_id] = kept
-        return fresh
+        snapshot.settled_outputs = SettledOutputs(lone.outputs, lone.runs, [*lone.others, *current])
+        self._reads[execution_id] = _Read(kept, kept.offset, versions)
+        return current
 
     def _read_whole(self, session: Session, snapshot: Snapshot, created_before: int) -> Iterable[RunView]:
         """Every run of the execution; ``created_before``: its count of runs created, read before them (a run
         created in between makes the next snapshot read whole again, never one missed)."""
-        snapshot.runs = _all_runs(session, snapshot.execution.id)
-        self._offsets[snapshot.execution.id] = created_before - len(snapshot.runs)
+        rows = store.task_run_rows(session, snapshot.execution.id)
+        snapshot.runs = {row.id: _run_view(row) for row in rows}
+        versions = {row.id: row.version for row in rows}
+        self._reads[snapshot.execution.id] = _Read(None, created_before - len(snapshot.runs), versions)
         return snapshot.runs.values()
 
     def keep(self, snapshot: Snapshot, *, reuse: bool = False) -> None:
@@ -158,11 +189,11 @@ class SettledRuns:
         execution. Only the runs not settled before are looked at: the others were counted then. ``reuse``: the
         caller is done with the snapshot, whose dictionaries are then kept as they are instead of copied."""
         execution = snapshot.execution
-        earlier = self._read_from.pop(execution.id, None)
-        offset = self._offsets.pop(execution.id, None)  # runs it adds itself were counted by the database too
+        read = self._reads.pop(execution.id, None)  # its offset: runs it adds itself were counted by the database too
         self.forget(execution.id)
-        if execution.state.terminal or offset is None:
+        if execution.state.terminal or read is None:
             return
+        earlier = read.kept
         runs = snapshot.runs
         if earlier is None:
             looked_at, size, newest = list(runs.values()), 0, None
@@ -174,12 +205,13 @@ class SettledRuns:
             size, newest, lone = earlier.size, earlier.newest, earlier.lone
             if not reuse:  # the snapshot's expressions read these: a copy for what is kept
                 lone = SettledOutputs(dict(lone.outputs), dict(lone.runs), list(lone.others))
-        unsettled, sealed, several = [], [], {other.task_id for other in lone.others}
+        unsettled, sealed, several = {}, [], {other.task_id for other in lone.others}
         for view in looked_at:
             if view.created_at and (newest is None or view.created_at > newest):
                 newest = view.created_at
             if view.state not in SETTLED:
-                unsettled.append(view.id)
+                # As read: one this snapshot changed was written at a later version, so it is read again.
+                unsettled[view.id] = read.versions.get(view.id, -1)
                 continue
             if earlier is not None and view.id in earlier.sealed:
                 sealed.append(view.id)
@@ -196,8 +228,8 @@ class SettledRuns:
             runs, prefixes = dict(runs), dict(prefixes)
             scopes = {key: dict(inner) for key, inner in scopes.items()}
         self._kept[execution.id] = _Kept(
-            snapshot.runs_generation, runs, scopes, prefixes, offset, frozenset(unsettled), tuple(sealed), newest,
-            lone, size,
+            snapshot.runs_generation, runs, scopes, prefixes, read.offset, unsettled, tuple(sealed), newest, lone,
+            size,
         )  # fmt: skip
         self.held_bytes += size
         while self.held_bytes > self.budget_bytes:
@@ -205,8 +237,7 @@ class SettledRuns:
             self.held_bytes -= dropped.size
 
     def forget(self, execution_id: str) -> None:
-        self._read_from.pop(execution_id, None)
-        self._offsets.pop(execution_id, None)
+        self._reads.pop(execution_id, None)
         dropped = self._kept.pop(execution_id, None)
         if dropped is not None:
             self.held_bytes -= dropped.size
@@ -227,10 +258,6 @@ def _add_settled(lone: SettledOutputs, several: set[str], view: RunView) -> None
 
 
 _SIZE_OF_A_VIEW = 1_000  # bytes a RunView and its short fields take, besides its outputs, value and error
-
-
-def _all_runs(session: Session, execution_id: str) -> dict[str, RunView]:
-    return {row.id: _run_view(row) for row in store.task_run_rows(session, execution_id)}
 
 
 def load_snapshot(
@@ -265,7 +292,7 @@ def load_snapshot(
         pinned_outputs=pinned_outputs(row.trigger) if tested else {},
     )
     if settled is None:
-        snapshot.runs = _all_runs(session, execution_id)
+        snapshot.runs = {row.id: _run_view(row) for row in store.task_run_rows(session, execution_id)}
     read = settled.read(session, snapshot) if settled else snapshot.runs.values()
     if flow_reads(flow, "vars"):  # most flows do not: one query fewer on every advance and every task run
         snapshot.variables = inherited_variables(session, row.namespace)

@@ -12,14 +12,27 @@ from collections.abc import Iterable
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, func, insert, literal_column, union_all, update
+from sqlalchemy import (
+    Row,
+    String,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    literal_column,
+    null,
+    type_coerce,
+    union_all,
+    update,
+)
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from engine.core.errors import Conflict, NotFound
 from engine.core.states import ACTIVE, SETTLED, TASK_RUN_TRANSITIONS, TERMINAL, State, check_transition
 from engine.store.namespace_settings import nearest_worker_group
-from engine.store.tables import Execution, TaskRun, TaskRunAttempt, utcnow
+from engine.store.tables import NEXT_RUN_VERSION, Execution, TaskRun, TaskRunAttempt, utcnow
 
 
 class ExecutionNotFound(NotFound):
@@ -86,24 +99,38 @@ def task_run_rows(session: Session, execution_id: str) -> list[Row]:
 
 
 _IDS_PER_STATEMENT = 500  # well under every database's limit of parameters
+_KNOWN_PER_STATEMENT = 5_000  # run versions to skip: with the ids, still well under SQLite's 32,766 parameters
 # Written into the statements (no parameters to expand on each call); by equality, so each is a range of the index.
 _SETTLED_IN = [literal_column(f"'{state.value}'") for state in SETTLED]
 _UNSETTLED_IN = [literal_column(f"'{state.value}'") for state in State if state not in SETTLED]
-_RUNS_CREATED = core_select(_EXECUTIONS.c.runs_created).where(_EXECUTIONS.c.id == bindparam("execution_id"))
 _NEAREST_GROUP = nearest_worker_group(bindparam("lineage", expanding=True))
+# "<run id>:<version>": one string per run to compare, which costs a tenth of a (run id, version) pair to send.
+_VERSIONED_ID = _RUNS.c.id + literal_column("':'", String) + cast(_RUNS.c.version, String)
 
 
 # The runs of an execution that may have changed since its last snapshot, each part found by the index of an
-# execution's runs by state and creation, without reading the others' rows: those not settled; those settled since
-# among the runs that snapshot saw not settled; those settled and created after the newest run it saw (by another
-# process: a worker sees runs the executor created and another worker ran; the runs created with that one, in the
-# same commit, it saw too). A run may come twice. Each row carries the execution's count of runs created, read in
-# the same statement (so as of the same moment, on every database) instead of in one more, and, for an advance,
-# which may create runs, the worker group its namespace inherits (by primary key: one lookup per level).
-def _changed_runs(*extra: Any) -> Any:
-    changed_run = core_select(_RUNS, _RUNS_CREATED.scalar_subquery().label("runs_created_now"), *extra)
+# execution's runs by state and creation, without reading the others' rows: those not settled, but for those still
+# at the version the snapshot holds; those settled since among the runs that snapshot saw not settled; those settled
+# and created after the newest run it saw (by another process: a worker sees runs the executor created and another
+# worker ran; the runs created with that one, in the same commit, it saw too). A run may come twice. With them one
+# row that is no run: the execution's count of runs created, read in the same statement (so as of the same moment, on
+# every database) instead of in one more, and, for an advance, which may create runs, the worker group its
+# namespace inherits (by primary key: one lookup per level).
+def _changed_runs(grouped: bool) -> Any:
+    execution = [_EXECUTIONS.c.runs_created.label("runs_created_now")]
+    if grouped:
+        execution.append(_NEAREST_GROUP.label("namespace_worker_group"))
+    changed_run = core_select(_RUNS, *(null().label(column.name) for column in execution))
+    # First: PostgreSQL types the columns of a UNION pair by pair from the left (NULL with NULL would be text), and
+    # SQLAlchemy reads every row with the first part's types (type_coerce: typed here, a plain NULL in the SQL).
+    no_run = (type_coerce(null(), column.type).label(column.name) for column in _RUNS.c)
     return union_all(
-        changed_run.where(_RUNS.c.execution_id == bindparam("execution_id"), _RUNS.c.state.in_(_UNSETTLED_IN)),
+        core_select(*no_run, *execution).where(_EXECUTIONS.c.id == bindparam("execution_id")),
+        changed_run.where(
+            _RUNS.c.execution_id == bindparam("execution_id"),
+            _RUNS.c.state.in_(_UNSETTLED_IN),
+            _VERSIONED_ID.not_in(bindparam("known", expanding=True)),
+        ),
         changed_run.where(_RUNS.c.id.in_(bindparam("ids", expanding=True)), _RUNS.c.state.in_(_SETTLED_IN)),
         changed_run.where(
             _RUNS.c.execution_id == bindparam("execution_id"),
@@ -113,11 +140,8 @@ def _changed_runs(*extra: Any) -> Any:
     )
 
 
-_CHANGED_RUNS = _changed_runs()
-_CHANGED_RUNS_AND_GROUP = _changed_runs(_NEAREST_GROUP.label("namespace_worker_group"))
-_RUNS_CREATED_AND_GROUP = core_select(_EXECUTIONS.c.runs_created, _NEAREST_GROUP.label("namespace_worker_group")).where(
-    _EXECUTIONS.c.id == bindparam("execution_id")
-)
+_CHANGED_RUNS = _changed_runs(grouped=False)
+_CHANGED_RUNS_AND_GROUP = _changed_runs(grouped=True)
 
 
 def changed_task_runs(
@@ -126,31 +150,33 @@ def changed_task_runs(
     maybe_settled: list[str],
     since: dt.datetime,
     lineage: list[str] | None = None,
+    known: list[tuple[str, int]] | None = None,
 ) -> tuple[list[Row], int, str | None]:
-    """The rows of the execution's runs that have not settled, of those of ``maybe_settled`` that have, and of
-    those settled (SUCCESS, WARNING, SKIPPED: states no transition leaves) and created after ``since``, oldest
-    first; with the execution's count of runs created, read with the last of them or after them (a run created
-    meanwhile is counted, never missed), and, given its namespace's ``lineage`` (nearest first), the worker group
-    of the nearest that sets one (else None). What a snapshot reads again when it holds the others from an
-    earlier one (engine/services/snapshots.py)."""
+    """The rows of the execution's runs that have not settled (but for those still at the version ``known``
+    gives them: (run id, version) pairs), of those of ``maybe_settled`` that have, and of those settled (SUCCESS,
+    WARNING, SKIPPED: states no transition leaves) and created after ``since``, oldest first; with the execution's
+    count of runs created, read with the last of them (a run created meanwhile is counted, never missed), and, given
+    its namespace's ``lineage`` (nearest first), the worker group of the nearest that sets one (else None). What a
+    snapshot reads again when it holds the others from an earlier one (engine/services/snapshots.py)."""
     connection = session.connection()
-    grouped = lineage is not None
-    statement, alone = (_CHANGED_RUNS_AND_GROUP, _RUNS_CREATED_AND_GROUP) if grouped else (_CHANGED_RUNS, _RUNS_CREATED)
+    statement = _CHANGED_RUNS if lineage is None else _CHANGED_RUNS_AND_GROUP
+    # Any beyond are read again whole: fewer to skip, none missed.
+    known_ids = [f"{run_id}:{version}" for run_id, version in (known or [])[:_KNOWN_PER_STATEMENT]]
     found: dict[str, Row] = {}
-    last: Row | None = None
+    execution: Row | None = None
     for start in range(0, max(len(maybe_settled), 1), _IDS_PER_STATEMENT):
         ids = maybe_settled[start : start + _IDS_PER_STATEMENT]
-        values = {"execution_id": execution_id, "ids": ids, "since": since, "lineage": lineage}
-        rows = connection.execute(statement, values).all()
-        found.update((row.id, row) for row in rows)
-        last = rows[0] if rows else None
-    if last is None:  # the last statement found no run to carry the count
-        last = connection.execute(alone, {"execution_id": execution_id, "lineage": lineage}).one()
-        created = last.runs_created
-    else:
-        created = last.runs_created_now
-    group = last.namespace_worker_group if grouped else None
-    return sorted(found.values(), key=lambda row: row.created_at), created, group
+        values = {"execution_id": execution_id, "ids": ids, "since": since, "lineage": lineage, "known": known_ids}
+        execution = None
+        for row in connection.execute(statement, values):
+            if row.id is None:
+                execution = row
+            else:
+                found[row.id] = row
+    if execution is None:
+        raise ExecutionNotFound(f"no execution {execution_id}")
+    group = execution.namespace_worker_group if lineage is not None else None
+    return sorted(found.values(), key=lambda row: row.created_at), execution.runs_created_now, group
 
 
 _EXECUTION_VERSION = core_select(_EXECUTIONS.c.state, _EXECUTIONS.c.updated_at).where(
@@ -274,7 +300,7 @@ def add_task_runs(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 def change_task_run(session: Session, run_id: str, values: dict[str, Any]) -> None:
-    session.execute(update(TaskRun).where(col(TaskRun.id) == run_id).values(**values))
+    session.execute(update(TaskRun).where(col(TaskRun.id) == run_id).values(**values, **NEXT_RUN_VERSION))
 
 
 def change_task_runs_each(session: Session, changes: dict[str, dict[str, Any]]) -> None:
@@ -291,7 +317,7 @@ def change_task_runs_each(session: Session, changes: dict[str, dict[str, Any]]) 
         statement = (
             update(table)
             .where(table.c.id == bindparam("run_id"))
-            .values({name: bindparam(f"new_{name}") for name in columns})
+            .values({**{name: bindparam(f"new_{name}") for name in columns}, **NEXT_RUN_VERSION})
         )
         session.connection().execute(statement, rows)
 
@@ -309,7 +335,7 @@ def delete_task_runs(session: Session, run_ids: list[str]) -> None:
 
 
 def change_task_runs(session: Session, run_ids: Iterable[str], values: dict[str, Any]) -> None:
-    session.execute(update(TaskRun).where(col(TaskRun.id).in_(list(run_ids))).values(**values))
+    session.execute(update(TaskRun).where(col(TaskRun.id).in_(list(run_ids))).values(**values, **NEXT_RUN_VERSION))
 
 
 def flush(session: Session) -> None:
@@ -359,6 +385,7 @@ _CLAIM_NEXT = (
         attempt_count=_RUNS.c.attempt_count + 1,
         started_at=bindparam("b_now", type_=_RUNS.c.started_at.type),
         retryable=True,
+        **NEXT_RUN_VERSION,
     )
     .returning(*_RUNS.c)
 )
@@ -385,6 +412,7 @@ _FINISH_RUN = (
         duration_ms=bindparam("b_duration", type_=_RUNS.c.duration_ms.type),
         retryable=bindparam("b_retryable", type_=_RUNS.c.retryable.type),
         metrics=bindparam("b_metrics", type_=_RUNS.c.metrics.type),
+        **NEXT_RUN_VERSION,
     )
 )
 _FINISH_ATTEMPT = (
@@ -471,7 +499,7 @@ def fail_lost_attempt(session: Session, run_id: str, attempt: int, reason: str) 
     done = session.execute(
         update(TaskRun)
         .where(*_running_on_a_worker_at(run_id, attempt))
-        .values(state=State.FAILED.value, error=reason, ended_at=now)
+        .values(state=State.FAILED.value, error=reason, ended_at=now, **NEXT_RUN_VERSION)
     ).rowcount
     session.execute(
         update(TaskRunAttempt)
@@ -488,7 +516,7 @@ def hand_back_attempt(session: Session, run_id: str, attempt: int) -> bool:
     done = session.execute(
         update(TaskRun)
         .where(*_running_on_a_worker_at(run_id, attempt))
-        .values(state=State.QUEUED.value, attempt_count=attempt - 1, started_at=None)
+        .values(state=State.QUEUED.value, attempt_count=attempt - 1, started_at=None, **NEXT_RUN_VERSION)
     ).rowcount
     if done:
         session.execute(

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from engine.core.states import ACTIVE, State
 from engine.store.database import take_sqlite_write_lock
-from engine.store.tables import Execution, NamespaceSettings, TaskRun, utcnow
+from engine.store.tables import NEXT_RUN_VERSION, Execution, NamespaceSettings, TaskRun, utcnow
 
 IN_FLIGHT = (State.QUEUED.value, State.RUNNING.value)
 
@@ -104,7 +104,7 @@ def hold_runs(session: Session, run_ids: list[str]) -> None:
     session.execute(
         update(TaskRun)
         .where(col(TaskRun.id).in_(run_ids), TaskRun.state == State.QUEUED.value)
-        .values(state=State.CREATED.value)
+        .values(state=State.CREATED.value, **NEXT_RUN_VERSION)
     )
 
 
@@ -123,7 +123,7 @@ def release_held(session: Session, namespace: str, count: int) -> list[tuple[str
     released = session.execute(
         update(TaskRun)
         .where(col(TaskRun.id).in_(oldest), TaskRun.state == State.CREATED.value)  # a kill may have come first
-        .values(state=State.QUEUED.value)
+        .values(state=State.QUEUED.value, **NEXT_RUN_VERSION)
         .returning(TaskRun.id, TaskRun.execution_id, TaskRun.attempt_count, TaskRun.worker_group)
     ).all()
     return [(run_id, execution_id, attempts + 1, group) for run_id, execution_id, attempts, group in released]

@@ -149,6 +149,14 @@ class TaskRun(SQLModel, table=True):
     started_at: dt.datetime | None = None
     ended_at: dt.datetime | None = None
     duration_ms: int | None = None
+    # Raised by every change to the row (the statements that change runs raise it; a trigger does for any other,
+    # migration 0024): a snapshot reads again only the unsettled runs whose version it does not hold.
+    version: int = 0
+
+
+# Set beside its own values by every statement that changes task runs: the trigger then leaves the row alone (on
+# SQLite it would write it a second time).
+NEXT_RUN_VERSION = {"version": TaskRun.__table__.c.version + 1}
 
 
 class TaskRunDay(SQLModel, table=True):

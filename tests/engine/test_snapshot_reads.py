@@ -13,6 +13,7 @@ from engine.core.expression_context import context_for, flow_reads
 from engine.core.expressions import reads_name, render
 from engine.core.progress import advance
 from engine.core.states import State
+from engine.services import snapshots
 from engine.services.execution_start import create_execution
 from engine.services.flow_deploy import deploy_flow
 from engine.services.snapshots import SettledRuns, copy_snapshot, load_snapshot, persist
@@ -166,6 +167,52 @@ def test_a_snapshot_reads_again_only_the_runs_that_have_not_settled(database):
     assert fourth.settled_prefixes == {} and fourth.scopes[(None, None)]["t4"] is fourth.runs[failed[0]]
 
 
+def _views_built(monkeypatch) -> list[str]:
+    """The ids of the runs whose rows the snapshots read (a view is built from each row read)."""
+    built: list[str] = []
+    build = snapshots._run_view
+    monkeypatch.setattr(snapshots, "_run_view", lambda row: built.append(row.id) or build(row))
+    return built
+
+
+def test_unsettled_runs_are_read_again_only_once_their_row_changed(database, monkeypatch):
+    """A flow of many tasks side by side: every advance and every task run read all those still waiting, so its
+    cost grew with the square of its width. A run is read again once its version moved: whoever changed it."""
+    execution_id = _chain_execution(database)
+    waiting = _finish(database, execution_id, 4, state="QUEUED")
+    settled = SettledRuns()
+    first = _read(database, execution_id, settled)
+    built = _views_built(monkeypatch)
+    second = _read(database, execution_id, settled)
+    assert built == [] and second.runs == first.runs  # none changed: none read
+    with session_scope(database) as session:  # the store's own statements raise the version
+        change_task_run(session, waiting[0], {"state": "RUNNING"})
+    with session_scope(database) as session:  # a change by any other way too (a trigger raises it)
+        session.connection().exec_driver_sql(
+            "UPDATE task_run SET outputs = '{\"partial\": 1}' WHERE id = ?", (waiting[1],)
+        )
+    third = _read(database, execution_id, settled)
+    assert sorted(built) == sorted(waiting[:2])
+    assert third.runs[waiting[0]].state == State.RUNNING and third.runs[waiting[1]].outputs == {"partial": 1}
+    assert [third.runs[run_id] for run_id in waiting[2:]] == [first.runs[run_id] for run_id in waiting[2:]]
+    # What an expression or an advance walks sees the runs read again and those kept alike.
+    assert {run.id for run in third.settled_outputs.others} == set(waiting)
+    assert {run.id for run in third.scopes[(None, None)].values()} == set(waiting)
+
+
+def test_an_advance_that_changed_runs_and_failed_leaves_what_is_kept_as_the_database_holds_it(database):
+    execution_id = _chain_execution(database)
+    waiting = _finish(database, execution_id, 2, state="QUEUED")
+    settled = SettledRuns()
+    _read(database, execution_id, settled)
+    with session_scope(database) as session:  # an advance changes the runs it was given, then fails
+        snapshot = load_snapshot(session, execution_id, utcnow(), settled=settled)
+        snapshot.runs[waiting[0]].state = State.KILLED
+        snapshot.runs[waiting[0]].error = "never committed"
+    after = _read(database, execution_id, settled)
+    assert (after.runs[waiting[0]].state, after.runs[waiting[0]].error) == (State.QUEUED, None)
+
+
 def test_runs_another_process_created_and_settled_since_are_read(database):
     execution_id = _chain_execution(database)
     done = _finish(database, execution_id, 2)
@@ -277,26 +324,22 @@ def test_runs_created_together_are_not_read_again_once_settled(database):
     assert all(second.runs[run_id] is first.runs[run_id] for run_id in together)
 
 
-def _counts_read_alone(seen: list[str]) -> list[str]:
-    return [s for s in seen if s.startswith("SELECT execution.runs_created")]
-
-
-def test_the_count_of_runs_created_comes_with_the_changed_runs_or_alone_when_none_changed(database):
+def test_the_count_of_runs_created_comes_in_the_statement_reading_the_runs_even_when_none_changed(database):
     execution_id = _chain_execution(database)
     done = _finish(database, execution_id, 2)
-    failed = _finish(database, execution_id, 1, state="FAILED")  # not settled: read again each time
+    failed = _finish(database, execution_id, 1, state="FAILED")  # not settled: looked at each time
     settled = SettledRuns()
     _read(database, execution_id, settled)
     seen = _statements(database)
-    _read(database, execution_id, settled)
-    assert not _counts_read_alone(seen)  # it came with the runs read again, in the same statement
+    _read(database, execution_id, settled)  # no run changed: none comes back, the count still does
     with session_scope(database) as session:
         change_task_run(session, failed[0], {"state": "SUCCESS"})
-    _read(database, execution_id, settled)  # now every run has settled: the next read finds no run
-    seen.clear()
+    _read(database, execution_id, settled)  # now every run has settled
     _read(database, execution_id, settled)
-    assert len(_counts_read_alone(seen)) == 1
-    # Read alone, it still tells a run missed: one settled, created before the newest seen (a clock behind).
+    assert len(_rows_read(seen)) == 3 and all("runs_created" in s for s in _rows_read(seen))
+    assert len([s for s in seen if "FROM task_run" in s or "FROM execution" in s]) == 6  # and 3 execution rows
+    # With no run to come back, it still tells a run missed: one settled, created before the newest seen (a clock
+    # behind).
     late = _finish(database, execution_id, 1)
     with session_scope(database) as session:
         change_task_run(session, late[0], {"created_at": utcnow().replace(year=2000)})

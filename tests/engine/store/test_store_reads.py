@@ -8,6 +8,7 @@ import sqlalchemy
 from sqlalchemy import or_
 from sqlmodel import select
 
+from engine.core.states import State
 from engine.identity import users
 from engine.identity.crypto import SecretKey, generate_key, key_from_text
 from engine.services.execution_start import create_execution
@@ -159,3 +160,44 @@ def test_the_database_counts_the_task_runs_created_for_an_execution_whoever_inse
         e, other = (executions.execution_row(session, execution_id) for execution_id in ("e", "other"))
         assert (e.runs_created, e.runs_generation, other.runs_created, other.runs_generation) == (4, 1, 1, 0)
         assert executions.changed_task_runs(session, "e", [], utcnow(), ["n"])[1] == 4
+
+
+def test_every_change_to_a_task_run_raises_its_version_once_whoever_makes_it(database):
+    """What a snapshot compares to know an unsettled run changed (engine/services/snapshots.py): the store's own
+    statements raise it themselves, a change any other way (the ORM, plain SQL) is raised by a trigger, and a change
+    is counted once, never twice."""
+    with session_scope(database) as session:
+        session.add(Execution(id="e", namespace="n", flow_id="f", flow_revision=1, state="RUNNING"))
+        session.flush()
+        row = dict(namespace="n", flow_id="f", task_id="t", kind="worker", attempt_count=0, retryable=True,
+                   created_at=utcnow(), outputs={}, execution_id="e")  # fmt: skip
+        executions.add_task_runs(
+            session, [{**row, "id": "r", "state": "QUEUED"}, {**row, "id": "q", "state": "QUEUED"}]
+        )
+
+    def version() -> int:
+        with session_scope(database) as session:
+            return {run.id: run.version for run in executions.task_run_rows(session, "e")}["r"]
+
+    changes = [
+        lambda session: executions.claim_attempt(session, "r", "worker-1"),
+        lambda session: executions.finish_attempt(
+            session, executions.task_runs_by_id(session, ["r"])[0], State.FAILED, outputs={}, error="boom"
+        ),
+        lambda session: executions.change_task_runs_each(session, {"r": {"state": "QUEUED", "error": None}}),
+        lambda session: executions.change_task_run(session, "r", {"next_attempt_at": utcnow()}),
+        lambda session: setattr(session.get(TaskRun, "r"), "error", "by the ORM"),
+        lambda session: session.connection().execute(
+            sqlalchemy.text("UPDATE task_run SET error = 'plain' WHERE id = 'r'")
+        ),
+    ]
+    assert version() == 0
+    for expected, change in enumerate(changes, start=1):
+        with session_scope(database) as session:
+            change(session)
+        assert version() == expected
+    with session_scope(database) as session:  # only the unsettled runs whose version is not the one given
+        rows, created, _ = executions.changed_task_runs(session, "e", [], utcnow(), known=[("r", 6), ("q", 0)])
+        assert (rows, created) == ([], 2)
+        rows, _, _ = executions.changed_task_runs(session, "e", [], utcnow(), known=[("r", 5), ("q", 0)])
+        assert [(run.id, run.version, run.error) for run in rows] == [("r", 6, "plain")]
