@@ -27,10 +27,12 @@ from engine.metrics import queues, record
 from engine.metrics.log_format import log_context
 from engine.runtime import events, fair_share, sla_breaches, worker_groups
 from engine.runtime.flow_triggers import fire_flow_triggers
-from engine.runtime.queue import enqueue_runs, requeue_runs, waiting_in_queue
-from engine.services import kv, retention, snapshots
+from engine.runtime.lost_work import LostWork
+from engine.runtime.purge import RELEASE_IF_HELD, Purge
+from engine.runtime.queue import enqueue_runs
+from engine.services import snapshots
 from engine.store import executions as store
-from engine.store import namespace_settings, task_summaries
+from engine.store import namespace_settings
 from engine.store.database import session_scope
 from engine.store.tables import utcnow
 
@@ -41,9 +43,6 @@ EXPRESSIONS_PER_ADVANCE = 5
 ADVANCES_PER_TRANSACTION = 20
 TIMER_SECONDS = 0.02  # how often due timers (retries, pause delays, timeouts) are looked for
 TRANSACTION_SECONDS = 0.002  # and no more executions join a transaction open this long
-PURGE_KEY = "lanner:purge"  # held by the executor purging now; it expires after LANNER_PURGE_INTERVAL
-PURGE_BATCHES_PER_SWEEP = 4  # batches of retention.BATCH_SIZE per sweep: the rest waits for the next sweep
-_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
 
 
 @dataclass
@@ -73,7 +72,7 @@ class _Release:
     def add_to(self, pipe: redis.client.Pipeline, *, done: bool) -> None:
         for execution_id, token in self.tokens.items():
             # EVAL, not the registered script: in a pipeline that asks SCRIPT EXISTS first, a round trip more
-            pipe.eval(_RELEASE, 1, _lock_key(execution_id), token)
+            pipe.eval(RELEASE_IF_HELD, 1, _lock_key(execution_id), token)
         if done and self.acknowledge:  # an error on the way leaves them pending: claimed again later
             pipe.xack(events.EVENTS, events.EXECUTORS_GROUP, *self.acknowledge)
 
@@ -95,16 +94,10 @@ class Executor:
     ) -> None:
         self.db, self.r = db, r
         self.name = name or events.consumer_name("executor")
-        self.heartbeat_timeout = heartbeat_timeout
         self.sweep_interval, self.stale_after, self.claim_idle = sweep_interval, stale_after, claim_idle
         self._next_sweep = self._next_stale_check = self._next_timers = 0.0
-        self.queued_recovery_after = queued_recovery_after
-        self._suspects: dict[str, float] = {}  # run id -> when its heartbeat was first seen missing
-        self._unqueued: dict[tuple[str, int], float] = {}  # (run id, attempt) -> when first seen not waiting
-        self._release = r.register_script(_RELEASE)
-        self.retention, self.purge_interval = retention, purge_interval  # LANNER_RETENTION, LANNER_PURGE_INTERVAL
-        self._next_purge = 0.0
-        self._purging: threading.Thread | None = None  # the purge running beside the loop, if any
+        self.lost = LostWork(db, r, heartbeat_timeout=heartbeat_timeout, queued_recovery_after=queued_recovery_after)
+        self.purge = Purge(db, r, self.name, retention, purge_interval)  # beside the loop, now and then
         self._holding: set[str] = set()  # namespaces that may hold task runs back (fair_share), refreshed each sweep
         self._waiting_turn: dict[str, list[bytes]] = {}  # execution id -> its events read, not yet acknowledged
         # so an advance reads only the runs that may have changed (with the worker group of the runs it creates)
@@ -353,27 +346,20 @@ class Executor:
         self.close()
 
     def close(self, timeout: float = 30.0) -> None:
-        """Wait for the purge running beside the loop, if any (its batches commit one by one: one cut short by
-        the process' end is done again by the next purge)."""
-        if self._purging is not None:
-            self._purging.join(timeout)
+        """Wait for the purge running beside the loop, if any."""
+        self.purge.join(timeout)
 
     # --- recovery ------------------------------------------------------------------------------
 
     def sweep(self) -> None:
         self._claim_abandoned_events()
-        self._fail_lost_attempts()
-        self._requeue_lost_jobs()
+        self.lost.fail_lost_attempts()
+        self.lost.requeue_lost_jobs()
         self._release_held_runs()
         if time.monotonic() >= self._next_stale_check:
             self._next_stale_check = time.monotonic() + self.stale_after
-            self._revisit_stale_executions()
-        if time.monotonic() >= self._next_purge and not (self._purging and self._purging.is_alive()):
-            self._next_purge = time.monotonic() + self.purge_interval
-            # Beside the loop: a retention backlog or a month of days to summarize (100-450 ms on a new install)
-            # never holds up advancing executions.
-            self._purging = threading.Thread(target=self._purge_beside_the_loop, name="lanner-purge", daemon=True)
-            self._purging.start()
+            self.lost.revisit_stale_executions(older_than=utcnow() - dt.timedelta(seconds=self.stale_after))
+        self.purge.start_if_due()
 
     def _claim_abandoned_events(self) -> None:
         """Events read by an executor that died before acknowledging them."""
@@ -381,63 +367,6 @@ class Executor:
             events.EVENTS, events.EXECUTORS_GROUP, self.name, min_idle_time=int(self.claim_idle * 1000), count=500
         )
         self._handle([entry for entry in entries if entry and entry[1]])
-
-    def _fail_lost_attempts(self) -> None:
-        """Runs whose worker stopped sending heartbeats (killed, crashed, cut off) fail their attempt."""
-        now = time.monotonic()
-        started_before = utcnow() - dt.timedelta(seconds=self.heartbeat_timeout)
-        with session_scope(self.db) as session:
-            running = store.running_worker_runs(session, started_before)
-        if not running:
-            self._suspects.clear()
-            return
-        with self.r.pipeline(transaction=False) as pipe:
-            for run_id, _, _ in running:
-                pipe.exists(events.heartbeat_key(run_id))
-            alive = pipe.execute()
-        still_missing: dict[str, float] = {}
-        for (run_id, execution_id, attempt), beating in zip(running, alive, strict=True):
-            if beating:
-                continue
-            first_missed = self._suspects.get(run_id, now)
-            still_missing[run_id] = first_missed
-            if now - first_missed < self.heartbeat_timeout:
-                continue
-            reason = f"the worker stopped responding (no heartbeat for {self.heartbeat_timeout:g}s)"
-            with session_scope(self.db) as session:
-                failed = store.fail_lost_attempt(session, run_id, attempt, reason)
-            if failed:
-                log.warning("task run %s of %s: %s", run_id, execution_id, reason)
-                events.publish_event(self.r, execution_id)
-                still_missing.pop(run_id)
-        self._suspects = still_missing
-
-    def _requeue_lost_jobs(self) -> None:
-        """Queued runs whose job is not waiting in the queue: a worker took it and died before claiming the
-        run (RQ still holds the job as started, in its intermediate list, or as failed), or the job is gone
-        (Redis restarted empty, or an executor died before enqueueing).
-
-        A live worker claims a run a moment after taking its job, so a run seen unclaimed and not waiting
-        for ``queued_recovery_after`` seconds gets a new job. The claim (engine/store/executions.py) is the
-        only guard against running an attempt twice: if the first worker was only slow, whichever job claims
-        the attempt second does nothing.
-        """
-        with session_scope(self.db) as session:
-            queued = store.queued_worker_runs(session, limit=5000)
-        runs = [(run_id, attempts + 1, group) for run_id, attempts, group in queued]
-        now = time.monotonic()
-        unqueued = {
-            run: self._unqueued.get(run, now)
-            for run, waiting in zip(runs, waiting_in_queue(self.r, runs), strict=True)
-            if not waiting
-        }
-        lost = [run for run, first_seen in unqueued.items() if now - first_seen >= self.queued_recovery_after]
-        if lost:
-            log.warning("re-enqueueing %d queued task run(s) whose jobs no worker holds any more", len(lost))
-            requeue_runs(self.r, lost)
-            for run in lost:
-                unqueued.pop(run)
-        self._unqueued = unqueued
 
     def _release_held_runs(self) -> None:
         """Runs held back for a namespace's slot are queued when it has room, even if no event comes (the executor
@@ -461,42 +390,3 @@ class Executor:
         worker_groups.warn_unserved(self.db, self.r, queued)
         for execution_id in (released for each in persisted for released in each.released):
             events.announce(pipe, execution_id, "state")
-
-    def _purge_beside_the_loop(self) -> None:
-        try:
-            self._purge_expired_executions()
-        except Exception:  # tried again at the next interval
-            log.exception("purging expired executions failed")
-
-    def _purge_expired_executions(self) -> None:
-        """Ended executions past their flow's retention (else the global one) are deleted with their logs and files
-        (engine/services/retention.py). One executor of the cluster does it per interval (a Redis key it sets
-        first), and a few batches at a time, so a large backlog never stalls advancing executions: when batches
-        are left, the next sweep continues."""
-        if not self.r.set(PURGE_KEY, self.name, nx=True, px=max(int(self.purge_interval * 1000), 1)):
-            return
-        report, more = retention.purge_expired(self.db, self.retention, max_batches=PURGE_BATCHES_PER_SWEEP)
-        if report.executions:
-            log.info("purged %d expired execution(s), %d log line(s), %d file(s)", *_counts(report))
-        if dropped := kv.drop_expired(self.db):  # expired KV entries already read as absent: free their rows
-            log.info("dropped %d expired KV entr%s", dropped, "y" if dropped == 1 else "ies")
-        if summarized := task_summaries.summarize_closed_days(self.db, utcnow()):  # run-history charts read them
-            log.info("summarized the task runs of %d closed day(s)", len(summarized))
-        if more:
-            self._next_purge = 0.0
-            self._release(keys=[PURGE_KEY], args=[self.name])
-
-    def _revisit_stale_executions(self) -> None:
-        """Executions not terminal and untouched for a while are advanced again (lost events or timers)."""
-        older_than = utcnow() - dt.timedelta(seconds=self.stale_after)
-        with session_scope(self.db) as session:
-            stale = store.stale_executions(session, older_than, limit=1000)
-        if stale:
-            with self.r.pipeline(transaction=False) as pipe:
-                for execution_id in stale:
-                    events.publish_event(pipe, execution_id)
-                pipe.execute()
-
-
-def _counts(report: retention.PurgeReport) -> tuple[int, int, int]:
-    return report.executions, report.logs, report.files

@@ -20,6 +20,7 @@ from engine.runtime import events
 from engine.runtime import executor as executor_module
 from engine.runtime.connection import connect
 from engine.runtime.executor import Executor
+from engine.runtime.purge import PURGE_KEY
 from engine.runtime.queue import TASK_QUEUE
 from engine.services import commands, retention
 from engine.services.connections import Connections
@@ -186,7 +187,7 @@ def test_an_advance_sends_its_jobs_words_and_lock_release_in_one_round_trip(setu
 def test_a_slow_purge_runs_beside_the_loop_one_at_a_time(setup, monkeypatch):
     """Expired executions and closed days' summaries never hold up advancing executions."""
     _database, r, connections, namespace, _ = setup
-    r.delete(executor_module.PURGE_KEY)
+    r.delete(PURGE_KEY)
     executor = Executor(_database, r, name=unique("executor"), purge_interval=0)  # due at every sweep
     go_on, purges = threading.Event(), []
     purge = retention.purge_expired

@@ -19,7 +19,8 @@ from engine.flows.loader import load_flow, load_flow_or_raise
 from engine.identity import authz
 from engine.identity.policy import Principal, Role
 from engine.runtime.connection import connect
-from engine.runtime.executor import PURGE_KEY, Executor
+from engine.runtime.executor import Executor
+from engine.runtime.purge import PURGE_KEY
 from engine.services import flows, retention
 from engine.storage import Address
 from engine.storage.local import LocalStorage
@@ -170,10 +171,10 @@ def test_the_executor_sweep_purges_once_per_interval_across_executors(database, 
     first = Executor(database, r, name=unique("e"), purge_interval=60)
     second = Executor(database, r, name=unique("e"), purge_interval=60)
     old = _execution(database, storage, namespace, flow_id, ended_days_ago=2)
-    first._purge_expired_executions()
+    first.purge.run_once()
     assert not _exists(database, old) and storage.files(namespace, flow_id, old) == []
     again = _execution(database, storage, namespace, flow_id, ended_days_ago=2)
-    second._purge_expired_executions()  # within the interval another executor purged: it leaves it for later
+    second.purge.run_once()  # within the interval another executor purged: it leaves it for later
     assert _exists(database, again)
     r.delete(PURGE_KEY)
 
@@ -186,7 +187,7 @@ def test_the_executor_purge_also_drops_expired_kv_rows(database, redis_server):
     time.sleep(1.1)
     r = connect(redis_server)
     r.delete(PURGE_KEY)
-    Executor(database, r, name=unique("e"), purge_interval=60)._purge_expired_executions()
+    Executor(database, r, name=unique("e"), purge_interval=60).purge.run_once()
     with session_scope(database) as session:
         assert kv_store.entry(session, namespace, "short") is None  # the row itself is gone, not only hidden
         assert kv_store.entry(session, namespace, "long") is not None
