@@ -1,12 +1,13 @@
 """The executor's advance and the worker's attempts in one thread, without Redis round trips to other processes:
-CPU per execution of W1 (40 chained tasks) and W2 (100 parallel tasks) of bench/engine.py, spent in
-Executor.advance and in run_attempt (thread CPU time, steadier than wall time on a busy machine).
+CPU per execution of W1 (40 chained tasks), W2 (100 parallel tasks) and W4 (a foreach over 100) of bench/engine.py,
+spent in Executor.advance and in run_attempt (thread CPU time, steadier than wall time on a busy machine).
 
 It runs the code of the current directory (imports follow the working directory), in the layout of issue 13 or
 the one before, so one checkout can be compared with another: cd to each and run this file with one venv.
 --profile OUT writes cProfile stats of the advances (OUT.advance) and of the attempts (OUT.worker).
-GCOFF=1 disables the garbage collector after start-up; ONLY=w1 runs one workload; DATABASE_URL=... another database
-than a new SQLite file (an empty PostgreSQL database, say). Statements sent to the database are counted too.
+GCOFF=1 disables the garbage collector after start-up; ONLY=w1 runs one workload (ONLY=w1,w2 by default, w4 too
+on request); DATABASE_URL=... another database than a new SQLite file (an empty PostgreSQL database, say).
+Statements sent to the database are counted too.
 
 Run: cd CHECKOUT && PYTHON bench/inprocess.py [--repeat 3] [--profile OUT] [--w1-tasks 40]
 """
@@ -64,6 +65,11 @@ W2 = (
     "id: w2\nnamespace: bench\ntasks:\n  - id: fan\n    type: parallel\n    tasks:\n"
     + "".join(f"      - {{id: p{i}, type: return, value: {i}}}\n" for i in range(100))
     + "  - {id: join, type: return, value: joined}\n"
+)
+W4 = (  # bench/engine.py's: a foreach over 100 values, every iteration in flight at once
+    "id: w4\nnamespace: bench\ntasks:\n  - id: each\n    type: foreach\n"
+    f"    values: {list(range(100))}\n    concurrencyLimit: 0\n"
+    "    tasks:\n      - {id: r, type: return, value: '{{ taskrun.value }}'}\n"
 )
 with embedded_redis(home) as redis_url:
     assert os.environ["LANNER_REDIS_URL"] == redis_url, redis_url
@@ -155,7 +161,7 @@ with embedded_redis(home) as redis_url:
         gc.collect()
         gc.freeze()
     out = {"code": os.path.dirname(engine.__file__), "new_layout": NEW}
-    for name, y in [(n, y) for n, y in (("w1", W1), ("w2", W2)) if n in os.environ.get("ONLY", "w1,w2")]:
+    for name, y in [(n, y) for n, y in (("w1", W1), ("w2", W2), ("w4", W4)) if n in os.environ.get("ONLY", "w1,w2")]:
         run(y)  # warm
         if prof:
             prof.__init__()
@@ -179,7 +185,7 @@ with embedded_redis(home) as redis_url:
             "cpu_s_per_exec": round((time.process_time() - t) / args.repeat, 3),
             "statements_per_advance": round(statements["advance"] / max(adv_n[0], 1), 1),
             "statements_per_attempt": round(
-                statements["worker"] / args.repeat / (args.w1_tasks if name == "w1" else 101), 1
+                statements["worker"] / args.repeat / {"w1": args.w1_tasks, "w2": 101, "w4": 100}[name], 1
             ),
         }
     print(out)

@@ -101,7 +101,7 @@ class Executor:
         self._holding: set[str] = set()  # namespaces that may hold task runs back (fair_share), refreshed each sweep
         self._waiting_turn: dict[str, list[bytes]] = {}  # execution id -> its events read, not yet acknowledged
         # so an advance reads only the runs that may have changed (with the worker group of the runs it creates)
-        self._settled = snapshots.SettledRuns(worker_group=True)
+        self._settled = snapshots.SettledRuns(advancing=True)
 
     # --- one execution -------------------------------------------------------------------------
 

@@ -71,7 +71,7 @@ def _run_view(row: Any) -> RunView:
 
 def _copy(view: RunView) -> RunView:
     """A shallow copy of a view (its fields as they are; what an advance changes it replaces, never edits), made
-    without the dataclass machinery: a snapshot copies every unsettled run it did not read again."""
+    without the dataclass machinery: an advanced snapshot copies every unsettled run it did not read again."""
     copy = object.__new__(RunView)
     copy.__dict__.update(view.__dict__)
     return copy
@@ -128,11 +128,13 @@ class SettledRuns:
     execution out first. Settled views are shared between snapshots: nothing changes them (``progress.apply``
     refuses to)."""
 
-    def __init__(self, budget_bytes: int = 64 * 1024 * 1024, *, worker_group: bool = False) -> None:
-        """``worker_group``: the runs read again come with the worker group the namespace inherits, which an
-        advance creating runs needs (the executor's); a worker's snapshots go without."""
+    def __init__(self, budget_bytes: int = 64 * 1024 * 1024, *, advancing: bool = False) -> None:
+        """``advancing``: the snapshots are advanced (the executor's), which changes their unsettled runs in place
+        and may create runs: the unsettled runs not read again come as copies (an advance that fails must leave
+        what is kept as the database holds it), and the runs read again with the worker group the namespace
+        inherits. A worker only reads its snapshots: they go without either."""
         self.budget_bytes, self.held_bytes = budget_bytes, 0
-        self.worker_group = worker_group
+        self.advancing = advancing
         self._kept: OrderedDict[str, _Kept] = OrderedDict()  # least recently used first
         self._reads: dict[str, _Read] = {}  # what the last snapshot of each execution was read from
 
@@ -146,7 +148,7 @@ class SettledRuns:
         if kept is None or kept.generation != snapshot.runs_generation or kept.newest is None:
             return self._read_whole(session, snapshot, snapshot.runs_created)
         self._kept.move_to_end(execution_id)
-        chain = lineage(snapshot.flow.namespace) if self.worker_group else None
+        chain = lineage(snapshot.flow.namespace) if self.advancing else None
         known = [(run_id, version) for run_id, version in kept.unsettled.items() if version >= 0]
         rows, created, group = store.changed_task_runs(
             session, execution_id, [*kept.unsettled, *kept.sealed], kept.newest, chain, known
@@ -156,9 +158,9 @@ class SettledRuns:
         runs = dict(kept.runs)
         scopes = {key: dict(inner) for key, inner in kept.scopes.items()}
         versions = {row.id: row.version for row in rows}
-        # Unsettled runs still at the version kept: copies, which an advance may change (if it then fails, what is
-        # kept must still be what the database holds).
-        current = [_copy(runs[run_id]) for run_id in kept.unsettled if run_id not in versions and run_id in runs]
+        # Unsettled runs still at the version kept, as copies for an advance, which may change them.
+        same = (runs[run_id] for run_id in kept.unsettled if run_id not in versions and run_id in runs)
+        current = [_copy(view) for view in same] if self.advancing else list(same)
         current += [_run_view(row) for row in rows]
         current.sort(key=_creation)  # a later run of a task in the same task list replaces an earlier one in scopes
         for view in current:

@@ -154,7 +154,7 @@ def test_a_snapshot_reads_again_only_the_runs_that_have_not_settled(database):
     # that none was missed
     assert [s for s in seen if "runs_created" in s and "FROM execution" in s] and not [s for s in seen if "count(" in s]
     assert all(second.runs[run_id] is first.runs[run_id] for run_id in done)  # kept, shared, never re-read
-    assert second.runs[failed[0]] is not first.runs[failed[0]]
+    assert second.runs[failed[0]] == first.runs[failed[0]]  # not settled, but unchanged (its version): not read
     # A FAILED run may change (a retry, a restart): the next snapshot sees it as it is now, then settled.
     with session_scope(database) as session:
         change_task_run(session, failed[0], {"state": "QUEUED", "error": None})
@@ -203,7 +203,7 @@ def test_unsettled_runs_are_read_again_only_once_their_row_changed(database, mon
 def test_an_advance_that_changed_runs_and_failed_leaves_what_is_kept_as_the_database_holds_it(database):
     execution_id = _chain_execution(database)
     waiting = _finish(database, execution_id, 2, state="QUEUED")
-    settled = SettledRuns()
+    settled = SettledRuns(advancing=True)  # the executor's
     _read(database, execution_id, settled)
     with session_scope(database) as session:  # an advance changes the runs it was given, then fails
         snapshot = load_snapshot(session, execution_id, utcnow(), settled=settled)
@@ -295,7 +295,7 @@ def test_advances_and_expressions_see_the_same_from_kept_runs_as_from_all_of_the
     with session_scope(database) as session:
         deploy_flow(session, FOREACH)
         execution_id = create_execution(session, "acme.sales", "each").id
-    executor, worker = SettledRuns(), SettledRuns()
+    executor, worker = SettledRuns(advancing=True), SettledRuns()
     for step in range(20):  # first, then the foreach and its iterations' runs, ending one by one
         advanced = _advance(database, execution_id, executor)
         if advanced.execution.state == State.SUCCESS:
@@ -354,7 +354,7 @@ def _queued_groups(snapshot) -> list[str | None]:
 def test_the_inherited_worker_group_comes_with_the_runs_read_again(database):
     with session_scope(database) as session:
         save_settings(session, "acme", {"worker_group": "plant"}, "ada")
-    execution_id, settled = _chain_execution(database), SettledRuns(worker_group=True)
+    execution_id, settled = _chain_execution(database), SettledRuns(advancing=True)
     # its first read: every run, then the group by a statement of its own
     assert _queued_groups(_advance(database, execution_id, settled)) == ["plant"]
     _finish_queued(database, execution_id)
