@@ -16,6 +16,8 @@ EVENTS = "lanner:events"
 EXECUTORS_GROUP = "executors"
 TIMERS = "lanner:timers"
 EVENTS_MAX_LENGTH = 100_000
+# Lua: delete a key (a lock, a lease) only while the one releasing it still holds it (ARGV[1]: its token).
+RELEASE_IF_HELD = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 
 
 def consumer_name(role: str) -> str:

@@ -28,7 +28,7 @@ from engine.metrics.log_format import log_context
 from engine.runtime import events, fair_share, sla_breaches, worker_groups
 from engine.runtime.flow_triggers import fire_flow_triggers
 from engine.runtime.lost_work import LostWork
-from engine.runtime.purge import RELEASE_IF_HELD, Purge
+from engine.runtime.purge import Purge
 from engine.runtime.queue import enqueue_runs
 from engine.services import snapshots
 from engine.store import executions as store
@@ -72,7 +72,7 @@ class _Release:
     def add_to(self, pipe: redis.client.Pipeline, *, done: bool) -> None:
         for execution_id, token in self.tokens.items():
             # EVAL, not the registered script: in a pipeline that asks SCRIPT EXISTS first, a round trip more
-            pipe.eval(RELEASE_IF_HELD, 1, _lock_key(execution_id), token)
+            pipe.eval(events.RELEASE_IF_HELD, 1, _lock_key(execution_id), token)
         if done and self.acknowledge:  # an error on the way leaves them pending: claimed again later
             pipe.xack(events.EVENTS, events.EXECUTORS_GROUP, *self.acknowledge)
 

@@ -13,6 +13,7 @@ import time
 import redis
 from sqlalchemy import Engine
 
+from engine.runtime import events
 from engine.services import kv, retention
 from engine.store import task_summaries
 from engine.store.tables import utcnow
@@ -20,7 +21,6 @@ from engine.store.tables import utcnow
 log = logging.getLogger("lanner.executor")
 PURGE_KEY = "lanner:purge"  # held by the executor purging now; it expires after LANNER_PURGE_INTERVAL
 PURGE_BATCHES_PER_SWEEP = 4  # batches of retention.BATCH_SIZE per sweep: the rest waits for the next sweep
-RELEASE_IF_HELD = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
 
 
 class Purge:
@@ -29,7 +29,7 @@ class Purge:
         executor's, which holds the purge key while it purges."""
         self.db, self.r, self.name = db, r, name
         self.retention, self.interval = retention, interval
-        self._release = r.register_script(RELEASE_IF_HELD)
+        self._release = r.register_script(events.RELEASE_IF_HELD)
         self._next = 0.0
         self._running: threading.Thread | None = None
 

@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from engine.flows.triggers import ListenedTrigger
-from engine.runtime import cluster
+from engine.runtime import cluster, events
 from engine.runtime.cluster import ProcessKind
 from engine.runtime.realtime import RECEIVE_SECONDS, Consumer, Listening
 from engine.runtime.trigger_index import TriggerIndex
@@ -36,9 +36,8 @@ REFRESH_SECONDS = 1.0
 LEASE_SECONDS = 5.0
 STOP_SECONDS = RECEIVE_SECONDS + 10.0  # a consumer ends the message in hand (its execution, its acknowledgement)
 
-# Lua: renew or release a lease only while this listener still holds it.
+# Lua: renew a lease only while this listener still holds it (released by events.RELEASE_IF_HELD).
 _RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0"
-_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 
 
 def subscription_name(key: str) -> str:
@@ -72,7 +71,7 @@ class TriggerListener:
         self.index = RealtimeIndex()
         self.consumers: dict[str, Consumer] = {}
         self._renew = r.register_script(_RENEW)
-        self._release = r.register_script(_RELEASE)
+        self._release = r.register_script(events.RELEASE_IF_HELD)
 
     def tick(self) -> None:
         with session_scope(self.db) as session:

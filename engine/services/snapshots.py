@@ -71,7 +71,7 @@ def _run_view(row: Any) -> RunView:
 
 def _copy(view: RunView) -> RunView:
     """A shallow copy of a view (its fields as they are; what an advance changes it replaces, never edits), made
-    without the dataclass machinery: an advanced snapshot copies every unsettled run it did not read again."""
+    without the dataclass machinery: an advance copies every unsettled run it is given, or compares with."""
     copy = object.__new__(RunView)
     copy.__dict__.update(view.__dict__)
     return copy
@@ -167,8 +167,9 @@ class SettledRuns:
             runs[view.id] = view
             add_to_scopes(scopes, view)
             versions.setdefault(view.id, kept.unsettled.get(view.id, -1))
-        # The count is read after the runs: a run it counts that they do not show was missed (or created between
-        # the two statements): the execution is read again whole, from a count read before that read.
+        # The count comes with the runs, as of the same moment: a run it counts that they do not show was missed
+        # (one created and settled by a process with a clock behind): the execution is read again whole, from a
+        # count read before that read.
         if len(runs) + kept.offset != created:
             return self._read_whole(session, snapshot, created)
         snapshot.runs, snapshot.scopes, snapshot.settled_prefixes = runs, scopes, dict(kept.prefixes)
@@ -334,7 +335,7 @@ def copy_snapshot(snapshot: Snapshot) -> Snapshot:
     runs = dict(snapshot.runs)
     for run in changing_runs(snapshot):
         if run.state not in SETTLED:
-            runs[run.id] = dataclasses.replace(run)
+            runs[run.id] = _copy(run)
     execution = dataclasses.replace(snapshot.execution)
     return dataclasses.replace(
         snapshot, execution=execution, runs=runs, scopes=None, settled_prefixes={}, settled_outputs=None
