@@ -13,7 +13,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from engine.api.deps import Caller, actor, connections, current_principal
+from engine.api.deps import Caller, actor, as_caller, connections, current_principal
 from engine.api.errors import ApiError, label_filters
 from engine.api.guards import refuse_nul
 from engine.api.schemas import ERRORS, ExecutionOut, ExecutionPage, ExecutionRequest, PurgeOut, ResumeRequest
@@ -51,23 +51,23 @@ async def _wait_for_end(execution_id: str, timeout: float) -> None:
         await asyncio.sleep(0.05)
 
 
-async def _request_body(request: Request, folder: Path | None) -> tuple[dict[str, Any], dict[str, str]]:
-    """Inputs and labels; the files of a multipart body go into ``folder`` (created for the first one; None
-    for a body that is not multipart)."""
-    content_type = request.headers.get("content-type", "")
-    if content_type.startswith("multipart/form-data") and folder is not None:
-        form = await request.form()
-        inputs: dict[str, Any] = {}
-        labels: dict[str, str] = {}
-        for key, value in form.multi_items():
-            if key.startswith("label."):
-                labels[key[len("label.") :]] = refuse_nul(str(value), f"the label '{key}'")
-            elif hasattr(value, "read"):  # a FILE input: stored, and referenced by its path
-                inputs[key] = uploads.save(folder, value.filename, key, await value.read())
-            else:
-                inputs[key] = refuse_nul(value, f"the field '{key}'")
-        return inputs, labels
-    raw = await request.body()
+async def _form_body(request: Request, folder: Path) -> tuple[dict[str, Any], dict[str, str]]:
+    """Inputs and labels of a multipart body; its files go into ``folder`` (created for the first one)."""
+    form = await request.form()
+    inputs: dict[str, Any] = {}
+    labels: dict[str, str] = {}
+    for key, value in form.multi_items():
+        if key.startswith("label."):
+            labels[key[len("label.") :]] = refuse_nul(str(value), f"the label '{key}'")
+        elif hasattr(value, "read"):  # a FILE input: stored, and referenced by its path
+            inputs[key] = uploads.save(folder, value.filename, key, await value.read())
+        else:
+            inputs[key] = refuse_nul(value, f"the field '{key}'")
+    return inputs, labels
+
+
+def _json_body(raw: bytes) -> tuple[dict[str, Any], dict[str, str]]:
+    """Inputs and labels of a JSON body (none for an empty one)."""
     if not raw.strip():
         return {}, {}
     try:
@@ -77,6 +77,42 @@ async def _request_body(request: Request, folder: Path | None) -> tuple[dict[str
     except ValueError as exc:
         raise ApiError(422, f"invalid body: {exc}") from None
     return body.inputs, body.labels
+
+
+def _start(caller: Principal, namespace: str, flow_id: str, raw: bytes) -> ExecutionView:
+    """A trigger with a JSON body, who calls included: blocking work (loading the flow, checking inputs)."""
+    try:
+        uploads.check_names(namespace, flow_id)
+    except uploads.UploadRefused as exc:
+        raise ApiError(400, str(exc)) from None
+    inputs, labels = _json_body(raw)
+    trigger = {"type": "api", "actor": actor(caller)}
+    return executions.start(connections(), caller, namespace, flow_id, inputs=inputs, labels=labels, trigger=trigger)
+
+
+async def _start_with_files(request: Request, namespace: str, flow_id: str) -> ExecutionView:
+    """A trigger with a multipart body: who calls, and whether they may run the flow, before a file is stored."""
+    caller = await run_in_threadpool(current_principal, request)
+    await run_in_threadpool(executions.check_may_run, connections().db, caller, namespace, flow_id)  # 403/404
+    try:
+        folder = uploads.upload_folder(load_settings().home, namespace, flow_id)
+    except uploads.UploadRefused as exc:
+        raise ApiError(400, str(exc)) from None
+    try:
+        inputs, labels = await _form_body(request, folder)
+        return await run_in_threadpool(
+            executions.start,
+            connections(),
+            caller,
+            namespace,
+            flow_id,
+            inputs=inputs,
+            labels=labels,
+            trigger={"type": "api", "actor": actor(caller)},
+        )
+    except BaseException:
+        uploads.discard(folder)  # refused inputs, a bad file name, a disabled flow: no orphan files
+        raise
 
 
 @router.post(
@@ -94,41 +130,17 @@ async def _request_body(request: Request, folder: Path | None) -> tuple[dict[str
     },
 )
 async def create_execution(
-    caller: Caller,
+    request: Request,
     namespace: str,
     flow_id: str,
-    request: Request,
     wait: bool = False,
     timeout: Annotated[float, Query(gt=0, le=3600)] = 300,
 ) -> ExecutionOut:
     """Start an execution with inputs (JSON, or multipart for FILE inputs); ``wait=true`` returns at its end."""
-    multipart = request.headers.get("content-type", "").startswith("multipart/")
-    if multipart:  # 403/404 before a file is stored
-        await run_in_threadpool(executions.check_may_run, connections().db, caller, namespace, flow_id)
-    try:
-        if multipart:
-            folder = uploads.upload_folder(load_settings().home, namespace, flow_id)
-        else:
-            folder = None
-            uploads.check_names(namespace, flow_id)
-    except uploads.UploadRefused as exc:
-        raise ApiError(400, str(exc)) from None
-    try:
-        inputs, labels = await _request_body(request, folder)
-        # Loading the flow and checking inputs is blocking work: never on the event loop.
-        started = await run_in_threadpool(
-            executions.start,
-            connections(),
-            caller,
-            namespace,
-            flow_id,
-            inputs=inputs,
-            labels=labels,
-            trigger={"type": "api", "actor": actor(caller)},
-        )
-    except BaseException:
-        uploads.discard(folder)  # refused inputs, a bad file name, a disabled flow: no orphan files
-        raise
+    if request.headers.get("content-type", "").startswith("multipart/"):
+        started = await _start_with_files(request, namespace, flow_id)
+    else:  # the common call: who calls and the start in one trip to the thread pool
+        started = await as_caller(request, _start, namespace, flow_id, await request.body())
     if wait:
         await _wait_for_end(started.id, timeout)
         return await run_in_threadpool(_read, started.id)
@@ -166,12 +178,16 @@ def search_executions(
 
 
 @router.get("/executions/{execution_id}", response_model=ExecutionOut, responses=ERRORS)
-def get_execution(
-    caller: Caller, execution_id: str, task_runs: Annotated[bool, Query(alias="taskRuns")] = True
+async def get_execution(
+    request: Request, execution_id: str, task_runs: Annotated[bool, Query(alias="taskRuns")] = True
 ) -> ExecutionOut:
     """An execution with its task runs; each run not started yet says why it waits (``waiting``). With
     ``taskRuns=false``, the execution alone (``taskRuns`` null): what a client polling for its end needs, at the
     same cost however many task runs it has."""
+    return await as_caller(request, _execution, execution_id, task_runs)
+
+
+def _execution(caller: Principal, execution_id: str, task_runs: bool) -> ExecutionOut:
     conn = connections()
     if not task_runs:
         return ExecutionOut.of_view(allowed_execution(caller, Action.READ, execution_id))

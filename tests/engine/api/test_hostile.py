@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -294,3 +295,49 @@ def test_a_file_input_takes_only_a_file_uploaded_for_that_flow(app, tmp_path: Pa
     assert runs["total"] == 1  # only the upload started a run
     again = api.post("/executions/trigger/files/upload", json={"inputs": {"data": str(stored), "count": 2}})
     assert again.status_code == 201  # the flow's own upload, named again (as a replay does)
+
+
+def test_a_trigger_or_poll_without_a_valid_caller_is_refused_before_its_body_or_names(app):
+    """Who calls is settled first, whatever the body or the names hold: a stranger learns nothing else."""
+    _deploy(UPLOAD)
+    api = _client(app)
+    started = api.post("/executions/trigger/files/upload", data={"count": "2"}, files={"data": ("a.txt", b"x")})
+    assert started.status_code == 201, started.text
+    _person("root", admin=True)  # sign-in is on from now
+    for path, body in (
+        ("/executions/trigger/files/upload", {"content": b"{not json"}),
+        ("/executions/trigger/files/upload", {"json": {"inputs": "not an object"}}),
+        ("/executions/trigger/files/nothere", {"json": {}}),
+        ("/executions/trigger/%2e%2e/x", {"json": {}}),
+        ("/executions/trigger/files/upload", {"files": {"data": ("b.txt", b"y")}, "data": {"count": "3"}}),
+    ):
+        for headers in ({}, {"Authorization": "Bearer lnr_forged"}):
+            answer = api.post(path, **body, headers=headers if "files" in body else {**JSON, **headers})
+            assert answer.status_code == 401, (path, headers, answer.text)
+    execution_id = started.json()["id"]
+    for query in ({"taskRuns": "false"}, {}):
+        assert api.get(f"/executions/{execution_id}", params=query).status_code == 401
+    assert api.get("/executions/nothere", params={"taskRuns": "false"}).status_code == 401
+
+
+def test_a_trigger_and_a_poll_take_one_trip_to_the_thread_pool(app, monkeypatch):
+    """Who calls and the route's blocking work go to the thread pool together: a dependency, a sync route and the
+    check of its answer each took a trip of their own (three per poll), a quarter of a poll's CPU."""
+    _deploy(UPLOAD.replace("    type: FILE\n", "    type: STRING\n    defaults: none\n"))
+    trips: list[str] = []
+    run_sync = anyio.to_thread.run_sync
+
+    async def counted(function, *args, **kwargs):
+        trips.append(getattr(function, "__name__", repr(function)))
+        return await run_sync(function, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+    api = _client(app)
+    started = api.post("/executions/trigger/files/upload", json={"inputs": {"count": 2}})
+    assert started.status_code == 201, started.text
+    assert len(trips) == 1, trips
+    for query in ({"taskRuns": "false"}, {}):
+        trips.clear()
+        answer = api.get(f"/executions/{started.json()['id']}", params=query)
+        assert answer.status_code == 200 and answer.json()["state"] == "CREATED"
+        assert len(trips) == 1, (query, trips)
