@@ -6,6 +6,7 @@ import reflex as rx
 
 from engine.api import create_app
 from engine.core.palette import css_variables
+from engine.runtime.memory import collect_less
 from studio.components.theme import ThemeState
 from studio.pages.account.page import account_page
 from studio.pages.account.state import AccountState
@@ -37,7 +38,7 @@ from studio.pages.triggers.page import triggers_page
 from studio.pages.triggers.state import TriggersState
 from studio.pages.users.page import users_page
 from studio.pages.users.state import UsersState
-from studio.services.editor_warm_up import collect_less, warm_up
+from studio.services.editor_warm_up import warm_up
 from studio.session import ForgetOtherSignIns, SessionState, on_backend_error
 
 # The REST API (engine/api) is served by the studio's backend under /api/v1. Refused access raised by any event

@@ -9,6 +9,7 @@ import re
 import sys
 from dataclasses import replace
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import click
 
@@ -20,7 +21,11 @@ from engine.metrics.folder import shared_metrics_folder
 from engine.runtime.children import spawn
 from engine.runtime.connection import redis_url
 from engine.runtime.launcher import run_studio
+from engine.runtime.memory import collect_less
 from engine.services.connections import open_database
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 # The worker (RQ), the executor and the API app are heavy: each is loaded here, by the command that runs it,
 # so that `lanner --help` and every other command start without them.
@@ -143,19 +148,27 @@ def trigger_listener_command(metrics_port: int | None) -> None:
         _engine_server().run_trigger_listener(settings, url)
 
 
+def api_app() -> FastAPI:
+    """The app ``lanner api`` serves, built, with what it holds for good left alone by the garbage collector."""
+    _, api = _api_serving()
+    app = api.create_app()
+    collect_less()
+    return app
+
+
 @click.command("api")
 @click.option("--port", default=8080, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
 def api_command(port: int, host: str) -> None:
     """Serve the REST API alone (the studio also serves it under /api/v1). Docs at /api/v1/docs."""
-    uvicorn, api = _api_serving()
+    uvicorn, _ = _api_serving()
     settings = load_settings()
     open_database(settings.database_url)
     with redis_url(settings) as url:
         os.environ["LANNER_REDIS_URL"] = url
         reset_settings()  # the app reads the settings again, with this URL
         with _present(url, "api"):
-            uvicorn.run(api.create_app(), host=host, port=port, log_level="warning")
+            uvicorn.run(api_app(), host=host, port=port, log_level="warning")
 
 
 @click.command("studio")

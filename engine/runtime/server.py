@@ -16,6 +16,7 @@ from engine.runtime.children import spawn
 from engine.runtime.cluster import ProcessKind
 from engine.runtime.connection import connect
 from engine.runtime.executor import Executor
+from engine.runtime.memory import collect_less
 from engine.store.database import open_database
 
 
@@ -32,6 +33,7 @@ def run_executor(settings: Settings, redis_url: str, stop: threading.Event | Non
         retention=settings.retention,
         purge_interval=settings.purge_interval,
     )
+    collect_less()
     with cluster.present(executor.r, ProcessKind.EXECUTOR):
         executor.run(stop)
 

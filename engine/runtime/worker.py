@@ -37,6 +37,7 @@ from engine.metrics import record
 from engine.metrics.log_format import bind_log_context
 from engine.runtime import cluster, events
 from engine.runtime.handover import FORCE_AFTER, HANDED_BACK, HANDOVER
+from engine.runtime.memory import collect_less
 from engine.runtime.prefetch import PREFETCH
 from engine.runtime.pulse import PULSE
 from engine.runtime.queue import queue_name
@@ -403,6 +404,7 @@ def work(redis_url: str, count: int = 1, *, burst: bool = False, groups: tuple[s
         connection = connect(redis_url)
         queues = [queue_name(group) for group in groups] or [queue_name(None)]
         worker = worker_class()(queues, connection=connection)
+        collect_less()
         with cluster.present(connection, cluster.ProcessKind.WORKER, tuple(queues)):
             worker.work(burst=burst, logging_level="WARNING")
 

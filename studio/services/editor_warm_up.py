@@ -5,8 +5,6 @@ the background, when it starts (``studio/studio.py``); on a loaded machine it to
 
 from __future__ import annotations
 
-import gc
-
 from engine.flows import yaml_edit
 from studio.services.completions import completions, expression_names
 from studio.services.editing import graph_of, palette
@@ -32,19 +30,3 @@ def warm_up() -> int:
         task_form(flow, "hello")
         expression_names(flow)
     return len(offered)
-
-
-# Collections of the youngest objects once per 10,000 new ones, not Python's 700.
-GC_YOUNG_THRESHOLD = 10_000
-
-
-def collect_less() -> None:
-    """Once warmed up, the studio's process holds ~0.5 M objects for good (modules, the app, its states' classes,
-    the task schemas): frozen, full collections skip them. Reading a 1,000-task flow makes ~90,000 objects and the
-    parse cache keeps the last few texts' trees: with the default thresholds a full collection ran during nearly
-    every canvas edit, 100-600 ms each (most of the server's time on the drop path); with these, about one edit in
-    ten pays it, and a cheaper one. Frozen objects are still freed by their reference counts."""
-    gc.collect()
-    gc.freeze()
-    _, middle, oldest = gc.get_threshold()
-    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, oldest)

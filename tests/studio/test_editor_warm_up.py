@@ -2,8 +2,9 @@
 
 import gc
 
+from engine.runtime.memory import GC_YOUNG_THRESHOLD, collect_less
 from engine.tasks import registry
-from studio.services.editor_warm_up import GC_YOUNG_THRESHOLD, collect_less, warm_up
+from studio.services.editor_warm_up import warm_up
 
 
 def test_warm_up_builds_every_task_types_schema():
