@@ -32,7 +32,6 @@ from engine.core.snapshot import (
     Snapshot,
     StartSubflow,
     UpdateRun,
-    add_to_scopes,
     changing_runs,
 )
 from engine.core.states import (
@@ -187,7 +186,7 @@ def apply(snapshot: Snapshot, action: Action) -> None:
     elif isinstance(action, CreateRun):
         run = snapshot.runs[action.run.id] = replace(action.run)
         if snapshot.scopes is not None:
-            add_to_scopes(snapshot.scopes, run)
+            snapshot.scopes.add(run)
         if snapshot.settled_outputs is not None:
             snapshot.settled_outputs.others.append(run)
     elif isinstance(action, UpdateRun):

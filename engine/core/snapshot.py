@@ -88,9 +88,9 @@ class Snapshot:
     # property): a computed one is rendered once per advance however often the passes read it.
     computed: dict[tuple[str, str], Any] = field(default_factory=dict)
     new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
-    # The runs by the task list they belong to, (parent run id, iteration) -> task id -> run: built on first use
-    # (``run_scopes``), kept up to date by ``progress.apply``; whoever reads the snapshot may hand one over.
-    scopes: dict[tuple[str | None, int | None], dict[str, RunView]] | None = None
+    # The runs by the task list they belong to: built on first use (``run_scopes``), kept up to date by
+    # ``progress.apply``; whoever reads the snapshot may hand one over.
+    scopes: Scopes | None = None
     # How many leading tasks of each task list have settled runs, and whether one of them is WARNING, by (parent run
     # id, iteration, first task id): settled runs never change, so a pass over the list starts after them. Kept
     # between the snapshots of one execution by whoever keeps its runs (engine/services/snapshots.py).
@@ -118,19 +118,43 @@ def changing_runs(snapshot: Snapshot) -> Iterable[RunView]:
     return kept.others if kept is not None else snapshot.runs.values()
 
 
-def run_scopes(snapshot: Snapshot) -> dict[tuple[str | None, int | None], dict[str, RunView]]:
+def run_scopes(snapshot: Snapshot) -> Scopes:
     """The snapshot's runs by the task list they belong to (built once, then kept up to date by ``apply``)."""
     if snapshot.scopes is None:
-        scopes: dict[tuple[str | None, int | None], dict[str, RunView]] = {}
+        scopes = Scopes()
         for run in snapshot.runs.values():
-            add_to_scopes(scopes, run)
+            scopes.add(run)
         snapshot.scopes = scopes
     return snapshot.scopes
 
 
-def add_to_scopes(scopes: dict[tuple[str | None, int | None], dict[str, RunView]], run: RunView) -> None:
-    """``run`` in the runs by task list (a later run of the same task in the same list replaces an earlier one)."""
-    scopes.setdefault((run.parent_id, run.iteration), {})[run.task_id] = run
+class Scopes(dict[tuple[str | None, int | None], dict[str, RunView]]):
+    """The runs by the task list they belong to: (parent run id, iteration) -> task id -> run. Only read, but by
+    ``add``.
+
+    Task lists may be shared with other ``Scopes`` (what a process keeps between the snapshots of an execution,
+    engine/services/snapshots.py, and the snapshots made from it): ``add`` copies a shared list before its first
+    change. So a snapshot costs the lists it changes, not every one: a foreach over 100 has 100, each copied on
+    every read of a snapshot before."""
+
+    def __init__(self, shared: dict[tuple[str | None, int | None], dict[str, RunView]] | None = None) -> None:
+        super().__init__(shared or {})
+        self._own: set[tuple[str | None, int | None]] = set()  # the lists this one made or copied
+
+    def add(self, run: RunView) -> None:
+        """``run`` in its task list (a later run of the same task in the same list replaces an earlier one)."""
+        key = (run.parent_id, run.iteration)
+        if self.get(key, {}).get(run.task_id) is run:
+            return  # already there (a worker's snapshot shares the views of runs not read again)
+        if key not in self._own:
+            self[key] = dict(self.get(key, {}))
+            self._own.add(key)
+        self[key][run.task_id] = run
+
+    def share(self) -> Scopes:
+        """A copy sharing every task list with this one: from now on, each copies a list before changing it."""
+        self._own.clear()
+        return Scopes(self)
 
 
 # --- actions ----------------------------------------------------------------------------------

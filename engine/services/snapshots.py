@@ -22,7 +22,7 @@ from engine.config import load_settings
 from engine.core.expression_context import flow_reads
 from engine.core.namespaces import lineage
 from engine.core.progress import ExecutionView, RunView, Snapshot, StartSubflow
-from engine.core.snapshot import SettledOutputs, add_to_scopes, changing_runs, run_scopes
+from engine.core.snapshot import Scopes, SettledOutputs, changing_runs, run_scopes
 from engine.core.states import SETTLED, TERMINAL, State
 from engine.flows.inputs import InputsInvalid
 from engine.flows.single_task import pinned_outputs, single_task_flow, tested_task
@@ -102,7 +102,7 @@ class _Kept:
 
     generation: int
     runs: dict[str, RunView]  # oldest first: the settled ones shared between snapshots, the others read again
-    scopes: dict[tuple[str | None, int | None], dict[str, RunView]]
+    scopes: Scopes  # its task lists shared with the snapshots read from it until one changes them
     prefixes: dict[tuple[str | None, int | None, str], tuple[int, bool]]
     # Runs the database counted as created (``runs_created``) that ``runs`` does not hold: deleted ones, those
     # created before the count began. Only differences are compared.
@@ -156,7 +156,7 @@ class SettledRuns:
         if chain is not None:
             snapshot.namespace_worker_group = lambda: group
         runs = dict(kept.runs)
-        scopes = {key: dict(inner) for key, inner in kept.scopes.items()}
+        scopes = kept.scopes.share()  # a task list is copied when a run read again changes it
         versions = {row.id: row.version for row in rows}
         # Unsettled runs still at the version kept, as copies for an advance, which may change them.
         same = (runs[run_id] for run_id in kept.unsettled if run_id not in versions and run_id in runs)
@@ -165,7 +165,7 @@ class SettledRuns:
         current.sort(key=_creation)  # a later run of a task in the same task list replaces an earlier one in scopes
         for view in current:
             runs[view.id] = view
-            add_to_scopes(scopes, view)
+            scopes.add(view)
             versions.setdefault(view.id, kept.unsettled.get(view.id, -1))
         # The count comes with the runs, as of the same moment: a run it counts that they do not show was missed
         # (one created and settled by a process with a clock behind): the execution is read again whole, from a
@@ -228,8 +228,7 @@ class SettledRuns:
             return
         scopes, prefixes = run_scopes(snapshot), snapshot.settled_prefixes
         if not reuse:
-            runs, prefixes = dict(runs), dict(prefixes)
-            scopes = {key: dict(inner) for key, inner in scopes.items()}
+            runs, prefixes, scopes = dict(runs), dict(prefixes), scopes.share()
         self._kept[execution.id] = _Kept(
             snapshot.runs_generation, runs, scopes, prefixes, read.offset, unsettled, tuple(sealed), newest, lone,
             size,

@@ -3,6 +3,7 @@ and secrets only when the flow can use them, and still gives them to every flow 
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterator
 
@@ -310,6 +311,45 @@ def test_advances_and_expressions_see_the_same_from_kept_runs_as_from_all_of_the
             change_task_run(session, queued[0].id, {"state": "SUCCESS", "outputs": {"value": f"v{step}"}})
     assert advanced.execution.state == State.SUCCESS and step == 3  # first, then two iterations
     assert context_for(whole)["outputs"]["inner"].keys() == {"a", "b"}
+
+
+def test_task_lists_are_shared_between_snapshots_until_a_run_read_again_changes_one(database):
+    """Each iteration of a foreach is a task list of its own: every snapshot used to copy them all (a foreach over
+    100: 100 copies per task run and per advance). A list is copied only when a run read again changes it, and
+    what is kept never sees what a snapshot changed."""
+    with session_scope(database) as session:
+        deploy_flow(session, FOREACH.replace("values: [a, b]", "values: [a, b, c, d]\n    concurrencyLimit: 0"))
+        execution_id = create_execution(session, "acme.sales", "each").id
+    executor, worker = SettledRuns(advancing=True), SettledRuns()
+    _advance(database, execution_id, executor)
+    with session_scope(database) as session:
+        (first,) = task_run_rows(session, execution_id)
+        change_task_run(session, first.id, {"state": "SUCCESS", "outputs": {"value": 1}})
+    _advance(database, execution_id, executor)
+    for step in range(10):  # the foreach, then its iterations' runs
+        advanced = _advance(database, execution_id, executor)
+        if len(advanced.runs) == 6:
+            break
+    inner = {key: runs for key, runs in advanced.scopes.items() if key[1] is not None}
+    assert len(inner) == 4, advanced.scopes
+    one = _read(database, execution_id, worker)
+    two = _read(database, execution_id, worker)
+    assert all(two.scopes[key] is one.scopes[key] for key in inner)  # nothing changed: every list shared
+    (key, runs), *others = sorted(inner.items())
+    (run,) = runs.values()
+    with session_scope(database) as session:
+        change_task_run(session, run.id, {"state": "RUNNING"})
+    three = _read(database, execution_id, worker)
+    assert three.scopes[key] is not two.scopes[key] and three.scopes[key]["inner"].state == State.RUNNING
+    assert two.scopes[key]["inner"].state == State.QUEUED  # an earlier snapshot is left as it was read
+    assert all(three.scopes[other] is two.scopes[other] for other, _ in others)
+    # An advance changes its snapshot's runs in place and creates runs: what is kept, and shared, never sees it.
+    with session_scope(database) as session:
+        snapshot = load_snapshot(session, execution_id, utcnow(), settled=executor)
+        kept = dict(executor._kept[execution_id].scopes)
+        snapshot.scopes.add(dataclasses.replace(run, id="made-here", task_id="extra"))
+    assert "extra" not in kept[key] and "extra" not in executor._kept[execution_id].scopes[key]
+    assert "extra" in snapshot.scopes[key]
 
 
 def test_runs_created_together_are_not_read_again_once_settled(database):
