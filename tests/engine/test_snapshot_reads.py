@@ -326,7 +326,7 @@ def test_task_lists_are_shared_between_snapshots_until_a_run_read_again_changes_
         (first,) = task_run_rows(session, execution_id)
         change_task_run(session, first.id, {"state": "SUCCESS", "outputs": {"value": 1}})
     _advance(database, execution_id, executor)
-    for step in range(10):  # the foreach, then its iterations' runs
+    for _ in range(10):  # the foreach, then its iterations' runs
         advanced = _advance(database, execution_id, executor)
         if len(advanced.runs) == 6:
             break

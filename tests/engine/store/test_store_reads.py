@@ -201,3 +201,13 @@ def test_every_change_to_a_task_run_raises_its_version_once_whoever_makes_it(dat
         assert (rows, created) == ([], 2)
         rows, _, _ = executions.changed_task_runs(session, "e", [], utcnow(), known=[("r", 5), ("q", 0)])
         assert [(run.id, run.version, run.error) for run in rows] == [("r", 6, "plain")]
+        # However many runs a snapshot names (a foreach over thousands), each list is sent as one value: over
+        # SQLite's 32,766 parameters, it is still one statement, and still exact.
+        many = [(f"other-{number}", 0) for number in range(40_000)]
+        rows, created, _ = executions.changed_task_runs(session, "e", [], utcnow(), known=[*many, ("q", 0)])
+        assert ([run.id for run in rows], created) == (["r"], 2)
+        session.connection().execute(sqlalchemy.text("UPDATE task_run SET state = 'SUCCESS' WHERE id = 'q'"))
+        rows, _, _ = executions.changed_task_runs(session, "e", [f"other-{n}" for n in range(40_000)], utcnow())
+        assert [run.id for run in rows] == ["r"]  # q settled, but not among the ones named
+        rows, _, _ = executions.changed_task_runs(session, "e", [*(r for r, _ in many), "q"], utcnow())
+        assert sorted(run.id for run in rows) == ["q", "r"]
