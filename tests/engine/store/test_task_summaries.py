@@ -24,12 +24,15 @@ from engine.store.database import session_scope
 from engine.store.tables import Execution, TaskRun, TaskRunDay, TaskRunDaySummary
 
 UTC = dt.UTC
-# Real time: the triggers compare created_at with the database's own clock (runs of today never touch a summary).
-NOW = dt.datetime.now(UTC)
-TODAY = NOW.replace(hour=0, minute=0, second=0, microsecond=0)
 DAYS_BACK = 8
-SWEEP = TODAY + task_summaries.SETTLE  # a sweep's time for which today's date is TODAY's, whatever the hour
-CLOSED = [(TODAY - dt.timedelta(days=n)).date() for n in range(2, DAYS_BACK + 1)]  # days a sweep may summarize
+# Real time: the triggers compare created_at with the database's own clock (runs of today never touch a summary).
+# NOW, TODAY, SWEEP, CLOSED and WINDOWS are set again before each test (_today_for_the_whole_test): a suite that
+# crosses midnight must not test with the day it was imported on.
+NOW: dt.datetime
+TODAY: dt.datetime
+SWEEP: dt.datetime  # a sweep's time for which today's date is TODAY's, whatever the hour
+CLOSED: list[dt.date]  # days a sweep may summarize
+WINDOWS: list[tuple[dt.datetime, dt.datetime]]
 TASKS = [("acme", "etl", "extract"), ("acme", "etl", "load"), ("acme.sub", "etl", "load"), ("beta", "etl", "load")]
 VIEWER = Principal("viewer", memberships={"acme": Role.VIEWER})  # acme and acme.sub, never beta
 
@@ -104,12 +107,34 @@ def history(database):
     return database
 
 
-WINDOWS = [
-    (TODAY - dt.timedelta(days=7), NOW),  # whole days to now
-    (_at(6, 12), _at(2, 12)),  # cuts its first and last day in half
-    (_at(5, 0), _at(3, 0)),  # exactly two closed days
-    (_at(4, 23), _at(4, 23) + dt.timedelta(minutes=30)),  # within one day
-]
+def _set_the_clock(now: dt.datetime) -> None:
+    global NOW, TODAY, SWEEP, CLOSED, WINDOWS
+    NOW = now
+    TODAY = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    SWEEP = TODAY + task_summaries.SETTLE
+    CLOSED = [(TODAY - dt.timedelta(days=n)).date() for n in range(2, DAYS_BACK + 1)]
+    WINDOWS = [
+        (TODAY - dt.timedelta(days=7), NOW),  # whole days to now
+        (_at(6, 12), _at(2, 12)),  # cuts its first and last day in half
+        (_at(5, 0), _at(3, 0)),  # exactly two closed days
+        (_at(4, 23), _at(4, 23) + dt.timedelta(minutes=30)),  # within one day
+    ]
+
+
+_set_the_clock(dt.datetime.now(UTC))
+MARGIN = dt.timedelta(minutes=2)  # longer than any test here takes
+
+
+@pytest.fixture(autouse=True)
+def _today_for_the_whole_test():
+    """Each test sees one UTC day from its first write to its last check: close to midnight it waits the day out,
+    then takes the clock again (the database's triggers and sweeps read their own)."""
+    now = dt.datetime.now(UTC)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0) + dt.timedelta(days=1)
+    if midnight - now < MARGIN:
+        time.sleep((midnight - now).total_seconds() + 1)
+        now = dt.datetime.now(UTC)
+    _set_the_clock(now)
 
 
 def _charts(database, where_viewer: bool = False) -> list:
