@@ -62,14 +62,14 @@ def principal_from(session: Session, *, bearer: str | None = None, cookie: str |
     """
     if not sign_in_required(session):
         return LOCAL
-    user = None
+    holder = None
     if bearer:
-        user = tokens.user_for_token(session, bearer.strip())
-    if user is None and cookie:
-        user = login_sessions.user_for_session(session, cookie)
-    if user is None:
+        holder = tokens.holder_of_token(session, bearer.strip())
+    if holder is None and cookie:
+        holder = login_sessions.holder_of_session(session, cookie)
+    if holder is None:
         raise Unauthenticated("sign in, or send a valid API token as 'Authorization: Bearer lnr_...'")
-    return users.principal_for(session, user)
+    return users.principal_of(holder)
 
 
 # What a person without a global role is told for actions asked of the whole installation (no namespace).

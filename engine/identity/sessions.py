@@ -14,7 +14,7 @@ from engine.identity import audit
 from engine.identity.lifetimes import is_live
 from engine.store import login_sessions as store
 from engine.store import users as user_store
-from engine.store.hashed_tokens import digest
+from engine.store.hashed_tokens import Holder, digest, holder_of
 from engine.store.tables import LoginSession, User, utcnow
 
 COOKIE_NAME = "lanner_session"
@@ -36,15 +36,18 @@ def open_session(session: Session, user: User, *, client: str | None = None) -> 
     return row, plain
 
 
-def user_for_session(session: Session, plain: str, *, now: dt.datetime | None = None) -> User | None:
-    """The enabled user an unexpired session token belongs to, or None."""
+def holder_of_session(session: Session, plain: str, *, now: dt.datetime | None = None) -> Holder | None:
+    """Who an unexpired session token belongs to, with their roles, or None (unknown, expired, user disabled)."""
     if not plain or not plain.startswith(SESSION_PREFIX):
         return None
-    row = store.find_login_session(session, plain)
-    if not is_live(row, now):
-        return None
-    user = user_store.user_by_id(session, row.user_id)
-    return None if user is None or user.disabled else user
+    holder = holder_of(session, LoginSession, plain)
+    return holder if holder is not None and is_live(holder, now) and not holder.disabled else None
+
+
+def user_for_session(session: Session, plain: str, *, now: dt.datetime | None = None) -> User | None:
+    """The enabled user an unexpired session token belongs to, or None."""
+    holder = holder_of_session(session, plain, now=now)
+    return user_store.user_by_id(session, holder.user_id) if holder else None
 
 
 def close_session(session: Session, plain: str) -> bool:

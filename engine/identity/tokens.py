@@ -15,7 +15,7 @@ from engine.identity import audit, lifetimes
 from engine.identity.lifetimes import is_live
 from engine.store import tokens as store
 from engine.store import users as user_store
-from engine.store.hashed_tokens import digest
+from engine.store.hashed_tokens import Holder, digest, holder_of
 from engine.store.tables import ApiToken, User, utcnow
 
 TOKEN_PREFIX = "lnr_"  # noqa: S105 - the visible start of every token, not a secret
@@ -68,18 +68,21 @@ def revoke_token(session: Session, token_id: int, *, actor: str) -> ApiToken:
     return token
 
 
-def user_for_token(session: Session, plain: str, *, now: dt.datetime | None = None) -> User | None:
-    """The enabled user a valid token belongs to, or None (unknown, revoked, expired, or its user disabled)."""
+def holder_of_token(session: Session, plain: str, *, now: dt.datetime | None = None) -> Holder | None:
+    """Who a valid token belongs to, with their roles, or None (unknown, revoked, expired, or its user disabled);
+    its last use is written once a minute at most."""
     if not plain.startswith(TOKEN_PREFIX):
         return None
-    token = store.find_token(session, plain)
-    if token is None or not is_live(token, now):
+    holder = holder_of(session, ApiToken, plain)
+    if holder is None or not is_live(holder, now) or holder.disabled:
         return None
     now = now or utcnow()
-    user = user_store.user_by_id(session, token.user_id)
-    if user is None or user.disabled:
-        return None
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
-        token.last_used_at = now
-        store.save_token(session, token)
-    return user
+    if holder.last_used_at is None or now - holder.last_used_at >= LAST_USED_RESOLUTION:
+        store.mark_used(session, holder.row_id, now)
+    return holder
+
+
+def user_for_token(session: Session, plain: str, *, now: dt.datetime | None = None) -> User | None:
+    """The enabled user a valid token belongs to, or None (``holder_of_token``'s checks)."""
+    holder = holder_of_token(session, plain, now=now)
+    return user_store.user_by_id(session, holder.user_id) if holder else None

@@ -17,6 +17,7 @@ from engine.flows.spec import NAMESPACE_PATTERN
 from engine.identity import audit
 from engine.identity.policy import Principal, Role
 from engine.store import users as store
+from engine.store.hashed_tokens import Holder
 from engine.store.tables import User, utcnow
 
 MIN_PASSWORD_LENGTH = 10
@@ -150,6 +151,12 @@ def members(session: Session, namespace: str) -> list[tuple[str, Role]]:
 
 def principal_for(session: Session, user: User) -> Principal:
     return Principal(name=user.username, is_admin=user.is_admin, memberships=memberships(session, user))
+
+
+def principal_of(holder: Holder) -> Principal:
+    """The principal a sign-in token names (its holder read with the user's roles, in one statement)."""
+    roles = {namespace: Role(role) for namespace, role in holder.memberships.items()}
+    return Principal(name=holder.username, is_admin=holder.is_admin, memberships=roles)
 
 
 def grant(session: Session, user: User, namespace: str, role: Role | str, *, actor: str) -> None:

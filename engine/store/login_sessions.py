@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, delete
 
-from engine.store.hashed_tokens import digest, find_by_token
+from engine.store.hashed_tokens import digest
 from engine.store.tables import LoginSession
 
 
@@ -12,10 +12,6 @@ def add_login_session(session: Session, row: LoginSession) -> LoginSession:
     session.add(row)
     session.flush()
     return row
-
-
-def find_login_session(session: Session, plain: str) -> LoginSession | None:
-    return find_by_token(session, LoginSession, plain)
 
 
 def delete_login_session(session: Session, plain: str) -> bool:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+import datetime as dt
 
-from engine.store.hashed_tokens import find_by_token
+from sqlmodel import Session, col, select, update
+
 from engine.store.tables import ApiToken
 
 
@@ -18,8 +19,8 @@ def get_token(session: Session, token_id: int) -> ApiToken | None:
     return session.get(ApiToken, token_id)
 
 
-def find_token(session: Session, plain: str) -> ApiToken | None:
-    return find_by_token(session, ApiToken, plain)
+def mark_used(session: Session, token_id: int, at: dt.datetime) -> None:
+    session.connection().execute(update(ApiToken).where(col(ApiToken.id) == token_id).values(last_used_at=at))
 
 
 def save_token(session: Session, token: ApiToken) -> None:

@@ -19,9 +19,13 @@ def username_taken(session: Session, username: str) -> bool:
     return session.exec(select(User.id).where(User.username == username)).first() is not None
 
 
+_ANY_USER = select(User.id).limit(1)
+
+
 def any_user(session: Session) -> bool:
-    """Whether anybody has an account yet (before the first one, the engine runs without sign-in)."""
-    return session.exec(select(User.id).limit(1)).first() is not None
+    """Whether anybody has an account yet (before the first one, the engine runs without sign-in): asked by every
+    API call until then, so a Core statement built once."""
+    return session.connection().execute(_ANY_USER).first() is not None
 
 
 def list_users(session: Session) -> list[User]:

@@ -9,8 +9,10 @@ from sqlalchemy import or_
 from sqlmodel import select
 
 from engine.core.states import State
-from engine.identity import users
+from engine.identity import authz, tokens, users
+from engine.identity import sessions as login_sessions
 from engine.identity.crypto import SecretKey, generate_key, key_from_text
+from engine.identity.policy import Principal, Role
 from engine.services.execution_start import create_execution
 from engine.services.flow_deploy import deploy_flow
 from engine.store import executions, hashed_tokens, namespaces, triggers
@@ -106,6 +108,43 @@ def test_one_lookup_finds_every_kind_of_hashed_token(database):
         assert hashed_tokens.find_by_token(session, ShareLink, "lns_a").target_id == "f"
         assert hashed_tokens.find_by_token(session, ApiToken, "lnr_b") is None
         assert hashed_tokens.find_by_token(session, ApiToken, "lss_a") is None  # a session token is no API token
+
+
+def test_who_a_token_or_cookie_names_is_read_in_one_statement_with_their_roles(database):
+    """Every API call asks who calls: the token's row, its user and their roles come in one statement (three ORM
+    reads cost each call 0.8 ms of CPU more); its last use is written once a minute, not on every call."""
+    with session_scope(database) as session:
+        ana = users.create_user(session, "ana", "correct horse battery", actor="system")
+        bob = users.create_user(session, "bob", "correct horse battery", actor="system")
+        users.grant(session, ana, "acme", "editor", actor="system")
+        users.grant(session, ana, "beta.sub", "viewer", actor="system")
+        _, ana_plain = tokens.create_token(session, ana, "ci", actor="ana")
+        _, bob_plain = tokens.create_token(session, bob, "ci", actor="bob")
+        _, cookie = login_sessions.open_session(session, ana)
+    ana_principal = Principal("ana", memberships={"acme": Role.EDITOR, "beta.sub": Role.VIEWER})
+    statements: list[str] = []
+
+    def count(_connection, _cursor, statement, *_) -> None:
+        statements.append(statement)
+
+    with session_scope(database) as session:  # their first use is written
+        assert authz.principal_from(session, bearer=ana_plain) == ana_principal
+        assert authz.principal_from(session, bearer=bob_plain) == Principal("bob")
+    with session_scope(database) as session:
+        assert all(token.last_used_at is not None for token in session.exec(select(ApiToken)))
+    sqlalchemy.event.listen(database, "before_cursor_execute", count)
+    try:
+        for who, expected in (
+            ({"bearer": ana_plain}, ana_principal),
+            ({"bearer": bob_plain}, Principal("bob")),  # no role anywhere
+            ({"cookie": cookie}, ana_principal),
+        ):
+            with session_scope(database) as session:
+                statements.clear()
+                assert authz.principal_from(session, **who) == expected
+                assert len(statements) == 1, statements
+    finally:
+        sqlalchemy.event.remove(database, "before_cursor_execute", count)
 
 
 def test_an_execution_and_its_runs_read_while_it_advances_agree(database):
