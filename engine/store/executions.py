@@ -108,6 +108,10 @@ _UNSETTLED_IN = [literal_column(f"'{state.value}'") for state in State if state 
 _NEAREST_GROUP = nearest_worker_group(bindparam("lineage", expanding=True))
 # "<run id>:<version>": one string per run to compare, which costs a tenth of a (run id, version) pair to send.
 _VERSIONED_ID = _RUNS.c.id + literal_column("':'", String) + cast(_RUNS.c.version, String)
+# Runs found by id, then tested for settled on their row, never through an index: given the index of states,
+# SQLite walked every settled run of every execution to find the few ids asked for (1.3 ms a read at 8,000 runs
+# in the table, growing with the history; 0.03 ms by primary key).
+_SETTLED_ROW = (_RUNS.c.state + literal_column("''", String)).in_(_SETTLED_IN)
 
 
 def _among(column: Any, name: str, dialect: str) -> Any:
@@ -145,7 +149,7 @@ def _changed_runs(grouped: bool, dialect: str) -> Any:
             _RUNS.c.state.in_(_UNSETTLED_IN),
             ~_among(_VERSIONED_ID, "known", dialect),
         ),
-        changed_run.where(_among(_RUNS.c.id, "ids", dialect), _RUNS.c.state.in_(_SETTLED_IN)),
+        changed_run.where(_among(_RUNS.c.id, "ids", dialect), _SETTLED_ROW),
         changed_run.where(
             _RUNS.c.execution_id == bindparam("execution_id"),
             _RUNS.c.state.in_(_SETTLED_IN),
