@@ -13,7 +13,6 @@ from sqlmodel import Session
 from engine.identity import audit
 from engine.identity.lifetimes import is_live
 from engine.store import login_sessions as store
-from engine.store import users as user_store
 from engine.store.hashed_tokens import Holder, digest, holder_of
 from engine.store.tables import LoginSession, User, utcnow
 
@@ -42,12 +41,6 @@ def holder_of_session(session: Session, plain: str, *, now: dt.datetime | None =
         return None
     holder = holder_of(session, LoginSession, plain)
     return holder if holder is not None and is_live(holder, now) and not holder.disabled else None
-
-
-def user_for_session(session: Session, plain: str, *, now: dt.datetime | None = None) -> User | None:
-    """The enabled user an unexpired session token belongs to, or None."""
-    holder = holder_of_session(session, plain, now=now)
-    return user_store.user_by_id(session, holder.user_id) if holder else None
 
 
 def close_session(session: Session, plain: str) -> bool:

@@ -80,9 +80,3 @@ def holder_of_token(session: Session, plain: str, *, now: dt.datetime | None = N
     if holder.last_used_at is None or now - holder.last_used_at >= LAST_USED_RESOLUTION:
         store.mark_used(session, holder.row_id, now)
     return holder
-
-
-def user_for_token(session: Session, plain: str, *, now: dt.datetime | None = None) -> User | None:
-    """The enabled user a valid token belongs to, or None (``holder_of_token``'s checks)."""
-    holder = holder_of_token(session, plain, now=now)
-    return user_store.user_by_id(session, holder.user_id) if holder else None

@@ -1,5 +1,6 @@
 """Rows found by a secret token of which only the sha256 digest is kept: API tokens, share links, sign-in
-sessions. One lookup for the three, so each checks its token the same way, with one index lookup.
+sessions. Each token is checked the same way, by its digest, with one index lookup: a share link's row
+(``find_by_token``), or who an API token or a sign-in session belongs to, with their roles (``holder_of``).
 
 A digest (not argon2) is enough because every such token has 256 random bits.
 """

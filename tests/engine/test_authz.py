@@ -56,12 +56,12 @@ def test_tokens_and_sessions_name_their_user_with_their_roles(database):
     assert by_token == by_cookie == Principal("ana", False, {"acme": Role.EDITOR})
     with session_scope(database) as session:
         assert login_sessions.close_session(session, cookie)
-        assert login_sessions.user_for_session(session, cookie) is None
+        assert login_sessions.holder_of_session(session, cookie) is None
         later = utcnow() + login_sessions.LIFETIME + dt.timedelta(seconds=1)
         _, fresh = login_sessions.open_session(session, users.get_user(session, "ana"))
-        assert login_sessions.user_for_session(session, fresh, now=later) is None  # expired
+        assert login_sessions.holder_of_session(session, fresh, now=later) is None  # expired
         users.set_disabled(session, users.get_user(session, "ana"), True, actor="test")
-        assert login_sessions.user_for_session(session, fresh) is None
+        assert login_sessions.holder_of_session(session, fresh) is None
 
 
 @pytest.mark.parametrize(

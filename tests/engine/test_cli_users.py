@@ -71,7 +71,7 @@ def test_token_create_list_revoke(lanner, database):
     plain = made.stdout.decode().strip()
     assert plain.startswith("lnr_") and b"will not be shown again" in made.stderr and plain.encode() not in made.stderr
     with Session(database, expire_on_commit=False) as session:
-        assert tokens.user_for_token(session, plain).username == "ana"
+        assert tokens.holder_of_token(session, plain).username == "ana"
         (row,) = tokens.tokens_of(session, users.get_user(session, "ana"))
         assert 29 <= (row.expires_at - row.created_at).days <= 30
         session.commit()
@@ -80,7 +80,7 @@ def test_token_create_list_revoke(lanner, database):
     assert f"revoked token {row.id}".encode() in lanner("token", "revoke", str(row.id)).stdout
     assert "revoked" in lanner("token", "list", "ana").stdout.decode()
     with Session(database) as session:
-        assert tokens.user_for_token(session, plain) is None
+        assert tokens.holder_of_token(session, plain) is None
 
 
 def test_disable_stops_sign_in_and_tokens(lanner, database):
@@ -88,7 +88,7 @@ def test_disable_stops_sign_in_and_tokens(lanner, database):
     plain = lanner("token", "create", "ana", "ci").stdout.decode().strip()
     lanner("user", "disable", "ana")
     with Session(database) as session:
-        assert users.authenticate(session, "ana", PASSWORD) is None and tokens.user_for_token(session, plain) is None
+        assert users.authenticate(session, "ana", PASSWORD) is None and tokens.holder_of_token(session, plain) is None
     lanner("user", "enable", "ana")
     with Session(database) as session:
         assert users.authenticate(session, "ana", PASSWORD) is not None

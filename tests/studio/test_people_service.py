@@ -84,12 +84,12 @@ def test_an_administrator_creates_grants_lists_and_removes(db):
 def test_disabling_ends_sign_in_sessions_and_enabling_does_not_revive_them(db):
     with session_scope(db) as session:
         _, cookie = login_sessions.open_session(session, users.get_user(session, "nina"))
-        assert login_sessions.user_for_session(session, cookie).username == "nina"
+        assert login_sessions.holder_of_session(session, cookie).username == "nina"
     people.set_disabled(ADMIN, "nina", True)
     assert next(u for u in people.list_users(ADMIN) if u.username == "nina").disabled
     people.set_disabled(ADMIN, "nina", False)  # enabled again: the old session was closed, not just suspended
     with session_scope(db) as session:
-        assert login_sessions.user_for_session(session, cookie) is None
+        assert login_sessions.holder_of_session(session, cookie) is None
         assert users.authenticate(session, "nina", "nina password 1") is not None
     with pytest.raises(ValueError, match="your own account"):
         people.set_disabled(ADMIN, "boss", True)
@@ -100,7 +100,7 @@ def test_personal_tokens_authenticate_until_revoked_and_only_their_owner_revokes
     plain = people.create_token(nina, "ci", days=30)
     assert plain.startswith("lnr_")
     with session_scope(db) as session:
-        assert tokens.user_for_token(session, plain).username == "nina"
+        assert tokens.holder_of_token(session, plain).username == "nina"
     [row] = people.my_tokens(nina)
     assert row.name == "ci" and row.active and TokenRow.of(row).expires != "never" and plain not in str(row)
     assert people.my_tokens(ADMIN) == []  # each person sees their own tokens only
@@ -108,11 +108,11 @@ def test_personal_tokens_authenticate_until_revoked_and_only_their_owner_revokes
     with pytest.raises(LookupError, match=f"no token {row.id}"):
         people.revoke_token(ADMIN, row.id)  # even an administrator's account page revokes only their own
     with session_scope(db) as session:
-        assert tokens.user_for_token(session, plain) is not None
+        assert tokens.holder_of_token(session, plain) is not None
 
     people.revoke_token(nina, row.id)
     with session_scope(db) as session:
-        assert tokens.user_for_token(session, plain) is None
+        assert tokens.holder_of_token(session, plain) is None
     [row] = people.my_tokens(nina)
     assert not row.active and row.revoked_at and TokenRow.of(row).revoked
     with pytest.raises(ValueError, match="1 to 3650 days"):
@@ -125,7 +125,7 @@ def test_a_disabled_persons_token_stops_working(db):
     plain = people.create_token(principal(db, "nina"), "script")
     people.set_disabled(ADMIN, "nina", True)
     with session_scope(db) as session:
-        assert tokens.user_for_token(session, plain) is None
+        assert tokens.holder_of_token(session, plain) is None
 
 
 def test_changing_ones_own_password_needs_the_current_one(db):

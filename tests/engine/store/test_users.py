@@ -141,18 +141,18 @@ def test_tokens_valid_wrong_revoked_expired(database):
         with pytest.raises(tokens.TokenNotFound):
             tokens.revoke_token(session, 9999, actor="ana")
     with session_scope(database) as session:
-        assert tokens.user_for_token(session, plain).username == "ana"
+        assert tokens.holder_of_token(session, plain).username == "ana"
         assert session.get(ApiToken, token.id).last_used_at is not None
-        assert tokens.user_for_token(session, old_plain).username == "ana"
-        assert tokens.user_for_token(session, old_plain, now=now + dt.timedelta(days=2)) is None
-        assert tokens.user_for_token(session, gone_plain) is None
-        assert tokens.user_for_token(session, plain[:-1] + ("A" if plain[-1] != "A" else "B")) is None
-        assert tokens.user_for_token(session, "") is None
-        assert tokens.user_for_token(session, token.token_hash) is None  # the stored digest is not a token
+        assert tokens.holder_of_token(session, old_plain).username == "ana"
+        assert tokens.holder_of_token(session, old_plain, now=now + dt.timedelta(days=2)) is None
+        assert tokens.holder_of_token(session, gone_plain) is None
+        assert tokens.holder_of_token(session, plain[:-1] + ("A" if plain[-1] != "A" else "B")) is None
+        assert tokens.holder_of_token(session, "") is None
+        assert tokens.holder_of_token(session, token.token_hash) is None  # the stored digest is not a token
         assert [t.name for t in tokens.tokens_of(session, users.get_user(session, "ana"))] == ["ci", "old", "gone"]
         users.set_disabled(session, users.get_user(session, "ana"), True, actor="root")
     with session_scope(database) as session:
-        assert tokens.user_for_token(session, plain) is None  # a disabled user's tokens stop working
+        assert tokens.holder_of_token(session, plain) is None  # a disabled user's tokens stop working
 
 
 def test_share_links(database):
