@@ -65,6 +65,12 @@ def _redis_child(command: object) -> Any:
     return child
 
 
+def observe_redis(command: str, seconds: float) -> None:
+    """A Redis call timed by its caller (commands sent ahead, engine/runtime/sent_ahead.py)."""
+    if record.ENABLED:
+        _redis_child(command).observe(seconds)
+
+
 class TimedPipeline(redis.client.Pipeline):
     def execute(self, raise_on_error: bool = True) -> list[Any]:
         started = time.perf_counter()

@@ -30,6 +30,7 @@ from engine.runtime.flow_triggers import fire_flow_triggers
 from engine.runtime.lost_work import LostWork
 from engine.runtime.purge import Purge
 from engine.runtime.queue import enqueue_runs
+from engine.runtime.sent_ahead import SentAhead
 from engine.services import snapshots
 from engine.store import executions as store
 from engine.store import namespace_settings
@@ -60,21 +61,54 @@ def _lock_key(execution_id: str) -> str:
     return f"lanner:lock:{execution_id}"
 
 
+class _Locks:
+    """The locks of the executions an advance is about to decide on, asked for without waiting for the answer: an
+    advance of one execution reads and decides while it travels (engine/runtime/sent_ahead.py), and learns whether it
+    holds the lock just before it commits."""
+
+    def __init__(self, r: redis.Redis, execution_ids: Sequence[str]) -> None:
+        self.tokens = {execution_id: uuid.uuid4().hex for execution_id in execution_ids}
+        asked = [
+            ("SET", _lock_key(execution_id), token, "NX", "PX", 30_000) for execution_id, token in self.tokens.items()
+        ]
+        self._answers = SentAhead(r, asked)
+        self._held: dict[str, str] | None = None
+
+    def held(self) -> dict[str, str]:
+        """The executions this executor now holds (another may be advancing the others), with their tokens."""
+        if self._held is None:
+            answers = self._answers.answers()
+            self._held = {e: token for (e, token), ok in zip(self.tokens.items(), answers, strict=True) if ok}
+        return self._held
+
+    def to_release(self) -> dict[str, str]:
+        """The locks to let go of: those held, or every one asked for when the answer never came (a release deletes
+        only a lock its token still holds)."""
+        if self._held is None:
+            self._answers.discard()
+            return self.tokens
+        return self._held
+
+
 @dataclass
 class _Release:
     """The locks ``advance_together`` took and the events it acknowledges once all is done: sent with the words of
     its last commit (one round trip fewer per advance), else on their own as it ends."""
 
-    tokens: dict[str, str]
+    locks: _Locks
     acknowledge: Sequence[bytes]
     sent: bool = False
 
     def add_to(self, pipe: redis.client.Pipeline, *, done: bool) -> None:
-        for execution_id, token in self.tokens.items():
+        for execution_id, token in self.locks.to_release().items():
             # EVAL, not the registered script: in a pipeline that asks SCRIPT EXISTS first, a round trip more
             pipe.eval(events.RELEASE_IF_HELD, 1, _lock_key(execution_id), token)
         if done and self.acknowledge:  # an error on the way leaves them pending: claimed again later
             pipe.xack(events.EVENTS, events.EXECUTORS_GROUP, *self.acknowledge)
+
+
+class _HeldElsewhere(Exception):
+    """Another executor holds the execution's lock: what this one decided is rolled back."""
 
 
 class Executor:
@@ -121,17 +155,19 @@ class Executor:
         round each per batch instead of per execution. If one of them changed meanwhile or failed, nothing of the
         batch is kept and each is advanced alone, as ``advance`` would: True, False (look again) or the error.
         The events ``acknowledge`` names are acknowledged with the locks' release, once all is done."""
-        release = _Release(self._lock(execution_ids), acknowledge)
+        locks = _Locks(self.r, execution_ids)
+        release = _Release(locks, acknowledge)
         outcomes: dict[str, bool | Exception] = {execution_id: False for execution_id in execution_ids}
         done = False
         try:
-            left = [execution_id for execution_id in execution_ids if execution_id in release.tokens]
+            # One execution (a chain's next step): its lock is checked just before the commit, a batch's first.
+            left = list(execution_ids) if len(execution_ids) == 1 else [e for e in execution_ids if e in locks.held()]
             while len(left) > 1 and (together := self._advance_in_one_transaction(left, release)):
                 outcomes.update(dict.fromkeys(left[:together], True))
                 left = left[together:]
             for execution_id in left:
                 outcomes[execution_id] = self._advance_alone(
-                    execution_id, release if execution_id == left[-1] else None
+                    execution_id, locks, release if execution_id == left[-1] else None
                 )
             done = True
             return outcomes
@@ -140,15 +176,6 @@ class Executor:
                 with self.r.pipeline(transaction=False) as pipe:
                     release.add_to(pipe, done=done)
                     pipe.execute()
-
-    def _lock(self, execution_ids: list[str]) -> dict[str, str]:
-        """The executions this executor now holds (another may be advancing the others), with their tokens."""
-        tokens = {execution_id: uuid.uuid4().hex for execution_id in execution_ids}
-        with self.r.pipeline(transaction=False) as pipe:
-            for execution_id, token in tokens.items():
-                pipe.set(_lock_key(execution_id), token, nx=True, px=30_000)
-            taken = pipe.execute()
-        return {execution_id: token for (execution_id, token), ok in zip(tokens.items(), taken, strict=True) if ok}
 
     def _advance_in_one_transaction(self, execution_ids: list[str], release: _Release) -> int:
         """How many of ``execution_ids``, from the first, were advanced in one transaction (0: none, it rolled
@@ -169,13 +196,17 @@ class Executor:
         self._after_commit([advanced for advanced in decided if advanced is not None], last)
         return len(decided)
 
-    def _advance_alone(self, execution_id: str, release: _Release | None) -> bool | Exception:
+    def _advance_alone(self, execution_id: str, locks: _Locks, release: _Release | None) -> bool | Exception:
         """``release``: sent with its words (the last execution of ``advance_together``)."""
         try:
             with session_scope(self.db, recoverable=True) as session:
                 advanced = self._decide(session, execution_id)
-        except store.ExecutionChanged:
+                if execution_id not in locks.held():
+                    raise _HeldElsewhere(execution_id)
+        except (store.ExecutionChanged, _HeldElsewhere):
             return False  # the caller looks again shortly, at the execution as it is now
+        except redis.RedisError:
+            raise  # the loop waits for Redis, as for any of its calls
         except Exception as exc:  # the caller logs it and tries this one again later
             return exc
         if advanced is not None:

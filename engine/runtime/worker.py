@@ -41,6 +41,7 @@ from engine.runtime.memory import collect_less
 from engine.runtime.prefetch import PREFETCH
 from engine.runtime.pulse import PULSE
 from engine.runtime.queue import queue_name
+from engine.runtime.sent_ahead import SentAhead
 from engine.runtime.working_directory import GroupTasks
 from engine.services.snapshots import SettledRuns, load_snapshot
 from engine.storage import Storage, StorageUnavailable, open_storage
@@ -307,10 +308,13 @@ class LannerWorker(SimpleWorker):
         nothing the engine reads: a task run's state, attempts and outputs are in the database. A job that raises
         (the database away) goes through RQ's failure handling, as before."""
         with cluster.holding(str(job.args[0]) if job.args else job.id):
-            execution = self._start_job(job)
+            execution, starting = self._start_job(job)
             job.started_at = rq_now()
             try:
-                job.perform()
+                try:
+                    job.perform()
+                finally:
+                    starting.answers()  # RQ's start is written before its end: they travel on two connections
             except Exception:
                 job.ended_at = rq_now()
                 self.handle_job_failure(job, queue, exc_string=traceback.format_exc(), execution=execution)
@@ -321,12 +325,15 @@ class LannerWorker(SimpleWorker):
                     pipe.delete(job.key)
                     self.set_state(WorkerStatus.IDLE, pipeline=pipe)
                     pipe.execute()
+            finally:
+                starting.discard()  # a no-op once answered
         HANDOVER.job_finished(self.connection)
 
-    def _start_job(self, job) -> Execution:
+    def _start_job(self, job) -> tuple[Execution, SentAhead]:
         """RQ's two starts of a job (``prepare_execution``, then ``prepare_job_execution``: its execution record,
-        the worker busy, heartbeats, the job started, out of the intermediate list) in one round trip, not two:
-        they stand between a task run queued and its claim."""
+        the worker busy, heartbeats, the job started, out of the intermediate list) in one transaction, sent without
+        waiting for its answer (engine/runtime/sent_ahead.py): they stand between a task run queued and its claim,
+        which goes on meanwhile. ``execute_job`` reads the answer once the job is done."""
         with self.connection.pipeline() as pipe:
             ttl = self.get_heartbeat_ttl(job)
             execution = Execution.create(job, ttl, pipeline=pipe, worker_name=self.name)
@@ -338,8 +345,11 @@ class LannerWorker(SimpleWorker):
             pipe.persist(job.key)
             if len(self.queues) == 1:
                 pipe.lrem(Queue(job.origin, connection=self.connection).intermediate_queue_key, 1, job.id)
-            pipe.execute()
-        return execution
+            if pipe.scripts:  # sent as EVALSHA: loaded first, as pipe.execute() would
+                pipe.load_scripts()
+            starting = SentAhead(self.connection, [args for args, _ in pipe.command_stack], transaction=True)
+            pipe.reset()
+        return execution, starting
 
     def work(self, *args, **kwargs) -> bool:
         PREFETCH.attach(self)

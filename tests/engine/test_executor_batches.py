@@ -22,6 +22,7 @@ from engine.runtime.connection import connect
 from engine.runtime.executor import Executor
 from engine.runtime.purge import PURGE_KEY
 from engine.runtime.queue import TASK_QUEUE
+from engine.runtime.sent_ahead import SentAhead
 from engine.services import commands, retention
 from engine.services.connections import Connections
 from engine.services.flow_deploy import deploy_flow
@@ -164,24 +165,80 @@ def test_a_timer_due_is_advanced_ahead_of_the_events_waiting_in_the_stream(setup
 
 
 def test_an_advance_sends_its_jobs_words_and_lock_release_in_one_round_trip(setup, monkeypatch):
-    """After the lock, one round trip per commit: the last carries the release and the acknowledgement too."""
+    """The lock is asked for ahead (its answer read before the commit), then one round trip per commit: the last
+    carries the release and the acknowledgement too."""
     _database, r, connections, namespace, executor = setup
     started = commands.start_execution(connections, namespace, "one")
     sent: list[list[str]] = []  # the commands of each pipeline, as they go
-    send = redis.client.Pipeline.execute
+    asked: list[list[str]] = []  # the commands sent ahead
+    send, ask = redis.client.Pipeline.execute, SentAhead.__init__
 
     def execute(pipe, *args, **kwargs):
         sent.append([str(command[0][0]).upper() for command in pipe.command_stack])
         return send(pipe, *args, **kwargs)
 
+    def ask_ahead(self, client, commands, **kwargs):
+        asked.append([str(command[0]).upper() for command in commands])
+        ask(self, client, commands, **kwargs)
+
     monkeypatch.setattr(redis.client.Pipeline, "execute", execute)
+    monkeypatch.setattr(SentAhead, "__init__", ask_ahead)
     assert executor.process(block_ms=10) == 1
-    lock, words = sent
-    assert set(lock) == {"SET"}
+    assert asked == [["SET"]]
+    (words,) = sent
     assert "HSET" in words and words[-2:] == ["EVAL", "XACK"]  # the job, then the release and the acknowledgement
     assert not r.exists(f"lanner:lock:{started}")
     assert r.xpending(events.EVENTS, events.EXECUTORS_GROUP)["pending"] == 0
     assert len(Queue(TASK_QUEUE, connection=r)) == 1
+
+
+def test_one_execution_is_decided_while_its_lock_travels_and_kept_only_if_held(setup, monkeypatch):
+    """A chain's next step: the lock's answer is read after the decision, before the commit. Held by another
+    executor, the decision is rolled back and the lock left alone; free, the advance commits."""
+    database, r, connections, namespace, executor = setup
+    started = commands.start_execution(connections, namespace, "one")
+    order: list[str] = []
+    answers, decide = SentAhead.answers, Executor._decide
+
+    def read_answers(self):
+        order.append("lock answered")
+        return answers(self)
+
+    def decided(self, session, execution_id):
+        advanced = decide(self, session, execution_id)
+        order.append("decided")
+        return advanced
+
+    monkeypatch.setattr(SentAhead, "answers", read_answers)
+    monkeypatch.setattr(Executor, "_decide", decided)
+    r.set(f"lanner:lock:{started}", "another executor", px=30_000)
+    assert executor.advance_together([started]) == {started: False}
+    assert order == ["decided", "lock answered"]
+    assert r.get(f"lanner:lock:{started}") == b"another executor"  # not released by this one
+    assert _runs(database, [started])[started] == []  # nothing of the decision kept
+    assert len(Queue(TASK_QUEUE, connection=r)) == 0
+
+    r.delete(f"lanner:lock:{started}")
+    assert executor.advance_together([started]) == {started: True}
+    assert [run.state for run in _runs(database, [started])[started]] == ["QUEUED"]
+    assert not r.exists(f"lanner:lock:{started}")
+
+
+def test_redis_gone_while_a_lock_travels_stops_the_advance_and_keeps_nothing(setup, monkeypatch):
+    """The loop waits for Redis as for any of its calls; the decision is not committed without the lock."""
+    database, r, connections, namespace, executor = setup
+    started = commands.start_execution(connections, namespace, "one")
+
+    def lost(self):
+        raise redis.ConnectionError("Redis went away")
+
+    monkeypatch.setattr(SentAhead, "answers", lost)
+    with pytest.raises(redis.ConnectionError):
+        executor.advance_together([started])
+    assert _runs(database, [started])[started] == []
+    monkeypatch.undo()
+    assert not r.exists(f"lanner:lock:{started}")  # let go of as the advance ended, though never answered
+    assert executor.advance_together([started]) == {started: True}
 
 
 def test_a_slow_purge_runs_beside_the_loop_one_at_a_time(setup, monkeypatch):

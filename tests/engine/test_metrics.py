@@ -3,6 +3,7 @@ timing, JSON process logs, and the settings."""
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import io
 import json
@@ -175,9 +176,13 @@ def test_json_logs_name_the_execution_and_task_run():
     logger = logging.getLogger(unique("lanner.test"))
     logger.addHandler(handler)
     logger.propagate = False
-    with log_context("exec-1", "run-1"):
-        logger.warning("slow %s", "task")
-    logger.error("outside")
+
+    def log_lines() -> None:  # in a context of its own: a worker's run in this process may have bound another
+        with log_context("exec-1", "run-1"):
+            logger.warning("slow %s", "task")
+        logger.error("outside")
+
+    contextvars.Context().run(log_lines)
     inside, outside = (json.loads(line) for line in stream.getvalue().splitlines())
     assert inside["message"] == "slow task" and inside["level"] == "WARNING" and inside["process"] == "worker"
     assert (inside["execution_id"], inside["task_run_id"]) == ("exec-1", "run-1")

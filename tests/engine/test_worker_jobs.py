@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import pytest
 import redis
-from rq import Queue
+from rq import Queue, get_current_job
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
+from engine.runtime.sent_ahead import SentAhead
 from engine.runtime.worker import LannerWorker
+
+ORDER: list[str] = []  # what happened, in order, in the test running now
 
 
 def returns(*_args: object) -> None:
@@ -18,6 +21,13 @@ def returns(*_args: object) -> None:
 
 def raises(*_args: object) -> None:
     raise ConnectionError("the database is away")
+
+
+def looks_at_its_start() -> None:
+    """A job that reads what RQ wrote of its start, from another connection, as a recovery sweep would."""
+    job = get_current_job()
+    registered = job.id in StartedJobRegistry(job.origin, connection=job.connection).get_job_ids()
+    ORDER.append(f"ran: registered {registered}, {job.get_status(refresh=True).value}")
 
 
 @pytest.fixture
@@ -36,3 +46,26 @@ def test_a_job_that_raises_is_kept_as_failed_and_the_worker_goes_on(queue):
     assert "the database is away" in queue.fetch_job("first").latest_result().exc_string
     assert queue.fetch_job("second") is None  # ended and gone
     assert StartedJobRegistry(queue=queue).get_job_ids() == [] and len(queue) == 0
+
+
+def test_rqs_start_of_a_job_travels_while_the_job_runs_and_is_answered_before_its_end(queue, monkeypatch):
+    """The start's round trip is not waited for before the job (the claim of its run goes on meanwhile), yet it is
+    written by then, and its answer is read before the job's end is sent on another connection."""
+    ORDER.clear()
+    answers, cleanup = SentAhead.answers, LannerWorker.cleanup_execution
+
+    def answered(self):
+        ORDER.append("start answered")
+        return answers(self)
+
+    def ended(self, *args, **kwargs):
+        ORDER.append("end sent")
+        return cleanup(self, *args, **kwargs)
+
+    monkeypatch.setattr(SentAhead, "answers", answered)
+    monkeypatch.setattr(LannerWorker, "cleanup_execution", ended)
+    queue.enqueue_call(f"{__name__}.looks_at_its_start", job_id="looking", result_ttl=0)
+    LannerWorker([queue], connection=queue.connection).work(burst=True, logging_level="WARNING")
+    assert ORDER == ["ran: registered True, started", "start answered", "end sent"]
+    assert queue.fetch_job("looking") is None and StartedJobRegistry(queue=queue).get_job_ids() == []
+    assert not queue.connection.connection_pool._in_use_connections  # no answer left unread on a connection
