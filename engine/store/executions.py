@@ -52,8 +52,11 @@ class ExecutionChanged(RuntimeError):
 
 
 def add_execution(session: Session, execution: Execution) -> Execution:
-    session.add(execution)
-    session.flush()
+    """Write ``execution`` now, in the session's transaction, by one Core insert of its columns: the ORM's unit of
+    work was a quarter of a trigger's CPU. The object stays outside the session (nobody changes it afterwards;
+    what reads it again in the transaction reads the row)."""
+    session.flush()  # what the session holds goes first, as before: a flush wrote it with the execution
+    session.connection().execute(_INSERT_EXECUTION, {name: getattr(execution, name) for name in _EXECUTION_COLUMNS})
     return execution
 
 
@@ -67,6 +70,7 @@ def get_execution(session: Session, execution_id: str) -> Execution:
 # The tables, for the statements the executor and the workers run on every step (plain rows, no ORM objects).
 _EXECUTIONS, _RUNS, _ATTEMPTS = Execution.__table__, TaskRun.__table__, TaskRunAttempt.__table__
 _EXECUTION_ROW = core_select(_EXECUTIONS).where(_EXECUTIONS.c.id == bindparam("execution_id"))
+_INSERT_EXECUTION, _EXECUTION_COLUMNS = _EXECUTIONS.insert(), tuple(column.key for column in _EXECUTIONS.columns)
 
 
 def execution_row(session: Session, execution_id: str) -> Row:
