@@ -77,7 +77,7 @@ class TimedPipeline(redis.client.Pipeline):
         try:
             return super().execute(raise_on_error)
         finally:
-            _redis_child("PIPELINE").observe(time.perf_counter() - started)
+            observe_redis("PIPELINE", time.perf_counter() - started)
 
 
 class TimedRedis(redis.Redis):

@@ -24,8 +24,8 @@ class SentAhead:
     """``commands`` (tuples of a command's words) sent; ``answers()`` reads their answers, in order.
 
     ``transaction``: sent inside MULTI/EXEC, so applied all together or not at all (as a redis-py pipeline's
-    default). A failure to send raises here, a failure to read (or an error answer) from ``answers``; either way
-    the connection is closed, never given back to the pool with answers left unread on it."""
+    default). A failure to send raises here, a failure to read from ``answers`` (the connection is then closed,
+    never given back to the pool with answers left unread on it); so does an error answer, once all are read."""
 
     def __init__(self, r: redis.Redis, commands: Sequence[tuple[Any, ...]], *, transaction: bool = False) -> None:
         self._pool = r.connection_pool

@@ -325,8 +325,6 @@ class LannerWorker(SimpleWorker):
                     pipe.delete(job.key)
                     self.set_state(WorkerStatus.IDLE, pipeline=pipe)
                     pipe.execute()
-            finally:
-                starting.discard()  # a no-op once answered
         HANDOVER.job_finished(self.connection)
 
     def _start_job(self, job) -> tuple[Execution, SentAhead]:
