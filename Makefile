@@ -8,7 +8,7 @@ AXE_VERSION := 4.10.3
 AXE    := .tools/node_modules/axe-core/axe.min.js
 TEST_WORKERS ?= 2
 
-.PHONY: run test install browser axe prometheus lint bench clean
+.PHONY: run test install browser axe prometheus lint bench peers clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Lanner needs Python 3.11 or newer" >&2; exit 1; }
@@ -56,5 +56,21 @@ lint: install
 bench: install
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
+# The peers bench/peers.py runs side by side with Lanner, each in its own virtualenv (not needed by run or test).
+PREFECT_VERSION := 3.9.1
+AIRFLOW_VERSION := 3.3.2
+PEERS := .peers/prefect/.installed-$(PREFECT_VERSION) .peers/airflow/.installed-$(AIRFLOW_VERSION)
+peers: $(PEERS)
+
+.peers/prefect/.installed-$(PREFECT_VERSION):
+	@test -x .peers/prefect/bin/python || $(PYTHON) -m venv .peers/prefect
+	.peers/prefect/bin/pip install --quiet --disable-pip-version-check prefect==$(PREFECT_VERSION)
+	@touch $@
+
+.peers/airflow/.installed-$(AIRFLOW_VERSION):  # on PostgreSQL when there is one (its SQLite fails W3's burst)
+	@test -x .peers/airflow/bin/python || $(PYTHON) -m venv .peers/airflow
+	.peers/airflow/bin/pip install --quiet --disable-pip-version-check 'apache-airflow[postgres]==$(AIRFLOW_VERSION)'
+	@touch $@
+
 clean:
-	rm -rf $(VENV) .tools .web .web-* .states-* .lanner .pytest_cache .ruff_cache
+	rm -rf $(VENV) .peers .tools .web .web-* .states-* .lanner .pytest_cache .ruff_cache

@@ -93,7 +93,8 @@ def test_a_task_that_logs_faster_than_the_database_writes_waits_instead_of_pilin
         # finish (before: every line piled up in the worker's memory and the script ended at once).
         assert not wait_for(done, 4.0), "the script printed 30,000 lines while none could be written"
     assert wait_for(done, 60.0)
-    assert cluster.wait(execution_id, timeout=120).state == "SUCCESS"
+    ended = cluster.wait(execution_id, timeout=120)
+    assert ended.state == "SUCCESS", {name: (run.state, run.error) for name, run in cluster.runs(execution_id).items()}
     messages, after = [], 0
     with Session(cluster.db) as session:
         while lines := read_logs(session, execution_id, after=after, limit=20_000):
