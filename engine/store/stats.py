@@ -122,6 +122,9 @@ def executions_per_day(
     flow_id: str | None = None,
     where: ColumnElement[bool] | None = None,
 ) -> ExecutionsPerDay:
+    days = _utc_days(since, until)
+    if _dialect(session) == "sqlite" and len(days) <= SQLITE_DAYS_APART and namespace is flow_id is where is None:
+        return _executions_a_day_at_a_time(session, days)
     day = _day(session, col(Execution.created_at)).label("day")
     conditions = _where(Execution, col(Execution.created_at), since, until, namespace, flow_id, where)
     counts = session.execute(
@@ -140,6 +143,28 @@ def executions_per_day(
         counts=[{"day": _iso(d), "state": s, "count": n} for d, s, n in counts],
         durations=[{"day": _iso(d), "ended": n, "avg_duration_s": _seconds(avg)} for d, n, avg in durations],
     )
+
+
+def _executions_a_day_at_a_time(session: Session, days: list[tuple[dt.datetime, dt.datetime]]) -> ExecutionsPerDay:
+    """Every execution's day on SQLite, a day at a time along ix_execution_created_stats (covering), counts and
+    durations in one pass: grouping them all by day and state at once sorts every row, twice (1.0 s at 1,000,000
+    executions); one day's by state does not (0.27 s). ``+state``: SQLite would otherwise skip through the state
+    index once per state (2.1 s)."""
+    counts, durations, duration = [], [], col(Execution.duration_ms)
+    for start, end in days:
+        per_state = session.execute(
+            select(Execution.state, func.count(), func.count(duration), func.sum(duration))
+            .where(*_where(Execution, col(Execution.created_at), start, end, None, None))
+            .group_by(_unindexed(col(Execution.state)))
+            .order_by(Execution.state)
+        ).all()
+        day = start.date().isoformat()
+        counts += [{"day": day, "state": state, "count": n} for state, n, _, _ in per_state]
+        ended = sum(row[2] for row in per_state)
+        if ended:
+            total_ms = sum(row[3] or 0 for row in per_state)
+            durations.append({"day": day, "ended": ended, "avg_duration_s": _seconds(total_ms / ended)})
+    return ExecutionsPerDay(counts=counts, durations=durations)
 
 
 def _interpolate(p: float, n: int, low: Any, high: Any) -> float:

@@ -398,7 +398,7 @@ def test_the_charts_of_the_whole_history_read_their_indexes_alone(history):
             per_task = "ix_task_run_flow_task_stats (namespace=? AND flow_id=? AND task_id=? AND created_at>? AND created_at<?)"
             assert any(per_task in d for d in reads), (statement, plan)
     statements = [s for s in statements if s not in markers + walks + ranked]
-    assert len(statements) == 10 + 2 * 4 - 2  # log lines a day at a time: the 17th to the 20th
+    assert len(statements) == 6 + 3 * 4  # executions (all) and log lines (twice) a day at a time: the 17th to the 20th
     with history.connect() as connection:
         for statement, parameters in statements:
             plan = list(connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters))
