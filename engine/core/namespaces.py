@@ -54,7 +54,8 @@ class _Below(ColumnElement[bool]):
     a linguistic collation, punctuation does not sort by its bytes and the range would miss names.
     """
 
-    inherit_cache = True  # untyped: a Boolean would be rendered "= 1" on SQLite, hiding the range from its index
+    # No type: a Boolean element is rendered "... = 1" on SQLite, which hides the range from its index.
+    inherit_cache = True
     # Both forms are in the statement's cache key, so each top's values are bound, whichever form is rendered.
     _traverse_internals = [("like", InternalTraversal.dp_clauseelement), ("range", InternalTraversal.dp_clauseelement)]
 
