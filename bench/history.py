@@ -6,8 +6,9 @@ bulk inserts in batches of 10,000, into a fresh SQLite file (and a throwaway Pos
 
 Run: .venv/bin/python bench/history.py [--executions N] [--postgres postgresql+psycopg://postgres@127.0.0.1/test]
 
-Seeding a million executions takes about 18 minutes: --keep keeps the SQLite file, and --reuse PATH measures it
-again later (migrated first, as any start does), after summarizing its closed days once (timed: "summarize_s").
+Seeding a million executions takes about 30 minutes: --keep keeps the SQLite file and the PostgreSQL database, and
+--reuse PATH_OR_URL measures one again later (migrated first, as any start does), after summarizing its closed days
+once (timed: "summarize_s"). A kept PostgreSQL database is dropped by hand: DROP DATABASE "lanner_bench_...".
 """
 
 from __future__ import annotations
@@ -196,10 +197,11 @@ def summarize(engine, now: dt.datetime) -> dict:
     return figures
 
 
-def reuse(path: str) -> dict:
-    """Measure a kept SQLite file: migrate it, summarize its closed days once, then time every aggregation."""
+def reuse(path_or_url: str) -> dict:
+    """Measure a kept SQLite file or PostgreSQL database: migrate it, summarize its closed days once, then time every
+    aggregation."""
     started = time.perf_counter()
-    engine = open_database(f"sqlite:///{path}")
+    engine = open_database(path_or_url if "://" in path_or_url else f"sqlite:///{path_or_url}")
     figures: dict = {"migrate_s": round(time.perf_counter() - started, 2)}
     try:
         now = dt.datetime.now(dt.UTC)
@@ -217,11 +219,12 @@ def main() -> None:
     parser.add_argument("--logs", type=int, default=3, help="log lines per execution")
     parser.add_argument("--postgres", default=None, help="an admin URL: a throwaway database is created there")
     parser.add_argument("--no-sqlite", action="store_true")
-    parser.add_argument("--keep", action="store_true", help="keep the SQLite file (its path goes to stderr)")
-    parser.add_argument("--reuse", default=None, help="measure a file kept by --keep instead of seeding one")
+    parser.add_argument("--keep", action="store_true", help="keep the file and database (their names go to stderr)")
+    parser.add_argument("--reuse", default=None, help="measure a file or URL kept by --keep instead of seeding")
     args = parser.parse_args()
     if args.reuse:
-        results = {"executions": "reused", "sqlite": reuse(args.reuse)}
+        database = "postgresql" if args.reuse.startswith("postgresql") else "sqlite"
+        results = {"executions": "reused", database: reuse(args.reuse)}
         print(json.dumps(results, indent=2))
         print(table(results))
         return
@@ -239,14 +242,17 @@ def main() -> None:
     if args.postgres:
         admin = sqlalchemy.create_engine(args.postgres, isolation_level="AUTOCOMMIT")
         name = f"lanner_bench_{uuid.uuid4().hex[:12]}"
+        url = admin.url.set(database=name).render_as_string(hide_password=False)
         with admin.connect() as connection:
             connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
         try:
-            url = admin.url.set(database=name).render_as_string(hide_password=False)
             results["postgresql"] = run(url, args, now)
         finally:
-            with admin.connect() as connection:
-                connection.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            if args.keep:
+                print(f"kept {url}", file=sys.stderr)
+            else:
+                with admin.connect() as connection:
+                    connection.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
     print(json.dumps(results, indent=2))
     print(table(results))

@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import os
 import urllib.parse
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy
 from sqlalchemy import Engine
 
 from engine.config import reset_settings
 from engine.runtime.connection import embedded_redis
 from engine.store.database import open_database
-from tests.support.postgres import POSTGRES_URL, postgres_admin
+from tests.support.postgres import POSTGRES_URL, postgres_admin, throwaway_database
 
 
 @pytest.fixture(scope="session")
@@ -36,14 +34,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'lanner.db'}"
         return
-    admin = request.getfixturevalue("postgres_server")
-    name = f"lanner_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
-    url = admin.url.set(database=name).render_as_string(hide_password=False)
-    yield url
-    with admin.connect() as connection:
-        connection.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with throwaway_database(request.getfixturevalue("postgres_server")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -5,8 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Text, text
-from sqlmodel import Field, SQLModel
+from sqlalchemy import JSON, BigInteger, Column, Index, String, Text, text
+from sqlmodel import AutoString, Field, SQLModel
+
+# Namespace names compare by their bytes on every database (migration 0025): SQLite always does; PostgreSQL is told
+# to, as its linguistic collations sort punctuation apart from its bytes. "Below acme" is then the range
+# ['acme.', 'acme/') everywhere, which the namespace indexes answer (engine/core/namespaces.py), and a list sorted
+# by namespace comes out in the same order on both.
+NAMESPACE_LENGTH = 150
+NAMESPACE_TYPE = AutoString(NAMESPACE_LENGTH).with_variant(String(NAMESPACE_LENGTH, collation="C"), "postgresql")
+
+
+def namespace_field(**kwargs: Any) -> Any:
+    """A column holding a namespace name: ``namespace`` in every table, and ``namespace.name``."""
+    return Field(max_length=NAMESPACE_LENGTH, sa_type=NAMESPACE_TYPE, **kwargs)
 
 
 def utcnow() -> dt.datetime:
@@ -14,7 +26,7 @@ def utcnow() -> dt.datetime:
 
 
 class Namespace(SQLModel, table=True):
-    name: str = Field(primary_key=True, max_length=150)
+    name: str = namespace_field(primary_key=True)
     description: str | None = None
     created_at: dt.datetime = Field(default_factory=utcnow)
 
@@ -24,7 +36,7 @@ class FlowRecord(SQLModel, table=True):
 
     __tablename__ = "flow"
 
-    namespace: str = Field(primary_key=True, max_length=150)
+    namespace: str = namespace_field(primary_key=True)
     flow_id: str = Field(primary_key=True, max_length=100)
     revision: int
     source: str = Field(sa_column=Column(Text, nullable=False))
@@ -39,7 +51,7 @@ class FlowRecord(SQLModel, table=True):
 class FlowRevision(SQLModel, table=True):
     __tablename__ = "flow_revision"
 
-    namespace: str = Field(primary_key=True, max_length=150)
+    namespace: str = namespace_field(primary_key=True)
     flow_id: str = Field(primary_key=True, max_length=100)
     revision: int = Field(primary_key=True)
     source: str = Field(sa_column=Column(Text, nullable=False))
@@ -69,7 +81,7 @@ class Execution(SQLModel, table=True):
     )
 
     id: str = Field(primary_key=True, max_length=36)
-    namespace: str = Field(max_length=150)
+    namespace: str = namespace_field()
     flow_id: str = Field(max_length=100)
     flow_revision: int
     state: str = Field(max_length=16)
@@ -125,7 +137,7 @@ class TaskRun(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=36)
     execution_id: str = Field(max_length=36, foreign_key="execution.id")
-    namespace: str = Field(max_length=150)
+    namespace: str = namespace_field()
     flow_id: str = Field(max_length=100)
     task_id: str = Field(max_length=100)
     parent_task_run_id: str | None = Field(default=None, max_length=36)
@@ -166,7 +178,7 @@ class TaskRunDay(SQLModel, table=True):
     __tablename__ = "task_run_day"
 
     day: dt.date = Field(primary_key=True)
-    namespace: str = Field(primary_key=True, max_length=150)
+    namespace: str = namespace_field(primary_key=True)
     flow_id: str = Field(primary_key=True, max_length=100)
     task_id: str = Field(primary_key=True, max_length=100)
     runs: int
@@ -212,7 +224,7 @@ class LogLine(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     execution_id: str = Field(max_length=36)
-    namespace: str = Field(max_length=150)
+    namespace: str = namespace_field()
     flow_id: str = Field(max_length=100)
     task_id: str | None = Field(default=None, max_length=100)
     task_run_id: str | None = Field(default=None, max_length=36)
@@ -225,7 +237,7 @@ class LogLine(SQLModel, table=True):
 class TriggerState(SQLModel, table=True):
     __tablename__ = "trigger_state"
 
-    namespace: str = Field(primary_key=True, max_length=150)
+    namespace: str = namespace_field(primary_key=True)
     flow_id: str = Field(primary_key=True, max_length=100)
     trigger_id: str = Field(primary_key=True, max_length=100)
     enabled: bool = True
@@ -242,7 +254,7 @@ class TriggerFire(SQLModel, table=True):
 
     __tablename__ = "trigger_fire"
 
-    namespace: str = Field(primary_key=True, max_length=150)
+    namespace: str = namespace_field(primary_key=True)
     flow_id: str = Field(primary_key=True, max_length=100)
     trigger_id: str = Field(primary_key=True, max_length=100)
     key: str = Field(primary_key=True, max_length=64)
@@ -301,7 +313,7 @@ class Membership(SQLModel, table=True):
     """A role granted to a user on a namespace; it covers the namespaces below it too (engine/identity/policy.py)."""
 
     user_id: int = Field(primary_key=True, foreign_key="user.id")
-    namespace: str = Field(primary_key=True, max_length=150, index=True)
+    namespace: str = namespace_field(primary_key=True, index=True)
     role: str = Field(max_length=16)
     created_at: dt.datetime = Field(default_factory=utcnow)
 
@@ -315,7 +327,7 @@ class ShareLink(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(max_length=64, unique=True, repr=False)
     kind: str = Field(max_length=16)  # "flow" or "execution"
-    namespace: str = Field(max_length=150)
+    namespace: str = namespace_field()
     target_id: str = Field(max_length=100)  # a flow id, or an execution id
     revision: int | None = None  # a flow link pinned to one revision; None follows the current one
     created_by: str = Field(max_length=64)
@@ -336,7 +348,7 @@ class AuditEvent(SQLModel, table=True):
     at: dt.datetime = Field(default_factory=utcnow)
     actor: str = Field(max_length=64)  # a username, or "system", "webhook", "share"
     action: str = Field(max_length=32)
-    namespace: str | None = Field(default=None, max_length=150)  # None for events about users themselves
+    namespace: str | None = namespace_field(default=None)  # None for events about users themselves
     target_kind: str | None = Field(default=None, max_length=32)
     target_id: str | None = Field(default=None, max_length=100)
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -347,7 +359,7 @@ class NamespaceVariable(SQLModel, table=True):
 
     __tablename__ = "namespace_variable"
 
-    namespace: str = Field(primary_key=True, max_length=150)
+    namespace: str = namespace_field(primary_key=True)
     name: str = Field(primary_key=True, max_length=100)
     value: Any = Field(default=None, sa_column=Column(JSON))
     updated_at: dt.datetime = Field(default_factory=utcnow)
@@ -359,7 +371,7 @@ class NamespaceSecret(SQLModel, table=True):
 
     __tablename__ = "namespace_secret"
 
-    namespace: str = Field(primary_key=True, max_length=150)
+    namespace: str = namespace_field(primary_key=True)
     name: str = Field(primary_key=True, max_length=100)
     ciphertext: str = Field(sa_column=Column(Text, nullable=False))  # Fernet token (URL-safe base64)
     key_id: str = Field(max_length=32)  # which key encrypted it, to tell a wrong key from a damaged value
@@ -372,7 +384,7 @@ class KvEntry(SQLModel, table=True):
 
     __tablename__ = "kv_entry"
 
-    namespace: str = Field(primary_key=True, max_length=150)
+    namespace: str = namespace_field(primary_key=True)
     key: str = Field(primary_key=True, max_length=100)
     value: Any = Field(default=None, sa_column=Column(JSON))
     type: str = Field(max_length=16)  # string, number, boolean, object, array or null: shown without loading values
@@ -388,7 +400,7 @@ class NamespaceTaskDefaults(SQLModel, table=True):
 
     __tablename__ = "namespace_task_defaults"
 
-    namespace: str = Field(primary_key=True, max_length=150)
+    namespace: str = namespace_field(primary_key=True)
     source: str = Field(sa_column=Column(Text, nullable=False))
     defaults: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     updated_at: dt.datetime = Field(default_factory=utcnow)
@@ -401,7 +413,7 @@ class NamespaceSettings(SQLModel, table=True):
 
     __tablename__ = "namespace_settings"
 
-    namespace: str = Field(primary_key=True, max_length=150)
+    namespace: str = namespace_field(primary_key=True)
     worker_group: str | None = Field(default=None, max_length=64)
     max_running_executions: int | None = None  # None: no limit
     max_running_task_runs: int | None = None  # None: LANNER_NAMESPACE_TASK_RUNS_IN_FLIGHT, the fair-share bound

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import uuid
+from collections.abc import Iterator
 
 import sqlalchemy
 from sqlalchemy import Engine
@@ -21,3 +24,16 @@ def postgres_admin() -> Engine | None:
         return engine
     except Exception:
         return None
+
+
+@contextlib.contextmanager
+def throwaway_database(admin: Engine, options: str = "") -> Iterator[str]:
+    """A new, empty database on the server (created with ``options``), its URL, dropped afterwards."""
+    name = f"lanner_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}" {options}'))
+    try:
+        yield admin.url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
