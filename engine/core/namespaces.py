@@ -40,11 +40,12 @@ def is_within(namespace: str, top: str) -> bool:
 def subtree_condition(column: Any, top: str) -> ColumnElement[bool]:
     """An SQL condition on a namespace column: true for ``top`` and every namespace below it.
 
-    "Below ``top``" is the range ``['top.', 'top/')``: exact in byte order, since ``/`` follows ``.``, which is the
-    order namespace columns compare in on every database (engine/store/tables.py, migration 0025). The namespace
-    indexes answer it, where neither SQLite nor PostgreSQL answers ``LIKE 'top.%'`` from an index on these columns
-    (a one-team viewer's executions page at 1,000,000 executions: 137 -> 40 ms on SQLite, 550 -> ... ms on
-    PostgreSQL).
+    Namespace columns compare by their bytes on every database (engine/store/tables.py, migration 0025), so "below
+    ``top``" is the range ``['top.', 'top/')``, exact since ``/`` follows ``.``; neither SQLite nor PostgreSQL
+    answers ``LIKE 'top.%'`` from an index on these columns. The whole condition is also bounded by one range,
+    ``['top', 'top/')``, which a namespace index reads in one pass (the few siblings inside it, ``top-x``, fail the
+    rest): an OR of two ranges has PostgreSQL read the whole index instead. A one-team viewer's executions page at
+    1,000,000 executions: 137 -> 40 ms on SQLite, 513 -> 49 ms on PostgreSQL (with a page in index order).
     """
-    below = and_(column >= top + SEPARATOR, column < top + chr(ord(SEPARATOR) + 1))
-    return or_(column == top, below)
+    end = top + chr(ord(SEPARATOR) + 1)
+    return and_(column >= top, column < end, or_(column == top, column >= top + SEPARATOR))

@@ -63,6 +63,9 @@ def _collate(collation: str) -> None:
         op.execute(f'ALTER TABLE {table} ALTER COLUMN {column} TYPE varchar(150) COLLATE "{collation}"')
         for _, definition in triggers:
             op.execute(definition)
+        # Retyping drops the column's statistics, which autovacuum gathers again only once enough rows change:
+        # without them, a one-team viewer's executions page took 1.3 s instead of 0.5 s at 1,000,000 executions.
+        op.execute(f"ANALYZE {table} ({column})")
 
 
 def upgrade() -> None:

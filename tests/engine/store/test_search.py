@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import sqlalchemy
 
 from engine.store import search
 from engine.store.database import session_scope
@@ -72,3 +73,26 @@ def test_delete_removes_an_ended_execution_with_everything_it_holds_and_refuses_
 
         assert list(session.exec(select(LogLine).where(LogLine.execution_id == "a2"))) == []
     assert ids(seeded, ExecutionFilter())[1] == 3
+
+
+@pytest.mark.parametrize("database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+def test_a_page_newest_first_reads_the_newest_in_index_order_on_postgres(seeded):
+    """ "Empty values last" said of a column that is never empty made PostgreSQL sort every match, its indexes giving
+    "newest first" with empty values first: a one-team viewer's page took 0.5 s at 1,000,000 executions."""
+    plans = []
+
+    def explain(connection, _cursor, statement, parameters, _context, _many):
+        if "ORDER BY" in statement:
+            plans.append((statement, parameters))
+
+    sqlalchemy.event.listen(seeded, "before_cursor_execute", explain)
+    assert ids(seeded, ExecutionFilter(), size=2) == (["b1", "a3"], 4)
+    assert ids(seeded, ExecutionFilter(), sort="duration", size=2) == (["a2", "a1"], 4)  # never ended: last
+    sqlalchemy.event.remove(seeded, "before_cursor_execute", explain)
+    newest, by_duration = plans
+    assert "NULLS LAST" not in newest[0] and "NULLS LAST" in by_duration[0]
+    with seeded.connect() as connection:
+        connection.exec_driver_sql("SET enable_seqscan = off")  # four rows are read whole otherwise
+        plan = "\n".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {newest[0]}", newest[1]))
+    assert "Index Scan Backward using ix_execution_created_stats" in plan, plan
+    assert "Sort Key: execution.created_at DESC" not in plan.replace("Presorted", ""), plan
