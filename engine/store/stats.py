@@ -26,7 +26,7 @@ from engine.store import task_summaries
 from engine.store.tables import Execution, FlowRecord, LogLine, TaskRun, TriggerState
 
 PERCENTILES = (0.5, 0.95)
-SQLITE_DAYS_APART = 400  # log lines per day: past this many days, one statement costs SQLite less than one per day
+DAYS_APART = 400  # charts a day at a time: past this many days, one statement costs less than one per day
 ENDED = tuple(s.value for s in TERMINAL)
 NOT_ENDED = tuple(s.value for s in State if s not in TERMINAL)  # CREATED, QUEUED, RUNNING, PAUSED, KILLING...
 
@@ -123,7 +123,7 @@ def executions_per_day(
     where: ColumnElement[bool] | None = None,
 ) -> ExecutionsPerDay:
     days = _utc_days(since, until)
-    if _dialect(session) == "sqlite" and len(days) <= SQLITE_DAYS_APART and namespace is flow_id is where is None:
+    if len(days) <= DAYS_APART and namespace is flow_id is where is None:
         return _executions_a_day_at_a_time(session, days)
     day = _day(session, col(Execution.created_at)).label("day")
     conditions = _where(Execution, col(Execution.created_at), since, until, namespace, flow_id, where)
@@ -146,16 +146,17 @@ def executions_per_day(
 
 
 def _executions_a_day_at_a_time(session: Session, days: list[tuple[dt.datetime, dt.datetime]]) -> ExecutionsPerDay:
-    """Every execution's day on SQLite, a day at a time along ix_execution_created_stats (covering), counts and
-    durations in one pass: grouping them all by day and state at once sorts every row, twice (1.0 s at 1,000,000
-    executions); one day's by state does not (0.27 s). ``+state``: SQLite would otherwise skip through the state
-    index once per state (2.1 s)."""
+    """Every execution's day, a day at a time along ix_execution_created_stats (covering), counts and durations in
+    one pass: grouping them all by day and state at once sorts every row, twice; one day's by state does not (at
+    1,000,000 executions: 1.0 -> 0.27 s on SQLite, 0.87 -> 0.23 s on PostgreSQL). ``+state`` on SQLite: it would
+    otherwise skip through the state index once per state (2.1 s)."""
     counts, durations, duration = [], [], col(Execution.duration_ms)
+    state = col(Execution.state)
     for start, end in days:
         per_state = session.execute(
             select(Execution.state, func.count(), func.count(duration), func.sum(duration))
             .where(*_where(Execution, col(Execution.created_at), start, end, None, None))
-            .group_by(_unindexed(col(Execution.state)))
+            .group_by(_unindexed(state) if _dialect(session) == "sqlite" else state)
             .order_by(Execution.state)
         ).all()
         day = start.date().isoformat()
@@ -376,9 +377,12 @@ def log_lines_per_day(
 ) -> list[dict[str, Any]]:
     timestamp = col(LogLine.timestamp)
     days = _utc_days(since, until)
-    if _dialect(session) == "sqlite" and len(days) <= SQLITE_DAYS_APART:
+    whole = namespace is flow_id is where is None
+    if len(days) <= DAYS_APART and (whole or _dialect(session) == "sqlite"):
         # A day at a time, along ix_log_line_time_level: grouping every line by day and level at once sorts them
-        # all (1.7 s at 3,000,000 lines), grouping one day's by level does not (0.7 s).
+        # all, on disk on PostgreSQL (at 3,000,000 lines: 1.7 -> 0.7 s on SQLite, 1.36 -> 0.63 s on PostgreSQL);
+        # grouping one day's by level does not. One flow's or namespace's lines, on PostgreSQL, are fewer: one
+        # statement reads them in table order (0.22 s), where a day at a time would look each up (0.87 s).
         found = []
         for start, end in days:
             per_level = session.execute(

@@ -411,3 +411,25 @@ def test_the_charts_of_the_whole_history_read_their_indexes_alone(history):
             assert not any("CORRELATED" in d for *_, d in plan), (statement, plan)
             if (statement, parameters) in percentiles:
                 assert not any("TEMP B-TREE" in d for *_, d in plan), (statement, plan)
+
+
+@pytest.mark.parametrize("database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+def test_whole_history_charts_go_a_day_at_a_time_on_postgres(history):
+    """Grouping a month of executions or log lines by day at once sorts them all (on disk, for 3,000,000 lines):
+    0.87 and 1.36 s at 1,000,000 executions, against 0.23 and 0.63 s a day at a time. One flow's lines stay one
+    statement: fewer, read in table order (0.22 s, against 0.87 s a day at a time)."""
+    statements: list[str] = []
+
+    def record(_connection, _cursor, statement, _parameters, _context, _many):
+        statements.append(statement)
+
+    sqlalchemy.event.listen(history, "before_cursor_execute", record)
+    with session_scope(history) as session:
+        stats.executions_per_day(session, SINCE, NOW)
+        executions = len(statements)
+        stats.log_lines_per_day(session, SINCE, NOW)
+        lines = len(statements) - executions
+        stats.log_lines_per_day(session, SINCE, NOW, namespace="acme", flow_id="etl")
+        flow_lines = len(statements) - executions - lines
+    sqlalchemy.event.remove(history, "before_cursor_execute", record)
+    assert (executions, lines, flow_lines) == (4, 4, 1)  # the 17th to the 20th, a statement each
