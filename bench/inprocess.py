@@ -163,9 +163,8 @@ with embedded_redis(home) as redis_url:
     out = {"code": os.path.dirname(engine.__file__), "new_layout": NEW}
     for name, y in [(n, y) for n, y in (("w1", W1), ("w2", W2), ("w4", W4)) if n in os.environ.get("ONLY", "w1,w2")]:
         run(y)  # warm
-        if prof:
-            prof.__init__()
-            wprof.__init__()
+        if prof:  # the measured runs alone (calling __init__ again does not clear a profile)
+            prof, wprof = cProfile.Profile(), cProfile.Profile()
         adv_time[0] = work_time[0] = adv_cpu[0] = work_cpu[0] = 0.0
         adv_n[0] = 0
         statements.update(advance=0, worker=0)
