@@ -8,12 +8,15 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, event, text, update
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 from sqlmodel import Session, create_engine
 
 from engine.store import tables
@@ -21,6 +24,13 @@ from engine.store import tables
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 _migrated: set[str] = set()
 _migrate_lock = threading.Lock()
+
+
+def unindexed(column: Any) -> ColumnElement[Any]:
+    """``+column``: the same value, which SQLite will not look up in an index (so that it walks the one the query
+    orders by instead of ranging over this column's and sorting). For SQLite only: ``+`` is no operator on text
+    for PostgreSQL."""
+    return UnaryExpression(column, operator=operators.custom_op("+"), type_=column.type)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

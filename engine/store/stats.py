@@ -17,12 +17,12 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from sqlalchemy import Date, and_, case, cast, func
-from sqlalchemy.sql import operators
-from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from engine.core.states import TERMINAL, State
 from engine.store import task_summaries
+from engine.store.database import unindexed
 from engine.store.tables import Execution, FlowRecord, LogLine, TaskRun, TriggerState
 
 PERCENTILES = (0.5, 0.95)
@@ -83,12 +83,6 @@ def _iso(value: Any) -> str | None:
 
 def _seconds(ms: Any) -> float | None:
     return None if ms is None else round(float(ms) / 1000, 3)
-
-
-def _unindexed(column: Any) -> ColumnElement[Any]:
-    """``+column``: the same value, which SQLite will not look up in an index (so that it walks the one the query
-    orders by instead of ranging over this column's and sorting)."""
-    return UnaryExpression(column, operator=operators.custom_op("+"), type_=column.type)
 
 
 def _scope(table: Any, namespace: str | None, flow_id: str | None) -> list[ColumnElement[bool]]:
@@ -156,7 +150,7 @@ def _executions_a_day_at_a_time(session: Session, days: list[tuple[dt.datetime, 
         per_state = session.execute(
             select(Execution.state, func.count(), func.count(duration), func.sum(duration))
             .where(*_where(Execution, col(Execution.created_at), start, end, None, None))
-            .group_by(_unindexed(state) if _dialect(session) == "sqlite" else state)
+            .group_by(unindexed(state) if _dialect(session) == "sqlite" else state)
             .order_by(Execution.state)
         ).all()
         day = start.date().isoformat()
@@ -211,7 +205,7 @@ def duration_points(
         # the creation index and sort instead: 1.2 s against 0.05 s at 1,000,000 executions.
         n = session.execute(select(func.count()).where(*conditions)).scalar_one()
         in_order = [
-            *_where(Execution, _unindexed(col(Execution.created_at)), since, until, namespace, flow_id, where),
+            *_where(Execution, unindexed(col(Execution.created_at)), since, until, namespace, flow_id, where),
             duration.is_not(None),
         ]
         values = []
@@ -310,7 +304,7 @@ def _task_percentiles(
     # SQLite has no percentile function: as duration_points does, read the (at most two) ranked values each
     # percentile needs with ORDER BY duration LIMIT 2 OFFSET k, walking ix_task_run_task_duration (namespace, flow,
     # task, duration) in duration order: no sort of the task's runs. +created_at keeps SQLite off the time index.
-    in_order = [*_where(TaskRun, _unindexed(created), since, until, namespace, flow_id, where), *one_task]
+    in_order = [*_where(TaskRun, unindexed(created), since, until, namespace, flow_id, where), *one_task]
     values = []
     for p in PERCENTILES:
         ranked = select(duration).where(*in_order).order_by(duration).offset(int(p * (n - 1))).limit(2)

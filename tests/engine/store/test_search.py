@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
 import sqlalchemy
 
+from engine.identity import authz
+from engine.identity.policy import Principal, Role
 from engine.store import search
 from engine.store.database import session_scope
 from engine.store.search import ExecutionFilter
@@ -96,3 +99,33 @@ def test_a_page_newest_first_reads_the_newest_in_index_order_on_postgres(seeded)
         plan = "\n".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {newest[0]}", newest[1]))
     assert "Index Scan Backward using ix_execution_created_stats" in plan, plan
     assert "Sort Key: execution.created_at DESC" not in plan.replace("Presorted", ""), plan
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_page_of_many_matches_walks_the_creation_index_on_sqlite(seeded, monkeypatch):
+    """SQLite has no statistics: given a namespace range, it took it for a few rows and sorted every match for a
+    page (a one-team viewer's page at 1,000,000 executions: 0.6-2.0 s, against 0.04). Past FEW_TO_SORT matches the
+    page walks the creation index newest first instead, and finds the same rows."""
+    readable = Principal(name="viewer", memberships={"acme": Role.VIEWER})
+    wanted = ExecutionFilter(where=authz.readable(readable, Execution.namespace))
+    assert ids(seeded, wanted) == (["a3", "a2", "a1"], 3)  # few: sorted, along the namespace index
+    monkeypatch.setattr(search, "FEW_TO_SORT", 2)
+    pages = []
+
+    def record(_connection, _cursor, statement, parameters, _context, _many):
+        if "ORDER BY" in statement:
+            pages.append((statement, parameters))
+
+    sqlalchemy.event.listen(seeded, "before_cursor_execute", record)
+    assert ids(seeded, wanted) == (["a3", "a2", "a1"], 3)
+    assert ids(seeded, wanted, size=2, page=2) == (["a1"], 3)
+    assert ids(seeded, dataclasses.replace(wanted, namespace="acme.sub")) == (["a3"], 1)  # few again
+    assert ids(seeded, ExecutionFilter(), size=1) == (["b1"], 4)  # no condition at all
+    sqlalchemy.event.remove(seeded, "before_cursor_execute", record)
+    with seeded.connect() as connection:
+        plans = [[row[3] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {s}", p)] for s, p in pages]
+    walked, second_page, few, everything = plans
+    for plan in (walked, second_page, everything):
+        assert "SCAN execution USING INDEX ix_execution_created_stats" in plan, plan
+        assert "USE TEMP B-TREE FOR ORDER BY" not in plan, plan
+    assert any("namespace" in step for step in few), few

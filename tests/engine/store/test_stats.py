@@ -369,7 +369,7 @@ def test_the_charts_of_the_whole_history_read_their_indexes_alone(history):
         viewer = Principal(name="viewer", memberships={"acme": Role.VIEWER})
         page = ExecutionFilter(where=authz.readable(viewer, Execution.namespace))
         search_executions(session, page, size=25)
-        statements.pop()  # the page itself: newest first along ix_execution_created_stats, 25 rows read
+        statements.pop()  # the page itself: tests/engine/store/test_search.py checks its plan
         before_points = len(statements)
         stats.duration_points(session, SINCE, NOW)
         del statements[before_points]  # the 5,000 newest points: their rows are read, newest first
