@@ -145,12 +145,12 @@ def _executions_a_day_at_a_time(session: Session, days: list[tuple[dt.datetime, 
     1,000,000 executions: 1.0 -> 0.27 s on SQLite, 0.87 -> 0.23 s on PostgreSQL). ``+state`` on SQLite: it would
     otherwise skip through the state index once per state (2.1 s)."""
     counts, durations, duration = [], [], col(Execution.duration_ms)
-    state = col(Execution.state)
+    state = unindexed(col(Execution.state)) if _dialect(session) == "sqlite" else col(Execution.state)
     for start, end in days:
         per_state = session.execute(
             select(Execution.state, func.count(), func.count(duration), func.sum(duration))
             .where(*_where(Execution, col(Execution.created_at), start, end, None, None))
-            .group_by(unindexed(state) if _dialect(session) == "sqlite" else state)
+            .group_by(state)
             .order_by(Execution.state)
         ).all()
         day = start.date().isoformat()
