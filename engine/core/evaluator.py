@@ -11,7 +11,6 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import islice
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -99,7 +98,8 @@ class Evaluator:
         plan = self.plan(tasks, parallel)
         done, warning = self._settled_prefix(tasks, runs, parent_id, iteration)
         status: dict[str, str] = {}
-        for task in islice(tasks, done, None):
+        for index in range(done, len(tasks)):  # by index: skipping the settled prefix costs nothing
+            task = tasks[index]
             run = runs.get(task.id)
             if run is None:
                 if plan.chain:  # a chain's runs are a prefix of it: none after the first task without one
@@ -116,7 +116,8 @@ class Evaluator:
         walked = done + len(status)
         if not failed and walked < len(tasks):
             # In a chain only the task after the last with a run may start; otherwise any whose predecessors ended.
-            for task in islice(tasks, walked if plan.chain else done, walked + 1 if plan.chain else None):
+            for index in range(walked if plan.chain else done, walked + 1 if plan.chain else len(tasks)):
+                task = tasks[index]
                 if task.id in status or not all(
                     plan.position.get(p, len(tasks)) < done or status.get(p) == "ok" for p in plan.waits_for[task.id]
                 ):

@@ -130,31 +130,12 @@ def run_scopes(snapshot: Snapshot) -> Scopes:
 
 class Scopes(dict[tuple[str | None, int | None], dict[str, RunView]]):
     """The runs by the task list they belong to: (parent run id, iteration) -> task id -> run. Only read, but by
-    ``add``.
-
-    Task lists may be shared with other ``Scopes`` (what a process keeps between the snapshots of an execution,
-    engine/services/snapshots.py, and the snapshots made from it): ``add`` copies a shared list before its first
-    change. So a snapshot costs the lists it changes, not every one: a foreach over 100 has 100, each copied on
-    every read of a snapshot before."""
-
-    def __init__(self, shared: dict[tuple[str | None, int | None], dict[str, RunView]] | None = None) -> None:
-        super().__init__(shared or {})
-        self._own: set[tuple[str | None, int | None]] = set()  # the lists this one made or copied
+    ``add``. What a process keeps between the snapshots of an execution (engine/services/snapshots.py) hands its
+    ``Scopes`` to the next snapshot, which changes it in place: no task list is copied on a read."""
 
     def add(self, run: RunView) -> None:
         """``run`` in its task list (a later run of the same task in the same list replaces an earlier one)."""
-        key = (run.parent_id, run.iteration)
-        if self.get(key, {}).get(run.task_id) is run:
-            return  # already there (a worker's snapshot shares the views of runs not read again)
-        if key not in self._own:
-            self[key] = dict(self.get(key, {}))
-            self._own.add(key)
-        self[key][run.task_id] = run
-
-    def share(self) -> Scopes:
-        """A copy sharing every task list with this one: from now on, each copies a list before changing it."""
-        self._own.clear()
-        return Scopes(self)
+        self.setdefault((run.parent_id, run.iteration), {})[run.task_id] = run
 
 
 # --- actions ----------------------------------------------------------------------------------

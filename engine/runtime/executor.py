@@ -273,7 +273,7 @@ class Executor:
         for advanced in batch:
             record.execution_advanced(advanced.before.execution.state, advanced.snapshot)
             # Committed, and done with: the next advance of each reads again only the runs that may have changed.
-            self._settled.keep(advanced.snapshot, reuse=True)
+            self._settled.keep(advanced.snapshot)
 
     def _admit_next(self, ended: set[tuple[str, str | None]]) -> None:
         """Executions ended in these (namespace, flow id when the flow limits its executions): the one waiting

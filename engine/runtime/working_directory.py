@@ -56,9 +56,10 @@ class GroupTasks:
         self.worker, self.execute = worker, execute
         with session_scope(db) as session:
             group_runs.forget_children(session, group.id)
-        for stale in [v.id for v in snapshot.runs.values() if v.parent_id == group.id]:
-            snapshot.runs.pop(stale)
-        snapshot.settled_outputs = None  # the group's tasks change its runs: expressions walk them all
+        # The group's tasks change its runs: in a copy (what the worker keeps for the execution's next snapshot
+        # holds the runs as read), which expressions walk whole.
+        snapshot.runs = {run_id: v for run_id, v in snapshot.runs.items() if v.parent_id != group.id}
+        snapshot.settled_outputs = None
 
     def __call__(self, task: Task) -> State:
         group_view = self.snapshot.runs[self.group.id]

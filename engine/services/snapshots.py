@@ -71,7 +71,7 @@ def _run_view(row: Any) -> RunView:
 
 def _copy(view: RunView) -> RunView:
     """A shallow copy of a view (its fields as they are; what an advance changes it replaces, never edits), made
-    without the dataclass machinery: an advance copies every unsettled run it is given, or compares with."""
+    without the dataclass machinery: an advance copies every unsettled run to compare with."""
     copy = object.__new__(RunView)
     copy.__dict__.update(view.__dict__)
     return copy
@@ -88,21 +88,24 @@ def _execution_view(row: Any) -> ExecutionView:
 
 @dataclass
 class _Read:
-    """What the last snapshot of one execution was read from: what was kept (None: nothing, or read whole), the
-    count of runs the database had that it did not hold (``_Kept.offset``), the version of each run as read."""
+    """What the last snapshot of one execution was read from: what was kept (None: nothing, or read whole), how
+    many runs it held then, the count of runs the database had that it did not hold (``_Kept.offset``), the
+    version of each run as read."""
 
     kept: _Kept | None
+    held: int
     offset: int
     versions: dict[str, int]
 
 
 @dataclass
 class _Kept:
-    """One execution's runs as a process last saw them, with what its snapshots worked out about them."""
+    """One execution's runs as a process last saw them, with what its snapshots worked out about them. The next
+    snapshot of the execution takes it over, dictionaries and all: nothing is copied on a read."""
 
     generation: int
-    runs: dict[str, RunView]  # oldest first: the settled ones shared between snapshots, the others read again
-    scopes: Scopes  # its task lists shared with the snapshots read from it until one changes them
+    runs: dict[str, RunView]  # oldest first
+    scopes: Scopes | None  # the runs by task list (an executor's: a worker walks no task list)
     prefixes: dict[tuple[str | None, int | None, str], tuple[int, bool]]
     # Runs the database counted as created (``runs_created``) that ``runs`` does not hold: deleted ones, those
     # created before the count began. Only differences are compared.
@@ -124,15 +127,19 @@ class SettledRuns:
     many as the snapshot holds (one created and settled by another process with a clock behind, or committed late,
     would be missed: the execution is read again whole).
 
+    A read takes over what was kept of its execution (an advance changes its snapshot's runs in place): until
+    ``keep`` gives it back, nothing is kept of it, so an advance that fails leaves nothing to undo, and the next
+    read of the execution reads it whole. Copying instead cost every advance and every task run a copy of each
+    execution-wide dictionary: linear in the execution, which a flow of thousands of tasks felt.
+
     Bounded by the size of what it holds (outputs may reach LANNER_MAX_OUTPUT_BYTES each), the least recently used
     execution out first. Settled views are shared between snapshots: nothing changes them (``progress.apply``
     refuses to)."""
 
     def __init__(self, budget_bytes: int = 64 * 1024 * 1024, *, advancing: bool = False) -> None:
-        """``advancing``: the snapshots are advanced (the executor's), which changes their unsettled runs in place
-        and may create runs: the unsettled runs not read again come as copies (an advance that fails must leave
-        what is kept as the database holds it), and the runs read again with the worker group the namespace
-        inherits. A worker only reads its snapshots: they go without either."""
+        """``advancing``: the snapshots are advanced (the executor's): the runs read again come with the worker
+        group the namespace inherits, and their task lists are kept with them. A worker only reads its snapshots:
+        they go without either."""
         self.budget_bytes, self.held_bytes = budget_bytes, 0
         self.advancing = advancing
         self._kept: OrderedDict[str, _Kept] = OrderedDict()  # least recently used first
@@ -143,11 +150,10 @@ class SettledRuns:
         since they were kept; with what earlier snapshots worked out about the settled ones (the runs by task list,
         the settled prefixes, the settled outputs). Returns the runs read (the others have settled)."""
         execution_id = snapshot.execution.id
-        kept = self._kept.get(execution_id)
         self._reads.pop(execution_id, None)
+        kept = self._take(execution_id)
         if kept is None or kept.generation != snapshot.runs_generation or kept.newest is None:
             return self._read_whole(session, snapshot, snapshot.runs_created)
-        self._kept.move_to_end(execution_id)
         chain = lineage(snapshot.flow.namespace) if self.advancing else None
         known = [(run_id, version) for run_id, version in kept.unsettled.items() if version >= 0]
         rows, created, group = store.changed_task_runs(
@@ -155,28 +161,34 @@ class SettledRuns:
         )
         if chain is not None:
             snapshot.namespace_worker_group = lambda: group
-        runs = dict(kept.runs)
-        scopes = kept.scopes.share()  # a task list is copied when a run read again changes it
+        runs, scopes, held = kept.runs, kept.scopes, len(kept.runs)
         versions = {row.id: row.version for row in rows}
-        # Unsettled runs still at the version kept, as copies for an advance, which may change them.
-        same = (runs[run_id] for run_id in kept.unsettled if run_id not in versions and run_id in runs)
-        current = [_copy(view) for view in same] if self.advancing else list(same)
+        # Unsettled runs still at the version kept, then those read again, oldest first: a later run of a task in
+        # the same task list replaces an earlier one in scopes.
+        current = [runs[run_id] for run_id in kept.unsettled if run_id not in versions and run_id in runs]
         current += [_run_view(row) for row in rows]
-        current.sort(key=_creation)  # a later run of a task in the same task list replaces an earlier one in scopes
+        current.sort(key=_creation)
         for view in current:
             runs[view.id] = view
-            scopes.add(view)
+            if scopes is not None:
+                scopes.add(view)
             versions.setdefault(view.id, kept.unsettled.get(view.id, -1))
         # The count comes with the runs, as of the same moment: a run it counts that they do not show was missed
         # (one created and settled by a process with a clock behind): the execution is read again whole, from a
         # count read before that read.
         if len(runs) + kept.offset != created:
             return self._read_whole(session, snapshot, created)
-        snapshot.runs, snapshot.scopes, snapshot.settled_prefixes = runs, scopes, dict(kept.prefixes)
+        snapshot.runs, snapshot.scopes, snapshot.settled_prefixes = runs, scopes, kept.prefixes
         lone = kept.lone
         snapshot.settled_outputs = SettledOutputs(lone.outputs, lone.runs, [*lone.others, *current])
-        self._reads[execution_id] = _Read(kept, kept.offset, versions)
+        self._reads[execution_id] = _Read(kept, held, kept.offset, versions)
         return current
+
+    def _take(self, execution_id: str) -> _Kept | None:
+        kept = self._kept.pop(execution_id, None)
+        if kept is not None:
+            self.held_bytes -= kept.size
+        return kept
 
     def _read_whole(self, session: Session, snapshot: Snapshot, created_before: int) -> Iterable[RunView]:
         """Every run of the execution; ``created_before``: its count of runs created, read before them (a run
@@ -184,13 +196,13 @@ class SettledRuns:
         rows = store.task_run_rows(session, snapshot.execution.id)
         snapshot.runs = {row.id: _run_view(row) for row in rows}
         versions = {row.id: row.version for row in rows}
-        self._reads[snapshot.execution.id] = _Read(None, created_before - len(snapshot.runs), versions)
+        self._reads[snapshot.execution.id] = _Read(None, 0, created_before - len(snapshot.runs), versions)
         return snapshot.runs.values()
 
-    def keep(self, snapshot: Snapshot, *, reuse: bool = False) -> None:
+    def keep(self, snapshot: Snapshot) -> None:
         """Keep the runs of a snapshot ``read`` gave (as they are committed now) for the next snapshot of its
-        execution. Only the runs not settled before are looked at: the others were counted then. ``reuse``: the
-        caller is done with the snapshot, whose dictionaries are then kept as they are instead of copied."""
+        execution, which takes them over: the caller may go on reading the snapshot, not change it. Only the runs
+        not settled before are looked at: the others were counted then."""
         execution = snapshot.execution
         read = self._reads.pop(execution.id, None)  # its offset: runs it adds itself were counted by the database too
         self.forget(execution.id)
@@ -202,12 +214,10 @@ class SettledRuns:
             looked_at, size, newest = list(runs.values()), 0, None
             lone = SettledOutputs({}, {}, [])
         else:  # the runs new since (at the end: runs are only added) and those that were not settled
-            added = len(runs) - len(earlier.runs)
+            added = len(runs) - read.held
             looked_at = [runs[run_id] for run_id in (*earlier.unsettled, *earlier.sealed) if run_id in runs]
             looked_at += [runs[run_id] for run_id in islice(reversed(runs), added)] if added > 0 else []
             size, newest, lone = earlier.size, earlier.newest, earlier.lone
-            if not reuse:  # the snapshot's expressions read these: a copy for what is kept
-                lone = SettledOutputs(dict(lone.outputs), dict(lone.runs), list(lone.others))
         unsettled, sealed, several = {}, [], {other.task_id for other in lone.others}
         for view in looked_at:
             if view.created_at and (newest is None or view.created_at > newest):
@@ -224,14 +234,16 @@ class SettledRuns:
                 sealed.append(view.id)
             else:
                 _add_settled(lone, several, view)
+        # The snapshot's expressions, still to come on a worker, read the settled outputs as now kept.
+        snapshot.settled_outputs = SettledOutputs(
+            lone.outputs, lone.runs, [*lone.others, *(runs[run_id] for run_id in (*unsettled, *sealed))]
+        )
         if size > self.budget_bytes // 8:  # one huge execution would push out everything else: read it each time
             return
-        scopes, prefixes = run_scopes(snapshot), snapshot.settled_prefixes
-        if not reuse:
-            runs, prefixes, scopes = dict(runs), dict(prefixes), scopes.share()
+        scopes = run_scopes(snapshot) if self.advancing else None
         self._kept[execution.id] = _Kept(
-            snapshot.runs_generation, runs, scopes, prefixes, read.offset, unsettled, tuple(sealed), newest, lone,
-            size,
+            snapshot.runs_generation, runs, scopes, snapshot.settled_prefixes, read.offset, unsettled, tuple(sealed),
+            newest, lone, size,
         )  # fmt: skip
         self.held_bytes += size
         while self.held_bytes > self.budget_bytes:
@@ -240,9 +252,7 @@ class SettledRuns:
 
     def forget(self, execution_id: str) -> None:
         self._reads.pop(execution_id, None)
-        dropped = self._kept.pop(execution_id, None)
-        if dropped is not None:
-            self.held_bytes -= dropped.size
+        self._take(execution_id)
 
 
 def _add_settled(lone: SettledOutputs, several: set[str], view: RunView) -> None:
@@ -329,12 +339,10 @@ class Persisted:
 
 
 def copy_snapshot(snapshot: Snapshot) -> Snapshot:
-    """The snapshot as it is now, for ``persist`` to compare with once it advanced. Settled runs are shared, not
-    copied: nothing changes them (``progress.apply`` refuses to), and most runs of a long execution are settled."""
-    runs = dict(snapshot.runs)
-    for run in changing_runs(snapshot):
-        if run.state not in SETTLED:
-            runs[run.id] = _copy(run)
+    """The snapshot as it is now, for ``persist`` to compare with once it advanced: the runs it may change (the
+    others are settled runs alone of their task, which nothing changes), those not settled copied. The settled
+    ones are shared: ``progress.apply`` refuses to change them, and most runs of a long execution are settled."""
+    runs = {run.id: run if run.state in SETTLED else _copy(run) for run in changing_runs(snapshot)}
     execution = dataclasses.replace(snapshot.execution)
     return dataclasses.replace(
         snapshot, execution=execution, runs=runs, scopes=None, settled_prefixes={}, settled_outputs=None

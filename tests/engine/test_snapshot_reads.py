@@ -144,9 +144,10 @@ def test_a_snapshot_reads_again_only_the_runs_that_have_not_settled(database):
     execution_id = _chain_execution(database)
     done = _finish(database, execution_id, 4)
     failed = _finish(database, execution_id, 1, state="FAILED")
-    settled = SettledRuns()
+    settled = SettledRuns(advancing=True)
     first = _read(database, execution_id, settled)
     assert list(first.runs) == done + failed
+    views = dict(first.runs)  # the next read takes over the runs, and changes them in place
     seen = _statements(database)
     second = _read(database, execution_id, settled)
     (rows_read,) = _rows_read(seen)
@@ -154,8 +155,11 @@ def test_a_snapshot_reads_again_only_the_runs_that_have_not_settled(database):
     # and how many runs the database counted as created (one primary-key read, not a count of the runs), to know
     # that none was missed
     assert [s for s in seen if "runs_created" in s and "FROM execution" in s] and not [s for s in seen if "count(" in s]
-    assert all(second.runs[run_id] is first.runs[run_id] for run_id in done)  # kept, shared, never re-read
-    assert second.runs[failed[0]] == first.runs[failed[0]]  # not settled, but unchanged (its version): not read
+    assert all(second.runs[run_id] is views[run_id] for run_id in done)  # kept, shared, never re-read
+    assert second.runs[failed[0]] is views[failed[0]]  # not settled, but unchanged (its version): not read
+    # Nothing copied: the dictionaries of the snapshot before are taken over, whatever the execution's length.
+    assert second.runs is first.runs and second.scopes is first.scopes
+    assert second.settled_prefixes is first.settled_prefixes
     # A FAILED run may change (a retry, a restart): the next snapshot sees it as it is now, then settled.
     with session_scope(database) as session:
         change_task_run(session, failed[0], {"state": "QUEUED", "error": None})
@@ -181,11 +185,12 @@ def test_unsettled_runs_are_read_again_only_once_their_row_changed(database, mon
     cost grew with the square of its width. A run is read again once its version moved: whoever changed it."""
     execution_id = _chain_execution(database)
     waiting = _finish(database, execution_id, 4, state="QUEUED")
-    settled = SettledRuns()
+    settled = SettledRuns(advancing=True)
     first = _read(database, execution_id, settled)
+    views = dict(first.runs)
     built = _views_built(monkeypatch)
     second = _read(database, execution_id, settled)
-    assert built == [] and second.runs == first.runs  # none changed: none read
+    assert built == [] and second.runs == views  # none changed: none read
     with session_scope(database) as session:  # the store's own statements raise the version
         change_task_run(session, waiting[0], {"state": "RUNNING"})
     with session_scope(database) as session:  # a change by any other way too (a trigger raises it)
@@ -195,7 +200,7 @@ def test_unsettled_runs_are_read_again_only_once_their_row_changed(database, mon
     third = _read(database, execution_id, settled)
     assert sorted(built) == sorted(waiting[:2])
     assert third.runs[waiting[0]].state == State.RUNNING and third.runs[waiting[1]].outputs == {"partial": 1}
-    assert [third.runs[run_id] for run_id in waiting[2:]] == [first.runs[run_id] for run_id in waiting[2:]]
+    assert all(third.runs[run_id] is views[run_id] for run_id in waiting[2:])
     # What an expression or an advance walks sees the runs read again and those kept alike.
     assert {run.id for run in third.settled_outputs.others} == set(waiting)
     assert {run.id for run in third.scopes[(None, None)].values()} == set(waiting)
@@ -218,17 +223,17 @@ def test_runs_another_process_created_and_settled_since_are_read(database):
     execution_id = _chain_execution(database)
     done = _finish(database, execution_id, 2)
     settled = SettledRuns()
-    first = _read(database, execution_id, settled)
+    first = dict(_read(database, execution_id, settled).runs)  # the next read changes the runs in place
     added = _finish(database, execution_id, 1)  # by the executor, then run by another worker
     seen = _statements(database)
     second = _read(database, execution_id, settled)
-    assert list(second.runs) == done + added and second.runs[done[0]] is first.runs[done[0]]
+    assert list(second.runs) == done + added and second.runs[done[0]] is first[done[0]]
     assert all("UNION ALL" in s for s in _rows_read(seen))  # created since the newest seen: no others
     # One whose creation time is older than the newest seen (another machine's clock behind): the database counted
     # one run created more than the snapshot found, so the execution is read again whole.
     late = _finish(database, execution_id, 1)
     with session_scope(database) as session:
-        change_task_run(session, late[0], {"created_at": first.runs[done[0]].created_at})
+        change_task_run(session, late[0], {"created_at": first[done[0]].created_at})
     seen.clear()
     third = _read(database, execution_id, settled)
     assert set(third.runs) == {*done, *added, *late}
@@ -271,9 +276,9 @@ def test_settled_runs_with_secret_outputs_are_read_each_time(database):
     with session_scope(database) as session:
         change_task_run(session, sealed, {"secret_outputs": {"answer": "sealed-text"}})
     settled = SettledRuns()
-    first = _read(database, execution_id, settled)
+    view = _read(database, execution_id, settled).runs[sealed]
     second = _read(database, execution_id, settled)
-    assert second.runs[sealed] is not first.runs[sealed] and second.runs[sealed].secret_outputs
+    assert second.runs[sealed] is not view and second.runs[sealed].secret_outputs
 
 
 FOREACH = (
@@ -288,7 +293,7 @@ def _advance(database, execution_id: str, settled: SettledRuns):
         snapshot = load_snapshot(session, execution_id, utcnow(), settled=settled)
         before = copy_snapshot(snapshot)
         persist(session, before, snapshot, advance(snapshot))
-    settled.keep(snapshot, reuse=True)  # done with it: kept as it is, not copied
+    settled.keep(snapshot)  # done with it: the next read takes it over
     return snapshot
 
 
@@ -313,14 +318,15 @@ def test_advances_and_expressions_see_the_same_from_kept_runs_as_from_all_of_the
     assert context_for(whole)["outputs"]["inner"].keys() == {"a", "b"}
 
 
-def test_task_lists_are_shared_between_snapshots_until_a_run_read_again_changes_one(database):
-    """Each iteration of a foreach is a task list of its own: every snapshot used to copy them all (a foreach over
-    100: 100 copies per task run and per advance). A list is copied only when a run read again changes it, and
-    what is kept never sees what a snapshot changed."""
+def test_a_read_takes_over_what_was_kept_and_an_advance_that_failed_leaves_nothing_behind(database):
+    """Each iteration of a foreach is a task list of its own, and a long flow's top list holds thousands of runs:
+    every snapshot used to copy what was kept (the runs, the changed lists), so each advance and each task run cost
+    a copy of the whole execution. A read takes over the dictionaries instead; until its snapshot is kept again,
+    nothing is kept of the execution, so an advance that changed them and failed is never seen."""
     with session_scope(database) as session:
         deploy_flow(session, FOREACH.replace("values: [a, b]", "values: [a, b, c, d]\n    concurrencyLimit: 0"))
         execution_id = create_execution(session, "acme.sales", "each").id
-    executor, worker = SettledRuns(advancing=True), SettledRuns()
+    executor = SettledRuns(advancing=True)
     _advance(database, execution_id, executor)
     with session_scope(database) as session:
         (first,) = task_run_rows(session, execution_id)
@@ -332,24 +338,39 @@ def test_task_lists_are_shared_between_snapshots_until_a_run_read_again_changes_
             break
     inner = {key: runs for key, runs in advanced.scopes.items() if key[1] is not None}
     assert len(inner) == 4, advanced.scopes
-    one = _read(database, execution_id, worker)
-    two = _read(database, execution_id, worker)
-    assert all(two.scopes[key] is one.scopes[key] for key in inner)  # nothing changed: every list shared
-    (key, runs), *others = sorted(inner.items())
+    (key, runs), *_ = sorted(inner.items())
     (run,) = runs.values()
     with session_scope(database) as session:
         change_task_run(session, run.id, {"state": "RUNNING"})
-    three = _read(database, execution_id, worker)
-    assert three.scopes[key] is not two.scopes[key] and three.scopes[key]["inner"].state == State.RUNNING
-    assert two.scopes[key]["inner"].state == State.QUEUED  # an earlier snapshot is left as it was read
-    assert all(three.scopes[other] is two.scopes[other] for other, _ in others)
-    # An advance changes its snapshot's runs in place and creates runs: what is kept, and shared, never sees it.
+    with session_scope(database) as session:  # an advance changes its snapshot's runs and lists, then fails
+        snapshot = load_snapshot(session, execution_id, utcnow(), settled=executor)
+        assert snapshot.scopes is advanced.scopes and snapshot.scopes[key] is inner[key]  # taken over, not copied
+        assert snapshot.scopes[key]["inner"].state == State.RUNNING  # the run read again, in its list
+        assert execution_id not in executor._kept  # while it is out, nothing is kept of the execution
+        snapshot.scopes.add(dataclasses.replace(run, id="made-here", task_id="extra"))
+        snapshot.runs["made-here"] = snapshot.scopes[key]["extra"]
+    seen = _statements(database)
+    again = _advance(database, execution_id, executor)
+    assert "made-here" not in again.runs and "extra" not in again.scopes[key]
+    assert any("FROM task_run" in s and "UNION ALL" not in s for s in _rows_read(seen))  # read whole
+    assert again.scopes[key]["inner"].state == State.RUNNING
+
+
+def test_an_advance_compares_with_copies_of_the_runs_it_may_change_alone(database):
+    """``copy_snapshot`` used to copy the dictionary of every run: linear in the execution on each advance."""
+    execution_id = _chain_execution(database)
+    done = _finish(database, execution_id, 3)
+    waiting = _finish(database, execution_id, 1, state="QUEUED")
+    executor = SettledRuns(advancing=True)
+    _read(database, execution_id, executor)
     with session_scope(database) as session:
         snapshot = load_snapshot(session, execution_id, utcnow(), settled=executor)
-        kept = dict(executor._kept[execution_id].scopes)
-        snapshot.scopes.add(dataclasses.replace(run, id="made-here", task_id="extra"))
-    assert "extra" not in kept[key] and "extra" not in executor._kept[execution_id].scopes[key]
-    assert "extra" in snapshot.scopes[key]
+    before = copy_snapshot(snapshot)
+    assert set(before.runs) == set(waiting) and not set(before.runs) & set(done)
+    assert (
+        before.runs[waiting[0]] == snapshot.runs[waiting[0]]
+        and before.runs[waiting[0]] is not snapshot.runs[waiting[0]]
+    )
 
 
 def test_runs_created_together_are_not_read_again_once_settled(database):
@@ -359,9 +380,9 @@ def test_runs_created_together_are_not_read_again_once_settled(database):
         for run_id in together:
             change_task_run(session, run_id, {"created_at": T_CREATED})
     settled = SettledRuns()
-    first = _read(database, execution_id, settled)
+    first = dict(_read(database, execution_id, settled).runs)  # the next read changes the runs in place
     second = _read(database, execution_id, settled)
-    assert all(second.runs[run_id] is first.runs[run_id] for run_id in together)
+    assert all(second.runs[run_id] is first[run_id] for run_id in together)
 
 
 def test_the_count_of_runs_created_comes_in_the_statement_reading_the_runs_even_when_none_changed(database):
