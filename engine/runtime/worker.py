@@ -66,7 +66,9 @@ from engine.workspace.task_defaults import inherited_defaults
 
 _database = None
 _storage: Storage | None = None
-_settled = SettledRuns()  # the settled runs this process has read: a task run reads only the others' rows
+# The settled runs this process has read: a task run reads only the others' rows. A worker runs one job at a time,
+# so a task run's read takes over what the one before kept while nothing else reads it (engine/services/snapshots.py).
+_settled = SettledRuns()
 
 
 def database():
