@@ -205,7 +205,7 @@ class SettledRuns:
         not settled before are looked at: the others were counted then."""
         execution = snapshot.execution
         read = self._reads.pop(execution.id, None)  # its offset: runs it adds itself were counted by the database too
-        self.forget(execution.id)
+        self._take(execution.id)  # what another snapshot of it kept meanwhile: this one, or nothing, replaces it
         if execution.state.terminal or read is None:
             return
         earlier = read.kept
@@ -249,10 +249,6 @@ class SettledRuns:
         while self.held_bytes > self.budget_bytes:
             _, dropped = self._kept.popitem(last=False)
             self.held_bytes -= dropped.size
-
-    def forget(self, execution_id: str) -> None:
-        self._reads.pop(execution_id, None)
-        self._take(execution_id)
 
 
 def _add_settled(lone: SettledOutputs, several: set[str], view: RunView) -> None:
